@@ -1,0 +1,14 @@
+"""s2sjax: source-to-source derivatives of numeric Python, compiled by Numba.
+
+    >>> import math, s2sjax
+    >>> df = s2sjax.grad(lambda x: x * math.sin(x ** 2), target="python")
+    >>> round(df(0.13), 10)
+    0.0506943455
+"""
+__version__ = "0.1.0"
+
+from . import config  # noqa: E402
+from .api import grad, source, value_and_grad  # noqa: E402
+from .errors import CacheWarning, NumbaFallbackWarning, TransformError  # noqa: E402
+
+__all__ = ["grad", "value_and_grad", "source", "config", "TransformError", "NumbaFallbackWarning", "CacheWarning"]

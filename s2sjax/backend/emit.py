@@ -1,0 +1,36 @@
+"""emit: AST -> source text, the only module that imports astor.
+
+Output is deterministic (the same tree gives byte-identical text) and readable:
+comment statements made by `naming.comment` print as `# ...` lines.
+"""
+import copy
+import re
+
+import astor
+import gast
+
+from .naming import COMMENT_MARK
+
+_COMMENT_LINE = re.compile(rf"^(\s*){COMMENT_MARK}\((\d+)\)$")
+
+
+def emit(tree):
+    """Source text for a gast tree (a module, function or statement)."""
+    tree = copy.deepcopy(tree)
+    texts = _number_comments(tree)
+    source = astor.to_source(gast.gast_to_ast(tree))
+    lines = []
+    for line in source.splitlines():
+        match = _COMMENT_LINE.match(line)
+        lines.append(f"{match.group(1)}# {texts[int(match.group(2))]}".rstrip() if match else line)
+    return "\n".join(lines) + "\n"
+
+
+def _number_comments(tree):
+    """Replace each comment's text by its index (short enough that astor never wraps it)."""
+    texts = []
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Call) and getattr(node.func, "id", None) == COMMENT_MARK:
+            texts.append(node.args[0].value)
+            node.args = [gast.Constant(len(texts) - 1, None)]
+    return texts

@@ -1,0 +1,73 @@
+"""Every name s2sjax writes into generated code comes from here.
+
+Names derive from the user's and are deterministic (counters, never random
+ids): the SSA versions of `x` are `x`, `x_1`, `x_2`; temporaries are `t1`,
+`t2`; the adjoint of `x` is `x_bar`, its tangent `x_dot`.
+"""
+import linecache
+import os
+
+import gast
+
+# Names the generated module binds itself; a user variable never takes them.
+RESERVED = {"np", "math", "rt", "numba", "range", "len", "abs", "min", "max", "float", "int", "bool"}
+
+COMMENT_MARK = "__s2sjax_comment__"
+
+
+class Namer:
+    """Hands out fresh, collision-free names in a deterministic order."""
+
+    def __init__(self, taken=()):
+        self.taken = set(RESERVED) | set(taken)
+        self.counters = {}
+
+    def reserve(self, names):
+        self.taken.update(names)
+
+    def fresh(self, base):
+        if base not in self.taken:
+            self.taken.add(base)
+            return base
+        return self._numbered(base, "_")
+
+    def version(self, user_name):
+        """A new SSA version of a user variable."""
+        return self.fresh(user_name)
+
+    def temp(self):
+        return self._numbered("t", "")
+
+    def _numbered(self, base, sep):
+        k = self.counters.get(base, 0)
+        while f"{base}{sep}{k + 1}" in self.taken:
+            k += 1
+        k += 1
+        self.counters[base] = k
+        name = f"{base}{sep}{k}"
+        self.taken.add(name)
+        return name
+
+    def adjoint(self, name):
+        return self.fresh(f"{name}_bar")
+
+    def tangent(self, name):
+        return self.fresh(f"{name}_dot")
+
+
+def comment(text):
+    """A statement that the emitter prints as `# text`."""
+    call = gast.Call(gast.Name(COMMENT_MARK, gast.Load(), None, None), [gast.Constant(text, None)], [])
+    return gast.Expr(call)
+
+
+def name(id_, store=False):
+    return gast.Name(id_, gast.Store() if store else gast.Load(), None, None)
+
+
+def line_comment(location, lineno):
+    """`# file.py:12: <that line of the user's code>`, marking where generated code comes from."""
+    if location is None or lineno is None:
+        return comment("")
+    text = linecache.getline(location.filename, lineno).strip()
+    return comment(f"{os.path.basename(location.filename)}:{lineno}: {text}")

@@ -1,0 +1,260 @@
+"""Runtime helpers that generated code calls as `rt.name(...)`.
+
+Each helper is a plain NumPy function, which is what `target="python"` runs,
+and has a Numba `overload` that picks an implementation from the argument
+types (scalar or array, axis None or an integer), which is what compiled code
+runs. Adjoint helpers return new arrays, never views of their inputs.
+"""
+import numpy as np
+from numba import types
+from numba.extending import overload, register_jitable
+
+
+# ---- Python implementations ------------------------------------------------
+
+def zeros_like(x):
+    """A zero adjoint shaped like `x` (0.0 for a scalar)."""
+    if np.ndim(x) == 0:
+        return 0.0
+    return np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))
+
+
+def unbroadcast(g, x):
+    """Sum `g` over the dimensions along which `x` was broadcast to `g`'s shape."""
+    if np.ndim(x) == 0:
+        return np.sum(g)
+    g = np.asarray(g)
+    lead = g.ndim - np.ndim(x)
+    if lead:
+        g = g.sum(axis=tuple(range(lead)))
+    axes = tuple(d for d, n in enumerate(np.shape(x)) if n == 1 and g.shape[d] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return np.broadcast_to(g, np.shape(x)).copy() if g.shape != np.shape(x) else g
+
+
+def sum_adjoint(g, a, axis):
+    """The adjoint of `np.sum(a, axis)`: `g` spread back over the reduced axis."""
+    if axis is None:
+        return np.full(np.shape(a), g, dtype=np.result_type(g, np.float32))
+    return np.broadcast_to(np.expand_dims(g, axis), np.shape(a)).copy()
+
+
+def mean_adjoint(g, a, axis):
+    count = np.size(a) if axis is None else np.shape(a)[axis]
+    return sum_adjoint(g, a, axis) / count
+
+
+def prod_adjoint(g, a, axis):
+    """The adjoint of `np.prod(a, axis)`: `g` times the product of the *other* entries (zeros safe)."""
+    a = np.asarray(a, dtype=float)
+    moved = np.moveaxis(a.reshape(-1) if axis is None else a, -1 if axis is None else axis, -1)
+    before = np.concatenate([np.ones(moved.shape[:-1] + (1,)), np.cumprod(moved, axis=-1)[..., :-1]], axis=-1)
+    after = np.concatenate([np.cumprod(moved[..., ::-1], axis=-1)[..., :-1][..., ::-1], np.ones(moved.shape[:-1] + (1,))], axis=-1)
+    others = before * after
+    if axis is None:
+        return (g * others).reshape(a.shape)
+    return np.moveaxis(np.expand_dims(g, -1) * others, -1, axis)
+
+
+def extreme_adjoint(g, a, out, axis):
+    """The adjoint of `np.max`/`np.min`: shared equally among the entries equal to the extreme."""
+    if axis is None:
+        mask = np.asarray(a == out, dtype=float)
+        return g * mask / mask.sum()
+    mask = np.asarray(a == np.expand_dims(out, axis), dtype=float)
+    return np.expand_dims(g, axis) * mask / mask.sum(axis=axis, keepdims=True)
+
+
+def reshape_like(g, a):
+    return np.reshape(np.ascontiguousarray(g), np.shape(a))
+
+
+def max_weight(a, b):
+    """1 where `a` is the larger, 1/2 at ties, 0 elsewhere: how max(a, b) shares its adjoint."""
+    return (a > b) + 0.5 * (a == b)
+
+
+def log_or_zero(x):
+    """log(x), with 0 where x == 0: `d(x ** p)/dp` is 0 there, not NaN."""
+    if np.ndim(x) == 0:
+        return np.log(x) if x != 0 else 0.0
+    return np.log(np.where(x == 0, 1.0, x))
+
+
+def pow_base_adjoint(g, x, p):
+    """g * d(x ** p)/dx, which is 0 where p == 0 (even at x == 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * np.where(p == 0, 0.0, p * np.power(x, p - 1.0))
+
+
+# ---- Numba implementations -------------------------------------------------
+
+def _is_array(t):
+    return isinstance(t, types.Array)
+
+
+@overload(zeros_like)
+def _zeros_like(x):
+    if _is_array(x):
+        return lambda x: np.zeros(x.shape, dtype=np.float64 if not isinstance(x.dtype, types.Float) else x.dtype)
+    return lambda x: 0.0
+
+
+@overload(unbroadcast)
+def _unbroadcast(g, x):
+    if not _is_array(x):
+        if _is_array(g):
+            return lambda g, x: np.sum(g)
+        return lambda g, x: g
+    if not _is_array(g):
+        return lambda g, x: np.full(x.shape, g)
+    lead = g.ndim - x.ndim
+
+    def impl(g, x):
+        if lead == 0 and g.shape == x.shape:
+            return np.ascontiguousarray(g).copy()
+        out = np.zeros(x.shape, dtype=g.dtype)
+        flat_out = out.reshape(out.size)
+        flat_g = np.ascontiguousarray(g).reshape(g.size)
+        for k in range(g.size):
+            rest, offset, stride = k, 0, 1
+            for d in range(g.ndim - 1, -1, -1):
+                i = rest % g.shape[d]
+                rest //= g.shape[d]
+                if d >= lead:
+                    n = x.shape[d - lead]
+                    if n != 1:
+                        offset += i * stride
+                    stride *= n
+            flat_out[offset] += flat_g[k]
+        return out
+
+    return impl
+
+
+@register_jitable
+def _split(shape, axis):
+    """(pre, n, post): `shape` seen as three dimensions around `axis`."""
+    if axis < 0:
+        axis += len(shape)
+    pre, post = 1, 1
+    for d in range(len(shape)):
+        if d < axis:
+            pre *= shape[d]
+        elif d > axis:
+            post *= shape[d]
+    return pre, shape[axis], post
+
+
+def _is_none(t):
+    return t is None or isinstance(t, (types.NoneType, types.Omitted))
+
+
+@overload(sum_adjoint)
+def _sum_adjoint(g, a, axis):
+    if _is_none(axis):
+        return lambda g, a, axis: np.full(a.shape, g)
+
+    def impl(g, a, axis):
+        pre, n, post = _split(a.shape, axis)
+        g2 = np.ascontiguousarray(g).reshape((pre, post))
+        out = np.empty((pre, n, post), dtype=g2.dtype)
+        for i in range(pre):
+            for j in range(n):
+                out[i, j, :] = g2[i, :]
+        return out.reshape(a.shape)
+
+    return impl
+
+
+@overload(mean_adjoint)
+def _mean_adjoint(g, a, axis):
+    if _is_none(axis):
+        return lambda g, a, axis: np.full(a.shape, g / a.size)
+
+    def impl(g, a, axis):
+        pre, n, post = _split(a.shape, axis)
+        return sum_adjoint(g, a, axis) / n
+
+    return impl
+
+
+@overload(prod_adjoint)
+def _prod_adjoint(g, a, axis):
+    none_axis = _is_none(axis)
+
+    def impl(g, a, axis):
+        if none_axis:
+            pre, n, post = 1, a.size, 1
+        else:
+            pre, n, post = _split(a.shape, axis)
+        a3 = np.ascontiguousarray(a).reshape((pre, n, post))
+        g2 = np.asarray(g) * np.ones((pre, post))
+        out = np.empty((pre, n, post))
+        for i in range(pre):
+            for k in range(post):
+                before = 1.0
+                for j in range(n):
+                    out[i, j, k] = before
+                    before *= a3[i, j, k]
+                after = 1.0
+                for j in range(n - 1, -1, -1):
+                    out[i, j, k] *= after * g2[i, k]
+                    after *= a3[i, j, k]
+        return out.reshape(a.shape)
+
+    return impl
+
+
+@overload(extreme_adjoint)
+def _extreme_adjoint(g, a, out, axis):
+    none_axis = _is_none(axis)
+
+    def impl(g, a, out, axis):
+        if none_axis:
+            pre, n, post = 1, a.size, 1
+        else:
+            pre, n, post = _split(a.shape, axis)
+        a3 = np.ascontiguousarray(a).reshape((pre, n, post))
+        o2 = np.asarray(out) * np.ones((pre, post))
+        g2 = np.asarray(g) * np.ones((pre, post))
+        result = np.zeros((pre, n, post))
+        for i in range(pre):
+            for k in range(post):
+                count = 0
+                for j in range(n):
+                    if a3[i, j, k] == o2[i, k]:
+                        count += 1
+                for j in range(n):
+                    if a3[i, j, k] == o2[i, k]:
+                        result[i, j, k] = g2[i, k] / count
+        return result.reshape(a.shape)
+
+    return impl
+
+
+@overload(reshape_like)
+def _reshape_like(g, a):
+    return lambda g, a: np.ascontiguousarray(g).reshape(a.shape)
+
+
+@overload(max_weight)
+def _max_weight(a, b):
+    if _is_array(a) or _is_array(b):
+        return lambda a, b: (a > b) * 1.0 + (a == b) * 0.5
+    return lambda a, b: 1.0 if a > b else (0.5 if a == b else 0.0)
+
+
+@overload(log_or_zero)
+def _log_or_zero(x):
+    if _is_array(x):
+        return lambda x: np.log(np.where(x == 0, 1.0, x))
+    return lambda x: np.log(x) if x != 0 else 0.0
+
+
+@overload(pow_base_adjoint)
+def _pow_base_adjoint(g, x, p):
+    if _is_array(x) or _is_array(p):
+        return lambda g, x, p: g * np.where(p == 0, 0.0, p * np.power(x, p - 1.0))
+    return lambda g, x, p: g * (0.0 if p == 0 else p * x ** (p - 1.0))

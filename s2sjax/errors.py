@@ -1,0 +1,59 @@
+"""Errors and warnings a user of s2sjax can see.
+
+Every error about the user's code names the place in *their* file: file,
+line, column, the offending line and a caret under the column.
+"""
+import linecache
+
+
+class TransformError(SyntaxError):
+    """A construct s2sjax cannot transform, reported at its place in the user's code."""
+
+    def __init__(self, message, filename="<unknown>", lineno=None, col=None, hint=None):
+        self.message = message
+        self.hint = hint
+        line = linecache.getline(filename, lineno) if lineno else ""
+        offset = None if col is None else col + 1
+        full = message if hint is None else f"{message}\nhint: {hint}"
+        super().__init__(full, (filename, lineno, offset, line.rstrip("\n")))
+
+    def __str__(self):
+        where = f"{self.filename}:{self.lineno}" if self.lineno else self.filename
+        if self.offset:
+            where += f":{self.offset}"
+        parts = [f"{where}: {self.message}"]
+        if self.text:
+            stripped = self.text.lstrip()
+            indent = len(self.text) - len(stripped)
+            parts.append("    " + stripped)
+            if self.offset:
+                parts.append("    " + " " * max(0, self.offset - 1 - indent) + "^")
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "\n".join(parts)
+
+
+class NumbaFallbackWarning(UserWarning):
+    """Numba could not compile the generated code; it runs as plain Python instead."""
+
+
+class CacheWarning(UserWarning):
+    """The on-disk cache could not be used as configured; s2sjax used another place."""
+
+
+class Location:
+    """Where a node of the user's code lives: its file and the function it is in."""
+
+    def __init__(self, filename, function_name):
+        self.filename = filename
+        self.function_name = function_name
+
+    def error(self, node, message, hint=None):
+        """A TransformError pointing at `node` (any AST node with lineno/col_offset)."""
+        return TransformError(
+            message,
+            self.filename,
+            getattr(node, "lineno", None),
+            getattr(node, "col_offset", None),
+            hint,
+        )

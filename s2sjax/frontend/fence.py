@@ -1,0 +1,172 @@
+"""fence: reject, with a location, everything outside the supported subset.
+
+An allow-list: a node type that is not named here is an error at its line,
+so the fence cannot drift from what the transforms handle. It runs on the
+resolved tree of every function, the inlined ones included, before
+normalization, so the error shows the user's own spelling.
+"""
+import gast
+
+from .. import rules
+
+_STATEMENTS = (gast.Assign, gast.AugAssign, gast.If, gast.Return, gast.Pass, gast.Assert, gast.Expr)
+_EXPRESSIONS = (
+    gast.BinOp, gast.UnaryOp, gast.BoolOp, gast.Compare, gast.IfExp, gast.Call, gast.Name,
+    gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.Slice,
+)
+_OPERATORS = (
+    gast.Add, gast.Sub, gast.Mult, gast.Div, gast.FloorDiv, gast.Mod, gast.Pow, gast.MatMult,
+    gast.USub, gast.UAdd, gast.Not, gast.And, gast.Or,
+    gast.Eq, gast.NotEq, gast.Lt, gast.LtE, gast.Gt, gast.GtE,
+)
+_CONTEXTS = (gast.Load, gast.Store)
+ARRAY_ATTRIBUTES = {"shape", "size", "ndim", "T", "dtype"}
+
+_DESCRIPTIONS = {
+    gast.For: ("a 'for' loop", "loops are not supported yet; they come with reverse-mode loop support"),
+    gast.While: ("a 'while' loop", "loops are not supported yet; they come with reverse-mode loop support"),
+    gast.With: ("a 'with' statement", "move the context manager outside the transformed function"),
+    gast.ClassDef: ("a class definition", "define classes outside the transformed function"),
+    gast.FunctionDef: ("a nested function definition", "define the helper at module level; s2sjax inlines it"),
+    gast.Lambda: ("a lambda inside a transformed function", "define it at module level; s2sjax inlines it"),
+    gast.Try: ("a 'try' statement", "exceptions cannot be differentiated; check inputs before the call"),
+    gast.Raise: ("a 'raise' statement", "check inputs before calling the transformed function"),
+    gast.Global: ("a 'global' statement", "pass the value as an argument instead"),
+    gast.Nonlocal: ("a 'nonlocal' statement", "pass the value as an argument instead"),
+    gast.Yield: ("'yield'", "generators cannot be differentiated; return an array"),
+    gast.YieldFrom: ("'yield from'", "generators cannot be differentiated; return an array"),
+    gast.Import: ("an import", "import at module level"),
+    gast.ImportFrom: ("an import", "import at module level"),
+    gast.Delete: ("a 'del' statement", None),
+    gast.ListComp: ("a list comprehension", "use NumPy array operations"),
+    gast.GeneratorExp: ("a generator expression", "use NumPy array operations"),
+    gast.DictComp: ("a dict comprehension", None),
+    gast.SetComp: ("a set comprehension", None),
+    gast.List: ("a list display", "use a tuple, or NumPy arrays"),
+    gast.Dict: ("a dict display", None),
+    gast.Set: ("a set display", None),
+    gast.Starred: ("a starred expression", None),
+    gast.JoinedStr: ("an f-string", None),
+    gast.NamedExpr: ("an assignment expression (':=')", None),
+    gast.Await: ("'await'", None),
+    gast.BitAnd: ("the operator '&'", "use 'and' on booleans or np.logical_and"),
+    gast.BitOr: ("the operator '|'", "use 'or' on booleans or np.logical_or"),
+    gast.Is: ("the operator 'is'", "compare with '=='"),
+    gast.IsNot: ("the operator 'is not'", "compare with '!='"),
+    gast.In: ("the operator 'in'", None),
+    gast.NotIn: ("the operator 'not in'", None),
+}
+
+
+def fence(resolved):
+    """Raise TransformError at the first construct outside the subset; return `resolved`."""
+    _Fence(resolved).check_function(resolved.function.tree)
+    return resolved
+
+
+class _Fence:
+    def __init__(self, resolved):
+        self.resolved = resolved
+        self.location = resolved.function.location
+
+    def reject(self, node, what=None, hint=None):
+        description, default_hint = _DESCRIPTIONS.get(type(node), (None, None))
+        what = what or description or f"the construct {type(node).__name__!r}"
+        raise self.location.error(node, f"{what} is not supported by s2sjax", hint or default_hint)
+
+    def check_function(self, fdef):
+        args = fdef.args
+        if args.vararg or args.kwarg:
+            self.reject(args.vararg or args.kwarg, "a '*args' or '**kwargs' parameter", "list the parameters explicitly")
+        for stmt in fdef.body:
+            self.check_statement(stmt)
+
+    def check_statement(self, node):
+        if not isinstance(node, _STATEMENTS):
+            self.reject(node)
+        if isinstance(node, gast.Expr):
+            if _is_docstring(node):
+                return
+            self.reject(node, "an expression statement", "assign the value or remove it: it has no effect")
+        if isinstance(node, gast.Assert) and _is_string(node.msg):
+            node = gast.Assert(node.test, None)
+        if isinstance(node, (gast.Assign, gast.AugAssign)):
+            for target in node.targets if isinstance(node, gast.Assign) else [node.target]:
+                self.check_target(target)
+        for child in _children(node):
+            if isinstance(child, gast.stmt):
+                self.check_statement(child)
+            elif isinstance(child, gast.expr):
+                self.check_expression(child)
+
+    def check_target(self, node):
+        if isinstance(node, gast.Name):
+            return
+        if isinstance(node, gast.Tuple):
+            for elt in node.elts:
+                self.check_target(elt)
+            return
+        if isinstance(node, gast.Subscript):
+            self.reject(node, "an in-place update of an array element or slice",
+                        "in-place updates are not supported yet; build a new array with np.where or arithmetic")
+        self.reject(node, f"assigning to {type(node).__name__.lower()!r}")
+
+    def check_expression(self, node):
+        if not isinstance(node, _EXPRESSIONS):
+            self.reject(node)
+        if isinstance(node, gast.Attribute) and node.attr not in ARRAY_ATTRIBUTES and not _is_rule_name(node):
+            self.reject(node, f"the attribute {node.attr!r}", f"supported array attributes: {', '.join(sorted(ARRAY_ATTRIBUTES))}")
+        if isinstance(node, gast.Call):
+            self.check_call(node)
+            return
+        if isinstance(node, gast.Constant) and not isinstance(node.value, (int, float, bool, type(None))):
+            self.reject(node, f"the constant {node.value!r}")
+        for child in _children(node):
+            if isinstance(child, (gast.operator, gast.unaryop, gast.boolop, gast.cmpop)):
+                if not isinstance(child, _OPERATORS):
+                    self.reject(node, *_DESCRIPTIONS.get(type(child), (f"the operator {type(child).__name__!r}", None)))
+            elif isinstance(child, gast.expr_context):
+                if not isinstance(child, _CONTEXTS):
+                    self.reject(node)
+            elif isinstance(child, gast.expr):
+                self.check_expression(child)
+
+    def check_call(self, node):
+        func = node.func
+        name = rules.dotted_name(func)
+        is_method = isinstance(func, gast.Attribute) and not (name and rules.by_name(name))
+        if is_method:
+            if func.attr not in rules.METHODS:
+                self.reject(func, f"the method {func.attr!r}",
+                            f"supported array methods: {', '.join(sorted(rules.METHODS))}")
+            self.check_expression(func.value)
+        elif not (name and (rules.by_name(name) or name in self.resolved.functions)):
+            self.reject(node, f"calling {name or 'this expression'!r}")
+        for arg in node.args:
+            self.check_expression(arg)
+        for kw in node.keywords:
+            if kw.arg is None:
+                self.reject(kw.value, "'**' in a call")
+            self.check_expression(kw.value)
+
+
+def _children(node):
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if isinstance(value, list):
+            yield from (v for v in value if isinstance(v, gast.AST))
+        elif isinstance(value, gast.AST):
+            yield value
+
+
+def _is_docstring(node):
+    return _is_string(node.value)
+
+
+def _is_string(node):
+    return isinstance(node, gast.Constant) and isinstance(node.value, str)
+
+
+def _is_rule_name(node):
+    name = rules.dotted_name(node)
+    return name is not None and rules.by_name(name) is not None

@@ -1,0 +1,128 @@
+"""parse: a Python function object -> its gast tree, placed in the user's file.
+
+`parse(fn)` returns a `Function`: the `gast.FunctionDef` (decorators removed,
+a lambda turned into `def <lambda>(...): return <body>`), with every node's
+line and column those of the user's file, plus what resolving names needs
+(globals, closure cells).
+"""
+import inspect
+import linecache
+import math
+import textwrap
+from dataclasses import dataclass
+
+import gast
+import numpy as np
+
+from ..errors import Location, TransformError
+
+
+@dataclass
+class Function:
+    name: str
+    tree: gast.FunctionDef
+    pyfunc: object
+    location: Location
+
+    @property
+    def globals(self):
+        return self.pyfunc.__globals__
+
+    @property
+    def closure(self):
+        code = self.pyfunc.__code__
+        cells = self.pyfunc.__closure__ or ()
+        values = {}
+        for var, cell in zip(code.co_freevars, cells):
+            try:
+                values[var] = cell.cell_contents
+            except ValueError:  # a cell not yet filled: the name is unbound
+                pass
+        return values
+
+
+def parse(fn):
+    """Parse `fn`'s source into a `Function` whose nodes carry the user's lines and columns."""
+    code = getattr(fn, "__code__", None)
+    filename = code.co_filename if code else "<unknown>"
+    name = getattr(fn, "__name__", repr(fn))
+    try:
+        lines, first_line = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as exc:
+        raise TransformError(
+            f"cannot read the source of {name!r}: {exc}",
+            filename,
+            hint="s2sjax transforms functions defined in a file (a module, script or notebook cell)",
+        ) from None
+    source = "".join(lines)
+    indent = len(source) - len(source.lstrip(" \t"))
+    tree = _parse_block(textwrap.dedent(source), name, filename, first_line)
+    _shift(tree, first_line - 1, indent)
+    if name == "<lambda>":
+        fdef = _lambda_def(tree, code, filename)
+    else:
+        fdef = next((n for n in tree.body if isinstance(n, gast.FunctionDef)), None)
+        if fdef is None:
+            raise TransformError(f"no function definition found for {name!r}", filename, first_line)
+        fdef.decorator_list = []
+    return Function(name, fdef, fn, Location(filename, name))
+
+
+def _parse_block(source, name, filename, first_line):
+    try:
+        return gast.parse(source)
+    except SyntaxError:
+        pass
+    # A lambda inside a multi-line expression: its first line usually parses alone.
+    first = source.splitlines()[0].strip().rstrip(",")
+    for candidate in (first, f"({first})"):
+        try:
+            return gast.parse(candidate)
+        except SyntaxError:
+            continue
+    raise TransformError(f"cannot isolate the source of {name!r}", filename, first_line)
+
+
+def _shift(tree, line_offset, col_offset):
+    for node in gast.walk(tree):
+        if hasattr(node, "lineno") and node.lineno is not None:
+            node.lineno += line_offset
+            if getattr(node, "end_lineno", None) is not None:
+                node.end_lineno += line_offset
+        if getattr(node, "col_offset", None) is not None:
+            node.col_offset += col_offset
+
+
+def _lambda_def(tree, code, filename):
+    params = list(code.co_varnames[: code.co_argcount])
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Lambda) and [a.id for a in node.args.args] == params:
+            ret = gast.Return(node.body)
+            gast.copy_location(ret, node.body)
+            fdef = gast.FunctionDef(
+                name="<lambda>", args=node.args, body=[ret], decorator_list=[],
+                returns=None, type_comment=None, type_params=[],
+            )
+            gast.copy_location(fdef, node)
+            return fdef
+    raise TransformError("cannot find this lambda in its source line", filename, code.co_firstlineno)
+
+
+def function_for_rule(obj):
+    """A Python function calling `obj` when `obj` is a rule with no source (np.exp), else None.
+
+    Its source is registered with linecache, so the pipeline reads it like any other.
+    """
+    from .. import rules
+
+    rule = rules.lookup(obj) if callable(obj) else None
+    if rule is None:
+        return None
+    params = [p for p in rule.params if p not in rule.defaults]
+    name = rule.name.replace(".", "_")
+    filename = f"<s2sjax: {rule.name}>"
+    source = f"def {name}({', '.join(params)}):\n    return {rule.name}({', '.join(params)})\n"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"np": np, "math": math}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace[name]

@@ -1,0 +1,55 @@
+"""analyze (activity): which variables need an adjoint.
+
+A variable is *varied* when it depends, through a differentiable argument of
+a rule, on a differentiated input; *useful* when the differentiated output
+depends on it. Active = varied and useful and of a float type. Integer and
+boolean values are never active, and neither is anything computed only
+through zero-derivative functions (np.floor, comparisons, shapes).
+
+`analyze(program, types, wrt, outputs)` returns the set of active names.
+"""
+import gast
+
+from .. import rules
+
+
+def analyze(program, types, wrt, outputs):
+    body = program.tree.body
+    varied = {name for name in wrt if types[name].differentiable}
+    _forward(body, varied, types)
+    useful = set(outputs)
+    _backward(body, useful)
+    return {name for name in varied & useful if types.get(name) and types[name].differentiable}
+
+
+def flows(value):
+    """The names whose derivatives flow into the result of a normalized right-hand side."""
+    if isinstance(value, gast.Name):
+        return [value.id]
+    if isinstance(value, gast.Subscript):
+        return flows(value.value)
+    rule, bound = rules.rule_of(value)
+    if rule is None:
+        return []
+    return [node.id for param, node in bound.items() if param in rule.adjoints and isinstance(node, gast.Name)]
+
+
+def _forward(stmts, varied, types):
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0].id
+            if types[target].differentiable and any(n in varied for n in flows(stmt.value)):
+                varied.add(target)
+        elif isinstance(stmt, gast.If):
+            _forward(stmt.body, varied, types)
+            _forward(stmt.orelse, varied, types)
+
+
+def _backward(stmts, useful):
+    for stmt in reversed(stmts):
+        if isinstance(stmt, gast.Assign):
+            if stmt.targets[0].id in useful:
+                useful.update(flows(stmt.value))
+        elif isinstance(stmt, gast.If):
+            _backward(stmt.body, useful)
+            _backward(stmt.orelse, useful)

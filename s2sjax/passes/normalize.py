@@ -1,0 +1,466 @@
+"""normalize: A-normal form with SSA names, one exit, user functions inlined.
+
+Accepts a fenced, resolved function. Leaves a `Normalized` function whose body
+holds only these statement forms (atoms are names and number constants):
+
+    name = atom                       copy
+    name = atom OP atom               binary operator, one comparison
+    name = OP atom                    unary -, +, not
+    name = f(atom, ..., k=atom)       a registry rule (np.sin, abs, ...); a
+                                      tuple of atoms may stand for an atom
+    name = atom.astype(dtype)         the one method call kept as a method
+    name = atom.shape / .size / .ndim / .dtype
+    name = atom[index]                index: atom, slice of atoms, tuple of those
+    name = (atom, ...)                tuple display
+    if name: ... else: ...
+    assert name
+
+Every variable is assigned once per path: redefinitions get new names
+(`x`, `x_1`, ...); a variable assigned on both sides of an `if` gets a new
+name, copied into at the end of each branch (a phi). Temporaries (`t1`), the
+values of `a if c else b` and `a and b`, and the outputs are such phi names
+too. `return` statements become assignments to the output names; the
+function's last statement is `return outputs`.
+
+>>> import textwrap, gast
+>>> from s2sjax.pipeline import stage_source
+>>> def f(x):
+...     y = x * x
+...     y += 1.0
+...     return y if x > 0 else -y
+>>> print(stage_source(f, "normalize"))
+def f(x):
+    y = x * x
+    y_1 = y + 1.0
+    t1 = x > 0
+    if t1:
+        out = y_1
+    else:
+        out = -y_1
+    return out
+"""
+import copy
+from dataclasses import dataclass, field
+
+import gast
+
+from .. import rules
+from ..backend.naming import comment
+from ..frontend.fence import ARRAY_ATTRIBUTES
+
+
+
+@dataclass
+class Normalized:
+    tree: gast.FunctionDef  # normalized body, parameters as the user named them
+    params: list  # the user's positional parameters, in order
+    defaults: dict  # parameter -> default value
+    captured: list  # frontend.resolve.Captured, hidden parameters after `params`
+    outputs: list  # output names; more than one when the function returns a tuple display
+    origins: dict = field(default_factory=dict)  # id(statement) -> errors.Location
+
+
+def normalize(resolved, namer, load):
+    """Normalize `resolved`; `load(pyfunc)` resolves and fences a function to inline."""
+    fdef = resolved.function.tree
+    params = [a.id for a in fdef.args.args + fdef.args.kwonlyargs]
+    namer.reserve(resolved.local_names)
+    state = _Function(namer, load, {}, [resolved.function.pyfunc])
+    env = {p: _name(p) for p in params}
+    body, outputs = _Normalizer(state, resolved, env, resolved.local_names).function_body(fdef)
+    ret = gast.Return(_tuple_or_atom(outputs))
+    new = gast.FunctionDef(
+        name=fdef.name, args=fdef.args, body=body + [ret], decorator_list=[],
+        returns=None, type_comment=None, type_params=[],
+    )
+    gast.copy_location(new, fdef)
+    return Normalized(new, params, _defaults(resolved.function.pyfunc), state.captured + resolved.captured,
+                      outputs, state.origins)
+
+
+@dataclass
+class _Function:
+    """State shared by the normalizers of a function and everything inlined into it."""
+
+    namer: object
+    load: object
+    origins: dict
+    stack: list  # functions being inlined, to catch recursion
+    captured: list = field(default_factory=list)
+
+
+class _Normalizer:
+    def __init__(self, state, resolved, env, own_names=()):
+        self.state = state
+        self.resolved = resolved
+        self.location = resolved.function.location
+        self.env = env  # user variable -> its current atom
+        self.own_names = set(own_names)  # names reserved for this function's first definitions
+        self.defined = set(env)
+        self.tuples = {}  # name -> atoms of a tuple known statically
+        self.out = []
+        self.outputs = None
+
+    # ---- blocks and statements ------------------------------------------
+
+    def function_body(self, fdef):
+        body = _single_exit(_without_docstring(fdef.body))
+        self.block(body)
+        return self.out, self.outputs
+
+    def block(self, stmts):
+        for stmt in stmts:
+            self.current = stmt
+            getattr(self, f"stmt_{type(stmt).__name__}")(stmt)
+
+    def emit(self, stmt, src):
+        gast.copy_location(stmt, src)
+        self.state.origins[id(stmt)] = self.location
+        self.out.append(stmt)
+
+    def assign(self, target, value, src):
+        self.emit(gast.Assign([_name(target, store=True)], value), src)
+
+    def stmt_Pass(self, node):
+        pass
+
+    def stmt_Assert(self, node):
+        test = self.atom(node.test)
+        self.emit(gast.Assert(test, node.msg), node)
+
+    def stmt_Assign(self, node):
+        if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
+            name = self.new_version(node.targets[0].id)
+            self.bind(node.targets[0].id, self.expr(node.value, name), node, name)
+            return
+        value = self.expr(node.value)
+        for target in node.targets:
+            self.unpack(target, value, node)
+
+    def stmt_AugAssign(self, node):
+        var = node.target.id
+        binop = gast.copy_location(gast.BinOp(_name(var), node.op, node.value), node)
+        name = self.new_version(var)
+        self.bind(var, self.expr(binop, name), node, name)
+
+    def stmt_If(self, node):
+        test = self.atom(node.test)
+        before = dict(self.env)
+        then_env, then_out, then_defined = self.branch(node.body, before)
+        else_env, else_out, else_defined = self.branch(node.orelse, before)
+        self.defined = then_defined | else_defined
+        self.env = self.join(then_env, then_out, else_env, else_out, node)
+        self.emit(gast.If(test, then_out or [gast.Pass()], else_out), node)
+
+    def stmt_Return(self, node):
+        value = node.value if node.value is not None else gast.Constant(None, None)
+        parts = value.elts if isinstance(value, gast.Tuple) else [value]
+        if self.outputs is None:
+            self.outputs = [self.state.namer.fresh("out") for _ in parts]
+        elif len(self.outputs) != len(parts):
+            raise self.location.error(node, "every return must give the same number of values")
+        for name, part in zip(self.outputs, parts):
+            atom = self.expr(part, name)
+            if not (isinstance(atom, gast.Name) and atom.id == name):
+                self.assign(name, atom, node)
+
+    # ---- branches --------------------------------------------------------
+
+    def branch(self, stmts, env):
+        saved = self.out, self.env, self.defined
+        self.out, self.env, self.defined = [], dict(env), set(self.defined)
+        self.block(stmts)
+        result = self.env, self.out, self.defined
+        self.out, self.env, self.defined = saved
+        return result
+
+    def join(self, then_env, then_out, else_env, else_out, node):
+        """Merge the variables of two branches, copying into a new name where they differ."""
+        merged = {}
+        for var in then_env.keys() & else_env.keys():
+            a, b = then_env[var], else_env[var]
+            if _same_atom(a, b):
+                merged[var] = a
+                continue
+            phi = self.state.namer.version(var)
+            for out, atom in ((then_out, a), (else_out, b)):
+                stmt = gast.Assign([_name(phi, store=True)], copy.deepcopy(atom))
+                gast.copy_location(stmt, node)
+                self.state.origins[id(stmt)] = self.location
+                out.append(stmt)
+            merged[var] = _name(phi)
+        return merged
+
+    # ---- targets ---------------------------------------------------------
+
+    def new_version(self, var):
+        """The name of a new definition of user variable `var`: `var` itself the first time."""
+        if var in self.own_names and var not in self.defined:
+            name = var
+        else:
+            name = self.state.namer.version(var)
+        self.defined.add(var)
+        return name
+
+    def bind(self, var, atom, src, name=None):
+        """Define user variable `var` as `atom`, under the name `name` (a new version if None)."""
+        name = name or self.new_version(var)
+        if not (isinstance(atom, gast.Name) and atom.id == name):
+            self.assign(name, atom, src)
+        if isinstance(atom, gast.Name) and atom.id in self.tuples:
+            self.tuples[name] = self.tuples[atom.id]
+        self.env[var] = _name(name)
+
+    def unpack(self, target, atom, src):
+        if isinstance(target, gast.Name):
+            self.bind(target.id, atom, src)
+            return
+        elts = self.static_elements(atom, len(target.elts), src)
+        for sub, elt in zip(target.elts, elts):
+            self.unpack(sub, elt, src)
+
+    def static_elements(self, atom, count, src):
+        if isinstance(atom, gast.Name) and atom.id in self.tuples:
+            elts = self.tuples[atom.id]
+            if len(elts) != count:
+                raise self.location.error(src, f"cannot unpack {len(elts)} values into {count} names")
+            return elts
+        return [self.define(gast.Subscript(copy.deepcopy(atom), gast.Constant(i, None), gast.Load()), src)
+                for i in range(count)]
+
+    # ---- expressions -----------------------------------------------------
+
+    def atom(self, node):
+        return self.expr(node)
+
+    def define(self, value, src, target=None):
+        name = target or self.state.namer.temp()
+        self.assign(name, value, src)
+        return _name(name)
+
+    def expr(self, node, target=None):
+        """Normalize `node`; its value ends in `target` (a fresh temp if None) unless it is an atom."""
+        handler = getattr(self, f"expr_{type(node).__name__}")
+        return handler(node, target)
+
+    def expr_Constant(self, node, target):
+        return gast.Constant(node.value, None)
+
+    def expr_Name(self, node, target):
+        if node.id in self.env:
+            return copy.deepcopy(self.env[node.id])
+        if node.id in self.resolved.local_names:
+            raise self.location.error(node, f"variable {node.id!r} may be used before it is assigned")
+        return gast.Name(node.id, gast.Load(), None, None)  # a captured value's hidden parameter
+
+    def expr_Tuple(self, node, target):
+        elts = [self.atom(e) for e in node.elts]
+        result = self.define(gast.Tuple(elts, gast.Load()), node, target)
+        self.tuples[result.id] = elts
+        return result
+
+    def expr_BinOp(self, node, target):
+        left, right = self.atom(node.left), self.atom(node.right)
+        return self.define(gast.BinOp(left, node.op, right), node, target)
+
+    def expr_UnaryOp(self, node, target):
+        if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant):
+            return gast.Constant(-node.operand.value, None)
+        if isinstance(node.op, gast.UAdd):
+            return self.expr(node.operand, target)
+        return self.define(gast.UnaryOp(node.op, self.atom(node.operand)), node, target)
+
+    def expr_Compare(self, node, target):
+        if len(node.ops) == 1:
+            left, right = self.atom(node.left), self.atom(node.comparators[0])
+            return self.define(gast.Compare(left, node.ops, [right]), node, target)
+        # a < b < c  ->  (a < b) and (b < c), evaluating b once
+        middle = self.atom(node.comparators[0])
+        first = gast.Compare(node.left, node.ops[:1], [_Evaluated(middle)])
+        rest = gast.Compare(_Evaluated(middle), node.ops[1:], node.comparators[1:])
+        both = gast.BoolOp(gast.And(), [first, rest])
+        return self.expr(gast.copy_location(both, node), target)
+
+    def expr_BoolOp(self, node, target):
+        result = target or self.state.namer.temp()
+        first = self.atom(node.values[0])
+        rest = node.values[1:]
+        remaining = rest[0] if len(rest) == 1 else gast.copy_location(gast.BoolOp(node.op, rest), node)
+        if isinstance(node.op, gast.And):  # a and b  ->  b if a else a
+            chosen = gast.IfExp(_Evaluated(first), remaining, _Evaluated(first))
+        else:  # a or b  ->  a if a else b
+            chosen = gast.IfExp(_Evaluated(first), _Evaluated(first), remaining)
+        return self.expr(gast.copy_location(chosen, node), result)
+
+    def expr_IfExp(self, node, target):
+        result = target or self.state.namer.temp()
+        test = self.atom(node.test)
+        outs = []
+        for value in (node.body, node.orelse):
+            saved = self.out
+            self.out = []
+            atom = self.expr(value, result)
+            if not (isinstance(atom, gast.Name) and atom.id == result):
+                self.assign(result, atom, node)
+            outs.append(self.out)
+            self.out = saved
+        self.emit(gast.If(test, outs[0], outs[1]), node)
+        return _name(result)
+
+    def expr__Evaluated(self, node, target):
+        return copy.deepcopy(node.atom)
+
+    def expr_Attribute(self, node, target):
+        if rules.dotted_name(node) and rules.by_name(rules.dotted_name(node)):
+            return node  # a dtype such as np.float64, used as a value
+        value = self.atom(node.value)
+        if node.attr == "T":
+            return self.define(gast.Call(rules.dotted("np.transpose"), [value], []), node, target)
+        assert node.attr in ARRAY_ATTRIBUTES
+        return self.define(gast.Attribute(value, node.attr, gast.Load()), node, target)
+
+    def expr_Subscript(self, node, target):
+        value = self.atom(node.value)
+        index = self.index(node.slice)
+        if isinstance(value, gast.Name) and value.id in self.tuples and isinstance(index, gast.Constant):
+            return copy.deepcopy(self.tuples[value.id][index.value])
+        return self.define(gast.Subscript(value, index, gast.Load()), node, target)
+
+    def index(self, node):
+        if isinstance(node, gast.Slice):
+            parts = [None if p is None else self.atom(p) for p in (node.lower, node.upper, node.step)]
+            return gast.Slice(*parts)
+        if isinstance(node, gast.Tuple):
+            return gast.Tuple([self.index(e) for e in node.elts], gast.Load())
+        return self.atom(node)
+
+    def expr_Call(self, node, target):
+        name = rules.dotted_name(node.func)
+        if name in self.resolved.functions:
+            return self.inline(self.resolved.functions[name], node, target)
+        if name is not None and rules.by_name(name) is not None:
+            func, args = rules.dotted(name), [self.call_arg(a) for a in node.args]
+        else:  # a method: x.sum(axis=0) -> np.sum(x, axis=0)
+            receiver = self.atom(node.func.value)
+            func, args = self.method(node.func.attr, receiver, [self.call_arg(a) for a in node.args])
+        keywords = [gast.keyword(k.arg, self.call_arg(k.value)) for k in node.keywords]
+        return self.define(gast.Call(func, args, keywords), node, target)
+
+    def call_arg(self, node):
+        if isinstance(node, gast.Tuple):
+            return gast.Tuple([self.call_arg(e) for e in node.elts], gast.Load())
+        return self.atom(node)
+
+    def method(self, attr, receiver, args):
+        canonical = rules.METHODS[attr]
+        if canonical == "astype":
+            return gast.Attribute(receiver, "astype", gast.Load()), args
+        if attr in ("reshape", "transpose") and len(args) > 1:
+            args = [gast.Tuple(args, gast.Load())]
+        return rules.dotted(canonical), [receiver] + args
+
+    def inline(self, pyfunc, node, target):
+        if pyfunc in self.state.stack:
+            raise self.location.error(node, f"recursive call to {pyfunc.__name__!r} cannot be inlined")
+        callee = self.state.load(pyfunc)
+        bound = self.bind_call(callee, pyfunc, node)
+        self.emit(comment(f"inlined {callee.function.name} ({_where(callee)})"), node)
+        self.state.stack.append(pyfunc)
+        inner = _Normalizer(self.state, callee, bound)
+        inner.out = self.out
+        _, outputs = inner.function_body(callee.function.tree)
+        self.state.stack.pop()
+        self.state.captured.extend(callee.captured)
+        if len(outputs) == 1:
+            return self.expr(gast.copy_location(_Evaluated(_name(outputs[0])), node), target)
+        result = self.define(gast.Tuple([_name(o) for o in outputs], gast.Load()), node, target)
+        self.tuples[result.id] = [_name(o) for o in outputs]
+        return result
+
+    def bind_call(self, callee, pyfunc, node):
+        args = callee.function.tree.args
+        params = [a.id for a in args.args + args.kwonlyargs]
+        values = dict(zip(params, (self.atom(a) for a in node.args)))
+        if len(node.args) > len(args.args):
+            raise self.location.error(node, f"{pyfunc.__name__}() takes {len(args.args)} positional arguments")
+        for kw in node.keywords:
+            if kw.arg not in params or kw.arg in values:
+                raise self.location.error(node, f"{pyfunc.__name__}() got an unexpected keyword argument {kw.arg!r}")
+            values[kw.arg] = self.atom(kw.value)
+        for param, default in _defaults(pyfunc).items():
+            values.setdefault(param, gast.Constant(default, None))
+        missing = [p for p in params if p not in values]
+        if missing:
+            raise self.location.error(node, f"{pyfunc.__name__}() is missing the argument {missing[0]!r}")
+        return values
+
+
+class _Evaluated(gast.expr):
+    """An already-normalized atom standing inside a not-yet-normalized expression."""
+
+    _fields = ()
+
+    def __init__(self, atom):
+        self.atom = atom
+
+
+def _single_exit(stmts):
+    """Move the code after an `if` that may return into the branches that fall through."""
+    out = []
+    for i, stmt in enumerate(stmts):
+        if isinstance(stmt, gast.Return):
+            out.append(stmt)
+            return out
+        if isinstance(stmt, gast.If):
+            rest = stmts[i + 1:]
+            if rest and (_may_return(stmt.body) or _may_return(stmt.orelse)):
+                stmt.body = _single_exit(stmt.body + copy.deepcopy(rest))
+                stmt.orelse = _single_exit(stmt.orelse + rest)
+                out.append(stmt)
+                return out
+            stmt.body = _single_exit(stmt.body)
+            stmt.orelse = _single_exit(stmt.orelse)
+        out.append(stmt)
+    out.append(gast.Return(None))
+    return out
+
+
+def _may_return(stmts):
+    return any(isinstance(n, gast.Return) for s in stmts for n in gast.walk(s))
+
+
+def _without_docstring(body):
+    if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
+        return body[1:]
+    return body
+
+
+def _defaults(pyfunc):
+    code = pyfunc.__code__
+    positional = code.co_varnames[: code.co_argcount]
+    defaults = dict(zip(positional[len(positional) - len(pyfunc.__defaults__ or ()):], pyfunc.__defaults__ or ()))
+    defaults.update(pyfunc.__kwdefaults__ or {})
+    return defaults
+
+
+def _where(resolved):
+    fn = resolved.function
+    return f"{fn.location.filename}:{fn.tree.lineno}"
+
+
+def _name(id_, store=False):
+    return gast.Name(id_, gast.Store() if store else gast.Load(), None, None)
+
+
+def _tuple_or_atom(names):
+    if len(names) == 1:
+        return _name(names[0])
+    return gast.Tuple([_name(n) for n in names], gast.Load())
+
+
+def _same_atom(a, b):
+    if isinstance(a, gast.Name) and isinstance(b, gast.Name):
+        return a.id == b.id
+    return isinstance(a, gast.Constant) and isinstance(b, gast.Constant) and a.value == b.value
+
+

@@ -1,0 +1,85 @@
+"""optimize: remove dead code from a generated function; nothing else yet.
+
+Only semantics-preserving rewrites live here: a statement is removed when
+nothing reads what it assigns (every right-hand side of generated code is
+free of side effects, except `assert` and stores into arrays, which are kept
+while the array is live). Comment lines left with nothing under them go too.
+Never `0 * x -> 0`: it would break NaN propagation.
+"""
+import gast
+
+from ..backend.naming import COMMENT_MARK
+
+
+def optimize(fdef):
+    fdef.body = _remove_dead(fdef.body, set())
+    fdef.body = _drop_orphan_comments(fdef.body)
+    return fdef
+
+
+def _remove_dead(stmts, live):
+    """Walk `stmts` backwards; `live` (names read later) is updated in place."""
+    kept = []
+    for stmt in reversed(stmts):
+        if isinstance(stmt, gast.If):
+            live_else = set(live)
+            stmt.body = _remove_dead(stmt.body, live)
+            stmt.orelse = _remove_dead(stmt.orelse, live_else)
+            live |= live_else
+            if not _has_code(stmt.body) and not _has_code(stmt.orelse):
+                continue
+            if not _has_code(stmt.body):
+                stmt.body = [gast.Pass()]
+            live |= _reads(stmt.test)
+        elif isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, gast.Name):
+                if target.id not in live:
+                    continue
+                live.discard(target.id)
+            elif _root(target) not in live:  # a store into an array nobody reads
+                continue
+            live |= _reads(stmt.value) | (_reads(target.slice) if isinstance(target, gast.Subscript) else set())
+        else:
+            live |= _reads(stmt)
+        kept.append(stmt)
+    return kept[::-1]
+
+
+def _reads(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def _root(target):
+    while isinstance(target, gast.Subscript):
+        target = target.value
+    return target.id
+
+
+def _is_comment(stmt):
+    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
+            and getattr(stmt.value.func, "id", None) == COMMENT_MARK)
+
+
+def _has_code(stmts):
+    return any(not _is_comment(s) and not isinstance(s, gast.Pass) for s in stmts)
+
+
+def _drop_orphan_comments(stmts):
+    """Remove a comment followed by another comment of the same kind or by nothing."""
+    out = []
+    for i, stmt in enumerate(stmts):
+        if isinstance(stmt, gast.If):
+            stmt.body = _drop_orphan_comments(stmt.body) or [gast.Pass()]
+            stmt.orelse = _drop_orphan_comments(stmt.orelse)
+        if _is_comment(stmt) and _is_line_comment(stmt):
+            following = stmts[i + 1] if i + 1 < len(stmts) else None
+            if following is None or _is_comment(following):
+                continue
+        out.append(stmt)
+    return out
+
+
+def _is_line_comment(stmt):
+    text = stmt.value.args[0].value
+    return text not in ("forward sweep", "backward sweep")

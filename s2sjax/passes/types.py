@@ -1,0 +1,175 @@
+"""analyze (types): the abstract type of every variable of a normalized function.
+
+A `Type` is what specialization fixes and Numba will see: the kind of value
+(float, int, bool, a tuple of those, a dtype object, None) and, for arrays,
+the rank. Shapes stay runtime values. `infer(fn, arg_types)` walks the
+normalized statements once, in order, and asks the rule registry for the
+result type of every call; branches merge their results at the join.
+
+>>> broadcast(FLOAT, Type("float", 2))
+Type(kind='float', ndim=2, elts=())
+"""
+from dataclasses import dataclass
+
+import gast
+
+from .. import rules
+
+
+@dataclass(frozen=True)
+class Type:
+    kind: str  # "float", "int", "bool", "tuple", "dtype", "none", "unknown"
+    ndim: int | None = 0  # 0 for scalars, None when unknown
+    elts: tuple = ()  # element types of a tuple
+
+    @property
+    def differentiable(self):
+        return self.kind == "float"
+
+    @property
+    def is_scalar(self):
+        return self.kind in ("float", "int", "bool") and self.ndim == 0
+
+    def with_kind(self, kind):
+        return Type(kind, self.ndim)
+
+
+FLOAT = Type("float")
+INT = Type("int")
+BOOL = Type("bool")
+NONE = Type("none")
+DTYPE = Type("dtype")
+UNKNOWN = Type("unknown", None)
+
+_KIND_ORDER = ("bool", "int", "float")
+
+
+def promote(*kinds):
+    """The kind of an arithmetic result: bool < int < float."""
+    known = [k for k in kinds if k in _KIND_ORDER]
+    if len(known) != len(kinds):
+        return "unknown"
+    return max(known, key=_KIND_ORDER.index)
+
+
+def broadcast(*types, kind=None):
+    """The type of an elementwise result of `types` (NumPy broadcasting)."""
+    ranks = [t.ndim for t in types]
+    ndim = None if None in ranks else max(ranks)
+    return Type(kind or promote(*(t.kind for t in types)), ndim)
+
+
+def of_value(value):
+    """The abstract type of a runtime value (arguments and captured constants)."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):
+        return BOOL
+    if isinstance(value, (int, np.integer)):
+        return INT
+    if isinstance(value, (float, np.floating)):
+        return FLOAT
+    if isinstance(value, np.ndarray):
+        return Type(_dtype_kind(value.dtype), value.ndim)
+    if isinstance(value, tuple):
+        return Type("tuple", 0, tuple(of_value(v) for v in value))
+    if value is None:
+        return NONE
+    return UNKNOWN
+
+
+def _dtype_kind(dtype):
+    if dtype.kind == "f":
+        return "float"
+    if dtype.kind in "iu":
+        return "int"
+    if dtype.kind == "b":
+        return "bool"
+    return "unknown"
+
+
+def merge(a, b):
+    """The type of a variable after a branch join."""
+    if a == b:
+        return a
+    if a.ndim == b.ndim and a.kind in _KIND_ORDER and b.kind in _KIND_ORDER:
+        return Type(promote(a.kind, b.kind), a.ndim)
+    return UNKNOWN
+
+
+def infer(program, arg_types):
+    """The type of every variable of a normalized `program`, given its parameters' types."""
+    names = program.params + [c.name for c in program.captured]
+    env = dict(zip(names, arg_types))
+    _Inference(env, program.origins).block(program.tree.body)
+    return env
+
+
+class _Inference:
+    def __init__(self, env, origins):
+        self.env = env
+        self.origins = origins
+
+    def block(self, stmts):
+        for stmt in stmts:
+            if isinstance(stmt, gast.Assign):
+                self.env[stmt.targets[0].id] = self.value(stmt.value, stmt)
+            elif isinstance(stmt, gast.If):
+                self.branches(stmt)
+
+    def branches(self, stmt):
+        before = dict(self.env)
+        self.block(stmt.body)
+        after_then = self.env
+        self.env = dict(before)
+        self.block(stmt.orelse)
+        for name, typ in after_then.items():
+            self.env[name] = merge(typ, self.env[name]) if name in self.env else typ
+
+    def value(self, node, stmt):
+        if isinstance(node, (gast.Name, gast.Constant, gast.Tuple, gast.Attribute)):
+            return self.atom(node)
+        if isinstance(node, gast.Subscript):
+            return self.subscript(self.atom(node.value), node.slice)
+        rule, bound = rules.rule_of(node)
+        try:
+            return rule.result({p: self.atom(n) for p, n in bound.items()}, bound)
+        except rules.RuleError as exc:
+            raise self.origins[id(stmt)].error(stmt, str(exc)) from None
+
+    def atom(self, node):
+        if isinstance(node, gast.Name):
+            return self.env.get(node.id, UNKNOWN)
+        if isinstance(node, gast.Constant):
+            return of_value(node.value)
+        if isinstance(node, gast.Tuple):
+            return Type("tuple", 0, tuple(self.atom(e) for e in node.elts))
+        if isinstance(node, gast.Attribute):
+            return self.attribute(node)
+        return UNKNOWN
+
+    def attribute(self, node):
+        if rules.by_name(rules.dotted_name(node) or ""):
+            return DTYPE
+        base = self.atom(node.value)
+        if node.attr == "shape":
+            return UNKNOWN if base.ndim is None else Type("tuple", 0, (INT,) * base.ndim)
+        if node.attr in ("size", "ndim"):
+            return INT
+        return DTYPE
+
+    def subscript(self, base, index):
+        if base.kind == "tuple":
+            if isinstance(index, gast.Constant) and isinstance(index.value, int) and base.elts:
+                return base.elts[index.value]
+            return UNKNOWN
+        items = index.elts if isinstance(index, gast.Tuple) else [index]
+        removed = 0
+        for item in items:
+            if isinstance(item, gast.Slice):
+                continue
+            typ = self.atom(item)
+            if typ.kind != "int" or typ.ndim != 0:
+                return Type(base.kind, None)  # fancy or boolean indexing: rank from data
+            removed += 1
+        return Type(base.kind, None if base.ndim is None else base.ndim - removed)

@@ -1,0 +1,169 @@
+"""Elementwise rules: operators, NumPy ufuncs, `math` functions, builtins.
+
+One line declares a function and its derivative; the same template serves
+every spelling (`np.sin`, `math.sin`) and both scalars and arrays. Templates
+use the parameter names, `out` for the result and `g` for its adjoint. The
+reverse transform reduces a contribution to its operand's shape when the
+operand was broadcast, so templates are written for equal shapes.
+"""
+import builtins
+import math
+
+import numpy as np
+
+from ..passes.types import BOOL, Type, broadcast, promote
+from .registry import Rule, register
+
+LN2 = repr(math.log(2.0))
+LN10 = repr(math.log(10.0))
+TWO_OVER_SQRT_PI = repr(2.0 / math.sqrt(math.pi))
+
+
+def _float_result(types, nodes):
+    return broadcast(*types.values(), kind="float")
+
+
+def _same_kind_result(types, nodes):
+    return broadcast(*types.values())
+
+
+def _bool_result(types, nodes):
+    return broadcast(*types.values(), kind="bool")
+
+
+def elementwise(np_name, *templates, params=("x",), math_name=None, result=_float_result, builtin=None):
+    """Declare an elementwise function under every spelling it has.
+
+    `templates` gives one adjoint template per parameter; None (or fewer
+    templates than parameters) means a zero derivative for that parameter.
+    """
+    adjoints = {p: t for p, t in zip(params, templates) if t is not None}
+    if hasattr(np, np_name):
+        register(Rule(f"np.{np_name}", params, result, adjoints, broadcasts=True), getattr(np, np_name))
+    math_name = math_name or (np_name if hasattr(math, np_name) else None)
+    if math_name and hasattr(math, math_name):
+        register(Rule(f"math.{math_name}", params, result, adjoints, broadcasts=True), getattr(math, math_name))
+    if builtin:
+        register(Rule(builtin, params, result, adjoints, broadcasts=True), getattr(builtins, builtin))
+
+
+X1X2 = ("x1", "x2")
+
+elementwise("sin", "g * cos(x)")
+elementwise("cos", "-g * sin(x)")
+elementwise("tan", "g * (1.0 + out * out)")
+elementwise("arcsin", "g / sqrt(1.0 - x * x)", math_name="asin")
+elementwise("arccos", "-g / sqrt(1.0 - x * x)", math_name="acos")
+elementwise("arctan", "g / (1.0 + x * x)", math_name="atan")
+elementwise("sinh", "g * cosh(x)")
+elementwise("cosh", "g * sinh(x)")
+elementwise("tanh", "g * (1.0 - out * out)")
+elementwise("arcsinh", "g / sqrt(x * x + 1.0)", math_name="asinh")
+elementwise("arccosh", "g / sqrt(x * x - 1.0)", math_name="acosh")
+elementwise("arctanh", "g / (1.0 - x * x)", math_name="atanh")
+elementwise("exp", "g * out")
+elementwise("exp2", f"g * out * {LN2}")
+elementwise("expm1", "g * (out + 1.0)")
+elementwise("log", "g / x")
+elementwise("log2", f"g / (x * {LN2})")
+elementwise("log10", f"g / (x * {LN10})")
+elementwise("log1p", "g / (1.0 + x)")
+elementwise("sqrt", "0.5 * g / out")
+elementwise("cbrt", "g / (3.0 * out * out)")
+elementwise("square", "2.0 * g * x")
+elementwise("fabs", "g * sign(x)")
+elementwise("absolute", "g * sign(x)", result=_same_kind_result, builtin="abs")
+elementwise("erf", None, math_name="erf")  # math.erf only: np has no erf
+elementwise("arctan2", "g * x2 / (x1 * x1 + x2 * x2)", "-g * x1 / (x1 * x1 + x2 * x2)", params=X1X2, math_name="atan2")
+elementwise("hypot", "g * x1 / out", "g * x2 / out", params=X1X2)
+elementwise("power", "rt.pow_base_adjoint(g, x1, x2)", "g * out * rt.log_or_zero(x1)", params=X1X2, math_name="pow")
+elementwise("maximum", "g * rt.max_weight(x1, x2)", "g * rt.max_weight(x2, x1)", params=X1X2, result=_same_kind_result)
+elementwise("minimum", "g * rt.max_weight(x2, x1)", "g * rt.max_weight(x1, x2)", params=X1X2, result=_same_kind_result)
+# Piecewise constant: zero derivative almost everywhere (JAX's convention).
+for _name in ("sign", "floor", "ceil", "round", "rint", "trunc"):
+    elementwise(_name, result=_same_kind_result)
+
+# math.erf: its derivative is elementary but `math.erf` has no NumPy twin.
+register(Rule("math.erf", ("x",), _float_result, {"x": f"g * {TWO_OVER_SQRT_PI} * math.exp(-x * x)"}, broadcasts=True), math.erf)
+
+
+def _where_result(types, nodes):
+    return broadcast(types["x"], types["y"], types["condition"], kind=promote(types["x"].kind, types["y"].kind))
+
+
+register(
+    Rule("np.where", ("condition", "x", "y"), _where_result,
+         {"x": "np.where(condition, g, 0.0)", "y": "np.where(condition, 0.0, g)"}, broadcasts=True),
+    np.where,
+)
+register(
+    Rule("np.clip", ("a", "a_min", "a_max"), _same_kind_result,
+         {"a": "g * ((a >= a_min) & (a <= a_max))", "a_min": "g * (a < a_min)", "a_max": "g * (a > a_max)"},
+         broadcasts=True),
+    np.clip,
+)
+
+
+def _builtin_extreme(name, weight_args):
+    """Builtin min/max of two numbers; ties split the adjoint (JAX's convention)."""
+    first, second = weight_args
+    register(
+        Rule(name, ("a", "b"), _same_kind_result,
+             {"a": f"g * rt.max_weight({first}, {second})", "b": f"g * rt.max_weight({second}, {first})"}),
+        getattr(builtins, name),
+    )
+
+
+_builtin_extreme("max", ("a", "b"))
+_builtin_extreme("min", ("b", "a"))
+
+
+def _float_call(types, nodes):
+    return Type("float", types["x"].ndim)
+
+
+register(Rule("float", ("x",), _float_call, {"x": "g"}), float)
+
+
+# ---- operators -------------------------------------------------------------
+
+def _arith_result(types, nodes):
+    return broadcast(types["a"], types["b"])
+
+
+def _true_divide_result(types, nodes):
+    return broadcast(types["a"], types["b"], kind="float")
+
+
+def _power_template(types, nodes):
+    """`a ** c` with a constant exponent reads better as `c * a ** (c - 1)`."""
+    import gast
+
+    exponent = nodes["b"]
+    if isinstance(exponent, gast.Constant) and isinstance(exponent.value, (int, float)) and not isinstance(exponent.value, bool):
+        c = exponent.value
+        if c == 1:
+            return "g"
+        if c == 2:
+            return "g * (2.0 * a)"
+        return f"g * ({c!r} * a ** {c - 1!r})"
+    return "rt.pow_base_adjoint(g, a, b)"
+
+
+def operator(symbol, adjoint_a, adjoint_b, result=_arith_result):
+    adjoints = {p: t for p, t in (("a", adjoint_a), ("b", adjoint_b)) if t is not None}
+    register(Rule(symbol, ("a", "b"), result, adjoints, broadcasts=True))
+
+
+operator("+", "g", "g")
+operator("-", "g", "-g")
+operator("*", "g * b", "g * a")
+operator("/", "g / b", "-g * out / b", result=_true_divide_result)
+operator("**", _power_template, "g * out * rt.log_or_zero(a)")
+operator("%", "g", "-g * floor(a / b)")
+operator("//", None, None)
+for _symbol in ("==", "!=", "<", "<=", ">", ">="):
+    register(Rule(_symbol, ("a", "b"), _bool_result))
+register(Rule("unary -", ("a",), lambda types, nodes: types["a"], {"a": "-g"}))
+register(Rule("unary +", ("a",), lambda types, nodes: types["a"], {"a": "g"}))
+register(Rule("not", ("a",), lambda types, nodes: BOOL))

@@ -1,0 +1,55 @@
+"""Linear algebra: `@`, np.dot, np.matmul, np.outer.
+
+Adjoint templates depend on the operands' ranks (1 or 2, or a scalar for
+np.dot), so they are chosen per call from the types.
+"""
+import numpy as np
+
+from ..passes.types import Type
+from .registry import Rule, RuleError, register
+
+
+def _matmul_rank(a, b):
+    if a is None or b is None:
+        return None
+    return {(2, 2): 2, (2, 1): 1, (1, 2): 1, (1, 1): 0}.get((a, b))
+
+
+def _product_result(types, nodes):
+    a, b = types["a"], types["b"]
+    kind = "float" if "float" in (a.kind, b.kind) else a.kind
+    if a.ndim == 0 or b.ndim == 0:  # np.dot with a scalar is multiplication
+        return Type(kind, max(a.ndim or 0, b.ndim or 0))
+    return Type(kind, _matmul_rank(a.ndim, b.ndim))
+
+
+# (rank of a, rank of b) -> (adjoint of a, adjoint of b)
+_PRODUCT_ADJOINTS = {
+    (2, 2): ("g @ np.transpose(b)", "np.transpose(a) @ g"),
+    (2, 1): ("np.outer(g, b)", "np.transpose(a) @ g"),
+    (1, 2): ("b @ g", "np.outer(a, g)"),
+    (1, 1): ("g * b", "g * a"),
+}
+
+
+def _product_adjoint(which):
+    def template(types, nodes):
+        ranks = (types["a"].ndim, types["b"].ndim)
+        if 0 in ranks:
+            return {"a": "rt.unbroadcast(g * b, a)", "b": "rt.unbroadcast(g * a, b)"}[which]
+        if ranks not in _PRODUCT_ADJOINTS:
+            raise RuleError(f"the derivative of a matrix product of rank {ranks[0]} by rank {ranks[1]} is not supported")
+        return _PRODUCT_ADJOINTS[ranks][which == "b"]
+
+    return template
+
+
+_ADJOINTS = {"a": _product_adjoint("a"), "b": _product_adjoint("b")}
+register(Rule("@", ("a", "b"), _product_result, _ADJOINTS))
+register(Rule("np.dot", ("a", "b"), _product_result, _ADJOINTS), np.dot)
+register(Rule("np.matmul", ("a", "b"), _product_result, _ADJOINTS), np.matmul)
+register(
+    Rule("np.outer", ("a", "b"), lambda types, nodes: Type("float", 2),
+         {"a": "g @ np.ravel(b)", "b": "np.ravel(a) @ g"}),
+    np.outer,
+)

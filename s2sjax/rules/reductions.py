@@ -1,0 +1,40 @@
+"""Reductions: sum, mean, prod, max, min, with an optional integer `axis`.
+
+The adjoint spreads `g` back over the reduced axis; the runtime helpers take
+the axis (None or an int) so one template serves every rank. For max and min,
+tied maxima share the adjoint equally (JAX's convention).
+"""
+import numpy as np
+
+from ..passes.types import Type
+from .registry import Rule, register
+
+
+def _reduced(types, nodes):
+    import gast
+
+    a, axis = types["a"], nodes["axis"]
+    kind = "int" if a.kind == "bool" else a.kind
+    if isinstance(axis, gast.Constant) and axis.value is None:
+        return Type(kind, 0)
+    return Type(kind, None if a.ndim is None else a.ndim - 1)
+
+
+def _mean_result(types, nodes):
+    return _reduced(types, nodes).with_kind("float")
+
+
+def reduction(np_name, template, result=_reduced, method=True):
+    rule = Rule(f"np.{np_name}", ("a", "axis"), result, {"a": template}, defaults={"axis": None})
+    register(rule, getattr(np, np_name))
+    return rule
+
+
+reduction("sum", "rt.sum_adjoint(g, a, axis)")
+reduction("mean", "rt.mean_adjoint(g, a, axis)", result=_mean_result)
+reduction("prod", "rt.prod_adjoint(g, a, axis)")
+register(reduction("max", "rt.extreme_adjoint(g, a, out, axis)"), np.amax)
+register(reduction("min", "rt.extreme_adjoint(g, a, out, axis)"), np.amin)
+
+# The array methods that are reductions, by method name.
+METHODS = {"sum": "np.sum", "mean": "np.mean", "prod": "np.prod", "max": "np.max", "min": "np.min"}

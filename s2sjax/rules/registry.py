@@ -1,0 +1,171 @@
+"""The rule registry: every callable s2sjax knows, found by object identity.
+
+A `Rule` says how generated code calls a function (`name`), its parameters,
+the type of its result, and, per differentiable parameter, a *template*: a
+Python expression for that parameter's adjoint contribution, written with the
+parameter names, `out` (the result) and `g` (the result's adjoint). Bare
+NumPy function names in a template (`cos(x)`) become `math.cos` on scalars and
+`np.cos` on arrays; runtime helpers are written `rt.name`. A parameter with
+no template has a zero derivative (or is not a number).
+
+Operators are rules too, named by their symbol (`"+"`, `"@"`, `"unary -"`).
+"""
+import copy
+from dataclasses import dataclass, field
+from typing import Callable
+
+import gast
+
+_BY_ID = {}  # id(object) -> (object, rule); the object is kept alive by the tuple
+_BY_NAME = {}
+
+# NumPy names that `math` spells differently; NumPy names `math` lacks stay `np.`.
+MATH_NAMES = {
+    "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos",
+    "arctan": "atan", "arctan2": "atan2", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
+    "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "exp": "exp", "exp2": "exp2",
+    "expm1": "expm1", "log": "log", "log2": "log2", "log10": "log10", "log1p": "log1p",
+    "sqrt": "sqrt", "cbrt": "cbrt", "fabs": "fabs", "hypot": "hypot", "floor": "floor",
+    "ceil": "ceil", "power": "pow", "erf": "erf",
+}
+
+
+class RuleError(Exception):
+    """A rule cannot apply to these argument types; the transform adds the location."""
+
+
+@dataclass
+class Rule:
+    name: str
+    params: tuple
+    result: Callable  # (types: dict param -> Type, nodes: dict param -> node) -> Type
+    adjoints: dict = field(default_factory=dict)  # param -> template str, or (types, nodes) -> str
+    defaults: dict = field(default_factory=dict)
+    broadcasts: bool = False  # elementwise with NumPy broadcasting: adjoints need reducing
+    method: str = None  # called as `x.method(...)` in generated code
+
+    def bind(self, args, keywords):
+        """Map a call's argument nodes to parameter names (defaults filled in)."""
+        if len(args) > len(self.params):
+            raise RuleError(f"{self.name} takes at most {len(self.params)} arguments, got {len(args)}")
+        bound = dict(zip(self.params, args))
+        for kw in keywords:
+            if kw.arg not in self.params or kw.arg in bound:
+                raise RuleError(f"{self.name} got an unsupported keyword argument {kw.arg!r}")
+            bound[kw.arg] = kw.value
+        for param in self.params:
+            if param not in bound:
+                if param not in self.defaults:
+                    raise RuleError(f"{self.name} is missing its argument {param!r}")
+                bound[param] = gast.Constant(self.defaults[param], None)
+        return bound
+
+    def adjoint_template(self, param, types, nodes):
+        template = self.adjoints.get(param)
+        if callable(template):
+            template = template(types, nodes)
+        return None if template is None else _parse_template(template)
+
+
+def register(rule, *objects):
+    """Register `rule` under its name and under each Python object that denotes it."""
+    _BY_NAME[rule.name] = rule
+    for obj in objects:
+        _BY_ID[id(obj)] = (obj, rule)
+    return rule
+
+
+def lookup(obj):
+    """The rule for a Python object (np.sin, math.sin, abs, ...), or None."""
+    entry = _BY_ID.get(id(obj))
+    return entry[1] if entry is not None and entry[0] is obj else None
+
+
+def by_name(name):
+    return _BY_NAME.get(name)
+
+
+def all_rules():
+    return list(_BY_NAME.values())
+
+
+_TEMPLATE_CACHE = {}
+
+
+def _parse_template(text):
+    if text not in _TEMPLATE_CACHE:
+        _TEMPLATE_CACHE[text] = gast.parse(text, mode="eval").body
+    return _TEMPLATE_CACHE[text]
+
+
+def instantiate(template, bindings, scalar):
+    """A copy of `template` with names replaced by `bindings` (name -> expression)."""
+    expr = copy.deepcopy(template)
+    return _Instantiate(bindings, scalar).visit(expr)
+
+
+class _Instantiate(gast.NodeTransformer):
+    def __init__(self, bindings, scalar):
+        self.bindings = bindings
+        self.scalar = scalar
+
+    def visit_Attribute(self, node):
+        return node  # rt.helper and np.name stay as written
+
+    def visit_Name(self, node):
+        if node.id in self.bindings:
+            return copy.deepcopy(self.bindings[node.id])
+        if self.scalar and node.id in MATH_NAMES:
+            return dotted(f"math.{MATH_NAMES[node.id]}")
+        if node.id in MATH_NAMES or node.id in ("sign", "square", "where", "sum", "outer", "transpose"):
+            return dotted(f"np.{node.id}")
+        return node
+
+
+OPERATOR_SYMBOLS = {
+    gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.FloorDiv: "//",
+    gast.Mod: "%", gast.Pow: "**", gast.MatMult: "@",
+    gast.Eq: "==", gast.NotEq: "!=", gast.Lt: "<", gast.LtE: "<=", gast.Gt: ">", gast.GtE: ">=",
+    gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not",
+}
+
+
+def rule_of(value):
+    """The rule a normalized right-hand side applies, and its arguments by parameter name.
+
+    Returns (None, {}) for copies, subscripts, attributes and tuple displays.
+    """
+    if isinstance(value, gast.BinOp):
+        return _BY_NAME[OPERATOR_SYMBOLS[type(value.op)]], {"a": value.left, "b": value.right}
+    if isinstance(value, gast.UnaryOp):
+        return _BY_NAME[OPERATOR_SYMBOLS[type(value.op)]], {"a": value.operand}
+    if isinstance(value, gast.Compare):
+        return _BY_NAME[OPERATOR_SYMBOLS[type(value.ops[0])]], {"a": value.left, "b": value.comparators[0]}
+    if isinstance(value, gast.Call):
+        if isinstance(value.func, gast.Attribute) and value.func.attr == "astype":
+            rule = _BY_NAME["astype"]
+            return rule, rule.bind([value.func.value] + value.args, value.keywords)
+        rule = _BY_NAME[dotted_name(value.func)]
+        return rule, rule.bind(value.args, value.keywords)
+    return None, {}
+
+
+def dotted(name):
+    """`"np.sin"` -> the expression node `np.sin`."""
+    head, *rest = name.split(".")
+    node = gast.Name(head, gast.Load(), None, None)
+    for attr in rest:
+        node = gast.Attribute(node, attr, gast.Load())
+    return node
+
+
+def dotted_name(node):
+    """The dotted name of an expression like `np.sin`, or None."""
+    parts = []
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))

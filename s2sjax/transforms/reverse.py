@@ -1,0 +1,231 @@
+"""transform (reverse): a normalized function -> its value and gradient (VJP).
+
+The generated function runs the forward sweep (the normalized statements,
+unchanged: SSA names keep every value alive, so straight-line code needs no
+tape), seeds the output's adjoint with 1.0, then runs the backward sweep:
+the statements in reverse order, each replaced by its adjoint statements.
+An `if` is reversed under the same condition variable. It returns the
+outputs followed by the adjoints of the differentiated parameters.
+
+Adjoints are accumulated: while generating, a contribution is written
+`x_bar += expr`; `_initialize_adjoints` then turns the first contribution
+into `x_bar = expr` (or inserts `x_bar = rt.zeros_like(x)` where the first
+one is conditional) and the others into `x_bar = x_bar + expr`, never in
+place, so an adjoint array may safely alias another.
+"""
+import copy
+
+import gast
+
+from .. import rules
+from ..backend.naming import comment, line_comment, name
+from ..passes.types import Type, of_value
+
+
+class NonScalarOutput(Exception):
+    """grad of a function whose output is not a scalar; the API reports the shape."""
+
+
+def transform(program, types, active, spec, namer):
+    """The value-and-gradient function of `program` for `spec.argnums`."""
+    outputs = program.outputs
+    target = outputs[0]
+    out_type = types.get(target)
+    if out_type is None or out_type.ndim != 0:
+        raise NonScalarOutput(out_type)
+    wrt = [program.params[i] for i in spec.argnums]
+    forward = program.tree.body[:-1]  # without the final `return`
+    builder = _Reverse(types, active, namer, program.origins)
+    backward = builder.block(forward)
+    seed = [builder.accumulate(target, gast.Constant(1.0, None))] if target in active else []
+    grads = [name(builder.adjoint(w)) for w in wrt]
+    result = gast.Return(gast.Tuple([name(o) for o in outputs] + grads, gast.Load()))
+    backward = _initialize_adjoints(seed + backward + [result], builder.adjoints)
+    body = (
+        [comment("forward sweep")]
+        + _with_line_comments(forward, program.origins)
+        + [comment("backward sweep")]
+        + backward
+    )
+    fdef = copy.copy(program.tree)
+    fdef.name = _generated_name(program.tree.name, "grad")
+    fdef.args = _positional(program.params + [c.name for c in program.captured])
+    fdef.body = body
+    return fdef
+
+
+def _positional(params):
+    """Plain positional parameters: the wrapper always passes every argument, defaults filled in."""
+    return gast.arguments(
+        args=[gast.Name(p, gast.Param(), None, None) for p in params], posonlyargs=[], vararg=None,
+        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
+    )
+
+
+def _generated_name(user_name, suffix):
+    base = "lambda" if user_name == "<lambda>" else user_name
+    return f"{base}_{suffix}"
+
+
+class _Reverse:
+    def __init__(self, types, active, namer, origins):
+        self.types = types
+        self.active = active
+        self.namer = namer
+        self.origins = origins
+        self.adjoints = {}  # primal name -> adjoint name
+
+    def adjoint(self, primal):
+        if primal not in self.adjoints:
+            self.adjoints[primal] = self.namer.adjoint(primal)
+        return self.adjoints[primal]
+
+    def block(self, stmts):
+        out, last = [], None
+        for stmt in reversed(stmts):
+            if isinstance(stmt, gast.If):
+                then, orelse = self.block(stmt.body), self.block(stmt.orelse)
+                if then or orelse:
+                    out.append(gast.If(copy.deepcopy(stmt.test), then or [gast.Pass()], orelse))
+                    last = None
+            elif isinstance(stmt, gast.Assign) and stmt.targets[0].id in self.active:
+                adjoint_stmts = self.assign(stmt)
+                key = (self.origins.get(id(stmt)), stmt.lineno)
+                if adjoint_stmts and key != last:
+                    out.append(line_comment(*key))
+                    last = key
+                out.extend(adjoint_stmts)
+        return out
+
+    def accumulate(self, primal, expr):
+        return gast.AugAssign(name(self.adjoint(primal), store=True), gast.Add(), expr)
+
+    def assign(self, stmt):
+        target, value = stmt.targets[0].id, stmt.value
+        g = name(self.adjoint(target))
+        if isinstance(value, gast.Name):
+            return [self.accumulate(value.id, g)] if value.id in self.active else []
+        if isinstance(value, gast.Subscript):
+            return self.subscript(value, g)
+        rule, bound = rules.rule_of(value)
+        if rule is None:
+            return []
+        try:
+            return self.rule(rule, bound, target, g)
+        except rules.RuleError as exc:
+            raise self.origins[id(stmt)].error(stmt, str(exc)) from None
+
+    def rule(self, rule, bound, target, g):
+        arg_types = {p: self._type(n) for p, n in bound.items()}
+        bindings = {**bound, "out": name(target), "g": g}
+        scalar = self.types[target].is_scalar
+        out = []
+        for param, node in bound.items():
+            if not (isinstance(node, gast.Name) and node.id in self.active):
+                continue
+            template = rule.adjoint_template(param, arg_types, bound)
+            if template is None:
+                continue
+            expr = rules.instantiate(template, bindings, scalar)
+            if rule.broadcasts:
+                expr = self.reduce_to_operand(expr, node.id, param, arg_types, target)
+            out.append(self.accumulate(node.id, expr))
+        return out
+
+    def reduce_to_operand(self, expr, operand_name, param, arg_types, target):
+        """Sum a contribution over the dimensions along which operand `param` was broadcast."""
+        operand, result = arg_types[param], self.types[target]
+        if result.ndim == 0:
+            return expr
+        if operand.ndim == 0:
+            return gast.Call(rules.dotted("np.sum"), [expr], [])
+        others = [t for p, t in arg_types.items() if p != param]
+        if operand.ndim is not None and operand.ndim == result.ndim and all(t.ndim == 0 for t in others):
+            return expr
+        return gast.Call(rules.dotted("rt.unbroadcast"), [expr, name(operand_name)], [])
+
+    def subscript(self, value, g):
+        base = value.value.id
+        if base not in self.active:
+            return []
+        part = self.namer.fresh(f"{base}_bar_part")
+        store = gast.Subscript(name(part), copy.deepcopy(value.slice), gast.Store())
+        return [
+            gast.Assign([name(part, store=True)], gast.Call(rules.dotted("rt.zeros_like"), [name(base)], [])),
+            gast.Assign([store], g),
+            self.accumulate(base, name(part)),
+        ]
+
+    def _type(self, node):
+        if isinstance(node, gast.Name):
+            return self.types[node.id]
+        if isinstance(node, gast.Constant):
+            return of_value(node.value)
+        if isinstance(node, gast.Tuple):
+            return Type("tuple", 0, tuple(self._type(e) for e in node.elts))
+        return Type("dtype")
+
+
+def _with_line_comments(stmts, origins):
+    """The forward statements, each group preceded by the user's source line it comes from."""
+    out, last = [], None
+    for stmt in stmts:
+        if isinstance(stmt, gast.If):
+            stmt = copy.copy(stmt)
+            stmt.body = _with_line_comments(stmt.body, origins)
+            stmt.orelse = _with_line_comments(stmt.orelse, origins)
+        key = (origins.get(id(stmt)), getattr(stmt, "lineno", None))
+        if key != last and key[0] is not None and not _is_comment(stmt):
+            out.append(line_comment(*key))
+            last = key
+        out.append(stmt)
+    return out
+
+
+def _is_comment(stmt):
+    return isinstance(stmt, gast.Expr)
+
+
+def _initialize_adjoints(stmts, adjoints):
+    """Make every adjoint defined before it is read (see the module docstring)."""
+    for primal, adjoint in adjoints.items():
+        _initialize(stmts, adjoint, primal)
+    _expand_accumulations(stmts)
+    return stmts
+
+
+def _initialize(stmts, adjoint, primal):
+    """In the innermost block holding every mention of `adjoint`, define it at the first one."""
+    block = stmts
+    while True:
+        holders = [s for s in block if _mentions(s, adjoint)]
+        if not holders:
+            return
+        if len(holders) == 1 and isinstance(holders[0], gast.If):
+            branches = [b for b in (holders[0].body, holders[0].orelse) if any(_mentions(s, adjoint) for s in b)]
+            if len(branches) == 1:
+                block = branches[0]
+                continue
+        break
+    first = next(i for i, s in enumerate(block) if _mentions(s, adjoint))
+    stmt = block[first]
+    if isinstance(stmt, gast.AugAssign) and stmt.target.id == adjoint and not _mentions(stmt.value, adjoint):
+        block[first] = gast.copy_location(gast.Assign([stmt.target], stmt.value), stmt)
+    else:
+        zeros = gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
+        block.insert(first, gast.Assign([name(adjoint, store=True)], zeros))
+
+
+def _expand_accumulations(stmts):
+    """`x_bar += e` -> `x_bar = x_bar + e`: a new value, so aliased adjoints stay intact."""
+    for i, stmt in enumerate(stmts):
+        if isinstance(stmt, gast.AugAssign):
+            total = gast.BinOp(name(stmt.target.id), gast.Add(), stmt.value)
+            stmts[i] = gast.copy_location(gast.Assign([name(stmt.target.id, store=True)], total), stmt)
+        elif isinstance(stmt, gast.If):
+            _expand_accumulations(stmt.body)
+            _expand_accumulations(stmt.orelse)
+
+
+def _mentions(node, ident):
+    return any(isinstance(n, gast.Name) and n.id == ident for n in gast.walk(node))
