@@ -148,14 +148,23 @@ class _Specialization:
         name, function_source, self.captured = pipeline.generate(fun, spec)
         self.source = backend.module_source(function_source, _describe(transformed, spec))
         module = backend.load_module(self.source, _stem(name))
-        self.compiled = backend.Compiled(getattr(module, name), transformed.target, _where(fun))
+        pyfunc = getattr(module, name)
+        if transformed.target == "python":
+            self.call = pyfunc
+        else:
+            self.call = self._first_call
+            self._first = backend.FirstCall(backend.jitted(module, name), pyfunc, _where(fun))
         self.convert = [_converter(example_args[i]) for i in spec.argnums]
         self.n_outputs = 2 if transformed.has_aux else 1
+
+    def _first_call(self, *args):
+        result, self.call = self._first(*args)
+        return result
 
     def __call__(self, args):
         if self.captured:
             args = args + tuple(c.read() for c in self.captured)
-        result = self.compiled.call(*args)
+        result = self.call(*args)
         value = result[0]
         grads = result[self.n_outputs:]
         grads = tuple(g if c is None else c(g) for g, c in zip(grads, self.convert))

@@ -12,11 +12,17 @@ from numba.extending import overload, register_jitable
 
 # ---- Python implementations ------------------------------------------------
 
+def _float_dtype(x):
+    """`x`'s dtype if it is a float type, else float64 (a Python float is float64)."""
+    dtype = np.asarray(x).dtype
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
 def zeros_like(x):
     """A zero adjoint shaped like `x` (0.0 for a scalar)."""
     if np.ndim(x) == 0:
         return 0.0
-    return np.zeros(np.shape(x), dtype=np.result_type(x, np.float32))
+    return np.zeros(np.shape(x), dtype=_float_dtype(x))
 
 
 def unbroadcast(g, x):
@@ -36,7 +42,7 @@ def unbroadcast(g, x):
 def sum_adjoint(g, a, axis):
     """The adjoint of `np.sum(a, axis)`: `g` spread back over the reduced axis."""
     if axis is None:
-        return np.full(np.shape(a), g, dtype=np.result_type(g, np.float32))
+        return np.full(np.shape(a), g, dtype=_float_dtype(g))
     return np.broadcast_to(np.expand_dims(g, axis), np.shape(a)).copy()
 
 
@@ -75,6 +81,11 @@ def max_weight(a, b):
     return (a > b) + 0.5 * (a == b)
 
 
+def matmul(a, b):
+    """`a @ b` for adjoints, whose dtypes may differ (a float64 adjoint of a float32 array)."""
+    return np.matmul(a, b)
+
+
 def log_or_zero(x):
     """log(x), with 0 where x == 0: `d(x ** p)/dp` is 0 there, not NaN."""
     if np.ndim(x) == 0:
@@ -96,8 +107,10 @@ def _is_array(t):
 
 @overload(zeros_like)
 def _zeros_like(x):
+    if _is_array(x) and isinstance(x.dtype, types.Float):
+        return lambda x: np.zeros_like(x)
     if _is_array(x):
-        return lambda x: np.zeros(x.shape, dtype=np.float64 if not isinstance(x.dtype, types.Float) else x.dtype)
+        return lambda x: np.zeros(x.shape)
     return lambda x: 0.0
 
 
@@ -151,6 +164,17 @@ def _is_none(t):
     return t is None or isinstance(t, (types.NoneType, types.Omitted))
 
 
+def _as_grid(x, pre, post):
+    """A reduction's result (or its adjoint) as a (pre, post) array."""
+
+
+@overload(_as_grid)
+def _as_grid_impl(x, pre, post):
+    if _is_array(x):
+        return lambda x, pre, post: np.ascontiguousarray(x).reshape((pre, post))
+    return lambda x, pre, post: np.full((pre, post), x)
+
+
 @overload(sum_adjoint)
 def _sum_adjoint(g, a, axis):
     if _is_none(axis):
@@ -190,7 +214,7 @@ def _prod_adjoint(g, a, axis):
         else:
             pre, n, post = _split(a.shape, axis)
         a3 = np.ascontiguousarray(a).reshape((pre, n, post))
-        g2 = np.asarray(g) * np.ones((pre, post))
+        g2 = _as_grid(g, pre, post)
         out = np.empty((pre, n, post))
         for i in range(pre):
             for k in range(post):
@@ -217,8 +241,8 @@ def _extreme_adjoint(g, a, out, axis):
         else:
             pre, n, post = _split(a.shape, axis)
         a3 = np.ascontiguousarray(a).reshape((pre, n, post))
-        o2 = np.asarray(out) * np.ones((pre, post))
-        g2 = np.asarray(g) * np.ones((pre, post))
+        o2 = _as_grid(out, pre, post)
+        g2 = _as_grid(g, pre, post)
         result = np.zeros((pre, n, post))
         for i in range(pre):
             for k in range(post):
@@ -258,3 +282,58 @@ def _pow_base_adjoint(g, x, p):
     if _is_array(x) or _is_array(p):
         return lambda g, x, p: g * np.where(p == 0, 0.0, p * np.power(x, p - 1.0))
     return lambda g, x, p: g * (0.0 if p == 0 else p * x ** (p - 1.0))
+
+
+@overload(matmul)
+def _matmul(a, b):
+    if _is_array(a) and _is_array(b) and a.dtype != b.dtype:
+        return lambda a, b: a.astype(np.float64) @ b.astype(np.float64)
+    return lambda a, b: a @ b
+
+
+# ---- NumPy functions Numba lacks in some forms -------------------------------
+# These extend Numba's own NumPy support, so generated code can keep the
+# user's spelling (np.clip on scalars, np.mean with an axis).
+
+@overload(np.clip)
+def _clip_scalar(a, a_min, a_max):
+    if not any(_is_array(t) for t in (a, a_min, a_max)):
+        return lambda a, a_min, a_max: min(max(a, a_min), a_max)
+
+
+_REDUCE_AXIS = """\
+def impl(a, axis):
+    pre, n, post = split(a.shape, {k})
+    a3 = np.ascontiguousarray(a).reshape((pre, n, post))
+    out = np.empty((pre, post), dtype={dtype})
+    for i in range(pre):
+        for j in range(post):
+            out[i, j] = reduce(a3[i, :, j])
+    return out.reshape(({shape},))
+"""
+
+
+def _reduce_axis(reduce, ndim, k, float_result):
+    """`reduce(a, axis=k)` for a constant axis `k`, by reducing (pre, n, post) views.
+
+    Written out per rank and axis: Numba needs the result shape as a literal tuple.
+    """
+    shape = ", ".join(f"a.shape[{d}]" for d in range(ndim) if d != k)
+    source = _REDUCE_AXIS.format(k=k, dtype="np.float64" if float_result else "a.dtype", shape=shape)
+    namespace = {"np": np, "split": _split, "reduce": reduce}
+    exec(source, namespace)
+    return namespace["impl"]
+
+
+def _axis_overload(np_func):
+    reduce = register_jitable(lambda v: np_func(v))
+
+    def typer(a, axis):
+        if _is_array(a) and isinstance(axis, types.IntegerLiteral):
+            return _reduce_axis(reduce, a.ndim, axis.literal_value % a.ndim, np_func is np.mean)
+
+    overload(np_func)(typer)
+
+
+for _func in (np.mean, np.max, np.min, np.prod):
+    _axis_overload(_func)

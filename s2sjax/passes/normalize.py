@@ -114,7 +114,7 @@ class _Normalizer:
             getattr(self, f"stmt_{type(stmt).__name__}")(stmt)
 
     def emit(self, stmt, src):
-        gast.copy_location(stmt, src)
+        gast.copy_location(stmt, src if getattr(src, "lineno", None) else self.current)
         self.state.origins[id(stmt)] = self.location
         self.out.append(stmt)
 
@@ -276,8 +276,8 @@ class _Normalizer:
             return self.define(gast.Compare(left, node.ops, [right]), node, target)
         # a < b < c  ->  (a < b) and (b < c), evaluating b once
         middle = self.atom(node.comparators[0])
-        first = gast.Compare(node.left, node.ops[:1], [_Evaluated(middle)])
-        rest = gast.Compare(_Evaluated(middle), node.ops[1:], node.comparators[1:])
+        first = gast.copy_location(gast.Compare(node.left, node.ops[:1], [_Evaluated(middle)]), node)
+        rest = gast.copy_location(gast.Compare(_Evaluated(middle), node.ops[1:], node.comparators[1:]), node)
         both = gast.BoolOp(gast.And(), [first, rest])
         return self.expr(gast.copy_location(both, node), target)
 
@@ -338,6 +338,9 @@ class _Normalizer:
         name = rules.dotted_name(node.func)
         if name in self.resolved.functions:
             return self.inline(self.resolved.functions[name], node, target)
+        if name == "np.matmul" and len(node.args) == 2 and not node.keywords:  # Numba lacks np.matmul
+            matmul = gast.BinOp(node.args[0], gast.MatMult(), node.args[1])
+            return self.expr(gast.copy_location(matmul, node), target)
         if name is not None and rules.by_name(name) is not None:
             func, args = rules.dotted(name), [self.call_arg(a) for a in node.args]
         else:  # a method: x.sum(axis=0) -> np.sum(x, axis=0)
@@ -404,8 +407,11 @@ class _Evaluated(gast.expr):
         self.atom = atom
 
 
-def _single_exit(stmts):
-    """Move the code after an `if` that may return into the branches that fall through."""
+def _single_exit(stmts, falls_off_function=True):
+    """Move the code after an `if` that may return into the branches that fall through.
+
+    A function that can fall off its end gets the implicit `return None`.
+    """
     out = []
     for i, stmt in enumerate(stmts):
         if isinstance(stmt, gast.Return):
@@ -414,15 +420,23 @@ def _single_exit(stmts):
         if isinstance(stmt, gast.If):
             rest = stmts[i + 1:]
             if rest and (_may_return(stmt.body) or _may_return(stmt.orelse)):
-                stmt.body = _single_exit(stmt.body + copy.deepcopy(rest))
-                stmt.orelse = _single_exit(stmt.orelse + rest)
+                stmt.body = _single_exit(stmt.body + copy.deepcopy(rest), falls_off_function)
+                stmt.orelse = _single_exit(stmt.orelse + rest, falls_off_function)
                 out.append(stmt)
                 return out
-            stmt.body = _single_exit(stmt.body)
-            stmt.orelse = _single_exit(stmt.orelse)
+            stmt.body = _single_exit(stmt.body, False)
+            stmt.orelse = _single_exit(stmt.orelse, False)
         out.append(stmt)
-    out.append(gast.Return(None))
+    if falls_off_function and not _always_returns(out):
+        out.append(gast.Return(None))
     return out
+
+
+def _always_returns(stmts):
+    last = stmts[-1] if stmts else None
+    if isinstance(last, gast.If):
+        return _always_returns(last.body) and _always_returns(last.orelse)
+    return isinstance(last, gast.Return)
 
 
 def _may_return(stmts):

@@ -100,9 +100,9 @@ def merge(a, b):
 def infer(program, arg_types):
     """The type of every variable of a normalized `program`, given its parameters' types."""
     names = program.params + [c.name for c in program.captured]
-    env = dict(zip(names, arg_types))
-    _Inference(env, program.origins).block(program.tree.body)
-    return env
+    inference = _Inference(dict(zip(names, arg_types)), program.origins)
+    inference.block(program.tree.body)
+    return inference.env
 
 
 class _Inference:

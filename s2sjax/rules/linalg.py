@@ -24,10 +24,11 @@ def _product_result(types, nodes):
 
 
 # (rank of a, rank of b) -> (adjoint of a, adjoint of b)
+# rt.matmul is `@` that accepts two dtypes: an adjoint may be float64 where `a` is float32.
 _PRODUCT_ADJOINTS = {
-    (2, 2): ("g @ np.transpose(b)", "np.transpose(a) @ g"),
-    (2, 1): ("np.outer(g, b)", "np.transpose(a) @ g"),
-    (1, 2): ("b @ g", "np.outer(a, g)"),
+    (2, 2): ("rt.matmul(g, np.transpose(b))", "rt.matmul(np.transpose(a), g)"),
+    (2, 1): ("np.outer(g, b)", "rt.matmul(np.transpose(a), g)"),
+    (1, 2): ("rt.matmul(b, g)", "np.outer(a, g)"),
     (1, 1): ("g * b", "g * a"),
 }
 
@@ -50,6 +51,6 @@ register(Rule("np.dot", ("a", "b"), _product_result, _ADJOINTS), np.dot)
 register(Rule("np.matmul", ("a", "b"), _product_result, _ADJOINTS), np.matmul)
 register(
     Rule("np.outer", ("a", "b"), lambda types, nodes: Type("float", 2),
-         {"a": "g @ np.ravel(b)", "b": "np.ravel(a) @ g"}),
+         {"a": "rt.matmul(g, np.ravel(b))", "b": "rt.matmul(np.ravel(a), g)"}),
     np.outer,
 )

@@ -1,0 +1,59 @@
+"""python -m bench [--only W1|W3|transform ...]: run the benchmarks, print a
+Markdown report and write bench/results/latest.json."""
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+RESULTS_PATH = Path(__file__).resolve().parent / "results" / "latest.json"
+WORKLOADS = ("W1", "W3", "transform")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--only", action="append", choices=WORKLOADS,
+        help="run only this workload (repeatable; default: all)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    selected = parse_args(argv).only or WORKLOADS
+    with tempfile.TemporaryDirectory(prefix="s2sjax-bench-cache-") as cache_dir:
+        # A fresh cache makes every transform and compile in this run cold and
+        # leaves nothing in the user's cache. s2sjax may read the variable when
+        # it is imported, hence the imports below.
+        os.environ["S2SJAX_CACHE_DIR"] = cache_dir
+        from bench import peers, report, transform_time, w1_scalar, w3_array
+
+        modules = {"W1": w1_scalar, "W3": w3_array, "transform": transform_time}
+        machine = report.machine_info()
+        print_machine(machine)
+        jax, autograd, skipped = load_peers(peers)
+        results = [modules[name].run(jax, autograd) for name in selected]
+
+    print("\n" + report.results_table(results))
+    if any(r.peers for r in results):
+        print("\nPeers:\n\n" + report.peers_table(results))
+    report.write_json(RESULTS_PATH, machine, results, skipped)
+    print(f"\nwrote {RESULTS_PATH}")
+
+
+def print_machine(machine):
+    for key, value in machine.items():
+        print(f"- {key}: {value}")
+
+
+def load_peers(peers):
+    jax, autograd = peers.import_jax(), peers.import_autograd()
+    skipped = [f"{name} not installed" for name, module in
+               (("jax", jax), ("autograd", autograd)) if module is None]
+    for reason in skipped:
+        print(f"skipped: {reason}")
+    return jax, autograd, skipped
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""Workload results: the Markdown tables, machine info and the JSON record."""
+
+import dataclasses
+import json
+import os
+import platform
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from bench.timing import Timing
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "time": s2sjax seconds <= value; "ratio": s2sjax / baseline <= value
+    value: float
+
+    def describe(self):
+        if self.kind == "time":
+            return f"≤ {format_seconds(self.value)}"
+        return f"≤ {self.value:g}× baseline"
+
+
+@dataclass
+class WorkloadResult:
+    name: str
+    title: str
+    target: Target
+    s2sjax: Timing
+    baseline: Timing | None = None
+    peers: list[Timing] = field(default_factory=list)
+
+    @property
+    def ratio(self):
+        if self.baseline is None:
+            return None
+        return self.s2sjax.seconds / self.baseline.seconds
+
+    @property
+    def met(self):
+        if self.target.kind == "time":
+            return self.s2sjax.seconds <= self.target.value
+        return self.ratio <= self.target.value
+
+
+def format_seconds(seconds):
+    """Three significant digits in the largest unit that keeps the number ≥ 1."""
+    seconds = float(f"{seconds:.3g}")  # so 999.7 µs prints as 1 ms, not 1e+03 µs
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def format_ratio(ratio):
+    return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.0f}×"
+
+
+def results_table(results):
+    rows = [
+        "| workload | s2sjax | baseline | ratio | target | met? |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        baseline = format_seconds(r.baseline.seconds) if r.baseline else "—"
+        ratio = format_ratio(r.ratio) if r.baseline else "—"
+        rows.append(
+            f"| {r.name}: {r.title} | {format_seconds(r.s2sjax.seconds)} | {baseline}"
+            f" | {ratio} | {r.target.describe()} | {'yes' if r.met else 'NO'} |"
+        )
+    return "\n".join(rows)
+
+
+def peers_table(results):
+    rows = [
+        "| workload | implementation | time | vs baseline |",
+        "| --- | --- | --- | --- |",
+    ]
+    for r in results:
+        for peer in r.peers:
+            ratio = format_ratio(peer.seconds / r.baseline.seconds) if r.baseline else "—"
+            rows.append(
+                f"| {r.name} | {peer.impl} | {format_seconds(peer.seconds)} | {ratio} |"
+            )
+    return "\n".join(rows)
+
+
+def machine_info():
+    import s2sjax
+
+    return {
+        "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "s2sjax": getattr(s2sjax, "__version__", "unknown"),
+        "commit": git_commit(),
+    }
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def git_commit():
+    """The commit measured, with '+dirty' for uncommitted changes; None outside git."""
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        commit = _git(repo, "rev-parse", "HEAD")
+        # bench/results/ is this program's own output, not code under test.
+        dirty = _git(repo, "status", "--porcelain", "--", ".", ":!bench/results")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
+
+
+def _git(repo, *args):
+    return subprocess.run(
+        ["git", "-C", str(repo), *args],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+
+
+def write_json(path, machine, results, skipped):
+    record = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine,
+        "skipped": skipped,
+        "workloads": [
+            {**dataclasses.asdict(r), "ratio": r.ratio, "met": r.met} for r in results
+        ],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so an interrupted run never leaves a truncated file.
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)

@@ -1,0 +1,123 @@
+"""Every rule in the registry, checked against float64 finite differences.
+
+`RULE_CASES` gives, per registered rule name, a function that uses it and its
+arguments; the test for a rule differentiates with respect to every float
+argument, on both targets. A rule added to the registry without a case here
+fails `test_every_rule_has_a_case`, so no rule goes unchecked.
+"""
+import numpy as np
+import pytest
+
+import s2sjax
+from s2sjax import rules
+from tests import fd
+from tests.util import define
+
+R = np.random.default_rng(7)
+
+
+def u(lo, hi, shape=()):
+    return R.uniform(lo, hi, size=shape) if shape else float(R.uniform(lo, hi))
+
+
+# name -> (source of a scalar-valued function using the rule, arguments)
+RULE_CASES = {}
+
+
+def case(rule_name, source, *args):
+    RULE_CASES.setdefault(rule_name, []).append((source, args))
+
+
+DOMAINS = {
+    "arcsin": (-0.8, 0.8), "arccos": (-0.8, 0.8), "arctanh": (-0.8, 0.8), "arccosh": (1.2, 3.0),
+    "log": (0.3, 3.0), "log2": (0.3, 3.0), "log10": (0.3, 3.0), "log1p": (0.3, 3.0), "sqrt": (0.3, 3.0),
+    "cbrt": (0.3, 3.0), "tan": (-1.0, 1.0),
+}
+MATH = dict(rules.registry.MATH_NAMES)
+for np_name in ["sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
+                "arctanh", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "square",
+                "fabs", "absolute"]:
+    lo, hi = DOMAINS.get(np_name, (-1.5, 1.5))
+    if np_name in ("fabs", "absolute"):
+        lo, hi = 0.3, 1.5  # away from the kink at 0
+    case(f"np.{np_name}", f"def f(x):\n    return np.sum(np.{np_name}(x) * np.arange(1.0, 4.0))\n", u(lo, hi, (3,)))
+    case(f"np.{np_name}", f"def f(x):\n    return np.{np_name}(x)\n", u(lo, hi))
+    math_name = MATH.get(np_name, np_name)
+    if f"math.{math_name}" in [r.name for r in rules.all_rules()]:
+        case(f"math.{math_name}", f"def f(x):\n    return math.{math_name}(x)\n", -u(lo, hi) if np_name == "fabs" else u(lo, hi))
+case("abs", "def f(x):\n    return abs(x) * 2.0\n", -0.7)
+case("abs", "def f(x):\n    return np.sum(abs(x))\n", np.array([0.5, -0.7, 1.3]))
+case("math.erf", "def f(x):\n    return math.erf(x)\n", 0.4)
+for name, math_name in (("arctan2", "atan2"), ("hypot", "hypot"), ("power", "pow")):
+    case(f"np.{name}", f"def f(a, b):\n    return np.sum(np.{name}(a, b))\n", u(0.5, 2, (3,)), u(0.5, 2, (3,)))
+    case(f"math.{math_name}", f"def f(a, b):\n    return math.{math_name}(a, b)\n", u(0.5, 2), u(0.5, 2))
+case("np.maximum", "def f(a, b):\n    return np.sum(np.maximum(a, b) * np.arange(1.0, 5.0))\n",
+     np.array([0.1, 0.9, -0.5, 2.0]), np.array([0.5, 0.2, 0.3, 1.0]))
+case("np.minimum", "def f(a, b):\n    return np.sum(np.minimum(a, b) * np.arange(1.0, 5.0))\n",
+     np.array([0.1, 0.9, -0.5, 2.0]), np.array([0.5, 0.2, 0.3, 1.0]))
+case("max", "def f(a, b):\n    return max(a, b) * 3.0 + max(b, 2.0 * a)\n", 0.3, 0.5)
+case("min", "def f(a, b):\n    return min(a, b) * 3.0 + min(b, 2.0 * a)\n", 0.3, 0.5)
+case("float", "def f(x):\n    return float(x) * x\n", 0.7)
+for name in ("sign", "floor", "ceil", "round", "rint", "trunc"):
+    case(f"np.{name}", f"def f(x):\n    return np.sum(np.{name}(x) * x)\n", np.array([0.3, -1.7, 2.2]))
+for name in ("floor", "ceil", "trunc"):
+    if f"math.{name}" in [r.name for r in rules.all_rules()]:
+        case(f"math.{name}", f"def f(x):\n    return math.{name}(x) * x\n", 1.3)
+case("np.where", "def f(x, y):\n    return np.sum(np.where(x > 0.0, x * y, y))\n", np.array([0.5, -0.5, 1.5]), np.array([1.0, 2.0, 3.0]))
+case("np.clip", "def f(x, lo, hi):\n    return np.sum(np.clip(x, lo, hi) * np.arange(1.0, 5.0))\n",
+     np.array([-0.9, -0.1, 0.3, 1.5]), -0.5, 1.0)
+for symbol, expr in (("+", "a + b"), ("-", "a - b"), ("*", "a * b"), ("/", "a / b"), ("**", "a ** b"),
+                     ("%", "a % b"), ("//", "(a // b) * a")):
+    case(symbol, f"def f(a, b):\n    return np.sum({expr})\n", u(0.5, 2.0, (2, 3)), u(0.3, 0.9, (3,)))
+    case(symbol, f"def f(a, b):\n    return {expr}\n", u(1.1, 2.0), u(0.3, 0.9))
+case("**", "def f(a):\n    return np.sum(a ** 3 + a ** 2 + a ** 0.5 + a ** -1)\n", u(0.5, 2.0, (3,)))
+for symbol in ("==", "!=", "<", "<=", ">", ">="):
+    case(symbol, f"def f(a, b):\n    return a * b if a {symbol} b else a - b\n", 0.3, 0.8)
+case("unary -", "def f(a):\n    return -a * 2.0\n", 0.4)
+case("unary +", "def f(a):\n    return +a * 2.0\n", 0.4)
+case("not", "def f(a):\n    return a if not a > 1.0 else 2.0 * a\n", 0.4)
+for name in ("sum", "mean", "prod", "max", "min"):
+    a = R.permutation(12).reshape(3, 4) / 7.0 + 0.5  # distinct entries: no ties
+    case(f"np.{name}", f"def f(x):\n    return np.{name}(x) * 2.0\n", a)
+    for axis in (0, 1, -1):
+        case(f"np.{name}", f"def f(x):\n    return np.sum(np.{name}(x, axis={axis}) * np.arange(1.0, x.shape[1 - {axis} % 2] + 1.0))\n", a)
+for name, expr in (("@", "a @ b"), ("np.dot", "np.dot(a, b)"), ("np.matmul", "np.matmul(a, b)")):
+    for sa, sb in (((2, 3), (3, 4)), ((2, 3), (3,)), ((3,), (3, 4)), ((3,), (3,))):
+        case(name, f"def f(a, b):\n    return np.sum(np.sin({expr}))\n", u(-1, 1, sa), u(-1, 1, sb))
+case("np.dot", "def f(a, b):\n    return np.sum(np.dot(a, b))\n", 0.7, u(-1, 1, (3,)))
+case("np.outer", "def f(a, b):\n    return np.sum(np.sin(np.outer(a, b)))\n", u(-1, 1, (3,)), u(-1, 1, (2,)))
+case("np.transpose", "def f(a):\n    return np.sum(np.transpose(a) * np.arange(6.0).reshape(3, 2))\n", u(-1, 1, (2, 3)))
+case("np.transpose", "def f(a):\n    return np.sum(np.transpose(a, (1, 2, 0)) * np.arange(24.0).reshape(3, 4, 2))\n", u(-1, 1, (2, 3, 4)))
+case("np.reshape", "def f(a):\n    return np.sum(np.reshape(a, (3, 2)) * np.arange(6.0).reshape(3, 2))\n", u(-1, 1, (2, 3)))
+case("np.ravel", "def f(a):\n    return np.sum(np.ravel(a) * np.arange(6.0))\n", u(-1, 1, (2, 3)))
+case("np.copy", "def f(a):\n    return np.sum(np.copy(a) * a)\n", u(-1, 1, (3,)))
+case("astype", "def f(a):\n    return np.sum(a.astype(np.float64) * a)\n", u(-1, 1, (3,)))
+for name in ("zeros", "ones", "empty"):
+    case(f"np.{name}", f"def f(a):\n    return np.sum(a * np.{name}(a.shape) * 0.0 + a)\n", u(-1, 1, (3,)))
+for name in ("zeros_like", "ones_like", "empty_like"):
+    case(f"np.{name}", f"def f(a):\n    return np.sum(a * np.{name}(a) * 0.0 + a)\n", u(-1, 1, (3,)))
+case("np.full", "def f(a):\n    return np.sum(a * np.full(a.shape, 2.0))\n", u(-1, 1, (3,)))
+case("np.full_like", "def f(a):\n    return np.sum(a * np.full_like(a, 2.0))\n", u(-1, 1, (3,)))
+case("np.arange", "def f(a):\n    return np.sum(a * np.arange(3.0))\n", u(-1, 1, (3,)))
+case("np.linspace", "def f(a):\n    return np.sum(a * np.linspace(0.0, 1.0, 3))\n", u(-1, 1, (3,)))
+case("np.eye", "def f(a):\n    return np.sum(a @ np.eye(3))\n", u(-1, 1, (3,)))
+case("len", "def f(a):\n    return np.sum(a) * len(a)\n", u(-1, 1, (3,)))
+case("int", "def f(a, n):\n    return a * int(n)\n", 0.5, 3)
+for dtype in ("np.float64", "np.float32", "np.int64", "np.int32", "np.bool_", "bool"):
+    case(dtype, f"def f(a, n):\n    return a * float({dtype}(n))\n", 0.5, 3)
+
+CASES = [(name, i, src, args) for name, entries in sorted(RULE_CASES.items()) for i, (src, args) in enumerate(entries)]
+
+
+def test_every_rule_has_a_case():
+    missing = sorted(r.name for r in rules.all_rules() if r.name not in RULE_CASES)
+    assert not missing, f"rules without a finite-difference case in tests/test_rules.py: {missing}"
+
+
+@pytest.mark.parametrize("target", ["cpu", "python"])
+@pytest.mark.parametrize("name,index,source,args", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_rule_against_finite_differences(name, index, source, args, target):
+    fun = define(source)
+    argnums = tuple(i for i, a in enumerate(args) if np.asarray(a).dtype.kind == "f")
+    grads = s2sjax.grad(fun, argnums=argnums, target=target)(*args)
+    fd.check_grad(fun, args, argnums, grads, rtol=1e-7, atol=1e-9, name=f"{name} [{target}]")
