@@ -155,6 +155,8 @@ class _Specialization:
             self.call = self._first_call
             self._first = backend.FirstCall(backend.jitted(module, name), pyfunc, _where(fun))
         self.convert = [_converter(example_args[i]) for i in spec.argnums]
+        # 0-d arrays are scalars to the generated code (and to Numba's math functions)
+        self.zero_d = [i for i, a in enumerate(example_args) if isinstance(a, np.ndarray) and a.ndim == 0]
         self.n_outputs = 2 if transformed.has_aux else 1
 
     def _first_call(self, *args):
@@ -162,6 +164,8 @@ class _Specialization:
         return result
 
     def __call__(self, args):
+        if self.zero_d:
+            args = tuple(a[()] if i in self.zero_d else a for i, a in enumerate(args))
         if self.captured:
             args = args + tuple(c.read() for c in self.captured)
         result = self.call(*args)

@@ -45,7 +45,8 @@ def stages(pyfunc, spec):
     yield "fence", fence(resolved)
     program = normalize(resolved, namer, lambda fn: front(fn, namer))
     yield "normalize", program
-    env = types.infer(program, spec.arg_types)
+    captured_types = tuple(types.of_value(c.read()) for c in program.captured)
+    env = types.infer(program, spec.arg_types + captured_types)
     differentiated = program.outputs[:1]
     active = activity.analyze(program, env, [program.params[i] for i in spec.argnums], differentiated)
     yield "analyze", (program, env, active)

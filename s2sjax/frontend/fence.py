@@ -1,7 +1,8 @@
 """fence: reject, with a location, everything outside the supported subset.
 
 An allow-list: a node type that is not named here is an error at its line,
-so the fence cannot drift from what the transforms handle. It runs on the
+so the fence cannot drift from what the transforms handle. Names that
+resolve could not bind are reported here too, so errors come in source order. It runs on the
 resolved tree of every function, the inlined ones included, before
 normalization, so the error shows the user's own spelling.
 """
@@ -112,6 +113,9 @@ class _Fence:
         self.reject(node, f"assigning to {type(node).__name__.lower()!r}")
 
     def check_expression(self, node):
+        if id(node) in self.resolved.problems:
+            message, hint = self.resolved.problems[id(node)]
+            raise self.location.error(node, message, hint)
         if not isinstance(node, _EXPRESSIONS):
             self.reject(node)
         if isinstance(node, gast.Attribute) and node.attr not in ARRAY_ATTRIBUTES and not _is_rule_name(node):
@@ -135,6 +139,8 @@ class _Fence:
         func = node.func
         name = rules.dotted_name(func)
         is_method = isinstance(func, gast.Attribute) and not (name and rules.by_name(name))
+        if id(func) in self.resolved.problems:
+            self.check_expression(func)
         if is_method:
             if func.attr not in rules.METHODS:
                 self.reject(func, f"the method {func.attr!r}",

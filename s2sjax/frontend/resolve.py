@@ -11,7 +11,8 @@ a `Resolved`:
   read again at every call;
 - other Python functions are kept by name in `functions`, to be inlined.
 
-Anything else a name can refer to is a TransformError at its use.
+Anything else a name can refer to is recorded in `problems` (node id ->
+message, hint), for the fence to report in source order with the rest.
 """
 import builtins
 import inspect
@@ -38,6 +39,7 @@ class Resolved:
     local_names: set
     functions: dict = field(default_factory=dict)  # name -> Python function to inline
     captured: list = field(default_factory=list)
+    problems: dict = field(default_factory=dict)  # id(node) -> (message, hint)
 
 
 def resolve(function, namer):
@@ -74,7 +76,7 @@ class _Resolver(gast.NodeTransformer):
         if not isinstance(node.ctx, gast.Load) or node.id in self.resolved.local_names:
             return node
         value = self._lookup(node.id, node)
-        return self._classify(value, node, node.id)
+        return node if value is _MISSING else self._classify(value, node, node.id)
 
     def visit_Attribute(self, node):
         chain = rules.dotted_name(node)
@@ -83,10 +85,11 @@ class _Resolver(gast.NodeTransformer):
             return self.generic_visit(node)
         value = self._lookup(root, node)
         for attr in chain.split(".")[1:]:
-            try:
-                value = getattr(value, attr)
-            except AttributeError:
-                raise self.function.location.error(node, f"{chain!r}: {attr!r} is not an attribute of {root!r}") from None
+            if value is _MISSING:
+                return node
+            value = getattr(value, attr, _MISSING)
+            if value is _MISSING:
+                return self._problem(node, f"{chain!r}: {attr!r} is not an attribute of {root!r}")
         return self._classify(value, node, chain)
 
     def _lookup(self, name, node):
@@ -94,8 +97,12 @@ class _Resolver(gast.NodeTransformer):
         if value is _MISSING:
             value = getattr(builtins, name, _MISSING)
         if value is _MISSING:
-            raise self.function.location.error(node, f"name {name!r} is not defined")
+            self._problem(node, f"name {name!r} is not defined")
         return value
+
+    def _problem(self, node, message, hint=None):
+        self.resolved.problems[id(node)] = (message, hint)
+        return node
 
     def _classify(self, value, node, spelled):
         rule = rules.lookup(value) if _hashable_callable(value) else None
@@ -110,16 +117,11 @@ class _Resolver(gast.NodeTransformer):
             self.resolved.functions[key] = value
             return gast.copy_location(gast.Name(key, gast.Load(), None, None), node)
         if isinstance(value, pytypes.ModuleType):
-            raise self.function.location.error(node, f"module {spelled!r} cannot be used as a value")
+            return self._problem(node, f"module {spelled!r} cannot be used as a value")
         if callable(value):
-            raise self.function.location.error(
-                node,
-                f"{spelled!r} has no Python source and no derivative rule",
-                hint="use a NumPy or math function s2sjax knows, or give it a rule with s2sjax.extend",
-            )
-        raise self.function.location.error(
-            node, f"{spelled!r} is a {type(value).__name__}, which s2sjax cannot use in a transformed function"
-        )
+            return self._problem(node, f"{spelled!r} has no Python source and no derivative rule",
+                                 "use a NumPy or math function s2sjax knows")
+        return self._problem(node, f"{spelled!r} is a {type(value).__name__}, which s2sjax cannot use in a transformed function")
 
     def _capture(self, value, node, spelled):
         name = self.namer.fresh(spelled.replace(".", "_"))

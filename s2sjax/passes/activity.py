@@ -16,7 +16,7 @@ from .. import rules
 def analyze(program, types, wrt, outputs):
     body = program.tree.body
     varied = {name for name in wrt if types[name].differentiable}
-    _forward(body, varied, types)
+    _forward(body, varied, types, program.origins)
     useful = set(outputs)
     _backward(body, useful)
     return {name for name in varied & useful if types.get(name) and types[name].differentiable}
@@ -34,15 +34,20 @@ def flows(value):
     return [node.id for param, node in bound.items() if param in rule.adjoints and isinstance(node, gast.Name)]
 
 
-def _forward(stmts, varied, types):
+def _forward(stmts, varied, types, origins):
     for stmt in stmts:
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0].id
-            if types[target].differentiable and any(n in varied for n in flows(stmt.value)):
-                varied.add(target)
+            if any(n in varied for n in flows(stmt.value)):
+                if types[target].kind == "unknown":
+                    raise origins[id(stmt)].error(
+                        stmt, f"cannot tell the type of {target!r}, which depends on a differentiated input",
+                        "give the value one type on every path (a float, or an array of one rank)")
+                if types[target].differentiable:
+                    varied.add(target)
         elif isinstance(stmt, gast.If):
-            _forward(stmt.body, varied, types)
-            _forward(stmt.orelse, varied, types)
+            _forward(stmt.body, varied, types, origins)
+            _forward(stmt.orelse, varied, types, origins)
 
 
 def _backward(stmts, useful):

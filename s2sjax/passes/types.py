@@ -92,8 +92,8 @@ def merge(a, b):
     """The type of a variable after a branch join."""
     if a == b:
         return a
-    if a.ndim == b.ndim and a.kind in _KIND_ORDER and b.kind in _KIND_ORDER:
-        return Type(promote(a.kind, b.kind), a.ndim)
+    if a.kind in _KIND_ORDER and b.kind in _KIND_ORDER:
+        return Type(promote(a.kind, b.kind), a.ndim if a.ndim == b.ndim else None)
     return UNKNOWN
 
 

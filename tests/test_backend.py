@@ -1,0 +1,109 @@
+"""The compile backend: real files, determinism, the disk cache across processes, faults."""
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import s2sjax
+from s2sjax.backend import compile as backend
+from tests.util import define
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SCRIPT = textwrap.dedent("""\
+    import math, sys
+    import numpy as np
+    import s2sjax
+    from s2sjax.backend import compile as backend
+
+    def loss(w, x):
+        z = np.tanh(x @ w)
+        if z[0] > 0.0:
+            return np.sum(z ** 2) + math.sin(w[0])
+        return np.mean(z)
+
+    g = s2sjax.grad(loss)
+    w, x = np.array([0.3, -0.2]), np.array([[1.0, 2.0], [0.5, -1.0]])
+    print(repr(g(w, x).tolist()))
+    stats = [d.stats for d in backend._JITTED.values()]
+    print(sum(sum(s.cache_misses.values()) for s in stats), sum(sum(s.cache_hits.values()) for s in stats))
+    if "--source" in sys.argv:
+        print(g.source)
+""")
+
+
+def run_script(tmp_path, cache_dir, *flags):
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "S2SJAX_CACHE_DIR": str(cache_dir), "PYTHONPATH": REPO}
+    out = subprocess.run([sys.executable, str(script), *flags], capture_output=True, text=True, env=env, check=True)
+    return out.stdout
+
+
+def test_second_process_compiles_nothing(tmp_path):
+    cache = tmp_path / "cache"
+    first = run_script(tmp_path, cache).splitlines()
+    second = run_script(tmp_path, cache).splitlines()
+    assert first[0] == second[0]
+    misses, hits = map(int, first[1].split())
+    assert (misses, hits) == (1, 0)
+    misses, hits = map(int, second[1].split())
+    assert (misses, hits) == (0, 1), "the second process compiled instead of loading machine code from disk"
+
+
+def test_generated_source_is_byte_identical_across_processes(tmp_path):
+    a = run_script(tmp_path, tmp_path / "a", "--source")
+    b = run_script(tmp_path, tmp_path / "b", "--source")
+    assert a.split("\n", 2)[2] == b.split("\n", 2)[2]
+    assert "def loss_grad(w, x):" in a and "# backward sweep" in a
+
+
+def test_generated_module_is_a_real_file_in_a_private_cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("S2SJAX_CACHE_DIR", str(tmp_path / "private"))
+    fun = define("def f(x):\n    return x * x * 7.0\n")
+    g = s2sjax.grad(fun, target="python")
+    assert g(1.0) == 14.0
+    generated = [p for p in os.listdir(tmp_path / "private") if p.endswith(".py")]
+    assert len(generated) == 1 and generated[0].startswith("s2sjax_generated_f_grad_")
+    assert (tmp_path / "private" / generated[0]).read_text() == g.source
+    assert os.stat(tmp_path / "private").st_mode & 0o777 == 0o700
+
+
+def test_corrupt_or_truncated_cache_file_is_rewritten(tmp_path):
+    cache = tmp_path / "cache"
+    expected = run_script(tmp_path, cache).splitlines()[0]
+    (module,) = [p for p in cache.iterdir() if p.suffix == ".py"]
+    good = module.read_text()
+    module.write_text(good[: len(good) // 2])  # truncated mid-function: would not even parse
+    assert run_script(tmp_path, cache).splitlines()[0] == expected
+    assert module.read_text() == good
+    module.write_text(good.replace("np.tanh", "np.sinh"))  # parses, but is wrong
+    assert run_script(tmp_path, cache).splitlines()[0] == expected
+    assert module.read_text() == good
+
+
+def test_unwritable_cache_dir_falls_back_to_a_temporary_one(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be")
+    monkeypatch.setenv("S2SJAX_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setattr(backend, "_fallback_dir", None)
+    fun = define("def f(x):\n    return x * x * 5.0\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert s2sjax.grad(fun, target="python")(1.0) == 10.0
+        assert s2sjax.grad(define("def f(x):\n    return x * 4.0\n"), target="python")(1.0) == 4.0
+    cache_warnings = [w for w in caught if issubclass(w.category, s2sjax.CacheWarning)]
+    assert len(cache_warnings) == 1 and "not-a-dir" in str(cache_warnings[0].message)
+    assert os.path.isdir(backend._fallback_dir)
+    monkeypatch.setattr(backend, "_fallback_dir", None)
+
+
+def test_emit_is_deterministic_for_the_same_tree():
+    from s2sjax.pipeline import stage_source
+
+    fun = define("def f(x, y):\n    z = np.sin(x) * y\n    return np.sum(z) if y > 0 else x\n")
+    assert stage_source(fun, "emit") == stage_source(fun, "emit")

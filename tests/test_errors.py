@@ -1,0 +1,149 @@
+"""Every row of design.md's error table that applies to grad, each with its message and location."""
+import warnings
+
+import numpy as np
+import pytest
+
+import s2sjax
+from tests.util import define
+
+
+def test_integer_input_is_a_type_error():
+    g = s2sjax.grad(define("def f(x):\n    return 3 * x * x + 9\n"))
+    with pytest.raises(TypeError, match=r"grad requires real-valued inputs .* but got int64"):
+        g(2)
+    assert g(2.0) == 12.0
+
+
+def test_integer_array_input_names_its_dtype():
+    g = s2sjax.grad(define("def f(x):\n    return np.sum(x * 2.0)\n"))
+    with pytest.raises(TypeError, match=r"got int32"):
+        g(np.arange(3, dtype=np.int32))
+
+
+def test_integer_argument_outside_argnums_is_allowed():
+    g = s2sjax.grad(define("def f(x, n):\n    return x ** n\n"))
+    assert g(2.0, 3) == pytest.approx(12.0)
+
+
+def test_non_scalar_output_names_its_shape():
+    g = s2sjax.grad(define("def f(x):\n    return np.sin(x)\n"))
+    with pytest.raises(TypeError, match=r"^Gradient only defined for scalar-output functions\. Output had shape: \(3,\)\.$"):
+        g(np.ones(3))
+
+
+@pytest.mark.parametrize("argnums", [2, (0, 2), -3])
+def test_argnums_beyond_the_arguments(argnums):
+    g = s2sjax.grad(define("def f(x, y):\n    return x * y\n"), argnums=argnums)
+    with pytest.raises(TypeError, match=r"argnums=.* requires at least 3 positional arguments .* but got only 2"):
+        g(1.0, 2.0)
+
+
+def test_argnums_must_be_ints():
+    with pytest.raises(TypeError, match="argnums must be an int or a tuple of ints"):
+        s2sjax.grad(lambda x: x, argnums="0")
+
+
+def test_unknown_target():
+    with pytest.raises(ValueError, match="target must be one of"):
+        s2sjax.grad(lambda x: x, target="gpu")
+
+
+UNSUPPORTED = {
+    "with": ("    with open('f') as fh:\n        y = x\n", "a 'with' statement", 4),
+    "class": ("    class A:\n        pass\n", "a class definition", 4),
+    "yield": ("    yield x\n", "an expression statement", 4),
+    "try": ("    try:\n        y = x\n    except Exception:\n        y = 0.0\n", "a 'try' statement", 4),
+    "global": ("    global G\n", "a 'global' statement", 4),
+    "list comprehension": ("    y = [x for _ in range(3)]\n", "a list comprehension", 8),
+    "for loop": ("    for i in range(3):\n        x = x * 2.0\n", "a 'for' loop", 4),
+    "in-place update": ("    x[0] = 1.0\n", "an in-place update", 4),
+    "unknown method": ("    y = x.cumsum()\n", "the method 'cumsum'", 8),
+}
+
+
+@pytest.mark.parametrize("construct", sorted(UNSUPPORTED))
+def test_unsupported_syntax_names_file_line_column_and_shows_a_caret(construct):
+    body, what, col = UNSUPPORTED[construct]
+    fun = define(f"def f(x):\n    z = x\n{body}    return x\n")
+    with pytest.raises(s2sjax.TransformError) as info:
+        s2sjax.grad(fun)(1.0)
+    err = info.value
+    assert isinstance(err, SyntaxError)
+    assert err.filename == fun.__code__.co_filename
+    assert err.lineno == fun.__code__.co_firstlineno + 2
+    assert err.offset == col + 1
+    text = str(err)
+    assert what in text
+    assert f"{fun.__code__.co_filename}:{err.lineno}:{err.offset}:" in text
+    source_line, caret_line = text.splitlines()[1:3]
+    assert source_line.strip() == body.splitlines()[0].strip()
+    assert caret_line.index("^") == source_line.index(source_line.strip()) + col - 4
+
+
+def test_hint_is_part_of_the_message():
+    fun = define("def f(x):\n    global G\n    return x\n")
+    with pytest.raises(s2sjax.TransformError, match="hint: pass the value as an argument instead"):
+        s2sjax.grad(fun)(1.0)
+
+
+def test_function_with_no_source_and_no_rule_is_named_at_the_call():
+    fun = define("def f(x):\n    return math.gamma(x) * x\n")
+    with pytest.raises(s2sjax.TransformError, match=r"'math.gamma' has no Python source and no derivative rule") as info:
+        s2sjax.grad(fun)(1.5)
+    assert info.value.lineno == fun.__code__.co_firstlineno + 1
+    assert info.value.offset == 12
+
+
+def test_undefined_name():
+    fun = define("def f(x):\n    return x * not_defined_anywhere\n")
+    with pytest.raises(s2sjax.TransformError, match="name 'not_defined_anywhere' is not defined"):
+        s2sjax.grad(fun)(1.0)
+
+
+def test_variable_possibly_unassigned():
+    fun = define("def f(x):\n    if x > 0:\n        y = x\n    return y\n")
+    with pytest.raises(s2sjax.TransformError, match="'y' may be used before it is assigned"):
+        s2sjax.grad(fun)(1.0)
+
+
+def test_recursion_is_rejected():
+    fun = define("def f(x):\n    return f(x - 1.0) if x > 0 else x\n")
+    with pytest.raises(s2sjax.TransformError, match="recursive call to 'f'"):
+        s2sjax.grad(fun)(1.0)
+
+
+def test_source_of_a_builtin_cannot_be_read():
+    with pytest.raises(s2sjax.TransformError, match="cannot read the source of 'sorted'"):
+        s2sjax.grad(sorted)(1.0)
+
+
+MIXED_TYPES = """\
+def f(x, c):
+    if c > 0:
+        y = x * 2.0
+    else:
+        y = x * np.ones(3)
+    return np.sum(y)
+"""
+
+
+def test_numba_failure_falls_back_to_python_with_one_warning():
+    fun = define(MIXED_TYPES)
+    g = s2sjax.grad(fun)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = g(1.5, 1)
+        second = g(1.5, -1)
+    fallbacks = [w for w in caught if issubclass(w.category, s2sjax.NumbaFallbackWarning)]
+    assert len(fallbacks) == 1
+    assert "Numba said:" in str(fallbacks[0].message) and fun.__qualname__ in str(fallbacks[0].message)
+    assert first == pytest.approx(2.0) and second == pytest.approx(3.0)
+
+
+def test_strict_mode_raises_instead_of_falling_back(monkeypatch):
+    import numba
+
+    monkeypatch.setattr(s2sjax.config, "strict", True)
+    with pytest.raises(numba.core.errors.TypingError):
+        s2sjax.grad(define(MIXED_TYPES))(1.5, 1)
