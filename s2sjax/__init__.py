@@ -3,7 +3,7 @@
     >>> import math, s2sjax
     >>> df = s2sjax.grad(lambda x: x * math.sin(x ** 2), target="python")
     >>> round(df(0.13), 10)
-    0.0506943455
+    0.0506943688
 """
 __version__ = "0.1.0"
 

@@ -31,7 +31,7 @@ def grad(fun=None, argnums=0, has_aux=False, *, target="cpu"):
     >>> import math
     >>> df = grad(lambda x: x * math.sin(x ** 2), target="python")
     >>> round(df(0.13), 10)
-    0.0506943455
+    0.0506943688
     """
     if fun is None:
         return functools.partial(grad, argnums=argnums, has_aux=has_aux, target=target)
@@ -79,6 +79,7 @@ class Transformed:
         self._signature = inspect.signature(fun) if callable(fun) else None
         self._nparams = len(self._signature.parameters)
         self._specializations = {}
+        self._by_type = {}  # the same specializations, for calls with no array argument
         self._last = None
         functools.update_wrapper(self, fun)
 
@@ -90,10 +91,18 @@ class Transformed:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
-        entry = self._specializations.get(_key(args))
+        # Fast path: Python scalars are told apart by their type alone.
+        entry = self._by_type.get(tuple(map(type, args)))
         if entry is None:
-            entry = self._specialize(args)
-        return entry(args)
+            entry = self._lookup(args)
+        return entry.run(args)
+
+    def _lookup(self, args):
+        key = _key(args)
+        entry = self._specializations.get(key) or self._specialize(args)
+        if np.ndarray not in map(type, args):
+            self._by_type[key] = entry
+        return entry
 
     def _bind(self, args, kwargs):
         try:
@@ -158,12 +167,22 @@ class _Specialization:
         # 0-d arrays are scalars to the generated code (and to Numba's math functions)
         self.zero_d = [i for i, a in enumerate(example_args) if isinstance(a, np.ndarray) and a.ndim == 0]
         self.n_outputs = 2 if transformed.has_aux else 1
+        simple = not (self.zero_d or self.captured or any(self.convert) or transformed.has_aux)
+        if simple and self.single:  # the common case, kept to one indexing per call
+            self.run = self._run_grad if transformed.kind == "grad" else self._run_value_and_grad
 
     def _first_call(self, *args):
         result, self.call = self._first(*args)
         return result
 
-    def __call__(self, args):
+    def _run_grad(self, args):
+        return self.call(*args)[1]
+
+    def _run_value_and_grad(self, args):
+        result = self.call(*args)
+        return result[0], result[1]
+
+    def run(self, args):
         if self.zero_d:
             args = tuple(a[()] if i in self.zero_d else a for i, a in enumerate(args))
         if self.captured:

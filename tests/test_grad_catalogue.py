@@ -24,6 +24,9 @@ from tests.catalogue import CASES, Case
 
 TARGETS = ("cpu", "python")
 
+# On the cpu target, code Numba cannot compile is a failure here, not a fallback.
+pytestmark = pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
+
 # Gradient vs finite differences: (rtol, atol).  Ten times tighter than the
 # usual 1e-6/1e-8 because the oracle allows it: on every case, the fourth-order
 # stencil at h = 1e-4 and at h = 2.5e-5 agree to within 1e-2 of this tolerance

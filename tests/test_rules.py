@@ -13,6 +13,9 @@ from s2sjax import rules
 from tests import fd
 from tests.util import define
 
+# On the cpu target, code Numba cannot compile is a failure here, not a fallback.
+pytestmark = pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
+
 R = np.random.default_rng(7)
 
 

@@ -5,6 +5,8 @@ and has a Numba `overload` that picks an implementation from the argument
 types (scalar or array, axis None or an integer), which is what compiled code
 runs. Adjoint helpers return new arrays, never views of their inputs.
 """
+import math
+
 import numpy as np
 from numba import types
 from numba.extending import overload, register_jitable
@@ -41,18 +43,24 @@ def unbroadcast(g, x):
 
 def sum_adjoint(g, a, axis):
     """The adjoint of `np.sum(a, axis)`: `g` spread back over the reduced axis."""
+    if np.ndim(a) == 0:
+        return g
     if axis is None:
         return np.full(np.shape(a), g, dtype=_float_dtype(g))
     return np.broadcast_to(np.expand_dims(g, axis), np.shape(a)).copy()
 
 
 def mean_adjoint(g, a, axis):
+    if np.ndim(a) == 0:
+        return g
     count = np.size(a) if axis is None else np.shape(a)[axis]
     return sum_adjoint(g, a, axis) / count
 
 
 def prod_adjoint(g, a, axis):
     """The adjoint of `np.prod(a, axis)`: `g` times the product of the *other* entries (zeros safe)."""
+    if np.ndim(a) == 0:
+        return g
     a = np.asarray(a, dtype=float)
     moved = np.moveaxis(a.reshape(-1) if axis is None else a, -1 if axis is None else axis, -1)
     before = np.concatenate([np.ones(moved.shape[:-1] + (1,)), np.cumprod(moved, axis=-1)[..., :-1]], axis=-1)
@@ -65,6 +73,8 @@ def prod_adjoint(g, a, axis):
 
 def extreme_adjoint(g, a, out, axis):
     """The adjoint of `np.max`/`np.min`: shared equally among the entries equal to the extreme."""
+    if np.ndim(a) == 0:
+        return g
     if axis is None:
         mask = np.asarray(a == out, dtype=float)
         return g * mask / mask.sum()
@@ -177,6 +187,8 @@ def _as_grid_impl(x, pre, post):
 
 @overload(sum_adjoint)
 def _sum_adjoint(g, a, axis):
+    if not _is_array(a):  # a reduction of a scalar is the scalar
+        return lambda g, a, axis: g
     if _is_none(axis):
         return lambda g, a, axis: np.full(a.shape, g)
 
@@ -194,6 +206,8 @@ def _sum_adjoint(g, a, axis):
 
 @overload(mean_adjoint)
 def _mean_adjoint(g, a, axis):
+    if not _is_array(a):  # a reduction of a scalar is the scalar
+        return lambda g, a, axis: g
     if _is_none(axis):
         return lambda g, a, axis: np.full(a.shape, g / a.size)
 
@@ -206,6 +220,8 @@ def _mean_adjoint(g, a, axis):
 
 @overload(prod_adjoint)
 def _prod_adjoint(g, a, axis):
+    if not _is_array(a):  # a reduction of a scalar is the scalar
+        return lambda g, a, axis: g
     none_axis = _is_none(axis)
 
     def impl(g, a, axis):
@@ -233,6 +249,8 @@ def _prod_adjoint(g, a, axis):
 
 @overload(extreme_adjoint)
 def _extreme_adjoint(g, a, out, axis):
+    if not _is_array(a):  # a reduction of a scalar is the scalar
+        return lambda g, a, out, axis: g
     none_axis = _is_none(axis)
 
     def impl(g, a, out, axis):
@@ -291,9 +309,36 @@ def _matmul(a, b):
     return lambda a, b: a @ b
 
 
-# ---- NumPy functions Numba lacks in some forms -------------------------------
-# These extend Numba's own NumPy support, so generated code can keep the
-# user's spelling (np.clip on scalars, np.mean with an axis).
+# ---- NumPy, math and builtin functions Numba lacks in some forms -------------
+# These extend Numba's own support, so generated code can keep the user's
+# spelling (np.clip on scalars, np.mean with an axis, abs of an array, ...).
+
+@overload(abs)
+def _abs_array(x):
+    if _is_array(x):
+        return lambda x: np.abs(x)
+
+
+@overload(float)
+def _float_of_bool(x):
+    if isinstance(x, types.Boolean):
+        return lambda x: 1.0 if x else 0.0
+
+
+@overload(math.cbrt)
+def _math_cbrt(x):
+    return lambda x: np.cbrt(x)
+
+
+@overload(math.exp2)
+def _math_exp2(x):
+    return lambda x: 2.0 ** x
+
+
+@overload(np.dot)
+def _dot_scalar(a, b):
+    if not (_is_array(a) and _is_array(b)):
+        return lambda a, b: a * b
 
 @overload(np.clip)
 def _clip_scalar(a, a_min, a_max):

@@ -7,7 +7,7 @@ import gast
 import numpy as np
 
 from ..passes.types import INT, Type
-from .registry import Rule, dotted_name, register
+from .registry import Rule, RuleError, dotted_name, register
 
 DTYPE_KINDS = {
     "float": "float", "np.float64": "float", "np.float32": "float", "np.double": "float",
@@ -37,9 +37,14 @@ def _transpose_result(types, nodes):
 
 
 def _transpose_adjoint(types, nodes):
-    if isinstance(nodes["axes"], gast.Constant) and nodes["axes"].value is None:
+    axes = nodes["axes"]
+    if isinstance(axes, gast.Constant) and axes.value is None:
         return "np.transpose(g)"
-    return "np.transpose(g, np.argsort(np.array(axes)))"
+    if isinstance(axes, gast.Tuple) and all(isinstance(e, gast.Constant) for e in axes.elts):
+        order = [e.value % len(axes.elts) for e in axes.elts]
+        inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
+        return f"np.transpose(g, {inverse!r})"
+    raise RuleError("the derivative of np.transpose needs its axes written as a tuple of numbers")
 
 
 def _reshape_result(types, nodes):
