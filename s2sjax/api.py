@@ -89,13 +89,14 @@ class Transformed:
     # ---- calling ---------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
+        if not kwargs:
+            # Fast path: every argument given, no arrays: the types alone pick the code.
+            entry = self._by_type.get(tuple(map(type, args)))
+            if entry is not None:
+                return entry.run(args)
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
-        # Fast path: Python scalars are told apart by their type alone.
-        entry = self._by_type.get(tuple(map(type, args)))
-        if entry is None:
-            entry = self._lookup(args)
-        return entry.run(args)
+        return self._lookup(args).run(args)
 
     def _lookup(self, args):
         key = _key(args)

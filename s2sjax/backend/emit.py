@@ -3,7 +3,7 @@
 Output is deterministic (the same tree gives byte-identical text) and readable:
 comment statements made by `naming.comment` print as `# ...` lines.
 """
-import copy
+import ast
 import re
 
 import astor
@@ -16,9 +16,9 @@ _COMMENT_LINE = re.compile(rf"^(\s*){COMMENT_MARK}\((\d+)\)$")
 
 def emit(tree):
     """Source text for a gast tree (a module, function or statement)."""
-    tree = copy.deepcopy(tree)
+    tree = gast.gast_to_ast(tree)  # a new tree: numbering its comments leaves the caller's alone
     texts = _number_comments(tree)
-    source = astor.to_source(gast.gast_to_ast(tree))
+    source = astor.to_source(tree)
     lines = []
     for line in source.splitlines():
         match = _COMMENT_LINE.match(line)
@@ -29,8 +29,8 @@ def emit(tree):
 def _number_comments(tree):
     """Replace each comment's text by its index (short enough that astor never wraps it)."""
     texts = []
-    for node in gast.walk(tree):
-        if isinstance(node, gast.Call) and getattr(node.func, "id", None) == COMMENT_MARK:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == COMMENT_MARK:
             texts.append(node.args[0].value)
-            node.args = [gast.Constant(len(texts) - 1, None)]
+            node.args = [ast.Constant(len(texts) - 1)]
     return texts

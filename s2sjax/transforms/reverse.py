@@ -188,26 +188,32 @@ def _is_comment(stmt):
 
 def _initialize_adjoints(stmts, adjoints):
     """Make every adjoint defined before it is read (see the module docstring)."""
+    names = {}  # id(statement) -> the names it mentions, computed once
     for primal, adjoint in adjoints.items():
-        _initialize(stmts, adjoint, primal)
+        _initialize(stmts, adjoint, primal, names)
     _expand_accumulations(stmts)
     return stmts
 
 
-def _initialize(stmts, adjoint, primal):
+def _initialize(stmts, adjoint, primal, names):
     """In the innermost block holding every mention of `adjoint`, define it at the first one."""
+    def mentions(stmt):
+        if id(stmt) not in names:
+            names[id(stmt)] = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+        return adjoint in names[id(stmt)]
+
     block = stmts
     while True:
-        holders = [s for s in block if _mentions(s, adjoint)]
+        holders = [s for s in block if mentions(s)]
         if not holders:
             return
         if len(holders) == 1 and isinstance(holders[0], gast.If):
-            branches = [b for b in (holders[0].body, holders[0].orelse) if any(_mentions(s, adjoint) for s in b)]
+            branches = [b for b in (holders[0].body, holders[0].orelse) if any(mentions(s) for s in b)]
             if len(branches) == 1:
                 block = branches[0]
                 continue
         break
-    first = next(i for i, s in enumerate(block) if _mentions(s, adjoint))
+    first = next(i for i, s in enumerate(block) if mentions(s))
     stmt = block[first]
     if isinstance(stmt, gast.AugAssign) and stmt.target.id == adjoint and not _mentions(stmt.value, adjoint):
         block[first] = gast.copy_location(gast.Assign([stmt.target], stmt.value), stmt)
