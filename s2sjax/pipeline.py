@@ -13,7 +13,7 @@ from .backend.naming import Namer
 from .frontend.fence import fence
 from .frontend.parse import parse
 from .frontend.resolve import resolve
-from .passes import activity, optimize, types
+from .passes import activity, fuse, optimize, types
 from .passes.normalize import normalize
 from .transforms import reverse
 
@@ -28,6 +28,7 @@ class Spec:
     arg_types: tuple
     argnums: tuple = (0,)
     has_aux: bool = False
+    target: str = "cpu"
 
 
 def front(pyfunc, namer):
@@ -53,6 +54,8 @@ def stages(pyfunc, spec):
     fdef = reverse.transform(program, env, active, spec, namer)
     yield "transform", fdef
     fdef = optimize.optimize(fdef)
+    if spec.target != "python":  # a Python loop would be slower than NumPy's
+        fdef = fuse.fuse(fdef, env, namer)
     yield "optimize", fdef
     yield "emit", (fdef.name, emitter.emit(fdef), program.captured)
 

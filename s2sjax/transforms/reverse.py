@@ -27,7 +27,10 @@ class NonScalarOutput(Exception):
 
 
 def transform(program, types, active, spec, namer):
-    """The value-and-gradient function of `program` for `spec.argnums`."""
+    """The value-and-gradient function of `program` for `spec.argnums`.
+
+    Adds the type of every adjoint it creates to `types` (an adjoint has its primal's type).
+    """
     outputs = program.outputs
     target = outputs[0]
     out_type = types.get(target)
@@ -41,6 +44,7 @@ def transform(program, types, active, spec, namer):
     grads = [name(builder.adjoint(w)) for w in wrt]
     result = gast.Return(gast.Tuple([name(o) for o in outputs] + grads, gast.Load()))
     backward = _initialize_adjoints(seed + backward + [result], builder.adjoints)
+    types.update(builder.adjoint_types())
     body = (
         [comment("forward sweep")]
         + _with_line_comments(forward, program.origins)
@@ -74,6 +78,12 @@ class _Reverse:
         self.namer = namer
         self.origins = origins
         self.adjoints = {}  # primal name -> adjoint name
+        self.part_types = {}  # contribution temporaries -> their type
+
+    def adjoint_types(self):
+        found = {adjoint: self.types[primal] for primal, adjoint in self.adjoints.items()}
+        found.update(self.part_types)
+        return found
 
     def adjoint(self, primal):
         if primal not in self.adjoints:
@@ -149,6 +159,7 @@ class _Reverse:
         if base not in self.active:
             return []
         part = self.namer.fresh(f"{base}_bar_part")
+        self.part_types[part] = self.types[base]
         store = gast.Subscript(name(part), copy.deepcopy(value.slice), gast.Store())
         return [
             gast.Assign([name(part, store=True)], gast.Call(rules.dotted("rt.zeros_like"), [name(base)], [])),

@@ -1,0 +1,288 @@
+"""optimize (fusion): chains of elementwise array statements become one loop.
+
+Accepts a generated function (either sweep, straight-line at the top level)
+and the types of its variables. Leaves it with each maximal run of
+statements that work elementwise on rank-1 arrays of one *class* (arrays
+known to have the same length: a parameter and everything computed from it
+elementwise, with scalars) replaced by one `for` loop with scalar
+temporaries. `np.sum`/`np.mean` of a class member become accumulators; only
+the arrays read after the loop are allocated and stored. One pass over
+memory and no temporary arrays is what makes array code as fast as a
+hand-written loop. Only compiled targets are fused: a Python loop would be
+slower than NumPy.
+
+    t1 = np.sin(x)                        out = 0.0
+    t2 = t1 * x                  ->       for i in range(x.shape[0]):
+    out = np.sum(t2)                          t1 = math.sin(x[i])
+                                              t2 = t1 * x[i]
+                                              out = out + t2
+"""
+import copy
+
+import gast
+
+from .. import rules
+from ..backend.naming import COMMENT_MARK, name
+from ..rules.registry import MATH_NAMES
+
+# Calls that act element by element on their array arguments.
+_ELEMENTWISE_HELPERS = {"rt.max_weight", "rt.log_or_zero", "rt.pow_base_adjoint"}
+_ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mod, gast.FloorDiv)
+
+
+def fuse(fdef, types, namer):
+    fdef.body = _Fuser(types, namer, fdef.args.args).run(fdef.body)
+    return fdef
+
+
+class _Group:
+    def __init__(self, cls):
+        self.cls = cls  # the root array whose length the loop runs over
+        self.stmts = []
+        self.defined = set()  # names assigned in the group
+        self.reductions = {}  # name -> "sum" or "mean"
+
+    @property
+    def size(self):
+        return sum(1 for s in self.stmts if not _is_comment(s))
+
+
+class _Fuser:
+    def __init__(self, types, namer, params):
+        self.types = types
+        self.namer = namer
+        self.classes = {p.id: p.id for p in params if self._rank1(p.id)}
+
+    def _rank1(self, ident):
+        t = self.types.get(ident)
+        return t is not None and t.ndim == 1 and t.kind in ("float", "int", "bool")
+
+    def _scalar(self, ident):
+        t = self.types.get(ident)
+        return t is not None and t.ndim == 0 and t.kind in ("float", "int", "bool")
+
+    # ---- partition -------------------------------------------------------
+
+    def run(self, stmts):
+        segments, group, defined_before = [], None, set()
+        for stmt in stmts:
+            if _is_comment(stmt):
+                (group.stmts if group else segments).append(stmt)
+                continue
+            fusible = self.classify(stmt, group, defined_before)
+            if fusible is not None:
+                if group is not None and group.cls != fusible:
+                    segments.append(group)
+                    defined_before |= group.defined
+                    group = None
+                group = group or _Group(fusible)
+                self.add(group, stmt)
+                continue
+            if group is not None and self.can_hoist(stmt, group):
+                segments.append(stmt)
+                defined_before |= _targets(stmt)
+                continue
+            if group is not None:
+                segments.append(group)
+                defined_before |= group.defined
+                group = None
+            segments.append(stmt)
+            defined_before |= _targets(stmt)
+            self.note_root(stmt)
+        if group is not None:
+            segments.append(group)
+        return self.emit(segments)
+
+    def classify(self, stmt, group, defined_before):
+        """The class a statement can be fused in, or None."""
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+            return None
+        target = stmt.targets[0].id
+        if target in defined_before or (group and _reads(stmt.value) & set(group.reductions)):
+            return None
+        cls = self.reduction_class(stmt.value) or self.element_class(stmt.value)
+        if cls is None or (group is not None and group.cls != cls and target in group.defined):
+            return None
+        return cls
+
+    def reduction_class(self, value):
+        if (isinstance(value, gast.Call) and rules.dotted_name(value.func) in ("np.sum", "np.mean")
+                and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], gast.Name)):
+            return self.classes.get(value.args[0].id)
+        return None
+
+    def element_class(self, node):
+        """The class of an elementwise expression over one class (and scalars), or None."""
+        found = set()
+        if not self._elementwise(node, found) or len(found) != 1:
+            return None
+        return found.pop()
+
+    def _elementwise(self, node, found):
+        if isinstance(node, gast.Constant):
+            return isinstance(node.value, (int, float, bool))
+        if isinstance(node, gast.Name):
+            if node.id in self.classes:
+                found.add(self.classes[node.id])
+                return True
+            return self._scalar(node.id)
+        if isinstance(node, gast.BinOp):
+            return isinstance(node.op, _ARITHMETIC) and self._elementwise(node.left, found) and self._elementwise(node.right, found)
+        if isinstance(node, gast.UnaryOp):
+            return isinstance(node.op, (gast.USub, gast.UAdd)) and self._elementwise(node.operand, found)
+        if isinstance(node, gast.Compare):
+            return self._elementwise(node.left, found) and self._elementwise(node.comparators[0], found)
+        if isinstance(node, gast.Call) and not node.keywords:
+            return self._elementwise_call(node, found)
+        return False
+
+    def _elementwise_call(self, node, found):
+        func = rules.dotted_name(node.func)
+        if func in ("rt.sum_adjoint", "rt.mean_adjoint"):  # g spread over `a`: elementwise when reducing all of `a`
+            g, a, axis = node.args
+            return (isinstance(axis, gast.Constant) and axis.value is None and self._elementwise(g, found)
+                    and _is_scalar_expr(g, self) and self._elementwise(a, found))
+        if func in ("rt.zeros_like", "rt.unbroadcast"):
+            return all(self._elementwise(a, found) for a in node.args)
+        rule = rules.by_name(func) if func else None
+        elementwise = func in _ELEMENTWISE_HELPERS or (rule is not None and rule.broadcasts)
+        return elementwise and all(self._elementwise(a, found) for a in node.args)
+
+    def add(self, group, stmt):
+        target = stmt.targets[0].id
+        if self.reduction_class(stmt.value):
+            group.reductions[target] = rules.dotted_name(stmt.value.func)[3:]
+        else:
+            self.classes[target] = group.cls
+        group.stmts.append(stmt)
+        group.defined.add(target)
+
+    def can_hoist(self, stmt, group):
+        """A scalar statement independent of the group can run before its loop."""
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+            return False
+        target = stmt.targets[0].id
+        touched = group.defined | {n for s in group.stmts for n in _reads(s)}
+        return self._scalar(target) and target not in touched and not (_reads(stmt.value) & group.defined)
+
+    def note_root(self, stmt):
+        """A rank-1 array made by a statement that is not fused starts a class of its own."""
+        for target in _targets(stmt):
+            self.classes.pop(target, None)
+            if self._rank1(target) and isinstance(stmt, gast.Assign):
+                self.classes[target] = target
+
+    # ---- emission --------------------------------------------------------
+
+    def emit(self, segments):
+        out = []
+        for k, segment in enumerate(segments):
+            if not isinstance(segment, _Group):
+                out.append(segment)
+            elif segment.size < 2:
+                out.extend(segment.stmts)
+            else:
+                later = {n for s in segments[k + 1:] for n in _reads_segment(s)}
+                out.extend(self.loop(segment, later))
+        return out
+
+    def loop(self, group, live_after):
+        index = self.namer.fresh("i")
+        length = gast.Subscript(gast.Attribute(name(group.cls), "shape", gast.Load()), gast.Constant(0, None), gast.Load())
+        stored = sorted(n for n in group.defined - set(group.reductions) if n in live_after)
+        scalar_names = {n: self.namer.fresh(f"{n}_i") for n in stored}
+        before = [_assign(n, self.allocate(n, length)) for n in stored]
+        before += [_assign(n, gast.Constant(0.0, None)) for n in sorted(group.reductions)]
+        body, current = [], set()
+        for stmt in group.stmts:
+            if _is_comment(stmt):
+                body.append(stmt)
+                continue
+            target = stmt.targets[0].id
+            value = _Elements(self, group, index, current, scalar_names, length).visit(_copy(stmt.value))
+            if target in group.reductions:
+                value = gast.BinOp(name(target), gast.Add(), value.args[0])
+            body.append(gast.copy_location(_assign(scalar_names.get(target, target), value), stmt))
+            current.add(target)
+        body += [gast.Assign([gast.Subscript(name(n), name(index), gast.Store())], name(scalar_names[n])) for n in stored]
+        loop = gast.For(name(index, store=True), _call("range", [length]), body, [], None)
+        after = [_assign(r, gast.BinOp(name(r), gast.Div(), _copy(length))) for r, kind in sorted(group.reductions.items()) if kind == "mean"]
+        return before + [loop] + after
+
+
+    def allocate(self, ident, length):
+        dtype = {"bool": "np.bool_", "int": "np.int64"}.get(self.types[ident].kind)
+        keywords = [gast.keyword("dtype", rules.dotted(dtype))] if dtype else []
+        return gast.Call(rules.dotted("np.empty"), [_copy(length)], keywords)
+
+
+class _Elements(gast.NodeTransformer):
+    """An array expression rewritten for element `index`."""
+
+    def __init__(self, fuser, group, index, current, scalar_names, length):
+        self.fuser = fuser
+        self.group = group
+        self.index = index
+        self.current = current  # group names already assigned in this iteration: scalars now
+        self.scalar_names = scalar_names
+        self.length = length
+
+    def visit_Name(self, node):
+        if node.id in self.current:
+            return name(self.scalar_names.get(node.id, node.id))
+        if self.fuser.classes.get(node.id) == self.group.cls:
+            return gast.Subscript(name(node.id), name(self.index), gast.Load())
+        return node
+
+    def visit_Call(self, node):
+        func = rules.dotted_name(node.func)
+        if func == "rt.sum_adjoint":
+            return self.visit(node.args[0])
+        if func == "rt.mean_adjoint":
+            return gast.BinOp(self.visit(node.args[0]), gast.Div(), _copy(self.length))
+        if func == "rt.zeros_like":
+            return gast.Constant(0.0, None)
+        if func == "rt.unbroadcast":
+            return self.visit(node.args[0])
+        node.args = [self.visit(a) for a in node.args]
+        if func and func.startswith("np.") and func[3:] in MATH_NAMES:
+            node.func = rules.dotted(f"math.{MATH_NAMES[func[3:]]}")
+        elif func == "np.where":
+            return gast.IfExp(*node.args)
+        return node
+
+
+def _is_scalar_expr(node, fuser):
+    found = set()
+    return fuser._elementwise(node, found) and not found
+
+
+def _is_comment(stmt):
+    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
+            and getattr(stmt.value.func, "id", None) == COMMENT_MARK)
+
+
+def _targets(stmt):
+    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _reads(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def _reads_segment(segment):
+    if isinstance(segment, _Group):
+        return {n for s in segment.stmts for n in _reads(s)}
+    return _reads(segment)
+
+
+def _assign(target, value):
+    return gast.Assign([name(target, store=True)], value)
+
+
+def _call(func, args):
+    return gast.Call(rules.dotted(func), args, [])
+
+
+def _copy(node):
+    return copy.deepcopy(node)
