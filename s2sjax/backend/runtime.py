@@ -174,6 +174,17 @@ def _is_none(t):
     return t is None or isinstance(t, (types.NoneType, types.Omitted))
 
 
+def _grid(a, axis):
+    """(pre, n, post): `a` seen as three dimensions around `axis` (n is all of `a` for None)."""
+
+
+@overload(_grid)
+def _grid_impl(a, axis):
+    if _is_none(axis):
+        return lambda a, axis: (1, a.size, 1)
+    return lambda a, axis: _split(a.shape, axis)
+
+
 def _as_grid(x, pre, post):
     """A reduction's result (or its adjoint) as a (pre, post) array."""
 
@@ -222,13 +233,9 @@ def _mean_adjoint(g, a, axis):
 def _prod_adjoint(g, a, axis):
     if not _is_array(a):  # a reduction of a scalar is the scalar
         return lambda g, a, axis: g
-    none_axis = _is_none(axis)
 
     def impl(g, a, axis):
-        if none_axis:
-            pre, n, post = 1, a.size, 1
-        else:
-            pre, n, post = _split(a.shape, axis)
+        pre, n, post = _grid(a, axis)
         a3 = np.ascontiguousarray(a).reshape((pre, n, post))
         g2 = _as_grid(g, pre, post)
         out = np.empty((pre, n, post))
@@ -251,13 +258,9 @@ def _prod_adjoint(g, a, axis):
 def _extreme_adjoint(g, a, out, axis):
     if not _is_array(a):  # a reduction of a scalar is the scalar
         return lambda g, a, out, axis: g
-    none_axis = _is_none(axis)
 
     def impl(g, a, out, axis):
-        if none_axis:
-            pre, n, post = 1, a.size, 1
-        else:
-            pre, n, post = _split(a.shape, axis)
+        pre, n, post = _grid(a, axis)
         a3 = np.ascontiguousarray(a).reshape((pre, n, post))
         o2 = _as_grid(out, pre, post)
         g2 = _as_grid(g, pre, post)
