@@ -105,6 +105,11 @@ case("np.arange", "def f(a):\n    return np.sum(a * np.arange(3.0))\n", u(-1, 1,
 case("np.linspace", "def f(a):\n    return np.sum(a * np.linspace(0.0, 1.0, 3))\n", u(-1, 1, (3,)))
 case("np.eye", "def f(a):\n    return np.sum(a @ np.eye(3))\n", u(-1, 1, (3,)))
 case("len", "def f(a):\n    return np.sum(a) * len(a)\n", u(-1, 1, (3,)))
+case("range", "def f(a, x):\n    for i in range(1, 7, 2):\n        x = x * a + i\n    return x\n", 0.8, 0.3)
+case("zip", "def f(a, b):\n    s = 0.0\n    for p, q in zip(a, b):\n        s = s + p * q * q\n    return s\n",
+     u(-1, 1, (4,)), u(-1, 1, (3,)))
+case("enumerate", "def f(a):\n    s = 0.0\n    for i, p in enumerate(a):\n        s = s + p * i + math.sin(p)\n    return s\n",
+     u(-1, 1, (4,)))
 case("int", "def f(a, n):\n    return a * int(n)\n", 0.5, 3)
 for dtype in ("np.float64", "np.float32", "np.int64", "np.int32", "np.bool_", "bool"):
     case(dtype, f"def f(a, n):\n    return a * float({dtype}(n))\n", 0.5, 3)

@@ -91,6 +91,18 @@ def max_weight(a, b):
     return (a > b) + 0.5 * (a == b)
 
 
+def trip_count(start, stop, step):
+    """How many times `for i in range(start, stop, step)` runs its body."""
+    return len(range(start, stop, step))
+
+
+def tape(value, trips):
+    """An array with one slot per iteration for a loop-carried `value` (a scalar or an array)."""
+    value = np.asarray(value)
+    dtype = value.dtype if value.dtype.kind in "fb" else np.dtype(np.int64)
+    return np.empty((trips,) + value.shape, dtype=dtype)
+
+
 def matmul(a, b):
     """`a @ b` for adjoints, whose dtypes may differ (a float64 adjoint of a float32 array)."""
     return np.matmul(a, b)
@@ -303,6 +315,26 @@ def _pow_base_adjoint(g, x, p):
     if _is_array(x) or _is_array(p):
         return lambda g, x, p: g * np.where(p == 0, 0.0, p * np.power(x, p - 1.0))
     return lambda g, x, p: g * (0.0 if p == 0 else p * x ** (p - 1.0))
+
+
+@overload(trip_count)
+def _trip_count(start, stop, step):
+    def impl(start, stop, step):
+        if step > 0:
+            return max(0, (stop - start + step - 1) // step)
+        return max(0, (start - stop - step - 1) // -step)
+    return impl
+
+
+@overload(tape)
+def _tape(value, trips):
+    if _is_array(value):
+        return lambda value, trips: np.empty((trips,) + value.shape, dtype=value.dtype)
+    if isinstance(value, types.Boolean):
+        return lambda value, trips: np.empty(trips, dtype=np.bool_)
+    if isinstance(value, types.Integer):
+        return lambda value, trips: np.empty(trips, dtype=np.int64)
+    return lambda value, trips: np.empty(trips)
 
 
 @overload(matmul)

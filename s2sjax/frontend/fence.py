@@ -10,7 +10,8 @@ import gast
 
 from .. import rules
 
-_STATEMENTS = (gast.Assign, gast.AugAssign, gast.If, gast.Return, gast.Pass, gast.Assert, gast.Expr)
+_STATEMENTS = (gast.Assign, gast.AugAssign, gast.If, gast.For, gast.Return, gast.Pass, gast.Assert, gast.Expr)
+_ITERABLES = ("range", "zip", "enumerate")  # allowed only as the iterable of a `for`
 _EXPRESSIONS = (
     gast.BinOp, gast.UnaryOp, gast.BoolOp, gast.Compare, gast.IfExp, gast.Call, gast.Name,
     gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.Slice,
@@ -24,8 +25,9 @@ _CONTEXTS = (gast.Load, gast.Store)
 ARRAY_ATTRIBUTES = {"shape", "size", "ndim", "T", "dtype"}
 
 _DESCRIPTIONS = {
-    gast.For: ("a 'for' loop", "loops are not supported yet; they come with reverse-mode loop support"),
-    gast.While: ("a 'while' loop", "loops are not supported yet; they come with reverse-mode loop support"),
+    gast.While: ("a 'while' loop", "'while' loops are not supported yet; use a 'for' loop over range"),
+    gast.Break: ("'break'", "'break' is not supported yet"),
+    gast.Continue: ("'continue'", "'continue' is not supported yet; use if/else in the loop body"),
     gast.With: ("a 'with' statement", "move the context manager outside the transformed function"),
     gast.ClassDef: ("a class definition", "define classes outside the transformed function"),
     gast.FunctionDef: ("a nested function definition", "define the helper at module level; s2sjax inlines it"),
@@ -82,9 +84,14 @@ class _Fence:
         for stmt in fdef.body:
             self.check_statement(stmt)
 
-    def check_statement(self, node):
+    def check_statement(self, node, in_loop=False):
         if not isinstance(node, _STATEMENTS):
             self.reject(node)
+        if isinstance(node, gast.Return) and in_loop:
+            self.reject(node, "'return' inside a loop", "assign the result and return after the loop")
+        if isinstance(node, gast.For):
+            self.check_loop(node)
+            return
         if isinstance(node, gast.Expr):
             if _is_docstring(node):
                 return
@@ -96,9 +103,27 @@ class _Fence:
                 self.check_target(target)
         for child in _children(node):
             if isinstance(child, gast.stmt):
-                self.check_statement(child)
+                self.check_statement(child, in_loop)
             elif isinstance(child, gast.expr):
                 self.check_expression(child)
+
+    def check_loop(self, node):
+        if node.orelse:
+            self.reject(node, "'else' after a loop", "move that code after the loop")
+        self.check_target(node.target)
+        it = node.iter
+        name = rules.dotted_name(it.func) if isinstance(it, gast.Call) else None
+        if name in _ITERABLES and id(it.func) not in self.resolved.problems:
+            if it.keywords or not it.args or (name == "range" and len(it.args) > 3) or (name == "enumerate" and len(it.args) != 1):
+                self.reject(it, f"this call to {name}()")
+            for arg in it.args:
+                inner = rules.dotted_name(arg.func) if name == "enumerate" and isinstance(arg, gast.Call) else None
+                for sub in (arg.args if inner == "zip" else [arg]):  # enumerate(zip(...))
+                    self.check_expression(sub)
+        else:
+            self.check_expression(it)
+        for stmt in node.body:
+            self.check_statement(stmt, in_loop=True)
 
     def check_target(self, node):
         if isinstance(node, gast.Name):
@@ -146,6 +171,8 @@ class _Fence:
                 self.reject(func, f"the method {func.attr!r}",
                             f"supported array methods: {', '.join(sorted(rules.METHODS))}")
             self.check_expression(func.value)
+        elif name in _ITERABLES:
+            self.reject(node, f"{name}() outside the head of a 'for' loop")
         elif not (name and (rules.by_name(name) or name in self.resolved.functions)):
             self.reject(node, f"calling {name or 'this expression'!r}")
         for arg in node.args:

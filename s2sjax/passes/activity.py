@@ -48,6 +48,11 @@ def _forward(stmts, varied, types, origins):
         elif isinstance(stmt, gast.If):
             _forward(stmt.body, varied, types, origins)
             _forward(stmt.orelse, varied, types, origins)
+        elif isinstance(stmt, gast.For):  # until the loop-carried values settle
+            size = -1
+            while size != len(varied):
+                size = len(varied)
+                _forward(stmt.body, varied, types, origins)
 
 
 def _backward(stmts, useful):
@@ -58,3 +63,8 @@ def _backward(stmts, useful):
         elif isinstance(stmt, gast.If):
             _backward(stmt.body, useful)
             _backward(stmt.orelse, useful)
+        elif isinstance(stmt, gast.For):
+            size = -1
+            while size != len(useful):
+                size = len(useful)
+                _backward(stmt.body, useful)

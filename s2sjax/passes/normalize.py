@@ -58,6 +58,7 @@ class Normalized:
     captured: list  # frontend.resolve.Captured, hidden parameters after `params`
     outputs: list  # output names; more than one when the function returns a tuple display
     origins: dict = field(default_factory=dict)  # id(statement) -> errors.Location
+    carried: dict = field(default_factory=dict)  # id(for statement) -> its loop-carried (phi) names
 
 
 def normalize(resolved, namer, load):
@@ -75,7 +76,7 @@ def normalize(resolved, namer, load):
     )
     gast.copy_location(new, fdef)
     return Normalized(new, params, _defaults(resolved.function.pyfunc), state.captured + resolved.captured,
-                      outputs, state.origins)
+                      outputs, state.origins, state.carried)
 
 
 @dataclass
@@ -87,6 +88,7 @@ class _Function:
     origins: dict
     stack: list  # functions being inlined, to catch recursion
     captured: list = field(default_factory=list)
+    carried: dict = field(default_factory=dict)
 
 
 class _Normalizer:
@@ -151,6 +153,62 @@ class _Normalizer:
         self.defined = then_defined | else_defined
         self.env = self.join(then_env, then_out, else_env, else_out, node)
         self.emit(gast.If(test, then_out or [gast.Pass()], else_out), node)
+
+    def stmt_For(self, node):
+        """`for` over range, an array, zip or enumerate -> `for k in range(...)` with phis."""
+        bounds, elements = self.iteration(node)
+        phis = {}
+        for var in sorted(_assigned(node.body) & self.env.keys()):
+            phi = self.state.namer.version(var)
+            self.assign(phi, self.env[var], node)  # the value on entry
+            self.env[var] = phis[var] = _name(phi)
+        if elements is None:
+            index = self.new_version(node.target.id)
+        else:
+            index = self.state.namer.fresh("k")
+        saved = self.out, self.env, self.defined
+        self.out, self.env, self.defined = [], dict(self.env), set(self.defined)
+        if elements is None:
+            self.env[node.target.id] = _name(index)
+        else:
+            self.unpack(node.target, elements(_name(index)), node)
+        self.block(node.body)
+        for var, phi in phis.items():  # the values for the next iteration
+            if not _same_atom(self.env[var], phi):
+                self.assign(phi.id, self.env[var], node)
+        body, body_defined = self.out, self.defined
+        self.out, self.env, self.defined = saved
+        self.defined |= body_defined
+        loop = gast.For(_name(index, store=True), gast.Call(_name("range"), bounds, []), body, [], None)
+        self.emit(loop, node)
+        self.state.carried[id(loop)] = [phi.id for phi in phis.values()]
+
+    def iteration(self, node):
+        """(range bounds, element binder or None) for a `for` statement's iterable."""
+        it = node.iter
+        func = rules.dotted_name(it.func) if isinstance(it, gast.Call) else None
+        if func == "range":
+            args = [self.atom(a) for a in it.args]
+            if len(args) == 1:
+                args = [gast.Constant(0, None)] + args
+            return args, None
+        zipped = func == "zip" or (func == "enumerate" and rules.dotted_name(getattr(it.args[0], "func", None)) == "zip")
+        sources = it.args[0].args if func == "enumerate" and zipped else it.args if func in ("zip", "enumerate") else [it]
+        sequences = [self.atom(a) for a in sources]
+        stop = self.define(gast.Call(_name("len"), [sequences[0]], []), node)
+        for sequence in sequences[1:]:  # zip stops at the shortest
+            length = self.define(gast.Call(_name("len"), [sequence], []), node)
+            stop = self.define(gast.Call(_name("min"), [stop, length], []), node)
+        bounds = [gast.Constant(0, None), stop]
+
+        def elements(k):
+            items = [self.define(gast.Subscript(copy.deepcopy(s), copy.deepcopy(k), gast.Load()), node) for s in sequences]
+            item = self.define(gast.Tuple(items, gast.Load()), node, static=True) if zipped else items[0]
+            if func == "enumerate":
+                return self.define(gast.Tuple([copy.deepcopy(k), item], gast.Load()), node, static=True)
+            return item
+
+        return bounds, elements
 
     def stmt_Return(self, node):
         value = node.value if node.value is not None else gast.Constant(None, None)
@@ -233,8 +291,12 @@ class _Normalizer:
     def atom(self, node):
         return self.expr(node)
 
-    def define(self, value, src, target=None):
+    def define(self, value, src, target=None, static=False):
+        """Assign `value` to `target` (a new temporary if None); `static`: a tuple known element-wise."""
         name = target or self.state.namer.temp()
+        if static:
+            self.tuples[name] = value.elts
+            return _name(name)
         self.assign(name, value, src)
         return _name(name)
 
@@ -437,6 +499,18 @@ def _always_returns(stmts):
     if isinstance(last, gast.If):
         return _always_returns(last.body) and _always_returns(last.orelse)
     return isinstance(last, gast.Return)
+
+
+def _assigned(stmts):
+    """The user variables a block assigns (a loop's candidates for loop-carried values)."""
+    names = set()
+    for stmt in stmts:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                names.add(node.id)
+            if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+                names.add(node.target.id)
+    return names
 
 
 def _may_return(stmts):

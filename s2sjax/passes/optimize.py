@@ -12,9 +12,14 @@ from ..backend.naming import COMMENT_MARK
 
 
 def optimize(fdef):
-    fdef.body = _remove_dead(fdef.body, set())
+    fdef.body = remove_dead(fdef.body, set())
     fdef.body = _drop_orphan_comments(fdef.body)
     return fdef
+
+
+def remove_dead(stmts, live):
+    """`stmts` without the statements whose results nothing in `live` (read later) depends on."""
+    return _remove_dead(list(stmts), set(live))
 
 
 def _remove_dead(stmts, live):
@@ -31,6 +36,9 @@ def _remove_dead(stmts, live):
             if not _has_code(stmt.body):
                 stmt.body = [gast.Pass()]
             live |= _reads(stmt.test)
+        elif isinstance(stmt, gast.For):
+            if not _remove_dead_loop(stmt, live):
+                continue
         elif isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if isinstance(target, gast.Name):
@@ -44,6 +52,22 @@ def _remove_dead(stmts, live):
             live |= _reads(stmt)
         kept.append(stmt)
     return kept[::-1]
+
+
+def _remove_dead_loop(loop, live):
+    """Prune a loop body until it settles: a value may be read by the next iteration."""
+    body = loop.body
+    while True:
+        inside = set(live) | {n for s in body for n in _reads(s)}
+        pruned = _remove_dead(list(body), inside)
+        if len(pruned) == len(body):
+            break
+        body = pruned
+    loop.body = body
+    if not _has_code(body):
+        return False
+    live |= {n for s in body for n in _reads(s)} | _reads(loop.iter)
+    return True
 
 
 def _reads(node):
@@ -69,7 +93,7 @@ def _drop_orphan_comments(stmts):
     """Remove a comment followed by another comment of the same kind or by nothing."""
     out = []
     for i, stmt in enumerate(stmts):
-        if isinstance(stmt, gast.If):
+        if isinstance(stmt, (gast.If, gast.For)):
             stmt.body = _drop_orphan_comments(stmt.body) or [gast.Pass()]
             stmt.orelse = _drop_orphan_comments(stmt.orelse)
         if _is_comment(stmt) and _is_line_comment(stmt):

@@ -116,6 +116,19 @@ class _Inference:
                 self.env[stmt.targets[0].id] = self.value(stmt.value, stmt)
             elif isinstance(stmt, gast.If):
                 self.branches(stmt)
+            elif isinstance(stmt, gast.For):
+                self.loop(stmt)
+
+    def loop(self, stmt):
+        """Iterate the body until the loop-carried types settle (entry merged with back edge)."""
+        self.env[stmt.target.id] = INT
+        for _ in range(8):
+            before = dict(self.env)
+            self.block(stmt.body)
+            merged = {n: merge(before[n], t) if n in before else t for n, t in self.env.items()}
+            self.env = merged
+            if merged == before:
+                return
 
     def branches(self, stmt):
         before = dict(self.env)

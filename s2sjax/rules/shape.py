@@ -79,6 +79,9 @@ register(Rule("np.arange", ("start", "stop", "step"), lambda t, n: Type(_arange_
 register(Rule("np.linspace", ("start", "stop", "num"), lambda t, n: Type("float", 1), defaults={"num": 50}), np.linspace)
 register(Rule("np.eye", ("N",), lambda t, n: Type("float", 2)), np.eye)
 register(Rule("len", ("obj",), lambda t, n: INT), len)
+# Loop iterables: the fence allows them only in the head of a `for`.
+for _iterable in (range, zip, enumerate):
+    register(Rule(_iterable.__name__, ("args",), lambda t, n: INT), _iterable)
 register(Rule("int", ("x",), lambda t, n: Type("int", t["x"].ndim)), int)
 for _dtype, _name in DTYPES.items():
     if _name not in ("float", "int"):

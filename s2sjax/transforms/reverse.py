@@ -14,11 +14,13 @@ one is conditional) and the others into `x_bar = x_bar + expr`, never in
 place, so an adjoint array may safely alias another.
 """
 import copy
+from dataclasses import dataclass
 
 import gast
 
 from .. import rules
 from ..backend.naming import comment, line_comment, name
+from ..passes import optimize
 from ..passes.types import Type, of_value
 
 
@@ -38,12 +40,13 @@ def transform(program, types, active, spec, namer):
         raise NonScalarOutput(out_type)
     wrt = [program.params[i] for i in spec.argnums]
     forward = program.tree.body[:-1]  # without the final `return`
-    builder = _Reverse(types, active, namer, program.origins)
+    builder = _Reverse(types, active, namer, program.origins, program.carried)
     backward = builder.block(forward)
+    forward = builder.taped(forward)
     seed = [builder.accumulate(target, gast.Constant(1.0, None))] if target in active else []
     grads = [name(builder.adjoint(w)) for w in wrt]
     result = gast.Return(gast.Tuple([name(o) for o in outputs] + grads, gast.Load()))
-    backward = _initialize_adjoints(seed + backward + [result], builder.adjoints)
+    backward = _initialize_adjoints(seed + backward + [result], builder.adjoints, builder.loop_locals)
     types.update(builder.adjoint_types())
     body = (
         [comment("forward sweep")]
@@ -71,12 +74,24 @@ def _generated_name(user_name, suffix):
     return f"{base}_{suffix}"
 
 
+@dataclass
+class _LoopPlan:
+    """How a loop's forward sweep tapes what its backward sweep restores."""
+
+    trips: str  # the variable holding the trip count
+    tapes: dict  # loop-carried name -> its tape
+
+
 class _Reverse:
-    def __init__(self, types, active, namer, origins):
+    def __init__(self, types, active, namer, origins, carried):
         self.types = types
         self.active = active
         self.namer = namer
         self.origins = origins
+        self.carried = carried  # id(for statement) -> its loop-carried (phi) names
+        self.plans = {}  # id(for statement) -> _LoopPlan
+        self.back_edges = set()  # ids of the copies that carry values to the next iteration
+        self.loop_locals = {}  # id(backward loop) -> names defined in that loop's body
         self.adjoints = {}  # primal name -> adjoint name
         self.part_types = {}  # contribution temporaries -> their type
 
@@ -98,14 +113,80 @@ class _Reverse:
                 if then or orelse:
                     out.append(gast.If(copy.deepcopy(stmt.test), then or [gast.Pass()], orelse))
                     last = None
+            elif isinstance(stmt, gast.For):
+                out.extend(self.loop(stmt))
+                last = None
             elif isinstance(stmt, gast.Assign) and stmt.targets[0].id in self.active:
                 adjoint_stmts = self.assign(stmt)
+                if id(stmt) in self.back_edges:  # the phi's adjoint now belongs to the previous iteration
+                    phi = stmt.targets[0].id
+                    adjoint_stmts.append(gast.Assign([name(self.adjoint(phi), store=True)], _zeros_like(phi)))
                 key = (self.origins.get(id(stmt)), stmt.lineno)
                 if adjoint_stmts and key != last:
                     out.append(line_comment(*key))
                     last = key
                 out.extend(adjoint_stmts)
         return out
+
+    def loop(self, loop):
+        """The backward loop: per iteration, counting down, restore the loop-carried values
+        from their tapes, recompute what the adjoints read, then run the reversed body."""
+        carried = self.carried.get(id(loop), [])
+        self.back_edges |= {id(s) for s in loop.body if isinstance(s, gast.Assign) and s.targets[0].id in carried}
+        reversed_body = self.block(loop.body)
+        if not reversed_body:
+            return []
+        recompute = self.taped([s for s in loop.body if id(s) not in self.back_edges])
+        recompute = optimize.remove_dead(recompute, _reads(reversed_body))
+        needed = _reads(recompute + reversed_body)
+        plan = _LoopPlan(self.namer.fresh("trips"), {p: self.namer.fresh(f"{p}_tape") for p in carried if p in needed})
+        self.plans[id(loop)] = plan
+        index, start, step = self.counter(loop)
+        restores = [gast.Assign([name(p, store=True)], _element(tape, index)) for p, tape in plan.tapes.items()]
+        header = self.position(loop, index, start, step)
+        countdown = gast.Call(name("range"), [_minus_one(plan.trips), gast.Constant(-1, None), gast.Constant(-1, None)], [])
+        backward = gast.For(name(index, store=True), countdown, header + restores + recompute + reversed_body, [], None)
+        self.loop_locals[id(backward)] = _assigned(loop.body) - set(carried)
+        return [backward]
+
+    def counter(self, loop):
+        """(the iteration counter, start, step): the loop variable itself for range(0, n)."""
+        start, _, step = _bounds(loop)
+        simple = _is_constant(start, 0) and _is_constant(step, 1)
+        return (loop.target.id if simple else self.namer.fresh("k")), start, step
+
+    def position(self, loop, index, start, step):
+        """`i = start + k * step` when the counter is not the loop variable itself."""
+        if index == loop.target.id:
+            return []
+        value = gast.BinOp(copy.deepcopy(start), gast.Add(), gast.BinOp(name(index), gast.Mult(), copy.deepcopy(step)))
+        return [gast.Assign([name(loop.target.id, store=True)], value)]
+
+    def taped(self, stmts):
+        """The forward statements, each planned loop taping its loop-carried values."""
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, gast.If):
+                stmt = gast.copy_location(gast.If(stmt.test, self.taped(stmt.body), self.taped(stmt.orelse)), stmt)
+            elif isinstance(stmt, gast.For) and id(stmt) in self.plans:
+                out.extend(self.taping_loop(stmt, self.plans[id(stmt)]))
+                continue
+            elif isinstance(stmt, gast.For):
+                stmt = gast.copy_location(gast.For(stmt.target, stmt.iter, self.taped(stmt.body), [], None), stmt)
+            out.append(stmt)
+        return out
+
+    def taping_loop(self, loop, plan):
+        start, stop, step = _bounds(loop)
+        index, _, _ = self.counter(loop)
+        trips = gast.Call(rules.dotted("rt.trip_count"), [copy.deepcopy(a) for a in (start, stop, step)], [])
+        setup = [gast.Assign([name(plan.trips, store=True)], trips)]
+        setup += [gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.tape"), [name(p), name(plan.trips)], []))
+                  for p, t in plan.tapes.items()]
+        stores = [gast.Assign([_element(t, index, store=True)], name(p)) for p, t in plan.tapes.items()]
+        body = self.position(loop, index, start, step) + stores + self.taped(loop.body)
+        counted = gast.For(name(index, store=True), gast.Call(name("range"), [name(plan.trips)], []), body, [], None)
+        return setup + [gast.copy_location(counted, loop)]
 
     def accumulate(self, primal, expr):
         return gast.AugAssign(name(self.adjoint(primal), store=True), gast.Add(), expr)
@@ -177,11 +258,41 @@ class _Reverse:
         return Type("dtype")
 
 
+def _bounds(loop):
+    """(start, stop, step) of a normalized loop, `for i in range(start, stop[, step])`."""
+    args = loop.iter.args
+    return args[0], args[1], args[2] if len(args) == 3 else gast.Constant(1, None)
+
+
+def _is_constant(node, value):
+    return isinstance(node, gast.Constant) and node.value == value
+
+
+def _minus_one(ident):
+    return gast.BinOp(name(ident), gast.Sub(), gast.Constant(1, None))
+
+
+def _element(tape, index, store=False):
+    return gast.Subscript(name(tape), name(index), gast.Store() if store else gast.Load())
+
+
+def _zeros_like(primal):
+    return gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
+
+
+def _reads(stmts):
+    return {n.id for s in stmts for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def _assigned(stmts):
+    return {n.id for s in stmts for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
 def _with_line_comments(stmts, origins):
     """The forward statements, each group preceded by the user's source line it comes from."""
     out, last = [], None
     for stmt in stmts:
-        if isinstance(stmt, gast.If):
+        if isinstance(stmt, (gast.If, gast.For)):
             stmt = copy.copy(stmt)
             stmt.body = _with_line_comments(stmt.body, origins)
             stmt.orelse = _with_line_comments(stmt.orelse, origins)
@@ -197,16 +308,20 @@ def _is_comment(stmt):
     return isinstance(stmt, gast.Expr)
 
 
-def _initialize_adjoints(stmts, adjoints):
-    """Make every adjoint defined before it is read (see the module docstring)."""
+def _initialize_adjoints(stmts, adjoints, loop_locals):
+    """Make every adjoint defined before it is read (see the module docstring).
+
+    A loop's body is a block of its own only for names defined in that body:
+    an adjoint accumulated over the iterations starts before the loop.
+    """
     names = {}  # id(statement) -> the names it mentions, computed once
     for primal, adjoint in adjoints.items():
-        _initialize(stmts, adjoint, primal, names)
+        _initialize(stmts, adjoint, primal, names, loop_locals)
     _expand_accumulations(stmts)
     return stmts
 
 
-def _initialize(stmts, adjoint, primal, names):
+def _initialize(stmts, adjoint, primal, names, loop_locals):
     """In the innermost block holding every mention of `adjoint`, define it at the first one."""
     def mentions(stmt):
         if id(stmt) not in names:
@@ -223,6 +338,9 @@ def _initialize(stmts, adjoint, primal, names):
             if len(branches) == 1:
                 block = branches[0]
                 continue
+        if len(holders) == 1 and primal in loop_locals.get(id(holders[0]), ()):
+            block = holders[0].body
+            continue
         break
     first = next(i for i, s in enumerate(block) if mentions(s))
     stmt = block[first]
@@ -239,7 +357,7 @@ def _expand_accumulations(stmts):
         if isinstance(stmt, gast.AugAssign):
             total = gast.BinOp(name(stmt.target.id), gast.Add(), stmt.value)
             stmts[i] = gast.copy_location(gast.Assign([name(stmt.target.id, store=True)], total), stmt)
-        elif isinstance(stmt, gast.If):
+        elif isinstance(stmt, (gast.If, gast.For)):
             _expand_accumulations(stmt.body)
             _expand_accumulations(stmt.orelse)
 
