@@ -13,7 +13,7 @@ from .backend.naming import Namer
 from .frontend.fence import fence
 from .frontend.parse import parse
 from .frontend.resolve import resolve
-from .passes import activity, fuse, optimize, types
+from .passes import activity, fuse, mutation, optimize, types
 from .passes.normalize import normalize
 from .transforms import reverse
 
@@ -50,8 +50,9 @@ def stages(pyfunc, spec):
     env = types.infer(program, spec.arg_types + captured_types)
     differentiated = program.outputs[:1]
     active = activity.analyze(program, env, [program.params[i] for i in spec.argnums], differentiated)
+    mutable = mutation.check(program, env)
     yield "analyze", (program, env, active)
-    fdef = reverse.transform(program, env, active, spec, namer)
+    fdef = reverse.transform(program, env, active, spec, namer, mutable)
     yield "transform", fdef
     fdef = optimize.optimize(fdef)
     if spec.target != "python":  # a Python loop would be slower than NumPy's

@@ -125,16 +125,20 @@ class _Fence:
         for stmt in node.body:
             self.check_statement(stmt, in_loop=True)
 
-    def check_target(self, node):
+    def check_target(self, node, in_tuple=False):
         if isinstance(node, gast.Name):
             return
         if isinstance(node, gast.Tuple):
             for elt in node.elts:
-                self.check_target(elt)
+                self.check_target(elt, in_tuple=True)
+            return
+        if isinstance(node, gast.Subscript) and not in_tuple:
+            if not isinstance(node.value, gast.Name):
+                self.reject(node, "an in-place update of an expression", "update a named array: a[i] = v")
+            self.check_expression(node.slice)
             return
         if isinstance(node, gast.Subscript):
-            self.reject(node, "an in-place update of an array element or slice",
-                        "in-place updates are not supported yet; build a new array with np.where or arithmetic")
+            self.reject(node, "an in-place update inside a tuple assignment", "assign each element on its own line")
         self.reject(node, f"assigning to {type(node).__name__.lower()!r}")
 
     def check_expression(self, node):

@@ -14,6 +14,7 @@ from .. import rules
 
 
 def analyze(program, types, wrt, outputs):
+    """The set of active names. Arrays updated in place are active as a whole."""
     body = program.tree.body
     varied = {name for name in wrt if types[name].differentiable}
     _forward(body, varied, types, program.origins)
@@ -34,9 +35,17 @@ def flows(value):
     return [node.id for param, node in bound.items() if param in rule.adjoints and isinstance(node, gast.Name)]
 
 
+def _is_store(stmt):
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript)
+
+
 def _forward(stmts, varied, types, origins):
     for stmt in stmts:
-        if isinstance(stmt, gast.Assign):
+        if _is_store(stmt):  # a[i] = v: the array depends on v
+            array = stmt.targets[0].value.id
+            if types[array].differentiable and any(n in varied for n in flows(stmt.value)):
+                varied.add(array)
+        elif isinstance(stmt, gast.Assign):
             target = stmt.targets[0].id
             if any(n in varied for n in flows(stmt.value)):
                 if types[target].kind == "unknown":
@@ -57,7 +66,10 @@ def _forward(stmts, varied, types, origins):
 
 def _backward(stmts, useful):
     for stmt in reversed(stmts):
-        if isinstance(stmt, gast.Assign):
+        if _is_store(stmt):
+            if stmt.targets[0].value.id in useful:
+                useful.update(flows(stmt.value))
+        elif isinstance(stmt, gast.Assign):
             if stmt.targets[0].id in useful:
                 useful.update(flows(stmt.value))
         elif isinstance(stmt, gast.If):

@@ -41,6 +41,7 @@ class _Group:
         self.stmts = []
         self.defined = set()  # names assigned in the group
         self.reductions = {}  # name -> "sum" or "mean"
+        self.classes = {}  # array -> class, as when the group was formed (later statements may rebind)
 
     @property
     def size(self):
@@ -156,6 +157,7 @@ class _Fuser:
             self.classes[target] = group.cls
         group.stmts.append(stmt)
         group.defined.add(target)
+        group.classes = dict(self.classes)
 
     def can_hoist(self, stmt, group):
         """A scalar statement independent of the group can run before its loop."""
@@ -230,7 +232,7 @@ class _Elements(gast.NodeTransformer):
     def visit_Name(self, node):
         if node.id in self.current:
             return name(self.scalar_names.get(node.id, node.id))
-        if self.fuser.classes.get(node.id) == self.group.cls:
+        if self.group.classes.get(node.id) == self.group.cls:
             return gast.Subscript(name(node.id), name(self.index), gast.Load())
         return node
 

@@ -11,8 +11,10 @@ holds only these statement forms (atoms are names and number constants):
     name = atom.astype(dtype)         the one method call kept as a method
     name = atom.shape / .size / .ndim / .dtype
     name = atom[index]                index: atom, slice of atoms, tuple of those
+    name[index] = atom                an in-place update of an array
     name = (atom, ...)                tuple display
     if name: ... else: ...
+    for name in range(atom, atom[, atom]): ...
     assert name
 
 Every variable is assigned once per path: redefinitions get new names
@@ -20,7 +22,9 @@ Every variable is assigned once per path: redefinitions get new names
 name, copied into at the end of each branch (a phi). Temporaries (`t1`), the
 values of `a if c else b` and `a and b`, and the outputs are such phi names
 too. `return` statements become assignments to the output names; the
-function's last statement is `return outputs`.
+function's last statement is `return outputs`. A `for` loop over an array,
+`zip` or `enumerate` becomes a loop over `range`; a variable the body
+reassigns gets a phi before the loop, copied into at the end of the body.
 
 >>> import textwrap, gast
 >>> from s2sjax.pipeline import stage_source
@@ -131,6 +135,9 @@ class _Normalizer:
         self.emit(gast.Assert(test, node.msg), node)
 
     def stmt_Assign(self, node):
+        if len(node.targets) == 1 and isinstance(node.targets[0], gast.Subscript):
+            self.store(node.targets[0], self.atom(node.value), node)
+            return
         if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name):
             name = self.new_version(node.targets[0].id)
             self.bind(node.targets[0].id, self.expr(node.value, name), node, name)
@@ -139,7 +146,18 @@ class _Normalizer:
         for target in node.targets:
             self.unpack(target, value, node)
 
+    def store(self, target, value, src):
+        """`a[index] = value`: an in-place update of the array `a` currently names."""
+        array = self.expr_Name(target.value, None)
+        index = self.index(target.slice)
+        self.emit(gast.Assign([gast.Subscript(array, index, gast.Store())], value), src)
+
     def stmt_AugAssign(self, node):
+        if isinstance(node.target, gast.Subscript):  # a[i] += v  ->  t = a[i] + v; a[i] = t
+            load = gast.copy_location(gast.Subscript(node.target.value, node.target.slice, gast.Load()), node)
+            value = self.atom(gast.copy_location(gast.BinOp(load, node.op, node.value), node))
+            self.store(node.target, value, node)
+            return
         var = node.target.id
         binop = gast.copy_location(gast.BinOp(_name(var), node.op, node.value), node)
         name = self.new_version(var)

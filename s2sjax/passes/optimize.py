@@ -2,8 +2,8 @@
 
 Only semantics-preserving rewrites live here: a statement is removed when
 nothing reads what it assigns (every right-hand side of generated code is
-free of side effects, except `assert` and stores into arrays, which are kept
-while the array is live). Comment lines left with nothing under them go too.
+free of side effects). `assert` and stores into arrays are always kept: a
+view of the array may read what a store wrote. Comment lines left with nothing under them go too.
 Never `0 * x -> 0`: it would break NaN propagation.
 """
 import gast
@@ -45,8 +45,7 @@ def _remove_dead(stmts, live):
                 if target.id not in live:
                     continue
                 live.discard(target.id)
-            elif _root(target) not in live:  # a store into an array nobody reads
-                continue
+            # A store into an array is kept: views of the array may read it.
             live |= _reads(stmt.value) | (_reads(target.slice) if isinstance(target, gast.Subscript) else set())
         else:
             live |= _reads(stmt)

@@ -112,7 +112,7 @@ class _Inference:
 
     def block(self, stmts):
         for stmt in stmts:
-            if isinstance(stmt, gast.Assign):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
                 self.env[stmt.targets[0].id] = self.value(stmt.value, stmt)
             elif isinstance(stmt, gast.If):
                 self.branches(stmt)

@@ -28,7 +28,7 @@ class NonScalarOutput(Exception):
     """grad of a function whose output is not a scalar; the API reports the shape."""
 
 
-def transform(program, types, active, spec, namer):
+def transform(program, types, active, spec, namer, mutable=frozenset()):
     """The value-and-gradient function of `program` for `spec.argnums`.
 
     Adds the type of every adjoint it creates to `types` (an adjoint has its primal's type).
@@ -40,13 +40,13 @@ def transform(program, types, active, spec, namer):
         raise NonScalarOutput(out_type)
     wrt = [program.params[i] for i in spec.argnums]
     forward = program.tree.body[:-1]  # without the final `return`
-    builder = _Reverse(types, active, namer, program.origins, program.carried)
+    builder = _Reverse(types, active, namer, program.origins, program.carried, mutable)
     backward = builder.block(forward)
     forward = builder.taped(forward)
     seed = [builder.accumulate(target, gast.Constant(1.0, None))] if target in active else []
     grads = [name(builder.adjoint(w)) for w in wrt]
     result = gast.Return(gast.Tuple([name(o) for o in outputs] + grads, gast.Load()))
-    backward = _initialize_adjoints(seed + backward + [result], builder.adjoints, builder.loop_locals)
+    backward = _initialize_adjoints(seed + backward + [result], builder.adjoints, builder.loop_locals, builder.owned)
     types.update(builder.adjoint_types())
     body = (
         [comment("forward sweep")]
@@ -83,7 +83,7 @@ class _LoopPlan:
 
 
 class _Reverse:
-    def __init__(self, types, active, namer, origins, carried):
+    def __init__(self, types, active, namer, origins, carried, mutable):
         self.types = types
         self.active = active
         self.namer = namer
@@ -92,13 +92,13 @@ class _Reverse:
         self.plans = {}  # id(for statement) -> _LoopPlan
         self.back_edges = set()  # ids of the copies that carry values to the next iteration
         self.loop_locals = {}  # id(backward loop) -> names defined in that loop's body
+        self.mutable = mutable  # arrays updated in place
+        self.saved = {}  # id(store) -> the name keeping the values it overwrites
+        self.owned = set()  # primals whose adjoints are updated in place: never aliased
         self.adjoints = {}  # primal name -> adjoint name
-        self.part_types = {}  # contribution temporaries -> their type
 
     def adjoint_types(self):
-        found = {adjoint: self.types[primal] for primal, adjoint in self.adjoints.items()}
-        found.update(self.part_types)
-        return found
+        return {adjoint: self.types[primal] for primal, adjoint in self.adjoints.items()}
 
     def adjoint(self, primal):
         if primal not in self.adjoints:
@@ -116,6 +116,10 @@ class _Reverse:
             elif isinstance(stmt, gast.For):
                 out.extend(self.loop(stmt))
                 last = None
+            elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+                out.append(line_comment(self.origins.get(id(stmt)), stmt.lineno))
+                out.extend(self.store(stmt))
+                last = None
             elif isinstance(stmt, gast.Assign) and stmt.targets[0].id in self.active:
                 adjoint_stmts = self.assign(stmt)
                 if id(stmt) in self.back_edges:  # the phi's adjoint now belongs to the previous iteration
@@ -132,14 +136,19 @@ class _Reverse:
         """The backward loop: per iteration, counting down, restore the loop-carried values
         from their tapes, recompute what the adjoints read, then run the reversed body."""
         carried = self.carried.get(id(loop), [])
-        self.back_edges |= {id(s) for s in loop.body if isinstance(s, gast.Assign) and s.targets[0].id in carried}
+        self.back_edges |= {id(s) for s in loop.body
+                            if isinstance(s, gast.Assign) and not _is_store(s) and s.targets[0].id in carried}
         reversed_body = self.block(loop.body)
         if not reversed_body:
             return []
         recompute = self.taped([s for s in loop.body if id(s) not in self.back_edges])
         recompute = optimize.remove_dead(recompute, _reads(reversed_body))
         needed = _reads(recompute + reversed_body)
-        plan = _LoopPlan(self.namer.fresh("trips"), {p: self.namer.fresh(f"{p}_tape") for p in carried if p in needed})
+        # Arrays the body updates in place but did not create: their state at each
+        # iteration's start is taped too, so the body can be replayed exactly.
+        updated = {s.targets[0].value.id for s in _statements(loop.body) if _is_store(s)} - _assigned(loop.body)
+        kept = [p for p in carried if p in needed] + sorted(updated)
+        plan = _LoopPlan(self.namer.fresh("trips"), {p: self.namer.fresh(f"{p}_tape") for p in kept})
         self.plans[id(loop)] = plan
         index, start, step = self.counter(loop)
         restores = [gast.Assign([name(p, store=True)], _element(tape, index)) for p, tape in plan.tapes.items()]
@@ -173,6 +182,8 @@ class _Reverse:
                 continue
             elif isinstance(stmt, gast.For):
                 stmt = gast.copy_location(gast.For(stmt.target, stmt.iter, self.taped(stmt.body), [], None), stmt)
+            elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+                out.append(self.save(stmt))
             out.append(stmt)
         return out
 
@@ -236,17 +247,51 @@ class _Reverse:
         return gast.Call(rules.dotted("rt.unbroadcast"), [expr, name(operand_name)], [])
 
     def subscript(self, value, g):
+        """`y = x[index]`: `x_bar[index] += y_bar`, in place (x_bar is a fresh array of its own)."""
         base = value.value.id
         if base not in self.active:
             return []
-        part = self.namer.fresh(f"{base}_bar_part")
-        self.part_types[part] = self.types[base]
-        store = gast.Subscript(name(part), copy.deepcopy(value.slice), gast.Store())
-        return [
-            gast.Assign([name(part, store=True)], gast.Call(rules.dotted("rt.zeros_like"), [name(base)], [])),
-            gast.Assign([store], g),
-            self.accumulate(base, name(part)),
-        ]
+        if any(self._type(n).ndim != 0 for n in _index_atoms(value.slice)):
+            raise rules.RuleError("the derivative of indexing with an array is not supported; index with ints and slices")
+        self.owned.add(base)
+        element = gast.Subscript(name(self.adjoint(base)), copy.deepcopy(value.slice), gast.Store())
+        return [gast.AugAssign(element, gast.Add(), g)]
+
+    def store(self, stmt):
+        """`a[index] = v`: hand a_bar[index] to v_bar, clear it, and restore the overwritten values."""
+        target, value = stmt.targets[0], stmt.value
+        array = target.value.id
+        saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
+        out = []
+        if array in self.active:
+            self.owned.add(array)
+            element = gast.Subscript(name(self.adjoint(array)), copy.deepcopy(target.slice), gast.Load())
+            if isinstance(value, gast.Name) and value.id in self.active:
+                out.append(self.accumulate(value.id, self.stored_adjoint(element, array, target.slice, value.id)))
+            cleared = gast.Subscript(name(self.adjoint(array)), copy.deepcopy(target.slice), gast.Store())
+            out.append(gast.Assign([cleared], gast.Constant(0.0, None)))
+        restore = gast.Subscript(name(array), copy.deepcopy(target.slice), gast.Store())
+        out.append(gast.Assign([restore], name(saved)))
+        return out
+
+    def stored_adjoint(self, element, array, index, value):
+        """a_bar[index], as a value of v's shape that no later clearing of a_bar can change."""
+        if _is_element(self.types[array], index):
+            return element
+        if self.types[value].ndim == 0:
+            return gast.Call(rules.dotted("np.sum"), [element], [])
+        copied = gast.Call(rules.dotted("np.copy"), [element], [])
+        return gast.Call(rules.dotted("rt.unbroadcast"), [copied, name(value)], [])
+
+    def save(self, stmt):
+        """The statement keeping what a store overwrites, for the backward sweep to restore."""
+        target = stmt.targets[0]
+        array = target.value.id
+        old = gast.Subscript(name(array), copy.deepcopy(target.slice), gast.Load())
+        if not _is_element(self.types[array], target.slice):
+            old = gast.Call(rules.dotted("np.copy"), [old], [])
+        saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
+        return gast.copy_location(gast.Assign([name(saved, store=True)], old), stmt)
 
     def _type(self, node):
         if isinstance(node, gast.Name):
@@ -280,6 +325,29 @@ def _zeros_like(primal):
     return gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
 
 
+def _is_store(stmt):
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript)
+
+
+def _statements(stmts):
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, (gast.If, gast.For)):
+            yield from _statements(stmt.body)
+            yield from _statements(stmt.orelse)
+
+
+def _index_atoms(index):
+    items = index.elts if isinstance(index, gast.Tuple) else [index]
+    return [i for i in items if not isinstance(i, gast.Slice)]
+
+
+def _is_element(array_type, index):
+    """Whether `array[index]` is one element (a scalar), not a view."""
+    items = index.elts if isinstance(index, gast.Tuple) else [index]
+    return array_type.ndim is not None and len(items) == array_type.ndim and not any(isinstance(i, gast.Slice) for i in items)
+
+
 def _reads(stmts):
     return {n.id for s in stmts for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
@@ -308,7 +376,7 @@ def _is_comment(stmt):
     return isinstance(stmt, gast.Expr)
 
 
-def _initialize_adjoints(stmts, adjoints, loop_locals):
+def _initialize_adjoints(stmts, adjoints, loop_locals, owned):
     """Make every adjoint defined before it is read (see the module docstring).
 
     A loop's body is a block of its own only for names defined in that body:
@@ -316,12 +384,12 @@ def _initialize_adjoints(stmts, adjoints, loop_locals):
     """
     names = {}  # id(statement) -> the names it mentions, computed once
     for primal, adjoint in adjoints.items():
-        _initialize(stmts, adjoint, primal, names, loop_locals)
+        _initialize(stmts, adjoint, primal, names, loop_locals, primal in owned)
     _expand_accumulations(stmts)
     return stmts
 
 
-def _initialize(stmts, adjoint, primal, names, loop_locals):
+def _initialize(stmts, adjoint, primal, names, loop_locals, owned):
     """In the innermost block holding every mention of `adjoint`, define it at the first one."""
     def mentions(stmt):
         if id(stmt) not in names:
@@ -344,7 +412,8 @@ def _initialize(stmts, adjoint, primal, names, loop_locals):
         break
     first = next(i for i, s in enumerate(block) if mentions(s))
     stmt = block[first]
-    if isinstance(stmt, gast.AugAssign) and stmt.target.id == adjoint and not _mentions(stmt.value, adjoint):
+    if (not owned and isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name)
+            and stmt.target.id == adjoint and not _mentions(stmt.value, adjoint)):
         block[first] = gast.copy_location(gast.Assign([stmt.target], stmt.value), stmt)
     else:
         zeros = gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
@@ -354,7 +423,7 @@ def _initialize(stmts, adjoint, primal, names, loop_locals):
 def _expand_accumulations(stmts):
     """`x_bar += e` -> `x_bar = x_bar + e`: a new value, so aliased adjoints stay intact."""
     for i, stmt in enumerate(stmts):
-        if isinstance(stmt, gast.AugAssign):
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             total = gast.BinOp(name(stmt.target.id), gast.Add(), stmt.value)
             stmts[i] = gast.copy_location(gast.Assign([name(stmt.target.id, store=True)], total), stmt)
         elif isinstance(stmt, (gast.If, gast.For)):

@@ -1,0 +1,101 @@
+"""analyze (mutation): which arrays are updated in place, and whether that is safe.
+
+`a[i] = v` is allowed only on an array the function created itself (np.zeros,
+np.empty, np.ones, np.full, the *_like functions, np.copy / .copy()), so
+s2sjax never modifies your inputs, and only while no other name refers to the
+same memory: a copy `b = a` or a view (`a.T`, `a[1:3]`, a row `A[i]`, a
+reshape) followed by a store into `a` is an error, since the two names would
+need one adjoint. `check(program, types)` returns the names updated in place.
+"""
+import gast
+
+from .. import rules
+
+ALLOCATIONS = {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
+               "np.empty_like", "np.full_like", "np.copy"}
+_VIEWS = {"np.transpose", "np.reshape", "np.ravel"}
+
+
+def check(program, types):
+    stores = [s for s in _statements(program.tree.body) if _is_store(s)]
+    mutable = {_root(s.targets[0]) for s in stores}
+    if not mutable:
+        return mutable
+    definitions = {s.targets[0].id: s for s in _statements(program.tree.body) if isinstance(s, gast.Assign) and not _is_store(s)}
+    for store in stores:
+        array = _root(store.targets[0])
+        made_here = array in definitions and rules.dotted_name(getattr(definitions[array].value, "func", None)) in ALLOCATIONS
+        if not made_here:
+            spelled = "an argument" if array in program.params else "an array the function did not create"
+            raise program.origins[id(store)].error(
+                store, f"in-place update of {array!r}, {spelled}",
+                f"update a copy: {array} = {array}.copy() first (s2sjax never modifies its inputs)")
+    _check_sharing(program.tree.body, mutable, types, program.origins)
+    return mutable
+
+
+def _check_sharing(stmts, mutable, types, origins):
+    """A store into `a` while a name sharing its memory is read later would split one
+    array's adjoint in two: reject it. Loop bodies are laid out twice, for the next iteration."""
+    order = _linear(stmts)
+    for position, stmt in enumerate(order):
+        if not _is_store(stmt):
+            continue
+        array = _root(stmt.targets[0])
+        defined = [i for i, s in enumerate(order[:position]) if _defines(s, array)]
+        since = defined[-1] if defined else 0  # aliases of an older array under this name do not count
+        aliases = {s.targets[0].id for s in order[since:position]
+                   if isinstance(s, gast.Assign) and not _is_store(s) and array in _shared_by(s.value, mutable, types)}
+        later = {n.id for s in order[position + 1:] for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        if aliases & later:
+            alias = sorted(aliases & later)[0]
+            raise origins[id(stmt)].error(
+                stmt, f"in-place update of {array!r} while {alias!r} refers to the same memory and is read later",
+                f"take a copy ({array}.copy()) where {alias!r} should keep the old values")
+
+
+def _defines(stmt, ident):
+    return isinstance(stmt, gast.Assign) and not _is_store(stmt) and stmt.targets[0].id == ident
+
+
+def _linear(stmts):
+    order = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.If):
+            order += _linear(stmt.body) + _linear(stmt.orelse)
+        elif isinstance(stmt, gast.For):
+            order += _linear(stmt.body) * 2
+        else:
+            order.append(stmt)
+    return order
+
+
+def _shared_by(value, mutable, types):
+    """The mutable arrays another name refers to after `name = value`."""
+    if isinstance(value, gast.Name) and value.id in mutable:
+        return {value.id}
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in mutable:
+        return {value.value.id} if types[value.value.id].ndim != 1 or _has_slice(value.slice) else set()
+    if isinstance(value, gast.Call) and rules.dotted_name(value.func) in _VIEWS:
+        return {a.id for a in value.args[:1] if isinstance(a, gast.Name) and a.id in mutable}
+    return set()
+
+
+def _has_slice(index):
+    return any(isinstance(n, gast.Slice) for n in gast.walk(index))
+
+
+def _is_store(stmt):
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript)
+
+
+def _root(target):
+    return target.value.id
+
+
+def _statements(stmts):
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, (gast.If, gast.For)):
+            yield from _statements(stmt.body)
+            yield from _statements(stmt.orelse)
