@@ -70,13 +70,15 @@ class Transformed:
         if target not in TARGETS:
             raise ValueError(f"target must be one of {', '.join(map(repr, TARGETS))}, got {target!r}")
         _check_argnums(argnums)
+        if not callable(fun):
+            raise TypeError(f"{kind} expects a callable, got {type(fun).__name__}")
         fun = function_for_rule(fun) or fun
         self.fun = fun
         self.kind = kind
         self.argnums = argnums
         self.has_aux = has_aux
         self.target = target
-        self._signature = inspect.signature(fun) if callable(fun) else None
+        self._signature = inspect.signature(fun)
         self._nparams = len(self._signature.parameters)
         self._specializations = {}
         self._by_type = {}  # the same specializations, for calls with no array argument
@@ -101,7 +103,7 @@ class Transformed:
     def _lookup(self, args):
         key = _key(args)
         entry = self._specializations.get(key) or self._specialize(args)
-        if np.ndarray not in map(type, args):
+        if np.ndarray not in map(type, args) and tuple not in map(type, args):
             self._by_type[key] = entry
         return entry
 
@@ -121,8 +123,9 @@ class Transformed:
         try:
             entry = _Specialization(self, spec, args)
         except NonScalarOutput:
-            shape = np.shape(self._primal_output(args))
-            raise TypeError(f"Gradient only defined for scalar-output functions. Output had shape: {shape}.") from None
+            output = self._primal_output(args)
+            shown = f"had shape: {np.shape(output)}" if not isinstance(output, tuple) else f"was a tuple of {len(output)}"
+            raise TypeError(f"Gradient only defined for scalar-output functions. Output {shown}.") from None
         self._specializations[_key(args)] = entry
         self._last = entry
         return entry
@@ -200,7 +203,8 @@ class _Specialization:
 
 
 def _key(args):
-    return tuple((a.dtype.char, a.ndim) if type(a) is np.ndarray else type(a) for a in args)
+    return tuple((a.dtype.char, a.ndim) if type(a) is np.ndarray else of_value(a) if type(a) is tuple else type(a)
+                 for a in args)
 
 
 def _converter(arg):

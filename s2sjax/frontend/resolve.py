@@ -15,6 +15,7 @@ Anything else a name can refer to is recorded in `problems` (node id ->
 message, hint), for the fence to report in source order with the rest.
 """
 import builtins
+import functools
 import inspect
 import types as pytypes
 from dataclasses import dataclass, field
@@ -125,15 +126,14 @@ class _Resolver(gast.NodeTransformer):
 
     def _capture(self, value, node, spelled):
         name = self.namer.fresh(spelled.replace(".", "_"))
-        root = spelled.split(".")[0]
-        if "." in spelled:
-            self.resolved.captured.append(Captured(name, lambda v=value: v))
-        elif root in self.function.closure:
+        root, *attrs = spelled.split(".")
+        if root in self.function.closure:
             cell = self.function.pyfunc.__closure__[self.function.pyfunc.__code__.co_freevars.index(root)]
-            self.resolved.captured.append(Captured(name, lambda c=cell: c.cell_contents))
+            read_root = lambda c=cell: c.cell_contents  # noqa: E731
         else:
-            g = self.function.globals
-            self.resolved.captured.append(Captured(name, lambda g=g, k=root: g[k]))
+            read_root = lambda g=self.function.globals, k=root: g[k]  # noqa: E731
+        read = lambda: functools.reduce(getattr, attrs, read_root())  # noqa: E731  (the current value, every call)
+        self.resolved.captured.append(Captured(name, read))
         return gast.copy_location(gast.Name(name, gast.Load(), None, None), node)
 
 

@@ -35,6 +35,11 @@ def flows(value):
     return [node.id for param, node in bound.items() if param in rule.adjoints and isinstance(node, gast.Name)]
 
 
+def _reads_runtime_tuple(value, types):
+    return (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)
+            and types.get(value.value.id) is not None and types[value.value.id].kind == "tuple")
+
+
 def _is_store(stmt):
     return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript)
 
@@ -47,6 +52,15 @@ def _forward(stmts, varied, types, origins):
                 varied.add(array)
         elif isinstance(stmt, gast.Assign):
             target = stmt.targets[0].id
+            if types[target].kind == "tuple":  # a tuple holding a varied value is tracked, never active
+                parts = stmt.value.elts if isinstance(stmt.value, gast.Tuple) else [stmt.value]
+                if any(isinstance(p, gast.Name) and p.id in varied for p in parts):
+                    varied.add(target)
+                continue
+            if _reads_runtime_tuple(stmt.value, types) and stmt.value.value.id in varied:
+                raise origins[id(stmt)].error(
+                    stmt, "taking a float out of a tuple that is only known at run time is not supported",
+                    "unpack the tuple where it is built, or build it the same way on every path")
             if any(n in varied for n in flows(stmt.value)):
                 if types[target].kind == "unknown":
                     raise origins[id(stmt)].error(

@@ -243,11 +243,11 @@ class _Normalizer:
     # ---- branches --------------------------------------------------------
 
     def branch(self, stmts, env):
-        saved = self.out, self.env, self.defined
-        self.out, self.env, self.defined = [], dict(env), set(self.defined)
+        saved = self.out, self.env, self.defined, self.tuples
+        self.out, self.env, self.defined, self.tuples = [], dict(env), set(self.defined), dict(self.tuples)
         self.block(stmts)
         result = self.env, self.out, self.defined
-        self.out, self.env, self.defined = saved
+        self.out, self.env, self.defined, self.tuples = saved  # a tuple known on one path only is not known
         return result
 
     def join(self, then_env, then_out, else_env, else_out, node):
@@ -377,13 +377,13 @@ class _Normalizer:
         test = self.atom(node.test)
         outs = []
         for value in (node.body, node.orelse):
-            saved = self.out
-            self.out = []
+            saved = self.out, self.tuples
+            self.out, self.tuples = [], dict(self.tuples)
             atom = self.expr(value, result)
             if not (isinstance(atom, gast.Name) and atom.id == result):
                 self.assign(result, atom, node)
             outs.append(self.out)
-            self.out = saved
+            self.out, self.tuples = saved
         self.emit(gast.If(test, outs[0], outs[1]), node)
         return _name(result)
 
@@ -471,6 +471,9 @@ class _Normalizer:
                 raise self.location.error(node, f"{pyfunc.__name__}() got an unexpected keyword argument {kw.arg!r}")
             values[kw.arg] = self.atom(kw.value)
         for param, default in _defaults(pyfunc).items():
+            if param not in values and not isinstance(default, (int, float, bool, type(None))):
+                raise self.location.error(node, f"{pyfunc.__name__}() has a default for {param!r} that is not a number",
+                                          f"pass {param} explicitly in this call")
             values.setdefault(param, gast.Constant(default, None))
         missing = [p for p in params if p not in values]
         if missing:

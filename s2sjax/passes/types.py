@@ -144,8 +144,8 @@ class _Inference:
             return self.atom(node)
         if isinstance(node, gast.Subscript):
             return self.subscript(self.atom(node.value), node.slice)
-        rule, bound = rules.rule_of(node)
         try:
+            rule, bound = rules.rule_of(node)
             return rule.result({p: self.atom(n) for p, n in bound.items()}, bound)
         except rules.RuleError as exc:
             raise self.origins[id(stmt)].error(stmt, str(exc)) from None

@@ -142,6 +142,8 @@ def _power_template(types, nodes):
     exponent = nodes["b"]
     if isinstance(exponent, gast.Constant) and isinstance(exponent.value, (int, float)) and not isinstance(exponent.value, bool):
         c = exponent.value
+        if c == 0:
+            return None  # x ** 0 is 1 everywhere
         if c == 1:
             return "g"
         if c == 2:

@@ -51,6 +51,6 @@ register(Rule("np.dot", ("a", "b"), _product_result, _ADJOINTS), np.dot)
 register(Rule("np.matmul", ("a", "b"), _product_result, _ADJOINTS), np.matmul)
 register(
     Rule("np.outer", ("a", "b"), lambda types, nodes: Type("float", 2),
-         {"a": "rt.matmul(g, np.ravel(b))", "b": "rt.matmul(np.ravel(a), g)"}),
+         {"a": "rt.reshape_like(rt.matmul(g, np.ravel(b)), a)", "b": "rt.reshape_like(rt.matmul(np.ravel(a), g), b)"}),
     np.outer,
 )

@@ -7,7 +7,7 @@ tied maxima share the adjoint equally (JAX's convention).
 import numpy as np
 
 from ..passes.types import Type
-from .registry import Rule, register
+from .registry import Rule, RuleError, register
 
 
 def _reduced(types, nodes):
@@ -17,6 +17,8 @@ def _reduced(types, nodes):
     kind = "int" if a.kind == "bool" else a.kind
     if isinstance(axis, gast.Constant) and axis.value is None:
         return Type(kind, 0)
+    if types["axis"].kind != "int" or types["axis"].ndim != 0:
+        raise RuleError("axis must be None or one int; reduce over one axis at a time")
     return Type(kind, None if a.ndim is None else a.ndim - 1)
 
 
@@ -24,7 +26,7 @@ def _mean_result(types, nodes):
     return _reduced(types, nodes).with_kind("float")
 
 
-def reduction(np_name, template, result=_reduced, method=True):
+def reduction(np_name, template, result=_reduced):
     rule = Rule(f"np.{np_name}", ("a", "axis"), result, {"a": template}, defaults={"axis": None})
     register(rule, getattr(np, np_name))
     return rule

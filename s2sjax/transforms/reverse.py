@@ -28,16 +28,28 @@ class NonScalarOutput(Exception):
     """grad of a function whose output is not a scalar; the API reports the shape."""
 
 
+class OutputError(TypeError):
+    """The output cannot be differentiated (not a float, or has_aux without a pair)."""
+
+
 def transform(program, types, active, spec, namer, mutable=frozenset()):
     """The value-and-gradient function of `program` for `spec.argnums`.
 
     Adds the type of every adjoint it creates to `types` (an adjoint has its primal's type).
     """
     outputs = program.outputs
+    if spec.has_aux and len(outputs) != 2:
+        raise OutputError("has_aux=True requires the function to return a pair (output, aux), "
+                          "written as a tuple display: return out, aux")
+    if not spec.has_aux and len(outputs) > 1:
+        raise NonScalarOutput(None)
     target = outputs[0]
     out_type = types.get(target)
     if out_type is None or out_type.ndim != 0:
         raise NonScalarOutput(out_type)
+    if out_type.kind != "float":
+        kind = {"none": "None", "int": "int64", "bool": "bool"}.get(out_type.kind, out_type.kind)
+        raise OutputError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {kind}.")
     wrt = [program.params[i] for i in spec.argnums]
     forward = program.tree.body[:-1]  # without the final `return`
     builder = _Reverse(types, active, namer, program.origins, program.carried, mutable)
@@ -207,13 +219,11 @@ class _Reverse:
         g = name(self.adjoint(target))
         if isinstance(value, gast.Name):
             return [self.accumulate(value.id, g)] if value.id in self.active else []
-        if isinstance(value, gast.Subscript):
-            return self.subscript(value, g)
-        rule, bound = rules.rule_of(value)
-        if rule is None:
-            return []
         try:
-            return self.rule(rule, bound, target, g)
+            if isinstance(value, gast.Subscript):
+                return self.subscript(value, g)
+            rule, bound = rules.rule_of(value)
+            return [] if rule is None else self.rule(rule, bound, target, g)
         except rules.RuleError as exc:
             raise self.origins[id(stmt)].error(stmt, str(exc)) from None
 

@@ -1,0 +1,103 @@
+"""Regressions from review: each of these once gave a wrong answer, or a traceback from inside s2sjax."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import s2sjax
+from tests import fd
+from tests.util import define
+
+
+@pytest.mark.parametrize("source", [
+    "def f(x, c):\n    t = (x, 1.0) if c > 0 else (2.0 * x, 3.0)\n    return t[0] * t[1]\n",
+    "def f(x, c):\n    if c > 0:\n        t = (x, 1.0)\n    else:\n        t = (2.0 * x, 3.0)\n    return t[0] * t[1]\n",
+])
+def test_a_tuple_chosen_by_a_branch_is_rejected_not_wrong(source):
+    with pytest.raises(s2sjax.TransformError, match="tuple that is only known at run time"):
+        s2sjax.grad(define(source))(1.5, 1.0)
+
+
+def test_a_tuple_built_the_same_way_on_every_path_still_unpacks():
+    fun = define("def f(x):\n    t = (x * x, x)\n    a, b = t\n    return a + b * 3.0\n")
+    assert s2sjax.grad(fun)(1.5) == pytest.approx(6.0)
+
+
+def test_grad_of_a_tuple_output_without_has_aux():
+    with pytest.raises(TypeError, match="Gradient only defined for scalar-output functions. Output was a tuple of 2"):
+        s2sjax.grad(define("def f(x):\n    return x * x, 3.0\n"))(1.5)
+
+
+@pytest.mark.parametrize("body,kind", [("    y = x * 2.0\n", "None"), ("    return int(3 * x)\n", "int64"),
+                                       ("    return x > 0\n", "bool")])
+def test_grad_of_a_non_float_output(body, kind):
+    with pytest.raises(TypeError, match=f"grad requires real-valued outputs .* but got {kind}"):
+        s2sjax.grad(define(f"def f(x):\n{body}"))(1.5)
+
+
+def test_has_aux_without_a_pair():
+    with pytest.raises(TypeError, match=r"has_aux=True requires the function to return a pair"):
+        s2sjax.grad(define("def f(x):\n    return x * x\n"), has_aux=True)(1.5)
+
+
+def test_indexing_with_an_array_is_rejected_not_summed_wrong():
+    fun = define("def f(x, idx):\n    return np.sum(x[idx] ** 2)\n")
+    with pytest.raises(s2sjax.TransformError, match="indexing with an array is not supported"):
+        s2sjax.grad(fun)(np.array([1.0, 2.0, 3.0]), np.array([0, 0, 1]))
+
+
+def test_outer_of_a_matrix_keeps_its_shape():
+    fun = define("def f(A, b):\n    return np.sum(np.sin(np.outer(A, b)))\n")
+    args = (np.arange(4.0).reshape(2, 2) / 4, np.array([0.1, 0.2, 0.3]))
+    grads = s2sjax.grad(fun, argnums=(0, 1))(*args)
+    assert grads[0].shape == (2, 2)
+    fd.check_grad(fun, args, (0, 1), grads, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("target", ["cpu", "python"])
+def test_power_zero_has_zero_slope_at_zero(target):
+    fun = define("def f(x):\n    return x ** 0 + x * 2.0\n")
+    assert s2sjax.grad(fun, target=target)(0.0) == 2.0
+
+
+def test_tuple_axis_is_a_clear_error():
+    fun = define("def f(M):\n    return np.sum(np.sum(M ** 2, axis=(0, 1)))\n")
+    with pytest.raises(s2sjax.TransformError, match="axis must be None or one int"):
+        s2sjax.grad(fun)(np.ones((2, 3)))
+
+
+def test_unsupported_keyword_is_reported_at_the_call():
+    fun = define("def f(x):\n    return np.sum(x, keepdims=True)[0]\n")
+    with pytest.raises(s2sjax.TransformError, match="unsupported keyword argument 'keepdims'") as info:
+        s2sjax.grad(fun)(np.ones(3))
+    assert info.value.lineno == fun.__code__.co_firstlineno + 1
+
+
+def test_array_default_of_a_helper_is_a_clear_error():
+    helper = define("def h(x, w=np.ones(2)):\n    return np.sum(x * w)\n")
+    fun = define("def f(x):\n    return h(x)\n", namespace_setup="import numpy as np\n")
+    fun.__globals__["h"] = helper
+    with pytest.raises(s2sjax.TransformError, match="default for 'w' that is not a number"):
+        s2sjax.grad(fun)(np.ones(2))
+
+
+def test_grad_of_something_not_callable():
+    with pytest.raises(TypeError, match="grad expects a callable, got int"):
+        s2sjax.grad(3)
+
+
+def test_tuple_arguments_with_different_contents_get_their_own_code():
+    fun = define("def f(x, t):\n    return x * t[0] + t[1]\n")
+    g = s2sjax.grad(fun)
+    assert g(1.5, (2.0, 3.0)) == 2.0
+    with pytest.raises(TypeError, match="Gradient only defined for scalar-output functions"):
+        g(1.5, (np.array([1.0, 2.0]), 3.0))
+
+
+def test_an_array_reached_through_an_attribute_is_read_at_each_call():
+    fun = define("def f(x):\n    return np.sum(cfg.W * x)\n")
+    fun.__globals__["cfg"] = SimpleNamespace(W=np.ones(3))
+    g = s2sjax.grad(fun)
+    np.testing.assert_allclose(g(np.ones(3)), [1.0, 1.0, 1.0])
+    fun.__globals__["cfg"].W = np.full(3, 5.0)
+    np.testing.assert_allclose(g(np.ones(3)), [5.0, 5.0, 5.0])
