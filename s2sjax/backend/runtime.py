@@ -103,6 +103,15 @@ def tape(value, trips):
     return np.empty((trips,) + value.shape, dtype=dtype)
 
 
+def grow(tape, used):
+    """`tape`, or a copy twice as long when its `used` slots fill it (a `while` loop's tape)."""
+    if used < tape.shape[0]:
+        return tape
+    bigger = np.empty((2 * tape.shape[0],) + tape.shape[1:], dtype=tape.dtype)
+    bigger[:used] = tape[:used]
+    return bigger
+
+
 def matmul(a, b):
     """`a @ b` for adjoints, whose dtypes may differ (a float64 adjoint of a float32 array)."""
     return np.matmul(a, b)
@@ -335,6 +344,17 @@ def _tape(value, trips):
     if isinstance(value, types.Integer):
         return lambda value, trips: np.empty(trips, dtype=np.int64)
     return lambda value, trips: np.empty(trips)
+
+
+@overload(grow)
+def _grow(tape, used):
+    def impl(tape, used):
+        if used < tape.shape[0]:
+            return tape
+        bigger = np.empty((2 * tape.shape[0],) + tape.shape[1:], dtype=tape.dtype)
+        bigger[:used] = tape[:used]
+        return bigger
+    return impl
 
 
 @overload(matmul)

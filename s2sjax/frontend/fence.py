@@ -10,7 +10,8 @@ import gast
 
 from .. import rules
 
-_STATEMENTS = (gast.Assign, gast.AugAssign, gast.If, gast.For, gast.Return, gast.Pass, gast.Assert, gast.Expr)
+_STATEMENTS = (gast.Assign, gast.AugAssign, gast.If, gast.For, gast.While, gast.Break, gast.Continue,
+               gast.Return, gast.Pass, gast.Assert, gast.Expr)
 _ITERABLES = ("range", "zip", "enumerate")  # allowed only as the iterable of a `for`
 _EXPRESSIONS = (
     gast.BinOp, gast.UnaryOp, gast.BoolOp, gast.Compare, gast.IfExp, gast.Call, gast.Name,
@@ -25,9 +26,6 @@ _CONTEXTS = (gast.Load, gast.Store)
 ARRAY_ATTRIBUTES = {"shape", "size", "ndim", "T", "dtype"}
 
 _DESCRIPTIONS = {
-    gast.While: ("a 'while' loop", "'while' loops are not supported yet; use a 'for' loop over range"),
-    gast.Break: ("'break'", "'break' is not supported yet"),
-    gast.Continue: ("'continue'", "'continue' is not supported yet; use if/else in the loop body"),
     gast.With: ("a 'with' statement", "move the context manager outside the transformed function"),
     gast.ClassDef: ("a class definition", "define classes outside the transformed function"),
     gast.FunctionDef: ("a nested function definition", "define the helper at module level; s2sjax inlines it"),
@@ -91,6 +89,13 @@ class _Fence:
             self.reject(node, "'return' inside a loop", "assign the result and return after the loop")
         if isinstance(node, gast.For):
             self.check_loop(node)
+            return
+        if isinstance(node, gast.While):
+            if node.orelse:
+                self.reject(node, "'else' after a loop", "move that code after the loop")
+            self.check_expression(node.test)
+            for stmt in node.body:
+                self.check_statement(stmt, in_loop=True)
             return
         if isinstance(node, gast.Expr):
             if _is_docstring(node):

@@ -71,7 +71,7 @@ def _forward(stmts, varied, types, origins):
         elif isinstance(stmt, gast.If):
             _forward(stmt.body, varied, types, origins)
             _forward(stmt.orelse, varied, types, origins)
-        elif isinstance(stmt, gast.For):  # until the loop-carried values settle
+        elif isinstance(stmt, (gast.For, gast.While)):  # until the loop-carried values settle
             size = -1
             while size != len(varied):
                 size = len(varied)
@@ -89,7 +89,7 @@ def _backward(stmts, useful):
         elif isinstance(stmt, gast.If):
             _backward(stmt.body, useful)
             _backward(stmt.orelse, useful)
-        elif isinstance(stmt, gast.For):
+        elif isinstance(stmt, (gast.For, gast.While)):
             size = -1
             while size != len(useful):
                 size = len(useful)

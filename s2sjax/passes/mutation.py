@@ -46,12 +46,21 @@ def _check_sharing(stmts, mutable, types, origins):
         since = defined[-1] if defined else 0  # aliases of an older array under this name do not count
         aliases = {s.targets[0].id for s in order[since:position]
                    if isinstance(s, gast.Assign) and not _is_store(s) and array in _shared_by(s.value, mutable, types)}
-        later = {n.id for s in order[position + 1:] for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-        if aliases & later:
-            alias = sorted(aliases & later)[0]
+        live = sorted(a for a in aliases if _read_before_redefined(order[position + 1:], a))
+        if live:
+            alias = live[0]
             raise origins[id(stmt)].error(
                 stmt, f"in-place update of {array!r} while {alias!r} refers to the same memory and is read later",
                 f"take a copy ({array}.copy()) where {alias!r} should keep the old values")
+
+
+def _read_before_redefined(stmts, ident):
+    for stmt in stmts:
+        if any(isinstance(n, gast.Name) and n.id == ident and isinstance(n.ctx, gast.Load) for n in gast.walk(stmt)):
+            return True
+        if _defines(stmt, ident):
+            return False
+    return False
 
 
 def _defines(stmt, ident):
@@ -63,7 +72,7 @@ def _linear(stmts):
     for stmt in stmts:
         if isinstance(stmt, gast.If):
             order += _linear(stmt.body) + _linear(stmt.orelse)
-        elif isinstance(stmt, gast.For):
+        elif isinstance(stmt, (gast.For, gast.While)):
             order += _linear(stmt.body) * 2
         else:
             order.append(stmt)
@@ -75,14 +84,16 @@ def _shared_by(value, mutable, types):
     if isinstance(value, gast.Name) and value.id in mutable:
         return {value.id}
     if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in mutable:
-        return {value.value.id} if types[value.value.id].ndim != 1 or _has_slice(value.slice) else set()
+        return set() if is_element(types[value.value.id], value.slice) else {value.value.id}
     if isinstance(value, gast.Call) and rules.dotted_name(value.func) in _VIEWS:
         return {a.id for a in value.args[:1] if isinstance(a, gast.Name) and a.id in mutable}
     return set()
 
 
-def _has_slice(index):
-    return any(isinstance(n, gast.Slice) for n in gast.walk(index))
+def is_element(array_type, index):
+    """Whether `array[index]` is one element (a scalar) rather than a view."""
+    items = index.elts if isinstance(index, gast.Tuple) else [index]
+    return array_type.ndim is not None and len(items) == array_type.ndim and not any(isinstance(i, gast.Slice) for i in items)
 
 
 def _is_store(stmt):
@@ -96,6 +107,6 @@ def _root(target):
 def _statements(stmts):
     for stmt in stmts:
         yield stmt
-        if isinstance(stmt, (gast.If, gast.For)):
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
             yield from _statements(stmt.body)
             yield from _statements(stmt.orelse)

@@ -174,6 +174,8 @@ class _Normalizer:
 
     def stmt_For(self, node):
         """`for` over range, an array, zip or enumerate -> `for k in range(...)` with phis."""
+        if _may_exit(node.body):
+            return self.for_with_exits(node)
         bounds, elements = self.iteration(node)
         phis = {}
         for var in sorted(_assigned(node.body) & self.env.keys()):
@@ -200,6 +202,73 @@ class _Normalizer:
         loop = gast.For(_name(index, store=True), gast.Call(_name("range"), bounds, []), body, [], None)
         self.emit(loop, node)
         self.state.carried[id(loop)] = [phi.id for phi in phis.values()]
+
+    def stmt_While(self, node):
+        self.while_loop(node, node.test, node.body)
+
+    def for_with_exits(self, node):
+        """A `for` that may `break` -> a `while` over a counter `.k` stepping through the range."""
+        bounds, elements = self.iteration(node)
+        start, stop = bounds[0], bounds[1]
+        step = bounds[2] if len(bounds) == 3 else gast.Constant(1, None)
+        if not (isinstance(step, gast.Constant) and isinstance(step.value, int) and step.value != 0):
+            raise self.location.error(node, "'break' in a loop over a range with a step that is not a number")
+        self.env[".k"] = start
+        counter = gast.Name(".k", gast.Load(), None, None)
+        test = gast.Compare(counter, [gast.Lt() if step.value > 0 else gast.Gt()], [_Evaluated(stop)])
+
+        def prologue():
+            if elements is None:
+                self.bind(node.target.id, copy.deepcopy(self.env[".k"]), node)
+            else:
+                self.unpack(node.target, elements(copy.deepcopy(self.env[".k"])), node)
+
+        def epilogue():
+            self.env[".k"] = self.expr(gast.copy_location(gast.BinOp(copy.deepcopy(counter), gast.Add(), step), node))
+
+        self.while_loop(node, gast.copy_location(test, node), node.body, prologue, epilogue)
+        del self.env[".k"]
+
+    def while_loop(self, node, test, body, prologue=None, epilogue=None):
+        """`while test: body` with phis; the test is evaluated again at the end of the body.
+
+        `break` sets the flag `.broke` and `continue` skips the rest of the body (see
+        _lower_exits); the loop goes on while `not .broke and test`.
+        """
+        exits = _may_exit(body)
+        if exits:
+            self.env[".broke"] = gast.Constant(False, None)
+            test = gast.copy_location(gast.BoolOp(gast.And(), [
+                gast.UnaryOp(gast.Not(), gast.Name(".broke", gast.Load(), None, None)), test]), node)
+        self.env[".go"] = self.atom(test)
+        private = {".go", ".broke", ".k"} & self.env.keys()
+        phis = {}
+        for var in sorted((_assigned(body) & self.env.keys()) | private):
+            phi = self.state.namer.version(var.lstrip("."))
+            self.assign(phi, self.env[var], node)  # the value on entry
+            self.env[var] = phis[var] = _name(phi)
+        saved = self.out, self.env, self.defined
+        self.out, self.env, self.defined = [], dict(self.env), set(self.defined)
+        if prologue:
+            prologue()
+        self.block(_lower_exits(copy.deepcopy(body)) if exits else body)
+        if epilogue:
+            epilogue()
+        self.env[".go"] = self.atom(test)
+        for var, phi in phis.items():  # the values for the next iteration
+            if not _same_atom(self.env[var], phi):
+                self.assign(phi.id, self.env[var], node)
+        loop_body, body_defined = self.out, self.defined
+        self.out, self.env, self.defined = saved
+        self.defined |= body_defined
+        loop = gast.While(copy.deepcopy(phis[".go"]), loop_body, [])
+        self.emit(loop, node)
+        self.state.carried[id(loop)] = [phi.id for phi in phis.values()]
+        for var in private - {".k"}:  # the counter is the caller's to drop
+            del self.env[var]
+
+    def stmt__SetFlag(self, node):
+        self.env[node.flag] = gast.Constant(True, None)
 
     def iteration(self, node):
         """(range bounds, element binder or None) for a `for` statement's iterable."""
@@ -258,7 +327,7 @@ class _Normalizer:
             if _same_atom(a, b):
                 merged[var] = a
                 continue
-            phi = self.state.namer.version(var)
+            phi = self.state.namer.version(var.lstrip("."))
             for out, atom in ((then_out, a), (else_out, b)):
                 stmt = gast.Assign([_name(phi, store=True)], copy.deepcopy(atom))
                 gast.copy_location(stmt, node)
@@ -479,6 +548,45 @@ class _Normalizer:
         if missing:
             raise self.location.error(node, f"{pyfunc.__name__}() is missing the argument {missing[0]!r}")
         return values
+
+
+class _SetFlag(gast.stmt):
+    """`break`, lowered: set the loop's flag (the rest of the body was moved out of its way)."""
+
+    _fields = ()
+
+    def __init__(self, flag):
+        self.flag = flag
+
+
+def _lower_exits(stmts):
+    """`break` -> set `.broke`; `continue` -> nothing; the code after either moves into
+    the branches that do not exit (loops nested inside keep their own exits)."""
+    out = []
+    for i, stmt in enumerate(stmts):
+        if isinstance(stmt, gast.Break):
+            out.append(gast.copy_location(_SetFlag(".broke"), stmt))
+            return out
+        if isinstance(stmt, gast.Continue):
+            return out
+        if isinstance(stmt, gast.If) and (_may_exit(stmt.body) or _may_exit(stmt.orelse)):
+            rest = stmts[i + 1:]
+            stmt.body = _lower_exits(stmt.body + copy.deepcopy(rest))
+            stmt.orelse = _lower_exits(stmt.orelse + rest)
+            out.append(stmt)
+            return out
+        out.append(stmt)
+    return out
+
+
+def _may_exit(stmts):
+    """Whether a loop body may `break` or `continue` (not counting loops nested in it)."""
+    for stmt in stmts:
+        if isinstance(stmt, (gast.Break, gast.Continue)):
+            return True
+        if isinstance(stmt, gast.If) and (_may_exit(stmt.body) or _may_exit(stmt.orelse)):
+            return True
+    return False
 
 
 class _Evaluated(gast.expr):

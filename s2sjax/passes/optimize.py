@@ -36,7 +36,7 @@ def _remove_dead(stmts, live):
             if not _has_code(stmt.body):
                 stmt.body = [gast.Pass()]
             live |= _reads(stmt.test)
-        elif isinstance(stmt, gast.For):
+        elif isinstance(stmt, (gast.For, gast.While)):
             if not _remove_dead_loop(stmt, live):
                 continue
         elif isinstance(stmt, gast.Assign):
@@ -58,6 +58,8 @@ def _remove_dead_loop(loop, live):
     body = loop.body
     while True:
         inside = set(live) | {n for s in body for n in _reads(s)}
+        if isinstance(loop, gast.While):
+            inside |= _reads(loop.test)
         pruned = _remove_dead(list(body), inside)
         if len(pruned) == len(body):
             break
@@ -65,7 +67,7 @@ def _remove_dead_loop(loop, live):
     loop.body = body
     if not _has_code(body):
         return False
-    live |= {n for s in body for n in _reads(s)} | _reads(loop.iter)
+    live |= {n for s in body for n in _reads(s)} | _reads(loop.iter if isinstance(loop, gast.For) else loop.test)
     return True
 
 
@@ -92,7 +94,7 @@ def _drop_orphan_comments(stmts):
     """Remove a comment followed by another comment of the same kind or by nothing."""
     out = []
     for i, stmt in enumerate(stmts):
-        if isinstance(stmt, (gast.If, gast.For)):
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
             stmt.body = _drop_orphan_comments(stmt.body) or [gast.Pass()]
             stmt.orelse = _drop_orphan_comments(stmt.orelse)
         if _is_comment(stmt) and _is_line_comment(stmt):

@@ -116,12 +116,13 @@ class _Inference:
                 self.env[stmt.targets[0].id] = self.value(stmt.value, stmt)
             elif isinstance(stmt, gast.If):
                 self.branches(stmt)
-            elif isinstance(stmt, gast.For):
+            elif isinstance(stmt, (gast.For, gast.While)):
                 self.loop(stmt)
 
     def loop(self, stmt):
         """Iterate the body until the loop-carried types settle (entry merged with back edge)."""
-        self.env[stmt.target.id] = INT
+        if isinstance(stmt, gast.For):
+            self.env[stmt.target.id] = INT
         for _ in range(8):
             before = dict(self.env)
             self.block(stmt.body)

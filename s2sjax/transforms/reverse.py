@@ -21,6 +21,7 @@ import gast
 from .. import rules
 from ..backend.naming import comment, line_comment, name
 from ..passes import optimize
+from ..passes.mutation import is_element
 from ..passes.types import Type, of_value
 
 
@@ -125,7 +126,7 @@ class _Reverse:
                 if then or orelse:
                     out.append(gast.If(copy.deepcopy(stmt.test), then or [gast.Pass()], orelse))
                     last = None
-            elif isinstance(stmt, gast.For):
+            elif isinstance(stmt, (gast.For, gast.While)):
                 out.extend(self.loop(stmt))
                 last = None
             elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
@@ -172,13 +173,15 @@ class _Reverse:
 
     def counter(self, loop):
         """(the iteration counter, start, step): the loop variable itself for range(0, n)."""
+        if isinstance(loop, gast.While):
+            return self.namer.fresh("k"), None, None
         start, _, step = _bounds(loop)
         simple = _is_constant(start, 0) and _is_constant(step, 1)
         return (loop.target.id if simple else self.namer.fresh("k")), start, step
 
     def position(self, loop, index, start, step):
         """`i = start + k * step` when the counter is not the loop variable itself."""
-        if index == loop.target.id:
+        if isinstance(loop, gast.While) or index == loop.target.id:
             return []
         value = gast.BinOp(copy.deepcopy(start), gast.Add(), gast.BinOp(name(index), gast.Mult(), copy.deepcopy(step)))
         return [gast.Assign([name(loop.target.id, store=True)], value)]
@@ -189,6 +192,11 @@ class _Reverse:
         for stmt in stmts:
             if isinstance(stmt, gast.If):
                 stmt = gast.copy_location(gast.If(stmt.test, self.taped(stmt.body), self.taped(stmt.orelse)), stmt)
+            elif isinstance(stmt, gast.While) and id(stmt) in self.plans:
+                out.extend(self.taping_while(stmt, self.plans[id(stmt)]))
+                continue
+            elif isinstance(stmt, gast.While):
+                stmt = gast.copy_location(gast.While(stmt.test, self.taped(stmt.body), []), stmt)
             elif isinstance(stmt, gast.For) and id(stmt) in self.plans:
                 out.extend(self.taping_loop(stmt, self.plans[id(stmt)]))
                 continue
@@ -209,6 +217,20 @@ class _Reverse:
         stores = [gast.Assign([_element(t, index, store=True)], name(p)) for p, t in plan.tapes.items()]
         body = self.position(loop, index, start, step) + stores + self.taped(loop.body)
         counted = gast.For(name(index, store=True), gast.Call(name("range"), [name(plan.trips)], []), body, [], None)
+        return setup + [gast.copy_location(counted, loop)]
+
+    def taping_while(self, loop, plan):
+        """A `while` counting its trips; its tapes grow (doubling) as it goes."""
+        trips = name(plan.trips)
+        setup = [gast.Assign([name(plan.trips, store=True)], gast.Constant(0, None))]
+        setup += [gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.tape"), [name(p), gast.Constant(16, None)], []))
+                  for p, t in plan.tapes.items()]
+        stores = []
+        for p, t in plan.tapes.items():
+            stores.append(gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.grow"), [name(t), name(plan.trips)], [])))
+            stores.append(gast.Assign([gast.Subscript(name(t), trips, gast.Store())], name(p)))
+        count = gast.Assign([name(plan.trips, store=True)], gast.BinOp(name(plan.trips), gast.Add(), gast.Constant(1, None)))
+        counted = gast.While(copy.deepcopy(loop.test), stores + self.taped(loop.body) + [count], [])
         return setup + [gast.copy_location(counted, loop)]
 
     def accumulate(self, primal, expr):
@@ -286,7 +308,7 @@ class _Reverse:
 
     def stored_adjoint(self, element, array, index, value):
         """a_bar[index], as a value of v's shape that no later clearing of a_bar can change."""
-        if _is_element(self.types[array], index):
+        if is_element(self.types[array], index):
             return element
         if self.types[value].ndim == 0:
             return gast.Call(rules.dotted("np.sum"), [element], [])
@@ -298,7 +320,7 @@ class _Reverse:
         target = stmt.targets[0]
         array = target.value.id
         old = gast.Subscript(name(array), copy.deepcopy(target.slice), gast.Load())
-        if not _is_element(self.types[array], target.slice):
+        if not is_element(self.types[array], target.slice):
             old = gast.Call(rules.dotted("np.copy"), [old], [])
         saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
         return gast.copy_location(gast.Assign([name(saved, store=True)], old), stmt)
@@ -342,7 +364,7 @@ def _is_store(stmt):
 def _statements(stmts):
     for stmt in stmts:
         yield stmt
-        if isinstance(stmt, (gast.If, gast.For)):
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
             yield from _statements(stmt.body)
             yield from _statements(stmt.orelse)
 
@@ -350,12 +372,6 @@ def _statements(stmts):
 def _index_atoms(index):
     items = index.elts if isinstance(index, gast.Tuple) else [index]
     return [i for i in items if not isinstance(i, gast.Slice)]
-
-
-def _is_element(array_type, index):
-    """Whether `array[index]` is one element (a scalar), not a view."""
-    items = index.elts if isinstance(index, gast.Tuple) else [index]
-    return array_type.ndim is not None and len(items) == array_type.ndim and not any(isinstance(i, gast.Slice) for i in items)
 
 
 def _reads(stmts):
@@ -370,7 +386,7 @@ def _with_line_comments(stmts, origins):
     """The forward statements, each group preceded by the user's source line it comes from."""
     out, last = [], None
     for stmt in stmts:
-        if isinstance(stmt, (gast.If, gast.For)):
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
             stmt = copy.copy(stmt)
             stmt.body = _with_line_comments(stmt.body, origins)
             stmt.orelse = _with_line_comments(stmt.orelse, origins)
@@ -436,7 +452,7 @@ def _expand_accumulations(stmts):
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             total = gast.BinOp(name(stmt.target.id), gast.Add(), stmt.value)
             stmts[i] = gast.copy_location(gast.Assign([name(stmt.target.id, store=True)], total), stmt)
-        elif isinstance(stmt, (gast.If, gast.For)):
+        elif isinstance(stmt, (gast.If, gast.For, gast.While)):
             _expand_accumulations(stmt.body)
             _expand_accumulations(stmt.orelse)
 
