@@ -56,7 +56,7 @@ UNSUPPORTED = {
     "try": ("    try:\n        y = x\n    except Exception:\n        y = 0.0\n", "a 'try' statement", 4),
     "global": ("    global G\n", "a 'global' statement", 4),
     "list comprehension": ("    y = [x for _ in range(3)]\n", "a list comprehension", 8),
-    "while loop": ("    while x > 0:\n        x = x - 1.0\n", "a 'while' loop", 4),
+    "while-else": ("    while x > 0:\n        x = x - 1.0\n    else:\n        x = 0.0\n", "'else' after a loop", 4),
     "for-else": ("    for i in range(3):\n        x = x * 2.0\n    else:\n        x = 0.0\n", "'else' after a loop", 4),
     "return in a loop": ("    for i in range(3): return x\n", "'return' inside a loop", 23),
     "range as a value": ("    r = range(3)\n", "range() outside the head of a 'for' loop", 8),
