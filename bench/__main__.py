@@ -1,4 +1,4 @@
-"""python -m bench [--only W1|W3|transform ...]: run the benchmarks, print a
+"""python -m bench [--only W1|W2|W3|transform ...]: run the benchmarks, print a
 Markdown report and write bench/results/latest.json."""
 
 import argparse
@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "latest.json"
-WORKLOADS = ("W1", "W3", "transform")
+WORKLOADS = ("W1", "W2", "W3", "transform")
 
 
 def parse_args(argv):
@@ -26,9 +26,9 @@ def main(argv=None):
         # leaves nothing in the user's cache. s2sjax may read the variable when
         # it is imported, hence the imports below.
         os.environ["S2SJAX_CACHE_DIR"] = cache_dir
-        from bench import peers, report, transform_time, w1_scalar, w3_array
+        from bench import peers, report, transform_time, w1_scalar, w2_loop, w3_array
 
-        modules = {"W1": w1_scalar, "W3": w3_array, "transform": transform_time}
+        modules = {"W1": w1_scalar, "W2": w2_loop, "W3": w3_array, "transform": transform_time}
         machine = report.machine_info()
         print_machine(machine)
         jax, autograd, skipped = load_peers(peers)
