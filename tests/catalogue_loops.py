@@ -12,12 +12,10 @@ tuples and arrays; accumulations; ``while``, ``break``, ``continue``,
 ``return`` inside a loop and in-place element/slice updates.  Each function
 returns a scalar, so ``grad`` applies.
 
-``Case.needs`` lists the constructs a case uses that the compiler does not
-support yet (a subset of `PENDING_FEATURES`); it is empty for cases that use
-only supported ones.  tests/test_grad_loops.py runs the full gradient checks
-on a case once every feature in its ``needs`` is supported and, until then,
-checks that the case is rejected with a clear ``s2sjax.TransformError``.  That
-test also re-derives ``needs`` from the source, so the labels cannot drift.
+``Case.needs`` lists the control-flow features a case exercises beyond plain
+``for`` loops (a subset of `FEATURES`), so coverage of each can be read off.
+tests/test_grad_loops.py re-derives ``needs`` from the source, so the labels
+cannot drift.
 
 In-place updates only ever target arrays the function created itself
 (``np.zeros``, ``np.empty``, ``np.ones``, ``np.zeros_like``,
@@ -43,14 +41,14 @@ import numpy as np
 
 from tests.catalogue import _is_differentiable, _nonzero, _normal, _scalar, _spaced, _uniform
 
-# The constructs the compiler does not support yet; `Case.needs` draws from these.
+# Control-flow features beyond plain `for` loops; `Case.needs` draws from these.
 #   while           a `while` loop
 #   break           `break`
 #   continue        `continue`
 #   return_in_loop  `return` inside a loop body
 #   inplace         an element or slice update: a[i] = v, a[i] += v, a[i, j] = v,
 #                   a[s:e] = v, a[:, j] = v
-PENDING_FEATURES = frozenset({"while", "break", "continue", "return_in_loop", "inplace"})
+FEATURES = frozenset({"while", "break", "continue", "return_in_loop", "inplace"})
 
 # ---------------------------------------------------------------------------
 # Module-level constants (s2sjax inlines them).
@@ -885,8 +883,8 @@ class Case:
     name:       unique; the test id.
     fun:        the function to transform (plain Python, scalar output).
     make_args:  rng -> tuple of positional arguments.
-    needs:      the not-yet-supported constructs the function uses (a subset
-                of PENDING_FEATURES); () when it uses only supported ones.
+    needs:      the features of FEATURES the function uses; () for plain
+                `for` loops.
     argnums:    the arguments to differentiate; None means every float argument.
     dtype:      "float64", or "float32" for cases that get looser tolerances.
     rtol, atol: per-case tolerance against finite differences (None: the

@@ -6,11 +6,9 @@ finite differences (tests/fd.py, fourth order) for every differentiable
 argument, shapes and dtypes, ``value_and_grad`` returning the function's own
 value, inputs never modified, and the cpu and python targets agreeing.
 
-A case runs these checks once every construct in its ``needs`` is in
-`SUPPORTED_FEATURES`.  Until then it must be rejected with a clear
-``s2sjax.TransformError`` -- never a silently wrong gradient.  When a feature
-lands, add its name to `SUPPORTED_FEATURES`: that one line moves every case
-that needed only it (and already-supported features) to the full checks.
+A case's ``needs`` names the control-flow features it exercises beyond
+plain `for` loops (while, break, continue, return in a loop, in-place
+updates); the well-formedness test checks the labels against the source.
 
 Each (case, target) is transformed once and shared by the checks (a
 per-process memo; a failure is memoized too and re-raised).  The arguments
@@ -22,7 +20,6 @@ from __future__ import annotations
 import ast
 import copy
 import inspect
-import os
 import textwrap
 import types
 from dataclasses import dataclass
@@ -32,7 +29,7 @@ import pytest
 
 import s2sjax
 from tests import catalogue_loops, fd
-from tests.catalogue_loops import CASES, PENDING_FEATURES, Case
+from tests.catalogue_loops import CASES, FEATURES, Case
 from tests.test_grad_catalogue import (
     FD_TOLERANCE,
     SAME_TOLERANCE,
@@ -42,25 +39,13 @@ from tests.test_grad_catalogue import (
     _assert_unchanged,
 )
 
-# The constructs of PENDING_FEATURES that the compiler now supports.  Add a
-# name here when it lands ("while", "break", "continue", "return_in_loop",
-# "inplace").  To try a feature before flipping it, list it in the environment:
-# S2SJAX_TEST_LOOP_FEATURES=inplace,while pytest tests/test_grad_loops.py
-SUPPORTED_FEATURES: set[str] = {"inplace", "while", "break", "continue"}
-SUPPORTED_FEATURES |= {name for name in os.environ.get("S2SJAX_TEST_LOOP_FEATURES", "").split(",") if name}
-
 TARGETS = ("cpu", "python")
 
 # On the cpu target, code Numba cannot compile is a failure here, not a fallback.
 pytestmark = pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
 
 
-def _is_supported(case: Case) -> bool:
-    return set(case.needs) <= SUPPORTED_FEATURES
-
-
-SUPPORTED_CASES = [case for case in CASES if _is_supported(case)]
-PENDING_CASES = [case for case in CASES if not _is_supported(case)]
+SUPPORTED_CASES = CASES
 
 
 def _params(cases):
@@ -166,7 +151,7 @@ def _features_in(tree) -> set[str]:
 
 
 def detected_needs(fun) -> set[str]:
-    """The PENDING_FEATURES constructs used by `fun` or the catalogue helpers it calls."""
+    """The FEATURES constructs used by `fun` or the catalogue helpers it calls."""
     seen, todo, found = set(), [fun], set()
     while todo:
         f = todo.pop()
@@ -190,7 +175,7 @@ def test_catalogue_is_well_formed(rng_factory):
     assert sum(1 for case in CASES if not case.needs) >= 25
     assert sum(1 for case in CASES if case.needs) >= 20
     for case in CASES:
-        assert set(case.needs) <= PENDING_FEATURES, f"{case.name}: unknown needs {case.needs}"
+        assert set(case.needs) <= FEATURES, f"{case.name}: unknown needs {case.needs}"
         assert set(case.needs) == detected_needs(case.fun), (
             f"{case.name}: needs={case.needs} but the source uses {sorted(detected_needs(case.fun))}"
         )
@@ -214,20 +199,6 @@ def test_catalogue_is_well_formed(rng_factory):
         value = case.fun(*args)
         assert np.ndim(value) == 0 and np.isfinite(value), f"{case.name}: value {value!r}"
         _assert_unchanged(args, before, f"{case.name}: the plain function")
-
-
-# ---------------------------------------------------------------------------
-# Pending constructs: a clear error, not a wrong answer.
-
-
-@pytest.mark.parametrize(("case", "target"), _params(PENDING_CASES))
-def test_pending_constructs_are_rejected_clearly(case, target, rng_factory):
-    args = case.make_args(rng_factory(case.name))
-    with pytest.raises(s2sjax.TransformError) as info:
-        s2sjax.grad(case.fun, argnums=case.argnums_tuple, target=target)(*args)
-    message = str(info.value)
-    # "file:line:col: what" followed by the offending line and a caret.
-    assert "catalogue_loops.py" in message and "^" in message, f"{case.name}: unclear error {message!r}"
 
 
 # ---------------------------------------------------------------------------

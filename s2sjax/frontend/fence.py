@@ -82,11 +82,9 @@ class _Fence:
         for stmt in fdef.body:
             self.check_statement(stmt)
 
-    def check_statement(self, node, in_loop=False):
+    def check_statement(self, node):
         if not isinstance(node, _STATEMENTS):
             self.reject(node)
-        if isinstance(node, gast.Return) and in_loop:
-            self.reject(node, "'return' inside a loop", "assign the result and return after the loop")
         if isinstance(node, gast.For):
             self.check_loop(node)
             return
@@ -95,7 +93,7 @@ class _Fence:
                 self.reject(node, "'else' after a loop", "move that code after the loop")
             self.check_expression(node.test)
             for stmt in node.body:
-                self.check_statement(stmt, in_loop=True)
+                self.check_statement(stmt)
             return
         if isinstance(node, gast.Expr):
             if _is_docstring(node):
@@ -108,7 +106,7 @@ class _Fence:
                 self.check_target(target)
         for child in _children(node):
             if isinstance(child, gast.stmt):
-                self.check_statement(child, in_loop)
+                self.check_statement(child)
             elif isinstance(child, gast.expr):
                 self.check_expression(child)
 
@@ -128,7 +126,7 @@ class _Fence:
         else:
             self.check_expression(it)
         for stmt in node.body:
-            self.check_statement(stmt, in_loop=True)
+            self.check_statement(stmt)
 
     def check_target(self, node, in_tuple=False):
         if isinstance(node, gast.Name):

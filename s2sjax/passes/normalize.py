@@ -110,7 +110,7 @@ class _Normalizer:
     # ---- blocks and statements ------------------------------------------
 
     def function_body(self, fdef):
-        body = _single_exit(_without_docstring(fdef.body))
+        body = _single_exit(_lift_loop_returns(_without_docstring(fdef.body)))
         self.block(body)
         return self.out, self.outputs
 
@@ -343,7 +343,7 @@ class _Normalizer:
         if var in self.own_names and var not in self.defined:
             name = var
         else:
-            name = self.state.namer.version(var)
+            name = self.state.namer.version(var.lstrip("."))  # `.ret`: a name of s2sjax's own
         self.defined.add(var)
         return name
 
@@ -557,6 +557,47 @@ class _SetFlag(gast.stmt):
 
     def __init__(self, flag):
         self.flag = flag
+
+
+def _lift_loop_returns(stmts):
+    """`return e` in a loop -> `.ret = e; .returned = True; break`, and after the
+    loop `if .returned: return .ret` (which _single_exit then handles as any return)."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, (gast.For, gast.While)) and _may_return(stmt.body):
+            out += [_set(".returned", gast.Constant(False, None), stmt), _set(".ret", gast.Constant(0.0, None), stmt)]
+            stmt.body = _returns_to_breaks(stmt.body)
+            returned = gast.Name(".returned", gast.Load(), None, None)
+            leave = gast.copy_location(gast.Return(gast.Name(".ret", gast.Load(), None, None)), stmt)
+            out += [stmt, gast.copy_location(gast.If(returned, [leave], []), stmt)]
+            continue
+        if isinstance(stmt, gast.If):
+            stmt.body, stmt.orelse = _lift_loop_returns(stmt.body), _lift_loop_returns(stmt.orelse)
+        out.append(stmt)
+    return out
+
+
+def _returns_to_breaks(stmts):
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.Return):
+            value = stmt.value if stmt.value is not None else gast.Constant(None, None)
+            out += [_set(".ret", value, stmt), _set(".returned", gast.Constant(True, None), stmt),
+                    gast.copy_location(gast.Break(), stmt)]
+        elif isinstance(stmt, gast.If):
+            stmt.body, stmt.orelse = _returns_to_breaks(stmt.body), _returns_to_breaks(stmt.orelse)
+            out.append(stmt)
+        elif isinstance(stmt, (gast.For, gast.While)) and _may_return(stmt.body):
+            stmt.body = _returns_to_breaks(stmt.body)  # and leave the enclosing loop too
+            returned = gast.Name(".returned", gast.Load(), None, None)
+            out += [stmt, gast.copy_location(gast.If(returned, [gast.copy_location(gast.Break(), stmt)], []), stmt)]
+        else:
+            out.append(stmt)
+    return out
+
+
+def _set(var, value, src):
+    return gast.copy_location(gast.Assign([gast.Name(var, gast.Store(), None, None)], value), src)
 
 
 def _lower_exits(stmts):
