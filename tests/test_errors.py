@@ -58,7 +58,6 @@ UNSUPPORTED = {
     "list comprehension": ("    y = [x for _ in range(3)]\n", "a list comprehension", 8),
     "while-else": ("    while x > 0:\n        x = x - 1.0\n    else:\n        x = 0.0\n", "'else' after a loop", 4),
     "for-else": ("    for i in range(3):\n        x = x * 2.0\n    else:\n        x = 0.0\n", "'else' after a loop", 4),
-    "return in a loop": ("    for i in range(3): return x\n", "'return' inside a loop", 23),
     "range as a value": ("    r = range(3)\n", "range() outside the head of a 'for' loop", 8),
     "in-place update of an argument": ("    x[0] = 1.0\n", "in-place update of 'x', an argument", 4),
     "unknown method": ("    y = x.cumsum()\n", "the method 'cumsum'", 8),

@@ -92,7 +92,8 @@ class _LoopPlan:
     """How a loop's forward sweep tapes what its backward sweep restores."""
 
     trips: str  # the variable holding the trip count
-    tapes: dict  # loop-carried name -> its tape
+    tapes: dict  # loop-carried name (or array checkpointed whole) -> its tape, written at each iteration's start
+    values: dict  # name defined in the body from memory the body updates -> its tape, written where defined
 
 
 class _Reverse:
@@ -154,22 +155,43 @@ class _Reverse:
         reversed_body = self.block(loop.body)
         if not reversed_body:
             return []
-        recompute = self.taped([s for s in loop.body if id(s) not in self.back_edges])
+        # Arrays the body updates in place but did not create. Updated element by element,
+        # they keep their overwritten elements (and scalar reads) on tapes; otherwise their
+        # whole state at each iteration's start is taped, so the body can be replayed exactly.
+        updated = {s.targets[0].value.id for s in _statements(loop.body) if _is_store(s)} - _assigned(loop.body)
+        by_element = {a for a in updated if self.updated_by_element(loop.body, a)}
+        replay = self.taped([s for s in loop.body if id(s) not in self.back_edges])
+        from_memory = {s.targets[0].id for s in _direct(replay) if _reads_any(s, by_element) and not _is_store(s)}
+        recompute = _without(replay, lambda s: _reads_any(s, by_element) or (_is_store(s) and s.targets[0].value.id in by_element))
         recompute = optimize.remove_dead(recompute, _reads(reversed_body))
         needed = _reads(recompute + reversed_body)
-        # Arrays the body updates in place but did not create: their state at each
-        # iteration's start is taped too, so the body can be replayed exactly.
-        updated = {s.targets[0].value.id for s in _statements(loop.body) if _is_store(s)} - _assigned(loop.body)
-        kept = [p for p in carried if p in needed] + sorted(updated)
-        plan = _LoopPlan(self.namer.fresh("trips"), {p: self.namer.fresh(f"{p}_tape") for p in kept})
+        kept = [p for p in carried if p in needed] + sorted(updated - by_element)
+        plan = _LoopPlan(self.namer.fresh("trips"), {p: self.namer.fresh(f"{p}_tape") for p in kept},
+                         {v: self.namer.fresh(f"{v}_tape") for v in sorted(from_memory & needed)})
         self.plans[id(loop)] = plan
         index, start, step = self.counter(loop)
-        restores = [gast.Assign([name(p, store=True)], _element(tape, index)) for p, tape in plan.tapes.items()]
+        tapes = {**plan.tapes, **plan.values}
+        restores = [gast.Assign([name(p, store=True)], _element(tape, index)) for p, tape in tapes.items()]
         header = self.position(loop, index, start, step)
         countdown = gast.Call(name("range"), [_minus_one(plan.trips), gast.Constant(-1, None), gast.Constant(-1, None)], [])
         backward = gast.For(name(index, store=True), countdown, header + restores + recompute + reversed_body, [], None)
         self.loop_locals[id(backward)] = _assigned(loop.body) - set(carried)
         return [backward]
+
+    def updated_by_element(self, body, array):
+        """Whether the body updates `array` only by element stores, reads only scalars from it
+        directly, and leaves it alone in the loops nested in it."""
+        for stmt in _direct(body):
+            if isinstance(stmt, (gast.For, gast.While)):
+                if any(isinstance(n, gast.Name) and n.id == array for n in gast.walk(stmt)):
+                    return False
+            elif _is_store(stmt) and stmt.targets[0].value.id == array:
+                if not is_element(self.types[array], stmt.targets[0].slice):
+                    return False
+            elif _reads_any(stmt, {array}) and not (
+                    isinstance(stmt, gast.Assign) and not _is_store(stmt) and self.types[stmt.targets[0].id].ndim == 0):
+                return False
+        return True
 
     def counter(self, loop):
         """(the iteration counter, start, step): the loop variable itself for range(0, n)."""
@@ -214,10 +236,16 @@ class _Reverse:
         setup = [gast.Assign([name(plan.trips, store=True)], trips)]
         setup += [gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.tape"), [name(p), name(plan.trips)], []))
                   for p, t in plan.tapes.items()]
+        setup += [gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.tape"), [self.example(v), name(plan.trips)], []))
+                  for v, t in plan.values.items()]
         stores = [gast.Assign([_element(t, index, store=True)], name(p)) for p, t in plan.tapes.items()]
-        body = self.position(loop, index, start, step) + stores + self.taped(loop.body)
+        body = self.position(loop, index, start, step) + stores + _tape_values(self.taped(loop.body), plan.values, index)
         counted = gast.For(name(index, store=True), gast.Call(name("range"), [name(plan.trips)], []), body, [], None)
         return setup + [gast.copy_location(counted, loop)]
+
+    def example(self, ident):
+        """A constant of `ident`'s scalar type, for sizing its tape before the loop."""
+        return gast.Constant({"float": 0.0, "int": 0, "bool": False}[self.types[ident].kind], None)
 
     def taping_while(self, loop, plan):
         """A `while` counting its trips; its tapes grow (doubling) as it goes."""
@@ -225,12 +253,14 @@ class _Reverse:
         setup = [gast.Assign([name(plan.trips, store=True)], gast.Constant(0, None))]
         setup += [gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.tape"), [name(p), gast.Constant(16, None)], []))
                   for p, t in plan.tapes.items()]
-        stores = []
-        for p, t in plan.tapes.items():
-            stores.append(gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.grow"), [name(t), name(plan.trips)], [])))
-            stores.append(gast.Assign([gast.Subscript(name(t), trips, gast.Store())], name(p)))
+        setup += [gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.tape"), [self.example(v), gast.Constant(16, None)], []))
+                  for v, t in plan.values.items()]
+        stores = [gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.grow"), [name(t), name(plan.trips)], []))
+                  for t in list(plan.tapes.values()) + list(plan.values.values())]
+        stores += [gast.Assign([gast.Subscript(name(t), trips, gast.Store())], name(p)) for p, t in plan.tapes.items()]
         count = gast.Assign([name(plan.trips, store=True)], gast.BinOp(name(plan.trips), gast.Add(), gast.Constant(1, None)))
-        counted = gast.While(copy.deepcopy(loop.test), stores + self.taped(loop.body) + [count], [])
+        body = _tape_values(self.taped(loop.body), plan.values, plan.trips)
+        counted = gast.While(copy.deepcopy(loop.test), stores + body + [count], [])
         return setup + [gast.copy_location(counted, loop)]
 
     def accumulate(self, primal, expr):
@@ -320,9 +350,11 @@ class _Reverse:
         target = stmt.targets[0]
         array = target.value.id
         old = gast.Subscript(name(array), copy.deepcopy(target.slice), gast.Load())
-        if not is_element(self.types[array], target.slice):
+        element = is_element(self.types[array], target.slice)
+        if not element:
             old = gast.Call(rules.dotted("np.copy"), [old], [])
         saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
+        self.types[saved] = Type(self.types[array].kind, 0 if element else None)
         return gast.copy_location(gast.Assign([name(saved, store=True)], old), stmt)
 
     def _type(self, node):
@@ -372,6 +404,47 @@ def _statements(stmts):
 def _index_atoms(index):
     items = index.elts if isinstance(index, gast.Tuple) else [index]
     return [i for i in items if not isinstance(i, gast.Slice)]
+
+
+def _direct(stmts):
+    """The statements of a loop body, those inside its `if`s included, not those of nested loops."""
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, gast.If):
+            yield from _direct(stmt.body)
+            yield from _direct(stmt.orelse)
+
+
+def _reads_any(stmt, arrays):
+    if isinstance(stmt, gast.If):
+        return False  # its branches are looked at one statement at a time
+    value = stmt.value if isinstance(stmt, gast.Assign) else stmt
+    return any(isinstance(n, gast.Name) and n.id in arrays for n in gast.walk(value))
+
+
+def _without(stmts, drop):
+    """`stmts` without the statements (inside `if`s too) for which `drop` holds."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.If):
+            stmt = gast.copy_location(gast.If(stmt.test, _without(stmt.body, drop), _without(stmt.orelse, drop)), stmt)
+        elif drop(stmt):
+            continue
+        out.append(stmt)
+    return out
+
+
+def _tape_values(stmts, tapes, index):
+    """After each statement defining a taped value (inside `if`s too), store it in its tape."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.If):
+            stmt = gast.copy_location(gast.If(stmt.test, _tape_values(stmt.body, tapes, index),
+                                              _tape_values(stmt.orelse, tapes, index)), stmt)
+        out.append(stmt)
+        if isinstance(stmt, gast.Assign) and not _is_store(stmt) and stmt.targets[0].id in tapes:
+            out.append(gast.Assign([_element(tapes[stmt.targets[0].id], index, store=True)], name(stmt.targets[0].id)))
+    return out
 
 
 def _reads(stmts):
