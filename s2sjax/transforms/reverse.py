@@ -7,6 +7,12 @@ the statements in reverse order, each replaced by its adjoint statements.
 An `if` is reversed under the same condition variable. It returns the
 outputs followed by the adjoints of the differentiated parameters.
 
+Loops: the forward sweep becomes a loop that tapes, at each iteration's start,
+the loop-carried values (and arrays it updates whole); the backward sweep is a
+loop counting down that restores them, recomputes what the adjoints read, and
+runs the reversed body (see `_Reverse.loop`). A `while` counts its trips and
+its tapes grow. In-place updates save what they overwrite and restore it.
+
 Adjoints are accumulated: while generating, a contribution is written
 `x_bar += expr`; `_initialize_adjoints` then turns the first contribution
 into `x_bar = expr` (or inserts `x_bar = rt.zeros_like(x)` where the first
