@@ -119,7 +119,7 @@ class Transformed:
         argnums = _normalize_argnums(self.argnums, len(args))
         for i in argnums:
             _check_differentiable(args[i], self.kind)
-        spec = pipeline.Spec("grad", tuple(of_value(a) for a in args), argnums, self.has_aux, self.target)
+        spec = pipeline.Spec(tuple(of_value(a) for a in args), argnums, self.has_aux, self.target)
         try:
             entry = _Specialization(self, spec, args)
         except NonScalarOutput:

@@ -69,7 +69,7 @@ def _show(options):
     if options.after is None:
         text = api.source(transformed, *args)
     else:
-        spec = pipeline.Spec("grad", tuple(of_value(a) for a in args), tuple(i % len(args) for i in argnums))
+        spec = pipeline.Spec(tuple(of_value(a) for a in args), tuple(i % len(args) for i in argnums))
         text = pipeline.stage_source(transformed.fun, options.after, spec)
     print(_highlight(text, options.color))
     return 0

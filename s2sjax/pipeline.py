@@ -22,9 +22,8 @@ STAGES = ("parse", "resolve", "fence", "normalize", "analyze", "transform", "opt
 
 @dataclass(frozen=True)
 class Spec:
-    """What to generate: the transformation, its options and the argument types."""
+    """What to generate (the value and gradient): its options and the argument types."""
 
-    mode: str  # "grad" (value and gradient) or "primal"
     arg_types: tuple
     argnums: tuple = (0,)
     has_aux: bool = False
@@ -72,7 +71,7 @@ def stage_source(pyfunc, stage, spec=None):
     """The code after `stage`, as source text (for `show --after` and docs)."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; the stages are {', '.join(STAGES)}")
-    spec = spec or Spec("grad", _float_types(pyfunc))
+    spec = spec or Spec(_float_types(pyfunc))
     for name, result in stages(pyfunc, spec):
         if name == stage:
             break

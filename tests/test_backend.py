@@ -5,8 +5,6 @@ import sys
 import textwrap
 import warnings
 
-import numpy as np
-import pytest
 
 import s2sjax
 from s2sjax.backend import compile as backend

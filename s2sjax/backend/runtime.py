@@ -244,8 +244,7 @@ def _mean_adjoint(g, a, axis):
         return lambda g, a, axis: np.full(a.shape, g / a.size)
 
     def impl(g, a, axis):
-        pre, n, post = _split(a.shape, axis)
-        return sum_adjoint(g, a, axis) / n
+        return sum_adjoint(g, a, axis) / _split(a.shape, axis)[1]
 
     return impl
 

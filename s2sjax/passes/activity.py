@@ -11,6 +11,7 @@ through zero-derivative functions (np.floor, comparisons, shapes).
 import gast
 
 from .. import rules
+from .queries import is_store
 
 
 def analyze(program, types, wrt, outputs):
@@ -40,13 +41,11 @@ def _reads_runtime_tuple(value, types):
             and types.get(value.value.id) is not None and types[value.value.id].kind == "tuple")
 
 
-def _is_store(stmt):
-    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript)
 
 
 def _forward(stmts, varied, types, origins):
     for stmt in stmts:
-        if _is_store(stmt):  # a[i] = v: the array depends on v
+        if is_store(stmt):  # a[i] = v: the array depends on v
             array = stmt.targets[0].value.id
             if types[array].differentiable and any(n in varied for n in flows(stmt.value)):
                 varied.add(array)
@@ -80,7 +79,7 @@ def _forward(stmts, varied, types, origins):
 
 def _backward(stmts, useful):
     for stmt in reversed(stmts):
-        if _is_store(stmt):
+        if is_store(stmt):
             if stmt.targets[0].value.id in useful:
                 useful.update(flows(stmt.value))
         elif isinstance(stmt, gast.Assign):

@@ -22,8 +22,9 @@ import copy
 import gast
 
 from .. import rules
-from ..backend.naming import COMMENT_MARK, name
+from ..backend.naming import name
 from ..rules.registry import MATH_NAMES
+from .queries import assigned, is_comment, reads
 
 # Calls that act element by element on their array arguments.
 _ELEMENTWISE_HELPERS = {"rt.max_weight", "rt.log_or_zero", "rt.pow_base_adjoint"}
@@ -45,7 +46,7 @@ class _Group:
 
     @property
     def size(self):
-        return sum(1 for s in self.stmts if not _is_comment(s))
+        return sum(1 for s in self.stmts if not is_comment(s))
 
 
 class _Fuser:
@@ -67,7 +68,7 @@ class _Fuser:
     def run(self, stmts):
         segments, group, defined_before = [], None, set()
         for stmt in stmts:
-            if _is_comment(stmt):
+            if is_comment(stmt):
                 (group.stmts if group else segments).append(stmt)
                 continue
             fusible = self.classify(stmt, group, defined_before)
@@ -81,14 +82,14 @@ class _Fuser:
                 continue
             if group is not None and self.can_hoist(stmt, group):
                 segments.append(stmt)
-                defined_before |= _targets(stmt)
+                defined_before |= assigned(stmt)
                 continue
             if group is not None:
                 segments.append(group)
                 defined_before |= group.defined
                 group = None
             segments.append(stmt)
-            defined_before |= _targets(stmt)
+            defined_before |= assigned(stmt)
             self.note_root(stmt)
         if group is not None:
             segments.append(group)
@@ -99,7 +100,7 @@ class _Fuser:
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
             return None
         target = stmt.targets[0].id
-        if target in defined_before or (group and _reads(stmt.value) & set(group.reductions)):
+        if target in defined_before or (group and reads(stmt.value) & set(group.reductions)):
             return None
         cls = self.reduction_class(stmt.value) or self.element_class(stmt.value)
         if cls is None or (group is not None and group.cls != cls and target in group.defined):
@@ -164,12 +165,12 @@ class _Fuser:
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
             return False
         target = stmt.targets[0].id
-        touched = group.defined | {n for s in group.stmts for n in _reads(s)}
-        return self._scalar(target) and target not in touched and not (_reads(stmt.value) & group.defined)
+        touched = group.defined | {n for s in group.stmts for n in reads(s)}
+        return self._scalar(target) and target not in touched and not (reads(stmt.value) & group.defined)
 
     def note_root(self, stmt):
         """A rank-1 array made by a statement that is not fused starts a class of its own."""
-        for target in _targets(stmt):
+        for target in assigned(stmt):
             self.classes.pop(target, None)
             if self._rank1(target) and isinstance(stmt, gast.Assign):
                 self.classes[target] = target
@@ -197,7 +198,7 @@ class _Fuser:
         before += [_assign(n, gast.Constant(0.0, None)) for n in sorted(group.reductions)]
         body, current = [], set()
         for stmt in group.stmts:
-            if _is_comment(stmt):
+            if is_comment(stmt):
                 body.append(stmt)
                 continue
             target = stmt.targets[0].id
@@ -259,23 +260,16 @@ def _is_scalar_expr(node, fuser):
     return fuser._elementwise(node, found) and not found
 
 
-def _is_comment(stmt):
-    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
-            and getattr(stmt.value.func, "id", None) == COMMENT_MARK)
 
 
-def _targets(stmt):
-    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
-def _reads(node):
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
 def _reads_segment(segment):
     if isinstance(segment, _Group):
-        return {n for s in segment.stmts for n in _reads(s)}
-    return _reads(segment)
+        return {n for s in segment.stmts for n in reads(s)}
+    return reads(segment)
 
 
 def _assign(target, value):

@@ -10,6 +10,7 @@ need one adjoint. `check(program, types)` returns the names updated in place.
 import gast
 
 from .. import rules
+from .queries import is_store, statements
 
 ALLOCATIONS = {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
                "np.empty_like", "np.full_like", "np.copy"}
@@ -17,11 +18,11 @@ _VIEWS = {"np.transpose", "np.reshape", "np.ravel"}
 
 
 def check(program, types):
-    stores = [s for s in _statements(program.tree.body) if _is_store(s)]
+    stores = [s for s in statements(program.tree.body) if is_store(s)]
     mutable = {_root(s.targets[0]) for s in stores}
     if not mutable:
         return mutable
-    definitions = {s.targets[0].id: s for s in _statements(program.tree.body) if isinstance(s, gast.Assign) and not _is_store(s)}
+    definitions = {s.targets[0].id: s for s in statements(program.tree.body) if isinstance(s, gast.Assign) and not is_store(s)}
     for store in stores:
         array = _root(store.targets[0])
         made_here = array in definitions and rules.dotted_name(getattr(definitions[array].value, "func", None)) in ALLOCATIONS
@@ -39,13 +40,13 @@ def _check_sharing(stmts, mutable, types, origins):
     array's adjoint in two: reject it. Loop bodies are laid out twice, for the next iteration."""
     order = _linear(stmts)
     for position, stmt in enumerate(order):
-        if not _is_store(stmt):
+        if not is_store(stmt):
             continue
         array = _root(stmt.targets[0])
         defined = [i for i, s in enumerate(order[:position]) if _defines(s, array)]
         since = defined[-1] if defined else 0  # aliases of an older array under this name do not count
         aliases = {s.targets[0].id for s in order[since:position]
-                   if isinstance(s, gast.Assign) and not _is_store(s) and array in _shared_by(s.value, mutable, types)}
+                   if isinstance(s, gast.Assign) and not is_store(s) and array in _shared_by(s.value, mutable, types)}
         live = sorted(a for a in aliases if _read_before_redefined(order[position + 1:], a))
         if live:
             alias = live[0]
@@ -64,7 +65,7 @@ def _read_before_redefined(stmts, ident):
 
 
 def _defines(stmt, ident):
-    return isinstance(stmt, gast.Assign) and not _is_store(stmt) and stmt.targets[0].id == ident
+    return isinstance(stmt, gast.Assign) and not is_store(stmt) and stmt.targets[0].id == ident
 
 
 def _linear(stmts):
@@ -96,17 +97,8 @@ def is_element(array_type, index):
     return array_type.ndim is not None and len(items) == array_type.ndim and not any(isinstance(i, gast.Slice) for i in items)
 
 
-def _is_store(stmt):
-    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript)
 
 
 def _root(target):
     return target.value.id
 
-
-def _statements(stmts):
-    for stmt in stmts:
-        yield stmt
-        if isinstance(stmt, (gast.If, gast.For, gast.While)):
-            yield from _statements(stmt.body)
-            yield from _statements(stmt.orelse)

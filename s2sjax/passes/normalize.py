@@ -51,6 +51,7 @@ import gast
 from .. import rules
 from ..backend.naming import comment
 from ..frontend.fence import ARRAY_ATTRIBUTES
+from .queries import assigned
 
 
 
@@ -178,7 +179,7 @@ class _Normalizer:
             return self.for_with_exits(node)
         bounds, elements = self.iteration(node)
         phis = {}
-        for var in sorted(_assigned(node.body) & self.env.keys()):
+        for var in sorted(assigned(node.body) & self.env.keys()):
             phi = self.state.namer.version(var)
             self.assign(phi, self.env[var], node)  # the value on entry
             self.env[var] = phis[var] = _name(phi)
@@ -243,7 +244,7 @@ class _Normalizer:
         self.env[".go"] = self.atom(test)
         private = {".go", ".broke", ".k"} & self.env.keys()
         phis = {}
-        for var in sorted((_assigned(body) & self.env.keys()) | private):
+        for var in sorted((assigned(body) & self.env.keys()) | private):
             phi = self.state.namer.version(var.lstrip("."))
             self.assign(phi, self.env[var], node)  # the value on entry
             self.env[var] = phis[var] = _name(phi)
@@ -671,16 +672,6 @@ def _always_returns(stmts):
     return isinstance(last, gast.Return)
 
 
-def _assigned(stmts):
-    """The user variables a block assigns (a loop's candidates for loop-carried values)."""
-    names = set()
-    for stmt in stmts:
-        for node in gast.walk(stmt):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
-                names.add(node.id)
-            if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
-                names.add(node.target.id)
-    return names
 
 
 def _may_return(stmts):

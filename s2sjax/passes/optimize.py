@@ -8,7 +8,7 @@ Never `0 * x -> 0`: it would break NaN propagation.
 """
 import gast
 
-from ..backend.naming import COMMENT_MARK
+from .queries import is_comment, reads
 
 
 def optimize(fdef):
@@ -35,7 +35,7 @@ def _remove_dead(stmts, live):
                 continue
             if not _has_code(stmt.body):
                 stmt.body = [gast.Pass()]
-            live |= _reads(stmt.test)
+            live |= reads(stmt.test)
         elif isinstance(stmt, (gast.For, gast.While)):
             if not _remove_dead_loop(stmt, live):
                 continue
@@ -46,9 +46,9 @@ def _remove_dead(stmts, live):
                     continue
                 live.discard(target.id)
             # A store into an array is kept: views of the array may read it.
-            live |= _reads(stmt.value) | (_reads(target.slice) if isinstance(target, gast.Subscript) else set())
+            live |= reads(stmt.value) | (reads(target.slice) if isinstance(target, gast.Subscript) else set())
         else:
-            live |= _reads(stmt)
+            live |= reads(stmt)
         kept.append(stmt)
     return kept[::-1]
 
@@ -57,9 +57,9 @@ def _remove_dead_loop(loop, live):
     """Prune a loop body until it settles: a value may be read by the next iteration."""
     body = loop.body
     while True:
-        inside = set(live) | {n for s in body for n in _reads(s)}
+        inside = set(live) | {n for s in body for n in reads(s)}
         if isinstance(loop, gast.While):
-            inside |= _reads(loop.test)
+            inside |= reads(loop.test)
         pruned = _remove_dead(list(body), inside)
         if len(pruned) == len(body):
             break
@@ -67,27 +67,18 @@ def _remove_dead_loop(loop, live):
     loop.body = body
     if not _has_code(body):
         return False
-    live |= {n for s in body for n in _reads(s)} | _reads(loop.iter if isinstance(loop, gast.For) else loop.test)
+    live |= {n for s in body for n in reads(s)} | reads(loop.iter if isinstance(loop, gast.For) else loop.test)
     return True
 
 
-def _reads(node):
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
-def _root(target):
-    while isinstance(target, gast.Subscript):
-        target = target.value
-    return target.id
 
 
-def _is_comment(stmt):
-    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
-            and getattr(stmt.value.func, "id", None) == COMMENT_MARK)
 
 
 def _has_code(stmts):
-    return any(not _is_comment(s) and not isinstance(s, gast.Pass) for s in stmts)
+    return any(not is_comment(s) and not isinstance(s, gast.Pass) for s in stmts)
 
 
 def _drop_orphan_comments(stmts):
@@ -97,9 +88,9 @@ def _drop_orphan_comments(stmts):
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
             stmt.body = _drop_orphan_comments(stmt.body) or [gast.Pass()]
             stmt.orelse = _drop_orphan_comments(stmt.orelse)
-        if _is_comment(stmt) and _is_line_comment(stmt):
+        if is_comment(stmt) and _is_line_comment(stmt):
             following = stmts[i + 1] if i + 1 < len(stmts) else None
-            if following is None or _is_comment(following):
+            if following is None or is_comment(following):
                 continue
         out.append(stmt)
     return out

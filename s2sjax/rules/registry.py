@@ -42,7 +42,6 @@ class Rule:
     adjoints: dict = field(default_factory=dict)  # param -> template str, or (types, nodes) -> str
     defaults: dict = field(default_factory=dict)
     broadcasts: bool = False  # elementwise with NumPy broadcasting: adjoints need reducing
-    method: str = None  # called as `x.method(...)` in generated code
 
     def bind(self, args, keywords):
         """Map a call's argument nodes to parameter names (defaults filled in)."""

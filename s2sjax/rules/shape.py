@@ -55,7 +55,7 @@ register(Rule("np.transpose", ("a", "axes"), _transpose_result, {"a": _transpose
 register(Rule("np.reshape", ("a", "newshape"), _reshape_result, {"a": "rt.reshape_like(g, a)"}), np.reshape)
 register(Rule("np.ravel", ("a",), lambda t, n: Type(t["a"].kind, 1), {"a": "rt.reshape_like(g, a)"}), np.ravel)
 register(Rule("np.copy", ("a",), lambda t, n: t["a"], {"a": "g"}), np.copy)
-register(Rule("astype", ("a", "dtype"), lambda t, n: Type(_dtype_kind(n["dtype"]), t["a"].ndim), {"a": "g"}, method="astype"))
+register(Rule("astype", ("a", "dtype"), lambda t, n: Type(_dtype_kind(n["dtype"]), t["a"].ndim), {"a": "g"}))
 
 
 def _constructor(name, params, rank_param=None, defaults=None, kind_param="dtype", like=None):

@@ -29,6 +29,7 @@ from ..backend.naming import comment, line_comment, name
 from ..passes import optimize
 from ..passes.mutation import is_element
 from ..passes.types import Type, of_value
+from ..passes.queries import assigned, is_comment, is_store, reads, statements
 
 
 class NonScalarOutput(Exception):
@@ -157,20 +158,20 @@ class _Reverse:
         from their tapes, recompute what the adjoints read, then run the reversed body."""
         carried = self.carried.get(id(loop), [])
         self.back_edges |= {id(s) for s in loop.body
-                            if isinstance(s, gast.Assign) and not _is_store(s) and s.targets[0].id in carried}
+                            if isinstance(s, gast.Assign) and not is_store(s) and s.targets[0].id in carried}
         reversed_body = self.block(loop.body)
         if not reversed_body:
             return []
         # Arrays the body updates in place but did not create. Updated element by element,
         # they keep their overwritten elements (and scalar reads) on tapes; otherwise their
         # whole state at each iteration's start is taped, so the body can be replayed exactly.
-        updated = {s.targets[0].value.id for s in _statements(loop.body) if _is_store(s)} - _assigned(loop.body)
+        updated = {s.targets[0].value.id for s in statements(loop.body) if is_store(s)} - assigned(loop.body)
         by_element = {a for a in updated if self.updated_by_element(loop.body, a)}
         replay = self.taped([s for s in loop.body if id(s) not in self.back_edges])
-        from_memory = {s.targets[0].id for s in _direct(replay) if _reads_any(s, by_element) and not _is_store(s)}
-        recompute = _without(replay, lambda s: _reads_any(s, by_element) or (_is_store(s) and s.targets[0].value.id in by_element))
-        recompute = optimize.remove_dead(recompute, _reads(reversed_body))
-        needed = _reads(recompute + reversed_body)
+        from_memory = {s.targets[0].id for s in _direct(replay) if _reads_any(s, by_element) and not is_store(s)}
+        recompute = _without(replay, lambda s: _reads_any(s, by_element) or (is_store(s) and s.targets[0].value.id in by_element))
+        recompute = optimize.remove_dead(recompute, reads(reversed_body))
+        needed = reads(recompute + reversed_body)
         kept = [p for p in carried if p in needed] + sorted(updated - by_element)
         plan = _LoopPlan(self.namer.fresh("trips"), {p: self.namer.fresh(f"{p}_tape") for p in kept},
                          {v: self.namer.fresh(f"{v}_tape") for v in sorted(from_memory & needed)})
@@ -181,7 +182,7 @@ class _Reverse:
         header = self.position(loop, index, start, step)
         countdown = gast.Call(name("range"), [_minus_one(plan.trips), gast.Constant(-1, None), gast.Constant(-1, None)], [])
         backward = gast.For(name(index, store=True), countdown, header + restores + recompute + reversed_body, [], None)
-        self.loop_locals[id(backward)] = _assigned(loop.body) - set(carried)
+        self.loop_locals[id(backward)] = assigned(loop.body) - set(carried)
         return [backward]
 
     def updated_by_element(self, body, array):
@@ -191,11 +192,11 @@ class _Reverse:
             if isinstance(stmt, (gast.For, gast.While)):
                 if any(isinstance(n, gast.Name) and n.id == array for n in gast.walk(stmt)):
                     return False
-            elif _is_store(stmt) and stmt.targets[0].value.id == array:
+            elif is_store(stmt) and stmt.targets[0].value.id == array:
                 if not is_element(self.types[array], stmt.targets[0].slice):
                     return False
             elif _reads_any(stmt, {array}) and not (
-                    isinstance(stmt, gast.Assign) and not _is_store(stmt) and self.types[stmt.targets[0].id].ndim == 0):
+                    isinstance(stmt, gast.Assign) and not is_store(stmt) and self.types[stmt.targets[0].id].ndim == 0):
                 return False
         return True
 
@@ -395,16 +396,8 @@ def _zeros_like(primal):
     return gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
 
 
-def _is_store(stmt):
-    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript)
 
 
-def _statements(stmts):
-    for stmt in stmts:
-        yield stmt
-        if isinstance(stmt, (gast.If, gast.For, gast.While)):
-            yield from _statements(stmt.body)
-            yield from _statements(stmt.orelse)
 
 
 def _index_atoms(index):
@@ -448,17 +441,13 @@ def _tape_values(stmts, tapes, index):
             stmt = gast.copy_location(gast.If(stmt.test, _tape_values(stmt.body, tapes, index),
                                               _tape_values(stmt.orelse, tapes, index)), stmt)
         out.append(stmt)
-        if isinstance(stmt, gast.Assign) and not _is_store(stmt) and stmt.targets[0].id in tapes:
+        if isinstance(stmt, gast.Assign) and not is_store(stmt) and stmt.targets[0].id in tapes:
             out.append(gast.Assign([_element(tapes[stmt.targets[0].id], index, store=True)], name(stmt.targets[0].id)))
     return out
 
 
-def _reads(stmts):
-    return {n.id for s in stmts for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
-def _assigned(stmts):
-    return {n.id for s in stmts for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
 def _with_line_comments(stmts, origins):
@@ -470,15 +459,13 @@ def _with_line_comments(stmts, origins):
             stmt.body = _with_line_comments(stmt.body, origins)
             stmt.orelse = _with_line_comments(stmt.orelse, origins)
         key = (origins.get(id(stmt)), getattr(stmt, "lineno", None))
-        if key != last and key[0] is not None and not _is_comment(stmt):
+        if key != last and key[0] is not None and not is_comment(stmt):
             out.append(line_comment(*key))
             last = key
         out.append(stmt)
     return out
 
 
-def _is_comment(stmt):
-    return isinstance(stmt, gast.Expr)
 
 
 def _initialize_adjoints(stmts, adjoints, loop_locals, owned):
