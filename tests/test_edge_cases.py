@@ -101,3 +101,13 @@ def test_an_array_reached_through_an_attribute_is_read_at_each_call():
     np.testing.assert_allclose(g(np.ones(3)), [1.0, 1.0, 1.0])
     fun.__globals__["cfg"].W = np.full(3, 5.0)
     np.testing.assert_allclose(g(np.ones(3)), [5.0, 5.0, 5.0])
+
+
+@pytest.mark.parametrize("target", ["cpu", "python"])
+def test_a_zip_item_passed_whole_to_a_helper(target):
+    helper = define("def h(p, c):\n    return p[0] * c\n")
+    fun = define("def f(x, y, c):\n    s = 0.0\n    for p in zip(x, y):\n        s = s + h(p, c) + p[1] * c\n    return s\n")
+    fun.__globals__["h"] = helper
+    args = (np.array([1.0, 2.0]), np.array([3.0, 4.0]), 0.5)
+    grads = s2sjax.grad(fun, argnums=(0, 1, 2), target=target)(*args)
+    fd.check_grad(fun, args, (0, 1, 2), grads, rtol=1e-7, atol=1e-9)

@@ -382,9 +382,8 @@ class _Normalizer:
     def define(self, value, src, target=None, static=False):
         """Assign `value` to `target` (a new temporary if None); `static`: a tuple known element-wise."""
         name = target or self.state.namer.temp()
-        if static:
+        if static:  # known element by element; also built, in case it is used whole
             self.tuples[name] = value.elts
-            return _name(name)
         self.assign(name, value, src)
         return _name(name)
 
@@ -521,6 +520,7 @@ class _Normalizer:
         self.state.stack.append(pyfunc)
         inner = _Normalizer(self.state, callee, bound)
         inner.out = self.out
+        inner.tuples = {a.id: self.tuples[a.id] for a in bound.values() if isinstance(a, gast.Name) and a.id in self.tuples}
         _, outputs = inner.function_body(callee.function.tree)
         self.state.stack.pop()
         self.state.captured.extend(callee.captured)
