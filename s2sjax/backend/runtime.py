@@ -153,28 +153,39 @@ def _unbroadcast(g, x):
         return lambda g, x: g
     if not _is_array(g):
         return lambda g, x: np.full(x.shape, g)
+    # Two implementations, not one closing over g.ndim - x.ndim: see _reduce_axis.
+    return _unbroadcast_same_rank if g.ndim == x.ndim else _unbroadcast_to_lower_rank
+
+
+def _unbroadcast_same_rank(g, x):
+    if g.shape == x.shape:
+        return np.ascontiguousarray(g).copy()
+    return _sum_into(g, x)
+
+
+def _unbroadcast_to_lower_rank(g, x):
+    return _sum_into(g, x)
+
+
+@register_jitable
+def _sum_into(g, x):
+    """g summed into an array of x's shape: over g's leading dimensions and x's size-1 ones."""
     lead = g.ndim - x.ndim
-
-    def impl(g, x):
-        if lead == 0 and g.shape == x.shape:
-            return np.ascontiguousarray(g).copy()
-        out = np.zeros(x.shape, dtype=g.dtype)
-        flat_out = out.reshape(out.size)
-        flat_g = np.ascontiguousarray(g).reshape(g.size)
-        for k in range(g.size):
-            rest, offset, stride = k, 0, 1
-            for d in range(g.ndim - 1, -1, -1):
-                i = rest % g.shape[d]
-                rest //= g.shape[d]
-                if d >= lead:
-                    n = x.shape[d - lead]
-                    if n != 1:
-                        offset += i * stride
-                    stride *= n
-            flat_out[offset] += flat_g[k]
-        return out
-
-    return impl
+    out = np.zeros(x.shape, dtype=g.dtype)
+    flat_out = out.reshape(out.size)
+    flat_g = np.ascontiguousarray(g).reshape(g.size)
+    for k in range(g.size):
+        rest, offset, stride = k, 0, 1
+        for d in range(g.ndim - 1, -1, -1):
+            i = rest % g.shape[d]
+            rest //= g.shape[d]
+            if d >= lead:
+                n = x.shape[d - lead]
+                if n != 1:
+                    offset += i * stride
+                stride *= n
+        flat_out[offset] += flat_g[k]
+    return out
 
 
 @register_jitable
@@ -401,35 +412,42 @@ def _clip_scalar(a, a_min, a_max):
 
 
 _REDUCE_AXIS = """\
-def impl(a, axis):
+def {name}(a, axis):
     pre, n, post = split(a.shape, {k})
     a3 = np.ascontiguousarray(a).reshape((pre, n, post))
     out = np.empty((pre, post), dtype={dtype})
     for i in range(pre):
         for j in range(post):
-            out[i, j] = reduce(a3[i, :, j])
+            out[i, j] = np.{reduction}(a3[i, :, j])
     return out.reshape(({shape},))
 """
+_REDUCE_AXIS_IMPLS = {}
 
 
-def _reduce_axis(reduce, ndim, k, float_result):
-    """`reduce(a, axis=k)` for a constant axis `k`, by reducing (pre, n, post) views.
+def _reduce_axis(reduction, ndim, k):
+    """`np.<reduction>(a, axis=k)` for a constant axis `k`, by reducing (pre, n, post) views.
 
-    Written out per rank and axis: Numba needs the result shape as a literal tuple.
+    Written out per reduction, rank and axis, each with a name and file of its own:
+    Numba needs the result shape as a literal tuple, and it can mix up functions
+    that differ only in their constants or closures when some come from its disk
+    cache (numba/numba#5128), which once made np.prod compute np.max here.
     """
-    shape = ", ".join(f"a.shape[{d}]" for d in range(ndim) if d != k)
-    source = _REDUCE_AXIS.format(k=k, dtype="np.float64" if float_result else "a.dtype", shape=shape)
-    namespace = {"np": np, "split": _split, "reduce": reduce}
-    exec(source, namespace)
-    return namespace["impl"]
+    key = (reduction, ndim, k)
+    if key not in _REDUCE_AXIS_IMPLS:
+        name = f"{reduction}_of_rank{ndim}_along_axis{k}"
+        shape = ", ".join(f"a.shape[{d}]" for d in range(ndim) if d != k)
+        dtype = "np.float64" if reduction == "mean" else "a.dtype"
+        source = _REDUCE_AXIS.format(name=name, k=k, dtype=dtype, reduction=reduction, shape=shape)
+        namespace = {"np": np, "split": _split, "__name__": __name__}
+        exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
+        _REDUCE_AXIS_IMPLS[key] = namespace[name]
+    return _REDUCE_AXIS_IMPLS[key]
 
 
 def _axis_overload(np_func):
-    reduce = register_jitable(lambda v: np_func(v))
-
     def typer(a, axis):
         if _is_array(a) and isinstance(axis, types.IntegerLiteral):
-            return _reduce_axis(reduce, a.ndim, axis.literal_value % a.ndim, np_func is np.mean)
+            return _reduce_axis(np_func.__name__, a.ndim, axis.literal_value % a.ndim)
 
     overload(np_func)(typer)
 
