@@ -103,6 +103,7 @@ def tape(value, trips):
     return np.empty((trips,) + value.shape, dtype=dtype)
 
 
+@register_jitable  # the same code serves Python and Numba
 def grow(tape, used):
     """`tape`, or a copy twice as long when its `used` slots fill it (a `while` loop's tape)."""
     if used < tape.shape[0]:
@@ -354,17 +355,6 @@ def _tape(value, trips):
     if isinstance(value, types.Integer):
         return lambda value, trips: np.empty(trips, dtype=np.int64)
     return lambda value, trips: np.empty(trips)
-
-
-@overload(grow)
-def _grow(tape, used):
-    def impl(tape, used):
-        if used < tape.shape[0]:
-            return tape
-        bigger = np.empty((2 * tape.shape[0],) + tape.shape[1:], dtype=tape.dtype)
-        bigger[:used] = tape[:used]
-        return bigger
-    return impl
 
 
 @overload(matmul)
