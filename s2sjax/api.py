@@ -1,21 +1,24 @@
-"""The public transformations: grad, value_and_grad, source.
+"""The public transformations: grad, value_and_grad, jvp, vjp, jacfwd, jacrev, hessian, source.
 
 A transformed function is a `Transformed` object. At each call it computes
 the *abstract signature* of its arguments (per argument: Python scalar type
-or NumPy dtype and rank), generates and compiles code once per signature,
-and calls it. Semantics follow JAX: argnums int or tuple (negative counts
-from the end), `has_aux`, and JAX's error messages.
+or NumPy dtype and rank), generates and compiles code once per signature
+(a `Specialization`, specialize.py), and calls it. Semantics follow JAX:
+argnums int or tuple (negative counts from the end), `has_aux`, output
+dimensions first in Jacobians, and JAX's error messages.
+
+Transformations compose (`grad(grad(f))`, `jacfwd(jacrev(f))`): the inner
+one's generated code is the function the outer one transforms.
 """
 import functools
 import inspect
+import weakref
 
 import numpy as np
 
-from . import pipeline
-from .backend import compile as backend
+from .specialize import Specialization  # first: it loads the rules before the passes that use them
 from .frontend.parse import function_for_rule
 from .passes.types import of_value
-from .transforms.reverse import NonScalarOutput
 
 TARGETS = ("cpu", "python")
 
@@ -32,6 +35,8 @@ def grad(fun=None, argnums=0, has_aux=False, *, target="cpu"):
     >>> df = grad(lambda x: x * math.sin(x ** 2), target="python")
     >>> round(df(0.13), 10)
     0.0506943688
+    >>> round(grad(grad(lambda x: 3 * x * x + 9), target="python")(20.0), 12)
+    6.0
     """
     if fun is None:
         return functools.partial(grad, argnums=argnums, has_aux=has_aux, target=target)
@@ -52,6 +57,67 @@ def value_and_grad(fun=None, argnums=0, has_aux=False, *, target="cpu"):
     return Transformed(fun, "value_and_grad", argnums, has_aux, target)
 
 
+def jvp(fun, primals, tangents, *, target="cpu"):
+    """`(fun(*primals), J @ tangents)`: the Jacobian-vector product, in forward mode.
+
+    `primals` and `tangents` are tuples (or lists) with one entry per
+    argument, a tangent shaped like its primal. Arguments that are not
+    floats are not differentiated: their tangents are ignored.
+
+    >>> import math
+    >>> jvp(lambda x, y: x * math.sin(y), (2.0, 0.0), (1.0, 1.0), target="python")
+    (0.0, 2.0)
+    """
+    primals, tangents = _check_jvp_arguments(primals, tangents)
+    return _shared(fun, "jvp", False, target).jvp(primals, tangents)
+
+
+def vjp(fun, *primals, has_aux=False, target="cpu"):
+    """`(fun(*primals), pullback)`, or `(out, pullback, aux)` with has_aux.
+
+    `pullback(cotangent)` returns a tuple with one cotangent per primal: the
+    vector-Jacobian product, computed in reverse mode. `cotangent` has the
+    output's structure (a tuple for a function returning a tuple).
+
+    >>> import numpy as np
+    >>> out, pullback = vjp(lambda x: x * 2.0, np.ones(2), target="python")
+    >>> pullback(np.array([1.0, 3.0]))[0].tolist()
+    [2.0, 6.0]
+    """
+    return _shared(fun, "vjp", has_aux, target).vjp(primals)
+
+
+def jacfwd(fun=None, argnums=0, *, target="cpu"):
+    """The Jacobian of `fun` by forward mode (one JVP per input element): shape `out.shape + x.shape`.
+
+    >>> import numpy as np
+    >>> jacfwd(lambda x: x ** 2, target="python")(np.array([1.0, 2.0])).tolist()
+    [[2.0, 0.0], [0.0, 4.0]]
+    """
+    if fun is None:
+        return functools.partial(jacfwd, argnums=argnums, target=target)
+    return Transformed(fun, "jacfwd", argnums, False, target)
+
+
+def jacrev(fun=None, argnums=0, *, target="cpu"):
+    """The Jacobian of `fun` by reverse mode (one VJP per output element): shape `out.shape + x.shape`."""
+    if fun is None:
+        return functools.partial(jacrev, argnums=argnums, target=target)
+    return Transformed(fun, "jacrev", argnums, False, target)
+
+
+def hessian(fun=None, argnums=0, *, target="cpu"):
+    """The Hessian of `fun`, `jacfwd(jacrev(fun))`: forward over reverse, shape `out.shape + x.shape + x.shape`.
+
+    >>> import numpy as np
+    >>> hessian(lambda x: np.sum(x ** 3), target="python")(np.array([1.0, 2.0])).tolist()
+    [[6.0, 0.0], [0.0, 12.0]]
+    """
+    if fun is None:
+        return functools.partial(hessian, argnums=argnums, target=target)
+    return jacfwd(jacrev(fun, argnums, target=target), argnums, target=target)
+
+
 def source(fun, *args):
     """The generated Python source of a transformed function.
 
@@ -63,27 +129,44 @@ def source(fun, *args):
     return fun.source_for(*args)
 
 
+_SHARED = weakref.WeakKeyDictionary()  # fun -> {(kind, has_aux, target): Transformed}, for jvp and vjp
+
+
+def _shared(fun, kind, has_aux, target):
+    """The `Transformed` that jvp/vjp calls on `fun` share, so code is generated once per signature."""
+    try:
+        table = _SHARED.setdefault(fun, {})
+    except TypeError:  # not weakly referenceable: no sharing
+        table = {}
+    key = (kind, has_aux, target)
+    if key not in table:
+        table[key] = Transformed(fun, kind, None, has_aux, target)
+    return table[key]
+
+
 class Transformed:
     """A transformed function: specializes, compiles and calls generated code."""
 
     def __init__(self, fun, kind, argnums, has_aux, target):
         if target not in TARGETS:
             raise ValueError(f"target must be one of {', '.join(map(repr, TARGETS))}, got {target!r}")
-        _check_argnums(argnums)
+        if argnums is not None:
+            _check_argnums(argnums)
         if not callable(fun):
             raise TypeError(f"{kind} expects a callable, got {type(fun).__name__}")
-        fun = function_for_rule(fun) or fun
+        if not isinstance(fun, Transformed):
+            fun = function_for_rule(fun) or fun
         self.fun = fun
         self.kind = kind
         self.argnums = argnums
         self.has_aux = has_aux
         self.target = target
-        self._signature = inspect.signature(fun)
+        self._signature = fun._signature if isinstance(fun, Transformed) else inspect.signature(fun)
         self._nparams = len(self._signature.parameters)
         self._specializations = {}
         self._by_type = {}  # the same specializations, for calls with no array argument
         self._last = None
-        functools.update_wrapper(self, fun)
+        functools.update_wrapper(self, fun, updated=())  # not __dict__: it would overwrite our own state
 
     def __repr__(self):
         return f"<s2sjax.{self.kind} of {getattr(self.fun, '__qualname__', self.fun)}>"
@@ -91,6 +174,8 @@ class Transformed:
     # ---- calling ---------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
+        if self.kind in ("jvp", "vjp"):
+            raise TypeError(f"a {self.kind} is called through s2sjax.{self.kind}(fun, ...)")
         if not kwargs:
             # Fast path: every argument given, no arrays: the types alone pick the code.
             entry = self._by_type.get(tuple(map(type, args)))
@@ -98,51 +183,48 @@ class Transformed:
                 return entry.run(args)
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
-        return self._lookup(args).run(args)
+        return self.specialization(args).run(args)
 
-    def _lookup(self, args):
+    def specialization(self, args):
+        """The generated code for arguments like `args` (bound, defaults filled in)."""
         key = _key(args)
-        entry = self._specializations.get(key) or self._specialize(args)
-        if np.ndarray not in map(type, args) and tuple not in map(type, args):
-            self._by_type[key] = entry
+        entry = self._specializations.get(key)
+        if entry is None:
+            entry = self._specializations[key] = Specialization(self, args)
+            self._last = entry
+            if not any(type(a) in (np.ndarray, tuple) for a in args):
+                self._by_type[key] = entry
         return entry
 
     def _bind(self, args, kwargs):
         try:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise TypeError(f"{self.fun.__name__}(): {exc}") from None
+            raise TypeError(f"{self.__name__}(): {exc}") from None
         bound.apply_defaults()
         return tuple(bound.arguments.values())
 
-    def _specialize(self, args):
-        argnums = _normalize_argnums(self.argnums, len(args))
-        for i in argnums:
-            _check_differentiable(args[i], self.kind)
-        spec = pipeline.Spec(tuple(of_value(a) for a in args), argnums, self.has_aux, self.target)
-        try:
-            entry = _Specialization(self, spec, args)
-        except NonScalarOutput:
-            output = self._primal_output(args)
-            shown = f"had shape: {np.shape(output)}" if not isinstance(output, tuple) else f"was a tuple of {len(output)}"
-            raise TypeError(f"Gradient only defined for scalar-output functions. Output {shown}.") from None
-        self._specializations[_key(args)] = entry
-        self._last = entry
-        return entry
+    def jvp(self, primals, tangents):
+        if len(primals) != self._nparams:
+            primals = self._bind(primals, {})
+        entry = self.specialization(primals)
+        return entry.run_jvp(primals, [tangents[i] for i in entry.argnums])
 
-    def _primal_output(self, args):
-        out = self.fun(*args)
-        return out[0] if self.has_aux and isinstance(out, tuple) else out
+    def vjp(self, primals):
+        primals = self._bind(primals, {})
+        entry = self.specialization(primals)
+        out = entry.primal(primals)
+        value, aux = (out[0], out[1]) if self.has_aux else (out, None)
+        pullback = functools.partial(entry.pullback, primals, value)
+        return (value, pullback, aux) if self.has_aux else (value, pullback)
 
     # ---- source ----------------------------------------------------------
 
     def source_for(self, *args):
         if args:
-            args = self._bind(args, {})
-            return (self._specializations.get(_key(args)) or self._specialize(args)).source
+            return self.specialization(self._bind(args, {})).source
         if self._last is None:
-            params = list(self._signature.parameters)
-            return self._specialize(tuple(1.0 for _ in params)).source
+            return self.specialization(tuple(1.0 for _ in range(self._nparams))).source
         return self._last.source
 
     @property
@@ -150,73 +232,9 @@ class Transformed:
         return self.source_for()
 
 
-class _Specialization:
-    """Generated code for one abstract signature, compiled, with its calling convention."""
-
-    def __init__(self, transformed, spec, example_args):
-        fun = transformed.fun
-        self.transformed = transformed
-        self.argnums = spec.argnums
-        self.single = isinstance(transformed.argnums, int)
-        name, function_source, self.captured = pipeline.generate(fun, spec)
-        self.source = backend.module_source(function_source, _describe(transformed, spec))
-        module = backend.load_module(self.source, _stem(name))
-        pyfunc = getattr(module, name)
-        if transformed.target == "python":
-            self.call = pyfunc
-        else:
-            self.call = self._first_call
-            self._first = backend.FirstCall(backend.jitted(module, name), pyfunc, _where(fun))
-        self.convert = [_converter(example_args[i]) for i in spec.argnums]
-        # 0-d arrays are scalars to the generated code (and to Numba's math functions)
-        self.zero_d = [i for i, a in enumerate(example_args) if isinstance(a, np.ndarray) and a.ndim == 0]
-        self.n_outputs = 2 if transformed.has_aux else 1
-        simple = not (self.zero_d or self.captured or any(self.convert) or transformed.has_aux)
-        if simple and self.single:  # the common case, kept to one indexing per call
-            self.run = self._run_grad if transformed.kind == "grad" else self._run_value_and_grad
-
-    def _first_call(self, *args):
-        result, self.call = self._first(*args)
-        return result
-
-    def _run_grad(self, args):
-        return self.call(*args)[1]
-
-    def _run_value_and_grad(self, args):
-        result = self.call(*args)
-        return result[0], result[1]
-
-    def run(self, args):
-        if self.zero_d:
-            args = tuple(a[()] if i in self.zero_d else a for i, a in enumerate(args))
-        if self.captured:
-            args = args + tuple(c.read() for c in self.captured)
-        result = self.call(*args)
-        value = result[0]
-        grads = result[self.n_outputs:]
-        grads = tuple(g if c is None else c(g) for g, c in zip(grads, self.convert))
-        g = grads[0] if self.single else grads
-        t = self.transformed
-        if t.kind == "grad":
-            return (g, result[1]) if t.has_aux else g
-        return ((value, result[1]), g) if t.has_aux else (value, g)
-
-
 def _key(args):
     return tuple((a.dtype.char, a.ndim) if type(a) is np.ndarray else of_value(a) if type(a) is tuple else type(a)
                  for a in args)
-
-
-def _converter(arg):
-    """How to give a gradient the argument's own type (None: it already has it)."""
-    if isinstance(arg, np.ndarray):
-        dtype = arg.dtype
-        if arg.ndim == 0:
-            return lambda g: np.asarray(g, dtype=dtype)
-        return None if dtype == np.float64 else (lambda g: g.astype(dtype, copy=False))
-    if isinstance(arg, np.floating) and not isinstance(arg, np.float64):
-        return type(arg)
-    return None
 
 
 def _check_argnums(argnums):
@@ -225,50 +243,15 @@ def _check_argnums(argnums):
         raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
 
 
-def _normalize_argnums(argnums, nargs):
-    items = argnums if isinstance(argnums, tuple) else (argnums,)
-    for i in items:
-        if not -nargs <= i < nargs:
-            raise TypeError(
-                f"differentiating with respect to argnums={argnums!r} requires at least "
-                f"{max(i + 1, -i)} positional arguments to be passed by the caller, but got only {nargs} "
-                f"positional arguments."
-            )
-    return tuple(i % nargs for i in items)
-
-
-def _check_differentiable(arg, kind):
-    typ = of_value(arg)
-    if typ.differentiable:
-        return
-    dtype = np.asarray(arg).dtype if typ.kind in ("int", "bool") else type(arg).__name__
-    raise TypeError(
-        f"{kind} requires real-valued inputs (input dtype that is a sub-dtype of np.floating), "
-        f"but got {dtype}. If you want to use Boolean- or integer-valued inputs, pass them as "
-        f"arguments that are not differentiated (leave them out of argnums)."
-    )
-
-
-def _describe(transformed, spec):
-    fun = transformed.fun
-    types = ", ".join(_type_text(t) for t in spec.arg_types)
-    return f"{transformed.kind} of {fun.__qualname__} w.r.t. argnums {spec.argnums} for ({types})"
-
-
-def _type_text(t):
-    if t.kind == "tuple":
-        return "tuple"
-    return t.kind if t.ndim == 0 else f"{t.kind}[{t.ndim}d]"
-
-
-def _stem(name):
-    return "".join(ch if ch.isalnum() else "_" for ch in name)
-
-
-def _where(fun):
-    code = getattr(fun, "__code__", None)
-    if code is None:
-        return getattr(fun, "__qualname__", repr(fun))
-    return f"{fun.__qualname__} ({code.co_filename}:{code.co_firstlineno})"
-
-
+def _check_jvp_arguments(primals, tangents):
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("primal and tangent arguments to s2sjax.jvp must be tuples or lists; "
+                        f"found {type(primals).__name__} and {type(tangents).__name__}.")
+    if len(primals) != len(tangents):
+        raise ValueError("jvp called with different primal and tangent tuple lengths: "
+                         f"{len(primals)} primals and {len(tangents)} tangents.")
+    for p, t in zip(primals, tangents):
+        if of_value(p).differentiable and np.shape(p) != np.shape(t):
+            raise ValueError("jvp called with different primal and tangent shapes;"
+                             f"Got primal shape {np.shape(p)} and tangent shape as {np.shape(t)}")
+    return tuple(primals), tuple(tangents)

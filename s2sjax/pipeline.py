@@ -6,28 +6,39 @@ The fence runs before normalization so its errors show the user's own
 spelling; every function that gets inlined goes through parse, resolve and
 fence too. `compile` and `wrap` (backend/compile.py, api.py) follow.
 """
+import copy
 from dataclasses import dataclass
 
 from .backend import emit as emitter
+from .backend.compile import GENERATED_PREFIX
 from .backend.naming import Namer
 from .frontend.fence import fence
 from .frontend.parse import parse
 from .frontend.resolve import resolve
 from .passes import activity, fuse, mutation, optimize, types
 from .passes.normalize import normalize
-from .transforms import reverse
+from .transforms import forward, reverse
+from .transforms.common import generated_name, positional, with_line_comments
 
 STAGES = ("parse", "resolve", "fence", "normalize", "analyze", "transform", "optimize", "emit")
 
 
+KINDS = ("grad", "value_and_grad", "vjp", "jvp", "primal")
+
+
 @dataclass(frozen=True)
 class Spec:
-    """What to generate (the value and gradient): its options and the argument types."""
+    """What to generate: the kind of function, its options and the argument types.
+
+    `single`: argnums was one int (the gradient is returned bare, not in a tuple).
+    """
 
     arg_types: tuple
     argnums: tuple = (0,)
     has_aux: bool = False
     target: str = "cpu"
+    kind: str = "value_and_grad"
+    single: bool = True
 
 
 def front(pyfunc, namer):
@@ -47,21 +58,53 @@ def stages(pyfunc, spec):
     yield "normalize", program
     captured_types = tuple(types.of_value(c.read()) for c in program.captured)
     env = types.infer(program, spec.arg_types + captured_types)
-    differentiated = program.outputs[:1]
+    differentiated = program.outputs[:1] if spec.has_aux or spec.kind in ("grad", "value_and_grad") else program.outputs
     active = activity.analyze(program, env, [program.params[i] for i in spec.argnums], differentiated)
-    mutable = mutation.check(program, env)
+    # s2sjax's own generated code updates only arrays it allocated (adjoints, tapes), some of them
+    # aliased on purpose; forward mode, the only mode applied to it, handles that.
+    stored = mutation.stored(program) if is_generated(pyfunc) else mutation.check(program, env)
     yield "analyze", (program, env, active)
-    fdef = reverse.transform(program, env, active, spec, namer, mutable)
+    if spec.kind == "primal":
+        fdef = primal(program, keep_name=is_generated(pyfunc))
+    elif spec.kind == "jvp":
+        fdef = forward.transform(program, env, active, spec, namer, stored)
+    else:
+        fdef = reverse.transform(program, env, active, spec, namer, stored)
     yield "transform", fdef
     fdef = optimize.optimize(fdef)
     if spec.target != "python":  # a Python loop would be slower than NumPy's
         fdef = fuse.fuse(fdef, env, namer)
     yield "optimize", fdef
-    yield "emit", (fdef.name, emitter.emit(fdef), program.captured)
+    output_types = tuple(env.get(o) for o in program.outputs)
+    yield "emit", Generated(fdef.name, emitter.emit(fdef), program.captured, output_types)
+
+
+def is_generated(pyfunc):
+    """Whether `pyfunc` is code s2sjax generated (a transformed function being transformed again)."""
+    return (getattr(pyfunc, "__module__", None) or "").startswith(GENERATED_PREFIX)
+
+
+def primal(program, keep_name=False):
+    """The normalized function itself, taking its captured values as parameters (for jit and vjp)."""
+    fdef = copy.copy(program.tree)
+    fdef.name = program.tree.name if keep_name else generated_name(program.tree.name, "primal")
+    fdef.args = positional(program.params + [c.name for c in program.captured])
+    fdef.body = with_line_comments(program.tree.body[:-1], program.origins) + program.tree.body[-1:]
+    return fdef
+
+
+@dataclass
+class Generated:
+    """The emitted function: its name, source, captured values (its last parameters) and output types."""
+
+    name: str
+    source: str
+    captured: list
+    output_types: tuple
 
 
 def generate(pyfunc, spec):
-    """(function name, its source, its captured values) for `spec`."""
+    """The `Generated` function for `spec`."""
     for _, result in stages(pyfunc, spec):
         pass
     return result
@@ -76,7 +119,7 @@ def stage_source(pyfunc, stage, spec=None):
         if name == stage:
             break
     if stage == "emit":
-        return result[1].rstrip("\n")
+        return result.source.rstrip("\n")
     if stage == "analyze":
         program, env, active = result
         lines = [f"{n}: {_type_text(t)}{'  (active)' if n in active else ''}" for n, t in sorted(env.items())]

@@ -66,8 +66,28 @@ def name(id_, store=False):
 
 
 def line_comment(location, lineno):
-    """`# file.py:12: <that line of the user's code>`, marking where generated code comes from."""
+    """`# file.py:12: <that line of the user's code>`, marking where generated code comes from.
+
+    In code generated from generated code (grad of grad), the line is the user's line that
+    the generated line's own comment names; code s2sjax added itself gets a bare `#`.
+    """
     if location is None or lineno is None:
         return comment("")
+    if os.path.basename(location.filename).startswith(GENERATED_MODULE_PREFIX):
+        return comment(_user_line_above(location.filename, lineno))
     text = linecache.getline(location.filename, lineno).strip()
     return comment(f"{os.path.basename(location.filename)}:{lineno}: {text}")
+
+
+GENERATED_MODULE_PREFIX = "s2sjax_generated_"  # the start of every generated module's name
+
+
+def _user_line_above(filename, lineno):
+    """The text of the nearest line comment above `lineno` in a generated file, within its function."""
+    for k in range(lineno - 1, 0, -1):
+        line = linecache.getline(filename, k).strip()
+        if line.startswith("def "):
+            return ""
+        if line.startswith("# ") and ".py:" in line.split(" ")[1]:
+            return line[2:]
+    return ""

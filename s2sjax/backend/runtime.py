@@ -131,6 +131,63 @@ def pow_base_adjoint(g, x, p):
         return g * np.where(p == 0, 0.0, p * np.power(x, p - 1.0))
 
 
+# Derivatives of the helpers above, for derivatives of generated code (second order).
+
+def reciprocal_or_zero(x):
+    """1 / x, with 0 where x == 0: the derivative of log_or_zero."""
+    if np.ndim(x) == 0:
+        return 1.0 / x if x != 0 else 0.0
+    return np.where(x == 0, 0.0, 1.0 / np.where(x == 0, 1.0, x))
+
+
+def pow_base_second(g, x, p):
+    """g * d(pow_base_adjoint(1, x, p))/dx = g * p (p - 1) x ** (p - 2), 0 where p is 0 or 1."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * np.where((p == 0) | (p == 1), 0.0, p * (p - 1.0) * np.power(x, p - 2.0))
+
+
+def pow_base_dp(g, x, p):
+    """g * d(pow_base_adjoint(1, x, p))/dp = g * x ** (p - 1) (1 + p log x), 0 where p == 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * np.where(p == 0, 0.0, np.power(x, p - 1.0) * (1.0 + p * log_or_zero(x)))
+
+
+def sum_along(x, axis):
+    """np.sum(x, axis) for axis None or an int; a scalar is its own sum."""
+    if np.ndim(x) == 0:
+        return x
+    return np.sum(x, axis=axis)
+
+
+def broadcast_to(v, like):
+    """A new array of `like`'s shape holding `v` broadcast (a tangent of a broadcast operand)."""
+    return np.broadcast_to(v, np.shape(like)).astype(_float_dtype(v), copy=True)
+
+
+# Jacobians (s2sjax.wrappers): basis loops stack columns or rows, then take JAX's layout.
+
+def size(x):
+    """The number of elements of `x` (1 for a scalar)."""
+    return int(np.size(x))
+
+
+def unflatten_like(c, out):
+    """The flat vector `c` shaped like `out` (its one element for a scalar `out`)."""
+    return c[0] if np.ndim(out) == 0 else np.reshape(c, np.shape(out))
+
+
+def columns_to_jacobian(columns, x):
+    """Columns stacked first, `(x.size,) + out.shape`, to the Jacobian `out.shape + x.shape`."""
+    return np.ascontiguousarray(np.moveaxis(columns, 0, -1)).reshape(columns.shape[1:] + np.shape(x))
+
+
+def rows_to_jacobian(rows, out):
+    """Rows stacked first, `(out.size,) + x.shape`, to the Jacobian `out.shape + x.shape`."""
+    if np.ndim(out) == 0:
+        return rows[0]
+    return np.ascontiguousarray(rows).reshape(np.shape(out) + rows.shape[1:])
+
+
 # ---- Numba implementations -------------------------------------------------
 
 def _is_array(t):
@@ -335,6 +392,126 @@ def _pow_base_adjoint(g, x, p):
     if _is_array(x) or _is_array(p):
         return lambda g, x, p: g * np.where(p == 0, 0.0, p * np.power(x, p - 1.0))
     return lambda g, x, p: g * (0.0 if p == 0 else p * x ** (p - 1.0))
+
+
+@overload(reciprocal_or_zero)
+def _reciprocal_or_zero(x):
+    if _is_array(x):
+        return lambda x: np.where(x == 0, 0.0, 1.0 / np.where(x == 0, 1.0, x))
+    return lambda x: 1.0 / x if x != 0 else 0.0
+
+
+@overload(pow_base_second)
+def _pow_base_second(g, x, p):
+    if _is_array(x) or _is_array(p):
+        return lambda g, x, p: g * np.where((p == 0) | (p == 1), 0.0, p * (p - 1.0) * np.power(x, p - 2.0))
+    return lambda g, x, p: g * (0.0 if p == 0 or p == 1 else p * (p - 1.0) * x ** (p - 2.0))
+
+
+@overload(pow_base_dp)
+def _pow_base_dp(g, x, p):
+    if _is_array(x) or _is_array(p):
+        return lambda g, x, p: g * np.where(p == 0, 0.0, np.power(x, p - 1.0) * (1.0 + p * log_or_zero(x)))
+    return lambda g, x, p: g * (0.0 if p == 0 else x ** (p - 1.0) * (1.0 + p * log_or_zero(x)))
+
+
+@overload(sum_along)
+def _sum_along(x, axis):
+    if not _is_array(x):
+        return lambda x, axis: x
+    if _is_none(axis) or x.ndim == 1:
+        return lambda x, axis: np.sum(x)
+
+    def impl(x, axis):
+        pre, n, post = _split(x.shape, axis)
+        x3 = np.ascontiguousarray(x).reshape((pre, n, post))
+        out = np.zeros((pre, post), dtype=x.dtype)
+        for i in range(pre):
+            for j in range(n):
+                out[i, :] += x3[i, j, :]
+        return out.reshape(_without_axis(x.shape, axis))
+
+    return impl
+
+
+def _without_axis(shape, axis):
+    """`shape` with dimension `axis` removed."""
+
+
+@overload(_without_axis)
+def _without_axis_impl(shape, axis):
+    ndim = len(shape)
+    return _WITHOUT_AXIS[ndim] if ndim in _WITHOUT_AXIS else None
+
+
+def _drop_axis_2(shape, axis):
+    return (shape[1 - axis % 2],)
+
+
+def _drop_axis_3(shape, axis):
+    a = axis % 3
+    return (shape[1 if a == 0 else 0], shape[1 if a == 2 else 2])
+
+
+_WITHOUT_AXIS = {2: _drop_axis_2, 3: _drop_axis_3}
+
+
+@overload(broadcast_to)
+def _broadcast_to(v, like):
+    if _is_array(v):
+        return lambda v, like: np.broadcast_to(v, like.shape).astype(np.float64)
+    return lambda v, like: np.full(like.shape, v)
+
+
+@overload(size)
+def _size(x):
+    if _is_array(x):
+        return lambda x: x.size
+    return lambda x: 1
+
+
+@overload(unflatten_like)
+def _unflatten_like(c, out):
+    if _is_array(out):
+        return lambda c, out: c.reshape(out.shape)
+    return lambda c, out: c[0]
+
+
+_COLUMNS_TO_JACOBIAN = """\
+def {name}(columns, x):
+    moved = np.ascontiguousarray(np.transpose(columns, ({axes},)))
+    return moved.reshape(columns.shape[1:] + x.shape)
+"""
+_COLUMNS_IMPLS = {}
+
+
+@overload(columns_to_jacobian)
+def _columns_to_jacobian(columns, x):
+    rank = columns.ndim
+    if rank == 1:
+        return lambda columns, x: columns.copy().reshape(x.shape)
+    if rank not in _COLUMNS_IMPLS:  # its own named function per rank (see _reduce_axis)
+        name = f"columns_to_jacobian_rank{rank}"
+        axes = ", ".join(str(d) for d in list(range(1, rank)) + [0])
+        namespace = {"np": np, "__name__": __name__}
+        exec(compile(_COLUMNS_TO_JACOBIAN.format(name=name, axes=axes), f"<s2sjax.runtime {name}>", "exec"), namespace)
+        _COLUMNS_IMPLS[rank] = namespace[name]
+    return _COLUMNS_IMPLS[rank]
+
+
+@overload(rows_to_jacobian)
+def _rows_to_jacobian(rows, out):
+    if not _is_array(out):
+        return _first_row
+    return _rows_reshaped
+
+
+def _first_row(rows, out):
+    return rows[0]
+
+
+def _rows_reshaped(rows, out):
+    return np.ascontiguousarray(rows).reshape(out.shape + rows.shape[1:])
 
 
 @overload(trip_count)

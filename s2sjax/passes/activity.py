@@ -33,7 +33,7 @@ def flows(value):
     rule, bound = rules.rule_of(value)
     if rule is None:
         return []
-    return [node.id for param, node in bound.items() if param in rule.adjoints and isinstance(node, gast.Name)]
+    return [node.id for param, node in bound.items() if rule.differentiable(param) and isinstance(node, gast.Name)]
 
 
 def _reads_runtime_tuple(value, types):

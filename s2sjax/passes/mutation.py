@@ -17,6 +17,11 @@ ALLOCATIONS = {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "n
 _VIEWS = {"np.transpose", "np.reshape", "np.ravel"}
 
 
+def stored(program):
+    """The names of the arrays `program` updates in place."""
+    return {_root(s.targets[0]) for s in statements(program.tree.body) if is_store(s)}
+
+
 def check(program, types):
     stores = [s for s in statements(program.tree.body) if is_store(s)]
     mutable = {_root(s.targets[0]) for s in stores}

@@ -73,8 +73,9 @@ def normalize(resolved, namer, load):
     namer.reserve(resolved.local_names)
     state = _Function(namer, load, {}, [resolved.function.pyfunc])
     env = {p: _name(p) for p in params}
-    body, outputs = _Normalizer(state, resolved, env, resolved.local_names).function_body(fdef)
-    ret = gast.Return(_tuple_or_atom(outputs))
+    normalizer = _Normalizer(state, resolved, env, resolved.local_names)
+    body, outputs = normalizer.function_body(fdef)
+    ret = gast.Return(_tuple_or_atom(outputs, normalizer.returns_tuple))
     new = gast.FunctionDef(
         name=fdef.name, args=fdef.args, body=body + [ret], decorator_list=[],
         returns=None, type_comment=None, type_params=[],
@@ -107,6 +108,7 @@ class _Normalizer:
         self.tuples = {}  # name -> atoms of a tuple known statically
         self.out = []
         self.outputs = None
+        self.returns_tuple = False  # `return (x,)` is a tuple of one, not x
 
     # ---- blocks and statements ------------------------------------------
 
@@ -301,6 +303,7 @@ class _Normalizer:
     def stmt_Return(self, node):
         value = node.value if node.value is not None else gast.Constant(None, None)
         parts = value.elts if isinstance(value, gast.Tuple) else [value]
+        self.returns_tuple = isinstance(value, gast.Tuple)
         if self.outputs is None:
             self.outputs = [self.state.namer.fresh("out") for _ in parts]
         elif len(self.outputs) != len(parts):
@@ -524,7 +527,7 @@ class _Normalizer:
         _, outputs = inner.function_body(callee.function.tree)
         self.state.stack.pop()
         self.state.captured.extend(callee.captured)
-        if len(outputs) == 1:
+        if len(outputs) == 1 and not inner.returns_tuple:
             return self.expr(gast.copy_location(_Evaluated(_name(outputs[0])), node), target)
         result = self.define(gast.Tuple([_name(o) for o in outputs], gast.Load()), node, target)
         self.tuples[result.id] = [_name(o) for o in outputs]
@@ -701,8 +704,8 @@ def _name(id_, store=False):
     return gast.Name(id_, gast.Store() if store else gast.Load(), None, None)
 
 
-def _tuple_or_atom(names):
-    if len(names) == 1:
+def _tuple_or_atom(names, is_tuple=False):
+    if len(names) == 1 and not is_tuple:
         return _name(names[0])
     return gast.Tuple([_name(n) for n in names], gast.Load())
 

@@ -109,7 +109,8 @@ def _builtin_extreme(name, weight_args):
     first, second = weight_args
     register(
         Rule(name, ("a", "b"), _same_kind_result,
-             {"a": f"g * rt.max_weight({first}, {second})", "b": f"g * rt.max_weight({second}, {first})"}),
+             {"a": f"g * rt.max_weight({first}, {second})", "b": f"g * rt.max_weight({second}, {first})"},
+             broadcasts=True),
         getattr(builtins, name),
     )
 
@@ -122,7 +123,7 @@ def _float_call(types, nodes):
     return Type("float", types["x"].ndim)
 
 
-register(Rule("float", ("x",), _float_call, {"x": "g"}), float)
+register(Rule("float", ("x",), _float_call, {"x": "g"}, broadcasts=True), float)
 
 
 # ---- operators -------------------------------------------------------------
@@ -166,6 +167,6 @@ operator("%", "g", "-g * floor(a / b)")
 operator("//", None, None)
 for _symbol in ("==", "!=", "<", "<=", ">", ">="):
     register(Rule(_symbol, ("a", "b"), _bool_result))
-register(Rule("unary -", ("a",), lambda types, nodes: types["a"], {"a": "-g"}))
-register(Rule("unary +", ("a",), lambda types, nodes: types["a"], {"a": "g"}))
+register(Rule("unary -", ("a",), lambda types, nodes: types["a"], {"a": "-g"}, broadcasts=True))
+register(Rule("unary +", ("a",), lambda types, nodes: types["a"], {"a": "g"}, broadcasts=True))
 register(Rule("not", ("a",), lambda types, nodes: BOOL))

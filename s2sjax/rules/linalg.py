@@ -46,11 +46,13 @@ def _product_adjoint(which):
 
 
 _ADJOINTS = {"a": _product_adjoint("a"), "b": _product_adjoint("b")}
-register(Rule("@", ("a", "b"), _product_result, _ADJOINTS))
-register(Rule("np.dot", ("a", "b"), _product_result, _ADJOINTS), np.dot)
-register(Rule("np.matmul", ("a", "b"), _product_result, _ADJOINTS), np.matmul)
+BILINEAR = ("a", "b")  # forward: (a @ b)_dot = a_dot @ b + a @ b_dot
+register(Rule("@", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR))
+register(Rule("np.dot", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR), np.dot)
+register(Rule("np.matmul", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR), np.matmul)
 register(
     Rule("np.outer", ("a", "b"), lambda types, nodes: Type("float", 2),
-         {"a": "rt.reshape_like(rt.matmul(g, np.ravel(b)), a)", "b": "rt.reshape_like(rt.matmul(np.ravel(a), g), b)"}),
+         {"a": "rt.reshape_like(rt.matmul(g, np.ravel(b)), a)", "b": "rt.reshape_like(rt.matmul(np.ravel(a), g), b)"},
+         linear=BILINEAR),
     np.outer,
 )

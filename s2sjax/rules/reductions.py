@@ -26,17 +26,22 @@ def _mean_result(types, nodes):
     return _reduced(types, nodes).with_kind("float")
 
 
-def reduction(np_name, template, result=_reduced):
-    rule = Rule(f"np.{np_name}", ("a", "axis"), result, {"a": template}, defaults={"axis": None})
+def reduction(np_name, template, result=_reduced, tangent=None):
+    """A reduction: linear in `a` (sum, mean) unless a `tangent` template is given."""
+    tangents, linear = ({"a": tangent}, ()) if tangent else ({}, ("a",))
+    rule = Rule(f"np.{np_name}", ("a", "axis"), result, {"a": template}, defaults={"axis": None},
+                tangents=tangents, linear=linear)
     register(rule, getattr(np, np_name))
     return rule
 
 
 reduction("sum", "rt.sum_adjoint(g, a, axis)")
 reduction("mean", "rt.mean_adjoint(g, a, axis)", result=_mean_result)
-reduction("prod", "rt.prod_adjoint(g, a, axis)")
-register(reduction("max", "rt.extreme_adjoint(g, a, out, axis)"), np.amax)
-register(reduction("min", "rt.extreme_adjoint(g, a, out, axis)"), np.amin)
+# Forward: the tangent is the partial derivatives (the adjoint of a unit seed) times d, summed over the axis.
+reduction("prod", "rt.prod_adjoint(g, a, axis)", tangent="rt.sum_along(d * rt.prod_adjoint(1.0, a, axis), axis)")
+EXTREME_TANGENT = "rt.sum_along(d * rt.extreme_adjoint(1.0, a, out, axis), axis)"
+register(reduction("max", "rt.extreme_adjoint(g, a, out, axis)", tangent=EXTREME_TANGENT), np.amax)
+register(reduction("min", "rt.extreme_adjoint(g, a, out, axis)", tangent=EXTREME_TANGENT), np.amin)
 
 # The array methods that are reductions, by method name.
 METHODS = {"sum": "np.sum", "mean": "np.mean", "prod": "np.prod", "max": "np.max", "min": "np.min"}

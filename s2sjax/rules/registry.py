@@ -1,12 +1,23 @@
 """The rule registry: every callable s2sjax knows, found by object identity.
 
 A `Rule` says how generated code calls a function (`name`), its parameters,
-the type of its result, and, per differentiable parameter, a *template*: a
-Python expression for that parameter's adjoint contribution, written with the
-parameter names, `out` (the result) and `g` (the result's adjoint). Bare
-NumPy function names in a template (`cos(x)`) become `math.cos` on scalars and
-`np.cos` on arrays; runtime helpers are written `rt.name`. A parameter with
-no template has a zero derivative (or is not a number).
+the type of its result, and, per differentiable parameter, *templates*:
+Python expressions written with the parameter names and `out` (the result).
+
+- reverse: `adjoints[param]`, the parameter's adjoint contribution, with `g`
+  for the result's adjoint;
+- forward: `tangents[param]`, its contribution to the result's tangent, with
+  `d` for the parameter's tangent. An elementwise rule (`broadcasts`) needs
+  none: its adjoint template is `g` times the partial derivative, so the
+  same template with `g` bound to `d` is the tangent. A parameter in
+  `linear` needs none either: the tangent is the call itself with the
+  parameter replaced by its tangent (`np.sum(x_dot)`, `a_dot @ b`).
+
+Bare NumPy function names in a template (`cos(x)`) become `math.cos` on
+scalars and `np.cos` on arrays; runtime helpers are written `rt.name`. A
+parameter with no template at all has a zero derivative (or is not a number);
+one in `unsupported` has a derivative s2sjax does not compute: using it is an
+error, never a silent zero.
 
 Operators are rules too, named by their symbol (`"+"`, `"@"`, `"unary -"`).
 """
@@ -42,6 +53,13 @@ class Rule:
     adjoints: dict = field(default_factory=dict)  # param -> template str, or (types, nodes) -> str
     defaults: dict = field(default_factory=dict)
     broadcasts: bool = False  # elementwise with NumPy broadcasting: adjoints need reducing
+    tangents: dict = field(default_factory=dict)  # param -> template str (with `d`), or (types, nodes) -> str
+    linear: tuple = ()  # params the result is linear in
+    unsupported: dict = field(default_factory=dict)  # param -> why its derivative is not available
+
+    def differentiable(self, param):
+        """Whether a derivative flows through `param` (an unsupported one counts: it must be reported)."""
+        return any(param in table for table in (self.adjoints, self.tangents, self.linear, self.unsupported))
 
     def bind(self, args, keywords):
         """Map a call's argument nodes to parameter names (defaults filled in)."""
@@ -60,10 +78,37 @@ class Rule:
         return bound
 
     def adjoint_template(self, param, types, nodes):
+        self._check_supported(param)
+        if param not in self.adjoints and self.differentiable(param):
+            raise RuleError(f"{self.name} has no reverse-mode rule for {param!r}")
         template = self.adjoints.get(param)
         if callable(template):
             template = template(types, nodes)
         return None if template is None else _parse_template(template)
+
+    def tangent_template(self, param, types, nodes):
+        """The tangent template for `param`: a tree, LINEAR, or None for a zero derivative."""
+        self._check_supported(param)
+        if param in self.linear:
+            return LINEAR
+        template = self.tangents.get(param)
+        if template is None and self.broadcasts:
+            template = self.adjoints.get(param)
+            template = template(types, nodes) if callable(template) else template
+            return None if template is None else _parse_template(template, {"g": "d"})
+        if template is None and param in self.adjoints:
+            raise RuleError(f"{self.name} has no forward-mode rule for {param!r}")
+        if callable(template):
+            template = template(types, nodes)
+        return None if template is None else _parse_template(template)
+
+    def _check_supported(self, param):
+        if param in self.unsupported:
+            raise RuleError(f"the derivative of {self.name} with respect to {param!r} is not supported: "
+                            f"{self.unsupported[param]}")
+
+
+LINEAR = "linear"  # tangent_template's answer for a parameter the result is linear in
 
 
 def register(rule, *objects):
@@ -91,10 +136,15 @@ def all_rules():
 _TEMPLATE_CACHE = {}
 
 
-def _parse_template(text):
-    if text not in _TEMPLATE_CACHE:
-        _TEMPLATE_CACHE[text] = gast.parse(text, mode="eval").body
-    return _TEMPLATE_CACHE[text]
+def _parse_template(text, renames=None):
+    key = (text, tuple(sorted((renames or {}).items())))
+    if key not in _TEMPLATE_CACHE:
+        tree = gast.parse(text, mode="eval").body
+        for node in gast.walk(tree):
+            if isinstance(node, gast.Name) and node.id in (renames or {}):
+                node.id = renames[node.id]
+        _TEMPLATE_CACHE[key] = tree
+    return _TEMPLATE_CACHE[key]
 
 
 def instantiate(template, bindings, scalar):

@@ -51,11 +51,13 @@ def _reshape_result(types, nodes):
     return Type(types["a"].kind, _rank_of_shape(types["newshape"]))
 
 
-register(Rule("np.transpose", ("a", "axes"), _transpose_result, {"a": _transpose_adjoint}, defaults={"axes": None}), np.transpose)
-register(Rule("np.reshape", ("a", "newshape"), _reshape_result, {"a": "rt.reshape_like(g, a)"}), np.reshape)
-register(Rule("np.ravel", ("a",), lambda t, n: Type(t["a"].kind, 1), {"a": "rt.reshape_like(g, a)"}), np.ravel)
-register(Rule("np.copy", ("a",), lambda t, n: t["a"], {"a": "g"}), np.copy)
-register(Rule("astype", ("a", "dtype"), lambda t, n: Type(_dtype_kind(n["dtype"]), t["a"].ndim), {"a": "g"}))
+# All linear in `a`: the tangent is the same call on a's tangent.
+register(Rule("np.transpose", ("a", "axes"), _transpose_result, {"a": _transpose_adjoint}, defaults={"axes": None},
+              linear=("a",)), np.transpose)
+register(Rule("np.reshape", ("a", "newshape"), _reshape_result, {"a": "rt.reshape_like(g, a)"}, linear=("a",)), np.reshape)
+register(Rule("np.ravel", ("a",), lambda t, n: Type(t["a"].kind, 1), {"a": "rt.reshape_like(g, a)"}, linear=("a",)), np.ravel)
+register(Rule("np.copy", ("a",), lambda t, n: t["a"], {"a": "g"}, linear=("a",)), np.copy)
+register(Rule("astype", ("a", "dtype"), lambda t, n: Type(_dtype_kind(n["dtype"]), t["a"].ndim), {"a": "g"}, linear=("a",)))
 
 
 def _constructor(name, params, rank_param=None, defaults=None, kind_param="dtype", like=None):

@@ -29,7 +29,8 @@ from ..backend.naming import comment, line_comment, name
 from ..passes import optimize
 from ..passes.mutation import is_element
 from ..passes.types import Type, of_value
-from ..passes.queries import assigned, is_comment, is_store, reads, statements
+from ..passes.queries import assigned, is_store, reads, statements
+from .common import generated_name, positional, with_line_comments
 
 
 class NonScalarOutput(Exception):
@@ -41,57 +42,73 @@ class OutputError(TypeError):
 
 
 def transform(program, types, active, spec, namer, mutable=frozenset()):
-    """The value-and-gradient function of `program` for `spec.argnums`.
+    """The gradient (`spec.kind` grad or value_and_grad) or VJP (vjp) function of `program`.
 
+    It returns what JAX's function of that kind returns: grad `g` (a tuple for
+    tuple argnums), `(g, aux)` with has_aux; value_and_grad `(value, g)` or
+    `((value, aux), g)`; a VJP takes one cotangent per output after the
+    arguments and returns a tuple with one cotangent per differentiated argument.
     Adds the type of every adjoint it creates to `types` (an adjoint has its primal's type).
     """
     outputs = program.outputs
     if spec.has_aux and len(outputs) != 2:
         raise OutputError("has_aux=True requires the function to return a pair (output, aux), "
                           "written as a tuple display: return out, aux")
-    if not spec.has_aux and len(outputs) > 1:
-        raise NonScalarOutput(None)
-    target = outputs[0]
-    out_type = types.get(target)
-    if out_type is None or out_type.ndim != 0:
-        raise NonScalarOutput(out_type)
-    if out_type.kind != "float":
-        kind = {"none": "None", "int": "int64", "bool": "bool"}.get(out_type.kind, out_type.kind)
-        raise OutputError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {kind}.")
+    differentiated = outputs[:1] if spec.has_aux else outputs
+    if spec.kind != "vjp":
+        _check_scalar_output(outputs, types, spec.has_aux)
     wrt = [program.params[i] for i in spec.argnums]
     forward = program.tree.body[:-1]  # without the final `return`
     builder = _Reverse(types, active, namer, program.origins, program.carried, mutable)
     backward = builder.block(forward)
     forward = builder.taped(forward)
-    seed = [builder.accumulate(target, gast.Constant(1.0, None))] if target in active else []
+    if spec.kind == "vjp":
+        cotangents = [namer.fresh(f"{o}_ct") for o in differentiated]
+        seeds = [builder.accumulate(o, name(ct)) for o, ct in zip(differentiated, cotangents) if o in active]
+    else:
+        cotangents = []
+        seeds = [builder.accumulate(outputs[0], gast.Constant(1.0, None))] if outputs[0] in active else []
     grads = [name(builder.adjoint(w)) for w in wrt]
-    result = gast.Return(gast.Tuple([name(o) for o in outputs] + grads, gast.Load()))
-    backward = _initialize_adjoints(seed + backward + [result], builder.adjoints, builder.loop_locals, builder.owned)
+    result = gast.Return(_result(spec, outputs, grads))
+    backward = _initialize_adjoints(seeds + backward + [result], builder.adjoints, builder.loop_locals, builder.owned)
     types.update(builder.adjoint_types())
     body = (
         [comment("forward sweep")]
-        + _with_line_comments(forward, program.origins)
+        + with_line_comments(forward, program.origins)
         + [comment("backward sweep")]
         + backward
     )
     fdef = copy.copy(program.tree)
-    fdef.name = _generated_name(program.tree.name, "grad")
-    fdef.args = _positional(program.params + [c.name for c in program.captured])
+    fdef.name = generated_name(program.tree.name, "vjp" if spec.kind == "vjp" else "grad")
+    fdef.args = positional(program.params + cotangents + [c.name for c in program.captured])
     fdef.body = body
     return fdef
 
 
-def _positional(params):
-    """Plain positional parameters: the wrapper always passes every argument, defaults filled in."""
-    return gast.arguments(
-        args=[gast.Name(p, gast.Param(), None, None) for p in params], posonlyargs=[], vararg=None,
-        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
-    )
+def _check_scalar_output(outputs, types, has_aux):
+    if not has_aux and len(outputs) > 1:
+        raise NonScalarOutput(None)
+    out_type = types.get(outputs[0])
+    if out_type is None or out_type.ndim != 0:
+        raise NonScalarOutput(out_type)
+    if out_type.kind != "float":
+        kind = {"none": "None", "int": "int64", "bool": "bool"}.get(out_type.kind, out_type.kind)
+        raise OutputError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {kind}.")
 
 
-def _generated_name(user_name, suffix):
-    base = "lambda" if user_name == "<lambda>" else user_name
-    return f"{base}_{suffix}"
+def _result(spec, outputs, grads):
+    """The returned value, structured as JAX's function of `spec.kind` structures it."""
+    def tuple_of(items):
+        return gast.Tuple(list(items), gast.Load())
+
+    if spec.kind == "vjp":
+        return tuple_of(grads)
+    g = grads[0] if spec.single else tuple_of(grads)
+    value = name(outputs[0])
+    aux = name(outputs[1]) if spec.has_aux else None
+    if spec.kind == "grad":
+        return tuple_of([g, aux]) if spec.has_aux else g
+    return tuple_of([tuple_of([value, aux]) if spec.has_aux else value, g])
 
 
 @dataclass
@@ -396,10 +413,6 @@ def _zeros_like(primal):
     return gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
 
 
-
-
-
-
 def _index_atoms(index):
     items = index.elts if isinstance(index, gast.Tuple) else [index]
     return [i for i in items if not isinstance(i, gast.Slice)]
@@ -444,28 +457,6 @@ def _tape_values(stmts, tapes, index):
         if isinstance(stmt, gast.Assign) and not is_store(stmt) and stmt.targets[0].id in tapes:
             out.append(gast.Assign([_element(tapes[stmt.targets[0].id], index, store=True)], name(stmt.targets[0].id)))
     return out
-
-
-
-
-
-
-def _with_line_comments(stmts, origins):
-    """The forward statements, each group preceded by the user's source line it comes from."""
-    out, last = [], None
-    for stmt in stmts:
-        if isinstance(stmt, (gast.If, gast.For, gast.While)):
-            stmt = copy.copy(stmt)
-            stmt.body = _with_line_comments(stmt.body, origins)
-            stmt.orelse = _with_line_comments(stmt.orelse, origins)
-        key = (origins.get(id(stmt)), getattr(stmt, "lineno", None))
-        if key != last and key[0] is not None and not is_comment(stmt):
-            out.append(line_comment(*key))
-            last = key
-        out.append(stmt)
-    return out
-
-
 
 
 def _initialize_adjoints(stmts, adjoints, loop_locals, owned):

@@ -1,0 +1,67 @@
+"""Rules for the runtime helpers that generated code calls (`rt.name`).
+
+Derivatives of generated code (`grad(grad(f))`, `hessian`, `jvp` of `grad`)
+transform code that calls these helpers, so each has a rule like any NumPy
+function. Derivatives of generated code are taken in forward mode, so most
+helpers declare only forward forms: they are linear in their first argument
+(an adjoint or a tape), or constant. The elementwise ones declare adjoints,
+which serve both modes.
+"""
+from ..backend import runtime as rt
+from ..passes.types import INT, Type, broadcast
+from .elementwise import _float_result
+from .linalg import BILINEAR, _product_result
+from .reductions import _reduced
+from .registry import Rule, register
+
+
+def _float_like(param):
+    return lambda types, nodes: Type("float", types[param].ndim)
+
+
+def _tape_result(types, nodes):
+    value = types["value"]
+    kind = value.kind if value.kind in ("float", "bool") else "int"
+    return Type(kind, None if value.ndim is None else value.ndim + 1)
+
+
+def helper(name, params, result, **forms):
+    return register(Rule(f"rt.{name}", params, result, **forms), getattr(rt, name))
+
+
+NO_HIGHER = "derivatives of np.prod's derivative are not supported"
+
+helper("zeros_like", ("x",), _float_like("x"))
+helper("trip_count", ("start", "stop", "step"), lambda t, n: INT)
+helper("tape", ("value", "trips"), _tape_result)
+helper("grow", ("tape", "used"), lambda t, n: t["tape"], linear=("tape",))
+helper("max_weight", ("a", "b"), _float_result)
+helper("unbroadcast", ("v", "x"), _float_like("x"), linear=("v",))
+helper("sum_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",))
+helper("mean_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",))
+helper("prod_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",), unsupported={"a": NO_HIGHER})
+helper("extreme_adjoint", ("v", "a", "out", "axis"), _float_like("a"), linear=("v",))
+helper("reshape_like", ("v", "a"), _float_like("a"), linear=("v",))
+helper("matmul", ("a", "b"), _product_result, linear=BILINEAR)
+helper("sum_along", ("x", "axis"), lambda t, n: _reduced({"a": t["x"], "axis": t["axis"]}, {"axis": n["axis"]}),
+       linear=("x",), adjoints={"x": "rt.sum_adjoint(g, x, axis)"})
+helper("broadcast_to", ("v", "like"), _float_like("like"), linear=("v",), adjoints={"v": "rt.unbroadcast(g, v)"})
+
+# Elementwise: one adjoint template per parameter serves both modes.
+helper("log_or_zero", ("x",), _float_result, adjoints={"x": "g * rt.reciprocal_or_zero(x)"}, broadcasts=True)
+helper("reciprocal_or_zero", ("x",), _float_result, adjoints={"x": "-g * out * out"}, broadcasts=True)
+helper("pow_base_adjoint", ("v", "x", "p"), lambda t, n: broadcast(t["v"], t["x"], t["p"], kind="float"),
+       adjoints={"v": "rt.pow_base_adjoint(g, x, p)", "x": "rt.pow_base_second(g * v, x, p)",
+                 "p": "rt.pow_base_dp(g * v, x, p)"}, broadcasts=True)
+THIRD = "third derivatives of a variable power x ** p are not supported"
+for _name in ("pow_base_second", "pow_base_dp"):
+    helper(_name, ("v", "x", "p"), lambda t, n: broadcast(t["v"], t["x"], t["p"], kind="float"),
+           linear=("v",), unsupported={"x": THIRD, "p": THIRD})
+
+# Jacobian layout (s2sjax.wrappers): linear in the stacked columns or rows.
+helper("size", ("x",), lambda t, n: INT)
+helper("unflatten_like", ("c", "out"), _float_like("out"), linear=("c",))
+helper("columns_to_jacobian", ("columns", "x"),
+       lambda t, n: Type("float", t["columns"].ndim - 1 + t["x"].ndim), linear=("columns",))
+helper("rows_to_jacobian", ("rows", "out"),
+       lambda t, n: Type("float", t["out"].ndim + t["rows"].ndim - 1), linear=("rows",))

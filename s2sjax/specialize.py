@@ -1,0 +1,298 @@
+"""wrap: the generated code for one abstract signature, compiled, with its calling convention.
+
+A `Specialization` generates the code a `Transformed` needs for arguments
+like the ones it was given, compiles it, and calls it. Generated functions
+take the user's arguments, then *hidden* ones (arrays captured from globals
+and closures, read again at every call), with a JVP's tangents or a VJP's
+cotangents between the two.
+
+What gets generated, by kind, for a user's function `f`:
+
+- grad, value_and_grad: the reverse transform of `f`;
+- jvp: the forward transform; vjp: the reverse transform seeded with
+  cotangents, plus `f` itself (kind primal) for the output;
+- jacfwd: a basis loop around the JVP; jacrev: a basis loop around the VJP
+  (wrappers.py), inlined into one function.
+
+When `f` is itself a transformed function, its generated code is what gets
+transformed, always in forward mode: grad and jacrev of it are jacfwd's loop.
+"""
+import inspect
+from dataclasses import replace
+
+import numpy as np
+
+from . import pipeline, wrappers
+from .backend import compile as backend
+from .passes.types import of_value
+from .transforms.common import generated_name
+from .transforms.reverse import NonScalarOutput
+
+GRADIENTS = ("grad", "value_and_grad")
+COMPOSABLE = GRADIENTS + ("jacfwd", "jacrev", "primal")  # kinds whose code is a plain function of the arguments
+
+
+class Specialization:
+    def __init__(self, transformed, args):
+        self.transformed = transformed
+        kind = transformed.kind
+        self.argnums = _argnums(transformed, args)
+        for i in self.argnums:
+            if transformed.argnums is not None:
+                _check_differentiable(args[i], kind)
+        code, self.hidden = _code_function(transformed.fun, args)
+        hidden_values = tuple(read() for read in self.hidden)
+        self.arg_types = tuple(of_value(a) for a in args) + tuple(of_value(v) for v in hidden_values)
+        self.spec = pipeline.Spec(self.arg_types, self.argnums, transformed.has_aux, transformed.target, kind,
+                                  isinstance(transformed.argnums, int))
+        self.generated_code = pipeline.is_generated(code)
+        generated = self._generate(code, args)
+        self.captured = generated.captured
+        self.source = backend.module_source(generated.source, _describe(transformed, self.spec))
+        self.code_function = self._load(self.source, generated.name, "call")
+        self.convert = [_converter(args[i]) for i in self.argnums] if kind in GRADIENTS else []
+        # 0-d arrays are scalars to the generated code (and to Numba's math functions)
+        self.zero_d = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 0]
+        if not (self.zero_d or self.hidden or self.captured or any(self.convert)):
+            self.run = self._run_plain  # the common case, kept to one call
+
+    # ---- generating ------------------------------------------------------
+
+    def _generate(self, code, args):
+        kind, spec = self.transformed.kind, self.spec
+        try:
+            if kind == "vjp" and self.generated_code:
+                raise TypeError("vjp of a transformed function is not supported; use jacfwd or jvp")
+            if kind in GRADIENTS + ("jvp", "vjp", "primal") and not (kind in GRADIENTS and self.generated_code):
+                if kind == "vjp":
+                    self._primal_function(code)
+                return pipeline.generate(code, spec)
+            if kind == "jacrev" and not self.generated_code:
+                return self._jacrev(code)
+            return self._jacfwd(code)
+        except NonScalarOutput:
+            output = _call_python(self.transformed.fun, args)
+            output = output[0] if self.transformed.has_aux and isinstance(output, tuple) else output
+            shown = f"had shape: {np.shape(output)}" if not isinstance(output, tuple) else f"was a tuple of {len(output)}"
+            raise TypeError(f"Gradient only defined for scalar-output functions. Output {shown}.") from None
+
+    def _primal_function(self, code):
+        generated = pipeline.generate(code, replace(self.spec, kind="primal"))
+        module_source = backend.module_source(generated.source, f"{self.transformed.__name__} itself")
+        self._load(module_source, generated.name, "primal_call")
+
+    def _jacfwd(self, code):
+        """A loop of JVPs over basis vectors (also grad and jacrev of generated code)."""
+        kind = self.transformed.kind
+        if kind in GRADIENTS and self.transformed.has_aux:
+            raise TypeError(f"{kind} with has_aux=True of a transformed function is not supported")
+        jvp = pipeline.generate(code, replace(self.spec, kind="jvp", target="python"))
+        _check_single_output(jvp.output_types, kind)
+        if kind in GRADIENTS and jvp.output_types[0].ndim != 0:
+            raise NonScalarOutput(jvp.output_types[0])
+        result = "value_and_jacobian" if kind == "value_and_grad" else "jacobian"
+        wrapper = wrappers.jacfwd_source(generated_name(code.__name__, kind), self.param_names(code), [c.name for c in jvp.captured],
+                                         self.wrt(code), jvp.name, result)
+        return self._inline(wrapper, [jvp], jvp.captured)
+
+    def _jacrev(self, code):
+        """A loop of VJPs over basis cotangents."""
+        spec = replace(self.spec, target="python")
+        primal = pipeline.generate(code, replace(spec, kind="primal"))
+        _check_single_output(primal.output_types, "jacrev")
+        vjp = pipeline.generate(code, replace(spec, kind="vjp"))
+        wrapper = wrappers.jacrev_source(generated_name(code.__name__, "jacrev"), self.param_names(code), [c.name for c in vjp.captured],
+                                         self.wrt(code), vjp.name, primal.name)
+        return self._inline(wrapper, [primal, vjp], vjp.captured)
+
+    def _inline(self, wrapper_source, generated, captured):
+        """Load the wrapper beside the functions it calls, then inline them all into one function."""
+        sources = "\n\n".join(g.source for g in generated) + "\n\n" + wrapper_source
+        module = backend.load_module(backend.module_source(sources, "a Jacobian's parts, before inlining"), "parts")
+        wrapper = getattr(module, wrapper_source.split("(")[0][len("def "):])
+        self.hidden = self.hidden + [c.read for c in captured]
+        types = self.arg_types + tuple(of_value(c.read()) for c in captured)
+        return pipeline.generate(wrapper, pipeline.Spec(types, target=self.transformed.target, kind="primal"))
+
+    def param_names(self, code):
+        return list(inspect.signature(code).parameters)
+
+    def wrt(self, code):
+        names = self.param_names(code)
+        return [wrappers.Argument(names[i], self.arg_types[i].ndim == 0) for i in self.argnums]
+
+    def _load(self, module_source, name, attribute):
+        """Load a generated module; `self.<attribute>` runs its function `name`, which is returned.
+
+        For a compiled target, the first call compiles it (or, failing that, falls back to
+        Python) and puts the result in `self.<attribute>`, so later calls go straight to it.
+        """
+        module = backend.load_module(module_source, _stem(name))
+        pyfunc = getattr(module, name)
+        if self.transformed.target == "python":
+            setattr(self, attribute, pyfunc)
+            return pyfunc
+        first = backend.FirstCall(backend.jitted(module, name), pyfunc, _where(self.transformed))
+
+        def first_call(*args):
+            result, compiled = first(*args)
+            setattr(self, attribute, compiled)
+            return result
+
+        setattr(self, attribute, first_call)
+        return pyfunc
+
+    # ---- calling ---------------------------------------------------------
+
+    def arguments(self, args, middle=()):
+        """The generated function's arguments: the user's, hidden ones, then captured ones."""
+        if self.zero_d:
+            args = tuple(a[()] if i in self.zero_d else a for i, a in enumerate(args))
+        return (tuple(args) + tuple(read() for read in self.hidden) + tuple(middle)
+                + tuple(c.read() for c in self.captured))
+
+    def _run_plain(self, args):
+        return self.call(*args)
+
+    def run(self, args):
+        result = self.call(*self.arguments(args))
+        if not any(self.convert):
+            return result
+        kind, has_aux = self.transformed.kind, self.transformed.has_aux
+        if kind == "grad":
+            return (self.converted(result[0]), result[1]) if has_aux else self.converted(result)
+        return result[0], self.converted(result[1])
+
+    def converted(self, grads):
+        if len(self.convert) == 1 and self.spec.single:
+            return _apply(self.convert[0], grads)
+        return tuple(_apply(c, g) for c, g in zip(self.convert, grads))
+
+    def run_jvp(self, primals, tangents):
+        tangents = [_as_tangent(t, primals[i]) for t, i in zip(tangents, self.argnums)]
+        return self.call(*self.arguments(primals, tangents))
+
+    def primal(self, primals):
+        return self.primal_call(*self.arguments(primals))
+
+    def pullback(self, primals, value, cotangent):
+        cotangents = _check_cotangent(cotangent, value)
+        grads = self.call(*self.arguments(primals, cotangents))
+        by_argument = dict(zip(self.argnums, grads))
+        return tuple(_apply(_converter(p), by_argument[i]) if i in by_argument else np.zeros(np.shape(p))
+                     for i, p in enumerate(primals))
+
+
+def _code_function(fun, args):
+    """(the function to transform, the read functions of its hidden arguments)."""
+    from .api import Transformed
+
+    if not isinstance(fun, Transformed):
+        return fun, []
+    if fun.kind not in COMPOSABLE:
+        raise TypeError(f"a {fun.kind} cannot be transformed again; transform the function it differentiates")
+    inner = fun.specialization(args)
+    return inner.code_function, inner.hidden + [c.read for c in inner.captured]
+
+
+def _argnums(transformed, args):
+    if transformed.argnums is None:  # jvp and vjp: every float argument
+        return tuple(i for i, a in enumerate(args) if of_value(a).differentiable)
+    return _normalize_argnums(transformed.argnums, len(args))
+
+
+def _normalize_argnums(argnums, nargs):
+    items = argnums if isinstance(argnums, tuple) else (argnums,)
+    for i in items:
+        if not -nargs <= i < nargs:
+            raise TypeError(
+                f"differentiating with respect to argnums={argnums!r} requires at least "
+                f"{max(i + 1, -i)} positional arguments to be passed by the caller, but got only {nargs} "
+                f"positional arguments."
+            )
+    return tuple(i % nargs for i in items)
+
+
+def _check_differentiable(arg, kind):
+    typ = of_value(arg)
+    if typ.differentiable:
+        return
+    dtype = np.asarray(arg).dtype if typ.kind in ("int", "bool") else type(arg).__name__
+    raise TypeError(
+        f"{kind} requires real-valued inputs (input dtype that is a sub-dtype of np.floating), "
+        f"but got {dtype}. If you want to use Boolean- or integer-valued inputs, pass them as "
+        f"arguments that are not differentiated (leave them out of argnums)."
+    )
+
+
+def _check_single_output(output_types, kind):
+    if len(output_types) != 1:
+        raise TypeError(f"{kind} of a function returning a tuple is not supported; return one array")
+
+
+def _check_cotangent(cotangent, value):
+    """The cotangents, one per output, each shaped like its output (JAX's check)."""
+    outputs = value if isinstance(value, tuple) else (value,)
+    cotangents = cotangent if isinstance(value, tuple) else (cotangent,)
+    if isinstance(value, tuple) and (not isinstance(cotangent, tuple) or len(cotangent) != len(value)):
+        raise TypeError(f"the cotangent must have the output's structure: a tuple of {len(value)}")
+    for out, ct in zip(outputs, cotangents):
+        if np.shape(out) != np.shape(ct):
+            raise ValueError(f"Shape of cotangent input to vjp pullback function {np.shape(ct)} must be the same "
+                             f"as the shape of corresponding primal input {np.shape(out)}.")
+    return tuple(ct[()] if isinstance(ct, np.ndarray) and ct.ndim == 0 else ct for ct in cotangents)
+
+
+def _as_tangent(tangent, primal):
+    if np.ndim(primal) == 0:
+        return float(tangent)
+    tangent = np.asarray(tangent)
+    return tangent if tangent.dtype.kind == "f" else tangent.astype(np.float64)
+
+
+def _converter(arg):
+    """How to give a gradient the argument's own type (None: it already has it)."""
+    if isinstance(arg, np.ndarray):
+        dtype = arg.dtype
+        if arg.ndim == 0:
+            return lambda g: np.asarray(g, dtype=dtype)
+        return None if dtype == np.float64 else (lambda g: g.astype(dtype, copy=False))
+    if isinstance(arg, np.floating) and not isinstance(arg, np.float64):
+        return type(arg)
+    return None
+
+
+def _apply(convert, value):
+    return value if convert is None else convert(value)
+
+
+def _call_python(fun, args):
+    from .api import Transformed
+
+    return fun(*args) if not isinstance(fun, Transformed) else fun.fun(*args)
+
+
+def _describe(transformed, spec):
+    fun = transformed
+    types = ", ".join(_type_text(t) for t in spec.arg_types)
+    return f"{transformed.kind} of {fun.__qualname__} w.r.t. argnums {spec.argnums} for ({types})"
+
+
+def _type_text(t):
+    if t.kind == "tuple":
+        return "tuple"
+    return t.kind if t.ndim == 0 else f"{t.kind}[{t.ndim}d]"
+
+
+def _stem(name):
+    return "".join(ch if ch.isalnum() else "_" for ch in name)
+
+
+def _where(transformed):
+    fun = transformed.fun
+    while not inspect.isfunction(fun) and hasattr(fun, "fun"):
+        fun = fun.fun
+    code = getattr(fun, "__code__", None)
+    if code is None:
+        return getattr(fun, "__qualname__", repr(fun))
+    return f"{fun.__qualname__} ({code.co_filename}:{code.co_firstlineno})"

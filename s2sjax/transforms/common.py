@@ -1,0 +1,42 @@
+"""What the forward and reverse transforms both need: the generated function's signature and comments."""
+import copy
+
+import gast
+
+from ..backend.naming import line_comment
+from ..passes.queries import is_comment
+
+
+def positional(params):
+    """Plain positional parameters: the wrapper always passes every argument, defaults filled in."""
+    return gast.arguments(
+        args=[gast.Name(p, gast.Param(), None, None) for p in params], posonlyargs=[], vararg=None,
+        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
+    )
+
+
+def generated_name(user_name, suffix):
+    base = "lambda" if user_name == "<lambda>" else user_name
+    return f"{base}_{suffix}"
+
+
+def with_line_comments(stmts, origins):
+    """The statements, each group preceded by the user's source line it comes from.
+
+    Statements the transform added (no origin) stay under the comment of the one before.
+    """
+    out, last = [], None
+    for stmt in stmts:
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            stmt = copy.copy(stmt)
+            stmt.body = with_line_comments(stmt.body, origins)
+            stmt.orelse = with_line_comments(stmt.orelse, origins)
+        location = origins.get(id(stmt))
+        if location is not None and not is_comment(stmt):
+            marker = line_comment(location, getattr(stmt, "lineno", None))
+            text = marker.value.args[0].value
+            if text != last:
+                out.append(marker)
+                last = text
+        out.append(stmt)
+    return out

@@ -1,0 +1,96 @@
+"""Jacobians as source: loops over basis vectors around generated JVP and VJP functions.
+
+`jacfwd` runs the JVP once per element of each differentiated argument,
+`jacrev` the VJP once per element of the output. Each is written here as a
+short Python function calling the generated ones; the pipeline then inlines
+them into one function, which Numba compiles whole and which can itself be
+transformed again (`hessian = jacfwd(jacrev(f))`). A transformation of
+generated code (grad of grad) is a jacfwd too: s2sjax differentiates
+generated code in forward mode, one pass per input element.
+
+`params` are the code function's parameters (the user's, then hidden ones
+holding captured arrays); `extra` are the parameters the generated function
+takes after its tangents or cotangents (its own captured arrays).
+"""
+from dataclasses import dataclass
+
+from .backend.naming import Namer
+
+
+@dataclass
+class Argument:
+    name: str
+    scalar: bool
+
+
+def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian"):
+    """`name(params, extra)`: the Jacobian by columns, each a JVP along a basis vector.
+
+    `result` "jacobian" returns the Jacobians (a tuple for several `wrt`);
+    "value_and_jacobian" returns `(value, jacobians)`.
+    """
+    namer = Namer(params + extra)
+    lines = [f"def {name}({', '.join(params + extra)}):"]
+    jacobians = []
+    zero_tangents = [_zero(a) for a in wrt]
+    value = namer.fresh("value")
+    lines.append(f"    {value} = {_call(jvp_name, params, zero_tangents, extra)}[0]")
+    for i, arg in enumerate(wrt):
+        jac = namer.fresh(f"jac_{arg.name}")
+        r = namer.fresh("r")
+        if arg.scalar:
+            tangents = [("1.0" if j == i else z) for j, z in enumerate(zero_tangents)]
+            lines.append(f"    {r} = {_call(jvp_name, params, tangents, extra)}")
+            lines.append(f"    {jac} = {r}[1]")
+        else:
+            basis, columns, k = namer.fresh(f"basis_{arg.name}"), namer.fresh(f"columns_{arg.name}"), namer.fresh("k")
+            tangents = [(f"{basis}.reshape({arg.name}.shape)" if j == i else z) for j, z in enumerate(zero_tangents)]
+            lines += [
+                f"    {basis} = np.zeros({arg.name}.size)",
+                f"    {columns} = rt.tape({value}, {arg.name}.size)",
+                f"    for {k} in range({arg.name}.size):",
+                f"        {basis}[{k}] = 1.0",
+                f"        {r} = {_call(jvp_name, params, tangents, extra)}",
+                f"        {columns}[{k}] = {r}[1]",
+                f"        {basis}[{k}] = 0.0",
+                f"    {jac} = rt.columns_to_jacobian({columns}, {arg.name})",
+            ]
+        jacobians.append(jac)
+    returned = jacobians[0] if len(jacobians) == 1 else f"({', '.join(jacobians)})"
+    if result == "value_and_jacobian":
+        returned = f"{value}, {returned}"
+    lines.append(f"    return {returned}")
+    return "\n".join(lines) + "\n"
+
+
+def jacrev_source(name, params, extra, wrt, vjp_name, primal_name):
+    """`name(params, extra)`: the Jacobian by rows, each a VJP of a basis cotangent."""
+    namer = Namer(params + extra)
+    out, size, cotangent, k, r = (namer.fresh(n) for n in ("out", "size", "cotangent", "k", "r"))
+    rows = [namer.fresh(f"rows_{a.name}") for a in wrt]
+    lines = [
+        f"def {name}({', '.join(params + extra)}):",
+        f"    {out} = {primal_name}({', '.join(params + extra)})",
+        f"    {size} = rt.size({out})",
+        f"    {cotangent} = np.zeros({size})",
+    ]
+    lines += [f"    {row} = rt.tape({a.name}, {size})" for row, a in zip(rows, wrt)]
+    lines += [
+        f"    for {k} in range({size}):",
+        f"        {cotangent}[{k}] = 1.0",
+        f"        {r} = {_call(vjp_name, params, [f'rt.unflatten_like({cotangent}, {out})'], extra)}",
+    ]
+    lines += [f"        {row}[{k}] = {r}[{i}]" for i, row in enumerate(rows)]
+    lines.append(f"        {cotangent}[{k}] = 0.0")
+    jacobians = [namer.fresh(f"jac_{a.name}") for a in wrt]
+    lines += [f"    {jac} = rt.rows_to_jacobian({row}, {out})" for jac, row in zip(jacobians, rows)]
+    lines.append(f"    return {jacobians[0] if len(jacobians) == 1 else '(' + ', '.join(jacobians) + ')'}")
+    return "\n".join(lines) + "\n"
+
+
+def _zero(arg):
+    return "0.0" if arg.scalar else f"rt.zeros_like({arg.name})"
+
+
+def _call(function, params, middle, extra):
+    return f"{function}({', '.join(params + middle + extra)})"
