@@ -207,15 +207,20 @@ class Transformed:
     def jvp(self, primals, tangents):
         if len(primals) != self._nparams:
             primals = self._bind(primals, {})
+            tangents = tangents + tuple(np.zeros(np.shape(p)) for p in primals[len(tangents):])  # defaults: fixed
         entry = self.specialization(primals)
         return entry.run_jvp(primals, [tangents[i] for i in entry.argnums])
 
     def vjp(self, primals):
+        passed = len(primals)
         primals = self._bind(primals, {})
         entry = self.specialization(primals)
         out = entry.primal(primals)
         value, aux = (out[0], out[1]) if self.has_aux else (out, None)
-        pullback = functools.partial(entry.pullback, primals, value)
+
+        def pullback(cotangent):
+            return entry.pullback(primals, value, cotangent)[:passed]  # one per primal passed, as in JAX
+
         return (value, pullback, aux) if self.has_aux else (value, pullback)
 
     # ---- source ----------------------------------------------------------

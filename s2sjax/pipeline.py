@@ -54,7 +54,7 @@ def stages(pyfunc, spec):
     resolved = resolve(function, namer)
     yield "resolve", resolved
     yield "fence", fence(resolved)
-    program = normalize(resolved, namer, lambda fn: front(fn, namer))
+    program = normalize(resolved, namer, lambda fn: front(fn, namer), generated=is_generated(pyfunc))
     yield "normalize", program
     captured_types = tuple(types.of_value(c.read()) for c in program.captured)
     env = types.infer(program, spec.arg_types + captured_types)

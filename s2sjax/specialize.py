@@ -92,7 +92,7 @@ class Specialization:
             raise NonScalarOutput(jvp.output_types[0])
         result = "value_and_jacobian" if kind == "value_and_grad" else "jacobian"
         wrapper = wrappers.jacfwd_source(generated_name(code.__name__, kind), self.param_names(code), [c.name for c in jvp.captured],
-                                         self.wrt(code), jvp.name, result)
+                                         self.wrt(code), jvp.name, result, self.spec.single)
         return self._inline(wrapper, [jvp], jvp.captured)
 
     def _jacrev(self, code):
@@ -102,7 +102,7 @@ class Specialization:
         _check_single_output(primal.output_types, "jacrev")
         vjp = pipeline.generate(code, replace(spec, kind="vjp"))
         wrapper = wrappers.jacrev_source(generated_name(code.__name__, "jacrev"), self.param_names(code), [c.name for c in vjp.captured],
-                                         self.wrt(code), vjp.name, primal.name)
+                                         self.wrt(code), vjp.name, primal.name, self.spec.single)
         return self._inline(wrapper, [primal, vjp], vjp.captured)
 
     def _inline(self, wrapper_source, generated, captured):

@@ -23,7 +23,7 @@ class Argument:
     scalar: bool
 
 
-def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian"):
+def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian", single=True):
     """`name(params, extra)`: the Jacobian by columns, each a JVP along a basis vector.
 
     `result` "jacobian" returns the Jacobians (a tuple for several `wrt`);
@@ -56,14 +56,14 @@ def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian"):
                 f"    {jac} = rt.columns_to_jacobian({columns}, {arg.name})",
             ]
         jacobians.append(jac)
-    returned = jacobians[0] if len(jacobians) == 1 else f"({', '.join(jacobians)})"
+    returned = _returned(jacobians, single)
     if result == "value_and_jacobian":
         returned = f"{value}, {returned}"
     lines.append(f"    return {returned}")
     return "\n".join(lines) + "\n"
 
 
-def jacrev_source(name, params, extra, wrt, vjp_name, primal_name):
+def jacrev_source(name, params, extra, wrt, vjp_name, primal_name, single=True):
     """`name(params, extra)`: the Jacobian by rows, each a VJP of a basis cotangent."""
     namer = Namer(params + extra)
     out, size, cotangent, k, r = (namer.fresh(n) for n in ("out", "size", "cotangent", "k", "r"))
@@ -84,8 +84,13 @@ def jacrev_source(name, params, extra, wrt, vjp_name, primal_name):
     lines.append(f"        {cotangent}[{k}] = 0.0")
     jacobians = [namer.fresh(f"jac_{a.name}") for a in wrt]
     lines += [f"    {jac} = rt.rows_to_jacobian({row}, {out})" for jac, row in zip(jacobians, rows)]
-    lines.append(f"    return {jacobians[0] if len(jacobians) == 1 else '(' + ', '.join(jacobians) + ')'}")
+    lines.append(f"    return {_returned(jacobians, single)}")
     return "\n".join(lines) + "\n"
+
+
+def _returned(jacobians, single):
+    """One Jacobian for an int argnums, else a tuple (of one, too)."""
+    return jacobians[0] if single else f"({', '.join(jacobians)},)"
 
 
 def _zero(arg):

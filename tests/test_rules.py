@@ -114,6 +114,41 @@ case("int", "def f(a, n):\n    return a * int(n)\n", 0.5, 3)
 for dtype in ("np.float64", "np.float32", "np.int64", "np.int32", "np.bool_", "bool"):
     case(dtype, f"def f(a, n):\n    return a * float({dtype}(n))\n", 0.5, 3)
 
+# The runtime helpers that generated code calls: their rules serve derivatives of generated code.
+case("rt.zeros_like", "def f(a):\n    return np.sum(a * rt.zeros_like(a) + a * a)\n", u(-1, 1, (3,)))
+case("rt.trip_count", "def f(a):\n    return a * rt.trip_count(0, 5, 2)\n", 0.7)
+case("rt.tape", "def f(a):\n    t = rt.tape(a, 2)\n    t[0] = a\n    t[1] = a * a\n    return np.sum(t * t)\n", 0.7)
+case("rt.grow", "def f(a):\n    t = rt.tape(a, 2)\n    t[0] = a\n    t[1] = a * a\n    g = rt.grow(t, 2)\n"
+     "    return np.sum(g[:2] * g[:2])\n", 0.7)
+case("rt.max_weight", "def f(a, b):\n    return a * rt.max_weight(a, b) + b * rt.max_weight(b, a)\n", 0.3, 0.8)
+case("rt.unbroadcast", "def f(v, x):\n    return np.sum(rt.unbroadcast(v * v, x) * x)\n", u(-1, 1, (2, 3)), u(-1, 1, (3,)))
+case("rt.sum_adjoint", "def f(v, a):\n    return np.sum(rt.sum_adjoint(v * v, a, 0) * a)\n", u(-1, 1, (3,)), u(-1, 1, (2, 3)))
+case("rt.mean_adjoint", "def f(v, a):\n    return np.sum(rt.mean_adjoint(v * v, a, None) * a)\n", 0.6, u(-1, 1, (2, 3)))
+case("rt.prod_adjoint", "def f(v):\n    a = np.linspace(0.5, 1.5, 6).reshape((2, 3))\n"
+     "    return np.sum(np.sin(rt.prod_adjoint(v, a, 1)))\n", u(-1, 1, (2,)))
+case("rt.extreme_adjoint", "def f(v, a):\n    return np.sum(np.sin(rt.extreme_adjoint(v, a, np.max(a, axis=0), 0)) * a)\n",
+     u(-1, 1, (3,)), R.permutation(6).reshape(2, 3) / 5.0)
+case("rt.reshape_like", "def f(v, a):\n    return np.sum(np.sin(rt.reshape_like(v, a)) * a)\n", u(-1, 1, (6,)), u(-1, 1, (2, 3)))
+case("rt.matmul", "def f(a, b):\n    return np.sum(np.sin(rt.matmul(a, b)))\n", u(-1, 1, (2, 3)), u(-1, 1, (3,)))
+case("rt.sum_along", "def f(x):\n    return np.sum(np.sin(rt.sum_along(x, 1)))\n", u(-1, 1, (2, 3)))
+case("rt.sum_along", "def f(x):\n    return math.sin(rt.sum_along(x, None))\n", u(-1, 1, (2, 3)))
+case("rt.broadcast_to", "def f(v, like):\n    return np.sum(np.sin(rt.broadcast_to(v, like)) * like)\n",
+     u(-1, 1, (3,)), u(-1, 1, (2, 3)))
+case("rt.log_or_zero", "def f(x):\n    return np.sum(rt.log_or_zero(x) * x)\n", u(0.5, 2, (3,)))
+case("rt.reciprocal_or_zero", "def f(x):\n    return np.sum(rt.reciprocal_or_zero(x) * x * x * x)\n", u(0.5, 2, (3,)))
+case("rt.pow_base_adjoint", "def f(v, x, p):\n    return np.sum(rt.pow_base_adjoint(v, x, p))\n",
+     u(0.5, 2, (3,)), u(0.5, 2, (3,)), u(0.5, 2, (3,)))
+for _helper in ("pow_base_second", "pow_base_dp"):
+    case(f"rt.{_helper}", f"def f(v):\n    return np.sum(np.sin(rt.{_helper}(v, np.linspace(0.5, 2.0, 3), 1.7)))\n",
+         u(-1, 1, (3,)))
+case("rt.size", "def f(a, x):\n    return a * rt.size(x)\n", 0.7, u(-1, 1, (2, 3)))
+case("rt.unflatten_like", "def f(c, out):\n    return np.sum(np.sin(rt.unflatten_like(c, out)) * out)\n",
+     u(-1, 1, (6,)), u(-1, 1, (2, 3)))
+case("rt.columns_to_jacobian", "def f(columns, x):\n    return np.sum(np.sin(rt.columns_to_jacobian(columns, x)) * x)\n",
+     u(-1, 1, (3, 2)), u(-1, 1, (3,)))
+case("rt.rows_to_jacobian", "def f(rows, out):\n    return np.sum(np.sin(rt.rows_to_jacobian(rows, out)))\n",
+     u(-1, 1, (6, 3)), u(-1, 1, (2, 3)))
+
 CASES = [(name, i, src, args) for name, entries in sorted(RULE_CASES.items()) for i, (src, args) in enumerate(entries)]
 
 
@@ -122,10 +157,37 @@ def test_every_rule_has_a_case():
     assert not missing, f"rules without a finite-difference case in tests/test_rules.py: {missing}"
 
 
+SETUP = "import math\nimport numpy as np\nfrom s2sjax.backend import runtime as rt\n"
+# Most runtime helpers have forward-mode rules only: s2sjax differentiates generated code in forward mode.
+REVERSE_CASES = [c for c in CASES if rules.by_name(c[0]).adjoints or not any(
+    rules.by_name(c[0]).differentiable(p) for p in rules.by_name(c[0]).params)]
+
+
+def _float_argnums(args):
+    return tuple(i for i, a in enumerate(args) if np.asarray(a).dtype.kind == "f")
+
+
 @pytest.mark.parametrize("target", ["cpu", "python"])
-@pytest.mark.parametrize("name,index,source,args", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
-def test_rule_against_finite_differences(name, index, source, args, target):
-    fun = define(source)
-    argnums = tuple(i for i, a in enumerate(args) if np.asarray(a).dtype.kind == "f")
+@pytest.mark.parametrize("name,index,source,args", REVERSE_CASES, ids=[f"{c[0]}-{c[1]}" for c in REVERSE_CASES])
+def test_reverse_rule_against_finite_differences(name, index, source, args, target):
+    fun = define(source, namespace_setup=SETUP)
+    argnums = _float_argnums(args)
     grads = s2sjax.grad(fun, argnums=argnums, target=target)(*args)
     fd.check_grad(fun, args, argnums, grads, rtol=1e-7, atol=1e-9, name=f"{name} [{target}]")
+
+
+@pytest.mark.parametrize("target", ["cpu", "python"])
+@pytest.mark.parametrize("name,index,source,args", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_forward_rule_against_finite_differences(name, index, source, args, target):
+    """jvp along one basis direction per float argument element, against the finite-difference gradient."""
+    fun = define(source, namespace_setup=SETUP)
+    for i in _float_argnums(args):
+        expected = fd.numerical_grad(fun, args, i)
+        for index in np.ndindex(np.shape(args[i])):
+            tangents = [np.zeros(np.shape(a)) if np.ndim(a) else 0.0 for a in args]
+            if np.ndim(args[i]):
+                tangents[i][index] = 1.0
+            else:
+                tangents[i] = 1.0
+            _, derivative = s2sjax.jvp(fun, args, tangents, target=target)
+            assert derivative == pytest.approx(expected[index], rel=1e-7, abs=1e-9), f"{name} [{target}] d/d args[{i}]{index}"

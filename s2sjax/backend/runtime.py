@@ -79,6 +79,7 @@ def extreme_adjoint(g, a, out, axis):
         mask = np.asarray(a == out, dtype=float)
         return g * mask / mask.sum()
     mask = np.asarray(a == np.expand_dims(out, axis), dtype=float)
+    g = np.broadcast_to(g, np.shape(out))  # a scalar g: the same seed for every reduced slice
     return np.expand_dims(g, axis) * mask / mask.sum(axis=axis, keepdims=True)
 
 

@@ -13,7 +13,7 @@ from .. import rules
 from .queries import is_store, statements
 
 ALLOCATIONS = {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
-               "np.empty_like", "np.full_like", "np.copy"}
+               "np.empty_like", "np.full_like", "np.copy", "rt.zeros_like", "rt.tape"}
 _VIEWS = {"np.transpose", "np.reshape", "np.ravel"}
 
 

@@ -66,12 +66,16 @@ class Normalized:
     carried: dict = field(default_factory=dict)  # id(for statement) -> its loop-carried (phi) names
 
 
-def normalize(resolved, namer, load):
-    """Normalize `resolved`; `load(pyfunc)` resolves and fences a function to inline."""
+def normalize(resolved, namer, load, generated=False):
+    """Normalize `resolved`; `load(pyfunc)` resolves and fences a function to inline.
+
+    `generated`: the function is s2sjax's own output, whose backward sweep reads values its
+    forward sweep defined under the same condition: a name defined in one branch stays usable.
+    """
     fdef = resolved.function.tree
     params = [a.id for a in fdef.args.args + fdef.args.kwonlyargs]
     namer.reserve(resolved.local_names)
-    state = _Function(namer, load, {}, [resolved.function.pyfunc])
+    state = _Function(namer, load, {}, [resolved.function.pyfunc], generated=generated)
     env = {p: _name(p) for p in params}
     normalizer = _Normalizer(state, resolved, env, resolved.local_names)
     body, outputs = normalizer.function_body(fdef)
@@ -95,6 +99,7 @@ class _Function:
     stack: list  # functions being inlined, to catch recursion
     captured: list = field(default_factory=list)
     carried: dict = field(default_factory=dict)
+    generated: bool = False  # see normalize()
 
 
 class _Normalizer:
@@ -338,6 +343,9 @@ class _Normalizer:
                 self.state.origins[id(stmt)] = self.location
                 out.append(stmt)
             merged[var] = _name(phi)
+        if self.state.generated:
+            for env in (then_env, else_env):
+                merged.update({var: atom for var, atom in env.items() if var not in merged})
         return merged
 
     # ---- targets ---------------------------------------------------------

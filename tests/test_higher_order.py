@@ -1,0 +1,159 @@
+"""Higher-order derivatives by composing source transformations, Jacobians, and vjp's conventions.
+
+Oracles: known closed forms (second and third derivatives), finite differences
+of a first derivative computed by the other mode, and jacfwd against jacrev.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import s2sjax
+from tests import fd
+from tests.catalogue_loops import CASES as LOOPS
+from tests.util import define
+
+pytestmark = pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
+TARGETS = ("cpu", "python")
+
+
+# ---- the seeds' examples and closed forms ------------------------------------
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("x", [-3.0, 0.5, 20.0])
+def test_second_derivative_of_a_quadratic_is_constant(x, target):
+    f = define("def f(x):\n    return 3 * x * x + 9\n")
+    assert s2sjax.grad(s2sjax.grad(f, target=target), target=target)(x) == pytest.approx(6.0, rel=1e-14)
+    square = define("def square(x):\n    return x ** 2\n")
+    assert s2sjax.grad(square, target=target)(4.0) == 8.0
+    assert s2sjax.grad(s2sjax.grad(square, target=target), target=target)(x) == pytest.approx(2.0, rel=1e-14)
+
+
+THIRD = [
+    ("def f(x):\n    return math.sin(x)\n", lambda x: -math.cos(x)),
+    ("def f(x):\n    return np.exp(2.0 * x)\n", lambda x: 8.0 * math.exp(2.0 * x)),
+    ("def f(x):\n    return x ** 3 - 2.0 * x\n", lambda x: 6.0),
+    ("def f(x):\n    return math.log(x)\n", lambda x: 2.0 / x ** 3),
+    ("def f(x):\n    return x * math.sin(x ** 2)\n",
+     lambda x: 6 * math.cos(x * x) - 24 * x * x * math.sin(x * x) - 8 * x ** 4 * math.cos(x * x)),
+]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("source,third", THIRD, ids=[s.split("return ")[1].strip() for s, _ in THIRD])
+def test_third_derivative_of_closed_forms(source, third, target):
+    f = define(source)
+    d3 = s2sjax.grad(s2sjax.grad(s2sjax.grad(f, target=target), target=target), target=target)
+    assert d3(0.8) == pytest.approx(third(0.8), rel=1e-12)
+
+
+def test_a_derivative_s2sjax_lacks_is_an_error_not_a_zero():
+    f = define("def f(x, y):\n    return x ** y\n")
+    d2 = s2sjax.grad(s2sjax.grad(f, target="python"), target="python")
+    assert d2(0.8, 1.7) == pytest.approx(1.7 * 0.7 * 0.8 ** -0.3, rel=1e-12)
+    with pytest.raises(s2sjax.TransformError, match="third derivatives of a variable power"):
+        s2sjax.grad(d2, target="python")(0.8, 1.7)
+
+
+# ---- Jacobians -----------------------------------------------------------------
+
+VECTOR = {
+    "elementwise": ("def f(x):\n    return np.sin(x) * x ** 2\n", (np.linspace(-1, 1, 4),)),
+    "matvec": ("def f(A, x):\n    return np.tanh(A @ x)\n", (np.arange(6.0).reshape(3, 2) / 6, np.array([0.3, -0.8]))),
+    "loop": ("def f(x, k):\n    y = x.copy()\n    for i in range(5):\n        y = y + 0.1 * (-k * y + np.sin(y))\n    return y\n",
+             (np.array([0.2, 1.1, -0.4]), 0.7)),
+    "in place": ("def f(x):\n    out = np.zeros(x.size)\n    s = 0.0\n    for i in range(x.size):\n"
+                 "        s = s + x[i] * x[i]\n        out[i] = s\n    return out\n", (np.array([0.5, -1.0, 2.0]),)),
+    "matrix out": ("def f(x):\n    return np.outer(x, np.cos(x))\n", (np.array([0.1, 0.7]),)),
+}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("name", list(VECTOR))
+def test_jacfwd_equals_jacrev_and_finite_differences(name, target):
+    source, args = VECTOR[name]
+    f = define(source)
+    argnums = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray))
+    forward = s2sjax.jacfwd(f, argnums=argnums, target=target)(*args)
+    reverse = s2sjax.jacrev(f, argnums=argnums, target=target)(*args)
+    out = f(*args)
+    for i, jf, jr in zip(argnums, forward, reverse):
+        assert jf.shape == np.shape(out) + args[i].shape
+        np.testing.assert_allclose(jf, jr, rtol=1e-12, atol=1e-14)
+        for index in np.ndindex(np.shape(out)):  # row by row: the gradient of one output element
+            expected = fd.numerical_grad(lambda *a: f(*a)[index], args, i)
+            np.testing.assert_allclose(jf[index], expected, rtol=1e-7, atol=1e-9)
+
+
+def _small(case):
+    args = case.make_args(np.random.default_rng(3))
+    return case.dtype == "float64" and np.size(args[case.argnums_tuple[0]]) <= 12
+
+
+HESSIAN_CASES = [c for c in LOOPS if _small(c)][::5]  # a fifth of them: each is n x n gradient evaluations
+
+
+@pytest.mark.parametrize("case", HESSIAN_CASES, ids=[c.name for c in HESSIAN_CASES])
+def test_hessian_against_finite_differences_of_grad(case):
+    """hessian (forward over reverse, generated code transformed again) on loop code."""
+    args = case.make_args(np.random.default_rng(3))
+    i = case.argnums_tuple[0]
+    hess = s2sjax.hessian(case.fun, argnums=i, target="python")(*args)
+    grad = s2sjax.grad(case.fun, argnums=i, target="python")
+    x = np.asarray(args[i], dtype=float)
+    assert np.shape(hess) == x.shape + x.shape
+    for index in np.ndindex(x.shape):  # column by column: finite differences of the gradient
+        def component(*a, index=index):
+            return np.asarray(grad(*a))[index]
+        expected = fd.numerical_grad(component, args, i)
+        np.testing.assert_allclose(np.asarray(hess)[index], expected, rtol=1e-6, atol=1e-7,
+                                   err_msg=f"{case.name}: row {index}")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_hessian_vector_product_is_jvp_of_grad(target):
+    f = define("def f(x):\n    s = 0.0\n    for i in range(x.size - 1):\n"
+               "        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2\n    return s\n")
+    x, v = np.array([0.3, -0.4, 1.2, 0.9]), np.array([1.0, -2.0, 0.5, 0.25])
+    _, hvp = s2sjax.jvp(s2sjax.grad(f, target=target), (x,), (v,), target=target)
+    H = s2sjax.hessian(f, target=target)(x)
+    np.testing.assert_allclose(hvp, H @ v, rtol=1e-12)
+    np.testing.assert_allclose(H, H.T, rtol=1e-12)
+
+
+# ---- vjp and jvp conventions ---------------------------------------------------
+
+def test_vjp_of_a_vector_output_and_of_a_tuple_output():
+    f = define("def f(x, y):\n    return np.sin(x) * y, np.sum(x)\n")
+    x, y = np.array([0.1, 0.5]), 2.0
+    (a, b), pullback = s2sjax.vjp(f, x, y)
+    assert a.tolist() == (np.sin(x) * y).tolist() and b == pytest.approx(0.6)
+    gx, gy = pullback((np.array([1.0, -1.0]), 3.0))
+    np.testing.assert_allclose(gx, np.cos(x) * y * np.array([1.0, -1.0]) + 3.0)
+    assert gy == pytest.approx(np.sin(0.1) - np.sin(0.5))
+    with pytest.raises(ValueError, match="Shape of cotangent"):
+        pullback((np.ones(3), 1.0))
+
+
+def test_vjp_with_aux_and_an_integer_primal():
+    f = define("def f(x, n):\n    return x * n, n + 1\n")
+    out, pullback, aux = s2sjax.vjp(f, np.array([1.0, 2.0]), 3, has_aux=True)
+    assert aux == 4 and out.tolist() == [3.0, 6.0]
+    gx, gn = pullback(np.ones(2))
+    assert gx.tolist() == [3.0, 3.0] and np.all(gn == 0)
+
+
+def test_jvp_argument_errors_follow_jax():
+    f = define("def f(x):\n    return x * 2.0\n")
+    with pytest.raises(TypeError, match="must be tuples or lists"):
+        s2sjax.jvp(f, 1.0, 1.0)
+    with pytest.raises(ValueError, match="different primal and tangent shapes"):
+        s2sjax.jvp(f, (np.ones(3),), (np.ones(2),))
+
+
+def test_forward_mode_source_reads_x_dot_next_to_x():
+    f = define("def f(x):\n    y = math.sin(x)\n    return y * x\n")
+    s2sjax.jvp(f, (0.5,), (1.0,), target="python")
+    text = s2sjax.source(s2sjax.api._shared(f, "jvp", False, "python"))
+    assert "def f_jvp(x, x_dot):" in text
+    assert "    y = math.sin(x)\n    y_dot = x_dot * math.cos(x)\n" in text
