@@ -1,4 +1,4 @@
-"""python -m bench [--only W1|W2|W3|transform ...]: run the benchmarks, print a
+"""python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|transform ...]: run the benchmarks, print a
 Markdown report and write bench/results/latest.json."""
 
 import argparse
@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "latest.json"
-WORKLOADS = ("W1", "W2", "W3", "transform")
+WORKLOADS = ("W1", "W2", "W2-jvp", "W2-hvp", "W3", "transform")
 
 
 def parse_args(argv):
@@ -26,13 +26,14 @@ def main(argv=None):
         # leaves nothing in the user's cache. s2sjax may read the variable when
         # it is imported, hence the imports below.
         os.environ["S2SJAX_CACHE_DIR"] = cache_dir
-        from bench import peers, report, transform_time, w1_scalar, w2_loop, w3_array
+        from bench import peers, report, transform_time, w1_scalar, w2_forward, w2_loop, w3_array
 
-        modules = {"W1": w1_scalar, "W2": w2_loop, "W3": w3_array, "transform": transform_time}
+        runners = {"W1": w1_scalar.run, "W2": w2_loop.run, "W2-jvp": w2_forward.run_jvp, "W2-hvp": w2_forward.run_hvp,
+                   "W3": w3_array.run, "transform": transform_time.run}
         machine = report.machine_info()
         print_machine(machine)
         jax, autograd, skipped = load_peers(peers)
-        results = [modules[name].run(jax, autograd) for name in selected]
+        results = [runners[name](jax, autograd) for name in selected]
 
     print("\n" + report.results_table(results))
     if any(r.peers for r in results):
