@@ -174,8 +174,6 @@ class Transformed:
     # ---- calling ---------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
-        if self.kind in ("jvp", "vjp"):
-            raise TypeError(f"a {self.kind} is called through s2sjax.{self.kind}(fun, ...)")
         if not kwargs:
             # Fast path: every argument given, no arrays: the types alone pick the code.
             entry = self._by_type.get(tuple(map(type, args)))

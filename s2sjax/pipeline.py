@@ -10,8 +10,7 @@ import copy
 from dataclasses import dataclass
 
 from .backend import emit as emitter
-from .backend.compile import GENERATED_PREFIX
-from .backend.naming import Namer
+from .backend.naming import GENERATED_MODULE_PREFIX, Namer
 from .frontend.fence import fence
 from .frontend.parse import parse
 from .frontend.resolve import resolve
@@ -81,7 +80,7 @@ def stages(pyfunc, spec):
 
 def is_generated(pyfunc):
     """Whether `pyfunc` is code s2sjax generated (a transformed function being transformed again)."""
-    return (getattr(pyfunc, "__module__", None) or "").startswith(GENERATED_PREFIX)
+    return (getattr(pyfunc, "__module__", None) or "").startswith(GENERATED_MODULE_PREFIX)
 
 
 def primal(program, keep_name=False):

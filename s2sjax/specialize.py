@@ -37,8 +37,8 @@ class Specialization:
         self.transformed = transformed
         kind = transformed.kind
         self.argnums = _argnums(transformed, args)
-        for i in self.argnums:
-            if transformed.argnums is not None:
+        if transformed.argnums is not None:  # jvp and vjp pick the float arguments themselves
+            for i in self.argnums:
                 _check_differentiable(args[i], kind)
         code, self.hidden = _code_function(transformed.fun, args)
         hidden_values = tuple(read() for read in self.hidden)
@@ -59,24 +59,24 @@ class Specialization:
     # ---- generating ------------------------------------------------------
 
     def _generate(self, code, args):
-        kind, spec = self.transformed.kind, self.spec
+        kind, from_generated = self.transformed.kind, self.generated_code
         try:
-            if kind == "vjp" and self.generated_code:
+            if kind == "vjp" and from_generated:
                 raise TypeError("vjp of a transformed function is not supported; use jacfwd or jvp")
-            if kind in GRADIENTS + ("jvp", "vjp", "primal") and not (kind in GRADIENTS and self.generated_code):
-                if kind == "vjp":
-                    self._primal_function(code)
-                return pipeline.generate(code, spec)
-            if kind == "jacrev" and not self.generated_code:
+            if kind == "vjp":
+                self._load_primal(code)
+            if kind in ("jvp", "vjp", "primal") or (kind in GRADIENTS and not from_generated):
+                return pipeline.generate(code, self.spec)
+            if kind == "jacrev" and not from_generated:
                 return self._jacrev(code)
-            return self._jacfwd(code)
+            return self._jacfwd(code)  # jacfwd, and grad or jacrev of generated code
         except NonScalarOutput:
             output = _call_python(self.transformed.fun, args)
             output = output[0] if self.transformed.has_aux and isinstance(output, tuple) else output
             shown = f"had shape: {np.shape(output)}" if not isinstance(output, tuple) else f"was a tuple of {len(output)}"
             raise TypeError(f"Gradient only defined for scalar-output functions. Output {shown}.") from None
 
-    def _primal_function(self, code):
+    def _load_primal(self, code):
         generated = pipeline.generate(code, replace(self.spec, kind="primal"))
         module_source = backend.module_source(generated.source, f"{self.transformed.__name__} itself")
         self._load(module_source, generated.name, "primal_call")

@@ -37,8 +37,6 @@ from s2sjax.backend import runtime as rt
 
 """
 
-GENERATED_PREFIX = GENERATED_MODULE_PREFIX
-
 _fallback_dir = None
 
 
@@ -80,7 +78,7 @@ def load_module(source, stem):
     key = hashlib.sha256(
         "\0".join([source, __version__, np.__version__, numba.__version__, _RUNTIME_STAMP]).encode()
     ).hexdigest()[:16]
-    module_name = f"{GENERATED_PREFIX}{stem}_{key}"
+    module_name = f"{GENERATED_MODULE_PREFIX}{stem}_{key}"
     if module_name in sys.modules:
         return sys.modules[module_name]
     path = os.path.join(cache_dir(), module_name + ".py")

@@ -26,8 +26,6 @@ from ..backend.naming import name
 from ..rules.registry import MATH_NAMES
 from .queries import assigned, is_comment, reads
 
-# Calls that act element by element on their array arguments.
-_ELEMENTWISE_HELPERS = {"rt.max_weight", "rt.log_or_zero", "rt.pow_base_adjoint"}
 _ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mod, gast.FloorDiv)
 
 
@@ -147,7 +145,7 @@ class _Fuser:
         if func in ("rt.zeros_like", "rt.unbroadcast"):
             return all(self._elementwise(a, found) for a in node.args)
         rule = rules.by_name(func) if func else None
-        elementwise = func in _ELEMENTWISE_HELPERS or (rule is not None and rule.broadcasts)
+        elementwise = rule is not None and rule.broadcasts
         return elementwise and all(self._elementwise(a, found) for a in node.args)
 
     def add(self, group, stmt):

@@ -35,7 +35,7 @@ helper("zeros_like", ("x",), _float_like("x"))
 helper("trip_count", ("start", "stop", "step"), lambda t, n: INT)
 helper("tape", ("value", "trips"), _tape_result)
 helper("grow", ("tape", "used"), lambda t, n: t["tape"], linear=("tape",))
-helper("max_weight", ("a", "b"), _float_result)
+helper("max_weight", ("a", "b"), _float_result, broadcasts=True)  # elementwise, piecewise constant
 helper("unbroadcast", ("v", "x"), _float_like("x"), linear=("v",))
 helper("sum_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",))
 helper("mean_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",))

@@ -3,8 +3,10 @@ import copy
 
 import gast
 
-from ..backend.naming import line_comment
+from .. import rules
+from ..backend.naming import line_comment, name
 from ..passes.queries import is_comment
+from ..passes.types import Type, of_value
 
 
 def positional(params):
@@ -13,6 +15,22 @@ def positional(params):
         args=[gast.Name(p, gast.Param(), None, None) for p in params], posonlyargs=[], vararg=None,
         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
     )
+
+
+def atom_type(node, types):
+    """The type of an atom of normalized code: a name, a constant, a tuple of those, or a dtype."""
+    if isinstance(node, gast.Name):
+        return types[node.id]
+    if isinstance(node, gast.Constant):
+        return of_value(node.value)
+    if isinstance(node, gast.Tuple):
+        return Type("tuple", 0, tuple(atom_type(e, types) for e in node.elts))
+    return Type("dtype")
+
+
+def zeros_like(primal):
+    """`rt.zeros_like(primal)`: a zero derivative shaped like `primal`."""
+    return gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
 
 
 def generated_name(user_name, suffix):

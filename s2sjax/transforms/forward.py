@@ -20,8 +20,7 @@ import gast
 from .. import rules
 from ..backend.naming import name
 from ..passes.queries import is_store
-from ..passes.types import Type, of_value
-from .common import generated_name, positional, with_line_comments
+from .common import atom_type, generated_name, positional, with_line_comments, zeros_like
 
 # Right-hand sides whose result shares memory with an operand: their tangents may too.
 _ALIASING = {"np.transpose", "np.reshape", "np.ravel", "rt.grow"}
@@ -71,7 +70,7 @@ class _Forward:
         """`x_dot`, or a zero of x's shape when x does not depend on the differentiated inputs."""
         if primal in self.active:
             return name(self.tangent(primal))
-        return gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
+        return zeros_like(primal)
 
     def block(self, stmts):
         out = []
@@ -108,8 +107,8 @@ class _Forward:
         except rules.RuleError as exc:
             raise self.origins[id(stmt)].error(stmt, str(exc)) from None
         if tangent is None:
-            tangent = gast.Call(rules.dotted("rt.zeros_like"), [name(target)], [])
-        elif target in self.stored and not _aliases(value) and _may_alias(tangent):
+            tangent = zeros_like(target)
+        elif target in self.stored and not _aliases(value) and _aliases(tangent):
             tangent = gast.Call(rules.dotted("np.copy"), [tangent], [])  # the primal is fresh: so is its tangent
         return gast.Assign([name(self.tangent(target), store=True)], tangent)
 
@@ -155,13 +154,7 @@ class _Forward:
         return all(p in mentioned for p, t in arg_types.items() if t.ndim != 0)
 
     def _type(self, node):
-        if isinstance(node, gast.Name):
-            return self.types[node.id]
-        if isinstance(node, gast.Constant):
-            return of_value(node.value)
-        if isinstance(node, gast.Tuple):
-            return Type("tuple", 0, tuple(self._type(e) for e in node.elts))
-        return Type("dtype")
+        return atom_type(node, self.types)
 
 
 def _replace(value, old, new):
@@ -185,6 +178,3 @@ def _aliases(value):
         return rules.dotted_name(value.func) in _ALIASING
     return False
 
-
-def _may_alias(tangent):
-    return _aliases(tangent) or (isinstance(tangent, gast.Call) and rules.dotted_name(tangent.func) in _ALIASING)

@@ -28,9 +28,9 @@ from .. import rules
 from ..backend.naming import comment, line_comment, name
 from ..passes import optimize
 from ..passes.mutation import is_element
-from ..passes.types import Type, of_value
+from ..passes.types import Type
 from ..passes.queries import assigned, is_store, reads, statements
-from .common import generated_name, positional, with_line_comments
+from .common import atom_type, generated_name, positional, with_line_comments, zeros_like
 
 
 class NonScalarOutput(Exception):
@@ -162,7 +162,7 @@ class _Reverse:
                 adjoint_stmts = self.assign(stmt)
                 if id(stmt) in self.back_edges:  # the phi's adjoint now belongs to the previous iteration
                     phi = stmt.targets[0].id
-                    adjoint_stmts.append(gast.Assign([name(self.adjoint(phi), store=True)], _zeros_like(phi)))
+                    adjoint_stmts.append(gast.Assign([name(self.adjoint(phi), store=True)], zeros_like(phi)))
                 key = (self.origins.get(id(stmt)), stmt.lineno)
                 if adjoint_stmts and key != last:
                     out.append(line_comment(*key))
@@ -382,13 +382,7 @@ class _Reverse:
         return gast.copy_location(gast.Assign([name(saved, store=True)], old), stmt)
 
     def _type(self, node):
-        if isinstance(node, gast.Name):
-            return self.types[node.id]
-        if isinstance(node, gast.Constant):
-            return of_value(node.value)
-        if isinstance(node, gast.Tuple):
-            return Type("tuple", 0, tuple(self._type(e) for e in node.elts))
-        return Type("dtype")
+        return atom_type(node, self.types)
 
 
 def _bounds(loop):
@@ -407,10 +401,6 @@ def _minus_one(ident):
 
 def _element(tape, index, store=False):
     return gast.Subscript(name(tape), name(index), gast.Store() if store else gast.Load())
-
-
-def _zeros_like(primal):
-    return gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
 
 
 def _index_atoms(index):
@@ -499,8 +489,7 @@ def _initialize(stmts, adjoint, primal, names, loop_locals, owned):
             and stmt.target.id == adjoint and not _mentions(stmt.value, adjoint)):
         block[first] = gast.copy_location(gast.Assign([stmt.target], stmt.value), stmt)
     else:
-        zeros = gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
-        block.insert(first, gast.Assign([name(adjoint, store=True)], zeros))
+        block.insert(first, gast.Assign([name(adjoint, store=True)], zeros_like(primal)))
 
 
 def _expand_accumulations(stmts):
