@@ -17,10 +17,11 @@ import weakref
 import numpy as np
 
 from .specialize import Specialization  # first: it loads the rules before the passes that use them
+from . import batching
 from .frontend.parse import function_for_rule
 from .passes.types import of_value
 
-TARGETS = ("cpu", "python")
+TARGETS = ("cpu", "parallel", "python")
 
 
 def grad(fun=None, argnums=0, has_aux=False, *, target="cpu"):
@@ -118,6 +119,44 @@ def hessian(fun=None, argnums=0, *, target="cpu"):
     return jacfwd(jacrev(fun, argnums, target=target), argnums, target=target)
 
 
+def vmap(fun=None, in_axes=0, out_axes=0, axis_size=None, *, target="cpu"):
+    """`fun` mapped over an axis of its arguments: one compiled loop over the examples.
+
+    `in_axes` says which axis of each positional argument is mapped: an int
+    (negative counts from the end) or None (not mapped) for all, or a tuple
+    with one entry per positional argument (for a tuple argument, an entry or
+    a tuple of entries). Keyword arguments are mapped along axis 0.
+    `out_axes` says where the mapped axis goes in each output (None: the
+    output does not depend on the mapped arguments and is returned once).
+    `axis_size` gives the size when no argument is mapped. Each example runs
+    its own branches and loops. `target="parallel"` runs the examples on all
+    cores.
+
+    >>> import numpy as np
+    >>> vmap(lambda x, y: x * y, in_axes=(0, None), target="python")(np.arange(3.0), 2.0).tolist()
+    [0.0, 2.0, 4.0]
+    """
+    if fun is None:
+        return functools.partial(vmap, in_axes=in_axes, out_axes=out_axes, axis_size=axis_size, target=target)
+    return Batched(fun, in_axes, out_axes, axis_size, target)
+
+
+def jit(fun=None, static_argnums=(), *, target="cpu"):
+    """`fun` compiled by Numba, once per abstract signature (and per value of each static argument).
+
+    Arguments listed in `static_argnums` are compiled in as constants: a new
+    value compiles anew. They must be hashable numbers, bools, None or tuples
+    of those.
+
+    >>> f = jit(lambda x, n: x ** n, static_argnums=1, target="python")
+    >>> f(2.0, 3)
+    8.0
+    """
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums, target=target)
+    return Compiled(fun, static_argnums, target)
+
+
 def source(fun, *args):
     """The generated Python source of a transformed function.
 
@@ -183,16 +222,24 @@ class Transformed:
             args = self._bind(args, kwargs)
         return self.specialization(args).run(args)
 
-    def specialization(self, args):
-        """The generated code for arguments like `args` (bound, defaults filled in)."""
-        key = _key(args)
+    def specialization(self, args, axes=None):
+        """The generated code for arguments like `args` (bound, defaults filled in); `axes`: vmap's."""
+        key = self._cache_key(args), axes
         entry = self._specializations.get(key)
         if entry is None:
-            entry = self._specializations[key] = Specialization(self, args)
+            entry = self._specializations[key] = Specialization(self, args, axes, **self._options(args))
             self._last = entry
-            if not any(type(a) in (np.ndarray, tuple) for a in args):
-                self._by_type[key] = entry
+            if axes is None and self._typed_by_type and not any(type(a) in (np.ndarray, tuple) for a in args):
+                self._by_type[key[0]] = entry
         return entry
+
+    _typed_by_type = True  # arguments' types alone pick the code
+
+    def _cache_key(self, args):
+        return _key(args)
+
+    def _options(self, args):
+        return {}
 
     def _bind(self, args, kwargs):
         try:
@@ -233,6 +280,106 @@ class Transformed:
     @property
     def source(self):
         return self.source_for()
+
+
+class Batched(Transformed):
+    """A vmapped function (see `vmap`)."""
+
+    def __init__(self, fun, in_axes, out_axes, axis_size, target):
+        batching.check_spec(in_axes, "in_axes")
+        batching.check_spec(out_axes, "out_axes")
+        if axis_size is not None and (not isinstance(axis_size, int) or isinstance(axis_size, bool) or axis_size < 0):
+            raise TypeError(f"vmap axis_size must be a non-negative int or None, got {axis_size!r}")
+        super().__init__(fun, "vmap", None, False, target)
+        self.in_axes = tuple(in_axes) if isinstance(in_axes, list) else in_axes
+        self.out_axes = tuple(out_axes) if isinstance(out_axes, list) else out_axes
+        self.axis_size = axis_size
+        self._names = list(self._signature.parameters)
+
+    def __call__(self, *args, **kwargs):
+        if not args and not kwargs and self.axis_size is None:
+            raise ValueError("vmap wrapped function must be passed at least one argument containing an array, "
+                             "got empty *args=() and **kwargs={}")
+        bound = self._bind(args, kwargs)
+        axes = batching.argument_axes(self.in_axes, bound, self._names, kwargs.keys(), len(args))
+        size = batching.axis_size(bound, axes, self._names, kwargs.keys(), self.axis_size)
+        if size == 0:
+            raise ValueError(f"vmap of {self.__name__} over an axis of size 0: s2sjax takes the outputs' shapes "
+                             "from the first example, so it needs at least one")
+        return self.specialization(bound, axes).run(bound)
+
+    def specialization(self, args, axes=None):
+        if axes is None:  # called by an outer transformation: every argument passed by position
+            axes = batching.argument_axes(self.in_axes, args, self._names, (), len(args))
+        return super().specialization(args, axes)
+
+    def inlinable(self):
+        """The batched function as Python source calling `fun`, for a transformed function that calls it.
+
+        Written before any argument is seen, so only what needs no types is supported: a plain
+        Python function, axes that are numbers >= 0 or None, one entry per parameter, out_axes 0.
+        """
+        if self._inlinable is None:
+            self._inlinable = _inlinable_batch(self)
+        return self._inlinable
+
+    _inlinable = None
+
+    def source_for(self, *args):
+        if not args and self._last is None:
+            raise TypeError(f"source() of a vmapped function needs example arguments: source(f, {', '.join(self._names)})")
+        return super().source_for(*args)
+
+
+class Compiled(Transformed):
+    """A jitted function (see `jit`)."""
+
+    def __init__(self, fun, static_argnums, target):
+        self.static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        _check_argnums(self.static_argnums)
+        super().__init__(fun, "primal", None, False, target)
+        self._typed_by_type = not self.static_argnums
+
+    def _cache_key(self, args):
+        static = self._static_positions(len(args))
+        values = []
+        for i in static:
+            try:
+                hash(args[i])
+            except TypeError as exc:
+                raise ValueError(f"Non-hashable static arguments are not supported. An error occurred while trying "
+                                 f"to hash an object of type {type(args[i])}, {args[i]!r}. The error was:\nTypeError: "
+                                 f"{exc}") from None
+            values.append((i, type(args[i]), args[i]))
+        return _key(args), tuple(values)
+
+    def _options(self, args):
+        return {"static": self._static_positions(len(args))}
+
+    def _static_positions(self, nargs):
+        return tuple(sorted({i % nargs for i in self.static_argnums if -nargs <= i < nargs}))
+
+
+def _inlinable_batch(batched):
+    from .backend import compile as backend
+    from .pipeline import outputs_of
+
+    fun, names = batched.fun, batched._names
+    in_axes = batched.in_axes if isinstance(batched.in_axes, tuple) else (batched.in_axes,) * len(names)
+    if isinstance(fun, Transformed) or not inspect.isfunction(fun):
+        raise TypeError("a vmap called inside a transformed function must map a plain Python function")
+    if len(in_axes) != len(names) or not all(a is None or (isinstance(a, int) and a >= 0) for a in in_axes):
+        raise TypeError("a vmap called inside a transformed function needs in_axes of numbers >= 0 or None, "
+                        "one per parameter")
+    count, returns_tuple = outputs_of(fun)
+    if batched.out_axes != 0 or returns_tuple:
+        raise TypeError("a vmap called inside a transformed function supports one output and out_axes=0")
+    name = f"{fun.__name__.replace('<lambda>', 'lambda')}_vmap"
+    source = batching.vmap_source(name, names, [], in_axes, "per_example", [0], False, batched.axis_size)
+    what = f"vmap of {fun.__qualname__} (object {id(fun):x}), to inline"
+    module = backend.load_module(backend.module_source(source, what), "inlined_vmap")
+    module.per_example = fun
+    return getattr(module, name)
 
 
 def _key(args):

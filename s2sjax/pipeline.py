@@ -9,6 +9,9 @@ fence too. `compile` and `wrap` (backend/compile.py, api.py) follow.
 import copy
 from dataclasses import dataclass
 
+import gast
+
+from . import batching
 from .backend import emit as emitter
 from .backend.naming import GENERATED_MODULE_PREFIX, Namer
 from .frontend.fence import fence
@@ -71,11 +74,14 @@ def stages(pyfunc, spec):
         fdef = reverse.transform(program, env, active, spec, namer, stored)
     yield "transform", fdef
     fdef = optimize.optimize(fdef)
+    if spec.kind == "primal":  # a vmap's batch loop, for one
+        fdef = batching.write_outputs_in_place(fdef)
     if spec.target != "python":  # a Python loop would be slower than NumPy's
         fdef = fuse.fuse(fdef, env, namer)
     yield "optimize", fdef
     output_types = tuple(env.get(o) for o in program.outputs)
-    yield "emit", Generated(fdef.name, emitter.emit(fdef), program.captured, output_types)
+    returns_tuple = isinstance(program.tree.body[-1].value, gast.Tuple)
+    yield "emit", Generated(fdef.name, emitter.emit(fdef), program.captured, output_types, returns_tuple)
 
 
 def is_generated(pyfunc):
@@ -94,12 +100,28 @@ def primal(program, keep_name=False):
 
 @dataclass
 class Generated:
-    """The emitted function: its name, source, captured values (its last parameters) and output types."""
+    """The emitted function: its name, source, captured values (its last parameters) and outputs."""
 
     name: str
     source: str
     captured: list
     output_types: tuple
+    returns_tuple: bool = False  # it returns a tuple (of one, too)
+
+
+def outputs_of(pyfunc):
+    """(how many outputs `pyfunc` has, whether it returns a tuple)."""
+    namer = Namer()
+    program = normalize(front(pyfunc, namer), namer, lambda fn: front(fn, namer), generated=is_generated(pyfunc))
+    return len(program.outputs), isinstance(program.tree.body[-1].value, gast.Tuple)
+
+
+def mapped_outputs(pyfunc, mapped):
+    """Per output of `pyfunc`, whether it depends on the parameters numbered `mapped` (for vmap)."""
+    namer = Namer()
+    program = normalize(front(pyfunc, namer), namer, lambda fn: front(fn, namer), generated=is_generated(pyfunc))
+    depends = activity.dependents(program, [program.params[i] for i in mapped])
+    return [o in depends for o in program.outputs]
 
 
 def generate(pyfunc, spec):

@@ -22,25 +22,28 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import pipeline, wrappers
+from . import batching, pipeline, wrappers
 from .backend import compile as backend
-from .passes.types import of_value
+from .passes.types import Type, of_value
 from .transforms.common import generated_name
 from .transforms.reverse import NonScalarOutput
 
 GRADIENTS = ("grad", "value_and_grad")
-COMPOSABLE = GRADIENTS + ("jacfwd", "jacrev", "primal")  # kinds whose code is a plain function of the arguments
+COMPOSABLE = GRADIENTS + ("jacfwd", "jacrev", "primal", "vmap")  # kinds whose code is a plain function of the arguments
 
 
 class Specialization:
-    def __init__(self, transformed, args):
+    def __init__(self, transformed, args, axes=None, static=()):
         self.transformed = transformed
+        self.axes = axes  # vmap: per argument, its mapped axis (batching.argument_axes)
+        self.static = static  # jit: the positions of static arguments, compiled in as constants
         kind = transformed.kind
         self.argnums = _argnums(transformed, args)
         if transformed.argnums is not None:  # jvp and vjp pick the float arguments themselves
             for i in self.argnums:
                 _check_differentiable(args[i], kind)
-        code, self.hidden = _code_function(transformed.fun, args)
+        examples = args if axes is None else batching.example(args, axes, 0)  # what an inner function sees
+        code, self.hidden = _code_function(transformed.fun, examples)
         hidden_values = tuple(read() for read in self.hidden)
         self.arg_types = tuple(of_value(a) for a in args) + tuple(of_value(v) for v in hidden_values)
         self.spec = pipeline.Spec(self.arg_types, self.argnums, transformed.has_aux, transformed.target, kind,
@@ -53,7 +56,7 @@ class Specialization:
         self.convert = [_converter(args[i]) for i in self.argnums] if kind in GRADIENTS else []
         # 0-d arrays are scalars to the generated code (and to Numba's math functions)
         self.zero_d = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 0]
-        if not (self.zero_d or self.hidden or self.captured or any(self.convert)):
+        if not (self.zero_d or self.static or self.hidden or self.captured or any(self.convert)):
             self.run = self._run_plain  # the common case, kept to one call
 
     # ---- generating ------------------------------------------------------
@@ -65,8 +68,12 @@ class Specialization:
                 raise TypeError("vjp of a transformed function is not supported; use jacfwd or jvp")
             if kind == "vjp":
                 self._load_primal(code)
-            if kind in ("jvp", "vjp", "primal") or (kind in GRADIENTS and not from_generated):
+            if kind in ("jvp", "vjp") or (kind == "primal" and not self.static) or (kind in GRADIENTS and not from_generated):
                 return pipeline.generate(code, self.spec)
+            if kind == "vmap":
+                return self._vmap(code)
+            if kind == "primal" and self.static:
+                return self._with_static(code, args)
             if kind == "jacrev" and not from_generated:
                 return self._jacrev(code)
             return self._jacfwd(code)  # jacfwd, and grad or jacrev of generated code
@@ -105,6 +112,36 @@ class Specialization:
                                          self.wrt(code), vjp.name, primal.name, self.spec.single)
         return self._inline(wrapper, [primal, vjp], vjp.captured)
 
+    def _vmap(self, code):
+        """A loop over the examples around the per-example code, which is inlined into it."""
+        batched = self.transformed
+        axes = self.axes + (None,) * len(self.hidden)
+        example_types = tuple(_example_type(t, a) for t, a in zip(self.arg_types, axes))
+        example = pipeline.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
+        out_axes = batching.output_axes(batched.out_axes, [t.ndim for t in example.output_types])
+        if None in out_axes:
+            mapped = [i for i, a in enumerate(axes) if _is_mapped(a)]
+            for axis, depends in zip(out_axes, pipeline.mapped_outputs(code, mapped)):
+                if axis is None and depends:
+                    raise ValueError("vmap has mapped output but out_axes is None")
+        wrapper = batching.vmap_source(generated_name(code.__name__, "vmap"), self.param_names(code),
+                                       [c.name for c in example.captured], axes, example.name, out_axes,
+                                       example.returns_tuple, batched.axis_size, batched.target == "parallel")
+        return self._inline(wrapper, [example], example.captured)
+
+    def _with_static(self, code, args):
+        """The function with its static arguments written in as constants (jit's static_argnums)."""
+        function = pipeline.generate(code, replace(self.spec, target="python"))
+        params = self.param_names(code)
+        kept = [p for i, p in enumerate(params) if i not in self.static]
+        constants = {params[i]: _constant_source(args[i], params[i]) for i in self.static}
+        extra = [c.name for c in function.captured]
+        call = ", ".join([constants.get(p, p) for p in params] + extra)
+        wrapper = (f"def {generated_name(code.__name__, 'jit')}({', '.join(kept + extra)}):\n"
+                   f"    return {function.name}({call})\n")
+        self.arg_types = tuple(t for i, t in enumerate(self.arg_types) if i not in self.static)
+        return self._inline(wrapper, [function], function.captured)
+
     def _inline(self, wrapper_source, generated, captured):
         """Load the wrapper beside the functions it calls, then inline them all into one function."""
         sources = "\n\n".join(g.source for g in generated) + "\n\n" + wrapper_source
@@ -132,7 +169,8 @@ class Specialization:
         if self.transformed.target == "python":
             setattr(self, attribute, pyfunc)
             return pyfunc
-        first = backend.FirstCall(backend.jitted(module, name), pyfunc, _where(self.transformed))
+        jitted = backend.jitted(module, name, parallel=self.transformed.target == "parallel")
+        first = backend.FirstCall(jitted, pyfunc, _where(self.transformed))
 
         def first_call(*args):
             result, compiled = first(*args)
@@ -148,6 +186,8 @@ class Specialization:
         """The generated function's arguments: the user's, hidden ones, then captured ones."""
         if self.zero_d:
             args = tuple(a[()] if i in self.zero_d else a for i, a in enumerate(args))
+        if self.static:
+            args = tuple(a for i, a in enumerate(args) if i not in self.static)
         return (tuple(args) + tuple(read() for read in self.hidden) + tuple(middle)
                 + tuple(c.read() for c in self.captured))
 
@@ -181,6 +221,32 @@ class Specialization:
         by_argument = dict(zip(self.argnums, grads))
         return tuple(_apply(_converter(p), by_argument[i]) if i in by_argument else np.zeros(np.shape(p))
                      for i, p in enumerate(primals))
+
+
+def _constant_source(value, name):
+    """`value` as source, for a static argument."""
+    if isinstance(value, tuple):
+        return f"({''.join(_constant_source(v, name) + ', ' for v in value)})"
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return repr(None if value is None else bool(value))
+    if isinstance(value, (int, np.integer)):
+        return repr(int(value))
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return repr(value) if np.isfinite(value) else "math.nan" if np.isnan(value) else f"{'-' if value < 0 else ''}math.inf"
+    raise TypeError(f"the static argument {name!r} is a {type(value).__name__}; s2sjax compiles in numbers, "
+                    "bools, None and tuples of those")
+
+
+def _example_type(typ, axis):
+    """The type of one example of an argument of type `typ` mapped along `axis`."""
+    if isinstance(axis, tuple):
+        return Type("tuple", 0, tuple(_example_type(t, a) for t, a in zip(typ.elts, axis)))
+    return typ if axis is None else Type(typ.kind, typ.ndim - 1)
+
+
+def _is_mapped(axis):
+    return any(_is_mapped(a) for a in axis) if isinstance(axis, tuple) else axis is not None
 
 
 def _code_function(fun, args):

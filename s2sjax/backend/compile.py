@@ -107,11 +107,11 @@ def _write_if_changed(path, source):
 _JITTED = {}
 
 
-def jitted(module, function_name):
+def jitted(module, function_name, parallel=False):
     """The generated function compiled by Numba (one dispatcher per function, shared)."""
-    key = (module.__name__, function_name)
+    key = (module.__name__, function_name, parallel)
     if key not in _JITTED:
-        _JITTED[key] = numba.njit(cache=True)(getattr(module, function_name))
+        _JITTED[key] = numba.njit(cache=True, parallel=parallel)(getattr(module, function_name))
     return _JITTED[key]
 
 

@@ -8,6 +8,7 @@ runs. Adjoint helpers return new arrays, never views of their inputs.
 import math
 
 import numpy as np
+import numba
 from numba import types
 from numba.extending import overload, register_jitable
 
@@ -187,6 +188,16 @@ def rows_to_jacobian(rows, out):
     if np.ndim(out) == 0:
         return rows[0]
     return np.ascontiguousarray(rows).reshape(np.shape(out) + rows.shape[1:])
+
+
+# Batching (s2sjax.batching): the loop over examples and the batched outputs' layout.
+
+prange = numba.prange  # the batch loop with target="parallel"; `range` outside Numba
+
+
+def move_batch_axis(batched, axis):
+    """`batched`, examples along axis 0, with that axis moved to `axis` (vmap's out_axes)."""
+    return np.ascontiguousarray(np.moveaxis(batched, 0, axis))
 
 
 # ---- Numba implementations -------------------------------------------------
@@ -533,6 +544,15 @@ def _tape(value, trips):
     if isinstance(value, types.Integer):
         return lambda value, trips: np.empty(trips, dtype=np.int64)
     return lambda value, trips: np.empty(trips)
+
+
+@overload(move_batch_axis)
+def _move_batch_axis(batched, axis):
+    if not isinstance(axis, types.IntegerLiteral):  # the axis is a number in the generated source
+        return None
+    k = axis.literal_value
+    order = tuple(range(1, k + 1)) + (0,) + tuple(range(k + 1, batched.ndim))
+    return lambda batched, axis: np.ascontiguousarray(np.transpose(batched, order))
 
 
 @overload(matmul)

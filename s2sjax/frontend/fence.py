@@ -12,13 +12,13 @@ from .. import rules
 
 _STATEMENTS = (gast.Assign, gast.AugAssign, gast.If, gast.For, gast.While, gast.Break, gast.Continue,
                gast.Return, gast.Pass, gast.Assert, gast.Expr)
-_ITERABLES = ("range", "zip", "enumerate")  # allowed only as the iterable of a `for`
+_ITERABLES = ("range", "rt.prange", "zip", "enumerate")  # allowed only as the iterable of a `for`
 _EXPRESSIONS = (
     gast.BinOp, gast.UnaryOp, gast.BoolOp, gast.Compare, gast.IfExp, gast.Call, gast.Name,
     gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.Slice,
 )
 _OPERATORS = (
-    gast.Add, gast.Sub, gast.Mult, gast.Div, gast.FloorDiv, gast.Mod, gast.Pow, gast.MatMult,
+    gast.Add, gast.Sub, gast.Mult, gast.Div, gast.FloorDiv, gast.Mod, gast.Pow, gast.MatMult, gast.BitAnd, gast.BitOr,
     gast.USub, gast.UAdd, gast.Not, gast.And, gast.Or,
     gast.Eq, gast.NotEq, gast.Lt, gast.LtE, gast.Gt, gast.GtE,
 )
@@ -50,8 +50,6 @@ _DESCRIPTIONS = {
     gast.JoinedStr: ("an f-string", None),
     gast.NamedExpr: ("an assignment expression (':=')", None),
     gast.Await: ("'await'", None),
-    gast.BitAnd: ("the operator '&'", "use 'and' on booleans or np.logical_and"),
-    gast.BitOr: ("the operator '|'", "use 'or' on booleans or np.logical_or"),
     gast.Is: ("the operator 'is'", "compare with '=='"),
     gast.IsNot: ("the operator 'is not'", "compare with '!='"),
     gast.In: ("the operator 'in'", None),
@@ -117,7 +115,7 @@ class _Fence:
         it = node.iter
         name = rules.dotted_name(it.func) if isinstance(it, gast.Call) else None
         if name in _ITERABLES and id(it.func) not in self.resolved.problems:
-            if it.keywords or not it.args or (name == "range" and len(it.args) > 3) or (name == "enumerate" and len(it.args) != 1):
+            if it.keywords or not it.args or (name in ("range", "rt.prange") and len(it.args) > 3) or (name == "enumerate" and len(it.args) != 1):
                 self.reject(it, f"this call to {name}()")
             for arg in it.args:
                 inner = rules.dotted_name(arg.func) if name == "enumerate" and isinstance(arg, gast.Call) else None

@@ -113,6 +113,11 @@ class _Resolver(gast.NodeTransformer):
             return gast.copy_location(gast.Constant(_python_number(value), None), node)
         if isinstance(value, np.ndarray):
             return self._capture(value, node, spelled)
+        if callable(getattr(value, "inlinable", None)):  # a vmapped function: inline its batch loop
+            try:
+                value = value.inlinable()
+            except TypeError as exc:
+                return self._problem(node, str(exc))
         if inspect.isfunction(value):
             key = self.namer.fresh(value.__name__.replace("<lambda>", "lambda_"))
             self.resolved.functions[key] = value

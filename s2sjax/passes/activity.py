@@ -11,7 +11,7 @@ through zero-derivative functions (np.floor, comparisons, shapes).
 import gast
 
 from .. import rules
-from .queries import is_store
+from .queries import is_store, reads
 
 
 def analyze(program, types, wrt, outputs):
@@ -34,6 +34,31 @@ def flows(value):
     if rule is None:
         return []
     return [node.id for param, node in bound.items() if rule.differentiable(param) and isinstance(node, gast.Name)]
+
+
+def dependents(program, sources):
+    """The names whose values depend on `sources`, through data or through a branch or loop on them."""
+    found = set(sources)
+    _depend(program.tree.body, found, False)
+    return found
+
+
+def _depend(stmts, found, controlled):
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            if controlled or reads(stmt) & found:
+                found.add(target.value.id if isinstance(target, gast.Subscript) else target.id)
+        elif isinstance(stmt, gast.If):
+            inner = controlled or bool(reads(stmt.test) & found)
+            _depend(stmt.body, found, inner)
+            _depend(stmt.orelse, found, inner)
+        elif isinstance(stmt, (gast.For, gast.While)):  # until the loop-carried values settle
+            size = -1
+            while size != len(found):
+                size = len(found)
+                head = stmt.iter if isinstance(stmt, gast.For) else stmt.test
+                _depend(stmt.body, found, controlled or bool(reads(head) & found))
 
 
 def _reads_runtime_tuple(value, types):

@@ -18,6 +18,7 @@ slower than NumPy.
                                               out = out + t2
 """
 import copy
+from collections import Counter
 
 import gast
 
@@ -30,7 +31,7 @@ _ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mod, gast
 
 
 def fuse(fdef, types, namer):
-    fdef.body = _Fuser(types, namer, fdef.args.args).run(fdef.body)
+    fdef.body = _Fuser(types, namer, fdef.args.args, fdef.body).run(fdef.body)
     return fdef
 
 
@@ -41,17 +42,21 @@ class _Group:
         self.defined = set()  # names assigned in the group
         self.reductions = {}  # name -> "sum" or "mean"
         self.classes = {}  # array -> class, as when the group was formed (later statements may rebind)
+        self.equal = set()  # other classes whose arrays the loop reads: fused only when their lengths agree
 
     @property
     def size(self):
-        return sum(1 for s in self.stmts if not is_comment(s))
+        """The number of statements that compute (copies of a name do not)."""
+        return sum(1 for s in self.stmts if not is_comment(s) and not isinstance(s.value, gast.Name))
 
 
 class _Fuser:
-    def __init__(self, types, namer, params):
+    def __init__(self, types, namer, params, body):
         self.types = types
         self.namer = namer
         self.classes = {p.id: p.id for p in params if self._rank1(p.id)}
+        self.loads = Counter(n.id for s in body for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load))
+        self.stores = Counter(n.id for s in body for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
 
     def _rank1(self, ident):
         t = self.types.get(ident)
@@ -65,45 +70,73 @@ class _Fuser:
 
     def run(self, stmts):
         segments, group, defined_before = [], None, set()
+
+        def close():
+            nonlocal defined_before
+            segments.append(group)
+            defined_before |= group.defined
+            if group.equal:  # when the lengths differ, the statements run unfused, with NumPy's broadcasting
+                self.own_classes(group.defined)
+
         for stmt in stmts:
             if is_comment(stmt):
                 (group.stmts if group else segments).append(stmt)
                 continue
             fusible = self.classify(stmt, group, defined_before)
             if fusible is not None:
-                if group is not None and group.cls != fusible:
-                    segments.append(group)
-                    defined_before |= group.defined
+                cls = group.cls if group is not None and group.cls in fusible else min(fusible)
+                if group is not None and group.cls != cls:
+                    close()
                     group = None
-                group = group or _Group(fusible)
-                self.add(group, stmt)
+                group = group or _Group(cls)
+                self.add(group, stmt, fusible - {cls})
                 continue
             if group is not None and self.can_hoist(stmt, group):
                 segments.append(stmt)
                 defined_before |= assigned(stmt)
                 continue
             if group is not None:
-                segments.append(group)
-                defined_before |= group.defined
+                close()
                 group = None
+            if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                self.nested(stmt)
             segments.append(stmt)
             defined_before |= assigned(stmt)
             self.note_root(stmt)
         if group is not None:
-            segments.append(group)
+            close()
         return self.emit(segments)
 
+    def nested(self, stmt):
+        """Fuse inside the blocks of a branch or loop.
+
+        A name assigned in a block may hold arrays of other lengths on other paths and in
+        other iterations, so it starts a class of its own, in the block and after it.
+        """
+        self.own_classes(assigned(stmt))
+        stmt.body = self.run(stmt.body)
+        self.own_classes(assigned(stmt))
+        stmt.orelse = self.run(stmt.orelse)
+        self.own_classes(assigned(stmt))
+
+    def own_classes(self, names):
+        for target in names:
+            self.classes.pop(target, None)
+            if self._rank1(target):
+                self.classes[target] = target
+
     def classify(self, stmt, group, defined_before):
-        """The class a statement can be fused in, or None."""
+        """The classes of the arrays a statement reads, if it can be fused, or None."""
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
             return None
         target = stmt.targets[0].id
-        if target in defined_before or (group and reads(stmt.value) & set(group.reductions)):
+        if target in defined_before or self.stores[target] > 1 or (group and reads(stmt.value) & set(group.reductions)):
             return None
-        cls = self.reduction_class(stmt.value) or self.element_class(stmt.value)
-        if cls is None or (group is not None and group.cls != cls and target in group.defined):
+        reduced = self.reduction_class(stmt.value)
+        classes = {reduced} if reduced else self.element_classes(stmt.value)
+        if not classes or (group is not None and group.cls not in classes and target in group.defined):
             return None
-        return cls
+        return classes
 
     def reduction_class(self, value):
         if (isinstance(value, gast.Call) and rules.dotted_name(value.func) in ("np.sum", "np.mean")
@@ -111,12 +144,12 @@ class _Fuser:
             return self.classes.get(value.args[0].id)
         return None
 
-    def element_class(self, node):
-        """The class of an elementwise expression over one class (and scalars), or None."""
+    def element_classes(self, node):
+        """The classes of the arrays an elementwise expression reads (with scalars), or None."""
         found = set()
-        if not self._elementwise(node, found) or len(found) != 1:
+        if not self._elementwise(node, found) or not found:
             return None
-        return found.pop()
+        return found
 
     def _elementwise(self, node, found):
         if isinstance(node, gast.Constant):
@@ -148,7 +181,8 @@ class _Fuser:
         elementwise = rule is not None and rule.broadcasts
         return elementwise and all(self._elementwise(a, found) for a in node.args)
 
-    def add(self, group, stmt):
+    def add(self, group, stmt, equal):
+        group.equal |= equal
         target = stmt.targets[0].id
         if self.reduction_class(stmt.value):
             group.reductions[target] = rules.dotted_name(stmt.value.func)[3:]
@@ -168,10 +202,7 @@ class _Fuser:
 
     def note_root(self, stmt):
         """A rank-1 array made by a statement that is not fused starts a class of its own."""
-        for target in assigned(stmt):
-            self.classes.pop(target, None)
-            if self._rank1(target) and isinstance(stmt, gast.Assign):
-                self.classes[target] = target
+        self.own_classes(assigned(stmt))
 
     # ---- emission --------------------------------------------------------
 
@@ -183,15 +214,21 @@ class _Fuser:
             elif segment.size < 2:
                 out.extend(segment.stmts)
             else:
-                later = {n for s in segments[k + 1:] for n in _reads_segment(s)}
-                out.extend(self.loop(segment, later))
+                out.extend(self.loop(segment, self.read_elsewhere(segment)))
         return out
+
+    def read_elsewhere(self, group):
+        """The names of `group` read outside it: they must be stored as arrays."""
+        inside = Counter(n.id for s in group.stmts for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load))
+        return {n for n in group.defined if self.loads[n] > inside[n]}
 
     def loop(self, group, live_after):
         index = self.namer.fresh("i")
-        length = gast.Subscript(gast.Attribute(name(group.cls), "shape", gast.Load()), gast.Constant(0, None), gast.Load())
+        length = _length(group.cls)
         stored = sorted(n for n in group.defined - set(group.reductions) if n in live_after)
-        scalar_names = {n: self.namer.fresh(f"{n}_i") for n in stored}
+        # With a length guard the unfused statements keep the array names, so all elements get new ones.
+        renamed = sorted(group.defined - set(group.reductions)) if group.equal else stored
+        scalar_names = {n: self.namer.fresh(f"{n}_i") for n in renamed}
         before = [_assign(n, self.allocate(n, length)) for n in stored]
         before += [_assign(n, gast.Constant(0.0, None)) for n in sorted(group.reductions)]
         body, current = [], set()
@@ -208,7 +245,11 @@ class _Fuser:
         body += [gast.Assign([gast.Subscript(name(n), name(index), gast.Store())], name(scalar_names[n])) for n in stored]
         loop = gast.For(name(index, store=True), _call("range", [length]), body, [], None)
         after = [_assign(r, gast.BinOp(name(r), gast.Div(), _copy(length))) for r, kind in sorted(group.reductions.items()) if kind == "mean"]
-        return before + [loop] + after
+        if not group.equal:
+            return before + [loop] + after
+        lengths = [_length(c) for c in sorted(group.equal)]
+        same = gast.Compare(length, [gast.Eq() for _ in lengths], lengths)
+        return [gast.If(same, before + [loop] + after, [_copy(s) for s in group.stmts])]
 
 
     def allocate(self, ident, length):
@@ -231,7 +272,7 @@ class _Elements(gast.NodeTransformer):
     def visit_Name(self, node):
         if node.id in self.current:
             return name(self.scalar_names.get(node.id, node.id))
-        if self.group.classes.get(node.id) == self.group.cls:
+        if self.group.classes.get(node.id) in {self.group.cls} | self.group.equal:
             return gast.Subscript(name(node.id), name(self.index), gast.Load())
         return node
 
@@ -264,10 +305,8 @@ def _is_scalar_expr(node, fuser):
 
 
 
-def _reads_segment(segment):
-    if isinstance(segment, _Group):
-        return {n for s in segment.stmts for n in reads(s)}
-    return reads(segment)
+def _length(array):
+    return gast.Subscript(gast.Attribute(name(array), "shape", gast.Load()), gast.Constant(0, None), gast.Load())
 
 
 def _assign(target, value):

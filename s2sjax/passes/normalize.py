@@ -185,6 +185,7 @@ class _Normalizer:
         if _may_exit(node.body):
             return self.for_with_exits(node)
         bounds, elements = self.iteration(node)
+        loop_range = rules.dotted_name(node.iter.func) if elements is None else "range"  # range or rt.prange
         phis = {}
         for var in sorted(assigned(node.body) & self.env.keys()):
             phi = self.state.namer.version(var)
@@ -207,7 +208,7 @@ class _Normalizer:
         body, body_defined = self.out, self.defined
         self.out, self.env, self.defined = saved
         self.defined |= body_defined
-        loop = gast.For(_name(index, store=True), gast.Call(_name("range"), bounds, []), body, [], None)
+        loop = gast.For(_name(index, store=True), gast.Call(rules.dotted(loop_range), bounds, []), body, [], None)
         self.emit(loop, node)
         self.state.carried[id(loop)] = [phi.id for phi in phis.values()]
 
@@ -282,7 +283,7 @@ class _Normalizer:
         """(range bounds, element binder or None) for a `for` statement's iterable."""
         it = node.iter
         func = rules.dotted_name(it.func) if isinstance(it, gast.Call) else None
-        if func == "range":
+        if func in ("range", "rt.prange"):
             args = [self.atom(a) for a in it.args]
             if len(args) == 1:
                 args = [gast.Constant(0, None)] + args

@@ -45,8 +45,8 @@ def _remove_dead(stmts, live):
                 if target.id not in live:
                     continue
                 live.discard(target.id)
-            # A store into an array is kept: views of the array may read it.
-            live |= reads(stmt.value) | (reads(target.slice) if isinstance(target, gast.Subscript) else set())
+            # A store into an array is kept (views of the array may read it), so the array stays defined.
+            live |= reads(stmt.value) | (reads(target) if isinstance(target, gast.Subscript) else set())
         else:
             live |= reads(stmt)
         kept.append(stmt)
@@ -69,12 +69,6 @@ def _remove_dead_loop(loop, live):
         return False
     live |= {n for s in body for n in reads(s)} | reads(loop.iter if isinstance(loop, gast.For) else loop.test)
     return True
-
-
-
-
-
-
 
 
 def _has_code(stmts):

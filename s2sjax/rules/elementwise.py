@@ -167,6 +167,9 @@ operator("%", "g", "-g * floor(a / b)")
 operator("//", None, None)
 for _symbol in ("==", "!=", "<", "<=", ">", ">="):
     register(Rule(_symbol, ("a", "b"), _bool_result))
+for _symbol in ("&", "|"):  # on booleans (masks), or bitwise on integers
+    register(Rule(_symbol, ("a", "b"), lambda types, nodes: broadcast(types["a"], types["b"], kind="bool")
+                  if types["a"].kind == types["b"].kind == "bool" else broadcast(types["a"], types["b"], kind="int")))
 register(Rule("unary -", ("a",), lambda types, nodes: types["a"], {"a": "-g"}, broadcasts=True))
 register(Rule("unary +", ("a",), lambda types, nodes: types["a"], {"a": "g"}, broadcasts=True))
 register(Rule("not", ("a",), lambda types, nodes: BOOL))

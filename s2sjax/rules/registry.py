@@ -173,7 +173,7 @@ class _Instantiate(gast.NodeTransformer):
 
 OPERATOR_SYMBOLS = {
     gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.FloorDiv: "//",
-    gast.Mod: "%", gast.Pow: "**", gast.MatMult: "@",
+    gast.Mod: "%", gast.Pow: "**", gast.MatMult: "@", gast.BitAnd: "&", gast.BitOr: "|",
     gast.Eq: "==", gast.NotEq: "!=", gast.Lt: "<", gast.LtE: "<=", gast.Gt: ">", gast.GtE: ">=",
     gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not",
 }

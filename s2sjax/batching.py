@@ -1,0 +1,283 @@
+"""vmap as source: a loop over the mapped axis around the per-example code.
+
+The batched function is a short Python function, written here, that slices
+each mapped argument along its axis, calls the per-example function and
+stores each result into a preallocated output; the pipeline then inlines the
+per-example code into it, so Numba compiles one function (nested vmaps: one
+function with nested loops). The first example runs before the loop: its
+outputs give the batched outputs' shapes and dtypes.
+
+    def f_vmap(x, y):                           # vmap(f, in_axes=(0, None))
+        size = x.shape[0]
+        out = f(x[0], y)
+        batched = rt.tape(out, size)            # one slot per example
+        batched[0] = out
+        for example in range(1, size):          # rt.prange with target="parallel"
+            batched[example] = f(x[example], y)
+        return batched
+
+This module also holds JAX's rules for `in_axes` and `out_axes`: which axis
+of each argument (each leaf, for tuple arguments) is mapped, and the errors
+for specifications that do not fit the arguments or outputs.
+"""
+import copy
+from collections import Counter
+
+import gast
+import numpy as np
+
+from . import rules
+from .backend.naming import Namer
+from .passes.queries import is_store, statements
+
+# ---- in_axes and out_axes --------------------------------------------------
+
+
+def check_spec(spec, what):
+    """JAX's check of an in_axes or out_axes specification: ints and None in tuples and lists."""
+    if isinstance(spec, (tuple, list)):
+        for item in spec:
+            check_spec(item, what)
+    elif spec is not None and (not isinstance(spec, int) or isinstance(spec, bool)):
+        raise TypeError(f"vmap {what} must be an int, None, or (nested) container with those types as leaves, "
+                        f"but got {spec!r}.")
+
+
+def argument_axes(in_axes, args, names, keywords, npositional):
+    """Per argument, its mapped axis: None, an int >= 0, or a tuple of those for a tuple argument.
+
+    `args` are bound in signature order, the first `npositional` passed by position;
+    `keywords` are the names passed by keyword, mapped on axis 0 as in JAX; arguments
+    left to their defaults are not mapped.
+    """
+    if isinstance(in_axes, (tuple, list)):
+        if len(in_axes) != npositional:
+            raise ValueError("vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
+                             f"positional arguments passed to the function, but got len(in_axes)={len(in_axes)}, "
+                             f"len(args)={npositional}")
+        specs = list(in_axes)
+    else:
+        specs = [in_axes] * npositional
+    axes = []
+    for i, (name, value) in enumerate(zip(names, args)):
+        spec = specs[i] if i < npositional else 0 if name in keywords else None
+        axes.append(_prefix(spec, value, name))
+    return tuple(axes)
+
+
+def _prefix(spec, value, path):
+    """`spec` applied to `value`: an int or None covers every leaf; a tuple matches a tuple."""
+    if isinstance(spec, (tuple, list)):
+        if not isinstance(value, tuple) or len(value) != len(spec):
+            raise ValueError(f"vmap in_axes specification must be a tree prefix of the corresponding value, got "
+                             f"specification {spec!r} for value {path} of type {_structure(value)}.")
+        return tuple(_prefix(s, v, f"{path}[{k}]") for k, (s, v) in enumerate(zip(spec, value)))
+    if isinstance(value, tuple):
+        return tuple(_prefix(spec, v, f"{path}[{k}]") for k, v in enumerate(value))
+    if spec is None:
+        return None
+    rank = np.ndim(value)
+    if not -rank <= spec < rank:
+        raise ValueError(f"vmap was requested to map its argument along axis {spec}, which implies that its rank "
+                         f"should be at least {max(spec + 1, -spec)}, but is only {rank} "
+                         f"(its shape is {np.shape(value)})")
+    return spec % rank
+
+
+def _structure(value):
+    if isinstance(value, tuple):
+        return f"tuple of {len(value)}"
+    return type(value).__name__
+
+
+def axis_size(args, axes, names, keywords, size=None):
+    """The size of the mapped axis, checked to agree across arguments (JAX's error when not)."""
+    found = []  # (size, description)
+    for name, value, spec in zip(names, args, axes):
+        where = f"kwargs[{name!r}]" if name in keywords else f"argument {name}"
+        _mapped_leaves(value, spec, where, found)
+    if size is not None:
+        found.append((size, f"axis_size={size}"))
+    if not found:
+        raise ValueError("vmap must have at least one non-None value in in_axes")
+    sizes = Counter(s for s, _ in found)
+    if len(sizes) == 1:
+        return found[0][0]
+    lines = []
+    for k, (s, count) in enumerate(sizes.most_common()):
+        examples = [d for t, d in found if t == s]
+        if count == 1:
+            lines.append(f"  * one axis had size {s}: {examples[0]}")
+        else:
+            lead = "most" if k == 0 else "some"
+            lines.append(f"  * {lead} axes ({count} of them) had size {s}, e.g. {examples[0]}")
+    raise ValueError("vmap got inconsistent sizes for array axes to be mapped:\n" + ";\n".join(lines))
+
+
+def _mapped_leaves(value, spec, where, found):
+    if isinstance(spec, tuple):
+        for k, (v, s) in enumerate(zip(value, spec)):
+            _mapped_leaves(v, s, f"{where}[{k}]", found)
+    elif spec is not None:
+        shape = np.shape(value)
+        dtype = np.asarray(value).dtype
+        found.append((shape[spec], f"axis {spec} of {where} of type {dtype}[{','.join(map(str, shape))}]"))
+
+
+def example(args, axes, index):
+    """The arguments of example `index`: each mapped argument indexed along its axis."""
+    return tuple(_take(a, spec, index) for a, spec in zip(args, axes))
+
+
+def _take(value, spec, index):
+    if isinstance(spec, tuple):
+        return tuple(_take(v, s, index) for v, s in zip(value, spec))
+    return value if spec is None else np.take(value, index, axis=spec)
+
+
+def output_axes(out_axes, ranks):
+    """Per output (of `ranks`, the per-example output ranks), its axis in the batched output, or None."""
+    if isinstance(out_axes, (tuple, list)):
+        if len(out_axes) != len(ranks):
+            raise ValueError(f"vmap out_axes specification must be a tree prefix of the corresponding value, got "
+                             f"specification {out_axes!r} for an output of {len(ranks)} value(s).")
+        specs = list(out_axes)
+    else:
+        specs = [out_axes] * len(ranks)
+    axes = []
+    for spec, rank in zip(specs, ranks):
+        if isinstance(spec, (tuple, list)):
+            raise ValueError(f"vmap out_axes {spec!r} does not match an output that is not a tuple")
+        if spec is not None and not -(rank + 1) <= spec <= rank:
+            raise ValueError(f"axis {spec} is out of bounds for array of dimension {rank + 1}")
+        axes.append(None if spec is None else spec % (rank + 1))
+    return axes
+
+
+# ---- the batched function, as source ----------------------------------------
+
+
+def vmap_source(name, params, extra, axes, example_name, out_axes, returns_tuple, size=None, parallel=False):
+    """`name(params, extra)`: `example_name` run once per example along the mapped axes.
+
+    `axes` has one entry per parameter (see `argument_axes`); `out_axes` one per output of
+    the per-example function; `size` is the axis size when no argument is mapped.
+    """
+    namer = Namer(params + extra)
+    n, example, first = namer.fresh("size"), namer.fresh("example"), namer.fresh("out")
+    outs = [namer.fresh(f"out_{k}") for k in range(len(out_axes))] if returns_tuple else [first]
+    each = [namer.fresh(f"each_{k}") for k in range(len(out_axes))] if returns_tuple else [namer.fresh("each")]
+    batched = [namer.fresh(f"batched_{k}") if returns_tuple else namer.fresh("batched") for k in range(len(out_axes))]
+    mapped = _first_mapped(params, axes)
+    lines = [f"def {name}({', '.join(params + extra)}):",
+             f"    {n} = {size if mapped is None else mapped}"]
+
+    def call(index):
+        arguments = [_example(p, a, index) for p, a in zip(params, axes)] + extra
+        return f"{example_name}({', '.join(arguments)})"
+
+    lines.append(f"    {', '.join(outs)}{',' if returns_tuple and len(outs) == 1 else ''} = {call('0')}")
+    for out, batch, axis in zip(outs, batched, out_axes):
+        if axis is not None:
+            lines += [f"    {batch} = rt.tape({out}, {n})  # one slot per example",
+                      f"    {batch}[0] = {out}"]
+    loop = "rt.prange" if parallel else "range"
+    lines.append(f"    for {example} in {loop}(1, {n}):")
+    lines.append(f"        {', '.join(each)}{',' if returns_tuple and len(each) == 1 else ''} = {call(example)}")
+    for value, batch, axis in zip(each, batched, out_axes):
+        if axis is not None:
+            lines.append(f"        {batch}[{example}] = {value}")
+    results = []
+    for out, batch, axis, in zip(outs, batched, out_axes):
+        if axis is None:
+            results.append(out)
+        elif axis == 0:
+            results.append(batch)
+        else:
+            results.append(f"rt.move_batch_axis({batch}, {axis})")
+    returned = ", ".join(results) + ("," if returns_tuple and len(results) == 1 else "")
+    lines.append(f"    return {returned}")
+    return "\n".join(lines) + "\n"
+
+
+def _first_mapped(params, axes):
+    """Source for the mapped axis' size, read from the first mapped argument."""
+    for param, spec in zip(params, axes):
+        found = _size_of(param, spec)
+        if found:
+            return found
+    return None
+
+
+def _size_of(expr, spec):
+    if isinstance(spec, tuple):
+        for k, s in enumerate(spec):
+            found = _size_of(f"{expr}[{k}]", s)
+            if found:
+                return found
+        return None
+    return None if spec is None else f"{expr}.shape[{spec}]"
+
+
+def _example(expr, spec, index):
+    """Source for one example of an argument: `x[:, i]` for axis 1."""
+    if isinstance(spec, tuple):
+        parts = [_example(f"{expr}[{k}]", s, index) for k, s in enumerate(spec)]
+        return f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+    if spec is None:
+        return expr
+    return f"{expr}[{':, ' * spec}{index}]"
+
+
+# ---- outputs written in place -------------------------------------------------
+
+_FRESH_LIKE = {"rt.zeros_like", "np.zeros_like", "np.empty_like"}
+
+
+def write_outputs_in_place(fdef):
+    """Let each example build an array output in its slot of the batched output.
+
+    In a loop, `x = rt.zeros_like(p) ... batched[example] = x` allocates an array per example
+    and copies it; `x = batched[example]; x[:] = 0.0 ...` does neither. Applies when `x` (through
+    copies) is made once by an allocation shaped like another array, at the top of that loop's
+    body, and nothing updates it after it is stored.
+    """
+    assigned_count = _assignment_counts(fdef)
+    for loop in [s for s in statements(fdef.body) if isinstance(s, gast.For)]:
+        for store in [s for s in loop.body if is_store(s) and isinstance(s.value, gast.Name)]:
+            _write_in_place(loop, store, assigned_count)
+    return fdef
+
+
+def _write_in_place(loop, store, assigned_count):
+    body = loop.body
+    index = body.index(store)
+    definitions = {s.targets[0].id: s for s in body[:index]
+                   if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+    chain, name = [], store.value.id
+    while name in definitions and isinstance(definitions[name].value, gast.Name) and assigned_count[name] == 1:
+        chain.append(name)
+        name = definitions[name].value.id
+    chain.append(name)
+    allocation = definitions.get(name)
+    slot = store.targets[0]
+    if (allocation is None or assigned_count[name] != 1 or not isinstance(allocation.value, gast.Call)
+            or rules.dotted_name(allocation.value.func) not in _FRESH_LIKE
+            or not isinstance(slot.slice, gast.Name) or slot.slice.id != loop.target.id
+            or any(is_store(s) and s.targets[0].value.id in chain for s in body[index + 1:])):
+        return
+    position = body.index(allocation)
+    view = gast.Assign([gast.Name(name, gast.Store(), None, None)], _load(slot))
+    fill = [] if rules.dotted_name(allocation.value.func) == "np.empty_like" else [
+        gast.Assign([gast.Subscript(gast.Name(name, gast.Load(), None, None), gast.Slice(None, None, None), gast.Store())],
+                    gast.Constant(0.0, None))]
+    body[position:position + 1] = [view] + fill
+    body.remove(store)
+
+
+def _load(slot):
+    return gast.Subscript(copy.deepcopy(slot.value), copy.deepcopy(slot.slice), gast.Load())
+
+
+def _assignment_counts(fdef):
+    return Counter(n.id for n in gast.walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
