@@ -21,7 +21,7 @@ from . import batching
 from .frontend.parse import function_for_rule
 from .passes.types import of_value
 
-TARGETS = ("cpu", "parallel", "python")
+TARGETS = ("cpu", "parallel", "python", "cuda")
 
 
 def grad(fun=None, argnums=0, has_aux=False, *, target="cpu"):
@@ -189,6 +189,9 @@ class Transformed:
     def __init__(self, fun, kind, argnums, has_aux, target):
         if target not in TARGETS:
             raise ValueError(f"target must be one of {', '.join(map(repr, TARGETS))}, got {target!r}")
+        if target == "cuda" and kind != "vmap":
+            raise ValueError(f"target='cuda' is for vmap (one GPU thread per example); {kind} runs on the CPU: "
+                             f"use vmap({kind}(f), target='cuda') to run it per example on the GPU")
         if argnums is not None:
             _check_argnums(argnums)
         if not callable(fun):

@@ -29,6 +29,7 @@ import numpy as np
 from . import rules
 from .backend.naming import Namer
 from .passes.queries import is_store, statements
+from .passes.zerofill import zero_fill
 
 # ---- in_axes and out_axes --------------------------------------------------
 
@@ -231,7 +232,8 @@ def _example(expr, spec, index):
 
 # ---- outputs written in place -------------------------------------------------
 
-_FRESH_LIKE = {"rt.zeros_like", "np.zeros_like", "np.empty_like"}
+_FRESH_LIKE = {"rt.zeros_like", "np.zeros_like", "np.empty_like", "rt.tape"}  # shaped by their arguments
+_UNFILLED = {"np.empty_like", "rt.tape"}  # every element is written before it is read
 
 
 def write_outputs_in_place(fdef):
@@ -242,14 +244,14 @@ def write_outputs_in_place(fdef):
     copies) is made once by an allocation shaped like another array, at the top of that loop's
     body, and nothing updates it after it is stored.
     """
-    assigned_count = _assignment_counts(fdef)
+    assigned_count, load_count = _counts(fdef, gast.Store), _counts(fdef, gast.Load)
     for loop in [s for s in statements(fdef.body) if isinstance(s, gast.For)]:
         for store in [s for s in loop.body if is_store(s) and isinstance(s.value, gast.Name)]:
-            _write_in_place(loop, store, assigned_count)
+            _write_in_place(loop, store, assigned_count, load_count)
     return fdef
 
 
-def _write_in_place(loop, store, assigned_count):
+def _write_in_place(loop, store, assigned_count, load_count):
     body = loop.body
     index = body.index(store)
     definitions = {s.targets[0].id: s for s in body[:index]
@@ -266,18 +268,44 @@ def _write_in_place(loop, store, assigned_count):
             or not isinstance(slot.slice, gast.Name) or slot.slice.id != loop.target.id
             or any(is_store(s) and s.targets[0].value.id in chain for s in body[index + 1:])):
         return
+    body.remove(store)
+    for copy_stmt in [definitions[n] for n in chain[:-1]]:  # the copies led only to the store
+        if load_count[copy_stmt.targets[0].id] == 1 and copy_stmt in body:
+            body.remove(copy_stmt)
     position = body.index(allocation)
     view = gast.Assign([gast.Name(name, gast.Store(), None, None)], _load(slot))
-    fill = [] if rules.dotted_name(allocation.value.func) == "np.empty_like" else [
-        gast.Assign([gast.Subscript(gast.Name(name, gast.Load(), None, None), gast.Slice(None, None, None), gast.Store())],
-                    gast.Constant(0.0, None))]
+    fill = [] if rules.dotted_name(allocation.value.func) in _UNFILLED else zero_fill(name, body[position + 1:])
     body[position:position + 1] = [view] + fill
-    body.remove(store)
 
 
 def _load(slot):
     return gast.Subscript(copy.deepcopy(slot.value), copy.deepcopy(slot.slice), gast.Load())
 
 
-def _assignment_counts(fdef):
-    return Counter(n.id for n in gast.walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+def _counts(fdef, context):
+    return Counter(n.id for n in gast.walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, context))
+
+
+# ---- the CUDA kernel ----------------------------------------------------------
+
+
+def kernel_source(name, params, extra, axes, device_name, out_ranks):
+    """`name(params, extra, batched_0, ...)`: a CUDA kernel, one thread per example.
+
+    The thread for example `k` calls the device function on the examples' slices and stores
+    its scalar outputs into `batched_j[k]`; array outputs are the device function's last
+    arguments, which it fills in place.
+    """
+    namer = Namer(params + extra)
+    example = namer.fresh("example")
+    batched = [namer.fresh(f"batched_{k}") for k in range(len(out_ranks))]
+    scalars = [f"{b}[{example}]" for b, r in zip(batched, out_ranks) if r == 0]
+    arrays = [f"{b}[{example}]" for b, r in zip(batched, out_ranks) if r > 0]
+    arguments = [_example(p, a, example) for p, a in zip(params, axes)] + extra + arrays
+    call = f"{device_name}({', '.join(arguments)})"
+    lines = ["@cuda.jit",
+             f"def {name}({', '.join(params + extra + batched)}):",
+             f"    {example} = cuda.grid(1)",
+             f"    if {example} < {batched[0]}.shape[0]:",
+             f"        {', '.join(scalars)} = {call}" if scalars else f"        {call}"]
+    return "\n".join(lines) + "\n"

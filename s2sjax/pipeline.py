@@ -17,7 +17,7 @@ from .backend.naming import GENERATED_MODULE_PREFIX, Namer
 from .frontend.fence import fence
 from .frontend.parse import parse
 from .frontend.resolve import resolve
-from .passes import activity, fuse, mutation, optimize, types
+from .passes import activity, fuse, kernel, mutation, optimize, types
 from .passes.normalize import normalize
 from .transforms import forward, reverse
 from .transforms.common import generated_name, positional, with_line_comments
@@ -77,7 +77,9 @@ def stages(pyfunc, spec):
     if spec.kind == "primal":  # a vmap's batch loop, for one
         fdef = batching.write_outputs_in_place(fdef)
     if spec.target != "python":  # a Python loop would be slower than NumPy's
-        fdef = fuse.fuse(fdef, env, namer)
+        fdef = fuse.fuse(fdef, env, namer, broadcast_in_loop=spec.target == "cuda")
+    if spec.target == "cuda":
+        fdef = kernel.device_function(fdef, env, resolved.function.location, program.origins)
     yield "optimize", fdef
     output_types = tuple(env.get(o) for o in program.outputs)
     returns_tuple = isinstance(program.tree.body[-1].value, gast.Tuple)

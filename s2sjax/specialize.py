@@ -17,6 +17,7 @@ What gets generated, by kind, for a user's function `f`:
 When `f` is itself a transformed function, its generated code is what gets
 transformed, always in forward mode: grad and jacrev of it are jacfwd's loop.
 """
+import copy
 import inspect
 from dataclasses import replace
 
@@ -43,7 +44,8 @@ class Specialization:
             for i in self.argnums:
                 _check_differentiable(args[i], kind)
         examples = args if axes is None else batching.example(args, axes, 0)  # what an inner function sees
-        code, self.hidden = _code_function(transformed.fun, examples)
+        inner = _unfused(transformed.fun) if kind == "vmap" else transformed.fun  # fused once, in the batch loop
+        code, self.hidden = _code_function(inner, examples)
         hidden_values = tuple(read() for read in self.hidden)
         self.arg_types = tuple(of_value(a) for a in args) + tuple(of_value(v) for v in hidden_values)
         self.spec = pipeline.Spec(self.arg_types, self.argnums, transformed.has_aux, transformed.target, kind,
@@ -51,12 +53,18 @@ class Specialization:
         self.generated_code = pipeline.is_generated(code)
         generated = self._generate(code, args)
         self.captured = generated.captured
-        self.source = backend.module_source(generated.source, _describe(transformed, self.spec))
-        self.code_function = self._load(self.source, generated.name, "call")
+        imports = "from numba import cuda\n" if transformed.target == "cuda" else ""
+        self.source = backend.module_source(generated.source, _describe(transformed, self.spec, axes), imports)
+        if transformed.target == "cuda":  # launched by _run_kernel
+            self.kernel = getattr(backend.load_module(self.source, _stem(generated.name)), generated.name)
+        else:
+            self.code_function = self._load(self.source, generated.name, "call")
         self.convert = [_converter(args[i]) for i in self.argnums] if kind in GRADIENTS else []
         # 0-d arrays are scalars to the generated code (and to Numba's math functions)
         self.zero_d = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 0]
-        if not (self.zero_d or self.static or self.hidden or self.captured or any(self.convert)):
+        if transformed.target == "cuda":
+            self.run = self._run_kernel
+        elif not (self.zero_d or self.static or self.hidden or self.captured or any(self.convert)):
             self.run = self._run_plain  # the common case, kept to one call
 
     # ---- generating ------------------------------------------------------
@@ -70,6 +78,8 @@ class Specialization:
                 self._load_primal(code)
             if kind in ("jvp", "vjp") or (kind == "primal" and not self.static) or (kind in GRADIENTS and not from_generated):
                 return pipeline.generate(code, self.spec)
+            if kind == "vmap" and self.transformed.target == "cuda":
+                return self._vmap_kernel(code)
             if kind == "vmap":
                 return self._vmap(code)
             if kind == "primal" and self.static:
@@ -129,6 +139,45 @@ class Specialization:
                                        example.returns_tuple, batched.axis_size, batched.target == "parallel")
         return self._inline(wrapper, [example], example.captured)
 
+    def _vmap_kernel(self, code):
+        """A CUDA kernel, one thread per example, around the per-example code as a device function."""
+        axes = self.axes + (None,) * len(self.hidden)
+        if any(isinstance(a, tuple) for a in axes):
+            raise TypeError("vmap with target='cuda' maps arrays, not tuples")
+        example_types = tuple(_example_type(t, a) for t, a in zip(self.arg_types, axes))
+        python = pipeline.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
+        device = pipeline.generate(code, pipeline.Spec(example_types, target="cuda", kind="primal"))
+        ranks = [t.ndim for t in device.output_types]
+        self.out_axes = batching.output_axes(self.transformed.out_axes, ranks)
+        if None in self.out_axes:
+            raise ValueError("vmap with target='cuda' needs out_axes that are numbers")
+        name = generated_name(code.__name__, "kernel")
+        kernel = batching.kernel_source(name, self.param_names(code), [c.name for c in device.captured], axes,
+                                        device.name, ranks)
+        self.returns_tuple = device.returns_tuple
+        self._load(backend.module_source(python.source, "one example, run to size the outputs"),
+                   python.name, "example_call", target="python")
+        return pipeline.Generated(name, device.source + "\n\n" + kernel, device.captured, device.output_types,
+                                  device.returns_tuple)
+
+    def _run_kernel(self, args):
+        """Size the outputs with example 0 on the host, move the arrays once, launch, copy back."""
+        from numba import cuda
+
+        arguments = self.arguments(args)
+        axes = self.axes + (None,) * (len(arguments) - len(self.axes))
+        size = batching.axis_size(arguments, axes, [str(i) for i in range(len(arguments))], (),
+                                  self.transformed.axis_size)
+        first = self.example_call(*batching.example(arguments, axes, 0))
+        outputs = first if self.returns_tuple else (first,)
+        on_device = [cuda.to_device(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a for a in arguments]
+        batched = [cuda.device_array((size,) + np.shape(o), dtype=np.asarray(o).dtype) for o in outputs]
+        threads = 128
+        self.kernel[(size + threads - 1) // threads, threads](*on_device, *batched)
+        results = tuple(np.moveaxis(b.copy_to_host(), 0, axis) if axis else b.copy_to_host()
+                        for b, axis in zip(batched, self.out_axes))
+        return results if self.returns_tuple else results[0]
+
     def _with_static(self, code, args):
         """The function with its static arguments written in as constants (jit's static_argnums)."""
         function = pipeline.generate(code, replace(self.spec, target="python"))
@@ -158,7 +207,7 @@ class Specialization:
         names = self.param_names(code)
         return [wrappers.Argument(names[i], self.arg_types[i].ndim == 0) for i in self.argnums]
 
-    def _load(self, module_source, name, attribute):
+    def _load(self, module_source, name, attribute, target=None):
         """Load a generated module; `self.<attribute>` runs its function `name`, which is returned.
 
         For a compiled target, the first call compiles it (or, failing that, falls back to
@@ -166,7 +215,7 @@ class Specialization:
         """
         module = backend.load_module(module_source, _stem(name))
         pyfunc = getattr(module, name)
-        if self.transformed.target == "python":
+        if (target or self.transformed.target) == "python":
             setattr(self, attribute, pyfunc)
             return pyfunc
         jitted = backend.jitted(module, name, parallel=self.transformed.target == "parallel")
@@ -249,6 +298,19 @@ def _is_mapped(axis):
     return any(_is_mapped(a) for a in axis) if isinstance(axis, tuple) else axis is not None
 
 
+def _unfused(fun):
+    """A transformed `fun` (all the way in) generating plain NumPy code, for a vmap to fuse inside its
+    batch loop (on CUDA its own way: CPU fusion leaves NumPy fallbacks that a kernel cannot run)."""
+    from .api import Transformed
+
+    if not isinstance(fun, Transformed) or fun.target == "python":
+        return fun
+    twin = copy.copy(fun)
+    twin.fun, twin.target = _unfused(fun.fun), "python"
+    twin._specializations, twin._by_type, twin._last = {}, {}, None
+    return twin
+
+
 def _code_function(fun, args):
     """(the function to transform, the read functions of its hidden arguments)."""
     from .api import Transformed
@@ -257,6 +319,9 @@ def _code_function(fun, args):
         return fun, []
     if fun.kind not in COMPOSABLE:
         raise TypeError(f"a {fun.kind} cannot be transformed again; transform the function it differentiates")
+    if fun.target == "cuda":
+        raise TypeError("a vmap with target='cuda' cannot be transformed again; give the outer transformation "
+                        "target='cuda' instead")
     inner = fun.specialization(args)
     return inner.code_function, inner.hidden + [c.read for c in inner.captured]
 
@@ -338,10 +403,14 @@ def _call_python(fun, args):
     return fun(*args) if not isinstance(fun, Transformed) else fun.fun(*args)
 
 
-def _describe(transformed, spec):
-    fun = transformed
+def _describe(transformed, spec, axes):
     types = ", ".join(_type_text(t) for t in spec.arg_types)
-    return f"{transformed.kind} of {fun.__qualname__} w.r.t. argnums {spec.argnums} for ({types})"
+    name = transformed.__qualname__
+    if transformed.kind == "vmap":
+        return f"vmap of {name} over axes {axes} on {transformed.target} for ({types})"
+    if transformed.kind == "primal":
+        return f"jit of {name} for ({types})"
+    return f"{transformed.kind} of {name} w.r.t. argnums {spec.argnums} for ({types})"
 
 
 def _type_text(t):

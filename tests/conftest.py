@@ -17,6 +17,10 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("S2SJAX_CACHE_DIR", str(REPO_ROOT / ".s2sjax_cache"))
+# target="cuda" runs in Numba's CUDA simulator unless S2SJAX_TEST_GPU=1 asks for the real device
+# (Numba reads the variable when it is first imported, which is after this).
+if os.environ.get("S2SJAX_TEST_GPU") != "1":
+    os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 
 
 def seeded_rng(key: str | int = 0) -> np.random.Generator:

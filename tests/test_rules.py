@@ -95,10 +95,13 @@ case("np.reshape", "def f(a):\n    return np.sum(np.reshape(a, (3, 2)) * np.aran
 case("np.ravel", "def f(a):\n    return np.sum(np.ravel(a) * np.arange(6.0))\n", u(-1, 1, (2, 3)))
 case("np.copy", "def f(a):\n    return np.sum(np.copy(a) * a)\n", u(-1, 1, (3,)))
 case("astype", "def f(a):\n    return np.sum(a.astype(np.float64) * a)\n", u(-1, 1, (3,)))
-for name in ("zeros", "ones", "empty"):
+for name in ("zeros", "ones"):
     case(f"np.{name}", f"def f(a):\n    return np.sum(a * np.{name}(a.shape) * 0.0 + a)\n", u(-1, 1, (3,)))
-for name in ("zeros_like", "ones_like", "empty_like"):
+for name in ("zeros_like", "ones_like"):
     case(f"np.{name}", f"def f(a):\n    return np.sum(a * np.{name}(a) * 0.0 + a)\n", u(-1, 1, (3,)))
+# np.empty's elements are whatever memory held (NaN, too): fill them before use
+for call in ("np.empty(a.shape)", "np.empty_like(a)"):
+    case(call.split("(")[0], f"def f(a):\n    e = {call}\n    e[:] = 2.0\n    return np.sum(a * e)\n", u(-1, 1, (3,)))
 case("np.full", "def f(a):\n    return np.sum(a * np.full(a.shape, 2.0))\n", u(-1, 1, (3,)))
 case("np.full_like", "def f(a):\n    return np.sum(a * np.full_like(a, 2.0))\n", u(-1, 1, (3,)))
 case("np.arange", "def f(a):\n    return np.sum(a * np.arange(3.0))\n", u(-1, 1, (3,)))
@@ -141,6 +144,12 @@ case("rt.pow_base_adjoint", "def f(v, x, p):\n    return np.sum(rt.pow_base_adjo
 for _helper in ("pow_base_second", "pow_base_dp"):
     case(f"rt.{_helper}", f"def f(v):\n    return np.sum(np.sin(rt.{_helper}(v, np.linspace(0.5, 2.0, 3), 1.7)))\n",
          u(-1, 1, (3,)))
+case("rt.prange", "def f(a, x):\n    for i in rt.prange(1, 7, 2):\n        x = x * a + i\n    return x\n", 0.8, 0.3)
+case("rt.broadcast_length", "def f(a, x, y):\n    return a * rt.broadcast_length((x.shape[0], y.shape[0]))\n", 0.7, u(-1, 1, (3,)), u(-1, 1, (1,)))
+case("rt.move_batch_axis", "def f(a):\n    return np.sum(np.sin(rt.move_batch_axis(a, 1)) * np.arange(6.0).reshape(3, 2))\n",
+     u(-1, 1, (2, 3)))
+case("&", "def f(a, b):\n    return np.sum(np.where((a > 0.0) & (b > 0.0), a * b, a))\n", u(-1, 1, (4,)), u(-1, 1, (4,)))
+case("|", "def f(a, b):\n    return np.sum(np.where((a > 0.5) | (b < -0.5), a * b, b))\n", u(-1, 1, (4,)), u(-1, 1, (4,)))
 case("rt.size", "def f(a, x):\n    return a * rt.size(x)\n", 0.7, u(-1, 1, (2, 3)))
 case("rt.unflatten_like", "def f(c, out):\n    return np.sum(np.sin(rt.unflatten_like(c, out)) * out)\n",
      u(-1, 1, (6,)), u(-1, 1, (2, 3)))

@@ -31,7 +31,7 @@ HEADER = """\
 import math
 
 import numpy as np
-
+{imports}
 from s2sjax.backend import runtime as rt
 
 
@@ -40,8 +40,8 @@ from s2sjax.backend import runtime as rt
 _fallback_dir = None
 
 
-def module_source(function_source, what):
-    return HEADER.format(version=__version__, what=what) + function_source
+def module_source(function_source, what, imports=""):
+    return HEADER.format(version=__version__, what=what, imports=imports) + function_source
 
 
 def cache_dir():

@@ -195,6 +195,18 @@ def rows_to_jacobian(rows, out):
 prange = numba.prange  # the batch loop with target="parallel"; `range` outside Numba
 
 
+@register_jitable
+def broadcast_length(lengths):
+    """The length NumPy broadcasts arrays of `lengths` to (a fused loop's), or NumPy's error."""
+    common = 1
+    for n in lengths:
+        if n != 1 and common != 1 and n != common:
+            raise ValueError("operands could not be broadcast together")
+        if n != 1:
+            common = n
+    return common
+
+
 def move_batch_axis(batched, axis):
     """`batched`, examples along axis 0, with that axis moved to `axis` (vmap's out_axes)."""
     return np.ascontiguousarray(np.moveaxis(batched, 0, axis))

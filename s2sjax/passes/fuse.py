@@ -30,8 +30,12 @@ from .queries import assigned, is_comment, reads
 _ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mod, gast.FloorDiv)
 
 
-def fuse(fdef, types, namer):
-    fdef.body = _Fuser(types, namer, fdef.args.args, fdef.body).run(fdef.body)
+def fuse(fdef, types, namer, broadcast_in_loop=False):
+    """Fuse `fdef`. Arrays of lengths known only at run time are fused behind a length check, or,
+    with `broadcast_in_loop` (a CUDA device function, which cannot run the unfused NumPy code),
+    in one loop over the longest that reads element `i % len(x)` of each (NumPy's broadcasting
+    of a length-1 array; the host checks that the lengths are compatible)."""
+    fdef.body = _Fuser(types, namer, fdef.args.args, fdef.body, broadcast_in_loop).run(fdef.body)
     return fdef
 
 
@@ -51,9 +55,10 @@ class _Group:
 
 
 class _Fuser:
-    def __init__(self, types, namer, params, body):
+    def __init__(self, types, namer, params, body, broadcast_in_loop):
         self.types = types
         self.namer = namer
+        self.broadcast_in_loop = broadcast_in_loop
         self.classes = {p.id: p.id for p in params if self._rank1(p.id)}
         self.loads = Counter(n.id for s in body for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load))
         self.stores = Counter(n.id for s in body for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
@@ -68,8 +73,10 @@ class _Fuser:
 
     # ---- partition -------------------------------------------------------
 
-    def run(self, stmts):
-        segments, group, defined_before = [], None, set()
+    def run(self, stmts, defined_outside=frozenset()):
+        """Fuse a block; `defined_outside`: names also assigned outside it (a group must not store them,
+        since its allocation would come before their other values are read)."""
+        segments, group, defined_before = [], None, set(defined_outside)
 
         def close():
             nonlocal defined_before
@@ -114,10 +121,14 @@ class _Fuser:
         other iterations, so it starts a class of its own, in the block and after it.
         """
         self.own_classes(assigned(stmt))
-        stmt.body = self.run(stmt.body)
+        stmt.body = self.run(stmt.body, self.assigned_outside(stmt.body))
         self.own_classes(assigned(stmt))
-        stmt.orelse = self.run(stmt.orelse)
+        stmt.orelse = self.run(stmt.orelse, self.assigned_outside(stmt.orelse))
         self.own_classes(assigned(stmt))
+
+    def assigned_outside(self, block):
+        inside = Counter(n.id for s in block for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+        return {n for n in inside if self.stores[n] > inside[n]}
 
     def own_classes(self, names):
         for target in names:
@@ -130,7 +141,7 @@ class _Fuser:
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
             return None
         target = stmt.targets[0].id
-        if target in defined_before or self.stores[target] > 1 or (group and reads(stmt.value) & set(group.reductions)):
+        if target in defined_before or (group and reads(stmt.value) & set(group.reductions)):
             return None
         reduced = self.reduction_class(stmt.value)
         classes = {reduced} if reduced else self.element_classes(stmt.value)
@@ -175,8 +186,16 @@ class _Fuser:
             g, a, axis = node.args
             return (isinstance(axis, gast.Constant) and axis.value is None and self._elementwise(g, found)
                     and _is_scalar_expr(g, self) and self._elementwise(a, found))
-        if func in ("rt.zeros_like", "rt.unbroadcast"):
-            return all(self._elementwise(a, found) for a in node.args)
+        if func == "rt.zeros_like":
+            return self._elementwise(node.args[0], found)
+        if func == "rt.unbroadcast":  # a copy when `x` is an array as long as `v`; otherwise it sums
+            v, x = node.args
+            own = set()
+            if not (isinstance(x, gast.Name) and x.id in self.classes and self._elementwise(v, own)
+                    and self._elementwise(x, own) and len(own) == 1):
+                return False
+            found |= own
+            return True
         rule = rules.by_name(func) if func else None
         elementwise = rule is not None and rule.broadcasts
         return elementwise and all(self._elementwise(a, found) for a in node.args)
@@ -223,34 +242,44 @@ class _Fuser:
         return {n for n in group.defined if self.loads[n] > inside[n]}
 
     def loop(self, group, live_after):
+        """The group as one loop. With arrays of other classes (lengths known only at run time), a
+        plain loop when the lengths agree, else one that broadcasts a length-1 array by reading
+        element `i % len` (NumPy's rule; rt.broadcast_length raises NumPy's error otherwise)."""
+        if not group.equal:
+            return self._loop(group, live_after, _length(group.cls), broadcasting=False)
+        lengths = [_length(group.cls)] + [_length(c) for c in sorted(group.equal)]
+        if self.broadcast_in_loop:  # a device function: the host has checked the lengths
+            return self._loop(group, live_after, _call("max", lengths), broadcasting=True)
+        common = self.namer.fresh("length")
+        broadcasting = [_assign(common, gast.Call(rules.dotted("rt.broadcast_length"), [gast.Tuple(lengths, gast.Load())], []))]
+        broadcasting += self._loop(group, live_after, name(common), broadcasting=True)
+        same = gast.Compare(_copy(lengths[0]), [gast.Eq() for _ in lengths[1:]], [_copy(n) for n in lengths[1:]])
+        return [gast.If(same, self._loop(group, live_after, _copy(lengths[0]), broadcasting=False), broadcasting)]
+
+    def _loop(self, group, live_after, length, broadcasting):
         index = self.namer.fresh("i")
-        length = _length(group.cls)
         stored = sorted(n for n in group.defined - set(group.reductions) if n in live_after)
-        # With a length guard the unfused statements keep the array names, so all elements get new ones.
-        renamed = sorted(group.defined - set(group.reductions)) if group.equal else stored
+        # For a device function, whose later passes read the types, no element reuses an array's name.
+        renamed = sorted(group.defined - set(group.reductions)) if self.broadcast_in_loop else stored
         scalar_names = {n: self.namer.fresh(f"{n}_i") for n in renamed}
         before = [_assign(n, self.allocate(n, length)) for n in stored]
         before += [_assign(n, gast.Constant(0.0, None)) for n in sorted(group.reductions)]
         body, current = [], set()
         for stmt in group.stmts:
             if is_comment(stmt):
-                body.append(stmt)
+                body.append(_copy(stmt))
                 continue
             target = stmt.targets[0].id
-            value = _Elements(self, group, index, current, scalar_names, length).visit(_copy(stmt.value))
+            elements = _Elements(self, group, index, current, scalar_names, length, broadcasting)
+            value = elements.visit(_copy(stmt.value))
             if target in group.reductions:
                 value = gast.BinOp(name(target), gast.Add(), value.args[0])
             body.append(gast.copy_location(_assign(scalar_names.get(target, target), value), stmt))
             current.add(target)
         body += [gast.Assign([gast.Subscript(name(n), name(index), gast.Store())], name(scalar_names[n])) for n in stored]
-        loop = gast.For(name(index, store=True), _call("range", [length]), body, [], None)
+        loop = gast.For(name(index, store=True), _call("range", [_copy(length)]), body, [], None)
         after = [_assign(r, gast.BinOp(name(r), gast.Div(), _copy(length))) for r, kind in sorted(group.reductions.items()) if kind == "mean"]
-        if not group.equal:
-            return before + [loop] + after
-        lengths = [_length(c) for c in sorted(group.equal)]
-        same = gast.Compare(length, [gast.Eq() for _ in lengths], lengths)
-        return [gast.If(same, before + [loop] + after, [_copy(s) for s in group.stmts])]
-
+        return before + [loop] + after
 
     def allocate(self, ident, length):
         dtype = {"bool": "np.bool_", "int": "np.int64"}.get(self.types[ident].kind)
@@ -261,19 +290,23 @@ class _Fuser:
 class _Elements(gast.NodeTransformer):
     """An array expression rewritten for element `index`."""
 
-    def __init__(self, fuser, group, index, current, scalar_names, length):
+    def __init__(self, fuser, group, index, current, scalar_names, length, broadcasting):
         self.fuser = fuser
+        self.length = length
         self.group = group
         self.index = index
         self.current = current  # group names already assigned in this iteration: scalars now
         self.scalar_names = scalar_names
-        self.length = length
+        self.broadcasting = broadcasting  # read element `index % len`: a length-1 array repeats
 
     def visit_Name(self, node):
         if node.id in self.current:
             return name(self.scalar_names.get(node.id, node.id))
         if self.group.classes.get(node.id) in {self.group.cls} | self.group.equal:
-            return gast.Subscript(name(node.id), name(self.index), gast.Load())
+            index = name(self.index)
+            if self.broadcasting:
+                index = gast.BinOp(index, gast.Mod(), _length(node.id))
+            return gast.Subscript(name(node.id), index, gast.Load())
         return node
 
     def visit_Call(self, node):

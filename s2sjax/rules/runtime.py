@@ -46,6 +46,7 @@ helper("matmul", ("a", "b"), _product_result, linear=BILINEAR)
 helper("sum_along", ("x", "axis"), lambda t, n: _reduced({"a": t["x"], "axis": t["axis"]}, {"axis": n["axis"]}),
        linear=("x",), adjoints={"x": "rt.sum_adjoint(g, x, axis)"})
 helper("prange", ("args",), lambda t, n: INT)  # a loop iterable, like range
+helper("broadcast_length", ("lengths",), lambda t, n: INT)
 helper("move_batch_axis", ("a", "axis"), lambda t, n: t["a"], linear=("a",))
 helper("broadcast_to", ("v", "like"), _float_like("like"), linear=("v",), adjoints={"v": "rt.unbroadcast(g, v)"})
 

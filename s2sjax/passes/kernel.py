@@ -1,0 +1,121 @@
+"""optimize (CUDA): the per-example function of a vmap as a CUDA device function.
+
+A device function runs in one GPU thread and cannot allocate. Accepts the
+optimized (fused) per-example function and its types; returns it with
+
+- each array output written into a *destination* parameter (`dest_0`, ...),
+  the kernel's slot for this example, instead of an array it allocates:
+  `g = rt.zeros_like(p)` becomes `g = dest_0; g[:] = 0.0`;
+- NumPy functions of scalars spelled with `math` (`np.exp(t)` -> `math.exp(t)`,
+  `np.absolute(t)` -> `abs(t)`), which is what CUDA provides;
+- the decorator `@cuda.jit(device=True)`;
+
+and raises a TransformError at the user's line for anything else that would
+allocate an array (a temporary array expression, `np.zeros`, a runtime helper).
+"""
+import gast
+
+from .. import rules
+from ..rules.registry import MATH_NAMES
+from .mutation import ALLOCATIONS
+from .optimize import remove_dead
+from .queries import statements
+from .zerofill import zero_fill
+
+_SHAPED_LIKE = {"rt.zeros_like", "np.zeros_like", "np.empty_like", "np.zeros", "np.empty", "rt.tape"}
+_UNFILLED = {"np.empty", "np.empty_like", "rt.tape"}  # every element is written before it is read
+_BUILTINS = {"np.absolute": "abs", "np.abs": "abs"}
+
+
+def device_function(fdef, types, location, origins):
+    """`fdef` as a device function; its array outputs become its last parameters, in order."""
+    outputs = _returned(fdef)
+    kept, filled = [], []
+    for out in outputs:
+        if types[out.id].ndim:
+            filled.append(_write_to_destination(fdef, out.id, len(filled), location))
+        else:
+            kept.append(out)
+    fdef.args.args += [gast.Name(f"dest_{k}", gast.Param(), None, None) for k in range(len(filled))]
+    ret = fdef.body[-1]
+    ret.value = None if not kept else kept[0] if len(kept) == 1 else gast.Tuple(kept, gast.Load())
+    fdef.body = remove_dead(fdef.body, set())  # the copies that led to the returned arrays
+    for name in filter(None, filled):
+        view = next(s for s in fdef.body if isinstance(s, gast.Assign) and getattr(s.targets[0], "id", None) == name)
+        position = fdef.body.index(view) + 1
+        fdef.body[position:position] = zero_fill(name, fdef.body[position:])
+    for stmt in statements(fdef.body):
+        _check_no_allocation(stmt, types, location, origins)
+    fdef = _ScalarMath(types).visit(fdef)
+    fdef.decorator_list = [gast.Call(rules.dotted("cuda.jit"), [], [gast.keyword("device", gast.Constant(True, None))])]
+    return fdef
+
+
+def _returned(fdef):
+    value = fdef.body[-1].value
+    return list(value.elts) if isinstance(value, gast.Tuple) else [value]
+
+
+def _write_to_destination(fdef, output, k, location):
+    """Replace the allocation of the array `output` (followed through copies) by destination `dest_k`;
+    the name of the array when it must start at zero."""
+    definitions = {s.targets[0].id: s for s in fdef.body
+                   if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+    name = output
+    while name in definitions and isinstance(definitions[name].value, gast.Name):
+        name = definitions[name].value.id
+    allocation = definitions.get(name)
+    func = rules.dotted_name(getattr(allocation.value, "func", None)) if allocation is not None else None
+    if func not in _SHAPED_LIKE:
+        raise location.error(fdef, "with target='cuda' an array output must be an array the function creates "
+                                   "(np.zeros, np.empty, np.zeros_like, ...) and fills",
+                             "return scalars, or fill a new array element by element")
+    destination = f"dest_{k}"
+    position = fdef.body.index(allocation)
+    view = gast.Assign([gast.Name(name, gast.Store(), None, None)], gast.Name(destination, gast.Load(), None, None))
+    fdef.body[position] = gast.copy_location(view, allocation)
+    return None if func in _UNFILLED else name  # the array to zero
+
+
+def _check_no_allocation(stmt, types, location, origins):
+    if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+        return
+    target = types.get(stmt.targets[0].id)
+    value = stmt.value
+    makes_array = target is not None and target.ndim and not isinstance(value, (gast.Name, gast.Subscript))
+    func = rules.dotted_name(getattr(value, "func", None)) if isinstance(value, gast.Call) else None
+    if makes_array or func in ALLOCATIONS:
+        what = f"{func}(...)" if func in ALLOCATIONS else "this array expression"
+        place = origins.get(id(stmt), location)
+        raise place.error(stmt, f"{what} allocates an array, which a CUDA kernel cannot do",
+                          "write the computation as scalar loops (elementwise chains and sums are fused "
+                          "into loops for you), or use target='cpu' or 'parallel'")
+
+
+class _ScalarMath(gast.NodeTransformer):
+    """`np.f(scalars)` -> `math.f(scalars)` (or a builtin): CUDA has math, not NumPy, for scalars."""
+
+    def __init__(self, types):
+        self.types = types
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        func = rules.dotted_name(node.func) or ""
+        if not func.startswith("np.") or not all(self._scalar(a) for a in node.args):
+            return node
+        if func in _BUILTINS:
+            node.func = gast.Name(_BUILTINS[func], gast.Load(), None, None)
+        elif func[3:] in MATH_NAMES:
+            node.func = rules.dotted(f"math.{MATH_NAMES[func[3:]]}")
+        return node
+
+    def _scalar(self, node):
+        if isinstance(node, gast.Constant):
+            return True
+        if isinstance(node, gast.Subscript):  # an element, in a fused loop
+            array = self.types.get(getattr(node.value, "id", None))
+            return array is not None and array.ndim == 1 and isinstance(node.slice, gast.Name)
+        if isinstance(node, gast.Name):  # names fusion made (`t1_i`) are scalars, and have no type
+            t = self.types.get(node.id)
+            return t is None or t.ndim == 0
+        return False

@@ -1,0 +1,115 @@
+"""target="cuda": vmap as a CUDA kernel, one thread per example, against an explicit Python loop.
+
+These run in Numba's CUDA simulator (conftest sets NUMBA_ENABLE_CUDASIM=1) unless
+S2SJAX_TEST_GPU=1 is set, which runs them on the real device.
+"""
+import numpy as np
+import pytest
+
+import s2sjax
+from tests.catalogue import CASES as STRAIGHT
+from tests.catalogue_loops import CASES as LOOPS
+from tests.test_vmap import _batched, _examples, _loop, l1, loss
+from tests.util import define
+
+RNG = np.random.default_rng(11)
+CASES = STRAIGHT + LOOPS
+
+
+def test_per_example_gradients_on_the_device():
+    p, xs = np.array([1.5, -0.5]), RNG.uniform(-1, 1, 300)  # more examples than a block's threads
+    ys = 2 * xs + 1
+    got = s2sjax.vmap(s2sjax.grad(loss), in_axes=(None, 0, 0), target="cuda")(p, xs, ys)
+    r = p[0] * xs + p[1] - ys
+    np.testing.assert_allclose(got, np.stack([2 * r * xs, 2 * r], axis=1), rtol=1e-13)
+
+
+def test_pairwise_distances_by_nested_vmap_on_the_device():
+    a, b = RNG.uniform(size=(5, 4)), RNG.uniform(size=(6, 4))
+    pairwise = s2sjax.vmap(s2sjax.vmap(l1, (None, 0)), (0, None), target="cuda")
+    np.testing.assert_allclose(pairwise(a, b), [[l1(x, y) for y in b] for x in a], rtol=1e-13)
+    source = s2sjax.source(pairwise)
+    assert "@cuda.jit(device=True)" in source and "cuda.grid(1)" in source
+    assert "np.absolute" not in source  # scalars take math's functions (or builtins) on the device
+
+
+def test_rows_of_length_one_broadcast_in_the_fused_device_loop():
+    a, b = RNG.uniform(size=(3, 4)), RNG.uniform(size=(2, 1))
+    got = s2sjax.vmap(s2sjax.vmap(l1, (None, 0)), (0, None), target="cuda")(a, b)
+    np.testing.assert_allclose(got, [[l1(x, y) for y in b] for x in a], rtol=1e-13)
+
+
+HALVINGS = define("""
+def halvings(x, limit):
+    n = 0
+    while x > limit:
+        x = x / 2.0
+        n += 1
+    return n
+""")
+
+
+def test_each_thread_runs_its_own_iterations():
+    xs = np.array([0.5, 3.0, 100.0, 1e6])
+    got = s2sjax.vmap(HALVINGS, in_axes=(0, None), target="cuda")(xs, 1.0)
+    np.testing.assert_array_equal(got, [HALVINGS(x, 1.0) for x in xs])
+
+
+PRODUCT_AND_SUM = define("""
+def product_and_sum(x):
+    out = np.zeros(2)
+    out[0] = x[0] * x[1]
+    out[1] = x[0] + x[1]
+    return out
+""")
+
+
+def test_array_outputs_and_out_axes_on_the_device():
+    xs = RNG.uniform(size=(5, 2))
+    got = s2sjax.vmap(PRODUCT_AND_SUM, out_axes=1, target="cuda")(xs)
+    np.testing.assert_allclose(got, np.stack([PRODUCT_AND_SUM(x) for x in xs], axis=1), rtol=1e-13)
+
+
+def test_a_gradient_fuses_into_one_loop_writing_its_row():
+    xs = RNG.uniform(size=(3, 4))
+    batched = s2sjax.vmap(s2sjax.grad(lambda x: np.sum(np.sin(x) * x)), target="cuda")
+    np.testing.assert_allclose(batched(xs), np.cos(xs) * xs + np.sin(xs), rtol=1e-13)
+    assert "math.cos(x[i])" in s2sjax.source(batched)
+
+
+def test_a_temporary_array_is_an_error():
+    with pytest.raises(s2sjax.TransformError, match="this array expression allocates an array"):
+        s2sjax.vmap(lambda x: np.sum(np.outer(x, x)), target="cuda")(RNG.uniform(size=(3, 4)))
+
+
+ALLOCATES = define("""
+def allocates(x):
+    y = np.zeros(3)
+    y[0] = x
+    return np.sum(y)
+""")
+
+
+def test_an_allocation_in_the_kernel_is_an_error_at_the_users_line():
+    with pytest.raises(s2sjax.TransformError, match=r"np.zeros\(\.\.\.\) allocates an array, which a CUDA kernel cannot do") as info:
+        s2sjax.vmap(ALLOCATES, target="cuda")(np.ones(3))
+    assert "y = np.zeros(3)" in str(info.value)
+
+
+def test_cuda_is_a_target_for_vmap_only():
+    with pytest.raises(ValueError, match="target='cuda' is for vmap"):
+        s2sjax.grad(loss, target="cuda")
+
+
+@pytest.mark.parametrize("case", CASES[::6], ids=[c.name for c in CASES[::6]])
+def test_catalogue_on_the_device_or_a_clear_error(case):
+    """Every function either gives the loop's results on the device or names what a kernel cannot do."""
+    examples = _examples(case)
+    axes = (0,) * len(examples[0])
+    try:
+        got = s2sjax.vmap(case.fun, in_axes=axes, target="cuda")(*_batched(examples, axes))
+    except s2sjax.TransformError as exc:
+        assert "CUDA kernel cannot" in str(exc) or "target='cuda'" in str(exc), str(exc)
+        return
+    rtol = 1e-5 if case.dtype == "float32" else 1e-12
+    np.testing.assert_allclose(got, _loop(case.fun, examples, axes), rtol=rtol, atol=1e-12, err_msg=case.name)
