@@ -74,7 +74,7 @@ def stages(pyfunc, spec):
         fdef = reverse.transform(program, env, active, spec, namer, stored)
     yield "transform", fdef
     fdef = optimize.optimize(fdef)
-    if spec.kind == "primal":  # a vmap's batch loop, for one
+    if spec.kind == "primal" and spec.target != "python":  # a vmap's batch loop, for one
         fdef = batching.write_outputs_in_place(fdef)
     if spec.target != "python":  # a Python loop would be slower than NumPy's
         fdef = fuse.fuse(fdef, env, namer, broadcast_in_loop=spec.target == "cuda")

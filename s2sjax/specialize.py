@@ -44,8 +44,7 @@ class Specialization:
             for i in self.argnums:
                 _check_differentiable(args[i], kind)
         examples = args if axes is None else batching.example(args, axes, 0)  # what an inner function sees
-        inner = _unfused(transformed.fun) if kind == "vmap" else transformed.fun  # fused once, in the batch loop
-        code, self.hidden = _code_function(inner, examples)
+        code, self.hidden = _code_function(_unfused(transformed.fun), examples)
         hidden_values = tuple(read() for read in self.hidden)
         self.arg_types = tuple(of_value(a) for a in args) + tuple(of_value(v) for v in hidden_values)
         self.spec = pipeline.Spec(self.arg_types, self.argnums, transformed.has_aux, transformed.target, kind,
@@ -299,8 +298,13 @@ def _is_mapped(axis):
 
 
 def _unfused(fun):
-    """A transformed `fun` (all the way in) generating plain NumPy code, for a vmap to fuse inside its
-    batch loop (on CUDA its own way: CPU fusion leaves NumPy fallbacks that a kernel cannot run)."""
+    """A transformed `fun` (all the way in) generating plain NumPy code, for an outer transformation.
+
+    Compiled code is optimized for running, not for transforming again: fused loops would be
+    fused again (on CUDA its own way: CPU fusion leaves NumPy fallbacks a kernel cannot run), and
+    outputs written into views of a batched output alias what forward mode assumes is separate.
+    The outer transformation optimizes the code it generates, once.
+    """
     from .api import Transformed
 
     if not isinstance(fun, Transformed) or fun.target == "python":
@@ -319,9 +323,6 @@ def _code_function(fun, args):
         return fun, []
     if fun.kind not in COMPOSABLE:
         raise TypeError(f"a {fun.kind} cannot be transformed again; transform the function it differentiates")
-    if fun.target == "cuda":
-        raise TypeError("a vmap with target='cuda' cannot be transformed again; give the outer transformation "
-                        "target='cuda' instead")
     inner = fun.specialization(args)
     return inner.code_function, inner.hidden + [c.read for c in inner.captured]
 
