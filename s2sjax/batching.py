@@ -165,39 +165,32 @@ def vmap_source(name, params, extra, axes, example_name, out_axes, returns_tuple
     the per-example function; `size` is the axis size when no argument is mapped.
     """
     namer = Namer(params + extra)
-    n, example, first = namer.fresh("size"), namer.fresh("example"), namer.fresh("out")
-    outs = [namer.fresh(f"out_{k}") for k in range(len(out_axes))] if returns_tuple else [first]
-    each = [namer.fresh(f"each_{k}") for k in range(len(out_axes))] if returns_tuple else [namer.fresh("each")]
-    batched = [namer.fresh(f"batched_{k}") if returns_tuple else namer.fresh("batched") for k in range(len(out_axes))]
-    mapped = _first_mapped(params, axes)
-    lines = [f"def {name}({', '.join(params + extra)}):",
-             f"    {n} = {size if mapped is None else mapped}"]
+    n, example = namer.fresh("size"), namer.fresh("example")
+    several = len(out_axes) > 1 or returns_tuple
+    outs = [namer.fresh(f"out_{k}" if several else "out") for k in range(len(out_axes))]
+    each = [namer.fresh(f"each_{k}" if several else "each") for k in range(len(out_axes))]
+    batched = [namer.fresh(f"batched_{k}" if several else "batched") for k in range(len(out_axes))]
+
+    def unpacked(names):  # `a, b = ...`, and `a, = ...` for a tuple of one
+        return ", ".join(names) + ("," if returns_tuple and len(names) == 1 else "")
 
     def call(index):
         arguments = [_example(p, a, index) for p, a in zip(params, axes)] + extra
         return f"{example_name}({', '.join(arguments)})"
 
-    lines.append(f"    {', '.join(outs)}{',' if returns_tuple and len(outs) == 1 else ''} = {call('0')}")
+    mapped = _first_mapped(params, axes)
+    lines = [f"def {name}({', '.join(params + extra)}):",
+             f"    {n} = {size if mapped is None else mapped}",
+             f"    {unpacked(outs)} = {call('0')}"]
     for out, batch, axis in zip(outs, batched, out_axes):
         if axis is not None:
-            lines += [f"    {batch} = rt.tape({out}, {n})  # one slot per example",
-                      f"    {batch}[0] = {out}"]
-    loop = "rt.prange" if parallel else "range"
-    lines.append(f"    for {example} in {loop}(1, {n}):")
-    lines.append(f"        {', '.join(each)}{',' if returns_tuple and len(each) == 1 else ''} = {call(example)}")
-    for value, batch, axis in zip(each, batched, out_axes):
-        if axis is not None:
-            lines.append(f"        {batch}[{example}] = {value}")
-    results = []
-    for out, batch, axis, in zip(outs, batched, out_axes):
-        if axis is None:
-            results.append(out)
-        elif axis == 0:
-            results.append(batch)
-        else:
-            results.append(f"rt.move_batch_axis({batch}, {axis})")
-    returned = ", ".join(results) + ("," if returns_tuple and len(results) == 1 else "")
-    lines.append(f"    return {returned}")
+            lines += [f"    {batch} = rt.tape({out}, {n})", f"    {batch}[0] = {out}"]
+    lines += [f"    for {example} in {'rt.prange' if parallel else 'range'}(1, {n}):",
+              f"        {unpacked(each)} = {call(example)}"]
+    lines += [f"        {batch}[{example}] = {value}" for value, batch, axis in zip(each, batched, out_axes) if axis is not None]
+    results = [out if axis is None else batch if axis == 0 else f"rt.move_batch_axis({batch}, {axis})"
+               for out, batch, axis in zip(outs, batched, out_axes)]
+    lines.append(f"    return {unpacked(results)}")
     return "\n".join(lines) + "\n"
 
 
