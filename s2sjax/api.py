@@ -11,7 +11,10 @@ Transformations compose (`grad(grad(f))`, `jacfwd(jacrev(f))`): the inner
 one's generated code is the function the outer one transforms.
 """
 import functools
+import hashlib
 import inspect
+import linecache
+import math
 import weakref
 
 import numpy as np
@@ -364,7 +367,9 @@ class Compiled(Transformed):
 
 
 def _inlinable_batch(batched):
-    from .backend import compile as backend
+    """The batch loop as a Python function calling `batched.fun`, its source in linecache, not a file."""
+    from .backend import runtime
+    from .backend.naming import GENERATED_MODULE_PREFIX
     from .pipeline import outputs_of
 
     fun, names = batched.fun, batched._names
@@ -379,10 +384,13 @@ def _inlinable_batch(batched):
         raise TypeError("a vmap called inside a transformed function supports one output and out_axes=0")
     name = f"{fun.__name__.replace('<lambda>', 'lambda')}_vmap"
     source = batching.vmap_source(name, names, [], in_axes, "per_example", [0], False, batched.axis_size)
-    what = f"vmap of {fun.__qualname__} (object {id(fun):x}), to inline"
-    module = backend.load_module(backend.module_source(source, what), "inlined_vmap")
-    module.per_example = fun
-    return getattr(module, name)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:8]  # the same name for the same source, in every process
+    filename = f"<s2sjax: vmap of {fun.__qualname__} {digest}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": f"{GENERATED_MODULE_PREFIX}inlined_vmap", "math": math, "np": np, "rt": runtime,
+                 "per_example": fun}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace[name]
 
 
 def _key(args):
