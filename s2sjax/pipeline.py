@@ -111,17 +111,20 @@ class Generated:
     returns_tuple: bool = False  # it returns a tuple (of one, too)
 
 
+def _normalized(pyfunc):
+    namer = Namer()
+    return normalize(front(pyfunc, namer), namer, lambda fn: front(fn, namer), generated=is_generated(pyfunc))
+
+
 def outputs_of(pyfunc):
     """(how many outputs `pyfunc` has, whether it returns a tuple)."""
-    namer = Namer()
-    program = normalize(front(pyfunc, namer), namer, lambda fn: front(fn, namer), generated=is_generated(pyfunc))
+    program = _normalized(pyfunc)
     return len(program.outputs), isinstance(program.tree.body[-1].value, gast.Tuple)
 
 
 def mapped_outputs(pyfunc, mapped):
     """Per output of `pyfunc`, whether it depends on the parameters numbered `mapped` (for vmap)."""
-    namer = Namer()
-    program = normalize(front(pyfunc, namer), namer, lambda fn: front(fn, namer), generated=is_generated(pyfunc))
+    program = _normalized(pyfunc)
     depends = activity.dependents(program, [program.params[i] for i in mapped])
     return [o in depends for o in program.outputs]
 

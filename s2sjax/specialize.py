@@ -124,8 +124,7 @@ class Specialization:
     def _vmap(self, code):
         """A loop over the examples around the per-example code, which is inlined into it."""
         batched = self.transformed
-        axes = self.axes + (None,) * len(self.hidden)
-        example_types = tuple(_example_type(t, a) for t, a in zip(self.arg_types, axes))
+        axes, example_types = self._examples()
         example = pipeline.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
         out_axes = batching.output_axes(batched.out_axes, [t.ndim for t in example.output_types])
         if None in out_axes:
@@ -138,12 +137,16 @@ class Specialization:
                                        example.returns_tuple, batched.axis_size, batched.target == "parallel")
         return self._inline(wrapper, [example], example.captured)
 
+    def _examples(self):
+        """Per parameter of the code function (hidden ones unmapped), its axis and one example's type."""
+        axes = self.axes + (None,) * len(self.hidden)
+        return axes, tuple(_example_type(t, a) for t, a in zip(self.arg_types, axes))
+
     def _vmap_kernel(self, code):
         """A CUDA kernel, one thread per example, around the per-example code as a device function."""
-        axes = self.axes + (None,) * len(self.hidden)
+        axes, example_types = self._examples()
         if any(isinstance(a, tuple) for a in axes):
             raise TypeError("vmap with target='cuda' maps arrays, not tuples")
-        example_types = tuple(_example_type(t, a) for t, a in zip(self.arg_types, axes))
         python = pipeline.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
         device = pipeline.generate(code, pipeline.Spec(example_types, target="cuda", kind="primal"))
         ranks = [t.ndim for t in device.output_types]
