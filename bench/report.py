@@ -19,8 +19,11 @@ from bench.timing import Timing
 class Target:
     kind: str  # "time": s2sjax seconds <= value; "ratio": s2sjax / baseline <= value
     value: float
+    text: str | None = None  # how to describe it, when not by its value (e.g. "≤ 0.9× JAX")
 
     def describe(self):
+        if self.text:
+            return f"{self.text} ({format_seconds(self.value)})"
         if self.kind == "time":
             return f"≤ {format_seconds(self.value)}"
         return f"≤ {self.value:g}× baseline"

@@ -33,6 +33,24 @@ def measure(impl, fn, args, *, calls, repeats):
     return Timing(impl, statistics.median(samples), samples)
 
 
+def measure_together(entries, *, repeats):
+    """`measure` for several implementations at once, one call of each per round (calls=1).
+
+    Interleaving keeps them under the same conditions: the state of the memory allocator
+    (whether a fresh output's pages must be faulted in) and of the shared machine.
+    `entries`: (impl, fn, args) triples. Returns the Timings in the same order.
+    """
+    for _, fn, args in entries:
+        fn(*args)
+    samples = [[] for _ in entries]
+    for _ in range(repeats):
+        for (_, fn, args), own in zip(entries, samples):
+            start = time.perf_counter()
+            fn(*args)
+            own.append(time.perf_counter() - start)
+    return [Timing(impl, statistics.median(own), own) for (impl, _, _), own in zip(entries, samples)]
+
+
 def check_close(impl, got, want, *, rtol=1e-5, atol=1e-8):
     """Raise unless `got` matches `want`: a fast wrong answer is not a result."""
     got, want = np.asarray(got), np.asarray(want)

@@ -15,6 +15,7 @@ from . import batching
 from .backend import emit as emitter
 from .backend.naming import GENERATED_MODULE_PREFIX, Namer
 from .frontend.fence import fence
+from .frontend.jvpcalls import JvpCalls
 from .frontend.parse import parse
 from .frontend.resolve import resolve
 from .passes import activity, fuse, kernel, mutation, optimize, types
@@ -43,23 +44,24 @@ class Spec:
     single: bool = True
 
 
-def front(pyfunc, namer):
+def front(pyfunc, namer, jvp_calls):
     """parse, resolve and fence one function (the transformed one or one to inline)."""
-    return fence(resolve(parse(pyfunc), namer))
+    return fence(resolve(parse(pyfunc), namer, jvp_calls))
 
 
 def stages(pyfunc, spec):
     """Run the pipeline, yielding `(stage name, result)` after each stage."""
-    namer = Namer()
-    function = parse(pyfunc)
+    jvp_calls = JvpCalls(_generate_jvp, _load_jvp)
+    namer, function, resolved, program = _front_end(pyfunc, jvp_calls)
+    if jvp_calls.pending:  # pass 1 met calls of s2sjax.jvp: type them, then inline their code
+        types.infer(program, spec.arg_types + _captured_types(program), jvp_calls)
+        jvp_calls.restart()
+        namer, function, resolved, program = _front_end(pyfunc, jvp_calls)
     yield "parse", function
-    resolved = resolve(function, namer)
     yield "resolve", resolved
-    yield "fence", fence(resolved)
-    program = normalize(resolved, namer, lambda fn: front(fn, namer), generated=is_generated(pyfunc))
+    yield "fence", resolved
     yield "normalize", program
-    captured_types = tuple(types.of_value(c.read()) for c in program.captured)
-    env = types.infer(program, spec.arg_types + captured_types)
+    env = types.infer(program, spec.arg_types + _captured_types(program))
     differentiated = program.outputs[:1] if spec.has_aux or spec.kind in ("grad", "value_and_grad") else program.outputs
     active = activity.analyze(program, env, [program.params[i] for i in spec.argnums], differentiated)
     # s2sjax's own generated code updates only arrays it allocated (adjoints, tapes), some of them
@@ -84,6 +86,32 @@ def stages(pyfunc, spec):
     output_types = tuple(env.get(o) for o in program.outputs)
     returns_tuple = isinstance(program.tree.body[-1].value, gast.Tuple)
     yield "emit", Generated(fdef.name, emitter.emit(fdef), program.captured, output_types, returns_tuple)
+
+
+def _front_end(pyfunc, jvp_calls):
+    """(its namer, `pyfunc` parsed, resolved and fenced, normalized)."""
+    namer = Namer()
+    function = parse(pyfunc)
+    resolved = fence(resolve(function, namer, jvp_calls))
+    program = normalize(resolved, namer, lambda fn: front(fn, namer, jvp_calls), generated=is_generated(pyfunc))
+    return namer, function, resolved, program
+
+
+def _captured_types(program):
+    return tuple(types.of_value(c.read()) for c in program.captured)
+
+
+def _generate_jvp(fun, arg_types, argnums):
+    """The JVP of `fun` as plain NumPy code, for a call of s2sjax.jvp in a transformed function."""
+    return generate(fun, Spec(arg_types, argnums, target="python", kind="jvp", single=False))
+
+
+def _load_jvp(generated):
+    from .backend import compile as backend
+
+    module = backend.load_module(backend.module_source(generated.source, "a JVP called in a transformed function"),
+                                 generated.name)
+    return getattr(module, generated.name)
 
 
 def is_generated(pyfunc):
@@ -112,8 +140,8 @@ class Generated:
 
 
 def _normalized(pyfunc):
-    namer = Namer()
-    return normalize(front(pyfunc, namer), namer, lambda fn: front(fn, namer), generated=is_generated(pyfunc))
+    """`pyfunc` normalized, its calls of s2sjax.jvp left opaque (enough for the queries below)."""
+    return _front_end(pyfunc, JvpCalls(_generate_jvp, _load_jvp))[3]
 
 
 def outputs_of(pyfunc):

@@ -157,3 +157,27 @@ def test_forward_mode_source_reads_x_dot_next_to_x():
     text = s2sjax.source(s2sjax.api._shared(f, "jvp", False, "python"))
     assert "def f_jvp(x, x_dot):" in text
     assert "    y = math.sin(x)\n    y_dot = x_dot * math.cos(x)\n" in text
+
+
+def _directional(case, nargs, i):
+    """`(x..., v) -> s2sjax.jvp(case.fun, (x...), (0.0 * x..., v at i))[1]`, as a user writes it."""
+    xs = [f"x{k}" for k in range(nargs)]
+    tangents = ["v" if k == i else f"0.0 * {x}" for k, x in enumerate(xs)]
+    f = define(f"def directional({', '.join(xs)}, v):\n"
+               f"    return s2sjax.jvp(fun, ({''.join(x + ', ' for x in xs)}), ({''.join(t + ', ' for t in tangents)}))[1]\n",
+               namespace_setup="import s2sjax\n")
+    f.__globals__["fun"] = case.fun
+    return f
+
+
+@pytest.mark.parametrize("case", HESSIAN_CASES, ids=[c.name for c in HESSIAN_CASES])
+def test_grad_of_a_function_calling_jvp_is_a_hessian_vector_product(case):
+    """Reverse over forward (s2sjax.jvp inlined into the differentiated code) against forward over reverse."""
+    args = case.make_args(np.random.default_rng(3))
+    i = case.argnums_tuple[0]
+    v = np.random.default_rng(4).uniform(-1, 1, np.shape(args[i]))
+    hvp = s2sjax.grad(_directional(case, len(args), i), argnums=i, target="python")(*args, v)
+    hess = np.asarray(s2sjax.hessian(case.fun, argnums=i, target="python")(*args))
+    n = np.size(v)
+    expected = hess.reshape(n, n) @ np.ravel(v)
+    np.testing.assert_allclose(np.ravel(hvp), expected, rtol=1e-9, atol=1e-10, err_msg=case.name)

@@ -9,7 +9,8 @@ a `Resolved`:
 - numbers from globals and closures become literals;
 - arrays from globals and closures become hidden parameters (`captured`),
   read again at every call;
-- other Python functions are kept by name in `functions`, to be inlined.
+- other Python functions are kept by name in `functions`, to be inlined;
+- `s2sjax.jvp(g, primals, tangents)` becomes a call of g's JVP (see jvpcalls).
 
 Anything else a name can refer to is recorded in `problems` (node id ->
 message, hint), for the fence to report in source order with the rest.
@@ -43,10 +44,11 @@ class Resolved:
     problems: dict = field(default_factory=dict)  # id(node) -> (message, hint)
 
 
-def resolve(function, namer):
+def resolve(function, namer, jvp_calls):
+    """Resolve `function`; `jvp_calls` (jvpcalls.JvpCalls) collects its calls of s2sjax.jvp."""
     local_names = _local_names(function.tree)
     resolved = Resolved(function, local_names)
-    _Resolver(resolved, namer).visit(function.tree)
+    _Resolver(resolved, namer, jvp_calls).visit(function.tree)
     return resolved
 
 
@@ -63,9 +65,10 @@ _MISSING = object()
 
 
 class _Resolver(gast.NodeTransformer):
-    def __init__(self, resolved, namer):
+    def __init__(self, resolved, namer, jvp_calls):
         self.resolved = resolved
         self.namer = namer
+        self.jvp_calls = jvp_calls
         self.function = resolved.function
         self.scope = {**self.function.globals, **self.function.closure}
 
@@ -92,6 +95,93 @@ class _Resolver(gast.NodeTransformer):
             if value is _MISSING:
                 return self._problem(node, f"{chain!r}: {attr!r} is not an attribute of {root!r}")
         return self._classify(value, node, chain)
+
+    def visit_Call(self, node):
+        if self._refers_to_jvp(node.func):
+            return self._jvp_call(node)
+        return self.generic_visit(node)
+
+    def _refers_to_jvp(self, func):
+        from .. import api
+
+        chain = rules.dotted_name(func)
+        root, *attrs = chain.split(".") if chain else [None]
+        if root is None or root in self.resolved.local_names:
+            return False
+        value = self.scope.get(root, _MISSING)
+        for attr in attrs:
+            value = getattr(value, attr, _MISSING)
+        return value is api.jvp
+
+    def _jvp_call(self, node):
+        """`s2sjax.jvp(g, (x, y), (vx, vy))` -> a call of g's JVP: opaque in pass 1, inlined in pass 2."""
+        if node.keywords or len(node.args) != 3:
+            return self._problem(node, "s2sjax.jvp in a transformed function takes (fun, primals, tangents), by position")
+        fun_node, primals, tangents = node.args
+        if not all(isinstance(n, (gast.Tuple, gast.List)) for n in (primals, tangents)):
+            return self._problem(node, "s2sjax.jvp in a transformed function needs its primals and tangents "
+                                 "written as tuples", "write jvp(f, (x, y), (vx, vy))")
+        if len(primals.elts) != len(tangents.elts):
+            return self._problem(node, "jvp called with different primal and tangent tuple lengths: "
+                                 f"{len(primals.elts)} primals and {len(tangents.elts)} tangents.")
+        fun = self._function(fun_node, node)
+        defaults = fun and self._defaults(fun, len(primals.elts), node)
+        if defaults is None:
+            return node
+        call = self.jvp_calls.meet(fun, self.function.location, node, defaults)
+        args = [self.visit(e) for e in primals.elts + tangents.elts]
+        name = self.namer.fresh(f"{fun.__name__.replace('<lambda>', 'lambda')}_jvp")
+        if call.function is None:
+            self.jvp_calls.by_name[name] = call
+            self.resolved.functions[name] = call
+        else:
+            count = len(primals.elts)
+            args = (args[:count] + [gast.Constant(d, None) for d in defaults] + [args[count + i] for i in call.argnums]
+                    + self._capture_all(call.generated.captured))
+            self.resolved.functions[name] = call.function
+        return gast.copy_location(gast.Call(gast.Name(name, gast.Load(), None, None), args, []), node)
+
+    def _function(self, node, call):
+        """The plain Python function `node` names, or None (with a problem recorded at the call)."""
+        chain = rules.dotted_name(node)
+        root, *attrs = chain.split(".") if chain else [None]
+        if root is None or root in self.resolved.local_names:
+            self._problem(call, "the function given to s2sjax.jvp in a transformed function must be defined "
+                          "outside it", "define it at module level (a def or a lambda)")
+            return None
+        value = self.scope.get(root, getattr(builtins, root, _MISSING))
+        for attr in attrs:
+            value = getattr(value, attr, _MISSING)
+        if not inspect.isfunction(value):
+            self._problem(call, f"{chain!r} is not a plain Python function; s2sjax.jvp in a transformed function "
+                          "differentiates one")
+            return None
+        return value
+
+    def _defaults(self, fun, count, node):
+        """The default values of `fun`'s parameters after the first `count`, or None (a problem recorded)."""
+        params = list(inspect.signature(fun).parameters.values())
+        if count > len(params):
+            self._problem(node, f"s2sjax.jvp gives {fun.__name__}() {count} primals; it takes {len(params)} arguments")
+            return None
+        rest = params[count:]
+        if any(p.default is inspect.Parameter.empty for p in rest):
+            self._problem(node, f"s2sjax.jvp gives {fun.__name__}() {count} primals; it needs {len(params)}")
+            return None
+        if not all(isinstance(p.default, (bool, int, float)) for p in rest):
+            self._problem(node, f"{fun.__name__}() has a default that is not a number",
+                          "give s2sjax.jvp a primal for every parameter")
+            return None
+        return tuple(p.default for p in rest)
+
+    def _capture_all(self, captured):
+        """Captured values of generated code, captured again by this function; their names, to pass on."""
+        names = []
+        for c in captured:
+            name = self.namer.fresh(c.name)
+            self.resolved.captured.append(Captured(name, c.read))
+            names.append(gast.Name(name, gast.Load(), None, None))
+        return names
 
     def _lookup(self, name, node):
         value = self.scope.get(name, _MISSING)

@@ -51,6 +51,7 @@ import gast
 from .. import rules
 from ..backend.naming import comment
 from ..frontend.fence import ARRAY_ATTRIBUTES
+from ..frontend.jvpcalls import JvpCall
 from .queries import assigned
 
 
@@ -308,6 +309,11 @@ class _Normalizer:
 
     def stmt_Return(self, node):
         value = node.value if node.value is not None else gast.Constant(None, None)
+        if self.may_be_static_tuple(value):  # such a tuple is returned as a tuple display
+            atom = self.atom(value)
+            value = _Evaluated(atom)
+            if isinstance(atom, gast.Name) and atom.id in self.tuples:
+                value = gast.Tuple([_Evaluated(e) for e in self.tuples[atom.id]], gast.Load())
         parts = value.elts if isinstance(value, gast.Tuple) else [value]
         self.returns_tuple = isinstance(value, gast.Tuple)
         if self.outputs is None:
@@ -318,6 +324,11 @@ class _Normalizer:
             atom = self.expr(part, name)
             if not (isinstance(atom, gast.Name) and atom.id == name):
                 self.assign(name, atom, node)
+
+    def may_be_static_tuple(self, value):
+        """Whether `value` is a variable or a call of a function to inline (they may give a tuple)."""
+        return isinstance(value, gast.Name) or (
+            isinstance(value, gast.Call) and rules.dotted_name(value.func) in self.resolved.functions)
 
     # ---- branches --------------------------------------------------------
 
@@ -497,6 +508,8 @@ class _Normalizer:
 
     def expr_Call(self, node, target):
         name = rules.dotted_name(node.func)
+        if isinstance(self.resolved.functions.get(name), JvpCall):  # typed by inference, inlined in pass 2
+            return self.define(gast.Call(node.func, [self.atom(a) for a in node.args], []), node, target)
         if name in self.resolved.functions:
             return self.inline(self.resolved.functions[name], node, target)
         if name == "np.matmul" and len(node.args) == 2 and not node.keywords:  # Numba lacks np.matmul
@@ -536,6 +549,7 @@ class _Normalizer:
         _, outputs = inner.function_body(callee.function.tree)
         self.state.stack.pop()
         self.state.captured.extend(callee.captured)
+        self.tuples.update(inner.tuples)  # its names are fresh, and what it knows holds here too
         if len(outputs) == 1 and not inner.returns_tuple:
             return self.expr(gast.copy_location(_Evaluated(_name(outputs[0])), node), target)
         result = self.define(gast.Tuple([_name(o) for o in outputs], gast.Load()), node, target)

@@ -97,18 +97,22 @@ def merge(a, b):
     return UNKNOWN
 
 
-def infer(program, arg_types):
-    """The type of every variable of a normalized `program`, given its parameters' types."""
+def infer(program, arg_types, jvp_calls=None):
+    """The type of every variable of a normalized `program`, given its parameters' types.
+
+    `jvp_calls` (frontend.jvpcalls) types the calls of s2sjax.jvp left opaque by normalize.
+    """
     names = program.params + [c.name for c in program.captured]
-    inference = _Inference(dict(zip(names, arg_types)), program.origins)
+    inference = _Inference(dict(zip(names, arg_types)), program.origins, jvp_calls)
     inference.block(program.tree.body)
     return inference.env
 
 
 class _Inference:
-    def __init__(self, env, origins):
+    def __init__(self, env, origins, jvp_calls):
         self.env = env
         self.origins = origins
+        self.jvp_calls = jvp_calls
 
     def block(self, stmts):
         for stmt in stmts:
@@ -145,6 +149,8 @@ class _Inference:
             return self.atom(node)
         if isinstance(node, gast.Subscript):
             return self.subscript(self.atom(node.value), node.slice)
+        if self.jvp_calls and isinstance(node, gast.Call) and getattr(node.func, "id", None) in self.jvp_calls.by_name:
+            return self.jvp_calls.type_of(node.func.id, [self.atom(a) for a in node.args])
         try:
             rule, bound = rules.rule_of(node)
             return rule.result({p: self.atom(n) for p, n in bound.items()}, bound)
