@@ -178,9 +178,8 @@ def vmap_source(name, params, extra, axes, example_name, out_axes, returns_tuple
         arguments = [_example(p, a, index) for p, a in zip(params, axes)] + extra
         return f"{example_name}({', '.join(arguments)})"
 
-    mapped = _first_mapped(params, axes)
     lines = [f"def {name}({', '.join(params + extra)}):",
-             f"    {n} = {size if mapped is None else mapped}",
+             f"    {n} = {_size_source(params, axes, size)}",
              f"    {unpacked(outs)} = {call('0')}"]
     for out, batch, axis in zip(outs, batched, out_axes):
         if axis is not None:
@@ -194,23 +193,22 @@ def vmap_source(name, params, extra, axes, example_name, out_axes, returns_tuple
     return "\n".join(lines) + "\n"
 
 
-def _first_mapped(params, axes):
-    """Source for the mapped axis' size, read from the first mapped argument."""
-    for param, spec in zip(params, axes):
-        found = _size_of(param, spec)
-        if found:
-            return found
-    return None
+def _size_source(params, axes, size):
+    """Source for the mapped axes' one size, or `size` when none is mapped.
+
+    The sizes are checked here too: the caller checks only the outermost vmap's.
+    """
+    sizes = [found for param, spec in zip(params, axes) for found in _sizes_of(param, spec)]
+    if not sizes:
+        return str(size)
+    return sizes[0] if len(sizes) == 1 else f"rt.common_size(({', '.join(sizes)}))"
 
 
-def _size_of(expr, spec):
+def _sizes_of(expr, spec):
+    """Source for the sizes of the axes along which `spec` maps the argument `expr`."""
     if isinstance(spec, tuple):
-        for k, s in enumerate(spec):
-            found = _size_of(f"{expr}[{k}]", s)
-            if found:
-                return found
-        return None
-    return None if spec is None else f"{expr}.shape[{spec}]"
+        return [found for k, s in enumerate(spec) for found in _sizes_of(f"{expr}[{k}]", s)]
+    return [] if spec is None else [f"{expr}.shape[{spec}]"]
 
 
 def _example(expr, spec, index):

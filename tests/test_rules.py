@@ -145,6 +145,7 @@ for _helper in ("pow_base_second", "pow_base_dp"):
     case(f"rt.{_helper}", f"def f(v):\n    return np.sum(np.sin(rt.{_helper}(v, np.linspace(0.5, 2.0, 3), 1.7)))\n",
          u(-1, 1, (3,)))
 case("rt.prange", "def f(a, x):\n    for i in rt.prange(1, 7, 2):\n        x = x * a + i\n    return x\n", 0.8, 0.3)
+case("rt.common_size", "def f(a, x, y):\n    return a * rt.common_size((x.shape[0], y.shape[0]))\n", 0.7, u(-1, 1, (3,)), u(-1, 1, (3,)))
 case("rt.broadcast_length", "def f(a, x, y):\n    return a * rt.broadcast_length((x.shape[0], y.shape[0]))\n", 0.7, u(-1, 1, (3,)), u(-1, 1, (1,)))
 case("rt.move_batch_axis", "def f(a):\n    return np.sum(np.sin(rt.move_batch_axis(a, 1)) * np.arange(6.0).reshape(3, 2))\n",
      u(-1, 1, (2, 3)))

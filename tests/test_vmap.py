@@ -354,6 +354,13 @@ def test_inconsistent_sizes_error_names_each_argument():
         s2sjax.vmap(lambda x, y: x + y)(np.ones(3), np.ones(4))
 
 
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_inconsistent_sizes_of_an_inner_vmap(target):
+    pairwise_products = s2sjax.vmap(s2sjax.vmap(lambda x, y: x * y), target=target)
+    with pytest.raises(ValueError, match="vmap got inconsistent sizes for array axes to be mapped"):
+        pairwise_products(np.ones((3, 4)), np.ones((3, 5)))
+
+
 def test_in_axes_length_must_match_the_positional_arguments():
     with pytest.raises(ValueError, match=r"len\(in_axes\)=2, len\(args\)=1"):
         s2sjax.vmap(lambda x: x, in_axes=(0, 0))(np.ones(3))

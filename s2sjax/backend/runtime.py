@@ -207,6 +207,15 @@ def broadcast_length(lengths):
     return common
 
 
+@register_jitable
+def common_size(sizes):
+    """The one size of a vmap's mapped axes, or JAX's error when they differ."""
+    for n in sizes:
+        if n != sizes[0]:
+            raise ValueError("vmap got inconsistent sizes for array axes to be mapped")
+    return sizes[0]
+
+
 def move_batch_axis(batched, axis):
     """`batched`, examples along axis 0, with that axis moved to `axis` (vmap's out_axes)."""
     return np.ascontiguousarray(np.moveaxis(batched, 0, axis))

@@ -47,6 +47,7 @@ helper("sum_along", ("x", "axis"), lambda t, n: _reduced({"a": t["x"], "axis": t
        linear=("x",), adjoints={"x": "rt.sum_adjoint(g, x, axis)"})
 helper("prange", ("args",), lambda t, n: INT)  # a loop iterable, like range
 helper("broadcast_length", ("lengths",), lambda t, n: INT)
+helper("common_size", ("sizes",), lambda t, n: INT)
 helper("move_batch_axis", ("a", "axis"), lambda t, n: t["a"], linear=("a",))
 helper("broadcast_to", ("v", "like"), _float_like("like"), linear=("v",), adjoints={"v": "rt.unbroadcast(g, v)"})
 
