@@ -4,8 +4,11 @@ and pairwise L1 distances between 1000 and 1000 points of dimension 16 by a nest
 Baselines are hand-written serial Numba loops. The `target="parallel"` goals are ratios to JAX
 (`jax.jit` of the same vmap, float64, arrays already on the device), timed in the same run; where
 JAX is not installed they fall back to the issue's reference times (0.97 ms for W5, 10.1 ms for W6).
-Hand-written `prange` loops are timed beside them as peers.
+Hand-written `prange` loops are timed beside them as peers, and so is `target="cuda"` where a
+GPU is present.
 """
+import os
+
 import numba
 import numpy as np
 
@@ -85,17 +88,30 @@ def _workload(name, title, goals, transformed, by_hand, jax_fn, args, jax_args):
     entries = [(f"s2sjax.vmap [{t}]", transformed(t), args) for t in goals]
     entries += [("numba.njit loop, by hand", by_hand[0], args),
                 ("numba.njit(parallel=True), by hand", by_hand[1], args)]
+    if _gpu():
+        entries.append(("s2sjax.vmap [cuda], host arrays in and out", transformed("cuda"), args))
     if jax_fn is not None:
         entries.append(("jax.jit(jax.vmap(...)), arrays on the device", jax_fn, jax_args))
     for impl, fn, fn_args in entries:
         check_close(impl, fn(*fn_args), expected)
     timings = measure_together(entries, repeats=REPEATS)
     ours, baseline, peers = timings[:len(goals)], timings[len(goals)], timings[len(goals) + 1:]
-    jax_timing = peers[1] if jax_fn is not None else None
+    jax_timing = next((t for t in peers if t.impl.startswith("jax")), None)
     return [WorkloadResult(name=name if target == "cpu" else f"{name}-{target}", title=f"{title}, target={target!r}",
                            target=goal(jax_timing) if callable(goal) else goal, s2sjax=timing, baseline=baseline,
                            peers=peers if target == "parallel" else [])
             for (target, goal), timing in zip(goals.items(), ours)]
+
+
+def _gpu():
+    """Whether a real GPU is here (not Numba's simulator): then the cuda target is timed too."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return False
+    try:
+        from numba import cuda
+    except ImportError:
+        return False
+    return cuda.is_available()
 
 
 def _than_jax(fraction, reference):
