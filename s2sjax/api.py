@@ -306,7 +306,7 @@ class Batched(Transformed):
         if not args and not kwargs and self.axis_size is None:
             raise ValueError("vmap wrapped function must be passed at least one argument containing an array, "
                              "got empty *args=() and **kwargs={}")
-        bound = self._bind(args, kwargs)
+        bound = args if not kwargs and len(args) == self._nparams else self._bind(args, kwargs)
         axes = batching.argument_axes(self.in_axes, bound, self._names, kwargs.keys(), len(args))
         size = batching.axis_size(bound, axes, self._names, kwargs.keys(), self.axis_size)
         if size == 0:

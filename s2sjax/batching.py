@@ -93,10 +93,9 @@ def _structure(value):
 
 def axis_size(args, axes, names, keywords, size=None):
     """The size of the mapped axis, checked to agree across arguments (JAX's error when not)."""
-    found = []  # (size, description)
+    found = []  # (size, how to describe it): described only for the error, which is rare
     for name, value, spec in zip(names, args, axes):
-        where = f"kwargs[{name!r}]" if name in keywords else f"argument {name}"
-        _mapped_leaves(value, spec, where, found)
+        _mapped_leaves(value, spec, (name, keywords), found)
     if size is not None:
         found.append((size, f"axis_size={size}"))
     if not found:
@@ -104,6 +103,7 @@ def axis_size(args, axes, names, keywords, size=None):
     sizes = Counter(s for s, _ in found)
     if len(sizes) == 1:
         return found[0][0]
+    found = [(s, d if isinstance(d, str) else _describe_leaf(*d)) for s, d in found]
     lines = []
     for k, (s, count) in enumerate(sizes.most_common()):
         examples = [d for t, d in found if t == s]
@@ -115,14 +115,19 @@ def axis_size(args, axes, names, keywords, size=None):
     raise ValueError("vmap got inconsistent sizes for array axes to be mapped:\n" + ";\n".join(lines))
 
 
-def _mapped_leaves(value, spec, where, found):
+def _mapped_leaves(value, spec, where, found, path=""):
     if isinstance(spec, tuple):
         for k, (v, s) in enumerate(zip(value, spec)):
-            _mapped_leaves(v, s, f"{where}[{k}]", found)
+            _mapped_leaves(v, s, where, found, f"{path}[{k}]")
     elif spec is not None:
-        shape = np.shape(value)
-        dtype = np.asarray(value).dtype
-        found.append((shape[spec], f"axis {spec} of {where} of type {dtype}[{','.join(map(str, shape))}]"))
+        found.append((np.shape(value)[spec], (value, spec, where, path)))
+
+
+def _describe_leaf(value, spec, where, path):
+    name, keywords = where
+    shape = np.shape(value)
+    argument = f"kwargs[{name!r}]" if name in keywords else f"argument {name}"
+    return f"axis {spec} of {argument}{path} of type {np.asarray(value).dtype}[{','.join(map(str, shape))}]"
 
 
 def example(args, axes, index):
