@@ -208,10 +208,13 @@ class Transformed:
         self.target = target
         self._signature = fun._signature if isinstance(fun, Transformed) else inspect.signature(fun)
         self._nparams = len(self._signature.parameters)
+        self.forget_specializations()
+        functools.update_wrapper(self, fun, updated=())  # not __dict__: it would overwrite our own state
+
+    def forget_specializations(self):
         self._specializations = {}
         self._by_type = {}  # the same specializations, for calls with no array argument
         self._last = None
-        functools.update_wrapper(self, fun, updated=())  # not __dict__: it would overwrite our own state
 
     def __repr__(self):
         return f"<s2sjax.{self.kind} of {getattr(self.fun, '__qualname__', self.fun)}>"
@@ -303,6 +306,29 @@ class Batched(Transformed):
         self._names = list(self._signature.parameters)
 
     def __call__(self, *args, **kwargs):
+        # Fast path: arguments like earlier ones. The generated code checks the sizes itself;
+        # on its ValueError, the checks below say which arguments disagree, in JAX's words.
+        key = None if kwargs else _key(args)
+        entry = self._by_key.get(key)
+        if entry is not None:
+            try:
+                return entry.run(args)
+            except ValueError:
+                self._checked(args, kwargs)
+                raise
+        bound, axes = self._checked(args, kwargs)
+        entry = self.specialization(bound, axes)
+        if key is not None and len(args) == self._nparams and self.target != "cuda" and all(
+                type(a) in (np.ndarray, float, int, tuple) for a in args):
+            self._by_key[key] = entry
+        return entry.run(bound)
+
+    def forget_specializations(self):
+        super().forget_specializations()
+        self._by_key = {}  # _key(args) -> the specialization, for calls with every argument positional
+
+    def _checked(self, args, kwargs):
+        """(the arguments bound, their mapped axes), or JAX's error for axes and sizes that do not fit."""
         if not args and not kwargs and self.axis_size is None:
             raise ValueError("vmap wrapped function must be passed at least one argument containing an array, "
                              "got empty *args=() and **kwargs={}")
@@ -312,7 +338,7 @@ class Batched(Transformed):
         if size == 0:
             raise ValueError(f"vmap of {self.__name__} over an axis of size 0: s2sjax takes the outputs' shapes "
                              "from the first example, so it needs at least one")
-        return self.specialization(bound, axes).run(bound)
+        return bound, axes
 
     def specialization(self, args, axes=None):
         if axes is None:  # called by an outer transformation: every argument passed by position

@@ -206,7 +206,7 @@ def _size_source(params, axes, size):
     sizes = [found for param, spec in zip(params, axes) for found in _sizes_of(param, spec)]
     if not sizes:
         return str(size)
-    return sizes[0] if len(sizes) == 1 else f"rt.common_size(({', '.join(sizes)}))"
+    return f"rt.common_size(({', '.join(sizes)},))"
 
 
 def _sizes_of(expr, spec):

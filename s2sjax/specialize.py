@@ -314,7 +314,7 @@ def _unfused(fun):
         return fun
     twin = copy.copy(fun)
     twin.fun, twin.target = _unfused(fun.fun), "python"
-    twin._specializations, twin._by_type, twin._last = {}, {}, None
+    twin.forget_specializations()
     return twin
 
 

@@ -347,11 +347,15 @@ def test_inputs_are_not_modified():
 # ---- errors -------------------------------------------------------------------
 
 
-def test_inconsistent_sizes_error_names_each_argument():
+@pytest.mark.parametrize("after_a_call", [False, True])
+def test_inconsistent_sizes_error_names_each_argument(after_a_call):
+    add = s2sjax.vmap(lambda x, y: x + y)
+    if after_a_call:  # later calls take the fast path, where the generated code checks the sizes
+        np.testing.assert_array_equal(add(np.ones(3), np.ones(3)), np.full(3, 2.0))
     with pytest.raises(ValueError, match=r"(?s)inconsistent sizes for array axes to be mapped:\n"
                                          r"  \* one axis had size 3: axis 0 of argument x of type float64\[3\];\n"
                                          r"  \* one axis had size 4: axis 0 of argument y of type float64\[4\]"):
-        s2sjax.vmap(lambda x, y: x + y)(np.ones(3), np.ones(4))
+        add(np.ones(3), np.ones(4))
 
 
 @pytest.mark.parametrize("target", ["python", "cpu"])
@@ -391,9 +395,14 @@ def test_out_axes_beyond_the_output_rank():
         s2sjax.vmap(lambda x: x * 2.0, out_axes=2)(np.ones((3, 4)))
 
 
-def test_empty_axis():
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_empty_axis(target):
+    double = s2sjax.vmap(lambda x: x * 2.0, target=target)
     with pytest.raises(ValueError, match="axis of size 0"):
-        s2sjax.vmap(lambda x: x * 2.0)(np.ones(0))
+        double(np.ones(0))
+    np.testing.assert_array_equal(double(np.ones(2)), np.full(2, 2.0))
+    with pytest.raises(ValueError, match="axis of size 0"):  # the fast path, checked by the generated code
+        double(np.ones(0))
 
 
 # ---- jit ------------------------------------------------------------------------

@@ -209,7 +209,9 @@ def broadcast_length(lengths):
 
 @register_jitable
 def common_size(sizes):
-    """The one size of a vmap's mapped axes, or JAX's error when they differ."""
+    """The one size of a vmap's mapped axes, or JAX's error when they differ (or are empty)."""
+    if sizes[0] == 0:
+        raise ValueError("vmap over an axis of size 0: s2sjax takes the outputs' shapes from the first example")
     for n in sizes:
         if n != sizes[0]:
             raise ValueError("vmap got inconsistent sizes for array axes to be mapped")
