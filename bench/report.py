@@ -23,7 +23,7 @@ class Target:
 
     def describe(self):
         if self.text:
-            return f"{self.text} ({format_seconds(self.value)})"
+            return f"{self.text} ({format_seconds(self.value)})" if self.kind == "time" else self.text
         if self.kind == "time":
             return f"≤ {format_seconds(self.value)}"
         return f"≤ {self.value:g}× baseline"

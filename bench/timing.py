@@ -33,21 +33,28 @@ def measure(impl, fn, args, *, calls, repeats):
     return Timing(impl, statistics.median(samples), samples)
 
 
-def measure_together(entries, *, repeats):
-    """`measure` for several implementations at once, one call of each per round (calls=1).
+def measure_together(entries, *, repeats, rounds=5, settle=0.2):
+    """Median seconds per call of several implementations, measured in rotating blocks.
 
-    Interleaving keeps them under the same conditions: the state of the memory allocator
-    (whether a fresh output's pages must be faulted in) and of the shared machine.
-    `entries`: (impl, fn, args) triples. Returns the Timings in the same order.
+    Each round times every implementation once, in a block of `repeats // rounds` calls after
+    one untimed call, and the order rotates from round to round, so no implementation always
+    follows the same other one. Before each block the process sleeps `settle` seconds: the
+    thread pools of the previous one (OpenBLAS, XLA) spin for a while after their last call
+    and would take the cores from the next one. `entries`: (impl, fn, args) triples.
+    Returns the Timings in the same order.
     """
-    for _, fn, args in entries:
-        fn(*args)
+    per_round = max(1, repeats // rounds)
     samples = [[] for _ in entries]
-    for _ in range(repeats):
-        for (_, fn, args), own in zip(entries, samples):
-            start = time.perf_counter()
+    for round_ in range(rounds):
+        for k in range(len(entries)):
+            k = (k + round_) % len(entries)
+            _, fn, args = entries[k]
+            time.sleep(settle)
             fn(*args)
-            own.append(time.perf_counter() - start)
+            for _ in range(per_round):
+                start = time.perf_counter()
+                fn(*args)
+                samples[k].append(time.perf_counter() - start)
     return [Timing(impl, statistics.median(own), own) for (impl, _, _), own in zip(entries, samples)]
 
 

@@ -18,7 +18,7 @@ from bench.timing import check_close, measure_together
 
 N_EXAMPLES = 10 ** 6
 N_POINTS, DIM = 1000, 16
-REPEATS = 15
+REPEATS = 25
 JAX_W5, JAX_W6 = 0.97e-3, 10.1e-3  # the reference machine
 
 
