@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "latest.json"
+PAGE_PATH = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+CHART_NAME = "benchmarks.png"  # beside the page
 WORKLOADS = ("W1", "W2", "W2-jvp", "W2-hvp", "W3", "W4", "W5", "W6", "transform")
 
 
@@ -20,7 +22,7 @@ def parse_args(argv):
 
 
 def main(argv=None):
-    selected = parse_args(argv).only or WORKLOADS
+    selected = tuple(parse_args(argv).only or WORKLOADS)
     with tempfile.TemporaryDirectory(prefix="s2sjax-bench-cache-") as cache_dir:
         # A fresh cache makes every transform and compile in this run cold and
         # leaves nothing in the user's cache. s2sjax may read the variable when
@@ -43,6 +45,14 @@ def main(argv=None):
         print("\nPeers:\n\n" + report.peers_table(results))
     report.write_json(RESULTS_PATH, machine, results, skipped)
     print(f"\nwrote {RESULTS_PATH}")
+    if selected == WORKLOADS:  # a partial run would leave the page half empty
+        from bench import plot
+
+        charted = plot.plot(results, PAGE_PATH.parent / CHART_NAME)
+        if not charted:
+            skipped.append("the chart: matplotlib not installed")
+        report.write_page(PAGE_PATH, machine, results, skipped, CHART_NAME if charted else None)
+        print(f"wrote {PAGE_PATH}")
 
 
 def print_machine(machine):

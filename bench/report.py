@@ -104,8 +104,22 @@ def machine_info():
         "numpy": np.__version__,
         "numba": numba.__version__,
         "s2sjax": getattr(s2sjax, "__version__", "unknown"),
+        **_peer_versions(),
         "commit": git_commit(),
     }
+
+
+def _peer_versions():
+    """The versions of the optional peers that are installed."""
+    from importlib import metadata
+
+    versions = {}
+    for name in ("jax", "jaxlib", "autograd"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
 
 
 def cpu_model():
@@ -152,3 +166,30 @@ def write_json(path, machine, results, skipped):
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     os.replace(tmp, path)
+
+
+NOTES_MARK = "<!-- Everything below is written by hand; python -m bench keeps it. -->"
+
+
+def write_page(path, machine, results, skipped, chart):
+    """docs/benchmarks.md: the run's tables (and `chart`, a file name beside it, when not None),
+    followed by the hand-written notes already on the page, kept as they are."""
+    notes = path.read_text().split(NOTES_MARK, 1)[1] if path.exists() and NOTES_MARK in path.read_text() else "\n"
+    versions = ", ".join(f"{k} {v}" for k, v in machine.items() if k not in ("platform", "cpu", "cpu_count", "commit"))
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d} by `python -m bench` on {machine['cpu']} "
+        f"({machine['cpu_count']} cores, {machine['platform']}), commit `{machine['commit']}`: {versions}.",
+        "Every implementation's result is checked against the hand-written one before it is timed;",
+        "times are medians. The baseline is a hand-written serial `@numba.njit` function.",
+        "",
+        results_table(results),
+    ]
+    if any(r.peers for r in results):
+        lines += ["", "Peers in the same run:", "", peers_table(results)]
+    if skipped:
+        lines += ["", "Skipped: " + "; ".join(skipped) + "."]
+    if chart:
+        lines += ["", f"![Time of each implementation over the hand-written baseline, log scale]({chart})"]
+    path.write_text("\n".join(lines) + "\n\n" + NOTES_MARK + notes)

@@ -2,10 +2,19 @@
 
     x = x0; for i in range(n): x = x + 0.01 * (-k * x + sin(x))
 
-gradient with respect to (k, x0). Besides the time, it reports what the tape
-holds (the generated code's tapes, counted from its source), the peak memory
-of one gradient at n = 10**7 in a fresh process, and the time from a cold
-start to the first gradient, which must not grow with n.
+gradient with respect to (k, x0). `s2sjax.value_and_grad` and the hand-written adjoint are timed
+together with the peers installed: JAX (`jax.jit(jax.value_and_grad)` of the loop as a
+`lax.fori_loop`, float64, k and x0 on the device) and autograd (`value_and_grad` of the Python
+loop). Every implementation is checked against the hand-written adjoint first. Also printed:
+
+- what the tape holds (the generated code's tapes, counted from its source), the peak memory of
+  one gradient at n = 10**7 in a fresh process, and the time from a cold start to the first
+  gradient, which must not grow with n;
+- what tracing a Python loop costs JAX, at n = 10, 100 and 1000: `jax.jit` unrolls it into n
+  steps, so its first call (trace + compile) grows with n, where the fori_loop's does not;
+- the scaling in n from 10**2 to 10**6: s2sjax against the hand-written adjoint (and JAX's
+  fori_loop), with their ratio at each n. s2sjax specializes on types, not values: one compile
+  serves every n.
 """
 import math
 import os
@@ -13,16 +22,25 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 import numba
 import numpy as np
 
 import s2sjax
-from bench.report import Target, WorkloadResult
-from bench.timing import check_close, measure
+from bench.report import Target, WorkloadResult, format_ratio, format_seconds
+from bench.timing import check_close, measure_together
 
 K, X0, N = 0.7, 0.3, 10_000
-REPEATS = 7
+REPEATS = 7  # W2-jvp's and W2-hvp's (bench/w2_forward.py)
+# Few, because autograd takes seconds per call at n = 10**4 on the development machine.
+TOGETHER_REPEATS = 15
+UNROLLED_NS = (10, 100, 1000)
+SCALING_NS = (10**2, 10**3, 10**4, 10**5, 10**6)
+SCALING_REPEATS = 25
+S2SJAX, BY_HAND = "s2sjax.value_and_grad", "numba.njit adjoint, by hand"
+JAX_FORI, JAX_PYTHON = "jax.jit(jax.value_and_grad), lax.fori_loop", "jax.jit(jax.value_and_grad), Python loop"
+AUTOGRAD = "autograd.value_and_grad, Python loop"
 
 
 def recurrence(k, x0, n):
@@ -47,19 +65,76 @@ def adjoint_by_hand(k, x0, n):
     return x, k_bar, x_bar
 
 
+def python_loop(sin):
+    """The recurrence with autograd's or JAX's `sin`, so that they can trace it."""
+    def f(k, x0, n):
+        x = x0
+        for i in range(n):
+            x = x + 0.01 * (-k * x + sin(x))
+        return x
+    return f
+
+
+def fori_loop(jax):
+    """The recurrence as one `lax.fori_loop`, what JAX's documentation advises for a long loop."""
+    def f(k, x0, n):
+        return jax.lax.fori_loop(0, n, lambda i, x: x + 0.01 * (-k * x + jax.numpy.sin(x)), x0)
+    return f
+
+
+def jax_value_and_grad(jax, f):
+    """`jax.jit(jax.value_and_grad)` of f w.r.t. (k, x0), waiting for the result. n is static: it
+    sets the trip count (a Python loop cannot run over a traced integer)."""
+    compiled = jax.jit(jax.value_and_grad(f, argnums=(0, 1)), static_argnums=2)
+    return lambda k, x0, n: jax.block_until_ready(compiled(k, x0, n))
+
+
+def host_args(n):
+    return K, X0, n
+
+
+def device_args(jax):
+    k, x0 = jax.numpy.asarray(K), jax.numpy.asarray(X0)
+    return lambda n: (k, x0, n)
+
+
+def implementations(ours, jax, autograd):
+    """(impl, fn, args of n): s2sjax and the hand-written adjoint first, then the peers installed."""
+    impls = [(S2SJAX, ours, host_args), (BY_HAND, adjoint_by_hand, host_args)]
+    if jax is not None:
+        impls.append((JAX_FORI, jax_value_and_grad(jax, fori_loop(jax)), device_args(jax)))
+    if autograd is not None:
+        impls.append((AUTOGRAD, autograd.value_and_grad(python_loop(autograd.numpy.sin), (0, 1)), host_args))
+    return impls
+
+
+def time_together(impls, n, *, repeats):
+    """Check every implementation against the hand-written adjoint at n, then time them together."""
+    expected = adjoint_by_hand(K, X0, n)
+    entries = [(impl, fn, args(n)) for impl, fn, args in impls]
+    for impl, fn, args in entries:
+        # hstack flattens (value, (dk, dx0)) and the hand-written (value, dk, dx0) alike.
+        check_close(impl, np.hstack(fn(*args)), expected, rtol=1e-9)
+    return measure_together(entries, repeats=repeats)
+
+
 def run(jax, autograd):
-    value_and_grad = s2sjax.value_and_grad(recurrence, argnums=(0, 1))
-    value, (dk, dx0) = value_and_grad(K, X0, N)
-    expected = adjoint_by_hand(K, X0, N)
-    check_close("s2sjax.value_and_grad", (value, dk, dx0), expected, rtol=1e-12)
-    report_tape(value_and_grad)
+    ours = s2sjax.value_and_grad(recurrence, argnums=(0, 1))
+    report_tape(ours)
     report_cold_start_and_memory()
+    impls = implementations(ours, jax, autograd)
+    timings = time_together(impls, N, repeats=TOGETHER_REPEATS)
+    if jax is not None:
+        report_unrolling(jax)
+    # autograd is left out: at n = 10**6 one call would take minutes.
+    report_scaling([impl for impl in impls if impl[0] != AUTOGRAD])
     return WorkloadResult(
         name="W2",
         title="grad of a 10**4-step recurrence w.r.t. (k, x0)",
         target=Target("ratio", 1.1),
-        s2sjax=measure("s2sjax.value_and_grad", value_and_grad, (K, X0, N), calls=20, repeats=REPEATS),
-        baseline=measure("numba.njit adjoint, by hand", adjoint_by_hand, (K, X0, N), calls=20, repeats=REPEATS),
+        s2sjax=timings[0],
+        baseline=timings[1],
+        peers=timings[2:],
     )
 
 
@@ -68,6 +143,46 @@ def report_tape(transformed):
     tapes = re.findall(r"(\w+) = rt\.tape\((\w+), trips\)", source)
     names = ", ".join(f"{tape} (one {value} per step)" for tape, value in tapes)
     print(f"W2 tapes: {len(tapes)}: {names}; {8 * len(tapes) * N} bytes at n = {N} (8 bytes per float)")
+
+
+def report_unrolling(jax):
+    """JAX's first call (trace + compile + run) and per-call time, Python loop against fori_loop."""
+    impls = [(JAX_PYTHON, jax_value_and_grad(jax, python_loop(jax.numpy.sin)), device_args(jax)),
+             (JAX_FORI, jax_value_and_grad(jax, fori_loop(jax)), device_args(jax))]
+    rows = []
+    for n in UNROLLED_NS:
+        # A new static n means a new trace and compile, so each n's first call is cold.
+        firsts = [first_call(fn, args(n)) for _, fn, args in impls]
+        python, fori = time_together(impls, n, repeats=TOGETHER_REPEATS)
+        rows.append((str(n), f"{firsts[0]:.2f} s", format_seconds(python.seconds),
+                     f"{firsts[1]:.2f} s", format_seconds(fori.seconds)))
+    print_table("W2 in JAX: tracing unrolls a Python loop",
+                ("n", "Python loop: first call", "Python loop: per call", "fori_loop: first call", "fori_loop: per call"),
+                rows)
+
+
+def first_call(fn, args):
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def report_scaling(impls):
+    """s2sjax against the hand-written adjoint (and JAX's fori_loop) at each n."""
+    rows = []
+    for n in SCALING_NS:
+        ours, by_hand, *peers = time_together(impls, n, repeats=SCALING_REPEATS)
+        jax_fori = format_seconds(peers[0].seconds) if peers else "—"
+        rows.append((f"10**{round(math.log10(n))}", format_seconds(ours.seconds), format_seconds(by_hand.seconds),
+                     format_ratio(ours.seconds / by_hand.seconds), jax_fori))
+    print_table("W2 scaling in n", ("n", "s2sjax", "hand-written", "ratio", "jax fori_loop"), rows)
+
+
+def print_table(title, header, rows):
+    print(f"\n{title}:\n")
+    for row in (header, ("---",) * len(header), *rows):
+        print("| " + " | ".join(row) + " |")
+    print()
 
 
 CHILD = """

@@ -1,4 +1,6 @@
 """Loop fusion: elementwise chains over rank-1 arrays become one loop on compiled targets."""
+import re
+
 import numpy as np
 import pytest
 
@@ -38,14 +40,24 @@ FUSED = [
 
 
 @pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
+@pytest.mark.parametrize("target,loop", [("cpu", "range"), ("parallel", "rt.prange")])
 @pytest.mark.parametrize("name,source,args", FUSED, ids=[c[0] for c in FUSED])
-def test_fused_gradients_match_finite_differences(name, source, args):
+def test_fused_gradients_match_finite_differences(name, source, args, target, loop):
     fun = define(source)
     argnums = tuple(range(len(args)))
-    g = s2sjax.grad(fun, argnums=argnums)
+    g = s2sjax.grad(fun, argnums=argnums, target=target)
     grads = g(*args)
-    assert "for i in range(" in s2sjax.source(g, *args)
+    assert f"for i in {loop}(" in s2sjax.source(g, *args)
     tolerance = 1e-4 if args[0].dtype == np.float32 else 1e-7
     fd.check_grad(fun, args, argnums, grads, rtol=tolerance, atol=tolerance * 1e-2, name=name)
-    value, _ = s2sjax.value_and_grad(fun, argnums=argnums)(*args)
+    value, _ = s2sjax.value_and_grad(fun, argnums=argnums, target=target)(*args)
     assert value == pytest.approx(fun(*args), rel=tolerance)
+
+
+def test_parallel_fuses_loops_inside_loops_serially():
+    fun = define("def f(x, n):\n    s = 0.0\n    for k in range(n):\n        s = s + np.sum(np.sin(x + k))\n    return s\n")
+    x = np.linspace(-1.0, 1.0, 9)
+    g = s2sjax.grad(fun, target="parallel")
+    source = s2sjax.source(g, x, 3)
+    assert "rt.prange" not in source and re.search(r"for i\w* in range\(t\w*\.shape\[0\]\):", source)
+    fd.check_grad(fun, (x, 3), (0,), (g(x, 3),), rtol=1e-7, atol=1e-9, name="fused in a loop")

@@ -30,12 +30,18 @@ from .queries import assigned, is_comment, reads
 _ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mod, gast.FloorDiv)
 
 
-def fuse(fdef, types, namer, broadcast_in_loop=False):
+def fuse(fdef, types, namer, broadcast_in_loop=False, parallel=False):
     """Fuse `fdef`. Arrays of lengths known only at run time are fused behind a length check, or,
     with `broadcast_in_loop` (a CUDA device function, which cannot run the unfused NumPy code),
     in one loop over the longest that reads element `i % len(x)` of each (NumPy's broadcasting
-    of a length-1 array; the host checks that the lengths are compatible)."""
-    fdef.body = _Fuser(types, namer, fdef.args.args, fdef.body, broadcast_in_loop).run(fdef.body)
+    of a length-1 array; the host checks that the lengths are compatible).
+
+    With `parallel`, fused loops outside any other loop are `rt.prange` loops: their iterations
+    are independent but for sums, which Numba reduces per thread. Inside a loop (a vmap's
+    batch loop, say) they stay serial: a parallel region per outer iteration costs more.
+    """
+    fuser = _Fuser(types, namer, fdef.args.args, fdef.body, broadcast_in_loop, parallel)
+    fdef.body = fuser.run(fdef.body)
     return fdef
 
 
@@ -55,10 +61,12 @@ class _Group:
 
 
 class _Fuser:
-    def __init__(self, types, namer, params, body, broadcast_in_loop):
+    def __init__(self, types, namer, params, body, broadcast_in_loop, parallel):
         self.types = types
         self.namer = namer
         self.broadcast_in_loop = broadcast_in_loop
+        self.parallel = parallel
+        self.loop_depth = 0  # how many loops enclose the block being fused
         self.classes = {p.id: p.id for p in params if self._rank1(p.id)}
         self.loads = Counter(n.id for s in body for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load))
         self.stores = Counter(n.id for s in body for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
@@ -121,7 +129,10 @@ class _Fuser:
         other iterations, so it starts a class of its own, in the block and after it.
         """
         self.own_classes(assigned(stmt))
+        is_loop = isinstance(stmt, (gast.For, gast.While))
+        self.loop_depth += is_loop
         stmt.body = self.run(stmt.body, self.assigned_outside(stmt.body))
+        self.loop_depth -= is_loop
         self.own_classes(assigned(stmt))
         stmt.orelse = self.run(stmt.orelse, self.assigned_outside(stmt.orelse))
         self.own_classes(assigned(stmt))
@@ -277,7 +288,8 @@ class _Fuser:
             body.append(gast.copy_location(_assign(scalar_names.get(target, target), value), stmt))
             current.add(target)
         body += [gast.Assign([gast.Subscript(name(n), name(index), gast.Store())], name(scalar_names[n])) for n in stored]
-        loop = gast.For(name(index, store=True), _call("range", [_copy(length)]), body, [], None)
+        loop_range = "rt.prange" if self.parallel and not self.loop_depth else "range"
+        loop = gast.For(name(index, store=True), _call(loop_range, [_copy(length)]), body, [], None)
         after = [_assign(r, gast.BinOp(name(r), gast.Div(), _copy(length))) for r, kind in sorted(group.reductions.items()) if kind == "mean"]
         return before + [loop] + after
 
