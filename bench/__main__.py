@@ -1,4 +1,4 @@
-"""python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|transform ...]: run the benchmarks, print a
+"""python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|transform|cold ...]: run the benchmarks, print a
 Markdown report and write bench/results/latest.json."""
 
 import argparse
@@ -9,7 +9,7 @@ from pathlib import Path
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "latest.json"
 PAGE_PATH = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 CHART_NAME = "benchmarks.png"  # beside the page
-WORKLOADS = ("W1", "W2", "W2-jvp", "W2-hvp", "W3", "W4", "W5", "W6", "transform")
+WORKLOADS = ("W1", "W2", "W2-jvp", "W2-hvp", "W3", "W4", "W5", "W6", "transform", "cold")
 
 
 def parse_args(argv):
@@ -28,10 +28,12 @@ def main(argv=None):
         # leaves nothing in the user's cache. s2sjax may read the variable when
         # it is imported, hence the imports below.
         os.environ["S2SJAX_CACHE_DIR"] = cache_dir
-        from bench import peers, report, transform_time, w1_scalar, w2_forward, w2_loop, w3_array, w4_mlp, w5_w6_vmap
+        from bench import (cold_start, peers, report, transform_time, w1_scalar, w2_forward, w2_loop, w3_array, w4_mlp,
+                           w5_w6_vmap)
 
         runners = {"W1": w1_scalar.run, "W2": w2_loop.run, "W2-jvp": w2_forward.run_jvp, "W2-hvp": w2_forward.run_hvp,
-                   "W3": w3_array.run, "W4": w4_mlp.run, "W5": w5_w6_vmap.run_w5, "W6": w5_w6_vmap.run_w6, "transform": transform_time.run}
+                   "W3": w3_array.run, "W4": w4_mlp.run, "W5": w5_w6_vmap.run_w5, "W6": w5_w6_vmap.run_w6, "transform": transform_time.run,
+                   "cold": cold_start.run}
         machine = report.machine_info()
         print_machine(machine)
         jax, autograd, skipped = load_peers(peers)

@@ -13,6 +13,11 @@ temporary directory empties both; `NUMBA_CACHE_DIR` is removed from the child's 
 as it would move Numba's cache elsewhere. The transform itself is not cached on disk: the
 cached first call still runs it.
 
+Baselines, measured the same way: for the cold start, the workload's hand-written `@numba.njit`
+function compiled and called in a fresh process; for the cached start, a trivial
+`@numba.njit(cache=True)` function loaded from Numba's cache in a second process, the floor
+that any Numba-compiled code pays once per process.
+
 Each (cold, cached) pair is run REPEATS times, each with a new cache directory, and the
 medians are reported: the machine is shared and one process start is noisy. Each child
 checks its result against a reference and exits non-zero on a mismatch.
@@ -30,32 +35,38 @@ from bench.timing import Timing
 REPEATS = 3
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# Per workload: its imports, `call` (the first call) and `check(result)` (raises on a wrong
-# result, with check_close, imported after the timing).
+# Per workload: its imports, `call` (the first call), `by_hand` (the hand-written function's
+# first call) and `check(result)` (raises on a wrong result, with check_close, imported
+# after the timing).
 SETUPS = {
     "W1": """
 import math
-from bench.w1_scalar import f, X
+from bench.w1_scalar import f, X, df_by_hand
 call = lambda: s2sjax.grad(f)(X)
+by_hand = lambda: df_by_hand(X)
 check = lambda got: check_close("s2sjax.grad", got, math.sin(X * X) + 2 * X * X * math.cos(X * X))
 """,
     "W2": """
 from bench.w2_loop import recurrence, adjoint_by_hand, K, X0, N
 call = lambda: s2sjax.value_and_grad(recurrence, argnums=(0, 1))(K, X0, N)
+by_hand = lambda: adjoint_by_hand(K, X0, N)
 check = lambda got: check_close("s2sjax.value_and_grad", (got[0], *got[1]), adjoint_by_hand(K, X0, N), rtol=1e-12)
 """,
     "W4": """
 from bench.w4_mlp import mlp_loss, make_inputs, value_and_grad_by_hand, flat, ARGNUMS
 call = lambda: s2sjax.value_and_grad(mlp_loss, argnums=ARGNUMS)(*make_inputs())
+by_hand = lambda: value_and_grad_by_hand(*make_inputs())
 check = lambda got: check_close("s2sjax.value_and_grad", flat(got), flat(value_and_grad_by_hand(*make_inputs())), rtol=1e-9)
 """,
 }
 
 CHILD = """
-import json, time
+import json, sys, time
 start = time.perf_counter()
 import s2sjax
 {setup}
+if sys.argv[1] == "by_hand":
+    call, check = by_hand, lambda result: None
 imported = time.perf_counter()
 result = call()
 called = time.perf_counter()
@@ -64,40 +75,62 @@ check(result)
 print(json.dumps(dict(import_s=imported - start, first_call_s=called - imported)))
 """
 
+# Numba's floor: a trivial function with Numba's on-disk cache, in a module file of its own
+# (Numba caches only functions defined in files), in the cache directory.
+FLOOR_MODULE = "import numba\n\n\n@numba.njit(cache=True)\ndef plus_one(x):\n    return x + 1.0\n"
+SETUPS["floor"] = """
+import os, sys
+sys.path.insert(0, os.environ["S2SJAX_CACHE_DIR"])
+from numba_floor import plus_one
+call = by_hand = lambda: plus_one(1.0)
+check = lambda got: check_close("plus_one", got, 2.0)
+"""
+
 
 def run(jax, autograd):
+    floor = [cold_and_cached("floor")[1] for _ in range(REPEATS)]
     results = []
-    for workload in SETUPS:
+    for workload in ("W1", "W2", "W4"):
         cold, cached = zip(*(cold_and_cached(workload) for _ in range(REPEATS)))
+        by_hand = [fresh_child(workload, "by_hand") for _ in range(REPEATS)]
         results.append(result(f"cold-{workload}", cold, Target("time", 1.0),
-                              "first call in a fresh process, empty cache: transform + compile + call"))
+                              "first call in a fresh process, empty cache: transform + compile + call",
+                              ("numba.njit by hand, fresh process: compile + call", by_hand)))
         results.append(result(f"cached-{workload}", cached, Target("time", 0.1),
-                              "first call in a second process, from the disk cache, beyond import"))
+                              "first call in a second process, from the disk cache, beyond import",
+                              ("a trivial numba.njit(cache=True) function, from Numba's cache", floor)))
     return results
 
 
 def cold_and_cached(workload):
     """The child's timings with an empty cache, then with the cache the first child filled."""
     with tempfile.TemporaryDirectory(prefix="s2sjax-cold-") as cache:
+        with open(os.path.join(cache, "numba_floor.py"), "w") as module:
+            module.write(FLOOR_MODULE)
         return child(workload, cache), child(workload, cache)
 
 
-def child(workload, cache):
+def fresh_child(workload, what):
+    with tempfile.TemporaryDirectory(prefix="s2sjax-cold-") as cache:
+        return child(workload, cache, what)
+
+
+def child(workload, cache, what="s2sjax"):
     env = {**os.environ, "PYTHONPATH": ROOT, "S2SJAX_CACHE_DIR": cache}
     env.pop("NUMBA_CACHE_DIR", None)
     script = CHILD.format(setup=SETUPS[workload])
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    out = subprocess.run([sys.executable, "-c", script, what], capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{workload} child failed (exit {out.returncode}):\n{out.stderr}")
     return json.loads(out.stdout.splitlines()[-1])
 
 
-def result(name, timings, target, what):
+def result(name, timings, target, what, baseline):
     imports = statistics.median(t["import_s"] for t in timings)
+    return WorkloadResult(name=name, title=f"{what} (import {format_seconds(imports)})", target=target,
+                          s2sjax=_timing("s2sjax, first call", timings), baseline=_timing(*baseline))
+
+
+def _timing(impl, timings):
     samples = [t["first_call_s"] for t in timings]
-    return WorkloadResult(
-        name=name,
-        title=f"{what} (import {format_seconds(imports)})",
-        target=target,
-        s2sjax=Timing("s2sjax, first call", statistics.median(samples), samples),
-    )
+    return Timing(impl, statistics.median(samples), samples)

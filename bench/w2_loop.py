@@ -3,9 +3,10 @@
     x = x0; for i in range(n): x = x + 0.01 * (-k * x + sin(x))
 
 gradient with respect to (k, x0). `s2sjax.value_and_grad` and the hand-written adjoint are timed
-together with the peers installed: JAX (`jax.jit(jax.value_and_grad)` of the loop as a
-`lax.fori_loop`, float64, k and x0 on the device) and autograd (`value_and_grad` of the Python
-loop). Every implementation is checked against the hand-written adjoint first. Also printed:
+together with JAX if installed (`jax.jit(jax.value_and_grad)` of the loop as a `lax.fori_loop`,
+float64, k and x0 on the device); autograd (`value_and_grad` of the Python loop), which takes
+seconds per call, is timed on its own, a few times. Every implementation is checked against the
+hand-written adjoint first. Also printed:
 
 - what the tape holds (the generated code's tapes, counted from its source), the peak memory of
   one gradient at n = 10**7 in a fresh process, and the time from a cold start to the first
@@ -29,13 +30,13 @@ import numpy as np
 
 import s2sjax
 from bench.report import Target, WorkloadResult, format_ratio, format_seconds
-from bench.timing import check_close, measure_together
+from bench.timing import check_close, measure, measure_together
 
 K, X0, N = 0.7, 0.3, 10_000
 REPEATS = 7  # W2-jvp's and W2-hvp's (bench/w2_forward.py)
-# Few, because autograd takes seconds per call at n = 10**4 on the development machine.
-TOGETHER_REPEATS = 15
-UNROLLED_NS = (10, 100, 1000)
+TOGETHER_REPEATS = 25
+AUTOGRAD_REPEATS = 3  # autograd takes seconds per call at n = 10**4: timed on its own, a few times
+UNROLLED_NS = (10, 100, 300)  # at n = 1000, JAX's first call of the Python loop takes half a minute
 SCALING_NS = (10**2, 10**3, 10**4, 10**5, 10**6)
 SCALING_REPEATS = 25
 S2SJAX, BY_HAND = "s2sjax.value_and_grad", "numba.njit adjoint, by hand"
@@ -98,14 +99,18 @@ def device_args(jax):
     return lambda n: (k, x0, n)
 
 
-def implementations(ours, jax, autograd):
-    """(impl, fn, args of n): s2sjax and the hand-written adjoint first, then the peers installed."""
+def implementations(ours, jax):
+    """(impl, fn, args of n): s2sjax and the hand-written adjoint first, then JAX if installed."""
     impls = [(S2SJAX, ours, host_args), (BY_HAND, adjoint_by_hand, host_args)]
     if jax is not None:
         impls.append((JAX_FORI, jax_value_and_grad(jax, fori_loop(jax)), device_args(jax)))
-    if autograd is not None:
-        impls.append((AUTOGRAD, autograd.value_and_grad(python_loop(autograd.numpy.sin), (0, 1)), host_args))
     return impls
+
+
+def time_autograd(autograd):
+    value_and_grad = autograd.value_and_grad(python_loop(autograd.numpy.sin), (0, 1))
+    check_close(AUTOGRAD, np.hstack(value_and_grad(K, X0, N)), adjoint_by_hand(K, X0, N), rtol=1e-9)
+    return measure(AUTOGRAD, value_and_grad, (K, X0, N), calls=1, repeats=AUTOGRAD_REPEATS)
 
 
 def time_together(impls, n, *, repeats):
@@ -122,12 +127,13 @@ def run(jax, autograd):
     ours = s2sjax.value_and_grad(recurrence, argnums=(0, 1))
     report_tape(ours)
     report_cold_start_and_memory()
-    impls = implementations(ours, jax, autograd)
+    impls = implementations(ours, jax)
     timings = time_together(impls, N, repeats=TOGETHER_REPEATS)
+    if autograd is not None:
+        timings.append(time_autograd(autograd))
     if jax is not None:
         report_unrolling(jax)
-    # autograd is left out: at n = 10**6 one call would take minutes.
-    report_scaling([impl for impl in impls if impl[0] != AUTOGRAD])
+    report_scaling(impls)
     return WorkloadResult(
         name="W2",
         title="grad of a 10**4-step recurrence w.r.t. (k, x0)",
