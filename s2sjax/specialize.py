@@ -379,6 +379,8 @@ def _check_cotangent(cotangent, value):
 
 
 def _as_tangent(tangent, primal):
+    if type(tangent) is float and type(primal) is float:
+        return tangent
     if np.ndim(primal) == 0:
         return float(tangent)
     tangent = np.asarray(tangent)
