@@ -20,16 +20,19 @@ def f(x):
     return np.sum(np.sin(x) * x ** 2)
 
 
-@numba.njit
-def value_and_grad_by_hand(x):
+def _value_and_grad(x):
     g = np.empty_like(x)
     s = 0.0
-    for i in range(x.shape[0]):
+    for i in numba.prange(x.shape[0]):  # a plain range unless compiled with parallel=True
         xi = x[i]
         sin_xi = math.sin(xi)
         s += sin_xi * xi * xi
         g[i] = math.cos(xi) * xi * xi + 2.0 * xi * sin_xi
     return s, g
+
+
+value_and_grad_by_hand = numba.njit(_value_and_grad)
+value_and_grad_by_hand_parallel = numba.njit(parallel=True)(_value_and_grad)
 
 
 def make_input():
@@ -41,7 +44,8 @@ def run(jax, autograd):
     _, expected = value_and_grad_by_hand(x)
     entries = [("s2sjax.grad", s2sjax.grad(f), (x,)),
                ("s2sjax.grad [parallel]", s2sjax.grad(f, target="parallel"), (x,)),
-               ("numba.njit loop, by hand", lambda x: value_and_grad_by_hand(x)[1], (x,))]
+               ("numba.njit loop, by hand", lambda x: value_and_grad_by_hand(x)[1], (x,)),
+               ("numba.njit(parallel=True) loop, by hand", lambda x: value_and_grad_by_hand_parallel(x)[1], (x,))]
     if jax is not None:  # a JAX user keeps arrays on the device: converted once, outside the timing
         entries.append(("jax.jit(jax.grad)", jax_grad(jax), (jax.numpy.asarray(x),)))
     if autograd is not None:
