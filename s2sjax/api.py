@@ -226,7 +226,7 @@ class Transformed:
             # Fast path: every argument given, no arrays: the types alone pick the code.
             entry = self._by_type.get(tuple(map(type, args)))
             if entry is not None:
-                return entry.run(args)
+                return entry.call(*args) if entry.plain else entry.run(args)
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
         return self.specialization(args).run(args)

@@ -61,10 +61,13 @@ class Specialization:
         self.convert = [_converter(args[i]) for i in self.argnums] if kind in GRADIENTS else []
         # 0-d arrays are scalars to the generated code (and to Numba's math functions)
         self.zero_d = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 0]
+        # The common case: the user's arguments go straight to the generated code (`self.call`).
+        self.plain = transformed.target != "cuda" and not (
+            self.zero_d or self.static or self.hidden or self.captured or any(self.convert))
         if transformed.target == "cuda":
             self.run = self._run_kernel
-        elif not (self.zero_d or self.static or self.hidden or self.captured or any(self.convert)):
-            self.run = self._run_plain  # the common case, kept to one call
+        elif self.plain:
+            self.run = self._run_plain
 
     # ---- generating ------------------------------------------------------
 

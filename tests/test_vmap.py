@@ -7,13 +7,11 @@ code with the batching transform: it indexes the inputs and stacks the
 outputs with NumPy.
 """
 import itertools
-import math
 
 import numpy as np
 import pytest
 
 import s2sjax
-from tests import fd
 from tests.catalogue import CASES as STRAIGHT
 from tests.catalogue_loops import CASES as LOOPS
 from tests.util import define
@@ -103,88 +101,6 @@ def test_per_example_gradients_python(case):
     tol = 1e-5 if case.dtype == "float32" else 1e-12
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=tol, atol=tol, err_msg=case.name)
-
-
-def _pushforward(case, nargs):
-    """`(x..., v...) -> s2sjax.jvp(case.fun, (x...), (v...))`, written in a module as a user would."""
-    xs, vs = [f"x{i}" for i in range(nargs)], [f"v{i}" for i in range(nargs)]
-    push = define(f"def pushforward({', '.join(xs + vs)}):\n"
-                  f"    return s2sjax.jvp(fun, ({''.join(x + ', ' for x in xs)}), ({''.join(v + ', ' for v in vs)}))\n",
-                  namespace_setup="import s2sjax\n")
-    push.__globals__["fun"] = case.fun
-    return push
-
-
-def _check_vmap_of_jvp(case, target):
-    """A batch of tangents pushed forward at one point: each against finite differences along it."""
-    seed = sum(map(ord, case.name))
-    args = case.make_args(np.random.default_rng(seed))
-    argnums, nargs = case.argnums_tuple, len(args)
-    rng = np.random.default_rng(seed + 1)
-    directions = [[rng.uniform(-1, 1, np.shape(args[i])) for i in argnums] for _ in range(BATCH)]
-    tangents = [np.zeros_like(a, dtype=float) if isinstance(a, np.ndarray) else 0.0 for a in args]
-    for i, k in enumerate(argnums):
-        tangents[k] = np.stack([d[i] for d in directions]).astype(np.asarray(args[k]).dtype)
-    in_axes = (None,) * nargs + tuple(0 if i in argnums else None for i in range(nargs))
-    out, out_dot = s2sjax.vmap(_pushforward(case, nargs), in_axes=in_axes, target=target)(*args, *tangents)
-    rtol = 1e-5 if case.dtype == "float32" else 1e-12
-    np.testing.assert_allclose(out, np.stack([case.fun(*args)] * BATCH), rtol=rtol, err_msg=case.name)
-    gradients = [fd.numerical_grad(case.fun, args, i) for i in argnums]
-    expected = [sum(float(np.sum(g * v)) for g, v in zip(gradients, d)) for d in directions]
-    rtol, atol = (1e-3, 1e-4) if case.dtype == "float32" else (1e-7, 1e-8)
-    if case.rtol is not None:
-        rtol, atol = max(rtol, case.rtol), max(atol, case.atol or 0.0)
-    np.testing.assert_allclose(out_dot, expected, rtol=rtol, atol=atol, err_msg=f"{case.name} [{target}]")
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_vmap_of_jvp_python(case):
-    _check_vmap_of_jvp(case, "python")
-
-
-JVP_COMPILED = CASES[::10]
-
-
-@pytest.mark.parametrize("case", JVP_COMPILED, ids=[c.name for c in JVP_COMPILED])
-def test_vmap_of_jvp_compiled(case):
-    _check_vmap_of_jvp(case, "cpu")
-
-
-def sin_cubed(x):
-    return np.sin(x) ** 3
-
-
-def curvature(x):
-    return s2sjax.jvp(sin_cubed, (x,), (1.0,))[1]  # d/dx of sin(x)**3, by forward mode
-
-
-@pytest.mark.parametrize("target", ["python", "cpu"])
-def test_grad_of_a_function_that_calls_jvp(target):
-    x = 0.7
-    second = s2sjax.grad(curvature, target=target)(x)
-    expected = fd.numerical_grad(lambda y: 3 * math.sin(y) ** 2 * math.cos(y), (x,), 0)
-    np.testing.assert_allclose(second, expected, rtol=1e-9)
-
-
-JVP_ERRORS = {
-    "def f(x):\n    return s2sjax.jvp(helper, x, 1.0)\n": "written as tuples",
-    "def f(x):\n    return s2sjax.jvp(helper, (x,), (1.0, 2.0))\n": "different primal and tangent tuple lengths",
-    "def f(x):\n    return s2sjax.jvp(helper, (x, x, x), (1.0, 1.0, 1.0))\n": "3 primals; it takes 2",
-    "def f(x):\n    return s2sjax.jvp(np.sin, (x,), (1.0,))\n": "not a plain Python function",
-    "def f(x):\n    g = helper\n    return s2sjax.jvp(g, (x,), (1.0,))\n": "must be defined outside it",
-    "def f(x):\n    return s2sjax.jvp(helper, (x,), (1.0,), has_aux=True)\n": "by position",
-    "def f(x):\n    return s2sjax.jvp(helper, (x,), (np.ones((2, 2)),))\n": "a primal of rank 1 has a tangent of rank 2",
-}
-
-
-@pytest.mark.parametrize("source", list(JVP_ERRORS), ids=list(JVP_ERRORS.values()))
-def test_jvp_inside_errors_name_the_call(source):
-    f = define(source, "f", namespace_setup="import numpy as np\nimport s2sjax\n"
-                                       "def helper(x, scale=2.0):\n    return scale * np.sin(x)\n")
-    with pytest.raises(s2sjax.TransformError, match=JVP_ERRORS[source]) as info:
-        s2sjax.vmap(f, target="python")(np.ones((3, 4)))
-    error = info.value
-    assert (error.filename, error.lineno) == (f.__code__.co_filename, f.__code__.co_firstlineno + source.count("\n") - 1)
 
 
 # ---- the W5 shape, JAX semantics and composition -----------------------------
