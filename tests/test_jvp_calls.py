@@ -98,3 +98,27 @@ def test_jvp_inside_errors_name_the_call(source):
         s2sjax.vmap(f, target="python")(np.ones((3, 4)))
     error = info.value
     assert (error.filename, error.lineno) == (f.__code__.co_filename, f.__code__.co_firstlineno + source.count("\n") - 1)
+
+
+WEIGHTS = np.array([0.5, -1.0, 2.0])
+
+
+def weighted(x):
+    return np.sum(WEIGHTS * np.sin(x))
+
+
+def directional_derivatives(x, v):
+    return s2sjax.jvp(weighted, (x,), (v,))[1]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_jvp_of_a_function_reading_a_global_array_reads_its_current_value(target):
+    x, vs = np.array([0.1, 0.2, 0.3]), np.eye(3)
+    batched = s2sjax.vmap(directional_derivatives, in_axes=(None, 0), target=target)
+    np.testing.assert_allclose(batched(x, vs), WEIGHTS * np.cos(x), rtol=1e-12)
+    saved = WEIGHTS
+    globals()["WEIGHTS"] = np.ones(3)  # a new array under the name: read again at the next call
+    try:
+        np.testing.assert_allclose(batched(x, vs), np.cos(x), rtol=1e-12)
+    finally:
+        globals()["WEIGHTS"] = saved

@@ -104,14 +104,18 @@ class _Resolver(gast.NodeTransformer):
     def _refers_to_jvp(self, func):
         from .. import api
 
-        chain = rules.dotted_name(func)
+        return self._value_of(func) is api.jvp
+
+    def _value_of(self, node):
+        """What a dotted name outside the function refers to, or _MISSING (nothing recorded)."""
+        chain = rules.dotted_name(node)
         root, *attrs = chain.split(".") if chain else [None]
         if root is None or root in self.resolved.local_names:
-            return False
-        value = self.scope.get(root, _MISSING)
+            return _MISSING
+        value = self.scope.get(root, getattr(builtins, root, _MISSING))
         for attr in attrs:
             value = getattr(value, attr, _MISSING)
-        return value is api.jvp
+        return value
 
     def _jvp_call(self, node):
         """`s2sjax.jvp(g, (x, y), (vx, vy))` -> a call of g's JVP: opaque in pass 1, inlined in pass 2."""
@@ -125,7 +129,7 @@ class _Resolver(gast.NodeTransformer):
             return self._problem(node, "jvp called with different primal and tangent tuple lengths: "
                                  f"{len(primals.elts)} primals and {len(tangents.elts)} tangents.")
         fun = self._function(fun_node, node)
-        defaults = fun and self._defaults(fun, len(primals.elts), node)
+        defaults = None if fun is None else self._defaults(fun, len(primals.elts), node)
         if defaults is None:
             return node
         call = self.jvp_calls.meet(fun, self.function.location, node, defaults)
@@ -144,14 +148,11 @@ class _Resolver(gast.NodeTransformer):
     def _function(self, node, call):
         """The plain Python function `node` names, or None (with a problem recorded at the call)."""
         chain = rules.dotted_name(node)
-        root, *attrs = chain.split(".") if chain else [None]
-        if root is None or root in self.resolved.local_names:
+        if chain is None or chain.split(".")[0] in self.resolved.local_names:
             self._problem(call, "the function given to s2sjax.jvp in a transformed function must be defined "
                           "outside it", "define it at module level (a def or a lambda)")
             return None
-        value = self.scope.get(root, getattr(builtins, root, _MISSING))
-        for attr in attrs:
-            value = getattr(value, attr, _MISSING)
+        value = self._value_of(node)
         if not inspect.isfunction(value):
             self._problem(call, f"{chain!r} is not a plain Python function; s2sjax.jvp in a transformed function "
                           "differentiates one")
