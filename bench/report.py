@@ -29,6 +29,14 @@ class Target:
         return f"≤ {self.value:g}× baseline"
 
 
+def than_jax(fraction, timings, without_jax):
+    """Target: `fraction` of JAX's time among `timings` (this run's), or `without_jax` when absent."""
+    jax_timing = next((t for t in timings if t.impl.startswith("jax")), None)
+    if jax_timing is None:
+        return without_jax
+    return Target("time", fraction * jax_timing.seconds, f"≤ {fraction:g}× JAX")
+
+
 @dataclass
 class WorkloadResult:
     name: str

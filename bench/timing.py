@@ -58,6 +58,15 @@ def measure_together(entries, *, repeats, rounds=5, settle=0.2):
     return [Timing(impl, statistics.median(own), own) for (impl, _, _), own in zip(entries, samples)]
 
 
+def check_then_measure(entries, expected, *, repeats, flatten=None, rtol=1e-5):
+    """Check every (impl, fn, args) entry's result (`flatten`ed first) against `expected`, then
+    time them all with `measure_together`: a fast wrong answer is not a result."""
+    for impl, fn, args in entries:
+        got = fn(*args)
+        check_close(impl, got if flatten is None else flatten(got), expected, rtol=rtol)
+    return measure_together(entries, repeats=repeats)
+
+
 def check_close(impl, got, want, *, rtol=1e-5, atol=1e-8):
     """Raise unless `got` matches `want`: a fast wrong answer is not a result."""
     got, want = np.asarray(got), np.asarray(want)

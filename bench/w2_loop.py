@@ -30,7 +30,7 @@ import numpy as np
 
 import s2sjax
 from bench.report import Target, WorkloadResult, format_ratio, format_seconds
-from bench.timing import check_close, measure, measure_together
+from bench.timing import check_close, check_then_measure, measure
 
 K, X0, N = 0.7, 0.3, 10_000
 REPEATS = 7  # W2-jvp's and W2-hvp's (bench/w2_forward.py)
@@ -115,12 +115,9 @@ def time_autograd(autograd):
 
 def time_together(impls, n, *, repeats):
     """Check every implementation against the hand-written adjoint at n, then time them together."""
-    expected = adjoint_by_hand(K, X0, n)
     entries = [(impl, fn, args(n)) for impl, fn, args in impls]
-    for impl, fn, args in entries:
-        # hstack flattens (value, (dk, dx0)) and the hand-written (value, dk, dx0) alike.
-        check_close(impl, np.hstack(fn(*args)), expected, rtol=1e-9)
-    return measure_together(entries, repeats=repeats)
+    # hstack flattens (value, (dk, dx0)) and the hand-written (value, dk, dx0) alike.
+    return check_then_measure(entries, adjoint_by_hand(K, X0, n), repeats=repeats, flatten=np.hstack, rtol=1e-9)
 
 
 def run(jax, autograd):

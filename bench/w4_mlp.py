@@ -8,8 +8,8 @@ import numba
 import numpy as np
 
 import s2sjax
-from bench.report import Target, WorkloadResult
-from bench.timing import check_close, measure_together
+from bench.report import Target, WorkloadResult, than_jax
+from bench.timing import check_then_measure
 
 SIZES, BATCH = (728, 100, 10), 32
 REPEATS = 51
@@ -62,11 +62,7 @@ def run(jax, autograd):
         anp = autograd.numpy
         autograd_loss = lambda w1, b1, w2, b2, x, y: anp.mean((anp.maximum(x @ w1 + b1, 0.0) @ w2 + b2 - y) ** 2)  # noqa: E731
         entries.append(("autograd.value_and_grad", autograd.value_and_grad(autograd_loss, ARGNUMS), args))
-    for impl, fn, fn_args in entries:
-        check_close(impl, flat(fn(*fn_args)), expected, rtol=1e-9)
-    timings = measure_together(entries, repeats=REPEATS)
-    jax_timing = next((t for t in timings if t.impl.startswith("jax")), None)
-    target = (Target("ratio", 1.0, "≤ 1× baseline (JAX not installed)") if jax_timing is None
-              else Target("time", 0.8 * jax_timing.seconds, "≤ 0.8× JAX"))
+    timings = check_then_measure(entries, expected, repeats=REPEATS, flatten=flat, rtol=1e-9)
+    target = than_jax(0.8, timings, Target("ratio", 1.0, "≤ 1× baseline (JAX not installed)"))
     return WorkloadResult(name="W4", title="value_and_grad of the 728-100-10 MLP, batch 32", target=target,
                           s2sjax=timings[0], baseline=timings[1], peers=timings[2:])

@@ -13,8 +13,8 @@ import numba
 import numpy as np
 
 import s2sjax
-from bench.report import Target, WorkloadResult
-from bench.timing import check_close, measure_together
+from bench.report import Target, WorkloadResult, than_jax
+from bench.timing import check_then_measure
 
 N_EXAMPLES = 10 ** 6
 N_POINTS, DIM = 1000, 16
@@ -81,7 +81,7 @@ def pairwise_by_hand_parallel(a, b):
 def _workload(name, title, goals, transformed, by_hand, jax_fn, args, jax_args):
     """Check every implementation against the serial hand-written loop, then time them all together.
 
-    `goals`: per target, its Target (a callable of JAX's timing for the parallel one);
+    `goals`: per target, its Target (a callable of this run's timings for the parallel one);
     `transformed`: target -> the s2sjax function; `by_hand`: (serial, parallel) loops.
     """
     expected = by_hand[0](*args)
@@ -92,13 +92,10 @@ def _workload(name, title, goals, transformed, by_hand, jax_fn, args, jax_args):
         entries.append(("s2sjax.vmap [cuda], host arrays in and out", transformed("cuda"), args))
     if jax_fn is not None:
         entries.append(("jax.jit(jax.vmap(...)), arrays on the device", jax_fn, jax_args))
-    for impl, fn, fn_args in entries:
-        check_close(impl, fn(*fn_args), expected)
-    timings = measure_together(entries, repeats=REPEATS)
+    timings = check_then_measure(entries, expected, repeats=REPEATS)
     ours, baseline, peers = timings[:len(goals)], timings[len(goals)], timings[len(goals) + 1:]
-    jax_timing = next((t for t in peers if t.impl.startswith("jax")), None)
     return [WorkloadResult(name=name if target == "cpu" else f"{name}-{target}", title=f"{title}, target={target!r}",
-                           target=goal(jax_timing) if callable(goal) else goal, s2sjax=timing, baseline=baseline,
+                           target=goal(peers) if callable(goal) else goal, s2sjax=timing, baseline=baseline,
                            peers=peers if target == "parallel" else [])
             for (target, goal), timing in zip(goals.items(), ours)]
 
@@ -116,11 +113,7 @@ def _gpu():
 
 def _than_jax(fraction, reference):
     """`fraction` of JAX's time in this run, or of the reference machine's where JAX is not installed."""
-    def goal(jax_timing):
-        if jax_timing is None:
-            return Target("time", fraction * reference)
-        return Target("time", fraction * jax_timing.seconds, f"≤ {fraction:g}× JAX")
-    return goal
+    return lambda timings: than_jax(fraction, timings, Target("time", fraction * reference))
 
 
 def _on_device(jax, args):
