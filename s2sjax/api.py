@@ -20,7 +20,7 @@ import weakref
 import numpy as np
 
 from .specialize import Specialization  # first: it loads the rules before the passes that use them
-from . import batching
+from . import batching, containers
 from .frontend.parse import function_for_rule
 from .passes.types import of_value
 
@@ -30,7 +30,8 @@ TARGETS = ("cpu", "parallel", "python", "cuda")
 def grad(fun=None, argnums=0, has_aux=False, *, target="cpu"):
     """The gradient of a scalar-valued function `fun`, as a new function.
 
-    `grad(f)(x)` has the shape and dtype of `x`. With a tuple `argnums`, the
+    `grad(f)(x)` has the shape and dtype of `x` (for a tuple, list or dict
+    `x`, its structure, with the gradient of each leaf). With a tuple `argnums`, the
     result is a tuple of gradients, one per listed argument. With
     `has_aux=True`, `fun` returns `(output, aux)` and the result is `(g, aux)`.
     Usable as a decorator, bare or with options.
@@ -127,8 +128,9 @@ def vmap(fun=None, in_axes=0, out_axes=0, axis_size=None, *, target="cpu"):
 
     `in_axes` says which axis of each positional argument is mapped: an int
     (negative counts from the end) or None (not mapped) for all, or a tuple
-    with one entry per positional argument (for a tuple argument, an entry or
-    a tuple of entries). Keyword arguments are mapped along axis 0.
+    with one entry per positional argument (for a container argument, an entry
+    or a container of entries, a prefix of its structure). Keyword arguments
+    are mapped along axis 0.
     `out_axes` says where the mapped axis goes in each output (None: the
     output does not depend on the mapped arguments and is returned once).
     `axis_size` gives the size when no argument is mapped. Each example runs
@@ -208,12 +210,14 @@ class Transformed:
         self.target = target
         self._signature = fun._signature if isinstance(fun, Transformed) else inspect.signature(fun)
         self._nparams = len(self._signature.parameters)
+        self._keyword_only = {n for n, p in self._signature.parameters.items() if p.kind == p.KEYWORD_ONLY}
         self.forget_specializations()
         functools.update_wrapper(self, fun, updated=())  # not __dict__: it would overwrite our own state
 
     def forget_specializations(self):
         self._specializations = {}
         self._by_type = {}  # the same specializations, for calls with no array argument
+        self._flats = {}  # the arguments' structures -> (the transformation of the leaves, rebuild)
         self._last = None
 
     def __repr__(self):
@@ -229,7 +233,57 @@ class Transformed:
                 return entry.call(*args) if entry.plain else entry.run(args)
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
+        if containers.has_containers(args, self._static(len(args))):
+            flat, flattening, rebuild = self.flat(args)
+            return rebuild(flat(*flattening.leaves(args)))
         return self.specialization(args).run(args)
+
+    # ---- container arguments --------------------------------------------
+
+    def flat(self, args, axes=None):
+        """(this transformation of a function of the leaves of `args`, their Flattening, how to
+        rebuild its results into the user's structures); `axes`: vmap's, per argument."""
+        flattening = containers.Flattening(list(self._signature.parameters), args, self._static(len(args)), axes)
+        if self.argnums is not None:
+            flattening.check_differentiable(args, self.argnums, self.kind)
+        return self.flat_of(flattening)
+
+    def _flat_for(self, flattening):
+        """(the flat transformation, the rebuilding of the function it transforms)."""
+        if isinstance(self.fun, Transformed):
+            inner, _, rebuild_inner = self.fun.flat_of(flattening)
+        else:
+            inner, rebuild_inner = containers.adapter(self.fun, flattening, self._keyword_only), _same
+        argnums = None if self.argnums is None else flattening.argnums(self.argnums)
+        return self._twin(inner, argnums, flattening), rebuild_inner
+
+    def flat_of(self, flattening):
+        """`flat` for the arguments of `flattening` (this call's, or an outer transformation's)."""
+        if flattening.key not in self._flats:
+            self._flats[flattening.key] = self._flat_for(flattening)
+        flat, rebuild_inner = self._flats[flattening.key]
+        return flat, flattening, self._rebuild(flattening, rebuild_inner)
+
+    def _twin(self, fun, argnums, flattening):
+        return Transformed(fun, self.kind, argnums, self.has_aux, self.target)
+
+    def _rebuild(self, flattening, rebuild_inner):
+        """How to put the flat transformation's results into the user's structures."""
+        kind, has_aux, argnums = self.kind, self.has_aux, self.argnums
+        if kind not in ("grad", "value_and_grad", "jacfwd", "jacrev"):
+            return rebuild_inner
+
+        def regroup(grads):
+            return flattening.regroup(grads, argnums)
+
+        if kind == "value_and_grad":
+            return lambda result: (result[0], regroup(result[1]))
+        if has_aux:
+            return lambda result: (regroup(result[0]), result[1])
+        return regroup
+
+    def _static(self, nargs):
+        return ()
 
     def specialization(self, args, axes=None):
         """The generated code for arguments like `args` (bound, defaults filled in); `axes`: vmap's."""
@@ -238,7 +292,7 @@ class Transformed:
         if entry is None:
             entry = self._specializations[key] = Specialization(self, args, axes, **self._options(args))
             self._last = entry
-            if axes is None and self._typed_by_type and not any(type(a) in (np.ndarray, tuple) for a in args):
+            if axes is None and self._typed_by_type and not any(type(a) in (np.ndarray, tuple, list, dict) for a in args):
                 self._by_type[key[0]] = entry
         return entry
 
@@ -262,12 +316,19 @@ class Transformed:
         if len(primals) != self._nparams:
             primals = self._bind(primals, {})
             tangents = tangents + tuple(np.zeros(np.shape(p)) for p in primals[len(tangents):])  # defaults: fixed
+        if containers.has_containers(primals):
+            flat, flattening, rebuild = self.flat(primals)
+            flattening.check_tangents(tangents)
+            out, tangent_out = flat.jvp(flattening.leaves(primals), flattening.leaves(tangents))
+            return rebuild(out), rebuild(tangent_out)
         entry = self.specialization(primals)
         return entry.run_jvp(primals, [tangents[i] for i in entry.argnums])
 
     def vjp(self, primals):
         passed = len(primals)
         primals = self._bind(primals, {})
+        if containers.has_containers(primals):
+            return self._vjp_of_containers(primals, passed)
         entry = self.specialization(primals)
         out = entry.primal(primals)
         value, aux = (out[0], out[1]) if self.has_aux else (out, None)
@@ -277,9 +338,22 @@ class Transformed:
 
         return (value, pullback, aux) if self.has_aux else (value, pullback)
 
+    def _vjp_of_containers(self, primals, passed):
+        flat, flattening, rebuild = self.flat(primals)
+        value, flat_pullback, *aux = flat.vjp(flattening.leaves(primals))
+
+        def pullback(cotangent):
+            return flattening.regroup(flat_pullback(cotangent), tuple(range(passed)))
+
+        return (rebuild(value), pullback, *aux)
+
     # ---- source ----------------------------------------------------------
 
     def source_for(self, *args):
+        if args and containers.has_containers(self._bind(args, {})):
+            bound = self._bind(args, {})
+            flat, flattening, _ = self.flat(bound)
+            return flat.source_for(*flattening.leaves(bound))
         if args:
             return self.specialization(self._bind(args, {})).source
         if self._last is None:
@@ -317,9 +391,12 @@ class Batched(Transformed):
                 self._checked(args, kwargs)
                 raise
         bound, axes = self._checked(args, kwargs)
+        if containers.has_containers(bound):
+            flat, flattening, rebuild = self.flat(bound, axes)
+            return rebuild(flat(*flattening.leaves(bound)))
         entry = self.specialization(bound, axes)
         if key is not None and len(args) == self._nparams and self.target != "cuda" and all(
-                type(a) in (np.ndarray, float, int, tuple) for a in args):
+                type(a) in (np.ndarray, float, int) for a in args):
             self._by_key[key] = entry
         return entry.run(bound)
 
@@ -339,6 +416,14 @@ class Batched(Transformed):
             raise ValueError(f"vmap of {self.__name__} over an axis of size 0: s2sjax takes the outputs' shapes "
                              "from the first example, so it needs at least one")
         return bound, axes
+
+    def flat_of(self, flattening):
+        if flattening.axes is None:  # an outer transformation's arguments: this vmap's own axes
+            flattening = flattening.with_axes(batching.structure_axes(self.in_axes, flattening.treedefs, self._names))
+        return super().flat_of(flattening)
+
+    def _twin(self, fun, argnums, flattening):
+        return Batched(fun, flattening.leaf_axes, self.out_axes, self.axis_size, self.target)
 
     def specialization(self, args, axes=None):
         if axes is None:  # called by an outer transformation: every argument passed by position
@@ -373,7 +458,7 @@ class Compiled(Transformed):
         self._typed_by_type = not self.static_argnums
 
     def _cache_key(self, args):
-        static = self._static_positions(len(args))
+        static = self._static(len(args))
         values = []
         for i in static:
             try:
@@ -386,9 +471,13 @@ class Compiled(Transformed):
         return _key(args), tuple(values)
 
     def _options(self, args):
-        return {"static": self._static_positions(len(args))}
+        return {"static": self._static(len(args))}
 
-    def _static_positions(self, nargs):
+    def _twin(self, fun, argnums, flattening):
+        static = tuple(flattening.positions(i)[0] for i in flattening.static)
+        return Compiled(fun, static, self.target)
+
+    def _static(self, nargs):
         return tuple(sorted({i % nargs for i in self.static_argnums if -nargs <= i < nargs}))
 
 
@@ -444,3 +533,7 @@ def _check_jvp_arguments(primals, tangents):
             raise ValueError("jvp called with different primal and tangent shapes;"
                              f"Got primal shape {np.shape(p)} and tangent shape as {np.shape(t)}")
     return tuple(primals), tuple(tangents)
+
+
+def _same(value):
+    return value

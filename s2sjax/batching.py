@@ -17,7 +17,7 @@ outputs give the batched outputs' shapes and dtypes.
         return batched
 
 This module also holds JAX's rules for `in_axes` and `out_axes`: which axis
-of each argument (each leaf, for tuple arguments) is mapped, and the errors
+of each argument (each leaf, for containers) is mapped, and the errors
 for specifications that do not fit the arguments or outputs.
 """
 import copy
@@ -36,8 +36,8 @@ from .passes.zerofill import zero_fill
 
 def check_spec(spec, what):
     """JAX's check of an in_axes or out_axes specification: ints and None in tuples and lists."""
-    if isinstance(spec, (tuple, list)):
-        for item in spec:
+    if isinstance(spec, (tuple, list, dict)):
+        for item in (spec.values() if isinstance(spec, dict) else spec):
             check_spec(item, what)
     elif spec is not None and (not isinstance(spec, int) or isinstance(spec, bool)):
         raise TypeError(f"vmap {what} must be an int, None, or (nested) container with those types as leaves, "
@@ -45,7 +45,7 @@ def check_spec(spec, what):
 
 
 def argument_axes(in_axes, args, names, keywords, npositional):
-    """Per argument, its mapped axis: None, an int >= 0, or a tuple of those for a tuple argument.
+    """Per argument, its mapped axis: None, an int >= 0, or for a container a tuple of those per child.
 
     `args` are bound in signature order, the first `npositional` passed by position;
     `keywords` are the names passed by keyword, mapped on axis 0 as in JAX; arguments
@@ -67,28 +67,63 @@ def argument_axes(in_axes, args, names, keywords, npositional):
 
 
 def _prefix(spec, value, path):
-    """`spec` applied to `value`: an int or None covers every leaf; a tuple matches a tuple."""
-    if isinstance(spec, (tuple, list)):
-        if not isinstance(value, tuple) or len(value) != len(spec):
+    """`spec` applied to `value`: an int or None covers every leaf; a container matches a container.
+
+    A container's axes are a tuple, one entry per child (a dict's in key order).
+    """
+    if isinstance(spec, (tuple, list, dict)):
+        if not _same_node(spec, value):
             raise ValueError(f"vmap in_axes specification must be a tree prefix of the corresponding value, got "
                              f"specification {spec!r} for value {path} of type {_structure(value)}.")
-        return tuple(_prefix(s, v, f"{path}[{k}]") for k, (s, v) in enumerate(zip(spec, value)))
-    if isinstance(value, tuple):
-        return tuple(_prefix(spec, v, f"{path}[{k}]") for k, v in enumerate(value))
+        specs = [spec[k] for k in value] if isinstance(spec, dict) else spec
+        return tuple(_prefix(s, v, f"{path}[{k!r}]") for s, (k, v) in zip(specs, _children(value)))
+    if type(value) in (tuple, list, dict):
+        return tuple(_prefix(spec, v, f"{path}[{k!r}]") for k, v in _children(value))
     if spec is None:
         return None
     rank = np.ndim(value)
     if not -rank <= spec < rank:
         raise ValueError(f"vmap was requested to map its argument along axis {spec}, which implies that its rank "
                          f"should be at least {max(spec + 1, -spec)}, but is only {rank} "
-                         f"(its shape is {np.shape(value)})")
+                         f"(its shape is {np.shape(value)}): argument {path}")
     return spec % rank
 
 
+def _same_node(spec, value):
+    if isinstance(spec, dict):
+        return type(value) is dict and list(spec) == list(value)
+    return type(value) in (tuple, list) and len(value) == len(spec)
+
+
+def _children(value):
+    return value.items() if type(value) is dict else enumerate(value)
+
+
 def _structure(value):
-    if isinstance(value, tuple):
-        return f"tuple of {len(value)}"
+    if type(value) in (tuple, list, dict):
+        return f"{type(value).__name__} of {len(value)}"
     return type(value).__name__
+
+
+def structure_axes(in_axes, treedefs, names):
+    """`argument_axes` from the arguments' structures alone (a vmap inside another transformation)."""
+    specs = list(in_axes) if isinstance(in_axes, (tuple, list)) else [in_axes] * len(treedefs)
+    if len(specs) != len(treedefs):
+        raise ValueError(f"vmap in_axes has {len(specs)} entries for a function of {len(treedefs)} arguments")
+    return tuple(_structure_prefix(s, t, n) for s, t, n in zip(specs, treedefs, names))
+
+
+def _structure_prefix(spec, treedef, path):
+    if treedef.kind != "leaf":
+        steps = treedef.keys if treedef.kind == "dict" else range(len(treedef.children))
+        if isinstance(spec, dict):
+            spec = [spec[k] for k in steps]
+        specs = spec if isinstance(spec, (tuple, list)) else [spec] * len(steps)
+        return tuple(_structure_prefix(s, c, f"{path}[{k!r}]") for s, c, k in zip(specs, treedef.children, steps))
+    if spec is not None and (isinstance(spec, (tuple, list, dict)) or spec < 0):
+        raise ValueError(f"vmap in_axes {spec!r} for {path}: a vmap inside another transformation, called with "
+                         "containers, needs in_axes that are numbers >= 0 or None")
+    return spec
 
 
 def axis_size(args, axes, names, keywords, size=None):
@@ -117,8 +152,8 @@ def axis_size(args, axes, names, keywords, size=None):
 
 def _mapped_leaves(value, spec, where, found, path=""):
     if isinstance(spec, tuple):
-        for k, (v, s) in enumerate(zip(value, spec)):
-            _mapped_leaves(v, s, where, found, f"{path}[{k}]")
+        for (k, v), s in zip(_children(value), spec):
+            _mapped_leaves(v, s, where, found, f"{path}[{k!r}]")
     elif spec is not None:
         found.append((np.shape(value)[spec], (value, spec, where, path)))
 
@@ -136,8 +171,6 @@ def example(args, axes, index):
 
 
 def _take(value, spec, index):
-    if isinstance(spec, tuple):
-        return tuple(_take(v, s, index) for v, s in zip(value, spec))
     return value if spec is None else np.take(value, index, axis=spec)
 
 
@@ -211,16 +244,11 @@ def _size_source(params, axes, size):
 
 def _sizes_of(expr, spec):
     """Source for the sizes of the axes along which `spec` maps the argument `expr`."""
-    if isinstance(spec, tuple):
-        return [found for k, s in enumerate(spec) for found in _sizes_of(f"{expr}[{k}]", s)]
     return [] if spec is None else [f"{expr}.shape[{spec}]"]
 
 
 def _example(expr, spec, index):
     """Source for one example of an argument: `x[:, i]` for axis 1."""
-    if isinstance(spec, tuple):
-        parts = [_example(f"{expr}[{k}]", s, index) for k, s in enumerate(spec)]
-        return f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
     if spec is None:
         return expr
     return f"{expr}[{':, ' * spec}{index}]"

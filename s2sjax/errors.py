@@ -57,3 +57,11 @@ class Location:
             getattr(node, "col_offset", None),
             hint,
         )
+
+    def note(self, exc, node):
+        """`exc`, a Python error the user's code would raise itself, with a note saying where."""
+        line = linecache.getline(self.filename, getattr(node, "lineno", 0) or 0).strip()
+        if hasattr(exc, "add_note"):  # Python 3.11+
+            exc.add_note(f"raised by s2sjax for {self.filename}:{getattr(node, 'lineno', '?')}, in "
+                         f"{self.function_name}: {line}")
+        return exc

@@ -131,7 +131,7 @@ class Specialization:
         example = pipeline.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
         out_axes = batching.output_axes(batched.out_axes, [t.ndim for t in example.output_types])
         if None in out_axes:
-            mapped = [i for i, a in enumerate(axes) if _is_mapped(a)]
+            mapped = [i for i, a in enumerate(axes) if a is not None]
             for axis, depends in zip(out_axes, pipeline.mapped_outputs(code, mapped)):
                 if axis is None and depends:
                     raise ValueError("vmap has mapped output but out_axes is None")
@@ -148,8 +148,6 @@ class Specialization:
     def _vmap_kernel(self, code):
         """A CUDA kernel, one thread per example, around the per-example code as a device function."""
         axes, example_types = self._examples()
-        if any(isinstance(a, tuple) for a in axes):
-            raise TypeError("vmap with target='cuda' maps arrays, not tuples")
         python = pipeline.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
         device = pipeline.generate(code, pipeline.Spec(example_types, target="cuda", kind="primal"))
         ranks = [t.ndim for t in device.output_types]
@@ -294,13 +292,7 @@ def _constant_source(value, name):
 
 def _example_type(typ, axis):
     """The type of one example of an argument of type `typ` mapped along `axis`."""
-    if isinstance(axis, tuple):
-        return Type("tuple", 0, tuple(_example_type(t, a) for t, a in zip(typ.elts, axis)))
     return typ if axis is None else Type(typ.kind, typ.ndim - 1)
-
-
-def _is_mapped(axis):
-    return any(_is_mapped(a) for a in axis) if isinstance(axis, tuple) else axis is not None
 
 
 def _unfused(fun):

@@ -23,6 +23,7 @@ def load(name):
 
 derivatives = load("seed_derivatives")
 batching = load("seed_batching")
+training = load("seed_training")
 
 
 def test_exp_passed_directly_and_its_table():
@@ -110,15 +111,48 @@ def test_pmap_maps_to_a_parallel_vmap():
     np.testing.assert_array_equal(serial, parallel)
 
 
+def test_gradients_keep_the_container_type_and_a_dict_gets_a_key_error():
+    as_tuple, as_list, error = training.gradients_of_containers()
+    assert type(as_tuple) is tuple and type(as_list) is list
+    np.testing.assert_allclose(as_tuple, [1.0, 2.0, -8.0], rtol=1e-12)
+    np.testing.assert_allclose(as_list, [1.0, 2.0, -8.0], rtol=1e-12)
+    assert isinstance(error, KeyError) and error.args == (0,)
+
+
+def test_sgd_with_tree_map_finds_the_linear_model():
+    w, b = training.linear_regression()
+    assert w == pytest.approx(5.0, abs=0.01) and b == pytest.approx(2.0, abs=0.01)
+
+
+def test_mlp_training_lowers_the_loss_and_its_gradients_match_finite_differences():
+    losses, params, x, y = training.train_mlp()
+    assert len(losses) == 100 and losses[-1] < 0.2 * losses[0]
+    assert all(later <= earlier * 1.05 for earlier, later in zip(losses, losses[1:]))
+    loss, grads = training.s2sjax.value_and_grad(training.mlp_loss)(params, x, y)
+    assert loss == pytest.approx(training.mlp_loss(params, x, y), rel=1e-13)
+    h = 1e-5
+    for layer, part, index in [(0, 0, (3, 7)), (0, 1, (11,)), (1, 0, (5, 2)), (1, 1, (9,))]:
+        def loss_at(step):
+            changed = [tuple(np.array(p) for p in pair) for pair in params]
+            changed[layer][part][index] += step
+            return training.mlp_loss(changed, x, y)
+        numerical = (8 * (loss_at(h) - loss_at(-h)) - (loss_at(2 * h) - loss_at(-2 * h))) / (12 * h)
+        assert grads[layer][part][index] == pytest.approx(numerical, rel=1e-6, abs=1e-10)
+
+
 def test_the_scripts_print_their_results(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # where the plot goes, when matplotlib is installed
     derivatives.main()
     batching.main()
+    training.main()
     printed = capsys.readouterr().out
     assert "d/dx exp(x) at 2.0 = 7.389056" in printed
     assert "d/dx (3x² + 9) at 2.0 = 12.0; second derivative at 20.0 = 6.0" in printed
     assert "d/dx x·sin(x²) at 0.13 = 0.0506944" in printed
     assert "vmap(grad(np.sin)) equals cos: True" in printed
     assert "pairwise L1 distances, two ways, agree: True" in printed
+    assert "gradient at the list  [1, π/2, -1]: [1.0, 2.0, -8.0]" in printed
+    assert "at a dict with other keys: KeyError: 0" in printed
+    assert "SGD on y = 5x + 2: params = (5.00" in printed or "SGD on y = 5x + 2: params = (4.99" in printed
     assert "vmap with target='parallel' gives the same: True" in printed
     assert ("saved sin_and_derivative.png" in printed) == (tmp_path / "sin_and_derivative.png").exists()

@@ -15,8 +15,9 @@ _STATEMENTS = (gast.Assign, gast.AugAssign, gast.If, gast.For, gast.While, gast.
 _ITERABLES = ("range", "rt.prange", "zip", "enumerate")  # allowed only as the iterable of a `for`
 _EXPRESSIONS = (
     gast.BinOp, gast.UnaryOp, gast.BoolOp, gast.Compare, gast.IfExp, gast.Call, gast.Name,
-    gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.Slice,
+    gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.List, gast.Dict, gast.Slice,
 )
+_DICT_VIEWS = ("items", "keys", "values")  # allowed only as the iterable of a `for`
 _OPERATORS = (
     gast.Add, gast.Sub, gast.Mult, gast.Div, gast.FloorDiv, gast.Mod, gast.Pow, gast.MatMult, gast.BitAnd, gast.BitOr,
     gast.USub, gast.UAdd, gast.Not, gast.And, gast.Or,
@@ -43,8 +44,6 @@ _DESCRIPTIONS = {
     gast.GeneratorExp: ("a generator expression", "use NumPy array operations"),
     gast.DictComp: ("a dict comprehension", None),
     gast.SetComp: ("a set comprehension", None),
-    gast.List: ("a list display", "use a tuple, or NumPy arrays"),
-    gast.Dict: ("a dict display", None),
     gast.Set: ("a set display", None),
     gast.Starred: ("a starred expression", None),
     gast.JoinedStr: ("an f-string", None),
@@ -114,7 +113,11 @@ class _Fence:
         self.check_target(node.target)
         it = node.iter
         name = rules.dotted_name(it.func) if isinstance(it, gast.Call) else None
-        if name in _ITERABLES and id(it.func) not in self.resolved.problems:
+        if isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and it.func.attr in _DICT_VIEWS:
+            if it.args or it.keywords:
+                self.reject(it, f"this call to .{it.func.attr}()")
+            self.check_expression(it.func.value)
+        elif name in _ITERABLES and id(it.func) not in self.resolved.problems:
             if it.keywords or not it.args or (name in ("range", "rt.prange") and len(it.args) > 3) or (name == "enumerate" and len(it.args) != 1):
                 self.reject(it, f"this call to {name}()")
             for arg in it.args:
@@ -136,7 +139,8 @@ class _Fence:
         if isinstance(node, gast.Subscript) and not in_tuple:
             if not isinstance(node.value, gast.Name):
                 self.reject(node, "an in-place update of an expression", "update a named array: a[i] = v")
-            self.check_expression(node.slice)
+            if not _is_key(node.slice):  # a dict's key: normalize says what it thinks of the update
+                self.check_expression(node.slice)
             return
         if isinstance(node, gast.Subscript):
             self.reject(node, "an in-place update inside a tuple assignment", "assign each element on its own line")
@@ -153,6 +157,12 @@ class _Fence:
         if isinstance(node, gast.Call):
             self.check_call(node)
             return
+        if isinstance(node, gast.Dict):
+            self.check_dict(node)
+            return
+        if isinstance(node, gast.Subscript) and _is_key(node.slice):  # params["w"]
+            self.check_expression(node.value)
+            return
         if isinstance(node, gast.Constant) and not isinstance(node.value, (int, float, bool, type(None))):
             self.reject(node, f"the constant {node.value!r}")
         for child in _children(node):
@@ -164,6 +174,15 @@ class _Fence:
                     self.reject(node)
             elif isinstance(child, gast.expr):
                 self.check_expression(child)
+
+    def check_dict(self, node):
+        for key, value in zip(node.keys, node.values):
+            if key is None:
+                self.reject(value, "'**' in a dict display")
+            if not (_is_key(key) or (isinstance(key, gast.Constant) and type(key.value) is int)):
+                self.reject(key, "a dict key that is not a string or int constant",
+                            "the keys are the container's structure, known when the function is transformed")
+            self.check_expression(value)
 
     def check_call(self, node):
         func = node.func
@@ -202,6 +221,10 @@ def _is_docstring(node):
 
 
 def _is_string(node):
+    return isinstance(node, gast.Constant) and isinstance(node.value, str)
+
+
+def _is_key(node):
     return isinstance(node, gast.Constant) and isinstance(node.value, str)
 
 

@@ -111,7 +111,7 @@ class _Normalizer:
         self.env = env  # user variable -> its current atom
         self.own_names = set(own_names)  # names reserved for this function's first definitions
         self.defined = set(env)
-        self.tuples = {}  # name -> atoms of a tuple known statically
+        self.static = {}  # name -> _Static: a container whose elements are known
         self.out = []
         self.outputs = None
         self.returns_tuple = False  # `return (x,)` is a tuple of one, not x
@@ -158,6 +158,10 @@ class _Normalizer:
     def store(self, target, value, src):
         """`a[index] = value`: an in-place update of the array `a` currently names."""
         array = self.expr_Name(target.value, None)
+        if isinstance(array, gast.Name) and array.id in self.static:
+            kind = self.static[array.id].kind
+            raise self.location.error(src, f"updating an element of a {kind} is not supported",
+                                      f"build a new {kind} instead")
         index = self.index(target.slice)
         self.emit(gast.Assign([gast.Subscript(array, index, gast.Store())], value), src)
 
@@ -183,6 +187,9 @@ class _Normalizer:
 
     def stmt_For(self, node):
         """`for` over range, an array, zip or enumerate -> `for k in range(...)` with phis."""
+        items = self.static_items(node.iter)
+        if items is not None:
+            return self.unrolled_for(node, items)
         if _may_exit(node.body):
             return self.for_with_exits(node)
         bounds, elements = self.iteration(node)
@@ -212,6 +219,57 @@ class _Normalizer:
         loop = gast.For(_name(index, store=True), gast.Call(rules.dotted(loop_range), bounds, []), body, [], None)
         self.emit(loop, node)
         self.state.carried[id(loop)] = [phi.id for phi in phis.values()]
+
+    def unrolled_for(self, node, items):
+        """A loop over a container: the body once per element, each with the target bound to it."""
+        if _may_exit(node.body):
+            raise self.location.error(node, "'break', 'continue' or 'return' in a loop over a container is not "
+                                      "supported", "a loop over a container is unrolled when the function is "
+                                      "transformed; loop over an array or a range instead")
+        for item in items:
+            self.unpack(node.target, item, node)
+            self.block(copy.deepcopy(node.body))
+
+    def static_items(self, it):
+        """The elements' atoms of an iterable whose elements are known (a container), or None."""
+        func = rules.dotted_name(it.func) if isinstance(it, gast.Call) else None
+        if func in ("zip", "enumerate"):
+            sources = [self.known(a) for a in it.args]
+            if not sources or None in sources:
+                return None
+            columns = [self.elements(s) for s in sources]
+            if func == "enumerate":
+                columns = [[gast.Constant(k, None) for k in range(len(columns[0]))]] + columns
+            return [self.define(gast.Tuple(list(row), gast.Load()), it, static=True) for row in zip(*columns)]
+        if isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and it.func.attr in _DICT_VIEWS:
+            container = self.known(it.func.value)
+            if container is None or container.kind != "dict" or it.args:
+                raise self.location.error(it, f"'.{it.func.attr}()' of something that is not a dict known when "
+                                          "the function is transformed")
+            keys = [gast.Constant(k, None) for k in container.keys]
+            if it.func.attr == "keys":
+                return keys
+            if it.func.attr == "values":
+                return list(container.elts)
+            return [self.define(gast.Tuple([k, v], gast.Load()), it, static=True) for k, v in zip(keys, container.elts)]
+        container = self.known(it)
+        return None if container is None else self.elements(container)
+
+    def known(self, node):
+        """The _Static that a name or a subscript (`params[1:]`) evaluates to, or None."""
+        if isinstance(node, gast.Subscript):
+            atom = self.atom(node)  # evaluated again if not a container: the copy is dead code
+        elif isinstance(node, gast.Name) and node.id in self.env:
+            atom = self.env[node.id]
+        else:
+            return None
+        return self.static.get(atom.id) if isinstance(atom, gast.Name) else None
+
+    def elements(self, container):
+        """What iterating over `container` gives, as Python does: a dict's keys."""
+        if container.kind == "dict":
+            return [gast.Constant(k, None) for k in container.keys]
+        return list(container.elts)
 
     def stmt_While(self, node):
         self.while_loop(node, node.test, node.body)
@@ -312,8 +370,12 @@ class _Normalizer:
         if self.may_be_static_tuple(value):  # such a tuple is returned as a tuple display
             atom = self.atom(value)
             value = _Evaluated(atom)
-            if isinstance(atom, gast.Name) and atom.id in self.tuples:
-                value = gast.Tuple([_Evaluated(e) for e in self.tuples[atom.id]], gast.Load())
+            if isinstance(atom, gast.Name) and atom.id in self.static:
+                container = self.static[atom.id]
+                if container.kind != "tuple":
+                    location, built = container.built  # the user's line, not an adapter's (containers.py)
+                    raise location.error(built, f"returning a {container.kind} is not supported yet", "return a tuple")
+                value = gast.Tuple([_Evaluated(e) for e in container.elts], gast.Load())
         parts = value.elts if isinstance(value, gast.Tuple) else [value]
         self.returns_tuple = isinstance(value, gast.Tuple)
         if self.outputs is None:
@@ -333,11 +395,11 @@ class _Normalizer:
     # ---- branches --------------------------------------------------------
 
     def branch(self, stmts, env):
-        saved = self.out, self.env, self.defined, self.tuples
-        self.out, self.env, self.defined, self.tuples = [], dict(env), set(self.defined), dict(self.tuples)
+        saved = self.out, self.env, self.defined, self.static
+        self.out, self.env, self.defined, self.static = [], dict(env), set(self.defined), dict(self.static)
         self.block(stmts)
         result = self.env, self.out, self.defined
-        self.out, self.env, self.defined, self.tuples = saved  # a tuple known on one path only is not known
+        self.out, self.env, self.defined, self.static = saved  # a tuple known on one path only is not known
         return result
 
     def join(self, then_env, then_out, else_env, else_out, node):
@@ -376,8 +438,8 @@ class _Normalizer:
         name = name or self.new_version(var)
         if not (isinstance(atom, gast.Name) and atom.id == name):
             self.assign(name, atom, src)
-        if isinstance(atom, gast.Name) and atom.id in self.tuples:
-            self.tuples[name] = self.tuples[atom.id]
+        if isinstance(atom, gast.Name) and atom.id in self.static:
+            self.static[name] = self.static[atom.id]
         self.env[var] = _name(name)
 
     def unpack(self, target, atom, src):
@@ -389,8 +451,11 @@ class _Normalizer:
             self.unpack(sub, elt, src)
 
     def static_elements(self, atom, count, src):
-        if isinstance(atom, gast.Name) and atom.id in self.tuples:
-            elts = self.tuples[atom.id]
+        if isinstance(atom, gast.Name) and atom.id in self.static:
+            container = self.static[atom.id]
+            if container.kind == "dict":
+                raise self.location.error(src, "unpacking a dict is not supported", "index it by its keys")
+            elts = container.elts
             if len(elts) != count:
                 raise self.location.error(src, f"cannot unpack {len(elts)} values into {count} names")
             return elts
@@ -406,7 +471,7 @@ class _Normalizer:
         """Assign `value` to `target` (a new temporary if None); `static`: a tuple known element-wise."""
         name = target or self.state.namer.temp()
         if static:  # known element by element; also built, in case it is used whole
-            self.tuples[name] = value.elts
+            self.static[name] = _Static("tuple", value.elts)
         self.assign(name, value, src)
         return _name(name)
 
@@ -428,7 +493,19 @@ class _Normalizer:
     def expr_Tuple(self, node, target):
         elts = [self.atom(e) for e in node.elts]
         result = self.define(gast.Tuple(elts, gast.Load()), node, target)
-        self.tuples[result.id] = elts
+        self.static[result.id] = _Static("tuple", elts)
+        return result
+
+    def expr_List(self, node, target):
+        result = self.expr_Tuple(node, target)  # a tuple to Numba, a list to the code that indexes it
+        self.static[result.id] = _Static("list", self.static[result.id].elts, built=(self.location, node))
+        return result
+
+    def expr_Dict(self, node, target):
+        keys = tuple(k.value for k in node.keys)
+        elts = [self.atom(v) for v in node.values]
+        result = self.define(gast.Tuple(elts, gast.Load()), node, target)
+        self.static[result.id] = _Static("dict", elts, keys, (self.location, node))
         return result
 
     def expr_BinOp(self, node, target):
@@ -469,13 +546,13 @@ class _Normalizer:
         test = self.atom(node.test)
         outs = []
         for value in (node.body, node.orelse):
-            saved = self.out, self.tuples
-            self.out, self.tuples = [], dict(self.tuples)
+            saved = self.out, self.static
+            self.out, self.static = [], dict(self.static)
             atom = self.expr(value, result)
             if not (isinstance(atom, gast.Name) and atom.id == result):
                 self.assign(result, atom, node)
             outs.append(self.out)
-            self.out, self.tuples = saved
+            self.out, self.static = saved
         self.emit(gast.If(test, outs[0], outs[1]), node)
         return _name(result)
 
@@ -494,9 +571,32 @@ class _Normalizer:
     def expr_Subscript(self, node, target):
         value = self.atom(node.value)
         index = self.index(node.slice)
-        if isinstance(value, gast.Name) and value.id in self.tuples and isinstance(index, gast.Constant):
-            return copy.deepcopy(self.tuples[value.id][index.value])
+        if isinstance(value, gast.Name) and value.id in self.static:
+            element = self.element(self.static[value.id], index, node)
+            if element is not None:  # else a run-time index into a tuple of like values, left to Numba
+                return copy.deepcopy(element)
         return self.define(gast.Subscript(value, index, gast.Load()), node, target)
+
+    def element(self, container, index, node):
+        """`container[index]` for an index known now: the element's atom, or Python's own error."""
+        if container.kind == "dict":
+            if not isinstance(index, gast.Constant):
+                raise self.location.error(node, "indexing a dict with a key known only at run time is not supported",
+                                          "index it with a constant key")
+            if index.value not in container.keys:
+                raise self.location.note(KeyError(index.value), node)
+            return container.elts[container.keys.index(index.value)]
+        if isinstance(index, gast.Slice) and all(p is None or _is_int(p) for p in (index.lower, index.upper, index.step)):
+            parts = [None if p is None else p.value for p in (index.lower, index.upper, index.step)]
+            elts = container.elts[slice(*parts)]
+            result = self.define(gast.Tuple(list(elts), gast.Load()), node)
+            self.static[result.id] = _Static(container.kind, list(elts), built=container.built)
+            return result
+        if not _is_int(index):
+            return None
+        if not -len(container.elts) <= index.value < len(container.elts):
+            raise self.location.note(IndexError(f"{container.kind} index out of range"), node)
+        return container.elts[index.value]
 
     def index(self, node):
         if isinstance(node, gast.Slice):
@@ -512,6 +612,8 @@ class _Normalizer:
             return self.define(gast.Call(node.func, [self.atom(a) for a in node.args], []), node, target)
         if name in self.resolved.functions:
             return self.inline(self.resolved.functions[name], node, target)
+        if name == "len" and len(node.args) == 1 and self.known(node.args[0]) is not None:
+            return gast.Constant(len(self.known(node.args[0]).elts), None)
         if name == "np.matmul" and len(node.args) == 2 and not node.keywords:  # Numba lacks np.matmul
             matmul = gast.BinOp(node.args[0], gast.MatMult(), node.args[1])
             return self.expr(gast.copy_location(matmul, node), target)
@@ -545,15 +647,15 @@ class _Normalizer:
         self.state.stack.append(pyfunc)
         inner = _Normalizer(self.state, callee, bound)
         inner.out = self.out
-        inner.tuples = {a.id: self.tuples[a.id] for a in bound.values() if isinstance(a, gast.Name) and a.id in self.tuples}
+        inner.static = dict(self.static)  # names are unique: what is known here holds there
         _, outputs = inner.function_body(callee.function.tree)
         self.state.stack.pop()
         self.state.captured.extend(callee.captured)
-        self.tuples.update(inner.tuples)  # its names are fresh, and what it knows holds here too
+        self.static.update(inner.static)  # its names are fresh, and what it knows holds here too
         if len(outputs) == 1 and not inner.returns_tuple:
             return self.expr(gast.copy_location(_Evaluated(_name(outputs[0])), node), target)
         result = self.define(gast.Tuple([_name(o) for o in outputs], gast.Load()), node, target)
-        self.tuples[result.id] = [_name(o) for o in outputs]
+        self.static[result.id] = _Static("tuple", [_name(o) for o in outputs])
         return result
 
     def bind_call(self, callee, pyfunc, node):
@@ -575,6 +677,19 @@ class _Normalizer:
         if missing:
             raise self.location.error(node, f"{pyfunc.__name__}() is missing the argument {missing[0]!r}")
         return values
+
+
+@dataclass
+class _Static:
+    """A container whose elements are known at transform time (atoms), as the user built it."""
+
+    kind: str  # "tuple", "list" or "dict"
+    elts: list
+    keys: tuple = ()  # a dict's keys, in order
+    built: tuple = None  # (errors.Location, node) of a list or dict display
+
+
+_DICT_VIEWS = ("items", "keys", "values")
 
 
 class _SetFlag(gast.stmt):
@@ -731,6 +846,10 @@ def _tuple_or_atom(names, is_tuple=False):
     if len(names) == 1 and not is_tuple:
         return _name(names[0])
     return gast.Tuple([_name(n) for n in names], gast.Load())
+
+
+def _is_int(atom):
+    return isinstance(atom, gast.Constant) and isinstance(atom.value, int) and not isinstance(atom.value, bool)
 
 
 def _same_atom(a, b):

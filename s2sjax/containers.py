@@ -1,0 +1,165 @@
+"""Container arguments (tuples, lists, dicts, nested) as leaf arguments.
+
+Generated code takes arrays and numbers only. A transformed function called
+with containers transforms instead an *adapter*: a function of the leaves
+that puts the containers back together and calls the user's function, which
+the front end then inlines. Containers are static structure, so constant
+indexing, unpacking and loops over them resolve at transform time and the
+generated code sees only the leaves:
+
+    def loss(params_0_0, params_0_1, x, y):     # for loss([(w, b)], x, y)
+        return loss_([(params_0_0, params_0_1)], x, y)
+
+Results come back in the user's structures: a gradient has the structure of
+its argument (`Flattening.regroup`).
+"""
+import copy
+import keyword
+import linecache
+import math
+
+import numpy as np
+
+from .pytree import LEAF, leaf_paths, tree_leaves, tree_structure, tree_unflatten
+
+_LEAF_TYPES = (float, int, bool, np.ndarray, np.floating, np.integer, np.bool_)
+
+
+def has_containers(args, static=()):
+    """Whether any argument (but jit's static ones, compiled in whole) is a container."""
+    return any(type(a) in (tuple, list, dict) and i not in static for i, a in enumerate(args))
+
+
+class Flattening:
+    """How the arguments of one call map to leaves: their structures, names and positions."""
+
+    def __init__(self, names, args, static=(), axes=None):
+        self.names = names
+        self.static = static  # jit's static arguments stay whole: they are compiled in as constants
+        self.axes = axes  # vmap: per argument, its mapped axes (a tuple per container, see batching)
+        self.treedefs = tuple(LEAF if i in static else tree_structure(a) for i, a in enumerate(args))
+        self.paths = [leaf_paths(t, n) for n, t in zip(names, self.treedefs)]
+        self.starts = np.cumsum([0] + [len(p) for p in self.paths]).tolist()
+        for arg, paths in zip(args, self.paths):
+            for leaf, path in zip(self.leaves_of(arg), paths):
+                if not isinstance(leaf, _LEAF_TYPES):
+                    raise TypeError(f"the argument {path} is a {type(leaf).__name__}; s2sjax takes arrays, "
+                                    "numbers and tuples, lists and dicts of those")
+
+    @property
+    def key(self):
+        return self.treedefs, self.axes
+
+    @property
+    def leaf_axes(self):
+        """vmap's mapped axis of each leaf."""
+        return tuple(a for axes, treedef in zip(self.axes, self.treedefs) for a in _aligned(axes, treedef))
+
+    def with_axes(self, axes):
+        twin = copy.copy(self)
+        twin.axes = axes
+        return twin
+
+    def leaves_of(self, arg):
+        return tree_leaves(arg) if type(arg) in (tuple, list, dict) else [arg]
+
+    def leaves(self, args):
+        return tuple(leaf for i, a in enumerate(args) for leaf in ([a] if i in self.static else self.leaves_of(a)))
+
+    @property
+    def leaf_paths(self):
+        return [path for paths in self.paths for path in paths]
+
+    def positions(self, i):
+        return range(self.starts[i], self.starts[i + 1])
+
+    def argnums(self, argnums):
+        """The leaf positions of the arguments numbered `argnums` (an int or a tuple)."""
+        items = argnums if isinstance(argnums, tuple) else (argnums,)
+        return tuple(k for i in items for k in self.positions(i % len(self.names)))
+
+    def regroup(self, per_leaf, argnums):
+        """Results per leaf (for the leaves of `argnums`) in the structures of those arguments."""
+        items = argnums if isinstance(argnums, tuple) else (argnums,)
+        per_leaf, grouped = list(per_leaf), []
+        for i in items:
+            count = len(self.positions(i % len(self.names)))
+            grouped.append(tree_unflatten(self.treedefs[i % len(self.names)], per_leaf[:count]))
+            per_leaf = per_leaf[count:]
+        return tuple(grouped) if isinstance(argnums, tuple) else grouped[0]
+
+    def check_tangents(self, tangents):
+        """JAX's error for tangents whose structure is not their primals'."""
+        for treedef, tangent in zip(self.treedefs, tangents):
+            if tree_structure(tangent) != treedef:
+                raise TypeError("primal and tangent arguments to s2sjax.jvp must have the same tree structure; "
+                                f"primals have tree structure {treedef} whereas tangents have tree structure "
+                                f"{tree_structure(tangent)}.")
+
+    def check_differentiable(self, args, argnums, kind):
+        """JAX's error for a leaf that is not a float, naming the leaf."""
+        leaves, paths = self.leaves(args), self.leaf_paths
+        for k in self.argnums(argnums):
+            leaf = leaves[k]
+            if isinstance(leaf, (float, np.floating)) or (isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f"):
+                continue
+            dtype = np.asarray(leaf).dtype if not isinstance(leaf, bool) else "bool"
+            raise TypeError(f"{kind} requires real-valued inputs (input dtype that is a sub-dtype of np.floating), "
+                            f"but got {dtype} for {paths[k]}. If you want to use Boolean- or integer-valued inputs, "
+                            "pass them as arguments that are not differentiated (leave them out of argnums).")
+
+
+def adapter(fun, flattening, keyword_only=()):
+    """A function of the leaves that rebuilds the containers and calls `fun` (see the module docstring)."""
+    name = _identifier(getattr(fun, "__name__", "f"))
+    taken = set()
+    params = [[_fresh(_identifier(p.replace("[", "_").replace("]", "").replace("'", "")), taken) for p in paths]
+              for paths in flattening.paths]
+    callee = _fresh(name + "_", taken)
+    arguments = []
+    for i, (arg_name, treedef, leaves) in enumerate(zip(flattening.names, flattening.treedefs, params)):
+        value = _display(treedef, iter(leaves))
+        arguments.append(f"{arg_name}={value}" if arg_name in keyword_only else value)
+    all_params = [p for leaves in params for p in leaves]
+    source = (f"def {name}({', '.join(all_params)}):\n"
+              f"    return {callee}({', '.join(arguments)})\n")
+    filename = f"<s2sjax: {name} called with containers {flattening.treedefs!r}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": "s2sjax.containers.adapter", "math": math, "np": np, callee: fun}
+    exec(compile(source, filename, "exec"), namespace)
+    function = namespace[name]
+    function.__qualname__ = getattr(fun, "__qualname__", name)
+    return function
+
+
+def _aligned(axes, treedef):
+    """The leaves of an axes tree made for a value of structure `treedef` (None is an axis here)."""
+    if treedef.kind == "leaf":
+        return [axes]
+    return [a for sub, child in zip(axes, treedef.children) for a in _aligned(sub, child)]
+
+
+def _display(treedef, leaves):
+    """Source for a container of structure `treedef` holding the names `leaves`."""
+    if treedef.kind == "leaf":
+        return next(leaves)
+    if treedef.kind == "none":
+        return "None"
+    parts = [_display(c, leaves) for c in treedef.children]
+    if treedef.kind == "dict":
+        return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(treedef.keys, parts)) + "}"
+    if treedef.kind == "list":
+        return "[" + ", ".join(parts) + "]"
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+def _identifier(text):
+    text = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in text).strip("_") or "f"
+    return "_" + text if text[0].isdigit() or keyword.iskeyword(text) else text
+
+
+def _fresh(name, taken):
+    while name in taken:
+        name += "_"
+    taken.add(name)
+    return name

@@ -1,0 +1,306 @@
+"""Containers (tuples, lists, dicts, nested) as arguments of every transformation.
+
+Gradients keep their argument's structure and are checked leaf by leaf against
+float64 finite differences; vmap against a Python loop; jvp against vjp by the
+dot-product test.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import s2sjax
+from s2sjax import TransformError
+from s2sjax.pytree import leaf_paths, tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
+
+from .conftest import seeded_rng
+from .fd import numerical_grad
+from .util import define
+
+TARGETS = ["python", "cpu"]
+RNG = seeded_rng("containers")
+
+
+def fd_tree(fun, args, argnum):
+    """The finite-difference gradient of `fun` w.r.t. the container `args[argnum]`, leaf by leaf."""
+    leaves, treedef = tree_flatten(args[argnum])
+
+    def at(k):
+        def with_leaf(leaf):
+            changed = list(leaves)
+            changed[k] = leaf
+            return fun(*args[:argnum], tree_unflatten(treedef, changed), *args[argnum + 1:])
+        return with_leaf
+
+    return tree_unflatten(treedef, [numerical_grad(at(k), (leaf,), 0) for k, leaf in enumerate(leaves)])
+
+
+def assert_tree_close(got, want, rtol=1e-8, atol=1e-10):
+    assert tree_structure(got) == tree_structure(want), (tree_structure(got), tree_structure(want))
+    for g, w in zip(tree_leaves(got), tree_leaves(want)):
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+
+
+# ---- pytree utilities ------------------------------------------------------------
+
+
+def test_flatten_unflatten_keeps_types_and_dict_order():
+    tree = {"z": [1.0, (2.0, np.ones(2))], "a": None, "m": (3.0,)}
+    leaves, treedef = tree_flatten(tree)
+    assert [np.shape(x) for x in leaves] == [(), (), (2,), ()]
+    rebuilt = tree_unflatten(treedef, leaves)
+    assert list(rebuilt) == ["z", "a", "m"] and rebuilt["a"] is None
+    assert type(rebuilt["z"]) is list and type(rebuilt["z"][1]) is tuple and type(rebuilt["m"]) is tuple
+    assert leaf_paths(treedef, "p") == ["p['z'][0]", "p['z'][1][0]", "p['z'][1][1]", "p['m'][0]"]
+
+
+def test_tree_map_over_several_trees_and_its_errors():
+    params = [(1.0, np.array([1.0, 2.0])), {"b": 3.0}]
+    grads = [(0.5, np.array([2.0, 2.0])), {"b": 1.0}]
+    new = tree_map(lambda p, g: p - 0.5 * g, params, grads)
+    assert new[0][0] == 0.75 and new[1]["b"] == 2.5
+    np.testing.assert_array_equal(new[0][1], [0.0, 1.0])
+    with pytest.raises(ValueError, match="different structures"):
+        tree_map(lambda p, g: p, params, [(0.5, 1.0)])
+    with pytest.raises(ValueError, match="has 3 leaves, but 2 were given"):
+        tree_unflatten(tree_structure(params), [1.0, 2.0])
+    assert s2sjax.tree_map is tree_map and s2sjax.tree_flatten is tree_flatten
+
+
+# ---- gradients in the structure of their arguments --------------------------------
+
+SEED_5 = define("""
+def f(x):
+    return x[0] - 2 * math.cos(x[1]) + 4 * x[2] * x[2]
+""")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("container", [tuple, list])
+def test_seed_gradient_of_a_tuple_and_a_list(container, target):
+    x = container([1.0, math.pi / 2, -1.0])
+    got = s2sjax.grad(SEED_5, target=target)(x)
+    assert type(got) is container
+    np.testing.assert_allclose(got, [1.0, 2.0, -8.0], rtol=1e-12)
+
+
+def test_a_dict_without_the_keys_gives_the_functions_own_key_error():
+    with pytest.raises(KeyError) as info:
+        s2sjax.grad(SEED_5, target="python")({"a": 1.0, "b": 2.0, "c": 3.0})
+    assert info.value.args == (0,)
+    notes = "".join(getattr(info.value, "__notes__", []))
+    assert not hasattr(info.value, "add_note") or "return x[0] - 2 * math.cos(x[1])" in notes
+
+
+MLP = define("""
+def mlp(params, x, y):
+    for w, b in params:
+        x = np.tanh(w @ x + b)
+    return np.sum((x - y) ** 2)
+""")
+
+
+def mlp_params(sizes, rng):
+    return [(rng.normal(size=(m, n)) / n, rng.normal(size=m)) for n, m in zip(sizes[:-1], sizes[1:])]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_gradient_of_a_list_of_layer_tuples(target):
+    params = mlp_params([4, 3, 2], RNG)
+    x, y = RNG.normal(size=4), RNG.normal(size=2)
+    got = s2sjax.grad(MLP, target=target)(params, x, y)
+    assert type(got) is list and all(type(layer) is tuple for layer in got)
+    assert_tree_close(got, fd_tree(MLP, (params, x, y), 0))
+
+
+DICT_MODEL = define("""
+def predict(params, x):
+    hidden = np.tanh(params["w1"] @ x + params["b1"])
+    return params["scale"] * np.sum(hidden * hidden)
+""")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_value_and_grad_with_argnums_over_a_dict_and_an_array(target):
+    params = {"w1": RNG.normal(size=(3, 2)), "b1": RNG.normal(size=3), "scale": 0.7}
+    x = RNG.normal(size=2)
+    value, (g_params, g_x) = s2sjax.value_and_grad(DICT_MODEL, argnums=(0, 1), target=target)(params, x)
+    np.testing.assert_allclose(value, DICT_MODEL(params, x), rtol=1e-13)
+    assert list(g_params) == ["w1", "b1", "scale"]
+    assert_tree_close(g_params, fd_tree(DICT_MODEL, (params, x), 0))
+    np.testing.assert_allclose(g_x, numerical_grad(DICT_MODEL, (params, x), 1), rtol=1e-8)
+
+
+HELPERS = define("""
+def dense(layer, x):
+    w, b = layer
+    return w @ x + b
+
+
+def net(params, x):
+    total = 0.0
+    for k, layer in enumerate(params[:-1]):
+        x = np.sin(dense(layer, x)) * (k + 1)
+    for name, value in params[-1].items():
+        total = total + value * np.sum(x)
+    for scale in params[-1].values():
+        total = total + scale
+    return total + len(params) * params[-2][1][0]
+""", "net")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_helpers_enumerate_items_values_len_and_slices(target):
+    params = [(RNG.normal(size=(3, 3)), RNG.normal(size=3)), (RNG.normal(size=(2, 3)), RNG.normal(size=2)),
+              {"a": 0.3, "b": -1.2}]
+    x = RNG.normal(size=3)
+    got = s2sjax.grad(HELPERS, target=target)(params, x)
+    assert_tree_close(got, fd_tree(HELPERS, (params, x), 0))
+
+
+ZIPPED = define("""
+def zipped(ws, scales, x):
+    out = {"acc": 0.0}
+    for w, s in zip(ws, scales):
+        x = w * x * s
+    return out["acc"] + np.sum(x)
+""")
+
+
+def test_zip_over_two_containers_and_a_dict_built_inside():
+    ws, scales, x = (RNG.normal(size=3), RNG.normal(size=3)), [2.0, 3.0], RNG.normal(size=3)
+    got = s2sjax.grad(ZIPPED, argnums=(0, 1), target="python")(ws, scales, x)
+    assert type(got[0]) is tuple and type(got[1]) is list
+    assert_tree_close(got[0], fd_tree(ZIPPED, (ws, scales, x), 0))
+    assert_tree_close(got[1], fd_tree(ZIPPED, (ws, scales, x), 1))
+
+
+AUX = define("""
+def with_aux(params, x):
+    loss = np.sum((params[0] * x + params[1]) ** 2)
+    return loss, params[1] * 2.0
+""")
+
+
+def test_has_aux_with_a_container_argument():
+    params, x = [RNG.normal(size=2), 0.5], RNG.normal(size=2)
+    (g, aux) = s2sjax.grad(AUX, has_aux=True, target="python")(params, x)
+    assert type(g) is list and aux == 1.0
+    assert_tree_close(g, fd_tree(lambda p, x: AUX(p, x)[0], (params, x), 0))
+
+
+# ---- jvp, vjp, jacobians ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_jvp_and_vjp_agree_by_the_dot_product_test(target):
+    params, x, y = mlp_params([3, 2], RNG), RNG.normal(size=3), RNG.normal(size=2)
+    tangent = tree_map(lambda p: RNG.normal(size=np.shape(p)), params)
+    value, forward = s2sjax.jvp(MLP, (params, x, y), (tangent, np.zeros(3), np.zeros(2)), target=target)
+    out, pullback = s2sjax.vjp(MLP, params, x, y, target=target)
+    cotangent = pullback(1.0)
+    assert type(cotangent) is tuple and len(cotangent) == 3 and type(cotangent[0]) is list
+    np.testing.assert_allclose(value, out, rtol=1e-13)
+    dot = sum(np.sum(t * c) for t, c in zip(tree_leaves(tangent), tree_leaves(cotangent[0])))
+    np.testing.assert_allclose(forward, dot, rtol=1e-10)
+
+
+def test_jvp_tangents_must_have_the_primals_structure():
+    with pytest.raises(TypeError, match=r"same tree structure; primals have tree structure \(\*, \*\) whereas "
+                                        r"tangents have tree structure \[\*, \*\]"):
+        s2sjax.jvp(AUX, ((1.0, 2.0), 1.0), ([1.0, 0.0], 0.0), target="python")
+
+
+def test_jacobians_of_a_dict_argument_by_both_modes():
+    fun = define("""
+    def curve(p):
+        return p["a"] * np.arange(3.0) + np.sum(p["b"] ** 2)
+    """)
+    p = {"a": 1.5, "b": RNG.normal(size=2)}
+    forward = s2sjax.jacfwd(fun, target="python")(p)
+    reverse = s2sjax.jacrev(fun, target="python")(p)
+    assert list(forward) == ["a", "b"] and list(reverse) == ["a", "b"]
+    np.testing.assert_allclose(forward["a"], np.arange(3.0))
+    np.testing.assert_allclose(forward["b"], np.tile(2 * p["b"], (3, 1)), rtol=1e-13)
+    assert_tree_close(forward, reverse, rtol=1e-13)
+
+
+# ---- vmap and jit ---------------------------------------------------------------------
+
+LINEAR = define("""
+def linear(params, x, y):
+    w, b = params
+    return np.sum((w * x + b - y) ** 2)
+""")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_vmap_of_grad_gives_per_example_gradients_in_the_params_structure(target):
+    params = [RNG.normal(size=3), 0.5]
+    xs, ys = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 3))
+    per_example = s2sjax.vmap(s2sjax.grad(LINEAR, target=target), in_axes=(None, 0, 0), target=target)(params, xs, ys)
+    assert type(per_example) is list
+    for i in range(5):
+        assert_tree_close([per_example[0][i], per_example[1][i]], fd_tree(LINEAR, (params, xs[i], ys[i]), 0))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_vmap_with_a_dict_prefix_in_axes(target):
+    fun = define("""
+    def affine(p, x):
+        return p["w"] * x + p["b"]
+    """)
+    p, x = {"w": RNG.normal(size=(4, 2)), "b": 1.5}, RNG.normal(size=(2, 4))
+    got = s2sjax.vmap(fun, in_axes=({"w": 0, "b": None}, 1), target=target)(p, x)
+    np.testing.assert_allclose(got, [fun({"w": p["w"][i], "b": 1.5}, x[:, i]) for i in range(4)], rtol=1e-13)
+
+
+def test_vmap_errors_name_the_leaf():
+    with pytest.raises(ValueError, match=r"axis 0 of argument params\[0\] of type float64\[4\]"):
+        s2sjax.vmap(LINEAR, in_axes=((0, None), 0, 0))([np.ones(4), 1.0], np.ones((3, 2)), np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"but is only 0 \(its shape is \(\)\): argument params\[1\]"):
+        s2sjax.vmap(LINEAR, in_axes=(0, 0, 0))([np.ones(3), 1.0], np.ones((3, 2)), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="tree prefix"):
+        s2sjax.vmap(LINEAR, in_axes=({"w": 0}, 0, 0))([np.ones(3), 1.0], np.ones((3, 2)), np.ones((3, 2)))
+
+
+def test_jit_with_containers_and_a_static_tuple():
+    fun = define("""
+    def poly(p, x, powers):
+        return p[0] * x ** powers[0] + p[1] * x ** powers[1]
+    """)
+    jitted = s2sjax.jit(fun, static_argnums=2)
+    x = RNG.normal(size=3)
+    np.testing.assert_allclose(jitted([2.0, 3.0], x, (1, 2)), fun([2.0, 3.0], x, (1, 2)), rtol=1e-13)
+    np.testing.assert_allclose(jitted((2.0, 3.0), x, (2, 3)), fun((2.0, 3.0), x, (2, 3)), rtol=1e-13)
+
+
+# ---- errors -----------------------------------------------------------------------------
+
+
+def test_a_leaf_that_is_not_a_float_is_named_by_its_path():
+    with pytest.raises(TypeError, match=r"but got int64 for params\[1\]\[0\]"):
+        s2sjax.grad(MLP, target="python")([(np.ones((2, 2)), np.ones(2)), (np.ones((2, 2), dtype=np.int64), np.ones(2))],
+                                          np.ones(2), np.ones(2))
+    with pytest.raises(TypeError, match=r"the argument params\['w'\] is a str"):
+        s2sjax.grad(DICT_MODEL, argnums=1, target="python")({"w": "no"}, np.ones(2))
+
+
+@pytest.mark.parametrize("body, message", [
+    ("for w in params:\n        if w > 0:\n            break\n    return w",
+     "'break', 'continue' or 'return' in a loop over a container"),
+    ("a, b = params\n    return a", "unpacking a dict"),
+    ("params['w'] = 1.0\n    return params['w']", "updating an element of a dict"),
+    ("return [params['w'], 1.0]", "returning a list is not supported yet"),
+])
+def test_container_misuse_is_located(body, message):
+    fun = define(f"def misuse(params):\n    {body}\n")
+    with pytest.raises(TransformError, match=message) as info:
+        s2sjax.grad(fun, target="python")({"w": 1.0, "b": 2.0})
+    assert info.value.filename == fun.__code__.co_filename and info.value.lineno > fun.__code__.co_firstlineno
+
+
+def test_an_index_past_the_end_gives_pythons_index_error():
+    fun = define("def past(p):\n    return p[2]\n")
+    with pytest.raises(IndexError, match="list index out of range"):
+        s2sjax.grad(fun, target="python")([1.0, 2.0])
