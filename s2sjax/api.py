@@ -349,20 +349,37 @@ class Transformed:
 
     # ---- source ----------------------------------------------------------
 
-    def source_for(self, *args):
-        if args and containers.has_containers(self._bind(args, {})):
-            bound = self._bind(args, {})
+    def specialization_for(self, *args):
+        """The generated code that a call with `args` runs (its flat twin's, for containers)."""
+        bound = self._bind(args, {})
+        if containers.has_containers(bound, self._static(len(bound))):
             flat, flattening, _ = self.flat(bound)
-            return flat.source_for(*flattening.leaves(bound))
+            return flat.specialization_for(*flattening.leaves(bound))
+        return self.specialization(bound)
+
+    def source_for(self, *args):
         if args:
-            return self.specialization(self._bind(args, {})).source
-        if self._last is None:
+            return self.specialization_for(*args).source
+        if self._latest() is None:
             return self.specialization(tuple(1.0 for _ in range(self._nparams))).source
-        return self._last.source
+        return self._latest().source
+
+    def _latest(self):
+        """The specialization generated last: its own or, after calls with containers, its flat twin's."""
+        if self._last is None and self._flats:
+            return list(self._flats.values())[-1][0]._latest()
+        return self._last
 
     @property
     def source(self):
         return self.source_for()
+
+    def _repr_markdown_(self):
+        """Jupyter shows a transformed function as its generated source (of the last call)."""
+        if self._latest() is None:
+            return (f"`{self!r}`: not called yet; call it, or `s2sjax.source(f, *example_args)`, "
+                    "to see the code generated for those arguments")
+        return f"`{self!r}`, generated for its last call:\n\n```python\n{self._latest().source.rstrip()}\n```\n"
 
 
 class Batched(Transformed):
@@ -443,7 +460,7 @@ class Batched(Transformed):
     _inlinable = None
 
     def source_for(self, *args):
-        if not args and self._last is None:
+        if not args and self._latest() is None:
             raise TypeError(f"source() of a vmapped function needs example arguments: source(f, {', '.join(self._names)})")
         return super().source_for(*args)
 

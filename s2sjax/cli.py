@@ -1,21 +1,30 @@
-"""The command line: `python -m s2sjax show PATH.py:FUNC --grad`.
+"""The command line: `python -m s2sjax show|check|export PATH.py:FUNC`.
 
-`show` prints the source s2sjax generates for a function, or the code after
-any pipeline stage (`--after normalize`), syntax-highlighted on a terminal
-and plain when piped. Argument types come from `--args`, else from module
-globals named like the function's parameters (a script's own data), else
-every argument is taken to be a float.
+- `show` prints the source s2sjax generates for a function (`--grad`,
+  `--value-and-grad`, `--jvp`, each optionally under `--vmap`), or the code
+  after any pipeline stage (`--after normalize`), syntax-highlighted on a
+  terminal and plain when piped.
+- `check` compares every derivative mode with finite differences and prints
+  a table (check.py); its exit status is 1 when one disagrees.
+- `export` writes the generated code as a standalone module that needs only
+  NumPy and Numba (export.py).
+
+Argument types come from `--args`, else from module globals named like the
+function's parameters (a script's own data), else every argument is taken to
+be a float.
 """
 import argparse
+import ast
 import importlib
 import importlib.util
 import inspect
 import os
+import shlex
 import sys
 
 import numpy as np
 
-from . import api, pipeline
+from . import api, check, export, pipeline
 from .errors import TransformError
 from .passes.types import of_value
 
@@ -24,12 +33,17 @@ examples:
   python -m s2sjax show examples/quickstart.py:loss --grad --argnums 0,1
   python -m s2sjax show examples/quickstart.py:f --after normalize
   python -m s2sjax show mymodule:energy --value-and-grad --args "np.ones(3), 2.0"
+  python -m s2sjax show examples/quickstart.py:loss --vmap --grad --in-axes "(None, None, 0, 0)" \\
+      --args "W, b, X[None].repeat(2, 0), y[None].repeat(2, 0)"
+  python -m s2sjax check examples/quickstart.py:loss
+  python -m s2sjax export examples/quickstart.py:loss --grad --argnums 0,1 -o loss_grad.py
 """
 
 
 def main(argv=None):
     parser = _parser()
     options = parser.parse_args(argv)
+    options.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return options.run(options)
     except (TransformError, TypeError, ValueError, LookupError, OSError) as exc:
@@ -41,38 +55,118 @@ def _parser():
     parser = argparse.ArgumentParser(prog="python -m s2sjax", description="s2sjax: source-to-source derivatives of numeric Python.",
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True)
-    show = commands.add_parser("show", help="print the generated source of a transformation",
-                               formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
-    show.add_argument("function", help="PATH.py:FUNC or module:FUNC")
+    show = _command(commands, "show", "print the generated source of a transformation", _show)
     mode = show.add_mutually_exclusive_group()
+    mode.add_argument("--grad", dest="kind", action="store_const", const="grad",
+                      help="the gradient (the default, unless --vmap is given alone)")
+    mode.add_argument("--value-and-grad", dest="kind", action="store_const", const="value_and_grad",
+                      help="the value and the gradient")
+    mode.add_argument("--jvp", dest="kind", action="store_const", const="jvp",
+                      help="the Jacobian-vector product (forward mode): takes the primals, then one tangent per "
+                           "float argument")
+    show.add_argument("--vmap", action="store_true",
+                      help="the batched version (of the function, or of --grad/--value-and-grad/--jvp)")
+    show.add_argument("--in-axes", default="0",
+                      help="with --vmap: vmap's in_axes as a Python literal, e.g. 0 or \"(None, 0, 0)\" (default 0)")
+    show.add_argument("--after", choices=pipeline.STAGES, default=None,
+                      help="print the code after this pipeline stage instead of the final module")
+    show.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="syntax highlighting")
+    show.set_defaults(kind=None)
+    _command(commands, "check", "compare every derivative mode with finite differences, as a table", _check)
+    exporter = _command(commands, "export", "write the generated code as a module needing only NumPy and Numba",
+                        _export)
+    mode = exporter.add_mutually_exclusive_group()
     mode.add_argument("--grad", dest="kind", action="store_const", const="grad", help="the gradient (default)")
     mode.add_argument("--value-and-grad", dest="kind", action="store_const", const="value_and_grad",
                       help="the value and the gradient")
-    show.add_argument("--argnums", default="0", help="argument positions to differentiate: 0, or 0,1 (default 0)")
-    show.add_argument("--target", default="cpu", choices=api.TARGETS, help="compile target (default cpu)")
-    show.add_argument("--after", choices=pipeline.STAGES, default=None,
-                      help="print the code after this pipeline stage instead of the final module")
-    show.add_argument("--args", default=None,
-                      help="example arguments, a Python expression evaluated in the function's module "
-                           "with np available (default: module globals named like the parameters, else floats)")
-    show.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="syntax highlighting")
-    show.set_defaults(run=_show, kind="grad")
+    exporter.add_argument("-o", "--output", required=True, help="the module file to write")
+    exporter.set_defaults(kind="grad")
     return parser
+
+
+def _command(commands, name, summary, run):
+    """A subcommand taking a function, --argnums, --target and --args."""
+    command = commands.add_parser(name, help=summary, description=summary,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    command.add_argument("function", help="PATH.py:FUNC or module:FUNC")
+    command.add_argument("--argnums", default=None,
+                         help="argument positions to differentiate: 0, or 0,1 (default 0; for check, every float "
+                              "argument)")
+    command.add_argument("--target", default="cpu", choices=api.TARGETS, help="compile target (default cpu)")
+    command.add_argument("--args", default=None,
+                         help="example arguments, a Python expression evaluated in the function's module "
+                              "with np available (default: module globals named like the parameters, else floats)")
+    command.set_defaults(run=run)
+    return command
 
 
 def _show(options):
     fun = load_function(options.function)
     args = _example_args(fun, options.args)
-    argnums = tuple(int(a) for a in options.argnums.split(","))
-    transform = getattr(api, options.kind)
-    transformed = transform(fun, argnums=argnums[0] if len(argnums) == 1 else argnums, target=options.target)
-    if options.after is None:
-        text = api.source(transformed, *args)
+    kind = options.kind or ("primal" if options.vmap else "grad")
+    if options.after is not None:
+        if options.vmap:
+            raise ValueError("--after shows the stages of one function; leave out --vmap")
+        text = _stage(fun, args, kind, options)
     else:
-        spec = pipeline.Spec(tuple(of_value(a) for a in args), tuple(i % len(args) for i in argnums))
-        text = pipeline.stage_source(transformed.fun, options.after, spec)
+        transformed = _transformed(fun, kind, options)
+        if options.vmap:
+            transformed = api.vmap(transformed, in_axes=_literal(options.in_axes, "--in-axes"), target=options.target)
+        text = api.source(transformed, *args)
     print(_highlight(text, options.color))
     return 0
+
+
+def _transformed(fun, kind, options):
+    if kind == "primal":
+        return fun
+    if kind == "jvp":
+        return api._shared(fun, "jvp", False, options.target)
+    return getattr(api, kind)(fun, argnums=_argnums(options.argnums), target=options.target)
+
+
+def _stage(fun, args, kind, options):
+    types = tuple(of_value(a) for a in args)
+    if kind == "jvp":
+        argnums = tuple(i for i, t in enumerate(types) if t.differentiable)
+    else:
+        argnums = tuple(i % len(args) for i in _as_tuple(_argnums(options.argnums)))
+    spec = pipeline.Spec(types, argnums, kind="value_and_grad" if kind == "grad" else kind)
+    return pipeline.stage_source(fun, options.after, spec)
+
+
+def _check(options):
+    fun = load_function(options.function)
+    args = _example_args(fun, options.args)
+    argnums = None if options.argnums is None else _as_tuple(_argnums(options.argnums))
+    rows = check.check(fun, args, argnums, options.target)
+    print(check.table(rows))
+    return 0 if all(row.ok for row in rows) else 1
+
+
+def _export(options):
+    fun = load_function(options.function)
+    args = _example_args(fun, options.args)
+    transformed = getattr(api, options.kind)(fun, argnums=_argnums(options.argnums), target=options.target)
+    export.write(transformed, args, options.output, " ".join(shlex.quote(a) for a in options.argv[1:]))
+    print(f"wrote {options.output}")
+    return 0
+
+
+def _argnums(text):
+    argnums = tuple(int(a) for a in (text or "0").split(","))
+    return argnums[0] if len(argnums) == 1 else argnums
+
+
+def _as_tuple(argnums):
+    return argnums if isinstance(argnums, tuple) else (argnums,)
+
+
+def _literal(text, option):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise ValueError(f"{option} must be a Python literal such as 0, None or (None, 0), got {text!r}") from None
 
 
 def load_function(spec):

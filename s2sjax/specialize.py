@@ -53,7 +53,9 @@ class Specialization:
         generated = self._generate(code, args)
         self.captured = generated.captured
         imports = "from numba import cuda\n" if transformed.target == "cuda" else ""
-        self.source = backend.module_source(generated.source, _describe(transformed, self.spec, axes), imports)
+        self.description = _describe(transformed, self.spec, axes)
+        self.function_source, self.function_name = generated.source, generated.name
+        self.source = backend.module_source(generated.source, self.description, imports)
         if transformed.target == "cuda":  # launched by _run_kernel
             self.kernel = getattr(backend.load_module(self.source, _stem(generated.name)), generated.name)
         else:

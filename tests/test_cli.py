@@ -1,9 +1,13 @@
 """`python -m s2sjax show` and the quickstart example, run as a user runs them."""
+import ast
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+
+from tests import fd
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -62,3 +66,81 @@ def test_quickstart_prints_the_gradient_and_its_source():
     closed_form = float(out.splitlines()[1].split(":")[1])
     assert abs(float(first.split("=")[1]) - closed_form) < 1e-12 * abs(closed_form)
     assert "def f_grad(x):" in out and "loss = " in out
+
+
+def test_show_jvp_and_vmap_of_grad_with_in_axes():
+    out = run("-m", "s2sjax", "show", "examples/quickstart.py:f", "--jvp").stdout
+    assert "def f_jvp(x, x_dot):" in out
+    out = run("-m", "s2sjax", "show", "examples/quickstart.py:loss", "--vmap", "--grad", "--in-axes",
+              "(None, None, 0, 0)", "--args", "W, b, X[None].repeat(2, 0), y[None].repeat(2, 0)").stdout
+    assert "vmap of loss_grad" in out or "vmap of loss" in out
+    assert "for example in range(1, size):" in out
+
+
+def test_help_of_each_command_explains_its_options():
+    out = run("-m", "s2sjax", "show", "--help").stdout
+    for option in ("--jvp", "--vmap", "--in-axes"):
+        assert option in out
+    assert "finite differences" in run("-m", "s2sjax", "check", "--help").stdout
+    assert "--output" in run("-m", "s2sjax", "export", "--help").stdout
+
+
+FUNCTIONS = '''\
+import numpy as np
+
+
+def smooth(x, y):
+    return np.sum(np.sin(x) * y ** 2)
+
+
+def vector(x):
+    return x ** 3
+
+
+def stepped(x):
+    return np.floor(x) + x
+'''
+
+
+def test_check_prints_a_table_of_every_mode_against_finite_differences(tmp_path):
+    (tmp_path / "funcs.py").write_text(FUNCTIONS)
+    result = run("-m", "s2sjax", "check", f"{tmp_path}/funcs.py:smooth", "--args", "np.linspace(0.1, 1, 4), 0.7",
+                 "--target", "python")
+    assert result.returncode == 0, result.stdout + result.stderr
+    modes = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert modes == ["grad", "value_and_grad", "jacfwd", "jacrev"] * 2 + ["jvp", "vjp"]
+    assert all(line.rstrip().endswith("ok") for line in result.stdout.splitlines()[1:])
+    vector = run("-m", "s2sjax", "check", f"{tmp_path}/funcs.py:vector", "--args", "np.linspace(0.1, 1, 3)",
+                 "--target", "python")
+    assert vector.returncode == 0 and "grad " not in vector.stdout and "jacrev" in vector.stdout
+
+
+def test_check_fails_where_finite_differences_disagree(tmp_path):
+    (tmp_path / "funcs.py").write_text(FUNCTIONS)
+    result = run("-m", "s2sjax", "check", f"{tmp_path}/funcs.py:stepped", "--args", "1.0", "--target", "python",
+                 check=False)
+    assert result.returncode == 1 and "MISMATCH" in result.stdout
+
+
+def test_export_writes_a_module_that_runs_without_s2sjax(tmp_path):
+    (tmp_path / "funcs.py").write_text(FUNCTIONS)
+    target = tmp_path / "smooth_grad.py"
+    run("-m", "s2sjax", "export", f"{tmp_path}/funcs.py:smooth", "--grad", "--argnums", "0,1",
+        "--args", "np.ones(4), 1.0", "-o", str(target))
+    text = target.read_text()
+    assert "import s2sjax" not in text and "from s2sjax" not in text
+    script = ("import sys; sys.modules['s2sjax'] = None\n"
+              "import numpy as np, smooth_grad\n"
+              "gx, gy = smooth_grad.smooth_grad(np.linspace(0.1, 1, 4), 0.7)\n"
+              "print(repr(gx.tolist()), repr(float(gy)))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                         check=True).stdout
+    gx, gy = _two_values(out)
+    x = np.linspace(0.1, 1, 4)
+    np.testing.assert_allclose(gx, fd.numerical_grad(lambda x, y: np.sum(np.sin(x) * y ** 2), (x, 0.7), 0), rtol=1e-9)
+    np.testing.assert_allclose(gy, fd.numerical_grad(lambda x, y: np.sum(np.sin(x) * y ** 2), (x, 0.7), 1), rtol=1e-9)
+
+
+def _two_values(out):
+    first, second = out.strip().rsplit(" ", 1)
+    return np.array(ast.literal_eval(first)), float(second)

@@ -71,8 +71,8 @@ def line_comment(location, lineno):
     In code generated from generated code (grad of grad), the line is the user's line that
     the generated line's own comment names; code s2sjax added itself gets a bare `#`.
     """
-    if location is None or lineno is None:
-        return comment("")
+    if location is None or lineno is None or location.filename.startswith("<s2sjax:"):
+        return comment("")  # s2sjax's own glue (a container adapter, a batch loop): no line of the user's
     if os.path.basename(location.filename).startswith(GENERATED_MODULE_PREFIX):
         return comment(_user_line_above(location.filename, lineno))
     text = linecache.getline(location.filename, lineno).strip()
