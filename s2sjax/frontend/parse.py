@@ -123,6 +123,8 @@ def function_for_rule(obj):
     filename = f"<s2sjax: {rule.name}>"
     source = f"def {name}({', '.join(params)}):\n    return {rule.name}({', '.join(params)})\n"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = {"np": np, "math": math}
+    from ..backend import runtime
+
+    namespace = {"np": np, "math": math, "rt": runtime}
     exec(compile(source, filename, "exec"), namespace)
     return namespace[name]
