@@ -31,17 +31,11 @@ def l1(x, y):
     return np.sum(np.abs(x - y))
 
 
-# The seed builds the inner vmap inside the lambda (`vmap(lambda y: f(x, y))(xs)`); s2sjax
-# cannot transform a vmap of a lambda defined inside the transformed function yet, so the
-# inner one is made once, outside, and called inside.
-distances_from = s2sjax.vmap(l1, in_axes=(None, 0))
-
-
 def pairwise_two_ways():
     """Pairwise L1 distances between 100 and 20 points, by vmap of a lambda calling a vmap and by
     nested in_axes, each transposed as in the seed."""
     xs, xs2 = np.linspace(1.0, 10.0, 100), np.linspace(1.0, 5.0, 20)
-    by_lambdas = s2sjax.vmap(lambda x: distances_from(x, xs))(xs2).T
+    by_lambdas = s2sjax.vmap(lambda x: s2sjax.vmap(lambda y: l1(x, y))(xs))(xs2).T
     by_axes = s2sjax.vmap(s2sjax.vmap(l1, (0, None)), (None, 0))(xs, xs2).T
     return xs, xs2, by_lambdas, by_axes
 

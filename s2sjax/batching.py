@@ -174,6 +174,28 @@ def _take(value, spec, index):
     return value if spec is None else np.take(value, index, axis=spec)
 
 
+def leaf_out_axes(out_axes, tree):
+    """`out_axes` for an output with lists or dicts in it (pytree.TreeDef `tree`): one entry per leaf."""
+    if tree is None or not isinstance(out_axes, (tuple, list, dict)):
+        return out_axes
+    leaves = []
+
+    def walk(spec, node):
+        if not isinstance(spec, (tuple, list, dict)):
+            leaves.extend([spec] * node.num_leaves)
+            return
+        keys = list(node.keys) if node.kind == "dict" else None
+        if node.kind in ("leaf", "none") or (isinstance(spec, dict) != (keys is not None)) or len(spec) != len(node.children) \
+                or (keys is not None and list(spec) != keys):
+            raise ValueError(f"vmap out_axes specification must be a tree prefix of the corresponding value, got "
+                             f"specification {out_axes!r} for an output of structure {tree}.")
+        for sub, child in zip([spec[k] for k in keys] if keys is not None else spec, node.children):
+            walk(sub, child)
+
+    walk(out_axes, tree)
+    return tuple(leaves)
+
+
 def output_axes(out_axes, ranks):
     """Per output (of `ranks`, the per-example output ranks), its axis in the batched output, or None."""
     if isinstance(out_axes, (tuple, list)):

@@ -37,13 +37,32 @@ _COUNTER = itertools.count()
 def defvjp(fun, *vjps, output_ndim=None):
     """Use `vjps[k](g, out, *args)` as the adjoint contribution of `fun`'s k-th argument.
 
-    `output_ndim`: the rank of `fun`'s result, needed only when s2sjax cannot read `fun`.
+    `g` has the shape of `fun`'s result `out`; rule k returns an array shaped like
+    argument k (None for an argument with no derivative). `output_ndim`: the rank
+    of `fun`'s result, needed only when s2sjax cannot read `fun`.
+
+    >>> import numpy as np, s2sjax
+    >>> def softplus(x):
+    ...     return np.log1p(np.exp(x))
+    >>> defvjp(softplus, lambda g, out, x: g / (1.0 + np.exp(-x)))  # stable for large x
+    >>> s2sjax.grad(lambda x: np.sum(softplus(x)), target="python")(np.array([800.0, 0.0])).tolist()
+    [1.0, 0.5]
     """
     _define(fun, vjps, "vjp", output_ndim)
 
 
 def defjvp(fun, *jvps, output_ndim=None):
-    """Use `jvps[k](d, out, *args)` as the tangent contribution of `fun`'s k-th argument."""
+    """Use `jvps[k](d, out, *args)` as the tangent contribution of `fun`'s k-th argument.
+
+    `d` has the shape of argument k; rule k returns a tangent shaped like `fun`'s result.
+
+    >>> import numpy as np, s2sjax
+    >>> def cube(x):
+    ...     return x ** 3
+    >>> defjvp(cube, lambda d, out, x: 3.0 * x * x * d)
+    >>> s2sjax.jvp(lambda x: cube(x) + x, (2.0,), (1.0,), target="python")
+    (10.0, 13.0)
+    """
     _define(fun, jvps, "jvp", output_ndim)
 
 
@@ -81,13 +100,13 @@ def _register_helper(helper, params, shaped_like):
     like = shaped_like or "_out"
     rule = registry.Rule(f"rt.{helper}", names, lambda types, nodes: Type("float", types[like].ndim),
                          unsupported={p: "it is a custom rule (s2sjax.extend), whose own derivative s2sjax "
-                                         "does not know" for p in names})
+                                         "does not know" for p in names}, custom=True)
     registry.register(rule, getattr(runtime, helper))
 
 
 def _new_rule(fun, pyfunc, params):
     helper = _runtime_name(None, pyfunc.__name__, fun)
-    rule = registry.Rule(f"rt.{helper}", params, _result_type(pyfunc, params))
+    rule = registry.Rule(f"rt.{helper}", params, _result_type(pyfunc, params), custom=True)
     objects = {id(o): o for o in (fun, pyfunc, getattr(runtime, helper))}  # as written, and as generated code has it
     registry.register(rule, *objects.values())
     return rule

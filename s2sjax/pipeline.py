@@ -85,7 +85,8 @@ def stages(pyfunc, spec):
     yield "optimize", fdef
     output_types = tuple(env.get(o) for o in program.outputs)
     returns_tuple = isinstance(program.tree.body[-1].value, gast.Tuple)
-    yield "emit", Generated(fdef.name, emitter.emit(fdef), program.captured, output_types, returns_tuple)
+    yield "emit", Generated(fdef.name, emitter.emit(fdef), program.captured, output_types, returns_tuple,
+                            program.output_tree)
 
 
 def _front_end(pyfunc, jvp_calls):
@@ -137,6 +138,7 @@ class Generated:
     captured: list
     output_types: tuple
     returns_tuple: bool = False  # it returns a tuple (of one, too)
+    output_tree: object = None  # pytree.TreeDef of the user's function's result, when a list or dict is in it
 
 
 def _normalized(pyfunc):

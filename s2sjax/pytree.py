@@ -49,7 +49,11 @@ def is_container(value):
 
 
 def tree_structure(tree):
-    """The `TreeDef` of `tree`."""
+    """The `TreeDef` of `tree`: its containers' kinds, lengths and keys, with `*` for each leaf.
+
+    >>> tree_structure({"w": [1.0, 2.0], "b": None})
+    {'w': [*, *], 'b': None}
+    """
     kind = type(tree)
     if kind in (tuple, list):
         return TreeDef(kind.__name__, tuple(tree_structure(c) for c in tree))
@@ -59,7 +63,11 @@ def tree_structure(tree):
 
 
 def tree_leaves(tree):
-    """The leaves of `tree`, depth first, dicts in key order."""
+    """The leaves of `tree`, depth first, dicts in key order.
+
+    >>> tree_leaves([(1.0, 2.0), {"b": 3.0, "a": 4.0}])
+    [1.0, 2.0, 3.0, 4.0]
+    """
     if type(tree) in (tuple, list):
         return [leaf for child in tree for leaf in tree_leaves(child)]
     if type(tree) is dict:
@@ -68,12 +76,20 @@ def tree_leaves(tree):
 
 
 def tree_flatten(tree):
-    """`(leaves, treedef)`."""
+    """`(leaves, treedef)`: `tree_leaves(tree)` and `tree_structure(tree)`.
+
+    >>> tree_flatten((1.0, [2.0]))
+    ([1.0, 2.0], (*, [*]))
+    """
     return tree_leaves(tree), tree_structure(tree)
 
 
 def tree_unflatten(treedef, leaves):
-    """The tree of structure `treedef` holding `leaves` (any iterable with exactly enough of them)."""
+    """The tree of structure `treedef` holding `leaves` (any iterable with exactly enough of them).
+
+    >>> tree_unflatten(tree_structure({"w": 0.0, "b": (0.0,)}), [1.0, 2.0])
+    {'w': 1.0, 'b': (2.0,)}
+    """
     leaves = list(leaves)
     if len(leaves) != treedef.num_leaves:
         raise ValueError(f"tree_unflatten: the structure {treedef} has {treedef.num_leaves} leaves, "
@@ -93,7 +109,15 @@ def _build(treedef, leaves):
 
 
 def tree_map(f, tree, *rest):
-    """`f` applied leaf by leaf to `tree` and the trees in `rest`, which share its structure."""
+    """`f` applied leaf by leaf to `tree` and the trees in `rest`, which share its structure.
+
+    The result has `tree`'s structure; a leaf is anything that is not a tuple,
+    list, dict or None (an array is one leaf).
+
+    >>> import numpy as np
+    >>> tree_map(lambda p, g: p - 0.1 * g, [np.ones(2), 3.0], [np.ones(2), 10.0])
+    [array([0.9, 0.9]), 2.0]
+    """
     leaves, treedef = tree_flatten(tree)
     others = []
     for other in rest:

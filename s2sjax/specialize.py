@@ -26,6 +26,7 @@ import numpy as np
 from . import batching, pipeline, wrappers
 from .backend import compile as backend
 from .passes.types import Type, of_value
+from .pytree import tree_leaves, tree_structure, tree_unflatten
 from .transforms.common import generated_name
 from .transforms.reverse import NonScalarOutput
 
@@ -50,6 +51,7 @@ class Specialization:
         self.spec = pipeline.Spec(self.arg_types, self.argnums, transformed.has_aux, transformed.target, kind,
                                   isinstance(transformed.argnums, int))
         self.generated_code = pipeline.is_generated(code)
+        self.output_tree = None  # the user's lists and dicts in the result (pipeline.Generated.output_tree)
         generated = self._generate(code, args)
         self.captured = generated.captured
         imports = "from numba import cuda\n" if transformed.target == "cuda" else ""
@@ -65,7 +67,7 @@ class Specialization:
         self.zero_d = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 0]
         # The common case: the user's arguments go straight to the generated code (`self.call`).
         self.plain = transformed.target != "cuda" and not (
-            self.zero_d or self.static or self.hidden or self.captured or any(self.convert))
+            self.zero_d or self.static or self.hidden or self.captured or any(self.convert) or self.output_tree)
         if transformed.target == "cuda":
             self.run = self._run_kernel
         elif self.plain:
@@ -81,7 +83,9 @@ class Specialization:
             if kind == "vjp":
                 self._load_primal(code)
             if kind in ("jvp", "vjp") or (kind == "primal" and not self.static) or (kind in GRADIENTS and not from_generated):
-                return pipeline.generate(code, self.spec)
+                generated = pipeline.generate(code, self.spec)
+                self.output_tree = generated.output_tree
+                return generated
             if kind == "vmap" and self.transformed.target == "cuda":
                 return self._vmap_kernel(code)
             if kind == "vmap":
@@ -108,7 +112,7 @@ class Specialization:
         if kind in GRADIENTS and self.transformed.has_aux:
             raise TypeError(f"{kind} with has_aux=True of a transformed function is not supported")
         jvp = pipeline.generate(code, replace(self.spec, kind="jvp", target="python"))
-        _check_single_output(jvp.output_types, kind)
+        _check_single_output(jvp, kind)
         if kind in GRADIENTS and jvp.output_types[0].ndim != 0:
             raise NonScalarOutput(jvp.output_types[0])
         result = "value_and_jacobian" if kind == "value_and_grad" else "jacobian"
@@ -120,7 +124,7 @@ class Specialization:
         """A loop of VJPs over basis cotangents."""
         spec = replace(self.spec, target="python")
         primal = pipeline.generate(code, replace(spec, kind="primal"))
-        _check_single_output(primal.output_types, "jacrev")
+        _check_single_output(primal, "jacrev")
         vjp = pipeline.generate(code, replace(spec, kind="vjp"))
         wrapper = wrappers.jacrev_source(generated_name(code.__name__, "jacrev"), self.param_names(code), [c.name for c in vjp.captured],
                                          self.wrt(code), vjp.name, primal.name, self.spec.single)
@@ -131,7 +135,9 @@ class Specialization:
         batched = self.transformed
         axes, example_types = self._examples()
         example = pipeline.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
-        out_axes = batching.output_axes(batched.out_axes, [t.ndim for t in example.output_types])
+        self.output_tree = example.output_tree
+        out_axes = batching.output_axes(batching.leaf_out_axes(batched.out_axes, example.output_tree),
+                                        [t.ndim for t in example.output_types])
         if None in out_axes:
             mapped = [i for i, a in enumerate(axes) if a is not None]
             for axis, depends in zip(out_axes, pipeline.mapped_outputs(code, mapped)):
@@ -153,7 +159,8 @@ class Specialization:
         python = pipeline.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
         device = pipeline.generate(code, pipeline.Spec(example_types, target="cuda", kind="primal"))
         ranks = [t.ndim for t in device.output_types]
-        self.out_axes = batching.output_axes(self.transformed.out_axes, ranks)
+        self.output_tree = device.output_tree
+        self.out_axes = batching.output_axes(batching.leaf_out_axes(self.transformed.out_axes, device.output_tree), ranks)
         if None in self.out_axes:
             raise ValueError("vmap with target='cuda' needs out_axes that are numbers")
         name = generated_name(code.__name__, "kernel")
@@ -181,11 +188,12 @@ class Specialization:
         self.kernel[(size + threads - 1) // threads, threads](*on_device, *batched)
         results = tuple(np.moveaxis(b.copy_to_host(), 0, axis) if axis else b.copy_to_host()
                         for b, axis in zip(batched, self.out_axes))
-        return results if self.returns_tuple else results[0]
+        return self.rebuilt(results if self.returns_tuple else results[0])
 
     def _with_static(self, code, args):
         """The function with its static arguments written in as constants (jit's static_argnums)."""
         function = pipeline.generate(code, replace(self.spec, target="python"))
+        self.output_tree = function.output_tree
         params = self.param_names(code)
         kept = [p for i, p in enumerate(params) if i not in self.static]
         constants = {params[i]: _constant_source(args[i], params[i]) for i in self.static}
@@ -248,8 +256,20 @@ class Specialization:
     def _run_plain(self, args):
         return self.call(*args)
 
+    def rebuilt(self, result):
+        """`result` with the user's lists and dicts put back together around their leaves."""
+        tree = self.output_tree
+        if tree is None:
+            return result
+        if self.transformed.kind == "grad":  # has_aux: aux's leaves
+            return result[0], tree_unflatten(tree.children[1], result[1])
+        if self.transformed.kind == "value_and_grad":
+            (value, aux), grads = result
+            return (value, tree_unflatten(tree.children[1], aux)), grads
+        return tree_unflatten(tree, result)
+
     def run(self, args):
-        result = self.call(*self.arguments(args))
+        result = self.rebuilt(self.call(*self.arguments(args)))
         if not any(self.convert):
             return result
         kind, has_aux = self.transformed.kind, self.transformed.has_aux
@@ -264,12 +284,22 @@ class Specialization:
 
     def run_jvp(self, primals, tangents):
         tangents = [_as_tangent(t, primals[i]) for t, i in zip(tangents, self.argnums)]
-        return self.call(*self.arguments(primals, tangents))
+        out, tangent_out = self.call(*self.arguments(primals, tangents))
+        if self.output_tree is None:
+            return out, tangent_out
+        if self.output_tree.num_leaves == 1:  # the generated JVP returns one output bare
+            out, tangent_out = (out,), (tangent_out,)
+        return tree_unflatten(self.output_tree, out), tree_unflatten(self.output_tree, tangent_out)
 
     def primal(self, primals):
-        return self.primal_call(*self.arguments(primals))
+        return self.rebuilt(self.primal_call(*self.arguments(primals)))
 
     def pullback(self, primals, value, cotangent):
+        if self.output_tree is not None and not self.transformed.has_aux:
+            if tree_structure(cotangent) != self.output_tree:
+                raise TypeError(f"the cotangent must have the output's structure {self.output_tree}, "
+                                f"got {tree_structure(cotangent)}")
+            value, cotangent = tuple(tree_leaves(value)), tuple(tree_leaves(cotangent))
         cotangents = _check_cotangent(cotangent, value)
         grads = self.call(*self.arguments(primals, cotangents))
         by_argument = dict(zip(self.argnums, grads))
@@ -324,6 +354,9 @@ def _code_function(fun, args):
     if fun.kind not in COMPOSABLE:
         raise TypeError(f"a {fun.kind} cannot be transformed again; transform the function it differentiates")
     inner = fun.specialization(args)
+    if inner.output_tree is not None:
+        raise TypeError(f"a {fun.kind} of a function returning a list or a dict cannot be transformed again; "
+                        "return a tuple")
     return inner.code_function, inner.hidden + [c.read for c in inner.captured]
 
 
@@ -357,9 +390,10 @@ def _check_differentiable(arg, kind):
     )
 
 
-def _check_single_output(output_types, kind):
-    if len(output_types) != 1:
-        raise TypeError(f"{kind} of a function returning a tuple is not supported; return one array")
+def _check_single_output(generated, kind):
+    if len(generated.output_types) != 1 or generated.output_tree is not None:
+        shown = "a tuple" if generated.output_tree is None else "a list or a dict"
+        raise TypeError(f"{kind} of a function returning {shown} is not supported; return one array")
 
 
 def _check_cotangent(cotangent, value):

@@ -15,9 +15,12 @@ a `Resolved`:
 Anything else a name can refer to is recorded in `problems` (node id ->
 message, hint), for the fence to report in source order with the rest.
 """
+import ast
 import builtins
 import functools
 import inspect
+import linecache
+import os
 import types as pytypes
 from dataclasses import dataclass, field
 
@@ -25,6 +28,7 @@ import gast
 import numpy as np
 
 from .. import rules
+from ..backend import emit as emitter
 
 
 @dataclass
@@ -99,12 +103,64 @@ class _Resolver(gast.NodeTransformer):
     def visit_Call(self, node):
         if self._refers_to_jvp(node.func):
             return self._jvp_call(node)
+        if self._is_vmap_of_lambda(node.func):
+            return self._vmap_of_lambda(node)
         return self.generic_visit(node)
 
     def _refers_to_jvp(self, func):
         from .. import api
 
         return self._value_of(func) is api.jvp
+
+    def _is_vmap_of_lambda(self, func):
+        from .. import api
+
+        return (isinstance(func, gast.Call) and self._value_of(func.func) is api.vmap
+                and bool(func.args) and isinstance(func.args[0], gast.Lambda))
+
+    def _vmap_of_lambda(self, node):
+        """`vmap(lambda y: f(x, y))(ys)`, the lambda written inside the function: the lambda is lifted
+        out, the caller's variables it reads (`x`) becoming parameters mapped along no axis, and
+        its batch loop is inlined like that of any vmapped function."""
+        from .. import api
+
+        vmap_call = node.func
+        lam = vmap_call.args[0]
+        params = [a.id for a in lam.args.args]
+        if lam.args.vararg or lam.args.kwarg or lam.args.kwonlyargs or lam.args.defaults or node.keywords:
+            return self._problem(node, "a vmapped lambda inside a transformed function takes plain positional "
+                                 "parameters, and its call positional arguments")
+        try:
+            options = {name: ast.literal_eval(emitter.emit(gast.Expr(value)).strip())
+                       for name, value in _vmap_options(vmap_call)}
+        except (ValueError, SyntaxError, TypeError):
+            return self._problem(vmap_call, "the options of a vmap of a lambda inside a transformed function must "
+                                 "be written as constants: vmap(lambda y: ..., in_axes=(0, None))")
+        read = {n.id for n in gast.walk(lam.body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        outer = sorted(n for n in read - set(params) if n in self.resolved.local_names or n in self.function.closure)
+        in_axes = options.pop("in_axes", 0)
+        in_axes = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(params)
+        lifted = self._lifted(lam, params + outer)
+        try:
+            inlinable = api.vmap(lifted, in_axes=in_axes + (None,) * len(outer), **options).inlinable()
+        except (TypeError, ValueError) as exc:
+            return self._problem(node, str(exc))
+        key = self.namer.fresh("lambda_vmap")
+        self.resolved.functions[key] = inlinable
+        args = [self.visit(a) for a in node.args]
+        args += [self.visit(gast.copy_location(gast.Name(n, gast.Load(), None, None), node)) for n in outer]
+        return gast.copy_location(gast.Call(gast.Name(key, gast.Load(), None, None), args, []), node)
+
+    def _lifted(self, lam, params):
+        """The lambda as a module-level function of `params`, its source kept in linecache."""
+        where = f"{os.path.basename(self.function.location.filename)}:{getattr(lam, 'lineno', '?')}"
+        body = emitter.emit(gast.Expr(lam.body)).strip()
+        source = f"def lambda_at_line_{getattr(lam, 'lineno', 0)}({', '.join(params)}):\n    return {body}\n"
+        filename = f"<s2sjax: the lambda at {where}, lifted out of {self.function.tree.name}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        namespace = dict(self.function.globals)
+        exec(compile(source, filename, "exec"), namespace)
+        return namespace[f"lambda_at_line_{getattr(lam, 'lineno', 0)}"]
 
     def _value_of(self, node):
         """What a dotted name outside the function refers to, or _MISSING (nothing recorded)."""
@@ -231,6 +287,12 @@ class _Resolver(gast.NodeTransformer):
         read = lambda: functools.reduce(getattr, attrs, read_root())  # noqa: E731  (the current value, every call)
         self.resolved.captured.append(Captured(name, read))
         return gast.copy_location(gast.Name(name, gast.Load(), None, None), node)
+
+
+def _vmap_options(call):
+    """(name, node) of each option of a `vmap(fun, ...)` call, positional ones named."""
+    named = list(zip(("in_axes", "out_axes", "axis_size"), call.args[1:]))
+    return named + [(kw.arg, kw.value) for kw in call.keywords]
 
 
 def _hashable_callable(value):

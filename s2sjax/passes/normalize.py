@@ -52,6 +52,7 @@ from .. import rules
 from ..backend.naming import comment
 from ..frontend.fence import ARRAY_ATTRIBUTES
 from ..frontend.jvpcalls import JvpCall
+from ..pytree import LEAF, TreeDef
 from .queries import assigned
 
 
@@ -65,6 +66,7 @@ class Normalized:
     outputs: list  # output names; more than one when the function returns a tuple display
     origins: dict = field(default_factory=dict)  # id(statement) -> errors.Location
     carried: dict = field(default_factory=dict)  # id(for statement) -> its loop-carried (phi) names
+    output_tree: object = None  # pytree.TreeDef of what the function returns, when that holds a list or dict
 
 
 def normalize(resolved, namer, load, generated=False):
@@ -87,7 +89,7 @@ def normalize(resolved, namer, load, generated=False):
     )
     gast.copy_location(new, fdef)
     return Normalized(new, params, _defaults(resolved.function.pyfunc), state.captured + resolved.captured,
-                      outputs, state.origins, state.carried)
+                      outputs, state.origins, state.carried, normalizer.output_tree)
 
 
 @dataclass
@@ -115,6 +117,7 @@ class _Normalizer:
         self.out = []
         self.outputs = None
         self.returns_tuple = False  # `return (x,)` is a tuple of one, not x
+        self.output_tree = None  # when the function returns a list or a dict (see return_leaves)
 
     # ---- blocks and statements ------------------------------------------
 
@@ -370,22 +373,51 @@ class _Normalizer:
         if self.may_be_static_tuple(value):  # such a tuple is returned as a tuple display
             atom = self.atom(value)
             value = _Evaluated(atom)
-            if isinstance(atom, gast.Name) and atom.id in self.static:
-                container = self.static[atom.id]
-                if container.kind != "tuple":
-                    location, built = container.built  # the user's line, not an adapter's (containers.py)
-                    raise location.error(built, f"returning a {container.kind} is not supported yet", "return a tuple")
-                value = gast.Tuple([_Evaluated(e) for e in container.elts], gast.Load())
+            if isinstance(atom, gast.Name) and atom.id in self.static and self.static[atom.id].kind == "tuple":
+                value = gast.Tuple([_Evaluated(e) for e in self.static[atom.id].elts], gast.Load())
         parts = value.elts if isinstance(value, gast.Tuple) else [value]
         self.returns_tuple = isinstance(value, gast.Tuple)
+        # parts that may hold a list or a dict are evaluated first, to see
+        atoms = [self.atom(p) if isinstance(p, (gast.Name, gast.Call, gast.List, gast.Dict, _Evaluated)) else None
+                 for p in parts]
+        if len(self.state.stack) == 1 and any(self.holds_list_or_dict(a) for a in atoms if a is not None):
+            return self.return_leaves(node, atoms)
         if self.outputs is None:
             self.outputs = [self.state.namer.fresh("out") for _ in parts]
-        elif len(self.outputs) != len(parts):
+        elif len(self.outputs) != len(parts) or self.output_tree is not None:
             raise self.location.error(node, "every return must give the same number of values")
-        for name, part in zip(self.outputs, parts):
-            atom = self.expr(part, name)
+        for name, part, atom in zip(self.outputs, parts, atoms):
+            atom = self.expr(part, name) if atom is None else atom
             if not (isinstance(atom, gast.Name) and atom.id == name):
                 self.assign(name, atom, node)
+                if isinstance(atom, gast.Name) and atom.id in self.static:
+                    self.static[name] = self.static[atom.id]  # an inlined helper's container stays known
+
+    def holds_list_or_dict(self, atom):
+        container = self.static.get(atom.id) if isinstance(atom, gast.Name) else None
+        return container is not None and (container.kind != "tuple" or any(map(self.holds_list_or_dict, container.elts)))
+
+    def return_leaves(self, node, atoms):
+        """The transformed function returns a list or a dict: its outputs are the leaves, and
+        `output_tree` says how the caller puts them back together (see pytree)."""
+        leaves = []
+        trees = [self.tree_of(a, leaves) for a in atoms]
+        tree = TreeDef("tuple", tuple(trees)) if self.returns_tuple else trees[0]
+        if self.outputs is None:
+            self.outputs = [self.state.namer.fresh("out") for _ in leaves]
+            self.output_tree = tree
+        elif tree != self.output_tree:
+            raise self.location.error(node, "every return must give the same structure")
+        for name, leaf in zip(self.outputs, leaves):
+            self.assign(name, leaf, node)
+        self.returns_tuple = True
+
+    def tree_of(self, atom, leaves):
+        container = self.static.get(atom.id) if isinstance(atom, gast.Name) else None
+        if container is None:
+            leaves.append(atom)
+            return LEAF
+        return TreeDef(container.kind, tuple(self.tree_of(e, leaves) for e in container.elts), container.keys)
 
     def may_be_static_tuple(self, value):
         """Whether `value` is a variable or a call of a function to inline (they may give a tuple)."""
@@ -405,7 +437,7 @@ class _Normalizer:
     def join(self, then_env, then_out, else_env, else_out, node):
         """Merge the variables of two branches, copying into a new name where they differ."""
         merged = {}
-        for var in then_env.keys() & else_env.keys():
+        for var in [v for v in then_env if v in else_env]:  # in order: the code must not depend on hashing
             a, b = then_env[var], else_env[var]
             if _same_atom(a, b):
                 merged[var] = a
@@ -498,14 +530,14 @@ class _Normalizer:
 
     def expr_List(self, node, target):
         result = self.expr_Tuple(node, target)  # a tuple to Numba, a list to the code that indexes it
-        self.static[result.id] = _Static("list", self.static[result.id].elts, built=(self.location, node))
+        self.static[result.id] = _Static("list", self.static[result.id].elts)
         return result
 
     def expr_Dict(self, node, target):
         keys = tuple(k.value for k in node.keys)
         elts = [self.atom(v) for v in node.values]
         result = self.define(gast.Tuple(elts, gast.Load()), node, target)
-        self.static[result.id] = _Static("dict", elts, keys, (self.location, node))
+        self.static[result.id] = _Static("dict", elts, keys)
         return result
 
     def expr_BinOp(self, node, target):
@@ -590,7 +622,7 @@ class _Normalizer:
             parts = [None if p is None else p.value for p in (index.lower, index.upper, index.step)]
             elts = container.elts[slice(*parts)]
             result = self.define(gast.Tuple(list(elts), gast.Load()), node)
-            self.static[result.id] = _Static(container.kind, list(elts), built=container.built)
+            self.static[result.id] = _Static(container.kind, list(elts))
             return result
         if not _is_int(index):
             return None
@@ -686,7 +718,6 @@ class _Static:
     kind: str  # "tuple", "list" or "dict"
     elts: list
     keys: tuple = ()  # a dict's keys, in order
-    built: tuple = None  # (errors.Location, node) of a list or dict display
 
 
 _DICT_VIEWS = ("items", "keys", "values")

@@ -56,6 +56,7 @@ class Rule:
     tangents: dict = field(default_factory=dict)  # param -> template str (with `d`), or (types, nodes) -> str
     linear: tuple = ()  # params the result is linear in
     unsupported: dict = field(default_factory=dict)  # param -> why its derivative is not available
+    custom: bool = False  # a user's rule (s2sjax.extend), tested by its user, not by the rule tests
 
     def differentiable(self, param):
         """Whether a derivative flows through `param` (an unsupported one counts: it must be reported)."""

@@ -50,8 +50,8 @@ def transform(program, types, active, spec, namer, mutable=frozenset()):
     arguments and returns a tuple with one cotangent per differentiated argument.
     Adds the type of every adjoint it creates to `types` (an adjoint has its primal's type).
     """
-    outputs = program.outputs
-    if spec.has_aux and len(outputs) != 2:
+    outputs, tree = program.outputs, program.output_tree
+    if spec.has_aux and (len(outputs) != 2 if tree is None else not _is_pair(tree)):
         raise OutputError("has_aux=True requires the function to return a pair (output, aux), "
                           "written as a tuple display: return out, aux")
     differentiated = outputs[:1] if spec.has_aux else outputs
@@ -69,7 +69,7 @@ def transform(program, types, active, spec, namer, mutable=frozenset()):
         cotangents = []
         seeds = [builder.accumulate(outputs[0], gast.Constant(1.0, None))] if outputs[0] in active else []
     grads = [name(builder.adjoint(w)) for w in wrt]
-    result = gast.Return(_result(spec, outputs, grads))
+    result = gast.Return(_result(spec, outputs, grads, tree is not None))
     backward = _initialize_adjoints(seeds + backward + [result], builder.adjoints, builder.loop_locals, builder.owned)
     types.update(builder.adjoint_types())
     body = (
@@ -96,8 +96,15 @@ def _check_scalar_output(outputs, types, has_aux):
         raise OutputError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {kind}.")
 
 
-def _result(spec, outputs, grads):
-    """The returned value, structured as JAX's function of `spec.kind` structures it."""
+def _is_pair(tree):
+    return tree.kind == "tuple" and len(tree.children) == 2 and tree.children[0].kind == "leaf"
+
+
+def _result(spec, outputs, grads, aux_leaves=False):
+    """The returned value, structured as JAX's function of `spec.kind` structures it.
+
+    `aux_leaves`: the outputs after the first are the leaves of aux (a list or dict), returned as a tuple.
+    """
     def tuple_of(items):
         return gast.Tuple(list(items), gast.Load())
 
@@ -105,7 +112,7 @@ def _result(spec, outputs, grads):
         return tuple_of(grads)
     g = grads[0] if spec.single else tuple_of(grads)
     value = name(outputs[0])
-    aux = name(outputs[1]) if spec.has_aux else None
+    aux = None if not spec.has_aux else tuple_of(map(name, outputs[1:])) if aux_leaves else name(outputs[1])
     if spec.kind == "grad":
         return tuple_of([g, aux]) if spec.has_aux else g
     return tuple_of([tuple_of([value, aux]) if spec.has_aux else value, g])
