@@ -8,7 +8,7 @@ function returns. Import it as a module (`import loss_grad`).
 """
 import inspect
 
-from . import __version__
+from . import __version__, extend
 from .backend import runtime
 
 HEADER = '''\
@@ -35,6 +35,9 @@ def module_source(transformed, args, command="..."):
     if hidden:
         raise TypeError(f"{transformed.__name__} reads arrays from its globals or closure ({', '.join(hidden)}); "
                         "an exported module cannot: pass them as arguments")
+    if extend.calls_custom_rules(entry.function_source):
+        raise TypeError(f"{transformed.__name__} calls functions with custom rules (s2sjax.extend), which an "
+                        "exported module cannot copy")
     if transformed.target not in ("cpu", "parallel", "python"):
         raise ValueError(f"export writes CPU code; target {transformed.target!r} is not exported")
     jit = {"cpu": "numba.njit(cache=True)", "parallel": "numba.njit(cache=True, parallel=True)"}.get(transformed.target)

@@ -32,6 +32,12 @@ from .errors import TransformError
 from .passes.types import Type
 
 _COUNTER = itertools.count()
+PREFIX = "user_"  # of the runtime names of users' functions and rules: generated code calls rt.user_...
+
+
+def calls_custom_rules(source):
+    """Whether generated source calls a user's function or rule."""
+    return f"rt.{PREFIX}" in source
 
 
 def defvjp(fun, *vjps, output_ndim=None):
@@ -123,7 +129,7 @@ def _runtime_name(rule, role, function):
         text = inspect.getsource(pyfunc)
     except (OSError, TypeError):
         text = f"{pyfunc.__qualname__} {next(_COUNTER)}"
-    stem = (rule.name[len("rt."):] if rule else f"user_{pyfunc.__name__}".replace("<lambda>", "lambda")) + \
+    stem = (rule.name[len("rt."):] if rule else f"{PREFIX}{pyfunc.__name__}".replace("<lambda>", "lambda")) + \
         ("" if rule is None else f"_{role}")
     name = f"{stem}_{hashlib.sha256(text.encode()).hexdigest()[:8]}"
     compiled = function if isinstance(function, numba.core.registry.CPUDispatcher) else numba.njit(pyfunc)

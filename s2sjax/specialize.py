@@ -23,7 +23,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import batching, pipeline, wrappers
+from . import batching, extend, pipeline, wrappers
 from .backend import compile as backend
 from .passes.types import Type, of_value
 from .pytree import tree_leaves, tree_structure, tree_unflatten
@@ -231,7 +231,8 @@ class Specialization:
         if (target or self.transformed.target) == "python":
             setattr(self, attribute, pyfunc)
             return pyfunc
-        jitted = backend.jitted(module, name, parallel=self.transformed.target == "parallel")
+        jitted = backend.jitted(module, name, parallel=self.transformed.target == "parallel",
+                                cache=not extend.calls_custom_rules(module_source))
         first = backend.FirstCall(jitted, pyfunc, _where(self.transformed))
 
         def first_call(*args):

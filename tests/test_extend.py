@@ -118,3 +118,17 @@ def test_bad_rules_are_refused():
 def test_the_derivative_of_a_rule_is_an_error_not_a_number():
     with pytest.raises(TransformError, match="it is a custom rule .s2sjax.extend., whose own derivative"):
         s2sjax.grad(s2sjax.grad(LOGSUMEXP, argnums=0), argnums=1, target="python")(1.0, 2.0)
+
+
+def test_code_calling_a_custom_rule_is_not_exported_nor_cached_on_disk():
+    from s2sjax import export
+
+    grad_loss = s2sjax.grad(LOGSUMEXP)
+    grad_loss(np.ones(3), np.ones(3))
+    entry = grad_loss.specialization_for(np.ones(3), np.ones(3))
+    assert type(entry.call._cache).__name__ == "NullCache"  # Numba's dispatcher, without a disk cache
+    plain = s2sjax.grad(lambda x: np.sum(x * x))
+    plain(np.ones(2))
+    assert type(plain.specialization_for(np.ones(2)).call._cache).__name__ == "FunctionCache"
+    with pytest.raises(TypeError, match="calls functions with custom rules"):
+        export.module_source(grad_loss, (np.ones(3), np.ones(3)))

@@ -107,11 +107,15 @@ def _write_if_changed(path, source):
 _JITTED = {}
 
 
-def jitted(module, function_name, parallel=False):
-    """The generated function compiled by Numba (one dispatcher per function, shared)."""
+def jitted(module, function_name, parallel=False, cache=True):
+    """The generated function compiled by Numba (one dispatcher per function, shared).
+
+    `cache=False` for code calling a user's Numba function (custom rules): Numba's cached
+    machine code would name that function's module, which another process may not have.
+    """
     key = (module.__name__, function_name, parallel)
     if key not in _JITTED:
-        _JITTED[key] = numba.njit(cache=True, parallel=parallel)(getattr(module, function_name))
+        _JITTED[key] = numba.njit(cache=cache, parallel=parallel)(getattr(module, function_name))
     return _JITTED[key]
 
 

@@ -44,6 +44,7 @@ def f(x):
     return out
 """
 import copy
+import os
 from dataclasses import dataclass, field
 
 import gast
@@ -865,8 +866,8 @@ def _defaults(pyfunc):
 
 
 def _where(resolved):
-    fn = resolved.function
-    return f"{fn.location.filename}:{fn.tree.lineno}"
+    fn = resolved.function  # the file's name only, as in line comments: the same source on every machine
+    return f"{os.path.basename(fn.location.filename)}:{fn.tree.lineno}"
 
 
 def _name(id_, store=False):
