@@ -1,6 +1,7 @@
 """W4: value_and_grad of seed 004's MLP (728-100-10, ReLU, mean squared error) on a batch of 32.
 
-The parameters are four arrays (w1, b1, w2, b2). Baseline: a hand-written Numba backward pass
+The parameters are four arrays (w1, b1, w2, b2); a second s2sjax row takes them as seed 004 does,
+a list of (w, b) tuples, which costs the flattening and rebuilding of the containers. Baseline: a hand-written Numba backward pass
 (the same matrix products, one function). Peers: JAX (`jax.jit(jax.value_and_grad)`, float64,
 arrays on the device) and autograd.
 """
@@ -42,16 +43,24 @@ def make_inputs():
     return w1, b1, w2, b2, x, y
 
 
+def mlp_loss_of_layers(params, x, y):
+    """The same loss with the parameters as a list of (w, b) tuples, as seed 004 writes it."""
+    (w1, b1), (w2, b2) = params
+    return mlp_loss(w1, b1, w2, b2, x, y)
+
+
 def flat(value_and_grads):
     value, grads = value_and_grads
-    return np.concatenate([[value]] + [np.ravel(g) for g in grads])
+    return np.concatenate([[value]] + [np.ravel(g) for g in s2sjax.tree_leaves(grads)])
 
 
 def run(jax, autograd):
     args = make_inputs()
     expected = flat(value_and_grad_by_hand(*args))
     ours = s2sjax.value_and_grad(mlp_loss, argnums=ARGNUMS)
-    entries = [("s2sjax.value_and_grad", ours, args), ("numba.njit backward pass, by hand", value_and_grad_by_hand, args)]
+    entries = [("s2sjax.value_and_grad", ours, args), ("numba.njit backward pass, by hand", value_and_grad_by_hand, args),
+               ("s2sjax.value_and_grad, params a list of (w, b) tuples", s2sjax.value_and_grad(mlp_loss_of_layers),
+                ([(args[0], args[1]), (args[2], args[3])],) + args[4:])]
     if jax is not None:
         jnp = jax.numpy
         jax_loss = lambda w1, b1, w2, b2, x, y: jnp.mean((jnp.maximum(x @ w1 + b1, 0.0) @ w2 + b2 - y) ** 2)  # noqa: E731

@@ -15,6 +15,7 @@ import hashlib
 import inspect
 import linecache
 import math
+import threading
 import weakref
 
 import numpy as np
@@ -95,6 +96,9 @@ def vjp(fun, *primals, has_aux=False, target="cpu"):
 def jacfwd(fun=None, argnums=0, *, target="cpu"):
     """The Jacobian of `fun` by forward mode (one JVP per input element): shape `out.shape + x.shape`.
 
+    For a function returning a tuple, a tuple with each output's Jacobian; for a
+    container argument, its structure with each leaf's Jacobian.
+
     >>> import numpy as np
     >>> jacfwd(lambda x: x ** 2, target="python")(np.array([1.0, 2.0])).tolist()
     [[2.0, 0.0], [0.0, 4.0]]
@@ -118,6 +122,8 @@ def jacrev(fun=None, argnums=0, *, target="cpu"):
 
 def hessian(fun=None, argnums=0, *, target="cpu"):
     """The Hessian of `fun`, `jacfwd(jacrev(fun))`: forward over reverse, shape `out.shape + x.shape + x.shape`.
+
+    For a container argument, nested in its structure twice: `hessian(f)(p)["w"]["b"]`.
 
     >>> import numpy as np
     >>> hessian(lambda x: np.sum(x ** 3), target="python")(np.array([1.0, 2.0])).tolist()
@@ -231,6 +237,7 @@ class Transformed:
         functools.update_wrapper(self, fun, updated=())  # not __dict__: it would overwrite our own state
 
     def forget_specializations(self):
+        self._lock = threading.RLock()  # guards the tables below while code is generated
         self._specializations = {}
         self._by_type = {}  # the same specializations, for calls with no array argument
         self._flats = {}  # the arguments' structures -> (the transformation of the leaves, rebuild)
@@ -276,7 +283,9 @@ class Transformed:
     def flat_of(self, flattening):
         """`flat` for the arguments of `flattening` (this call's, or an outer transformation's)."""
         if flattening.key not in self._flats:
-            self._flats[flattening.key] = self._flat_for(flattening)
+            with self._lock:
+                if flattening.key not in self._flats:
+                    self._flats[flattening.key] = self._flat_for(flattening)
         flat, rebuild_inner = self._flats[flattening.key]
         return flat, flattening, self._rebuild(flattening, rebuild_inner)
 
@@ -292,6 +301,10 @@ class Transformed:
         def regroup(grads):
             return flattening.regroup(grads, argnums)
 
+        if kind == "jacfwd" and rebuild_inner is not _same:  # of a gradient (hessian): one row per inner leaf
+            several = len(flattening.argnums(self.fun.argnums)) > 1
+            return lambda result: rebuild_inner(tuple(regroup(row) for row in (result if several else (result,))))
+
         if kind == "value_and_grad":
             return lambda result: (result[0], regroup(result[1]))
         if has_aux:
@@ -306,10 +319,14 @@ class Transformed:
         key = self._cache_key(args), axes
         entry = self._specializations.get(key)
         if entry is None:
-            entry = self._specializations[key] = Specialization(self, args, axes, **self._options(args))
-            self._last = entry
-            if axes is None and self._typed_by_type and not any(type(a) in (np.ndarray, tuple, list, dict) for a in args):
-                self._by_type[key[0]] = entry
+            with self._lock:  # threads calling a new function at once: one generates, the others wait for it
+                entry = self._specializations.get(key)
+                if entry is None:
+                    entry = self._specializations[key] = Specialization(self, args, axes, **self._options(args))
+                    self._last = entry
+                    if axes is None and self._typed_by_type and not any(
+                            type(a) in (np.ndarray, tuple, list, dict) for a in args):
+                        self._by_type[key[0]] = entry
         return entry
 
     _typed_by_type = True  # arguments' types alone pick the code

@@ -112,12 +112,13 @@ class Specialization:
         if kind in GRADIENTS and self.transformed.has_aux:
             raise TypeError(f"{kind} with has_aux=True of a transformed function is not supported")
         jvp = pipeline.generate(code, replace(self.spec, kind="jvp", target="python"))
-        _check_single_output(jvp, kind)
+        if kind != "jacfwd" or jvp.output_tree is not None:  # jacfwd takes tuples of outputs (hessian of containers)
+            _check_single_output(jvp, kind)
         if kind in GRADIENTS and jvp.output_types[0].ndim != 0:
             raise NonScalarOutput(jvp.output_types[0])
         result = "value_and_jacobian" if kind == "value_and_grad" else "jacobian"
         wrapper = wrappers.jacfwd_source(generated_name(code.__name__, kind), self.param_names(code), [c.name for c in jvp.captured],
-                                         self.wrt(code), jvp.name, result, self.spec.single)
+                                         self.wrt(code), jvp.name, result, self.spec.single, len(jvp.output_types))
         return self._inline(wrapper, [jvp], jvp.captured)
 
     def _jacrev(self, code):

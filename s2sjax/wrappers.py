@@ -23,40 +23,43 @@ class Argument:
     scalar: bool
 
 
-def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian", single=True):
+def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian", single=True, outputs=1):
     """`name(params, extra)`: the Jacobian by columns, each a JVP along a basis vector.
 
     `result` "jacobian" returns the Jacobians (a tuple for several `wrt`);
-    "value_and_jacobian" returns `(value, jacobians)`.
+    "value_and_jacobian" returns `(value, jacobians)`. With several `outputs` (the JVP then
+    returns tuples), a tuple with the Jacobians of each output.
     """
     namer = Namer(params + extra)
     lines = [f"def {name}({', '.join(params + extra)}):"]
-    jacobians = []
     zero_tangents = [_zero(a) for a in wrt]
     value = namer.fresh("value")
     lines.append(f"    {value} = {_call(jvp_name, params, zero_tangents, extra)}[0]")
+    picks = [f"[{o}]" for o in range(outputs)] if outputs > 1 else [""]  # output o of the JVP's tuples
+    jacobians = [[] for _ in picks]
     for i, arg in enumerate(wrt):
-        jac = namer.fresh(f"jac_{arg.name}")
         r = namer.fresh("r")
+        jacs = [namer.fresh(f"jac_{arg.name}") for _ in picks]
         if arg.scalar:
             tangents = [("1.0" if j == i else z) for j, z in enumerate(zero_tangents)]
             lines.append(f"    {r} = {_call(jvp_name, params, tangents, extra)}")
-            lines.append(f"    {jac} = {r}[1]")
+            lines += [f"    {jac} = {r}[1]{pick}" for jac, pick in zip(jacs, picks)]
         else:
-            basis, columns, k = namer.fresh(f"basis_{arg.name}"), namer.fresh(f"columns_{arg.name}"), namer.fresh("k")
+            basis, k = namer.fresh(f"basis_{arg.name}"), namer.fresh("k")
+            columns = [namer.fresh(f"columns_{arg.name}") for _ in picks]
             tangents = [(f"{basis}.reshape({arg.name}.shape)" if j == i else z) for j, z in enumerate(zero_tangents)]
-            lines += [
-                f"    {basis} = np.zeros({arg.name}.size)",
-                f"    {columns} = rt.tape({value}, {arg.name}.size)",
-                f"    for {k} in range({arg.name}.size):",
-                f"        {basis}[{k}] = 1.0",
-                f"        {r} = {_call(jvp_name, params, tangents, extra)}",
-                f"        {columns}[{k}] = {r}[1]",
-                f"        {basis}[{k}] = 0.0",
-                f"    {jac} = rt.columns_to_jacobian({columns}, {arg.name})",
-            ]
-        jacobians.append(jac)
-    returned = _returned(jacobians, single)
+            lines.append(f"    {basis} = np.zeros({arg.name}.size)")
+            lines += [f"    {c} = rt.tape({value}{pick}, {arg.name}.size)" for c, pick in zip(columns, picks)]
+            lines += [f"    for {k} in range({arg.name}.size):",
+                      f"        {basis}[{k}] = 1.0",
+                      f"        {r} = {_call(jvp_name, params, tangents, extra)}"]
+            lines += [f"        {c}[{k}] = {r}[1]{pick}" for c, pick in zip(columns, picks)]
+            lines.append(f"        {basis}[{k}] = 0.0")
+            lines += [f"    {jac} = rt.columns_to_jacobian({c}, {arg.name})" for jac, c in zip(jacs, columns)]
+        for per_output, jac in zip(jacobians, jacs):
+            per_output.append(jac)
+    returned = _returned(jacobians[0], single) if outputs == 1 else \
+        f"({', '.join(_returned(j, single) for j in jacobians)},)"
     if result == "value_and_jacobian":
         returned = f"{value}, {returned}"
     lines.append(f"    return {returned}")

@@ -384,3 +384,33 @@ def test_jacobians_and_transforming_again_refuse_list_and_dict_outputs():
         s2sjax.jacfwd(OUTPUTS, target="python")(np.ones(3), 1.0)
     with pytest.raises(TypeError, match="cannot be transformed again"):
         s2sjax.vmap(s2sjax.jit(OUTPUTS, target="python"), in_axes=(0, None), target="python")(np.ones((2, 3)), 1.0)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_hessian_of_a_dict_argument_is_a_dict_of_dicts_matching_the_closed_form(target):
+    fun = define("""
+    def energy(p):
+        return np.sum(p["w"] ** 2) * p["b"] + np.sin(p["w"][0]) * p["b"]
+    """)
+    w, b = RNG.normal(size=2), 1.5
+    h = s2sjax.hessian(fun, target=target)({"w": w, "b": b})
+    assert list(h) == ["w", "b"] and all(list(row) == ["w", "b"] for row in h.values())
+    np.testing.assert_allclose(h["w"]["w"], np.diag([2 * b - b * np.sin(w[0]), 2 * b]), rtol=1e-12)
+    np.testing.assert_allclose(h["w"]["b"], 2 * w + [np.cos(w[0]), 0.0], rtol=1e-12)
+    np.testing.assert_allclose(h["b"]["w"], h["w"]["b"], rtol=1e-12)
+    assert h["b"]["b"] == 0.0
+    one_leaf = s2sjax.hessian(lambda p: np.sum(p[0] ** 3), target=target)([w])
+    np.testing.assert_allclose(one_leaf[0][0], np.diag(6 * w), rtol=1e-12)
+
+
+def test_jacfwd_of_a_function_returning_a_tuple_gives_one_jacobian_per_output_and_argument():
+    fun = define("""
+    def pair(x, y):
+        return np.sin(x) * y, np.sum(x ** 2) * y
+    """)
+    x, y = RNG.normal(size=3), 1.5
+    (dx0, dy0), (dx1, dy1) = s2sjax.jacfwd(fun, argnums=(0, 1), target="python")(x, y)
+    np.testing.assert_allclose(dx0, np.diag(np.cos(x) * y), rtol=1e-13)
+    np.testing.assert_allclose(dy0, np.sin(x), rtol=1e-13)
+    np.testing.assert_allclose(dx1, numerical_grad(lambda x, y: fun(x, y)[1], (x, y), 0), rtol=1e-9)
+    np.testing.assert_allclose(dy1, np.sum(x ** 2), rtol=1e-13)

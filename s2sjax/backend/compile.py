@@ -15,6 +15,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+import threading
 import warnings
 
 import numba
@@ -73,8 +74,16 @@ def _runtime_stamp():
 _RUNTIME_STAMP = _runtime_stamp()
 
 
+_LOCK = threading.RLock()  # one thread at a time imports a module or makes a dispatcher
+
+
 def load_module(source, stem):
     """Write `source` to the cache (if not already there, intact) and import it."""
+    with _LOCK:
+        return _load_module(source, stem)
+
+
+def _load_module(source, stem):
     key = hashlib.sha256(
         "\0".join([source, __version__, np.__version__, numba.__version__, _RUNTIME_STAMP]).encode()
     ).hexdigest()[:16]
@@ -114,8 +123,9 @@ def jitted(module, function_name, parallel=False, cache=True):
     machine code would name that function's module, which another process may not have.
     """
     key = (module.__name__, function_name, parallel)
-    if key not in _JITTED:
-        _JITTED[key] = numba.njit(cache=cache, parallel=parallel)(getattr(module, function_name))
+    with _LOCK:
+        if key not in _JITTED:
+            _JITTED[key] = numba.njit(cache=cache, parallel=parallel)(getattr(module, function_name))
     return _JITTED[key]
 
 
