@@ -241,6 +241,7 @@ class Transformed:
         self._specializations = {}
         self._by_type = {}  # the same specializations, for calls with no array argument
         self._flats = {}  # the arguments' structures -> (the transformation of the leaves, rebuild)
+        self._by_structure = {}  # containers.structure_key of a call's arguments -> what `flat` returns
         self._last = None
 
     def __repr__(self):
@@ -258,7 +259,7 @@ class Transformed:
             args = self._bind(args, kwargs)
         if containers.has_containers(args, self._static(len(args))):
             flat, flattening, rebuild = self.flat(args)
-            return rebuild(flat(*flattening.leaves(args)))
+            return rebuild(flat(*flattening.checked_leaves(args, self.argnums, self.kind)))
         return self.specialization(args).run(args)
 
     # ---- container arguments --------------------------------------------
@@ -266,10 +267,13 @@ class Transformed:
     def flat(self, args, axes=None):
         """(this transformation of a function of the leaves of `args`, their Flattening, how to
         rebuild its results into the user's structures); `axes`: vmap's, per argument."""
-        flattening = containers.Flattening(list(self._signature.parameters), args, self._static(len(args)), axes)
-        if self.argnums is not None:
-            flattening.check_differentiable(args, self.argnums, self.kind)
-        return self.flat_of(flattening)
+        static = self._static(len(args))
+        key = containers.structure_key(args, static), axes
+        found = self._by_structure.get(key)
+        if found is None:
+            flattening = containers.Flattening(list(self._signature.parameters), args, static, axes)
+            found = self._by_structure[key] = self.flat_of(flattening)
+        return found
 
     def _flat_for(self, flattening):
         """(the flat transformation, the rebuilding of the function it transforms)."""
@@ -352,7 +356,7 @@ class Transformed:
         if containers.has_containers(primals):
             flat, flattening, rebuild = self.flat(primals)
             flattening.check_tangents(tangents)
-            out, tangent_out = flat.jvp(flattening.leaves(primals), flattening.leaves(tangents))
+            out, tangent_out = flat.jvp(flattening.checked_leaves(primals), flattening.leaves(tangents))
             return rebuild(out), rebuild(tangent_out)
         entry = self.specialization(primals)
         return entry.run_jvp(primals, [tangents[i] for i in entry.argnums])
@@ -373,7 +377,7 @@ class Transformed:
 
     def _vjp_of_containers(self, primals, passed):
         flat, flattening, rebuild = self.flat(primals)
-        value, flat_pullback, *aux = flat.vjp(flattening.leaves(primals))
+        value, flat_pullback, *aux = flat.vjp(flattening.checked_leaves(primals))
 
         def pullback(cotangent):
             return flattening.regroup(flat_pullback(cotangent), tuple(range(passed)))
@@ -443,7 +447,7 @@ class Batched(Transformed):
         bound, axes = self._checked(args, kwargs)
         if containers.has_containers(bound):
             flat, flattening, rebuild = self.flat(bound, axes)
-            return rebuild(flat(*flattening.leaves(bound)))
+            return rebuild(flat(*flattening.checked_leaves(bound)))
         entry = self.specialization(bound, axes)
         if key is not None and len(args) == self._nparams and self.target != "cuda" and all(
                 type(a) in (np.ndarray, float, int) for a in args):

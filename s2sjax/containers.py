@@ -30,6 +30,21 @@ def has_containers(args, static=()):
     return any(type(a) in (tuple, list, dict) and i not in static for i, a in enumerate(args))
 
 
+def structure_key(args, static=()):
+    """The arguments' structures as plain tuples: cheap to build and hash, for finding the
+    Flattening of an earlier call with the same structures."""
+    return tuple(None if i in static else _structure_key(a) for i, a in enumerate(args))
+
+
+def _structure_key(value):
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return kind, tuple(map(_structure_key, value))
+    if kind is dict:
+        return dict, tuple(value), tuple(map(_structure_key, value.values()))
+    return 0 if value is None else 1
+
+
 class Flattening:
     """How the arguments of one call map to leaves: their structures, names and positions."""
 
@@ -40,11 +55,18 @@ class Flattening:
         self.treedefs = tuple(LEAF if i in static else tree_structure(a) for i, a in enumerate(args))
         self.paths = [leaf_paths(t, n) for n, t in zip(names, self.treedefs)]
         self.starts = np.cumsum([0] + [len(p) for p in self.paths]).tolist()
-        for arg, paths in zip(args, self.paths):
-            for leaf, path in zip(self.leaves_of(arg), paths):
-                if not isinstance(leaf, _LEAF_TYPES):
-                    raise TypeError(f"the argument {path} is a {type(leaf).__name__}; s2sjax takes arrays, "
-                                    "numbers and tuples, lists and dicts of those")
+
+    def checked_leaves(self, args, argnums=None, kind=None):
+        """The leaves of `args`, each checked to be a number or an array (a float one if in `argnums`)."""
+        leaves = self.leaves(args)
+        static = {self.starts[i] for i in self.static}
+        for k, leaf in enumerate(leaves):
+            if k not in static and not isinstance(leaf, _LEAF_TYPES):
+                raise TypeError(f"the argument {self.leaf_paths[k]} is a {type(leaf).__name__}; s2sjax takes "
+                                "arrays, numbers and tuples, lists and dicts of those")
+        if argnums is not None:
+            self.check_differentiable(leaves, argnums, kind)
+        return leaves
 
     @property
     def key(self):
@@ -96,9 +118,9 @@ class Flattening:
                                 f"primals have tree structure {treedef} whereas tangents have tree structure "
                                 f"{tree_structure(tangent)}.")
 
-    def check_differentiable(self, args, argnums, kind):
+    def check_differentiable(self, leaves, argnums, kind):
         """JAX's error for a leaf that is not a float, naming the leaf."""
-        leaves, paths = self.leaves(args), self.leaf_paths
+        paths = self.leaf_paths
         for k in self.argnums(argnums):
             leaf = leaves[k]
             if isinstance(leaf, (float, np.floating)) or (isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f"):

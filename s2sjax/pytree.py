@@ -13,6 +13,7 @@ their key order (they are not sorted). `None` is a node with no leaves.
 >>> tree_map(lambda p, g: p - 0.5 * g, {"w": 1.0, "b": 2.0}, {"w": 2.0, "b": 2.0})
 {'w': 0.0, 'b': 1.0}
 """
+import functools
 from dataclasses import dataclass
 
 CONTAINERS = (tuple, list, dict)
@@ -26,7 +27,7 @@ class TreeDef:
     children: tuple = ()
     keys: tuple = ()  # a dict's keys, in order
 
-    @property
+    @functools.cached_property
     def num_leaves(self):
         return 1 if self.kind == "leaf" else sum(c.num_leaves for c in self.children)
 
