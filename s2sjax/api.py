@@ -322,15 +322,15 @@ class Transformed:
         """The generated code for arguments like `args` (bound, defaults filled in); `axes`: vmap's."""
         key = self._cache_key(args), axes
         entry = self._specializations.get(key)
-        if entry is None:
+        if entry is None or not entry.holds():  # new arguments, or a global or helper it was written for changed
             with self._lock:  # threads calling a new function at once: one generates, the others wait for it
                 entry = self._specializations.get(key)
-                if entry is None:
+                if entry is None or not entry.holds():
                     entry = self._specializations[key] = Specialization(self, args, axes, **self._options(args))
                     self._last = entry
-                    if axes is None and self._typed_by_type and not any(
+                    if axes is None and self._typed_by_type and not entry.assumptions and not any(
                             type(a) in (np.ndarray, tuple, list, dict) for a in args):
-                        self._by_type[key[0]] = entry
+                        self._by_type[key[0]] = entry  # checks nothing: only code that assumes nothing
         return entry
 
     _typed_by_type = True  # arguments' types alone pick the code
@@ -449,7 +449,7 @@ class Batched(Transformed):
             flat, flattening, rebuild = self.flat(bound, axes)
             return rebuild(flat(*flattening.checked_leaves(bound)))
         entry = self.specialization(bound, axes)
-        if key is not None and len(args) == self._nparams and self.target != "cuda" and all(
+        if key is not None and len(args) == self._nparams and self.target != "cuda" and not entry.assumptions and all(
                 type(a) in (np.ndarray, float, int) for a in args):
             self._by_key[key] = entry
         return entry.run(bound)

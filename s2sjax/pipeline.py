@@ -7,7 +7,7 @@ spelling; every function that gets inlined goes through parse, resolve and
 fence too. `compile` and `wrap` (backend/compile.py, api.py) follow.
 """
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gast
 
@@ -86,7 +86,7 @@ def stages(pyfunc, spec):
     output_types = tuple(env.get(o) for o in program.outputs)
     returns_tuple = isinstance(program.tree.body[-1].value, gast.Tuple)
     yield "emit", Generated(fdef.name, emitter.emit(fdef), program.captured, output_types, returns_tuple,
-                            program.output_tree)
+                            program.output_tree, program.assumptions)
 
 
 def _front_end(pyfunc, jvp_calls):
@@ -139,6 +139,7 @@ class Generated:
     output_types: tuple
     returns_tuple: bool = False  # it returns a tuple (of one, too)
     output_tree: object = None  # pytree.TreeDef of the user's function's result, when a list or dict is in it
+    assumptions: list = field(default_factory=list)  # frontend.resolve.Assumption: when the code goes stale
 
 
 def _normalized(pyfunc):

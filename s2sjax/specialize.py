@@ -45,7 +45,7 @@ class Specialization:
             for i in self.argnums:
                 _check_differentiable(args[i], kind)
         examples = args if axes is None else batching.example(args, axes, 0)  # what an inner function sees
-        code, self.hidden = _code_function(_unfused(transformed.fun), examples)
+        code, self.hidden, self.assumptions = _code_function(_unfused(transformed.fun), examples)
         hidden_values = tuple(read() for read in self.hidden)
         self.arg_types = tuple(of_value(a) for a in args) + tuple(of_value(v) for v in hidden_values)
         self.spec = pipeline.Spec(self.arg_types, self.argnums, transformed.has_aux, transformed.target, kind,
@@ -67,13 +67,24 @@ class Specialization:
         self.zero_d = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 0]
         # The common case: the user's arguments go straight to the generated code (`self.call`).
         self.plain = transformed.target != "cuda" and not (
-            self.zero_d or self.static or self.hidden or self.captured or any(self.convert) or self.output_tree)
+            self.zero_d or self.static or self.hidden or self.captured or any(self.convert) or self.output_tree
+            or self.assumptions)
         if transformed.target == "cuda":
             self.run = self._run_kernel
         elif self.plain:
             self.run = self._run_plain
 
     # ---- generating ------------------------------------------------------
+
+    def _pipeline(self, code, spec):
+        """pipeline.generate, keeping what the code assumes (the numbers written in, the functions inlined)."""
+        generated = pipeline.generate(code, spec)
+        self.assumptions = self.assumptions + generated.assumptions
+        return generated
+
+    def holds(self):
+        """Whether the globals and closure values the code was written for are still the same."""
+        return all(a.holds() for a in self.assumptions)
 
     def _generate(self, code, args):
         kind, from_generated = self.transformed.kind, self.generated_code
@@ -83,7 +94,7 @@ class Specialization:
             if kind == "vjp":
                 self._load_primal(code)
             if kind in ("jvp", "vjp") or (kind == "primal" and not self.static) or (kind in GRADIENTS and not from_generated):
-                generated = pipeline.generate(code, self.spec)
+                generated = self._pipeline(code, self.spec)
                 self.output_tree = generated.output_tree
                 return generated
             if kind == "vmap" and self.transformed.target == "cuda":
@@ -102,7 +113,7 @@ class Specialization:
             raise TypeError(f"Gradient only defined for scalar-output functions. Output {shown}.") from None
 
     def _load_primal(self, code):
-        generated = pipeline.generate(code, replace(self.spec, kind="primal"))
+        generated = self._pipeline(code, replace(self.spec, kind="primal"))
         module_source = backend.module_source(generated.source, f"{self.transformed.__name__} itself")
         self._load(module_source, generated.name, "primal_call")
 
@@ -111,7 +122,7 @@ class Specialization:
         kind = self.transformed.kind
         if kind in GRADIENTS and self.transformed.has_aux:
             raise TypeError(f"{kind} with has_aux=True of a transformed function is not supported")
-        jvp = pipeline.generate(code, replace(self.spec, kind="jvp", target="python"))
+        jvp = self._pipeline(code, replace(self.spec, kind="jvp", target="python"))
         if kind != "jacfwd" or jvp.output_tree is not None:  # jacfwd takes tuples of outputs (hessian of containers)
             _check_single_output(jvp, kind)
         if kind in GRADIENTS and jvp.output_types[0].ndim != 0:
@@ -124,9 +135,9 @@ class Specialization:
     def _jacrev(self, code):
         """A loop of VJPs over basis cotangents."""
         spec = replace(self.spec, target="python")
-        primal = pipeline.generate(code, replace(spec, kind="primal"))
+        primal = self._pipeline(code, replace(spec, kind="primal"))
         _check_single_output(primal, "jacrev")
-        vjp = pipeline.generate(code, replace(spec, kind="vjp"))
+        vjp = self._pipeline(code, replace(spec, kind="vjp"))
         wrapper = wrappers.jacrev_source(generated_name(code.__name__, "jacrev"), self.param_names(code), [c.name for c in vjp.captured],
                                          self.wrt(code), vjp.name, primal.name, self.spec.single)
         return self._inline(wrapper, [primal, vjp], vjp.captured)
@@ -135,7 +146,7 @@ class Specialization:
         """A loop over the examples around the per-example code, which is inlined into it."""
         batched = self.transformed
         axes, example_types = self._examples()
-        example = pipeline.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
+        example = self._pipeline(code, pipeline.Spec(example_types, target="python", kind="primal"))
         self.output_tree = example.output_tree
         out_axes = batching.output_axes(batching.leaf_out_axes(batched.out_axes, example.output_tree),
                                         [t.ndim for t in example.output_types])
@@ -157,8 +168,8 @@ class Specialization:
     def _vmap_kernel(self, code):
         """A CUDA kernel, one thread per example, around the per-example code as a device function."""
         axes, example_types = self._examples()
-        python = pipeline.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
-        device = pipeline.generate(code, pipeline.Spec(example_types, target="cuda", kind="primal"))
+        python = self._pipeline(code, pipeline.Spec(example_types, target="python", kind="primal"))
+        device = self._pipeline(code, pipeline.Spec(example_types, target="cuda", kind="primal"))
         ranks = [t.ndim for t in device.output_types]
         self.output_tree = device.output_tree
         self.out_axes = batching.output_axes(batching.leaf_out_axes(self.transformed.out_axes, device.output_tree), ranks)
@@ -193,7 +204,7 @@ class Specialization:
 
     def _with_static(self, code, args):
         """The function with its static arguments written in as constants (jit's static_argnums)."""
-        function = pipeline.generate(code, replace(self.spec, target="python"))
+        function = self._pipeline(code, replace(self.spec, target="python"))
         self.output_tree = function.output_tree
         params = self.param_names(code)
         kept = [p for i, p in enumerate(params) if i not in self.static]
@@ -212,7 +223,7 @@ class Specialization:
         wrapper = getattr(module, wrapper_source.split("(")[0][len("def "):])
         self.hidden = self.hidden + [c.read for c in captured]
         types = self.arg_types + tuple(of_value(c.read()) for c in captured)
-        return pipeline.generate(wrapper, pipeline.Spec(types, target=self.transformed.target, kind="primal"))
+        return self._pipeline(wrapper, pipeline.Spec(types, target=self.transformed.target, kind="primal"))
 
     def param_names(self, code):
         return list(inspect.signature(code).parameters)
@@ -348,18 +359,18 @@ def _unfused(fun):
 
 
 def _code_function(fun, args):
-    """(the function to transform, the read functions of its hidden arguments)."""
+    """(the function to transform, the read functions of its hidden arguments, what its code assumes)."""
     from .api import Transformed
 
     if not isinstance(fun, Transformed):
-        return fun, []
+        return fun, [], []
     if fun.kind not in COMPOSABLE:
         raise TypeError(f"a {fun.kind} cannot be transformed again; transform the function it differentiates")
     inner = fun.specialization(args)
     if inner.output_tree is not None:
         raise TypeError(f"a {fun.kind} of a function returning a list or a dict cannot be transformed again; "
                         "return a tuple")
-    return inner.code_function, inner.hidden + [c.read for c in inner.captured]
+    return inner.code_function, inner.hidden + [c.read for c in inner.captured], inner.assumptions
 
 
 def _argnums(transformed, args):

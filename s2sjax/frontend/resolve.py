@@ -40,12 +40,31 @@ class Captured:
 
 
 @dataclass
+class Assumption:
+    """A value generated code was written for: a number written in as a literal, a function inlined.
+
+    The code is stale once `read()` gives something else (another number, another function).
+    """
+
+    read: object  # () -> the current value
+    value: object
+
+    def holds(self):
+        try:
+            current = self.read()
+        except (KeyError, AttributeError, ValueError):  # deleted, or an empty closure cell
+            return False
+        return current is self.value or (type(current) is type(self.value) and current == self.value)
+
+
+@dataclass
 class Resolved:
     function: object  # frontend.parse.Function
     local_names: set
     functions: dict = field(default_factory=dict)  # name -> Python function to inline
     captured: list = field(default_factory=list)
     problems: dict = field(default_factory=dict)  # id(node) -> (message, hint)
+    assumptions: list = field(default_factory=list)  # Assumption: what the generated code was written for
 
 
 def resolve(function, namer, jvp_calls):
@@ -257,9 +276,12 @@ class _Resolver(gast.NodeTransformer):
         if rule is not None:
             return gast.copy_location(rules.dotted(rule.name), node)
         if isinstance(value, (bool, int, float, np.number)) or value is None:
+            self._assume(value, spelled)
             return gast.copy_location(gast.Constant(_python_number(value), None), node)
         if isinstance(value, np.ndarray):
             return self._capture(value, node, spelled)
+        if callable(getattr(value, "inlinable", None)) or inspect.isfunction(value):
+            self._assume(value, spelled)
         if callable(getattr(value, "inlinable", None)):  # a vmapped function: inline its batch loop
             try:
                 value = value.inlinable()
@@ -278,15 +300,24 @@ class _Resolver(gast.NodeTransformer):
 
     def _capture(self, value, node, spelled):
         name = self.namer.fresh(spelled.replace(".", "_"))
+        self.resolved.captured.append(Captured(name, self._reader(spelled)))
+        return gast.copy_location(gast.Name(name, gast.Load(), None, None), node)
+
+    def _assume(self, value, spelled):
+        """Record that the code is written for `value` of the global or closure variable `spelled`."""
+        root = spelled.split(".")[0]
+        if root in self.function.closure or root in self.function.globals:  # not a builtin
+            self.resolved.assumptions.append(Assumption(self._reader(spelled), value))
+
+    def _reader(self, spelled):
+        """() -> the current value of the global or closure variable `spelled` (`a.b` too)."""
         root, *attrs = spelled.split(".")
         if root in self.function.closure:
             cell = self.function.pyfunc.__closure__[self.function.pyfunc.__code__.co_freevars.index(root)]
             read_root = lambda c=cell: c.cell_contents  # noqa: E731
         else:
             read_root = lambda g=self.function.globals, k=root: g[k]  # noqa: E731
-        read = lambda: functools.reduce(getattr, attrs, read_root())  # noqa: E731  (the current value, every call)
-        self.resolved.captured.append(Captured(name, read))
-        return gast.copy_location(gast.Name(name, gast.Load(), None, None), node)
+        return lambda: functools.reduce(getattr, attrs, read_root())  # the current value, every call
 
 
 def _vmap_options(call):

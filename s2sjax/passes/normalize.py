@@ -68,6 +68,7 @@ class Normalized:
     origins: dict = field(default_factory=dict)  # id(statement) -> errors.Location
     carried: dict = field(default_factory=dict)  # id(for statement) -> its loop-carried (phi) names
     output_tree: object = None  # pytree.TreeDef of what the function returns, when that holds a list or dict
+    assumptions: list = field(default_factory=list)  # frontend.resolve.Assumption, of every function inlined too
 
 
 def normalize(resolved, namer, load, generated=False):
@@ -90,7 +91,8 @@ def normalize(resolved, namer, load, generated=False):
     )
     gast.copy_location(new, fdef)
     return Normalized(new, params, _defaults(resolved.function.pyfunc), state.captured + resolved.captured,
-                      outputs, state.origins, state.carried, normalizer.output_tree)
+                      outputs, state.origins, state.carried, normalizer.output_tree,
+                      state.assumptions + resolved.assumptions)
 
 
 @dataclass
@@ -104,6 +106,7 @@ class _Function:
     captured: list = field(default_factory=list)
     carried: dict = field(default_factory=dict)
     generated: bool = False  # see normalize()
+    assumptions: list = field(default_factory=list)
 
 
 class _Normalizer:
@@ -684,6 +687,7 @@ class _Normalizer:
         _, outputs = inner.function_body(callee.function.tree)
         self.state.stack.pop()
         self.state.captured.extend(callee.captured)
+        self.state.assumptions.extend(callee.assumptions)
         self.static.update(inner.static)  # its names are fresh, and what it knows holds here too
         if len(outputs) == 1 and not inner.returns_tuple:
             return self.expr(gast.copy_location(_Evaluated(_name(outputs[0])), node), target)

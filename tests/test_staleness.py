@@ -1,0 +1,112 @@
+"""Globals, closure values and helper functions that change between calls: the code follows them.
+
+Numbers from globals and closures are written into the generated code and helpers are inlined,
+so the code is regenerated when one of them changes; arrays are read at every call. A wrong
+gradient from stale code is the bug class these tests guard against.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import s2sjax
+
+from .util import define
+
+TARGETS = ["python", "cpu"]
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_changed_global_number_is_used(target):
+    fun = define("""
+    RATE = 2.0
+
+
+    def decay(x):
+        return np.sum(np.exp(-RATE * x))
+    """)
+    grad = s2sjax.grad(fun, target=target)
+    x = np.array([0.5, 1.0])
+    np.testing.assert_allclose(grad(x), -2.0 * np.exp(-2.0 * x), rtol=1e-13)
+    fun.__globals__["RATE"] = 3.0
+    np.testing.assert_allclose(grad(x), -3.0 * np.exp(-3.0 * x), rtol=1e-13)
+    fun.__globals__["RATE"] = 2.0
+    np.testing.assert_allclose(grad(0.5 * np.ones(2)), -2.0 * np.exp(-1.0) * np.ones(2), rtol=1e-13)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_rebound_helper_function_is_inlined_anew(target):
+    fun = define("""
+    def helper(x):
+        return x * x
+
+
+    def outer(x):
+        return helper(x) + 1.0
+    """, "outer")
+    grad = s2sjax.grad(fun, target=target)
+    assert grad(3.0) == 6.0
+    fun.__globals__["helper"] = lambda x: x * x * x
+    assert grad(3.0) == 27.0
+    batched = s2sjax.vmap(grad, target=target)
+    np.testing.assert_allclose(batched(np.array([1.0, 2.0])), [3.0, 12.0])
+    fun.__globals__["helper"] = lambda x: 5.0 * x
+    np.testing.assert_allclose(batched(np.array([1.0, 2.0])), [5.0, 5.0])
+
+
+def test_a_changed_closure_value_is_used():
+    def make():
+        scale = 2.0
+
+        def scaled(x):
+            return scale * x * x
+
+        def set_scale(value):
+            nonlocal scale
+            scale = value
+
+        return scaled, set_scale
+
+    scaled, set_scale = make()
+    grad = s2sjax.grad(scaled, target="python")
+    assert grad(1.0) == 4.0
+    set_scale(5.0)
+    assert grad(1.0) == 10.0
+
+
+def test_code_that_assumes_nothing_keeps_its_fast_path():
+    grad = s2sjax.grad(lambda x: x * x, target="python")
+    grad(1.0)
+    entry = grad.specialization((1.0,))
+    assert entry.plain and not entry.assumptions and grad._by_type
+
+
+SCRIPT = textwrap.dedent("""\
+    import os, sys
+    import numpy as np
+    import s2sjax
+
+    RATE = float(os.environ["RATE"])
+
+    def decay(x):
+        return np.sum(np.exp(-RATE * x))
+
+    print(repr(float(s2sjax.grad(decay)(np.array([0.5]))[0])))
+""")
+
+
+def test_the_disk_cache_never_serves_code_written_for_another_value(tmp_path):
+    script = tmp_path / "decay.py"
+    script.write_text(SCRIPT)
+    results = {}
+    for rate in ("2.0", "3.0", "2.0"):
+        env = {**os.environ, "RATE": rate, "S2SJAX_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": REPO}
+        out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, check=True)
+        results.setdefault(rate, []).append(float(out.stdout))
+    for rate, values in results.items():
+        for value in values:
+            assert value == pytest.approx(-float(rate) * np.exp(-float(rate) * 0.5), rel=1e-13)
