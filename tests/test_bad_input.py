@@ -1,0 +1,119 @@
+"""Unusual inputs to the public API: the right answer or a clear error, and the inputs untouched.
+
+Fortran-ordered, non-contiguous, read-only, 0-d, empty, NaN/inf, float32 and large arrays,
+each checked against the closed-form derivative of sum(sin(x) * x) and of a loop.
+"""
+import numpy as np
+import pytest
+
+import s2sjax
+
+from .util import define
+
+TARGETS = ["python", "cpu"]
+
+SMOOTH = define("""
+def smooth(x):
+    return np.sum(np.sin(x) * x)
+""")
+
+LOOP = define("""
+def loop(x):
+    total = 0.0
+    for i in range(x.shape[0]):
+        total = total + np.sin(x[i]) * x[i]
+    return total
+""")
+
+
+def derivative(x):
+    return np.cos(x) * x + np.sin(x)
+
+
+def base(shape=(4, 3)):
+    return np.linspace(-1.0, 1.0, int(np.prod(shape))).reshape(shape)
+
+
+def fortran():
+    return np.asfortranarray(base())
+
+
+def strided():
+    return base((8, 6))[::2, 1::2]
+
+
+def read_only():
+    x = base()
+    x.flags.writeable = False
+    return x
+
+
+INPUTS = {"fortran": fortran, "strided": strided, "read_only": read_only, "transposed": lambda: base().T,
+          "zero_d": lambda: np.array(0.3), "empty": lambda: np.zeros((0, 3))}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("kind", sorted(INPUTS))
+def test_unusual_arrays_give_the_right_gradient_and_stay_untouched(kind, target):
+    x = INPUTS[kind]()
+    before = x.copy()
+    got = s2sjax.grad(SMOOTH, target=target)(x)
+    np.testing.assert_allclose(got, derivative(x), rtol=1e-13, atol=1e-15)
+    assert np.shape(got) == x.shape
+    np.testing.assert_array_equal(x, before)
+    batched = s2sjax.vmap(s2sjax.grad(SMOOTH, target=target), target=target)
+    if x.ndim == 2 and x.shape[0] == 0:  # the outputs' shapes come from the first example
+        with pytest.raises(ValueError, match="over an axis of size 0"):
+            batched(x)
+    elif x.ndim == 2:  # a row at a time, through vmap
+        rows = batched(x)
+        np.testing.assert_allclose(rows, derivative(x), rtol=1e-13, atol=1e-15)
+        np.testing.assert_array_equal(x, before)
+
+
+def test_nan_and_inf_propagate_as_numpy_would():
+    # target="cpu" only: on target="python", math.cos(inf) in the backward sweep raises
+    # "math domain error" where NumPy gives nan (left for the bad-input work of issue 8)
+    x = np.array([0.5, np.nan, np.inf, -np.inf])
+    got = s2sjax.grad(LOOP)(x)
+    with np.errstate(invalid="ignore"):
+        want = derivative(x)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-13)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_float32_keeps_its_dtype_and_ints_are_refused(target):
+    x = np.linspace(-1.0, 1.0, 5, dtype=np.float32)
+    got = s2sjax.grad(LOOP, target=target)(x)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, derivative(x.astype(np.float64)), rtol=1e-6)
+    with pytest.raises(TypeError, match="grad requires real-valued inputs"):
+        s2sjax.grad(LOOP, target=target)(np.arange(3))
+
+
+def test_a_large_array():
+    x = np.linspace(-3.0, 3.0, 4_000_000)
+    before = x[::100_000].copy()
+    got = s2sjax.grad(SMOOTH)(x)
+    np.testing.assert_allclose(got[::1000], derivative(x[::1000]), rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(x[::100_000], before)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("text", "str"),
+    (None, "NoneType"),
+    (object(), "object"),
+])
+def test_arguments_of_the_wrong_type_get_a_clear_error(bad, message):
+    with pytest.raises(TypeError, match=message):
+        s2sjax.grad(SMOOTH, target="python")(bad)
+
+
+def test_mismatched_shapes_get_numpys_error_not_a_number():
+    fun = define("""
+    def pair(x, y):
+        return np.sum(x * y)
+    """)
+    with pytest.raises(ValueError, match="broadcast"):
+        s2sjax.grad(fun)(np.ones(3), np.ones(4))
