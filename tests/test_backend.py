@@ -106,6 +106,33 @@ def test_unwritable_cache_dir_falls_back_to_a_temporary_one(tmp_path, monkeypatc
     monkeypatch.setattr(backend, "_fallback_dir", None)
 
 
+def test_a_full_disk_keeps_the_code_in_memory_with_one_warning(monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backend.tempfile, "mkstemp", full)
+    monkeypatch.setattr(backend, "_warned_in_memory", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = s2sjax.grad(define("def f(x):\n    return x * x * 7.0\n"))
+        second = s2sjax.grad(define("def g(x):\n    return x * 3.0\n"), target="python")
+        assert first(1.0) == 14.0 and second(1.0) == 3.0
+    cache_warnings = [w for w in caught if issubclass(w.category, s2sjax.CacheWarning)]
+    assert len(cache_warnings) == 1 and "No space left on device" in str(cache_warnings[0].message)
+    assert "def f_grad(x):" in first.source  # the source is still there to read
+
+
+def test_processes_sharing_a_new_cache_directory_all_get_the_right_answer(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "S2SJAX_CACHE_DIR": str(tmp_path / "shared"), "PYTHONPATH": REPO}
+    runs = [subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=env) for _ in range(4)]
+    outputs = [run.communicate() for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err for _, err in outputs]
+    assert len({out.splitlines()[0] for out, _ in outputs}) == 1
+
+
 def test_emit_is_deterministic_for_the_same_tree():
     from s2sjax.pipeline import stage_source
 

@@ -11,7 +11,9 @@ into place, so a reader never sees half a file. A cache directory that cannot
 be written is replaced by a private temporary one, with one CacheWarning.
 """
 import hashlib
+import importlib.machinery
 import importlib.util
+import linecache
 import os
 import sys
 import tempfile
@@ -91,11 +93,34 @@ def _load_module(source, stem):
     if module_name in sys.modules:
         return sys.modules[module_name]
     path = os.path.join(cache_dir(), module_name + ".py")
-    _write_if_changed(path, source)
+    try:
+        _write_if_changed(path, source)
+    except OSError as exc:  # a full disk, say: the module lives in memory, compiled without a disk cache
+        return _in_memory(module_name, source, exc)
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
+    return module
+
+
+_warned_in_memory = False
+
+
+def _in_memory(module_name, source, exc):
+    """The module, from `source` kept in linecache (tracebacks and inspect still show its lines)."""
+    global _warned_in_memory
+    if not _warned_in_memory:
+        _warned_in_memory = True
+        warnings.warn(f"cannot write generated code to the s2sjax cache directory ({exc}); keeping it in memory, "
+                      "compiled anew in each process", CacheWarning, stacklevel=5)
+    filename = f"<s2sjax: {module_name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    module = importlib.util.module_from_spec(importlib.machinery.ModuleSpec(module_name, None))
+    module.__file__ = filename
+    module.IN_MEMORY = True  # Numba cannot cache what has no file
+    exec(compile(source, filename, "exec"), module.__dict__)
+    sys.modules[module_name] = module
     return module
 
 
@@ -123,6 +148,7 @@ def jitted(module, function_name, parallel=False, cache=True):
     machine code would name that function's module, which another process may not have.
     """
     key = (module.__name__, function_name, parallel)
+    cache = cache and not getattr(module, "IN_MEMORY", False)
     with _LOCK:
         if key not in _JITTED:
             _JITTED[key] = numba.njit(cache=cache, parallel=parallel)(getattr(module, function_name))
