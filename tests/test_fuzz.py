@@ -1,0 +1,70 @@
+"""Random programs (tests/programs.py) under every transformation, against independent oracles.
+
+For each program: grad against float64 finite differences; the dot-product test
+<jvp(v), 1> = <v, vjp(1)>; vmap against a Python loop; and, for some, grad on cpu equal to grad
+on python. CI runs a fixed-seed slice; a long campaign is
+
+    S2SJAX_FUZZ_EXAMPLES=2000 python -m pytest tests/test_fuzz.py -n 0
+
+Hypothesis shrinks a failing program to a small one; keep it as a case in tests/catalogue.py.
+"""
+import os
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+
+import s2sjax
+
+from .fd import numerical_grad
+from .programs import programs
+from .util import define
+
+EXAMPLES = int(os.environ.get("S2SJAX_FUZZ_EXAMPLES", "40"))
+FIXED = "S2SJAX_FUZZ_EXAMPLES" not in os.environ  # CI: the same programs every run; a campaign: new ones, and
+X, S = np.array([0.3, -0.55, 0.8]), 0.7       # its failures kept in .hypothesis/ to replay
+V, VS = np.array([0.2, -0.4, 0.3]), 0.5
+CAMPAIGN = settings(max_examples=EXAMPLES, derandomize=FIXED, deadline=None, print_blob=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+                    **({"database": None} if FIXED else {}))
+
+
+def load(source):
+    return define(source, "f")
+
+
+def finite_everywhere(fun):
+    """Whether `fun` and its neighbourhood are finite (a program may overflow; that is not a bug)."""
+    values = [fun(X + h * V, S + h * VS) for h in (-1e-3, 0.0, 1e-3)]
+    return all(np.isfinite(v) and abs(v) < 1e6 for v in values)
+
+
+@CAMPAIGN
+@given(programs())
+def test_random_programs_under_grad_jvp_vjp_and_vmap(source):
+    fun = load(source)
+    if not finite_everywhere(fun):
+        return
+    gx, gs = s2sjax.grad(fun, argnums=(0, 1), target="python")(X, S)
+    fx, fs = numerical_grad(fun, (X, S), 0), numerical_grad(fun, (X, S), 1)
+    scale = 1.0 + max(np.max(np.abs(fx)), abs(fs))
+    assert np.max(np.abs(gx - fx)) <= 1e-6 * scale, (source, gx, fx)
+    assert abs(gs - fs) <= 1e-6 * scale, (source, gs, fs)
+    _, tangent = s2sjax.jvp(fun, (X, S), (V, VS), target="python")
+    _, pullback = s2sjax.vjp(fun, X, S, target="python")
+    cx, cs = pullback(1.0)
+    assert abs(tangent - (np.dot(V, cx) + VS * cs)) <= 1e-10 * scale, source
+    xs = np.stack([X, X * 0.9, X[::-1]])
+    batched = s2sjax.vmap(fun, in_axes=(0, None), target="python")(xs, S)
+    np.testing.assert_allclose(batched, [fun(row, S) for row in xs], rtol=1e-12, atol=1e-12, err_msg=source)
+
+
+@settings(CAMPAIGN, max_examples=max(3, EXAMPLES // 10))
+@given(programs())
+def test_random_programs_grad_on_cpu_equals_grad_on_python(source):
+    fun = load(source)
+    if not finite_everywhere(fun):
+        return
+    on_python = s2sjax.grad(fun, argnums=(0, 1), target="python")(X, S)
+    on_cpu = s2sjax.grad(fun, argnums=(0, 1))(X, S)
+    np.testing.assert_allclose(on_cpu[0], on_python[0], rtol=1e-12, atol=1e-14, err_msg=source)
+    np.testing.assert_allclose(on_cpu[1], on_python[1], rtol=1e-12, atol=1e-14, err_msg=source)
