@@ -13,7 +13,6 @@ one's generated code is the function the outer one transforms.
 import functools
 import hashlib
 import inspect
-import linecache
 import math
 import threading
 import weakref
@@ -22,7 +21,7 @@ import numpy as np
 
 from .specialize import Specialization  # first: it loads the rules before the passes that use them
 from . import batching, containers
-from .frontend.parse import function_for_rule
+from .frontend.parse import function_for_rule, function_from_source
 from .passes.types import of_value
 
 TARGETS = ("cpu", "parallel", "python", "cuda")
@@ -554,12 +553,9 @@ def _inlinable_batch(batched):
     name = f"{fun.__name__.replace('<lambda>', 'lambda')}_vmap"
     source = batching.vmap_source(name, names, [], in_axes, "per_example", [0], False, batched.axis_size)
     digest = hashlib.sha256(source.encode()).hexdigest()[:8]  # the same name for the same source, in every process
-    filename = f"<s2sjax: vmap of {fun.__qualname__} {digest}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {"__name__": f"{GENERATED_MODULE_PREFIX}inlined_vmap", "math": math, "np": np, "rt": runtime,
                  "per_example": fun}
-    exec(compile(source, filename, "exec"), namespace)
-    return namespace[name]
+    return function_from_source(source, name, f"<s2sjax: vmap of {fun.__qualname__} {digest}>", namespace)
 
 
 def _key(args):

@@ -57,7 +57,7 @@ def check(fun, args, argnums=None, target="cpu", seed=0):
         rows.append(_row("jacrev", name, lambda: api.jacrev(fun, argnums=i, target=target)(*args), jacobians[i]))
     rng = np.random.default_rng(seed)
     tangents = tuple(rng.normal(size=np.shape(a)) if i in wrt else np.zeros(np.shape(a)) for i, a in enumerate(args))
-    pushed = sum(_apply(jacobians[i], tangents[i], out.ndim) for i in wrt)
+    pushed = sum(_apply(jacobians[i], tangents[i]) for i in wrt)
     rows.append(_row("jvp", "a random tangent",
                      lambda: api.jvp(fun, args, tuple(_like(t, a) for t, a in zip(tangents, args)), target=target)[1],
                      pushed))
@@ -121,7 +121,7 @@ def _pulled(fun, args, cotangent, out, wrt, target):
     return np.concatenate([np.ravel(cotangents[i]) for i in wrt])
 
 
-def _apply(jacobian, tangent, out_ndim):
+def _apply(jacobian, tangent):
     return np.tensordot(jacobian, tangent, np.ndim(tangent)) if np.ndim(tangent) else jacobian * tangent
 
 

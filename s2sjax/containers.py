@@ -15,11 +15,11 @@ its argument (`Flattening.regroup`).
 """
 import copy
 import keyword
-import linecache
 import math
 
 import numpy as np
 
+from .frontend.parse import function_from_source
 from .pytree import LEAF, leaf_paths, tree_leaves, tree_structure, tree_unflatten
 
 _LEAF_TYPES = (float, int, bool, np.ndarray, np.floating, np.integer, np.bool_)
@@ -146,10 +146,8 @@ def adapter(fun, flattening, keyword_only=()):
     source = (f"def {name}({', '.join(all_params)}):\n"
               f"    return {callee}({', '.join(arguments)})\n")
     filename = f"<s2sjax: {name} called with containers {flattening.treedefs!r}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {"__name__": "s2sjax.containers.adapter", "math": math, "np": np, callee: fun}
-    exec(compile(source, filename, "exec"), namespace)
-    function = namespace[name]
+    function = function_from_source(source, name, filename, namespace)
     function.__qualname__ = getattr(fun, "__qualname__", name)
     return function
 

@@ -245,7 +245,7 @@ class Specialization:
             return pyfunc
         jitted = backend.jitted(module, name, parallel=self.transformed.target == "parallel",
                                 cache=not extend.calls_custom_rules(module_source))
-        first = backend.FirstCall(jitted, pyfunc, _where(self.transformed))
+        first = backend.FirstCall(jitted, pyfunc, origin_of(self.transformed))
 
         def first_call(*args):
             result, compiled = first(*args)
@@ -473,7 +473,7 @@ def _stem(name):
     return "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
-def _where(transformed):
+def origin_of(transformed):
     fun = transformed.fun
     while not inspect.isfunction(fun) and hasattr(fun, "fun"):
         fun = fun.fun

@@ -120,11 +120,15 @@ def function_for_rule(obj):
         return None
     params = [p for p in rule.params if p not in rule.defaults]
     name = rule.name.replace(".", "_")
-    filename = f"<s2sjax: {rule.name}>"
     source = f"def {name}({', '.join(params)}):\n    return {rule.name}({', '.join(params)})\n"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     from ..backend import runtime
 
-    namespace = {"np": np, "math": math, "rt": runtime}
+    return function_from_source(source, name, f"<s2sjax: {rule.name}>", {"np": np, "math": math, "rt": runtime})
+
+
+def function_from_source(source, name, filename, namespace):
+    """The function `name` that `source` defines, run in `namespace`, its source kept in linecache
+    under `filename` so that parse (inspect), tracebacks and pdb can read it."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)
     return namespace[name]

@@ -19,7 +19,6 @@ import ast
 import builtins
 import functools
 import inspect
-import linecache
 import os
 import types as pytypes
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import numpy as np
 
 from .. import rules
 from ..backend import emit as emitter
+from .parse import function_from_source
 
 
 @dataclass
@@ -174,12 +174,10 @@ class _Resolver(gast.NodeTransformer):
         """The lambda as a module-level function of `params`, its source kept in linecache."""
         where = f"{os.path.basename(self.function.location.filename)}:{getattr(lam, 'lineno', '?')}"
         body = emitter.emit(gast.Expr(lam.body)).strip()
-        source = f"def lambda_at_line_{getattr(lam, 'lineno', 0)}({', '.join(params)}):\n    return {body}\n"
+        name = f"lambda_at_line_{getattr(lam, 'lineno', 0)}"
+        source = f"def {name}({', '.join(params)}):\n    return {body}\n"
         filename = f"<s2sjax: the lambda at {where}, lifted out of {self.function.tree.name}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        namespace = dict(self.function.globals)
-        exec(compile(source, filename, "exec"), namespace)
-        return namespace[f"lambda_at_line_{getattr(lam, 'lineno', 0)}"]
+        return function_from_source(source, name, filename, dict(self.function.globals))
 
     def _value_of(self, node):
         """What a dotted name outside the function refers to, or _MISSING (nothing recorded)."""
