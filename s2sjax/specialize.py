@@ -241,11 +241,11 @@ class Specialization:
         module = backend.load_module(module_source, _stem(name))
         pyfunc = getattr(module, name)
         if (target or self.transformed.target) == "python":
-            setattr(self, attribute, pyfunc)
+            setattr(self, attribute, backend.noting_user_lines(pyfunc))
             return pyfunc
         jitted = backend.jitted(module, name, parallel=self.transformed.target == "parallel",
                                 cache=not extend.calls_custom_rules(module_source))
-        first = backend.FirstCall(jitted, pyfunc, origin_of(self.transformed))
+        first = backend.FirstCall(jitted, backend.noting_user_lines(pyfunc), origin_of(self.transformed))
 
         def first_call(*args):
             result, compiled = first(*args)

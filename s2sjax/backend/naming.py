@@ -74,7 +74,7 @@ def line_comment(location, lineno):
     if location is None or lineno is None or location.filename.startswith("<s2sjax:"):
         return comment("")  # s2sjax's own glue (a container adapter, a batch loop): no line of the user's
     if os.path.basename(location.filename).startswith(GENERATED_MODULE_PREFIX):
-        return comment(_user_line_above(location.filename, lineno))
+        return comment(user_line_above(location.filename, lineno))
     text = linecache.getline(location.filename, lineno).strip()
     return comment(f"{os.path.basename(location.filename)}:{lineno}: {text}")
 
@@ -82,7 +82,7 @@ def line_comment(location, lineno):
 GENERATED_MODULE_PREFIX = "s2sjax_generated_"  # the start of every generated module's name
 
 
-def _user_line_above(filename, lineno):
+def user_line_above(filename, lineno):
     """The text of the nearest line comment above `lineno` in a generated file, within its function."""
     for k in range(lineno - 1, 0, -1):
         line = linecache.getline(filename, k).strip()

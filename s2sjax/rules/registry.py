@@ -13,8 +13,9 @@ Python expressions written with the parameter names and `out` (the result).
   `linear` needs none either: the tangent is the call itself with the
   parameter replaced by its tangent (`np.sum(x_dot)`, `a_dot @ b`).
 
-Bare NumPy function names in a template (`cos(x)`) become `math.cos` on
-scalars and `np.cos` on arrays; runtime helpers are written `rt.name`. A
+Bare NumPy function names in a template (`cos(x)`) become `np.cos`, or
+`math.cos` where the call was `math.sin` or an operator on scalars (see
+`Rule.template_library`); runtime helpers are written `rt.name`. A
 parameter with no template at all has a zero derivative (or is not a number);
 one in `unsupported` has a derivative s2sjax does not compute: using it is an
 error, never a silent zero.
@@ -57,6 +58,15 @@ class Rule:
     linear: tuple = ()  # params the result is linear in
     unsupported: dict = field(default_factory=dict)  # param -> why its derivative is not available
     custom: bool = False  # a user's rule (s2sjax.extend), tested by its user, not by the rule tests
+
+    def template_library(self, scalar):
+        """"math" or "np": what a template's bare names call for this rule with a `scalar` result.
+
+        A derivative follows its function's library: `np.cos(inf)` is nan where `math.cos(inf)`
+        raises, so `np.sin(x[i])`'s derivative must not call `math.cos` (target="python" would
+        raise where the user's function and the compiled targets give nan).
+        """
+        return "math" if scalar and not self.name.startswith("np.") else "np"
 
     def differentiable(self, param):
         """Whether a derivative flows through `param` (an unsupported one counts: it must be reported)."""
@@ -148,16 +158,17 @@ def _parse_template(text, renames=None):
     return _TEMPLATE_CACHE[key]
 
 
-def instantiate(template, bindings, scalar):
-    """A copy of `template` with names replaced by `bindings` (name -> expression)."""
+def instantiate(template, bindings, library):
+    """A copy of `template` with names replaced by `bindings` (name -> expression), and bare
+    NumPy function names by `library`'s ("math" or "np")."""
     expr = copy.deepcopy(template)
-    return _Instantiate(bindings, scalar).visit(expr)
+    return _Instantiate(bindings, library == "math").visit(expr)
 
 
 class _Instantiate(gast.NodeTransformer):
-    def __init__(self, bindings, scalar):
+    def __init__(self, bindings, use_math):
         self.bindings = bindings
-        self.scalar = scalar
+        self.use_math = use_math
 
     def visit_Attribute(self, node):
         return node  # rt.helper and np.name stay as written
@@ -165,7 +176,7 @@ class _Instantiate(gast.NodeTransformer):
     def visit_Name(self, node):
         if node.id in self.bindings:
             return copy.deepcopy(self.bindings[node.id])
-        if self.scalar and node.id in MATH_NAMES:
+        if self.use_math and node.id in MATH_NAMES:
             return dotted(f"math.{MATH_NAMES[node.id]}")
         if node.id in MATH_NAMES or node.id in ("sign", "square", "where", "sum", "outer", "transpose"):
             return dotted(f"np.{node.id}")

@@ -123,7 +123,7 @@ class _Forward:
         if rule is None:
             return None
         arg_types = {p: self._type(n) for p, n in bound.items()}
-        scalar = self.types[target].is_scalar
+        library = rule.template_library(self.types[target].is_scalar)
         terms, mentioned = [], set()
         for param, node in bound.items():
             if not (isinstance(node, gast.Name) and node.id in self.active):
@@ -135,7 +135,7 @@ class _Forward:
             if template is rules.LINEAR:
                 terms.append(_replace(value, node, d))
                 continue
-            terms.append(rules.instantiate(template, {**bound, "out": name(target), "d": d}, scalar))
+            terms.append(rules.instantiate(template, {**bound, "out": name(target), "d": d}, library))
             mentioned |= {param} | {n.id for n in gast.walk(template) if isinstance(n, gast.Name)}
         if not terms:
             return None

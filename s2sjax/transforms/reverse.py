@@ -313,7 +313,7 @@ class _Reverse:
     def rule(self, rule, bound, target, g):
         arg_types = {p: self._type(n) for p, n in bound.items()}
         bindings = {**bound, "out": name(target), "g": g}
-        scalar = self.types[target].is_scalar
+        library = rule.template_library(self.types[target].is_scalar)
         out = []
         for param, node in bound.items():
             if not (isinstance(node, gast.Name) and node.id in self.active):
@@ -321,7 +321,7 @@ class _Reverse:
             template = rule.adjoint_template(param, arg_types, bound)
             if template is None:
                 continue
-            expr = rules.instantiate(template, bindings, scalar)
+            expr = rules.instantiate(template, bindings, library)
             if rule.broadcasts:
                 expr = self.reduce_to_operand(expr, node.id, param, arg_types, target)
             out.append(self.accumulate(node.id, expr))
