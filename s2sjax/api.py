@@ -441,9 +441,13 @@ class Batched(Transformed):
             try:
                 return entry.run(args)
             except ValueError:
-                self._checked(args, kwargs)
-                raise
-        bound, axes = self._checked(args, kwargs)
+                bound, axes, size = self._checked(args, kwargs)
+                if size:
+                    raise
+                return self._over_nothing(bound, axes)
+        bound, axes, size = self._checked(args, kwargs)
+        if size == 0:
+            return self._over_nothing(bound, axes)
         if containers.has_containers(bound):
             flat, flattening, rebuild = self.flat(bound, axes)
             return rebuild(flat(*flattening.checked_leaves(bound)))
@@ -465,10 +469,19 @@ class Batched(Transformed):
         bound = args if not kwargs and len(args) == self._nparams else self._bind(args, kwargs)
         axes = batching.argument_axes(self.in_axes, bound, self._names, kwargs.keys(), len(args))
         size = batching.axis_size(bound, axes, self._names, kwargs.keys(), self.axis_size)
-        if size == 0:
-            raise ValueError(f"vmap of {self.__name__} over an axis of size 0: s2sjax takes the outputs' shapes "
-                             "from the first example, so it needs at least one")
-        return bound, axes
+        return bound, axes, size
+
+    def _over_nothing(self, bound, axes):
+        """A vmap over an axis of size 0: empty outputs, as JAX gives. JAX knows their shapes
+        without running the function; s2sjax runs it on one stand-in example, of ones."""
+        one = self if self.axis_size is None else Batched(self.fun, self.in_axes, self.out_axes, 1, self.target)
+        try:
+            with np.errstate(all="ignore"):
+                outputs = one(*(batching.stand_in(value, spec) for value, spec in zip(bound, axes)))
+        except Exception as exc:
+            raise ValueError(f"vmap of {self.__name__} over an axis of size 0: s2sjax sizes the (empty) outputs by "
+                             f"running one example of ones, which raised {type(exc).__name__}: {exc}") from exc
+        return batching.emptied(outputs, self.out_axes)
 
     def flat_of(self, flattening):
         if flattening.axes is None:  # an outer transformation's arguments: this vmap's own axes

@@ -174,6 +174,34 @@ def _take(value, spec, index):
     return value if spec is None else np.take(value, index, axis=spec)
 
 
+def stand_in(value, spec):
+    """`value` with each mapped axis (of size 0) given one element, a one: an example by which
+    a vmap over nothing sizes its outputs."""
+    if isinstance(spec, tuple):
+        return _rebuilt(value, [stand_in(v, s) for (_, v), s in zip(_children(value), spec)])
+    if spec is None:
+        return value
+    shape = list(np.shape(value))
+    shape[spec] = 1
+    return np.ones(shape, dtype=np.asarray(value).dtype)
+
+
+def emptied(value, out_axes):
+    """The outputs `value` of a vmap over one example, with that example taken out again."""
+    if type(value) in (tuple, list, dict):
+        if isinstance(out_axes, dict):
+            specs = [out_axes[k] for k in value]
+        else:
+            specs = out_axes if isinstance(out_axes, (tuple, list)) else [out_axes] * len(value)
+        return _rebuilt(value, [emptied(v, s) for (_, v), s in zip(_children(value), specs)])
+    return value if out_axes is None else np.take(value, np.arange(0), axis=out_axes)
+
+
+def _rebuilt(value, children):
+    """A container of `value`'s type and keys holding `children`."""
+    return dict(zip(value, children)) if type(value) is dict else type(value)(children)
+
+
 def leaf_out_axes(out_axes, tree):
     """`out_axes` for an output with lists or dicts in it (pytree.TreeDef `tree`): one entry per leaf."""
     if tree is None or not isinstance(out_axes, (tuple, list, dict)):

@@ -311,14 +311,33 @@ def test_out_axes_beyond_the_output_rank():
         s2sjax.vmap(lambda x: x * 2.0, out_axes=2)(np.ones((3, 4)))
 
 
+def _pair(x, w):
+    return np.sum(x * w), x * 2.0
+
+
 @pytest.mark.parametrize("target", ["python", "cpu"])
-def test_empty_axis(target):
+def test_an_empty_axis_gives_empty_outputs_as_in_jax(target):
     double = s2sjax.vmap(lambda x: x * 2.0, target=target)
-    with pytest.raises(ValueError, match="axis of size 0"):
-        double(np.ones(0))
-    np.testing.assert_array_equal(double(np.ones(2)), np.full(2, 2.0))
-    with pytest.raises(ValueError, match="axis of size 0"):  # the fast path, checked by the generated code
-        double(np.ones(0))
+    for _ in range(2):  # the second call takes the fast path, where the generated code sees the size
+        got = double(np.ones((0, 3), dtype=np.float32))
+        assert got.shape == (0, 3) and got.dtype == double(np.ones((1, 3), dtype=np.float32)).dtype
+        np.testing.assert_array_equal(double(np.ones(2)), np.full(2, 2.0))
+    total, twice = s2sjax.vmap(_pair, in_axes=(1, None), out_axes=(0, 1), target=target)(np.ones((3, 0)), np.ones(3))
+    assert total.shape == (0,) and twice.shape == (3, 0)
+    per_example = s2sjax.vmap(s2sjax.grad(lambda p, x: np.sum(p["w"] * x)), in_axes=(None, 0), target=target)
+    assert per_example({"w": np.ones(3)}, np.ones((0, 3)))["w"].shape == (0, 3)
+    unmapped = s2sjax.vmap(lambda w: w * 2.0, in_axes=None, axis_size=0, target=target)
+    assert unmapped(np.ones(3)).shape == (0, 3)
+
+
+def test_an_empty_axis_whose_stand_in_example_fails_says_so():
+    fun = define("""
+def fun(x):
+    return math.log(x - 1.0)
+""")
+    with pytest.raises(ValueError, match="over an axis of size 0: .* example of ones, which raised ValueError: "
+                                         "math domain error"):
+        s2sjax.vmap(fun, target="python")(np.ones(0))
 
 
 # ---- jit ------------------------------------------------------------------------
