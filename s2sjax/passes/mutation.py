@@ -6,6 +6,11 @@ s2sjax never modifies your inputs, and only while no other name refers to the
 same memory: a copy `b = a` or a view (`a.T`, `a[1:3]`, a row `A[i]`, a
 reshape) followed by a store into `a` is an error, since the two names would
 need one adjoint. `check(program, types)` returns the names updated in place.
+
+`a += v` on an array is different: s2sjax gives `a` a new array (`a = a + v`), so the
+caller's arrays stay as they were. Python updates the array itself, which every name
+sharing its memory sees; a name that does (`b = a`, a view, or the argument `a` came from)
+read afterwards would see other values than in Python, and is an error.
 """
 import gast
 
@@ -23,6 +28,7 @@ def stored(program):
 
 
 def check(program, types):
+    _check_augmented(program, types)
     stores = [s for s in statements(program.tree.body) if is_store(s)]
     mutable = {_root(s.targets[0]) for s in stores}
     if not mutable:
@@ -58,6 +64,54 @@ def _check_sharing(stmts, mutable, types, origins):
             raise origins[id(stmt)].error(
                 stmt, f"in-place update of {array!r} while {alias!r} refers to the same memory and is read later",
                 f"take a copy ({array}.copy()) where {alias!r} should keep the old values")
+
+
+def _check_augmented(program, types):
+    order = _linear(program.tree.body)
+    everything = set(types)
+    for position, stmt in enumerate(order):
+        if not _defines_name(stmt) or stmt.targets[0].id not in program.augmented:
+            continue
+        updated, var = program.augmented[stmt.targets[0].id]
+        if updated not in types or types[updated].is_scalar:
+            continue
+        sharing = _sharing(order[:position], updated, everything, types, program.augmented) - {updated, stmt.targets[0].id}  # redefined here
+        live = sorted(n for n in sharing if _read_before_redefined(order[position + 1:], n))
+        if live:
+            raise program.origins[id(stmt)].error(
+                stmt, f"'{var} += ...' on an array changes it in place in Python, and {live[0]!r} may refer to "
+                      f"the same memory and is read later (s2sjax would give {var!r} a new array)",
+                f"write {var} = {var} + ... (a new array), or take a copy ({live[0]}.copy()) where it should keep "
+                "the old values")
+
+
+def _sharing(before, array, names, types, augmented):
+    """The names that may share `array`'s memory after the statements `before`.
+
+    A points-to analysis: each name gets the places its memory may have been made (statement
+    indices; an argument is its own place), through copies and views (`b = a`, `b = a[1:]`)
+    and `a += v`, which in Python keeps the array. Names are SSA versions, defined again only
+    in the branches of an `if` and around loops, where any of their definitions may hold.
+    """
+    places = {}
+    changed = True
+    while changed:
+        changed = False
+        for index, stmt in enumerate(before):
+            if not _defines_name(stmt):
+                continue
+            target = stmt.targets[0].id
+            sources = _shared_by(stmt.value, names, types) or {augmented.get(target, (None,))[0]} - {None}
+            made = set().union(*(places.get(s, {s}) for s in sources)) if sources else {index}
+            if not made <= places.setdefault(target, set()):
+                places[target] |= made
+                changed = True
+    mine = places.get(array, {array})
+    return {n for n, where in places.items() if where & mine} | {p for p in mine if isinstance(p, str)}
+
+
+def _defines_name(stmt):
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
 
 
 def _read_before_redefined(stmts, ident):

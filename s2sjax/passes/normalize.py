@@ -69,6 +69,7 @@ class Normalized:
     carried: dict = field(default_factory=dict)  # id(for statement) -> its loop-carried (phi) names
     output_tree: object = None  # pytree.TreeDef of what the function returns, when that holds a list or dict
     assumptions: list = field(default_factory=list)  # frontend.resolve.Assumption, of every function inlined too
+    augmented: dict = field(default_factory=dict)  # name defined by `var += v` -> (the name it updated, var)
 
 
 def normalize(resolved, namer, load, generated=False):
@@ -92,7 +93,7 @@ def normalize(resolved, namer, load, generated=False):
     gast.copy_location(new, fdef)
     return Normalized(new, params, _defaults(resolved.function.pyfunc), state.captured + resolved.captured,
                       outputs, state.origins, state.carried, normalizer.output_tree,
-                      state.assumptions + resolved.assumptions)
+                      state.assumptions + resolved.assumptions, state.augmented)
 
 
 @dataclass
@@ -107,6 +108,7 @@ class _Function:
     carried: dict = field(default_factory=dict)
     generated: bool = False  # see normalize()
     assumptions: list = field(default_factory=list)
+    augmented: dict = field(default_factory=dict)  # see Normalized
 
 
 class _Normalizer:
@@ -179,9 +181,12 @@ class _Normalizer:
             self.store(node.target, value, node)
             return
         var = node.target.id
+        updated = self.env.get(var)
         binop = gast.copy_location(gast.BinOp(_name(var), node.op, node.value), node)
         name = self.new_version(var)
         self.bind(var, self.expr(binop, name), node, name)
+        if isinstance(updated, gast.Name):  # on an array, Python updates it in place: see mutation
+            self.state.augmented[name] = (updated.id, var)
 
     def stmt_If(self, node):
         test = self.atom(node.test)
