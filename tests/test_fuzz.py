@@ -4,7 +4,7 @@ For each program: grad against float64 finite differences; the dot-product test
 <jvp(v), 1> = <v, vjp(1)>; vmap against a Python loop; and, for some, grad on cpu equal to grad
 on python. CI runs a fixed-seed slice; a long campaign is
 
-    S2SJAX_FUZZ_EXAMPLES=2000 python -m pytest tests/test_fuzz.py -n 0
+    S2SJAX_FUZZ_EXAMPLES=2000 python -m pytest tests/test_fuzz.py -n 0 --hypothesis-show-statistics
 
 Hypothesis shrinks a failing program to a small one; keep it in FOUND below, with what was wrong.
 """
@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 
 import s2sjax
 
@@ -78,7 +78,7 @@ def check_program(source):
 @CAMPAIGN
 @given(programs())
 def test_random_programs_under_grad_jvp_vjp_and_vmap(source):
-    check_program(source)
+    event(check_program(source))  # counted by --hypothesis-show-statistics
 
 
 # Programs campaigns found, shrunk, each with what was wrong. Each must now pass its checks or
