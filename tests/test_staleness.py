@@ -85,28 +85,44 @@ def test_code_that_assumes_nothing_keeps_its_fast_path():
     assert entry.plain and not entry.assumptions and grad._by_type
 
 
-SCRIPT = textwrap.dedent("""\
-    import os, sys
-    import numpy as np
-    import s2sjax
+# Each script prints grad at 0.5 of a function whose generated code depends on VALUE, which
+# differs between processes: a global number, a closure's number, or a helper module's source.
+SCRIPTS = {
+    "global": """
+        RATE = float(os.environ["VALUE"])
 
-    RATE = float(os.environ["RATE"])
+        def decay(x):
+            return np.sum(np.exp(-RATE * x))
+        """,
+    "closure": """
+        def make(rate):
+            def decay(x):
+                return np.sum(np.exp(-rate * x))
+            return decay
 
-    def decay(x):
-        return np.sum(np.exp(-RATE * x))
+        decay = make(float(os.environ["VALUE"]))
+        """,
+    "helper module": """
+        with open(os.path.join(os.environ["HELPER_DIR"], "helper_rate.py"), "w") as fh:
+            fh.write(f"def scaled(x):\\n    return {os.environ['VALUE']} * x\\n")
+        sys.path.insert(0, os.environ["HELPER_DIR"])
+        from helper_rate import scaled
 
-    print(repr(float(s2sjax.grad(decay)(np.array([0.5]))[0])))
-""")
+        def decay(x):
+            return np.sum(np.exp(-scaled(x)))
+        """,
+}
+HEADER = "import os, sys\nimport numpy as np\nimport s2sjax\n"
+FOOTER = "\nprint(repr(float(s2sjax.grad(decay)(np.array([0.5]))[0])))\n"
 
 
-def test_the_disk_cache_never_serves_code_written_for_another_value(tmp_path):
+@pytest.mark.parametrize("case", sorted(SCRIPTS))
+def test_the_disk_cache_never_serves_code_written_for_another_value(case, tmp_path):
     script = tmp_path / "decay.py"
-    script.write_text(SCRIPT)
-    results = {}
-    for rate in ("2.0", "3.0", "2.0"):
-        env = {**os.environ, "RATE": rate, "S2SJAX_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": REPO}
-        out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, check=True)
-        results.setdefault(rate, []).append(float(out.stdout))
-    for rate, values in results.items():
-        for value in values:
-            assert value == pytest.approx(-float(rate) * np.exp(-float(rate) * 0.5), rel=1e-13)
+    script.write_text(HEADER + textwrap.dedent(SCRIPTS[case]) + FOOTER)
+    for rate in ("2.0", "3.0", "2.0"):  # the third process finds code for both values on disk
+        env = {**os.environ, "VALUE": rate, "S2SJAX_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": REPO,
+               "HELPER_DIR": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+        out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env)
+        assert out.returncode == 0, out.stderr
+        assert float(out.stdout) == pytest.approx(-float(rate) * np.exp(-float(rate) * 0.5), rel=1e-13), rate
