@@ -22,7 +22,7 @@ from .util import define
 
 EXAMPLES = int(os.environ.get("S2SJAX_FUZZ_EXAMPLES", "40"))
 FIXED = "S2SJAX_FUZZ_EXAMPLES" not in os.environ  # CI: the same programs every run; a campaign: new ones, and
-X, S = np.array([0.3, -0.55, 0.8]), 0.7       # its failures kept in .hypothesis/ to replay
+X, S = np.array([0.3137, -0.5521, 0.8089]), 0.7123  # its failures kept in .hypothesis/ to replay
 V, VS = np.array([0.2, -0.4, 0.3]), 0.5
 CAMPAIGN = settings(max_examples=EXAMPLES, derandomize=FIXED, deadline=None, print_blob=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -45,6 +45,10 @@ def finite_everywhere(fun):
     return all(np.isfinite(v) and abs(v) < 1e6 for v in values)
 
 
+def near(a, b):
+    return np.max(np.abs(a - b)) <= 1e-6 * (1.0 + np.max(np.abs(a)))
+
+
 # Rejections a generated program may meet: the construct is refused, with this message, rather
 # than given a meaning other than Python's.
 REJECTIONS = ("may refer to the same memory and is read later",)
@@ -55,13 +59,15 @@ def check_program(source):
     fun = load(source)
     python = on_copies(fun)
     if not finite_everywhere(python):
-        return "skipped"
+        return "skipped: overflow"
     try:
         gx, gs = s2sjax.grad(fun, argnums=(0, 1), target="python")(X, S)
     except s2sjax.TransformError as exc:
         assert any(reason in str(exc) for reason in REJECTIONS), (source, exc)
         return "rejected"
     fx, fs = numerical_grad(python, (X, S), 0), numerical_grad(python, (X, S), 1)
+    if not near(fx, numerical_grad(python, (X, S), 0, step=1e-3)) or not near(fs, numerical_grad(python, (X, S), 1, step=1e-3)):
+        return "skipped: a branch's edge near the point"  # finite differences across it mean nothing
     scale = 1.0 + max(np.max(np.abs(fx)), abs(fs))
     assert np.max(np.abs(gx - fx)) <= 1e-6 * scale, (source, gx, fx)
     assert abs(gs - fs) <= 1e-6 * scale, (source, gs, fs)
@@ -104,6 +110,18 @@ def f(x, s):
     v2 += v2
     return np.sum(v2) * s + s
 """, "checked"),
+    # x[2] - s was 0.1 - 5.6e-17 at the test point: finite differences stepped across the
+    # branch. The oracle was wrong; the point moved off round numbers, and finite differences
+    # at two steps must agree before they judge.
+    "a branch's edge at the test point": ("""
+def f(x, s):
+    v2 = (x - s)[-1]
+    if v2 > 0.0966:
+        v4 = s
+    else:
+        v4 = v2
+    return np.sum(x) * v4 + s
+""", "skipped: a branch's edge near the point"),
 }
 
 
