@@ -65,6 +65,13 @@ def f(x):
     a[0] = 5.0
     return np.sum(b * x)
 """, 7, "in-place update of 'a' while 'b' refers to the same memory and is read later"),
+    "store after += on an argument's alias": ("""
+def f(x):
+    a = x
+    a += 1.0
+    a[0] = 2.0
+    return np.sum(a)
+""", 7, "in-place update of 'a', an array the function did not create"),
 }
 
 
@@ -109,6 +116,21 @@ def f(x):
         acc += x
         last = acc
     return np.sum(last * x)
+""",
+    "a store after += on an array made here": """
+def f(x):
+    a = np.zeros(3)
+    a += x
+    a[0] = 1.0
+    return np.sum(a * x)
+""",
+    "stores and += in a loop": """
+def f(x):
+    a = np.zeros(3)
+    for i in range(3):
+        a += x * i
+        a[i] = a[i] * x[i]
+    return np.sum(a * x)
 """,
 }
 

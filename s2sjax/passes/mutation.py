@@ -33,23 +33,36 @@ def check(program, types):
     mutable = {_root(s.targets[0]) for s in stores}
     if not mutable:
         return mutable
-    definitions = {s.targets[0].id: s for s in statements(program.tree.body) if isinstance(s, gast.Assign) and not is_store(s)}
     for store in stores:
         array = _root(store.targets[0])
-        made_here = array in definitions and rules.dotted_name(getattr(definitions[array].value, "func", None)) in ALLOCATIONS
-        if not made_here:
+        if not _made_here(array, program, set()):
             spelled = "an argument" if array in program.params else "an array the function did not create"
+            var = program.variables.get(array, array)
             raise program.origins[id(store)].error(
-                store, f"in-place update of {array!r}, {spelled}",
-                f"update a copy: {array} = {array}.copy() first (s2sjax never modifies its inputs)")
-    _check_sharing(program.tree.body, mutable, types, program.origins)
+                store, f"in-place update of {var!r}, {spelled}",
+                f"update a copy: {var} = {var}.copy() first (s2sjax never modifies its inputs)")
+    _check_sharing(program, mutable, types)
     return mutable
 
 
-def _check_sharing(stmts, mutable, types, origins):
+def _made_here(array, program, visiting):
+    """Whether every definition of `array` is an allocation, `+=` on an array made here, or a
+    copy of one (around a loop, of itself: `visiting`)."""
+    if array in visiting:
+        return True
+    visiting.add(array)
+    if array in program.augmented:
+        return _made_here(program.augmented[array][0], program, visiting)
+    values = [s.value for s in statements(program.tree.body) if _defines(s, array)]
+    return bool(values) and all(
+        _made_here(v.id, program, visiting) if isinstance(v, gast.Name)
+        else rules.dotted_name(getattr(v, "func", None)) in ALLOCATIONS for v in values)
+
+
+def _check_sharing(program, mutable, types):
     """A store into `a` while a name sharing its memory is read later would split one
     array's adjoint in two: reject it. Loop bodies are laid out twice, for the next iteration."""
-    order = _linear(stmts)
+    order = _linear(program.tree.body)
     for position, stmt in enumerate(order):
         if not is_store(stmt):
             continue
@@ -60,8 +73,8 @@ def _check_sharing(stmts, mutable, types, origins):
                    if isinstance(s, gast.Assign) and not is_store(s) and array in _shared_by(s.value, mutable, types)}
         live = sorted(a for a in aliases if _read_before_redefined(order[position + 1:], a))
         if live:
-            alias = live[0]
-            raise origins[id(stmt)].error(
+            array, alias = (program.variables.get(n, n) for n in (array, live[0]))
+            raise program.origins[id(stmt)].error(
                 stmt, f"in-place update of {array!r} while {alias!r} refers to the same memory and is read later",
                 f"take a copy ({array}.copy()) where {alias!r} should keep the old values")
 
@@ -75,13 +88,15 @@ def _check_augmented(program, types):
         updated, var = program.augmented[stmt.targets[0].id]
         if updated not in types or types[updated].is_scalar:
             continue
-        sharing = _sharing(order[:position], updated, everything, types, program.augmented) - {updated, stmt.targets[0].id}  # redefined here
+        sharing = _sharing(order[:position], updated, everything, types, program.augmented)
+        sharing -= {updated, stmt.targets[0].id}  # the array itself, under its old and new names
         live = sorted(n for n in sharing if _read_before_redefined(order[position + 1:], n))
         if live:
+            alias = program.variables.get(live[0], live[0])
             raise program.origins[id(stmt)].error(
-                stmt, f"'{var} += ...' on an array changes it in place in Python, and {live[0]!r} may refer to "
+                stmt, f"'{var} += ...' on an array changes it in place in Python, and {alias!r} may refer to "
                       f"the same memory and is read later (s2sjax would give {var!r} a new array)",
-                f"write {var} = {var} + ... (a new array), or take a copy ({live[0]}.copy()) where it should keep "
+                f"write {var} = {var} + ... (a new array), or take a copy ({alias}.copy()) where it should keep "
                 "the old values")
 
 

@@ -70,6 +70,7 @@ class Normalized:
     output_tree: object = None  # pytree.TreeDef of what the function returns, when that holds a list or dict
     assumptions: list = field(default_factory=list)  # frontend.resolve.Assumption, of every function inlined too
     augmented: dict = field(default_factory=dict)  # name defined by `var += v` -> (the name it updated, var)
+    variables: dict = field(default_factory=dict)  # SSA name -> the user's variable it is a version of
 
 
 def normalize(resolved, namer, load, generated=False):
@@ -93,7 +94,7 @@ def normalize(resolved, namer, load, generated=False):
     gast.copy_location(new, fdef)
     return Normalized(new, params, _defaults(resolved.function.pyfunc), state.captured + resolved.captured,
                       outputs, state.origins, state.carried, normalizer.output_tree,
-                      state.assumptions + resolved.assumptions, state.augmented)
+                      state.assumptions + resolved.assumptions, state.augmented, state.variables)
 
 
 @dataclass
@@ -109,6 +110,7 @@ class _Function:
     generated: bool = False  # see normalize()
     assumptions: list = field(default_factory=list)
     augmented: dict = field(default_factory=dict)  # see Normalized
+    variables: dict = field(default_factory=dict)  # see Normalized
 
 
 class _Normalizer:
@@ -471,6 +473,7 @@ class _Normalizer:
             name = var
         else:
             name = self.state.namer.version(var.lstrip("."))  # `.ret`: a name of s2sjax's own
+            self.state.variables[name] = var
         self.defined.add(var)
         return name
 
