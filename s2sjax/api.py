@@ -253,7 +253,12 @@ class Transformed:
             # Fast path: every argument given, no arrays: the types alone pick the code.
             entry = self._by_type.get(tuple(map(type, args)))
             if entry is not None:
-                return entry.call(*args) if entry.plain else entry.run(args)
+                try:
+                    return entry.call(*args) if entry.plain else entry.run(args)
+                except Exception as exc:
+                    if entry.plain:  # compiled code called directly: find the user's line
+                        entry.raise_located(exc, "call", args)
+                    raise
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
         if containers.has_containers(args, self._static(len(args))):

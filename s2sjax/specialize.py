@@ -37,6 +37,7 @@ COMPOSABLE = GRADIENTS + ("jacfwd", "jacrev", "primal", "vmap")  # kinds whose c
 class Specialization:
     def __init__(self, transformed, args, axes=None, static=()):
         self.transformed = transformed
+        self.as_python = {}  # attribute -> its compiled function's Python twin, to locate errors
         self.axes = axes  # vmap: per argument, its mapped axis (batching.argument_axes)
         self.static = static  # jit: the positions of static arguments, compiled in as constants
         kind = transformed.kind
@@ -243,6 +244,7 @@ class Specialization:
         if (target or self.transformed.target) == "python":
             setattr(self, attribute, backend.noting_user_lines(pyfunc))
             return pyfunc
+        self.as_python[attribute] = backend.noting_user_lines(pyfunc)
         jitted = backend.jitted(module, name, parallel=self.transformed.target == "parallel",
                                 cache=not extend.calls_custom_rules(module_source))
         first = backend.FirstCall(jitted, backend.noting_user_lines(pyfunc), origin_of(self.transformed))
@@ -267,7 +269,28 @@ class Specialization:
                 + tuple(c.read() for c in self.captured))
 
     def _run_plain(self, args):
-        return self.call(*args)
+        return self.invoke("call", args)
+
+    def invoke(self, attribute, arguments):
+        """`self.<attribute>(*arguments)`, whose compiled errors name the user's line."""
+        try:
+            return getattr(self, attribute)(*arguments)
+        except Exception as exc:
+            self.raise_located(exc, attribute, arguments)
+            raise
+
+    def raise_located(self, exc, attribute, arguments):
+        """Compiled code's errors carry no line: run the same call as Python, and if it fails
+        the same way, raise its error instead, which names the user's line (and NumPy's words)."""
+        twin = self.as_python.get(attribute)
+        if twin is None:
+            return
+        try:
+            twin(*arguments)
+        except type(exc) as located:
+            raise located from exc
+        except Exception:
+            return
 
     def rebuilt(self, result):
         """`result` with the user's lists and dicts put back together around their leaves."""
@@ -282,7 +305,7 @@ class Specialization:
         return tree_unflatten(tree, result)
 
     def run(self, args):
-        result = self.rebuilt(self.call(*self.arguments(args)))
+        result = self.rebuilt(self.invoke("call", self.arguments(args)))
         if not any(self.convert):
             return result
         kind, has_aux = self.transformed.kind, self.transformed.has_aux
@@ -297,7 +320,7 @@ class Specialization:
 
     def run_jvp(self, primals, tangents):
         tangents = [_as_tangent(t, primals[i]) for t, i in zip(tangents, self.argnums)]
-        out, tangent_out = self.call(*self.arguments(primals, tangents))
+        out, tangent_out = self.invoke("call", self.arguments(primals, tangents))
         if self.output_tree is None:
             return out, tangent_out
         if self.output_tree.num_leaves == 1:  # the generated JVP returns one output bare
@@ -305,7 +328,7 @@ class Specialization:
         return tree_unflatten(self.output_tree, out), tree_unflatten(self.output_tree, tangent_out)
 
     def primal(self, primals):
-        return self.rebuilt(self.primal_call(*self.arguments(primals)))
+        return self.rebuilt(self.invoke("primal_call", self.arguments(primals)))
 
     def pullback(self, primals, value, cotangent):
         if self.output_tree is not None and not self.transformed.has_aux:
@@ -314,7 +337,7 @@ class Specialization:
                                 f"got {tree_structure(cotangent)}")
             value, cotangent = tuple(tree_leaves(value)), tuple(tree_leaves(cotangent))
         cotangents = _check_cotangent(cotangent, value)
-        grads = self.call(*self.arguments(primals, cotangents))
+        grads = self.invoke("call", self.arguments(primals, cotangents))
         by_argument = dict(zip(self.argnums, grads))
         return tuple(_apply(_converter(p), by_argument[i]) if i in by_argument else np.zeros(np.shape(p))
                      for i, p in enumerate(primals))

@@ -108,13 +108,35 @@ def test_arguments_of_the_wrong_type_get_a_clear_error(bad, message):
         s2sjax.grad(SMOOTH, target="python")(bad)
 
 
-def test_mismatched_shapes_get_numpys_error_not_a_number():
+def _user_line_notes(exc):
+    return [n for n in getattr(exc, "__notes__", []) if n.startswith("in generated code for ")]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_mismatched_shapes_get_numpys_error_at_the_users_line(target):
     fun = define("""
     def pair(x, y):
-        return np.sum(x * y)
+        z = x * 2.0
+        return np.sum(z * y)
     """)
-    with pytest.raises(ValueError, match="broadcast"):
-        s2sjax.grad(fun)(np.ones(3), np.ones(4))
+    grad = s2sjax.grad(fun, target=target)
+    for _ in range(2):  # the first call, then the fast path
+        with pytest.raises(ValueError, match="broadcast") as info:
+            grad(np.ones(3), np.ones(4))
+        assert [n.endswith(":6: return np.sum(z * y)") for n in _user_line_notes(info.value)] == [True]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_division_by_zero_in_compiled_code_names_the_users_line(target):
+    fun = define("""
+    def ratio(x, y):
+        z = x * 2.0
+        return z / y
+    """)
+    for transform in (s2sjax.grad, s2sjax.jit):
+        with pytest.raises(ZeroDivisionError) as info:
+            transform(fun, target=target)(1.0, 0.0)
+        assert [n.endswith(":6: return z / y") for n in _user_line_notes(info.value)] == [True]
 
 
 def test_a_python_error_in_generated_code_names_the_users_line():
