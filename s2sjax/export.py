@@ -41,7 +41,9 @@ def module_source(transformed, args, command="..."):
                         "exported module cannot copy")
     if transformed.target not in ("cpu", "parallel", "python"):
         raise ValueError(f"export writes CPU code; target {transformed.target!r} is not exported")
-    jit = {"cpu": "numba.njit(cache=True)", "parallel": "numba.njit(cache=True, parallel=True)"}.get(transformed.target)
+    options = ["cache=True"] + (["parallel=True"] if transformed.target == "parallel" else []) + (
+        ["boundscheck=True"] if entry.boundscheck else [])  # as s2sjax compiles it (specialize._load)
+    jit = f"numba.njit({', '.join(options)})" if transformed.target != "python" else None
     compiled = f"\n\n{entry.function_name} = {jit}({entry.function_name})\n" if jit else ""
     return (HEADER.format(what=entry.description[0].upper() + entry.description[1:], version=__version__,
                           origin=origin_of(transformed), command=command)

@@ -18,7 +18,7 @@ from .frontend.fence import fence
 from .frontend.jvpcalls import JvpCalls
 from .frontend.parse import parse
 from .frontend.resolve import resolve
-from .passes import activity, fuse, kernel, mutation, optimize, types
+from .passes import activity, fuse, kernel, mutation, optimize, queries, types
 from .passes.normalize import normalize
 from .transforms import forward, reverse
 from .transforms.common import generated_name, positional, with_line_comments
@@ -86,7 +86,8 @@ def stages(pyfunc, spec):
     output_types = tuple(env.get(o) for o in program.outputs)
     returns_tuple = isinstance(program.tree.body[-1].value, gast.Tuple)
     yield "emit", Generated(fdef.name, emitter.emit(fdef), program.captured, output_types, returns_tuple,
-                            program.output_tree, program.assumptions)
+                            program.output_tree, program.assumptions,
+                            not is_generated(pyfunc) and queries.indexes_elements(program.tree))
 
 
 def _front_end(pyfunc, jvp_calls):
@@ -140,6 +141,7 @@ class Generated:
     returns_tuple: bool = False  # it returns a tuple (of one, too)
     output_tree: object = None  # pytree.TreeDef of the user's function's result, when a list or dict is in it
     assumptions: list = field(default_factory=list)  # frontend.resolve.Assumption: when the code goes stale
+    boundscheck: bool = False  # the user's code indexes arrays by element: compile it with bounds checks
 
 
 def _normalized(pyfunc):

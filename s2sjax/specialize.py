@@ -46,7 +46,7 @@ class Specialization:
             for i in self.argnums:
                 _check_differentiable(args[i], kind)
         examples = args if axes is None else batching.example(args, axes, 0)  # what an inner function sees
-        code, self.hidden, self.assumptions = _code_function(_unfused(transformed.fun), examples)
+        code, self.hidden, self.assumptions, self.boundscheck = _code_function(_unfused(transformed.fun), examples)
         hidden_values = tuple(read() for read in self.hidden)
         self.arg_types = tuple(of_value(a) for a in args) + tuple(of_value(v) for v in hidden_values)
         self.spec = pipeline.Spec(self.arg_types, self.argnums, transformed.has_aux, transformed.target, kind,
@@ -81,6 +81,7 @@ class Specialization:
         """pipeline.generate, keeping what the code assumes (the numbers written in, the functions inlined)."""
         generated = pipeline.generate(code, spec)
         self.assumptions = self.assumptions + generated.assumptions
+        self.boundscheck = self.boundscheck or generated.boundscheck
         return generated
 
     def holds(self):
@@ -239,14 +240,15 @@ class Specialization:
         For a compiled target, the first call compiles it (or, failing that, falls back to
         Python) and puts the result in `self.<attribute>`, so later calls go straight to it.
         """
-        module = backend.load_module(module_source, _stem(name))
+        compiled = (target or self.transformed.target) != "python"
+        module = backend.load_module(module_source, _stem(name), "boundscheck" if compiled and self.boundscheck else "")
         pyfunc = getattr(module, name)
-        if (target or self.transformed.target) == "python":
+        if not compiled:
             setattr(self, attribute, backend.noting_user_lines(pyfunc))
             return pyfunc
         self.as_python[attribute] = backend.noting_user_lines(pyfunc)
         jitted = backend.jitted(module, name, parallel=self.transformed.target == "parallel",
-                                cache=not extend.calls_custom_rules(module_source))
+                                cache=not extend.calls_custom_rules(module_source), boundscheck=self.boundscheck)
         first = backend.FirstCall(jitted, backend.noting_user_lines(pyfunc), origin_of(self.transformed))
 
         def first_call(*args):
@@ -382,18 +384,19 @@ def _unfused(fun):
 
 
 def _code_function(fun, args):
-    """(the function to transform, the read functions of its hidden arguments, what its code assumes)."""
+    """(the function to transform, the read functions of its hidden arguments, what its code
+    assumes, whether it indexes the user's arrays by element)."""
     from .api import Transformed
 
     if not isinstance(fun, Transformed):
-        return fun, [], []
+        return fun, [], [], False
     if fun.kind not in COMPOSABLE:
         raise TypeError(f"a {fun.kind} cannot be transformed again; transform the function it differentiates")
     inner = fun.specialization(args)
     if inner.output_tree is not None:
         raise TypeError(f"a {fun.kind} of a function returning a list or a dict cannot be transformed again; "
                         "return a tuple")
-    return inner.code_function, inner.hidden + [c.read for c in inner.captured], inner.assumptions
+    return inner.code_function, inner.hidden + [c.read for c in inner.captured], inner.assumptions, inner.boundscheck
 
 
 def _argnums(transformed, args):

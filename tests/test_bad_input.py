@@ -151,3 +151,37 @@ def fun(x):
         s2sjax.grad(fun, target="python")(-1.0)
     assert any(note.startswith("in generated code for ") and note.endswith(":6: return math.sqrt(y)")  # after define's 2 imports
                for note in getattr(info.value, "__notes__", [])), info.value
+
+
+OUT_OF_BOUNDS = define("""
+def shifted(x):
+    total = 0.0
+    for i in range(x.shape[0]):
+        total = total + x[i + 1] * x[i]
+    return total
+""")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("transform", ["jit", "grad", "vmap", "hessian"])
+def test_an_index_out_of_bounds_is_pythons_index_error_at_the_users_line(transform, target):
+    # Numba reads (and, in a backward sweep, writes) past the end without a word unless asked
+    # to check bounds: compiled code that indexes the user's arrays by element checks them
+    fun = getattr(s2sjax, transform)(OUT_OF_BOUNDS, target=target)
+    x = np.ones((2, 3)) if transform == "vmap" else np.ones(3)
+    for _ in range(2):  # the first call, then the fast path
+        with pytest.raises(IndexError, match="out of bounds") as info:
+            fun(x)
+        assert [n.endswith(":7: total = total + x[i + 1] * x[i]") for n in _user_line_notes(info.value)] == [True]
+
+
+def test_code_that_indexes_no_element_is_compiled_without_bounds_checks():
+    fun = define("""
+    def layer(w, x):
+        return np.sum(np.tanh(x @ w)[1:])
+    """)
+    grad = s2sjax.grad(fun)
+    args = (np.ones((3, 2)), np.ones(3))
+    grad(*args)
+    assert not grad.specialization(args).boundscheck
+    assert s2sjax.grad(OUT_OF_BOUNDS).specialization((np.ones(3),)).boundscheck

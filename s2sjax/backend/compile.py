@@ -80,15 +80,19 @@ _RUNTIME_STAMP = _runtime_stamp()
 _LOCK = threading.RLock()  # one thread at a time imports a module or makes a dispatcher
 
 
-def load_module(source, stem):
-    """Write `source` to the cache (if not already there, intact) and import it."""
+def load_module(source, stem, compiled_as=""):
+    """Write `source` to the cache (if not already there, intact) and import it.
+
+    `compiled_as` names how Numba will compile it (its options): Numba's cache keeps machine
+    code beside the file without them, so each set of options gets a file of its own.
+    """
     with _LOCK:
-        return _load_module(source, stem)
+        return _load_module(source, stem, compiled_as)
 
 
-def _load_module(source, stem):
+def _load_module(source, stem, compiled_as):
     key = hashlib.sha256(
-        "\0".join([source, __version__, np.__version__, numba.__version__, _RUNTIME_STAMP]).encode()
+        "\0".join([source, __version__, np.__version__, numba.__version__, _RUNTIME_STAMP, compiled_as]).encode()
     ).hexdigest()[:16]
     module_name = f"{GENERATED_MODULE_PREFIX}{stem}_{key}"
     if module_name in sys.modules:
@@ -142,17 +146,20 @@ def _write_if_changed(path, source):
 _JITTED = {}
 
 
-def jitted(module, function_name, parallel=False, cache=True):
+def jitted(module, function_name, parallel=False, cache=True, boundscheck=False):
     """The generated function compiled by Numba (one dispatcher per function, shared).
 
     `cache=False` for code calling a user's Numba function (custom rules): Numba's cached
     machine code would name that function's module, which another process may not have.
+    `boundscheck` for code indexing the user's arrays by element: an index out of bounds is
+    an IndexError, as in Python, not a read or write of other memory.
     """
-    key = (module.__name__, function_name, parallel)
+    key = (module.__name__, function_name, parallel, boundscheck)
     cache = cache and not getattr(module, "IN_MEMORY", False)
     with _LOCK:
         if key not in _JITTED:
-            _JITTED[key] = numba.njit(cache=cache, parallel=parallel)(getattr(module, function_name))
+            _JITTED[key] = numba.njit(cache=cache, parallel=parallel, boundscheck=boundscheck)(
+                getattr(module, function_name))
     return _JITTED[key]
 
 

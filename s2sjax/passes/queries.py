@@ -39,3 +39,15 @@ def is_comment(stmt):
     """Whether `stmt` is a comment line made by naming.comment."""
     return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
             and getattr(stmt.value.func, "id", None) == COMMENT_MARK)
+
+
+def indexes_elements(tree):
+    """Whether `tree` indexes by element (`x[i]`, `A[i, 0]`), which may go out of bounds:
+    compiled code then checks bounds, as Python does (Numba does not, by default). Slices
+    (`x[1:]`) are clipped, never out of bounds."""
+    return any(isinstance(node, gast.Subscript) and not _all_slices(node.slice) for node in gast.walk(tree))
+
+
+def _all_slices(index):
+    items = index.elts if isinstance(index, gast.Tuple) else [index]
+    return all(isinstance(item, gast.Slice) for item in items)
