@@ -116,7 +116,9 @@ def _sharing(before, array, names, types, augmented):
             if not _defines_name(stmt):
                 continue
             target = stmt.targets[0].id
-            sources = _shared_by(stmt.value, names, types) or {augmented.get(target, (None,))[0]} - {None}
+            sources = _shared_by(stmt.value, names, types)
+            if not sources and target in augmented:
+                sources = {augmented[target][0]}  # `a += v` keeps a's array, in Python
             made = set().union(*(places.get(s, {s}) for s in sources)) if sources else {index}
             if not made <= places.setdefault(target, set()):
                 places[target] |= made
