@@ -1,7 +1,8 @@
-"""Two names for one array: an in-place change through one is seen through the other in
-Python. s2sjax gives `a += v` a new array and keeps `a[i] = v` to arrays it may update, so
-a program where the difference shows is rejected at its line; one where it cannot show runs
-and agrees with Python (run on copies of its arguments, which Python's `+=` would change)."""
+"""`+=` and stores change an array in place in Python: the change shows through every other
+name for it, and the array keeps its shape and dtype. s2sjax gives `a += v` a new array and
+keeps `a[i] = v` to arrays it may update, so a program where the difference shows is rejected
+at its line; one where it cannot show runs and agrees with Python (run on copies of its
+arguments, which Python's `+=` would change)."""
 import re
 
 import numpy as np
@@ -72,6 +73,18 @@ def f(x):
     a[0] = 2.0
     return np.sum(a)
 """, 7, "in-place update of 'a', an array the function did not create"),
+    "+= that would grow the array": ("""
+def f(x):
+    a = np.zeros(3)
+    a += np.outer(x, x)
+    return np.sum(a)
+""", 6, "'a += ...' would make 'a' a 2-d float array, but Python's in-place '+=' keeps the 1-d float array"),
+    "+= of floats into an int array": ("""
+def f(x):
+    a = np.zeros(3, dtype=np.int64) + 2
+    a += x
+    return np.sum(a)
+""", 6, "'a += ...' would make 'a' a 1-d float array, but Python's in-place '+=' keeps the 1-d int array"),
 }
 
 

@@ -88,6 +88,13 @@ def _check_augmented(program, types):
         updated, var = program.augmented[stmt.targets[0].id]
         if updated not in types or types[updated].is_scalar:
             continue
+        before, after = types[updated], types.get(stmt.targets[0].id, types[updated])
+        known = None not in (before.ndim, after.ndim) and {before.kind, after.kind} <= {"float", "int", "bool"}
+        if known and (before.ndim, before.kind) != (after.ndim, after.kind):
+            raise program.origins[id(stmt)].error(
+                stmt, f"'{var} += ...' would make {var!r} a {after.ndim}-d {after.kind} array, but Python's in-place "
+                      f"'+=' keeps the {before.ndim}-d {before.kind} array it has (NumPy refuses to)",
+                f"write {var} = {var} + ... for a new array")
         sharing = _sharing(order[:position], updated, everything, types, program.augmented)
         sharing -= {updated, stmt.targets[0].id}  # the array itself, under its old and new names
         live = sorted(n for n in sharing if _read_before_redefined(order[position + 1:], n))
