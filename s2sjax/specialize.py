@@ -282,13 +282,13 @@ class Specialization:
             raise
 
     def raise_located(self, exc, attribute, arguments):
-        """Compiled code's errors carry no line: run the same call as Python, and if it fails
-        the same way, raise its error instead, which names the user's line (and NumPy's words)."""
+        """Compiled code's errors carry no line: run the same call as Python (briefly), and if it
+        fails the same way, raise its error instead, which names the user's line (and NumPy's words)."""
         twin = self.as_python.get(attribute)
         if twin is None:
             return
         try:
-            twin(*arguments)
+            backend.run_briefly(twin, arguments)
         except type(exc) as located:
             raise located from exc
         except Exception:

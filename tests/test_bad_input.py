@@ -185,3 +185,21 @@ def test_code_that_indexes_no_element_is_compiled_without_bounds_checks():
     grad(*args)
     assert not grad.specialization(args).boundscheck
     assert s2sjax.grad(OUT_OF_BOUNDS).specialization((np.ones(3),)).boundscheck
+
+
+def test_a_compiled_call_that_fails_late_is_not_run_again_as_python_for_long():
+    # finding the line reruns the call as Python, ~100 times slower: it gives up after
+    # 100,000 lines, and the compiled error stands as it is
+    fun = define("""
+    def late(x, n):
+        total = 0.0
+        for i in range(n):
+            total = total + math.sin(total)
+        return total + x[n]
+    """)
+    with pytest.raises(IndexError) as info:
+        s2sjax.jit(fun)(np.ones(3), 1_000_000)
+    assert not _user_line_notes(info.value)
+    with pytest.raises(IndexError) as info:
+        s2sjax.jit(fun)(np.ones(3), 10)
+    assert [n.endswith(":8: return total + x[n]") for n in _user_line_notes(info.value)] == [True]

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import importlib.machinery
 import importlib.util
+import inspect
 import linecache
 import os
 import sys
@@ -189,6 +190,32 @@ def _note_user_line(exc, filename):
     where = lineno and user_line_above(filename, lineno + 1)
     if where and hasattr(exc, "add_note"):  # Python 3.11+
         exc.add_note(f"in generated code for {where}")
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def run_briefly(pyfunc, arguments, lines=100_000):
+    """`pyfunc(*arguments)` (generated, run as Python), given up with an exception after
+    `lines` lines of it: a compiled call that ran for a minute before it failed would take
+    hours as Python."""
+    filename = inspect.unwrap(pyfunc).__code__.co_filename
+    left = [lines]
+
+    def count(frame, event, arg):
+        if event == "line":
+            left[0] -= 1
+            if left[0] < 0:
+                raise _OutOfTime(f"gave up after {lines} lines")
+        return count
+
+    previous = sys.gettrace()
+    sys.settrace(lambda frame, event, arg: count if frame.f_code.co_filename == filename else None)
+    try:
+        return pyfunc(*arguments)
+    finally:
+        sys.settrace(previous)
 
 
 _TYPING_ERRORS = (numba.core.errors.TypingError, numba.core.errors.UnsupportedError, numba.core.errors.LoweringError)
