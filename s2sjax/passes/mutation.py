@@ -62,7 +62,8 @@ def _made_here(array, program, visiting):
 def _check_sharing(program, mutable, types):
     """A store into `a` while a name sharing its memory is read later would split one
     array's adjoint in two: reject it. Loop bodies are laid out twice, for the next iteration."""
-    order = _linear(program.tree.body)
+    layout = _Layout(program.tree.body)
+    order = layout.order
     for position, stmt in enumerate(order):
         if not is_store(stmt):
             continue
@@ -71,7 +72,7 @@ def _check_sharing(program, mutable, types):
         since = defined[-1] if defined else 0  # aliases of an older array under this name do not count
         aliases = {s.targets[0].id for s in order[since:position]
                    if isinstance(s, gast.Assign) and not is_store(s) and array in _shared_by(s.value, mutable, types)}
-        live = sorted(a for a in aliases if _read_before_redefined(order[position + 1:], a))
+        live = sorted(a for a in aliases if layout.read_later(position, a))
         if live:
             array, alias = (program.variables.get(n, n) for n in (array, live[0]))
             raise program.origins[id(stmt)].error(
@@ -80,71 +81,85 @@ def _check_sharing(program, mutable, types):
 
 
 def _check_augmented(program, types):
-    order = _linear(program.tree.body)
-    everything = set(types)
-    for position, stmt in enumerate(order):
-        if not _defines_name(stmt) or stmt.targets[0].id not in program.augmented:
+    layout = _Layout(program.tree.body)
+    places = _MemoryPlaces(set(types), types, program.augmented)
+    for position, stmt in enumerate(layout.order):
+        if not _defines_name(stmt):
             continue
-        updated, var = program.augmented[stmt.targets[0].id]
-        if updated not in types or types[updated].is_scalar:
-            continue
-        before, after = types[updated], types.get(stmt.targets[0].id, types[updated])
-        known = None not in (before.ndim, after.ndim) and {before.kind, after.kind} <= {"float", "int", "bool"}
-        if known and (before.ndim, before.kind) != (after.ndim, after.kind):
-            raise program.origins[id(stmt)].error(
-                stmt, f"'{var} += ...' would make {var!r} a {after.ndim}-d {after.kind} array, but Python's in-place "
-                      f"'+=' keeps the {before.ndim}-d {before.kind} array it has (NumPy refuses to)",
-                f"write {var} = {var} + ... for a new array")
-        sharing = _sharing(order[:position], updated, everything, types, program.augmented)
-        sharing -= {updated, stmt.targets[0].id}  # the array itself, under its old and new names
-        live = sorted(n for n in sharing if _read_before_redefined(order[position + 1:], n))
-        if live:
-            alias = program.variables.get(live[0], live[0])
-            raise program.origins[id(stmt)].error(
-                stmt, f"'{var} += ...' on an array changes it in place in Python, and {alias!r} may refer to "
-                      f"the same memory and is read later (s2sjax would give {var!r} a new array)",
-                f"write {var} = {var} + ... (a new array), or take a copy ({alias}.copy()) where it should keep "
-                "the old values")
+        target = stmt.targets[0].id
+        if target in program.augmented:
+            _check_one_augmented(program, types, layout, position, places)
+        places.define(target, stmt.value, position)
 
 
-def _sharing(before, array, names, types, augmented):
-    """The names that may share `array`'s memory after the statements `before`.
+def _check_one_augmented(program, types, layout, position, places):
+    stmt = layout.order[position]
+    updated, var = program.augmented[stmt.targets[0].id]
+    if updated not in types or types[updated].is_scalar:
+        return
+    before, after = types[updated], types.get(stmt.targets[0].id, types[updated])
+    known = None not in (before.ndim, after.ndim) and {before.kind, after.kind} <= {"float", "int", "bool"}
+    if known and (before.ndim, before.kind) != (after.ndim, after.kind):
+        raise program.origins[id(stmt)].error(
+            stmt, f"'{var} += ...' would make {var!r} a {after.ndim}-d {after.kind} array, but Python's in-place "
+                  f"'+=' keeps the {before.ndim}-d {before.kind} array it has (NumPy refuses to)",
+            f"write {var} = {var} + ... for a new array")
+    sharing = places.sharing(updated) - {updated, stmt.targets[0].id}  # the array itself, old and new names
+    live = sorted(n for n in sharing if layout.read_later(position, n))
+    if live:
+        alias = program.variables.get(live[0], live[0])
+        raise program.origins[id(stmt)].error(
+            stmt, f"'{var} += ...' on an array changes it in place in Python, and {alias!r} may refer to "
+                  f"the same memory and is read later (s2sjax would give {var!r} a new array)",
+            f"write {var} = {var} + ... (a new array), or take a copy ({alias}.copy()) where it should keep "
+            "the old values")
 
-    A points-to analysis: each name gets the places its memory may have been made (statement
-    indices; an argument is its own place), through copies and views (`b = a`, `b = a[1:]`)
-    and `a += v`, which in Python keeps the array. Names are SSA versions, defined again only
-    in the branches of an `if` and around loops, where any of their definitions may hold.
-    """
-    places = {}
-    changed = True
-    while changed:
-        changed = False
-        for index, stmt in enumerate(before):
-            if not _defines_name(stmt):
-                continue
-            target = stmt.targets[0].id
-            sources = _shared_by(stmt.value, names, types)
-            if not sources and target in augmented:
-                sources = {augmented[target][0]}  # `a += v` keeps a's array, in Python
-            made = set().union(*(places.get(s, {s}) for s in sources)) if sources else {index}
-            if not made <= places.setdefault(target, set()):
-                places[target] |= made
-                changed = True
-    mine = places.get(array, {array})
-    return {n for n, where in places.items() if where & mine} | {p for p in mine if isinstance(p, str)}
+
+class _MemoryPlaces:
+    """A points-to analysis, statement by statement: each name gets the places its memory may
+    have been made (statement positions; an argument is its own place), through copies and
+    views (`b = a`, `b = a[1:]`) and `a += v`, which in Python keeps the array. Names are SSA
+    versions, defined again only in the branches of an `if` and around loops (laid out twice),
+    where any of their definitions may hold: places only grow."""
+
+    def __init__(self, names, types, augmented):
+        self.names, self.types, self.augmented = names, types, augmented
+        self.places = {}
+
+    def define(self, target, value, position):
+        sources = _shared_by(value, self.names, self.types)
+        if not sources and target in self.augmented:
+            sources = {self.augmented[target][0]}  # `a += v` keeps a's array, in Python
+        made = set().union(*(self.places.get(s, {s}) for s in sources)) if sources else {position}
+        self.places.setdefault(target, set()).update(made)
+
+    def sharing(self, array):
+        """The names that may share `array`'s memory now."""
+        mine = self.places.get(array, {array})
+        return {n for n, where in self.places.items() if where & mine} | {p for p in mine if isinstance(p, str)}
 
 
 def _defines_name(stmt):
     return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
 
 
-def _read_before_redefined(stmts, ident):
-    for stmt in stmts:
-        if any(isinstance(n, gast.Name) and n.id == ident and isinstance(n.ctx, gast.Load) for n in gast.walk(stmt)):
-            return True
-        if _defines(stmt, ident):
-            return False
-    return False
+class _Layout:
+    """The statements in the order they run (loop bodies twice, for the next iteration), and
+    the names each reads."""
+
+    def __init__(self, body):
+        self.order = _linear(body)
+        self.loads = [{n.id for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+                      for s in self.order]
+
+    def read_later(self, position, ident):
+        """Whether `ident` is read after statement `position`, before it is defined again."""
+        for stmt, loads in zip(self.order[position + 1:], self.loads[position + 1:]):
+            if ident in loads:
+                return True
+            if _defines(stmt, ident):
+                return False
+        return False
 
 
 def _defines(stmt, ident):
