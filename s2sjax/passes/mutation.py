@@ -9,8 +9,8 @@ need one adjoint. `check(program, types)` returns the names updated in place.
 
 `a += v` on an array is different: s2sjax gives `a` a new array (`a = a + v`), so the
 caller's arrays stay as they were. Python updates the array itself, which every name
-sharing its memory sees; a name that does (`b = a`, a view, or the argument `a` came from)
-read afterwards would see other values than in Python, and is an error.
+sharing its memory sees; a name that may (`b = a`, a view, the argument `a` came from, on
+any path) read afterwards would see other values than in Python, and is an error.
 """
 import gast
 
@@ -28,7 +28,8 @@ def stored(program):
 
 
 def check(program, types):
-    _check_augmented(program, types)
+    layout = _Layout(program.tree.body)
+    _check_augmented(program, types, layout)
     stores = [s for s in statements(program.tree.body) if is_store(s)]
     mutable = {_root(s.targets[0]) for s in stores}
     if not mutable:
@@ -41,7 +42,7 @@ def check(program, types):
             raise program.origins[id(store)].error(
                 store, f"in-place update of {var!r}, {spelled}",
                 f"update a copy: {var} = {var}.copy() first (s2sjax never modifies its inputs)")
-    _check_sharing(program, mutable, types)
+    _check_sharing(program, mutable, types, layout)
     return mutable
 
 
@@ -59,10 +60,9 @@ def _made_here(array, program, visiting):
         else rules.dotted_name(getattr(v, "func", None)) in ALLOCATIONS for v in values)
 
 
-def _check_sharing(program, mutable, types):
+def _check_sharing(program, mutable, types, layout):
     """A store into `a` while a name sharing its memory is read later would split one
     array's adjoint in two: reject it. Loop bodies are laid out twice, for the next iteration."""
-    layout = _Layout(program.tree.body)
     order = layout.order
     for position, stmt in enumerate(order):
         if not is_store(stmt):
@@ -80,8 +80,7 @@ def _check_sharing(program, mutable, types):
                 f"take a copy ({array}.copy()) where {alias!r} should keep the old values")
 
 
-def _check_augmented(program, types):
-    layout = _Layout(program.tree.body)
+def _check_augmented(program, types, layout):
     places = _MemoryPlaces(set(types), types, program.augmented)
     for position, stmt in enumerate(layout.order):
         if not _defines_name(stmt):
@@ -163,7 +162,7 @@ class _Layout:
 
 
 def _defines(stmt, ident):
-    return isinstance(stmt, gast.Assign) and not is_store(stmt) and stmt.targets[0].id == ident
+    return _defines_name(stmt) and stmt.targets[0].id == ident
 
 
 def _linear(stmts):
