@@ -1,6 +1,6 @@
 """The pipeline, one flat named list of stages; the code can be printed after any.
 
-    parse -> resolve -> fence -> normalize -> analyze -> transform -> optimize -> emit
+    parse -> resolve -> fence -> normalize -> lower -> analyze -> transform -> optimize -> emit
 
 The fence runs before normalization so its errors show the user's own
 spelling; every function that gets inlined goes through parse, resolve and
@@ -18,12 +18,13 @@ from .frontend.fence import fence
 from .frontend.jvpcalls import JvpCalls
 from .frontend.parse import parse
 from .frontend.resolve import resolve
-from .passes import activity, fuse, kernel, mutation, optimize, queries, types
+from .passes import activity, fuse, kernel, mutation, optimize, queries, types, widen
+from .passes.displays import lower_displays
 from .passes.normalize import normalize
 from .transforms import forward, reverse
 from .transforms.common import generated_name, positional, with_line_comments
 
-STAGES = ("parse", "resolve", "fence", "normalize", "analyze", "transform", "optimize", "emit")
+STAGES = ("parse", "resolve", "fence", "normalize", "lower", "analyze", "transform", "optimize", "emit")
 
 
 KINDS = ("grad", "value_and_grad", "vjp", "jvp", "primal")
@@ -62,6 +63,9 @@ def stages(pyfunc, spec):
     yield "fence", resolved
     yield "normalize", program
     env = types.infer(program, spec.arg_types + _captured_types(program))
+    widen.widen(program, env)
+    lower_displays(program, env, namer)
+    yield "lower", program
     differentiated = program.outputs[:1] if spec.has_aux or spec.kind in ("grad", "value_and_grad") else program.outputs
     active = activity.analyze(program, env, [program.params[i] for i in spec.argnums], differentiated)
     # s2sjax's own generated code updates only arrays it allocated (adjoints, tapes), some of them
@@ -184,7 +188,7 @@ def stage_source(pyfunc, stage, spec=None):
         lines = [f"{n}: {_type_text(t)}{'  (active)' if n in active else ''}" for n, t in sorted(env.items())]
         return "\n".join(lines)
     tree = {"parse": lambda r: r.tree, "resolve": lambda r: r.function.tree, "fence": lambda r: r.function.tree,
-            "normalize": lambda r: r.tree}.get(stage, lambda r: r)(result)
+            "normalize": lambda r: r.tree, "lower": lambda r: r.tree}.get(stage, lambda r: r)(result)
     return emitter.emit(tree).rstrip("\n")
 
 

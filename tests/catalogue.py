@@ -632,6 +632,53 @@ def rank0_array(x):
     return np.sin(x) * x + np.sum(x ** 2)
 
 
+# ---------------------------------------------------------------------------
+# Lists and tuples given to NumPy, and constructors fed by values (each once
+# differentiated as a constant: a zero derivative with no error).
+
+
+def sum_of_list_display(a):
+    return np.sum([1, a * a, 2])
+
+
+def mean_of_tuple_display(x):
+    return np.mean((x, x + 2.0)) * x
+
+
+def reductions_of_displays(a, b):
+    return np.prod([a, b, 2.0]) + np.max([a, b * 0.5]) - np.min((a, -b)) + np.mean([a, b])
+
+
+def dot_of_list(a, v):
+    return np.dot([1.0, a, a * a], v)
+
+
+def matrix_from_nested_lists(a, b, v):
+    m = np.array([[a, b], [b * b, -a]])
+    return np.sum(np.sin(m @ v))
+
+
+def rows_from_arrays(x):
+    rows = [x, 2.0 * x, np.cos(x)]
+    return np.sum(np.array(rows) ** 2) + np.sum(np.asarray(x) * x)
+
+
+def linspace_ends(a, b):
+    return np.sum(np.sin(np.linspace(a, b, 5)))
+
+
+def filled_arrays(a, b, x):
+    return np.sum(np.full(3, a) * x) + np.sum(np.full_like(x, b) ** 2) + np.sum(np.full((2, 3), a * b))
+
+
+def arange_from_floats(a, b):
+    return np.sum(np.cos(np.arange(a, a + 2.0, b)))
+
+
+def numpy_float_call(a):
+    return np.float64(a) ** 2 + np.float64(3) * a
+
+
 # ===========================================================================
 # Argument generators.
 
@@ -965,6 +1012,20 @@ CASES: list[Case] = [
     ),
     Case("default_arg_omitted", with_default, lambda rng: (_normal(rng, (4,)),)),
     Case("default_arg_passed", with_default, lambda rng: (_normal(rng, (4,)), _scalar(rng, 0.5, 1.5))),
+    # --- lists and tuples given to NumPy, constructors fed by values
+    Case("sum_of_list_display", sum_of_list_display, lambda rng: (_scalar(rng, -2.0, 2.0),)),
+    Case("mean_of_tuple_display", mean_of_tuple_display, lambda rng: (_scalar(rng, -2.0, 2.0),)),
+    # max([a, b/2]) is a and min((a, -b)) is -b: a in (1, 2), b in (-1, 1), no ties
+    Case("reductions_of_displays", reductions_of_displays, lambda rng: (_scalar(rng, 1.1, 1.9), _scalar(rng, -0.9, 0.9))),
+    Case("dot_of_list", dot_of_list, lambda rng: (_scalar(rng, -2.0, 2.0), _normal(rng, (3,)))),
+    Case("matrix_from_nested_lists", matrix_from_nested_lists,
+         lambda rng: (_scalar(rng, -1.0, 1.0), _scalar(rng, -1.0, 1.0), _normal(rng, (2,)))),
+    Case("rows_from_arrays", rows_from_arrays, lambda rng: (_normal(rng, (4,)),)),
+    Case("linspace_ends", linspace_ends, lambda rng: (_scalar(rng, -2.0, 0.0), _scalar(rng, 0.5, 2.0))),
+    Case("filled_arrays", filled_arrays, lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, -2.0, 2.0), _normal(rng, (3,)))),
+    # 2 / b in (3.1, 3.3): four elements, far from a fifth
+    Case("arange_from_floats", arange_from_floats, lambda rng: (_scalar(rng, -1.0, 1.0), _scalar(rng, 0.61, 0.64))),
+    Case("numpy_float_call", numpy_float_call, lambda rng: (_scalar(rng, -2.0, 2.0),)),
     # --- argument and result types
     Case("identity", identity, lambda rng: (_scalar(rng, -2.0, 2.0),)),
     Case("unused_argument", unused_argument, lambda rng: (_normal(rng, (3,)), _normal(rng, (2, 2)))),

@@ -720,6 +720,68 @@ def soft_dtw(x, y, gamma):
     return R[n, m]
 
 
+# ---------------------------------------------------------------------------
+# Accumulators that start as an int and become floats (`total = 0`): the
+# loop-carried value is a float on every iteration, its tape and adjoint too.
+
+
+def horner_int_start(c, x):
+    p = 0
+    for ck in c:
+        p = p * x + ck
+    return p
+
+
+def power_int_start(a):
+    out = 1
+    for i in range(3):
+        out = out * a
+    return out
+
+
+def sine_recurrence_int_start(x):
+    acc = 0
+    for i in range(3):
+        acc = np.sin(acc) + x
+    return acc
+
+
+def while_int_start(x, n):
+    acc = 0
+    i = 0
+    while i < n:
+        acc = acc * x + 1.0
+        i += 1
+    return acc
+
+
+def int_start_float_in_one_branch(x):
+    total = 0
+    for i in range(x.shape[0]):
+        if x[i] > 0.0:
+            total = total + x[i] ** 2
+        else:
+            total = total + 1
+    return total
+
+
+def scaled_or_same(flag, x):
+    """A helper that branches on a flag its callers pass as a constant."""
+    if flag == 0:
+        return x
+    out = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        out[i] = x[i] * flag
+    return out
+
+
+def helper_with_constant_flag_in_loop(x):
+    for k in range(3):
+        x = scaled_or_same(0, x)
+        x = scaled_or_same(2, x)
+    return np.sum(np.sin(x))
+
+
 # ===========================================================================
 # Argument generators.
 
@@ -1071,4 +1133,14 @@ CASES: list[Case] = [
     Case("rk4_trajectory", rk4_trajectory, _args_rk4_trajectory, needs=("inplace",)),
     Case("outer_accumulate_2d", outer_accumulate_2d, lambda rng: (_normal(rng, (5, 3), 0.5),), needs=("inplace",)),
     Case("soft_dtw", soft_dtw, _args_soft_dtw, needs=("inplace",)),
+    # --- accumulators that start as an int
+    Case("horner_int_start", horner_int_start, _args_horner),
+    Case("power_int_start", power_int_start, lambda rng: (_scalar(rng, -2.0, 2.0),)),
+    Case("sine_recurrence_int_start", sine_recurrence_int_start, lambda rng: (_scalar(rng, -2.0, 2.0),)),
+    Case("while_int_start", while_int_start, lambda rng: (_scalar(rng, -1.5, 1.5), 4), argnums=(0,), needs=("while",)),
+    # no element within 0.1 of the branch at 0
+    Case("int_start_float_in_one_branch", int_start_float_in_one_branch,
+         lambda rng: (_spaced(rng, (6,), -2.0, 2.0),)),
+    Case("helper_with_constant_flag_in_loop", helper_with_constant_flag_in_loop, lambda rng: (_normal(rng, (4,)),),
+         needs=("inplace",)),
 ]

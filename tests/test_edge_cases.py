@@ -111,3 +111,69 @@ def test_a_zip_item_passed_whole_to_a_helper(target):
     args = (np.array([1.0, 2.0]), np.array([3.0, 4.0]), 0.5)
     grads = s2sjax.grad(fun, argnums=(0, 1, 2), target=target)(*args)
     fd.check_grad(fun, args, (0, 1, 2), grads, rtol=1e-7, atol=1e-9)
+
+
+# ---- once silently wrong: list indices, updates at repeated indices, dtypes of fused loops
+
+
+@pytest.mark.parametrize("target", ["cpu", "python"])
+def test_a_list_index_selects_rows_as_numpy_does(target):
+    fun = define("def f(x):\n    return np.sum(x[[0, 2]]) + x[[1], 0][0]\n")  # was read as x[0, 2]
+    x = np.arange(6.0).reshape(3, 2)
+    assert s2sjax.jit(fun, target=target)(x) == fun(x)
+
+
+def test_the_derivative_of_a_list_index_is_refused_not_wrong():
+    fun = define("def f(x):\n    return np.sum(x[[0, 0]])\n")  # was read as x[0, 0]: an IndexError
+    with pytest.raises(s2sjax.TransformError, match="indexing with an array is not supported") as info:
+        s2sjax.grad(fun)(np.arange(3.0))
+    assert info.value.lineno == fun.__code__.co_firstlineno + 1
+
+
+@pytest.mark.parametrize("index", ["[0, 0]", "np.array([0, 0])"])
+def test_an_update_at_repeated_indices_is_refused_in_reverse_mode(index):
+    # the last value stored wins: v[0] has no effect, which a_bar[idx] would not see
+    fun = define(f"def f(x, v):\n    a = np.zeros(3)\n    a[{index}] = v\n    return np.sum(a * x)\n")
+    args = (np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0]))
+    with pytest.raises(s2sjax.TransformError, match="update at an array of indices is not supported"):
+        s2sjax.grad(fun, argnums=1)(*args)
+    _, tangent = s2sjax.jvp(fun, args, (np.zeros(3), np.array([1.0, 10.0])))  # forward mode is right
+    assert tangent == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("target", ["cpu", "python"])
+def test_a_string_in_the_middle_of_a_function_is_no_statement(target):
+    fun = define('def f(x):\n    """doc"""\n    y = x * 2.0\n    """a second string"""\n    return y * x\n')
+    assert s2sjax.grad(fun, target=target)(1.5) == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize("target", ["cpu", "python"])
+def test_none_indexing_keeps_the_rank(target):
+    fun = define("def f(x):\n    return np.sum(np.dot(x[:, None], x[None, :]) * x[np.newaxis, :, None][0])\n")
+    x = np.array([0.5, -1.0, 2.0])
+    fd.check_grad(fun, (x,), (0,), (s2sjax.grad(fun, target=target)(x),), rtol=1e-7, atol=1e-9)
+
+
+def test_a_loop_that_changes_a_variable_rank_is_a_clear_error():
+    fun = define("def f(X):\n    total = 0.0\n    for i in range(X.shape[0]):\n        total = total + X[i]\n"
+                 "    return np.sum(total)\n")
+    with pytest.raises(s2sjax.TransformError, match="'total' is a scalar before this loop and an array of rank 1"):
+        s2sjax.grad(fun)(np.ones((3, 2)))
+
+
+@pytest.mark.parametrize("target", ["cpu", "python"])
+def test_fused_loops_compute_in_the_inputs_float_type(target):
+    fun = define("def f(x):\n    return np.tanh(x) / (1.0 + x * x)\n")
+    x = np.linspace(0.1, 1.0, 5, dtype=np.float32)
+    value, tangent = s2sjax.jvp(fun, (x,), (np.ones(5, np.float32),), target=target)
+    assert value.dtype == tangent.dtype == np.float32
+    assert s2sjax.jit(fun, target=target)(x).dtype == np.float32
+
+
+def test_a_helper_branching_on_a_constant_keeps_only_the_branch_taken():
+    helper = define("def h(flag, x):\n    if flag == 0:\n        return x\n    return x * flag\n")
+    fun = define("def f(x):\n    return h(0, x) + h(2, x)\n", namespace_setup="import numpy as np\n")
+    fun.__globals__["h"] = helper
+    source = s2sjax.source(s2sjax.grad(fun, target="python"), 1.0)
+    assert "if " not in source and "== 0" not in source
+    assert s2sjax.grad(fun)(1.5) == 3.0

@@ -107,6 +107,14 @@ case("np.full_like", "def f(a):\n    return np.sum(a * np.full_like(a, 2.0))\n",
 case("np.arange", "def f(a):\n    return np.sum(a * np.arange(3.0))\n", u(-1, 1, (3,)))
 case("np.linspace", "def f(a):\n    return np.sum(a * np.linspace(0.0, 1.0, 3))\n", u(-1, 1, (3,)))
 case("np.eye", "def f(a):\n    return np.sum(a @ np.eye(3))\n", u(-1, 1, (3,)))
+# Constructors fed by values: differentiable in the value (once a silent zero).
+case("np.full", "def f(a, x):\n    return np.sum(np.full(3, a) * x)\n", 0.7, u(-1, 1, (3,)))
+case("np.full_like", "def f(a, x):\n    return np.sum(np.full_like(x, a) * x)\n", 0.7, u(-1, 1, (3,)))
+case("np.linspace", "def f(a, b):\n    return np.sum(np.sin(np.linspace(a, b, 4)))\n", -0.3, 1.2)
+case("np.arange", "def f(a, b):\n    return np.sum(np.cos(np.arange(a, a + 2.0, b)))\n", 0.3, 0.62)
+case("np.array", "def f(a, b):\n    return np.sum(np.sin(np.array([[a, 1.0], [a * b, b]])))\n", 0.3, 0.8)
+case("np.array", "def f(x):\n    return np.sum(np.array([x, x * x]) * np.array(x))\n", u(-1, 1, (3,)))
+case("np.asarray", "def f(x, a):\n    return np.sum(np.asarray(x) * np.asarray((a, 2.0, a)))\n", u(-1, 1, (3,)), 0.4)
 case("len", "def f(a):\n    return np.sum(a) * len(a)\n", u(-1, 1, (3,)))
 case("range", "def f(a, x):\n    for i in range(1, 7, 2):\n        x = x * a + i\n    return x\n", 0.8, 0.3)
 case("zip", "def f(a, b):\n    s = 0.0\n    for p, q in zip(a, b):\n        s = s + p * q * q\n    return s\n",
@@ -116,6 +124,7 @@ case("enumerate", "def f(a):\n    s = 0.0\n    for i, p in enumerate(a):\n      
 case("int", "def f(a, n):\n    return a * int(n)\n", 0.5, 3)
 for dtype in ("np.float64", "np.float32", "np.int64", "np.int32", "np.bool_", "bool"):
     case(dtype, f"def f(a, n):\n    return a * float({dtype}(n))\n", 0.5, 3)
+case("np.float64", "def f(a):\n    return np.float64(a) * a\n", 0.7)  # a float of a float: derivative 1
 
 # The runtime helpers that generated code calls: their rules serve derivatives of generated code.
 case("rt.zeros_like", "def f(a):\n    return np.sum(a * rt.zeros_like(a) + a * a)\n", u(-1, 1, (3,)))
@@ -151,6 +160,9 @@ case("rt.move_batch_axis", "def f(a):\n    return np.sum(np.sin(rt.move_batch_ax
      u(-1, 1, (2, 3)))
 case("&", "def f(a, b):\n    return np.sum(np.where((a > 0.0) & (b > 0.0), a * b, a))\n", u(-1, 1, (4,)), u(-1, 1, (4,)))
 case("|", "def f(a, b):\n    return np.sum(np.where((a > 0.5) | (b < -0.5), a * b, b))\n", u(-1, 1, (4,)), u(-1, 1, (4,)))
+case("rt.empty_float", "def f(a, x):\n    e = rt.empty_float(3, (x,))\n    e[:] = a\n    return np.sum(e * x)\n",
+     0.7, u(-1, 1, (3,)))
+case("rt.stacked_shape", "def f(a, x):\n    return a * np.sum(np.ones(rt.stacked_shape((2,), x)))\n", 0.7, u(-1, 1, (3,)))
 case("rt.size", "def f(a, x):\n    return a * rt.size(x)\n", 0.7, u(-1, 1, (2, 3)))
 case("rt.unflatten_like", "def f(c, out):\n    return np.sum(np.sin(rt.unflatten_like(c, out)) * out)\n",
      u(-1, 1, (6,)), u(-1, 1, (2, 3)))

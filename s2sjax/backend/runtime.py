@@ -115,6 +115,17 @@ def grow(tape, used):
     return bigger
 
 
+def empty_float(length, arrays):
+    """A new float array of `length` in the widest float dtype of `arrays` (a fused loop's result:
+    NumPy would compute it in that dtype, so float32 inputs give float32)."""
+    return np.empty(length, dtype=np.result_type(*(a.dtype for a in arrays)))
+
+
+def stacked_shape(lengths, leaf):
+    """The shape of `np.array` of nested lists of `lengths` whose elements are shaped like `leaf`."""
+    return tuple(lengths) + np.shape(leaf)
+
+
 def matmul(a, b):
     """`a @ b` for adjoints, whose dtypes may differ (a float64 adjoint of a float32 array)."""
     return np.matmul(a, b)
@@ -567,6 +578,19 @@ def _tape(value, trips):
     if isinstance(value, types.Integer):
         return lambda value, trips: np.empty(trips, dtype=np.int64)
     return lambda value, trips: np.empty(trips)
+
+
+@overload(empty_float)
+def _empty_float(length, arrays):
+    dtype = np.result_type(*(np.dtype(t.dtype.name) for t in arrays))
+    return lambda length, arrays: np.empty(length, dtype=dtype)
+
+
+@overload(stacked_shape)
+def _stacked_shape(lengths, leaf):
+    if _is_array(leaf):
+        return lambda lengths, leaf: lengths + leaf.shape
+    return lambda lengths, leaf: lengths
 
 
 @overload(move_batch_axis)

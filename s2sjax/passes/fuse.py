@@ -273,7 +273,7 @@ class _Fuser:
         # For a device function, whose later passes read the types, no element reuses an array's name.
         renamed = sorted(group.defined - set(group.reductions)) if self.broadcast_in_loop else stored
         scalar_names = {n: self.namer.fresh(f"{n}_i") for n in renamed}
-        before = [_assign(n, self.allocate(n, length)) for n in stored]
+        before = [_assign(n, self.allocate(n, length, group)) for n in stored]
         before += [_assign(n, gast.Constant(0.0, None)) for n in sorted(group.reductions)]
         body, current = [], set()
         for stmt in group.stmts:
@@ -293,10 +293,21 @@ class _Fuser:
         after = [_assign(r, gast.BinOp(name(r), gast.Div(), _copy(length))) for r, kind in sorted(group.reductions.items()) if kind == "mean"]
         return before + [loop] + after
 
-    def allocate(self, ident, length):
-        dtype = {"bool": "np.bool_", "int": "np.int64"}.get(self.types[ident].kind)
+    def allocate(self, ident, length, group):
+        kind = self.types[ident].kind
+        if kind == "float":  # NumPy computes in the inputs' widest float type: float32 stays float32
+            inputs = [name(n) for n in self.float_arrays_read(group)]
+            if inputs:
+                return _call("rt.empty_float", [_copy(length), gast.Tuple(inputs, gast.Load())])
+        dtype = {"bool": "np.bool_", "int": "np.int64"}.get(kind)
         keywords = [gast.keyword("dtype", rules.dotted(dtype))] if dtype else []
         return gast.Call(rules.dotted("np.empty"), [_copy(length)], keywords)
+
+    def float_arrays_read(self, group):
+        """The float arrays `group` reads from outside it, in order of name."""
+        read = {n.id for s in group.stmts for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        return sorted(n for n in read - group.defined
+                      if n in self.types and self.types[n].kind == "float" and self.types[n].ndim)
 
 
 class _Elements(gast.NodeTransformer):

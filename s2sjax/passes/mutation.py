@@ -18,8 +18,8 @@ from .. import rules
 from .queries import is_store, statements
 
 ALLOCATIONS = {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
-               "np.empty_like", "np.full_like", "np.copy", "rt.zeros_like", "rt.tape"}
-_VIEWS = {"np.transpose", "np.reshape", "np.ravel"}
+               "np.empty_like", "np.full_like", "np.copy", "np.array", "rt.zeros_like", "rt.tape", "rt.empty_float"}
+_VIEWS = {"np.transpose", "np.reshape", "np.ravel", "np.asarray"}
 
 
 def stored(program):

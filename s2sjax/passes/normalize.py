@@ -44,6 +44,7 @@ def f(x):
     return out
 """
 import copy
+import operator
 import os
 from dataclasses import dataclass, field
 
@@ -130,7 +131,7 @@ class _Normalizer:
     # ---- blocks and statements ------------------------------------------
 
     def function_body(self, fdef):
-        body = _single_exit(_lift_loop_returns(_without_docstring(fdef.body)))
+        body = _single_exit(_lift_loop_returns(fdef.body))
         self.block(body)
         return self.out, self.outputs
 
@@ -149,6 +150,9 @@ class _Normalizer:
 
     def stmt_Pass(self, node):
         pass
+
+    def stmt_Expr(self, node):
+        pass  # a string standing as a statement, docstring or not (the fence lets no other through)
 
     def stmt_Assert(self, node):
         test = self.atom(node.test)
@@ -192,6 +196,9 @@ class _Normalizer:
 
     def stmt_If(self, node):
         test = self.atom(node.test)
+        if isinstance(test, gast.Constant):  # decided now (a helper's flag argument): only that branch is code
+            self.block(node.body if test.value else node.orelse)
+            return
         before = dict(self.env)
         then_env, then_out, then_defined = self.branch(node.body, before)
         else_env, else_out, else_defined = self.branch(node.orelse, before)
@@ -210,7 +217,7 @@ class _Normalizer:
         loop_range = rules.dotted_name(node.iter.func) if elements is None else "range"  # range or rt.prange
         phis = {}
         for var in sorted(assigned(node.body) & self.env.keys()):
-            phi = self.state.namer.version(var)
+            phi = self.phi(var)
             self.assign(phi, self.env[var], node)  # the value on entry
             self.env[var] = phis[var] = _name(phi)
         if elements is None:
@@ -326,7 +333,7 @@ class _Normalizer:
         private = {".go", ".broke", ".k"} & self.env.keys()
         phis = {}
         for var in sorted((assigned(body) & self.env.keys()) | private):
-            phi = self.state.namer.version(var.lstrip("."))
+            phi = self.phi(var)
             self.assign(phi, self.env[var], node)  # the value on entry
             self.env[var] = phis[var] = _name(phi)
         saved = self.out, self.env, self.defined
@@ -453,7 +460,7 @@ class _Normalizer:
             if _same_atom(a, b):
                 merged[var] = a
                 continue
-            phi = self.state.namer.version(var.lstrip("."))
+            phi = self.phi(var)
             for out, atom in ((then_out, a), (else_out, b)):
                 stmt = gast.Assign([_name(phi, store=True)], copy.deepcopy(atom))
                 gast.copy_location(stmt, node)
@@ -475,6 +482,12 @@ class _Normalizer:
             name = self.state.namer.version(var.lstrip("."))  # `.ret`: a name of s2sjax's own
             self.state.variables[name] = var
         self.defined.add(var)
+        return name
+
+    def phi(self, var):
+        """A new name joining the versions of user variable `var` (at a loop or an `if`)."""
+        name = self.state.namer.version(var.lstrip("."))
+        self.state.variables[name] = var
         return name
 
     def bind(self, var, atom, src, name=None):
@@ -554,19 +567,22 @@ class _Normalizer:
 
     def expr_BinOp(self, node, target):
         left, right = self.atom(node.left), self.atom(node.right)
-        return self.define(gast.BinOp(left, node.op, right), node, target)
+        folded = _folded(node.op, left, right)
+        return folded or self.define(gast.BinOp(left, node.op, right), node, target)
 
     def expr_UnaryOp(self, node, target):
         if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant):
             return gast.Constant(-node.operand.value, None)
         if isinstance(node.op, gast.UAdd):
             return self.expr(node.operand, target)
-        return self.define(gast.UnaryOp(node.op, self.atom(node.operand)), node, target)
+        operand = self.atom(node.operand)
+        return _folded(node.op, operand) or self.define(gast.UnaryOp(node.op, operand), node, target)
 
     def expr_Compare(self, node, target):
         if len(node.ops) == 1:
             left, right = self.atom(node.left), self.atom(node.comparators[0])
-            return self.define(gast.Compare(left, node.ops, [right]), node, target)
+            folded = _folded(node.ops[0], left, right)
+            return folded or self.define(gast.Compare(left, node.ops, [right]), node, target)
         # a < b < c  ->  (a < b) and (b < c), evaluating b once
         middle = self.atom(node.comparators[0])
         first = gast.copy_location(gast.Compare(node.left, node.ops[:1], [_Evaluated(middle)]), node)
@@ -586,8 +602,10 @@ class _Normalizer:
         return self.expr(gast.copy_location(chosen, node), result)
 
     def expr_IfExp(self, node, target):
-        result = target or self.state.namer.temp()
         test = self.atom(node.test)
+        if isinstance(test, gast.Constant):
+            return self.expr(node.body if test.value else node.orelse, target)
+        result = target or self.state.namer.temp()
         outs = []
         for value in (node.body, node.orelse):
             saved = self.out, self.static
@@ -648,7 +666,11 @@ class _Normalizer:
             return gast.Slice(*parts)
         if isinstance(node, gast.Tuple):
             return gast.Tuple([self.index(e) for e in node.elts], gast.Load())
-        return self.atom(node)
+        atom = self.atom(node)
+        if isinstance(atom, gast.Name) and atom.id in self.static and self.static[atom.id].kind == "list":
+            # NumPy reads a list index as an array of indices (x[[0, 1]] is two rows), a tuple as one index
+            return self.define(gast.Call(rules.dotted("np.array"), [self.display(atom)], []), node)
+        return atom
 
     def expr_Call(self, node, target):
         name = rules.dotted_name(node.func)
@@ -667,7 +689,32 @@ class _Normalizer:
             receiver = self.atom(node.func.value)
             func, args = self.method(node.func.attr, receiver, [self.call_arg(a) for a in node.args])
         keywords = [gast.keyword(k.arg, self.call_arg(k.value)) for k in node.keywords]
+        rule = rules.by_name(rules.dotted_name(func) or "")
+        if rule is not None:
+            params = list(rule.params) + [None] * len(args)
+            args = [self.as_array(rule, p, a, node) for p, a in zip(params, args)]
+            keywords = [gast.keyword(k.arg, self.as_array(rule, k.arg, k.value, node)) for k in keywords]
         return self.define(gast.Call(func, args, keywords), node, target)
+
+    def as_array(self, rule, param, atom, node):
+        """A list or tuple given to a NumPy function where it takes an array is that array:
+        `np.sum([a, b])` sums `np.array((a, b))`, whose elements passes/displays.py writes out."""
+        elements = self.display(atom)
+        if elements is None or not rule.takes_array(param):
+            return atom
+        if rule.name in ("np.array", "np.asarray"):
+            return elements
+        return self.define(gast.Call(rules.dotted("np.array"), [elements], []), node)
+
+    def display(self, atom):
+        """The nested tuple of element atoms of a list or tuple (a display, or a name of one), or None."""
+        if isinstance(atom, gast.Tuple):
+            elts = atom.elts
+        elif isinstance(atom, gast.Name) and atom.id in self.static and self.static[atom.id].kind != "dict":
+            elts = self.static[atom.id].elts
+        else:
+            return None
+        return gast.Tuple([self.display(e) or copy.deepcopy(e) for e in elts], gast.Load())
 
     def call_arg(self, node):
         if isinstance(node, gast.Tuple):
@@ -863,12 +910,6 @@ def _may_return(stmts):
     return any(isinstance(n, gast.Return) for s in stmts for n in gast.walk(s))
 
 
-def _without_docstring(body):
-    if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
-        return body[1:]
-    return body
-
-
 def _defaults(pyfunc):
     code = pyfunc.__code__
     positional = code.co_varnames[: code.co_argcount]
@@ -893,6 +934,33 @@ def _tuple_or_atom(names, is_tuple=False):
     if len(names) == 1 and not is_tuple:
         return _name(names[0])
     return gast.Tuple([_name(n) for n in names], gast.Load())
+
+
+_FOLDABLE = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
+    gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod, gast.Pow: operator.pow,
+    gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Lt: operator.lt, gast.LtE: operator.le,
+    gast.Gt: operator.gt, gast.GtE: operator.ge, gast.USub: operator.neg, gast.Not: operator.not_,
+}
+
+
+def _folded(op, *atoms):
+    """The constant an operator gives on number constants (a helper's flag `b == 1`), computed now,
+    or None: when an operand is not a constant, or Python raises (left to the compiled code)."""
+    compute = _FOLDABLE.get(type(op))
+    if compute is None or not all(_is_number(a) for a in atoms):
+        return None
+    try:
+        value = compute(*(a.value for a in atoms))
+    except (ArithmeticError, ValueError):
+        return None
+    if isinstance(value, int) and not -2 ** 63 <= value < 2 ** 63:  # an int64 in compiled code
+        return None
+    return gast.Constant(value, None)
+
+
+def _is_number(atom):
+    return isinstance(atom, gast.Constant) and type(atom.value) in (int, float, bool)
 
 
 def _is_int(atom):

@@ -88,6 +88,10 @@ def _dtype_kind(dtype):
     return "unknown"
 
 
+def _rank_text(typ):
+    return "a scalar" if typ.ndim == 0 else f"an array of rank {typ.ndim}"
+
+
 def merge(a, b):
     """The type of a variable after a branch join."""
     if a == b:
@@ -103,15 +107,16 @@ def infer(program, arg_types, jvp_calls=None):
     `jvp_calls` (frontend.jvpcalls) types the calls of s2sjax.jvp left opaque by normalize.
     """
     names = program.params + [c.name for c in program.captured]
-    inference = _Inference(dict(zip(names, arg_types)), program.origins, jvp_calls)
+    inference = _Inference(dict(zip(names, arg_types)), program, jvp_calls)
     inference.block(program.tree.body)
     return inference.env
 
 
 class _Inference:
-    def __init__(self, env, origins, jvp_calls):
+    def __init__(self, env, program, jvp_calls):
         self.env = env
-        self.origins = origins
+        self.origins = program.origins
+        self.variables = program.variables  # SSA name -> the user's variable, for errors
         self.jvp_calls = jvp_calls
 
     def block(self, stmts):
@@ -130,10 +135,24 @@ class _Inference:
         for _ in range(8):
             before = dict(self.env)
             self.block(stmt.body)
+            for name in before.keys() & self.env.keys():
+                self.check_same_rank(name, before[name], self.env[name], stmt)
             merged = {n: merge(before[n], t) if n in before else t for n, t in self.env.items()}
             self.env = merged
             if merged == before:
                 return
+
+    def check_same_rank(self, name, entry, carried, loop):
+        """A tape has one slot shape: a loop-carried value cannot change its rank."""
+        if entry.ndim is None or carried.ndim is None or entry.ndim == carried.ndim:
+            return
+        if entry.kind not in _KIND_ORDER or carried.kind not in _KIND_ORDER:
+            return
+        var = self.variables.get(name, name)
+        raise self.origins[id(loop)].error(
+            loop, f"{var!r} is {_rank_text(entry)} before this loop and {_rank_text(carried)} after an "
+            "iteration: a variable the loop carries must keep its rank",
+            f"start {var} with the rank it gets in the loop (e.g. {var} = np.zeros_like(...))")
 
     def branches(self, stmt):
         before = dict(self.env)
@@ -184,12 +203,25 @@ class _Inference:
                 return base.elts[index.value]
             return UNKNOWN
         items = index.elts if isinstance(index, gast.Tuple) else [index]
-        removed = 0
+        if base.ndim is None:
+            return Type(base.kind, None)
+        rank, advanced = base.ndim, []
         for item in items:
+            if isinstance(item, gast.Constant) and item.value in (None, Ellipsis):
+                rank += item.value is None  # np.newaxis adds an axis
+                continue
             if isinstance(item, gast.Slice):
                 continue
             typ = self.atom(item)
-            if typ.kind != "int" or typ.ndim != 0:
-                return Type(base.kind, None)  # fancy or boolean indexing: rank from data
-            removed += 1
-        return Type(base.kind, None if base.ndim is None else base.ndim - removed)
+            if typ.kind == "int" and typ.ndim == 0:
+                rank -= 1
+            else:
+                advanced.append(typ)
+        if not advanced:
+            return Type(base.kind, rank)
+        if len(advanced) == 1 and advanced[0].ndim is not None:
+            # one array of indices: its axes replace the one it indexes (a mask's, the ones it covers)
+            index = advanced[0]
+            covered = index.ndim if index.kind == "bool" else 1
+            return Type(base.kind, rank - covered + (1 if index.kind == "bool" else index.ndim))
+        return Type(base.kind, None)  # several arrays of indices broadcast together: rank from data

@@ -30,7 +30,7 @@ def reduction(np_name, template, result=_reduced, tangent=None):
     """A reduction: linear in `a` (sum, mean) unless a `tangent` template is given."""
     tangents, linear = ({"a": tangent}, ()) if tangent else ({}, ("a",))
     rule = Rule(f"np.{np_name}", ("a", "axis"), result, {"a": template}, defaults={"axis": None},
-                tangents=tangents, linear=linear)
+                tangents=tangents, linear=linear, static=("axis",))
     register(rule, getattr(np, np_name))
     return rule
 

@@ -58,6 +58,12 @@ class Rule:
     linear: tuple = ()  # params the result is linear in
     unsupported: dict = field(default_factory=dict)  # param -> why its derivative is not available
     custom: bool = False  # a user's rule (s2sjax.extend), tested by its user, not by the rule tests
+    static: tuple = ()  # params fixed when the code is generated (axis, shape, dtype): a tuple there is no array
+
+    def takes_array(self, param):
+        """Whether `param` takes an array, so that a list or tuple display given there is one
+        (`np.sum([a, b])` sums `np.array([a, b])`, as NumPy does)."""
+        return self.name.startswith("np.") and param in self.params and param not in self.static
 
     def template_library(self, scalar):
         """"math" or "np": what a template's bare names call for this rule with a `scalar` result.

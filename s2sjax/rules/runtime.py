@@ -43,6 +43,9 @@ helper("prod_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",), unsu
 helper("extreme_adjoint", ("v", "a", "out", "axis"), _float_like("a"), linear=("v",))
 helper("reshape_like", ("v", "a"), _float_like("a"), linear=("v",))
 helper("matmul", ("a", "b"), _product_result, linear=BILINEAR)
+helper("empty_float", ("length", "arrays"), lambda t, n: Type("float", 1))
+helper("stacked_shape", ("lengths", "leaf"),
+       lambda t, n: Type("tuple", 0, (INT,) * (len(t["lengths"].elts) + t["leaf"].ndim)))
 helper("sum_along", ("x", "axis"), lambda t, n: _reduced({"a": t["x"], "axis": t["axis"]}, {"axis": n["axis"]}),
        linear=("x",), adjoints={"x": "rt.sum_adjoint(g, x, axis)"})
 helper("prange", ("args",), lambda t, n: INT)  # a loop iterable, like range

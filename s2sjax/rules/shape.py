@@ -1,12 +1,14 @@
 """Shape rules: transpose, reshape, ravel, copy, astype, and array constructors.
 
-Constructors (np.zeros, np.ones, ...) build constants: no parameter has a
-derivative. Reshaping adjoints reshape `g` back to the operand's shape.
+Reshaping adjoints reshape `g` back to the operand's shape. A constructor is
+differentiable in every argument that carries a value (`np.full(n, x)` in
+`x`, `np.linspace(a, b, n)` in `a` and `b`), and in none that gives a shape
+or a dtype.
 """
 import gast
 import numpy as np
 
-from ..passes.types import INT, Type
+from ..passes.types import INT, Type, promote
 from .registry import Rule, RuleError, dotted_name, register
 
 DTYPE_KINDS = {
@@ -19,7 +21,7 @@ DTYPES = {float: "float", int: "int", bool: "bool", np.float64: "np.float64", np
 
 
 def _dtype_kind(node, default="float"):
-    if isinstance(node, gast.Constant) and node.value is None:
+    if _is_none(node):
         return default
     return DTYPE_KINDS.get(dotted_name(node), "unknown")
 
@@ -53,33 +55,107 @@ def _reshape_result(types, nodes):
 
 # All linear in `a`: the tangent is the same call on a's tangent.
 register(Rule("np.transpose", ("a", "axes"), _transpose_result, {"a": _transpose_adjoint}, defaults={"axes": None},
-              linear=("a",)), np.transpose)
-register(Rule("np.reshape", ("a", "newshape"), _reshape_result, {"a": "rt.reshape_like(g, a)"}, linear=("a",)), np.reshape)
+              linear=("a",), static=("axes",)), np.transpose)
+register(Rule("np.reshape", ("a", "newshape"), _reshape_result, {"a": "rt.reshape_like(g, a)"}, linear=("a",),
+              static=("newshape",)), np.reshape)
 register(Rule("np.ravel", ("a",), lambda t, n: Type(t["a"].kind, 1), {"a": "rt.reshape_like(g, a)"}, linear=("a",)), np.ravel)
 register(Rule("np.copy", ("a",), lambda t, n: t["a"], {"a": "g"}, linear=("a",)), np.copy)
-register(Rule("astype", ("a", "dtype"), lambda t, n: Type(_dtype_kind(n["dtype"]), t["a"].ndim), {"a": "g"}, linear=("a",)))
+register(Rule("astype", ("a", "dtype"), lambda t, n: Type(_dtype_kind(n["dtype"]), t["a"].ndim), {"a": "g"},
+              linear=("a",), static=("dtype",)))
 
 
-def _constructor(name, params, rank_param=None, defaults=None, kind_param="dtype", like=None):
-    def result(types, nodes):
-        kind = _dtype_kind(nodes[kind_param]) if kind_param in nodes else "float"
-        if like:
-            base = types[like]
-            return Type(base.kind if kind == "unknown" else kind, base.ndim)
-        return Type(kind, _rank_of_shape(types[rank_param]))
-
-    register(Rule(f"np.{name}", params, result, defaults=defaults or {}), getattr(np, name))
+def _array_result(types, nodes):
+    """np.array(object): a copy of an array, or the array of a (nested) tuple's elements."""
+    leaf, lengths = _stacked(types["object"])
+    kind = _dtype_kind(nodes["dtype"], default=leaf.kind)
+    return Type(kind, None if leaf.ndim is None else leaf.ndim + len(lengths))
 
 
+def _stacked(typ):
+    """(the type of the elements, the lengths of the nesting) of a tuple type, as np.array reads it."""
+    if typ.kind != "tuple":
+        return typ, ()
+    if not typ.elts:
+        return Type("float", 0), (0,)
+    inner = [_stacked(e) for e in typ.elts]
+    if len({lengths for _, lengths in inner}) != 1 or len({leaf.ndim for leaf, _ in inner}) != 1:
+        raise RuleError("np.array of elements of different shapes (a ragged list) is not supported")
+    kind = promote(*(leaf.kind for leaf, _ in inner))
+    if kind == "unknown":
+        raise RuleError("np.array of elements that are not numbers or arrays is not supported")
+    return Type(kind, inner[0][0].ndim), (len(typ.elts),) + inner[0][1]
+
+
+# A list or tuple display is lowered to stores into a new array (passes/displays.py): these
+# templates serve an array argument, which np.array copies.
+for _function in (np.array, np.asarray):
+    register(Rule(f"np.{_function.__name__}", ("object", "dtype"), _array_result, {"object": "g"},
+                  defaults={"dtype": None}, linear=("object",), static=("dtype",)), _function)
+
+
+def _constructor(name, params, result, **forms):
+    register(Rule(f"np.{name}", params, result, defaults={"dtype": None}, static=("shape", "dtype"), **forms),
+             getattr(np, name))
+
+
+def _new_array(types, nodes):
+    return Type(_dtype_kind(nodes["dtype"]), _rank_of_shape(types["shape"]))
+
+
+def _like(types, nodes):
+    return Type(_dtype_kind(nodes["dtype"], default=types["a"].kind), types["a"].ndim)
+
+
+def _full_result(types, nodes):
+    _check_fill(types)
+    return Type(_dtype_kind(nodes["dtype"], default=types["fill_value"].kind), _rank_of_shape(types["shape"]))
+
+
+def _full_like_result(types, nodes):
+    _check_fill(types)
+    return _like(types, nodes)
+
+
+def _check_fill(types):
+    if types["fill_value"].ndim:
+        raise RuleError("a fill_value that is an array is not supported; fill with a number")
+
+
+# The value filled in is differentiable: the adjoint sums over the copies, the tangent fills in d.
+FILL = {"adjoints": {"fill_value": "np.sum(g)"}, "linear": ("fill_value",)}
 for _name in ("zeros", "ones", "empty"):
-    _constructor(_name, ("shape", "dtype"), "shape", {"dtype": None})
+    _constructor(_name, ("shape", "dtype"), _new_array)
 for _name in ("zeros_like", "ones_like", "empty_like"):
-    _constructor(_name, ("a", "dtype"), defaults={"dtype": None}, like="a")
-_constructor("full", ("shape", "fill_value", "dtype"), "shape", {"dtype": None})
-_constructor("full_like", ("a", "fill_value", "dtype"), defaults={"dtype": None}, like="a")
-register(Rule("np.arange", ("start", "stop", "step"), lambda t, n: Type(_arange_kind(t), 1), defaults={"stop": None, "step": None}), np.arange)
-register(Rule("np.linspace", ("start", "stop", "num"), lambda t, n: Type("float", 1), defaults={"num": 50}), np.linspace)
-register(Rule("np.eye", ("N",), lambda t, n: Type("float", 2)), np.eye)
+    _constructor(_name, ("a", "dtype"), _like)
+_constructor("full", ("shape", "fill_value", "dtype"), _full_result, **FILL)
+_constructor("full_like", ("a", "fill_value", "dtype"), _full_like_result, **FILL)
+
+
+def _linspace_result(types, nodes):
+    if types["start"].ndim or types["stop"].ndim:
+        raise RuleError("np.linspace between arrays is not supported; give it two numbers")
+    return Type("float", 1)
+
+
+# out[k] = start + (stop - start) * k / (num - 1): each end weighs a ramp.
+RAMP_UP, RAMP_DOWN = "np.linspace(0.0, 1.0, num)", "np.linspace(1.0, 0.0, num)"
+register(Rule("np.linspace", ("start", "stop", "num"), _linspace_result,
+              {"start": f"np.sum(g * {RAMP_DOWN})", "stop": f"np.sum(g * {RAMP_UP})"},
+              tangents={"start": f"d * {RAMP_DOWN}", "stop": f"d * {RAMP_UP}"},
+              defaults={"num": 50}, static=("num",)), np.linspace)
+
+
+def _arange_form(template):
+    """out[k] = start + k * step; `np.arange(stop)` binds `stop` to `start`: no derivative then."""
+    return lambda types, nodes: None if _is_none(nodes["stop"]) else template
+
+
+register(Rule("np.arange", ("start", "stop", "step"), lambda t, n: Type(_arange_kind(t), 1),
+              {"start": _arange_form("np.sum(g)"), "step": _arange_form("np.sum(g * np.arange(rt.size(out)))")},
+              tangents={"start": _arange_form("np.full_like(out, d)"),
+                        "step": _arange_form("d * np.arange(rt.size(out))")},
+              defaults={"stop": None, "step": None}), np.arange)
+register(Rule("np.eye", ("N",), lambda t, n: Type("float", 2), static=("N",)), np.eye)
 register(Rule("len", ("obj",), lambda t, n: INT), len)
 # Loop iterables: the fence allows them only in the head of a `for`.
 for _iterable in (range, zip, enumerate):
@@ -87,7 +163,14 @@ for _iterable in (range, zip, enumerate):
 register(Rule("int", ("x",), lambda t, n: Type("int", t["x"].ndim)), int)
 for _dtype, _name in DTYPES.items():
     if _name not in ("float", "int"):
-        register(Rule(_name, ("x",), lambda t, n, k=DTYPE_KINDS[_name]: Type(k, t["x"].ndim)), _dtype)
+        kind = DTYPE_KINDS[_name]
+        # np.float64(x) is x as a float: its derivative is 1; to an int or a bool it is 0
+        forms = {"adjoints": {"x": "g"}, "broadcasts": True} if kind == "float" else {}
+        register(Rule(_name, ("x",), lambda t, n, k=kind: Type(k, t["x"].ndim), **forms), _dtype)
+
+
+def _is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
 
 
 def _arange_kind(types):

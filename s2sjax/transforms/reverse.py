@@ -356,6 +356,10 @@ class _Reverse:
         array = target.value.id
         saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
         out = []
+        if array in self.active and any(self._type(n).ndim != 0 for n in _index_atoms(target.slice)):
+            # with an index twice, the last value stored wins: a_bar[idx] would credit every one
+            raise self.origins[id(stmt)].error(stmt, "the derivative of an update at an array of indices is "
+                                               "not supported", "update one element or a slice at a time")
         if array in self.active:
             self.owned.add(array)
             element = gast.Subscript(name(self.adjoint(array)), copy.deepcopy(target.slice), gast.Load())

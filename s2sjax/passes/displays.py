@@ -1,0 +1,133 @@
+"""lower (displays): `np.array` of a list or tuple display, written out as stores.
+
+(`np.array` of an array is `np.copy`, which Numba has.)
+
+normalize reads a list or tuple given where NumPy takes an array as that array:
+`np.array` of a (nested) tuple of atoms. Once the elements' types are known,
+it becomes a new array and one store per element, which every transformation
+already handles (an element's adjoint is the array's adjoint at its index; the
+tuple `t2`, unused, is dead code that optimize removes):
+
+>>> import numpy as np
+>>> from s2sjax.pipeline import stage_source
+>>> def f(a):
+...     return np.sum([1, a * a])
+>>> print(stage_source(f, "lower"))
+def f(a):
+    t1 = a * a
+    t2 = 1, t1
+    t3 = np.empty((2,), dtype=np.float64)
+    t3[0] = 1
+    t3[1] = t1
+    t4 = np.sum(t3)
+    out = t4
+    return out
+"""
+import gast
+
+from ..backend.naming import name as _name
+from ..rules import dotted, dotted_name
+from .types import INT, UNKNOWN, Type
+
+_DTYPES = {"float": "np.float64", "int": "np.int64", "bool": "np.bool_"}
+_ARRAY_OF = ("np.array", "np.asarray")
+
+
+def lower_displays(program, env, namer):
+    """Replace, in place, every `a = np.array((e0, e1, ...))` by a new array and its stores."""
+    program.tree.body = _Lowering(program.origins, env, namer).block(program.tree.body)
+    return program
+
+
+class _Lowering:
+    def __init__(self, origins, env, namer):
+        self.origins = origins
+        self.env = env
+        self.namer = namer
+
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
+            if _is_display(stmt):
+                out += self.stores(stmt)
+                continue
+            if self.copies_an_array(stmt):  # Numba has no np.array of an array
+                stmt.value = _copy_of(stmt.value, self.env[stmt.targets[0].id])
+            out.append(stmt)
+        return out
+
+    def copies_an_array(self, stmt):
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call)):
+            return False
+        value = stmt.value
+        return (dotted_name(value.func) == "np.array" and isinstance(value.args[0], gast.Name)
+                and self.env[value.args[0].id].ndim != 0)
+
+    def stores(self, stmt):
+        array = stmt.targets[0].id
+        leaves = list(_leaves(stmt.value.args[0], ()))
+        lengths = _lengths(stmt.value.args[0])
+        shape, prologue = self.shape(lengths, leaves)
+        dtype = gast.keyword("dtype", dotted(_DTYPES[self.env[array].kind]))
+        new = [*prologue, _assign(_name(array, store=True), gast.Call(dotted("np.empty"), [shape], [dtype]))]
+        for index, leaf in leaves:
+            target = gast.Subscript(_name(array), _index(index), gast.Store())
+            new.append(_assign(target, leaf))
+        for new_stmt in new:
+            gast.copy_location(new_stmt, stmt)
+            self.origins[id(new_stmt)] = self.origins[id(stmt)]
+        return new
+
+    def shape(self, lengths, leaves):
+        """The new array's shape: the lengths, then the elements' own shape (known at run time)."""
+        constant = gast.Tuple([gast.Constant(n, None) for n in lengths], gast.Load())
+        first = leaves[0][1] if leaves else None
+        rank = self.env[first.id].ndim if isinstance(first, gast.Name) else 0
+        if rank == 0:
+            return constant, []
+        shape = self.namer.temp()
+        self.env[shape] = UNKNOWN if rank is None else Type("tuple", 0, (INT,) * (len(lengths) + rank))
+        return _name(shape), [_assign(_name(shape, store=True), gast.Call(dotted("rt.stacked_shape"), [constant, first], []))]
+
+
+def _copy_of(call, result):
+    """`np.array(a)` or `np.array(a, dtype)` of an array `a`, as np.copy or astype (a copy too)."""
+    array = call.args[0]
+    dtype = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "dtype"), None)
+    if dtype is None or (isinstance(dtype, gast.Constant) and dtype.value is None):
+        return gast.Call(dotted("np.copy"), [array], [])
+    return gast.Call(gast.Attribute(array, "astype", gast.Load()), [dotted(_DTYPES[result.kind])], [])
+
+
+def _is_display(stmt):
+    return (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(stmt.value, gast.Call) and dotted_name(stmt.value.func) in _ARRAY_OF
+            and isinstance(stmt.value.args[0], gast.Tuple))
+
+
+def _leaves(node, index):
+    """(index, atom) of every element of a nested tuple display, in order."""
+    if not isinstance(node, gast.Tuple):
+        yield index, node
+        return
+    for k, element in enumerate(node.elts):
+        yield from _leaves(element, index + (k,))
+
+
+def _lengths(node):
+    lengths = []
+    while isinstance(node, gast.Tuple):
+        lengths.append(len(node.elts))
+        node = node.elts[0] if node.elts else None
+    return tuple(lengths)
+
+
+def _index(index):
+    constants = [gast.Constant(k, None) for k in index]
+    return constants[0] if len(constants) == 1 else gast.Tuple(constants, gast.Load())
+
+
+def _assign(target, value):
+    return gast.Assign([target], value)
