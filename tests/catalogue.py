@@ -646,7 +646,11 @@ def mean_of_tuple_display(x):
 
 
 def reductions_of_displays(a, b):
-    return np.prod([a, b, 2.0]) + np.max([a, b * 0.5]) - np.min((a, -b)) + np.mean([a, b])
+    return np.sum([a * b, 2.0]) + np.max([a, b * 0.5]) - np.min((a, -b)) + np.mean([a, b])
+
+
+def prod_of_list_display(a, b):
+    return np.prod([a, b, 2.0])  # first derivatives only: np.prod's second are not supported
 
 
 def dot_of_list(a, v):
@@ -673,6 +677,18 @@ def filled_arrays(a, b, x):
 
 def arange_from_floats(a, b):
     return np.sum(np.cos(np.arange(a, a + 2.0, b)))
+
+
+def gather_with_repeats(x):
+    return np.sum(np.sin(x[[2, 0, 2]]) * x[[1, 1, 0]])
+
+
+def gather_rows(m, idx):
+    return np.sum(np.cos(m[idx]) * m[idx])
+
+
+def masked_sum(x):
+    return np.sum(x[x > 0.0] ** 2) + np.sum(x[x < 0.0])
 
 
 def numpy_float_call(a):
@@ -1017,6 +1033,7 @@ CASES: list[Case] = [
     Case("mean_of_tuple_display", mean_of_tuple_display, lambda rng: (_scalar(rng, -2.0, 2.0),)),
     # max([a, b/2]) is a and min((a, -b)) is -b: a in (1, 2), b in (-1, 1), no ties
     Case("reductions_of_displays", reductions_of_displays, lambda rng: (_scalar(rng, 1.1, 1.9), _scalar(rng, -0.9, 0.9))),
+    Case("prod_of_list_display", prod_of_list_display, lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, -2.0, 2.0))),
     Case("dot_of_list", dot_of_list, lambda rng: (_scalar(rng, -2.0, 2.0), _normal(rng, (3,)))),
     Case("matrix_from_nested_lists", matrix_from_nested_lists,
          lambda rng: (_scalar(rng, -1.0, 1.0), _scalar(rng, -1.0, 1.0), _normal(rng, (2,)))),
@@ -1026,6 +1043,10 @@ CASES: list[Case] = [
     # 2 / b in (3.1, 3.3): four elements, far from a fifth
     Case("arange_from_floats", arange_from_floats, lambda rng: (_scalar(rng, -1.0, 1.0), _scalar(rng, 0.61, 0.64))),
     Case("numpy_float_call", numpy_float_call, lambda rng: (_scalar(rng, -2.0, 2.0),)),
+    Case("gather_with_repeats", gather_with_repeats, lambda rng: (_normal(rng, (3,)),)),
+    Case("gather_rows", gather_rows, lambda rng: (_normal(rng, (3, 2)), np.array([[2, 0], [2, 1]]))),
+    # no element within 0.1 of the mask's edge at 0
+    Case("masked_sum", masked_sum, lambda rng: (_avoiding(rng, (6,), -2.0, 2.0, (0.0,), 0.1),)),
     # --- argument and result types
     Case("identity", identity, lambda rng: (_scalar(rng, -2.0, 2.0),)),
     Case("unused_argument", unused_argument, lambda rng: (_normal(rng, (3,)), _normal(rng, (2, 2)))),
@@ -1052,3 +1073,14 @@ CASES: list[Case] = [
     ),
     Case("f32_logsumexp", logsumexp, lambda rng: _f32(_spaced(rng, (6,), -3.0, 3.0)), dtype="float32"),
 ]
+
+# Cases that once gave wrong numbers with no error (in either catalogue): besides the samples,
+# tests/test_vmap.py, tests/test_cuda.py and tests/test_higher_order.py run each of them on
+# every target.
+REGRESSIONS = frozenset({
+    "sum_of_list_display", "mean_of_tuple_display", "reductions_of_displays", "dot_of_list",
+    "matrix_from_nested_lists", "rows_from_arrays", "linspace_ends", "filled_arrays", "arange_from_floats",
+    "numpy_float_call", "gather_with_repeats", "gather_rows", "masked_sum",
+    "horner_int_start", "power_int_start", "sine_recurrence_int_start", "while_int_start",
+    "int_start_float_in_one_branch", "helper_with_constant_flag_in_loop",
+})

@@ -10,6 +10,8 @@ import pytest
 
 import s2sjax
 from tests import fd
+from tests.catalogue import CASES as STRAIGHT
+from tests.catalogue import REGRESSIONS
 from tests.catalogue_loops import CASES as LOOPS
 from tests.util import define
 
@@ -90,15 +92,20 @@ def _small(case):
     return case.dtype == "float64" and np.size(args[case.argnums_tuple[0]]) <= 12
 
 
-HESSIAN_CASES = [c for c in LOOPS if _small(c)][::5]  # a fifth of them: each is n x n gradient evaluations
+# a fifth of the loops (each is n x n gradient evaluations), and every case that was once wrong
+HESSIAN_CASES = [c for i, c in enumerate([c for c in LOOPS if _small(c)]) if i % 5 == 0]
+HESSIAN_CASES += [c for c in STRAIGHT + LOOPS if c.name in REGRESSIONS and c not in HESSIAN_CASES]
 
 
-@pytest.mark.parametrize("case", HESSIAN_CASES, ids=[c.name for c in HESSIAN_CASES])
-def test_hessian_against_finite_differences_of_grad(case):
+HESSIAN_RUNS = [(c, "python") for c in HESSIAN_CASES] + [(c, "cpu") for c in HESSIAN_CASES if c.name in REGRESSIONS]
+
+
+@pytest.mark.parametrize("case,target", HESSIAN_RUNS, ids=[f"{c.name}-{t}" for c, t in HESSIAN_RUNS])
+def test_hessian_against_finite_differences_of_grad(case, target):
     """hessian (forward over reverse, generated code transformed again) on loop code."""
     args = case.make_args(np.random.default_rng(3))
     i = case.argnums_tuple[0]
-    hess = s2sjax.hessian(case.fun, argnums=i, target="python")(*args)
+    hess = s2sjax.hessian(case.fun, argnums=i, target=target)(*args)
     grad = s2sjax.grad(case.fun, argnums=i, target="python")
     x = np.asarray(args[i], dtype=float)
     assert np.shape(hess) == x.shape + x.shape

@@ -115,6 +115,14 @@ def grow(tape, used):
     return bigger
 
 
+def scatter_add(index, values, like):
+    """Zeros shaped like `like` with `values` added at `index`, an array of indices (a repeated
+    index accumulates) or a mask shaped like `like`: the adjoint of `like[index]`."""
+    out = np.zeros(np.shape(like), dtype=_float_dtype(like))
+    np.add.at(out, index, values)
+    return out
+
+
 def empty_float(length, arrays):
     """A new float array of `length` in the widest float dtype of `arrays` (a fused loop's result:
     NumPy would compute it in that dtype, so float32 inputs give float32)."""
@@ -578,6 +586,43 @@ def _tape(value, trips):
     if isinstance(value, types.Integer):
         return lambda value, trips: np.empty(trips, dtype=np.int64)
     return lambda value, trips: np.empty(trips)
+
+
+@overload(scatter_add)
+def _scatter_add(index, values, like):
+    if isinstance(index.dtype, types.Boolean):
+        return _scatter_add_masked
+    if like.ndim == 1:
+        return _scatter_add_elements
+    return _scatter_add_rows
+
+
+def _scatter_add_masked(index, values, like):
+    out = np.zeros(like.shape, dtype=like.dtype)
+    flat, mask = out.reshape(out.size), index.ravel()
+    taken = 0
+    for i in range(mask.size):
+        if mask[i]:
+            flat[i] += values[taken]
+            taken += 1
+    return out
+
+
+def _scatter_add_elements(index, values, like):
+    out = np.zeros(like.shape, dtype=like.dtype)
+    indices, flat_values = index.ravel(), np.ascontiguousarray(values).ravel()
+    for k in range(indices.size):
+        out[indices[k]] += flat_values[k]
+    return out
+
+
+def _scatter_add_rows(index, values, like):
+    out = np.zeros(like.shape, dtype=like.dtype)
+    indices = index.ravel()
+    rows = np.ascontiguousarray(values).reshape((indices.size,) + like.shape[1:])
+    for k in range(indices.size):
+        out[indices[k]] += rows[k]
+    return out
 
 
 @overload(empty_float)

@@ -297,6 +297,9 @@ class _Fuser:
         kind = self.types[ident].kind
         if kind == "float":  # NumPy computes in the inputs' widest float type: float32 stays float32
             inputs = [name(n) for n in self.float_arrays_read(group)]
+            if len(inputs) == 1:
+                dtype = gast.Attribute(inputs[0], "dtype", gast.Load())
+                return gast.Call(rules.dotted("np.empty"), [_copy(length)], [gast.keyword("dtype", dtype)])
             if inputs:
                 return _call("rt.empty_float", [_copy(length), gast.Tuple(inputs, gast.Load())])
         dtype = {"bool": "np.bool_", "int": "np.int64"}.get(kind)

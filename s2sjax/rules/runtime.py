@@ -43,6 +43,7 @@ helper("prod_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",), unsu
 helper("extreme_adjoint", ("v", "a", "out", "axis"), _float_like("a"), linear=("v",))
 helper("reshape_like", ("v", "a"), _float_like("a"), linear=("v",))
 helper("matmul", ("a", "b"), _product_result, linear=BILINEAR)
+helper("scatter_add", ("index", "values", "like"), _float_like("like"), linear=("values",))
 helper("empty_float", ("length", "arrays"), lambda t, n: Type("float", 1))
 helper("stacked_shape", ("lengths", "leaf"),
        lambda t, n: Type("tuple", 0, (INT,) * (len(t["lengths"].elts) + t["leaf"].ndim)))

@@ -345,10 +345,21 @@ class _Reverse:
         if base not in self.active:
             return []
         if any(self._type(n).ndim != 0 for n in _index_atoms(value.slice)):
-            raise rules.RuleError("the derivative of indexing with an array is not supported; index with ints and slices")
+            return [self.accumulate(base, self.scattered(value.slice, g, base))]
         self.owned.add(base)
         element = gast.Subscript(name(self.adjoint(base)), copy.deepcopy(value.slice), gast.Store())
         return [gast.AugAssign(element, gast.Add(), g)]
+
+    def scattered(self, index, g, base):
+        """The adjoint of `base[index]` for an array of indices or a mask: `g` added at the indices
+        into zeros (a repeated index accumulates, which `x_bar[index] += g` would not)."""
+        index_type, base_type = self._type(index), self.types[base]
+        if not isinstance(index, gast.Name):
+            raise rules.RuleError("the derivative of indexing with an array beside other indices is not supported; "
+                                  "index with one array of indices or one mask")
+        if index_type.kind == "bool" and index_type.ndim != base_type.ndim:
+            raise rules.RuleError("the derivative of indexing with a mask is supported for a mask shaped like the array")
+        return gast.Call(rules.dotted("rt.scatter_add"), [name(index.id), g, name(base)], [])
 
     def store(self, stmt):
         """`a[index] = v`: hand a_bar[index] to v_bar, clear it, and restore the overwritten values."""
