@@ -183,3 +183,35 @@ def test_a_helper_branching_on_a_constant_keeps_only_the_branch_taken():
     source = s2sjax.source(s2sjax.grad(fun, target="python"), 1.0)
     assert "if " not in source and "== 0" not in source
     assert s2sjax.grad(fun)(1.5) == 3.0
+
+
+# ---- found by fuzzing lists and tuples: each was refused, crashed or silently zero
+
+CONTAINER_PROGRAMS = {
+    "matmul by a list": "def f(x, s):\n    return np.sum([s, 1.0, 2.0] @ np.outer(x, x)) + s\n",
+    "a display on one branch, an argument on the other":
+        "def f(x, s):\n    if s > 0.1:\n        v = x\n    else:\n        v = np.array((0.5, s, 0.5))\n"
+        "    return np.sum(v) * s + s\n",
+    "a tuple held as an index": "def f(x, s):\n    pos = (-3, 2)\n    return np.outer(x, x)[pos] * s + s\n",
+    "a loop over a display": "def f(x, s):\n    v = 0\n    for e in (0.5, x[0]):\n        v = v + s * e\n"
+                             "    return np.sum(x) * v + s\n",
+    "tuples and lists joined and repeated":
+        "def f(x, s):\n    t = (s, 2.0) + (x[0],)\n    l = [s] * 2 + [x[1]]\n    return t[2] * t[0] + l[1] * l[2]\n",
+}
+
+
+@pytest.mark.parametrize("target", ["cpu", "python"])
+@pytest.mark.parametrize("s", [0.4, -0.2])
+@pytest.mark.parametrize("program", CONTAINER_PROGRAMS.values(), ids=CONTAINER_PROGRAMS.keys())
+def test_operators_and_loops_on_lists_and_tuples(program, s, target):
+    fun = define(program)
+    args = (np.array([0.3, 0.5, 0.7]), s)
+    fd.check_grad(fun, args, (0, 1), s2sjax.grad(fun, argnums=(0, 1), target=target)(*args), rtol=1e-7, atol=1e-9)
+    batched = s2sjax.vmap(fun, in_axes=(0, None), target=target)(np.stack([args[0], 2 * args[0]]), s)
+    np.testing.assert_allclose(batched, [fun(args[0], s), fun(2 * args[0], s)], rtol=1e-13)
+
+
+def test_arithmetic_of_an_array_and_a_list_is_a_clear_error():
+    fun = define("def f(x):\n    return np.sum(x + [1.0, 2.0, 3.0])\n")
+    with pytest.raises(s2sjax.TransformError, match="arithmetic on a list or a tuple is not supported"):
+        s2sjax.grad(fun)(np.ones(3))

@@ -23,6 +23,8 @@ def f(a):
     out = t4
     return out
 """
+from collections import Counter
+
 import gast
 
 from ..backend.naming import name as _name
@@ -35,15 +37,17 @@ _ARRAY_OF = ("np.array", "np.asarray")
 
 def lower_displays(program, env, namer):
     """Replace, in place, every `a = np.array((e0, e1, ...))` by a new array and its stores."""
-    program.tree.body = _Lowering(program.origins, env, namer).block(program.tree.body)
+    definitions = Counter(n.id for n in gast.walk(program.tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+    program.tree.body = _Lowering(program.origins, env, namer, definitions).block(program.tree.body)
     return program
 
 
 class _Lowering:
-    def __init__(self, origins, env, namer):
+    def __init__(self, origins, env, namer, definitions):
         self.origins = origins
         self.env = env
         self.namer = namer
+        self.definitions = definitions  # name -> how many statements assign it
 
     def block(self, stmts):
         out = []
@@ -66,15 +70,20 @@ class _Lowering:
                 and self.env[value.args[0].id].ndim != 0)
 
     def stores(self, stmt):
-        array = stmt.targets[0].id
+        target = stmt.targets[0].id
+        # a name another statement assigns too (a phi: `v = x` on the other branch) is no array of
+        # the code's own to store into: fill a new one, then copy it in
+        array = target if self.definitions[target] == 1 else self.namer.temp()
+        self.env[array] = self.env[target]
         leaves = list(_leaves(stmt.value.args[0], ()))
         lengths = _lengths(stmt.value.args[0])
         shape, prologue = self.shape(lengths, leaves)
         dtype = gast.keyword("dtype", dotted(_DTYPES[self.env[array].kind]))
         new = [*prologue, _assign(_name(array, store=True), gast.Call(dotted("np.empty"), [shape], [dtype]))]
         for index, leaf in leaves:
-            target = gast.Subscript(_name(array), _index(index), gast.Store())
-            new.append(_assign(target, leaf))
+            new.append(_assign(gast.Subscript(_name(array), _index(index), gast.Store()), leaf))
+        if array != target:
+            new.append(_assign(_name(target, store=True), _name(array)))
         for new_stmt in new:
             gast.copy_location(new_stmt, stmt)
             self.origins[id(new_stmt)] = self.origins[id(stmt)]

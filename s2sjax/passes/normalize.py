@@ -277,8 +277,8 @@ class _Normalizer:
         return None if container is None else self.elements(container)
 
     def known(self, node):
-        """The _Static that a name or a subscript (`params[1:]`) evaluates to, or None."""
-        if isinstance(node, gast.Subscript):
+        """The _Static that a display, a name or a subscript (`params[1:]`) evaluates to, or None."""
+        if isinstance(node, (gast.Subscript, gast.List, gast.Tuple)):
             atom = self.atom(node)  # evaluated again if not a container: the copy is dead code
         elif isinstance(node, gast.Name) and node.id in self.env:
             atom = self.env[node.id]
@@ -567,8 +567,31 @@ class _Normalizer:
 
     def expr_BinOp(self, node, target):
         left, right = self.atom(node.left), self.atom(node.right)
+        if self.display(left) is not None or self.display(right) is not None:
+            return self.container_operation(node, left, right, target)
         folded = _folded(node.op, left, right)
         return folded or self.define(gast.BinOp(left, node.op, right), node, target)
+
+    def container_operation(self, node, left, right, target):
+        """An operator with a list or tuple operand, as Python and NumPy read it: `[a] + [b]` and
+        `(a,) * 2` build containers, `m @ [a, b]` multiplies by the array of the elements."""
+        if isinstance(node.op, gast.MatMult):
+            left, right = (self.as_array(_MATRIX_OPERAND, "a", atom, node) for atom in (left, right))
+            return self.define(gast.BinOp(left, node.op, right), node, target)
+        both = [self.static.get(a.id) if isinstance(a, gast.Name) else None for a in (left, right)]
+        if isinstance(node.op, gast.Add) and all(both) and both[0].kind == both[1].kind != "dict":
+            return self.define_container(both[0].kind, both[0].elts + both[1].elts, node, target)
+        if isinstance(node.op, gast.Mult) and (_is_int(left) or _is_int(right)) and any(both):
+            container, count = (both[0], right.value) if both[0] else (both[1], left.value)
+            if container.kind != "dict":
+                return self.define_container(container.kind, container.elts * max(count, 0), node, target)
+        raise self.location.error(node, "arithmetic on a list or a tuple is not supported",
+                                  "write np.array([...]) to compute with its elements")
+
+    def define_container(self, kind, elts, node, target):
+        result = self.define(gast.Tuple([copy.deepcopy(e) for e in elts], gast.Load()), node, target)
+        self.static[result.id] = _Static(kind, list(elts))
+        return result
 
     def expr_UnaryOp(self, node, target):
         if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant):
@@ -667,9 +690,12 @@ class _Normalizer:
         if isinstance(node, gast.Tuple):
             return gast.Tuple([self.index(e) for e in node.elts], gast.Load())
         atom = self.atom(node)
-        if isinstance(atom, gast.Name) and atom.id in self.static and self.static[atom.id].kind == "list":
+        container = self.static.get(atom.id) if isinstance(atom, gast.Name) else None
+        if container is not None and container.kind == "list":
             # NumPy reads a list index as an array of indices (x[[0, 1]] is two rows), a tuple as one index
             return self.define(gast.Call(rules.dotted("np.array"), [self.display(atom)], []), node)
+        if container is not None and container.kind == "tuple":  # pos = (i, j); m[pos] is m[i, j]
+            return gast.Tuple([copy.deepcopy(e) for e in container.elts], gast.Load())
         return atom
 
     def expr_Call(self, node, target):
@@ -781,6 +807,7 @@ class _Static:
 
 
 _DICT_VIEWS = ("items", "keys", "values")
+_MATRIX_OPERAND = rules.by_name("np.matmul")  # takes arrays: a list or tuple beside `@` is one
 
 
 class _SetFlag(gast.stmt):
