@@ -981,6 +981,8 @@ def _folded(op, *atoms):
         value = compute(*(a.value for a in atoms))
     except (ArithmeticError, ValueError):
         return None
+    if not isinstance(value, (int, float)):  # (-8) ** 0.5 is complex in Python
+        return None
     if isinstance(value, int) and not -2 ** 63 <= value < 2 ** 63:  # an int64 in compiled code
         return None
     return gast.Constant(value, None)
