@@ -76,6 +76,18 @@ for symbol, expr in (("+", "a + b"), ("-", "a - b"), ("*", "a * b"), ("/", "a / 
 case("**", "def f(a):\n    return np.sum(a ** 3 + a ** 2 + a ** 0.5 + a ** -1)\n", u(0.5, 2.0, (3,)))
 for symbol in ("==", "!=", "<", "<=", ">", ">="):
     case(symbol, f"def f(a, b):\n    return a * b if a {symbol} b else a - b\n", 0.3, 0.8)
+# NumPy's and the operator module's functions that are operators
+for function, expr in (("np.add", "np.add(a, b)"), ("np.subtract", "np.subtract(a, b)"),
+                       ("np.multiply", "np.multiply(a, b)"), ("np.divide", "np.divide(a, b)"),
+                       ("np.floor_divide", "np.floor_divide(a, b) * a"), ("np.mod", "np.mod(a, b)"),
+                       ("np.negative", "np.negative(a) * b"), ("np.positive", "np.positive(a) * b"),
+                       ("operator.add", "operator.add(a, b)"), ("operator.sub", "operator.sub(a, b)"),
+                       ("operator.mul", "operator.mul(a, b)"), ("operator.truediv", "operator.truediv(a, b)"),
+                       ("operator.floordiv", "operator.floordiv(a, b) * a"), ("operator.mod", "operator.mod(a, b)"),
+                       ("operator.pow", "operator.pow(a, b)"), ("operator.neg", "operator.neg(a) * b"),
+                       ("operator.pos", "operator.pos(a) * b")):
+    case(function, f"def f(a, b):\n    return np.sum({expr})\n", u(1.1, 2.0, (3,)), u(0.3, 0.9, (3,)))
+case("operator.matmul", "def f(a, b):\n    return np.sum(np.sin(operator.matmul(a, b)))\n", u(-1, 1, (2, 3)), u(-1, 1, (3,)))
 case("unary -", "def f(a):\n    return -a * 2.0\n", 0.4)
 case("unary +", "def f(a):\n    return +a * 2.0\n", 0.4)
 case("not", "def f(a):\n    return a if not a > 1.0 else 2.0 * a\n", 0.4)
@@ -162,6 +174,8 @@ case("&", "def f(a, b):\n    return np.sum(np.where((a > 0.0) & (b > 0.0), a * b
 case("|", "def f(a, b):\n    return np.sum(np.where((a > 0.5) | (b < -0.5), a * b, b))\n", u(-1, 1, (4,)), u(-1, 1, (4,)))
 case("rt.empty_float", "def f(a, x):\n    e = rt.empty_float(3, (x,))\n    e[:] = a\n    return np.sum(e * x)\n",
      0.7, u(-1, 1, (3,)))
+case("rt.scatter_add", "def f(v, x):\n    return np.sum(np.sin(rt.scatter_add(np.array([2, 0, 2]), v, x)) * x)\n",
+     u(-1, 1, (3,)), u(-1, 1, (4,)))
 case("rt.stacked_shape", "def f(a, x):\n    return a * np.sum(np.ones(rt.stacked_shape((2,), x)))\n", 0.7, u(-1, 1, (3,)))
 case("rt.size", "def f(a, x):\n    return a * rt.size(x)\n", 0.7, u(-1, 1, (2, 3)))
 case("rt.unflatten_like", "def f(c, out):\n    return np.sum(np.sin(rt.unflatten_like(c, out)) * out)\n",
@@ -179,7 +193,7 @@ def test_every_rule_has_a_case():
     assert not missing, f"rules without a finite-difference case in tests/test_rules.py: {missing}"
 
 
-SETUP = "import math\nimport numpy as np\nfrom s2sjax.backend import runtime as rt\n"
+SETUP = "import math\nimport operator\nimport numpy as np\nfrom s2sjax.backend import runtime as rt\n"
 # Most runtime helpers have forward-mode rules only: s2sjax differentiates generated code in forward mode.
 REVERSE_CASES = [c for c in CASES if rules.by_name(c[0]).adjoints or not any(
     rules.by_name(c[0]).differentiable(p) for p in rules.by_name(c[0]).params)]

@@ -706,9 +706,10 @@ class _Normalizer:
             return self.inline(self.resolved.functions[name], node, target)
         if name == "len" and len(node.args) == 1 and self.known(node.args[0]) is not None:
             return gast.Constant(len(self.known(node.args[0]).elts), None)
-        if name == "np.matmul" and len(node.args) == 2 and not node.keywords:  # Numba lacks np.matmul
-            matmul = gast.BinOp(node.args[0], gast.MatMult(), node.args[1])
-            return self.expr(gast.copy_location(matmul, node), target)
+        rule = rules.by_name(name) if name else None
+        if rule is not None and rule.operator and len(node.args) == len(rule.params) and not node.keywords:
+            # np.multiply(a, b) is a * b (and Numba lacks np.matmul)
+            return self.expr(gast.copy_location(rules.operation(rule.operator, node.args), node), target)
         if name is not None and rules.by_name(name) is not None:
             func, args = rules.dotted(name), [self.call_arg(a) for a in node.args]
         else:  # a method: x.sum(axis=0) -> np.sum(x, axis=0)

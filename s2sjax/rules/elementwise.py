@@ -8,11 +8,12 @@ operand was broadcast, so templates are written for equal shapes.
 """
 import builtins
 import math
+import operator as python_operator
 
 import numpy as np
 
 from ..passes.types import BOOL, Type, broadcast, promote
-from .registry import Rule, register
+from .registry import Rule, register, register_operator_function
 
 LN2 = repr(math.log(2.0))
 LN10 = repr(math.log(10.0))
@@ -173,3 +174,13 @@ for _symbol in ("&", "|"):  # on booleans (masks), or bitwise on integers
 register(Rule("unary -", ("a",), lambda types, nodes: types["a"], {"a": "-g"}, broadcasts=True))
 register(Rule("unary +", ("a",), lambda types, nodes: types["a"], {"a": "g"}, broadcasts=True))
 register(Rule("not", ("a",), lambda types, nodes: BOOL))
+
+# NumPy's ufuncs and the `operator` module's functions that are operators: their calls are the
+# operators themselves (`np.multiply(a, b)` is `a * b`), with the operators' rules.
+for _module, _functions in ((np, {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "floor_divide": "//",
+                                  "mod": "%", "negative": "unary -", "positive": "unary +"}),
+                            (python_operator, {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//",
+                                        "mod": "%", "pow": "**", "neg": "unary -", "pos": "unary +"})):
+    for _name, _symbol in _functions.items():
+        _spelled = "np" if _module is np else "operator"
+        register_operator_function(getattr(_module, _name), _symbol, f"{_spelled}.{_name}")

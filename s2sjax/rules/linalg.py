@@ -3,10 +3,12 @@
 Adjoint templates depend on the operands' ranks (1 or 2, or a scalar for
 np.dot), so they are chosen per call from the types.
 """
+import operator
+
 import numpy as np
 
 from ..passes.types import Type
-from .registry import Rule, RuleError, register
+from .registry import Rule, RuleError, register, register_operator_function
 
 
 def _matmul_rank(a, b):
@@ -49,7 +51,8 @@ _ADJOINTS = {"a": _product_adjoint("a"), "b": _product_adjoint("b")}
 BILINEAR = ("a", "b")  # forward: (a @ b)_dot = a_dot @ b + a @ b_dot
 register(Rule("@", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR))
 register(Rule("np.dot", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR), np.dot)
-register(Rule("np.matmul", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR), np.matmul)
+register_operator_function(np.matmul, "@", "np.matmul")  # np.matmul(a, b) is a @ b
+register_operator_function(operator.matmul, "@", "operator.matmul")
 register(
     Rule("np.outer", ("a", "b"), lambda types, nodes: Type("float", 2),
          {"a": "rt.reshape_like(rt.matmul(g, np.ravel(b)), a)", "b": "rt.reshape_like(rt.matmul(np.ravel(a), g), b)"},

@@ -23,6 +23,7 @@ error, never a silent zero.
 Operators are rules too, named by their symbol (`"+"`, `"@"`, `"unary -"`).
 """
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -59,6 +60,7 @@ class Rule:
     unsupported: dict = field(default_factory=dict)  # param -> why its derivative is not available
     custom: bool = False  # a user's rule (s2sjax.extend), tested by its user, not by the rule tests
     static: tuple = ()  # params fixed when the code is generated (axis, shape, dtype): a tuple there is no array
+    operator: str = None  # the operator this function is (np.add: "+"): normalize writes its calls as one
 
     def takes_array(self, param):
         """Whether `param` takes an array, so that a list or tuple display given there is one
@@ -195,6 +197,20 @@ OPERATOR_SYMBOLS = {
     gast.Eq: "==", gast.NotEq: "!=", gast.Lt: "<", gast.LtE: "<=", gast.Gt: ">", gast.GtE: ">=",
     gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not",
 }
+_OPERATORS = {symbol: node for node, symbol in OPERATOR_SYMBOLS.items()}
+
+
+def register_operator_function(function, symbol, name):
+    """`function` (np.multiply, operator.mul) is the operator `symbol`: its calls are written as it."""
+    return register(dataclasses.replace(_BY_NAME[symbol], name=name, operator=symbol), function)
+
+
+def operation(symbol, operands):
+    """The expression `a <symbol> b` (or `<symbol> a`) of `operands`."""
+    op = _OPERATORS[symbol]()
+    if symbol.startswith("unary ") or symbol == "not":
+        return gast.UnaryOp(op, operands[0])
+    return gast.BinOp(operands[0], op, operands[1])
 
 
 def rule_of(value):
