@@ -23,6 +23,7 @@ from .specialize import Specialization  # first: it loads the rules before the p
 from . import batching, containers
 from .frontend.parse import function_for_rule, function_from_source
 from .passes.types import of_value
+from .pytree import LEAF
 
 TARGETS = ("cpu", "parallel", "python", "cuda")
 
@@ -286,7 +287,7 @@ class Transformed:
         else:
             inner, rebuild_inner = containers.adapter(self.fun, flattening, self._keyword_only), _same
         argnums = None if self.argnums is None else flattening.argnums(self.argnums)
-        return self._twin(inner, argnums, flattening), rebuild_inner
+        return self._twin(inner, argnums, flattening, rebuild_inner), rebuild_inner
 
     def flat_of(self, flattening):
         """`flat` for the arguments of `flattening` (this call's, or an outer transformation's)."""
@@ -297,7 +298,8 @@ class Transformed:
         flat, rebuild_inner = self._flats[flattening.key]
         return flat, flattening, self._rebuild(flattening, rebuild_inner)
 
-    def _twin(self, fun, argnums, flattening):
+    def _twin(self, fun, argnums, flattening, rebuild_inner):
+        """This transformation of `fun`, the function of the leaves that `flattening` describes."""
         return Transformed(fun, self.kind, argnums, self.has_aux, self.target)
 
     def _rebuild(self, flattening, rebuild_inner):
@@ -426,7 +428,7 @@ class Transformed:
 class Batched(Transformed):
     """A vmapped function (see `vmap`)."""
 
-    def __init__(self, fun, in_axes, out_axes, axis_size, target):
+    def __init__(self, fun, in_axes, out_axes, axis_size, target, regroup=None):
         batching.check_spec(in_axes, "in_axes")
         batching.check_spec(out_axes, "out_axes")
         if axis_size is not None and (not isinstance(axis_size, int) or isinstance(axis_size, bool) or axis_size < 0):
@@ -435,6 +437,9 @@ class Batched(Transformed):
         self.in_axes = tuple(in_axes) if isinstance(in_axes, list) else in_axes
         self.out_axes = tuple(out_axes) if isinstance(out_axes, list) else out_axes
         self.axis_size = axis_size
+        # how `fun`'s results are put into the user's structures, which out_axes follow: a
+        # gradient of a leaf of a container regrouped in the container (see `_twin`)
+        self.regroup = regroup or _same
         self._names = list(self._signature.parameters)
 
     def __call__(self, *args, **kwargs):
@@ -493,8 +498,8 @@ class Batched(Transformed):
             flattening = flattening.with_axes(batching.structure_axes(self.in_axes, flattening.treedefs, self._names))
         return super().flat_of(flattening)
 
-    def _twin(self, fun, argnums, flattening):
-        return Batched(fun, flattening.leaf_axes, self.out_axes, self.axis_size, self.target)
+    def _twin(self, fun, argnums, flattening, rebuild_inner):
+        return Batched(fun, flattening.leaf_axes, self.out_axes, self.axis_size, self.target, rebuild_inner)
 
     def specialization(self, args, axes=None):
         if axes is None:  # called by an outer transformation: every argument passed by position
@@ -544,7 +549,7 @@ class Compiled(Transformed):
     def _options(self, args):
         return {"static": self._static(len(args))}
 
-    def _twin(self, fun, argnums, flattening):
+    def _twin(self, fun, argnums, flattening, rebuild_inner):
         static = tuple(flattening.positions(i)[0] for i in flattening.static)
         return Compiled(fun, static, self.target)
 
@@ -569,7 +574,7 @@ def _inlinable_batch(batched):
     if batched.out_axes != 0 or returns_tuple:
         raise TypeError("a vmap called inside a transformed function supports one output and out_axes=0")
     name = f"{fun.__name__.replace('<lambda>', 'lambda')}_vmap"
-    source = batching.vmap_source(name, names, [], in_axes, "per_example", [0], False, batched.axis_size)
+    source = batching.vmap_source(name, names, [], in_axes, "per_example", [0], LEAF, batched.axis_size)
     digest = hashlib.sha256(source.encode()).hexdigest()[:8]  # the same name for the same source, in every process
     namespace = {"__name__": f"{GENERATED_MODULE_PREFIX}inlined_vmap", "math": math, "np": np, "rt": runtime,
                  "per_example": fun}

@@ -145,6 +145,47 @@ def test_pairwise_rows_of_other_lengths_broadcast_like_numpy():
     np.testing.assert_allclose(got, [[l1(x, y) for y in b] for x in a], rtol=1e-13)
 
 
+def all_pairs(points):
+    return np.sum((points[None, :] - points[:, None]) ** 2, -1) ** 0.5
+
+
+def as_columns(x):
+    return np.cos(x[:, None]) * 2.0
+
+
+# not all_pairs on parallel: Numba's parallel array expressions do not broadcast, which fusion
+# works around only where the ranks are known
+@pytest.mark.parametrize("target,fun", [("python", all_pairs), ("cpu", all_pairs), ("parallel", as_columns)])
+def test_an_output_whose_rank_is_found_as_the_code_runs(target, fun):
+    """s2sjax's types may not know an output's rank before the code runs (here they did not,
+    for indexing with None): the batched output takes it from the first example."""
+    points = RNG.uniform(size=(2, 3, 2))
+    expected = np.stack([fun(p) for p in points])
+    for out_axes in (0, -1):
+        got = s2sjax.vmap(fun, out_axes=out_axes, target=target)(points)
+        np.testing.assert_allclose(got, np.moveaxis(expected, 0, out_axes), rtol=1e-13)
+
+
+# one example gives an array, another a scalar: the output's rank depends on the example
+RANK_BY_BRANCH = define("""
+def rank_by_branch(x):
+    if x[0] > 0.0:
+        y = x * 2.0
+    else:
+        y = np.sum(x)
+    return y
+""")
+
+
+def test_outputs_of_a_rank_known_only_as_the_code_runs():
+    batched = s2sjax.vmap(RANK_BY_BRANCH, target="python")
+    np.testing.assert_allclose(batched(np.array([[1.0, 2.0], [3.0, 4.0]])), [[2.0, 4.0], [6.0, 8.0]])
+    with pytest.raises(ValueError, match=r"an example's output has shape \(\), the first example's had shape \(2,\)"):
+        batched(np.array([[1.0, 2.0], [-3.0, 4.0]]))
+    with pytest.raises(ValueError, match="axis 2 is out of bounds for array of dimension 2"):
+        s2sjax.vmap(RANK_BY_BRANCH, out_axes=2, target="python")(np.ones((3, 2)))
+
+
 STEPS = define("""
 def halvings(x, limit):
     n = 0
