@@ -23,7 +23,7 @@ from .specialize import Specialization  # first: it loads the rules before the p
 from . import batching, containers
 from .frontend.parse import function_for_rule, function_from_source
 from .passes.types import of_value
-from .pytree import LEAF
+from .pytree import LEAF, TreeDef
 
 TARGETS = ("cpu", "parallel", "python", "cuda")
 
@@ -510,7 +510,8 @@ class Batched(Transformed):
         """The batched function as Python source calling `fun`, for a transformed function that calls it.
 
         Written before any argument is seen, so only what needs no types is supported: a plain
-        Python function, axes that are numbers >= 0 or None, one entry per parameter, out_axes 0.
+        Python function (or a vmap of one), in_axes that are numbers >= 0 or None, one per
+        parameter, out_axes that are numbers or None, one per output or one for all.
         """
         if self._inlinable is None:
             self._inlinable = _inlinable_batch(self)
@@ -561,23 +562,31 @@ def _inlinable_batch(batched):
     """The batch loop as a Python function calling `batched.fun`, its source in linecache, not a file."""
     from .backend import runtime
     from .backend.naming import GENERATED_MODULE_PREFIX
-    from .pipeline import outputs_of
+    from .pipeline import mapped_outputs, outputs_of
 
     fun, names = batched.fun, batched._names
+    per_example = fun.inlinable() if isinstance(fun, Batched) else fun
+    if not inspect.isfunction(per_example):
+        what = f"a {fun.kind}" if isinstance(fun, Transformed) else f"a {type(fun).__name__}"
+        raise TypeError(f"a vmap inside a transformed function maps a Python function (or a vmap of one), not {what}; "
+                        "transform the whole computation instead, e.g. vmap(grad(f)) outside")
     in_axes = batched.in_axes if isinstance(batched.in_axes, tuple) else (batched.in_axes,) * len(names)
-    if isinstance(fun, Transformed) or not inspect.isfunction(fun):
-        raise TypeError("a vmap called inside a transformed function must map a plain Python function")
     if len(in_axes) != len(names) or not all(a is None or (isinstance(a, int) and a >= 0) for a in in_axes):
-        raise TypeError("a vmap called inside a transformed function needs in_axes of numbers >= 0 or None, "
-                        "one per parameter")
-    count, returns_tuple = outputs_of(fun)
-    if batched.out_axes != 0 or returns_tuple:
-        raise TypeError("a vmap called inside a transformed function supports one output and out_axes=0")
+        raise TypeError(f"a vmap inside a transformed function needs in_axes of numbers >= 0 or None, one per parameter "
+                        f"of {fun.__name__}{inspect.signature(fun)}, got {batched.in_axes!r} (it is written before the "
+                        "ranks are known: count axes from the front, and map containers as a whole)")
+    count, returns_tuple = outputs_of(per_example)
+    returned = TreeDef("tuple", (LEAF,) * count) if returns_tuple else LEAF
+    out_axes = batching.leaf_out_axes(batched.out_axes, returned, _same)
+    if None in out_axes:
+        mapped = [i for i, a in enumerate(in_axes) if a is not None]
+        if any(a is None and d for a, d in zip(out_axes, mapped_outputs(per_example, mapped))):
+            raise ValueError("vmap has mapped output but out_axes is None")
     name = f"{fun.__name__.replace('<lambda>', 'lambda')}_vmap"
-    source = batching.vmap_source(name, names, [], in_axes, "per_example", [0], LEAF, batched.axis_size)
+    source = batching.vmap_source(name, names, [], in_axes, "per_example", out_axes, returned, batched.axis_size)
     digest = hashlib.sha256(source.encode()).hexdigest()[:8]  # the same name for the same source, in every process
     namespace = {"__name__": f"{GENERATED_MODULE_PREFIX}inlined_vmap", "math": math, "np": np, "rt": runtime,
-                 "per_example": fun}
+                 "per_example": per_example}
     return function_from_source(source, name, f"<s2sjax: vmap of {fun.__qualname__} {digest}>", namespace)
 
 

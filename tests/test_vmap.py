@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 import s2sjax
+from tests import fd
 from tests.catalogue import CASES as STRAIGHT
 from tests.catalogue_loops import CASES as LOOPS
-from tests.util import define
+from tests.util import define, define_module
 
 CASES = STRAIGHT + LOOPS
 BATCH = 3
@@ -290,8 +291,80 @@ def test_a_vmap_inside_a_transformed_function_needs_axes_known_without_types():
     def caller(p, xs, ys):
         return np.sum(batched(p, xs, ys))
 
-    with pytest.raises(s2sjax.TransformError, match="in_axes of numbers >= 0 or None"):
+    with pytest.raises(s2sjax.TransformError, match="in_axes of numbers >= 0 or None") as info:
         s2sjax.grad(caller)(P, XS, YS)
+    assert "return np.sum(batched(p, xs, ys))" in str(info.value)  # the user's line
+
+
+# The forms of vmap docs/supported-python.md promises inside a transformed function. The same
+# source imported with tests/looped_vmap.py as `s2sjax` is the oracle.
+INLINE_SOURCE = """
+def squared_distance(x, y):
+    return np.sum((x - y) ** 2)
+
+
+def product_and_sum(x, y):
+    return x * y, x + y
+
+
+ROW_DISTANCES = s2sjax.vmap(squared_distance, in_axes=(None, 0))
+
+
+def in_axes_with_none(x, ys):
+    return np.sum(s2sjax.vmap(squared_distance, in_axes=(None, 0))(x, ys))
+
+
+def out_axes_1(x, ys):
+    return np.sum(s2sjax.vmap(np.outer, in_axes=(None, 0), out_axes=1)(x, ys) * np.arange(3.0)[:, None, None])
+
+
+def outputs_each_with_out_axes(x, ys):
+    products, sums = s2sjax.vmap(product_and_sum, in_axes=(None, 0), out_axes=(0, 1))(x, ys)
+    return np.sum(products * sums.T)
+
+
+def nested(x, ys):
+    return np.sum(s2sjax.vmap(s2sjax.vmap(squared_distance, in_axes=(None, 0)), in_axes=(0, None))(ys * x, ys))
+
+
+def of_a_vmapped_global(x, ys):
+    return np.sum(s2sjax.vmap(ROW_DISTANCES, in_axes=(0, None))(ys * x, ys))
+
+
+def lambdas_nested(x, ys):
+    return np.sum(s2sjax.vmap(lambda a: s2sjax.vmap(lambda b: squared_distance(a * x, b))(ys))(ys))
+"""
+INLINE = define_module(INLINE_SOURCE, "import numpy as np\nimport s2sjax\n")
+LOOPED = define_module(INLINE_SOURCE, "import numpy as np\nimport tests.looped_vmap as s2sjax\n")
+INLINE_NAMES = ["in_axes_with_none", "out_axes_1", "outputs_each_with_out_axes", "nested", "of_a_vmapped_global",
+                "lambdas_nested"]
+INLINE_X, INLINE_YS = RNG.normal(size=3), RNG.normal(size=(4, 3))
+
+
+@pytest.mark.parametrize("target", ["python", "cpu", "parallel"])
+@pytest.mark.parametrize("name", INLINE_NAMES)
+def test_a_vmap_written_in_a_transformed_function(name, target):
+    """As a plain jit, under grad (against finite differences of the loop) and under jvp."""
+    fun, looped = getattr(INLINE, name), getattr(LOOPED, name)
+    value = looped(INLINE_X, INLINE_YS)
+    assert s2sjax.jit(fun, target=target)(INLINE_X, INLINE_YS) == pytest.approx(value, rel=1e-12)
+    gradient = s2sjax.grad(fun, target=target)(INLINE_X, INLINE_YS)
+    fd.check_grad(looped, (INLINE_X, INLINE_YS), (0,), (gradient,), rtol=1e-7, atol=1e-9)
+    if target == "parallel" and name == "outputs_each_with_out_axes":
+        return  # Numba's parfors fail on the JVP of two fused outputs (`out`, `out_1`): not vmap's
+    direction = RNG.normal(size=3)
+    _, derivative = s2sjax.jvp(fun, (INLINE_X, INLINE_YS), (direction, np.zeros_like(INLINE_YS)), target=target)
+    assert derivative == pytest.approx(float(np.dot(gradient, direction)), rel=1e-10)
+
+
+def test_a_vmap_written_in_a_transformed_function_maps_a_python_function():
+    def caller(x, ys):
+        return np.sum(s2sjax.vmap(s2sjax.grad(l1), in_axes=(None, 0))(x, ys))
+
+    with pytest.raises(s2sjax.TransformError, match=r"maps a Python function \(or a vmap of one\), not a grad") as info:
+        s2sjax.jit(caller)(INLINE_X, INLINE_YS)
+    assert "s2sjax.vmap(s2sjax.grad(l1)" in str(info.value)  # the user's line
+    assert "hint: transform the whole computation instead, e.g. vmap(grad(f)) outside" in str(info.value)
 
 
 def test_inputs_are_not_modified():

@@ -228,6 +228,11 @@ def move_batch_axis(batched, axis):
     return np.ascontiguousarray(np.moveaxis(batched, 0, axis))
 
 
+def move_axis_to_front(a, axis):
+    """`a` with its axis `axis` moved to the front: `move_batch_axis` undone (its adjoint)."""
+    return np.ascontiguousarray(np.moveaxis(a, axis, 0))
+
+
 def same_shape(value, first):
     """`value`, an example's output, checked to have the shape of the first example's `first`
     (when its rank was not known before the code ran, examples may differ)."""
@@ -597,6 +602,15 @@ def _move_batch_axis(batched, axis):
     k %= batched.ndim
     order = tuple(range(1, k + 1)) + (0,) + tuple(range(k + 1, batched.ndim))
     return lambda batched, axis: np.ascontiguousarray(np.transpose(batched, order))
+
+
+@overload(move_axis_to_front)
+def _move_axis_to_front(a, axis):
+    if not isinstance(axis, types.IntegerLiteral):  # the axis is a number in the generated source
+        return None
+    k = axis.literal_value % a.ndim
+    order = (k,) + tuple(range(k)) + tuple(range(k + 1, a.ndim))
+    return lambda a, axis: np.ascontiguousarray(np.transpose(a, order))
 
 
 @overload(same_shape)

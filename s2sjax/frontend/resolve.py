@@ -85,6 +85,7 @@ def _local_names(fdef):
 
 
 _MISSING = object()
+_WHOLE = "transform the whole computation instead, e.g. vmap(grad(f)) outside"
 
 
 class _Resolver(gast.NodeTransformer):
@@ -122,53 +123,111 @@ class _Resolver(gast.NodeTransformer):
     def visit_Call(self, node):
         if self._refers_to_jvp(node.func):
             return self._jvp_call(node)
-        if self._is_vmap_of_lambda(node.func):
-            return self._vmap_of_lambda(node)
+        if self._is_vmap(node.func):
+            return self._vmap_call(node)
+        if isinstance(node.func, gast.Call) and self._transformation(node.func.func):
+            return self._problem(node, f"s2sjax.{self._transformation(node.func.func)} inside a transformed function is "
+                                 "not supported (s2sjax.vmap and s2sjax.jvp are)", _WHOLE)
         return self.generic_visit(node)
+
+    def _transformation(self, func):
+        """The name of the s2sjax transformation other than vmap and jvp that `func` refers to, or None."""
+        from .. import api
+
+        value = self._value_of(func)
+        names = ("grad", "value_and_grad", "vjp", "jacfwd", "jacrev", "hessian", "jit")
+        return next((name for name in names if value is getattr(api, name)), None)
 
     def _refers_to_jvp(self, func):
         from .. import api
 
         return self._value_of(func) is api.jvp
 
-    def _is_vmap_of_lambda(self, func):
+    def _is_vmap(self, func):
+        """Whether `func` is a call `s2sjax.vmap(...)`: the call of `func` is a vmap written in place."""
         from .. import api
 
-        return (isinstance(func, gast.Call) and self._value_of(func.func) is api.vmap
-                and bool(func.args) and isinstance(func.args[0], gast.Lambda))
+        return isinstance(func, gast.Call) and self._value_of(func.func) is api.vmap
 
-    def _vmap_of_lambda(self, node):
-        """`vmap(lambda y: f(x, y))(ys)`, the lambda written inside the function: the lambda is lifted
-        out, the caller's variables it reads (`x`) becoming parameters mapped along no axis, and
-        its batch loop is inlined like that of any vmapped function."""
-        from .. import api
-
-        vmap_call = node.func
-        lam = vmap_call.args[0]
-        params = [a.id for a in lam.args.args]
-        if lam.args.vararg or lam.args.kwarg or lam.args.kwonlyargs or lam.args.defaults or node.keywords:
-            return self._problem(node, "a vmapped lambda inside a transformed function takes plain positional "
-                                 "parameters, and its call positional arguments")
+    def _vmap_call(self, node):
+        """`vmap(g, in_axes=(None, 0))(x, ys)`, written inside the function: its batch loop is inlined
+        like that of any vmapped function. `g` is a function defined outside, a lambda written
+        there (lifted out, the caller's variables it reads becoming parameters mapped along no
+        axis), or such a vmap again."""
+        if node.keywords:
+            return self._problem(node, "a vmap inside a transformed function takes its arguments by position",
+                                 "write vmap(g, in_axes=...)(x, y)")
+        batched, outer = self._vmap_of(node.func)
+        if batched is None:
+            return node
         try:
-            options = {name: ast.literal_eval(emitter.emit(gast.Expr(value)).strip())
-                       for name, value in _vmap_options(vmap_call)}
-        except (ValueError, SyntaxError, TypeError):
-            return self._problem(vmap_call, "the options of a vmap of a lambda inside a transformed function must "
-                                 "be written as constants: vmap(lambda y: ..., in_axes=(0, None))")
-        read = {n.id for n in gast.walk(lam.body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-        outer = sorted(n for n in read - set(params) if n in self.resolved.local_names or n in self.function.closure)
-        in_axes = options.pop("in_axes", 0)
-        in_axes = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(params)
-        lifted = self._lifted(lam, params + outer)
-        try:
-            inlinable = api.vmap(lifted, in_axes=in_axes + (None,) * len(outer), **options).inlinable()
+            inlinable = batched.inlinable()
         except (TypeError, ValueError) as exc:
             return self._problem(node, str(exc))
-        key = self.namer.fresh("lambda_vmap")
+        key = self.namer.fresh(inlinable.__name__)
         self.resolved.functions[key] = inlinable
         args = [self.visit(a) for a in node.args]
         args += [self.visit(gast.copy_location(gast.Name(n, gast.Load(), None, None), node)) for n in outer]
         return gast.copy_location(gast.Call(gast.Name(key, gast.Load(), None, None), args, []), node)
+
+    def _vmap_of(self, vmap_call):
+        """(the vmapped function `vmap_call` makes, the caller's variables passed to it after the
+        arguments), or (None, None) with the problem recorded."""
+        from .. import api
+
+        try:
+            options = {name: ast.literal_eval(emitter.emit(gast.Expr(value)).strip())
+                       for name, value in _vmap_options(vmap_call)}
+        except (ValueError, SyntaxError, TypeError):
+            self._problem(vmap_call, "the options of a vmap inside a transformed function must be written as "
+                          "constants", "write vmap(g, in_axes=(0, None), out_axes=0)")
+            return None, None
+        if not vmap_call.args or "fun" in options:
+            self._problem(vmap_call, "a vmap inside a transformed function takes the function first, by position",
+                          "write vmap(g, in_axes=...)(x)")
+            return None, None
+        fun, params, outer = self._vmapped(vmap_call.args[0], vmap_call)
+        if fun is None:
+            return None, None
+        in_axes = options.pop("in_axes", 0)
+        if outer:  # the caller's variables: mapped along no axis
+            in_axes = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(params)
+            in_axes += (None,) * len(outer)
+        try:
+            return api.vmap(fun, in_axes=in_axes, **options), outer
+        except (TypeError, ValueError) as exc:
+            self._problem(vmap_call, str(exc))
+            return None, None
+
+    def _vmapped(self, node, vmap_call):
+        """(the function `node` gives vmap, its parameters, the caller's variables it reads), or
+        Nones with the problem recorded."""
+        if isinstance(node, gast.Lambda):
+            lam = node
+            params = [a.id for a in lam.args.args]
+            if lam.args.vararg or lam.args.kwarg or lam.args.kwonlyargs or lam.args.defaults:
+                self._problem(vmap_call, "a vmapped lambda inside a transformed function takes plain positional "
+                              "parameters")
+                return None, None, None
+            read = {n.id for n in gast.walk(lam.body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+            outer = sorted(n for n in read - set(params) if n in self.resolved.local_names or n in self.function.closure)
+            return self._lifted(lam, params + outer), params, outer
+        if self._is_vmap(node):
+            inner, outer = self._vmap_of(node)
+            return (None, None, None) if inner is None else (inner, inner._names[:len(inner._names) - len(outer)], outer)
+        if isinstance(node, gast.Call) and self._transformation(node.func):
+            self._problem(vmap_call, f"a vmap inside a transformed function maps a Python function (or a vmap of one), "
+                          f"not a {self._transformation(node.func)}", _WHOLE)
+            return None, None, None
+        chain = rules.dotted_name(node)
+        value = self._value_of(node) if chain else _MISSING
+        if value is _MISSING or not callable(value):
+            self._problem(vmap_call, "the function a vmap maps inside a transformed function must be defined outside "
+                          "it, or be a lambda written in the call",
+                          "define it at module level, or write vmap(lambda y: g(x, y))(ys)")
+            return None, None, None
+        self._assume(value, chain)
+        return value, None, []
 
     def _lifted(self, lam, params):
         """The lambda as a module-level function of `params`, its source kept in linecache."""
