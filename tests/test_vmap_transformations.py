@@ -1,6 +1,6 @@
 """vmap of each transformation of a function of containers, against an explicit loop.
 
-grad, value_and_grad, jacfwd, jacrev and hessian of
+grad, value_and_grad, jvp (called in a wrapper), jacfwd, jacrev and hessian of
 functions taking tuples, lists, dicts and nested containers, with has_aux, in_axes
 that are container prefixes and out_axes other than 0. The oracle runs the
 transformation alone on each example, in a Python loop, and stacks the results
@@ -24,6 +24,7 @@ RNG = np.random.default_rng(7)
 N = 4
 W, B, C = RNG.normal(size=3), 0.3, np.array([2.0, -1.0])
 XS, YS, BS = RNG.normal(size=(N, 3)), RNG.normal(size=N), RNG.normal(size=N)
+TWS, TBS = RNG.normal(size=(N, 3)), RNG.normal(size=N)
 
 
 def loss(params, x, y):
@@ -54,6 +55,13 @@ def energy(params, x):
     return np.sum(np.tanh(params["w"] * x) * params["b"])
 
 
+PUSHFORWARD = define("""
+def pushforward(params, x, y, tangent):
+    return s2sjax.jvp(loss, (params, x, y), (tangent, np.zeros(3), 0.0))
+""", namespace_setup="import numpy as np\nimport s2sjax\n")
+PUSHFORWARD.__globals__["loss"] = loss
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -79,12 +87,13 @@ CASES = [
     Case("value_and_grad-has_aux-out_axes", _on(s2sjax.value_and_grad, loss_with_aux, has_aux=True),
          ((W, B), XS, YS), (None, 0, 0), ((0, {"residual": 0, "sines": 1}), (-1, 0))),
     Case("grad-argnums", _on(s2sjax.grad, loss, argnums=(0, 2)), ((W, B), XS, YS), (None, 0, 0), (0, 0)),
+    Case("jvp-in-a-wrapper", lambda target: PUSHFORWARD, ((W, B), XS, YS, (TWS, TBS)), (None, 0, 0, 0)),
     Case("jacfwd-dict-out_axes", _on(s2sjax.jacfwd, model), ({"w": W, "b": B}, XS), (None, 0), -1),
     Case("jacrev-dict", _on(s2sjax.jacrev, model), ({"w": W, "b": B}, XS), (None, 0)),
     Case("hessian-dict", _on(s2sjax.hessian, energy), ({"w": W, "b": B}, XS), (None, 0), {"w": 1, "b": -1}),
 ]
 BY_NAME = {case.name: case for case in CASES}
-COMPILED = ["value_and_grad-tuple", "value_and_grad-has_aux-out_axes"]
+COMPILED = ["value_and_grad-tuple", "value_and_grad-has_aux-out_axes", "jvp-in-a-wrapper"]
 PARALLEL = ["value_and_grad-tuple", "value_and_grad-dict-out_axes"]  # not jacfwd: a Numba parfors bug, see CHANGELOG
 
 

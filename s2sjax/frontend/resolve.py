@@ -17,6 +17,7 @@ message, hint), for the fence to report in source order with the rest.
 """
 import ast
 import builtins
+import copy
 import functools
 import inspect
 import os
@@ -271,9 +272,12 @@ class _Resolver(gast.NodeTransformer):
             self.jvp_calls.by_name[name] = call
             self.resolved.functions[name] = call
         else:
-            count = len(primals.elts)
-            args = (args[:count] + [gast.Constant(d, None) for d in defaults] + [args[count + i] for i in call.argnums]
-                    + self._capture_all(call.generated.captured))
+            primals, tangents = args[:len(primals.elts)], args[len(primals.elts):]
+            if call.leaf_paths is None:
+                primals += [gast.Constant(d, None) for d in defaults]
+            else:  # tuples among the primals: the JVP takes their leaves
+                primals, tangents = _leaves_of(primals, call.leaf_paths), _leaves_of(tangents, call.leaf_paths)
+            args = primals + [tangents[i] for i in call.argnums] + self._capture_all(call.generated.captured)
             self.resolved.functions[name] = call.function
         return gast.copy_location(gast.Call(gast.Name(name, gast.Load(), None, None), args, []), node)
 
@@ -375,6 +379,18 @@ class _Resolver(gast.NodeTransformer):
         else:
             read_root = lambda g=self.function.globals, k=root: g[k]  # noqa: E731
         return lambda: functools.reduce(getattr, attrs, read_root())  # the current value, every call
+
+
+def _leaves_of(nodes, leaf_paths):
+    """`p[0], p[1][0], ...`: the leaves of the tuples `nodes`, at their `leaf_paths`."""
+    leaves = []
+    for node, paths in zip(nodes, leaf_paths):
+        for path in paths:
+            leaf = node
+            for i in path:
+                leaf = gast.copy_location(gast.Subscript(copy.deepcopy(leaf), gast.Constant(i, None), gast.Load()), node)
+            leaves.append(leaf)
+    return leaves
 
 
 def _vmap_options(call):
