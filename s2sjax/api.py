@@ -221,6 +221,11 @@ class Transformed:
                              f"use vmap({kind}(f), target='cuda') to run it per example on the GPU")
         if argnums is not None:
             _check_argnums(argnums)
+        if isinstance(fun, Pullback):
+            raise TypeError(f"{kind} of a vjp's pullback is not supported; "
+                            + ("batch the vector-Jacobian products as gradients instead: "
+                               "vmap(grad(lambda x, ct: np.sum(f(x) * ct)), in_axes=(None, 0))(x, cts)"
+                               if kind == "vmap" else "transform the function given to vjp"))
         if not callable(fun):
             raise TypeError(f"{kind} expects a callable, got {type(fun).__name__}")
         if not isinstance(fun, Transformed):
@@ -379,7 +384,7 @@ class Transformed:
         def pullback(cotangent):
             return entry.pullback(primals, value, cotangent)[:passed]  # one per primal passed, as in JAX
 
-        return (value, pullback, aux) if self.has_aux else (value, pullback)
+        return (value, Pullback(pullback), aux) if self.has_aux else (value, Pullback(pullback))
 
     def _vjp_of_containers(self, primals, passed):
         flat, flattening, rebuild = self.flat(primals)
@@ -388,7 +393,7 @@ class Transformed:
         def pullback(cotangent):
             return flattening.regroup(flat_pullback(cotangent), tuple(range(passed)))
 
-        return (rebuild(value), pullback, *aux)
+        return (rebuild(value), Pullback(pullback), *aux)
 
     # ---- source ----------------------------------------------------------
 
@@ -423,6 +428,17 @@ class Transformed:
             return (f"`{self!r}`: not called yet; call it, or `s2sjax.source(f, *example_args)`, "
                     "to see the code generated for those arguments")
         return f"`{self!r}`, generated for its last call:\n\n```python\n{self._latest().source.rstrip()}\n```\n"
+
+
+class Pullback:
+    """A vjp's pullback: `pullback(cotangent)` gives one cotangent per primal (see `vjp`).
+    A class of its own so that transforming it is refused with a way out, not a parse error."""
+
+    def __init__(self, pull):
+        self._pull = pull
+
+    def __call__(self, cotangent):
+        return self._pull(cotangent)
 
 
 class Batched(Transformed):

@@ -181,3 +181,9 @@ BY_NAME.update({case.name: case for case in SCALAR_CASES})
 @pytest.mark.parametrize("name", [case.name for case in SCALAR_CASES])
 def test_vmap_of_gradients_of_containers_on_the_device(name):
     _check(name, "cuda")
+
+
+def test_vmap_of_a_pullback_says_what_to_write_instead():
+    _, pullback = s2sjax.vjp(lambda w: np.sin(w), W, target="python")
+    with pytest.raises(TypeError, match=r"vmap\(grad\(lambda x, ct: np.sum\(f\(x\) \* ct\)\)"):
+        s2sjax.vmap(pullback)
