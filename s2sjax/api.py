@@ -287,8 +287,8 @@ class Transformed:
 
     def _flat_for(self, flattening):
         """(the flat transformation, the rebuilding of the function it transforms)."""
-        if isinstance(self.fun, Transformed):
-            inner, _, rebuild_inner = self.fun.flat_of(flattening)
+        if isinstance(self.fun, Transformed):  # the axes are this vmap's: an inner vmap maps its own
+            inner, _, rebuild_inner = self.fun.flat_of(flattening.with_axes(None))
         else:
             inner, rebuild_inner = containers.adapter(self.fun, flattening, self._keyword_only), _same
         argnums = None if self.argnums is None else flattening.argnums(self.argnums)

@@ -265,6 +265,16 @@ def test_tuple_argument_with_a_container_prefix():
     np.testing.assert_allclose(f((w, 0.5), x), w * x + 0.5, rtol=1e-13)
 
 
+PAIR_DOT = define("def pair_dot(p, q):\n    return p[0] * q[0] + p[1] * q[1]\n")
+
+
+def test_nested_vmaps_of_tuples_each_map_their_own_axes():
+    ps, qs = (RNG.uniform(size=3), RNG.uniform(size=3)), (RNG.uniform(size=5), RNG.uniform(size=5))
+    got = s2sjax.vmap(s2sjax.vmap(PAIR_DOT, in_axes=(None, 0)), in_axes=(0, None))(ps, qs)
+    expected = [[PAIR_DOT((ps[0][i], ps[1][i]), (qs[0][j], qs[1][j])) for j in range(5)] for i in range(3)]
+    np.testing.assert_allclose(got, expected, rtol=1e-13)
+
+
 BATCHED_LOSS = s2sjax.vmap(loss, in_axes=(None, 0, 0))
 
 
