@@ -47,7 +47,7 @@ class Specialization:
             for i in self.argnums:
                 _check_differentiable(args[i], kind)
         examples = args if axes is None else batching.example(args, axes, 0)  # what an inner function sees
-        code, self.hidden, self.assumptions, self.boundscheck, self.code_rebuilt = _code_function(
+        code, self.hidden, self.assumptions, self.boundscheck, self.inner = _code_function(
             _unfused(transformed.fun), examples, kind)
         hidden_values = tuple(read() for read in self.hidden)
         self.arg_types = tuple(of_value(a) for a in args) + tuple(of_value(v) for v in hidden_values)
@@ -71,7 +71,7 @@ class Specialization:
         # The common case: the user's arguments go straight to the generated code (`self.call`).
         self.plain = transformed.target != "cuda" and not (
             self.zero_d or self.static or self.hidden or self.captured or any(self.convert) or self.output_tree
-            or self.code_rebuilt or self.assumptions)
+            or self.inner or self.assumptions)
         if transformed.target == "cuda":
             self.run = self._run_kernel
         elif self.plain:
@@ -226,7 +226,7 @@ class Specialization:
         self.kernel[(size + threads - 1) // threads, threads](*on_device, *batched)
         results = [np.moveaxis(b.copy_to_host(), 0, axis) if axis else b.copy_to_host()
                    for b, axis in zip(batched, self.out_axes)]
-        return self.rebuilt(tree_unflatten(self.returned, results))
+        return self.finished(tree_unflatten(self.returned, results))
 
     def _with_static(self, code, args):
         """The function with its static arguments written in as constants (jit's static_argnums)."""
@@ -321,8 +321,8 @@ class Specialization:
     def rebuilt(self, result):
         """`result` with the user's lists and dicts put back together around their leaves
         (by the vmapped function's own rebuilding, for a vmap of a transformed function)."""
-        if self.code_rebuilt is not None:
-            return self.code_rebuilt(result)
+        if self.inner is not None:
+            return self.inner.rebuilt(result)
         tree = self.output_tree
         if tree is None:
             return result
@@ -334,7 +334,14 @@ class Specialization:
         return tree_unflatten(tree, result)
 
     def run(self, args):
-        result = self.rebuilt(self.invoke("call", self.arguments(args)))
+        return self.finished(self.invoke("call", self.arguments(args)))
+
+    def finished(self, result):
+        """The generated code's `result` as the user gets it: rebuilt into their lists and dicts,
+        gradients given their arguments' dtypes (as the vmapped function finishes it, for a vmap)."""
+        if self.inner is not None:
+            return self.inner.finished(result)
+        result = self.rebuilt(result)
         if not any(self.convert):
             return result
         kind, has_aux = self.transformed.kind, self.transformed.has_aux
@@ -420,8 +427,8 @@ def _unfused(fun):
 
 def _code_function(fun, args, kind):
     """(the function to transform, the read functions of its hidden arguments, what its code
-    assumes, whether it indexes the user's arrays by element, how `fun` rebuilds its code's
-    results when they hold lists or dicts: None when they do not)."""
+    assumes, whether it indexes the user's arrays by element, and for a vmap the Specialization
+    of `fun` that finishes its code's results: None when they are the user's as they are)."""
     from .api import Transformed
 
     if not isinstance(fun, Transformed):
@@ -429,14 +436,13 @@ def _code_function(fun, args, kind):
     if fun.kind not in COMPOSABLE:
         raise TypeError(f"a {fun.kind} cannot be transformed again; transform the function it differentiates")
     inner = fun.specialization(args)
-    rebuilt = None
-    if inner.output_tree is not None or inner.code_rebuilt is not None:
-        if kind != "vmap":  # a vmap batches each leaf; other transformations take arrays
-            raise TypeError(f"a {fun.kind} of a function returning a list or a dict cannot be transformed again; "
-                            "return a tuple")
-        rebuilt = inner.rebuilt
+    restructured = inner.output_tree is not None or inner.inner is not None
+    if restructured and kind != "vmap":  # a vmap batches each leaf; other transformations take arrays
+        raise TypeError(f"a {fun.kind} of a function returning a list or a dict cannot be transformed again; "
+                        "return a tuple")
+    finishing = inner if kind == "vmap" and (restructured or any(inner.convert)) else None
     hidden = inner.hidden + [c.read for c in inner.captured]
-    return inner.code_function, hidden, inner.assumptions, inner.boundscheck, rebuilt
+    return inner.code_function, hidden, inner.assumptions, inner.boundscheck, finishing
 
 
 def _argnums(transformed, args):

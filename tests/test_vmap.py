@@ -124,6 +124,17 @@ def test_per_example_gradients_every_target(target):
     np.testing.assert_allclose(got, np.stack([2 * r * XS, 2 * r], axis=1), rtol=1e-13)
 
 
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_per_example_gradients_have_their_arguments_dtype(target):
+    """As grad alone gives them: a float32 parameter's gradient is float32."""
+    p32 = P.astype(np.float32)
+    values, grads = s2sjax.vmap(s2sjax.value_and_grad(loss), in_axes=(None, 0, 0), target=target)(p32, XS, YS)
+    expected = [s2sjax.value_and_grad(loss, target=target)(p32, x, y) for x, y in zip(XS, YS)]
+    assert grads.dtype == expected[0][1].dtype == np.float32
+    np.testing.assert_allclose(grads, np.stack([g for _, g in expected]), rtol=1e-6)
+    np.testing.assert_allclose(values, [v for v, _ in expected], rtol=1e-6)
+
+
 def l1(a, b):
     return np.sum(np.abs(a - b))
 
