@@ -378,6 +378,26 @@ def test_a_vmap_written_in_a_transformed_function(name, target):
     assert derivative == pytest.approx(float(np.dot(gradient, direction)), rel=1e-10)
 
 
+INLINE_ERRORS = {
+    "def f(x, ys):\n    v = s2sjax.vmap(g)\n    return np.sum(v(ys))\n": "must be called where it is written",
+    "def f(x, ys):\n    return np.sum(s2sjax.grad(g)(x))\n": r"s2sjax.grad inside a transformed function is not supported",
+    "def f(x, ys):\n    return np.sum(s2sjax.vmap(g)(y=ys))\n": "takes its arguments by position",
+    "def f(x, ys):\n    k = 0\n    return np.sum(s2sjax.vmap(g, in_axes=k)(ys))\n": "must be written as constants",
+    "def f(x, ys):\n    return np.sum(s2sjax.vmap(g, in_axes=-1)(ys))\n": "in_axes of numbers >= 0 or None",
+    "def f(x, ys):\n    return np.sum(s2sjax.vmap(g, out_axes=(0, 1))(ys))\n": "tree prefix",
+}
+
+
+@pytest.mark.parametrize("source", list(INLINE_ERRORS), ids=list(INLINE_ERRORS.values()))
+def test_what_a_vmap_written_in_a_transformed_function_refuses_names_the_line(source):
+    f = define(source, "f", namespace_setup="import numpy as np\nimport s2sjax\ndef g(y):\n    return np.sin(y)\n")
+    with pytest.raises(s2sjax.TransformError, match=INLINE_ERRORS[source]) as info:
+        s2sjax.jit(f, target="python")(INLINE_X, INLINE_YS)
+    error = info.value
+    assert error.filename == f.__code__.co_filename
+    assert "s2sjax." in source.splitlines()[error.lineno - f.__code__.co_firstlineno]  # the line of the vmap
+
+
 def test_a_vmap_written_in_a_transformed_function_maps_a_python_function():
     def caller(x, ys):
         return np.sum(s2sjax.vmap(s2sjax.grad(l1), in_axes=(None, 0))(x, ys))

@@ -126,18 +126,25 @@ class _Resolver(gast.NodeTransformer):
             return self._jvp_call(node)
         if self._is_vmap(node.func):
             return self._vmap_call(node)
-        if isinstance(node.func, gast.Call) and self._transformation(node.func.func):
-            return self._problem(node, f"s2sjax.{self._transformation(node.func.func)} inside a transformed function is "
-                                 "not supported (s2sjax.vmap and s2sjax.jvp are)", _WHOLE)
+        if isinstance(node.func, gast.Call) and self._transformation(node.func.func) not in (None, "jvp"):
+            return self._unsupported_transformation(node, self._transformation(node.func.func))
         return self.generic_visit(node)
 
-    def _transformation(self, func):
-        """The name of the s2sjax transformation other than vmap and jvp that `func` refers to, or None."""
-        from .. import api
+    def _unsupported_transformation(self, node, name):
+        """The problem of an s2sjax transformation used inside a transformed function other than as
+        s2sjax.vmap(g, ...)(x) or s2sjax.jvp(g, primals, tangents)."""
+        if name == "vmap":
+            return self._problem(node, "s2sjax.vmap inside a transformed function must be called where it is written",
+                                 "write s2sjax.vmap(g, in_axes=...)(x)")
+        if name == "jvp":
+            return self._problem(node, "s2sjax.jvp inside a transformed function must be called where it is written",
+                                 "write s2sjax.jvp(g, (x, y), (vx, vy))")
+        return self._problem(node, f"s2sjax.{name} inside a transformed function is not supported (s2sjax.vmap and "
+                             "s2sjax.jvp are)", _WHOLE)
 
-        value = self._value_of(func)
-        names = ("grad", "value_and_grad", "vjp", "jacfwd", "jacrev", "hessian", "jit")
-        return next((name for name in names if value is getattr(api, name)), None)
+    def _transformation(self, func):
+        """The name of the s2sjax transformation that `func` refers to, or None."""
+        return _transformation_named(self._value_of(func))
 
     def _refers_to_jvp(self, func):
         from .. import api
@@ -333,6 +340,9 @@ class _Resolver(gast.NodeTransformer):
         return node
 
     def _classify(self, value, node, spelled):
+        transformation = _transformation_named(value)
+        if transformation is not None:
+            return self._unsupported_transformation(node, transformation)
         rule = rules.lookup(value) if _hashable_callable(value) else None
         if rule is not None:
             return gast.copy_location(rules.dotted(rule.name), node)
@@ -379,6 +389,14 @@ class _Resolver(gast.NodeTransformer):
         else:
             read_root = lambda g=self.function.globals, k=root: g[k]  # noqa: E731
         return lambda: functools.reduce(getattr, attrs, read_root())  # the current value, every call
+
+
+def _transformation_named(value):
+    """The name of the s2sjax transformation `value` is, or None."""
+    from .. import api
+
+    names = ("vmap", "jvp", "grad", "value_and_grad", "vjp", "jacfwd", "jacrev", "hessian", "jit")
+    return next((name for name in names if value is getattr(api, name)), None)
 
 
 def _leaves_of(nodes, leaf_paths):
