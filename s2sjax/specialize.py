@@ -333,6 +333,11 @@ class Specialization:
             return (value, tree_unflatten(tree.children[1], aux)), grads
         return tree_unflatten(tree, result)
 
+    @property
+    def restructures(self):
+        """Whether the user gets the code's results in other structures (lists, dicts)."""
+        return self.output_tree is not None or (self.inner is not None and self.inner.restructures)
+
     def run(self, args):
         return self.finished(self.invoke("call", self.arguments(args)))
 
@@ -436,11 +441,10 @@ def _code_function(fun, args, kind):
     if fun.kind not in COMPOSABLE:
         raise TypeError(f"a {fun.kind} cannot be transformed again; transform the function it differentiates")
     inner = fun.specialization(args)
-    restructured = inner.output_tree is not None or inner.inner is not None
-    if restructured and kind != "vmap":  # a vmap batches each leaf; other transformations take arrays
+    if inner.restructures and kind != "vmap":  # a vmap batches each leaf; other transformations take arrays
         raise TypeError(f"a {fun.kind} of a function returning a list or a dict cannot be transformed again; "
                         "return a tuple")
-    finishing = inner if kind == "vmap" and (restructured or any(inner.convert)) else None
+    finishing = inner if kind == "vmap" and (inner.restructures or any(inner.convert)) else None
     hidden = inner.hidden + [c.read for c in inner.captured]
     return inner.code_function, hidden, inner.assumptions, inner.boundscheck, finishing
 
