@@ -385,6 +385,8 @@ INLINE_ERRORS = {
     "def f(x, ys):\n    k = 0\n    return np.sum(s2sjax.vmap(g, in_axes=k)(ys))\n": "must be written as constants",
     "def f(x, ys):\n    return np.sum(s2sjax.vmap(g, in_axes=-1)(ys))\n": "in_axes of numbers >= 0 or None",
     "def f(x, ys):\n    return np.sum(s2sjax.vmap(g, out_axes=(0, 1))(ys))\n": "tree prefix",
+    "def f(x, ys):\n    return np.sum(s2sjax.vmap(lambda y: g(x * y), in_axes=(0, 1))(ys))\n":
+        r"in_axes has 2 entries for a function of 1 parameters \(y\)",
 }
 
 

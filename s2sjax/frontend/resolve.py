@@ -199,6 +199,10 @@ class _Resolver(gast.NodeTransformer):
             return None, None
         in_axes = options.pop("in_axes", 0)
         if outer:  # the caller's variables: mapped along no axis
+            if isinstance(in_axes, (tuple, list)) and len(in_axes) != len(params):
+                self._problem(vmap_call, f"vmap in_axes has {len(in_axes)} entries for a function of {len(params)} "
+                              f"parameters ({', '.join(params)})")
+                return None, None
             in_axes = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(params)
             in_axes += (None,) * len(outer)
         try:
