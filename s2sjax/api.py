@@ -23,6 +23,7 @@ from .specialize import Specialization  # first: it loads the rules before the p
 from . import batching, containers
 from .frontend.parse import function_for_rule, function_from_source
 from .passes.types import of_value
+from .pytree import LEAF, TreeDef
 
 TARGETS = ("cpu", "parallel", "python", "cuda")
 
@@ -220,6 +221,11 @@ class Transformed:
                              f"use vmap({kind}(f), target='cuda') to run it per example on the GPU")
         if argnums is not None:
             _check_argnums(argnums)
+        if isinstance(fun, Pullback):
+            raise TypeError(f"{kind} of a vjp's pullback is not supported; "
+                            + ("batch the vector-Jacobian products as gradients instead: "
+                               "vmap(grad(lambda x, ct: np.sum(f(x) * ct)), in_axes=(None, 0))(x, cts)"
+                               if kind == "vmap" else "transform the function given to vjp"))
         if not callable(fun):
             raise TypeError(f"{kind} expects a callable, got {type(fun).__name__}")
         if not isinstance(fun, Transformed):
@@ -281,12 +287,12 @@ class Transformed:
 
     def _flat_for(self, flattening):
         """(the flat transformation, the rebuilding of the function it transforms)."""
-        if isinstance(self.fun, Transformed):
-            inner, _, rebuild_inner = self.fun.flat_of(flattening)
+        if isinstance(self.fun, Transformed):  # the axes are this vmap's: an inner vmap maps its own
+            inner, _, rebuild_inner = self.fun.flat_of(flattening.with_axes(None))
         else:
             inner, rebuild_inner = containers.adapter(self.fun, flattening, self._keyword_only), _same
         argnums = None if self.argnums is None else flattening.argnums(self.argnums)
-        return self._twin(inner, argnums, flattening), rebuild_inner
+        return self._twin(inner, argnums, flattening, rebuild_inner), rebuild_inner
 
     def flat_of(self, flattening):
         """`flat` for the arguments of `flattening` (this call's, or an outer transformation's)."""
@@ -297,7 +303,8 @@ class Transformed:
         flat, rebuild_inner = self._flats[flattening.key]
         return flat, flattening, self._rebuild(flattening, rebuild_inner)
 
-    def _twin(self, fun, argnums, flattening):
+    def _twin(self, fun, argnums, flattening, rebuild_inner):
+        """This transformation of `fun`, the function of the leaves that `flattening` describes."""
         return Transformed(fun, self.kind, argnums, self.has_aux, self.target)
 
     def _rebuild(self, flattening, rebuild_inner):
@@ -377,7 +384,7 @@ class Transformed:
         def pullback(cotangent):
             return entry.pullback(primals, value, cotangent)[:passed]  # one per primal passed, as in JAX
 
-        return (value, pullback, aux) if self.has_aux else (value, pullback)
+        return (value, Pullback(pullback), aux) if self.has_aux else (value, Pullback(pullback))
 
     def _vjp_of_containers(self, primals, passed):
         flat, flattening, rebuild = self.flat(primals)
@@ -386,7 +393,7 @@ class Transformed:
         def pullback(cotangent):
             return flattening.regroup(flat_pullback(cotangent), tuple(range(passed)))
 
-        return (rebuild(value), pullback, *aux)
+        return (rebuild(value), Pullback(pullback), *aux)
 
     # ---- source ----------------------------------------------------------
 
@@ -423,10 +430,21 @@ class Transformed:
         return f"`{self!r}`, generated for its last call:\n\n```python\n{self._latest().source.rstrip()}\n```\n"
 
 
+class Pullback:
+    """A vjp's pullback: `pullback(cotangent)` gives one cotangent per primal (see `vjp`).
+    A class of its own so that transforming it is refused with a way out, not a parse error."""
+
+    def __init__(self, pull):
+        self._pull = pull
+
+    def __call__(self, cotangent):
+        return self._pull(cotangent)
+
+
 class Batched(Transformed):
     """A vmapped function (see `vmap`)."""
 
-    def __init__(self, fun, in_axes, out_axes, axis_size, target):
+    def __init__(self, fun, in_axes, out_axes, axis_size, target, regroup=None):
         batching.check_spec(in_axes, "in_axes")
         batching.check_spec(out_axes, "out_axes")
         if axis_size is not None and (not isinstance(axis_size, int) or isinstance(axis_size, bool) or axis_size < 0):
@@ -435,6 +453,9 @@ class Batched(Transformed):
         self.in_axes = tuple(in_axes) if isinstance(in_axes, list) else in_axes
         self.out_axes = tuple(out_axes) if isinstance(out_axes, list) else out_axes
         self.axis_size = axis_size
+        # how `fun`'s results are put into the user's structures, which out_axes follow: a
+        # gradient of a leaf of a container regrouped in the container (see `_twin`)
+        self.regroup = regroup or _same
         self._names = list(self._signature.parameters)
 
     def __call__(self, *args, **kwargs):
@@ -493,8 +514,8 @@ class Batched(Transformed):
             flattening = flattening.with_axes(batching.structure_axes(self.in_axes, flattening.treedefs, self._names))
         return super().flat_of(flattening)
 
-    def _twin(self, fun, argnums, flattening):
-        return Batched(fun, flattening.leaf_axes, self.out_axes, self.axis_size, self.target)
+    def _twin(self, fun, argnums, flattening, rebuild_inner):
+        return Batched(fun, flattening.leaf_axes, self.out_axes, self.axis_size, self.target, rebuild_inner)
 
     def specialization(self, args, axes=None):
         if axes is None:  # called by an outer transformation: every argument passed by position
@@ -505,7 +526,8 @@ class Batched(Transformed):
         """The batched function as Python source calling `fun`, for a transformed function that calls it.
 
         Written before any argument is seen, so only what needs no types is supported: a plain
-        Python function, axes that are numbers >= 0 or None, one entry per parameter, out_axes 0.
+        Python function (or a vmap of one), in_axes that are numbers >= 0 or None, one per
+        parameter, out_axes that are numbers or None, one per output or one for all.
         """
         if self._inlinable is None:
             self._inlinable = _inlinable_batch(self)
@@ -544,7 +566,7 @@ class Compiled(Transformed):
     def _options(self, args):
         return {"static": self._static(len(args))}
 
-    def _twin(self, fun, argnums, flattening):
+    def _twin(self, fun, argnums, flattening, rebuild_inner):
         static = tuple(flattening.positions(i)[0] for i in flattening.static)
         return Compiled(fun, static, self.target)
 
@@ -556,23 +578,31 @@ def _inlinable_batch(batched):
     """The batch loop as a Python function calling `batched.fun`, its source in linecache, not a file."""
     from .backend import runtime
     from .backend.naming import GENERATED_MODULE_PREFIX
-    from .pipeline import outputs_of
+    from .pipeline import mapped_outputs, outputs_of
 
     fun, names = batched.fun, batched._names
+    per_example = fun.inlinable() if isinstance(fun, Batched) else fun
+    if not inspect.isfunction(per_example):
+        what = f"a {fun.kind}" if isinstance(fun, Transformed) else f"a {type(fun).__name__}"
+        raise TypeError(f"a vmap inside a transformed function maps a Python function (or a vmap of one), not {what}; "
+                        "transform the whole computation instead, e.g. vmap(grad(f)) outside")
     in_axes = batched.in_axes if isinstance(batched.in_axes, tuple) else (batched.in_axes,) * len(names)
-    if isinstance(fun, Transformed) or not inspect.isfunction(fun):
-        raise TypeError("a vmap called inside a transformed function must map a plain Python function")
     if len(in_axes) != len(names) or not all(a is None or (isinstance(a, int) and a >= 0) for a in in_axes):
-        raise TypeError("a vmap called inside a transformed function needs in_axes of numbers >= 0 or None, "
-                        "one per parameter")
-    count, returns_tuple = outputs_of(fun)
-    if batched.out_axes != 0 or returns_tuple:
-        raise TypeError("a vmap called inside a transformed function supports one output and out_axes=0")
+        raise TypeError(f"a vmap inside a transformed function needs in_axes of numbers >= 0 or None, one per parameter "
+                        f"of {fun.__name__}{inspect.signature(fun)}, got {batched.in_axes!r} (it is written before the "
+                        "ranks are known: count axes from the front, and map containers as a whole)")
+    count, returns_tuple = outputs_of(per_example)
+    returned = TreeDef("tuple", (LEAF,) * count) if returns_tuple else LEAF
+    out_axes = batching.leaf_out_axes(batched.out_axes, returned, _same)
+    if None in out_axes:
+        mapped = [i for i, a in enumerate(in_axes) if a is not None]
+        if any(a is None and d for a, d in zip(out_axes, mapped_outputs(per_example, mapped))):
+            raise ValueError("vmap has mapped output but out_axes is None")
     name = f"{fun.__name__.replace('<lambda>', 'lambda')}_vmap"
-    source = batching.vmap_source(name, names, [], in_axes, "per_example", [0], False, batched.axis_size)
+    source = batching.vmap_source(name, names, [], in_axes, "per_example", out_axes, returned, batched.axis_size)
     digest = hashlib.sha256(source.encode()).hexdigest()[:8]  # the same name for the same source, in every process
     namespace = {"__name__": f"{GENERATED_MODULE_PREFIX}inlined_vmap", "math": math, "np": np, "rt": runtime,
-                 "per_example": fun}
+                 "per_example": per_example}
     return function_from_source(source, name, f"<s2sjax: vmap of {fun.__qualname__} {digest}>", namespace)
 
 

@@ -30,6 +30,7 @@ from . import rules
 from .backend.naming import Namer
 from .passes.queries import is_store, statements
 from .passes.zerofill import zero_fill
+from .pytree import LEAF, TreeDef, tree_display, tree_leaves, tree_structure, tree_unflatten
 
 # ---- in_axes and out_axes --------------------------------------------------
 
@@ -202,65 +203,92 @@ def _rebuilt(value, children):
     return dict(zip(value, children)) if type(value) is dict else type(value)(children)
 
 
-def leaf_out_axes(out_axes, tree):
-    """`out_axes` for an output with lists or dicts in it (pytree.TreeDef `tree`): one entry per leaf."""
-    if tree is None or not isinstance(out_axes, (tuple, list, dict)):
-        return out_axes
-    leaves = []
+def returned_tree(output_types, returns_tuple):
+    """The structure of what per-example code returns: its outputs (a tuple of them, or the one),
+    each output that is a tuple of values (a gradient for each leaf of a container) a node.
+
+    >>> from s2sjax.passes.types import Type
+    >>> returned_tree((Type("float"), Type("tuple", 0, (Type("float", 1), Type("float")))), True)
+    (*, (*, *))
+    """
+    trees = tuple(_type_tree(t) for t in output_types)
+    return TreeDef("tuple", trees) if returns_tuple else trees[0]
+
+
+def _type_tree(typ):
+    return TreeDef("tuple", tuple(map(_type_tree, typ.elts))) if typ.kind == "tuple" else LEAF
+
+
+def leaf_types(output_types):
+    """The types of the leaves of `returned_tree`, in order."""
+    return [leaf for t in output_types for leaf in (leaf_types(t.elts) if t.kind == "tuple" else [t])]
+
+
+def leaf_out_axes(out_axes, returned, restructure):
+    """`out_axes`, a prefix of the user's output structure, as one entry per leaf of `returned`.
+
+    `restructure` puts what the per-example code returns (of structure `returned`) into the
+    user's structures (lists, dicts, a gradient in its argument's structure); it is applied to
+    the leaves' numbers to see which leaf each entry of `out_axes` covers.
+
+    >>> from s2sjax.passes.types import FLOAT, Type
+    >>> leaf_out_axes((0, {"w": 1, "b": None}), returned_tree([FLOAT, Type("tuple", 0, (FLOAT, FLOAT))], True),
+    ...               lambda out: (out[0], dict(zip("wb", out[1]))))
+    [0, 1, None]
+    """
+    axes = [out_axes] * returned.num_leaves
+    if not isinstance(out_axes, (tuple, list, dict)):
+        return axes
+    numbered = restructure(tree_unflatten(returned, range(returned.num_leaves)))
 
     def walk(spec, node):
         if not isinstance(spec, (tuple, list, dict)):
-            leaves.extend([spec] * node.num_leaves)
+            for leaf in tree_leaves(node):
+                axes[leaf] = spec
             return
-        keys = list(node.keys) if node.kind == "dict" else None
-        if node.kind in ("leaf", "none") or (isinstance(spec, dict) != (keys is not None)) or len(spec) != len(node.children) \
-                or (keys is not None and list(spec) != keys):
+        if not _same_node(spec, node):
             raise ValueError(f"vmap out_axes specification must be a tree prefix of the corresponding value, got "
-                             f"specification {out_axes!r} for an output of structure {tree}.")
-        for sub, child in zip([spec[k] for k in keys] if keys is not None else spec, node.children):
+                             f"specification {out_axes!r} for an output of structure {tree_structure(numbered)}.")
+        for sub, (_, child) in zip([spec[k] for k in node] if isinstance(spec, dict) else spec, _children(node)):
             walk(sub, child)
 
-    walk(out_axes, tree)
-    return tuple(leaves)
+    walk(out_axes, numbered)
+    return axes
 
 
-def output_axes(out_axes, ranks):
-    """Per output (of `ranks`, the per-example output ranks), its axis in the batched output, or None."""
-    if isinstance(out_axes, (tuple, list)):
-        if len(out_axes) != len(ranks):
-            raise ValueError(f"vmap out_axes specification must be a tree prefix of the corresponding value, got "
-                             f"specification {out_axes!r} for an output of {len(ranks)} value(s).")
-        specs = list(out_axes)
-    else:
-        specs = [out_axes] * len(ranks)
+def output_axes(specs, ranks):
+    """Per output leaf (of `ranks`, the per-example ranks), its axis in the batched output, or None.
+
+    A rank may be unknown (None) before the code runs: 0 and None need no rank, and any other
+    axis is left as given, for `rt.move_batch_axis` to check against the rank the output has.
+    """
     axes = []
     for spec, rank in zip(specs, ranks):
-        if isinstance(spec, (tuple, list)):
-            raise ValueError(f"vmap out_axes {spec!r} does not match an output that is not a tuple")
-        if spec is not None and not -(rank + 1) <= spec <= rank:
+        if spec is None or spec == 0 or rank is None:
+            axes.append(spec)
+            continue
+        if not -(rank + 1) <= spec <= rank:
             raise ValueError(f"axis {spec} is out of bounds for array of dimension {rank + 1}")
-        axes.append(None if spec is None else spec % (rank + 1))
+        axes.append(spec % (rank + 1))
     return axes
 
 
 # ---- the batched function, as source ----------------------------------------
 
 
-def vmap_source(name, params, extra, axes, example_name, out_axes, returns_tuple, size=None, parallel=False):
+def vmap_source(name, params, extra, axes, example_name, out_axes, returned, size=None, parallel=False, checked=()):
     """`name(params, extra)`: `example_name` run once per example along the mapped axes.
 
-    `axes` has one entry per parameter (see `argument_axes`); `out_axes` one per output of
-    the per-example function; `size` is the axis size when no argument is mapped.
+    `axes` has one entry per parameter (see `argument_axes`); `returned` is the structure of what
+    `example_name` returns (see `returned_tree`), and `out_axes` has one entry per leaf of it;
+    `size` is the axis size when no argument is mapped. The leaves numbered in `checked` (those
+    whose rank is not known before the code runs) are checked to have the first example's shape.
     """
     namer = Namer(params + extra)
     n, example = namer.fresh("size"), namer.fresh("example")
-    several = len(out_axes) > 1 or returns_tuple
-    outs = [namer.fresh(f"out_{k}" if several else "out") for k in range(len(out_axes))]
-    each = [namer.fresh(f"each_{k}" if several else "each") for k in range(len(out_axes))]
-    batched = [namer.fresh(f"batched_{k}" if several else "batched") for k in range(len(out_axes))]
-
-    def unpacked(names):  # `a, b = ...`, and `a, = ...` for a tuple of one
-        return ", ".join(names) + ("," if returns_tuple and len(names) == 1 else "")
+    count = returned.num_leaves
+    outs, each, batched = ([namer.fresh(f"{stem}_{k}" if returned.kind != "leaf" else stem) for k in range(count)]
+                           for stem in ("out", "each", "batched"))
 
     def call(index):
         arguments = [_example(p, a, index) for p, a in zip(params, axes)] + extra
@@ -268,17 +296,28 @@ def vmap_source(name, params, extra, axes, example_name, out_axes, returns_tuple
 
     lines = [f"def {name}({', '.join(params + extra)}):",
              f"    {n} = {_size_source(params, axes, size)}",
-             f"    {unpacked(outs)} = {call('0')}"]
+             f"    {tree_display(returned, iter(outs))} = {call('0')}"]
     for out, batch, axis in zip(outs, batched, out_axes):
         if axis is not None:
             lines += [f"    {batch} = rt.tape({out}, {n})", f"    {batch}[0] = {out}"]
     lines += [f"    for {example} in {'rt.prange' if parallel else 'range'}(1, {n}):",
-              f"        {unpacked(each)} = {call(example)}"]
-    lines += [f"        {batch}[{example}] = {value}" for value, batch, axis in zip(each, batched, out_axes) if axis is not None]
+              f"        {tree_display(returned, iter(each))} = {call(example)}"]
+    lines += [f"        {batched[k]}[{example}] = {f'rt.same_shape({each[k]}, {outs[k]})' if k in checked else each[k]}"
+              for k, axis in enumerate(out_axes) if axis is not None]
     results = [out if axis is None else batch if axis == 0 else f"rt.move_batch_axis({batch}, {axis})"
                for out, batch, axis in zip(outs, batched, out_axes)]
-    lines.append(f"    return {unpacked(results)}")
+    lines.append(f"    return {tree_display(returned, iter(results))}")
     return "\n".join(lines) + "\n"
+
+
+def leaves_source(name, params, example_name, returned):
+    """`name(params)`: what `example_name` returns, its leaves as one flat tuple (for a CUDA
+    device function, which returns its scalars and writes its arrays into the kernel's slots)."""
+    namer = Namer(params)
+    leaves = [namer.fresh(f"out_{k}") for k in range(returned.num_leaves)]
+    return (f"def {name}({', '.join(params)}):\n"
+            f"    {tree_display(returned, iter(leaves))} = {example_name}({', '.join(params)})\n"
+            f"    return {', '.join(leaves)},\n")
 
 
 def _size_source(params, axes, size):

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from .frontend.parse import function_from_source
-from .pytree import LEAF, leaf_paths, tree_leaves, tree_structure, tree_unflatten
+from .pytree import LEAF, leaf_paths, tree_display, tree_leaves, tree_structure, tree_unflatten
 
 _LEAF_TYPES = (float, int, bool, np.ndarray, np.floating, np.integer, np.bool_)
 
@@ -140,7 +140,7 @@ def adapter(fun, flattening, keyword_only=()):
     callee = _fresh(name + "_", taken)
     arguments = []
     for i, (arg_name, treedef, leaves) in enumerate(zip(flattening.names, flattening.treedefs, params)):
-        value = _display(treedef, iter(leaves))
+        value = tree_display(treedef, iter(leaves))
         arguments.append(f"{arg_name}={value}" if arg_name in keyword_only else value)
     all_params = [p for leaves in params for p in leaves]
     source = (f"def {name}({', '.join(all_params)}):\n"
@@ -157,20 +157,6 @@ def _aligned(axes, treedef):
     if treedef.kind == "leaf":
         return [axes]
     return [a for sub, child in zip(axes, treedef.children) for a in _aligned(sub, child)]
-
-
-def _display(treedef, leaves):
-    """Source for a container of structure `treedef` holding the names `leaves`."""
-    if treedef.kind == "leaf":
-        return next(leaves)
-    if treedef.kind == "none":
-        return "None"
-    parts = [_display(c, leaves) for c in treedef.children]
-    if treedef.kind == "dict":
-        return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(treedef.keys, parts)) + "}"
-    if treedef.kind == "list":
-        return "[" + ", ".join(parts) + "]"
-    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
 def _identifier(text):

@@ -129,6 +129,27 @@ def tree_map(f, tree, *rest):
     return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others)])
 
 
+def tree_display(treedef, names):
+    """Python source for a tree of structure `treedef` holding the names `names` (an iterator),
+    a display to build it or a target to unpack it.
+
+    >>> tree_display(tree_structure((1.0, [2.0], {"w": 3.0})), iter("abc"))
+    "(a, [b], {'w': c})"
+    >>> tree_display(tree_structure((1.0,)), iter("a"))
+    '(a,)'
+    """
+    if treedef.kind == "leaf":
+        return next(names)
+    if treedef.kind == "none":
+        return "None"
+    parts = [tree_display(c, names) for c in treedef.children]
+    if treedef.kind == "dict":
+        return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(treedef.keys, parts)) + "}"
+    if treedef.kind == "list":
+        return "[" + ", ".join(parts) + "]"
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
 def leaf_paths(treedef, root=""):
     """The path of each leaf below `root`, as the user would index it: `params[1][0]`, `p['w']`."""
     if treedef.kind == "leaf":

@@ -26,6 +26,7 @@ import numpy as np
 from . import batching, extend, pipeline, wrappers
 from .backend import compile as backend
 from .passes.types import Type, of_value
+from .frontend.parse import function_from_source
 from .pytree import tree_leaves, tree_structure, tree_unflatten
 from .transforms.common import generated_name
 from .transforms.reverse import NonScalarOutput
@@ -46,7 +47,8 @@ class Specialization:
             for i in self.argnums:
                 _check_differentiable(args[i], kind)
         examples = args if axes is None else batching.example(args, axes, 0)  # what an inner function sees
-        code, self.hidden, self.assumptions, self.boundscheck = _code_function(_unfused(transformed.fun), examples)
+        code, self.hidden, self.assumptions, self.boundscheck, self.inner = _code_function(
+            _unfused(transformed.fun), examples, kind)
         hidden_values = tuple(read() for read in self.hidden)
         self.arg_types = tuple(of_value(a) for a in args) + tuple(of_value(v) for v in hidden_values)
         self.spec = pipeline.Spec(self.arg_types, self.argnums, transformed.has_aux, transformed.target, kind,
@@ -69,7 +71,7 @@ class Specialization:
         # The common case: the user's arguments go straight to the generated code (`self.call`).
         self.plain = transformed.target != "cuda" and not (
             self.zero_d or self.static or self.hidden or self.captured or any(self.convert) or self.output_tree
-            or self.assumptions)
+            or self.inner or self.assumptions)
         if transformed.target == "cuda":
             self.run = self._run_kernel
         elif self.plain:
@@ -149,18 +151,40 @@ class Specialization:
         batched = self.transformed
         axes, example_types = self._examples()
         example = self._pipeline(code, pipeline.Spec(example_types, target="python", kind="primal"))
-        self.output_tree = example.output_tree
-        out_axes = batching.output_axes(batching.leaf_out_axes(batched.out_axes, example.output_tree),
-                                        [t.ndim for t in example.output_types])
+        returned = batching.returned_tree(example.output_types, example.returns_tuple)
+        out_axes = self._out_axes(example, returned)
         if None in out_axes:
-            mapped = [i for i, a in enumerate(axes) if a is not None]
-            for axis, depends in zip(out_axes, pipeline.mapped_outputs(code, mapped)):
-                if axis is None and depends:
-                    raise ValueError("vmap has mapped output but out_axes is None")
+            self._check_unmapped(code, axes, out_axes, example, returned)
         wrapper = batching.vmap_source(generated_name(code.__name__, "vmap"), self.param_names(code),
                                        [c.name for c in example.captured], axes, example.name, out_axes,
-                                       example.returns_tuple, batched.axis_size, batched.target == "parallel")
+                                       returned, batched.axis_size, batched.target == "parallel",
+                                       [k for k, rank in enumerate(self._ranks(example)) if rank is None])
         return self._inline(wrapper, [example], example.captured)
+
+    def _out_axes(self, example, returned):
+        """Per leaf of what the per-example code returns, its axis in the batched output (or None).
+
+        The user's out_axes follow the structure the user gets: the lists and dicts of the
+        function's result, and a transformed function's own rebuilding of its results (a
+        gradient in its argument's structure).
+        """
+        self.output_tree = example.output_tree
+        regroup = self.transformed.regroup
+        per_leaf = batching.leaf_out_axes(self.transformed.out_axes, returned, lambda out: regroup(self.rebuilt(out)))
+        return batching.output_axes(per_leaf, self._ranks(example))
+
+    @staticmethod
+    def _ranks(example):
+        return [t.ndim for t in batching.leaf_types(example.output_types)]
+
+    @staticmethod
+    def _check_unmapped(code, axes, out_axes, example, returned):
+        """JAX's error for an output that depends on a mapped argument but has out_axes None."""
+        mapped = [i for i, a in enumerate(axes) if a is not None]
+        outputs = returned.children if example.returns_tuple else (returned,)
+        depends = [d for d, tree in zip(pipeline.mapped_outputs(code, mapped), outputs) for _ in range(tree.num_leaves)]
+        if any(axis is None and d for axis, d in zip(out_axes, depends)):
+            raise ValueError("vmap has mapped output but out_axes is None")
 
     def _examples(self):
         """Per parameter of the code function (hidden ones unmapped), its axis and one example's type."""
@@ -171,16 +195,17 @@ class Specialization:
         """A CUDA kernel, one thread per example, around the per-example code as a device function."""
         axes, example_types = self._examples()
         python = self._pipeline(code, pipeline.Spec(example_types, target="python", kind="primal"))
-        device = self._pipeline(code, pipeline.Spec(example_types, target="cuda", kind="primal"))
-        ranks = [t.ndim for t in device.output_types]
-        self.output_tree = device.output_tree
-        self.out_axes = batching.output_axes(batching.leaf_out_axes(self.transformed.out_axes, device.output_tree), ranks)
+        self.returned = batching.returned_tree(python.output_types, python.returns_tuple)
+        self.out_axes = self._out_axes(python, self.returned)
         if None in self.out_axes:
             raise ValueError("vmap with target='cuda' needs out_axes that are numbers")
+        if self.returned.num_leaves != len(python.output_types):  # tuples in tuples: a device function returns leaves
+            code = _with_flat_outputs(code, self.param_names(code), self.returned)
+            python = self._pipeline(code, pipeline.Spec(example_types, target="python", kind="primal"))
+        device = self._pipeline(code, pipeline.Spec(example_types, target="cuda", kind="primal"))
         name = generated_name(code.__name__, "kernel")
         kernel = batching.kernel_source(name, self.param_names(code), [c.name for c in device.captured], axes,
-                                        device.name, ranks)
-        self.returns_tuple = device.returns_tuple
+                                        device.name, [t.ndim for t in device.output_types])
         self._load(backend.module_source(python.source, "one example, run to size the outputs"),
                    python.name, "example_call", target="python")
         return pipeline.Generated(name, device.source + "\n\n" + kernel, device.captured, device.output_types,
@@ -194,15 +219,14 @@ class Specialization:
         axes = self.axes + (None,) * (len(arguments) - len(self.axes))
         size = batching.axis_size(arguments, axes, [str(i) for i in range(len(arguments))], (),
                                   self.transformed.axis_size)
-        first = self.example_call(*batching.example(arguments, axes, 0))
-        outputs = first if self.returns_tuple else (first,)
+        outputs = tree_leaves(self.example_call(*batching.example(arguments, axes, 0)))
         on_device = [cuda.to_device(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a for a in arguments]
         batched = [cuda.device_array((size,) + np.shape(o), dtype=np.asarray(o).dtype) for o in outputs]
         threads = 128
         self.kernel[(size + threads - 1) // threads, threads](*on_device, *batched)
-        results = tuple(np.moveaxis(b.copy_to_host(), 0, axis) if axis else b.copy_to_host()
-                        for b, axis in zip(batched, self.out_axes))
-        return self.rebuilt(results if self.returns_tuple else results[0])
+        results = [np.moveaxis(b.copy_to_host(), 0, axis) if axis else b.copy_to_host()
+                   for b, axis in zip(batched, self.out_axes)]
+        return self.finished(tree_unflatten(self.returned, results))
 
     def _with_static(self, code, args):
         """The function with its static arguments written in as constants (jit's static_argnums)."""
@@ -295,7 +319,10 @@ class Specialization:
             return
 
     def rebuilt(self, result):
-        """`result` with the user's lists and dicts put back together around their leaves."""
+        """`result` with the user's lists and dicts put back together around their leaves
+        (by the vmapped function's own rebuilding, for a vmap of a transformed function)."""
+        if self.inner is not None:
+            return self.inner.rebuilt(result)
         tree = self.output_tree
         if tree is None:
             return result
@@ -306,8 +333,20 @@ class Specialization:
             return (value, tree_unflatten(tree.children[1], aux)), grads
         return tree_unflatten(tree, result)
 
+    @property
+    def restructures(self):
+        """Whether the user gets the code's results in other structures (lists, dicts)."""
+        return self.output_tree is not None or (self.inner is not None and self.inner.restructures)
+
     def run(self, args):
-        result = self.rebuilt(self.invoke("call", self.arguments(args)))
+        return self.finished(self.invoke("call", self.arguments(args)))
+
+    def finished(self, result):
+        """The generated code's `result` as the user gets it: rebuilt into their lists and dicts,
+        gradients given their arguments' dtypes (as the vmapped function finishes it, for a vmap)."""
+        if self.inner is not None:
+            return self.inner.finished(result)
+        result = self.rebuilt(result)
         if not any(self.convert):
             return result
         kind, has_aux = self.transformed.kind, self.transformed.has_aux
@@ -343,6 +382,14 @@ class Specialization:
         by_argument = dict(zip(self.argnums, grads))
         return tuple(_apply(_converter(p), by_argument[i]) if i in by_argument else np.zeros(np.shape(p))
                      for i, p in enumerate(primals))
+
+
+def _with_flat_outputs(code, params, returned):
+    """`code` returning the leaves of its results (of structure `returned`) as one flat tuple."""
+    name = f"{code.__name__}_leaves"
+    source = batching.leaves_source(name, params, "per_example", returned)
+    namespace = {"__name__": code.__module__, "per_example": code}  # generated code stays generated code
+    return function_from_source(source, name, f"<s2sjax: the leaves of what {code.__qualname__} returns>", namespace)
 
 
 def _constant_source(value, name):
@@ -383,20 +430,23 @@ def _unfused(fun):
     return twin
 
 
-def _code_function(fun, args):
+def _code_function(fun, args, kind):
     """(the function to transform, the read functions of its hidden arguments, what its code
-    assumes, whether it indexes the user's arrays by element)."""
+    assumes, whether it indexes the user's arrays by element, and for a vmap the Specialization
+    of `fun` that finishes its code's results: None when they are the user's as they are)."""
     from .api import Transformed
 
     if not isinstance(fun, Transformed):
-        return fun, [], [], False
+        return fun, [], [], False, None
     if fun.kind not in COMPOSABLE:
         raise TypeError(f"a {fun.kind} cannot be transformed again; transform the function it differentiates")
     inner = fun.specialization(args)
-    if inner.output_tree is not None:
+    if inner.restructures and kind != "vmap":  # a vmap batches each leaf; other transformations take arrays
         raise TypeError(f"a {fun.kind} of a function returning a list or a dict cannot be transformed again; "
                         "return a tuple")
-    return inner.code_function, inner.hidden + [c.read for c in inner.captured], inner.assumptions, inner.boundscheck
+    finishing = inner if kind == "vmap" and (inner.restructures or any(inner.convert)) else None
+    hidden = inner.hidden + [c.read for c in inner.captured]
+    return inner.code_function, hidden, inner.assumptions, inner.boundscheck, finishing
 
 
 def _argnums(transformed, args):

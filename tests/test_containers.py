@@ -383,7 +383,16 @@ def test_jacobians_and_transforming_again_refuse_list_and_dict_outputs():
     with pytest.raises(TypeError, match="jacfwd of a function returning a list or a dict is not supported"):
         s2sjax.jacfwd(OUTPUTS, target="python")(np.ones(3), 1.0)
     with pytest.raises(TypeError, match="cannot be transformed again"):
-        s2sjax.vmap(s2sjax.jit(OUTPUTS, target="python"), in_axes=(0, None), target="python")(np.ones((2, 3)), 1.0)
+        s2sjax.jacfwd(s2sjax.jit(OUTPUTS, target="python"), target="python")(np.ones(3), 1.0)
+
+
+def test_vmap_of_a_transformed_function_returning_a_dict_batches_each_leaf():
+    xs = np.arange(6.0).reshape(2, 3)
+    got = s2sjax.vmap(s2sjax.jit(OUTPUTS, target="python"), in_axes=(0, None), target="python")(xs, 1.5)
+    per_example = [features_loop(x, 1.5) for x in xs]
+    np.testing.assert_allclose(got["scaled"][0], np.stack([e["scaled"][0] for e in per_example]))
+    np.testing.assert_allclose(got["scaled"][1], [2.25, 2.25])
+    np.testing.assert_allclose(got["sum"], [e["sum"] for e in per_example])
 
 
 @pytest.mark.parametrize("target", TARGETS)

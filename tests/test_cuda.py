@@ -10,7 +10,7 @@ import s2sjax
 from tests.catalogue import CASES as STRAIGHT
 from tests.catalogue import REGRESSIONS
 from tests.catalogue_loops import CASES as LOOPS
-from tests.test_vmap import _batched, _examples, _loop, l1, loss
+from tests.test_vmap import RANK_BY_BRANCH, _batched, _examples, _loop, l1, loss
 from tests.util import define
 
 RNG = np.random.default_rng(11)
@@ -95,6 +95,12 @@ def test_an_allocation_in_the_kernel_is_an_error_at_the_users_line():
     with pytest.raises(s2sjax.TransformError, match=r"np.zeros\(\.\.\.\) allocates an array, which a CUDA kernel cannot do") as info:
         s2sjax.vmap(ALLOCATES, target="cuda")(np.ones(3))
     assert "y = np.zeros(3)" in str(info.value)
+
+
+def test_an_output_whose_rank_is_known_only_as_the_code_runs_is_an_error_at_the_users_line():
+    with pytest.raises(s2sjax.TransformError, match="the rank of every output must be known before the kernel runs") as info:
+        s2sjax.vmap(RANK_BY_BRANCH, target="cuda")(np.ones((3, 2)))
+    assert "return y" in str(info.value)
 
 
 def test_cuda_is_a_target_for_vmap_only():

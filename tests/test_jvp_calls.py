@@ -87,6 +87,7 @@ JVP_ERRORS = {
     "def f(x):\n    g = helper\n    return s2sjax.jvp(g, (x,), (1.0,))\n": "must be defined outside it",
     "def f(x):\n    return s2sjax.jvp(helper, (x,), (1.0,), has_aux=True)\n": "by position",
     "def f(x):\n    return s2sjax.jvp(helper, (x,), (np.ones((2, 2)),))\n": "a primal of rank 1 has a tangent of rank 2",
+    "def f(x):\n    return s2sjax.jvp(helper, ((x, x),), (1.0,))\n": r"primal 0 has tree structure \(\*, \*\) whereas",
 }
 
 
@@ -98,6 +99,28 @@ def test_jvp_inside_errors_name_the_call(source):
         s2sjax.vmap(f, target="python")(np.ones((3, 4)))
     error = info.value
     assert (error.filename, error.lineno) == (f.__code__.co_filename, f.__code__.co_firstlineno + source.count("\n") - 1)
+
+
+def affine(params, x):
+    w, b = params
+    return np.sum(np.tanh(w * x + b))
+
+
+def along(w, b, x, tw, tb):
+    return s2sjax.jvp(affine, ((w, b), x), ((tw, tb), np.zeros(3)))[1]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_jvp_of_a_tuple_primal_differentiates_each_leaf(target):
+    """A primal that is a tuple (JAX's parameters) gets its tangent, leaf by leaf."""
+    rng = np.random.default_rng(3)
+    w, x, tw = rng.normal(size=3), rng.normal(size=3), rng.normal(size=3)
+    b, tb = 0.4, -0.7
+    gradients = [fd.numerical_grad(lambda w, b: affine((w, b), x), (w, b), i) for i in (0, 1)]
+    expected = float(np.dot(gradients[0], tw) + gradients[1] * tb)
+    assert s2sjax.jit(along, target=target)(w, b, x, tw, tb) == pytest.approx(expected, rel=1e-8)
+    second = s2sjax.grad(along, argnums=(0, 1), target=target)(w, b, x, tw, tb)
+    fd.check_grad(along, (w, b, x, tw, tb), (0, 1), second, rtol=1e-7, atol=1e-9)
 
 
 WEIGHTS = np.array([0.5, -1.0, 2.0])

@@ -170,6 +170,9 @@ case("rt.common_size", "def f(a, x, y):\n    return a * rt.common_size((x.shape[
 case("rt.broadcast_length", "def f(a, x, y):\n    return a * rt.broadcast_length((x.shape[0], y.shape[0]))\n", 0.7, u(-1, 1, (3,)), u(-1, 1, (1,)))
 case("rt.move_batch_axis", "def f(a):\n    return np.sum(np.sin(rt.move_batch_axis(a, 1)) * np.arange(6.0).reshape(3, 2))\n",
      u(-1, 1, (2, 3)))
+case("rt.move_axis_to_front", "def f(a):\n    return np.sum(np.sin(rt.move_axis_to_front(a, -1)) * np.arange(6.0).reshape(3, 2))\n",
+     u(-1, 1, (2, 3)))
+case("rt.same_shape", "def f(a, b):\n    return np.sum(np.sin(rt.same_shape(a * a, b)) * b)\n", u(-1, 1, (3,)), u(-1, 1, (3,)))
 case("&", "def f(a, b):\n    return np.sum(np.where((a > 0.0) & (b > 0.0), a * b, a))\n", u(-1, 1, (4,)), u(-1, 1, (4,)))
 case("|", "def f(a, b):\n    return np.sum(np.where((a > 0.5) | (b < -0.5), a * b, b))\n", u(-1, 1, (4,)), u(-1, 1, (4,)))
 case("rt.empty_float", "def f(a, x):\n    e = rt.empty_float(3, (x,))\n    e[:] = a\n    return np.sum(e * x)\n",

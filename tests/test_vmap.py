@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 import s2sjax
+from tests import fd
 from tests.catalogue import CASES as STRAIGHT
 from tests.catalogue import REGRESSIONS
 from tests.catalogue_loops import CASES as LOOPS
-from tests.util import define
+from tests.util import define, define_module
 
 CASES = STRAIGHT + LOOPS
 BATCH = 3
@@ -125,6 +126,17 @@ def test_per_example_gradients_every_target(target):
     np.testing.assert_allclose(got, np.stack([2 * r * XS, 2 * r], axis=1), rtol=1e-13)
 
 
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_per_example_gradients_have_their_arguments_dtype(target):
+    """As grad alone gives them: a float32 parameter's gradient is float32."""
+    p32 = P.astype(np.float32)
+    values, grads = s2sjax.vmap(s2sjax.value_and_grad(loss), in_axes=(None, 0, 0), target=target)(p32, XS, YS)
+    expected = [s2sjax.value_and_grad(loss, target=target)(p32, x, y) for x, y in zip(XS, YS)]
+    assert grads.dtype == expected[0][1].dtype == np.float32
+    np.testing.assert_allclose(grads, np.stack([g for _, g in expected]), rtol=1e-6)
+    np.testing.assert_allclose(values, [v for v, _ in expected], rtol=1e-6)
+
+
 def l1(a, b):
     return np.sum(np.abs(a - b))
 
@@ -145,6 +157,47 @@ def test_pairwise_rows_of_other_lengths_broadcast_like_numpy():
     a, b = RNG.uniform(size=(3, 4)), RNG.uniform(size=(2, 1))  # rows of length 4 and 1
     got = s2sjax.vmap(s2sjax.vmap(l1, (None, 0)), (0, None))(a, b)
     np.testing.assert_allclose(got, [[l1(x, y) for y in b] for x in a], rtol=1e-13)
+
+
+def all_pairs(points):
+    return np.sum((points[None, :] - points[:, None]) ** 2, -1) ** 0.5
+
+
+def as_columns(x):
+    return np.cos(x[:, None]) * 2.0
+
+
+# not all_pairs on parallel: Numba's parallel array expressions do not broadcast, which fusion
+# works around only where the ranks are known
+@pytest.mark.parametrize("target,fun", [("python", all_pairs), ("cpu", all_pairs), ("parallel", as_columns)])
+def test_an_output_whose_rank_is_found_as_the_code_runs(target, fun):
+    """s2sjax's types may not know an output's rank before the code runs (here they did not,
+    for indexing with None): the batched output takes it from the first example."""
+    points = RNG.uniform(size=(2, 3, 2))
+    expected = np.stack([fun(p) for p in points])
+    for out_axes in (0, -1):
+        got = s2sjax.vmap(fun, out_axes=out_axes, target=target)(points)
+        np.testing.assert_allclose(got, np.moveaxis(expected, 0, out_axes), rtol=1e-13)
+
+
+# one example gives an array, another a scalar: the output's rank depends on the example
+RANK_BY_BRANCH = define("""
+def rank_by_branch(x):
+    if x[0] > 0.0:
+        y = x * 2.0
+    else:
+        y = np.sum(x)
+    return y
+""")
+
+
+def test_outputs_of_a_rank_known_only_as_the_code_runs():
+    batched = s2sjax.vmap(RANK_BY_BRANCH, target="python")
+    np.testing.assert_allclose(batched(np.array([[1.0, 2.0], [3.0, 4.0]])), [[2.0, 4.0], [6.0, 8.0]])
+    with pytest.raises(ValueError, match=r"an example's output has shape \(\), the first example's had shape \(2,\)"):
+        batched(np.array([[1.0, 2.0], [-3.0, 4.0]]))
+    with pytest.raises(ValueError, match="axis 2 is out of bounds for array of dimension 2"):
+        s2sjax.vmap(RANK_BY_BRANCH, out_axes=2, target="python")(np.ones((3, 2)))
 
 
 STEPS = define("""
@@ -225,6 +278,16 @@ def test_tuple_argument_with_a_container_prefix():
     np.testing.assert_allclose(f((w, 0.5), x), w * x + 0.5, rtol=1e-13)
 
 
+PAIR_DOT = define("def pair_dot(p, q):\n    return p[0] * q[0] + p[1] * q[1]\n")
+
+
+def test_nested_vmaps_of_tuples_each_map_their_own_axes():
+    ps, qs = (RNG.uniform(size=3), RNG.uniform(size=3)), (RNG.uniform(size=5), RNG.uniform(size=5))
+    got = s2sjax.vmap(s2sjax.vmap(PAIR_DOT, in_axes=(None, 0)), in_axes=(0, None))(ps, qs)
+    expected = [[PAIR_DOT((ps[0][i], ps[1][i]), (qs[0][j], qs[1][j])) for j in range(5)] for i in range(3)]
+    np.testing.assert_allclose(got, expected, rtol=1e-13)
+
+
 BATCHED_LOSS = s2sjax.vmap(loss, in_axes=(None, 0, 0))
 
 
@@ -251,8 +314,102 @@ def test_a_vmap_inside_a_transformed_function_needs_axes_known_without_types():
     def caller(p, xs, ys):
         return np.sum(batched(p, xs, ys))
 
-    with pytest.raises(s2sjax.TransformError, match="in_axes of numbers >= 0 or None"):
+    with pytest.raises(s2sjax.TransformError, match="in_axes of numbers >= 0 or None") as info:
         s2sjax.grad(caller)(P, XS, YS)
+    assert "return np.sum(batched(p, xs, ys))" in str(info.value)  # the user's line
+
+
+# The forms of vmap docs/supported-python.md promises inside a transformed function. The same
+# source imported with tests/looped_vmap.py as `s2sjax` is the oracle.
+INLINE_SOURCE = """
+def squared_distance(x, y):
+    return np.sum((x - y) ** 2)
+
+
+def product_and_sum(x, y):
+    return x * y, x + y
+
+
+ROW_DISTANCES = s2sjax.vmap(squared_distance, in_axes=(None, 0))
+
+
+def in_axes_with_none(x, ys):
+    return np.sum(s2sjax.vmap(squared_distance, in_axes=(None, 0))(x, ys))
+
+
+def out_axes_1(x, ys):
+    return np.sum(s2sjax.vmap(np.outer, in_axes=(None, 0), out_axes=1)(x, ys) * np.arange(3.0)[:, None, None])
+
+
+def outputs_each_with_out_axes(x, ys):
+    products, sums = s2sjax.vmap(product_and_sum, in_axes=(None, 0), out_axes=(0, 1))(x, ys)
+    return np.sum(products * sums.T)
+
+
+def nested(x, ys):
+    return np.sum(s2sjax.vmap(s2sjax.vmap(squared_distance, in_axes=(None, 0)), in_axes=(0, None))(ys * x, ys))
+
+
+def of_a_vmapped_global(x, ys):
+    return np.sum(s2sjax.vmap(ROW_DISTANCES, in_axes=(0, None))(ys * x, ys))
+
+
+def lambdas_nested(x, ys):
+    return np.sum(s2sjax.vmap(lambda a: s2sjax.vmap(lambda b: squared_distance(a * x, b))(ys))(ys))
+"""
+INLINE = define_module(INLINE_SOURCE, "import numpy as np\nimport s2sjax\n")
+LOOPED = define_module(INLINE_SOURCE, "import numpy as np\nimport tests.looped_vmap as s2sjax\n")
+INLINE_NAMES = ["in_axes_with_none", "out_axes_1", "outputs_each_with_out_axes", "nested", "of_a_vmapped_global",
+                "lambdas_nested"]
+INLINE_X, INLINE_YS = RNG.normal(size=3), RNG.normal(size=(4, 3))
+
+
+@pytest.mark.parametrize("target", ["python", "cpu", "parallel"])
+@pytest.mark.parametrize("name", INLINE_NAMES)
+def test_a_vmap_written_in_a_transformed_function(name, target):
+    """As a plain jit, under grad (against finite differences of the loop) and under jvp."""
+    fun, looped = getattr(INLINE, name), getattr(LOOPED, name)
+    value = looped(INLINE_X, INLINE_YS)
+    assert s2sjax.jit(fun, target=target)(INLINE_X, INLINE_YS) == pytest.approx(value, rel=1e-12)
+    gradient = s2sjax.grad(fun, target=target)(INLINE_X, INLINE_YS)
+    fd.check_grad(looped, (INLINE_X, INLINE_YS), (0,), (gradient,), rtol=1e-7, atol=1e-9)
+    if target == "parallel" and name == "outputs_each_with_out_axes":
+        return  # Numba's parfors fail on the JVP of two fused outputs (`out`, `out_1`): not vmap's
+    direction = RNG.normal(size=3)
+    _, derivative = s2sjax.jvp(fun, (INLINE_X, INLINE_YS), (direction, np.zeros_like(INLINE_YS)), target=target)
+    assert derivative == pytest.approx(float(np.dot(gradient, direction)), rel=1e-10)
+
+
+INLINE_ERRORS = {
+    "def f(x, ys):\n    v = s2sjax.vmap(g)\n    return np.sum(v(ys))\n": "must be called where it is written",
+    "def f(x, ys):\n    return np.sum(s2sjax.grad(g)(x))\n": r"s2sjax.grad inside a transformed function is not supported",
+    "def f(x, ys):\n    return np.sum(s2sjax.vmap(g)(y=ys))\n": "takes its arguments by position",
+    "def f(x, ys):\n    k = 0\n    return np.sum(s2sjax.vmap(g, in_axes=k)(ys))\n": "must be written as constants",
+    "def f(x, ys):\n    return np.sum(s2sjax.vmap(g, in_axes=-1)(ys))\n": "in_axes of numbers >= 0 or None",
+    "def f(x, ys):\n    return np.sum(s2sjax.vmap(g, out_axes=(0, 1))(ys))\n": "tree prefix",
+    "def f(x, ys):\n    return np.sum(s2sjax.vmap(lambda y: g(x * y), in_axes=(0, 1))(ys))\n":
+        r"in_axes has 2 entries for a function of 1 parameters \(y\)",
+}
+
+
+@pytest.mark.parametrize("source", list(INLINE_ERRORS), ids=list(INLINE_ERRORS.values()))
+def test_what_a_vmap_written_in_a_transformed_function_refuses_names_the_line(source):
+    f = define(source, "f", namespace_setup="import numpy as np\nimport s2sjax\ndef g(y):\n    return np.sin(y)\n")
+    with pytest.raises(s2sjax.TransformError, match=INLINE_ERRORS[source]) as info:
+        s2sjax.jit(f, target="python")(INLINE_X, INLINE_YS)
+    error = info.value
+    assert error.filename == f.__code__.co_filename
+    assert "s2sjax." in source.splitlines()[error.lineno - f.__code__.co_firstlineno]  # the line of the vmap
+
+
+def test_a_vmap_written_in_a_transformed_function_maps_a_python_function():
+    def caller(x, ys):
+        return np.sum(s2sjax.vmap(s2sjax.grad(l1), in_axes=(None, 0))(x, ys))
+
+    with pytest.raises(s2sjax.TransformError, match=r"maps a Python function \(or a vmap of one\), not a grad") as info:
+        s2sjax.jit(caller)(INLINE_X, INLINE_YS)
+    assert "s2sjax.vmap(s2sjax.grad(l1)" in str(info.value)  # the user's line
+    assert "hint: transform the whole computation instead, e.g. vmap(grad(f)) outside" in str(info.value)
 
 
 def test_inputs_are_not_modified():

@@ -12,6 +12,15 @@ _COUNTER = itertools.count()
 
 def define(source, name=None, namespace_setup="import math\nimport numpy as np\n"):
     """Write `source` to a fresh module file, import it, and return its function `name` (the first def)."""
+    module = define_module(source, namespace_setup)
+    if name is None:
+        name = next(line.split()[1].split("(")[0] for line in textwrap.dedent(source).splitlines()
+                    if line.startswith("def "))
+    return getattr(module, name)
+
+
+def define_module(source, namespace_setup="import math\nimport numpy as np\n"):
+    """Write `source` to a fresh module file and import it."""
     source = namespace_setup + textwrap.dedent(source)
     module_name = f"s2sjax_test_module_{next(_COUNTER)}"
     path = os.path.join(_DIR, module_name + ".py")
@@ -21,6 +30,4 @@ def define(source, name=None, namespace_setup="import math\nimport numpy as np\n
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
-    if name is None:
-        name = next(line.split()[1].split("(")[0] for line in source.splitlines() if line.startswith("def "))
-    return getattr(module, name)
+    return module

@@ -238,8 +238,27 @@ def common_size(sizes):
 
 
 def move_batch_axis(batched, axis):
-    """`batched`, examples along axis 0, with that axis moved to `axis` (vmap's out_axes)."""
+    """`batched`, examples along axis 0, with that axis moved to `axis` (vmap's out_axes).
+
+    `axis` is checked here when the output's rank was not known before the code ran.
+    """
+    if not -batched.ndim <= axis < batched.ndim:
+        raise ValueError(f"axis {axis} is out of bounds for array of dimension {batched.ndim}")
     return np.ascontiguousarray(np.moveaxis(batched, 0, axis))
+
+
+def move_axis_to_front(a, axis):
+    """`a` with its axis `axis` moved to the front: `move_batch_axis` undone (its adjoint)."""
+    return np.ascontiguousarray(np.moveaxis(a, axis, 0))
+
+
+def same_shape(value, first):
+    """`value`, an example's output, checked to have the shape of the first example's `first`
+    (when its rank was not known before the code ran, examples may differ)."""
+    if np.shape(value) != np.shape(first):
+        raise ValueError(f"vmap: an example's output has shape {np.shape(value)}, the first example's had shape "
+                         f"{np.shape(first)}; every example must give outputs of the same shape")
+    return value
 
 
 # ---- Numba implementations -------------------------------------------------
@@ -643,8 +662,38 @@ def _move_batch_axis(batched, axis):
     if not isinstance(axis, types.IntegerLiteral):  # the axis is a number in the generated source
         return None
     k = axis.literal_value
+    if not -batched.ndim <= k < batched.ndim:
+        message = f"axis {k} is out of bounds for array of dimension {batched.ndim}"
+
+        def out_of_bounds(batched, axis):
+            raise ValueError(message)
+        return out_of_bounds
+    k %= batched.ndim
     order = tuple(range(1, k + 1)) + (0,) + tuple(range(k + 1, batched.ndim))
     return lambda batched, axis: np.ascontiguousarray(np.transpose(batched, order))
+
+
+@overload(move_axis_to_front)
+def _move_axis_to_front(a, axis):
+    if not isinstance(axis, types.IntegerLiteral):  # the axis is a number in the generated source
+        return None
+    k = axis.literal_value % a.ndim
+    order = (k,) + tuple(range(k)) + tuple(range(k + 1, a.ndim))
+    return lambda a, axis: np.ascontiguousarray(np.transpose(a, order))
+
+
+@overload(same_shape)
+def _same_shape(value, first):
+    if _is_array(value) and _is_array(first) and value.ndim == first.ndim:
+        def check(value, first):
+            if value.shape != first.shape:
+                raise ValueError("vmap: an example's output has a shape other than the first example's; every "
+                                 "example must give outputs of the same shape")
+            return value
+        return check
+    if not _is_array(value) and not _is_array(first):
+        return lambda value, first: value
+    return None  # ranks that differ: Numba cannot type the batched output, the Python fallback says why
 
 
 @overload(matmul)

@@ -11,10 +11,17 @@ goes through its front end twice:
 
 The second pass finds each call again by the order in which resolution meets
 them, which is the same in both passes.
+
+A primal that is a tuple (of arrays and numbers, nested too) is differentiated
+leaf by leaf: `g`'s JVP is generated for a function of the leaves that puts the
+tuples back together and calls `g`, and pass 2 passes it `p[0], p[1], ...` and
+the tangents' leaves likewise.
 """
 from dataclasses import dataclass, field
 
 from ..passes.types import Type, of_value
+from ..pytree import LEAF, TreeDef, tree_display
+from .parse import function_from_source
 
 
 @dataclass
@@ -24,8 +31,9 @@ class JvpCall:
     node: object  # the call, in pass 1
     defaults: tuple  # the values of the parameters after the primals given (fixed, as in JAX)
     generated: object = None  # pipeline.Generated: g's JVP for the primals' types
-    argnums: tuple = ()  # the primals that get tangents (the float ones)
+    argnums: tuple = ()  # the primals that get tangents (the float ones); leaves of tuples are primals
     function: object = None  # the generated JVP, loaded: what pass 2 inlines
+    leaf_paths: list = None  # per primal, the index paths of its leaves, when a primal is a tuple
 
 
 @dataclass
@@ -55,12 +63,18 @@ class JvpCalls:
         call = self.by_name[name]
         half = len(arg_types) // 2
         primals, tangents = tuple(arg_types[:half]), tuple(arg_types[half:])
+        fun, fixed = call.fun, call.defaults
+        if any(p.kind == "tuple" for p in primals):
+            trees = [_tree_of(p) for p in primals]
+            call.leaf_paths = [_leaf_paths(t) for t in trees]
+            primals, tangents = _leaves(primals, call), _leaves(tangents, call, trees)
+            fun, fixed = _of_leaves(call.fun, trees), ()  # g's own defaults apply in the function of the leaves
         for p, t in zip(primals, tangents):
             if p.ndim is not None and t.ndim is not None and p.differentiable and p.ndim != t.ndim:
                 raise call.location.error(call.node, "jvp called with different primal and tangent shapes: "
                                           f"a primal of rank {p.ndim} has a tangent of rank {t.ndim}")
         call.argnums = tuple(i for i, p in enumerate(primals) if p.differentiable)
-        call.generated = self.generate(call.fun, primals + tuple(of_value(d) for d in call.defaults), call.argnums)
+        call.generated = self.generate(fun, primals + tuple(of_value(d) for d in fixed), call.argnums)
         outputs = call.generated.output_types
         tangent_types = tuple(Type("float", o.ndim) if not o.differentiable else o for o in outputs)
         if len(outputs) == 1 and not call.generated.returns_tuple:
@@ -75,3 +89,39 @@ class JvpCalls:
             call.function = self.load(call.generated)
         self.by_name.clear()
         self.seen = 0
+
+
+def _tree_of(typ):
+    """The structure of a value of type `typ`: its tuples, with `*` for each leaf."""
+    return TreeDef("tuple", tuple(map(_tree_of, typ.elts))) if typ.kind == "tuple" else LEAF
+
+
+def _leaf_paths(tree):
+    if tree.kind == "leaf":
+        return [()]
+    return [(i,) + path for i, child in enumerate(tree.children) for path in _leaf_paths(child)]
+
+
+def _leaves(types, call, trees=None):
+    """The types of the leaves of `types`, checked to be of structures `trees` when given."""
+    for k, typ in enumerate(types if trees is not None else ()):
+        if _tree_of(typ) != trees[k]:
+            raise call.location.error(call.node, "primal and tangent arguments to s2sjax.jvp must have the same "
+                                      f"tree structure; primal {k} has tree structure {trees[k]} whereas its tangent "
+                                      f"has tree structure {_tree_of(typ)}.")
+    return tuple(leaf for typ in types for leaf in _leaf_types(typ))
+
+
+def _leaf_types(typ):
+    return [leaf for e in typ.elts for leaf in _leaf_types(e)] if typ.kind == "tuple" else [typ]
+
+
+def _of_leaves(fun, trees):
+    """`fun` as a function of the leaves of its first arguments, of structures `trees`."""
+    names = [f"leaf_{k}" for k in range(sum(t.num_leaves for t in trees))]
+    leaves = iter(names)
+    name = f"{fun.__name__}_of_leaves".replace("<lambda>", "lambda")
+    source = (f"def {name}({', '.join(names)}):\n"
+              f"    return fun({', '.join(tree_display(t, leaves) for t in trees)})\n")
+    namespace = {"__name__": __name__, "fun": fun}
+    return function_from_source(source, name, f"<s2sjax: {fun.__qualname__} of the leaves of its tuples>", namespace)

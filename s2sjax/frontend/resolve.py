@@ -17,6 +17,7 @@ message, hint), for the fence to report in source order with the rest.
 """
 import ast
 import builtins
+import copy
 import functools
 import inspect
 import os
@@ -85,6 +86,7 @@ def _local_names(fdef):
 
 
 _MISSING = object()
+_WHOLE = "transform the whole computation instead, e.g. vmap(grad(f)) outside"
 
 
 class _Resolver(gast.NodeTransformer):
@@ -122,53 +124,122 @@ class _Resolver(gast.NodeTransformer):
     def visit_Call(self, node):
         if self._refers_to_jvp(node.func):
             return self._jvp_call(node)
-        if self._is_vmap_of_lambda(node.func):
-            return self._vmap_of_lambda(node)
+        if self._is_vmap(node.func):
+            return self._vmap_call(node)
+        if isinstance(node.func, gast.Call) and self._transformation(node.func.func) not in (None, "jvp"):
+            return self._unsupported_transformation(node, self._transformation(node.func.func))
         return self.generic_visit(node)
+
+    def _unsupported_transformation(self, node, name):
+        """The problem of an s2sjax transformation used inside a transformed function other than as
+        s2sjax.vmap(g, ...)(x) or s2sjax.jvp(g, primals, tangents)."""
+        if name == "vmap":
+            return self._problem(node, "s2sjax.vmap inside a transformed function must be called where it is written",
+                                 "write s2sjax.vmap(g, in_axes=...)(x)")
+        if name == "jvp":
+            return self._problem(node, "s2sjax.jvp inside a transformed function must be called where it is written",
+                                 "write s2sjax.jvp(g, (x, y), (vx, vy))")
+        return self._problem(node, f"s2sjax.{name} inside a transformed function is not supported (s2sjax.vmap and "
+                             "s2sjax.jvp are)", _WHOLE)
+
+    def _transformation(self, func):
+        """The name of the s2sjax transformation that `func` refers to, or None."""
+        return _transformation_named(self._value_of(func))
 
     def _refers_to_jvp(self, func):
         from .. import api
 
         return self._value_of(func) is api.jvp
 
-    def _is_vmap_of_lambda(self, func):
+    def _is_vmap(self, func):
+        """Whether `func` is a call `s2sjax.vmap(...)`: the call of `func` is a vmap written in place."""
         from .. import api
 
-        return (isinstance(func, gast.Call) and self._value_of(func.func) is api.vmap
-                and bool(func.args) and isinstance(func.args[0], gast.Lambda))
+        return isinstance(func, gast.Call) and self._value_of(func.func) is api.vmap
 
-    def _vmap_of_lambda(self, node):
-        """`vmap(lambda y: f(x, y))(ys)`, the lambda written inside the function: the lambda is lifted
-        out, the caller's variables it reads (`x`) becoming parameters mapped along no axis, and
-        its batch loop is inlined like that of any vmapped function."""
-        from .. import api
-
-        vmap_call = node.func
-        lam = vmap_call.args[0]
-        params = [a.id for a in lam.args.args]
-        if lam.args.vararg or lam.args.kwarg or lam.args.kwonlyargs or lam.args.defaults or node.keywords:
-            return self._problem(node, "a vmapped lambda inside a transformed function takes plain positional "
-                                 "parameters, and its call positional arguments")
+    def _vmap_call(self, node):
+        """`vmap(g, in_axes=(None, 0))(x, ys)`, written inside the function: its batch loop is inlined
+        like that of any vmapped function. `g` is a function defined outside, a lambda written
+        there (lifted out, the caller's variables it reads becoming parameters mapped along no
+        axis), or such a vmap again."""
+        if node.keywords:
+            return self._problem(node, "a vmap inside a transformed function takes its arguments by position",
+                                 "write vmap(g, in_axes=...)(x, y)")
+        batched, outer = self._vmap_of(node.func)
+        if batched is None:
+            return node
         try:
-            options = {name: ast.literal_eval(emitter.emit(gast.Expr(value)).strip())
-                       for name, value in _vmap_options(vmap_call)}
-        except (ValueError, SyntaxError, TypeError):
-            return self._problem(vmap_call, "the options of a vmap of a lambda inside a transformed function must "
-                                 "be written as constants: vmap(lambda y: ..., in_axes=(0, None))")
-        read = {n.id for n in gast.walk(lam.body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-        outer = sorted(n for n in read - set(params) if n in self.resolved.local_names or n in self.function.closure)
-        in_axes = options.pop("in_axes", 0)
-        in_axes = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(params)
-        lifted = self._lifted(lam, params + outer)
-        try:
-            inlinable = api.vmap(lifted, in_axes=in_axes + (None,) * len(outer), **options).inlinable()
+            inlinable = batched.inlinable()
         except (TypeError, ValueError) as exc:
             return self._problem(node, str(exc))
-        key = self.namer.fresh("lambda_vmap")
+        key = self.namer.fresh(inlinable.__name__)
         self.resolved.functions[key] = inlinable
         args = [self.visit(a) for a in node.args]
         args += [self.visit(gast.copy_location(gast.Name(n, gast.Load(), None, None), node)) for n in outer]
         return gast.copy_location(gast.Call(gast.Name(key, gast.Load(), None, None), args, []), node)
+
+    def _vmap_of(self, vmap_call):
+        """(the vmapped function `vmap_call` makes, the caller's variables passed to it after the
+        arguments), or (None, None) with the problem recorded."""
+        from .. import api
+
+        try:
+            options = {name: ast.literal_eval(emitter.emit(gast.Expr(value)).strip())
+                       for name, value in _vmap_options(vmap_call)}
+        except (ValueError, SyntaxError, TypeError):
+            self._problem(vmap_call, "the options of a vmap inside a transformed function must be written as "
+                          "constants", "write vmap(g, in_axes=(0, None), out_axes=0)")
+            return None, None
+        if not vmap_call.args or "fun" in options:
+            self._problem(vmap_call, "a vmap inside a transformed function takes the function first, by position",
+                          "write vmap(g, in_axes=...)(x)")
+            return None, None
+        fun, params, outer = self._vmapped(vmap_call.args[0], vmap_call)
+        if fun is None:
+            return None, None
+        in_axes = options.pop("in_axes", 0)
+        if outer:  # the caller's variables: mapped along no axis
+            if isinstance(in_axes, (tuple, list)) and len(in_axes) != len(params):
+                self._problem(vmap_call, f"vmap in_axes has {len(in_axes)} entries for a function of {len(params)} "
+                              f"parameters ({', '.join(params)})")
+                return None, None
+            in_axes = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(params)
+            in_axes += (None,) * len(outer)
+        try:
+            return api.vmap(fun, in_axes=in_axes, **options), outer
+        except (TypeError, ValueError) as exc:
+            self._problem(vmap_call, str(exc))
+            return None, None
+
+    def _vmapped(self, node, vmap_call):
+        """(the function `node` gives vmap, its parameters, the caller's variables it reads), or
+        Nones with the problem recorded."""
+        if isinstance(node, gast.Lambda):
+            lam = node
+            params = [a.id for a in lam.args.args]
+            if lam.args.vararg or lam.args.kwarg or lam.args.kwonlyargs or lam.args.defaults:
+                self._problem(vmap_call, "a vmapped lambda inside a transformed function takes plain positional "
+                              "parameters")
+                return None, None, None
+            read = {n.id for n in gast.walk(lam.body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+            outer = sorted(n for n in read - set(params) if n in self.resolved.local_names or n in self.function.closure)
+            return self._lifted(lam, params + outer), params, outer
+        if self._is_vmap(node):
+            inner, outer = self._vmap_of(node)
+            return (None, None, None) if inner is None else (inner, inner._names[:len(inner._names) - len(outer)], outer)
+        if isinstance(node, gast.Call) and self._transformation(node.func):
+            self._problem(vmap_call, f"a vmap inside a transformed function maps a Python function (or a vmap of one), "
+                          f"not a {self._transformation(node.func)}", _WHOLE)
+            return None, None, None
+        chain = rules.dotted_name(node)
+        value = self._value_of(node) if chain else _MISSING
+        if value is _MISSING or not callable(value):
+            self._problem(vmap_call, "the function a vmap maps inside a transformed function must be defined outside "
+                          "it, or be a lambda written in the call",
+                          "define it at module level, or write vmap(lambda y: g(x, y))(ys)")
+            return None, None, None
+        self._assume(value, chain)
+        return value, None, []
 
     def _lifted(self, lam, params):
         """The lambda as a module-level function of `params`, its source kept in linecache."""
@@ -212,9 +283,12 @@ class _Resolver(gast.NodeTransformer):
             self.jvp_calls.by_name[name] = call
             self.resolved.functions[name] = call
         else:
-            count = len(primals.elts)
-            args = (args[:count] + [gast.Constant(d, None) for d in defaults] + [args[count + i] for i in call.argnums]
-                    + self._capture_all(call.generated.captured))
+            primals, tangents = args[:len(primals.elts)], args[len(primals.elts):]
+            if call.leaf_paths is None:
+                primals += [gast.Constant(d, None) for d in defaults]
+            else:  # tuples among the primals: the JVP takes their leaves
+                primals, tangents = _leaves_of(primals, call.leaf_paths), _leaves_of(tangents, call.leaf_paths)
+            args = primals + [tangents[i] for i in call.argnums] + self._capture_all(call.generated.captured)
             self.resolved.functions[name] = call.function
         return gast.copy_location(gast.Call(gast.Name(name, gast.Load(), None, None), args, []), node)
 
@@ -270,6 +344,9 @@ class _Resolver(gast.NodeTransformer):
         return node
 
     def _classify(self, value, node, spelled):
+        transformation = _transformation_named(value)
+        if transformation is not None:
+            return self._unsupported_transformation(node, transformation)
         rule = rules.lookup(value) if _hashable_callable(value) else None
         if rule is not None:
             return gast.copy_location(rules.dotted(rule.name), node)
@@ -316,6 +393,26 @@ class _Resolver(gast.NodeTransformer):
         else:
             read_root = lambda g=self.function.globals, k=root: g[k]  # noqa: E731
         return lambda: functools.reduce(getattr, attrs, read_root())  # the current value, every call
+
+
+def _transformation_named(value):
+    """The name of the s2sjax transformation `value` is, or None."""
+    from .. import api
+
+    names = ("vmap", "jvp", "grad", "value_and_grad", "vjp", "jacfwd", "jacrev", "hessian", "jit")
+    return next((name for name in names if value is getattr(api, name)), None)
+
+
+def _leaves_of(nodes, leaf_paths):
+    """`p[0], p[1][0], ...`: the leaves of the tuples `nodes`, at their `leaf_paths`."""
+    leaves = []
+    for node, paths in zip(nodes, leaf_paths):
+        for path in paths:
+            leaf = node
+            for i in path:
+                leaf = gast.copy_location(gast.Subscript(copy.deepcopy(leaf), gast.Constant(i, None), gast.Load()), node)
+            leaves.append(leaf)
+    return leaves
 
 
 def _vmap_options(call):

@@ -32,6 +32,8 @@ def device_function(fdef, types, location, origins):
     outputs = _returned(fdef)
     kept, filled = [], []
     for out in outputs:
+        if types[out.id].ndim is None:
+            raise _unknown_rank(fdef, out.id, location, origins)
         if types[out.id].ndim:
             filled.append(_write_to_destination(fdef, out.id, len(filled), location))
         else:
@@ -54,6 +56,19 @@ def device_function(fdef, types, location, origins):
 def _returned(fdef):
     value = fdef.body[-1].value
     return list(value.elts) if isinstance(value, gast.Tuple) else [value]
+
+
+def _unknown_rank(fdef, output, location, origins):
+    """The error for an output whose rank s2sjax cannot tell, at the user's line that makes it."""
+    definitions = {s.targets[0].id: s for s in fdef.body
+                   if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+    name = output
+    while name in definitions and isinstance(definitions[name].value, gast.Name) and id(definitions[name]) not in origins:
+        name = definitions[name].value.id
+    stmt = definitions.get(name, fdef)
+    return origins.get(id(stmt), location).error(
+        stmt, "with target='cuda' the rank of every output must be known before the kernel runs, and s2sjax cannot "
+              "tell this one's", "give it the same rank on every path, or use target='cpu' or 'parallel', which find it as they run")
 
 
 def _write_to_destination(fdef, output, k, location):

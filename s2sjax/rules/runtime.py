@@ -52,7 +52,9 @@ helper("sum_along", ("x", "axis"), lambda t, n: _reduced({"a": t["x"], "axis": t
 helper("prange", ("args",), lambda t, n: INT)  # a loop iterable, like range
 helper("broadcast_length", ("lengths",), lambda t, n: INT)
 helper("common_size", ("sizes",), lambda t, n: INT)
-helper("move_batch_axis", ("a", "axis"), lambda t, n: t["a"], linear=("a",))
+helper("move_batch_axis", ("a", "axis"), lambda t, n: t["a"], linear=("a",), adjoints={"a": "rt.move_axis_to_front(g, axis)"})
+helper("move_axis_to_front", ("a", "axis"), lambda t, n: t["a"], linear=("a",), adjoints={"a": "rt.move_batch_axis(g, axis)"})
+helper("same_shape", ("value", "first"), lambda t, n: t["value"], linear=("value",), adjoints={"value": "g"})
 helper("broadcast_to", ("v", "like"), _float_like("like"), linear=("v",), adjoints={"v": "rt.unbroadcast(g, v)"})
 
 # Elementwise: one adjoint template per parameter serves both modes.
