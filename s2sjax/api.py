@@ -23,7 +23,6 @@ from .specialize import Specialization  # first: it loads the rules before the p
 from . import batching, containers
 from .frontend.parse import function_for_rule, function_from_source
 from .passes.types import of_value
-from .pytree import LEAF, TreeDef
 
 TARGETS = ("cpu", "parallel", "python", "cuda")
 
@@ -578,7 +577,7 @@ def _inlinable_batch(batched):
     """The batch loop as a Python function calling `batched.fun`, its source in linecache, not a file."""
     from .backend import runtime
     from .backend.naming import GENERATED_MODULE_PREFIX
-    from .pipeline import mapped_outputs, outputs_of
+    from .pipeline import mapped_outputs, returned_structure
 
     fun, names = batched.fun, batched._names
     per_example = fun.inlinable() if isinstance(fun, Batched) else fun
@@ -591,8 +590,7 @@ def _inlinable_batch(batched):
         raise TypeError(f"a vmap inside a transformed function needs in_axes of numbers >= 0 or None, one per parameter "
                         f"of {fun.__name__}{inspect.signature(fun)}, got {batched.in_axes!r} (it is written before the "
                         "ranks are known: count axes from the front, and map containers as a whole)")
-    count, returns_tuple = outputs_of(per_example)
-    returned = TreeDef("tuple", (LEAF,) * count) if returns_tuple else LEAF
+    returned = returned_structure(per_example)
     out_axes = batching.leaf_out_axes(batched.out_axes, returned, _same)
     if None in out_axes:
         mapped = [i for i, a in enumerate(in_axes) if a is not None]

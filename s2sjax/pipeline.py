@@ -21,6 +21,7 @@ from .frontend.resolve import resolve
 from .passes import activity, fuse, kernel, mutation, optimize, queries, types, widen
 from .passes.displays import lower_displays
 from .passes.normalize import normalize
+from .pytree import LEAF, TreeDef
 from .transforms import forward, reverse
 from .transforms.common import generated_name, positional, with_line_comments
 
@@ -153,10 +154,27 @@ def _normalized(pyfunc):
     return _front_end(pyfunc, JvpCalls(_generate_jvp, _load_jvp))[3]
 
 
-def outputs_of(pyfunc):
-    """(how many outputs `pyfunc` has, whether it returns a tuple)."""
+def returned_structure(pyfunc):
+    """The structure of what `pyfunc` returns, the tuples nested in it included (for a vmap inlined
+    before any type is known: `return y, (a, b)` is `(*, (*, *))`)."""
     program = _normalized(pyfunc)
-    return len(program.outputs), isinstance(program.tree.body[-1].value, gast.Tuple)
+    definitions = {}
+    for stmt in queries.statements(program.tree.body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            definitions.setdefault(stmt.targets[0].id, []).append(stmt.value)
+
+    def tree(node, visiting):
+        if isinstance(node, gast.Tuple):
+            return TreeDef("tuple", tuple(tree(e, visiting) for e in node.elts))
+        if not isinstance(node, gast.Name) or node.id in visiting or node.id not in definitions:
+            return LEAF
+        shapes = {tree(value, visiting | {node.id}) for value in definitions[node.id]}
+        if len(shapes) > 1:
+            raise TypeError(f"{pyfunc.__name__} returns tuples of different structures on different paths")
+        return shapes.pop()
+
+    trees = tuple(tree(gast.Name(o, gast.Load(), None, None), frozenset()) for o in program.outputs)
+    return TreeDef("tuple", trees) if isinstance(program.tree.body[-1].value, gast.Tuple) else trees[0]
 
 
 def mapped_outputs(pyfunc, mapped):

@@ -356,11 +356,20 @@ def of_a_vmapped_global(x, ys):
 
 def lambdas_nested(x, ys):
     return np.sum(s2sjax.vmap(lambda a: s2sjax.vmap(lambda b: squared_distance(a * x, b))(ys))(ys))
+
+
+def product_and_pair(x, y):
+    return x * y, (x + y, x - y)
+
+
+def nested_tuple_outputs(x, ys):  # was silently wrong: (a, b) was batched as one leaf
+    products, (sums, differences) = s2sjax.vmap(product_and_pair, in_axes=(None, 0))(x, ys)
+    return np.sum(products) + np.sum(sums * differences)
 """
 INLINE = define_module(INLINE_SOURCE, "import numpy as np\nimport s2sjax\n")
 LOOPED = define_module(INLINE_SOURCE, "import numpy as np\nimport tests.looped_vmap as s2sjax\n")
 INLINE_NAMES = ["in_axes_with_none", "out_axes_1", "outputs_each_with_out_axes", "nested", "of_a_vmapped_global",
-                "lambdas_nested"]
+                "lambdas_nested", "nested_tuple_outputs"]
 INLINE_X, INLINE_YS = RNG.normal(size=3), RNG.normal(size=(4, 3))
 
 
