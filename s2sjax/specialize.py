@@ -241,14 +241,14 @@ class Specialization:
         Python) and puts the result in `self.<attribute>`, so later calls go straight to it.
         """
         compiled = (target or self.transformed.target) != "python"
-        module = backend.load_module(module_source, _stem(name), "boundscheck" if compiled and self.boundscheck else "")
+        options = backend.jit_options(self.transformed.target == "parallel", self.boundscheck) if compiled else None
+        module = backend.load_module(module_source, _stem(name), options)
         pyfunc = getattr(module, name)
         if not compiled:
             setattr(self, attribute, backend.noting_user_lines(pyfunc))
             return pyfunc
         self.as_python[attribute] = backend.noting_user_lines(pyfunc)
-        jitted = backend.jitted(module, name, parallel=self.transformed.target == "parallel",
-                                cache=not extend.calls_custom_rules(module_source), boundscheck=self.boundscheck)
+        jitted = backend.jitted(module, name, options, cache=not extend.calls_custom_rules(module_source))
         first = backend.FirstCall(jitted, backend.noting_user_lines(pyfunc), origin_of(self.transformed))
 
         def first_call(*args):

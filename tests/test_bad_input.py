@@ -126,8 +126,8 @@ def test_mismatched_shapes_get_numpys_error_at_the_users_line(target):
         assert [n.endswith(":6: return np.sum(z * y)") for n in _user_line_notes(info.value)] == [True]
 
 
-@pytest.mark.parametrize("target", TARGETS)
-def test_a_division_by_zero_in_compiled_code_names_the_users_line(target):
+def test_a_division_by_zero_in_python_names_the_users_line():
+    # Python floats raise on target="python"; compiled targets give NumPy's inf (test_backend)
     fun = define("""
     def ratio(x, y):
         z = x * 2.0
@@ -135,7 +135,7 @@ def test_a_division_by_zero_in_compiled_code_names_the_users_line(target):
     """)
     for transform in (s2sjax.grad, s2sjax.jit):
         with pytest.raises(ZeroDivisionError) as info:
-            transform(fun, target=target)(1.0, 0.0)
+            transform(fun, target="python")(1.0, 0.0)
         assert [n.endswith(":6: return z / y") for n in _user_line_notes(info.value)] == [True]
 
 
