@@ -103,3 +103,21 @@ def test_parallel_fused_outputs_in_both_branches_of_the_length_check_compile():
     for value, expected in zip(got, fun(A, B)):
         np.testing.assert_allclose(value, expected, rtol=1e-15)
 
+
+def test_any_failure_inside_numba_falls_back_to_python_with_one_warning(monkeypatch):
+    import numba
+
+    def fails(self, sig):
+        raise AssertionError("key already in dictionary: 't1_1'")  # what Numba's parfor lowering raised
+
+    monkeypatch.setattr(numba.core.registry.CPUDispatcher, "compile", fails)
+    fun = define("def f(x):\n    return np.sum(np.sin(x) * x)\n")
+    g = s2sjax.grad(fun, target="parallel")
+    with pytest.warns(s2sjax.NumbaFallbackWarning, match="AssertionError: key already in dictionary") as caught:
+        first, second = g(A), g(B)
+    assert len([w for w in caught if issubclass(w.category, s2sjax.NumbaFallbackWarning)]) == 1
+    fd.check_grad(fun, (A,), (0,), (first,), rtol=1e-8, atol=1e-10)
+    fd.check_grad(fun, (B,), (0,), (second,), rtol=1e-8, atol=1e-10)
+    monkeypatch.setattr(s2sjax.config, "strict", True)
+    with pytest.raises(AssertionError, match="key already in dictionary"):
+        s2sjax.grad(fun, target="parallel")(A)

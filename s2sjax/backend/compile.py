@@ -230,9 +230,6 @@ def run_briefly(pyfunc, arguments, lines=100_000):
         sys.settrace(previous)
 
 
-_TYPING_ERRORS = (numba.core.errors.TypingError, numba.core.errors.UnsupportedError, numba.core.errors.LoweringError)
-
-
 class FirstCall:
     """Calls `jitted`, and if Numba cannot compile it for these arguments, `pyfunc` from then on."""
 
@@ -244,15 +241,24 @@ class FirstCall:
     def __call__(self, *args):
         try:
             return self.jitted(*args), self.jitted
-        except _TYPING_ERRORS as exc:
-            if config.strict:
+        except Exception as exc:  # a typing error, any other failure inside Numba, or the code's own error
+            if config.strict or self._compiled(args):
                 raise
             _warn_fallback(self.where, exc)
             return self.pyfunc(*args), self.pyfunc
 
+    def _compiled(self, args):
+        """Whether Numba compiled the code for `args` (so an error came from running it)."""
+        try:
+            return tuple(map(self.jitted.typeof_pyval, args)) in self.jitted.overloads
+        except Exception:  # an argument Numba cannot type: nothing was compiled
+            return False
+
 
 def _warn_fallback(where, exc):
     reason = "\n".join(str(exc).strip().splitlines()[:12])
+    if not isinstance(exc, numba.core.errors.NumbaError):  # Numba failed, rather than refused: say how
+        reason = f"{type(exc).__name__}: {reason}"
     warnings.warn(
         f"Numba cannot compile the code generated for {where}; running it as plain Python "
         f"(target='python') instead. Numba said:\n{reason}",
