@@ -263,7 +263,7 @@ class Transformed:
             args = self._bind(args, kwargs)
         if containers.has_containers(args, self._static(len(args))):
             flat, flattening, rebuild = self.flat(args)
-            return rebuild(flat(*flattening.checked_leaves(args, self.argnums, self.kind)))
+            return rebuild(flat(*flattening.checked_leaves(args, self.kind, self.argnums)))
         return self.specialization(args).run(args)
 
     # ---- container arguments --------------------------------------------
@@ -360,7 +360,7 @@ class Transformed:
         if containers.has_containers(primals):
             flat, flattening, rebuild = self.flat(primals)
             flattening.check_tangents(tangents)
-            out, tangent_out = flat.jvp(flattening.checked_leaves(primals), flattening.leaves(tangents))
+            out, tangent_out = flat.jvp(flattening.checked_leaves(primals, self.kind), flattening.leaves(tangents))
             return rebuild(out), rebuild(tangent_out)
         entry = self.specialization(primals)
         return entry.run_jvp(primals, [tangents[i] for i in entry.argnums])
@@ -381,7 +381,7 @@ class Transformed:
 
     def _vjp_of_containers(self, primals, passed):
         flat, flattening, rebuild = self.flat(primals)
-        value, flat_pullback, *aux = flat.vjp(flattening.checked_leaves(primals))
+        value, flat_pullback, *aux = flat.vjp(flattening.checked_leaves(primals, self.kind))
 
         def pullback(cotangent):
             return flattening.regroup(flat_pullback(cotangent), tuple(range(passed)))
@@ -455,7 +455,7 @@ class Batched(Transformed):
             return self._over_nothing(bound, axes)
         if containers.has_containers(bound):
             flat, flattening, rebuild = self.flat(bound, axes)
-            return rebuild(flat(*flattening.checked_leaves(bound)))
+            return rebuild(flat(*flattening.checked_leaves(bound, self.kind)))
         entry = self.specialization(bound, axes)
         if key is not None and len(args) == self._nparams and self.target != "cuda" and not entry.assumptions and all(
                 type(a) in (np.ndarray, float, int) for a in args):

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from .errors import check_not_complex, real_input_error
 from .frontend.parse import function_from_source
 from .pytree import LEAF, leaf_paths, tree_leaves, tree_structure, tree_unflatten
 
@@ -56,9 +57,10 @@ class Flattening:
         self.paths = [leaf_paths(t, n) for n, t in zip(names, self.treedefs)]
         self.starts = np.cumsum([0] + [len(p) for p in self.paths]).tolist()
 
-    def checked_leaves(self, args, argnums=None, kind=None):
-        """The leaves of `args`, each checked to be a number or an array (a float one if in `argnums`)."""
+    def checked_leaves(self, args, kind, argnums=None):
+        """The leaves of `args`, each checked to be a real number or array (a float one if in `argnums`)."""
         leaves = self.leaves(args)
+        check_not_complex(leaves, kind, paths=self.leaf_paths)
         static = {self.starts[i] for i in self.static}
         for k, leaf in enumerate(leaves):
             if k not in static and not isinstance(leaf, _LEAF_TYPES):
@@ -125,10 +127,7 @@ class Flattening:
             leaf = leaves[k]
             if isinstance(leaf, (float, np.floating)) or (isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f"):
                 continue
-            dtype = np.asarray(leaf).dtype if not isinstance(leaf, bool) else "bool"
-            raise TypeError(f"{kind} requires real-valued inputs (input dtype that is a sub-dtype of np.floating), "
-                            f"but got {dtype} for {paths[k]}. If you want to use Boolean- or integer-valued inputs, "
-                            "pass them as arguments that are not differentiated (leave them out of argnums).")
+            raise real_input_error(kind, leaf, where=f" for {paths[k]}")
 
 
 def adapter(fun, flattening, keyword_only=()):

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import batching, extend, pipeline, wrappers
 from .backend import compile as backend
+from .errors import check_not_complex, real_input_error
 from .passes.types import Type, of_value
 from .pytree import tree_leaves, tree_structure, tree_unflatten
 from .transforms.common import generated_name
@@ -41,6 +42,7 @@ class Specialization:
         self.axes = axes  # vmap: per argument, its mapped axis (batching.argument_axes)
         self.static = static  # jit: the positions of static arguments, compiled in as constants
         kind = transformed.kind
+        check_not_complex(args, kind)
         self.argnums = _argnums(transformed, args)
         if transformed.argnums is not None:  # jvp and vjp pick the float arguments themselves
             for i in self.argnums:
@@ -321,6 +323,7 @@ class Specialization:
         return tuple(_apply(c, g) for c, g in zip(self.convert, grads))
 
     def run_jvp(self, primals, tangents):
+        check_not_complex(tangents, "jvp", "tangents")
         tangents = [_as_tangent(t, primals[i]) for t, i in zip(tangents, self.argnums)]
         out, tangent_out = self.invoke("call", self.arguments(primals, tangents))
         if self.output_tree is None:
@@ -418,15 +421,8 @@ def _normalize_argnums(argnums, nargs):
 
 
 def _check_differentiable(arg, kind):
-    typ = of_value(arg)
-    if typ.differentiable:
-        return
-    dtype = np.asarray(arg).dtype if typ.kind in ("int", "bool") else type(arg).__name__
-    raise TypeError(
-        f"{kind} requires real-valued inputs (input dtype that is a sub-dtype of np.floating), "
-        f"but got {dtype}. If you want to use Boolean- or integer-valued inputs, pass them as "
-        f"arguments that are not differentiated (leave them out of argnums)."
-    )
+    if not of_value(arg).differentiable:
+        raise real_input_error(kind, arg)
 
 
 def _check_single_output(generated, kind):
@@ -441,6 +437,7 @@ def _check_cotangent(cotangent, value):
     cotangents = cotangent if isinstance(value, tuple) else (cotangent,)
     if isinstance(value, tuple) and (not isinstance(cotangent, tuple) or len(cotangent) != len(value)):
         raise TypeError(f"the cotangent must have the output's structure: a tuple of {len(value)}")
+    check_not_complex(cotangents, "vjp", "cotangents")
     for out, ct in zip(outputs, cotangents):
         if np.shape(out) != np.shape(ct):
             raise ValueError(f"Shape of cotangent input to vjp pullback function {np.shape(ct)} must be the same "
