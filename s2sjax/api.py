@@ -310,8 +310,8 @@ class Transformed:
             return flattening.regroup(grads, argnums)
 
         if kind == "jacfwd" and rebuild_inner is not _same:  # of a gradient (hessian): one row per inner leaf
-            several = len(flattening.argnums(self.fun.argnums)) > 1
-            return lambda result: rebuild_inner(tuple(regroup(row) for row in (result if several else (result,))))
+            # the inner one returns a tuple, one gradient per leaf (of one, too): so does jacfwd
+            return lambda result: rebuild_inner(tuple(regroup(row) for row in result))
 
         if kind == "value_and_grad":
             return lambda result: (result[0], regroup(result[1]))

@@ -55,6 +55,7 @@ class Specialization:
                                   isinstance(transformed.argnums, int))
         self.generated_code = pipeline.is_generated(code)
         self.output_tree = None  # the user's lists and dicts in the result (pipeline.Generated.output_tree)
+        self.code_tree = None  # the nested tuples an inlined wrapper returns (a Jacobian's, per output)
         generated = self._generate(code, args)
         self.captured = generated.captured
         imports = "from numba import cuda\n" if transformed.target == "cuda" else ""
@@ -71,7 +72,7 @@ class Specialization:
         # The common case: the user's arguments go straight to the generated code (`self.call`).
         self.plain = transformed.target != "cuda" and not (
             self.zero_d or self.static or self.hidden or self.captured or any(self.convert) or self.output_tree
-            or self.assumptions)
+            or self.code_tree or self.assumptions)
         if transformed.target == "cuda":
             self.run = self._run_kernel
         elif self.plain:
@@ -127,23 +128,27 @@ class Specialization:
         if kind in GRADIENTS and self.transformed.has_aux:
             raise TypeError(f"{kind} with has_aux=True of a transformed function is not supported")
         jvp = self._pipeline(code, replace(self.spec, kind="jvp", target="python"))
-        if kind != "jacfwd" or jvp.output_tree is not None:  # jacfwd takes tuples of outputs (hessian of containers)
+        if kind in GRADIENTS:
             _check_single_output(jvp, kind)
-        if kind in GRADIENTS and jvp.output_types[0].ndim != 0:
-            raise NonScalarOutput(jvp.output_types[0])
+            if jvp.output_types[0].ndim != 0:
+                raise NonScalarOutput(jvp.output_types[0])
+        else:  # jacfwd takes tuples of outputs (hessian of containers); jacrev one output
+            self.output_tree = _jacobian_tree(jvp, kind)
         result = "value_and_jacobian" if kind == "value_and_grad" else "jacobian"
         wrapper = wrappers.jacfwd_source(generated_name(code.__name__, kind), self.param_names(code), [c.name for c in jvp.captured],
-                                         self.wrt(code), jvp.name, result, self.spec.single, len(jvp.output_types))
+                                         self.wrt(code), jvp.name, result, self.spec.single, len(jvp.output_types),
+                                         structured=self.output_tree is not None)
         return self._inline(wrapper, [jvp], jvp.captured)
 
     def _jacrev(self, code):
         """A loop of VJPs over basis cotangents."""
         spec = replace(self.spec, target="python")
         primal = self._pipeline(code, replace(spec, kind="primal"))
-        _check_single_output(primal, "jacrev")
+        self.output_tree = _jacobian_tree(primal, "jacrev")
         vjp = self._pipeline(code, replace(spec, kind="vjp"))
         wrapper = wrappers.jacrev_source(generated_name(code.__name__, "jacrev"), self.param_names(code), [c.name for c in vjp.captured],
-                                         self.wrt(code), vjp.name, primal.name, self.spec.single)
+                                         self.wrt(code), vjp.name, primal.name, self.spec.single,
+                                         structured=self.output_tree is not None)
         return self._inline(wrapper, [primal, vjp], vjp.captured)
 
     def _vmap(self, code):
@@ -227,7 +232,9 @@ class Specialization:
         wrapper = getattr(module, wrapper_source.split("(")[0][len("def "):])
         self.hidden = self.hidden + [c.read for c in captured]
         types = self.arg_types + tuple(of_value(c.read()) for c in captured)
-        return self._pipeline(wrapper, pipeline.Spec(types, target=self.transformed.target, kind="primal"))
+        inlined = self._pipeline(wrapper, pipeline.Spec(types, target=self.transformed.target, kind="primal"))
+        self.code_tree = inlined.output_tree
+        return inlined
 
     def param_names(self, code):
         return list(inspect.signature(code).parameters)
@@ -298,6 +305,8 @@ class Specialization:
 
     def rebuilt(self, result):
         """`result` with the user's lists and dicts put back together around their leaves."""
+        if self.code_tree is not None:  # the code returns the leaves of its nested tuples
+            result = tree_unflatten(self.code_tree, result)
         tree = self.output_tree
         if tree is None:
             return result
@@ -396,9 +405,10 @@ def _code_function(fun, args):
     if fun.kind not in COMPOSABLE:
         raise TypeError(f"a {fun.kind} cannot be transformed again; transform the function it differentiates")
     inner = fun.specialization(args)
-    if inner.output_tree is not None:
-        raise TypeError(f"a {fun.kind} of a function returning a list or a dict cannot be transformed again; "
-                        "return a tuple")
+    if not all(tree is None or _flat_tuple(tree) for tree in (inner.output_tree, inner.code_tree)):
+        # its code returns the leaves only
+        raise TypeError(f"a {fun.kind} of a function returning nested tuples, a list or a dict cannot be transformed "
+                        "again; return a flat tuple")
     return inner.code_function, inner.hidden + [c.read for c in inner.captured], inner.assumptions, inner.boundscheck
 
 
@@ -427,8 +437,28 @@ def _check_differentiable(arg, kind):
 
 def _check_single_output(generated, kind):
     if len(generated.output_types) != 1 or generated.output_tree is not None:
-        shown = "a tuple" if generated.output_tree is None else "a list or a dict"
+        tree = generated.output_tree
+        shown = "a tuple" if tree is None or _only_tuples(tree) else "a list or a dict"
         raise TypeError(f"{kind} of a function returning {shown} is not supported; return one array")
+
+
+def _jacobian_tree(generated, kind):
+    """The structure of a Jacobian's result: that of the outputs of `generated`, which may be
+    tuples (for jacrev, of one output), not lists or dicts. None: one output, or a flat tuple."""
+    tree = generated.output_tree
+    if tree is None and (kind == "jacfwd" or len(generated.output_types) == 1):
+        return None
+    if tree is None or not _only_tuples(tree) or (kind == "jacrev" and tree.num_leaves != 1):
+        _check_single_output(generated, kind)
+    return tree
+
+
+def _only_tuples(tree):
+    return tree.kind == "leaf" or (tree.kind == "tuple" and all(map(_only_tuples, tree.children)))
+
+
+def _flat_tuple(tree):
+    return tree.kind == "tuple" and all(c.kind == "leaf" for c in tree.children)
 
 
 def _check_cotangent(cotangent, value):
