@@ -231,7 +231,6 @@ class Transformed:
         self.target = target
         self._signature = fun._signature if isinstance(fun, Transformed) else inspect.signature(fun)
         self._nparams = len(self._signature.parameters)
-        self._keyword_only = {n for n, p in self._signature.parameters.items() if p.kind == p.KEYWORD_ONLY}
         self.forget_specializations()
         functools.update_wrapper(self, fun, updated=())  # not __dict__: it would overwrite our own state
 
@@ -284,7 +283,7 @@ class Transformed:
         if isinstance(self.fun, Transformed):
             inner, _, rebuild_inner = self.fun.flat_of(flattening)
         else:
-            inner, rebuild_inner = containers.adapter(self.fun, flattening, self._keyword_only), _same
+            inner, rebuild_inner = containers.adapter(self.fun, flattening, self._signature), _same
         argnums = None if self.argnums is None else flattening.argnums(self.argnums)
         return self._twin(inner, argnums, flattening), rebuild_inner
 

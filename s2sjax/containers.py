@@ -14,13 +14,15 @@ Results come back in the user's structures: a gradient has the structure of
 its argument (`Flattening.regroup`).
 """
 import copy
+import inspect
 import keyword
 import math
 
 import numpy as np
 
 from .errors import check_not_complex, real_input_error
-from .frontend.parse import function_from_source
+from .frontend.fence import check_parameters
+from .frontend.parse import function_from_source, parse
 from .pytree import LEAF, leaf_paths, tree_leaves, tree_structure, tree_unflatten
 
 _LEAF_TYPES = (float, int, bool, np.ndarray, np.floating, np.integer, np.bool_)
@@ -85,7 +87,7 @@ class Flattening:
         return twin
 
     def leaves_of(self, arg):
-        return tree_leaves(arg) if type(arg) in (tuple, list, dict) else [arg]
+        return tree_leaves(arg) if type(arg) in (tuple, list, dict) or arg is None else [arg]  # None: no leaves
 
     def leaves(self, args):
         return tuple(leaf for i, a in enumerate(args) for leaf in ([a] if i in self.static else self.leaves_of(a)))
@@ -130,17 +132,22 @@ class Flattening:
             raise real_input_error(kind, leaf, where=f" for {paths[k]}")
 
 
-def adapter(fun, flattening, keyword_only=()):
-    """A function of the leaves that rebuilds the containers and calls `fun` (see the module docstring)."""
+def adapter(fun, flattening, signature):
+    """A function of the leaves that rebuilds the containers and calls `fun` (see the module
+    docstring), passing each argument as `signature` (fun's) says: by position or by keyword."""
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+        function = parse(fun)  # the fence's error, at the user's line: no adapter could pass them on
+        check_parameters(function.tree, function.location)
     name = _identifier(getattr(fun, "__name__", "f"))
     taken = set()
     params = [[_fresh(_identifier(p.replace("[", "_").replace("]", "").replace("'", "")), taken) for p in paths]
               for paths in flattening.paths]
     callee = _fresh(name + "_", taken)
     arguments = []
-    for i, (arg_name, treedef, leaves) in enumerate(zip(flattening.names, flattening.treedefs, params)):
+    for arg_name, treedef, leaves in zip(flattening.names, flattening.treedefs, params):
         value = _display(treedef, iter(leaves))
-        arguments.append(f"{arg_name}={value}" if arg_name in keyword_only else value)
+        keyword = signature.parameters[arg_name].kind == inspect.Parameter.KEYWORD_ONLY
+        arguments.append(f"{arg_name}={value}" if keyword else value)
     all_params = [p for leaves in params for p in leaves]
     source = (f"def {name}({', '.join(all_params)}):\n"
               f"    return {callee}({', '.join(arguments)})\n")
