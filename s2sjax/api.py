@@ -21,7 +21,7 @@ import numpy as np
 
 from .specialize import Specialization  # first: it loads the rules before the passes that use them
 from . import batching, containers
-from .frontend.parse import function_for_rule, function_from_source
+from .frontend.parse import check_readable, function_for_rule, function_from_source
 from .passes.types import of_value
 
 TARGETS = ("cpu", "parallel", "python", "cuda")
@@ -224,6 +224,7 @@ class Transformed:
             raise TypeError(f"{kind} expects a callable, got {type(fun).__name__}")
         if not isinstance(fun, Transformed):
             fun = function_for_rule(fun) or fun
+            check_readable(fun)
         self.fun = fun
         self.kind = kind
         self.argnums = argnums
