@@ -154,7 +154,8 @@ EDGES = [  # (the function's body, the point, its derivative by NumPy's closed f
 
 
 @pytest.mark.parametrize("target", COMPILED + ["python"])
-@pytest.mark.parametrize("body,x,derivative", EDGES, ids=["arccos(1)", "arccos(-1)", "arcsin(1)", "arcsin(-1)", "sum_sqrt(0)"])
+@pytest.mark.parametrize("body,x,derivative", EDGES,
+                         ids=["arccos(1)", "arccos(-1)", "arcsin(1)", "arcsin(-1)", "sum_sqrt(0)"])
 def test_a_derivative_at_a_domain_edge_is_infinite_as_in_numpy(target, body, x, derivative):
     fun = define(f"def f(x):\n    return {body}\n")
     with np.errstate(divide="ignore"):

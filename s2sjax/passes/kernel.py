@@ -49,8 +49,8 @@ def device_function(fdef, types, location, origins):
     fdef = _ScalarMath(types).visit(fdef)
     # debug=False: Numba's CUDA error model is NumPy's (inf, not ZeroDivisionError) unless debug,
     # which NUMBA_CUDA_DEBUGINFO=1 turns on by default; NumPy's, as on the CPU (backend.jit_options)
-    fdef.decorator_list = [gast.Call(rules.dotted("cuda.jit"), [], [gast.keyword("device", gast.Constant(True, None)),
-                                                                     gast.keyword("debug", gast.Constant(False, None))])]
+    options = [gast.keyword("device", gast.Constant(True, None)), gast.keyword("debug", gast.Constant(False, None))]
+    fdef.decorator_list = [gast.Call(rules.dotted("cuda.jit"), [], options)]
     return fdef
 
 
