@@ -170,12 +170,12 @@ def _spelled(fun):
     """`fun` as the user would write it: np.kron, np.linalg.norm, np.add.reduce, math.gamma, sorted."""
     owner = getattr(fun, "__self__", None)
     if isinstance(owner, np.ufunc):
-        return f"np.{owner.__name__}.{fun.__name__}"
+        return f"{_spelled(owner)}.{fun.__name__}"
     module = getattr(fun, "__module__", None) or ""
     name = getattr(fun, "__qualname__", None) or getattr(fun, "__name__", None)
     if name is None:
         return repr(fun)
-    if isinstance(fun, np.ufunc) or module == "numpy":
+    if module == "numpy" or isinstance(fun, np.ufunc) and getattr(np, name, None) is fun:  # not SciPy's
         return f"np.{name}"
     if module.startswith("numpy."):
         return f"np.{module[len('numpy.'):]}.{name}"
