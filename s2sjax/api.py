@@ -21,7 +21,7 @@ import numpy as np
 
 from .specialize import Specialization  # first: it loads the rules before the passes that use them
 from . import batching, containers
-from .frontend.parse import function_for_rule, function_from_source
+from .frontend.parse import check_readable, function_for_rule, function_from_source
 from .passes.types import of_value
 
 TARGETS = ("cpu", "parallel", "python", "cuda")
@@ -229,6 +229,7 @@ class Transformed:
             raise TypeError(f"{kind} expects a callable, got {type(fun).__name__}")
         if not isinstance(fun, Transformed):
             fun = function_for_rule(fun) or fun
+            check_readable(fun)
         self.fun = fun
         self.kind = kind
         self.argnums = argnums
@@ -236,7 +237,6 @@ class Transformed:
         self.target = target
         self._signature = fun._signature if isinstance(fun, Transformed) else inspect.signature(fun)
         self._nparams = len(self._signature.parameters)
-        self._keyword_only = {n for n, p in self._signature.parameters.items() if p.kind == p.KEYWORD_ONLY}
         self.forget_specializations()
         functools.update_wrapper(self, fun, updated=())  # not __dict__: it would overwrite our own state
 
@@ -268,7 +268,7 @@ class Transformed:
             args = self._bind(args, kwargs)
         if containers.has_containers(args, self._static(len(args))):
             flat, flattening, rebuild = self.flat(args)
-            return rebuild(flat(*flattening.checked_leaves(args, self.argnums, self.kind)))
+            return rebuild(flat(*flattening.checked_leaves(args, self.kind, self.argnums)))
         return self.specialization(args).run(args)
 
     # ---- container arguments --------------------------------------------
@@ -289,7 +289,7 @@ class Transformed:
         if isinstance(self.fun, Transformed):  # the axes are this vmap's: an inner vmap maps its own
             inner, _, rebuild_inner = self.fun.flat_of(flattening.with_axes(None))
         else:
-            inner, rebuild_inner = containers.adapter(self.fun, flattening, self._keyword_only), _same
+            inner, rebuild_inner = containers.adapter(self.fun, flattening, self._signature), _same
         argnums = None if self.argnums is None else flattening.argnums(self.argnums)
         return self._twin(inner, argnums, flattening, rebuild_inner), rebuild_inner
 
@@ -316,8 +316,8 @@ class Transformed:
             return flattening.regroup(grads, argnums)
 
         if kind == "jacfwd" and rebuild_inner is not _same:  # of a gradient (hessian): one row per inner leaf
-            several = len(flattening.argnums(self.fun.argnums)) > 1
-            return lambda result: rebuild_inner(tuple(regroup(row) for row in (result if several else (result,))))
+            # the inner one returns a tuple, one gradient per leaf (of one, too): so does jacfwd
+            return lambda result: rebuild_inner(tuple(regroup(row) for row in result))
 
         if kind == "value_and_grad":
             return lambda result: (result[0], regroup(result[1]))
@@ -366,7 +366,7 @@ class Transformed:
         if containers.has_containers(primals):
             flat, flattening, rebuild = self.flat(primals)
             flattening.check_tangents(tangents)
-            out, tangent_out = flat.jvp(flattening.checked_leaves(primals), flattening.leaves(tangents))
+            out, tangent_out = flat.jvp(flattening.checked_leaves(primals, self.kind), flattening.leaves(tangents))
             return rebuild(out), rebuild(tangent_out)
         entry = self.specialization(primals)
         return entry.run_jvp(primals, [tangents[i] for i in entry.argnums])
@@ -387,7 +387,7 @@ class Transformed:
 
     def _vjp_of_containers(self, primals, passed):
         flat, flattening, rebuild = self.flat(primals)
-        value, flat_pullback, *aux = flat.vjp(flattening.checked_leaves(primals))
+        value, flat_pullback, *aux = flat.vjp(flattening.checked_leaves(primals, self.kind))
 
         def pullback(cotangent):
             return flattening.regroup(flat_pullback(cotangent), tuple(range(passed)))
@@ -475,7 +475,7 @@ class Batched(Transformed):
             return self._over_nothing(bound, axes)
         if containers.has_containers(bound):
             flat, flattening, rebuild = self.flat(bound, axes)
-            return rebuild(flat(*flattening.checked_leaves(bound)))
+            return rebuild(flat(*flattening.checked_leaves(bound, self.kind)))
         entry = self.specialization(bound, axes)
         if key is not None and len(args) == self._nparams and self.target != "cuda" and not entry.assumptions and all(
                 type(a) in (np.ndarray, float, int) for a in args):

@@ -416,7 +416,7 @@ def kernel_source(name, params, extra, axes, device_name, out_ranks):
     arrays = [f"{b}[{example}]" for b, r in zip(batched, out_ranks) if r > 0]
     arguments = [_example(p, a, example) for p, a in zip(params, axes)] + extra + arrays
     call = f"{device_name}({', '.join(arguments)})"
-    lines = ["@cuda.jit",
+    lines = ["@cuda.jit(debug=False)",  # NumPy's error model, as device functions have (passes/kernel.py)
              f"def {name}({', '.join(params + extra + batched)}):",
              f"    {example} = cuda.grid(1)",
              f"    if {example} < {batched[0]}.shape[0]:",

@@ -14,12 +14,15 @@ Results come back in the user's structures: a gradient has the structure of
 its argument (`Flattening.regroup`).
 """
 import copy
+import inspect
 import keyword
 import math
 
 import numpy as np
 
-from .frontend.parse import function_from_source
+from .errors import check_not_complex, real_input_error
+from .frontend.fence import check_parameters
+from .frontend.parse import function_from_source, parse
 from .pytree import LEAF, leaf_paths, tree_display, tree_leaves, tree_structure, tree_unflatten
 
 _LEAF_TYPES = (float, int, bool, np.ndarray, np.floating, np.integer, np.bool_)
@@ -56,9 +59,10 @@ class Flattening:
         self.paths = [leaf_paths(t, n) for n, t in zip(names, self.treedefs)]
         self.starts = np.cumsum([0] + [len(p) for p in self.paths]).tolist()
 
-    def checked_leaves(self, args, argnums=None, kind=None):
-        """The leaves of `args`, each checked to be a number or an array (a float one if in `argnums`)."""
+    def checked_leaves(self, args, kind, argnums=None):
+        """The leaves of `args`, each checked to be a real number or array (a float one if in `argnums`)."""
         leaves = self.leaves(args)
+        check_not_complex(leaves, kind, paths=self.leaf_paths)
         static = {self.starts[i] for i in self.static}
         for k, leaf in enumerate(leaves):
             if k not in static and not isinstance(leaf, _LEAF_TYPES):
@@ -83,7 +87,7 @@ class Flattening:
         return twin
 
     def leaves_of(self, arg):
-        return tree_leaves(arg) if type(arg) in (tuple, list, dict) else [arg]
+        return tree_leaves(arg) if type(arg) in (tuple, list, dict) or arg is None else [arg]  # None: no leaves
 
     def leaves(self, args):
         return tuple(leaf for i, a in enumerate(args) for leaf in ([a] if i in self.static else self.leaves_of(a)))
@@ -125,23 +129,25 @@ class Flattening:
             leaf = leaves[k]
             if isinstance(leaf, (float, np.floating)) or (isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f"):
                 continue
-            dtype = np.asarray(leaf).dtype if not isinstance(leaf, bool) else "bool"
-            raise TypeError(f"{kind} requires real-valued inputs (input dtype that is a sub-dtype of np.floating), "
-                            f"but got {dtype} for {paths[k]}. If you want to use Boolean- or integer-valued inputs, "
-                            "pass them as arguments that are not differentiated (leave them out of argnums).")
+            raise real_input_error(kind, leaf, where=f" for {paths[k]}")
 
 
-def adapter(fun, flattening, keyword_only=()):
-    """A function of the leaves that rebuilds the containers and calls `fun` (see the module docstring)."""
+def adapter(fun, flattening, signature):
+    """A function of the leaves that rebuilds the containers and calls `fun` (see the module
+    docstring), passing each argument as `signature` (fun's) says: by position or by keyword."""
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+        function = parse(fun)  # the fence's error, at the user's line: no adapter could pass them on
+        check_parameters(function.tree, function.location)
     name = _identifier(getattr(fun, "__name__", "f"))
     taken = set()
     params = [[_fresh(_identifier(p.replace("[", "_").replace("]", "").replace("'", "")), taken) for p in paths]
               for paths in flattening.paths]
     callee = _fresh(name + "_", taken)
     arguments = []
-    for i, (arg_name, treedef, leaves) in enumerate(zip(flattening.names, flattening.treedefs, params)):
+    for arg_name, treedef, leaves in zip(flattening.names, flattening.treedefs, params):
         value = tree_display(treedef, iter(leaves))
-        arguments.append(f"{arg_name}={value}" if arg_name in keyword_only else value)
+        keyword = signature.parameters[arg_name].kind == inspect.Parameter.KEYWORD_ONLY
+        arguments.append(f"{arg_name}={value}" if keyword else value)
     all_params = [p for leaves in params for p in leaves]
     source = (f"def {name}({', '.join(all_params)}):\n"
               f"    return {callee}({', '.join(arguments)})\n")

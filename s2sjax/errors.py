@@ -5,6 +5,8 @@ line, column, the offending line and a caret under the column.
 """
 import linecache
 
+import numpy as np
+
 
 class TransformError(SyntaxError):
     """A construct s2sjax cannot transform, reported at its place in the user's code."""
@@ -65,3 +67,26 @@ class Location:
             exc.add_note(f"raised by s2sjax for {self.filename}:{getattr(node, 'lineno', '?')}, in "
                          f"{self.function_name}: {line}")
         return exc
+
+
+def real_input_error(kind, value, what="inputs", where=""):
+    """JAX's TypeError for a value `kind` cannot take: a complex number, which s2sjax does not
+    support yet, or an input it cannot differentiate (an int, a bool). `what` says which values
+    ("inputs", "tangents", "cotangents"); `where` names a container's leaf (" for p[0]")."""
+    kind = "jit" if kind == "primal" else kind  # the transformations' kinds, by their public names
+    numeric = isinstance(value, (bool, int, float, complex, np.ndarray, np.generic))
+    dtype = np.asarray(value).dtype if numeric else type(value).__name__
+    if np.iscomplexobj(value):
+        return TypeError(f"{kind} requires real-valued {what}, but got {dtype}{where}. "
+                         "s2sjax does not support complex numbers yet.")
+    return TypeError(f"{kind} requires real-valued {what} (input dtype that is a sub-dtype of np.floating), "
+                     f"but got {dtype}{where}. If you want to use Boolean- or integer-valued inputs, pass them as "
+                     "arguments that are not differentiated (leave them out of argnums).")
+
+
+def check_not_complex(values, kind, what="inputs", paths=None):
+    """Refuse complex `values` (each an argument, or a container's leaf named by `paths`) with
+    `real_input_error`: s2sjax's types have no complex kind, so what it generates would be wrong."""
+    for k, value in enumerate(values):
+        if np.iscomplexobj(value):
+            raise real_input_error(kind, value, what, "" if paths is None else f" for {paths[k]}")

@@ -9,7 +9,7 @@ function returns. Import it as a module (`import loss_grad`).
 import inspect
 
 from . import __version__, extend
-from .backend import runtime
+from .backend import compile as backend, runtime
 from .specialize import origin_of
 
 HEADER = '''\
@@ -41,9 +41,9 @@ def module_source(transformed, args, command="..."):
                         "exported module cannot copy")
     if transformed.target not in ("cpu", "parallel", "python"):
         raise ValueError(f"export writes CPU code; target {transformed.target!r} is not exported")
-    options = ["cache=True"] + (["parallel=True"] if transformed.target == "parallel" else []) + (
-        ["boundscheck=True"] if entry.boundscheck else [])  # as s2sjax compiles it (specialize._load)
-    jit = f"numba.njit({', '.join(options)})" if transformed.target != "python" else None
+    options = backend.jit_options(transformed.target == "parallel", entry.boundscheck)  # as s2sjax compiles it
+    jit = f"numba.njit(cache=True, {', '.join(f'{k}={v!r}' for k, v in options.items())})" \
+        if transformed.target != "python" else None
     compiled = f"\n\n{entry.function_name} = {jit}({entry.function_name})\n" if jit else ""
     return (HEADER.format(what=entry.description[0].upper() + entry.description[1:], version=__version__,
                           origin=origin_of(transformed), command=command)

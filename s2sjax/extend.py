@@ -28,6 +28,7 @@ import numba
 from . import rules
 from .rules import registry
 from .backend import runtime
+from .backend.compile import jit_options
 from .errors import TransformError
 from .passes.types import Type
 
@@ -132,7 +133,9 @@ def _runtime_name(rule, role, function):
     stem = (rule.name[len("rt."):] if rule else f"{PREFIX}{pyfunc.__name__}".replace("<lambda>", "lambda")) + \
         ("" if rule is None else f"_{role}")
     name = f"{stem}_{hashlib.sha256(text.encode()).hexdigest()[:8]}"
-    compiled = function if isinstance(function, numba.core.registry.CPUDispatcher) else numba.njit(pyfunc)
+    # the user's own Numba function keeps its options; a Python one gets generated code's (NumPy's error model)
+    compiled = function if isinstance(function, numba.core.registry.CPUDispatcher) else numba.njit(
+        **jit_options())(pyfunc)
     setattr(runtime, name, compiled)
     return name
 

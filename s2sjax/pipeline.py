@@ -13,7 +13,7 @@ import gast
 
 from . import batching
 from .backend import emit as emitter
-from .backend.naming import GENERATED_MODULE_PREFIX, Namer
+from .backend.naming import GENERATED_MODULE_PREFIX, Namer, without_parfor_clashes
 from .frontend.fence import fence
 from .frontend.jvpcalls import JvpCalls
 from .frontend.parse import parse
@@ -85,6 +85,8 @@ def stages(pyfunc, spec):
         fdef = batching.write_outputs_in_place(fdef)
     if spec.target != "python":  # a Python loop would be slower than NumPy's
         fdef = fuse.fuse(fdef, env, namer, broadcast_in_loop=spec.target == "cuda", parallel=spec.target == "parallel")
+    if spec.target == "parallel":
+        fdef = without_parfor_clashes(fdef)
     if spec.target == "cuda":
         fdef = kernel.device_function(fdef, env, resolved.function.location, program.origins)
     yield "optimize", fdef

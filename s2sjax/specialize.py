@@ -25,6 +25,7 @@ import numpy as np
 
 from . import batching, extend, pipeline, wrappers
 from .backend import compile as backend
+from .errors import check_not_complex, real_input_error
 from .passes.types import Type, of_value
 from .frontend.parse import function_from_source
 from .pytree import tree_leaves, tree_structure, tree_unflatten
@@ -42,6 +43,7 @@ class Specialization:
         self.axes = axes  # vmap: per argument, its mapped axis (batching.argument_axes)
         self.static = static  # jit: the positions of static arguments, compiled in as constants
         kind = transformed.kind
+        check_not_complex(args, kind)
         self.argnums = _argnums(transformed, args)
         if transformed.argnums is not None:  # jvp and vjp pick the float arguments themselves
             for i in self.argnums:
@@ -55,6 +57,7 @@ class Specialization:
                                   isinstance(transformed.argnums, int))
         self.generated_code = pipeline.is_generated(code)
         self.output_tree = None  # the user's lists and dicts in the result (pipeline.Generated.output_tree)
+        self.code_tree = None  # the nested tuples an inlined wrapper returns (a Jacobian's, per output)
         generated = self._generate(code, args)
         self.captured = generated.captured
         imports = "from numba import cuda\n" if transformed.target == "cuda" else ""
@@ -71,7 +74,7 @@ class Specialization:
         # The common case: the user's arguments go straight to the generated code (`self.call`).
         self.plain = transformed.target != "cuda" and not (
             self.zero_d or self.static or self.hidden or self.captured or any(self.convert) or self.output_tree
-            or self.inner or self.assumptions)
+            or self.inner or self.code_tree or self.assumptions)
         if transformed.target == "cuda":
             self.run = self._run_kernel
         elif self.plain:
@@ -127,23 +130,27 @@ class Specialization:
         if kind in GRADIENTS and self.transformed.has_aux:
             raise TypeError(f"{kind} with has_aux=True of a transformed function is not supported")
         jvp = self._pipeline(code, replace(self.spec, kind="jvp", target="python"))
-        if kind != "jacfwd" or jvp.output_tree is not None:  # jacfwd takes tuples of outputs (hessian of containers)
+        if kind in GRADIENTS:
             _check_single_output(jvp, kind)
-        if kind in GRADIENTS and jvp.output_types[0].ndim != 0:
-            raise NonScalarOutput(jvp.output_types[0])
+            if jvp.output_types[0].ndim != 0:
+                raise NonScalarOutput(jvp.output_types[0])
+        else:  # jacfwd takes tuples of outputs (hessian of containers); jacrev one output
+            self.output_tree = _jacobian_tree(jvp, kind)
         result = "value_and_jacobian" if kind == "value_and_grad" else "jacobian"
         wrapper = wrappers.jacfwd_source(generated_name(code.__name__, kind), self.param_names(code), [c.name for c in jvp.captured],
-                                         self.wrt(code), jvp.name, result, self.spec.single, len(jvp.output_types))
+                                         self.wrt(code), jvp.name, result, self.spec.single, len(jvp.output_types),
+                                         structured=self.output_tree is not None)
         return self._inline(wrapper, [jvp], jvp.captured)
 
     def _jacrev(self, code):
         """A loop of VJPs over basis cotangents."""
         spec = replace(self.spec, target="python")
         primal = self._pipeline(code, replace(spec, kind="primal"))
-        _check_single_output(primal, "jacrev")
+        self.output_tree = _jacobian_tree(primal, "jacrev")
         vjp = self._pipeline(code, replace(spec, kind="vjp"))
         wrapper = wrappers.jacrev_source(generated_name(code.__name__, "jacrev"), self.param_names(code), [c.name for c in vjp.captured],
-                                         self.wrt(code), vjp.name, primal.name, self.spec.single)
+                                         self.wrt(code), vjp.name, primal.name, self.spec.single,
+                                         structured=self.output_tree is not None)
         return self._inline(wrapper, [primal, vjp], vjp.captured)
 
     def _vmap(self, code):
@@ -249,7 +256,9 @@ class Specialization:
         wrapper = getattr(module, wrapper_source.split("(")[0][len("def "):])
         self.hidden = self.hidden + [c.read for c in captured]
         types = self.arg_types + tuple(of_value(c.read()) for c in captured)
-        return self._pipeline(wrapper, pipeline.Spec(types, target=self.transformed.target, kind="primal"))
+        inlined = self._pipeline(wrapper, pipeline.Spec(types, target=self.transformed.target, kind="primal"))
+        self.code_tree = inlined.output_tree
+        return inlined
 
     def param_names(self, code):
         return list(inspect.signature(code).parameters)
@@ -265,14 +274,14 @@ class Specialization:
         Python) and puts the result in `self.<attribute>`, so later calls go straight to it.
         """
         compiled = (target or self.transformed.target) != "python"
-        module = backend.load_module(module_source, _stem(name), "boundscheck" if compiled and self.boundscheck else "")
+        options = backend.jit_options(self.transformed.target == "parallel", self.boundscheck) if compiled else None
+        module = backend.load_module(module_source, _stem(name), options)
         pyfunc = getattr(module, name)
         if not compiled:
             setattr(self, attribute, backend.noting_user_lines(pyfunc))
             return pyfunc
         self.as_python[attribute] = backend.noting_user_lines(pyfunc)
-        jitted = backend.jitted(module, name, parallel=self.transformed.target == "parallel",
-                                cache=not extend.calls_custom_rules(module_source), boundscheck=self.boundscheck)
+        jitted = backend.jitted(module, name, options, cache=not extend.calls_custom_rules(module_source))
         first = backend.FirstCall(jitted, backend.noting_user_lines(pyfunc), origin_of(self.transformed))
 
         def first_call(*args):
@@ -323,6 +332,8 @@ class Specialization:
         (by the vmapped function's own rebuilding, for a vmap of a transformed function)."""
         if self.inner is not None:
             return self.inner.rebuilt(result)
+        if self.code_tree is not None:  # the code returns the leaves of its nested tuples
+            result = tree_unflatten(self.code_tree, result)
         tree = self.output_tree
         if tree is None:
             return result
@@ -335,8 +346,16 @@ class Specialization:
 
     @property
     def restructures(self):
-        """Whether the user gets the code's results in other structures (lists, dicts)."""
-        return self.output_tree is not None or (self.inner is not None and self.inner.restructures)
+        """Whether the user gets the code's results in other structures than the flat tuple (or the
+        one value) it returns: lists, dicts, nested tuples."""
+        own = any(tree is not None and not _flat_tuple(tree) for tree in (self.output_tree, self.code_tree))
+        return own or (self.inner is not None and self.inner.restructures)
+
+    @property
+    def rebuilds(self):
+        """Whether `finished` changes the code's results at all."""
+        return (self.output_tree is not None or self.code_tree is not None or any(self.convert)
+                or (self.inner is not None and self.inner.rebuilds))
 
     def run(self, args):
         return self.finished(self.invoke("call", self.arguments(args)))
@@ -360,6 +379,7 @@ class Specialization:
         return tuple(_apply(c, g) for c, g in zip(self.convert, grads))
 
     def run_jvp(self, primals, tangents):
+        check_not_complex(tangents, "jvp", "tangents")
         tangents = [_as_tangent(t, primals[i]) for t, i in zip(tangents, self.argnums)]
         out, tangent_out = self.invoke("call", self.arguments(primals, tangents))
         if self.output_tree is None:
@@ -442,9 +462,9 @@ def _code_function(fun, args, kind):
         raise TypeError(f"a {fun.kind} cannot be transformed again; transform the function it differentiates")
     inner = fun.specialization(args)
     if inner.restructures and kind != "vmap":  # a vmap batches each leaf; other transformations take arrays
-        raise TypeError(f"a {fun.kind} of a function returning a list or a dict cannot be transformed again; "
-                        "return a tuple")
-    finishing = inner if kind == "vmap" and (inner.restructures or any(inner.convert)) else None
+        raise TypeError(f"a {fun.kind} of a function returning nested tuples, a list or a dict cannot be transformed "
+                        "again; return a flat tuple")
+    finishing = inner if kind == "vmap" and inner.rebuilds else None
     hidden = inner.hidden + [c.read for c in inner.captured]
     return inner.code_function, hidden, inner.assumptions, inner.boundscheck, finishing
 
@@ -468,21 +488,34 @@ def _normalize_argnums(argnums, nargs):
 
 
 def _check_differentiable(arg, kind):
-    typ = of_value(arg)
-    if typ.differentiable:
-        return
-    dtype = np.asarray(arg).dtype if typ.kind in ("int", "bool") else type(arg).__name__
-    raise TypeError(
-        f"{kind} requires real-valued inputs (input dtype that is a sub-dtype of np.floating), "
-        f"but got {dtype}. If you want to use Boolean- or integer-valued inputs, pass them as "
-        f"arguments that are not differentiated (leave them out of argnums)."
-    )
+    if not of_value(arg).differentiable:
+        raise real_input_error(kind, arg)
 
 
 def _check_single_output(generated, kind):
     if len(generated.output_types) != 1 or generated.output_tree is not None:
-        shown = "a tuple" if generated.output_tree is None else "a list or a dict"
+        tree = generated.output_tree
+        shown = "a tuple" if tree is None or _only_tuples(tree) else "a list or a dict"
         raise TypeError(f"{kind} of a function returning {shown} is not supported; return one array")
+
+
+def _jacobian_tree(generated, kind):
+    """The structure of a Jacobian's result: that of the outputs of `generated`, which may be
+    tuples (for jacrev, of one output), not lists or dicts. None: one output, or a flat tuple."""
+    tree = generated.output_tree
+    if tree is None and (kind == "jacfwd" or len(generated.output_types) == 1):
+        return None
+    if tree is None or not _only_tuples(tree) or (kind == "jacrev" and tree.num_leaves != 1):
+        _check_single_output(generated, kind)
+    return tree
+
+
+def _only_tuples(tree):
+    return tree.kind == "leaf" or (tree.kind == "tuple" and all(map(_only_tuples, tree.children)))
+
+
+def _flat_tuple(tree):
+    return tree.kind == "tuple" and all(c.kind == "leaf" for c in tree.children)
 
 
 def _check_cotangent(cotangent, value):
@@ -491,6 +524,7 @@ def _check_cotangent(cotangent, value):
     cotangents = cotangent if isinstance(value, tuple) else (cotangent,)
     if isinstance(value, tuple) and (not isinstance(cotangent, tuple) or len(cotangent) != len(value)):
         raise TypeError(f"the cotangent must have the output's structure: a tuple of {len(value)}")
+    check_not_complex(cotangents, "vjp", "cotangents")
     for out, ct in zip(outputs, cotangents):
         if np.shape(out) != np.shape(ct):
             raise ValueError(f"Shape of cotangent input to vjp pullback function {np.shape(ct)} must be the same "

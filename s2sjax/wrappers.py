@@ -23,12 +23,13 @@ class Argument:
     scalar: bool
 
 
-def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian", single=True, outputs=1):
+def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian", single=True, outputs=1, structured=False):
     """`name(params, extra)`: the Jacobian by columns, each a JVP along a basis vector.
 
     `result` "jacobian" returns the Jacobians (a tuple for several `wrt`);
     "value_and_jacobian" returns `(value, jacobians)`. With several `outputs` (the JVP then
-    returns tuples), a tuple with the Jacobians of each output.
+    returns tuples), or `structured` ones (the caller rebuilds their structure), a tuple with
+    the Jacobians of each output.
     """
     namer = Namer(params + extra)
     lines = [f"def {name}({', '.join(params + extra)}):"]
@@ -58,7 +59,7 @@ def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian", single=
             lines += [f"    {jac} = rt.columns_to_jacobian({c}, {arg.name})" for jac, c in zip(jacs, columns)]
         for per_output, jac in zip(jacobians, jacs):
             per_output.append(jac)
-    returned = _returned(jacobians[0], single) if outputs == 1 else \
+    returned = _returned(jacobians[0], single) if outputs == 1 and not structured else \
         f"({', '.join(_returned(j, single) for j in jacobians)},)"
     if result == "value_and_jacobian":
         returned = f"{value}, {returned}"
@@ -66,14 +67,18 @@ def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian", single=
     return "\n".join(lines) + "\n"
 
 
-def jacrev_source(name, params, extra, wrt, vjp_name, primal_name, single=True):
-    """`name(params, extra)`: the Jacobian by rows, each a VJP of a basis cotangent."""
+def jacrev_source(name, params, extra, wrt, vjp_name, primal_name, single=True, structured=False):
+    """`name(params, extra)`: the Jacobian by rows, each a VJP of a basis cotangent.
+
+    `structured`: the primal returns its one output in a tuple, and so does this function
+    (the caller rebuilds the output's structure around it).
+    """
     namer = Namer(params + extra)
     out, size, cotangent, k, r = (namer.fresh(n) for n in ("out", "size", "cotangent", "k", "r"))
     rows = [namer.fresh(f"rows_{a.name}") for a in wrt]
     lines = [
         f"def {name}({', '.join(params + extra)}):",
-        f"    {out} = {primal_name}({', '.join(params + extra)})",
+        f"    {out} = {primal_name}({', '.join(params + extra)}){'[0]' if structured else ''}",
         f"    {size} = rt.size({out})",
         f"    {cotangent} = np.zeros({size})",
     ]
@@ -87,7 +92,8 @@ def jacrev_source(name, params, extra, wrt, vjp_name, primal_name, single=True):
     lines.append(f"        {cotangent}[{k}] = 0.0")
     jacobians = [namer.fresh(f"jac_{a.name}") for a in wrt]
     lines += [f"    {jac} = rt.rows_to_jacobian({row}, {out})" for jac, row in zip(jacobians, rows)]
-    lines.append(f"    return {_returned(jacobians, single)}")
+    returned = _returned(jacobians, single)
+    lines.append(f"    return {f'({returned},)' if structured else returned}")
     return "\n".join(lines) + "\n"
 
 

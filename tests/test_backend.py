@@ -5,6 +5,8 @@ import sys
 import textwrap
 import warnings
 
+import numpy as np
+import pytest
 
 import s2sjax
 from s2sjax.backend import compile as backend
@@ -138,3 +140,54 @@ def test_emit_is_deterministic_for_the_same_tree():
 
     fun = define("def f(x, y):\n    z = np.sin(x) * y\n    return np.sum(z) if y > 0 else x\n")
     assert stage_source(fun, "emit") == stage_source(fun, "emit")
+
+
+COMPILED = ["cpu", "parallel"]
+
+EDGES = [  # (the function's body, the point, its derivative by NumPy's closed form)
+    ("np.arccos(x)", 1.0, lambda x: -1.0 / np.sqrt(1.0 - x * x)),
+    ("np.arccos(x)", -1.0, lambda x: -1.0 / np.sqrt(1.0 - x * x)),
+    ("np.arcsin(x)", 1.0, lambda x: 1.0 / np.sqrt(1.0 - x * x)),
+    ("np.arcsin(x)", -1.0, lambda x: 1.0 / np.sqrt(1.0 - x * x)),
+    ("np.sum(np.sqrt(x))", np.array([0.0, 1.0, 4.0]), lambda x: 0.5 / np.sqrt(x)),
+]
+
+
+@pytest.mark.parametrize("target", COMPILED + ["python"])
+@pytest.mark.parametrize("body,x,derivative", EDGES,
+                         ids=["arccos(1)", "arccos(-1)", "arcsin(1)", "arcsin(-1)", "sum_sqrt(0)"])
+def test_a_derivative_at_a_domain_edge_is_infinite_as_in_numpy(target, body, x, derivative):
+    fun = define(f"def f(x):\n    return {body}\n")
+    with np.errstate(divide="ignore"):
+        expected = derivative(np.float64(x) if np.ndim(x) == 0 else x)
+        got = s2sjax.grad(fun, target=target)(x)
+    assert np.isinf(expected).any()
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("target", COMPILED)
+def test_a_float_divided_by_zero_is_inf_or_nan_in_compiled_code(target):
+    fun = define("def ratio(x, y):\n    return x / y, x % y\n")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = fun(np.float64(2.0), np.float64(0.0))
+        assert s2sjax.jit(fun, target=target)(2.0, 0.0) == pytest.approx(expected, nan_ok=True)
+        assert s2sjax.grad(lambda x, y: x / y, argnums=(0, 1), target=target)(2.0, 0.0) == (np.inf, -np.inf)
+
+
+@pytest.mark.parametrize("target", COMPILED)
+def test_an_integer_divided_by_zero_is_zero_as_in_numpy(target):
+    fun = define("def quotient(a, b):\n    return a // b, a % b\n")
+    a, b = np.array([7, -7, 8]), np.array([0, 0, 3])
+    with np.errstate(divide="ignore"):
+        assert s2sjax.jit(fun, target=target)(7, 0) == fun(np.int64(7), np.int64(0))
+        for got, expected in zip(s2sjax.jit(fun, target=target)(a, b), fun(a, b)):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_each_set_of_numba_options_gets_a_module_of_its_own():
+    # Numba's disk cache keys machine code on the file, not on the options it was compiled with
+    source = backend.module_source("def f(x):\n    return 1.0 / x\n", "a test")
+    modules = {backend.load_module(source, "options", options).__name__
+               for options in (None, backend.jit_options(), backend.jit_options(parallel=True),
+                               backend.jit_options(boundscheck=True))}
+    assert len(modules) == 4

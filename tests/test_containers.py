@@ -423,3 +423,31 @@ def test_jacfwd_of_a_function_returning_a_tuple_gives_one_jacobian_per_output_an
     np.testing.assert_allclose(dy0, np.sin(x), rtol=1e-13)
     np.testing.assert_allclose(dx1, numerical_grad(lambda x, y: fun(x, y)[1], (x, y), 0), rtol=1e-9)
     np.testing.assert_allclose(dy1, np.sum(x ** 2), rtol=1e-13)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_none_argument_beside_a_container_has_no_leaves(target):
+    # None counted as a leaf when the leaves were taken, not when they were named: IndexError
+    fun = define("""
+    def scaled(p, scale=None):
+        return p[0] * p[1] * p[1]
+    """)
+    p = [1.5, -0.5]
+    for call in (lambda: s2sjax.grad(fun, target=target)(p), lambda: s2sjax.grad(fun, target=target)(p, None)):
+        assert_tree_close(call(), fd_tree(fun, (p,), 0))
+    _, pullback = s2sjax.vjp(fun, p, None, target=target)
+    assert_tree_close(pullback(1.0)[0], fd_tree(fun, (p,), 0))
+    assert s2sjax.jit(fun, target=target)(p) == fun(p)
+
+
+@pytest.mark.parametrize("signature", ["*args, scale=1.0, **options", "p, *rest, scale=1.0", "p, scale=1.0, **options"])
+def test_varargs_with_a_container_and_a_keyword_are_refused_at_the_users_def(signature):
+    # the wrapper s2sjax wrote to rebuild the containers was invalid Python: a positional
+    # argument (the **kwargs dict) after a keyword one
+    fun = define(f"""
+    def total({signature}):
+        return 0.0
+    """)
+    with pytest.raises(TransformError, match=r"a '\*args' or '\*\*kwargs' parameter is not supported") as info:
+        s2sjax.grad(fun)((1.0, 2.0), scale=3.0)
+    assert info.value.lineno == fun.__code__.co_firstlineno

@@ -120,6 +120,47 @@ def test_source_of_a_builtin_cannot_be_read():
         s2sjax.grad(sorted)(1.0)
 
 
+TRANSFORMATIONS = {
+    "grad": lambda f, x: s2sjax.grad(f)(x), "jvp": lambda f, x: s2sjax.jvp(f, (x,), (x,)),
+    "vjp": lambda f, x: s2sjax.vjp(f, x), "jacfwd": lambda f, x: s2sjax.jacfwd(f)(x),
+    "hessian": lambda f, x: s2sjax.hessian(f)(x), "vmap": lambda f, x: s2sjax.vmap(f)(np.stack([x, x])),
+    "jit": lambda f, x: s2sjax.jit(f)(x),
+}
+
+
+@pytest.mark.parametrize("transformation", sorted(TRANSFORMATIONS))
+@pytest.mark.parametrize("fun,spelled", [(np.var, "np.var"), (np.kron, "np.kron"), (np.linalg.norm, "np.linalg.norm"),
+                                         (np.add.reduce, "np.add.reduce")])
+def test_a_numpy_function_without_a_rule_given_directly_is_named_at_the_users_line(fun, spelled, transformation):
+    # it was an AttributeError ('__globals__') from inside s2sjax, or an IndexError
+    with pytest.raises(s2sjax.TransformError, match=f"{spelled} has no derivative rule in s2sjax") as info:
+        TRANSFORMATIONS[transformation](fun, np.array([0.3, 0.5]))
+    assert info.value.filename == __file__
+
+
+def test_callables_without_python_source_are_refused_by_name():
+    import functools
+
+    import numba
+
+    class Scaled:
+        def __call__(self, x):
+            return 2.0 * x
+
+        def method(self, x):
+            return 2.0 * x
+
+    compiled = numba.njit(lambda x: 2.0 * x)
+    cases = [(compiled, r"<lambda> is compiled by Numba: s2sjax cannot transform it"),
+             (functools.partial(np.multiply, 2.0), r"cannot read the source of .*: it is a partial"),
+             (Scaled(), r"cannot read the source of .*: it is a Scaled"),
+             (Scaled().method, r"cannot read the source of .*Scaled.method.*: it is a bound method")]
+    for fun, message in cases:
+        with pytest.raises(s2sjax.TransformError, match=message) as info:
+            s2sjax.grad(fun)(1.0)
+        assert info.value.filename == __file__
+
+
 MIXED_TYPES = """\
 def f(x, c):
     if c > 0:

@@ -61,3 +61,63 @@ def test_parallel_fuses_loops_inside_loops_serially():
     source = s2sjax.source(g, x, 3)
     assert "rt.prange" not in source and re.search(r"for i\w* in range\(t\w*\.shape\[0\]\):", source)
     fd.check_grad(fun, (x, 3), (0,), (g(x, 3),), rtol=1e-7, atol=1e-9, name="fused in a loop")
+
+
+TWO_ARGUMENT = [("arctan2", "def f(a, b):\n    return np.sum(np.arctan2(a, b))\n"),
+                ("hypot", "def f(a, b):\n    return np.sum(np.hypot(a, b))\n")]
+A, B = np.array([0.3, -0.2, 1.5]), np.array([1.1, 0.4, -0.7])
+
+
+def _hessian_by_finite_differences(fun, a, b):
+    """Row k: the derivative of the k-th entry of the (finite-difference) gradient."""
+    def gradient_entry(k):
+        return lambda a, b: fd.numerical_grad(fun, (a, b), 0)[k]
+
+    return np.stack([fd.numerical_grad(gradient_entry(k), (a, b), 0, step=1e-3) for k in range(a.size)])
+
+
+@pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
+@pytest.mark.parametrize("name,source", TWO_ARGUMENT, ids=[c[0] for c in TWO_ARGUMENT])
+def test_a_parallel_hessian_whose_fused_loops_numba_renames_compiles(name, source):
+    # the fused loops define `t1` in both branches of their length check; Numba's second `t1`
+    # is `t1.1`, spelled `t1_1` in a prange loop, which was a variable of the hessian's too
+    fun = define(source)
+    hessian = s2sjax.hessian(fun, target="parallel")(A, B)
+    np.testing.assert_allclose(hessian, _hessian_by_finite_differences(fun, A, B), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
+@pytest.mark.parametrize("name,source", TWO_ARGUMENT, ids=[c[0] for c in TWO_ARGUMENT])
+def test_a_parallel_vmap_of_a_gradient_whose_loops_numba_renames_compiles(name, source):
+    fun = define(source)
+    a, b = np.stack([A, 2.0 * A]), np.stack([B, -B])
+    grads = s2sjax.vmap(s2sjax.grad(fun), target="parallel")(a, b)
+    for k in range(2):
+        fd.check_grad(fun, (a[k], b[k]), (0,), (grads[k],), rtol=1e-8, atol=1e-10, name=f"{name}, example {k}")
+
+
+@pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
+def test_parallel_fused_outputs_in_both_branches_of_the_length_check_compile():
+    fun = define("def quotient(a, b):\n    return a / b, a * b\n")
+    got = s2sjax.jit(fun, target="parallel")(A, B)
+    for value, expected in zip(got, fun(A, B)):
+        np.testing.assert_allclose(value, expected, rtol=1e-15)
+
+
+def test_any_failure_inside_numba_falls_back_to_python_with_one_warning(monkeypatch):
+    import numba
+
+    def fails(self, sig):
+        raise AssertionError("key already in dictionary: 't1_1'")  # what Numba's parfor lowering raised
+
+    monkeypatch.setattr(numba.core.registry.CPUDispatcher, "compile", fails)
+    fun = define("def f(x):\n    return np.sum(np.sin(x) * x)\n")
+    g = s2sjax.grad(fun, target="parallel")
+    with pytest.warns(s2sjax.NumbaFallbackWarning, match="AssertionError: key already in dictionary") as caught:
+        first, second = g(A), g(B)
+    assert len([w for w in caught if issubclass(w.category, s2sjax.NumbaFallbackWarning)]) == 1
+    fd.check_grad(fun, (A,), (0,), (first,), rtol=1e-8, atol=1e-10)
+    fd.check_grad(fun, (B,), (0,), (second,), rtol=1e-8, atol=1e-10)
+    monkeypatch.setattr(s2sjax.config, "strict", True)
+    with pytest.raises(AssertionError, match="key already in dictionary"):
+        s2sjax.grad(fun, target="parallel")(A)

@@ -188,3 +188,75 @@ def test_grad_of_a_function_calling_jvp_is_a_hessian_vector_product(case):
     n = np.size(v)
     expected = hess.reshape(n, n) @ np.ravel(v)
     np.testing.assert_allclose(np.ravel(hvp), expected, rtol=1e-9, atol=1e-10, err_msg=case.name)
+
+
+# ---- the structure of outputs: tuples of one, nested tuples (as JAX keeps them) --------------
+
+PRODUCT = define("def product(x, y):\n    return x * y * y\n")
+NESTED = define("def nested(x):\n    inner = (x * x, 3.0 * x)\n    return 2.0 * x, inner\n")
+X, Y = 1.5, -0.7
+
+
+def _d(fun, args, argnum, step=None):
+    """d fun / d args[argnum] by finite differences."""
+    return float(fd.numerical_grad(fun, args, argnum, step=step))
+
+
+def _dx_product(x, y):
+    return _d(PRODUCT, (x, y), 0)
+
+
+def _second(argnum):
+    """d2 product / dx d args[argnum], by finite differences of finite differences."""
+    return _d(_dx_product, (X, Y), argnum, step=1e-3)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_jvp_of_grad_with_a_tuple_of_one_argnum_keeps_the_tuple(target):
+    grad = s2sjax.grad(PRODUCT, argnums=(0,), target=target)
+    (out,), (tangent,) = s2sjax.jvp(grad, (X, Y), (1.0, 0.5), target=target)
+    assert out == pytest.approx(_dx_product(X, Y), rel=1e-9)
+    assert tangent == pytest.approx(_second(0) * 1.0 + _second(1) * 0.5, rel=1e-6)
+    both = s2sjax.grad(PRODUCT, argnums=(0, 1), target=target)
+    (dx, dy), (tx, ty) = s2sjax.jvp(both, (X, Y), (1.0, 0.5), target=target)
+    assert (dx, tx) == pytest.approx((out, tangent), rel=1e-12)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_jacobians_and_vmap_of_grad_with_a_tuple_of_one_argnum_keep_the_tuple(target):
+    grad = s2sjax.grad(PRODUCT, argnums=(0,), target=target)
+    for jacobian in (s2sjax.jacfwd, s2sjax.jacrev):
+        (h,) = jacobian(grad, target=target)(X, Y)
+        assert h == pytest.approx(_second(0), abs=1e-6)
+    ((h,),) = s2sjax.hessian(PRODUCT, argnums=(0,), target=target)(X, Y)
+    assert h == pytest.approx(_second(0), abs=1e-6)
+    xs, ys = np.array([X, 2.0]), np.array([Y, 3.0])
+    (column,) = s2sjax.vmap(grad, target=target)(xs, ys)
+    np.testing.assert_allclose(column, [_dx_product(x, y) for x, y in zip(xs, ys)], rtol=1e-9)
+    (g,) = s2sjax.jit(grad, target=target)(X, Y)
+    assert g == pytest.approx(_dx_product(X, Y), rel=1e-9)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_jvp_of_value_and_grad_with_a_tuple_of_one_argnum_keeps_its_nesting(target):
+    value_and_grad = s2sjax.value_and_grad(PRODUCT, argnums=(0,), target=target)
+    (value, (g,)), (value_dot, (g_dot,)) = s2sjax.jvp(value_and_grad, (X, Y), (0.0, 1.0), target=target)
+    assert value == PRODUCT(X, Y) and g == pytest.approx(_dx_product(X, Y), rel=1e-9)
+    assert value_dot == pytest.approx(_d(PRODUCT, (X, Y), 1), rel=1e-9)
+    assert g_dot == pytest.approx(_second(1), rel=1e-6)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_nested_tuple_outputs_are_differentiated_not_zeroed(target):
+    # the inner tuple's tangent was 0.0, its cotangent ignored, and vmap stacked it into one array
+    leaves = [lambda x: NESTED(x)[0], lambda x: NESTED(x)[1][0], lambda x: NESTED(x)[1][1]]
+    slopes = [_d(leaf, (X,), 0) for leaf in leaves]
+    out, tangent = s2sjax.jvp(NESTED, (X,), (1.0,), target=target)
+    assert out == NESTED(X)
+    assert tangent[0] == pytest.approx(slopes[0]) and tangent[1] == pytest.approx(tuple(slopes[1:]))
+    _, pullback = s2sjax.vjp(NESTED, X, target=target)
+    assert pullback((1.0, (1.0, 1.0)))[0] == pytest.approx(sum(slopes), rel=1e-9)
+    jacobian = s2sjax.jacfwd(NESTED, target=target)(X)
+    assert jacobian[0] == pytest.approx(slopes[0]) and jacobian[1] == pytest.approx(tuple(slopes[1:]))
+    doubled, (squared, tripled) = s2sjax.vmap(NESTED, target=target)(np.array([X, 2.0]))
+    np.testing.assert_allclose(squared, [NESTED(X)[1][0], NESTED(2.0)[1][0]], rtol=1e-14)

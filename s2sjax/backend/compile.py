@@ -81,12 +81,24 @@ _RUNTIME_STAMP = _runtime_stamp()
 _LOCK = threading.RLock()  # one thread at a time imports a module or makes a dispatcher
 
 
-def load_module(source, stem, compiled_as=""):
+def jit_options(parallel=False, boundscheck=False):
+    """How Numba compiles generated code, on every CPU target.
+
+    NumPy's error model: a float divided by zero is inf or nan and an integer one is 0, as
+    NumPy (and JAX) give, not Python's ZeroDivisionError. A CUDA kernel has it too
+    (`cuda.jit(debug=False)`, see passes/kernel.py).
+    """
+    return {"parallel": parallel, "boundscheck": boundscheck, "error_model": "numpy"}
+
+
+def load_module(source, stem, options=None):
     """Write `source` to the cache (if not already there, intact) and import it.
 
-    `compiled_as` names how Numba will compile it (its options): Numba's cache keeps machine
-    code beside the file without them, so each set of options gets a file of its own.
+    `options` are those Numba will compile it with (`jit_options`), None if it will not:
+    Numba's cache keeps machine code beside the file without them, so each set of options
+    gets a file of its own.
     """
+    compiled_as = "" if options is None else ",".join(f"{k}={v}" for k, v in sorted(options.items()))
     with _LOCK:
         return _load_module(source, stem, compiled_as)
 
@@ -147,20 +159,20 @@ def _write_if_changed(path, source):
 _JITTED = {}
 
 
-def jitted(module, function_name, parallel=False, cache=True, boundscheck=False):
-    """The generated function compiled by Numba (one dispatcher per function, shared).
+def jitted(module, function_name, options, cache=True):
+    """The generated function compiled by Numba with `options` (`jit_options`, those `module`
+    was loaded for), one dispatcher per function, shared.
 
     `cache=False` for code calling a user's Numba function (custom rules): Numba's cached
     machine code would name that function's module, which another process may not have.
-    `boundscheck` for code indexing the user's arrays by element: an index out of bounds is
-    an IndexError, as in Python, not a read or write of other memory.
+    `boundscheck` (an option) for code indexing the user's arrays by element: an index out of
+    bounds is an IndexError, as in Python, not a read or write of other memory.
     """
-    key = (module.__name__, function_name, parallel, boundscheck)
+    key = (module.__name__, function_name, tuple(sorted(options.items())))
     cache = cache and not getattr(module, "IN_MEMORY", False)
     with _LOCK:
         if key not in _JITTED:
-            _JITTED[key] = numba.njit(cache=cache, parallel=parallel, boundscheck=boundscheck)(
-                getattr(module, function_name))
+            _JITTED[key] = numba.njit(cache=cache, **options)(getattr(module, function_name))
     return _JITTED[key]
 
 
@@ -218,9 +230,6 @@ def run_briefly(pyfunc, arguments, lines=100_000):
         sys.settrace(previous)
 
 
-_TYPING_ERRORS = (numba.core.errors.TypingError, numba.core.errors.UnsupportedError, numba.core.errors.LoweringError)
-
-
 class FirstCall:
     """Calls `jitted`, and if Numba cannot compile it for these arguments, `pyfunc` from then on."""
 
@@ -232,15 +241,24 @@ class FirstCall:
     def __call__(self, *args):
         try:
             return self.jitted(*args), self.jitted
-        except _TYPING_ERRORS as exc:
-            if config.strict:
+        except Exception as exc:  # a typing error, any other failure inside Numba, or the code's own error
+            if config.strict or self._compiled(args):
                 raise
             _warn_fallback(self.where, exc)
             return self.pyfunc(*args), self.pyfunc
 
+    def _compiled(self, args):
+        """Whether Numba compiled the code for `args` (so an error came from running it)."""
+        try:
+            return tuple(map(self.jitted.typeof_pyval, args)) in self.jitted.overloads
+        except Exception:  # an argument Numba cannot type: nothing was compiled
+            return False
+
 
 def _warn_fallback(where, exc):
     reason = "\n".join(str(exc).strip().splitlines()[:12])
+    if not isinstance(exc, numba.core.errors.NumbaError):  # Numba failed, rather than refused: say how
+        reason = f"{type(exc).__name__}: {reason}"
     warnings.warn(
         f"Numba cannot compile the code generated for {where}; running it as plain Python "
         f"(target='python') instead. Numba said:\n{reason}",

@@ -6,6 +6,8 @@ ids): the SSA versions of `x` are `x`, `x_1`, `x_2`; temporaries are `t1`,
 """
 import linecache
 import os
+import re
+from collections import Counter
 
 import gast
 
@@ -53,6 +55,29 @@ class Namer:
 
     def tangent(self, name):
         return self.fresh(f"{name}_dot")
+
+
+def without_parfor_clashes(fdef):
+    """`fdef` (compiled with parallel=True) with each name `x_1` renamed `x_v1` where `x` is
+    assigned more than once.
+
+    Numba names the second assignment of `x` `x.1`, and when it compiles a prange loop that
+    uses it, spells that `x_1` (and `x_y` `x__y`): were `x_1` a variable too, Numba fails
+    with "key already in dictionary: 'x_1'". A name not ending in `_<digits>` is never one
+    of Numba's.
+    """
+    nodes = [n for n in gast.walk(fdef) if isinstance(n, gast.Name)]
+    definitions = Counter(n.id for n in nodes if not isinstance(n.ctx, gast.Load))
+    versioned = {ident.replace("_", "__") for ident, count in definitions.items() if count > 1}
+    namer = Namer(n.id for n in nodes)
+    renamed = {}
+    for ident in sorted({n.id for n in nodes}):
+        match = re.fullmatch(r"(.+)_(\d+)", ident)
+        if match and match.group(1) in versioned:
+            renamed[ident] = namer.fresh(f"{match.group(1)}_v{match.group(2)}")
+    for node in nodes:
+        node.id = renamed.get(node.id, node.id)
+    return fdef
 
 
 def comment(text):

@@ -62,6 +62,14 @@ def fence(resolved):
     return resolved
 
 
+def check_parameters(fdef, location):
+    """Raise TransformError at a `*args` or `**kwargs` parameter of `fdef` (a parsed function)."""
+    args = fdef.args
+    if args.vararg or args.kwarg:
+        raise location.error(args.vararg or args.kwarg, "a '*args' or '**kwargs' parameter is not supported by s2sjax",
+                             "list the parameters explicitly")
+
+
 class _Fence:
     def __init__(self, resolved):
         self.resolved = resolved
@@ -73,9 +81,7 @@ class _Fence:
         raise self.location.error(node, f"{what} is not supported by s2sjax", hint or default_hint)
 
     def check_function(self, fdef):
-        args = fdef.args
-        if args.vararg or args.kwarg:
-            self.reject(args.vararg or args.kwarg, "a '*args' or '**kwargs' parameter", "list the parameters explicitly")
+        check_parameters(fdef, self.location)
         for stmt in fdef.body:
             self.check_statement(stmt)
 

@@ -8,6 +8,8 @@ line and column those of the user's file, plus what resolving names needs
 import inspect
 import linecache
 import math
+import os
+import sys
 import textwrap
 from dataclasses import dataclass
 
@@ -119,7 +121,8 @@ def function_for_rule(obj):
     if rule is None:
         return None
     params = [p for p in rule.params if p not in rule.defaults]
-    name = rule.name.replace(".", "_")
+    # np.sin -> np_sin; a builtin (abs) gets a prefix: `def abs(x): return abs(x)` would call itself
+    name = rule.name.replace(".", "_") if "." in rule.name else f"builtin_{rule.name}"
     source = f"def {name}({', '.join(params)}):\n    return {rule.name}({', '.join(params)})\n"
     from ..backend import runtime
 
@@ -132,3 +135,57 @@ def function_from_source(source, name, filename, namespace):
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)
     return namespace[name]
+
+
+def check_readable(fun):
+    """Raise a TransformError, at the user's line that gave `fun` to s2sjax, unless `fun` is a
+    Python function whose source s2sjax can read (not a NumPy function without a rule, a
+    builtin, a Numba-compiled function, a method, a callable object)."""
+    if inspect.isfunction(fun):
+        return
+    spelled = _spelled(fun)
+    if _numpy_or_math(fun):
+        message, hint = (f"{spelled} has no derivative rule in s2sjax",
+                         "call it from a function of yours written with the NumPy and math functions s2sjax "
+                         "knows, or give it a rule with s2sjax.extend.defvjp")
+    elif hasattr(fun, "py_func"):
+        message, hint = (f"{spelled} is compiled by Numba: s2sjax cannot transform it",
+                         f"transform its Python function, {spelled}.py_func, or give it a rule with "
+                         "s2sjax.extend.defvjp")
+    else:
+        kind = "bound method" if inspect.ismethod(fun) else type(fun).__name__
+        message, hint = (f"cannot read the source of {spelled!r}: it is a {kind}, not a Python function",
+                         "s2sjax transforms functions defined in a file (a module, script or notebook cell)")
+    filename, lineno = _user_line()
+    raise TransformError(message, filename, lineno, hint=hint)
+
+
+def _numpy_or_math(fun):
+    owner = getattr(fun, "__self__", None)  # np.add.reduce is a method of the ufunc np.add
+    module = getattr(fun, "__module__", None) or getattr(type(owner), "__module__", None) or ""
+    return isinstance(fun, np.ufunc) or module.split(".")[0] in ("numpy", "math")
+
+
+def _spelled(fun):
+    """`fun` as the user would write it: np.kron, np.linalg.norm, np.add.reduce, math.gamma, sorted."""
+    owner = getattr(fun, "__self__", None)
+    if isinstance(owner, np.ufunc):
+        return f"{_spelled(owner)}.{fun.__name__}"
+    module = getattr(fun, "__module__", None) or ""
+    name = getattr(fun, "__qualname__", None) or getattr(fun, "__name__", None)
+    if name is None:
+        return repr(fun)
+    if module == "numpy" or isinstance(fun, np.ufunc) and getattr(np, name, None) is fun:  # not SciPy's
+        return f"np.{name}"
+    if module.startswith("numpy."):
+        return f"np.{module[len('numpy.'):]}.{name}"
+    return f"math.{name}" if module == "math" else name
+
+
+def _user_line():
+    """(file, line) of the innermost frame outside s2sjax: where the user called it."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame = frame.f_back
+    return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("<unknown>", None)

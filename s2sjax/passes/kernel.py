@@ -8,7 +8,7 @@ optimized (fused) per-example function and its types; returns it with
   `g = rt.zeros_like(p)` becomes `g = dest_0; g[:] = 0.0`;
 - NumPy functions of scalars spelled with `math` (`np.exp(t)` -> `math.exp(t)`,
   `np.absolute(t)` -> `abs(t)`), which is what CUDA provides;
-- the decorator `@cuda.jit(device=True)`;
+- the decorator `@cuda.jit(device=True, debug=False)`;
 
 and raises a TransformError at the user's line for anything else that would
 allocate an array (a temporary array expression, `np.zeros`, a runtime helper).
@@ -49,7 +49,10 @@ def device_function(fdef, types, location, origins):
     for stmt in statements(fdef.body):
         _check_no_allocation(stmt, types, location, origins)
     fdef = _ScalarMath(types).visit(fdef)
-    fdef.decorator_list = [gast.Call(rules.dotted("cuda.jit"), [], [gast.keyword("device", gast.Constant(True, None))])]
+    # debug=False: Numba's CUDA error model is NumPy's (inf, not ZeroDivisionError) unless debug,
+    # which NUMBA_CUDA_DEBUGINFO=1 turns on by default; NumPy's, as on the CPU (backend.jit_options)
+    options = [gast.keyword("device", gast.Constant(True, None)), gast.keyword("debug", gast.Constant(False, None))]
+    fdef.decorator_list = [gast.Call(rules.dotted("cuda.jit"), [], options)]
     return fdef
 
 

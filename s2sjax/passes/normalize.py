@@ -68,7 +68,7 @@ class Normalized:
     outputs: list  # output names; more than one when the function returns a tuple display
     origins: dict = field(default_factory=dict)  # id(statement) -> errors.Location
     carried: dict = field(default_factory=dict)  # id(for statement) -> its loop-carried (phi) names
-    output_tree: object = None  # pytree.TreeDef of what the function returns, when that holds a list or dict
+    output_tree: object = None  # pytree.TreeDef of what the function returns, when not one value or a flat tuple
     assumptions: list = field(default_factory=list)  # frontend.resolve.Assumption, of every function inlined too
     augmented: dict = field(default_factory=dict)  # name defined by `var += v` -> (the name it updated, var)
     variables: dict = field(default_factory=dict)  # SSA name -> the user's variable it is a version of
@@ -126,7 +126,7 @@ class _Normalizer:
         self.out = []
         self.outputs = None
         self.returns_tuple = False  # `return (x,)` is a tuple of one, not x
-        self.output_tree = None  # when the function returns a list or a dict (see return_leaves)
+        self.output_tree = None  # when the function returns a structure (see return_leaves)
 
     # ---- blocks and statements ------------------------------------------
 
@@ -396,10 +396,13 @@ class _Normalizer:
         parts = value.elts if isinstance(value, gast.Tuple) else [value]
         self.returns_tuple = isinstance(value, gast.Tuple)
         # parts that may hold a list or a dict are evaluated first, to see
-        atoms = [self.atom(p) if isinstance(p, (gast.Name, gast.Call, gast.List, gast.Dict, _Evaluated)) else None
-                 for p in parts]
-        if len(self.state.stack) == 1 and any(self.holds_list_or_dict(a) for a in atoms if a is not None):
-            return self.return_leaves(node, atoms)
+        atoms = [self.atom(p) if isinstance(p, (gast.Name, gast.Call, gast.Tuple, gast.List, gast.Dict, _Evaluated))
+                 else None for p in parts]
+        # a tuple of one, or one holding a container, is a structure for the caller to rebuild
+        structured = (self.returns_tuple and len(parts) == 1) or any(
+            isinstance(a, gast.Name) and a.id in self.static for a in atoms if a is not None)
+        if len(self.state.stack) == 1 and structured:
+            return self.return_leaves(node, [self.atom(p) if a is None else a for p, a in zip(parts, atoms)])
         if self.outputs is None:
             self.outputs = [self.state.namer.fresh("out") for _ in parts]
         elif len(self.outputs) != len(parts) or self.output_tree is not None:
@@ -411,13 +414,10 @@ class _Normalizer:
                 if isinstance(atom, gast.Name) and atom.id in self.static:
                     self.static[name] = self.static[atom.id]  # an inlined helper's container stays known
 
-    def holds_list_or_dict(self, atom):
-        container = self.static.get(atom.id) if isinstance(atom, gast.Name) else None
-        return container is not None and (container.kind != "tuple" or any(map(self.holds_list_or_dict, container.elts)))
-
     def return_leaves(self, node, atoms):
-        """The transformed function returns a list or a dict: its outputs are the leaves, and
-        `output_tree` says how the caller puts them back together (see pytree)."""
+        """The transformed function returns a structure (a list, a dict, nested tuples, a tuple of
+        one): its outputs are the leaves, and `output_tree` says how the caller puts them back
+        together (see pytree)."""
         leaves = []
         trees = [self.tree_of(a, leaves) for a in atoms]
         tree = TreeDef("tuple", tuple(trees)) if self.returns_tuple else trees[0]
