@@ -331,7 +331,7 @@ class Specialization:
         """`result` with the user's lists and dicts put back together around their leaves
         (by the vmapped function's own rebuilding, for a vmap of a transformed function)."""
         if self.inner is not None:
-            return self.inner.rebuilt(result)
+            return self.inner.rebuilt(self.batched_tuples(result))
         if self.code_tree is not None:  # the code returns the leaves of its nested tuples
             result = tree_unflatten(self.code_tree, result)
         tree = self.output_tree
@@ -343,6 +343,10 @@ class Specialization:
             (value, aux), grads = result
             return (value, tree_unflatten(tree.children[1], aux)), grads
         return tree_unflatten(tree, result)
+
+    def batched_tuples(self, result):
+        """A vmap's `result` in the nested tuples its batch loop returns (its code returns their leaves)."""
+        return result if self.output_tree is None else tree_unflatten(self.output_tree, result)
 
     @property
     def restructures(self):
@@ -364,7 +368,7 @@ class Specialization:
         """The generated code's `result` as the user gets it: rebuilt into their lists and dicts,
         gradients given their arguments' dtypes (as the vmapped function finishes it, for a vmap)."""
         if self.inner is not None:
-            return self.inner.finished(result)
+            return self.inner.finished(self.batched_tuples(result))
         result = self.rebuilt(result)
         if not any(self.convert):
             return result
