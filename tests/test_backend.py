@@ -191,3 +191,12 @@ def test_each_set_of_numba_options_gets_a_module_of_its_own():
                for options in (None, backend.jit_options(), backend.jit_options(parallel=True),
                                backend.jit_options(boundscheck=True))}
     assert len(modules) == 4
+
+
+def test_a_fallback_warning_names_the_users_line():
+    # a scalar on one branch, an array on the other: Numba cannot type y, Python runs it (line 8: after
+    # the two lines of imports define() writes first)
+    fun = define("def f(x, c):\n    if c > 0:\n        y = 0.0\n    else:\n        y = x\n    return np.sum(y * x)\n")
+    with pytest.warns(s2sjax.NumbaFallbackWarning, match=r"at s2sjax_test_module_\d+\.py:8: return np\.sum\(y \* x\)"):
+        gradient = s2sjax.grad(fun)(np.arange(3.0), -1.0)
+    np.testing.assert_allclose(gradient, 2 * np.arange(3.0))

@@ -17,6 +17,7 @@ import importlib.util
 import inspect
 import linecache
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -204,6 +205,16 @@ def _note_user_line(exc, filename):
         exc.add_note(f"in generated code for {where}")
 
 
+def _failing_user_line(message, filename):
+    """The user's line that the generated line Numba's `message` points at comes from, or None."""
+    # where it failed (`File "...", line 12`) before where a value came from (`defined at ... (12)`)
+    mentions = re.findall(r'File "([^"]+)", line (\d+)', message) + re.findall(r"at (\S+) \((\d+)\)", message)
+    for path, lineno in mentions:
+        if os.path.basename(path) == os.path.basename(filename):
+            return user_line_above(filename, int(lineno) + 1)
+    return None
+
+
 class _OutOfTime(Exception):
     pass
 
@@ -244,7 +255,7 @@ class FirstCall:
         except Exception as exc:  # a typing error, any other failure inside Numba, or the code's own error
             if config.strict or self._compiled(args):
                 raise
-            _warn_fallback(self.where, exc)
+            _warn_fallback(self.where, exc, inspect.unwrap(self.pyfunc).__code__.co_filename)
             return self.pyfunc(*args), self.pyfunc
 
     def _compiled(self, args):
@@ -255,13 +266,15 @@ class FirstCall:
             return False
 
 
-def _warn_fallback(where, exc):
+def _warn_fallback(where, exc, filename):
     reason = "\n".join(str(exc).strip().splitlines()[:12])
     if not isinstance(exc, numba.core.errors.NumbaError):  # Numba failed, rather than refused: say how
         reason = f"{type(exc).__name__}: {reason}"
+    line = _failing_user_line(str(exc), filename)
+    at = f", at {line}" if line else ""
     warnings.warn(
-        f"Numba cannot compile the code generated for {where}; running it as plain Python "
-        f"(target='python') instead. Numba said:\n{reason}",
+        f"Numba cannot compile the code generated for {where}{at}; running it as plain Python "
+        f"(target='python') instead, which may be much slower. Numba said:\n{reason}",
         NumbaFallbackWarning,
         stacklevel=5,
     )
