@@ -1082,5 +1082,5 @@ REGRESSIONS = frozenset({
     "matrix_from_nested_lists", "rows_from_arrays", "linspace_ends", "filled_arrays", "arange_from_floats",
     "numpy_float_call", "gather_with_repeats", "gather_rows", "masked_sum",
     "horner_int_start", "power_int_start", "sine_recurrence_int_start", "while_int_start",
-    "int_start_float_in_one_branch", "helper_with_constant_flag_in_loop",
+    "int_start_float_in_one_branch", "helper_with_constant_flag_in_loop", "arrays_returned_from_loops",
 })

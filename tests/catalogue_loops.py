@@ -775,6 +775,31 @@ def scaled_or_same(flag, x):
     return out
 
 
+def halved_until_small(v):
+    """Returns an array from inside its loop."""
+    for i in range(4):
+        if np.sum(v * v) < 1.0:
+            return np.tanh(v)
+        v = v * 0.5
+    return v
+
+
+def cube_root_newton(a):
+    """Returns a pair (root, steps) from inside its loop."""
+    y = a.copy()
+    for i in range(40):
+        r = y * y * y - a
+        if np.max(np.abs(r)) < 1e-13:
+            return y, i
+        y = y - r / (3.0 * y * y)
+    return y, -1
+
+
+def arrays_returned_from_loops(x):
+    root, steps = cube_root_newton(x * x + 1.0)
+    return np.sum(halved_until_small(x) * root) + steps * 0.0
+
+
 def helper_with_constant_flag_in_loop(x):
     for k in range(3):
         x = scaled_or_same(0, x)
@@ -1141,6 +1166,9 @@ CASES: list[Case] = [
     # no element within 0.1 of the branch at 0
     Case("int_start_float_in_one_branch", int_start_float_in_one_branch,
          lambda rng: (_spaced(rng, (6,), -2.0, 2.0),)),
+    # |x|^2 far from the thresholds 1, 4, 16, 64 of halved_until_small
+    Case("arrays_returned_from_loops", arrays_returned_from_loops,
+         lambda rng: (np.array([1.3, -0.7, 0.4]) * rng.uniform(0.95, 1.05),), needs=("return_in_loop",)),
     Case("helper_with_constant_flag_in_loop", helper_with_constant_flag_in_loop, lambda rng: (_normal(rng, (4,)),),
          needs=("inplace",)),
 ]

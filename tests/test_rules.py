@@ -177,6 +177,7 @@ case("&", "def f(a, b):\n    return np.sum(np.where((a > 0.0) & (b > 0.0), a * b
 case("|", "def f(a, b):\n    return np.sum(np.where((a > 0.5) | (b < -0.5), a * b, b))\n", u(-1, 1, (4,)), u(-1, 1, (4,)))
 case("rt.empty_float", "def f(a, x):\n    e = rt.empty_float(3, (x,))\n    e[:] = a\n    return np.sum(e * x)\n",
      0.7, u(-1, 1, (3,)))
+case("rt.unset", "def f(a):\n    u = rt.unset()\n    return a * 2.0\n", 0.7)  # never read: lower replaces it
 case("rt.scatter_add", "def f(v, x):\n    return np.sum(np.sin(rt.scatter_add(np.array([2, 0, 2]), v, x)) * x)\n",
      u(-1, 1, (3,)), u(-1, 1, (4,)))
 case("rt.stacked_shape", "def f(a, x):\n    return a * np.sum(np.ones(rt.stacked_shape((2,), x)))\n", 0.7, u(-1, 1, (3,)))

@@ -115,6 +115,11 @@ def grow(tape, used):
     return bigger
 
 
+def unset():
+    """What `.ret` holds before a loop that may return; lower replaces it by a value of its type."""
+    return None
+
+
 def scatter_add(index, values, like):
     """Zeros shaped like `like` with `values` added at `index`, an array of indices (a repeated
     index accumulates) or a mask shaped like `like`: the adjoint of `like[index]`."""

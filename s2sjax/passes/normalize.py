@@ -822,15 +822,19 @@ class _SetFlag(gast.stmt):
 
 def _lift_loop_returns(stmts):
     """`return e` in a loop -> `.ret = e; .returned = True; break`, and after the
-    loop `if .returned: return .ret` (which _single_exit then handles as any return)."""
+    loop `if .returned: return .ret` (which _single_exit then handles as any return).
+    Where every such return gives a tuple of n values, each has its own `.ret_k`."""
     out = []
     for stmt in stmts:
         if isinstance(stmt, (gast.For, gast.While)) and _may_return(stmt.body):
-            out += [_set(".returned", gast.Constant(False, None), stmt), _set(".ret", gast.Constant(0.0, None), stmt)]
-            stmt.body = _returns_to_breaks(stmt.body)
+            names, as_tuple = _returned_names(stmt.body)
+            # `.ret` has no value until a return sets it: lower (widen) gives it one of the returned type
+            out += [_set(".returned", gast.Constant(False, None), stmt)]
+            out += [_set(n, gast.Call(rules.dotted("rt.unset"), [], []), stmt) for n in names]
+            stmt.body = _returns_to_breaks(stmt.body, names, as_tuple)
             returned = gast.Name(".returned", gast.Load(), None, None)
-            leave = gast.copy_location(gast.Return(gast.Name(".ret", gast.Load(), None, None)), stmt)
-            out += [stmt, gast.copy_location(gast.If(returned, [leave], []), stmt)]
+            value = _tuple_or_atom(names, as_tuple)
+            out += [stmt, gast.copy_location(gast.If(returned, [gast.copy_location(gast.Return(value), stmt)], []), stmt)]
             continue
         if isinstance(stmt, gast.If):
             stmt.body, stmt.orelse = _lift_loop_returns(stmt.body), _lift_loop_returns(stmt.orelse)
@@ -838,18 +842,29 @@ def _lift_loop_returns(stmts):
     return out
 
 
-def _returns_to_breaks(stmts):
+def _returned_names(body):
+    """(the names holding what the returns in a loop `body` give, whether they give a tuple of them)."""
+    values = [n.value for s in body for n in gast.walk(s) if isinstance(n, gast.Return)]
+    sizes = {len(v.elts) if isinstance(v, gast.Tuple) else None for v in values}
+    if len(sizes) == 1 and None not in sizes:
+        return [f".ret_{k}" for k in range(sizes.pop())], True
+    return [".ret"], False
+
+
+def _returns_to_breaks(stmts, names, as_tuple):
     out = []
     for stmt in stmts:
         if isinstance(stmt, gast.Return):
             value = stmt.value if stmt.value is not None else gast.Constant(None, None)
-            out += [_set(".ret", value, stmt), _set(".returned", gast.Constant(True, None), stmt),
-                    gast.copy_location(gast.Break(), stmt)]
+            parts = value.elts if as_tuple else [value]
+            out += [_set(n, part, stmt) for n, part in zip(names, parts)]
+            out += [_set(".returned", gast.Constant(True, None), stmt), gast.copy_location(gast.Break(), stmt)]
         elif isinstance(stmt, gast.If):
-            stmt.body, stmt.orelse = _returns_to_breaks(stmt.body), _returns_to_breaks(stmt.orelse)
+            stmt.body = _returns_to_breaks(stmt.body, names, as_tuple)
+            stmt.orelse = _returns_to_breaks(stmt.orelse, names, as_tuple)
             out.append(stmt)
         elif isinstance(stmt, (gast.For, gast.While)) and _may_return(stmt.body):
-            stmt.body = _returns_to_breaks(stmt.body)  # and leave the enclosing loop too
+            stmt.body = _returns_to_breaks(stmt.body, names, as_tuple)  # and leave the enclosing loop too
             returned = gast.Name(".returned", gast.Load(), None, None)
             out += [stmt, gast.copy_location(gast.If(returned, [gast.copy_location(gast.Break(), stmt)], []), stmt)]
         else:

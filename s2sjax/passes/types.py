@@ -40,6 +40,7 @@ BOOL = Type("bool")
 NONE = Type("none")
 DTYPE = Type("dtype")
 UNKNOWN = Type("unknown", None)
+UNSET = Type("unset")  # a variable with no value yet (`.ret` before a loop that may return): joins as nothing
 
 _KIND_ORDER = ("bool", "int", "float")
 
@@ -94,8 +95,10 @@ def _rank_text(typ):
 
 def merge(a, b):
     """The type of a variable after a branch join."""
-    if a == b:
+    if a == b or b == UNSET:
         return a
+    if a == UNSET:
+        return b
     if a.kind in _KIND_ORDER and b.kind in _KIND_ORDER:
         return Type(promote(a.kind, b.kind), a.ndim if a.ndim == b.ndim else None)
     return UNKNOWN

@@ -1,5 +1,8 @@
 """analyze (widen): a copy into a variable of a wider type converts the value.
 
+(A variable with no value yet, `.ret` before a loop that may return, gets a
+placeholder of the type it will have.)
+
 A variable that a loop carries, or that both sides of an `if` assign, has one
 type: the join of its definitions (`types.merge`: int ⊔ float = float). Python
 keeps the int that `total = 0` starts with until the first float arrives, but a
@@ -28,7 +31,7 @@ import gast
 
 from ..rules import dotted
 from .queries import statements
-from .types import of_value, promote
+from .types import UNSET, of_value, promote
 
 _SCALAR_CONVERSIONS = {"float": "float", "int": "int"}
 _ARRAY_DTYPES = {"float": "np.float64", "int": "np.int64"}
@@ -40,9 +43,24 @@ def widen(program, env):
         if _is_copy(stmt):
             want = env.get(stmt.targets[0].id)
             have = _type_of(stmt.value, env)
-            if want is not None and have is not None and _narrower(have, want):
+            if want is not None and have == UNSET and want != UNSET:
+                stmt.value = _placeholder(want)
+            elif want is not None and have is not None and _narrower(have, want):
                 stmt.value = _converted(stmt.value, want)
     return program
+
+
+def _placeholder(want):
+    """A value of type `want` for a variable that has none yet (never read before it gets one)."""
+    if want.kind == "tuple":
+        return gast.Tuple([_placeholder(e) for e in want.elts], gast.Load())
+    if want.kind == "none" or want.ndim is None:
+        return gast.Constant(None if want.kind == "none" else 0.0, None)
+    if want.ndim == 0:
+        return gast.Constant({"float": 0.0, "int": 0, "bool": False}.get(want.kind, 0.0), None)
+    empty = gast.Tuple([gast.Constant(0, None)] * want.ndim, gast.Load())  # an empty array of that rank
+    dtype = _ARRAY_DTYPES.get(want.kind, "np.bool_")
+    return gast.Call(dotted("np.zeros"), [empty], [gast.keyword("dtype", dotted(dtype))])
 
 
 def _is_copy(stmt):

@@ -8,7 +8,7 @@ helpers declare only forward forms: they are linear in their first argument
 which serve both modes.
 """
 from ..backend import runtime as rt
-from ..passes.types import INT, Type, broadcast
+from ..passes.types import INT, UNSET, Type, broadcast
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
 from .reductions import _reduced
@@ -43,6 +43,7 @@ helper("prod_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",), unsu
 helper("extreme_adjoint", ("v", "a", "out", "axis"), _float_like("a"), linear=("v",))
 helper("reshape_like", ("v", "a"), _float_like("a"), linear=("v",))
 helper("matmul", ("a", "b"), _product_result, linear=BILINEAR)
+helper("unset", (), lambda t, n: UNSET)
 helper("scatter_add", ("index", "values", "like"), _float_like("like"), linear=("values",))
 helper("empty_float", ("length", "arrays"), lambda t, n: Type("float", 1))
 helper("stacked_shape", ("lengths", "leaf"),
