@@ -160,23 +160,11 @@ def returned_structure(pyfunc):
     """The structure of what `pyfunc` returns, the tuples nested in it included (for a vmap inlined
     before any type is known: `return y, (a, b)` is `(*, (*, *))`)."""
     program = _normalized(pyfunc)
-    definitions = {}
-    for stmt in queries.statements(program.tree.body):
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-            definitions.setdefault(stmt.targets[0].id, []).append(stmt.value)
-
-    def tree(node, visiting):
-        if isinstance(node, gast.Tuple):
-            return TreeDef("tuple", tuple(tree(e, visiting) for e in node.elts))
-        if not isinstance(node, gast.Name) or node.id in visiting or node.id not in definitions:
-            return LEAF
-        shapes = {tree(value, visiting | {node.id}) for value in definitions[node.id]}
-        if len(shapes) > 1:
-            raise TypeError(f"{pyfunc.__name__} returns tuples of different structures on different paths")
-        return shapes.pop()
-
-    trees = tuple(tree(gast.Name(o, gast.Load(), None, None), frozenset()) for o in program.outputs)
-    return TreeDef("tuple", trees) if isinstance(program.tree.body[-1].value, gast.Tuple) else trees[0]
+    if program.output_tree is not None:  # nested tuples, lists, dicts, a tuple of one: its leaves
+        return program.output_tree
+    if isinstance(program.tree.body[-1].value, gast.Tuple):
+        return TreeDef("tuple", tuple(LEAF for _ in program.outputs))
+    return LEAF
 
 
 def mapped_outputs(pyfunc, mapped):

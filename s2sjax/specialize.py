@@ -18,6 +18,7 @@ When `f` is itself a transformed function, its generated code is what gets
 transformed, always in forward mode: grad and jacrev of it are jacfwd's loop.
 """
 import copy
+import functools
 import inspect
 from dataclasses import replace
 
@@ -40,6 +41,7 @@ class Specialization:
     def __init__(self, transformed, args, axes=None, static=()):
         self.transformed = transformed
         self.as_python = {}  # attribute -> its compiled function's Python twin, to locate errors
+        self.serial = {}  # attribute -> a builder of its code compiled without parallel=True (target parallel)
         self.axes = axes  # vmap: per argument, its mapped axis (batching.argument_axes)
         self.static = static  # jit: the positions of static arguments, compiled in as constants
         kind = transformed.kind
@@ -281,7 +283,10 @@ class Specialization:
             setattr(self, attribute, backend.noting_user_lines(pyfunc))
             return pyfunc
         self.as_python[attribute] = backend.noting_user_lines(pyfunc)
-        jitted = backend.jitted(module, name, options, cache=not extend.calls_custom_rules(module_source))
+        cache = not extend.calls_custom_rules(module_source)
+        jitted = backend.jitted(module, name, options, cache=cache)
+        if options["parallel"]:
+            self.serial[attribute] = functools.partial(_serial, module_source, name, self.boundscheck, cache)
         first = backend.FirstCall(jitted, backend.noting_user_lines(pyfunc), origin_of(self.transformed))
 
         def first_call(*args):
@@ -310,9 +315,20 @@ class Specialization:
         """`self.<attribute>(*arguments)`, whose compiled errors name the user's line."""
         try:
             return getattr(self, attribute)(*arguments)
+        except AssertionError as exc:
+            if attribute not in self.serial or not backend.parallel_broadcast_failure(exc):
+                self.raise_located(exc, attribute, arguments)
+                raise
         except Exception as exc:
             self.raise_located(exc, attribute, arguments)
             raise
+        return self.invoke_serially(attribute, arguments)
+
+    def invoke_serially(self, attribute, arguments):
+        """Numba's parallel mode cannot broadcast an axis of size 1 against a longer one (it asserts
+        that the sizes are equal): from now on, run this code compiled without it, as target 'cpu'."""
+        setattr(self, attribute, self.serial.pop(attribute)())
+        return self.invoke(attribute, arguments)
 
     def raise_located(self, exc, attribute, arguments):
         """Compiled code's errors carry no line: run the same call as Python (briefly), and if it
@@ -581,6 +597,13 @@ def _type_text(t):
     if t.kind == "tuple":
         return "tuple"
     return t.kind if t.ndim == 0 else f"{t.kind}[{t.ndim}d]"
+
+
+def _serial(module_source, name, boundscheck, cache):
+    """The generated function `name` compiled as target 'cpu' compiles it."""
+    options = backend.jit_options(False, boundscheck)
+    module = backend.load_module(module_source, _stem(name), options)
+    return backend.jitted(module, name, options, cache=cache)
 
 
 def _stem(name):

@@ -200,3 +200,16 @@ def test_a_fallback_warning_names_the_users_line():
     with pytest.warns(s2sjax.NumbaFallbackWarning, match=r"at s2sjax_test_module_\d+\.py:8: return np\.sum\(y \* x\)"):
         gradient = s2sjax.grad(fun)(np.arange(3.0), -1.0)
     np.testing.assert_allclose(gradient, 2 * np.arange(3.0))
+
+
+def test_the_parallel_target_broadcasts_axes_of_size_one():
+    # Numba's parallel mode asserts that broadcast sizes are equal; the code runs serially instead
+    fun = define("def scaled(a, b):\n    return np.sum(a * b * b[:, :1])\n")
+    a, b = np.arange(12.0).reshape(4, 3), np.arange(1.0, 4.0)[None, :]
+    gradient = s2sjax.grad(fun, argnums=(0, 1), target="parallel")
+    by_hand = (b * b[:, :1] * np.ones((4, 1)), (np.sum(a, axis=0) * b[:, :1]) + [[np.sum(a * b), 0.0, 0.0]])
+    for _ in range(2):  # the first call finds out, the second runs the serial code straight away
+        for got, expected in zip(gradient(a, b), by_hand):
+            np.testing.assert_allclose(got, expected)
+    with pytest.raises(ValueError, match="broadcast"):
+        gradient(a, np.ones((1, 4)))

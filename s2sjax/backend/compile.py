@@ -215,6 +215,12 @@ def _failing_user_line(message, filename):
     return None
 
 
+def parallel_broadcast_failure(exc):
+    """Whether `exc` is the assertion by which code compiled with parallel=True refuses to broadcast
+    an axis of size 1 (Numba's array analysis proves sizes equal, or asserts it at run time)."""
+    return isinstance(exc, AssertionError) and re.match(r"Sizes of .* do not match", str(exc)) is not None
+
+
 class _OutOfTime(Exception):
     pass
 
