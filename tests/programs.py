@@ -10,9 +10,10 @@ returns a float. Hypothesis draws and shrinks them.
 
 It also writes the everyday patterns that were once silently wrong, and their neighbours:
 
-- accumulators that start as an int (`acc = 0`, `acc = 1`, an int on one side of an `if`)
-  and take float updates in `for` loops (nested, with the update under a branch whose other
-  side adds an int) and `while` loops;
+- accumulators that start as an int (`acc = 0`, `acc = 1`, `len(x)`, an int on one side of
+  an `if`) and take float updates (`+`, `+=`, `*`, `max(acc, v)`) in `for` loops (over a range
+  or a held list, nested, with the update under a branch whose other side adds an int), in
+  `while` loops and in a helper (`sumsq`, given an array or a list);
 - lists and tuples given where NumPy takes an array: reductions, `np.dot`, `np.array` and
   `np.asarray` of displays mixing int and float constants, scalars and array elements, nested
   displays (rows of scalars, rows of arrays), displays held in a variable first, reductions
@@ -20,8 +21,8 @@ It also writes the everyday patterns that were once silently wrong, and their ne
 - constructors fed by values that depend on the inputs (`np.full`, `np.full_like`,
   `np.linspace`, `np.arange` with a float start and step, `np.float64`);
 - `None` and `np.newaxis` in indices;
-- helpers branching on a constant flag argument (positional, keyword or default) called
-  inside loops;
+- helpers branching on a constant flag argument (an int or a bool; positional, keyword or
+  default) called inside loops;
 - string statements between statements, in loops and in a helper;
 - when `programs(list_indices=True)` draws them (one program in eight): list indices
   (`x[[2, 0, 1]]`, `m[[1], 0]`) and updates at list indices (`a[[0, 2]] = v`), which jit, jvp
@@ -60,12 +61,25 @@ def flagged(flag, v):
     for i in range(v.shape[0]):
         out[i] = np.sin(v[i]) * flag
     return out
+
+
+def normed(v, normalize=False):
+    if normalize:
+        return v / (1.0 + np.sum(v * v))
+    return v
+
+
+def sumsq(v):
+    total = 0
+    for e in v:
+        total = total + e * e
+    return total
 '''
 
 SCALAR_CALLS = ("math.sin({})", "math.cos({})", "math.tanh({})", "math.exp(-({0}) * ({0}))", "helper({}, 0.3)",
                 "scaled({}, 2)", "scaled({})", "scaled({}, flag=1)")
 ARRAY_CALLS = ("np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(-({0}) * ({0}))", "array_helper({}, 0.5)",
-               "scaled({}, 3)", "flagged(0, {})", "flagged(2, {})")
+               "scaled({}, 3)", "flagged(0, {})", "flagged(2, {})", "normed({}, True)", "normed({})")
 REDUCTIONS = ("np.sum({})", "np.mean({})", "({})[0]", "({})[-1]", "np.max({})")
 MATRIX_REDUCTIONS = ("np.sum({})", "({})[0, 2]", "np.max({})", "np.mean({})")  # matrix -> scalar
 MATRIX_TO_ARRAY = ("np.sum({}, axis=0)", "np.mean({}, axis=1)", "({})[1]", "({}).T[2]")
@@ -74,7 +88,7 @@ INT_CONSTANTS = (0, 1, 2, 3)
 DISPLAY_REDUCTIONS = ("np.sum", "np.mean", "np.prod", "np.max", "np.min")
 AXIS_REDUCTIONS = ("np.sum", "np.mean", "np.max", "np.min")
 FLAG_CALLS = ("flagged(0, {})", "flagged(1, {})", "flagged(2, {})", "scaled({}, 2)", "scaled({})",
-              "scaled({}, flag=1)", "scaled({}, flag=3)")
+              "scaled({}, flag=1)", "scaled({}, flag=3)", "normed({}, True)", "normed({}, normalize=True)", "normed({})")
 NOTES = ('"""a note between statements"""', "'a string statement'")
 
 
@@ -187,7 +201,7 @@ def special(draw, names, kind, depth, lists):
     if kind != "scalar":
         options.append("constructor")
     else:
-        options += ["float64", "array display"]
+        options += ["float64", "array display", "sumsq"]
     how = "list index" if lists and draw(st.booleans()) else draw(st.sampled_from(options))
     k = draw(st.integers(0, 2))
     if kind == "scalar":
@@ -205,6 +219,10 @@ def special(draw, names, kind, depth, lists):
             return f"{reduction}({draw(rows(names, depth, lists, draw(st.integers(2, 3))))})"
         if how == "float64":
             return f"np.float64({draw(expression(names, 'scalar', depth - 1, **sub))})"
+        if how == "sumsq":  # a helper with an int-started accumulator, looping over an array or a list
+            if draw(st.booleans()):
+                return f"sumsq({draw(expression(names, 'array', depth - 1, **sub))})"
+            return f"sumsq({draw(display(names, depth, lists, draw(st.integers(2, 3))))})"
         if how == "held":
             if held and (not stacks or draw(st.booleans())):
                 name = draw(st.sampled_from(held))
@@ -389,19 +407,30 @@ def int_accumulator(draw, names, indent, lists):
     """`acc = 0` (or 1) before a for loop, maybe two deep, that gives it float updates,
     maybe under a branch whose other side adds an int."""
     acc, i, j = f"v{len(names)}", f"i{len(names)}", f"j{len(names)}"
-    start = draw(st.sampled_from(["0", "1"]))
-    lines = [f"{indent}{acc} = {start}", f"{indent}for {i} in range({draw(st.integers(1, 3))}):"]
-    inner = dict(names, **{i: "int"})
+    start = draw(st.sampled_from(["0", "1", "len(x)"]))
+    lines = [f"{indent}{acc} = {start}"]
+    held = _of(names, "list")
+    if held and draw(st.integers(0, 2)) == 0:  # over a held list's elements (a loop over a container: unrolled)
+        item = f"e{len(names)}"
+        lines.append(f"{indent}for {item} in {draw(st.sampled_from(held))}:")
+        inner = dict(names, **{item: "number"})
+    else:
+        lines.append(f"{indent}for {i} in range({draw(st.integers(1, 3))}):")
+        inner = dict(names, **{i: "int"})
     body = indent + "    "
     if draw(st.booleans()):  # nested
-        lines.append(f"{body}for {j} in range({draw(st.sampled_from(['2', f'{i} + 1', f'3 - {i}']))}):")
+        ranges = ['2', f'{i} + 1', f'3 - {i}'] if i in inner else ['2']
+        lines.append(f"{body}for {j} in range({draw(st.sampled_from(ranges))}):")
         inner[j] = "int"
         body += "    "
     if draw(st.integers(0, 3)) == 0:
         lines.append(f"{body}{draw(st.sampled_from(NOTES))}")
     value = draw(expression(inner, "scalar", 1, floats=True, lists=lists))
+    if i not in inner and draw(st.booleans()):
+        value = f"{item} * ({value})"
     update = draw(st.sampled_from([f"{acc} = {acc} + {value}", f"{acc} += {value}", f"{acc} = {acc} * 0.5 + {value}",
-                                   f"{acc} = {acc} * ({value})", f"{acc} = {acc} - {value}"]))
+                                   f"{acc} = {acc} * ({value})", f"{acc} = {acc} - {value}",
+                                   f"{acc} = max({acc}, {value})"]))
     branch = draw(st.integers(0, 2))
     if branch:
         lines.append(f"{body}if {draw(expression(inner, 'scalar', 1, lists=lists))} > 0.1:")
