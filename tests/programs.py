@@ -19,7 +19,8 @@ It also writes the everyday patterns that were once silently wrong, and their ne
   displays (rows of scalars, rows of arrays), displays held in a variable first, reductions
   with `axis` of `np.array` of displays;
 - constructors fed by values that depend on the inputs (`np.full`, `np.full_like`,
-  `np.linspace`, `np.arange` with a float start and step, `np.float64`);
+  `np.linspace`, `np.arange` with a float start and step, `np.float64`, `float`, `np.array`
+  of a scalar);
 - `None` and `np.newaxis` in indices;
 - helpers branching on a constant flag argument (an int or a bool; positional, keyword or
   default) called inside loops;
@@ -233,8 +234,9 @@ def special(draw, names, kind, depth, lists):
         if how == "array display":
             reduction = draw(st.sampled_from(("np.sum", "np.mean", "np.max")))
             return f"{reduction}({draw(rows(names, depth, lists, draw(st.integers(2, 3))))})"
-        if how == "float64":
-            return f"np.float64({draw(expression(names, 'scalar', depth - 1, **sub))})"
+        if how == "float64":  # a float (or a 0-d array) of a scalar that may be an int
+            convert = draw(st.sampled_from(("np.float64", "float", "np.array")))
+            return f"{convert}({draw(expression(names, 'scalar', depth - 1, floats=convert == 'np.array', **sub))})"
         if how == "sumsq":  # a helper with an int-started accumulator, looping over an array or a list
             if draw(st.booleans()):
                 return f"sumsq({draw(expression(names, 'array', depth - 1, **sub))})"
@@ -276,6 +278,7 @@ def special(draw, names, kind, depth, lists):
         if how == "constructor":
             return draw(st.sampled_from((
                 f"np.full(3, {scalar})",
+                f"np.full((3,), {scalar})",
                 f"np.full_like({draw(expression(names, 'array', depth - 1, **sub))}, {scalar})",
                 f"np.linspace({scalar}, {draw(expression(names, 'scalar', depth - 1, **sub))}, 3)",
                 f"np.arange({scalar}, ({scalar}) + 2.5, 1.0)",  # 3 elements: 2.5 / 1.0 rounds up to 3
@@ -301,6 +304,8 @@ def special(draw, names, kind, depth, lists):
     if how == "display":
         return f"np.array({draw(rows(names, depth, lists))})"
     if how == "constructor":
+        if draw(st.booleans()):
+            return f"np.full_like({draw(expression(names, 'matrix', depth - 1, **sub))}, {scalar})"
         return f"np.full((3, 3), {scalar})"
     if how == "held":
         if stacks and (not held or draw(st.booleans())):
