@@ -77,12 +77,29 @@ def sumsq(v):
     for e in v:
         total = total + e * e
     return total
+
+
+def pick(v, flag):
+    for i in range(2):
+        if flag == 1:
+            return np.tanh(v)
+        v = v * 0.5
+    return v
+
+
+def until_big(v):
+    for i in range(3):
+        if np.sum(v) > 1.0:
+            return v * 0.5
+        v = v + 0.25
+    return v
 '''
 
 SCALAR_CALLS = ("math.sin({})", "math.cos({})", "math.tanh({})", "math.exp(-({0}) * ({0}))", "helper({}, 0.3)",
-                "scaled({}, 2)", "scaled({})", "scaled({}, flag=1)")
+                "scaled({}, 2)", "scaled({})", "scaled({}, flag=1)", "pick({}, 0)", "pick({}, 1)")
 ARRAY_CALLS = ("np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(-({0}) * ({0}))", "array_helper({}, 0.5)",
-               "scaled({}, 3)", "flagged(0, {})", "flagged(2, {})", "normed({}, True)", "normed({})")
+               "scaled({}, 3)", "flagged(0, {})", "flagged(2, {})", "normed({}, True)", "normed({})", "pick({}, 0)",
+               "until_big({})")
 REDUCTIONS = ("np.sum({})", "np.mean({})", "({})[0]", "({})[-1]", "np.max({})")
 MATRIX_REDUCTIONS = ("np.sum({})", "({})[0, 2]", "np.max({})", "np.mean({})")  # matrix -> scalar
 MATRIX_TO_ARRAY = ("np.sum({}, axis=0)", "np.mean({}, axis=1)", "({})[1]", "({}).T[2]")
@@ -91,7 +108,8 @@ INT_CONSTANTS = (0, 1, 2, 3)
 DISPLAY_REDUCTIONS = ("np.sum", "np.mean", "np.prod", "np.max", "np.min")
 AXIS_REDUCTIONS = ("np.sum", "np.mean", "np.max", "np.min")
 FLAG_CALLS = ("flagged(0, {})", "flagged(1, {})", "flagged(2, {})", "scaled({}, 2)", "scaled({})",
-              "scaled({}, flag=1)", "scaled({}, flag=3)", "normed({}, True)", "normed({}, normalize=True)", "normed({})")
+              "scaled({}, flag=1)", "scaled({}, flag=3)", "normed({}, True)", "normed({}, normalize=True)", "normed({})",
+              "pick({}, 0)", "pick({}, 1)")
 NOTES = ('"""a note between statements"""', "'a string statement'")
 
 # Patterns of the subset that s2sjax gets wrong today, left out of the programs until fixed (each
@@ -101,6 +119,7 @@ OPEN_BUGS = {
     "a display in a branch beside an argument",  # `if c: v = x else: v = np.array((a, b, c))`: refused
     "a held tuple as an index",  # `pos = (i, j); m[pos]` typed as a row: grad and vmap crash
     "a loop over a display",  # `for c in [a, 2.0]:` refused (a held list works)
+    "an array returned from a loop",  # `for ...: return v` (or `if flag == 1: return v`, flag 1): refused
 }
 BARE_DISPLAY_ARRAY = re.compile(r"np\.(array|asarray)\(")  # lowered into stores to the assigned name
 
@@ -137,6 +156,8 @@ def expression(draw, names, kind, depth=2, floats=False, lists=False):
     choice = draw(st.integers(0, 8))
     if choice == 0:
         calls = SCALAR_CALLS if kind == "scalar" else ARRAY_CALLS
+        if kind != "scalar" and "an array returned from a loop" not in OPEN_BUGS:
+            calls += ("pick({}, 1)",)
         return draw(st.sampled_from(calls)).format(draw(expression(names, kind, depth - 1, **sub)))
     if choice == 1 and kind == "scalar" and "array" in names.values():
         return draw(st.sampled_from(REDUCTIONS)).format(draw(expression(names, "array", depth - 1, **sub)))
@@ -509,7 +530,9 @@ def flags_in_loop(draw, names, indent, lists):
         names[name] = kind
     i = f"i{len(names)}"
     lines.append(f"{indent}for {i} in range({draw(st.integers(1, 3))}):")
-    calls = [c for c in FLAG_CALLS if kind != "scalar" or c.startswith("scaled")]
+    calls = [c for c in FLAG_CALLS if kind != "scalar" or c.startswith(("scaled", "pick"))]
+    if kind != "scalar" and "an array returned from a loop" in OPEN_BUGS:
+        calls.remove("pick({}, 1)")
     for _ in range(draw(st.integers(1, 3))):
         call = draw(st.sampled_from(calls)).format(name)
         if draw(st.integers(0, 2)) == 0:

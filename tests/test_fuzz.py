@@ -207,6 +207,14 @@ def f(x, s):
         v2 = v2 + s
     return np.sum(x) * v2 + s
 """, AssertionError),
+    # return in a loop is lowered to `.ret = e; break` with `.ret = 0.0` before the loop; the
+    # check that a loop keeps its variables' ranks (new with int-started accumulators) then
+    # sees a float become an array and refuses, naming '.ret', s2sjax's own variable. The flag
+    # makes the return unconditional; a return under a branch on data is accepted.
+    "an array returned from a loop": ("""
+def f(x, s):
+    return np.sum(pick(x, 1)) * s + s
+""", AssertionError),
 }
 
 
