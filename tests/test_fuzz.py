@@ -207,13 +207,16 @@ def f(x, s):
         v2 = v2 + s
     return np.sum(x) * v2 + s
 """, AssertionError),
-    # return in a loop is lowered to `.ret = e; break` with `.ret = 0.0` before the loop; the
-    # check that a loop keeps its variables' ranks (new with int-started accumulators) then
-    # sees a float become an array and refuses, naming '.ret', s2sjax's own variable. The flag
-    # makes the return unconditional; a return under a branch on data is accepted.
+    # `return v` in a helper's loop is lowered to `.ret = v; break`, with `.ret = 0.0` before the
+    # loop. An array returned there joins that float: its rank is unknown, so `m @ until_big(x)`
+    # is refused ("matrix product of rank 2 by rank None"), grad of `until_big(x)[0]` says the
+    # scalar output "had shape: ()", and Numba cannot unify float64 and an array (cpu falls back
+    # to Python). Where a constant flag makes the return unconditional (pick(x, 1)), the check
+    # that loops keep ranks (new with int-started accumulators; it worked before) refuses,
+    # naming '.ret', a variable of s2sjax's own.
     "an array returned from a loop": ("""
 def f(x, s):
-    return np.sum(pick(x, 1)) * s + s
+    return np.sum(np.outer(x, x) @ until_big(x)) * s + np.sum(pick(x, 1))
 """, AssertionError),
 }
 
