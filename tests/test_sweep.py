@@ -44,21 +44,31 @@ be refused with a `TransformError` located in the user's file
 
 What runs:
 
-- the CI slice (`test_sweep`, no marker): every case on target python under
-  every direct kind (layout rotated by case), vmap kinds and variants on a
-  deterministic sample, every edge case on python, and a deterministic sample
-  of rows on cpu, parallel and cuda;
-- the full sweep (`test_sweep_full`, marker ``sweep``, deselected by default):
-  every row. ``python -m pytest tests/test_sweep.py -m sweep -n 0``.
+- the CI slice (`test_sweep`, no marker): on target python every case under
+  every direct kind (the layout rotating with the case) and every edge case
+  under every kind; a deterministic sample (by a hash of the row id) of the
+  vmap kinds, variants and layouts on python, and of the rows on cpu,
+  parallel and cuda. About 2,200 rows: a minute of CPU on python, two or
+  three on the compiled targets (Numba compiles each row's function).
+- the full sweep (`test_sweep_full`, marker ``sweep``, deselected by
+  default): on python every (case, variant, layout, kind); on cuda every
+  (case, vmap kind); on cpu or parallel every (case, kind) once (see
+  `full_rows`), about 27,000 rows:
+  ``python -m pytest tests/test_sweep.py -m sweep -n 0``
+  (``S2SJAX_SWEEP_SHARD=i/n`` runs one n-th of it, for processes side by
+  side; ``S2SJAX_SWEEP_COMPLETE=1`` every row on every compiled target).
 
-Rows in `KNOWN_FAILURES` (failures found by the full sweep, not fixed yet)
-are kept out of the CI slice, by name and with the reason; the full sweep
-runs them. ``S2SJAX_SWEEP_LOG=path`` appends one JSON line per row run
+Rows in `KNOWN_FAILURES` (failures found by the full sweep, not fixed yet,
+each with its class, reason and a reproduction) are kept out of the CI slice,
+by name; a row whose only known failures are dtypes stays in the slice with
+its dtypes unchecked. The full sweep runs them all and names the entry in a
+failure's message. ``S2SJAX_SWEEP_LOG=path`` appends one JSON line per row
 (id, outcome, class, message) for reports.
 
-Transformed functions are made once per (case, variant, layout, kind,
-target) and per process (`_memo`), so a vmap row's reference loop reuses the
-python row's function.
+A transformed function is made once per (case, variant, layout, kind,
+target) and process (`_memo`): a vmap row's reference loop reuses the python
+row's function. A compiled row's functions are let go after the row
+(`forget_compiled`): thousands of Numba dispatchers would fill the memory.
 """
 from __future__ import annotations
 
@@ -446,7 +456,7 @@ KNOWN_FAILURES: dict[str, Known] = {
         "tuples; with a tuple or dict argument the blocks come back example-major and truncated (wrong numbers), "
         "or an 'inhomogeneous shape' ValueError",
         "s2sjax.vmap(s2sjax.hessian(g, argnums=(0, 1)))(xs, ys)  # (array (3, 2), array (3, 2))\n"
-        "s2sjax.vmap(s2sjax.hessian(h))((xs, ys))  # ((H00, H01) of example 0, (H10, H11) of example 0)",
+        "s2sjax.vmap(s2sjax.hessian(h))((xs, ys))  # blocks hold examples 0 and 1, example 2 is lost",
         kinds=("vmap:hessian",), floats="several"),
     "vmap-of-a-float32-gradient-is-float64": Known(
         "wrong dtype", "vmap(grad(f)) and vmap(value_and_grad(f)) of float32 arguments return float64 gradients "
