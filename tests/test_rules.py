@@ -189,6 +189,12 @@ case("rt.columns_to_jacobian", "def f(columns, x):\n    return np.sum(np.sin(rt.
 case("rt.rows_to_jacobian", "def f(rows, out):\n    return np.sum(np.sin(rt.rows_to_jacobian(rows, out)))\n",
      u(-1, 1, (6, 3)), u(-1, 1, (2, 3)))
 
+# Integer arguments (not differentiated) meeting floats: powers, products, quotients, trip counts.
+case("**", "def f(a, n):\n    return a ** n + np.sum(np.full(3, a) ** n)\n", 0.7, 3)
+case("*", "def f(x, n):\n    return np.sum(x * n) + n * x[0]\n", u(-1, 1, (3,)), 2)
+case("/", "def f(x, n):\n    return np.sum(x / n) + x[0] / n\n", u(-1, 1, (3,)), 4)
+case("range", "def f(a, n):\n    s = a\n    for i in range(n):\n        s = s * a + i\n    return s\n", 0.8, 3)
+
 CASES = [(name, i, src, args) for name, entries in sorted(RULE_CASES.items()) for i, (src, args) in enumerate(entries)]
 
 
