@@ -103,6 +103,32 @@ def test_an_output_whose_rank_is_known_only_as_the_code_runs_is_an_error_at_the_
     assert "return y" in str(info.value)
 
 
+PRODUCT = define("""
+def product(a, b):
+    return np.sum(np.sin(a @ b))
+""")
+
+
+def test_a_vector_product_in_the_kernel_is_an_error_at_the_users_line():
+    with pytest.raises(s2sjax.TransformError, match="a CUDA kernel cannot compute a matrix or vector product") as info:
+        s2sjax.vmap(PRODUCT, target="cuda")(np.ones((2, 3)), np.ones((2, 3)))
+    assert "return np.sum(np.sin(a @ b))" in str(info.value)
+
+
+SIZED = define("""
+def sized(a, x):
+    return a * x.shape[0]
+""")
+
+
+def test_a_zero_derivative_array_is_zeroed_on_the_device():
+    # the gradient in x is zero: nothing in the kernel writes it (was an internal StopIteration)
+    a, x = np.array([0.1, 0.2]), RNG.uniform(size=(2, 2, 3))
+    da, dx = s2sjax.vmap(s2sjax.grad(SIZED, argnums=(0, 1)), target="cuda")(a, x + np.nan)
+    np.testing.assert_array_equal(da, [2.0, 2.0])
+    np.testing.assert_array_equal(dx, np.zeros_like(x))
+
+
 def test_cuda_is_a_target_for_vmap_only():
     with pytest.raises(ValueError, match="target='cuda' is for vmap"):
         s2sjax.grad(loss, target="cuda")

@@ -42,12 +42,12 @@ def device_function(fdef, types, location, origins):
     ret = fdef.body[-1]
     ret.value = None if not kept else kept[0] if len(kept) == 1 else gast.Tuple(kept, gast.Load())
     fdef.body = remove_dead(fdef.body, set())  # the copies that led to the returned arrays
-    for name in filter(None, filled):
-        view = next(s for s in fdef.body if isinstance(s, gast.Assign) and getattr(s.targets[0], "id", None) == name)
-        position = fdef.body.index(view) + 1
-        fdef.body[position:position] = zero_fill(name, fdef.body[position:])
+    for k, name in enumerate(filled):
+        if name is not None:
+            _zero(fdef, name, f"dest_{k}")
     for stmt in statements(fdef.body):
         _check_no_allocation(stmt, types, location, origins)
+        _check_no_array_product(stmt, types, location, origins)
     fdef = _ScalarMath(types).visit(fdef)
     # debug=False: Numba's CUDA error model is NumPy's (inf, not ZeroDivisionError) unless debug,
     # which NUMBA_CUDA_DEBUGINFO=1 turns on by default; NumPy's, as on the CPU (backend.jit_options)
@@ -72,6 +72,17 @@ def _unknown_rank(fdef, output, location, origins):
     return origins.get(id(stmt), location).error(
         stmt, "with target='cuda' the rank of every output must be known before the kernel runs, and s2sjax cannot "
               "tell this one's", "give it the same rank on every path, or use target='cpu' or 'parallel', which find it as they run")
+
+
+def _zero(fdef, name, destination):
+    """Zero the array `name` (a view of `destination`) where it is made; an array nothing writes (a
+    derivative that is zero: its view was dead code) is zeroed first thing."""
+    view = next((s for s in fdef.body if isinstance(s, gast.Assign) and getattr(s.targets[0], "id", None) == name), None)
+    if view is None:
+        fdef.body[0:0] = zero_fill(destination, [])
+        return
+    position = fdef.body.index(view) + 1
+    fdef.body[position:position] = zero_fill(name, fdef.body[position:])
 
 
 def _write_to_destination(fdef, output, k, location):
@@ -108,6 +119,25 @@ def _check_no_allocation(stmt, types, location, origins):
         raise place.error(stmt, f"{what} allocates an array, which a CUDA kernel cannot do",
                           "write the computation as scalar loops (elementwise chains and sums are fused "
                           "into loops for you), or use target='cpu' or 'parallel'")
+
+
+_PRODUCTS = {"np.dot", "np.matmul", "np.inner", "np.vdot"}
+
+
+def _check_no_array_product(stmt, types, location, origins):
+    """`a @ b` of two vectors is a scalar, but CUDA has no matrix product to compute it with."""
+    for node in gast.walk(stmt):
+        if isinstance(node, gast.BinOp) and isinstance(node.op, gast.MatMult):
+            operands = [node.left, node.right]
+        elif isinstance(node, gast.Call) and rules.dotted_name(node.func) in _PRODUCTS:
+            operands = node.args
+        else:
+            continue
+        if any(isinstance(o, gast.Name) and getattr(types.get(o.id), "ndim", 0) != 0 for o in operands):
+            place = origins.get(id(stmt), location)
+            raise place.error(stmt, "a CUDA kernel cannot compute a matrix or vector product ('@', np.dot, "
+                                    "np.matmul)", "write it as a sum of products (np.sum(a * b) is fused into a "
+                                    "loop), or use target='cpu' or 'parallel'")
 
 
 class _ScalarMath(gast.NodeTransformer):
