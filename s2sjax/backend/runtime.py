@@ -609,7 +609,8 @@ def _tape(value, trips):
         return lambda value, trips: np.empty(trips, dtype=np.bool_)
     if isinstance(value, types.Integer):
         return lambda value, trips: np.empty(trips, dtype=np.int64)
-    return lambda value, trips: np.empty(trips)
+    scalar = numba.np.numpy_support.as_dtype(value).type  # a float32 value keeps float32 slots
+    return lambda value, trips: np.empty(trips, dtype=scalar)
 
 
 @overload(scatter_add)
