@@ -74,12 +74,9 @@ class Specialization:
         # 0-d arrays are scalars to the generated code (and to Numba's math functions)
         self.zero_d = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 0]
         # The common case: the user's arguments go straight to the generated code (`self.call`).
-        # Numba gives a float32 scalar back as a Python float, and sums float32 in float64: results of
-        # float32 arguments are made float32 again, as NumPy and JAX give them
-        self.narrow = transformed.target != "cuda" and _float32_only(args)
         self.plain = transformed.target != "cuda" and not (
             self.zero_d or self.static or self.hidden or self.captured or any(self.convert) or self.output_tree
-            or self.inner or self.code_tree or self.assumptions or self.narrow)
+            or self.inner or self.code_tree or self.assumptions)
         if transformed.target == "cuda":
             self.run = self._run_kernel
         elif self.plain:
@@ -316,10 +313,6 @@ class Specialization:
 
     def invoke(self, attribute, arguments):
         """`self.<attribute>(*arguments)`, whose compiled errors name the user's line."""
-        result = self._invoke(attribute, arguments)
-        return _narrowed(result) if self.narrow else result
-
-    def _invoke(self, attribute, arguments):
         try:
             return getattr(self, attribute)(*arguments)
         except AssertionError as exc:
@@ -335,7 +328,7 @@ class Specialization:
         """Numba's parallel mode cannot broadcast an axis of size 1 against a longer one (it asserts
         that the sizes are equal): from now on, run this code compiled without it, as target 'cpu'."""
         setattr(self, attribute, self.serial.pop(attribute)())
-        return self._invoke(attribute, arguments)
+        return self.invoke(attribute, arguments)
 
     def raise_located(self, exc, attribute, arguments):
         """Compiled code's errors carry no line: run the same call as Python (briefly), and if it
@@ -566,25 +559,6 @@ def _as_tangent(tangent, primal):
         return float(tangent)
     tangent = np.asarray(tangent)
     return tangent if tangent.dtype.kind == "f" else tangent.astype(np.float64)
-
-
-def _float32_only(args):
-    """Whether the float arrays and NumPy float scalars among `args` (in containers too) are all
-    float32, and there is one (Python floats are weak, as in JAX: they do not widen a result)."""
-    dtypes = {np.asarray(a).dtype for a in tree_leaves(args)
-              if isinstance(a, (np.ndarray, np.floating)) and np.asarray(a).dtype.kind == "f"}
-    return dtypes == {np.dtype(np.float32)}
-
-
-def _narrowed(result):
-    """`result` (nested tuples of scalars and arrays) with its floats made float32."""
-    if isinstance(result, tuple):
-        return tuple(_narrowed(r) for r in result)
-    if isinstance(result, float):
-        return np.float32(result)
-    if isinstance(result, (np.ndarray, np.floating)) and result.dtype == np.float64:
-        return result.astype(np.float32)
-    return result
 
 
 def _converter(arg):
