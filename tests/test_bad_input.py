@@ -92,6 +92,7 @@ def test_float32_keeps_its_dtype_and_ints_are_refused(target):
 
 SINES = define("def sines(x):\n    return np.sin(x) * 2.0\n")
 SUM_OF_SINES = define("def sum_of_sines(x):\n    return np.sum(np.sin(x)) * 2.0\n")
+PRODUCT = define("def product(x):\n    return x[0] * x[1]\n")
 
 
 @pytest.mark.parametrize("target", TARGETS + ["parallel"])
@@ -101,7 +102,8 @@ def test_derivative_arrays_of_float32_arguments_are_float32(target):
     results = {"value": value, "tangent": tangent, "jacfwd": s2sjax.jacfwd(SINES, target=target)(x),
                "jacrev": s2sjax.jacrev(SINES, target=target)(x),
                "hessian": s2sjax.hessian(SUM_OF_SINES, target=target)(x),
-               "vmap of grad": s2sjax.vmap(s2sjax.grad(SUM_OF_SINES), target=target)(np.stack([x, v]))}
+               "vmap of grad": s2sjax.vmap(s2sjax.grad(SUM_OF_SINES), target=target)(np.stack([x, v])),
+               "vmap of a float32 scalar": s2sjax.vmap(PRODUCT, target=target)(np.stack([x, v]))}
     assert {name: r.dtype for name, r in results.items()} == {name: np.float32 for name in results}
     np.testing.assert_allclose(tangent, 2.0 * np.cos(x.astype(np.float64)), rtol=1e-6)
     # Python floats are weak, as in NumPy 2 and JAX: with float64 arguments the results are float64
