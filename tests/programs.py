@@ -26,8 +26,8 @@ It also writes the everyday patterns that were once silently wrong, and their ne
   default) called inside loops, and helpers returning from inside their loop (scalars and arrays);
 - string statements between statements, in loops and in a helper;
 - in one program in eight (or every program, with `programs(list_indices=True)`): list
-  indices (`x[[2, 0, 1]]`, `m[[1], 0]`), differentiated in every mode, and updates at list
-  indices (`a[[0, 2]] = v`), which jit, jvp and vmap compute and grad and vjp refuse.
+  indices (`x[[2, 0, 1]]`, differentiated in every mode; `m[[1], 0]`) and updates at list
+  indices (`a[[0, 2]] = v`), the last two computed by jit, jvp and vmap and refused by grad and vjp.
 
 
 Every array a program makes is float: a display that becomes an array starts with a float,
