@@ -20,13 +20,16 @@ transformed, always in forward mode: grad and jacrev of it are jacfwd's loop.
 import copy
 import functools
 import inspect
+import os
+import re
 from dataclasses import replace
 
 import numpy as np
 
 from . import batching, extend, pipeline, wrappers
 from .backend import compile as backend
-from .errors import check_not_complex, real_input_error
+from .backend.naming import GENERATED_MODULE_PREFIX, user_line_above
+from .errors import TransformError, check_not_complex, real_input_error
 from .passes.types import Type, of_value
 from .frontend.parse import function_from_source
 from .pytree import tree_leaves, tree_structure, tree_unflatten
@@ -86,7 +89,13 @@ class Specialization:
 
     def _pipeline(self, code, spec):
         """pipeline.generate, keeping what the code assumes (the numbers written in, the functions inlined)."""
-        generated = pipeline.generate(code, spec)
+        try:
+            generated = pipeline.generate(code, spec)
+        except TransformError as exc:  # in code s2sjax generated (a hessian's jacrev): name the user's line
+            relocated = _in_users_code(exc, self.transformed)
+            if relocated is None:
+                raise
+            raise relocated from None
         self.assumptions = self.assumptions + generated.assumptions
         self.boundscheck = self.boundscheck or generated.boundscheck
         return generated
@@ -610,10 +619,26 @@ def _stem(name):
     return "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
-def origin_of(transformed):
+def _in_users_code(exc, transformed):
+    """`exc`, raised in generated code, at the user's line that code comes from (None if not known)."""
+    if not os.path.basename(exc.filename or "").startswith(GENERATED_MODULE_PREFIX) or not exc.lineno:
+        return None
+    where = re.match(r"(\S+):(\d+): ", user_line_above(exc.filename, exc.lineno))
+    users = getattr(_user_function(transformed), "__code__", None)
+    if where is None or users is None or os.path.basename(users.co_filename) != where.group(1):
+        return None
+    return TransformError(exc.message, users.co_filename, int(where.group(2)), None, exc.hint)
+
+
+def _user_function(transformed):
     fun = transformed.fun
     while not inspect.isfunction(fun) and hasattr(fun, "fun"):
         fun = fun.fun
+    return fun
+
+
+def origin_of(transformed):
+    fun = _user_function(transformed)
     code = getattr(fun, "__code__", None)
     if code is None:
         return getattr(fun, "__qualname__", repr(fun))

@@ -57,6 +57,16 @@ def test_a_derivative_s2sjax_lacks_is_an_error_not_a_zero():
         s2sjax.grad(d2, target="python")(0.8, 1.7)
 
 
+
+def test_a_refusal_met_in_generated_code_names_the_users_line():
+    # hessian differentiates the code jacrev generated; its refusal points at the user's np.prod
+    f = define("def f(x):\n    y = np.sin(x)\n    return np.prod(y)\n")
+    with pytest.raises(s2sjax.TransformError, match="derivatives of np.prod's derivative") as info:
+        s2sjax.hessian(f, target="python")(np.ones(3))
+    assert info.value.filename == f.__code__.co_filename
+    assert info.value.text.strip() == "return np.prod(y)"
+
+
 # ---- Jacobians -----------------------------------------------------------------
 
 VECTOR = {
