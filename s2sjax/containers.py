@@ -155,6 +155,7 @@ def adapter(fun, flattening, signature):
     namespace = {"__name__": "s2sjax.containers.adapter", "math": math, "np": np, callee: fun}
     function = function_from_source(source, name, filename, namespace)
     function.__qualname__ = getattr(fun, "__qualname__", name)
+    function.s2sjax_adapts = fun  # the user's function, for messages naming its place
     return function
 
 

@@ -84,6 +84,7 @@ def stages(pyfunc, spec):
     if spec.kind == "primal" and spec.target != "python":  # a vmap's batch loop, for one
         fdef = batching.write_outputs_in_place(fdef)
     if spec.target != "python":  # a Python loop would be slower than NumPy's
+        fdef = optimize.float_negative_powers(fdef)
         fdef = fuse.fuse(fdef, env, namer, broadcast_in_loop=spec.target == "cuda", parallel=spec.target == "parallel")
     if spec.target == "parallel":
         fdef = without_parfor_clashes(fdef)

@@ -632,8 +632,8 @@ def _in_users_code(exc, transformed):
 
 def _user_function(transformed):
     fun = transformed.fun
-    while not inspect.isfunction(fun) and hasattr(fun, "fun"):
-        fun = fun.fun
+    while not inspect.isfunction(fun) and hasattr(fun, "fun") or hasattr(fun, "s2sjax_adapts"):
+        fun = getattr(fun, "s2sjax_adapts", None) or fun.fun
     return fun
 
 

@@ -150,12 +150,13 @@ EDGES = [  # (the function's body, the point, its derivative by NumPy's closed f
     ("np.arcsin(x)", 1.0, lambda x: 1.0 / np.sqrt(1.0 - x * x)),
     ("np.arcsin(x)", -1.0, lambda x: 1.0 / np.sqrt(1.0 - x * x)),
     ("np.sum(np.sqrt(x))", np.array([0.0, 1.0, 4.0]), lambda x: 0.5 / np.sqrt(x)),
+    ("np.sum(x ** -1)", np.array([0.0, 1.0, 2.0]), lambda x: -1.0 / x ** 2),  # Numba's power by an int raised
 ]
 
 
 @pytest.mark.parametrize("target", COMPILED + ["python"])
 @pytest.mark.parametrize("body,x,derivative", EDGES,
-                         ids=["arccos(1)", "arccos(-1)", "arcsin(1)", "arcsin(-1)", "sum_sqrt(0)"])
+                         ids=["arccos(1)", "arccos(-1)", "arcsin(1)", "arcsin(-1)", "sum_sqrt(0)", "sum_inverse(0)"])
 def test_a_derivative_at_a_domain_edge_is_infinite_as_in_numpy(target, body, x, derivative):
     fun = define(f"def f(x):\n    return {body}\n")
     with np.errstate(divide="ignore"):

@@ -65,6 +65,10 @@ def test_a_refusal_met_in_generated_code_names_the_users_line():
         s2sjax.hessian(f, target="python")(np.ones(3))
     assert info.value.filename == f.__code__.co_filename
     assert info.value.text.strip() == "return np.prod(y)"
+    packed = define("def packed(p):\n    a, b = p\n    return np.prod(np.sin(a)) * b\n")  # through the adapter
+    with pytest.raises(s2sjax.TransformError, match="derivatives of np.prod's derivative") as info:
+        s2sjax.hessian(packed, target="python")((np.ones(3), 2.0))
+    assert (info.value.filename, info.value.text.strip()) == (packed.__code__.co_filename, "return np.prod(np.sin(a)) * b")
 
 
 # ---- Jacobians -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""optimize: remove dead code from a generated function; nothing else yet.
+"""optimize: remove dead code from a generated function; spell negative powers for Numba.
 
 Only semantics-preserving rewrites live here: a statement is removed when
 nothing reads what it assigns (every right-hand side of generated code is
@@ -15,6 +15,28 @@ def optimize(fdef):
     fdef.body = remove_dead(fdef.body, set())
     fdef.body = _drop_orphan_comments(fdef.body)
     return fdef
+
+
+def float_negative_powers(fdef):
+    """`x ** -2` as `x ** -2.0` (for Numba, which computes a power by an integer by repeated
+    multiplication and raises ZeroDivisionError at x = 0, where NumPy gives inf; by a float, with
+    libm's pow, inf). The value is the same: Python and NumPy give a float for either."""
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Pow):
+            exponent = _negative_int(node.right)
+            if exponent is not None:
+                node.right = gast.Constant(float(exponent), None)
+    return fdef
+
+
+def _negative_int(node):
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        positive = node.operand
+        if isinstance(positive, gast.Constant) and type(positive.value) is int and positive.value > 0:
+            return -positive.value
+    if isinstance(node, gast.Constant) and type(node.value) is int and node.value < 0:
+        return node.value
+    return None
 
 
 def remove_dead(stmts, live):
