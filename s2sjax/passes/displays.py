@@ -1,6 +1,7 @@
 """lower (displays): `np.array` of a list or tuple display, written out as stores.
 
-(`np.array` of an array is `np.copy`, which Numba has.)
+(`np.array` of an array is `np.copy`, which Numba has; of a scalar, the scalar: a 0-d array
+is a scalar to the generated code.)
 
 normalize reads a list or tuple given where NumPy takes an array as that array:
 `np.array` of a (nested) tuple of atoms. Once the elements' types are known,
@@ -59,6 +60,8 @@ class _Lowering:
                 continue
             if self.copies_an_array(stmt):  # Numba has no np.array of an array
                 stmt.value = _copy_of(stmt.value, self.env[stmt.targets[0].id])
+            elif self.wraps_a_scalar(stmt):  # a 0-d array is a scalar to the code (and to Numba's math)
+                stmt.value = _scalar_of(stmt.value, self.env[stmt.targets[0].id])
             out.append(stmt)
         return out
 
@@ -68,6 +71,13 @@ class _Lowering:
         value = stmt.value
         return (dotted_name(value.func) == "np.array" and isinstance(value.args[0], gast.Name)
                 and self.env[value.args[0].id].ndim != 0)
+
+    def wraps_a_scalar(self, stmt):
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call)):
+            return False
+        value = stmt.value
+        return (dotted_name(value.func) in _ARRAY_OF and value.args and isinstance(value.args[0], gast.Name)
+                and self.env[value.args[0].id].ndim == 0)
 
     def stores(self, stmt):
         target = stmt.targets[0].id
@@ -108,6 +118,12 @@ def _copy_of(call, result):
     if dtype is None or (isinstance(dtype, gast.Constant) and dtype.value is None):
         return gast.Call(dotted("np.copy"), [array], [])
     return gast.Call(gast.Attribute(array, "astype", gast.Load()), [dotted(_DTYPES[result.kind])], [])
+
+
+def _scalar_of(call, result):
+    """`np.array(s)` of a scalar `s`: `s`, or `np.float64(s)` (its dtype's) when a dtype is given."""
+    has_dtype = len(call.args) > 1 or any(k.arg == "dtype" for k in call.keywords)
+    return gast.Call(dotted(_DTYPES[result.kind]), [call.args[0]], []) if has_dtype else call.args[0]
 
 
 def _is_display(stmt):
