@@ -198,7 +198,8 @@ CONTAINER_PROGRAMS = {
     "tuples and lists joined and repeated":
         "def f(x, s):\n    t = (s, 2.0) + (x[0],)\n    l = [s] * 2 + [x[1]]\n    return t[2] * t[0] + l[1] * l[2]\n",
     # a 0-d array is a scalar to the generated code: Numba's math.tanh had a 0-d array to type
-    "np.array of a scalar": "def f(x, s):\n    return np.sum(x) * math.tanh(np.array(s)) + np.asarray(s, dtype=float)\n",
+    "np.array of a scalar": "def f(x, s):\n    return np.sum(x) * math.tanh(np.array(s)) + np.asarray(s, dtype=float)"
+                            " * math.sin(np.array(1.5))\n",
 }
 
 

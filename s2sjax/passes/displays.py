@@ -76,8 +76,12 @@ class _Lowering:
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call)):
             return False
         value = stmt.value
-        return (dotted_name(value.func) in _ARRAY_OF and value.args and isinstance(value.args[0], gast.Name)
-                and self.env[value.args[0].id].ndim == 0)
+        if dotted_name(value.func) not in _ARRAY_OF or not value.args:
+            return False
+        first = value.args[0]
+        if isinstance(first, gast.Constant):
+            return type(first.value) in (int, float, bool)
+        return isinstance(first, gast.Name) and self.env[first.id].ndim == 0
 
     def stores(self, stmt):
         target = stmt.targets[0].id
