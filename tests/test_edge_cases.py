@@ -214,6 +214,36 @@ def test_operators_and_loops_on_lists_and_tuples(program, s, target):
     np.testing.assert_allclose(batched, [fun(args[0], s), fun(2 * args[0], s)], rtol=1e-13)
 
 
+PRUNED_RETURN = define("""
+def pick(v, flag):
+    for i in range(2):
+        if flag == 1:
+            return np.tanh(v)
+        v = v * 0.5
+    return v
+
+
+def f(x, s):
+    m = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(1):
+            m[i, j] = pick(s, 0) * x[i]
+    return np.sum(m) * s
+""", "f")
+
+
+@pytest.mark.parametrize("target", ["cpu", "python"])
+def test_a_loop_whose_return_a_constant_flag_prunes_compiles(target, monkeypatch):
+    # the returned value, never set, stayed `rt.unset()`, which Numba could not call (found by fuzzing)
+    monkeypatch.setattr(s2sjax.config, "strict", True)  # a fallback to Python fails
+    x, s = np.array([0.3, 0.5, 0.7]), 0.7
+    value, tangent = s2sjax.jvp(PRUNED_RETURN, (x, s), (np.ones(3), 1.0), target=target)
+    assert value == pytest.approx(PRUNED_RETURN(x, s), rel=1e-14)
+    gradient = s2sjax.grad(PRUNED_RETURN, argnums=(0, 1), target=target)(x, s)
+    fd.check_grad(PRUNED_RETURN, (x, s), (0, 1), gradient, rtol=1e-7, atol=1e-9)
+    assert tangent == pytest.approx(np.sum(gradient[0]) + gradient[1], rel=1e-12)
+
+
 def test_arithmetic_of_an_array_and_a_list_is_a_clear_error():
     fun = define("def f(x):\n    return np.sum(x + [1.0, 2.0, 3.0])\n")
     with pytest.raises(s2sjax.TransformError, match="arithmetic on a list or a tuple is not supported"):

@@ -115,6 +115,7 @@ def grow(tape, used):
     return bigger
 
 
+@register_jitable  # left where no return in the loop survives (a constant flag pruned it): never read
 def unset():
     """What `.ret` holds before a loop that may return; lower replaces it by a value of its type."""
     return None
