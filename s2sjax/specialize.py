@@ -324,14 +324,11 @@ class Specialization:
         """`self.<attribute>(*arguments)`, whose compiled errors name the user's line."""
         try:
             return getattr(self, attribute)(*arguments)
-        except AssertionError as exc:
-            if attribute not in self.serial or not backend.parallel_broadcast_failure(exc):
-                self.raise_located(exc, attribute, arguments)
-                raise
         except Exception as exc:
+            if attribute in self.serial and backend.parallel_broadcast_failure(exc):
+                return self.invoke_serially(attribute, arguments)
             self.raise_located(exc, attribute, arguments)
             raise
-        return self.invoke_serially(attribute, arguments)
 
     def invoke_serially(self, attribute, arguments):
         """Numba's parallel mode cannot broadcast an axis of size 1 against a longer one (it asserts

@@ -6,6 +6,7 @@ import pytest
 
 import s2sjax
 from tests import fd
+from tests.programs import HELPERS
 from tests.util import define
 
 
@@ -214,22 +215,14 @@ def test_operators_and_loops_on_lists_and_tuples(program, s, target):
     np.testing.assert_allclose(batched, [fun(args[0], s), fun(2 * args[0], s)], rtol=1e-13)
 
 
-PRUNED_RETURN = define("""
-def pick(v, flag):
-    for i in range(2):
-        if flag == 1:
-            return np.tanh(v)
-        v = v * 0.5
-    return v
-
-
+PRUNED_RETURN = define(HELPERS + """
 def f(x, s):
     m = np.zeros((3, 3))
     for i in range(3):
         for j in range(1):
             m[i, j] = pick(s, 0) * x[i]
     return np.sum(m) * s
-""", "f")
+""", "f")  # pick(v, 0): the helper's `return` inside its loop is pruned
 
 
 @pytest.mark.parametrize("target", ["cpu", "python"])
