@@ -35,7 +35,7 @@ def gallery_entries():
         ("A loop: reverse mode with a tape", "grad(damped, target='python')(1.0, 0.5, 100)",
          s2sjax.grad(gallery.damped, target="python"), (1.0, 0.5, 100)),
         ("The same loop in forward mode", "jvp(damped, (1.0, 0.5, 100), (1.0, 0.0, 0))",
-         s2sjax.api._shared(gallery.damped, "jvp", False, "python"), (1.0, 0.5, 100)),
+         s2sjax.api._shared(gallery.damped, s2sjax.kinds.Jvp(), "python"), (1.0, 0.5, 100)),
         ("A while loop with break", "grad(first_above, target='python')(xs, 2.0)",
          s2sjax.grad(gallery.first_above, target="python"), (np.ones(5), 2.0)),
         ("Containers: a list of (w, b) layers",

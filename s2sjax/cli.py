@@ -26,6 +26,7 @@ import numpy as np
 
 from . import api, check, export, pipeline
 from .errors import TransformError
+from .kinds import Jvp
 from .passes.types import of_value
 
 EPILOG = """\
@@ -121,7 +122,7 @@ def _transformed(fun, kind, options):
     if kind == "primal":
         return fun
     if kind == "jvp":
-        return api._shared(fun, "jvp", False, options.target)
+        return api._shared(fun, Jvp(), options.target)
     return getattr(api, kind)(fun, argnums=_argnums(options.argnums), target=options.target)
 
 

@@ -73,7 +73,6 @@ def real_input_error(kind, value, what="inputs", where=""):
     """JAX's TypeError for a value `kind` cannot take: a complex number, which s2sjax does not
     support yet, or an input it cannot differentiate (an int, a bool). `what` says which values
     ("inputs", "tangents", "cotangents"); `where` names a container's leaf (" for p[0]")."""
-    kind = "jit" if kind == "primal" else kind  # the transformations' kinds, by their public names
     numeric = isinstance(value, (bool, int, float, complex, np.ndarray, np.generic))
     dtype = np.asarray(value).dtype if numeric else type(value).__name__
     if np.iscomplexobj(value):

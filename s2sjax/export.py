@@ -8,7 +8,8 @@ function returns. Import it as a module (`import loss_grad`).
 """
 import inspect
 
-from . import __version__, extend
+from . import extend
+from .version import __version__
 from .backend import compile as backend, runtime
 from .specialize import origin_of
 

@@ -25,7 +25,7 @@ import itertools
 
 import numba
 
-from . import rules
+from . import pipeline, rules
 from .rules import registry
 from .backend import runtime
 from .backend.compile import jit_options
@@ -142,8 +142,6 @@ def _runtime_name(rule, role, function):
 
 def _result_type(pyfunc, params):
     """The result type of a call, from s2sjax's own type inference of `pyfunc` where it can read it."""
-    from . import pipeline
-
     known = {}
 
     def result(types, nodes):

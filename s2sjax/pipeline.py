@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import gast
 
 from . import batching
+from .backend import compile as backend
 from .backend import emit as emitter
 from .backend.naming import GENERATED_MODULE_PREFIX, Namer, without_parfor_clashes
 from .frontend.fence import fence
@@ -117,8 +118,6 @@ def _generate_jvp(fun, arg_types, argnums):
 
 
 def _load_jvp(generated):
-    from .backend import compile as backend
-
     module = backend.load_module(backend.module_source(generated.source, "a JVP called in a transformed function"),
                                  generated.name)
     return getattr(module, generated.name)

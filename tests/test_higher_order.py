@@ -175,7 +175,7 @@ def test_jvp_argument_errors_follow_jax():
 def test_forward_mode_source_reads_x_dot_next_to_x():
     f = define("def f(x):\n    y = math.sin(x)\n    return y * x\n")
     s2sjax.jvp(f, (0.5,), (1.0,), target="python")
-    text = s2sjax.source(s2sjax.api._shared(f, "jvp", False, "python"))
+    text = s2sjax.source(s2sjax.api._shared(f, s2sjax.kinds.Jvp(), "python"))
     assert "def f_jvp(x, x_dot):" in text
     assert "    y = math.sin(x)\n    y_dot = x_dot * math.cos(x)\n" in text
 

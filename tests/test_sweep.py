@@ -455,7 +455,7 @@ KNOWN_FAILURES: dict[str, Known] = {
         kinds=("vmap:grad", "vmap:value_and_grad"), variants=("f32",)),
     "float32-tangents-become-float64": Known(
         "wrong dtype", "a float32 tangent becomes float64: a scalar tangent is made a Python float "
-        "(specialize._as_tangent), and a zero second derivative is the Python float 0.0",
+        "(kinds/jvp.py, _as_tangent), and a zero second derivative is the Python float 0.0",
         "s2sjax.jvp(lambda a: a * 2.0, (np.float32(1.0),), (np.float32(1.0),))  # (np.float32(2.0), 2.0)\n"
         "s2sjax.hessian(lambda a: a * 2.0)(np.float32(1.0))  # 0.0, a Python float",
         kinds=("jvp", "jacfwd", "hessian", "vmap:jvp", "vmap:jacfwd", "vmap:hessian"), variants=("f32",),

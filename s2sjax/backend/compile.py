@@ -26,7 +26,8 @@ import warnings
 import numba
 import numpy as np
 
-from .. import __version__, config
+from .. import config
+from ..version import __version__
 from ..errors import CacheWarning, NumbaFallbackWarning
 from . import runtime
 from .naming import GENERATED_MODULE_PREFIX, user_line_above
@@ -48,6 +49,11 @@ _fallback_dir = None
 
 def module_source(function_source, what, imports=""):
     return HEADER.format(version=__version__, what=what, imports=imports) + function_source
+
+
+def module_stem(name):
+    """`name` as a module file's stem."""
+    return "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
 def cache_dir():

@@ -147,15 +147,11 @@ class _Resolver(gast.NodeTransformer):
         return _transformation_named(self._value_of(func))
 
     def _refers_to_jvp(self, func):
-        from .. import api
-
-        return self._value_of(func) is api.jvp
+        return _transformation_named(self._value_of(func)) == "jvp"
 
     def _is_vmap(self, func):
         """Whether `func` is a call `s2sjax.vmap(...)`: the call of `func` is a vmap written in place."""
-        from .. import api
-
-        return isinstance(func, gast.Call) and self._value_of(func.func) is api.vmap
+        return isinstance(func, gast.Call) and self._transformation(func.func) == "vmap"
 
     def _vmap_call(self, node):
         """`vmap(g, in_axes=(None, 0))(x, ys)`, written inside the function: its batch loop is inlined
@@ -181,8 +177,6 @@ class _Resolver(gast.NodeTransformer):
     def _vmap_of(self, vmap_call):
         """(the vmapped function `vmap_call` makes, the caller's variables passed to it after the
         arguments), or (None, None) with the problem recorded."""
-        from .. import api
-
         try:
             options = {name: ast.literal_eval(emitter.emit(gast.Expr(value)).strip())
                        for name, value in _vmap_options(vmap_call)}
@@ -206,7 +200,8 @@ class _Resolver(gast.NodeTransformer):
             in_axes = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(params)
             in_axes += (None,) * len(outer)
         try:
-            return api.vmap(fun, in_axes=in_axes, **options), outer
+            vmap = self._value_of(vmap_call.func)
+            return vmap(fun, in_axes=in_axes, **options), outer
         except (TypeError, ValueError) as exc:
             self._problem(vmap_call, str(exc))
             return None, None
@@ -226,7 +221,7 @@ class _Resolver(gast.NodeTransformer):
             return self._lifted(lam, params + outer), params, outer
         if self._is_vmap(node):
             inner, outer = self._vmap_of(node)
-            return (None, None, None) if inner is None else (inner, inner._names[:len(inner._names) - len(outer)], outer)
+            return (None, None, None) if inner is None else (inner, inner.param_names[:len(inner.param_names) - len(outer)], outer)
         if isinstance(node, gast.Call) and self._transformation(node.func):
             self._problem(vmap_call, f"a vmap inside a transformed function maps a Python function (or a vmap of one), "
                           f"not a {self._transformation(node.func)}", _WHOLE)
@@ -396,11 +391,8 @@ class _Resolver(gast.NodeTransformer):
 
 
 def _transformation_named(value):
-    """The name of the s2sjax transformation `value` is, or None."""
-    from .. import api
-
-    names = ("vmap", "jvp", "grad", "value_and_grad", "vjp", "jacfwd", "jacrev", "hessian", "jit")
-    return next((name for name in names if value is getattr(api, name)), None)
+    """The name of the s2sjax transformation `value` is (api.py marks them), or None."""
+    return getattr(value, "s2sjax_transformation", None) if callable(value) else None
 
 
 def _leaves_of(nodes, leaf_paths):

@@ -1,0 +1,85 @@
+"""jit: the user's function itself, compiled; static arguments written in as constants."""
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..transforms.common import generated_name
+from .base import Kind, check_argnums
+
+
+@dataclass(frozen=True)
+class Jit(Kind):
+    static_argnums: tuple = ()
+
+    name = "jit"
+    mode = "primal"
+    composable = True
+
+    def __post_init__(self):
+        static = self.static_argnums
+        object.__setattr__(self, "static_argnums", (static,) if isinstance(static, int) else tuple(static))
+        check_argnums(self.static_argnums)
+
+    @property
+    def typed_by_type(self):
+        return not self.static_argnums
+
+    def static_positions(self, nargs):
+        return tuple(sorted({i % nargs for i in self.static_argnums if -nargs <= i < nargs}))
+
+    def cache_key(self, args):
+        """The static arguments' values: a new value compiles anew."""
+        values = []
+        for i in self.static_positions(len(args)):
+            try:
+                hash(args[i])
+            except TypeError as exc:
+                raise ValueError(f"Non-hashable static arguments are not supported. An error occurred while trying "
+                                 f"to hash an object of type {type(args[i])}, {args[i]!r}. The error was:\nTypeError: "
+                                 f"{exc}") from None
+            values.append((i, type(args[i]), args[i]))
+        return tuple(values)
+
+    def of_leaves(self, flattening, rebuild_inner):
+        return Jit(tuple(flattening.positions(i)[0] for i in flattening.static))
+
+    def generate(self, specialization, code, args):
+        if specialization.static:
+            return _with_static(specialization, code, args)
+        return super().generate(specialization, code, args)
+
+    def header(self, name, types, argnums, axes, target):
+        return f"jit of {name} for ({types})"
+
+
+def _with_static(specialization, code, args):
+    """The function with its static arguments written in as constants."""
+    s = specialization
+    function = s.generate(code, replace(s.spec, target="python"))
+    s.output_tree = function.output_tree
+    params = s.param_names(code)
+    kept = [p for i, p in enumerate(params) if i not in s.static]
+    constants = {params[i]: _constant_source(args[i], params[i]) for i in s.static}
+    extra = [c.name for c in function.captured]
+    call = ", ".join([constants.get(p, p) for p in params] + extra)
+    wrapper = (f"def {generated_name(code.__name__, 'jit')}({', '.join(kept + extra)}):\n"
+               f"    return {function.name}({call})\n")
+    s.arg_types = tuple(t for i, t in enumerate(s.arg_types) if i not in s.static)
+    return s.inline(wrapper, [function], function.captured)
+
+
+def _constant_source(value, name):
+    """`value` as source, for a static argument."""
+    if isinstance(value, tuple):
+        return f"({''.join(_constant_source(v, name) + ', ' for v in value)})"
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return repr(None if value is None else bool(value))
+    if isinstance(value, (int, np.integer)):
+        return repr(int(value))
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if np.isfinite(value):
+            return repr(value)
+        return "math.nan" if np.isnan(value) else f"{'-' if value < 0 else ''}math.inf"
+    raise TypeError(f"the static argument {name!r} is a {type(value).__name__}; s2sjax compiles in numbers, "
+                    "bools, None and tuples of those")

@@ -1,0 +1,277 @@
+"""vmap: a loop over the examples around the per-example code, inlined into it.
+
+The per-example code is the user's function (or a transformed function's
+generated code) specialized for one example; the batch loop (batching.py)
+slices each mapped argument, calls it, and writes each output into the
+batched one. On target cuda the loop is a kernel, one thread per example,
+around the per-example code compiled as a device function.
+"""
+import hashlib
+import inspect
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .. import batching, containers, pipeline
+from ..backend import compile as backend
+from ..backend import runtime
+from ..backend.naming import GENERATED_MODULE_PREFIX
+from ..frontend.parse import function_from_source
+from ..passes.types import Type
+from ..pytree import tree_leaves, tree_unflatten
+from ..transforms.common import generated_name
+from .base import Kind, kind_of, same, signature_key
+
+
+@dataclass(frozen=True)
+class Vmap(Kind):
+    in_axes: object = 0
+    out_axes: object = 0
+    axis_size: int = None
+    # how the mapped function's results are put into the user's structures, which out_axes
+    # follow: a gradient of a leaf of a container regrouped in the container (see `of_leaves`)
+    regroup: object = field(default=same, compare=False)
+
+    name = "vmap"
+    composable = True
+    batches = True
+
+    def __post_init__(self):
+        batching.check_spec(self.in_axes, "in_axes")
+        batching.check_spec(self.out_axes, "out_axes")
+        size = self.axis_size
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise TypeError(f"vmap axis_size must be a non-negative int or None, got {size!r}")
+        for option in ("in_axes", "out_axes"):
+            if isinstance(getattr(self, option), list):
+                object.__setattr__(self, option, tuple(getattr(self, option)))
+
+    def check_target(self, target):
+        pass  # every target, cuda included
+
+    def pullback_refusal(self):
+        return ("vmap of a vjp's pullback is not supported; batch the vector-Jacobian products as gradients "
+                "instead: vmap(grad(lambda x, ct: np.sum(f(x) * ct)), in_axes=(None, 0))(x, cts)")
+
+    # ---- the Transformed -------------------------------------------------
+
+    def call(self, transformed, args, kwargs):
+        # Fast path: arguments like earlier ones. The generated code checks the sizes itself;
+        # on its ValueError, the checks below say which arguments disagree, in JAX's words.
+        key = None if kwargs else signature_key(args)
+        entry = transformed.by_signature.get(key)
+        if entry is not None:
+            try:
+                return entry.run(args)
+            except ValueError:
+                bound, axes, size = self._checked(transformed, args, kwargs)
+                if size:
+                    raise
+                return self._over_nothing(transformed, bound, axes)
+        bound, axes, size = self._checked(transformed, args, kwargs)
+        if size == 0:
+            return self._over_nothing(transformed, bound, axes)
+        if containers.has_containers(bound):
+            flat, flattening, rebuild = transformed.flat(bound, axes)
+            return rebuild(flat(*flattening.checked_leaves(bound, self.name)))
+        entry = transformed.specialization(bound, axes)
+        if key is not None and len(args) == transformed.nparams and transformed.target != "cuda" and not (
+                entry.assumptions) and all(type(a) in (np.ndarray, float, int) for a in args):
+            transformed.by_signature[key] = entry
+        return entry.run(bound)
+
+    def _checked(self, transformed, args, kwargs):
+        """(the arguments bound, their mapped axes, the size), or JAX's error for axes and sizes that do not fit."""
+        if not args and not kwargs and self.axis_size is None:
+            raise ValueError("vmap wrapped function must be passed at least one argument containing an array, "
+                             "got empty *args=() and **kwargs={}")
+        names = transformed.param_names
+        bound = args if not kwargs and len(args) == transformed.nparams else transformed.bind(args, kwargs)
+        axes = batching.argument_axes(self.in_axes, bound, names, kwargs.keys(), len(args))
+        size = batching.axis_size(bound, axes, names, kwargs.keys(), self.axis_size)
+        return bound, axes, size
+
+    def _over_nothing(self, transformed, bound, axes):
+        """A vmap over an axis of size 0: empty outputs, as JAX gives. JAX knows their shapes
+        without running the function; s2sjax runs it on one stand-in example, of ones."""
+        one = transformed if self.axis_size is None else transformed.with_kind(replace(self, axis_size=1))
+        try:
+            with np.errstate(all="ignore"):
+                outputs = one(*(batching.stand_in(value, spec) for value, spec in zip(bound, axes)))
+        except Exception as exc:
+            raise ValueError(f"vmap of {transformed.__name__} over an axis of size 0: s2sjax sizes the (empty) outputs "
+                             f"by running one example of ones, which raised {type(exc).__name__}: {exc}") from exc
+        return batching.emptied(outputs, self.out_axes)
+
+    def flattening_for(self, transformed, flattening):
+        if flattening.axes is None:  # an outer transformation's arguments: this vmap's own axes
+            axes = batching.structure_axes(self.in_axes, flattening.treedefs, transformed.param_names)
+            flattening = flattening.with_axes(axes)
+        return flattening
+
+    def of_leaves(self, flattening, rebuild_inner):
+        return Vmap(flattening.leaf_axes, self.out_axes, self.axis_size, rebuild_inner)
+
+    def axes_for(self, transformed, args, axes):
+        if axes is None:  # called by an outer transformation: every argument passed by position
+            axes = batching.argument_axes(self.in_axes, args, transformed.param_names, (), len(args))
+        return axes
+
+    def check_examples(self, transformed, args):
+        if not args and transformed.latest() is None:
+            names = ", ".join(transformed.param_names)
+            raise TypeError(f"source() of a vmapped function needs example arguments: source(f, {names})")
+
+    def inlinable(self, transformed):
+        """The batched function as Python source calling `fun`, for a transformed function that calls it.
+
+        Written before any argument is seen, so only what needs no types is supported: a plain
+        Python function (or a vmap of one), in_axes that are numbers >= 0 or None, one per
+        parameter, out_axes that are numbers or None, one per output or one for all.
+        """
+        if transformed.inlined is None:
+            transformed.inlined = self._inlined(transformed)
+        return transformed.inlined
+
+    def _inlined(self, transformed):
+        """The batch loop as a Python function calling `transformed.fun`, its source in linecache."""
+        fun, names = transformed.fun, transformed.param_names
+        per_example = fun.inlinable() if isinstance(kind_of(fun), Vmap) else fun
+        if not inspect.isfunction(per_example):
+            what = f"a {kind_of(fun).name}" if kind_of(fun) else f"a {type(fun).__name__}"
+            raise TypeError(f"a vmap inside a transformed function maps a Python function (or a vmap of one), not "
+                            f"{what}; transform the whole computation instead, e.g. vmap(grad(f)) outside")
+        in_axes = self.in_axes if isinstance(self.in_axes, tuple) else (self.in_axes,) * len(names)
+        if len(in_axes) != len(names) or not all(a is None or (isinstance(a, int) and a >= 0) for a in in_axes):
+            raise TypeError(f"a vmap inside a transformed function needs in_axes of numbers >= 0 or None, one per "
+                            f"parameter of {fun.__name__}{inspect.signature(fun)}, got {self.in_axes!r} (it is "
+                            "written before the ranks are known: count axes from the front, and map containers as "
+                            "a whole)")
+        returned = pipeline.returned_structure(per_example)
+        out_axes = batching.leaf_out_axes(self.out_axes, returned, same)
+        if None in out_axes:
+            mapped = [i for i, a in enumerate(in_axes) if a is not None]
+            if any(a is None and d for a, d in zip(out_axes, pipeline.mapped_outputs(per_example, mapped))):
+                raise ValueError("vmap has mapped output but out_axes is None")
+        name = f"{fun.__name__.replace('<lambda>', 'lambda')}_vmap"
+        source = batching.vmap_source(name, names, [], in_axes, "per_example", out_axes, returned, self.axis_size)
+        digest = hashlib.sha256(source.encode()).hexdigest()[:8]  # the same name for the same source, in every process
+        namespace = {"__name__": f"{GENERATED_MODULE_PREFIX}inlined_vmap", "math": math, "np": np, "rt": runtime,
+                     "per_example": per_example}
+        return function_from_source(source, name, f"<s2sjax: vmap of {fun.__qualname__} {digest}>", namespace)
+
+    # ---- the Specialization ----------------------------------------------
+
+    def generate(self, specialization, code, args):
+        if specialization.transformed.target == "cuda":
+            return _kernel(specialization, code)
+        return _batch_loop(specialization, code)
+
+    def load(self, specialization, module_source, generated):
+        if specialization.transformed.target != "cuda":
+            return super().load(specialization, module_source, generated)
+        module = backend.load_module(module_source, backend.module_stem(generated.name))
+        specialization.kernel = getattr(module, generated.name)
+        specialization.run = lambda args: _run_kernel(specialization, args)
+
+    def header(self, name, types, argnums, axes, target):
+        return f"vmap of {name} over axes {axes} on {target} for ({types})"
+
+
+def _batch_loop(specialization, code):
+    """A loop over the examples around the per-example code, which is inlined into it."""
+    s, kind = specialization, specialization.kind
+    axes, example_types = _examples(s)
+    example = s.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
+    returned = batching.returned_tree(example.output_types, example.returns_tuple)
+    out_axes = _out_axes(s, example, returned)
+    if None in out_axes:
+        _check_unmapped(code, axes, out_axes, example, returned)
+    wrapper = batching.vmap_source(generated_name(code.__name__, "vmap"), s.param_names(code),
+                                   [c.name for c in example.captured], axes, example.name, out_axes,
+                                   returned, kind.axis_size, s.transformed.target == "parallel",
+                                   [k for k, rank in enumerate(_ranks(example)) if rank is None])
+    return s.inline(wrapper, [example], example.captured)
+
+
+def _out_axes(specialization, example, returned):
+    """Per leaf of what the per-example code returns, its axis in the batched output (or None).
+
+    The user's out_axes follow the structure the user gets: the lists and dicts of the
+    function's result, and a transformed function's own rebuilding of its results (a
+    gradient in its argument's structure).
+    """
+    s = specialization
+    s.output_tree = example.output_tree
+    regroup = s.kind.regroup
+    per_leaf = batching.leaf_out_axes(s.kind.out_axes, returned, lambda out: regroup(s.rebuilt(out)))
+    return batching.output_axes(per_leaf, _ranks(example))
+
+
+def _ranks(example):
+    return [t.ndim for t in batching.leaf_types(example.output_types)]
+
+
+def _check_unmapped(code, axes, out_axes, example, returned):
+    """JAX's error for an output that depends on a mapped argument but has out_axes None."""
+    mapped = [i for i, a in enumerate(axes) if a is not None]
+    outputs = returned.children if example.returns_tuple else (returned,)
+    depends = [d for d, tree in zip(pipeline.mapped_outputs(code, mapped), outputs) for _ in range(tree.num_leaves)]
+    if any(axis is None and d for axis, d in zip(out_axes, depends)):
+        raise ValueError("vmap has mapped output but out_axes is None")
+
+
+def _examples(specialization):
+    """Per parameter of the code function (hidden ones unmapped), its axis and one example's type."""
+    s = specialization
+    axes = s.axes + (None,) * len(s.hidden)
+    return axes, tuple(t if a is None else Type(t.kind, t.ndim - 1) for t, a in zip(s.arg_types, axes))
+
+
+def _kernel(specialization, code):
+    """A CUDA kernel, one thread per example, around the per-example code as a device function."""
+    s = specialization
+    axes, example_types = _examples(s)
+    python = s.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
+    s.returned = batching.returned_tree(python.output_types, python.returns_tuple)
+    s.out_axes = _out_axes(s, python, s.returned)
+    if None in s.out_axes:
+        raise ValueError("vmap with target='cuda' needs out_axes that are numbers")
+    if s.returned.num_leaves != len(python.output_types):  # tuples in tuples: a device function returns leaves
+        code = _with_flat_outputs(code, s.param_names(code), s.returned)
+        python = s.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
+    device = s.generate(code, pipeline.Spec(example_types, target="cuda", kind="primal"))
+    name = generated_name(code.__name__, "kernel")
+    kernel = batching.kernel_source(name, s.param_names(code), [c.name for c in device.captured], axes,
+                                    device.name, [t.ndim for t in device.output_types])
+    s.load(backend.module_source(python.source, "one example, run to size the outputs"),
+           python.name, "example_call", target="python")
+    return pipeline.Generated(name, device.source + "\n\n" + kernel, device.captured, device.output_types,
+                              device.returns_tuple)
+
+
+def _run_kernel(specialization, args):
+    """Size the outputs with example 0 on the host, move the arrays once, launch, copy back."""
+    from numba import cuda  # only on target cuda: importing it costs time every other run would pay
+
+    s = specialization
+    arguments = s.arguments(args)
+    axes = s.axes + (None,) * (len(arguments) - len(s.axes))
+    size = batching.axis_size(arguments, axes, [str(i) for i in range(len(arguments))], (), s.kind.axis_size)
+    outputs = tree_leaves(s.example_call(*batching.example(arguments, axes, 0)))
+    on_device = [cuda.to_device(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a for a in arguments]
+    batched = [cuda.device_array((size,) + np.shape(o), dtype=np.asarray(o).dtype) for o in outputs]
+    threads = 128
+    s.kernel[(size + threads - 1) // threads, threads](*on_device, *batched)
+    results = [np.moveaxis(b.copy_to_host(), 0, axis) if axis else b.copy_to_host()
+               for b, axis in zip(batched, s.out_axes)]
+    return s.finished(tree_unflatten(s.returned, results))
+
+
+def _with_flat_outputs(code, params, returned):
+    """`code` returning the leaves of its results (of structure `returned`) as one flat tuple."""
+    name = f"{code.__name__}_leaves"
+    source = batching.leaves_source(name, params, "per_example", returned)
+    namespace = {"__name__": code.__module__, "per_example": code}  # generated code stays generated code
+    return function_from_source(source, name, f"<s2sjax: the leaves of what {code.__qualname__} returns>", namespace)

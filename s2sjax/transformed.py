@@ -1,0 +1,184 @@
+"""A transformed function: specializes, compiles and calls generated code.
+
+At each call a `Transformed` computes the *abstract signature* of its
+arguments (per argument: Python scalar type or NumPy dtype and rank),
+generates and compiles code once per signature (a `Specialization`,
+specialize.py), and calls it. What differs between transformations is its
+kind's (kinds/): `Transformed` holds the function, the kind and the target,
+and the caches.
+
+Transformations compose (`grad(grad(f))`, `jacfwd(jacrev(f))`): the inner
+one's generated code is the function the outer one transforms.
+"""
+import functools
+import inspect
+import threading
+
+import numpy as np
+
+from . import containers
+from .frontend.parse import check_readable, function_for_rule
+from .kinds import Pullback
+from .kinds.base import same, signature_key
+from .specialize import Specialization
+
+TARGETS = ("cpu", "parallel", "python", "cuda")
+
+
+class Transformed:
+    def __init__(self, fun, kind, target):
+        if target not in TARGETS:
+            raise ValueError(f"target must be one of {', '.join(map(repr, TARGETS))}, got {target!r}")
+        kind.check_target(target)
+        if isinstance(fun, Pullback):
+            raise TypeError(kind.pullback_refusal())
+        if not callable(fun):
+            raise TypeError(f"{kind.name} expects a callable, got {type(fun).__name__}")
+        if not isinstance(fun, Transformed):
+            fun = function_for_rule(fun) or fun
+            check_readable(fun)
+        self.fun = fun
+        self.kind = kind
+        self.target = target
+        self._signature = fun._signature if isinstance(fun, Transformed) else inspect.signature(fun)
+        self.param_names = list(self._signature.parameters)
+        self.nparams = len(self.param_names)
+        self.forget_specializations()
+        functools.update_wrapper(self, fun, updated=())  # not __dict__: it would overwrite our own state
+
+    def forget_specializations(self):
+        self._lock = threading.RLock()  # guards the tables below while code is generated
+        self._specializations = {}
+        self._by_type = {}  # the same specializations, for calls with no array argument
+        self.by_signature = {}  # signature_key(args) -> the specialization, for the kind's own call
+        self._flats = {}  # the arguments' structures -> (the transformation of the leaves, rebuild)
+        self._by_structure = {}  # containers.structure_key of a call's arguments -> what `flat` returns
+        self._last = None
+        self.inlined = None  # the kind's plain function for transformed code calling this one (vmap's)
+
+    def with_kind(self, kind):
+        """The same function under another transformation (of the same kind, other options)."""
+        return Transformed(self.fun, kind, self.target)
+
+    def __repr__(self):
+        return f"<s2sjax.{self.kind.name} of {getattr(self.fun, '__qualname__', self.fun)}>"
+
+    @property
+    def inlinable(self):
+        """() -> this transformation as a plain Python function that transformed code calling it
+        inlines, for the kinds that have one (vmap); None for the others."""
+        return None if self.kind.inlinable is None else functools.partial(self.kind.inlinable, self)
+
+    # ---- calling ---------------------------------------------------------
+
+    def __call__(self, *args, **kwargs):
+        if self.kind.call is not None:
+            return self.kind.call(self, args, kwargs)
+        if not kwargs:
+            # Fast path: every argument given, no arrays: the types alone pick the code.
+            entry = self._by_type.get(tuple(map(type, args)))
+            if entry is not None:
+                try:
+                    return entry.call(*args) if entry.plain else entry.run(args)
+                except Exception as exc:
+                    if entry.plain:  # compiled code called directly: find the user's line
+                        entry.raise_located(exc, "call", args)
+                    raise
+        if kwargs or len(args) != self.nparams:
+            args = self.bind(args, kwargs)
+        if containers.has_containers(args, self.kind.static_positions(len(args))):
+            flat, flattening, rebuild = self.flat(args)
+            return rebuild(flat(*flattening.checked_leaves(args, self.kind.name, self.kind.argnums)))
+        return self.specialization(args).run(args)
+
+    def bind(self, args, kwargs):
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        return tuple(bound.arguments.values())
+
+    # ---- container arguments --------------------------------------------
+
+    def flat(self, args, axes=None):
+        """(this transformation of a function of the leaves of `args`, their Flattening, how to
+        rebuild its results into the user's structures); `axes`: vmap's, per argument."""
+        static = self.kind.static_positions(len(args))
+        key = containers.structure_key(args, static), axes
+        found = self._by_structure.get(key)
+        if found is None:
+            flattening = containers.Flattening(self.param_names, args, static, axes)
+            found = self._by_structure[key] = self.flat_of(flattening)
+        return found
+
+    def flat_of(self, flattening):
+        """`flat` for the arguments of `flattening` (this call's, or an outer transformation's)."""
+        flattening = self.kind.flattening_for(self, flattening)
+        if flattening.key not in self._flats:
+            with self._lock:
+                if flattening.key not in self._flats:
+                    self._flats[flattening.key] = self._flat_for(flattening)
+        flat, rebuild_inner = self._flats[flattening.key]
+        return flat, flattening, self.kind.rebuild(flattening, rebuild_inner)
+
+    def _flat_for(self, flattening):
+        """(the flat transformation, the rebuilding of the function it transforms)."""
+        if isinstance(self.fun, Transformed):  # the axes are this vmap's: an inner vmap maps its own
+            inner, _, rebuild_inner = self.fun.flat_of(flattening.with_axes(None))
+        else:
+            inner, rebuild_inner = containers.adapter(self.fun, flattening, self._signature), same
+        return Transformed(inner, self.kind.of_leaves(flattening, rebuild_inner), self.target), rebuild_inner
+
+    # ---- specializing ----------------------------------------------------
+
+    def specialization(self, args, axes=None):
+        """The generated code for arguments like `args` (bound, defaults filled in); `axes`: vmap's."""
+        axes = self.kind.axes_for(self, args, axes)
+        key = signature_key(args), self.kind.cache_key(args), axes
+        entry = self._specializations.get(key)
+        if entry is None or not entry.holds():  # new arguments, or a global or helper it was written for changed
+            with self._lock:  # threads calling a new function at once: one generates, the others wait for it
+                entry = self._specializations.get(key)
+                if entry is None or not entry.holds():
+                    entry = self._specializations[key] = Specialization(self, args, axes)
+                    self._last = entry
+                    if axes is None and self.kind.typed_by_type and not entry.assumptions and not any(
+                            type(a) in (np.ndarray, tuple, list, dict) for a in args):
+                        self._by_type[key[0]] = entry  # checks nothing: only code that assumes nothing
+        return entry
+
+    # ---- source ----------------------------------------------------------
+
+    def specialization_for(self, *args):
+        """The generated code that a call with `args` runs (its flat twin's, for containers)."""
+        bound = self.bind(args, {})
+        if containers.has_containers(bound, self.kind.static_positions(len(bound))):
+            flat, flattening, _ = self.flat(bound)
+            return flat.specialization_for(*flattening.leaves(bound))
+        return self.specialization(bound)
+
+    def source_for(self, *args):
+        self.kind.check_examples(self, args)
+        if args:
+            return self.specialization_for(*args).source
+        if self.latest() is None:
+            return self.specialization(tuple(1.0 for _ in range(self.nparams))).source
+        return self.latest().source
+
+    def latest(self):
+        """The specialization generated last: its own or, after calls with containers, its flat twin's."""
+        if self._last is None and self._flats:
+            return list(self._flats.values())[-1][0].latest()
+        return self._last
+
+    @property
+    def source(self):
+        return self.source_for()
+
+    def _repr_markdown_(self):
+        """Jupyter shows a transformed function as its generated source (of the last call)."""
+        if self.latest() is None:
+            return (f"`{self!r}`: not called yet; call it, or `s2sjax.source(f, *example_args)`, "
+                    "to see the code generated for those arguments")
+        return f"`{self!r}`, generated for its last call:\n\n```python\n{self.latest().source.rstrip()}\n```\n"
