@@ -12,7 +12,6 @@ the results rebuilt into the user's structures.
 When the function is itself a transformed one, its generated code is what gets
 transformed (always in forward mode, kinds/jacobian.py).
 """
-import copy
 import functools
 import inspect
 import os
@@ -24,7 +23,7 @@ from . import batching, extend, pipeline
 from .backend import compile as backend
 from .backend.naming import GENERATED_MODULE_PREFIX, user_line_above
 from .errors import TransformError, check_not_complex
-from .kinds.base import kind_of, type_text
+from .kinds.base import code_to_transform, type_text
 from .passes.types import of_value
 from .pytree import tree_unflatten
 
@@ -40,8 +39,8 @@ class Specialization:
         check_not_complex(args, kind.name)
         self.argnums = kind.argnums_for(args)
         examples = args if axes is None else batching.example(args, axes, 0)  # what an inner function sees
-        code, self.hidden, self.assumptions, self.boundscheck, self.inner = _code_function(
-            _unfused(transformed.fun), examples, kind)
+        code, self.hidden, self.assumptions, self.boundscheck, self.inner = code_to_transform(
+            transformed.fun, examples, kind)
         hidden_values = tuple(read() for read in self.hidden)
         self.arg_types = tuple(of_value(a) for a in args) + tuple(of_value(v) for v in hidden_values)
         self.spec = pipeline.Spec(self.arg_types, self.argnums, kind.has_aux, transformed.target, kind.mode,
@@ -208,40 +207,6 @@ class Specialization:
         if self.inner is not None:
             return self.inner.finished(self.batched_tuples(result))
         return self.kind.finished(self, self.rebuilt(result))
-
-
-def _unfused(fun):
-    """A transformed `fun` (all the way in) generating plain NumPy code, for an outer transformation.
-
-    Compiled code is optimized for running, not for transforming again: fused loops would be
-    fused again (on CUDA its own way: CPU fusion leaves NumPy fallbacks a kernel cannot run), and
-    outputs written into views of a batched output alias what forward mode assumes is separate.
-    The outer transformation optimizes the code it generates, once.
-    """
-    if kind_of(fun) is None or fun.target == "python":
-        return fun
-    twin = copy.copy(fun)
-    twin.fun, twin.target = _unfused(fun.fun), "python"
-    twin.forget_specializations()
-    return twin
-
-
-def _code_function(fun, args, kind):
-    """(the function to transform, the read functions of its hidden arguments, what its code
-    assumes, whether it indexes the user's arrays by element, and for a vmap the Specialization
-    of `fun` that finishes its code's results: None when they are the user's as they are)."""
-    inner_kind = kind_of(fun)
-    if inner_kind is None:
-        return fun, [], [], False, None
-    if not inner_kind.composable:
-        raise TypeError(f"a {inner_kind.name} cannot be transformed again; transform the function it differentiates")
-    inner = fun.specialization(args)
-    if inner.restructures and not kind.batches:  # a vmap batches each leaf; other transformations take arrays
-        raise TypeError(f"a {inner_kind.name} of a function returning nested tuples, a list or a dict cannot be "
-                        "transformed again; return a flat tuple")
-    finishing = inner if kind.batches and inner.rebuilds else None
-    hidden = inner.hidden + [c.read for c in inner.captured]
-    return inner.code_function, hidden, inner.assumptions, inner.boundscheck, finishing
 
 
 def _flat_tuple(tree):

@@ -85,6 +85,13 @@ def test_code_that_assumes_nothing_keeps_its_fast_path():
     assert entry.plain and not entry.assumptions and grad._by_type
 
 
+def test_a_jit_without_static_arguments_takes_the_fast_path_too():
+    jitted = s2sjax.jit(s2sjax.grad(lambda x: x * x, target="python"), target="python")
+    assert jitted(3.0) == 6.0
+    assert list(jitted._by_type) == [(float,)]
+    assert jitted(4.0) == 8.0
+
+
 # Each script prints grad at 0.5 of a function whose generated code depends on VALUE, which
 # differs between processes: a global number, a closure's number, or a helper module's source.
 SCRIPTS = {

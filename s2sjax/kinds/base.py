@@ -8,6 +8,7 @@ transformations: what code to generate, how the generated function is called,
 how its results are put back into the user's structures, and the header line of
 the generated module. Nothing outside this package tests which kind it has.
 """
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,3 +163,38 @@ def type_text(t):
     if t.kind == "tuple":
         return "tuple"
     return t.kind if t.ndim == 0 else f"{t.kind}[{t.ndim}d]"
+
+
+def _unfused(fun):
+    """A transformed `fun` (all the way in) generating plain NumPy code, for an outer transformation.
+
+    Compiled code is optimized for running, not for transforming again: fused loops would be
+    fused again (on CUDA its own way: CPU fusion leaves NumPy fallbacks a kernel cannot run), and
+    outputs written into views of a batched output alias what forward mode assumes is separate.
+    The outer transformation optimizes the code it generates, once.
+    """
+    if kind_of(fun) is None or fun.target == "python":
+        return fun
+    twin = copy.copy(fun)
+    twin.fun, twin.target = _unfused(fun.fun), "python"
+    twin.forget_specializations()
+    return twin
+
+
+def code_to_transform(fun, args, kind):
+    """(the function to transform, the read functions of its hidden arguments, what its code
+    assumes, whether it indexes the user's arrays by element, and for a vmap the Specialization
+    of `fun` that finishes its code's results: None when they are the user's as they are)."""
+    fun = _unfused(fun)
+    inner_kind = kind_of(fun)
+    if inner_kind is None:
+        return fun, [], [], False, None
+    if not inner_kind.composable:
+        raise TypeError(f"a {inner_kind.name} cannot be transformed again; transform the function it differentiates")
+    inner = fun.specialization(args)
+    if inner.restructures and not kind.batches:  # a vmap batches each leaf; other transformations take arrays
+        raise TypeError(f"a {inner_kind.name} of a function returning nested tuples, a list or a dict cannot be "
+                        "transformed again; return a flat tuple")
+    finishing = inner if kind.batches and inner.rebuilds else None
+    hidden = inner.hidden + [c.read for c in inner.captured]
+    return inner.code_function, hidden, inner.assumptions, inner.boundscheck, finishing

@@ -1,0 +1,100 @@
+"""The package's layering: no import cycle among s2sjax's modules, no s2sjax import hidden in a
+function body, and no test of which transformation is running outside s2sjax/kinds/."""
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "s2sjax"
+TRANSFORMATIONS = {"grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "vmap", "jit", "primal"}
+
+
+def _module_name(path):
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+TREES = {name: ast.parse(path.read_text(), str(path)) for name, path in MODULES.items()}
+
+
+def _imported(module, node):
+    """The s2sjax modules an import statement of `module` loads."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names if a.name in MODULES]
+    package = module.split(".") if MODULES[module].name == "__init__.py" else module.split(".")[:-1]
+    base = ".".join(package[:len(package) - node.level + 1] + ([node.module] if node.module else [])) \
+        if node.level else node.module
+    found = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names]
+    return [m for m in found if m in MODULES and m != module]
+
+
+def _import_graph():
+    return {module: {m for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
+                     for m in _imported(module, node)}
+            for module, tree in TREES.items()}
+
+
+def _cycle(graph):
+    """One import cycle of `graph` as a list of modules, or None."""
+    state = {}
+
+    def visit(module, path):
+        state[module] = "open"
+        for dependency in sorted(graph[module]):
+            if state.get(dependency) == "open":
+                return path[path.index(dependency):] + [dependency]
+            if dependency not in state:
+                found = visit(dependency, path + [dependency])
+                if found:
+                    return found
+        state[module] = "done"
+        return None
+
+    for module in sorted(graph):
+        if module not in state:
+            found = visit(module, [module])
+            if found:
+                return found
+    return None
+
+
+def test_no_import_cycle():
+    assert _cycle(_import_graph()) is None
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_no_s2sjax_import_inside_a_function():
+    hidden = [f"{module}:{node.lineno}" for module, tree in TREES.items()
+              for function in ast.walk(tree) if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+              for node in ast.walk(function)
+              if isinstance(node, (ast.Import, ast.ImportFrom)) and _imported(module, node)]
+    assert hidden == []
+
+
+def _tests_of_a_transformation(tree):
+    """Lines comparing something with a transformation's name, or naming one as `kind=`."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            constants = [c for o in operands for c in ([o] if not isinstance(o, (ast.Tuple, ast.Set, ast.List))
+                                                       else o.elts)]
+            if any(isinstance(c, ast.Constant) and c.value in TRANSFORMATIONS for c in constants):
+                lines.append(node.lineno)
+        if isinstance(node, ast.keyword) and node.arg == "kind" and isinstance(node.value, ast.Constant) \
+                and node.value.value in TRANSFORMATIONS:
+            lines.append(node.value.lineno)
+    return lines
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if not m.startswith("s2sjax.kinds")])
+def test_no_transformation_is_tested_for_outside_kinds(module):
+    assert _tests_of_a_transformation(TREES[module]) == []
+
+
+def test_the_transformation_test_finder_finds_one():
+    assert _tests_of_a_transformation(ast.parse("if kind in ('grad', 'vjp'):\n    f(kind='jvp')\n")) == [1, 2]
