@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import gast
 
-from . import batching
 from .backend import emit as emitter
 from .backend.naming import GENERATED_MODULE_PREFIX, Namer, without_parfor_clashes
 from .frontend.fence import fence
@@ -20,6 +19,7 @@ from .frontend.parse import parse
 from .frontend.resolve import resolve
 from .passes import activity, fuse, kernel, mutation, optimize, queries, types, widen
 from .passes.displays import lower_displays
+from .passes.in_place import write_outputs_in_place
 from .passes.normalize import normalize
 from .pytree import LEAF, TreeDef
 from .transforms import forward, reverse
@@ -82,7 +82,7 @@ def stages(pyfunc, spec):
     yield "transform", fdef
     fdef = optimize.optimize(fdef)
     if spec.kind == "primal" and spec.target != "python":  # a vmap's batch loop, for one
-        fdef = batching.write_outputs_in_place(fdef)
+        fdef = write_outputs_in_place(fdef)
     if spec.target != "python":  # a Python loop would be slower than NumPy's
         fdef = optimize.float_negative_powers(fdef)
         fdef = fuse.fuse(fdef, env, namer, broadcast_in_loop=spec.target == "cuda", parallel=spec.target == "parallel")
