@@ -18,6 +18,7 @@ from .frontend.jvpcalls import JvpCalls
 from .frontend.parse import parse
 from .frontend.resolve import resolve
 from .passes import activity, fuse, kernel, mutation, optimize, queries, types, widen
+from .passes.desugar import desugar
 from .passes.displays import lower_displays
 from .passes.in_place import write_outputs_in_place
 from .passes.normalize import normalize
@@ -25,7 +26,7 @@ from .pytree import LEAF, TreeDef
 from .transforms import forward, reverse
 from .transforms.common import generated_name, positional, with_line_comments
 
-STAGES = ("parse", "resolve", "fence", "normalize", "lower", "analyze", "transform", "optimize", "emit")
+STAGES = ("parse", "resolve", "fence", "desugar", "normalize", "lower", "analyze", "transform", "optimize", "emit")
 
 
 KINDS = ("grad", "value_and_grad", "vjp", "jvp", "primal")
@@ -47,21 +48,23 @@ class Spec:
 
 
 def front(pyfunc, namer, jvp_calls):
-    """parse, resolve and fence one function (the transformed one or one to inline)."""
-    return fence(resolve(parse(pyfunc), namer, jvp_calls))
+    """parse, resolve, fence and desugar one function (the transformed one or one to inline)."""
+    return desugar(fence(resolve(parse(pyfunc), namer, jvp_calls)))
 
 
 def stages(pyfunc, spec):
     """Run the pipeline, yielding `(stage name, result)` after each stage."""
     jvp_calls = JvpCalls(_generate_jvp, _load_jvp)
-    namer, function, resolved, program = _front_end(pyfunc, jvp_calls)
+    front_end = _front_end(pyfunc, jvp_calls)
     if jvp_calls.pending:  # pass 1 met calls of s2sjax.jvp: type them, then inline their code
-        types.infer(program, spec.arg_types + _captured_types(program), jvp_calls)
+        types.infer(front_end.program, spec.arg_types + _captured_types(front_end.program), jvp_calls)
         jvp_calls.restart()
-        namer, function, resolved, program = _front_end(pyfunc, jvp_calls)
-    yield "parse", function
+        front_end = _front_end(pyfunc, jvp_calls)
+    namer, resolved, program = front_end.namer, front_end.resolved, front_end.program
+    yield "parse", front_end.function
     yield "resolve", resolved
     yield "fence", resolved
+    yield "desugar", front_end.desugared
     yield "normalize", program
     env = types.infer(program, spec.arg_types + _captured_types(program))
     widen.widen(program, env)
@@ -98,13 +101,26 @@ def stages(pyfunc, spec):
                             not is_generated(pyfunc) and queries.indexes_elements(program.tree))
 
 
+@dataclass(frozen=True)
+class _FrontEnd:
+    """What the front end made of a function, stage by stage."""
+
+    namer: Namer
+    function: object  # frontend.parse.Function
+    resolved: object  # frontend.resolve.Resolved, fenced
+    desugared: object  # the same, its tree desugared
+    program: object  # passes.normalize.Normalized
+
+
 def _front_end(pyfunc, jvp_calls):
-    """(its namer, `pyfunc` parsed, resolved and fenced, normalized)."""
+    """`pyfunc` through parse, resolve, fence, desugar and normalize (each function inlined
+    going through `front`)."""
     namer = Namer()
     function = parse(pyfunc)
     resolved = fence(resolve(function, namer, jvp_calls))
-    program = normalize(resolved, namer, lambda fn: front(fn, namer, jvp_calls), generated=is_generated(pyfunc))
-    return namer, function, resolved, program
+    desugared = desugar(resolved)
+    program = normalize(desugared, namer, lambda fn: front(fn, namer, jvp_calls), generated=is_generated(pyfunc))
+    return _FrontEnd(namer, function, resolved, desugared, program)
 
 
 def _captured_types(program):
@@ -154,7 +170,7 @@ class Generated:
 
 def _normalized(pyfunc):
     """`pyfunc` normalized, its calls of s2sjax.jvp left opaque (enough for the queries below)."""
-    return _front_end(pyfunc, JvpCalls(_generate_jvp, _load_jvp))[3]
+    return _front_end(pyfunc, JvpCalls(_generate_jvp, _load_jvp)).program
 
 
 def returned_structure(pyfunc):
@@ -197,7 +213,7 @@ def stage_source(pyfunc, stage, spec=None):
         lines = [f"{n}: {_type_text(t)}{'  (active)' if n in active else ''}" for n, t in sorted(env.items())]
         return "\n".join(lines)
     tree = {"parse": lambda r: r.tree, "resolve": lambda r: r.function.tree, "fence": lambda r: r.function.tree,
-            "normalize": lambda r: r.tree, "lower": lambda r: r.tree}.get(stage, lambda r: r)(result)
+            "desugar": lambda r: r.function.tree, "normalize": lambda r: r.tree, "lower": lambda r: r.tree}.get(stage, lambda r: r)(result)
     return emitter.emit(tree).rstrip("\n")
 
 
