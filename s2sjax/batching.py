@@ -20,16 +20,11 @@ This module also holds JAX's rules for `in_axes` and `out_axes`: which axis
 of each argument (each leaf, for containers) is mapped, and the errors
 for specifications that do not fit the arguments or outputs.
 """
-import copy
 from collections import Counter
 
-import gast
 import numpy as np
 
-from . import rules
 from .backend.naming import Namer
-from .passes.queries import is_store, statements
-from .passes.zerofill import zero_fill
 from .pytree import LEAF, TreeDef, tree_display, tree_leaves, tree_structure, tree_unflatten
 
 # ---- in_axes and out_axes --------------------------------------------------
@@ -341,62 +336,6 @@ def _example(expr, spec, index):
     if spec is None:
         return expr
     return f"{expr}[{':, ' * spec}{index}]"
-
-
-# ---- outputs written in place -------------------------------------------------
-
-_FRESH_LIKE = {"rt.zeros_like", "np.zeros_like", "np.empty_like", "rt.tape"}  # shaped by their arguments
-_UNFILLED = {"np.empty_like", "rt.tape"}  # every element is written before it is read
-
-
-def write_outputs_in_place(fdef):
-    """Let each example build an array output in its slot of the batched output.
-
-    In a loop, `x = rt.zeros_like(p) ... batched[example] = x` allocates an array per example
-    and copies it; `x = batched[example]; x[:] = 0.0 ...` does neither. Applies when `x` (through
-    copies) is made once by an allocation shaped like another array, at the top of that loop's
-    body, and nothing updates it after it is stored.
-    """
-    assigned_count, load_count = _counts(fdef, gast.Store), _counts(fdef, gast.Load)
-    for loop in [s for s in statements(fdef.body) if isinstance(s, gast.For)]:
-        for store in [s for s in loop.body if is_store(s) and isinstance(s.value, gast.Name)]:
-            _write_in_place(loop, store, assigned_count, load_count)
-    return fdef
-
-
-def _write_in_place(loop, store, assigned_count, load_count):
-    body = loop.body
-    index = body.index(store)
-    definitions = {s.targets[0].id: s for s in body[:index]
-                   if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
-    chain, name = [], store.value.id
-    while name in definitions and isinstance(definitions[name].value, gast.Name) and assigned_count[name] == 1:
-        chain.append(name)
-        name = definitions[name].value.id
-    chain.append(name)
-    allocation = definitions.get(name)
-    slot = store.targets[0]
-    if (allocation is None or assigned_count[name] != 1 or not isinstance(allocation.value, gast.Call)
-            or rules.dotted_name(allocation.value.func) not in _FRESH_LIKE
-            or not isinstance(slot.slice, gast.Name) or slot.slice.id != loop.target.id
-            or any(is_store(s) and s.targets[0].value.id in chain for s in body[index + 1:])):
-        return
-    body.remove(store)
-    for copy_stmt in [definitions[n] for n in chain[:-1]]:  # the copies led only to the store
-        if load_count[copy_stmt.targets[0].id] == 1 and copy_stmt in body:
-            body.remove(copy_stmt)
-    position = body.index(allocation)
-    view = gast.Assign([gast.Name(name, gast.Store(), None, None)], _load(slot))
-    fill = [] if rules.dotted_name(allocation.value.func) in _UNFILLED else zero_fill(name, body[position + 1:])
-    body[position:position + 1] = [view] + fill
-
-
-def _load(slot):
-    return gast.Subscript(copy.deepcopy(slot.value), copy.deepcopy(slot.slice), gast.Load())
-
-
-def _counts(fdef, context):
-    return Counter(n.id for n in gast.walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, context))
 
 
 # ---- the CUDA kernel ----------------------------------------------------------

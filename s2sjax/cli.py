@@ -132,7 +132,7 @@ def _stage(fun, args, kind, options):
         argnums = tuple(i for i, t in enumerate(types) if t.differentiable)
     else:
         argnums = tuple(i % len(args) for i in _as_tuple(_argnums(options.argnums)))
-    spec = pipeline.Spec(types, argnums, kind="value_and_grad" if kind == "grad" else kind)
+    spec = pipeline.Spec(types, argnums, target=options.target, kind="value_and_grad" if kind == "grad" else kind)
     return pipeline.stage_source(fun, options.after, spec)
 
 

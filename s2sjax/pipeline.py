@@ -1,32 +1,48 @@
 """The pipeline, one flat named list of stages; the code can be printed after any.
 
-    parse -> resolve -> fence -> normalize -> lower -> analyze -> transform -> optimize -> emit
+    parse -> resolve -> fence -> desugar -> normalize -> widen -> lower -> analyze -> transform
+      -> optimize -> outputs_in_place -> float_powers -> fuse -> parfor_names -> device -> emit
 
-The fence runs before normalization so its errors show the user's own
-spelling; every function that gets inlined goes through parse, resolve and
-fence too. `compile` and `wrap` (backend/compile.py, api.py) follow.
+The front end, parse to normalize, reads the user's function; the fence runs
+before the rewrites so its errors show the user's own spelling, and every
+function that gets inlined goes through parse, resolve, fence and desugar
+too. The types are inferred once, after normalize: widen and lower use
+them, and `--after analyze` prints them with the active variables. From
+transform on the code is the generated function; the stages after it
+apply by target, and one that does not apply leaves the code as it is:
+
+    outputs_in_place   compiled targets, primal code (a vmap's batch loop)
+    float_powers       compiled targets (Numba raises at 0 for a negative int power)
+    fuse               compiled targets (a Python loop would be slower than NumPy)
+    parfor_names       target "parallel" (names Numba's prange would clash with)
+    device             target "cuda" (the code for one example, a device function)
+
+`compile` and `wrap` (backend/compile.py, specialize.py) follow.
 """
 import copy
+import inspect
 from dataclasses import dataclass, field
 
 import gast
 
-from . import batching
 from .backend import compile as backend
 from .backend import emit as emitter
 from .backend.naming import GENERATED_MODULE_PREFIX, Namer, without_parfor_clashes
 from .frontend.fence import fence
 from .frontend.jvpcalls import JvpCalls
-from .frontend.parse import parse
-from .frontend.resolve import resolve
+from .frontend.parse import Function, parse
+from .frontend.resolve import Resolved, resolve
 from .passes import activity, fuse, kernel, mutation, optimize, queries, types, widen
+from .passes.desugar import desugar
 from .passes.displays import lower_displays
-from .passes.normalize import normalize
+from .passes.in_place import write_outputs_in_place
+from .passes.normalize import Normalized, normalize
 from .pytree import LEAF, TreeDef
 from .transforms import forward, reverse
 from .transforms.common import generated_name, positional, with_line_comments
 
-STAGES = ("parse", "resolve", "fence", "normalize", "lower", "analyze", "transform", "optimize", "emit")
+STAGES = ("parse", "resolve", "fence", "desugar", "normalize", "widen", "lower", "analyze", "transform",
+          "optimize", "outputs_in_place", "float_powers", "fuse", "parfor_names", "device", "emit")
 
 
 KINDS = ("grad", "value_and_grad", "vjp", "jvp", "primal")
@@ -47,65 +63,116 @@ class Spec:
     single: bool = True
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """What analyze found: each variable's type, and the active ones (those a derivative flows through)."""
+
+    types: dict
+    active: set
+
+
 def front(pyfunc, namer, jvp_calls):
-    """parse, resolve and fence one function (the transformed one or one to inline)."""
-    return fence(resolve(parse(pyfunc), namer, jvp_calls))
+    """parse, resolve, fence and desugar one function (the transformed one or one to inline)."""
+    return desugar(fence(resolve(parse(pyfunc), namer, jvp_calls)))
 
 
 def stages(pyfunc, spec):
-    """Run the pipeline, yielding `(stage name, result)` after each stage."""
-    jvp_calls = JvpCalls(_generate_jvp, _load_jvp)
-    namer, function, resolved, program = _front_end(pyfunc, jvp_calls)
-    if jvp_calls.pending:  # pass 1 met calls of s2sjax.jvp: type them, then inline their code
-        types.infer(program, spec.arg_types + _captured_types(program), jvp_calls)
-        jvp_calls.restart()
-        namer, function, resolved, program = _front_end(pyfunc, jvp_calls)
-    yield "parse", function
+    """Run the pipeline, yielding `(stage, result)` after each of STAGES, in order."""
+    front_end = _typed_front_end(pyfunc, spec)
+    namer, resolved, program = front_end.namer, front_end.resolved, front_end.program
+    yield "parse", front_end.function
     yield "resolve", resolved
     yield "fence", resolved
+    yield "desugar", front_end.desugared
     yield "normalize", program
     env = types.infer(program, spec.arg_types + _captured_types(program))
-    widen.widen(program, env)
-    lower_displays(program, env, namer)
-    yield "lower", program
+    yield "widen", widen.widen(program, env)
+    yield "lower", lower_displays(program, env, namer)
+    active, stored = _analyze(pyfunc, program, env, spec)
+    yield "analyze", Analysis(env, active)
+    fdef = _transform(pyfunc, program, env, active, spec, namer, stored)
+    yield "transform", fdef
+    for stage, run in _code_passes(spec, env, namer, resolved.function.location, program.origins):
+        fdef = run(fdef)
+        yield stage, fdef
+    yield "emit", _generated(pyfunc, program, env, fdef)
+
+
+def _typed_front_end(pyfunc, spec):
+    """The front end's results; run twice when the function calls s2sjax.jvp (frontend/jvpcalls.py)."""
+    jvp_calls = JvpCalls(_generate_jvp, _load_jvp)
+    front_end = _front_end(pyfunc, jvp_calls)
+    if jvp_calls.pending:  # pass 1 met calls of s2sjax.jvp: type them, then inline their code
+        types.infer(front_end.program, spec.arg_types + _captured_types(front_end.program), jvp_calls)
+        jvp_calls.restart()
+        front_end = _front_end(pyfunc, jvp_calls)
+    return front_end
+
+
+def _analyze(pyfunc, program, env, spec):
+    """(the active variables, the arrays that the code updates in place)."""
     differentiated = program.outputs[:1] if spec.has_aux or spec.kind in ("grad", "value_and_grad") else program.outputs
     active = activity.analyze(program, env, [program.params[i] for i in spec.argnums], differentiated)
     # s2sjax's own generated code updates only arrays it allocated (adjoints, tapes), some of them
     # aliased on purpose; forward mode, the only mode applied to it, handles that.
     stored = mutation.stored(program) if is_generated(pyfunc) else mutation.check(program, env)
-    yield "analyze", (program, env, active)
+    return active, stored
+
+
+def _transform(pyfunc, program, env, active, spec, namer, stored):
     if spec.kind == "primal":
-        fdef = primal(program, keep_name=is_generated(pyfunc))
-    elif spec.kind == "jvp":
-        fdef = forward.transform(program, env, active, spec, namer, stored)
-    else:
-        fdef = reverse.transform(program, env, active, spec, namer, stored)
-    yield "transform", fdef
-    fdef = optimize.optimize(fdef)
-    if spec.kind == "primal" and spec.target != "python":  # a vmap's batch loop, for one
-        fdef = batching.write_outputs_in_place(fdef)
-    if spec.target != "python":  # a Python loop would be slower than NumPy's
-        fdef = optimize.float_negative_powers(fdef)
-        fdef = fuse.fuse(fdef, env, namer, broadcast_in_loop=spec.target == "cuda", parallel=spec.target == "parallel")
-    if spec.target == "parallel":
-        fdef = without_parfor_clashes(fdef)
-    if spec.target == "cuda":
-        fdef = kernel.device_function(fdef, env, resolved.function.location, program.origins)
-    yield "optimize", fdef
+        return primal(program, keep_name=is_generated(pyfunc))
+    transform = forward.transform if spec.kind == "jvp" else reverse.transform
+    return transform(program, env, active, spec, namer, stored)
+
+
+def _code_passes(spec, env, namer, location, origins):
+    """`(stage, fdef -> fdef)` for each stage between transform and emit, in order; a stage that
+    does not apply to `spec` leaves the code as it is."""
+    compiled, parallel, cuda = spec.target != "python", spec.target == "parallel", spec.target == "cuda"
+    return [
+        ("optimize", optimize.optimize),
+        ("outputs_in_place", write_outputs_in_place if compiled and spec.kind == "primal" else _unchanged),
+        ("float_powers", optimize.float_negative_powers if compiled else _unchanged),
+        ("fuse", (lambda fdef: fuse.fuse(fdef, env, namer, broadcast_in_loop=cuda, parallel=parallel))
+         if compiled else _unchanged),
+        ("parfor_names", without_parfor_clashes if parallel else _unchanged),
+        ("device", (lambda fdef: kernel.device_function(fdef, env, location, origins)) if cuda else _unchanged),
+    ]
+
+
+def _unchanged(fdef):
+    return fdef
+
+
+def _generated(pyfunc, program, env, fdef):
     output_types = tuple(env.get(o) for o in program.outputs)
     returns_tuple = isinstance(program.tree.body[-1].value, gast.Tuple)
-    yield "emit", Generated(fdef.name, emitter.emit(fdef), program.captured, output_types, returns_tuple,
-                            program.output_tree, program.assumptions,
-                            not is_generated(pyfunc) and queries.indexes_elements(program.tree))
+    return Generated(fdef.name, emitter.emit(fdef), program.captured, output_types, returns_tuple,
+                     program.output_tree, program.assumptions,
+                     not is_generated(pyfunc) and queries.indexes_elements(program.tree))
+
+
+@dataclass(frozen=True)
+class _FrontEnd:
+    """What the front end made of a function, stage by stage."""
+
+    namer: Namer
+    function: object  # frontend.parse.Function
+    resolved: object  # frontend.resolve.Resolved, fenced
+    desugared: object  # the same, its tree desugared
+    program: object  # passes.normalize.Normalized
 
 
 def _front_end(pyfunc, jvp_calls):
-    """(its namer, `pyfunc` parsed, resolved and fenced, normalized)."""
+    """`pyfunc` through parse, resolve, fence, desugar and normalize (each function inlined
+    going through `front`)."""
     namer = Namer()
     function = parse(pyfunc)
     resolved = fence(resolve(function, namer, jvp_calls))
-    program = normalize(resolved, namer, lambda fn: front(fn, namer, jvp_calls), generated=is_generated(pyfunc))
-    return namer, function, resolved, program
+    desugared = desugar(resolved)
+    program = normalize(desugared, namer, lambda fn: front(fn, namer, jvp_calls), generated=is_generated(pyfunc))
+    return _FrontEnd(namer, function, resolved, desugared, program)
 
 
 def _captured_types(program):
@@ -153,7 +220,7 @@ class Generated:
 
 def _normalized(pyfunc):
     """`pyfunc` normalized, its calls of s2sjax.jvp left opaque (enough for the queries below)."""
-    return _front_end(pyfunc, JvpCalls(_generate_jvp, _load_jvp))[3]
+    return _front_end(pyfunc, JvpCalls(_generate_jvp, _load_jvp)).program
 
 
 def returned_structure(pyfunc):
@@ -188,21 +255,24 @@ def stage_source(pyfunc, stage, spec=None):
     spec = spec or Spec(_float_types(pyfunc))
     for name, result in stages(pyfunc, spec):
         if name == stage:
-            break
-    if stage == "emit":
+            return _text(result)
+
+
+def _text(result):
+    """A stage's result as text: its code, or after analyze each variable's type."""
+    if isinstance(result, Generated):
         return result.source.rstrip("\n")
-    if stage == "analyze":
-        program, env, active = result
-        lines = [f"{n}: {_type_text(t)}{'  (active)' if n in active else ''}" for n, t in sorted(env.items())]
-        return "\n".join(lines)
-    tree = {"parse": lambda r: r.tree, "resolve": lambda r: r.function.tree, "fence": lambda r: r.function.tree,
-            "normalize": lambda r: r.tree, "lower": lambda r: r.tree}.get(stage, lambda r: r)(result)
-    return emitter.emit(tree).rstrip("\n")
+    if isinstance(result, Analysis):
+        return "\n".join(f"{n}: {_type_text(t)}{'  (active)' if n in result.active else ''}"
+                         for n, t in sorted(result.types.items()))
+    if isinstance(result, Resolved):
+        result = result.function
+    if isinstance(result, (Function, Normalized)):
+        result = result.tree
+    return emitter.emit(result).rstrip("\n")
 
 
 def _float_types(pyfunc):
-    import inspect
-
     return tuple(types.FLOAT for _ in inspect.signature(pyfunc).parameters)
 
 

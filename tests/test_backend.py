@@ -10,6 +10,9 @@ import pytest
 
 import s2sjax
 from s2sjax.backend import compile as backend
+from s2sjax.passes.queries import statements
+from s2sjax.passes.types import FLOAT
+from s2sjax.pipeline import Spec, stage_source, stages
 from tests.util import define
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -136,10 +139,18 @@ def test_processes_sharing_a_new_cache_directory_all_get_the_right_answer(tmp_pa
 
 
 def test_emit_is_deterministic_for_the_same_tree():
-    from s2sjax.pipeline import stage_source
-
     fun = define("def f(x, y):\n    z = np.sin(x) * y\n    return np.sum(z) if y > 0 else x\n")
     assert stage_source(fun, "emit") == stage_source(fun, "emit")
+
+
+def test_every_statement_with_an_origin_is_still_in_the_code():
+    """Origins are keyed by statement id: the key of a statement that is gone may become a later
+    statement's, which then gets a line comment that depends on memory addresses."""
+    fun = define("def f(a, b):\n    m = np.array([[a, b], [b * b, -a]])\n    return np.sum(m)\n")
+    for stage, program in stages(fun, Spec((FLOAT, FLOAT))):
+        if stage == "lower":
+            assert set(program.origins) <= {id(s) for s in statements(program.tree.body)}
+            break
 
 
 COMPILED = ["cpu", "parallel"]

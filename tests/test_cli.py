@@ -7,7 +7,11 @@ import sys
 import numpy as np
 import pytest
 
+import s2sjax
+from s2sjax import pipeline
+from s2sjax.passes.types import of_value
 from tests import fd
+from tests.util import define_module
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,6 +43,78 @@ def test_show_highlights_when_asked():
 def test_show_after_each_stage(stage, expected):
     out = run("-m", "s2sjax", "show", "examples/quickstart.py:f", "--after", stage).stdout
     assert expected in out
+
+
+LOOPED = '''\
+import numpy as np
+
+
+def f(x, n):
+    total = 0
+    for i in range(n):
+        if total > 10.0:
+            return total
+        total = total + np.sum(np.sin(x) * x) * x[0] ** -2
+    return total * np.sum(np.array([x[0], 1.0]))
+
+
+def g(x):
+    v = np.zeros_like(x)
+    v[0] = x[0] * 2.0
+    return v
+'''
+
+# What a stage first writes into the gradient of LOOPED's f on target parallel (outputs_in_place
+# and device apply to other code, emit only prints it: see the tests below).
+FIRST_AFTER = {
+    "desugar": ".returned = True",
+    "normalize": "total_1 = total",
+    "widen": "total_1 = float(total)",
+    "lower": "np.empty((2,), dtype=np.float64)",
+    "analyze": "x: float array, rank 1  (active)",
+    "transform": "x_bar",
+    "float_powers": "t6 ** -2.0",
+    "fuse": "rt.prange(",
+    "parfor_names": "broke_v1",
+}
+
+
+@pytest.fixture(scope="module")
+def looped():
+    return define_module(LOOPED, namespace_setup="")
+
+
+@pytest.mark.parametrize("stage", pipeline.STAGES)
+def test_show_after_prints_the_code_after_every_stage(stage, looped):
+    show = ("-m", "s2sjax", "show", f"{looped.__file__}:f", "--target", "parallel", "--args", "np.ones(3), 4", "--after")
+    out = run(*show, stage).stdout
+    assert out.startswith("broke: bool" if stage == "analyze" else "def f")
+    if stage in FIRST_AFTER:
+        assert FIRST_AFTER[stage] in out
+        assert FIRST_AFTER[stage] not in run(*show, pipeline.STAGES[pipeline.STAGES.index(stage) - 1]).stdout
+
+
+@pytest.mark.parametrize("target", ["python", "cpu", "parallel", "cuda"])
+def test_the_pipeline_yields_every_stage_in_order(target, looped):
+    spec = pipeline.Spec((of_value(np.ones(3)),), target=target, kind="primal")
+    assert tuple(stage for stage, _ in pipeline.stages(looped.g, spec)) == pipeline.STAGES
+
+
+def test_outputs_in_place_has_each_example_build_its_array_in_its_slot(looped):
+    batch_loop = s2sjax.vmap(looped.g, target="parallel").inlinable()
+    spec = pipeline.Spec((of_value(np.ones((3, 2))),), target="parallel", kind="primal")
+    before = pipeline.stage_source(batch_loop, "optimize", spec)
+    after = pipeline.stage_source(batch_loop, "outputs_in_place", spec)
+    assert "v_1 = np.zeros_like(t6)" in before and "batched[example] = each" in before
+    assert "v_1 = batched[example]" in after and "np.zeros_like(t6)" not in after and "each" not in after
+
+
+def test_device_makes_the_code_for_one_example_a_cuda_device_function(looped):
+    spec = pipeline.Spec((of_value(np.ones(3)),), target="cuda", kind="primal")
+    assert "@cuda.jit" not in pipeline.stage_source(looped.g, "parfor_names", spec)
+    device = pipeline.stage_source(looped.g, "device", spec)
+    assert device.startswith("@cuda.jit(device=True, debug=False)\ndef g_primal(x, dest_0):")
+    assert "v = dest_0" in device
 
 
 def test_show_takes_example_arguments_and_value_and_grad():

@@ -75,11 +75,15 @@ def test_no_s2sjax_import_inside_a_function():
     assert hidden == []
 
 
+def _is_kind(node):
+    return (isinstance(node, ast.Name) and node.id == "kind") or (isinstance(node, ast.Attribute) and node.attr == "kind")
+
+
 def _tests_of_a_transformation(tree):
-    """Lines comparing something with a transformation's name, or naming one as `kind=`."""
+    """Lines comparing a `kind` with a transformation's name, or naming one as `kind=`."""
     lines = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Compare):
+        if isinstance(node, ast.Compare) and any(map(_is_kind, [node.left, *node.comparators])):
             operands = [node.left, *node.comparators]
             constants = [c for o in operands for c in ([o] if not isinstance(o, (ast.Tuple, ast.Set, ast.List))
                                                        else o.elts)]

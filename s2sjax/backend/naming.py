@@ -58,8 +58,8 @@ class Namer:
 
 
 def without_parfor_clashes(fdef):
-    """`fdef` (compiled with parallel=True) with each name `x_1` renamed `x_v1` where `x` is
-    assigned more than once.
+    """parfor_names: `fdef` (compiled with parallel=True) with each name `x_1` renamed `x_v1`
+    where `x` is assigned more than once.
 
     Numba names the second assignment of `x` `x.1`, and when it compiles a prange loop that
     uses it, spells that `x_1` (and `x_y` `x__y`): were `x_1` a variable too, Numba fails

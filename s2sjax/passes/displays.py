@@ -101,6 +101,7 @@ class _Lowering:
         for new_stmt in new:
             gast.copy_location(new_stmt, stmt)
             self.origins[id(new_stmt)] = self.origins[id(stmt)]
+        del self.origins[id(stmt)]  # once `stmt` is gone, a statement made later may get its id
         return new
 
     def shape(self, lengths, leaves):

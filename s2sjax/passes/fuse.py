@@ -1,4 +1,4 @@
-"""optimize (fusion): chains of elementwise array statements become one loop.
+"""fuse: chains of elementwise array statements become one loop.
 
 Accepts a generated function (either sweep, straight-line at the top level)
 and the types of its variables. Leaves it with each maximal run of

@@ -1,4 +1,4 @@
-"""optimize (CUDA): the per-example function of a vmap as a CUDA device function.
+"""device: the per-example function of a vmap as a CUDA device function.
 
 A device function runs in one GPU thread and cannot allocate. Accepts the
 optimized (fused) per-example function and its types; returns it with

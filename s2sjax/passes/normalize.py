@@ -1,7 +1,10 @@
-"""normalize: A-normal form with SSA names, one exit, user functions inlined.
+"""normalize: A-normal form with SSA names, user functions inlined.
 
-Accepts a fenced, resolved function. Leaves a `Normalized` function whose body
-holds only these statement forms (atoms are names and number constants):
+Accepts a desugared function (desugar.py: every `return` ends its path, none
+is in a loop). Inlines each call of a user's function where it meets it
+(inline.py), and unrolls each loop over a container. Leaves a `Normalized`
+function whose body holds only these statement forms (atoms are names and
+number constants):
 
     name = atom                       copy
     name = atom OP atom               binary operator, one comparison
@@ -14,7 +17,8 @@ holds only these statement forms (atoms are names and number constants):
     name[index] = atom                an in-place update of an array
     name = (atom, ...)                tuple display
     if name: ... else: ...
-    for name in range(atom, atom[, atom]): ...
+    for name in range(atom, atom[, atom]): ...     (or rt.prange)
+    while name: ...                   the test computed again at the end of the body
     assert name
 
 Every variable is assigned once per path: redefinitions get new names
@@ -25,8 +29,10 @@ too. `return` statements become assignments to the output names; the
 function's last statement is `return outputs`. A `for` loop over an array,
 `zip` or `enumerate` becomes a loop over `range`; a variable the body
 reassigns gets a phi before the loop, copied into at the end of the body.
+A `for` loop that may `break` or `continue` becomes a `while` loop over a
+counter; a `break` sets a flag that the loop's test reads, and the code after
+a `break` or `continue` moves into the branches that go on (desugar.lower_exits).
 
->>> import textwrap, gast
 >>> from s2sjax.pipeline import stage_source
 >>> def f(x):
 ...     y = x * x
@@ -45,18 +51,17 @@ def f(x):
 """
 import copy
 import operator
-import os
 from dataclasses import dataclass, field
 
 import gast
 
 from .. import rules
-from ..backend.naming import GENERATED_MODULE_PREFIX, comment
 from ..frontend.fence import ARRAY_ATTRIBUTES
 from ..frontend.jvpcalls import JvpCall
 from ..pytree import LEAF, TreeDef
+from .desugar import lower_exits, may_exit
+from .inline import bound_arguments, defaults, inlined_comment
 from .queries import assigned
-
 
 
 @dataclass
@@ -93,7 +98,7 @@ def normalize(resolved, namer, load, generated=False):
         returns=None, type_comment=None, type_params=[],
     )
     gast.copy_location(new, fdef)
-    return Normalized(new, params, _defaults(resolved.function.pyfunc), state.captured + resolved.captured,
+    return Normalized(new, params, defaults(resolved.function.pyfunc), state.captured + resolved.captured,
                       outputs, state.origins, state.carried, normalizer.output_tree,
                       state.assumptions + resolved.assumptions, state.augmented, state.variables)
 
@@ -131,8 +136,7 @@ class _Normalizer:
     # ---- blocks and statements ------------------------------------------
 
     def function_body(self, fdef):
-        body = _single_exit(_lift_loop_returns(fdef.body))
-        self.block(body)
+        self.block(fdef.body)
         return self.out, self.outputs
 
     def block(self, stmts):
@@ -211,7 +215,7 @@ class _Normalizer:
         items = self.static_items(node.iter)
         if items is not None:
             return self.unrolled_for(node, items)
-        if _may_exit(node.body):
+        if may_exit(node.body):
             return self.for_with_exits(node)
         bounds, elements = self.iteration(node)
         loop_range = rules.dotted_name(node.iter.func) if elements is None else "range"  # range or rt.prange
@@ -243,7 +247,7 @@ class _Normalizer:
 
     def unrolled_for(self, node, items):
         """A loop over a container: the body once per element, each with the target bound to it."""
-        if _may_exit(node.body):
+        if may_exit(node.body):
             raise self.location.error(node, "'break', 'continue' or 'return' in a loop over a container is not "
                                       "supported", "a loop over a container is unrolled when the function is "
                                       "transformed; loop over an array or a range instead")
@@ -322,9 +326,9 @@ class _Normalizer:
         """`while test: body` with phis; the test is evaluated again at the end of the body.
 
         `break` sets the flag `.broke` and `continue` skips the rest of the body (see
-        _lower_exits); the loop goes on while `not .broke and test`.
+        desugar.lower_exits); the loop goes on while `not .broke and test`.
         """
-        exits = _may_exit(body)
+        exits = may_exit(body)
         if exits:
             self.env[".broke"] = gast.Constant(False, None)
             test = gast.copy_location(gast.BoolOp(gast.And(), [
@@ -340,7 +344,7 @@ class _Normalizer:
         self.out, self.env, self.defined = [], dict(self.env), set(self.defined)
         if prologue:
             prologue()
-        self.block(_lower_exits(copy.deepcopy(body)) if exits else body)
+        self.block(lower_exits(copy.deepcopy(body)) if exits else body)
         if epilogue:
             epilogue()
         self.env[".go"] = self.atom(test)
@@ -356,7 +360,7 @@ class _Normalizer:
         for var in private - {".k"}:  # the counter is the caller's to drop
             del self.env[var]
 
-    def stmt__SetFlag(self, node):
+    def stmt_SetFlag(self, node):
         self.env[node.flag] = gast.Constant(True, None)
 
     def iteration(self, node):
@@ -760,8 +764,8 @@ class _Normalizer:
         if pyfunc in self.state.stack:
             raise self.location.error(node, f"recursive call to {pyfunc.__name__!r} cannot be inlined")
         callee = self.state.load(pyfunc)
-        bound = self.bind_call(callee, pyfunc, node)
-        self.emit(comment(f"inlined {callee.function.name} ({_where(callee)})"), node)
+        bound = bound_arguments(callee, pyfunc, node, self.atom, self.location)
+        self.emit(inlined_comment(callee), node)
         self.state.stack.append(pyfunc)
         inner = _Normalizer(self.state, callee, bound)
         inner.out = self.out
@@ -777,26 +781,6 @@ class _Normalizer:
         self.static[result.id] = _Static("tuple", [_name(o) for o in outputs])
         return result
 
-    def bind_call(self, callee, pyfunc, node):
-        args = callee.function.tree.args
-        params = [a.id for a in args.args + args.kwonlyargs]
-        values = dict(zip(params, (self.atom(a) for a in node.args)))
-        if len(node.args) > len(args.args):
-            raise self.location.error(node, f"{pyfunc.__name__}() takes {len(args.args)} positional arguments")
-        for kw in node.keywords:
-            if kw.arg not in params or kw.arg in values:
-                raise self.location.error(node, f"{pyfunc.__name__}() got an unexpected keyword argument {kw.arg!r}")
-            values[kw.arg] = self.atom(kw.value)
-        for param, default in _defaults(pyfunc).items():
-            if param not in values and not isinstance(default, (int, float, bool, type(None))):
-                raise self.location.error(node, f"{pyfunc.__name__}() has a default for {param!r} that is not a number",
-                                          f"pass {param} explicitly in this call")
-            values.setdefault(param, gast.Constant(default, None))
-        missing = [p for p in params if p not in values]
-        if missing:
-            raise self.location.error(node, f"{pyfunc.__name__}() is missing the argument {missing[0]!r}")
-        return values
-
 
 @dataclass
 class _Static:
@@ -811,101 +795,6 @@ _DICT_VIEWS = ("items", "keys", "values")
 _MATRIX_OPERAND = rules.by_name("np.matmul")  # takes arrays: a list or tuple beside `@` is one
 
 
-class _SetFlag(gast.stmt):
-    """`break`, lowered: set the loop's flag (the rest of the body was moved out of its way)."""
-
-    _fields = ()
-
-    def __init__(self, flag):
-        self.flag = flag
-
-
-def _lift_loop_returns(stmts):
-    """`return e` in a loop -> `.ret = e; .returned = True; break`, and after the
-    loop `if .returned: return .ret` (which _single_exit then handles as any return).
-    Where every such return gives a tuple of n values, each has its own `.ret_k`."""
-    out = []
-    for stmt in stmts:
-        if isinstance(stmt, (gast.For, gast.While)) and _may_return(stmt.body):
-            names, as_tuple = _returned_names(stmt.body)
-            # `.ret` has no value until a return sets it: lower (widen) gives it one of the returned type
-            out += [_set(".returned", gast.Constant(False, None), stmt)]
-            out += [_set(n, gast.Call(rules.dotted("rt.unset"), [], []), stmt) for n in names]
-            stmt.body = _returns_to_breaks(stmt.body, names, as_tuple)
-            returned = gast.Name(".returned", gast.Load(), None, None)
-            value = _tuple_or_atom(names, as_tuple)
-            out += [stmt, gast.copy_location(gast.If(returned, [gast.copy_location(gast.Return(value), stmt)], []), stmt)]
-            continue
-        if isinstance(stmt, gast.If):
-            stmt.body, stmt.orelse = _lift_loop_returns(stmt.body), _lift_loop_returns(stmt.orelse)
-        out.append(stmt)
-    return out
-
-
-def _returned_names(body):
-    """(the names holding what the returns in a loop `body` give, whether they give a tuple of them)."""
-    values = [n.value for s in body for n in gast.walk(s) if isinstance(n, gast.Return)]
-    sizes = {len(v.elts) if isinstance(v, gast.Tuple) else None for v in values}
-    if len(sizes) == 1 and None not in sizes:
-        return [f".ret_{k}" for k in range(sizes.pop())], True
-    return [".ret"], False
-
-
-def _returns_to_breaks(stmts, names, as_tuple):
-    out = []
-    for stmt in stmts:
-        if isinstance(stmt, gast.Return):
-            value = stmt.value if stmt.value is not None else gast.Constant(None, None)
-            parts = value.elts if as_tuple else [value]
-            out += [_set(n, part, stmt) for n, part in zip(names, parts)]
-            out += [_set(".returned", gast.Constant(True, None), stmt), gast.copy_location(gast.Break(), stmt)]
-        elif isinstance(stmt, gast.If):
-            stmt.body = _returns_to_breaks(stmt.body, names, as_tuple)
-            stmt.orelse = _returns_to_breaks(stmt.orelse, names, as_tuple)
-            out.append(stmt)
-        elif isinstance(stmt, (gast.For, gast.While)) and _may_return(stmt.body):
-            stmt.body = _returns_to_breaks(stmt.body, names, as_tuple)  # and leave the enclosing loop too
-            returned = gast.Name(".returned", gast.Load(), None, None)
-            out += [stmt, gast.copy_location(gast.If(returned, [gast.copy_location(gast.Break(), stmt)], []), stmt)]
-        else:
-            out.append(stmt)
-    return out
-
-
-def _set(var, value, src):
-    return gast.copy_location(gast.Assign([gast.Name(var, gast.Store(), None, None)], value), src)
-
-
-def _lower_exits(stmts):
-    """`break` -> set `.broke`; `continue` -> nothing; the code after either moves into
-    the branches that do not exit (loops nested inside keep their own exits)."""
-    out = []
-    for i, stmt in enumerate(stmts):
-        if isinstance(stmt, gast.Break):
-            out.append(gast.copy_location(_SetFlag(".broke"), stmt))
-            return out
-        if isinstance(stmt, gast.Continue):
-            return out
-        if isinstance(stmt, gast.If) and (_may_exit(stmt.body) or _may_exit(stmt.orelse)):
-            rest = stmts[i + 1:]
-            stmt.body = _lower_exits(stmt.body + copy.deepcopy(rest))
-            stmt.orelse = _lower_exits(stmt.orelse + rest)
-            out.append(stmt)
-            return out
-        out.append(stmt)
-    return out
-
-
-def _may_exit(stmts):
-    """Whether a loop body may `break` or `continue` (not counting loops nested in it)."""
-    for stmt in stmts:
-        if isinstance(stmt, (gast.Break, gast.Continue)):
-            return True
-        if isinstance(stmt, gast.If) and (_may_exit(stmt.body) or _may_exit(stmt.orelse)):
-            return True
-    return False
-
-
 class _Evaluated(gast.expr):
     """An already-normalized atom standing inside a not-yet-normalized expression."""
 
@@ -913,60 +802,6 @@ class _Evaluated(gast.expr):
 
     def __init__(self, atom):
         self.atom = atom
-
-
-def _single_exit(stmts, falls_off_function=True):
-    """Move the code after an `if` that may return into the branches that fall through.
-
-    A function that can fall off its end gets the implicit `return None`.
-    """
-    out = []
-    for i, stmt in enumerate(stmts):
-        if isinstance(stmt, gast.Return):
-            out.append(stmt)
-            return out
-        if isinstance(stmt, gast.If):
-            rest = stmts[i + 1:]
-            if rest and (_may_return(stmt.body) or _may_return(stmt.orelse)):
-                stmt.body = _single_exit(stmt.body + copy.deepcopy(rest), falls_off_function)
-                stmt.orelse = _single_exit(stmt.orelse + rest, falls_off_function)
-                out.append(stmt)
-                return out
-            stmt.body = _single_exit(stmt.body, False)
-            stmt.orelse = _single_exit(stmt.orelse, False)
-        out.append(stmt)
-    if falls_off_function and not _always_returns(out):
-        out.append(gast.Return(None))
-    return out
-
-
-def _always_returns(stmts):
-    last = stmts[-1] if stmts else None
-    if isinstance(last, gast.If):
-        return _always_returns(last.body) and _always_returns(last.orelse)
-    return isinstance(last, gast.Return)
-
-
-
-
-def _may_return(stmts):
-    return any(isinstance(n, gast.Return) for s in stmts for n in gast.walk(s))
-
-
-def _defaults(pyfunc):
-    code = pyfunc.__code__
-    positional = code.co_varnames[: code.co_argcount]
-    defaults = dict(zip(positional[len(positional) - len(pyfunc.__defaults__ or ()):], pyfunc.__defaults__ or ()))
-    defaults.update(pyfunc.__kwdefaults__ or {})
-    return defaults
-
-
-def _where(resolved):
-    fn = resolved.function  # the file's name only, as in line comments: the same source on every machine
-    filename = os.path.basename(fn.location.filename)
-    if filename.startswith(GENERATED_MODULE_PREFIX):  # its name hashes versions: say whose code it is
-        return "generated by s2sjax"
-    return f"{filename}:{fn.tree.lineno}"
 
 
 def _name(id_, store=False):

@@ -1,4 +1,4 @@
-"""optimize: remove dead code from a generated function; spell negative powers for Numba.
+"""optimize: remove dead code from a generated function; float_powers: spell negative powers for Numba.
 
 Only semantics-preserving rewrites live here: a statement is removed when
 nothing reads what it assigns (every right-hand side of generated code is

@@ -1,4 +1,4 @@
-"""analyze (widen): a copy into a variable of a wider type converts the value.
+"""widen: a copy into a variable of a wider type converts the value.
 
 (A variable with no value yet, `.ret` before a loop that may return, gets a
 placeholder of the type it will have.)
@@ -16,7 +16,7 @@ its joined type on every path:
 ...     for i in range(3):
 ...         total = total * x + 1.0
 ...     return total
->>> print(stage_source(f, "lower"))
+>>> print(stage_source(f, "widen"))
 def f(x):
     total = 0
     total_1 = float(total)

@@ -1,4 +1,7 @@
-"""optimize (zero fill): zeroing an output slot that the code then fills element by element.
+"""zero fill: zeroing an output slot that the code then fills element by element.
+
+Not a stage of its own: outputs_in_place (in_place.py) and device (kernel.py)
+zero with it the slots they write arrays into.
 
 A gradient written into its row of a batched output starts at zero and is
 accumulated: `g[:] = 0.0; t = g[1]; g[1] = t + v; ...`. When the statements
