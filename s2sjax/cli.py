@@ -27,6 +27,7 @@ import numpy as np
 from . import api, check, export, pipeline
 from .errors import TransformError
 from .kinds import Jvp
+from .transforms.common import Mode
 from .passes.types import of_value
 
 EPILOG = """\
@@ -58,11 +59,11 @@ def _parser():
     commands = parser.add_subparsers(dest="command", required=True)
     show = _command(commands, "show", "print the generated source of a transformation", _show)
     mode = show.add_mutually_exclusive_group()
-    mode.add_argument("--grad", dest="kind", action="store_const", const="grad",
+    mode.add_argument("--grad", dest="transformation", action="store_const", const=api.grad,
                       help="the gradient (the default, unless --vmap is given alone)")
-    mode.add_argument("--value-and-grad", dest="kind", action="store_const", const="value_and_grad",
+    mode.add_argument("--value-and-grad", dest="transformation", action="store_const", const=api.value_and_grad,
                       help="the value and the gradient")
-    mode.add_argument("--jvp", dest="kind", action="store_const", const="jvp",
+    mode.add_argument("--jvp", dest="transformation", action="store_const", const=api.jvp,
                       help="the Jacobian-vector product (forward mode): takes the primals, then one tangent per "
                            "float argument")
     show.add_argument("--vmap", action="store_true",
@@ -72,16 +73,17 @@ def _parser():
     show.add_argument("--after", choices=pipeline.STAGES, default=None,
                       help="print the code after this pipeline stage instead of the final module")
     show.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="syntax highlighting")
-    show.set_defaults(kind=None)
+    show.set_defaults(transformation=None)
     _command(commands, "check", "compare every derivative mode with finite differences, as a table", _check)
     exporter = _command(commands, "export", "write the generated code as a module needing only NumPy and Numba",
                         _export)
     mode = exporter.add_mutually_exclusive_group()
-    mode.add_argument("--grad", dest="kind", action="store_const", const="grad", help="the gradient (default)")
-    mode.add_argument("--value-and-grad", dest="kind", action="store_const", const="value_and_grad",
+    mode.add_argument("--grad", dest="transformation", action="store_const", const=api.grad,
+                      help="the gradient (default)")
+    mode.add_argument("--value-and-grad", dest="transformation", action="store_const", const=api.value_and_grad,
                       help="the value and the gradient")
     exporter.add_argument("-o", "--output", required=True, help="the module file to write")
-    exporter.set_defaults(kind="grad")
+    exporter.set_defaults(transformation=api.grad)
     return parser
 
 
@@ -104,13 +106,13 @@ def _command(commands, name, summary, run):
 def _show(options):
     fun = load_function(options.function)
     args = _example_args(fun, options.args)
-    kind = options.kind or ("primal" if options.vmap else "grad")
+    transformation = options.transformation or (None if options.vmap else api.grad)
     if options.after is not None:
         if options.vmap:
             raise ValueError("--after shows the stages of one function; leave out --vmap")
-        text = _stage(fun, args, kind, options)
+        text = _stage(fun, args, transformation, options)
     else:
-        transformed = _transformed(fun, kind, options)
+        transformed = _transformed(fun, transformation, options)
         if options.vmap:
             transformed = api.vmap(transformed, in_axes=_literal(options.in_axes, "--in-axes"), target=options.target)
         text = api.source(transformed, *args)
@@ -118,21 +120,24 @@ def _show(options):
     return 0
 
 
-def _transformed(fun, kind, options):
-    if kind == "primal":
+def _transformed(fun, transformation, options):
+    """`fun` under the public `transformation` (None: `fun` itself, for --vmap alone)."""
+    if transformation is None:
         return fun
-    if kind == "jvp":
+    if transformation is api.jvp:
         return api._shared(fun, Jvp(), options.target)
-    return getattr(api, kind)(fun, argnums=_argnums(options.argnums), target=options.target)
+    return transformation(fun, argnums=_argnums(options.argnums), target=options.target)
 
 
-def _stage(fun, args, kind, options):
+def _stage(fun, args, transformation, options):
     types = tuple(of_value(a) for a in args)
-    if kind == "jvp":
+    if transformation is api.jvp:
         argnums = tuple(i for i, t in enumerate(types) if t.differentiable)
+        mode = Mode.JVP
     else:
         argnums = tuple(i % len(args) for i in _as_tuple(_argnums(options.argnums)))
-    spec = pipeline.Spec(types, argnums, target=options.target, kind="value_and_grad" if kind == "grad" else kind)
+        mode = Mode.VALUE_AND_GRAD
+    spec = pipeline.Spec(types, argnums, target=options.target, mode=mode)
     return pipeline.stage_source(fun, options.after, spec)
 
 
@@ -148,7 +153,7 @@ def _check(options):
 def _export(options):
     fun = load_function(options.function)
     args = _example_args(fun, options.args)
-    transformed = getattr(api, options.kind)(fun, argnums=_argnums(options.argnums), target=options.target)
+    transformed = options.transformation(fun, argnums=_argnums(options.argnums), target=options.target)
     export.write(transformed, args, options.output, " ".join(shlex.quote(a) for a in options.argv[1:]))
     print(f"wrote {options.output}")
     return 0

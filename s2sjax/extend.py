@@ -31,6 +31,7 @@ from .backend import runtime
 from .backend.compile import jit_options
 from .errors import TransformError
 from .passes.types import Type
+from .transforms.common import Mode
 
 _COUNTER = itertools.count()
 PREFIX = "user_"  # of the runtime names of users' functions and rules: generated code calls rt.user_...
@@ -150,7 +151,7 @@ def _result_type(pyfunc, params):
             return Type("float", result.output_ndim)
         if arg_types not in known:
             try:
-                spec = pipeline.Spec(arg_types, (), target="python", kind="primal")
+                spec = pipeline.Spec(arg_types, (), target="python", mode=Mode.PRIMAL)
                 known[arg_types] = pipeline.generate(pyfunc, spec).output_types[0]
             except (TransformError, OSError, TypeError) as exc:
                 raise rules.RuleError(f"s2sjax cannot read {pyfunc.__name__} to find the rank of its result "

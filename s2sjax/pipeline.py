@@ -39,13 +39,10 @@ from .passes.in_place import write_outputs_in_place
 from .passes.normalize import Normalized, normalize
 from .pytree import LEAF, TreeDef
 from .transforms import forward, reverse
-from .transforms.common import generated_name, positional, with_line_comments
+from .transforms.common import Mode, generated_name, positional, with_line_comments
 
 STAGES = ("parse", "resolve", "fence", "desugar", "normalize", "widen", "lower", "analyze", "transform",
           "optimize", "outputs_in_place", "float_powers", "fuse", "parfor_names", "device", "emit")
-
-
-KINDS = ("grad", "value_and_grad", "vjp", "jvp", "primal")
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ class Spec:
     argnums: tuple = (0,)
     has_aux: bool = False
     target: str = "cpu"
-    kind: str = "value_and_grad"
+    mode: Mode = Mode.VALUE_AND_GRAD
     single: bool = True
 
 
@@ -111,7 +108,7 @@ def _typed_front_end(pyfunc, spec):
 
 def _analyze(pyfunc, program, env, spec):
     """(the active variables, the arrays that the code updates in place)."""
-    differentiated = program.outputs[:1] if spec.has_aux or spec.kind in ("grad", "value_and_grad") else program.outputs
+    differentiated = program.outputs[:1] if spec.has_aux or spec.mode in (Mode.GRAD, Mode.VALUE_AND_GRAD) else program.outputs
     active = activity.analyze(program, env, [program.params[i] for i in spec.argnums], differentiated)
     # s2sjax's own generated code updates only arrays it allocated (adjoints, tapes), some of them
     # aliased on purpose; forward mode, the only mode applied to it, handles that.
@@ -120,9 +117,9 @@ def _analyze(pyfunc, program, env, spec):
 
 
 def _transform(pyfunc, program, env, active, spec, namer, stored):
-    if spec.kind == "primal":
+    if spec.mode is Mode.PRIMAL:
         return primal(program, keep_name=is_generated(pyfunc))
-    transform = forward.transform if spec.kind == "jvp" else reverse.transform
+    transform = forward.transform if spec.mode is Mode.JVP else reverse.transform
     return transform(program, env, active, spec, namer, stored)
 
 
@@ -132,7 +129,7 @@ def _code_passes(spec, env, namer, location, origins):
     compiled, parallel, cuda = spec.target != "python", spec.target == "parallel", spec.target == "cuda"
     return [
         ("optimize", optimize.optimize),
-        ("outputs_in_place", write_outputs_in_place if compiled and spec.kind == "primal" else _unchanged),
+        ("outputs_in_place", write_outputs_in_place if compiled and spec.mode is Mode.PRIMAL else _unchanged),
         ("float_powers", optimize.float_negative_powers if compiled else _unchanged),
         ("fuse", (lambda fdef: fuse.fuse(fdef, env, namer, broadcast_in_loop=cuda, parallel=parallel))
          if compiled else _unchanged),
@@ -181,7 +178,7 @@ def _captured_types(program):
 
 def _generate_jvp(fun, arg_types, argnums):
     """The JVP of `fun` as plain NumPy code, for a call of s2sjax.jvp in a transformed function."""
-    return generate(fun, Spec(arg_types, argnums, target="python", kind="jvp", single=False))
+    return generate(fun, Spec(arg_types, argnums, target="python", mode=Mode.JVP, single=False))
 
 
 def _load_jvp(generated):

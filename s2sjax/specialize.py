@@ -25,6 +25,7 @@ from .backend.naming import GENERATED_MODULE_PREFIX, user_line_above
 from .errors import TransformError, check_not_complex
 from .kinds.base import code_to_transform, type_text
 from .passes.types import of_value
+from .transforms.common import Mode
 from .pytree import tree_unflatten
 
 
@@ -92,7 +93,7 @@ class Specialization:
         wrapper = getattr(module, wrapper_source.split("(")[0][len("def "):])
         self.hidden = self.hidden + [c.read for c in captured]
         types = self.arg_types + tuple(of_value(c.read()) for c in captured)
-        inlined = self.generate(wrapper, pipeline.Spec(types, target=self.transformed.target, kind="primal"))
+        inlined = self.generate(wrapper, pipeline.Spec(types, target=self.transformed.target, mode=Mode.PRIMAL))
         self.code_tree = inlined.output_tree
         return inlined
 

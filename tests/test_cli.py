@@ -10,6 +10,7 @@ import pytest
 import s2sjax
 from s2sjax import pipeline
 from s2sjax.passes.types import of_value
+from s2sjax.transforms.common import Mode
 from tests import fd
 from tests.util import define_module
 
@@ -96,13 +97,13 @@ def test_show_after_prints_the_code_after_every_stage(stage, looped):
 
 @pytest.mark.parametrize("target", ["python", "cpu", "parallel", "cuda"])
 def test_the_pipeline_yields_every_stage_in_order(target, looped):
-    spec = pipeline.Spec((of_value(np.ones(3)),), target=target, kind="primal")
+    spec = pipeline.Spec((of_value(np.ones(3)),), target=target, mode=Mode.PRIMAL)
     assert tuple(stage for stage, _ in pipeline.stages(looped.g, spec)) == pipeline.STAGES
 
 
 def test_outputs_in_place_has_each_example_build_its_array_in_its_slot(looped):
     batch_loop = s2sjax.vmap(looped.g, target="parallel").inlinable()
-    spec = pipeline.Spec((of_value(np.ones((3, 2))),), target="parallel", kind="primal")
+    spec = pipeline.Spec((of_value(np.ones((3, 2))),), target="parallel", mode=Mode.PRIMAL)
     before = pipeline.stage_source(batch_loop, "optimize", spec)
     after = pipeline.stage_source(batch_loop, "outputs_in_place", spec)
     assert "v_1 = np.zeros_like(t6)" in before and "batched[example] = each" in before
@@ -110,7 +111,7 @@ def test_outputs_in_place_has_each_example_build_its_array_in_its_slot(looped):
 
 
 def test_device_makes_the_code_for_one_example_a_cuda_device_function(looped):
-    spec = pipeline.Spec((of_value(np.ones(3)),), target="cuda", kind="primal")
+    spec = pipeline.Spec((of_value(np.ones(3)),), target="cuda", mode=Mode.PRIMAL)
     assert "@cuda.jit" not in pipeline.stage_source(looped.g, "parfor_names", spec)
     device = pipeline.stage_source(looped.g, "device", spec)
     assert device.startswith("@cuda.jit(device=True, debug=False)\ndef g_primal(x, dest_0):")

@@ -23,7 +23,7 @@ class Kind:
     """A transformation. Subclasses are frozen dataclasses of their options."""
 
     name = None  # the public name: errors and the generated module's header say it
-    mode = None  # what the pipeline generates for it directly (pipeline.Spec.kind), if anything
+    mode = None  # what the pipeline generates for it directly (transforms.common.Mode), if anything
     composable = False  # its code is a plain function of the arguments: another transformation can take it
     gradient = False  # of a scalar output, returned in the argument's shape (grad, value_and_grad)
     returns_value = False  # the output's value comes back first, beside the derivatives

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..pytree import tree_unflatten
+from ..transforms.common import Mode
 from ..transforms.reverse import NonScalarOutput
 from . import jacobian
 from .base import Kind, check_argnums, kind_of
@@ -21,7 +22,7 @@ class Grad(Kind):
     has_aux: bool = False
 
     name = "grad"
-    mode = "grad"
+    mode = Mode.GRAD
     composable = True
     gradient = True
 
@@ -68,7 +69,7 @@ class Grad(Kind):
 @dataclass(frozen=True)
 class ValueAndGrad(Grad):
     name = "value_and_grad"
-    mode = "value_and_grad"
+    mode = Mode.VALUE_AND_GRAD
     returns_value = True
 
     def unflatten(self, tree, result):

@@ -10,7 +10,7 @@ one function, which Numba compiles whole and which can be transformed again
 from dataclasses import dataclass, replace
 
 from .. import wrappers
-from ..transforms.common import generated_name
+from ..transforms.common import Mode, generated_name
 from ..transforms.reverse import NonScalarOutput
 from .base import Kind, check_argnums, same
 
@@ -57,7 +57,7 @@ class Jacrev(Jacfwd):
 def forward_loop(specialization, code):
     """A loop of JVPs over basis vectors: jacfwd, and any derivative of generated code."""
     s, kind = specialization, specialization.kind
-    jvp = s.generate(code, replace(s.spec, kind="jvp", target="python"))
+    jvp = s.generate(code, replace(s.spec, mode=Mode.JVP, target="python"))
     if kind.gradient:
         check_single_output(jvp, kind.name)
         if jvp.output_types[0].ndim != 0:
@@ -75,9 +75,9 @@ def reverse_loop(specialization, code):
     """A loop of VJPs over basis cotangents."""
     s = specialization
     spec = replace(s.spec, target="python")
-    primal = s.generate(code, replace(spec, kind="primal"))
+    primal = s.generate(code, replace(spec, mode=Mode.PRIMAL))
     s.output_tree = _jacobian_tree(primal, "jacrev")
-    vjp = s.generate(code, replace(spec, kind="vjp"))
+    vjp = s.generate(code, replace(spec, mode=Mode.VJP))
     wrapper = wrappers.jacrev_source(generated_name(code.__name__, "jacrev"), s.param_names(code),
                                      [c.name for c in vjp.captured], _wrt(s, code), vjp.name, primal.name,
                                      s.spec.single, structured=s.output_tree is not None)

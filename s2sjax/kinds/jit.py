@@ -3,7 +3,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..transforms.common import generated_name
+from ..transforms.common import Mode, generated_name
 from .base import Kind, check_argnums
 
 
@@ -12,7 +12,7 @@ class Jit(Kind):
     static_argnums: tuple = ()
 
     name = "jit"
-    mode = "primal"
+    mode = Mode.PRIMAL
     composable = True
 
     def __post_init__(self):

@@ -10,6 +10,7 @@ import numpy as np
 from .. import containers
 from ..errors import check_not_complex
 from ..passes.types import of_value
+from ..transforms.common import Mode
 from ..pytree import tree_unflatten
 from .base import Kind
 
@@ -17,7 +18,7 @@ from .base import Kind
 @dataclass(frozen=True)
 class Jvp(Kind):
     name = "jvp"
-    mode = "jvp"
+    mode = Mode.JVP
 
 
 def call(transformed, primals, tangents):

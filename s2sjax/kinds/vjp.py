@@ -11,6 +11,7 @@ import numpy as np
 from .. import containers
 from ..backend import compile as backend
 from ..errors import check_not_complex
+from ..transforms.common import Mode
 from ..pytree import tree_leaves, tree_structure
 from .base import Kind
 from .gradient import as_argument_type
@@ -21,13 +22,13 @@ class Vjp(Kind):
     has_aux: bool = False
 
     name = "vjp"
-    mode = "vjp"
+    mode = Mode.VJP
 
     def generate(self, specialization, code, args):
         if specialization.generated_code:
             raise TypeError("vjp of a transformed function is not supported; use jacfwd or jvp")
         s = specialization
-        primal = s.generate(code, replace(s.spec, kind="primal"))
+        primal = s.generate(code, replace(s.spec, mode=Mode.PRIMAL))
         s.load(backend.module_source(primal.source, f"{s.transformed.__name__} itself"), primal.name, "primal_call")
         return super().generate(specialization, code, args)
 

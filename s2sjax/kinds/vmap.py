@@ -20,7 +20,7 @@ from ..backend.naming import GENERATED_MODULE_PREFIX
 from ..frontend.parse import function_from_source
 from ..passes.types import Type
 from ..pytree import tree_leaves, tree_unflatten
-from ..transforms.common import generated_name
+from ..transforms.common import Mode, generated_name
 from .base import Kind, kind_of, same, signature_key
 
 
@@ -183,7 +183,7 @@ def _batch_loop(specialization, code):
     """A loop over the examples around the per-example code, which is inlined into it."""
     s, kind = specialization, specialization.kind
     axes, example_types = _examples(s)
-    example = s.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
+    example = s.generate(code, pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL))
     returned = batching.returned_tree(example.output_types, example.returns_tuple)
     out_axes = _out_axes(s, example, returned)
     if None in out_axes:
@@ -233,15 +233,15 @@ def _kernel(specialization, code):
     """A CUDA kernel, one thread per example, around the per-example code as a device function."""
     s = specialization
     axes, example_types = _examples(s)
-    python = s.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
+    python = s.generate(code, pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL))
     s.returned = batching.returned_tree(python.output_types, python.returns_tuple)
     s.out_axes = _out_axes(s, python, s.returned)
     if None in s.out_axes:
         raise ValueError("vmap with target='cuda' needs out_axes that are numbers")
     if s.returned.num_leaves != len(python.output_types):  # tuples in tuples: a device function returns leaves
         code = _with_flat_outputs(code, s.param_names(code), s.returned)
-        python = s.generate(code, pipeline.Spec(example_types, target="python", kind="primal"))
-    device = s.generate(code, pipeline.Spec(example_types, target="cuda", kind="primal"))
+        python = s.generate(code, pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL))
+    device = s.generate(code, pipeline.Spec(example_types, target="cuda", mode=Mode.PRIMAL))
     name = generated_name(code.__name__, "kernel")
     kernel = batching.kernel_source(name, s.param_names(code), [c.name for c in device.captured], axes,
                                     device.name, [t.ndim for t in device.output_types])

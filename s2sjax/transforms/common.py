@@ -1,4 +1,5 @@
 """What the forward and reverse transforms both need: the generated function's signature and comments."""
+import enum
 import copy
 
 import gast
@@ -31,6 +32,16 @@ def atom_type(node, types):
 def zeros_like(primal):
     """`rt.zeros_like(primal)`: a zero derivative shaped like `primal`."""
     return gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
+
+
+class Mode(enum.Enum):
+    """What the pipeline generates from a function."""
+
+    PRIMAL = "primal"  # the function itself, optimized for its target
+    JVP = "jvp"  # its forward transform: (outputs, output tangents)
+    VJP = "vjp"  # its reverse transform seeded with the outputs' cotangents: one cotangent per argument
+    GRAD = "grad"  # its reverse transform seeded with 1.0: the gradient
+    VALUE_AND_GRAD = "value_and_grad"  # the same, beside the value
 
 
 def generated_name(user_name, suffix):

@@ -30,7 +30,7 @@ from ..passes import optimize
 from ..passes.mutation import is_element
 from ..passes.types import Type
 from ..passes.queries import assigned, is_store, reads, statements
-from .common import atom_type, generated_name, positional, with_line_comments, zeros_like
+from .common import Mode, atom_type, generated_name, positional, with_line_comments, zeros_like
 
 
 class NonScalarOutput(Exception):
@@ -42,7 +42,7 @@ class OutputError(TypeError):
 
 
 def transform(program, types, active, spec, namer, mutable=frozenset()):
-    """The gradient (`spec.kind` grad or value_and_grad) or VJP (vjp) function of `program`.
+    """The gradient (`spec.mode` GRAD or VALUE_AND_GRAD) or VJP (VJP) function of `program`.
 
     It returns what JAX's function of that kind returns: grad `g` (a tuple for
     tuple argnums), `(g, aux)` with has_aux; value_and_grad `(value, g)` or
@@ -55,14 +55,14 @@ def transform(program, types, active, spec, namer, mutable=frozenset()):
         raise OutputError("has_aux=True requires the function to return a pair (output, aux), "
                           "written as a tuple display: return out, aux")
     differentiated = outputs[:1] if spec.has_aux else outputs
-    if spec.kind != "vjp":
+    if spec.mode is not Mode.VJP:
         _check_scalar_output(outputs, types, spec.has_aux)
     wrt = [program.params[i] for i in spec.argnums]
     forward = program.tree.body[:-1]  # without the final `return`
     builder = _Reverse(types, active, namer, program.origins, program.carried, mutable)
     backward = builder.block(forward)
     forward = builder.taped(forward)
-    if spec.kind == "vjp":
+    if spec.mode is Mode.VJP:
         cotangents = [namer.fresh(f"{o}_ct") for o in differentiated]
         seeds = [builder.accumulate(o, name(ct)) for o, ct in zip(differentiated, cotangents) if o in active]
     else:
@@ -79,7 +79,7 @@ def transform(program, types, active, spec, namer, mutable=frozenset()):
         + backward
     )
     fdef = copy.copy(program.tree)
-    fdef.name = generated_name(program.tree.name, "vjp" if spec.kind == "vjp" else "grad")
+    fdef.name = generated_name(program.tree.name, "vjp" if spec.mode is Mode.VJP else "grad")
     fdef.args = positional(program.params + cotangents + [c.name for c in program.captured])
     fdef.body = body
     return fdef
@@ -101,19 +101,19 @@ def _is_pair(tree):
 
 
 def _result(spec, outputs, grads, aux_leaves=False):
-    """The returned value, structured as JAX's function of `spec.kind` structures it.
+    """The returned value, structured as JAX's function of `spec.mode` structures it.
 
     `aux_leaves`: the outputs after the first are the leaves of aux (a list or dict), returned as a tuple.
     """
     def tuple_of(items):
         return gast.Tuple(list(items), gast.Load())
 
-    if spec.kind == "vjp":
+    if spec.mode is Mode.VJP:
         return tuple_of(grads)
     g = grads[0] if spec.single else tuple_of(grads)
     value = name(outputs[0])
     aux = None if not spec.has_aux else tuple_of(map(name, outputs[1:])) if aux_leaves else name(outputs[1])
-    if spec.kind == "grad":
+    if spec.mode is Mode.GRAD:
         return tuple_of([g, aux]) if spec.has_aux else g
     return tuple_of([tuple_of([value, aux]) if spec.has_aux else value, g])
 
