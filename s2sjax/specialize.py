@@ -254,9 +254,8 @@ class Specialization:
         kept = [p for i, p in enumerate(params) if i not in self.static]
         constants = {params[i]: _constant_source(args[i], params[i]) for i in self.static}
         extra = [c.name for c in function.captured]
-        call = ", ".join([constants.get(p, p) for p in params] + extra)
-        wrapper = (f"def {generated_name(code.__name__, 'jit')}({', '.join(kept + extra)}):\n"
-                   f"    return {function.name}({call})\n")
+        wrapper = wrappers.jit_source(generated_name(code.__name__, "jit"), kept + extra, function.name,
+                                      [constants.get(p, p) for p in params] + extra)
         self.arg_types = tuple(t for i, t in enumerate(self.arg_types) if i not in self.static)
         return self._inline(wrapper, [function], function.captured)
 
