@@ -49,7 +49,17 @@ _DEFINITIONS = {}  # template function -> its parsed definition, parsed once
 
 
 def fill(template, **values):
-    """The statements of `template`'s body with its placeholders replaced by `values`."""
+    """The statements of `template`'s body with its placeholders replaced by `values`.
+
+    What is filled in is not filled in again: a parameter named like a placeholder stays.
+
+    >>> def named(name, params, n):
+    ...     def name(*params):
+    ...         return n
+    >>> print(source(named, name="f", params=["n"], n="size"), end="")
+    def f(n):
+        return size
+    """
     definition = _definition(template)
     placeholders = [arg.id for arg in definition.args.args]
     if sorted(values) != sorted(placeholders):
@@ -159,11 +169,13 @@ class _Fill(gast.NodeTransformer):
 
     def visit_FunctionDef(self, node):
         node.name = self.values.get(node.name, node.name)
-        vararg = node.args.vararg
+        vararg, node.args.vararg = node.args.vararg, None
+        self.generic_visit(node)  # before the parameters filled in, which are names to keep
         if vararg is not None and vararg.id in self.values:
-            node.args.args = [gast.Name(p, gast.Param(), None, None) for p in self.values[vararg.id]]
-            node.args.vararg = None
-        return self.generic_visit(node)
+            node.args.args += [gast.Name(p, gast.Param(), None, None) for p in self.values[vararg.id]]
+        else:
+            node.args.vararg = vararg
+        return node
 
     def _placeholder(self, node):
         return isinstance(node, gast.Name) and node.id in self.values
