@@ -203,7 +203,7 @@ class _Reverse:
         self.plans[id(loop)] = plan
         index, start, step = self.counter(loop)
         tapes = {**plan.tapes, **plan.values}
-        restores = fill_each(_restore, (dict(value=p, tape=tape, k=index) for p, tape in tapes.items()))
+        restores = fill_each(_from_tape, (dict(value=p, tape=tape, k=index) for p, tape in tapes.items()))
         header = self.position(loop, index, start, step)
         (backward,) = fill(_countdown, k=index, trips=plan.trips, body=header + restores + recompute + reversed_body)
         self.loop_locals[id(backward)] = assigned(loop.body) - set(carried)
@@ -370,7 +370,7 @@ class _Reverse:
             if isinstance(value, gast.Name) and value.id in self.active:
                 out.append(self.accumulate(value.id, self.stored_adjoint(element, array, target.slice, value.id)))
             out += fill(_cleared, adjoint=self.adjoint(array), index=target.slice)
-        return out + fill(_restored, array=array, index=target.slice, saved=saved)
+        return out + fill(_put_back, array=array, index=target.slice, saved=saved)
 
     def stored_adjoint(self, element, array, index, value):
         """a_bar[index], as a value of v's shape that no later clearing of a_bar can change."""
@@ -435,6 +435,19 @@ def _store(tape, k, value):
     tape[k] = value
 
 
+def _countdown(k, trips, body):
+    for k in range(trips - 1, -1, -1):
+        body
+
+
+def _from_tape(value, tape, k):
+    value = tape[k]
+
+
+def _position(i, start, k, step):
+    i = start + k * step
+
+
 def _saved(saved, array, index):
     saved = array[index]
 
@@ -447,21 +460,8 @@ def _cleared(adjoint, index):
     adjoint[index] = 0.0
 
 
-def _restored(array, index, saved):
+def _put_back(array, index, saved):
     array[index] = saved
-
-
-def _position(i, start, k, step):
-    i = start + k * step
-
-
-def _countdown(k, trips, body):
-    for k in range(trips - 1, -1, -1):
-        body
-
-
-def _restore(value, tape, k):
-    value = tape[k]
 
 
 def _index_atoms(index):
