@@ -22,9 +22,11 @@ for specifications that do not fit the arguments or outputs.
 """
 from collections import Counter
 
+import gast
 import numpy as np
 
 from .backend.naming import Namer
+from .backend.templates import assign, call, expression, fill_each, source, subscript, tuple_of
 from .pytree import LEAF, TreeDef, tree_display, tree_leaves, tree_structure, tree_unflatten
 
 # ---- in_axes and out_axes --------------------------------------------------
@@ -284,25 +286,52 @@ def vmap_source(name, params, extra, axes, example_name, out_axes, returned, siz
     count = returned.num_leaves
     outs, each, batched = ([namer.fresh(f"{stem}_{k}" if returned.kind != "leaf" else stem) for k in range(count)]
                            for stem in ("out", "each", "batched"))
+    mapped = [k for k, axis in enumerate(out_axes) if axis is not None]
+    stored = [expression(_same_shape, each=each[k], out=outs[k]) if k in checked else each[k] for k in range(count)]
+    return source(
+        _batch_loop, name=name, parameters=params + extra, size=n, counted=_size(params, axes, size),
+        outs=_tree(returned, iter(outs)), function=example_name, firsts=_examples(params, axes, 0) + extra,
+        tapes=fill_each(_first_slot, (dict(batch=batched[k], out=outs[k], size=n) for k in mapped)),
+        example=example, loop="rt.prange" if parallel else "range", each=_tree(returned, iter(each)),
+        examples=_examples(params, axes, example) + extra,
+        stores=fill_each(_slot, (dict(batch=batched[k], example=example, value=stored[k]) for k in mapped)),
+        results=_tree(returned, map(_result, outs, batched, out_axes)))
 
-    def call(index):
-        arguments = [_example(p, a, index) for p, a in zip(params, axes)] + extra
-        return f"{example_name}({', '.join(arguments)})"
 
-    lines = [f"def {name}({', '.join(params + extra)}):",
-             f"    {n} = {_size_source(params, axes, size)}",
-             f"    {tree_display(returned, iter(outs))} = {call('0')}"]
-    for out, batch, axis in zip(outs, batched, out_axes):
-        if axis is not None:
-            lines += [f"    {batch} = rt.tape({out}, {n})", f"    {batch}[0] = {out}"]
-    lines += [f"    for {example} in {'rt.prange' if parallel else 'range'}(1, {n}):",
-              f"        {tree_display(returned, iter(each))} = {call(example)}"]
-    lines += [f"        {batched[k]}[{example}] = {f'rt.same_shape({each[k]}, {outs[k]})' if k in checked else each[k]}"
-              for k, axis in enumerate(out_axes) if axis is not None]
-    results = [out if axis is None else batch if axis == 0 else f"rt.move_batch_axis({batch}, {axis})"
-               for out, batch, axis in zip(outs, batched, out_axes)]
-    lines.append(f"    return {tree_display(returned, iter(results))}")
-    return "\n".join(lines) + "\n"
+def _batch_loop(name, parameters, size, counted, outs, function, firsts, tapes, example, loop, each, examples, stores,
+                results):
+    def name(*parameters):
+        size = counted
+        outs = function(*firsts)
+        tapes
+        for example in loop(1, size):
+            each = function(*examples)
+            stores
+        return results
+
+
+def _first_slot(batch, out, size):
+    batch = rt.tape(out, size)  # one slot per example
+    batch[0] = out
+
+
+def _slot(batch, example, value):
+    batch[example] = value
+
+
+def _same_shape(each, out):
+    return rt.same_shape(each, out)
+
+
+def _result(out, batch, axis):
+    """A batched output: the first example's where unmapped, else its slots, moved to `axis`."""
+    if axis is None:
+        return out
+    return batch if axis == 0 else expression(_move_batch_axis, batch=batch, axis=axis)
+
+
+def _move_batch_axis(batch, axis):
+    return rt.move_batch_axis(batch, axis)
 
 
 def leaves_source(name, params, example_name, returned):
@@ -310,32 +339,56 @@ def leaves_source(name, params, example_name, returned):
     device function, which returns its scalars and writes its arrays into the kernel's slots)."""
     namer = Namer(params)
     leaves = [namer.fresh(f"out_{k}") for k in range(returned.num_leaves)]
-    return (f"def {name}({', '.join(params)}):\n"
-            f"    {tree_display(returned, iter(leaves))} = {example_name}({', '.join(params)})\n"
-            f"    return {', '.join(leaves)},\n")
+    return source(_leaves, name=name, params=params, outs=_tree(returned, iter(leaves)), function=example_name,
+                  leaves=leaves)
 
 
-def _size_source(params, axes, size):
-    """Source for the mapped axes' one size, or `size` when none is mapped.
+def _leaves(name, params, outs, function, leaves):
+    def name(*params):
+        outs = function(*params)
+        return (*leaves,)
+
+
+def _tree(treedef, leaves):
+    """An expression of structure `treedef` holding `leaves` (an iterator): a display to build it,
+    or a target to unpack it."""
+    if treedef.kind == "leaf":
+        return next(leaves)
+    if treedef.kind in ("dict", "none"):  # no target unpacks them (the source once written failed to compile)
+        raise TypeError("a vmap inside a transformed function maps a function returning arrays, or tuples of them, "
+                        f"not one returning {treedef}")
+    items = [_tree(child, leaves) for child in treedef.children]
+    return expression(_list, items=items) if treedef.kind == "list" else tuple_of(items)
+
+
+def _list(items):
+    return [*items]
+
+
+def _size(params, axes, size):
+    """The mapped axes' one size, or `size` when none is mapped.
 
     The sizes are checked here too: the caller checks only the outermost vmap's.
     """
-    sizes = [found for param, spec in zip(params, axes) for found in _sizes_of(param, spec)]
-    if not sizes:
-        return str(size)
-    return f"rt.common_size(({', '.join(sizes)},))"
+    sizes = [expression(_axis_size, x=param, axis=spec) for param, spec in zip(params, axes) if spec is not None]
+    return expression(_common_size, sizes=sizes) if sizes else size
 
 
-def _sizes_of(expr, spec):
-    """Source for the sizes of the axes along which `spec` maps the argument `expr`."""
-    return [] if spec is None else [f"{expr}.shape[{spec}]"]
+def _axis_size(x, axis):
+    return x.shape[axis]
 
 
-def _example(expr, spec, index):
-    """Source for one example of an argument: `x[:, i]` for axis 1."""
-    if spec is None:
-        return expr
-    return f"{expr}[{':, ' * spec}{index}]"
+def _common_size(sizes):
+    return rt.common_size((*sizes,))
+
+
+_WHOLE = gast.Slice(None, None, None)  # `:`, all of an axis
+
+
+def _examples(params, axes, index):
+    """Each parameter's example `index`: `x[:, index]` for one mapped along axis 1."""
+    return [param if spec is None else subscript(param, index if spec == 0 else tuple_of([_WHOLE] * spec + [index]))
+            for param, spec in zip(params, axes)]
 
 
 # ---- the CUDA kernel ----------------------------------------------------------
@@ -351,13 +404,18 @@ def kernel_source(name, params, extra, axes, device_name, out_ranks):
     namer = Namer(params + extra)
     example = namer.fresh("example")
     batched = [namer.fresh(f"batched_{k}") for k in range(len(out_ranks))]
-    scalars = [f"{b}[{example}]" for b, r in zip(batched, out_ranks) if r == 0]
-    arrays = [f"{b}[{example}]" for b, r in zip(batched, out_ranks) if r > 0]
-    arguments = [_example(p, a, example) for p, a in zip(params, axes)] + extra + arrays
-    call = f"{device_name}({', '.join(arguments)})"
-    lines = ["@cuda.jit(debug=False)",  # NumPy's error model, as device functions have (passes/kernel.py)
-             f"def {name}({', '.join(params + extra + batched)}):",
-             f"    {example} = cuda.grid(1)",
-             f"    if {example} < {batched[0]}.shape[0]:",
-             f"        {', '.join(scalars)} = {call}" if scalars else f"        {call}"]
-    return "\n".join(lines) + "\n"
+    scalars = [subscript(b, example) for b, r in zip(batched, out_ranks) if r == 0]
+    arrays = [subscript(b, example) for b, r in zip(batched, out_ranks) if r > 0]
+    launch = call(device_name, _examples(params, axes, example) + extra + arrays)
+    if scalars:
+        launch = assign(scalars[0] if len(scalars) == 1 else tuple_of(scalars), launch)
+    return source(_kernel, name=name, parameters=params + extra + batched, example=example, batched=batched[0],
+                  launch=launch)
+
+
+def _kernel(name, parameters, example, batched, launch):
+    @cuda.jit(debug=False)  # NumPy's error model, as device functions have (passes/kernel.py)
+    def name(*parameters):
+        example = cuda.grid(1)
+        if example < batched.shape[0]:
+            launch  # the device function's call, its scalar outputs stored

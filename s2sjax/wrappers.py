@@ -15,6 +15,7 @@ takes after its tangents or cotangents (its own captured arrays).
 from dataclasses import dataclass
 
 from .backend.naming import Namer
+from .backend.templates import assign, call, expression, fill, fill_each, parsed, source, subscript, tuple_of
 
 
 @dataclass
@@ -32,39 +33,72 @@ def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian", single=
     the Jacobians of each output.
     """
     namer = Namer(params + extra)
-    lines = [f"def {name}({', '.join(params + extra)}):"]
-    zero_tangents = [_zero(a) for a in wrt]
+    zeros = [_zero(a) for a in wrt]
     value = namer.fresh("value")
-    lines.append(f"    {value} = {_call(jvp_name, params, zero_tangents, extra)}[0]")
-    picks = [f"[{o}]" for o in range(outputs)] if outputs > 1 else [""]  # output o of the JVP's tuples
-    jacobians = [[] for _ in picks]
+    picks = list(range(outputs)) if outputs > 1 else [None]  # output o of the JVP's tuples, or its one output
+    columns, jacobians = [], [[] for _ in picks]
     for i, arg in enumerate(wrt):
         r = namer.fresh("r")
         jacs = [namer.fresh(f"jac_{arg.name}") for _ in picks]
+        outs = [_output(subscript(r, 1), o) for o in picks]  # the JVP's tangent of each output
         if arg.scalar:
-            tangents = [("1.0" if j == i else z) for j, z in enumerate(zero_tangents)]
-            lines.append(f"    {r} = {_call(jvp_name, params, tangents, extra)}")
-            lines += [f"    {jac} = {r}[1]{pick}" for jac, pick in zip(jacs, picks)]
+            tangents = zeros[:i] + [1.0] + zeros[i + 1:]
+            columns += fill(_jvp, r=r, jvp=jvp_name, params=params, tangents=tangents, extra=extra)
+            columns += [stmt for jac, out in zip(jacs, outs) for stmt in assign(jac, out)]
         else:
             basis, k = namer.fresh(f"basis_{arg.name}"), namer.fresh("k")
-            columns = [namer.fresh(f"columns_{arg.name}") for _ in picks]
-            tangents = [(f"{basis}.reshape({arg.name}.shape)" if j == i else z) for j, z in enumerate(zero_tangents)]
-            lines.append(f"    {basis} = np.zeros({arg.name}.size)")
-            lines += [f"    {c} = rt.tape({value}{pick}, {arg.name}.size)" for c, pick in zip(columns, picks)]
-            lines += [f"    for {k} in range({arg.name}.size):",
-                      f"        {basis}[{k}] = 1.0",
-                      f"        {r} = {_call(jvp_name, params, tangents, extra)}"]
-            lines += [f"        {c}[{k}] = {r}[1]{pick}" for c, pick in zip(columns, picks)]
-            lines.append(f"        {basis}[{k}] = 0.0")
-            lines += [f"    {jac} = rt.columns_to_jacobian({c}, {arg.name})" for jac, c in zip(jacs, columns)]
+            tapes = [namer.fresh(f"columns_{arg.name}") for _ in picks]
+            tangents = zeros[:i] + [expression(_reshaped, basis=basis, x=arg.name)] + zeros[i + 1:]
+            columns += fill(
+                _columns, basis=basis, x=arg.name, k=k, r=r, jvp=jvp_name, params=params, tangents=tangents,
+                extra=extra,
+                tapes=fill_each(_column_tape, (dict(tape=t, value=_output(value, o), x=arg.name)
+                                               for t, o in zip(tapes, picks))),
+                stores=fill_each(_store, (dict(tape=t, k=k, value=out) for t, out in zip(tapes, outs))),
+                jacobians=fill_each(_columns_to_jacobian, (dict(jac=jac, tape=t, x=arg.name)
+                                                           for jac, t in zip(jacs, tapes))))
         for per_output, jac in zip(jacobians, jacs):
             per_output.append(jac)
     returned = _returned(jacobians[0], single) if outputs == 1 and not structured else \
-        f"({', '.join(_returned(j, single) for j in jacobians)},)"
+        tuple_of([_returned(j, single) for j in jacobians])
     if result == "value_and_jacobian":
-        returned = f"{value}, {returned}"
-    lines.append(f"    return {returned}")
-    return "\n".join(lines) + "\n"
+        returned = tuple_of([value, returned])
+    return source(_jacfwd, name=name, parameters=params + extra, value=value, jvp=jvp_name, params=params,
+                  zeros=zeros, extra=extra, columns=columns, returned=returned)
+
+
+def _jacfwd(name, parameters, value, jvp, params, zeros, extra, columns, returned):
+    def name(*parameters):
+        value = jvp(*params, *zeros, *extra)[0]
+        columns
+        return returned
+
+
+def _jvp(r, jvp, params, tangents, extra):
+    r = jvp(*params, *tangents, *extra)
+
+
+def _columns(basis, x, tapes, k, r, jvp, params, tangents, extra, stores, jacobians):
+    basis = np.zeros(x.size)
+    tapes
+    for k in range(x.size):
+        basis[k] = 1.0
+        r = jvp(*params, *tangents, *extra)
+        stores
+        basis[k] = 0.0
+    jacobians
+
+
+def _reshaped(basis, x):
+    return basis.reshape(x.shape)
+
+
+def _column_tape(tape, value, x):
+    tape = rt.tape(value, x.size)
+
+
+def _columns_to_jacobian(jac, tape, x):
+    jac = rt.columns_to_jacobian(tape, x)
 
 
 def jacrev_source(name, params, extra, wrt, vjp_name, primal_name, single=True, structured=False):
@@ -76,35 +110,73 @@ def jacrev_source(name, params, extra, wrt, vjp_name, primal_name, single=True, 
     namer = Namer(params + extra)
     out, size, cotangent, k, r = (namer.fresh(n) for n in ("out", "size", "cotangent", "k", "r"))
     rows = [namer.fresh(f"rows_{a.name}") for a in wrt]
-    lines = [
-        f"def {name}({', '.join(params + extra)}):",
-        f"    {out} = {primal_name}({', '.join(params + extra)}){'[0]' if structured else ''}",
-        f"    {size} = rt.size({out})",
-        f"    {cotangent} = np.zeros({size})",
-    ]
-    lines += [f"    {row} = rt.tape({a.name}, {size})" for row, a in zip(rows, wrt)]
-    lines += [
-        f"    for {k} in range({size}):",
-        f"        {cotangent}[{k}] = 1.0",
-        f"        {r} = {_call(vjp_name, params, [f'rt.unflatten_like({cotangent}, {out})'], extra)}",
-    ]
-    lines += [f"        {row}[{k}] = {r}[{i}]" for i, row in enumerate(rows)]
-    lines.append(f"        {cotangent}[{k}] = 0.0")
     jacobians = [namer.fresh(f"jac_{a.name}") for a in wrt]
-    lines += [f"    {jac} = rt.rows_to_jacobian({row}, {out})" for jac, row in zip(jacobians, rows)]
+    primal = call(primal_name, params + extra)
     returned = _returned(jacobians, single)
-    lines.append(f"    return {f'({returned},)' if structured else returned}")
-    return "\n".join(lines) + "\n"
+    return source(
+        _jacrev, name=name, parameters=params + extra, out=out, primal=subscript(primal, 0) if structured else primal,
+        size=size, cotangent=cotangent, k=k, r=r, vjp=vjp_name, params=params, extra=extra,
+        tapes=fill_each(_row_tape, (dict(tape=row, x=a.name, size=size) for row, a in zip(rows, wrt))),
+        stores=fill_each(_store, (dict(tape=row, k=k, value=subscript(r, i)) for i, row in enumerate(rows))),
+        jacobians=fill_each(_rows_to_jacobian, (dict(jac=jac, tape=row, out=out) for jac, row in zip(jacobians, rows))),
+        returned=tuple_of([returned]) if structured else returned)
+
+
+def _jacrev(name, parameters, out, primal, size, cotangent, tapes, k, r, vjp, params, extra, stores, jacobians,
+            returned):
+    def name(*parameters):
+        out = primal
+        size = rt.size(out)
+        cotangent = np.zeros(size)
+        tapes
+        for k in range(size):
+            cotangent[k] = 1.0
+            r = vjp(*params, rt.unflatten_like(cotangent, out), *extra)
+            stores
+            cotangent[k] = 0.0
+        jacobians
+        return returned
+
+
+def _row_tape(tape, x, size):
+    tape = rt.tape(x, size)
+
+
+def _rows_to_jacobian(jac, tape, out):
+    jac = rt.rows_to_jacobian(tape, out)
+
+
+def jit_source(name, params, function, arguments):
+    """`name(params)`: `function` called with `arguments`, each the source of a parameter's name or
+    of a constant (jit's static arguments, written in)."""
+    return source(_jit, name=name, params=params, function=function, arguments=[parsed(a) for a in arguments])
+
+
+def _jit(name, params, function, arguments):
+    def name(*params):
+        return function(*arguments)
+
+
+# ---- templates both loops use ----
+
+
+def _store(tape, k, value):
+    tape[k] = value
+
+
+def _output(results, o):
+    """Output `o` of a function's results, or all of them (`o` None) when it has one."""
+    return results if o is None else subscript(results, o)
 
 
 def _returned(jacobians, single):
     """One Jacobian for an int argnums, else a tuple (of one, too)."""
-    return jacobians[0] if single else f"({', '.join(jacobians)},)"
+    return jacobians[0] if single else tuple_of(jacobians)
 
 
 def _zero(arg):
-    return "0.0" if arg.scalar else f"rt.zeros_like({arg.name})"
+    return 0.0 if arg.scalar else expression(_zeros_like, x=arg.name)
 
 
-def _call(function, params, middle, extra):
-    return f"{function}({', '.join(params + middle + extra)})"
+def _zeros_like(x):
+    return rt.zeros_like(x)

@@ -14,11 +14,14 @@ from .naming import COMMENT_MARK
 _COMMENT_LINE = re.compile(rf"^(\s*){COMMENT_MARK}\((\d+)\)$")
 
 
-def emit(tree):
-    """Source text for a gast tree (a module, function or statement)."""
+def emit(tree, wrap=True):
+    """Source text for a gast tree (a module, function or statement).
+
+    `wrap`: break lines longer than astor's limit (else a statement keeps its one line).
+    """
     tree = gast.gast_to_ast(tree)  # a new tree: numbering its comments leaves the caller's alone
     texts = _number_comments(tree)
-    source = astor.to_source(tree)
+    source = astor.to_source(tree) if wrap else astor.to_source(tree, pretty_source="".join)
     lines = []
     for line in source.splitlines():
         match = _COMMENT_LINE.match(line)

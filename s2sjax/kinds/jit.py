@@ -3,6 +3,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .. import wrappers
 from ..transforms.common import Mode, generated_name
 from .base import Kind, check_argnums
 
@@ -61,9 +62,8 @@ def _with_static(specialization, code, args):
     kept = [p for i, p in enumerate(params) if i not in s.static]
     constants = {params[i]: _constant_source(args[i], params[i]) for i in s.static}
     extra = [c.name for c in function.captured]
-    call = ", ".join([constants.get(p, p) for p in params] + extra)
-    wrapper = (f"def {generated_name(code.__name__, 'jit')}({', '.join(kept + extra)}):\n"
-               f"    return {function.name}({call})\n")
+    wrapper = wrappers.jit_source(generated_name(code.__name__, "jit"), kept + extra, function.name,
+                                  [constants.get(p, p) for p in params] + extra)
     s.arg_types = tuple(t for i, t in enumerate(s.arg_types) if i not in s.static)
     return s.inline(wrapper, [function], function.captured)
 

@@ -26,6 +26,7 @@ import gast
 
 from .. import rules
 from ..backend.naming import comment, line_comment, name
+from ..backend.templates import assign, fill, fill_each, subscript
 from ..passes import optimize
 from ..passes.mutation import is_element
 from ..passes.types import Type
@@ -202,10 +203,9 @@ class _Reverse:
         self.plans[id(loop)] = plan
         index, start, step = self.counter(loop)
         tapes = {**plan.tapes, **plan.values}
-        restores = [gast.Assign([name(p, store=True)], _element(tape, index)) for p, tape in tapes.items()]
+        restores = fill_each(_from_tape, (dict(value=p, tape=tape, k=index) for p, tape in tapes.items()))
         header = self.position(loop, index, start, step)
-        countdown = gast.Call(name("range"), [_minus_one(plan.trips), gast.Constant(-1, None), gast.Constant(-1, None)], [])
-        backward = gast.For(name(index, store=True), countdown, header + restores + recompute + reversed_body, [], None)
+        (backward,) = fill(_countdown, k=index, trips=plan.trips, body=header + restores + recompute + reversed_body)
         self.loop_locals[id(backward)] = assigned(loop.body) - set(carried)
         return [backward]
 
@@ -236,8 +236,7 @@ class _Reverse:
         """`i = start + k * step` when the counter is not the loop variable itself."""
         if isinstance(loop, gast.While) or index == loop.target.id:
             return []
-        value = gast.BinOp(copy.deepcopy(start), gast.Add(), gast.BinOp(name(index), gast.Mult(), copy.deepcopy(step)))
-        return [gast.Assign([name(loop.target.id, store=True)], value)]
+        return fill(_position, i=loop.target.id, start=start, k=index, step=step)
 
     def taped(self, stmts):
         """The forward statements, each planned loop taping its loop-carried values."""
@@ -263,16 +262,17 @@ class _Reverse:
     def taping_loop(self, loop, plan):
         start, stop, step = _bounds(loop)
         index, _, _ = self.counter(loop)
-        trips = gast.Call(rules.dotted("rt.trip_count"), [copy.deepcopy(a) for a in (start, stop, step)], [])
-        setup = [gast.Assign([name(plan.trips, store=True)], trips)]
-        setup += [gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.tape"), [name(p), name(plan.trips)], []))
-                  for p, t in plan.tapes.items()]
-        setup += [gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.tape"), [self.example(v), name(plan.trips)], []))
-                  for v, t in plan.values.items()]
-        stores = [gast.Assign([_element(t, index, store=True)], name(p)) for p, t in plan.tapes.items()]
+        setup = fill(_trip_count, trips=plan.trips, start=start, stop=stop, step=step) + self.new_tapes(plan, plan.trips)
+        stores = fill_each(_store, (dict(tape=t, k=index, value=p) for p, t in plan.tapes.items()))
         body = self.position(loop, index, start, step) + stores + _tape_values(self.taped(loop.body), plan.values, index)
-        counted = gast.For(name(index, store=True), gast.Call(name("range"), [name(plan.trips)], []), body, [], None)
+        (counted,) = fill(_counted, k=index, trips=plan.trips, body=body)
         return setup + [gast.copy_location(counted, loop)]
+
+    def new_tapes(self, plan, size):
+        """Before a taping loop, its tapes, each with `size` slots."""
+        rows = [dict(tape=t, value=p, size=size) for p, t in plan.tapes.items()]
+        rows += [dict(tape=t, value=self.example(v), size=size) for v, t in plan.values.items()]
+        return fill_each(_new_tape, rows)
 
     def example(self, ident):
         """A constant of `ident`'s scalar type, for sizing its tape before the loop."""
@@ -280,18 +280,11 @@ class _Reverse:
 
     def taping_while(self, loop, plan):
         """A `while` counting its trips; its tapes grow (doubling) as it goes."""
-        trips = name(plan.trips)
-        setup = [gast.Assign([name(plan.trips, store=True)], gast.Constant(0, None))]
-        setup += [gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.tape"), [name(p), gast.Constant(16, None)], []))
-                  for p, t in plan.tapes.items()]
-        setup += [gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.tape"), [self.example(v), gast.Constant(16, None)], []))
-                  for v, t in plan.values.items()]
-        stores = [gast.Assign([name(t, store=True)], gast.Call(rules.dotted("rt.grow"), [name(t), name(plan.trips)], []))
-                  for t in list(plan.tapes.values()) + list(plan.values.values())]
-        stores += [gast.Assign([gast.Subscript(name(t), trips, gast.Store())], name(p)) for p, t in plan.tapes.items()]
-        count = gast.Assign([name(plan.trips, store=True)], gast.BinOp(name(plan.trips), gast.Add(), gast.Constant(1, None)))
+        setup = assign(plan.trips, 0) + self.new_tapes(plan, 16)
+        stores = fill_each(_grow, (dict(tape=t, trips=plan.trips) for t in [*plan.tapes.values(), *plan.values.values()]))
+        stores += fill_each(_store, (dict(tape=t, k=plan.trips, value=p) for p, t in plan.tapes.items()))
         body = _tape_values(self.taped(loop.body), plan.values, plan.trips)
-        counted = gast.While(copy.deepcopy(loop.test), stores + body + [count], [])
+        (counted,) = fill(_counting_while, test=loop.test, body=stores + body, trips=plan.trips)
         return setup + [gast.copy_location(counted, loop)]
 
     def accumulate(self, primal, expr):
@@ -373,14 +366,11 @@ class _Reverse:
                                                "not supported", "update one element or a slice at a time")
         if array in self.active:
             self.owned.add(array)
-            element = gast.Subscript(name(self.adjoint(array)), copy.deepcopy(target.slice), gast.Load())
+            element = subscript(self.adjoint(array), target.slice)
             if isinstance(value, gast.Name) and value.id in self.active:
                 out.append(self.accumulate(value.id, self.stored_adjoint(element, array, target.slice, value.id)))
-            cleared = gast.Subscript(name(self.adjoint(array)), copy.deepcopy(target.slice), gast.Store())
-            out.append(gast.Assign([cleared], gast.Constant(0.0, None)))
-        restore = gast.Subscript(name(array), copy.deepcopy(target.slice), gast.Store())
-        out.append(gast.Assign([restore], name(saved)))
-        return out
+            out += fill(_cleared, adjoint=self.adjoint(array), index=target.slice)
+        return out + fill(_put_back, array=array, index=target.slice, saved=saved)
 
     def stored_adjoint(self, element, array, index, value):
         """a_bar[index], as a value of v's shape that no later clearing of a_bar can change."""
@@ -395,13 +385,11 @@ class _Reverse:
         """The statement keeping what a store overwrites, for the backward sweep to restore."""
         target = stmt.targets[0]
         array = target.value.id
-        old = gast.Subscript(name(array), copy.deepcopy(target.slice), gast.Load())
         element = is_element(self.types[array], target.slice)
-        if not element:
-            old = gast.Call(rules.dotted("np.copy"), [old], [])
         saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
         self.types[saved] = Type(self.types[array].kind, 0 if element else None)
-        return gast.copy_location(gast.Assign([name(saved, store=True)], old), stmt)
+        (saving,) = fill(_saved if element else _copied, saved=saved, array=array, index=target.slice)
+        return gast.copy_location(saving, stmt)
 
     def _type(self, node):
         return atom_type(node, self.types)
@@ -417,12 +405,63 @@ def _is_constant(node, value):
     return isinstance(node, gast.Constant) and node.value == value
 
 
-def _minus_one(ident):
-    return gast.BinOp(name(ident), gast.Sub(), gast.Constant(1, None))
+# ---- templates: the tape loops, and the saving and restoring of what a store overwrites ----
 
 
-def _element(tape, index, store=False):
-    return gast.Subscript(name(tape), name(index), gast.Store() if store else gast.Load())
+def _trip_count(trips, start, stop, step):
+    trips = rt.trip_count(start, stop, step)
+
+
+def _new_tape(tape, value, size):
+    tape = rt.tape(value, size)  # slots like `value`
+
+
+def _counted(k, trips, body):
+    for k in range(trips):
+        body
+
+
+def _counting_while(test, body, trips):
+    while test:
+        body
+        trips = trips + 1
+
+
+def _grow(tape, trips):
+    tape = rt.grow(tape, trips)  # doubled when full
+
+
+def _store(tape, k, value):
+    tape[k] = value
+
+
+def _countdown(k, trips, body):
+    for k in range(trips - 1, -1, -1):
+        body
+
+
+def _from_tape(value, tape, k):
+    value = tape[k]
+
+
+def _position(i, start, k, step):
+    i = start + k * step
+
+
+def _saved(saved, array, index):
+    saved = array[index]
+
+
+def _copied(saved, array, index):
+    saved = np.copy(array[index])
+
+
+def _cleared(adjoint, index):
+    adjoint[index] = 0.0
+
+
+def _put_back(array, index, saved):
+    array[index] = saved
 
 
 def _index_atoms(index):
@@ -467,7 +506,7 @@ def _tape_values(stmts, tapes, index):
                                               _tape_values(stmt.orelse, tapes, index)), stmt)
         out.append(stmt)
         if isinstance(stmt, gast.Assign) and not is_store(stmt) and stmt.targets[0].id in tapes:
-            out.append(gast.Assign([_element(tapes[stmt.targets[0].id], index, store=True)], name(stmt.targets[0].id)))
+            out += fill(_store, tape=tapes[stmt.targets[0].id], k=index, value=stmt.targets[0].id)
     return out
 
 
