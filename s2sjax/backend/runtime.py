@@ -191,7 +191,7 @@ def broadcast_to(v, like):
     return np.broadcast_to(v, np.shape(like)).astype(_float_dtype(v), copy=True)
 
 
-# Jacobians (s2sjax.wrappers): basis loops stack columns or rows, then take JAX's layout.
+# Jacobians (s2sjax/kinds/jacobian.py): basis loops stack columns or rows, then take JAX's layout.
 
 def size(x):
     """The number of elements of `x` (1 for a scalar)."""

@@ -1,15 +1,16 @@
 """jacfwd and jacrev: loops over basis vectors around generated JVP and VJP functions.
 
 `jacfwd` runs the JVP once per element of each differentiated argument,
-`jacrev` the VJP once per element of the output (the loops are written by
-wrappers.py). The pipeline inlines the loop and the functions it calls into
+`jacrev` the VJP once per element of the output (the loops are templates,
+below). The pipeline inlines the loop and the functions it calls into
 one function, which Numba compiles whole and which can be transformed again
 (`hessian = jacfwd(jacrev(f))`). Any derivative of generated code is
 `forward_loop` too: s2sjax differentiates generated code in forward mode.
 """
 from dataclasses import dataclass, replace
 
-from .. import wrappers
+from ..backend.naming import Namer
+from ..backend.templates import assign, call, expression, fill, fill_each, source, subscript, tuple_of
 from ..transforms.common import Mode, generated_name
 from ..transforms.reverse import NonScalarOutput
 from .base import Kind, check_argnums, same
@@ -65,7 +66,7 @@ def forward_loop(specialization, code):
     else:  # jacfwd takes tuples of outputs (hessian of containers); jacrev one output
         s.output_tree = _jacobian_tree(jvp, kind.name)
     result = "value_and_jacobian" if kind.returns_value else "jacobian"
-    wrapper = wrappers.jacfwd_source(generated_name(code.__name__, kind.name), s.param_names(code),
+    wrapper = jacfwd_source(generated_name(code.__name__, kind.name), s.param_names(code),
                                      [c.name for c in jvp.captured], _wrt(s, code), jvp.name, result, s.spec.single,
                                      len(jvp.output_types), structured=s.output_tree is not None)
     return s.inline(wrapper, [jvp], jvp.captured)
@@ -78,7 +79,7 @@ def reverse_loop(specialization, code):
     primal = s.generate(code, replace(spec, mode=Mode.PRIMAL))
     s.output_tree = _jacobian_tree(primal, "jacrev")
     vjp = s.generate(code, replace(spec, mode=Mode.VJP))
-    wrapper = wrappers.jacrev_source(generated_name(code.__name__, "jacrev"), s.param_names(code),
+    wrapper = jacrev_source(generated_name(code.__name__, "jacrev"), s.param_names(code),
                                      [c.name for c in vjp.captured], _wrt(s, code), vjp.name, primal.name,
                                      s.spec.single, structured=s.output_tree is not None)
     return s.inline(wrapper, [primal, vjp], vjp.captured)
@@ -86,7 +87,7 @@ def reverse_loop(specialization, code):
 
 def _wrt(specialization, code):
     names = specialization.param_names(code)
-    return [wrappers.Argument(names[i], specialization.arg_types[i].ndim == 0) for i in specialization.argnums]
+    return [Argument(names[i], specialization.arg_types[i].ndim == 0) for i in specialization.argnums]
 
 
 def check_single_output(generated, name):
@@ -109,3 +110,162 @@ def _jacobian_tree(generated, name):
 
 def _only_tuples(tree):
     return tree.kind == "leaf" or (tree.kind == "tuple" and all(map(_only_tuples, tree.children)))
+
+# ---- the loops, as source ----------------------------------------------------
+#
+# `params` are the code function's parameters (the user's, then hidden ones
+# holding captured arrays); `extra` are the parameters the generated function
+# takes after its tangents or cotangents (its own captured arrays).
+
+
+@dataclass
+class Argument:
+    name: str
+    scalar: bool
+
+
+def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian", single=True, outputs=1, structured=False):
+    """`name(params, extra)`: the Jacobian by columns, each a JVP along a basis vector.
+
+    `result` "jacobian" returns the Jacobians (a tuple for several `wrt`);
+    "value_and_jacobian" returns `(value, jacobians)`. With several `outputs` (the JVP then
+    returns tuples), or `structured` ones (the caller rebuilds their structure), a tuple with
+    the Jacobians of each output.
+    """
+    namer = Namer(params + extra)
+    zeros = [_zero(a) for a in wrt]
+    value = namer.fresh("value")
+    picks = list(range(outputs)) if outputs > 1 else [None]  # output o of the JVP's tuples, or its one output
+    columns, jacobians = [], [[] for _ in picks]
+    for i, arg in enumerate(wrt):
+        r = namer.fresh("r")
+        jacs = [namer.fresh(f"jac_{arg.name}") for _ in picks]
+        outs = [_output(subscript(r, 1), o) for o in picks]  # the JVP's tangent of each output
+        if arg.scalar:
+            tangents = zeros[:i] + [1.0] + zeros[i + 1:]
+            columns += fill(_jvp, r=r, jvp=jvp_name, params=params, tangents=tangents, extra=extra)
+            columns += [stmt for jac, out in zip(jacs, outs) for stmt in assign(jac, out)]
+        else:
+            basis, k = namer.fresh(f"basis_{arg.name}"), namer.fresh("k")
+            tapes = [namer.fresh(f"columns_{arg.name}") for _ in picks]
+            tangents = zeros[:i] + [expression(_reshaped, basis=basis, x=arg.name)] + zeros[i + 1:]
+            columns += fill(
+                _columns, basis=basis, x=arg.name, k=k, r=r, jvp=jvp_name, params=params, tangents=tangents,
+                extra=extra,
+                tapes=fill_each(_column_tape, (dict(tape=t, value=_output(value, o), x=arg.name)
+                                               for t, o in zip(tapes, picks))),
+                stores=fill_each(_store, (dict(tape=t, k=k, value=out) for t, out in zip(tapes, outs))),
+                jacobians=fill_each(_columns_to_jacobian, (dict(jac=jac, tape=t, x=arg.name)
+                                                           for jac, t in zip(jacs, tapes))))
+        for per_output, jac in zip(jacobians, jacs):
+            per_output.append(jac)
+    returned = _returned(jacobians[0], single) if outputs == 1 and not structured else \
+        tuple_of([_returned(j, single) for j in jacobians])
+    if result == "value_and_jacobian":
+        returned = tuple_of([value, returned])
+    return source(_jacfwd, name=name, parameters=params + extra, value=value, jvp=jvp_name, params=params,
+                  zeros=zeros, extra=extra, columns=columns, returned=returned)
+
+
+def _jacfwd(name, parameters, value, jvp, params, zeros, extra, columns, returned):
+    def name(*parameters):
+        value = jvp(*params, *zeros, *extra)[0]
+        columns
+        return returned
+
+
+def _jvp(r, jvp, params, tangents, extra):
+    r = jvp(*params, *tangents, *extra)
+
+
+def _columns(basis, x, tapes, k, r, jvp, params, tangents, extra, stores, jacobians):
+    basis = np.zeros(x.size)
+    tapes
+    for k in range(x.size):
+        basis[k] = 1.0
+        r = jvp(*params, *tangents, *extra)
+        stores
+        basis[k] = 0.0
+    jacobians
+
+
+def _reshaped(basis, x):
+    return basis.reshape(x.shape)
+
+
+def _column_tape(tape, value, x):
+    tape = rt.tape(value, x.size)
+
+
+def _columns_to_jacobian(jac, tape, x):
+    jac = rt.columns_to_jacobian(tape, x)
+
+
+def jacrev_source(name, params, extra, wrt, vjp_name, primal_name, single=True, structured=False):
+    """`name(params, extra)`: the Jacobian by rows, each a VJP of a basis cotangent.
+
+    `structured`: the primal returns its one output in a tuple, and so does this function
+    (the caller rebuilds the output's structure around it).
+    """
+    namer = Namer(params + extra)
+    out, size, cotangent, k, r = (namer.fresh(n) for n in ("out", "size", "cotangent", "k", "r"))
+    rows = [namer.fresh(f"rows_{a.name}") for a in wrt]
+    jacobians = [namer.fresh(f"jac_{a.name}") for a in wrt]
+    primal = call(primal_name, params + extra)
+    returned = _returned(jacobians, single)
+    return source(
+        _jacrev, name=name, parameters=params + extra, out=out, primal=subscript(primal, 0) if structured else primal,
+        size=size, cotangent=cotangent, k=k, r=r, vjp=vjp_name, params=params, extra=extra,
+        tapes=fill_each(_row_tape, (dict(tape=row, x=a.name, size=size) for row, a in zip(rows, wrt))),
+        stores=fill_each(_store, (dict(tape=row, k=k, value=subscript(r, i)) for i, row in enumerate(rows))),
+        jacobians=fill_each(_rows_to_jacobian, (dict(jac=jac, tape=row, out=out) for jac, row in zip(jacobians, rows))),
+        returned=tuple_of([returned]) if structured else returned)
+
+
+def _jacrev(name, parameters, out, primal, size, cotangent, tapes, k, r, vjp, params, extra, stores, jacobians,
+            returned):
+    def name(*parameters):
+        out = primal
+        size = rt.size(out)
+        cotangent = np.zeros(size)
+        tapes
+        for k in range(size):
+            cotangent[k] = 1.0
+            r = vjp(*params, rt.unflatten_like(cotangent, out), *extra)
+            stores
+            cotangent[k] = 0.0
+        jacobians
+        return returned
+
+
+def _row_tape(tape, x, size):
+    tape = rt.tape(x, size)
+
+
+def _rows_to_jacobian(jac, tape, out):
+    jac = rt.rows_to_jacobian(tape, out)
+
+
+# ---- templates both loops use ----
+
+
+def _store(tape, k, value):
+    tape[k] = value
+
+
+def _output(results, o):
+    """Output `o` of a function's results, or all of them (`o` None) when it has one."""
+    return results if o is None else subscript(results, o)
+
+
+def _returned(jacobians, single):
+    """One Jacobian for an int argnums, else a tuple (of one, too)."""
+    return jacobians[0] if single else tuple_of(jacobians)
+
+
+def _zero(arg):
+    return 0.0 if arg.scalar else expression(_zeros_like, x=arg.name)
+
+
+def _zeros_like(x):
+    return rt.zeros_like(x)

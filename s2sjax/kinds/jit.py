@@ -3,7 +3,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .. import wrappers
+from ..backend.templates import parsed, source
 from ..transforms.common import Mode, generated_name
 from .base import Kind, check_argnums
 
@@ -62,7 +62,7 @@ def _with_static(specialization, code, args):
     kept = [p for i, p in enumerate(params) if i not in s.static]
     constants = {params[i]: _constant_source(args[i], params[i]) for i in s.static}
     extra = [c.name for c in function.captured]
-    wrapper = wrappers.jit_source(generated_name(code.__name__, "jit"), kept + extra, function.name,
+    wrapper = jit_source(generated_name(code.__name__, "jit"), kept + extra, function.name,
                                   [constants.get(p, p) for p in params] + extra)
     s.arg_types = tuple(t for i, t in enumerate(s.arg_types) if i not in s.static)
     return s.inline(wrapper, [function], function.captured)
@@ -83,3 +83,14 @@ def _constant_source(value, name):
         return "math.nan" if np.isnan(value) else f"{'-' if value < 0 else ''}math.inf"
     raise TypeError(f"the static argument {name!r} is a {type(value).__name__}; s2sjax compiles in numbers, "
                     "bools, None and tuples of those")
+
+
+def jit_source(name, params, function, arguments):
+    """`name(params)`: `function` called with `arguments`, each the source of a parameter's name or
+    of a constant (jit's static arguments, written in)."""
+    return source(_jit, name=name, params=params, function=function, arguments=[parsed(a) for a in arguments])
+
+
+def _jit(name, params, function, arguments):
+    def name(*params):
+        return function(*arguments)

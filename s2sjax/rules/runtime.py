@@ -69,7 +69,7 @@ for _name in ("pow_base_second", "pow_base_dp"):
     helper(_name, ("v", "x", "p"), lambda t, n: broadcast(t["v"], t["x"], t["p"], kind="float"),
            linear=("v",), unsupported={"x": THIRD, "p": THIRD})
 
-# Jacobian layout (s2sjax.wrappers): linear in the stacked columns or rows.
+# Jacobian layout (s2sjax/kinds/jacobian.py): linear in the stacked columns or rows.
 helper("size", ("x",), lambda t, n: INT)
 helper("unflatten_like", ("c", "out"), _float_like("out"), linear=("c",))
 helper("columns_to_jacobian", ("columns", "x"),
