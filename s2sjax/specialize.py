@@ -19,7 +19,8 @@ import re
 
 import numpy as np
 
-from . import batching, extend, pipeline
+from . import extend, pipeline
+from .kinds import batching
 from .backend import compile as backend
 from .backend.naming import GENERATED_MODULE_PREFIX, user_line_above
 from .errors import TransformError, check_not_complex

@@ -215,7 +215,7 @@ def rows_to_jacobian(rows, out):
     return np.ascontiguousarray(rows).reshape(np.shape(out) + rows.shape[1:])
 
 
-# Batching (s2sjax.batching): the loop over examples and the batched outputs' layout.
+# Batching (s2sjax/kinds/batching.py): the loop over examples and the batched outputs' layout.
 
 prange = numba.prange  # the batch loop with target="parallel"; `range` outside Numba
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .. import batching, containers, pipeline
+from .. import containers, pipeline
+from . import batching
 from ..backend import compile as backend
 from ..backend import runtime
 from ..backend.naming import GENERATED_MODULE_PREFIX

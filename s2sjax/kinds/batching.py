@@ -25,9 +25,9 @@ from collections import Counter
 import gast
 import numpy as np
 
-from .backend.naming import Namer
-from .backend.templates import assign, call, expression, fill_each, source, subscript, tuple_of
-from .pytree import LEAF, TreeDef, tree_display, tree_leaves, tree_structure, tree_unflatten
+from ..backend.naming import Namer
+from ..backend.templates import assign, call, expression, fill_each, source, subscript, tuple_of
+from ..pytree import LEAF, TreeDef, tree_display, tree_leaves, tree_structure, tree_unflatten
 
 # ---- in_axes and out_axes --------------------------------------------------
 
