@@ -22,7 +22,7 @@ import numpy as np
 from .specialize import Specialization  # first: it loads the rules before the passes that use them
 from . import batching, containers
 from .frontend.parse import check_readable, function_for_rule, function_from_source
-from .passes.types import of_value
+from .abstract import of_value
 
 TARGETS = ("cpu", "parallel", "python", "cuda")
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import api, check, export, pipeline
 from .errors import TransformError
-from .passes.types import of_value
+from .abstract import of_value
 
 EPILOG = """\
 examples:

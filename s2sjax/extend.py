@@ -30,7 +30,7 @@ from .rules import registry
 from .backend import runtime
 from .backend.compile import jit_options
 from .errors import TransformError
-from .passes.types import Type
+from .abstract import Type
 
 _COUNTER = itertools.count()
 PREFIX = "user_"  # of the runtime names of users' functions and rules: generated code calls rt.user_...

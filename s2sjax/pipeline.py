@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import gast
 
 from . import batching
+from .abstract import FLOAT, of_value
 from .backend import emit as emitter
 from .backend.naming import GENERATED_MODULE_PREFIX, Namer, without_parfor_clashes
 from .frontend.fence import fence
@@ -108,7 +109,7 @@ def _front_end(pyfunc, jvp_calls):
 
 
 def _captured_types(program):
-    return tuple(types.of_value(c.read()) for c in program.captured)
+    return tuple(of_value(c.read()) for c in program.captured)
 
 
 def _generate_jvp(fun, arg_types, argnums):
@@ -204,7 +205,7 @@ def stage_source(pyfunc, stage, spec=None):
 def _float_types(pyfunc):
     import inspect
 
-    return tuple(types.FLOAT for _ in inspect.signature(pyfunc).parameters)
+    return tuple(FLOAT for _ in inspect.signature(pyfunc).parameters)
 
 
 def _type_text(t):

@@ -30,7 +30,7 @@ from . import batching, extend, pipeline, wrappers
 from .backend import compile as backend
 from .backend.naming import GENERATED_MODULE_PREFIX, user_line_above
 from .errors import TransformError, check_not_complex, real_input_error
-from .passes.types import Type, of_value
+from .abstract import Type, of_value
 from .frontend.parse import function_from_source
 from .pytree import tree_leaves, tree_structure, tree_unflatten
 from .transforms.common import generated_name

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import gast
 import numpy as np
 
+from .. import rules
+from ..backend import runtime
 from ..errors import Location, TransformError
 
 
@@ -115,8 +117,6 @@ def function_for_rule(obj):
 
     Its source is registered with linecache, so the pipeline reads it like any other.
     """
-    from .. import rules
-
     rule = rules.lookup(obj) if callable(obj) else None
     if rule is None:
         return None
@@ -124,8 +124,6 @@ def function_for_rule(obj):
     # np.sin -> np_sin; a builtin (abs) gets a prefix: `def abs(x): return abs(x)` would call itself
     name = rule.name.replace(".", "_") if "." in rule.name else f"builtin_{rule.name}"
     source = f"def {name}({', '.join(params)}):\n    return {rule.name}({', '.join(params)})\n"
-    from ..backend import runtime
-
     return function_from_source(source, name, f"<s2sjax: {rule.name}>", {"np": np, "math": math, "rt": runtime})
 
 

@@ -30,7 +30,7 @@ import gast
 
 from ..backend.naming import name as _name
 from ..rules import dotted, dotted_name
-from .types import INT, UNKNOWN, Type
+from ..abstract import INT, UNKNOWN, Type
 
 _DTYPES = {"float": "np.float64", "int": "np.int64", "bool": "np.bool_"}
 _ARRAY_OF = ("np.array", "np.asarray")

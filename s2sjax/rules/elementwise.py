@@ -12,7 +12,7 @@ import operator as python_operator
 
 import numpy as np
 
-from ..passes.types import BOOL, Type, broadcast, promote
+from ..abstract import BOOL, Type, broadcast, promote
 from .registry import Rule, register, register_operator_function
 
 LN2 = repr(math.log(2.0))

@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from ..passes.types import Type
+from ..abstract import Type
 from .registry import Rule, RuleError, register, register_operator_function
 
 

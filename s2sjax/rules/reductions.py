@@ -6,7 +6,7 @@ tied maxima share the adjoint equally (JAX's convention).
 """
 import numpy as np
 
-from ..passes.types import Type
+from ..abstract import Type
 from .registry import Rule, RuleError, register
 
 

@@ -8,7 +8,7 @@ helpers declare only forward forms: they are linear in their first argument
 which serve both modes.
 """
 from ..backend import runtime as rt
-from ..passes.types import INT, UNSET, Type, broadcast
+from ..abstract import INT, UNSET, Type, broadcast
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
 from .reductions import _reduced

@@ -8,7 +8,7 @@ or a dtype.
 import gast
 import numpy as np
 
-from ..passes.types import INT, Type, promote
+from ..abstract import INT, Type, promote
 from .registry import Rule, RuleError, dotted_name, register
 
 DTYPE_KINDS = {

@@ -28,7 +28,7 @@ from .. import rules
 from ..backend.naming import comment, line_comment, name
 from ..passes import optimize
 from ..passes.mutation import is_element
-from ..passes.types import Type
+from ..abstract import Type
 from ..passes.queries import assigned, is_store, reads, statements
 from .common import atom_type, generated_name, positional, with_line_comments, zeros_like
 
