@@ -24,7 +24,6 @@ import gast
 
 from .. import rules
 from ..backend.naming import name
-from ..rules.registry import MATH_NAMES
 from .queries import assigned, is_comment, reads
 
 _ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mod, gast.FloorDiv)
@@ -161,8 +160,10 @@ class _Fuser:
         return classes
 
     def reduction_class(self, value):
-        if (isinstance(value, gast.Call) and rules.dotted_name(value.func) in ("np.sum", "np.mean")
-                and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], gast.Name)):
+        """The class of the array whose sum or mean `value` is (an accumulator in the loop), or None."""
+        rule = rules.callee(value)
+        if (rule is not None and rule.accumulates and len(value.args) == 1 and not value.keywords
+                and isinstance(value.args[0], gast.Name)):
             return self.classes.get(value.args[0].id)
         return None
 
@@ -215,7 +216,7 @@ class _Fuser:
         group.equal |= equal
         target = stmt.targets[0].id
         if self.reduction_class(stmt.value):
-            group.reductions[target] = rules.dotted_name(stmt.value.func)[3:]
+            group.reductions[target] = rules.callee(stmt.value).accumulates
         else:
             self.classes[target] = group.cls
         group.stmts.append(stmt)
@@ -346,8 +347,9 @@ class _Elements(gast.NodeTransformer):
         if func == "rt.unbroadcast":
             return self.visit(node.args[0])
         node.args = [self.visit(a) for a in node.args]
-        if func and func.startswith("np.") and func[3:] in MATH_NAMES:
-            node.func = rules.dotted(f"math.{MATH_NAMES[func[3:]]}")
+        rule = rules.by_name(func or "")
+        if rule is not None and rule.math:
+            node.func = rules.dotted(rule.math)
         elif func == "np.where":
             return gast.IfExp(*node.args)
         return node
@@ -356,12 +358,6 @@ class _Elements(gast.NodeTransformer):
 def _is_scalar_expr(node, fuser):
     found = set()
     return fuser._elementwise(node, found) and not found
-
-
-
-
-
-
 
 
 def _length(array):
