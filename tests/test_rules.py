@@ -53,6 +53,10 @@ case("math.erf", "def f(x):\n    return math.erf(x)\n", 0.4)
 for name, math_name in (("arctan2", "atan2"), ("hypot", "hypot"), ("power", "pow")):
     case(f"np.{name}", f"def f(a, b):\n    return np.sum(np.{name}(a, b))\n", u(0.5, 2, (3,)), u(0.5, 2, (3,)))
     case(f"math.{math_name}", f"def f(a, b):\n    return math.{math_name}(a, b)\n", u(0.5, 2), u(0.5, 2))
+for name in ("logaddexp", "logaddexp2"):  # b broadcast along a's rows
+    case(f"np.{name}", f"def f(a, b):\n    return np.sum(np.{name}(a, b) * np.arange(1.0, 4.0))\n",
+         np.array([[0.3, -1.2, 2.0], [1.1, 0.4, -0.6]]), np.array([0.5, 0.7, -1.5]))
+    case(f"np.{name}", f"def f(a, b):\n    return np.{name}(a, b)\n", 0.8, -0.3)
 case("np.maximum", "def f(a, b):\n    return np.sum(np.maximum(a, b) * np.arange(1.0, 5.0))\n",
      np.array([0.1, 0.9, -0.5, 2.0]), np.array([0.5, 0.2, 0.3, 1.0]))
 case("np.minimum", "def f(a, b):\n    return np.sum(np.minimum(a, b) * np.arange(1.0, 5.0))\n",
