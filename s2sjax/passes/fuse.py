@@ -26,8 +26,6 @@ from .. import rules
 from ..backend.naming import name
 from .queries import assigned, is_comment, reads
 
-_ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mod, gast.FloorDiv)
-
 
 def fuse(fdef, types, namer, broadcast_in_loop=False, parallel=False):
     """Fuse `fdef`. Arrays of lengths known only at run time are fused behind a length check, or,
@@ -183,9 +181,9 @@ class _Fuser:
                 return True
             return self._scalar(node.id)
         if isinstance(node, gast.BinOp):
-            return isinstance(node.op, _ARITHMETIC) and self._elementwise(node.left, found) and self._elementwise(node.right, found)
+            return _elementwise_operator(node.op) and self._elementwise(node.left, found) and self._elementwise(node.right, found)
         if isinstance(node, gast.UnaryOp):
-            return isinstance(node.op, (gast.USub, gast.UAdd)) and self._elementwise(node.operand, found)
+            return _elementwise_operator(node.op) and self._elementwise(node.operand, found)
         if isinstance(node, gast.Compare):
             return self._elementwise(node.left, found) and self._elementwise(node.comparators[0], found)
         if isinstance(node, gast.Call) and not node.keywords:
@@ -353,6 +351,12 @@ class _Elements(gast.NodeTransformer):
         elif func == "np.where":
             return gast.IfExp(*node.args)
         return node
+
+
+def _elementwise_operator(op):
+    """Whether an operator works element by element (its rule broadcasts): `+`, `**`, unary `-`; not `@`, `&`."""
+    rule = rules.operator_rule(op)
+    return rule is not None and rule.broadcasts
 
 
 def _is_scalar_expr(node, fuser):
