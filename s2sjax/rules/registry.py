@@ -26,7 +26,8 @@ Beside its derivative, a rule is the one record of what the passes need to
 know about its function: its spelling on scalars (`math`, `cuda`), whether its
 result is a new array or may share its argument's memory (`allocates`,
 `like`, `view`), how fusion and the CUDA kernel treat it (`accumulates`,
-`product`), and which arguments are values and which are fixed (`static`).
+`product`), where the fence allows it (`loop_only`), and which arguments are
+values and which are fixed (`static`).
 Runtime helpers that only generated code calls (`rt.tape`) have records too.
 """
 import copy
@@ -67,6 +68,7 @@ class Rule:
     array_of: bool = False  # the array of a (nested) list or tuple (np.array): passes/displays.py writes it out
     accumulates: str = None  # a fused loop computes it of a whole array as a running "sum" or "mean"
     product: bool = False  # a matrix or vector product (`@`, np.dot), which a CUDA device function cannot compute
+    loop_only: bool = False  # an iterable allowed only in the head of a `for` (range, zip, enumerate)
 
     def takes_array(self, param):
         """Whether `param` takes an array, so that a list or tuple display given there is one

@@ -50,7 +50,7 @@ helper("stacked_shape", ("lengths", "leaf"),
        lambda t, n: Type("tuple", 0, (INT,) * (len(t["lengths"].elts) + t["leaf"].ndim)))
 helper("sum_along", ("x", "axis"), lambda t, n: _reduced({"a": t["x"], "axis": t["axis"]}, {"axis": n["axis"]}),
        linear=("x",), adjoints={"x": "rt.sum_adjoint(g, x, axis)"})
-helper("prange", ("args",), lambda t, n: INT)  # a loop iterable, like range
+helper("prange", ("args",), lambda t, n: INT, loop_only=True)  # a loop iterable, like range
 helper("broadcast_length", ("lengths",), lambda t, n: INT)
 helper("common_size", ("sizes",), lambda t, n: INT)
 helper("move_batch_axis", ("a", "axis"), lambda t, n: t["a"], linear=("a",), adjoints={"a": "rt.move_axis_to_front(g, axis)"})

@@ -164,7 +164,7 @@ register(Rule("np.eye", ("N",), lambda t, n: Type("float", 2), static=("N",)), n
 register(Rule("len", ("obj",), lambda t, n: INT), len)
 # Loop iterables: the fence allows them only in the head of a `for`.
 for _iterable in (range, zip, enumerate):
-    register(Rule(_iterable.__name__, ("args",), lambda t, n: INT), _iterable)
+    register(Rule(_iterable.__name__, ("args",), lambda t, n: INT, loop_only=True), _iterable)
 register(Rule("int", ("x",), lambda t, n: Type("int", t["x"].ndim)), int)
 for _dtype, _name in DTYPES.items():
     if _name not in ("float", "int"):
