@@ -6,7 +6,7 @@
     0.0506943688
 """
 from . import config, extend
-from .version import __version__
+from .version import __version__  # noqa: F401  (s2sjax.__version__)
 from .api import grad, hessian, jacfwd, jacrev, jit, jvp, source, value_and_grad, vjp, vmap
 from .errors import CacheWarning, NumbaFallbackWarning, TransformError
 from .pytree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten

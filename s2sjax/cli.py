@@ -26,9 +26,9 @@ import numpy as np
 
 from . import api, check, export, pipeline
 from .errors import TransformError
+from .abstract import of_value
 from .kinds import Jvp
 from .transforms.common import Mode
-from .passes.types import of_value
 
 EPILOG = """\
 examples:

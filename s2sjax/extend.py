@@ -30,7 +30,7 @@ from .rules import registry
 from .backend import runtime
 from .backend.compile import jit_options
 from .errors import TransformError
-from .passes.types import Type
+from .abstract import Type
 from .transforms.common import Mode
 
 _COUNTER = itertools.count()

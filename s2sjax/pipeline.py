@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import gast
 
+from .abstract import FLOAT, of_value
 from .backend import compile as backend
 from .backend import emit as emitter
 from .backend.naming import GENERATED_MODULE_PREFIX, Namer, without_parfor_clashes
@@ -173,7 +174,7 @@ def _front_end(pyfunc, jvp_calls):
 
 
 def _captured_types(program):
-    return tuple(types.of_value(c.read()) for c in program.captured)
+    return tuple(of_value(c.read()) for c in program.captured)
 
 
 def _generate_jvp(fun, arg_types, argnums):
@@ -270,7 +271,7 @@ def _text(result):
 
 
 def _float_types(pyfunc):
-    return tuple(types.FLOAT for _ in inspect.signature(pyfunc).parameters)
+    return tuple(FLOAT for _ in inspect.signature(pyfunc).parameters)
 
 
 def _type_text(t):

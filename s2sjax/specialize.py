@@ -25,7 +25,7 @@ from .backend import compile as backend
 from .backend.naming import GENERATED_MODULE_PREFIX, user_line_above
 from .errors import TransformError, check_not_complex
 from .kinds.base import code_to_transform, type_text
-from .passes.types import of_value
+from .abstract import of_value
 from .transforms.common import Mode
 from .pytree import tree_unflatten
 

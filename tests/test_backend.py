@@ -11,7 +11,7 @@ import pytest
 import s2sjax
 from s2sjax.backend import compile as backend
 from s2sjax.passes.queries import statements
-from s2sjax.passes.types import FLOAT
+from s2sjax.abstract import FLOAT
 from s2sjax.pipeline import Spec, stage_source, stages
 from tests.util import define
 

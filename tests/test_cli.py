@@ -9,7 +9,7 @@ import pytest
 
 import s2sjax
 from s2sjax import pipeline
-from s2sjax.passes.types import of_value
+from s2sjax.abstract import of_value
 from s2sjax.transforms.common import Mode
 from tests import fd
 from tests.util import define_module

@@ -149,3 +149,11 @@ def test_catalogue_on_the_device_or_a_clear_error(case):
         return
     rtol = 1e-5 if case.dtype == "float32" else 1e-12
     np.testing.assert_allclose(got, _loop(case.fun, examples, axes), rtol=rtol, atol=1e-12, err_msg=case.name)
+
+
+def test_an_array_output_of_a_loop_fused_over_two_arrays_is_written_into_its_slot():
+    rng = np.random.default_rng(5)
+    xs, ys = rng.uniform(size=(4, 3)), rng.uniform(size=(4, 3))
+    batched = s2sjax.vmap(lambda x, y: np.sin(x) * y + x, target="cuda")
+    np.testing.assert_allclose(batched(xs, ys), np.sin(xs) * ys + xs, rtol=1e-13)
+    assert "out = dest_0" in s2sjax.source(batched)  # rt.empty_float's array, like np.empty's, is the slot

@@ -36,7 +36,6 @@ DOMAINS = {
     "log": (0.3, 3.0), "log2": (0.3, 3.0), "log10": (0.3, 3.0), "log1p": (0.3, 3.0), "sqrt": (0.3, 3.0),
     "cbrt": (0.3, 3.0), "tan": (-1.0, 1.0),
 }
-MATH = dict(rules.registry.MATH_NAMES)
 for np_name in ["sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
                 "arctanh", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "square",
                 "fabs", "absolute"]:
@@ -45,15 +44,19 @@ for np_name in ["sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh
         lo, hi = 0.3, 1.5  # away from the kink at 0
     case(f"np.{np_name}", f"def f(x):\n    return np.sum(np.{np_name}(x) * np.arange(1.0, 4.0))\n", u(lo, hi, (3,)))
     case(f"np.{np_name}", f"def f(x):\n    return np.{np_name}(x)\n", u(lo, hi))
-    math_name = MATH.get(np_name, np_name)
-    if f"math.{math_name}" in [r.name for r in rules.all_rules()]:
-        case(f"math.{math_name}", f"def f(x):\n    return math.{math_name}(x)\n", -u(lo, hi) if np_name == "fabs" else u(lo, hi))
+    twin = rules.by_name(f"np.{np_name}").math  # math.asin for np.arcsin
+    if twin:
+        case(twin, f"def f(x):\n    return {twin}(x)\n", -u(lo, hi) if np_name == "fabs" else u(lo, hi))
 case("abs", "def f(x):\n    return abs(x) * 2.0\n", -0.7)
 case("abs", "def f(x):\n    return np.sum(abs(x))\n", np.array([0.5, -0.7, 1.3]))
 case("math.erf", "def f(x):\n    return math.erf(x)\n", 0.4)
 for name, math_name in (("arctan2", "atan2"), ("hypot", "hypot"), ("power", "pow")):
     case(f"np.{name}", f"def f(a, b):\n    return np.sum(np.{name}(a, b))\n", u(0.5, 2, (3,)), u(0.5, 2, (3,)))
     case(f"math.{math_name}", f"def f(a, b):\n    return math.{math_name}(a, b)\n", u(0.5, 2), u(0.5, 2))
+for name in ("logaddexp", "logaddexp2"):  # b broadcast along a's rows
+    case(f"np.{name}", f"def f(a, b):\n    return np.sum(np.{name}(a, b) * np.arange(1.0, 4.0))\n",
+         np.array([[0.3, -1.2, 2.0], [1.1, 0.4, -0.6]]), np.array([0.5, 0.7, -1.5]))
+    case(f"np.{name}", f"def f(a, b):\n    return np.{name}(a, b)\n", 0.8, -0.3)
 case("np.maximum", "def f(a, b):\n    return np.sum(np.maximum(a, b) * np.arange(1.0, 5.0))\n",
      np.array([0.1, 0.9, -0.5, 2.0]), np.array([0.5, 0.2, 0.3, 1.0]))
 case("np.minimum", "def f(a, b):\n    return np.sum(np.minimum(a, b) * np.arange(1.0, 5.0))\n",

@@ -187,6 +187,8 @@ _EDGES = [
     ("np.clip", "def f(x):\n    return np.sum(np.clip(x, -1.0, 1.0))\n", (np.array([-1.0, 0.0, 1.0]),),
      (Subgradient(np.array([0.0, 1.0, 0.0]), np.array([1.0, 1.0, 1.0])),)),
     ("np.sign", "def f(x):\n    return np.sum(np.sign(x) * x)\n", (np.array([0.0, -2.0]),), (np.array([0.0, -1.0]),)),
+    # far from 0, where log(exp(a) + exp(b)) would overflow: the derivative stays exp(a - out)
+    ("np.logaddexp", "def f(a, b):\n    return np.logaddexp(a, b)\n", (1000.0, 1000.0), (0.5, 0.5)),
 ]
 EDGE_CASES = [SweepCase(f"edge:{rule}-{i}", rule, src, args, edge=True, expected_grads=exp)
               for i, (rule, src, args, exp) in enumerate(_EDGES)]

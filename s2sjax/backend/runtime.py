@@ -1,9 +1,10 @@
 """Runtime helpers that generated code calls as `rt.name(...)`.
 
 Each helper is a plain NumPy function, which is what `target="python"` runs,
-and has a Numba `overload` that picks an implementation from the argument
-types (scalar or array, axis None or an integer), which is what compiled code
-runs. Adjoint helpers return new arrays, never views of their inputs.
+followed by its Numba `overload`, which picks an implementation from the
+argument types (scalar or array, axis None or an integer): what compiled code
+runs. Where one body serves both, it is a `register_jitable` function. Adjoint
+helpers return new arrays, never views of their inputs.
 """
 import math
 
@@ -13,7 +14,7 @@ from numba import types
 from numba.extending import overload, register_jitable
 
 
-# ---- Python implementations ------------------------------------------------
+# ---- pieces the implementations share ---------------------------------------
 
 def _float_dtype(x):
     """`x`'s dtype if it is a float type, else float64 (a Python float is float64)."""
@@ -21,11 +22,66 @@ def _float_dtype(x):
     return dtype if dtype.kind == "f" else np.dtype(np.float64)
 
 
+def _is_array(t):
+    return isinstance(t, types.Array)
+
+
+def _is_none(t):
+    return t is None or isinstance(t, (types.NoneType, types.Omitted))
+
+
+@register_jitable
+def _split(shape, axis):
+    """(pre, n, post): `shape` seen as three dimensions around `axis`."""
+    if axis < 0:
+        axis += len(shape)
+    pre, post = 1, 1
+    for d in range(len(shape)):
+        if d < axis:
+            pre *= shape[d]
+        elif d > axis:
+            post *= shape[d]
+    return pre, shape[axis], post
+
+
+def _grid(a, axis):
+    """(pre, n, post): `a` seen as three dimensions around `axis` (n is all of `a` for None)."""
+
+
+@overload(_grid)
+def _grid_impl(a, axis):
+    if _is_none(axis):
+        return lambda a, axis: (1, a.size, 1)
+    return lambda a, axis: _split(a.shape, axis)
+
+
+def _as_grid(x, pre, post):
+    """A reduction's result (or its adjoint) as a (pre, post) array."""
+
+
+@overload(_as_grid)
+def _as_grid_impl(x, pre, post):
+    if _is_array(x):
+        return lambda x, pre, post: np.ascontiguousarray(x).reshape((pre, post))
+    return lambda x, pre, post: np.full((pre, post), x)
+
+
+# ---- adjoints and tapes (reverse mode) ---------------------------------------
+
 def zeros_like(x):
     """A zero adjoint shaped like `x` (0.0 for a scalar)."""
     if np.ndim(x) == 0:
         return 0.0
     return np.zeros(np.shape(x), dtype=_float_dtype(x))
+
+
+@overload(zeros_like)
+def _zeros_like(x):
+    if _is_array(x) and isinstance(x.dtype, types.Float):
+        return lambda x: np.zeros_like(x)
+    if _is_array(x):
+        return lambda x: np.zeros(x.shape)
+    return lambda x: 0.0
 
 
 def unbroadcast(g, x):
@@ -40,246 +96,6 @@ def unbroadcast(g, x):
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return np.broadcast_to(g, np.shape(x)).copy() if g.shape != np.shape(x) else g
-
-
-def sum_adjoint(g, a, axis):
-    """The adjoint of `np.sum(a, axis)`: `g` spread back over the reduced axis."""
-    if np.ndim(a) == 0:
-        return g
-    if axis is None:
-        return np.full(np.shape(a), g, dtype=_float_dtype(g))
-    return np.broadcast_to(np.expand_dims(g, axis), np.shape(a)).copy()
-
-
-def mean_adjoint(g, a, axis):
-    if np.ndim(a) == 0:
-        return g
-    count = np.size(a) if axis is None else np.shape(a)[axis]
-    return sum_adjoint(g, a, axis) / count
-
-
-def prod_adjoint(g, a, axis):
-    """The adjoint of `np.prod(a, axis)`: `g` times the product of the *other* entries (zeros safe)."""
-    if np.ndim(a) == 0:
-        return g
-    a = np.asarray(a, dtype=float)
-    moved = np.moveaxis(a.reshape(-1) if axis is None else a, -1 if axis is None else axis, -1)
-    before = np.concatenate([np.ones(moved.shape[:-1] + (1,)), np.cumprod(moved, axis=-1)[..., :-1]], axis=-1)
-    after = np.concatenate([np.cumprod(moved[..., ::-1], axis=-1)[..., :-1][..., ::-1], np.ones(moved.shape[:-1] + (1,))], axis=-1)
-    others = before * after
-    if axis is None:
-        return (g * others).reshape(a.shape)
-    return np.moveaxis(np.expand_dims(g, -1) * others, -1, axis)
-
-
-def extreme_adjoint(g, a, out, axis):
-    """The adjoint of `np.max`/`np.min`: shared equally among the entries equal to the extreme."""
-    if np.ndim(a) == 0:
-        return g
-    if axis is None:
-        mask = np.asarray(a == out, dtype=float)
-        return g * mask / mask.sum()
-    mask = np.asarray(a == np.expand_dims(out, axis), dtype=float)
-    g = np.broadcast_to(g, np.shape(out))  # a scalar g: the same seed for every reduced slice
-    return np.expand_dims(g, axis) * mask / mask.sum(axis=axis, keepdims=True)
-
-
-def reshape_like(g, a):
-    return np.reshape(np.ascontiguousarray(g), np.shape(a))
-
-
-def max_weight(a, b):
-    """1 where `a` is the larger, 1/2 at ties, 0 elsewhere: how max(a, b) shares its adjoint."""
-    return (a > b) + 0.5 * (a == b)
-
-
-def trip_count(start, stop, step):
-    """How many times `for i in range(start, stop, step)` runs its body."""
-    return len(range(start, stop, step))
-
-
-def tape(value, trips):
-    """An array with one slot per iteration for a loop-carried `value` (a scalar or an array)."""
-    value = np.asarray(value)
-    dtype = value.dtype if value.dtype.kind in "fb" else np.dtype(np.int64)
-    return np.empty((trips,) + value.shape, dtype=dtype)
-
-
-@register_jitable  # the same code serves Python and Numba
-def grow(tape, used):
-    """`tape`, or a copy twice as long when its `used` slots fill it (a `while` loop's tape)."""
-    if used < tape.shape[0]:
-        return tape
-    bigger = np.empty((2 * tape.shape[0],) + tape.shape[1:], dtype=tape.dtype)
-    bigger[:used] = tape[:used]
-    return bigger
-
-
-@register_jitable  # left where no return in the loop survives (a constant flag pruned it): never read
-def unset():
-    """What `.ret` holds before a loop that may return; lower replaces it by a value of its type."""
-    return None
-
-
-def scatter_add(index, values, like):
-    """Zeros shaped like `like` with `values` added at `index`, an array of indices (a repeated
-    index accumulates) or a mask shaped like `like`: the adjoint of `like[index]`."""
-    out = np.zeros(np.shape(like), dtype=_float_dtype(like))
-    np.add.at(out, index, values)
-    return out
-
-
-def empty_float(length, arrays):
-    """A new float array of `length` in the widest float dtype of `arrays` (a fused loop's result:
-    NumPy would compute it in that dtype, so float32 inputs give float32)."""
-    return np.empty(length, dtype=np.result_type(*(a.dtype for a in arrays)))
-
-
-def stacked_shape(lengths, leaf):
-    """The shape of `np.array` of nested lists of `lengths` whose elements are shaped like `leaf`."""
-    return tuple(lengths) + np.shape(leaf)
-
-
-def matmul(a, b):
-    """`a @ b` for adjoints, whose dtypes may differ (a float64 adjoint of a float32 array)."""
-    return np.matmul(a, b)
-
-
-def log_or_zero(x):
-    """log(x), with 0 where x == 0: `d(x ** p)/dp` is 0 there, not NaN."""
-    if np.ndim(x) == 0:
-        return np.log(x) if x != 0 else 0.0
-    return np.log(np.where(x == 0, 1.0, x))
-
-
-def pow_base_adjoint(g, x, p):
-    """g * d(x ** p)/dx, which is 0 where p == 0 (even at x == 0)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return g * np.where(p == 0, 0.0, p * np.power(x, p - 1.0))
-
-
-# Derivatives of the helpers above, for derivatives of generated code (second order).
-
-def reciprocal_or_zero(x):
-    """1 / x, with 0 where x == 0: the derivative of log_or_zero."""
-    if np.ndim(x) == 0:
-        return 1.0 / x if x != 0 else 0.0
-    return np.where(x == 0, 0.0, 1.0 / np.where(x == 0, 1.0, x))
-
-
-def pow_base_second(g, x, p):
-    """g * d(pow_base_adjoint(1, x, p))/dx = g * p (p - 1) x ** (p - 2), 0 where p is 0 or 1."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return g * np.where((p == 0) | (p == 1), 0.0, p * (p - 1.0) * np.power(x, p - 2.0))
-
-
-def pow_base_dp(g, x, p):
-    """g * d(pow_base_adjoint(1, x, p))/dp = g * x ** (p - 1) (1 + p log x), 0 where p == 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return g * np.where(p == 0, 0.0, np.power(x, p - 1.0) * (1.0 + p * log_or_zero(x)))
-
-
-def sum_along(x, axis):
-    """np.sum(x, axis) for axis None or an int; a scalar is its own sum."""
-    if np.ndim(x) == 0:
-        return x
-    return np.sum(x, axis=axis)
-
-
-def broadcast_to(v, like):
-    """A new array of `like`'s shape holding `v` broadcast (a tangent of a broadcast operand)."""
-    return np.broadcast_to(v, np.shape(like)).astype(_float_dtype(v), copy=True)
-
-
-# Jacobians (s2sjax/kinds/jacobian.py): basis loops stack columns or rows, then take JAX's layout.
-
-def size(x):
-    """The number of elements of `x` (1 for a scalar)."""
-    return int(np.size(x))
-
-
-def unflatten_like(c, out):
-    """The flat vector `c` shaped like `out` (its one element for a scalar `out`)."""
-    return c[0] if np.ndim(out) == 0 else np.reshape(c, np.shape(out))
-
-
-def columns_to_jacobian(columns, x):
-    """Columns stacked first, `(x.size,) + out.shape`, to the Jacobian `out.shape + x.shape`."""
-    return np.ascontiguousarray(np.moveaxis(columns, 0, -1)).reshape(columns.shape[1:] + np.shape(x))
-
-
-def rows_to_jacobian(rows, out):
-    """Rows stacked first, `(out.size,) + x.shape`, to the Jacobian `out.shape + x.shape`."""
-    if np.ndim(out) == 0:
-        return rows[0]
-    return np.ascontiguousarray(rows).reshape(np.shape(out) + rows.shape[1:])
-
-
-# Batching (s2sjax/kinds/batching.py): the loop over examples and the batched outputs' layout.
-
-prange = numba.prange  # the batch loop with target="parallel"; `range` outside Numba
-
-
-@register_jitable
-def broadcast_length(lengths):
-    """The length NumPy broadcasts arrays of `lengths` to (a fused loop's), or NumPy's error."""
-    common = 1
-    for n in lengths:
-        if n != 1 and common != 1 and n != common:
-            raise ValueError("operands could not be broadcast together")
-        if n != 1:
-            common = n
-    return common
-
-
-@register_jitable
-def common_size(sizes):
-    """The one size of a vmap's mapped axes, or JAX's error when they differ (or are empty)."""
-    if sizes[0] == 0:
-        raise ValueError("vmap over an axis of size 0: s2sjax takes the outputs' shapes from the first example")
-    for n in sizes:
-        if n != sizes[0]:
-            raise ValueError("vmap got inconsistent sizes for array axes to be mapped")
-    return sizes[0]
-
-
-def move_batch_axis(batched, axis):
-    """`batched`, examples along axis 0, with that axis moved to `axis` (vmap's out_axes).
-
-    `axis` is checked here when the output's rank was not known before the code ran.
-    """
-    if not -batched.ndim <= axis < batched.ndim:
-        raise ValueError(f"axis {axis} is out of bounds for array of dimension {batched.ndim}")
-    return np.ascontiguousarray(np.moveaxis(batched, 0, axis))
-
-
-def move_axis_to_front(a, axis):
-    """`a` with its axis `axis` moved to the front: `move_batch_axis` undone (its adjoint)."""
-    return np.ascontiguousarray(np.moveaxis(a, axis, 0))
-
-
-def same_shape(value, first):
-    """`value`, an example's output, checked to have the shape of the first example's `first`
-    (when its rank was not known before the code ran, examples may differ)."""
-    if np.shape(value) != np.shape(first):
-        raise ValueError(f"vmap: an example's output has shape {np.shape(value)}, the first example's had shape "
-                         f"{np.shape(first)}; every example must give outputs of the same shape")
-    return value
-
-
-# ---- Numba implementations -------------------------------------------------
-
-def _is_array(t):
-    return isinstance(t, types.Array)
-
-
-@overload(zeros_like)
-def _zeros_like(x):
-    if _is_array(x) and isinstance(x.dtype, types.Float):
-        return lambda x: np.zeros_like(x)
-    if _is_array(x):
-        return lambda x: np.zeros(x.shape)
-    return lambda x: 0.0
 
 
 @overload(unbroadcast)
@@ -325,44 +141,13 @@ def _sum_into(g, x):
     return out
 
 
-@register_jitable
-def _split(shape, axis):
-    """(pre, n, post): `shape` seen as three dimensions around `axis`."""
-    if axis < 0:
-        axis += len(shape)
-    pre, post = 1, 1
-    for d in range(len(shape)):
-        if d < axis:
-            pre *= shape[d]
-        elif d > axis:
-            post *= shape[d]
-    return pre, shape[axis], post
-
-
-def _is_none(t):
-    return t is None or isinstance(t, (types.NoneType, types.Omitted))
-
-
-def _grid(a, axis):
-    """(pre, n, post): `a` seen as three dimensions around `axis` (n is all of `a` for None)."""
-
-
-@overload(_grid)
-def _grid_impl(a, axis):
-    if _is_none(axis):
-        return lambda a, axis: (1, a.size, 1)
-    return lambda a, axis: _split(a.shape, axis)
-
-
-def _as_grid(x, pre, post):
-    """A reduction's result (or its adjoint) as a (pre, post) array."""
-
-
-@overload(_as_grid)
-def _as_grid_impl(x, pre, post):
-    if _is_array(x):
-        return lambda x, pre, post: np.ascontiguousarray(x).reshape((pre, post))
-    return lambda x, pre, post: np.full((pre, post), x)
+def sum_adjoint(g, a, axis):
+    """The adjoint of `np.sum(a, axis)`: `g` spread back over the reduced axis."""
+    if np.ndim(a) == 0:
+        return g
+    if axis is None:
+        return np.full(np.shape(a), g, dtype=_float_dtype(g))
+    return np.broadcast_to(np.expand_dims(g, axis), np.shape(a)).copy()
 
 
 @overload(sum_adjoint)
@@ -384,6 +169,13 @@ def _sum_adjoint(g, a, axis):
     return impl
 
 
+def mean_adjoint(g, a, axis):
+    if np.ndim(a) == 0:
+        return g
+    count = np.size(a) if axis is None else np.shape(a)[axis]
+    return sum_adjoint(g, a, axis) / count
+
+
 @overload(mean_adjoint)
 def _mean_adjoint(g, a, axis):
     if not _is_array(a):  # a reduction of a scalar is the scalar
@@ -395,6 +187,20 @@ def _mean_adjoint(g, a, axis):
         return sum_adjoint(g, a, axis) / _split(a.shape, axis)[1]
 
     return impl
+
+
+def prod_adjoint(g, a, axis):
+    """The adjoint of `np.prod(a, axis)`: `g` times the product of the *other* entries (zeros safe)."""
+    if np.ndim(a) == 0:
+        return g
+    a = np.asarray(a, dtype=float)
+    moved = np.moveaxis(a.reshape(-1) if axis is None else a, -1 if axis is None else axis, -1)
+    before = np.concatenate([np.ones(moved.shape[:-1] + (1,)), np.cumprod(moved, axis=-1)[..., :-1]], axis=-1)
+    after = np.concatenate([np.cumprod(moved[..., ::-1], axis=-1)[..., :-1][..., ::-1], np.ones(moved.shape[:-1] + (1,))], axis=-1)
+    others = before * after
+    if axis is None:
+        return (g * others).reshape(a.shape)
+    return np.moveaxis(np.expand_dims(g, -1) * others, -1, axis)
 
 
 @overload(prod_adjoint)
@@ -422,6 +228,18 @@ def _prod_adjoint(g, a, axis):
     return impl
 
 
+def extreme_adjoint(g, a, out, axis):
+    """The adjoint of `np.max`/`np.min`: shared equally among the entries equal to the extreme."""
+    if np.ndim(a) == 0:
+        return g
+    if axis is None:
+        mask = np.asarray(a == out, dtype=float)
+        return g * mask / mask.sum()
+    mask = np.asarray(a == np.expand_dims(out, axis), dtype=float)
+    g = np.broadcast_to(g, np.shape(out))  # a scalar g: the same seed for every reduced slice
+    return np.expand_dims(g, axis) * mask / mask.sum(axis=axis, keepdims=True)
+
+
 @overload(extreme_adjoint)
 def _extreme_adjoint(g, a, out, axis):
     if not _is_array(a):  # a reduction of a scalar is the scalar
@@ -447,9 +265,18 @@ def _extreme_adjoint(g, a, out, axis):
     return impl
 
 
+def reshape_like(g, a):
+    return np.reshape(np.ascontiguousarray(g), np.shape(a))
+
+
 @overload(reshape_like)
 def _reshape_like(g, a):
     return lambda g, a: np.ascontiguousarray(g).reshape(a.shape)
+
+
+def max_weight(a, b):
+    """1 where `a` is the larger, 1/2 at ties, 0 elsewhere: how max(a, b) shares its adjoint."""
+    return (a > b) + 0.5 * (a == b)
 
 
 @overload(max_weight)
@@ -459,11 +286,154 @@ def _max_weight(a, b):
     return lambda a, b: 1.0 if a > b else (0.5 if a == b else 0.0)
 
 
+def trip_count(start, stop, step):
+    """How many times `for i in range(start, stop, step)` runs its body."""
+    return len(range(start, stop, step))
+
+
+@overload(trip_count)
+def _trip_count(start, stop, step):
+    def impl(start, stop, step):
+        if step > 0:
+            return max(0, (stop - start + step - 1) // step)
+        return max(0, (start - stop - step - 1) // -step)
+    return impl
+
+
+def tape(value, trips):
+    """An array with one slot per iteration for a loop-carried `value` (a scalar or an array)."""
+    value = np.asarray(value)
+    dtype = value.dtype if value.dtype.kind in "fb" else np.dtype(np.int64)
+    return np.empty((trips,) + value.shape, dtype=dtype)
+
+
+@overload(tape)
+def _tape(value, trips):
+    if _is_array(value):
+        return lambda value, trips: np.empty((trips,) + value.shape, dtype=value.dtype)
+    if isinstance(value, types.Boolean):
+        return lambda value, trips: np.empty(trips, dtype=np.bool_)
+    if isinstance(value, types.Integer):
+        return lambda value, trips: np.empty(trips, dtype=np.int64)
+    scalar = numba.np.numpy_support.as_dtype(value).type  # a float32 value keeps float32 slots
+    return lambda value, trips: np.empty(trips, dtype=scalar)
+
+
+@register_jitable  # the same code serves Python and Numba
+def grow(tape, used):
+    """`tape`, or a copy twice as long when its `used` slots fill it (a `while` loop's tape)."""
+    if used < tape.shape[0]:
+        return tape
+    bigger = np.empty((2 * tape.shape[0],) + tape.shape[1:], dtype=tape.dtype)
+    bigger[:used] = tape[:used]
+    return bigger
+
+
+@register_jitable  # left where no return in the loop survives (a constant flag pruned it): never read
+def unset():
+    """What `.ret` holds before a loop that may return; lower replaces it by a value of its type."""
+    return None
+
+
+def scatter_add(index, values, like):
+    """Zeros shaped like `like` with `values` added at `index`, an array of indices (a repeated
+    index accumulates) or a mask shaped like `like`: the adjoint of `like[index]`."""
+    out = np.zeros(np.shape(like), dtype=_float_dtype(like))
+    np.add.at(out, index, values)
+    return out
+
+
+@overload(scatter_add)
+def _scatter_add(index, values, like):
+    if isinstance(index.dtype, types.Boolean):
+        return _scatter_add_masked
+    if like.ndim == 1:
+        return _scatter_add_elements
+    return _scatter_add_rows
+
+
+def _scatter_add_masked(index, values, like):
+    out = np.zeros(like.shape, dtype=like.dtype)
+    flat, mask = out.reshape(out.size), index.ravel()
+    taken = 0
+    for i in range(mask.size):
+        if mask[i]:
+            flat[i] += values[taken]
+            taken += 1
+    return out
+
+
+def _scatter_add_elements(index, values, like):
+    out = np.zeros(like.shape, dtype=like.dtype)
+    indices, flat_values = index.ravel(), np.ascontiguousarray(values).ravel()
+    for k in range(indices.size):
+        out[indices[k]] += flat_values[k]
+    return out
+
+
+def _scatter_add_rows(index, values, like):
+    out = np.zeros(like.shape, dtype=like.dtype)
+    indices = index.ravel()
+    rows = np.ascontiguousarray(values).reshape((indices.size,) + like.shape[1:])
+    for k in range(indices.size):
+        out[indices[k]] += rows[k]
+    return out
+
+
+def empty_float(length, arrays):
+    """A new float array of `length` in the widest float dtype of `arrays` (a fused loop's result:
+    NumPy would compute it in that dtype, so float32 inputs give float32)."""
+    return np.empty(length, dtype=np.result_type(*(a.dtype for a in arrays)))
+
+
+@overload(empty_float)
+def _empty_float(length, arrays):
+    dtype = np.result_type(*(np.dtype(t.dtype.name) for t in arrays))
+    return lambda length, arrays: np.empty(length, dtype=dtype)
+
+
+def stacked_shape(lengths, leaf):
+    """The shape of `np.array` of nested lists of `lengths` whose elements are shaped like `leaf`."""
+    return tuple(lengths) + np.shape(leaf)
+
+
+@overload(stacked_shape)
+def _stacked_shape(lengths, leaf):
+    if _is_array(leaf):
+        return lambda lengths, leaf: lengths + leaf.shape
+    return lambda lengths, leaf: lengths
+
+
+def matmul(a, b):
+    """`a @ b` for adjoints, whose dtypes may differ (a float64 adjoint of a float32 array)."""
+    return np.matmul(a, b)
+
+
+@overload(matmul)
+def _matmul(a, b):
+    if _is_array(a) and _is_array(b) and a.dtype != b.dtype:
+        return lambda a, b: a.astype(np.float64) @ b.astype(np.float64)
+    return lambda a, b: a @ b
+
+
+def log_or_zero(x):
+    """log(x), with 0 where x == 0: `d(x ** p)/dp` is 0 there, not NaN."""
+    if np.ndim(x) == 0:
+        return np.log(x) if x != 0 else 0.0
+    return np.log(np.where(x == 0, 1.0, x))
+
+
 @overload(log_or_zero)
 def _log_or_zero(x):
     if _is_array(x):
         return lambda x: np.log(np.where(x == 0, 1.0, x))
     return lambda x: np.log(x) if x != 0 else 0.0
+
+
+def pow_base_adjoint(g, x, p):
+    """g * d(x ** p)/dx, which is 0 where p == 0 (even at x == 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * np.where(p == 0, 0.0, p * np.power(x, p - 1.0))
 
 
 @overload(pow_base_adjoint)
@@ -473,11 +443,26 @@ def _pow_base_adjoint(g, x, p):
     return lambda g, x, p: g * (0.0 if p == 0 else p * x ** (p - 1.0))
 
 
+# ---- derivatives of the helpers above, for derivatives of generated code (second order)
+
+def reciprocal_or_zero(x):
+    """1 / x, with 0 where x == 0: the derivative of log_or_zero."""
+    if np.ndim(x) == 0:
+        return 1.0 / x if x != 0 else 0.0
+    return np.where(x == 0, 0.0, 1.0 / np.where(x == 0, 1.0, x))
+
+
 @overload(reciprocal_or_zero)
 def _reciprocal_or_zero(x):
     if _is_array(x):
         return lambda x: np.where(x == 0, 0.0, 1.0 / np.where(x == 0, 1.0, x))
     return lambda x: 1.0 / x if x != 0 else 0.0
+
+
+def pow_base_second(g, x, p):
+    """g * d(pow_base_adjoint(1, x, p))/dx = g * p (p - 1) x ** (p - 2), 0 where p is 0 or 1."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * np.where((p == 0) | (p == 1), 0.0, p * (p - 1.0) * np.power(x, p - 2.0))
 
 
 @overload(pow_base_second)
@@ -487,11 +472,24 @@ def _pow_base_second(g, x, p):
     return lambda g, x, p: g * (0.0 if p == 0 or p == 1 else p * (p - 1.0) * x ** (p - 2.0))
 
 
+def pow_base_dp(g, x, p):
+    """g * d(pow_base_adjoint(1, x, p))/dp = g * x ** (p - 1) (1 + p log x), 0 where p == 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * np.where(p == 0, 0.0, np.power(x, p - 1.0) * (1.0 + p * log_or_zero(x)))
+
+
 @overload(pow_base_dp)
 def _pow_base_dp(g, x, p):
     if _is_array(x) or _is_array(p):
         return lambda g, x, p: g * np.where(p == 0, 0.0, np.power(x, p - 1.0) * (1.0 + p * log_or_zero(x)))
     return lambda g, x, p: g * (0.0 if p == 0 else x ** (p - 1.0) * (1.0 + p * log_or_zero(x)))
+
+
+def sum_along(x, axis):
+    """np.sum(x, axis) for axis None or an int; a scalar is its own sum."""
+    if np.ndim(x) == 0:
+        return x
+    return np.sum(x, axis=axis)
 
 
 @overload(sum_along)
@@ -535,11 +533,23 @@ def _drop_axis_3(shape, axis):
 _WITHOUT_AXIS = {2: _drop_axis_2, 3: _drop_axis_3}
 
 
+def broadcast_to(v, like):
+    """A new array of `like`'s shape holding `v` broadcast (a tangent of a broadcast operand)."""
+    return np.broadcast_to(v, np.shape(like)).astype(_float_dtype(v), copy=True)
+
+
 @overload(broadcast_to)
 def _broadcast_to(v, like):
     if _is_array(v):
         return lambda v, like: np.broadcast_to(v, like.shape).astype(np.float64)
     return lambda v, like: np.full(like.shape, v)
+
+
+# ---- Jacobians (s2sjax/kinds/jacobian.py): basis loops stack columns or rows, then take JAX's layout
+
+def size(x):
+    """The number of elements of `x` (1 for a scalar)."""
+    return int(np.size(x))
 
 
 @overload(size)
@@ -549,6 +559,11 @@ def _size(x):
     return lambda x: 1
 
 
+def unflatten_like(c, out):
+    """The flat vector `c` shaped like `out` (its one element for a scalar `out`)."""
+    return c[0] if np.ndim(out) == 0 else np.reshape(c, np.shape(out))
+
+
 @overload(unflatten_like)
 def _unflatten_like(c, out):
     if _is_array(out):
@@ -556,11 +571,17 @@ def _unflatten_like(c, out):
     return lambda c, out: c[0]
 
 
+def columns_to_jacobian(columns, x):
+    """Columns stacked first, `(x.size,) + out.shape`, to the Jacobian `out.shape + x.shape`."""
+    return np.ascontiguousarray(np.moveaxis(columns, 0, -1)).reshape(columns.shape[1:] + np.shape(x))
+
+
 _COLUMNS_TO_JACOBIAN = """\
 def {name}(columns, x):
     moved = np.ascontiguousarray(np.transpose(columns, ({axes},)))
     return moved.reshape(columns.shape[1:] + x.shape)
 """
+
 _COLUMNS_IMPLS = {}
 
 
@@ -578,6 +599,13 @@ def _columns_to_jacobian(columns, x):
     return _COLUMNS_IMPLS[rank]
 
 
+def rows_to_jacobian(rows, out):
+    """Rows stacked first, `(out.size,) + x.shape`, to the Jacobian `out.shape + x.shape`."""
+    if np.ndim(out) == 0:
+        return rows[0]
+    return np.ascontiguousarray(rows).reshape(np.shape(out) + rows.shape[1:])
+
+
 @overload(rows_to_jacobian)
 def _rows_to_jacobian(rows, out):
     if not _is_array(out):
@@ -593,75 +621,42 @@ def _rows_reshaped(rows, out):
     return np.ascontiguousarray(rows).reshape(out.shape + rows.shape[1:])
 
 
-@overload(trip_count)
-def _trip_count(start, stop, step):
-    def impl(start, stop, step):
-        if step > 0:
-            return max(0, (stop - start + step - 1) // step)
-        return max(0, (start - stop - step - 1) // -step)
-    return impl
+# ---- batching (s2sjax/kinds/batching.py): the loop over examples and the batched outputs' layout
+
+prange = numba.prange  # the batch loop with target="parallel"; `range` outside Numba
 
 
-@overload(tape)
-def _tape(value, trips):
-    if _is_array(value):
-        return lambda value, trips: np.empty((trips,) + value.shape, dtype=value.dtype)
-    if isinstance(value, types.Boolean):
-        return lambda value, trips: np.empty(trips, dtype=np.bool_)
-    if isinstance(value, types.Integer):
-        return lambda value, trips: np.empty(trips, dtype=np.int64)
-    scalar = numba.np.numpy_support.as_dtype(value).type  # a float32 value keeps float32 slots
-    return lambda value, trips: np.empty(trips, dtype=scalar)
+@register_jitable
+def broadcast_length(lengths):
+    """The length NumPy broadcasts arrays of `lengths` to (a fused loop's), or NumPy's error."""
+    common = 1
+    for n in lengths:
+        if n != 1 and common != 1 and n != common:
+            raise ValueError("operands could not be broadcast together")
+        if n != 1:
+            common = n
+    return common
 
 
-@overload(scatter_add)
-def _scatter_add(index, values, like):
-    if isinstance(index.dtype, types.Boolean):
-        return _scatter_add_masked
-    if like.ndim == 1:
-        return _scatter_add_elements
-    return _scatter_add_rows
+@register_jitable
+def common_size(sizes):
+    """The one size of a vmap's mapped axes, or JAX's error when they differ (or are empty)."""
+    if sizes[0] == 0:
+        raise ValueError("vmap over an axis of size 0: s2sjax takes the outputs' shapes from the first example")
+    for n in sizes:
+        if n != sizes[0]:
+            raise ValueError("vmap got inconsistent sizes for array axes to be mapped")
+    return sizes[0]
 
 
-def _scatter_add_masked(index, values, like):
-    out = np.zeros(like.shape, dtype=like.dtype)
-    flat, mask = out.reshape(out.size), index.ravel()
-    taken = 0
-    for i in range(mask.size):
-        if mask[i]:
-            flat[i] += values[taken]
-            taken += 1
-    return out
+def move_batch_axis(batched, axis):
+    """`batched`, examples along axis 0, with that axis moved to `axis` (vmap's out_axes).
 
-
-def _scatter_add_elements(index, values, like):
-    out = np.zeros(like.shape, dtype=like.dtype)
-    indices, flat_values = index.ravel(), np.ascontiguousarray(values).ravel()
-    for k in range(indices.size):
-        out[indices[k]] += flat_values[k]
-    return out
-
-
-def _scatter_add_rows(index, values, like):
-    out = np.zeros(like.shape, dtype=like.dtype)
-    indices = index.ravel()
-    rows = np.ascontiguousarray(values).reshape((indices.size,) + like.shape[1:])
-    for k in range(indices.size):
-        out[indices[k]] += rows[k]
-    return out
-
-
-@overload(empty_float)
-def _empty_float(length, arrays):
-    dtype = np.result_type(*(np.dtype(t.dtype.name) for t in arrays))
-    return lambda length, arrays: np.empty(length, dtype=dtype)
-
-
-@overload(stacked_shape)
-def _stacked_shape(lengths, leaf):
-    if _is_array(leaf):
-        return lambda lengths, leaf: lengths + leaf.shape
-    return lambda lengths, leaf: lengths
+    `axis` is checked here when the output's rank was not known before the code ran.
+    """
+    if not -batched.ndim <= axis < batched.ndim:
+        raise ValueError(f"axis {axis} is out of bounds for array of dimension {batched.ndim}")
+    return np.ascontiguousarray(np.moveaxis(batched, 0, axis))
 
 
 @overload(move_batch_axis)
@@ -680,6 +675,11 @@ def _move_batch_axis(batched, axis):
     return lambda batched, axis: np.ascontiguousarray(np.transpose(batched, order))
 
 
+def move_axis_to_front(a, axis):
+    """`a` with its axis `axis` moved to the front: `move_batch_axis` undone (its adjoint)."""
+    return np.ascontiguousarray(np.moveaxis(a, axis, 0))
+
+
 @overload(move_axis_to_front)
 def _move_axis_to_front(a, axis):
     if not isinstance(axis, types.IntegerLiteral):  # the axis is a number in the generated source
@@ -687,6 +687,15 @@ def _move_axis_to_front(a, axis):
     k = axis.literal_value % a.ndim
     order = (k,) + tuple(range(k)) + tuple(range(k + 1, a.ndim))
     return lambda a, axis: np.ascontiguousarray(np.transpose(a, order))
+
+
+def same_shape(value, first):
+    """`value`, an example's output, checked to have the shape of the first example's `first`
+    (when its rank was not known before the code ran, examples may differ)."""
+    if np.shape(value) != np.shape(first):
+        raise ValueError(f"vmap: an example's output has shape {np.shape(value)}, the first example's had shape "
+                         f"{np.shape(first)}; every example must give outputs of the same shape")
+    return value
 
 
 @overload(same_shape)
@@ -701,13 +710,6 @@ def _same_shape(value, first):
     if not _is_array(value) and not _is_array(first):
         return lambda value, first: value
     return None  # ranks that differ: Numba cannot type the batched output, the Python fallback says why
-
-
-@overload(matmul)
-def _matmul(a, b):
-    if _is_array(a) and _is_array(b) and a.dtype != b.dtype:
-        return lambda a, b: a.astype(np.float64) @ b.astype(np.float64)
-    return lambda a, b: a @ b
 
 
 # ---- NumPy, math and builtin functions Numba lacks in some forms -------------
@@ -740,6 +742,7 @@ def _math_exp2(x):
 def _dot_scalar(a, b):
     if not (_is_array(a) and _is_array(b)):
         return lambda a, b: a * b
+
 
 @overload(np.clip)
 def _clip_scalar(a, a_min, a_max):

@@ -12,7 +12,6 @@ from .. import rules
 
 _STATEMENTS = (gast.Assign, gast.AugAssign, gast.If, gast.For, gast.While, gast.Break, gast.Continue,
                gast.Return, gast.Pass, gast.Assert, gast.Expr)
-_ITERABLES = ("range", "rt.prange", "zip", "enumerate")  # allowed only as the iterable of a `for`
 _EXPRESSIONS = (
     gast.BinOp, gast.UnaryOp, gast.BoolOp, gast.Compare, gast.IfExp, gast.Call, gast.Name,
     gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.List, gast.Dict, gast.Slice,
@@ -123,7 +122,7 @@ class _Fence:
             if it.args or it.keywords:
                 self.reject(it, f"this call to .{it.func.attr}()")
             self.check_expression(it.func.value)
-        elif name in _ITERABLES and id(it.func) not in self.resolved.problems:
+        elif _loop_only(name) and id(it.func) not in self.resolved.problems:
             if it.keywords or not it.args or (name in ("range", "rt.prange") and len(it.args) > 3) or (name == "enumerate" and len(it.args) != 1):
                 self.reject(it, f"this call to {name}()")
             for arg in it.args:
@@ -201,7 +200,7 @@ class _Fence:
                 self.reject(func, f"the method {func.attr!r}",
                             f"supported array methods: {', '.join(sorted(rules.METHODS))}")
             self.check_expression(func.value)
-        elif name in _ITERABLES:
+        elif _loop_only(name):
             self.reject(node, f"{name}() outside the head of a 'for' loop")
         elif not (name and (rules.by_name(name) or name in self.resolved.functions)):
             self.reject(node, f"calling {name or 'this expression'!r}")
@@ -237,3 +236,9 @@ def _is_key(node):
 def _is_rule_name(node):
     name = rules.dotted_name(node)
     return name is not None and rules.by_name(name) is not None
+
+
+def _loop_only(name):
+    """Whether `name` is an iterable allowed only in the head of a `for` (range, zip, enumerate, rt.prange)."""
+    rule = rules.by_name(name or "")
+    return rule is not None and rule.loop_only

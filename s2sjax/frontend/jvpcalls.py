@@ -19,7 +19,7 @@ the tangents' leaves likewise.
 """
 from dataclasses import dataclass, field
 
-from ..passes.types import Type, of_value
+from ..abstract import Type, of_value
 from ..pytree import LEAF, TreeDef, tree_display
 from .parse import function_from_source
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..pytree import tree_unflatten
-from ..passes.types import of_value
+from ..abstract import of_value
 from ..errors import real_input_error
 
 

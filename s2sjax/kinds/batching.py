@@ -27,7 +27,7 @@ import numpy as np
 
 from ..backend.naming import Namer
 from ..backend.templates import assign, call, expression, fill_each, source, subscript, tuple_of
-from ..pytree import LEAF, TreeDef, tree_display, tree_leaves, tree_structure, tree_unflatten
+from ..pytree import LEAF, TreeDef, tree_leaves, tree_structure, tree_unflatten
 
 # ---- in_axes and out_axes --------------------------------------------------
 
@@ -204,7 +204,7 @@ def returned_tree(output_types, returns_tuple):
     """The structure of what per-example code returns: its outputs (a tuple of them, or the one),
     each output that is a tuple of values (a gradient for each leaf of a container) a node.
 
-    >>> from s2sjax.passes.types import Type
+    >>> from s2sjax.abstract import Type
     >>> returned_tree((Type("float"), Type("tuple", 0, (Type("float", 1), Type("float")))), True)
     (*, (*, *))
     """
@@ -228,7 +228,7 @@ def leaf_out_axes(out_axes, returned, restructure):
     user's structures (lists, dicts, a gradient in its argument's structure); it is applied to
     the leaves' numbers to see which leaf each entry of `out_axes` covers.
 
-    >>> from s2sjax.passes.types import FLOAT, Type
+    >>> from s2sjax.abstract import FLOAT, Type
     >>> leaf_out_axes((0, {"w": 1, "b": None}), returned_tree([FLOAT, Type("tuple", 0, (FLOAT, FLOAT))], True),
     ...               lambda out: (out[0], dict(zip("wb", out[1]))))
     [0, 1, None]

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import containers
 from ..errors import check_not_complex
-from ..passes.types import of_value
+from ..abstract import of_value
 from ..transforms.common import Mode
 from ..pytree import tree_unflatten
 from .base import Kind

@@ -19,7 +19,7 @@ from ..backend import compile as backend
 from ..backend import runtime
 from ..backend.naming import GENERATED_MODULE_PREFIX
 from ..frontend.parse import function_from_source
-from ..passes.types import Type
+from ..abstract import Type
 from ..pytree import tree_leaves, tree_unflatten
 from ..transforms.common import Mode, generated_name
 from .base import Kind, kind_of, same, signature_key

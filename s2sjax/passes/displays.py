@@ -29,11 +29,10 @@ from collections import Counter
 import gast
 
 from ..backend.naming import name as _name
-from ..rules import dotted, dotted_name
-from .types import INT, UNKNOWN, Type
+from ..rules import callee, dotted, dotted_name
+from ..abstract import INT, UNKNOWN, Type
 
 _DTYPES = {"float": "np.float64", "int": "np.int64", "bool": "np.bool_"}
-_ARRAY_OF = ("np.array", "np.asarray")
 
 
 def lower_displays(program, env, namer):
@@ -76,7 +75,7 @@ class _Lowering:
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call)):
             return False
         value = stmt.value
-        if dotted_name(value.func) not in _ARRAY_OF or not value.args:
+        if not _array_of(value) or not value.args:
             return False
         first = value.args[0]
         if isinstance(first, gast.Constant):
@@ -132,9 +131,14 @@ def _scalar_of(call, result):
 
 
 def _is_display(stmt):
-    return (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-            and isinstance(stmt.value, gast.Call) and dotted_name(stmt.value.func) in _ARRAY_OF
+    return (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and _array_of(stmt.value)
             and isinstance(stmt.value.args[0], gast.Tuple))
+
+
+def _array_of(value):
+    """Whether `value` calls np.array or np.asarray, which make the array of a list or tuple."""
+    rule = callee(value)
+    return rule is not None and rule.array_of
 
 
 def _leaves(node, index):

@@ -24,10 +24,7 @@ import gast
 
 from .. import rules
 from ..backend.naming import name
-from ..rules.registry import MATH_NAMES
 from .queries import assigned, is_comment, reads
-
-_ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow, gast.Mod, gast.FloorDiv)
 
 
 def fuse(fdef, types, namer, broadcast_in_loop=False, parallel=False):
@@ -161,8 +158,10 @@ class _Fuser:
         return classes
 
     def reduction_class(self, value):
-        if (isinstance(value, gast.Call) and rules.dotted_name(value.func) in ("np.sum", "np.mean")
-                and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], gast.Name)):
+        """The class of the array whose sum or mean `value` is (an accumulator in the loop), or None."""
+        rule = rules.callee(value)
+        if (rule is not None and rule.accumulates and len(value.args) == 1 and not value.keywords
+                and isinstance(value.args[0], gast.Name)):
             return self.classes.get(value.args[0].id)
         return None
 
@@ -182,9 +181,9 @@ class _Fuser:
                 return True
             return self._scalar(node.id)
         if isinstance(node, gast.BinOp):
-            return isinstance(node.op, _ARITHMETIC) and self._elementwise(node.left, found) and self._elementwise(node.right, found)
+            return _elementwise_operator(node.op) and self._elementwise(node.left, found) and self._elementwise(node.right, found)
         if isinstance(node, gast.UnaryOp):
-            return isinstance(node.op, (gast.USub, gast.UAdd)) and self._elementwise(node.operand, found)
+            return _elementwise_operator(node.op) and self._elementwise(node.operand, found)
         if isinstance(node, gast.Compare):
             return self._elementwise(node.left, found) and self._elementwise(node.comparators[0], found)
         if isinstance(node, gast.Call) and not node.keywords:
@@ -215,7 +214,7 @@ class _Fuser:
         group.equal |= equal
         target = stmt.targets[0].id
         if self.reduction_class(stmt.value):
-            group.reductions[target] = rules.dotted_name(stmt.value.func)[3:]
+            group.reductions[target] = rules.callee(stmt.value).accumulates
         else:
             self.classes[target] = group.cls
         group.stmts.append(stmt)
@@ -346,22 +345,23 @@ class _Elements(gast.NodeTransformer):
         if func == "rt.unbroadcast":
             return self.visit(node.args[0])
         node.args = [self.visit(a) for a in node.args]
-        if func and func.startswith("np.") and func[3:] in MATH_NAMES:
-            node.func = rules.dotted(f"math.{MATH_NAMES[func[3:]]}")
+        rule = rules.by_name(func or "")
+        if rule is not None and rule.math:
+            node.func = rules.dotted(rule.math)
         elif func == "np.where":
             return gast.IfExp(*node.args)
         return node
 
 
+def _elementwise_operator(op):
+    """Whether an operator works element by element (its rule broadcasts): `+`, `**`, unary `-`; not `@`, `&`."""
+    rule = rules.operator_rule(op)
+    return rule is not None and rule.broadcasts
+
+
 def _is_scalar_expr(node, fuser):
     found = set()
     return fuser._elementwise(node, found) and not found
-
-
-
-
-
-
 
 
 def _length(array):

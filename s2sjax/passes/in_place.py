@@ -40,10 +40,6 @@ from .. import rules
 from .queries import is_store, statements
 from .zerofill import zero_fill
 
-_FRESH_LIKE = {"rt.zeros_like", "np.zeros_like", "np.empty_like", "rt.tape"}  # shaped by their arguments
-_UNFILLED = {"np.empty_like", "rt.tape"}  # every element is written before it is read
-
-
 def write_outputs_in_place(fdef):
     """Let each example build an array output in its slot of the batched output.
 
@@ -71,8 +67,8 @@ def _write_in_place(loop, store, assigned_count, load_count):
     chain.append(name)
     allocation = definitions.get(name)
     slot = store.targets[0]
-    if (allocation is None or assigned_count[name] != 1 or not isinstance(allocation.value, gast.Call)
-            or rules.dotted_name(allocation.value.func) not in _FRESH_LIKE
+    rule = rules.callee(allocation.value) if allocation is not None else None  # zeros or unfilled, shaped like an argument
+    if (rule is None or rule.allocates not in ("zeros", "unfilled") or rule.like is None or assigned_count[name] != 1
             or not isinstance(slot.slice, gast.Name) or slot.slice.id != loop.target.id
             or any(is_store(s) and s.targets[0].value.id in chain for s in body[index + 1:])):
         return
@@ -82,7 +78,7 @@ def _write_in_place(loop, store, assigned_count, load_count):
             body.remove(copy_stmt)
     position = body.index(allocation)
     view = gast.Assign([gast.Name(name, gast.Store(), None, None)], _load(slot))
-    fill = [] if rules.dotted_name(allocation.value.func) in _UNFILLED else zero_fill(name, body[position + 1:])
+    fill = [] if rule.allocates == "unfilled" else zero_fill(name, body[position + 1:])
     body[position:position + 1] = [view] + fill
 
 

@@ -16,15 +16,10 @@ allocate an array (a temporary array expression, `np.zeros`, a runtime helper).
 import gast
 
 from .. import rules
-from ..rules.registry import MATH_NAMES
-from .mutation import ALLOCATIONS
+from .mutation import allocates
 from .optimize import remove_dead
 from .queries import statements
 from .zerofill import zero_fill
-
-_SHAPED_LIKE = {"rt.zeros_like", "np.zeros_like", "np.empty_like", "np.zeros", "np.empty", "rt.tape"}
-_UNFILLED = {"np.empty", "np.empty_like", "rt.tape"}  # every element is written before it is read
-_BUILTINS = {"np.absolute": "abs", "np.abs": "abs"}
 
 
 def device_function(fdef, types, location, origins):
@@ -94,8 +89,8 @@ def _write_to_destination(fdef, output, k, location):
     while name in definitions and isinstance(definitions[name].value, gast.Name):
         name = definitions[name].value.id
     allocation = definitions.get(name)
-    func = rules.dotted_name(getattr(allocation.value, "func", None)) if allocation is not None else None
-    if func not in _SHAPED_LIKE:
+    rule = rules.callee(allocation.value) if allocation is not None else None
+    if rule is None or rule.allocates not in ("zeros", "unfilled"):  # a destination starts as zeros or as garbage
         raise location.error(fdef, "with target='cuda' an array output must be an array the function creates "
                                    "(np.zeros, np.empty, np.zeros_like, ...) and fills",
                              "return scalars, or fill a new array element by element")
@@ -103,7 +98,7 @@ def _write_to_destination(fdef, output, k, location):
     position = fdef.body.index(allocation)
     view = gast.Assign([gast.Name(name, gast.Store(), None, None)], gast.Name(destination, gast.Load(), None, None))
     fdef.body[position] = gast.copy_location(view, allocation)
-    return None if func in _UNFILLED else name  # the array to zero
+    return None if rule.allocates == "unfilled" else name  # the array to zero (unfilled: each element is written)
 
 
 def _check_no_allocation(stmt, types, location, origins):
@@ -112,24 +107,21 @@ def _check_no_allocation(stmt, types, location, origins):
     target = types.get(stmt.targets[0].id)
     value = stmt.value
     makes_array = target is not None and target.ndim and not isinstance(value, (gast.Name, gast.Subscript))
-    func = rules.dotted_name(getattr(value, "func", None)) if isinstance(value, gast.Call) else None
-    if makes_array or func in ALLOCATIONS:
-        what = f"{func}(...)" if func in ALLOCATIONS else "this array expression"
+    if makes_array or allocates(value):
+        what = f"{rules.dotted_name(value.func)}(...)" if allocates(value) else "this array expression"
         place = origins.get(id(stmt), location)
         raise place.error(stmt, f"{what} allocates an array, which a CUDA kernel cannot do",
                           "write the computation as scalar loops (elementwise chains and sums are fused "
                           "into loops for you), or use target='cpu' or 'parallel'")
 
 
-_PRODUCTS = {"np.dot", "np.matmul", "np.inner", "np.vdot"}
-
-
 def _check_no_array_product(stmt, types, location, origins):
     """`a @ b` of two vectors is a scalar, but CUDA has no matrix product to compute it with."""
     for node in gast.walk(stmt):
+        rule = rules.callee(node)
         if isinstance(node, gast.BinOp) and isinstance(node.op, gast.MatMult):
             operands = [node.left, node.right]
-        elif isinstance(node, gast.Call) and rules.dotted_name(node.func) in _PRODUCTS:
+        elif rule is not None and rule.product:
             operands = node.args
         else:
             continue
@@ -148,13 +140,10 @@ class _ScalarMath(gast.NodeTransformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        func = rules.dotted_name(node.func) or ""
-        if not func.startswith("np.") or not all(self._scalar(a) for a in node.args):
-            return node
-        if func in _BUILTINS:
-            node.func = gast.Name(_BUILTINS[func], gast.Load(), None, None)
-        elif func[3:] in MATH_NAMES:
-            node.func = rules.dotted(f"math.{MATH_NAMES[func[3:]]}")
+        rule = rules.callee(node)
+        spelling = None if rule is None else rule.cuda or rule.math
+        if spelling and all(self._scalar(a) for a in node.args):
+            node.func = rules.dotted(spelling)
         return node
 
     def _scalar(self, node):

@@ -17,10 +17,6 @@ import gast
 from .. import rules
 from .queries import is_store, statements
 
-ALLOCATIONS = {"np.zeros", "np.ones", "np.empty", "np.full", "np.zeros_like", "np.ones_like",
-               "np.empty_like", "np.full_like", "np.copy", "np.array", "rt.zeros_like", "rt.tape", "rt.empty_float"}
-_VIEWS = {"np.transpose", "np.reshape", "np.ravel", "np.asarray"}
-
 
 def stored(program):
     """The names of the arrays `program` updates in place."""
@@ -56,8 +52,13 @@ def _made_here(array, program, visiting):
         return _made_here(program.augmented[array][0], program, visiting)
     values = [s.value for s in statements(program.tree.body) if _defines(s, array)]
     return bool(values) and all(
-        _made_here(v.id, program, visiting) if isinstance(v, gast.Name)
-        else rules.dotted_name(getattr(v, "func", None)) in ALLOCATIONS for v in values)
+        _made_here(v.id, program, visiting) if isinstance(v, gast.Name) else allocates(v) for v in values)
+
+
+def allocates(value):
+    """Whether `value` is a new array the code may update in place (np.zeros, np.copy, rt.tape, ...)."""
+    rule = rules.callee(value)
+    return rule is not None and rule.allocates is not None
 
 
 def _check_sharing(program, mutable, types, layout):
@@ -183,7 +184,8 @@ def _shared_by(value, mutable, types):
         return {value.id}
     if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in mutable:
         return set() if is_element(types[value.value.id], value.slice) else {value.value.id}
-    if isinstance(value, gast.Call) and rules.dotted_name(value.func) in _VIEWS:
+    rule = rules.callee(value)
+    if rule is not None and rule.view:
         return {a.id for a in value.args[:1] if isinstance(a, gast.Name) and a.id in mutable}
     return set()
 
@@ -192,8 +194,6 @@ def is_element(array_type, index):
     """Whether `array[index]` is one element (a scalar) rather than a view."""
     items = index.elts if isinstance(index, gast.Tuple) else [index]
     return array_type.ndim is not None and len(items) == array_type.ndim and not any(isinstance(i, gast.Slice) for i in items)
-
-
 
 
 def _root(target):

@@ -50,7 +50,6 @@ def f(x):
     return out
 """
 import copy
-import operator
 from dataclasses import dataclass, field
 
 import gast
@@ -733,7 +732,7 @@ class _Normalizer:
         elements = self.display(atom)
         if elements is None or not rule.takes_array(param):
             return atom
-        if rule.name in ("np.array", "np.asarray"):
+        if rule.array_of:
             return elements
         return self.define(gast.Call(rules.dotted("np.array"), [elements], []), node)
 
@@ -814,18 +813,11 @@ def _tuple_or_atom(names, is_tuple=False):
     return gast.Tuple([_name(n) for n in names], gast.Load())
 
 
-_FOLDABLE = {
-    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul, gast.Div: operator.truediv,
-    gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod, gast.Pow: operator.pow,
-    gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Lt: operator.lt, gast.LtE: operator.le,
-    gast.Gt: operator.gt, gast.GtE: operator.ge, gast.USub: operator.neg, gast.Not: operator.not_,
-}
-
-
 def _folded(op, *atoms):
     """The constant an operator gives on number constants (a helper's flag `b == 1`), computed now,
     or None: when an operand is not a constant, or Python raises (left to the compiled code)."""
-    compute = _FOLDABLE.get(type(op))
+    rule = rules.operator_rule(op)
+    compute = None if rule is None else rule.fold
     if compute is None or not all(_is_number(a) for a in atoms):
         return None
     try:

@@ -1,107 +1,18 @@
 """analyze (types): the abstract type of every variable of a normalized function.
 
-A `Type` is what specialization fixes and Numba will see: the kind of value
-(float, int, bool, a tuple of those, a dtype object, None) and, for arrays,
-the rank. Shapes stay runtime values. `infer(fn, arg_types)` walks the
-normalized statements once, in order, and asks the rule registry for the
-result type of every call; branches merge their results at the join.
-
->>> broadcast(FLOAT, Type("float", 2))
-Type(kind='float', ndim=2, elts=())
+`infer(fn, arg_types)` walks the normalized statements once, in order, and
+asks the rule registry for the result type of every call; branches merge
+their results at the join. The types and their algebra (`Type`, `promote`,
+`broadcast`, `merge`) are s2sjax.abstract's.
 """
-from dataclasses import dataclass
-
 import gast
 
 from .. import rules
-
-
-@dataclass(frozen=True)
-class Type:
-    kind: str  # "float", "int", "bool", "tuple", "dtype", "none", "unknown"
-    ndim: int | None = 0  # 0 for scalars, None when unknown
-    elts: tuple = ()  # element types of a tuple
-
-    @property
-    def differentiable(self):
-        return self.kind == "float"
-
-    @property
-    def is_scalar(self):
-        return self.kind in ("float", "int", "bool") and self.ndim == 0
-
-    def with_kind(self, kind):
-        return Type(kind, self.ndim)
-
-
-FLOAT = Type("float")
-INT = Type("int")
-BOOL = Type("bool")
-NONE = Type("none")
-DTYPE = Type("dtype")
-UNKNOWN = Type("unknown", None)
-UNSET = Type("unset")  # a variable with no value yet (`.ret` before a loop that may return): joins as nothing
-
-_KIND_ORDER = ("bool", "int", "float")
-
-
-def promote(*kinds):
-    """The kind of an arithmetic result: bool < int < float."""
-    known = [k for k in kinds if k in _KIND_ORDER]
-    if len(known) != len(kinds):
-        return "unknown"
-    return max(known, key=_KIND_ORDER.index)
-
-
-def broadcast(*types, kind=None):
-    """The type of an elementwise result of `types` (NumPy broadcasting)."""
-    ranks = [t.ndim for t in types]
-    ndim = None if None in ranks else max(ranks)
-    return Type(kind or promote(*(t.kind for t in types)), ndim)
-
-
-def of_value(value):
-    """The abstract type of a runtime value (arguments and captured constants)."""
-    import numpy as np
-
-    if isinstance(value, (bool, np.bool_)):
-        return BOOL
-    if isinstance(value, (int, np.integer)):
-        return INT
-    if isinstance(value, (float, np.floating)):
-        return FLOAT
-    if isinstance(value, np.ndarray):
-        return Type(_dtype_kind(value.dtype), value.ndim)
-    if isinstance(value, tuple):
-        return Type("tuple", 0, tuple(of_value(v) for v in value))
-    if value is None:
-        return NONE
-    return UNKNOWN
-
-
-def _dtype_kind(dtype):
-    if dtype.kind == "f":
-        return "float"
-    if dtype.kind in "iu":
-        return "int"
-    if dtype.kind == "b":
-        return "bool"
-    return "unknown"
+from ..abstract import DTYPE, INT, NUMBER_KINDS, UNKNOWN, Type, merge, of_value
 
 
 def _rank_text(typ):
     return "a scalar" if typ.ndim == 0 else f"an array of rank {typ.ndim}"
-
-
-def merge(a, b):
-    """The type of a variable after a branch join."""
-    if a == b or b == UNSET:
-        return a
-    if a == UNSET:
-        return b
-    if a.kind in _KIND_ORDER and b.kind in _KIND_ORDER:
-        return Type(promote(a.kind, b.kind), a.ndim if a.ndim == b.ndim else None)
-    return UNKNOWN
 
 
 def infer(program, arg_types, jvp_calls=None):
@@ -149,7 +60,7 @@ class _Inference:
         """A tape has one slot shape: a loop-carried value cannot change its rank."""
         if entry.ndim is None or carried.ndim is None or entry.ndim == carried.ndim:
             return
-        if entry.kind not in _KIND_ORDER or carried.kind not in _KIND_ORDER:
+        if entry.kind not in NUMBER_KINDS or carried.kind not in NUMBER_KINDS:
             return
         var = self.variables.get(name, name)
         raise self.origins[id(loop)].error(

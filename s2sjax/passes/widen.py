@@ -4,7 +4,7 @@
 placeholder of the type it will have.)
 
 A variable that a loop carries, or that both sides of an `if` assign, has one
-type: the join of its definitions (`types.merge`: int ⊔ float = float). Python
+type: the join of its definitions (`abstract.merge`: int ⊔ float = float). Python
 keeps the int that `total = 0` starts with until the first float arrives, but a
 tape, an adjoint and Numba's typing take the type of the first value they see.
 So each copy into such a name converts what it copies, and the variable holds
@@ -31,7 +31,7 @@ import gast
 
 from ..rules import dotted
 from .queries import statements
-from .types import UNSET, of_value, promote
+from ..abstract import UNSET, of_value, promote
 
 _SCALAR_CONVERSIONS = {"float": "float", "int": "int"}
 _ARRAY_DTYPES = {"float": "np.float64", "int": "np.int64"}

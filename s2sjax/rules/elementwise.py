@@ -10,9 +10,10 @@ import builtins
 import math
 import operator as python_operator
 
+import gast
 import numpy as np
 
-from ..passes.types import BOOL, Type, broadcast, promote
+from ..abstract import BOOL, Type, broadcast, promote
 from .registry import Rule, register, register_operator_function
 
 LN2 = repr(math.log(2.0))
@@ -32,18 +33,25 @@ def _bool_result(types, nodes):
     return broadcast(*types.values(), kind="bool")
 
 
-def elementwise(np_name, *templates, params=("x",), math_name=None, result=_float_result, builtin=None):
+def elementwise(np_name, *templates, params=("x",), math_name=None, result=_float_result, builtin=None,
+                scalar_math=True):
     """Declare an elementwise function under every spelling it has.
 
     `templates` gives one adjoint template per parameter; None (or fewer
     templates than parameters) means a zero derivative for that parameter.
+    `math_name`: its `math` twin's name where it differs from NumPy's; NumPy's
+    function on scalars is spelled as that twin (in fused loops, on CUDA) unless
+    not `scalar_math`. `builtin`: the builtin that is the function too (abs),
+    which is its spelling on CUDA.
     """
     adjoints = {p: t for p, t in zip(params, templates) if t is not None}
+    math_name = math_name or np_name
+    twin = f"math.{math_name}" if hasattr(math, math_name) else None
     if hasattr(np, np_name):
-        register(Rule(f"np.{np_name}", params, result, adjoints, broadcasts=True), getattr(np, np_name))
-    math_name = math_name or (np_name if hasattr(math, np_name) else None)
-    if math_name and hasattr(math, math_name):
-        register(Rule(f"math.{math_name}", params, result, adjoints, broadcasts=True), getattr(math, math_name))
+        register(Rule(f"np.{np_name}", params, result, adjoints, broadcasts=True, math=twin if scalar_math else None,
+                      cuda=builtin), getattr(np, np_name))
+    if twin:
+        register(Rule(twin, params, result, adjoints, broadcasts=True), getattr(math, math_name))
     if builtin:
         register(Rule(builtin, params, result, adjoints, broadcasts=True), getattr(builtins, builtin))
 
@@ -74,15 +82,18 @@ elementwise("cbrt", "g / (3.0 * out * out)")
 elementwise("square", "2.0 * g * x")
 elementwise("fabs", "g * sign(x)")
 elementwise("absolute", "g * sign(x)", result=_same_kind_result, builtin="abs")
-elementwise("erf", None, math_name="erf")  # math.erf only: np has no erf
 elementwise("arctan2", "g * x2 / (x1 * x1 + x2 * x2)", "-g * x1 / (x1 * x1 + x2 * x2)", params=X1X2, math_name="atan2")
 elementwise("hypot", "g * x1 / out", "g * x2 / out", params=X1X2)
+elementwise("logaddexp", "g * exp(x1 - out)", "g * exp(x2 - out)", params=X1X2)
+elementwise("logaddexp2", "g * exp2(x1 - out)", "g * exp2(x2 - out)", params=X1X2)
 elementwise("power", "rt.pow_base_adjoint(g, x1, x2)", "g * out * rt.log_or_zero(x1)", params=X1X2, math_name="pow")
 elementwise("maximum", "g * rt.max_weight(x1, x2)", "g * rt.max_weight(x2, x1)", params=X1X2, result=_same_kind_result)
 elementwise("minimum", "g * rt.max_weight(x2, x1)", "g * rt.max_weight(x1, x2)", params=X1X2, result=_same_kind_result)
 # Piecewise constant: zero derivative almost everywhere (JAX's convention).
-for _name in ("sign", "floor", "ceil", "round", "rint", "trunc"):
+for _name in ("sign", "floor", "ceil", "round", "rint"):
     elementwise(_name, result=_same_kind_result)
+# math.trunc refuses NumPy's float32 scalars (they have no __trunc__): np.trunc keeps its own spelling
+elementwise("trunc", result=_same_kind_result, scalar_math=False)
 
 # math.erf: its derivative is elementary but `math.erf` has no NumPy twin.
 register(Rule("math.erf", ("x",), _float_result, {"x": f"g * {TWO_OVER_SQRT_PI} * math.exp(-x * x)"}, broadcasts=True), math.erf)
@@ -139,8 +150,6 @@ def _true_divide_result(types, nodes):
 
 def _power_template(types, nodes):
     """`a ** c` with a constant exponent reads better as `c * a ** (c - 1)`."""
-    import gast
-
     exponent = nodes["b"]
     if isinstance(exponent, gast.Constant) and isinstance(exponent.value, (int, float)) and not isinstance(exponent.value, bool):
         c = exponent.value
@@ -154,26 +163,28 @@ def _power_template(types, nodes):
     return "rt.pow_base_adjoint(g, a, b)"
 
 
-def operator(symbol, adjoint_a, adjoint_b, result=_arith_result):
+def operator(symbol, fold, adjoint_a, adjoint_b, result=_arith_result):
     adjoints = {p: t for p, t in (("a", adjoint_a), ("b", adjoint_b)) if t is not None}
-    register(Rule(symbol, ("a", "b"), result, adjoints, broadcasts=True))
+    register(Rule(symbol, ("a", "b"), result, adjoints, broadcasts=True, fold=fold))
 
 
-operator("+", "g", "g")
-operator("-", "g", "-g")
-operator("*", "g * b", "g * a")
-operator("/", "g / b", "-g * out / b", result=_true_divide_result)
-operator("**", _power_template, "g * out * rt.log_or_zero(a)")
-operator("%", "g", "-g * floor(a / b)")
-operator("//", None, None)
-for _symbol in ("==", "!=", "<", "<=", ">", ">="):
-    register(Rule(_symbol, ("a", "b"), _bool_result))
+operator("+", python_operator.add, "g", "g")
+operator("-", python_operator.sub, "g", "-g")
+operator("*", python_operator.mul, "g * b", "g * a")
+operator("/", python_operator.truediv, "g / b", "-g * out / b", result=_true_divide_result)
+operator("**", python_operator.pow, _power_template, "g * out * rt.log_or_zero(a)")
+operator("%", python_operator.mod, "g", "-g * floor(a / b)")
+operator("//", python_operator.floordiv, None, None)
+for _symbol, _fold in (("==", python_operator.eq), ("!=", python_operator.ne), ("<", python_operator.lt),
+                       ("<=", python_operator.le), (">", python_operator.gt), (">=", python_operator.ge)):
+    register(Rule(_symbol, ("a", "b"), _bool_result, fold=_fold))
 for _symbol in ("&", "|"):  # on booleans (masks), or bitwise on integers
     register(Rule(_symbol, ("a", "b"), lambda types, nodes: broadcast(types["a"], types["b"], kind="bool")
                   if types["a"].kind == types["b"].kind == "bool" else broadcast(types["a"], types["b"], kind="int")))
-register(Rule("unary -", ("a",), lambda types, nodes: types["a"], {"a": "-g"}, broadcasts=True))
+register(Rule("unary -", ("a",), lambda types, nodes: types["a"], {"a": "-g"}, broadcasts=True,
+              fold=python_operator.neg))
 register(Rule("unary +", ("a",), lambda types, nodes: types["a"], {"a": "g"}, broadcasts=True))
-register(Rule("not", ("a",), lambda types, nodes: BOOL))
+register(Rule("not", ("a",), lambda types, nodes: BOOL, fold=python_operator.not_))
 
 # NumPy's ufuncs and the `operator` module's functions that are operators: their calls are the
 # operators themselves (`np.multiply(a, b)` is `a * b`), with the operators' rules.

@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from ..passes.types import Type
+from ..abstract import Type
 from .registry import Rule, RuleError, register, register_operator_function
 
 
@@ -49,8 +49,8 @@ def _product_adjoint(which):
 
 _ADJOINTS = {"a": _product_adjoint("a"), "b": _product_adjoint("b")}
 BILINEAR = ("a", "b")  # forward: (a @ b)_dot = a_dot @ b + a @ b_dot
-register(Rule("@", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR))
-register(Rule("np.dot", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR), np.dot)
+register(Rule("@", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR, product=True))
+register(Rule("np.dot", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR, product=True), np.dot)
 register_operator_function(np.matmul, "@", "np.matmul")  # np.matmul(a, b) is a @ b
 register_operator_function(operator.matmul, "@", "operator.matmul")
 register(

@@ -21,6 +21,14 @@ one in `unsupported` has a derivative s2sjax does not compute: using it is an
 error, never a silent zero.
 
 Operators are rules too, named by their symbol (`"+"`, `"@"`, `"unary -"`).
+
+Beside its derivative, a rule is the one record of what the passes need to
+know about its function: its spelling on scalars (`math`, `cuda`), whether its
+result is a new array or may share its argument's memory (`allocates`,
+`like`, `view`), how fusion and the CUDA kernel treat it (`accumulates`,
+`product`), where the fence allows it (`loop_only`), and which arguments are
+values and which are fixed (`static`).
+Runtime helpers that only generated code calls (`rt.tape`) have records too.
 """
 import copy
 import dataclasses
@@ -31,16 +39,6 @@ import gast
 
 _BY_ID = {}  # id(object) -> (object, rule); the object is kept alive by the tuple
 _BY_NAME = {}
-
-# NumPy names that `math` spells differently; NumPy names `math` lacks stay `np.`.
-MATH_NAMES = {
-    "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos",
-    "arctan": "atan", "arctan2": "atan2", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh",
-    "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "exp": "exp", "exp2": "exp2",
-    "expm1": "expm1", "log": "log", "log2": "log2", "log10": "log10", "log1p": "log1p",
-    "sqrt": "sqrt", "cbrt": "cbrt", "fabs": "fabs", "hypot": "hypot", "floor": "floor",
-    "ceil": "ceil", "power": "pow", "erf": "erf",
-}
 
 
 class RuleError(Exception):
@@ -61,6 +59,16 @@ class Rule:
     custom: bool = False  # a user's rule (s2sjax.extend), tested by its user, not by the rule tests
     static: tuple = ()  # params fixed when the code is generated (axis, shape, dtype): a tuple there is no array
     operator: str = None  # the operator this function is (np.add: "+"): normalize writes its calls as one
+    fold: Callable = None  # an operator's Python function (operator.add for "+"): normalize folds constants with it
+    math: str = None  # its spelling on scalars (np.power: "math.pow"): in templates on scalars and in fused loops
+    cuda: str = None  # its spelling on scalars in a CUDA device function, where `math` has none (np.absolute: "abs")
+    allocates: str = None  # a new array the code may update in place, holding "zeros", "values" or "unfilled" memory
+    like: str = None  # the argument whose shape gives that new array's (np.zeros_like: "a"; a tape's slots: "value")
+    view: bool = False  # its result may share memory with its first argument (np.reshape, rt.grow)
+    array_of: bool = False  # the array of a (nested) list or tuple (np.array): passes/displays.py writes it out
+    accumulates: str = None  # a fused loop computes it of a whole array as a running "sum" or "mean"
+    product: bool = False  # a matrix or vector product (`@`, np.dot), which a CUDA device function cannot compute
+    loop_only: bool = False  # an iterable allowed only in the head of a `for` (range, zip, enumerate)
 
     def takes_array(self, param):
         """Whether `param` takes an array, so that a list or tuple display given there is one
@@ -148,6 +156,17 @@ def by_name(name):
     return _BY_NAME.get(name)
 
 
+def callee(node):
+    """The rule of the function that the call `node` calls (`np.sin(x)`: np.sin's), or None."""
+    return _BY_NAME.get(dotted_name(node.func) or "") if isinstance(node, gast.Call) else None
+
+
+def operator_rule(op):
+    """The rule of a gast operator node (`gast.Add()`: "+"'s), or None."""
+    symbol = OPERATOR_SYMBOLS.get(type(op))
+    return None if symbol is None else _BY_NAME[symbol]
+
+
 def all_rules():
     return list(_BY_NAME.values())
 
@@ -184,11 +203,10 @@ class _Instantiate(gast.NodeTransformer):
     def visit_Name(self, node):
         if node.id in self.bindings:
             return copy.deepcopy(self.bindings[node.id])
-        if self.use_math and node.id in MATH_NAMES:
-            return dotted(f"math.{MATH_NAMES[node.id]}")
-        if node.id in MATH_NAMES or node.id in ("sign", "square", "where", "sum", "outer", "transpose"):
-            return dotted(f"np.{node.id}")
-        return node
+        rule = _BY_NAME.get(f"np.{node.id}")
+        if rule is None:
+            return node
+        return dotted(rule.math if self.use_math and rule.math else rule.name)
 
 
 OPERATOR_SYMBOLS = {

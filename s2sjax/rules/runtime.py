@@ -8,7 +8,7 @@ helpers declare only forward forms: they are linear in their first argument
 which serve both modes.
 """
 from ..backend import runtime as rt
-from ..passes.types import INT, UNSET, Type, broadcast
+from ..abstract import INT, UNSET, Type, broadcast
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
 from .reductions import _reduced
@@ -31,10 +31,10 @@ def helper(name, params, result, **forms):
 
 NO_HIGHER = "derivatives of np.prod's derivative are not supported"
 
-helper("zeros_like", ("x",), _float_like("x"))
+helper("zeros_like", ("x",), _float_like("x"), allocates="zeros", like="x")
 helper("trip_count", ("start", "stop", "step"), lambda t, n: INT)
-helper("tape", ("value", "trips"), _tape_result)
-helper("grow", ("tape", "used"), lambda t, n: t["tape"], linear=("tape",))
+helper("tape", ("value", "trips"), _tape_result, allocates="unfilled", like="value")
+helper("grow", ("tape", "used"), lambda t, n: t["tape"], linear=("tape",), view=True)  # the tape itself until full
 helper("max_weight", ("a", "b"), _float_result, broadcasts=True)  # elementwise, piecewise constant
 helper("unbroadcast", ("v", "x"), _float_like("x"), linear=("v",))
 helper("sum_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",))
@@ -42,15 +42,15 @@ helper("mean_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",))
 helper("prod_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",), unsupported={"a": NO_HIGHER})
 helper("extreme_adjoint", ("v", "a", "out", "axis"), _float_like("a"), linear=("v",))
 helper("reshape_like", ("v", "a"), _float_like("a"), linear=("v",))
-helper("matmul", ("a", "b"), _product_result, linear=BILINEAR)
+helper("matmul", ("a", "b"), _product_result, linear=BILINEAR, product=True)
 helper("unset", (), lambda t, n: UNSET)
 helper("scatter_add", ("index", "values", "like"), _float_like("like"), linear=("values",))
-helper("empty_float", ("length", "arrays"), lambda t, n: Type("float", 1))
+helper("empty_float", ("length", "arrays"), lambda t, n: Type("float", 1), allocates="unfilled")
 helper("stacked_shape", ("lengths", "leaf"),
        lambda t, n: Type("tuple", 0, (INT,) * (len(t["lengths"].elts) + t["leaf"].ndim)))
 helper("sum_along", ("x", "axis"), lambda t, n: _reduced({"a": t["x"], "axis": t["axis"]}, {"axis": n["axis"]}),
        linear=("x",), adjoints={"x": "rt.sum_adjoint(g, x, axis)"})
-helper("prange", ("args",), lambda t, n: INT)  # a loop iterable, like range
+helper("prange", ("args",), lambda t, n: INT, loop_only=True)  # a loop iterable, like range
 helper("broadcast_length", ("lengths",), lambda t, n: INT)
 helper("common_size", ("sizes",), lambda t, n: INT)
 helper("move_batch_axis", ("a", "axis"), lambda t, n: t["a"], linear=("a",), adjoints={"a": "rt.move_axis_to_front(g, axis)"})

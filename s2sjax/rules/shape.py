@@ -8,7 +8,7 @@ or a dtype.
 import gast
 import numpy as np
 
-from ..passes.types import INT, Type, promote
+from ..abstract import INT, Type, promote
 from .registry import Rule, RuleError, dotted_name, register
 
 DTYPE_KINDS = {
@@ -53,13 +53,15 @@ def _reshape_result(types, nodes):
     return Type(types["a"].kind, _rank_of_shape(types["newshape"]))
 
 
-# All linear in `a`: the tangent is the same call on a's tangent.
+# All linear in `a`: the tangent is the same call on a's tangent. All but np.copy may return a view of `a`.
 register(Rule("np.transpose", ("a", "axes"), _transpose_result, {"a": _transpose_adjoint}, defaults={"axes": None},
-              linear=("a",), static=("axes",)), np.transpose)
+              linear=("a",), static=("axes",), view=True), np.transpose)
 register(Rule("np.reshape", ("a", "newshape"), _reshape_result, {"a": "rt.reshape_like(g, a)"}, linear=("a",),
-              static=("newshape",)), np.reshape)
-register(Rule("np.ravel", ("a",), lambda t, n: Type(t["a"].kind, 1), {"a": "rt.reshape_like(g, a)"}, linear=("a",)), np.ravel)
-register(Rule("np.copy", ("a",), lambda t, n: t["a"], {"a": "g"}, linear=("a",)), np.copy)
+              static=("newshape",), view=True), np.reshape)
+register(Rule("np.ravel", ("a",), lambda t, n: Type(t["a"].kind, 1), {"a": "rt.reshape_like(g, a)"}, linear=("a",),
+              view=True), np.ravel)
+register(Rule("np.copy", ("a",), lambda t, n: t["a"], {"a": "g"}, linear=("a",), allocates="values", like="a"),
+         np.copy)
 register(Rule("astype", ("a", "dtype"), lambda t, n: Type(_dtype_kind(n["dtype"]), t["a"].ndim), {"a": "g"},
               linear=("a",), static=("dtype",)))
 
@@ -87,15 +89,17 @@ def _stacked(typ):
 
 
 # A list or tuple display is lowered to stores into a new array (passes/displays.py): these
-# templates serve an array argument, which np.array copies.
-for _function in (np.array, np.asarray):
+# templates serve an array argument, which np.array copies and np.asarray returns as it is.
+for _function, _memory in ((np.array, {"allocates": "values"}), (np.asarray, {"view": True})):
     register(Rule(f"np.{_function.__name__}", ("object", "dtype"), _array_result, {"object": "g"},
-                  defaults={"dtype": None}, linear=("object",), static=("dtype",)), _function)
+                  defaults={"dtype": None}, linear=("object",), static=("dtype",), array_of=True, **_memory), _function)
 
 
-def _constructor(name, params, result, **forms):
-    register(Rule(f"np.{name}", params, result, defaults={"dtype": None}, static=("shape", "dtype"), **forms),
-             getattr(np, name))
+def _constructor(name, params, result, allocates, **forms):
+    """A new array of `allocates` ("zeros", "values" or "unfilled"), shaped like `a` where it takes one."""
+    like = "a" if "a" in params else None
+    register(Rule(f"np.{name}", params, result, defaults={"dtype": None}, static=("shape", "dtype"),
+                  allocates=allocates, like=like, **forms), getattr(np, name))
 
 
 def _new_array(types, nodes):
@@ -123,12 +127,13 @@ def _check_fill(types):
 
 # The value filled in is differentiable: the adjoint sums over the copies, the tangent fills in d.
 FILL = {"adjoints": {"fill_value": "np.sum(g)"}, "linear": ("fill_value",)}
-for _name in ("zeros", "ones", "empty"):
-    _constructor(_name, ("shape", "dtype"), _new_array)
-for _name in ("zeros_like", "ones_like", "empty_like"):
-    _constructor(_name, ("a", "dtype"), _like)
-_constructor("full", ("shape", "fill_value", "dtype"), _full_result, **FILL)
-_constructor("full_like", ("a", "fill_value", "dtype"), _full_like_result, **FILL)
+HOLDING = {"zeros": "zeros", "ones": "values", "empty": "unfilled"}
+for _name, _holding in HOLDING.items():
+    _constructor(_name, ("shape", "dtype"), _new_array, _holding)
+for _name, _holding in HOLDING.items():
+    _constructor(f"{_name}_like", ("a", "dtype"), _like, _holding)
+_constructor("full", ("shape", "fill_value", "dtype"), _full_result, "values", **FILL)
+_constructor("full_like", ("a", "fill_value", "dtype"), _full_like_result, "values", **FILL)
 
 
 def _linspace_result(types, nodes):
@@ -159,7 +164,7 @@ register(Rule("np.eye", ("N",), lambda t, n: Type("float", 2), static=("N",)), n
 register(Rule("len", ("obj",), lambda t, n: INT), len)
 # Loop iterables: the fence allows them only in the head of a `for`.
 for _iterable in (range, zip, enumerate):
-    register(Rule(_iterable.__name__, ("args",), lambda t, n: INT), _iterable)
+    register(Rule(_iterable.__name__, ("args",), lambda t, n: INT, loop_only=True), _iterable)
 register(Rule("int", ("x",), lambda t, n: Type("int", t["x"].ndim)), int)
 for _dtype, _name in DTYPES.items():
     if _name not in ("float", "int"):

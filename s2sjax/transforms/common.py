@@ -7,7 +7,7 @@ import gast
 from .. import rules
 from ..backend.naming import line_comment, name
 from ..passes.queries import is_comment
-from ..passes.types import Type, of_value
+from ..abstract import Type, of_value
 
 
 def positional(params):

@@ -22,9 +22,6 @@ from ..backend.naming import name
 from ..passes.queries import is_store
 from .common import atom_type, generated_name, positional, with_line_comments, zeros_like
 
-# Right-hand sides whose result shares memory with an operand: their tangents may too.
-_ALIASING = {"np.transpose", "np.reshape", "np.ravel", "rt.grow"}
-
 
 def transform(program, types, active, spec, namer, stored):
     """The JVP function of `program` for `spec.argnums`; `stored` are the arrays updated in place.
@@ -171,10 +168,9 @@ def _replace(value, old, new):
 
 
 def _aliases(value):
-    """Whether `target = value` may share memory with an operand (a copy or a view)."""
+    """Whether `target = value` may share memory with an operand (a copy or a view): its tangent may too."""
     if isinstance(value, (gast.Name, gast.Subscript)):
         return True
-    if isinstance(value, gast.Call):
-        return rules.dotted_name(value.func) in _ALIASING
-    return False
+    rule = rules.callee(value)
+    return rule is not None and rule.view
 

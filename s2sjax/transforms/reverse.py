@@ -29,7 +29,7 @@ from ..backend.naming import comment, line_comment, name
 from ..backend.templates import assign, fill, fill_each, subscript
 from ..passes import optimize
 from ..passes.mutation import is_element
-from ..passes.types import Type
+from ..abstract import Type
 from ..passes.queries import assigned, is_store, reads, statements
 from .common import Mode, atom_type, generated_name, positional, with_line_comments, zeros_like
 
