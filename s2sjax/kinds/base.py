@@ -9,7 +9,7 @@ how its results are put back into the user's structures, and the header line of
 the generated module. Nothing outside this package tests which kind it has.
 """
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -122,6 +122,23 @@ class Kind:
     def finished(self, specialization, result):
         """`result`, rebuilt, as the user gets it (gradients take their arguments' dtypes)."""
         return result
+
+
+@dataclass(frozen=True)
+class Differentiating(Kind):
+    """A transformation with respect to the arguments at `argnums` (an int, or a tuple of ints)."""
+
+    argnums: object = 0
+
+    def __post_init__(self):
+        check_argnums(self.argnums)
+
+    def of_leaves(self, flattening, rebuild_inner):
+        return replace(self, argnums=flattening.argnums(self.argnums))
+
+    def regroup(self, flattening):
+        """How to put one derivative per leaf into the structures of the arguments at argnums."""
+        return lambda per_leaf: flattening.regroup(per_leaf, self.argnums)
 
 
 def same(value):

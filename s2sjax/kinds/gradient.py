@@ -5,7 +5,7 @@ its generated code (jacobian.forward_loop): s2sjax differentiates generated
 code in forward mode. Gradients come back with their arguments' dtypes, in
 their arguments' structures.
 """
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -13,12 +13,11 @@ from ..pytree import tree_unflatten
 from ..transforms.common import Mode
 from ..transforms.reverse import NonScalarOutput
 from . import jacobian
-from .base import Kind, check_argnums, kind_of
+from .base import Differentiating, kind_of
 
 
 @dataclass(frozen=True)
-class Grad(Kind):
-    argnums: object = 0
+class Grad(Differentiating):
     has_aux: bool = False
 
     name = "grad"
@@ -26,16 +25,8 @@ class Grad(Kind):
     composable = True
     gradient = True
 
-    def __post_init__(self):
-        check_argnums(self.argnums)
-
-    def of_leaves(self, flattening, rebuild_inner):
-        return replace(self, argnums=flattening.argnums(self.argnums))
-
     def rebuild(self, flattening, rebuild_inner):
-        def regroup(grads):
-            return flattening.regroup(grads, self.argnums)
-
+        regroup = self.regroup(flattening)
         if self.returns_value:
             return lambda result: (result[0], regroup(result[1]))
         if self.has_aux:

@@ -13,26 +13,16 @@ from ..backend.naming import Namer
 from ..backend.templates import assign, call, expression, fill, fill_each, source, subscript, tuple_of
 from ..transforms.common import Mode, generated_name
 from ..transforms.reverse import NonScalarOutput
-from .base import Kind, check_argnums, same
+from .base import Differentiating, same
 
 
 @dataclass(frozen=True)
-class Jacfwd(Kind):
-    argnums: object = 0
-
+class Jacfwd(Differentiating):
     name = "jacfwd"
     composable = True
 
-    def __post_init__(self):
-        check_argnums(self.argnums)
-
-    def of_leaves(self, flattening, rebuild_inner):
-        return replace(self, argnums=flattening.argnums(self.argnums))
-
     def rebuild(self, flattening, rebuild_inner):
-        def regroup(grads):
-            return flattening.regroup(grads, self.argnums)
-
+        regroup = self.regroup(flattening)
         if rebuild_inner is not same:  # of a gradient (hessian): one row per inner leaf
             # the inner one returns a tuple, one gradient per leaf (of one, too): so does jacfwd
             return lambda result: rebuild_inner(tuple(regroup(row) for row in result))
@@ -47,7 +37,7 @@ class Jacrev(Jacfwd):
     name = "jacrev"
 
     def rebuild(self, flattening, rebuild_inner):
-        return lambda grads: flattening.regroup(grads, self.argnums)
+        return self.regroup(flattening)
 
     def generate(self, specialization, code, args):
         if specialization.generated_code:
