@@ -15,7 +15,9 @@ WORKLOADS = ("W1", "W2", "W2-jvp", "W2-hvp", "W3", "W4", "W5", "W6", "transform"
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", action="append", choices=WORKLOADS,
+        "--only",
+        action="append",
+        choices=WORKLOADS,
         help="run only this workload (repeatable; default: all)",
     )
     return parser.parse_args(argv)
@@ -28,12 +30,31 @@ def main(argv=None):
         # leaves nothing in the user's cache. s2sjax may read the variable when
         # it is imported, hence the imports below.
         os.environ["S2SJAX_CACHE_DIR"] = cache_dir
-        from bench import (cold_start, peers, report, transform_time, w1_scalar, w2_forward, w2_loop, w3_array, w4_mlp,
-                           w5_w6_vmap)
+        from bench import (
+            cold_start,
+            peers,
+            report,
+            transform_time,
+            w1_scalar,
+            w2_forward,
+            w2_loop,
+            w3_array,
+            w4_mlp,
+            w5_w6_vmap,
+        )
 
-        runners = {"W1": w1_scalar.run, "W2": w2_loop.run, "W2-jvp": w2_forward.run_jvp, "W2-hvp": w2_forward.run_hvp,
-                   "W3": w3_array.run, "W4": w4_mlp.run, "W5": w5_w6_vmap.run_w5, "W6": w5_w6_vmap.run_w6, "transform": transform_time.run,
-                   "cold": cold_start.run}
+        runners = {
+            "W1": w1_scalar.run,
+            "W2": w2_loop.run,
+            "W2-jvp": w2_forward.run_jvp,
+            "W2-hvp": w2_forward.run_hvp,
+            "W3": w3_array.run,
+            "W4": w4_mlp.run,
+            "W5": w5_w6_vmap.run_w5,
+            "W6": w5_w6_vmap.run_w6,
+            "transform": transform_time.run,
+            "cold": cold_start.run,
+        }
         machine = report.machine_info()
         print_machine(machine)
         jax, autograd, skipped = load_peers(peers)
@@ -64,8 +85,11 @@ def print_machine(machine):
 
 def load_peers(peers):
     jax, autograd = peers.import_jax(), peers.import_autograd()
-    skipped = [f"{name} not installed" for name, module in
-               (("jax", jax), ("autograd", autograd)) if module is None]
+    skipped = [
+        f"{name} not installed"
+        for name, module in (("jax", jax), ("autograd", autograd))
+        if module is None
+    ]
     for reason in skipped:
         print(f"skipped: {reason}")
     return jax, autograd, skipped

@@ -22,6 +22,7 @@ Each (cold, cached) pair is run REPEATS times, each with a new cache directory, 
 medians are reported: the machine is shared and one process start is noisy. Each child
 checks its result against a reference and exits non-zero on a mismatch.
 """
+
 import json
 import os
 import statistics
@@ -93,12 +94,24 @@ def run(jax, autograd):
     for workload in ("W1", "W2", "W4"):
         cold, cached = zip(*(cold_and_cached(workload) for _ in range(REPEATS)))
         by_hand = [fresh_child(workload, "by_hand") for _ in range(REPEATS)]
-        results.append(result(f"cold-{workload}", cold, Target("time", 1.0),
-                              "first call in a fresh process, empty cache: transform + compile + call",
-                              ("numba.njit by hand, fresh process: compile + call", by_hand)))
-        results.append(result(f"cached-{workload}", cached, Target("time", 0.1),
-                              "first call in a second process, from the disk cache, beyond import",
-                              ("a trivial numba.njit(cache=True) function, from Numba's cache", floor)))
+        results.append(
+            result(
+                f"cold-{workload}",
+                cold,
+                Target("time", 1.0),
+                "first call in a fresh process, empty cache: transform + compile + call",
+                ("numba.njit by hand, fresh process: compile + call", by_hand),
+            )
+        )
+        results.append(
+            result(
+                f"cached-{workload}",
+                cached,
+                Target("time", 0.1),
+                "first call in a second process, from the disk cache, beyond import",
+                ("a trivial numba.njit(cache=True) function, from Numba's cache", floor),
+            )
+        )
     return results
 
 
@@ -119,7 +132,9 @@ def child(workload, cache, what="s2sjax"):
     env = {**os.environ, "PYTHONPATH": ROOT, "S2SJAX_CACHE_DIR": cache}
     env.pop("NUMBA_CACHE_DIR", None)
     script = CHILD.format(setup=SETUPS[workload])
-    out = subprocess.run([sys.executable, "-c", script, what], capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", script, what], capture_output=True, text=True, env=env
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{workload} child failed (exit {out.returncode}):\n{out.stderr}")
     return json.loads(out.stdout.splitlines()[-1])
@@ -127,8 +142,13 @@ def child(workload, cache, what="s2sjax"):
 
 def result(name, timings, target, what, baseline):
     imports = statistics.median(t["import_s"] for t in timings)
-    return WorkloadResult(name=name, title=f"{what} (import {format_seconds(imports)})", target=target,
-                          s2sjax=_timing("s2sjax, first call", timings), baseline=_timing(*baseline))
+    return WorkloadResult(
+        name=name,
+        title=f"{what} (import {format_seconds(imports)})",
+        target=target,
+        s2sjax=_timing("s2sjax, first call", timings),
+        baseline=_timing(*baseline),
+    )
 
 
 def _timing(impl, timings):

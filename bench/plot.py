@@ -12,7 +12,9 @@ def plot(results, path):
     from matplotlib import pyplot
 
     # Per-call speed only: the cold-start rows' times are of another kind (seconds per process).
-    compared = [r for r in results if r.baseline is not None and not r.name.startswith(("cold", "cached"))]
+    compared = [
+        r for r in results if r.baseline is not None and not r.name.startswith(("cold", "cached"))
+    ]
     implementations = _implementations(compared)
     width = 0.8 / max(1, len(implementations))
     figure, axes = pyplot.subplots(figsize=(max(6.0, 0.9 * len(compared)), 4.0))

@@ -23,7 +23,9 @@ class Target:
 
     def describe(self):
         if self.text:
-            return f"{self.text} ({format_seconds(self.value)})" if self.kind == "time" else self.text
+            return (
+                f"{self.text} ({format_seconds(self.value)})" if self.kind == "time" else self.text
+            )
         if self.kind == "time":
             return f"≤ {format_seconds(self.value)}"
         return f"≤ {self.value:g}× baseline"
@@ -95,9 +97,7 @@ def peers_table(results):
     for r in results:
         for peer in r.peers:
             ratio = format_ratio(peer.seconds / r.baseline.seconds) if r.baseline else "—"
-            rows.append(
-                f"| {r.name} | {peer.impl} | {format_seconds(peer.seconds)} | {ratio} |"
-            )
+            rows.append(f"| {r.name} | {peer.impl} | {format_seconds(peer.seconds)} | {ratio} |")
     return "\n".join(rows)
 
 
@@ -156,7 +156,9 @@ def git_commit():
 def _git(repo, *args):
     return subprocess.run(
         ["git", "-C", str(repo), *args],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
 
 
@@ -165,9 +167,7 @@ def write_json(path, machine, results, skipped):
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine,
         "skipped": skipped,
-        "workloads": [
-            {**dataclasses.asdict(r), "ratio": r.ratio, "met": r.met} for r in results
-        ],
+        "workloads": [{**dataclasses.asdict(r), "ratio": r.ratio, "met": r.met} for r in results],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename, so an interrupted run never leaves a truncated file.
@@ -182,8 +182,16 @@ NOTES_MARK = "<!-- Everything below is written by hand; python -m bench keeps it
 def write_page(path, machine, results, skipped, chart):
     """docs/benchmarks.md: the run's tables (and `chart`, a file name beside it, when not None),
     followed by the hand-written notes already on the page, kept as they are."""
-    notes = path.read_text().split(NOTES_MARK, 1)[1] if path.exists() and NOTES_MARK in path.read_text() else "\n"
-    versions = ", ".join(f"{k} {v}" for k, v in machine.items() if k not in ("platform", "cpu", "cpu_count", "commit"))
+    notes = (
+        path.read_text().split(NOTES_MARK, 1)[1]
+        if path.exists() and NOTES_MARK in path.read_text()
+        else "\n"
+    )
+    versions = ", ".join(
+        f"{k} {v}"
+        for k, v in machine.items()
+        if k not in ("platform", "cpu", "cpu_count", "commit")
+    )
     lines = [
         "# Benchmarks",
         "",
@@ -199,5 +207,8 @@ def write_page(path, machine, results, skipped, chart):
     if skipped:
         lines += ["", "Skipped: " + "; ".join(skipped) + "."]
     if chart:
-        lines += ["", f"![Time of each implementation over the hand-written baseline, log scale]({chart})"]
+        lines += [
+            "",
+            f"![Time of each implementation over the hand-written baseline, log scale]({chart})",
+        ]
     path.write_text("\n".join(lines) + "\n\n" + NOTES_MARK + notes)

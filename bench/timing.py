@@ -55,7 +55,9 @@ def measure_together(entries, *, repeats, rounds=5, settle=0.2):
                 start = time.perf_counter()
                 fn(*args)
                 samples[k].append(time.perf_counter() - start)
-    return [Timing(impl, statistics.median(own), own) for (impl, _, _), own in zip(entries, samples)]
+    return [
+        Timing(impl, statistics.median(own), own) for (impl, _, _), own in zip(entries, samples)
+    ]
 
 
 def check_then_measure(entries, expected, *, repeats, flatten=None, rtol=1e-5):
@@ -71,6 +73,4 @@ def check_close(impl, got, want, *, rtol=1e-5, atol=1e-8):
     """Raise unless `got` matches `want`: a fast wrong answer is not a result."""
     got, want = np.asarray(got), np.asarray(want)
     if got.shape != want.shape or not np.allclose(got, want, rtol=rtol, atol=atol):
-        raise WrongResultError(
-            f"{impl} gave a wrong result:\n  got  {got!r}\n  want {want!r}"
-        )
+        raise WrongResultError(f"{impl} gave a wrong result:\n  got  {got!r}\n  want {want!r}")

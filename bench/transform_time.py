@@ -25,7 +25,7 @@ from bench.timing import Timing, check_close
 VARIANTS = 15
 
 # Straight-line code: arithmetic, np.sin/exp/tanh/sum/mean, @, indexing, if/else.
-MODULE_SOURCE = '''\
+MODULE_SOURCE = """\
 import numpy as np
 
 
@@ -59,7 +59,7 @@ def {name}(w, x):
     y = k / (1.0 + q * q) + {scale!r} * e
     y = y - m ** 2
     return y
-'''
+"""
 
 
 def make_inputs():
@@ -105,14 +105,16 @@ def run(jax, autograd):
             loss = load_variant(directory, index)
             seconds, grad = time_first_call(loss, w, x)
             check_close(
-                f"s2sjax.grad({loss.__name__})", grad,
-                central_difference_grad(loss, w, x), atol=1e-6,
+                f"s2sjax.grad({loss.__name__})",
+                grad,
+                central_difference_grad(loss, w, x),
+                atol=1e-6,
             )
             if index > 0:
                 samples.append(seconds)
     return WorkloadResult(
         name="transform",
-        title="30-line function, first call, target=\"python\"",
+        title='30-line function, first call, target="python"',
         target=Target("time", 50e-3),
         s2sjax=Timing("s2sjax.grad", statistics.median(samples), samples),
     )

@@ -18,7 +18,7 @@ REPEATS = 7
 
 
 def f(x):
-    return x * math.sin(x ** 2)
+    return x * math.sin(x**2)
 
 
 @numba.njit
@@ -56,11 +56,11 @@ def _time_peer(impl, grad, expected):
 
 def jax_grad(jax):
     jnp = jax.numpy
-    grad = jax.jit(jax.grad(lambda x: x * jnp.sin(x ** 2)))
+    grad = jax.jit(jax.grad(lambda x: x * jnp.sin(x**2)))
     # JAX dispatches asynchronously: wait for the result, as a caller would.
     return lambda x: grad(x).block_until_ready()
 
 
 def autograd_grad(autograd):
     anp = autograd.numpy
-    return autograd.grad(lambda x: x * anp.sin(x ** 2))
+    return autograd.grad(lambda x: x * anp.sin(x**2))

@@ -5,6 +5,7 @@
 Targets (issue 4): the JVP costs at most 1.5x the primal loop (forward mode
 needs no tape), the Hessian-vector product at most 4x the gradient.
 """
+
 import math
 
 import numba
@@ -46,7 +47,9 @@ def run_jvp(jax, autograd):
         title="jvp of the 10**4-step recurrence along (k, x0)",
         target=Target("ratio", 1.5),
         s2sjax=measure("s2sjax.jvp", jvp, (), calls=20, repeats=REPEATS),
-        baseline=measure("numba.njit primal loop, by hand", primal_by_hand, (K, X0, N), calls=20, repeats=REPEATS),
+        baseline=measure(
+            "numba.njit primal loop, by hand", primal_by_hand, (K, X0, N), calls=20, repeats=REPEATS
+        ),
     )
 
 

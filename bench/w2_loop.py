@@ -17,6 +17,7 @@ hand-written adjoint first. Also printed:
   fori_loop), with their ratio at each n. s2sjax specializes on types, not values: one compile
   serves every n.
 """
+
 import math
 import os
 import re
@@ -40,7 +41,10 @@ UNROLLED_NS = (10, 100, 300)  # at n = 1000, JAX's first call of the Python loop
 SCALING_NS = (10**2, 10**3, 10**4, 10**5, 10**6)
 SCALING_REPEATS = 25
 S2SJAX, BY_HAND = "s2sjax.value_and_grad", "numba.njit adjoint, by hand"
-JAX_FORI, JAX_PYTHON = "jax.jit(jax.value_and_grad), lax.fori_loop", "jax.jit(jax.value_and_grad), Python loop"
+JAX_FORI, JAX_PYTHON = (
+    "jax.jit(jax.value_and_grad), lax.fori_loop",
+    "jax.jit(jax.value_and_grad), Python loop",
+)
 AUTOGRAD = "autograd.value_and_grad, Python loop"
 
 
@@ -68,18 +72,22 @@ def adjoint_by_hand(k, x0, n):
 
 def python_loop(sin):
     """The recurrence with autograd's or JAX's `sin`, so that they can trace it."""
+
     def f(k, x0, n):
         x = x0
         for i in range(n):
             x = x + 0.01 * (-k * x + sin(x))
         return x
+
     return f
 
 
 def fori_loop(jax):
     """The recurrence as one `lax.fori_loop`, what JAX's documentation advises for a long loop."""
+
     def f(k, x0, n):
         return jax.lax.fori_loop(0, n, lambda i, x: x + 0.01 * (-k * x + jax.numpy.sin(x)), x0)
+
     return f
 
 
@@ -117,7 +125,9 @@ def time_together(impls, n, *, repeats):
     """Check every implementation against the hand-written adjoint at n, then time them together."""
     entries = [(impl, fn, args(n)) for impl, fn, args in impls]
     # hstack flattens (value, (dk, dx0)) and the hand-written (value, dk, dx0) alike.
-    return check_then_measure(entries, adjoint_by_hand(K, X0, n), repeats=repeats, flatten=np.hstack, rtol=1e-9)
+    return check_then_measure(
+        entries, adjoint_by_hand(K, X0, n), repeats=repeats, flatten=np.hstack, rtol=1e-9
+    )
 
 
 def run(jax, autograd):
@@ -145,23 +155,42 @@ def report_tape(transformed):
     source = s2sjax.source(transformed, K, X0, N)
     tapes = re.findall(r"(\w+) = rt\.tape\((\w+), trips\)", source)
     names = ", ".join(f"{tape} (one {value} per step)" for tape, value in tapes)
-    print(f"W2 tapes: {len(tapes)}: {names}; {8 * len(tapes) * N} bytes at n = {N} (8 bytes per float)")
+    print(
+        f"W2 tapes: {len(tapes)}: {names}; {8 * len(tapes) * N} bytes at n = {N} (8 bytes per float)"
+    )
 
 
 def report_unrolling(jax):
     """JAX's first call (trace + compile + run) and per-call time, Python loop against fori_loop."""
-    impls = [(JAX_PYTHON, jax_value_and_grad(jax, python_loop(jax.numpy.sin)), device_args(jax)),
-             (JAX_FORI, jax_value_and_grad(jax, fori_loop(jax)), device_args(jax))]
+    impls = [
+        (JAX_PYTHON, jax_value_and_grad(jax, python_loop(jax.numpy.sin)), device_args(jax)),
+        (JAX_FORI, jax_value_and_grad(jax, fori_loop(jax)), device_args(jax)),
+    ]
     rows = []
     for n in UNROLLED_NS:
         # A new static n means a new trace and compile, so each n's first call is cold.
         firsts = [first_call(fn, args(n)) for _, fn, args in impls]
         python, fori = time_together(impls, n, repeats=TOGETHER_REPEATS)
-        rows.append((str(n), f"{firsts[0]:.2f} s", format_seconds(python.seconds),
-                     f"{firsts[1]:.2f} s", format_seconds(fori.seconds)))
-    print_table("W2 in JAX: tracing unrolls a Python loop",
-                ("n", "Python loop: first call", "Python loop: per call", "fori_loop: first call", "fori_loop: per call"),
-                rows)
+        rows.append(
+            (
+                str(n),
+                f"{firsts[0]:.2f} s",
+                format_seconds(python.seconds),
+                f"{firsts[1]:.2f} s",
+                format_seconds(fori.seconds),
+            )
+        )
+    print_table(
+        "W2 in JAX: tracing unrolls a Python loop",
+        (
+            "n",
+            "Python loop: first call",
+            "Python loop: per call",
+            "fori_loop: first call",
+            "fori_loop: per call",
+        ),
+        rows,
+    )
 
 
 def first_call(fn, args):
@@ -176,8 +205,15 @@ def report_scaling(impls):
     for n in SCALING_NS:
         ours, by_hand, *peers = time_together(impls, n, repeats=SCALING_REPEATS)
         jax_fori = format_seconds(peers[0].seconds) if peers else "—"
-        rows.append((f"10**{round(math.log10(n))}", format_seconds(ours.seconds), format_seconds(by_hand.seconds),
-                     format_ratio(ours.seconds / by_hand.seconds), jax_fori))
+        rows.append(
+            (
+                f"10**{round(math.log10(n))}",
+                format_seconds(ours.seconds),
+                format_seconds(by_hand.seconds),
+                format_ratio(ours.seconds / by_hand.seconds),
+                jax_fori,
+            )
+        )
     print_table("W2 scaling in n", ("n", "s2sjax", "hand-written", "ratio", "jax fori_loop"), rows)
 
 
@@ -218,7 +254,15 @@ def report_cold_start_and_memory():
     for n in (10**2, 10**7):
         with tempfile.TemporaryDirectory() as cache:
             env = {**os.environ, "PYTHONPATH": root, "S2SJAX_CACHE_DIR": cache}
-            out = subprocess.run([sys.executable, "-c", CHILD, str(n)], capture_output=True, text=True, env=env, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(n)],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
         first, peak = out.stdout.split()
-        print(f"W2 n = {n:>8}: cold import + transform + compile + first call {float(first):.2f} s; "
-              f"peak memory growth of one gradient {int(peak) / 1e6:.1f} MB")
+        print(
+            f"W2 n = {n:>8}: cold import + transform + compile + first call {float(first):.2f} s; "
+            f"peak memory growth of one gradient {int(peak) / 1e6:.1f} MB"
+        )

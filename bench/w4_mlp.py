@@ -5,6 +5,7 @@ a list of (w, b) tuples, which costs the flattening and rebuilding of the contai
 (the same matrix products, one function). Peers: JAX (`jax.jit(jax.value_and_grad)`, float64,
 arrays on the device) and autograd.
 """
+
 import numba
 import numpy as np
 
@@ -30,15 +31,20 @@ def value_and_grad_by_hand(w1, b1, w2, b2, x, y):
     d = h @ w2 + b2 - y
     g_out = 2.0 / d.size * d
     g_z = (g_out @ w2.T) * (z > 0.0)
-    grads = (np.ascontiguousarray(x.T) @ g_z, g_z.sum(axis=0), np.ascontiguousarray(h.T) @ g_out, g_out.sum(axis=0))
-    return np.mean(d ** 2), grads
+    grads = (
+        np.ascontiguousarray(x.T) @ g_z,
+        g_z.sum(axis=0),
+        np.ascontiguousarray(h.T) @ g_out,
+        g_out.sum(axis=0),
+    )
+    return np.mean(d**2), grads
 
 
 def make_inputs():
     rng = np.random.default_rng(4)
     n_in, n_hidden, n_out = SIZES
-    w1, b1 = rng.normal(0, n_in ** -0.5, (n_in, n_hidden)), rng.normal(0, 0.1, n_hidden)
-    w2, b2 = rng.normal(0, n_hidden ** -0.5, (n_hidden, n_out)), rng.normal(0, 0.1, n_out)
+    w1, b1 = rng.normal(0, n_in**-0.5, (n_in, n_hidden)), rng.normal(0, 0.1, n_hidden)
+    w2, b2 = rng.normal(0, n_hidden**-0.5, (n_hidden, n_out)), rng.normal(0, 0.1, n_out)
     x, y = rng.uniform(0, 1, (BATCH, n_in)), rng.uniform(0, 1, (BATCH, n_out))
     return w1, b1, w2, b2, x, y
 
@@ -58,20 +64,43 @@ def run(jax, autograd):
     args = make_inputs()
     expected = flat(value_and_grad_by_hand(*args))
     ours = s2sjax.value_and_grad(mlp_loss, argnums=ARGNUMS)
-    entries = [("s2sjax.value_and_grad", ours, args), ("numba.njit backward pass, by hand", value_and_grad_by_hand, args),
-               ("s2sjax.value_and_grad, params a list of (w, b) tuples", s2sjax.value_and_grad(mlp_loss_of_layers),
-                ([(args[0], args[1]), (args[2], args[3])],) + args[4:])]
+    entries = [
+        ("s2sjax.value_and_grad", ours, args),
+        ("numba.njit backward pass, by hand", value_and_grad_by_hand, args),
+        (
+            "s2sjax.value_and_grad, params a list of (w, b) tuples",
+            s2sjax.value_and_grad(mlp_loss_of_layers),
+            ([(args[0], args[1]), (args[2], args[3])],) + args[4:],
+        ),
+    ]
     if jax is not None:
         jnp = jax.numpy
-        jax_loss = lambda w1, b1, w2, b2, x, y: jnp.mean((jnp.maximum(x @ w1 + b1, 0.0) @ w2 + b2 - y) ** 2)  # noqa: E731
+        jax_loss = lambda w1, b1, w2, b2, x, y: jnp.mean(
+            (jnp.maximum(x @ w1 + b1, 0.0) @ w2 + b2 - y) ** 2
+        )  # noqa: E731
         compiled = jax.jit(jax.value_and_grad(jax_loss, argnums=ARGNUMS))
-        entries.append(("jax.jit(jax.value_and_grad)", lambda *a: jax.block_until_ready(compiled(*a)),
-                        tuple(jnp.asarray(a) for a in args)))
+        entries.append(
+            (
+                "jax.jit(jax.value_and_grad)",
+                lambda *a: jax.block_until_ready(compiled(*a)),
+                tuple(jnp.asarray(a) for a in args),
+            )
+        )
     if autograd is not None:
         anp = autograd.numpy
-        autograd_loss = lambda w1, b1, w2, b2, x, y: anp.mean((anp.maximum(x @ w1 + b1, 0.0) @ w2 + b2 - y) ** 2)  # noqa: E731
-        entries.append(("autograd.value_and_grad", autograd.value_and_grad(autograd_loss, ARGNUMS), args))
+        autograd_loss = lambda w1, b1, w2, b2, x, y: anp.mean(
+            (anp.maximum(x @ w1 + b1, 0.0) @ w2 + b2 - y) ** 2
+        )  # noqa: E731
+        entries.append(
+            ("autograd.value_and_grad", autograd.value_and_grad(autograd_loss, ARGNUMS), args)
+        )
     timings = check_then_measure(entries, expected, repeats=REPEATS, flatten=flat, rtol=1e-9)
     target = than_jax(0.8, timings, Target("ratio", 1.0, "≤ 1× baseline (JAX not installed)"))
-    return WorkloadResult(name="W4", title="value_and_grad of the 728-100-10 MLP, batch 32", target=target,
-                          s2sjax=timings[0], baseline=timings[1], peers=timings[2:])
+    return WorkloadResult(
+        name="W4",
+        title="value_and_grad of the 728-100-10 MLP, batch 32",
+        target=target,
+        s2sjax=timings[0],
+        baseline=timings[1],
+        peers=timings[2:],
+    )

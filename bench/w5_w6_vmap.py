@@ -7,6 +7,7 @@ JAX is not installed they fall back to the issue's reference times (0.97 ms for 
 Hand-written `prange` loops are timed beside them as peers, and so is `target="cuda"` where a
 GPU is present.
 """
+
 import os
 
 import numba
@@ -16,7 +17,7 @@ import s2sjax
 from bench.report import Target, WorkloadResult, than_jax
 from bench.timing import check_then_measure
 
-N_EXAMPLES = 10 ** 6
+N_EXAMPLES = 10**6
 N_POINTS, DIM = 1000, 16
 REPEATS = 25
 JAX_W5, JAX_W6 = 0.97e-3, 10.1e-3  # the issue's reference machine
@@ -86,18 +87,27 @@ def _workload(name, title, goals, transformed, by_hand, jax_fn, args, jax_args):
     """
     expected = by_hand[0](*args)
     entries = [(f"s2sjax.vmap [{t}]", transformed(t), args) for t in goals]
-    entries += [("numba.njit loop, by hand", by_hand[0], args),
-                ("numba.njit(parallel=True), by hand", by_hand[1], args)]
+    entries += [
+        ("numba.njit loop, by hand", by_hand[0], args),
+        ("numba.njit(parallel=True), by hand", by_hand[1], args),
+    ]
     if _gpu():
         entries.append(("s2sjax.vmap [cuda], host arrays in and out", transformed("cuda"), args))
     if jax_fn is not None:
         entries.append(("jax.jit(jax.vmap(...)), arrays on the device", jax_fn, jax_args))
     timings = check_then_measure(entries, expected, repeats=REPEATS)
-    ours, baseline, peers = timings[:len(goals)], timings[len(goals)], timings[len(goals) + 1:]
-    return [WorkloadResult(name=name if target == "cpu" else f"{name}-{target}", title=f"{title}, target={target!r}",
-                           target=goal(peers) if callable(goal) else goal, s2sjax=timing, baseline=baseline,
-                           peers=peers if target == "parallel" else [])
-            for (target, goal), timing in zip(goals.items(), ours)]
+    ours, baseline, peers = timings[: len(goals)], timings[len(goals)], timings[len(goals) + 1 :]
+    return [
+        WorkloadResult(
+            name=name if target == "cpu" else f"{name}-{target}",
+            title=f"{title}, target={target!r}",
+            target=goal(peers) if callable(goal) else goal,
+            s2sjax=timing,
+            baseline=baseline,
+            peers=peers if target == "parallel" else [],
+        )
+        for (target, goal), timing in zip(goals.items(), ours)
+    ]
 
 
 def _gpu():
@@ -126,13 +136,20 @@ def run_w5(jax, autograd):
     y = 2.0 * x + 1.0 + rng.normal(0.0, 0.1, N_EXAMPLES)
     jax_fn = None
     if jax is not None:
-        batched = jax.jit(jax.vmap(jax.grad(lambda p, x, y: (p[0] * x + p[1] - y) ** 2), in_axes=(None, 0, 0)))
+        batched = jax.jit(
+            jax.vmap(jax.grad(lambda p, x, y: (p[0] * x + p[1] - y) ** 2), in_axes=(None, 0, 0))
+        )
         jax_fn = lambda p, x, y: batched(p, x, y).block_until_ready()  # noqa: E731
-    return _workload("W5", "vmap(grad(loss)), 10**6 examples",
-                     {"cpu": Target("ratio", 1.2), "parallel": _than_jax(0.9, JAX_W5)},
-                     lambda t: s2sjax.vmap(s2sjax.grad(loss), in_axes=(None, 0, 0), target=t),
-                     (per_example_grads_by_hand, per_example_grads_by_hand_parallel), jax_fn, (p, x, y),
-                     _on_device(jax, (p, x, y)))
+    return _workload(
+        "W5",
+        "vmap(grad(loss)), 10**6 examples",
+        {"cpu": Target("ratio", 1.2), "parallel": _than_jax(0.9, JAX_W5)},
+        lambda t: s2sjax.vmap(s2sjax.grad(loss), in_axes=(None, 0, 0), target=t),
+        (per_example_grads_by_hand, per_example_grads_by_hand_parallel),
+        jax_fn,
+        (p, x, y),
+        _on_device(jax, (p, x, y)),
+    )
 
 
 def run_w6(jax, autograd):
@@ -141,9 +158,17 @@ def run_w6(jax, autograd):
     jax_fn = None
     if jax is not None:
         jnp = jax.numpy
-        pairwise = jax.jit(jax.vmap(jax.vmap(lambda a, b: jnp.sum(jnp.abs(a - b)), (None, 0)), (0, None)))
+        pairwise = jax.jit(
+            jax.vmap(jax.vmap(lambda a, b: jnp.sum(jnp.abs(a - b)), (None, 0)), (0, None))
+        )
         jax_fn = lambda a, b: pairwise(a, b).block_until_ready()  # noqa: E731
-    return _workload("W6", "pairwise L1 by nested vmap, 1000x1000x16",
-                     {"cpu": Target("ratio", 1.2), "parallel": _than_jax(0.6, JAX_W6)},
-                     lambda t: s2sjax.vmap(s2sjax.vmap(l1, (None, 0)), (0, None), target=t),
-                     (pairwise_by_hand, pairwise_by_hand_parallel), jax_fn, (a, b), _on_device(jax, (a, b)))
+    return _workload(
+        "W6",
+        "pairwise L1 by nested vmap, 1000x1000x16",
+        {"cpu": Target("ratio", 1.2), "parallel": _than_jax(0.6, JAX_W6)},
+        lambda t: s2sjax.vmap(s2sjax.vmap(l1, (None, 0)), (0, None), target=t),
+        (pairwise_by_hand, pairwise_by_hand_parallel),
+        jax_fn,
+        (a, b),
+        _on_device(jax, (a, b)),
+    )

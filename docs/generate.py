@@ -3,6 +3,7 @@
 Run `python docs/generate.py` after a change to the generated code; tests/test_docs.py fails while
 either page differs from what this script writes, so the pages cannot go stale.
 """
+
 import importlib.util
 import subprocess
 import sys
@@ -32,26 +33,59 @@ def gallery_entries():
     rng = np.random.default_rng(0)
     params = [(rng.normal(size=(3, 4)), np.zeros(4)), (rng.normal(size=(4, 2)), np.zeros(2))]
     entries = [
-        ("A loop: reverse mode with a tape", "grad(damped, target='python')(1.0, 0.5, 100)",
-         s2sjax.grad(gallery.damped, target="python"), (1.0, 0.5, 100)),
-        ("The same loop in forward mode", "jvp(damped, (1.0, 0.5, 100), (1.0, 0.0, 0))",
-         s2sjax.api._shared(gallery.damped, s2sjax.kinds.Jvp(), "python"), (1.0, 0.5, 100)),
-        ("A while loop with break", "grad(first_above, target='python')(xs, 2.0)",
-         s2sjax.grad(gallery.first_above, target="python"), (np.ones(5), 2.0)),
-        ("Containers: a list of (w, b) layers",
-         "value_and_grad(mlp_loss, target='python')(params, x, y)",
-         s2sjax.value_and_grad(gallery.mlp_loss, target="python"), (params, np.ones((5, 3)), np.ones((5, 2)))),
-        ("vmap: pairwise distances", "vmap(vmap(l1, (0, None)), (None, 0), target='python')(a, b)",
-         s2sjax.vmap(s2sjax.vmap(gallery.l1, (0, None)), (None, 0), target="python"),
-         (np.ones((4, 3)), np.ones((5, 3)))),
-        ("vmap of grad: per-example gradients", "vmap(grad(l1), in_axes=(0, None), target='python')(a, b0)",
-         s2sjax.vmap(s2sjax.grad(gallery.l1), in_axes=(0, None), target="python"), (np.ones((4, 3)), np.ones(3))),
-        ("A custom rule (s2sjax.extend.defvjp)", "grad(log_likelihood, target='python')(x, w)",
-         s2sjax.grad(gallery.log_likelihood, target="python"), (np.ones(3), np.ones(3))),
-        ("Fusion on the compiled targets", "grad(softplus_sum)(x)  # target='cpu'",
-         s2sjax.grad(gallery.softplus_sum), (np.ones(3),)),
+        (
+            "A loop: reverse mode with a tape",
+            "grad(damped, target='python')(1.0, 0.5, 100)",
+            s2sjax.grad(gallery.damped, target="python"),
+            (1.0, 0.5, 100),
+        ),
+        (
+            "The same loop in forward mode",
+            "jvp(damped, (1.0, 0.5, 100), (1.0, 0.0, 0))",
+            s2sjax.api._shared(gallery.damped, s2sjax.kinds.Jvp(), "python"),
+            (1.0, 0.5, 100),
+        ),
+        (
+            "A while loop with break",
+            "grad(first_above, target='python')(xs, 2.0)",
+            s2sjax.grad(gallery.first_above, target="python"),
+            (np.ones(5), 2.0),
+        ),
+        (
+            "Containers: a list of (w, b) layers",
+            "value_and_grad(mlp_loss, target='python')(params, x, y)",
+            s2sjax.value_and_grad(gallery.mlp_loss, target="python"),
+            (params, np.ones((5, 3)), np.ones((5, 2))),
+        ),
+        (
+            "vmap: pairwise distances",
+            "vmap(vmap(l1, (0, None)), (None, 0), target='python')(a, b)",
+            s2sjax.vmap(s2sjax.vmap(gallery.l1, (0, None)), (None, 0), target="python"),
+            (np.ones((4, 3)), np.ones((5, 3))),
+        ),
+        (
+            "vmap of grad: per-example gradients",
+            "vmap(grad(l1), in_axes=(0, None), target='python')(a, b0)",
+            s2sjax.vmap(s2sjax.grad(gallery.l1), in_axes=(0, None), target="python"),
+            (np.ones((4, 3)), np.ones(3)),
+        ),
+        (
+            "A custom rule (s2sjax.extend.defvjp)",
+            "grad(log_likelihood, target='python')(x, w)",
+            s2sjax.grad(gallery.log_likelihood, target="python"),
+            (np.ones(3), np.ones(3)),
+        ),
+        (
+            "Fusion on the compiled targets",
+            "grad(softplus_sum)(x)  # target='cpu'",
+            s2sjax.grad(gallery.softplus_sum),
+            (np.ones(3),),
+        ),
     ]
-    return [(title, call, s2sjax.source(transformed, *args)) for title, call, transformed, args in entries]
+    return [
+        (title, call, s2sjax.source(transformed, *args))
+        for title, call, transformed, args in entries
+    ]
 
 
 def gallery_page():
@@ -65,11 +99,22 @@ def stages_section():
     """`show --after STAGE` for each stage of quickstart's `f`, as the command prints it."""
     from s2sjax.pipeline import STAGES
 
-    parts = [STAGES_START, "", "## Every stage of one function", "",
-             "`python -m s2sjax show examples/quickstart.py:f --after STAGE` for each stage, as it prints:", ""]
+    parts = [
+        STAGES_START,
+        "",
+        "## Every stage of one function",
+        "",
+        "`python -m s2sjax show examples/quickstart.py:f --after STAGE` for each stage, as it prints:",
+        "",
+    ]
     for stage in STAGES:
-        out = subprocess.run([sys.executable, "-m", "s2sjax", "show", "examples/quickstart.py:f", "--after", stage],
-                             capture_output=True, text=True, cwd=REPO, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-m", "s2sjax", "show", "examples/quickstart.py:f", "--after", stage],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=True,
+        ).stdout
         parts += [f"### {stage}", "", "```py", out.rstrip(), "```", ""]
     parts.append(STAGES_END)
     return "\n".join(parts)
@@ -85,7 +130,9 @@ def how_it_works_page(current):
 
 
 def _load_example(name):
-    spec = importlib.util.spec_from_file_location(f"examples_{name}", REPO / "examples" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"examples_{name}", REPO / "examples" / f"{name}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -2,6 +2,7 @@
 
 Each is differentiated or batched there, and the generated code is shown as s2sjax writes it.
 """
+
 import math
 
 import numpy as np

@@ -3,6 +3,7 @@
 Run it with `python examples/quickstart.py`; see the generated code for the
 loss with `python -m s2sjax show examples/quickstart.py:loss --grad --argnums 0,1`.
 """
+
 import math
 
 import numpy as np
@@ -11,7 +12,7 @@ import s2sjax
 
 
 def f(x):
-    return x * math.sin(x ** 2)
+    return x * math.sin(x**2)
 
 
 def loss(W, b, X, y):
@@ -28,7 +29,7 @@ y = rng.normal(size=(8, 3))
 if __name__ == "__main__":
     df = s2sjax.grad(f)
     print("df(0.13) =", df(0.13))
-    print("closed form:", math.sin(0.13 ** 2) + 2 * 0.13 ** 2 * math.cos(0.13 ** 2))
+    print("closed form:", math.sin(0.13**2) + 2 * 0.13**2 * math.cos(0.13**2))
     print()
     print(s2sjax.source(df))
 

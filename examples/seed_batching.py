@@ -4,6 +4,7 @@ Run it with `python examples/seed_batching.py`. Each function below returns the 
 section prints; `tests/test_examples.py` checks them. With matplotlib installed, the script
 also saves the plot of sin and its derivative as `sin_and_derivative.png`.
 """
+
 import math
 
 import numpy as np
@@ -41,7 +42,7 @@ def pairwise_two_ways():
 
 
 def quadratic(x):
-    return x ** 2 + 2 * x
+    return x**2 + 2 * x
 
 
 def scaled_sum(x, k):
@@ -51,8 +52,11 @@ def scaled_sum(x, k):
 def jit_and_grad():
     """grad of x² + 2x at 3.0, jit of it, and jit with a constant (static) argument."""
     x = np.arange(4.0)
-    return (s2sjax.grad(quadratic)(3.0), s2sjax.jit(quadratic)(3.0),
-            s2sjax.jit(scaled_sum, static_argnums=1)(x, 5))
+    return (
+        s2sjax.grad(quadratic)(3.0),
+        s2sjax.jit(quadratic)(3.0),
+        s2sjax.jit(scaled_sum, static_argnums=1)(x, 5),
+    )
 
 
 def product(x, y):
@@ -62,8 +66,10 @@ def product(x, y):
 def simple_vmaps():
     """vmap(x² + 2x) over [1, 2, 3]; vmap(x * y, in_axes=(0, 0)) over two 2×2 arrays."""
     a = np.array([[1.0, 2.0], [3.0, 4.0]])
-    return (s2sjax.vmap(quadratic)(np.array([1.0, 2.0, 3.0])),
-            s2sjax.vmap(product, in_axes=(0, 0))(a, a + 1.0))
+    return (
+        s2sjax.vmap(quadratic)(np.array([1.0, 2.0, 3.0])),
+        s2sjax.vmap(product, in_axes=(0, 0))(a, a + 1.0),
+    )
 
 
 def pmap_as_parallel_vmap():
@@ -96,7 +102,9 @@ def main():
     print("pairwise L1 distances, two ways, agree:", np.allclose(by_lambdas, by_axes))
     print(by_axes)
     derivative, jitted, scaled = jit_and_grad()
-    print(f"grad of x² + 2x at 3.0 = {derivative}; jit of it at 3.0 = {jitted}; jit with k = 5: {scaled}")
+    print(
+        f"grad of x² + 2x at 3.0 = {derivative}; jit of it at 3.0 = {jitted}; jit with k = 5: {scaled}"
+    )
     squares, products = simple_vmaps()
     print("vmap(x² + 2x) over [1, 2, 3]:", squares)
     print("vmap(x * y) over rows:\n", products)

@@ -3,6 +3,7 @@
 Run it with `python examples/seed_derivatives.py`. Each function below returns the numbers
 its section prints; `tests/test_examples.py` checks them.
 """
+
 import math
 import time
 
@@ -52,22 +53,27 @@ def gradient_of_an_array():
 
 
 def square(x):
-    return x ** 2
+    return x**2
 
 
 def sum_of_squares(x):
-    return np.sum(x ** 2)
+    return np.sum(x**2)
 
 
 def powers(x, y, z):
-    return np.sum(x ** 2 + y ** 3 + z ** 4)
+    return np.sum(x**2 + y**3 + z**4)
 
 
 def powers_and_sums():
     """x²: first derivative at 4.0 and second; sum(x²) at arange(3.); x² + y³ + z⁴ by argnums."""
     x = np.arange(3.0)
-    return (s2sjax.grad(square)(4.0), s2sjax.grad(s2sjax.grad(square))(4.0), s2sjax.grad(sum_of_squares)(x),
-            s2sjax.grad(powers)(x, x, x), s2sjax.grad(powers, argnums=(0, 1, 2))(x, x, x))
+    return (
+        s2sjax.grad(square)(4.0),
+        s2sjax.grad(s2sjax.grad(square))(4.0),
+        s2sjax.grad(sum_of_squares)(x),
+        s2sjax.grad(powers)(x, x, x),
+        s2sjax.grad(powers, argnums=(0, 1, 2))(x, x, x),
+    )
 
 
 def linear_loss(w, b, x, y):
@@ -81,11 +87,11 @@ def loss_and_its_gradient():
 
 
 def wiggle(x):
-    return x * math.sin(x ** 2)
+    return x * math.sin(x**2)
 
 
 def wiggle_and_y(x, y):
-    return x * math.sin(x ** 2) + x * y
+    return x * math.sin(x**2) + x * y
 
 
 def compiled_against_plain(x=0.13, calls=100_000):
@@ -120,8 +126,12 @@ def main():
     print("x² + y³ + z⁴ at arange(3.): d/dx =", dx, "all three:", dxyz)
     print("value_and_grad of a linear model's loss:", loss_and_its_gradient())
     value, error, (compiled, plain), (dx, dy) = compiled_against_plain()
-    print(f"d/dx x·sin(x²) at 0.13 = {value:.7f} (relative error {error:.1e} against the closed form)")
-    print(f"a call: compiled gradient {compiled * 1e9:.0f} ns, the plain function {plain * 1e9:.0f} ns")
+    print(
+        f"d/dx x·sin(x²) at 0.13 = {value:.7f} (relative error {error:.1e} against the closed form)"
+    )
+    print(
+        f"a call: compiled gradient {compiled * 1e9:.0f} ns, the plain function {plain * 1e9:.0f} ns"
+    )
     print(f"x·sin(x²) + x·y at (0.13, 1.0): d/dx = {dx:.7f}, d/dy = {dy}")
 
 

@@ -3,6 +3,7 @@
 Run it with `python examples/seed_training.py`. Each function below returns the numbers
 its section prints; `tests/test_examples.py` checks them.
 """
+
 import math
 
 import numpy as np
@@ -58,7 +59,7 @@ LAYERS = (728, 100, 10)
 
 
 def init_mlp(sizes, rng):
-    return [(rng.normal(0.0, n ** -0.5, (n, m)), np.zeros(m)) for n, m in zip(sizes[:-1], sizes[1:])]
+    return [(rng.normal(0.0, n**-0.5, (n, m)), np.zeros(m)) for n, m in zip(sizes[:-1], sizes[1:])]
 
 
 def mlp(params, x):
@@ -94,7 +95,9 @@ def main():
     w, b = linear_regression()
     print(f"SGD on y = 5x + 2: params = ({w:.4f}, {b:.4f})")
     losses, *_ = train_mlp()
-    print(f"MLP {'-'.join(map(str, LAYERS))}: loss {losses[0]:.4f} at epoch 1, {losses[-1]:.4f} at epoch {len(losses)}")
+    print(
+        f"MLP {'-'.join(map(str, LAYERS))}: loss {losses[0]:.4f} at epoch 1, {losses[-1]:.4f} at epoch {len(losses)}"
+    )
 
 
 if __name__ == "__main__":

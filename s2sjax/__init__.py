@@ -1,15 +1,36 @@
 """s2sjax: source-to-source derivatives of numeric Python, compiled by Numba.
 
-    >>> import math, s2sjax
-    >>> df = s2sjax.grad(lambda x: x * math.sin(x ** 2), target="python")
-    >>> round(df(0.13), 10)
-    0.0506943688
+>>> import math, s2sjax
+>>> df = s2sjax.grad(lambda x: x * math.sin(x ** 2), target="python")
+>>> round(df(0.13), 10)
+0.0506943688
 """
+
 from . import config, extend
 from .version import __version__  # noqa: F401  (s2sjax.__version__)
 from .api import grad, hessian, jacfwd, jacrev, jit, jvp, source, value_and_grad, vjp, vmap
 from .errors import CacheWarning, NumbaFallbackWarning, TransformError
 from .pytree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
 
-__all__ = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "vmap", "jit", "source", "config", "extend",
-           "tree_map", "tree_flatten", "tree_unflatten", "tree_leaves", "tree_structure", "TransformError", "NumbaFallbackWarning", "CacheWarning"]
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "jvp",
+    "vjp",
+    "jacfwd",
+    "jacrev",
+    "hessian",
+    "vmap",
+    "jit",
+    "source",
+    "config",
+    "extend",
+    "tree_map",
+    "tree_flatten",
+    "tree_unflatten",
+    "tree_leaves",
+    "tree_structure",
+    "TransformError",
+    "NumbaFallbackWarning",
+    "CacheWarning",
+]

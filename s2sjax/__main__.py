@@ -1,4 +1,5 @@
 """`python -m s2sjax ...`: see s2sjax/cli.py."""
+
 import sys
 
 from .cli import main

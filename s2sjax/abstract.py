@@ -10,6 +10,7 @@ Type(kind='float', ndim=2, elts=())
 >>> merge(INT, FLOAT)
 Type(kind='float', ndim=0, elts=())
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +40,9 @@ BOOL = Type("bool")
 NONE = Type("none")
 DTYPE = Type("dtype")
 UNKNOWN = Type("unknown", None)
-UNSET = Type("unset")  # a variable with no value yet (`.ret` before a loop that may return): joins as nothing
+UNSET = Type(
+    "unset"
+)  # a variable with no value yet (`.ret` before a loop that may return): joins as nothing
 
 NUMBER_KINDS = ("bool", "int", "float")  # in the order arithmetic promotes them
 

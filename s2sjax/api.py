@@ -5,11 +5,24 @@ kind (kinds/), which says what the transformation generates and how it is
 called. Semantics follow JAX: argnums int or tuple (negative counts from the
 end), `has_aux`, output dimensions first in Jacobians, and JAX's error messages.
 """
+
 import functools
 import weakref
 
-from .kinds import Grad, Jacfwd, Jacrev, Jit, Jvp, ValueAndGrad, Vjp, Vmap, jvp as jvp_kind, vjp as vjp_kind
+from .kinds import (
+    Grad,
+    Jacfwd,
+    Jacrev,
+    Jit,
+    Jvp,
+    ValueAndGrad,
+    Vjp,
+    Vmap,
+    jvp as jvp_kind,
+    vjp as vjp_kind,
+)
 from .transformed import TARGETS, Transformed  # noqa: F401  (TARGETS: the command line's choices)
+
 
 def transformation(fun):
     """Mark a public transformation, so that the front end knows it where the user's code calls it."""
@@ -150,7 +163,9 @@ def vmap(fun=None, in_axes=0, out_axes=0, axis_size=None, *, target="cpu"):
     [0.0, 2.0, 4.0]
     """
     if fun is None:
-        return functools.partial(vmap, in_axes=in_axes, out_axes=out_axes, axis_size=axis_size, target=target)
+        return functools.partial(
+            vmap, in_axes=in_axes, out_axes=out_axes, axis_size=axis_size, target=target
+        )
     return Transformed(fun, Vmap(in_axes, out_axes, axis_size), target)
 
 
@@ -189,7 +204,9 @@ def source(fun, *args):
     <BLANKLINE>
     """
     if not isinstance(fun, Transformed):
-        raise TypeError(f"source() takes a function made by an s2sjax transformation, got {type(fun).__name__}")
+        raise TypeError(
+            f"source() takes a function made by an s2sjax transformation, got {type(fun).__name__}"
+        )
     return fun.source_for(*args)
 
 
@@ -205,4 +222,3 @@ def _shared(fun, kind, target):
     if (kind, target) not in table:
         table[kind, target] = Transformed(fun, kind, target)
     return table[kind, target]
-

@@ -8,6 +8,7 @@ plain Python function, in float64, element by element (step `1e-4 * max(1,
 - jvp along a random tangent, against the Jacobians applied to it;
 - vjp along a random cotangent, against the Jacobians transposed.
 """
+
 import inspect
 from dataclasses import dataclass
 
@@ -38,7 +39,9 @@ def check(fun, args, argnums=None, target="cpu", seed=0):
     args = tuple(_as_float64(a) for a in args)
     for a in args:
         if type(a) in (tuple, list, dict):
-            raise TypeError("check takes arrays and numbers as arguments (flatten containers first)")
+            raise TypeError(
+                "check takes arrays and numbers as arguments (flatten containers first)"
+            )
     wrt = [i for i, a in enumerate(args) if _is_float(a)] if argnums is None else list(argnums)
     if not wrt:
         raise TypeError("check needs at least one float argument to differentiate")
@@ -49,21 +52,68 @@ def check(fun, args, argnums=None, target="cpu", seed=0):
     for i in wrt:
         name = names[i] if i < len(names) else str(i)
         if out.ndim == 0:
-            rows.append(_row("grad", name, lambda: api.grad(fun, argnums=i, target=target)(*args), jacobians[i]))
-            rows.append(_row("value_and_grad", name,
-                             lambda: _value_then_grad(api.value_and_grad(fun, argnums=i, target=target)(*args), out),
-                             jacobians[i]))
-        rows.append(_row("jacfwd", name, lambda: api.jacfwd(fun, argnums=i, target=target)(*args), jacobians[i]))
-        rows.append(_row("jacrev", name, lambda: api.jacrev(fun, argnums=i, target=target)(*args), jacobians[i]))
+            rows.append(
+                _row(
+                    "grad",
+                    name,
+                    lambda: api.grad(fun, argnums=i, target=target)(*args),
+                    jacobians[i],
+                )
+            )
+            rows.append(
+                _row(
+                    "value_and_grad",
+                    name,
+                    lambda: _value_then_grad(
+                        api.value_and_grad(fun, argnums=i, target=target)(*args), out
+                    ),
+                    jacobians[i],
+                )
+            )
+        rows.append(
+            _row(
+                "jacfwd",
+                name,
+                lambda: api.jacfwd(fun, argnums=i, target=target)(*args),
+                jacobians[i],
+            )
+        )
+        rows.append(
+            _row(
+                "jacrev",
+                name,
+                lambda: api.jacrev(fun, argnums=i, target=target)(*args),
+                jacobians[i],
+            )
+        )
     rng = np.random.default_rng(seed)
-    tangents = tuple(rng.normal(size=np.shape(a)) if i in wrt else np.zeros(np.shape(a)) for i, a in enumerate(args))
+    tangents = tuple(
+        rng.normal(size=np.shape(a)) if i in wrt else np.zeros(np.shape(a))
+        for i, a in enumerate(args)
+    )
     pushed = sum(_apply(jacobians[i], tangents[i]) for i in wrt)
-    rows.append(_row("jvp", "a random tangent",
-                     lambda: api.jvp(fun, args, tuple(_like(t, a) for t, a in zip(tangents, args)), target=target)[1],
-                     pushed))
+    rows.append(
+        _row(
+            "jvp",
+            "a random tangent",
+            lambda: api.jvp(
+                fun, args, tuple(_like(t, a) for t, a in zip(tangents, args)), target=target
+            )[1],
+            pushed,
+        )
+    )
     cotangent = rng.normal(size=out.shape)
-    pulled = np.concatenate([np.ravel(np.tensordot(cotangent, jacobians[i], out.ndim)) for i in wrt])
-    rows.append(_row("vjp", "a random cotangent", lambda: _pulled(fun, args, cotangent, out, wrt, target), pulled))
+    pulled = np.concatenate(
+        [np.ravel(np.tensordot(cotangent, jacobians[i], out.ndim)) for i in wrt]
+    )
+    rows.append(
+        _row(
+            "vjp",
+            "a random cotangent",
+            lambda: _pulled(fun, args, cotangent, out, wrt, target),
+            pulled,
+        )
+    )
     return rows
 
 
@@ -78,12 +128,17 @@ def numerical_jacobian(fun, args, i):
             moved = x.copy()
             moved.flat[k] += step
             value = moved if np.ndim(args[i]) else float(moved)
-            return np.asarray(fun(*args[:i], value, *args[i + 1:]), dtype=float)
+            return np.asarray(fun(*args[:i], value, *args[i + 1 :]), dtype=float)
 
         columns.append((8 * (at(h) - at(-h)) - (at(2 * h) - at(-2 * h))) / (12 * h))
     out_shape = np.shape(columns[0]) if columns else ()
-    return np.moveaxis(np.array(columns).reshape(x.shape + out_shape), range(x.ndim), range(-x.ndim, 0)) \
-        if x.ndim else columns[0]
+    return (
+        np.moveaxis(
+            np.array(columns).reshape(x.shape + out_shape), range(x.ndim), range(-x.ndim, 0)
+        )
+        if x.ndim
+        else columns[0]
+    )
 
 
 def table(rows):
@@ -91,7 +146,9 @@ def table(rows):
     lines = [f"{'mode':<16}{'w.r.t.':<20}{'max abs error':>15}{'max rel error':>15}  result"]
     for row in rows:
         result = "ok" if row.ok else (f"ERROR: {row.problem}" if row.problem else "MISMATCH")
-        lines.append(f"{row.mode:<16}{row.wrt:<20}{row.abs_error:>15.2e}{row.rel_error:>15.2e}  {result}")
+        lines.append(
+            f"{row.mode:<16}{row.wrt:<20}{row.abs_error:>15.2e}{row.rel_error:>15.2e}  {result}"
+        )
     return "\n".join(lines)
 
 
@@ -122,7 +179,11 @@ def _pulled(fun, args, cotangent, out, wrt, target):
 
 
 def _apply(jacobian, tangent):
-    return np.tensordot(jacobian, tangent, np.ndim(tangent)) if np.ndim(tangent) else jacobian * tangent
+    return (
+        np.tensordot(jacobian, tangent, np.ndim(tangent))
+        if np.ndim(tangent)
+        else jacobian * tangent
+    )
 
 
 def _like(tangent, primal):
@@ -130,7 +191,9 @@ def _like(tangent, primal):
 
 
 def _is_float(value):
-    return isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "f")
+    return isinstance(value, (float, np.floating)) or (
+        isinstance(value, np.ndarray) and value.dtype.kind == "f"
+    )
 
 
 def _as_float64(value):

@@ -13,6 +13,7 @@ Argument types come from `--args`, else from module globals named like the
 function's parameters (a script's own data), else every argument is taken to
 be a float.
 """
+
 import argparse
 import ast
 import importlib
@@ -54,34 +55,84 @@ def main(argv=None):
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="python -m s2sjax", description="s2sjax: source-to-source derivatives of numeric Python.",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    parser = argparse.ArgumentParser(
+        prog="python -m s2sjax",
+        description="s2sjax: source-to-source derivatives of numeric Python.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     show = _command(commands, "show", "print the generated source of a transformation", _show)
     mode = show.add_mutually_exclusive_group()
-    mode.add_argument("--grad", dest="transformation", action="store_const", const=api.grad,
-                      help="the gradient (the default, unless --vmap is given alone)")
-    mode.add_argument("--value-and-grad", dest="transformation", action="store_const", const=api.value_and_grad,
-                      help="the value and the gradient")
-    mode.add_argument("--jvp", dest="transformation", action="store_const", const=api.jvp,
-                      help="the Jacobian-vector product (forward mode): takes the primals, then one tangent per "
-                           "float argument")
-    show.add_argument("--vmap", action="store_true",
-                      help="the batched version (of the function, or of --grad/--value-and-grad/--jvp)")
-    show.add_argument("--in-axes", default="0",
-                      help="with --vmap: vmap's in_axes as a Python literal, e.g. 0 or \"(None, 0, 0)\" (default 0)")
-    show.add_argument("--after", choices=pipeline.STAGES, default=None,
-                      help="print the code after this pipeline stage instead of the final module")
-    show.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="syntax highlighting")
+    mode.add_argument(
+        "--grad",
+        dest="transformation",
+        action="store_const",
+        const=api.grad,
+        help="the gradient (the default, unless --vmap is given alone)",
+    )
+    mode.add_argument(
+        "--value-and-grad",
+        dest="transformation",
+        action="store_const",
+        const=api.value_and_grad,
+        help="the value and the gradient",
+    )
+    mode.add_argument(
+        "--jvp",
+        dest="transformation",
+        action="store_const",
+        const=api.jvp,
+        help="the Jacobian-vector product (forward mode): takes the primals, then one tangent per "
+        "float argument",
+    )
+    show.add_argument(
+        "--vmap",
+        action="store_true",
+        help="the batched version (of the function, or of --grad/--value-and-grad/--jvp)",
+    )
+    show.add_argument(
+        "--in-axes",
+        default="0",
+        help='with --vmap: vmap\'s in_axes as a Python literal, e.g. 0 or "(None, 0, 0)" (default 0)',
+    )
+    show.add_argument(
+        "--after",
+        choices=pipeline.STAGES,
+        default=None,
+        help="print the code after this pipeline stage instead of the final module",
+    )
+    show.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="syntax highlighting"
+    )
     show.set_defaults(transformation=None)
-    _command(commands, "check", "compare every derivative mode with finite differences, as a table", _check)
-    exporter = _command(commands, "export", "write the generated code as a module needing only NumPy and Numba",
-                        _export)
+    _command(
+        commands,
+        "check",
+        "compare every derivative mode with finite differences, as a table",
+        _check,
+    )
+    exporter = _command(
+        commands,
+        "export",
+        "write the generated code as a module needing only NumPy and Numba",
+        _export,
+    )
     mode = exporter.add_mutually_exclusive_group()
-    mode.add_argument("--grad", dest="transformation", action="store_const", const=api.grad,
-                      help="the gradient (default)")
-    mode.add_argument("--value-and-grad", dest="transformation", action="store_const", const=api.value_and_grad,
-                      help="the value and the gradient")
+    mode.add_argument(
+        "--grad",
+        dest="transformation",
+        action="store_const",
+        const=api.grad,
+        help="the gradient (default)",
+    )
+    mode.add_argument(
+        "--value-and-grad",
+        dest="transformation",
+        action="store_const",
+        const=api.value_and_grad,
+        help="the value and the gradient",
+    )
     exporter.add_argument("-o", "--output", required=True, help="the module file to write")
     exporter.set_defaults(transformation=api.grad)
     return parser
@@ -89,16 +140,29 @@ def _parser():
 
 def _command(commands, name, summary, run):
     """A subcommand taking a function, --argnums, --target and --args."""
-    command = commands.add_parser(name, help=summary, description=summary,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    command = commands.add_parser(
+        name,
+        help=summary,
+        description=summary,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
     command.add_argument("function", help="PATH.py:FUNC or module:FUNC")
-    command.add_argument("--argnums", default=None,
-                         help="argument positions to differentiate: 0, or 0,1 (default 0; for check, every float "
-                              "argument)")
-    command.add_argument("--target", default="cpu", choices=api.TARGETS, help="compile target (default cpu)")
-    command.add_argument("--args", default=None,
-                         help="example arguments, a Python expression evaluated in the function's module "
-                              "with np available (default: module globals named like the parameters, else floats)")
+    command.add_argument(
+        "--argnums",
+        default=None,
+        help="argument positions to differentiate: 0, or 0,1 (default 0; for check, every float "
+        "argument)",
+    )
+    command.add_argument(
+        "--target", default="cpu", choices=api.TARGETS, help="compile target (default cpu)"
+    )
+    command.add_argument(
+        "--args",
+        default=None,
+        help="example arguments, a Python expression evaluated in the function's module "
+        "with np available (default: module globals named like the parameters, else floats)",
+    )
     command.set_defaults(run=run)
     return command
 
@@ -114,7 +178,9 @@ def _show(options):
     else:
         transformed = _transformed(fun, transformation, options)
         if options.vmap:
-            transformed = api.vmap(transformed, in_axes=_literal(options.in_axes, "--in-axes"), target=options.target)
+            transformed = api.vmap(
+                transformed, in_axes=_literal(options.in_axes, "--in-axes"), target=options.target
+            )
         text = api.source(transformed, *args)
     print(_highlight(text, options.color))
     return 0
@@ -153,8 +219,12 @@ def _check(options):
 def _export(options):
     fun = load_function(options.function)
     args = _example_args(fun, options.args)
-    transformed = options.transformation(fun, argnums=_argnums(options.argnums), target=options.target)
-    export.write(transformed, args, options.output, " ".join(shlex.quote(a) for a in options.argv[1:]))
+    transformed = options.transformation(
+        fun, argnums=_argnums(options.argnums), target=options.target
+    )
+    export.write(
+        transformed, args, options.output, " ".join(shlex.quote(a) for a in options.argv[1:])
+    )
     print(f"wrote {options.output}")
     return 0
 
@@ -172,7 +242,9 @@ def _literal(text, option):
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
-        raise ValueError(f"{option} must be a Python literal such as 0, None or (None, 0), got {text!r}") from None
+        raise ValueError(
+            f"{option} must be a Python literal such as 0, None or (None, 0), got {text!r}"
+        ) from None
 
 
 def load_function(spec):
@@ -209,7 +281,11 @@ def _example_args(fun, expression):
 
 def _example(global_value, default):
     for value in (default, global_value):
-        if value is not inspect.Parameter.empty and of_value(value).kind in ("float", "int", "bool"):
+        if value is not inspect.Parameter.empty and of_value(value).kind in (
+            "float",
+            "int",
+            "bool",
+        ):
             return value
     return 1.0
 

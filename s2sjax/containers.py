@@ -13,6 +13,7 @@ generated code sees only the leaves:
 Results come back in the user's structures: a gradient has the structure of
 its argument (`Flattening.regroup`).
 """
+
 import copy
 import inspect
 import keyword
@@ -54,8 +55,12 @@ class Flattening:
     def __init__(self, names, args, static=(), axes=None):
         self.names = names
         self.static = static  # jit's static arguments stay whole: they are compiled in as constants
-        self.axes = axes  # vmap: per argument, its mapped axes (a tuple per container, see batching)
-        self.treedefs = tuple(LEAF if i in static else tree_structure(a) for i, a in enumerate(args))
+        self.axes = (
+            axes  # vmap: per argument, its mapped axes (a tuple per container, see batching)
+        )
+        self.treedefs = tuple(
+            LEAF if i in static else tree_structure(a) for i, a in enumerate(args)
+        )
         self.paths = [leaf_paths(t, n) for n, t in zip(names, self.treedefs)]
         self.starts = np.cumsum([0] + [len(p) for p in self.paths]).tolist()
 
@@ -66,8 +71,10 @@ class Flattening:
         static = {self.starts[i] for i in self.static}
         for k, leaf in enumerate(leaves):
             if k not in static and not isinstance(leaf, _LEAF_TYPES):
-                raise TypeError(f"the argument {self.leaf_paths[k]} is a {type(leaf).__name__}; s2sjax takes "
-                                "arrays, numbers and tuples, lists and dicts of those")
+                raise TypeError(
+                    f"the argument {self.leaf_paths[k]} is a {type(leaf).__name__}; s2sjax takes "
+                    "arrays, numbers and tuples, lists and dicts of those"
+                )
         if argnums is not None:
             self.check_differentiable(leaves, argnums, kind)
         return leaves
@@ -79,7 +86,9 @@ class Flattening:
     @property
     def leaf_axes(self):
         """vmap's mapped axis of each leaf."""
-        return tuple(a for axes, treedef in zip(self.axes, self.treedefs) for a in _aligned(axes, treedef))
+        return tuple(
+            a for axes, treedef in zip(self.axes, self.treedefs) for a in _aligned(axes, treedef)
+        )
 
     def with_axes(self, axes):
         twin = copy.copy(self)
@@ -87,10 +96,16 @@ class Flattening:
         return twin
 
     def leaves_of(self, arg):
-        return tree_leaves(arg) if type(arg) in (tuple, list, dict) or arg is None else [arg]  # None: no leaves
+        return (
+            tree_leaves(arg) if type(arg) in (tuple, list, dict) or arg is None else [arg]
+        )  # None: no leaves
 
     def leaves(self, args):
-        return tuple(leaf for i, a in enumerate(args) for leaf in ([a] if i in self.static else self.leaves_of(a)))
+        return tuple(
+            leaf
+            for i, a in enumerate(args)
+            for leaf in ([a] if i in self.static else self.leaves_of(a))
+        )
 
     @property
     def leaf_paths(self):
@@ -118,16 +133,20 @@ class Flattening:
         """JAX's error for tangents whose structure is not their primals'."""
         for treedef, tangent in zip(self.treedefs, tangents):
             if tree_structure(tangent) != treedef:
-                raise TypeError("primal and tangent arguments to s2sjax.jvp must have the same tree structure; "
-                                f"primals have tree structure {treedef} whereas tangents have tree structure "
-                                f"{tree_structure(tangent)}.")
+                raise TypeError(
+                    "primal and tangent arguments to s2sjax.jvp must have the same tree structure; "
+                    f"primals have tree structure {treedef} whereas tangents have tree structure "
+                    f"{tree_structure(tangent)}."
+                )
 
     def check_differentiable(self, leaves, argnums, kind):
         """JAX's error for a leaf that is not a float, naming the leaf."""
         paths = self.leaf_paths
         for k in self.argnums(argnums):
             leaf = leaves[k]
-            if isinstance(leaf, (float, np.floating)) or (isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f"):
+            if isinstance(leaf, (float, np.floating)) or (
+                isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f"
+            ):
                 continue
             raise real_input_error(kind, leaf, where=f" for {paths[k]}")
 
@@ -136,12 +155,19 @@ def adapter(fun, flattening, signature):
     """A function of the leaves that rebuilds the containers and calls `fun` (see the module
     docstring), passing each argument as `signature` (fun's) says: by position or by keyword."""
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
-        function = parse(fun)  # the fence's error, at the user's line: no adapter could pass them on
+        function = parse(
+            fun
+        )  # the fence's error, at the user's line: no adapter could pass them on
         check_parameters(function.tree, function.location)
     name = _identifier(getattr(fun, "__name__", "f"))
     taken = set()
-    params = [[_fresh(_identifier(p.replace("[", "_").replace("]", "").replace("'", "")), taken) for p in paths]
-              for paths in flattening.paths]
+    params = [
+        [
+            _fresh(_identifier(p.replace("[", "_").replace("]", "").replace("'", "")), taken)
+            for p in paths
+        ]
+        for paths in flattening.paths
+    ]
     callee = _fresh(name + "_", taken)
     arguments = []
     for arg_name, treedef, leaves in zip(flattening.names, flattening.treedefs, params):
@@ -149,8 +175,7 @@ def adapter(fun, flattening, signature):
         keyword = signature.parameters[arg_name].kind == inspect.Parameter.KEYWORD_ONLY
         arguments.append(f"{arg_name}={value}" if keyword else value)
     all_params = [p for leaves in params for p in leaves]
-    source = (f"def {name}({', '.join(all_params)}):\n"
-              f"    return {callee}({', '.join(arguments)})\n")
+    source = f"def {name}({', '.join(all_params)}):\n    return {callee}({', '.join(arguments)})\n"
     filename = f"<s2sjax: {name} called with containers {flattening.treedefs!r}>"
     namespace = {"__name__": "s2sjax.containers.adapter", "math": math, "np": np, callee: fun}
     function = function_from_source(source, name, filename, namespace)

@@ -3,6 +3,7 @@
 Every error about the user's code names the place in *their* file: file,
 line, column, the offending line and a caret under the column.
 """
+
 import linecache
 
 import numpy as np
@@ -64,8 +65,10 @@ class Location:
         """`exc`, a Python error the user's code would raise itself, with a note saying where."""
         line = linecache.getline(self.filename, getattr(node, "lineno", 0) or 0).strip()
         if hasattr(exc, "add_note"):  # Python 3.11+
-            exc.add_note(f"raised by s2sjax for {self.filename}:{getattr(node, 'lineno', '?')}, in "
-                         f"{self.function_name}: {line}")
+            exc.add_note(
+                f"raised by s2sjax for {self.filename}:{getattr(node, 'lineno', '?')}, in "
+                f"{self.function_name}: {line}"
+            )
         return exc
 
 
@@ -76,11 +79,15 @@ def real_input_error(kind, value, what="inputs", where=""):
     numeric = isinstance(value, (bool, int, float, complex, np.ndarray, np.generic))
     dtype = np.asarray(value).dtype if numeric else type(value).__name__
     if np.iscomplexobj(value):
-        return TypeError(f"{kind} requires real-valued {what}, but got {dtype}{where}. "
-                         "s2sjax does not support complex numbers yet.")
-    return TypeError(f"{kind} requires real-valued {what} (input dtype that is a sub-dtype of np.floating), "
-                     f"but got {dtype}{where}. If you want to use Boolean- or integer-valued inputs, pass them as "
-                     "arguments that are not differentiated (leave them out of argnums).")
+        return TypeError(
+            f"{kind} requires real-valued {what}, but got {dtype}{where}. "
+            "s2sjax does not support complex numbers yet."
+        )
+    return TypeError(
+        f"{kind} requires real-valued {what} (input dtype that is a sub-dtype of np.floating), "
+        f"but got {dtype}{where}. If you want to use Boolean- or integer-valued inputs, pass them as "
+        "arguments that are not differentiated (leave them out of argnums)."
+    )
 
 
 def check_not_complex(values, kind, what="inputs", paths=None):

@@ -6,6 +6,7 @@ generated function, compiled with `numba.njit(cache=True)` when imported.
 It takes the leaves of container arguments, and returns what the generated
 function returns. Import it as a module (`import loss_grad`).
 """
+
 import inspect
 
 from . import extend
@@ -35,22 +36,39 @@ def module_source(transformed, args, command="..."):
     entry = transformed.specialization_for(*args)
     hidden = [c.name for c in entry.captured] + (["(a captured array)"] if entry.hidden else [])
     if hidden:
-        raise TypeError(f"{transformed.__name__} reads arrays from its globals or closure ({', '.join(hidden)}); "
-                        "an exported module cannot: pass them as arguments")
+        raise TypeError(
+            f"{transformed.__name__} reads arrays from its globals or closure ({', '.join(hidden)}); "
+            "an exported module cannot: pass them as arguments"
+        )
     if extend.calls_custom_rules(entry.function_source):
-        raise TypeError(f"{transformed.__name__} calls functions with custom rules (s2sjax.extend), which an "
-                        "exported module cannot copy")
+        raise TypeError(
+            f"{transformed.__name__} calls functions with custom rules (s2sjax.extend), which an "
+            "exported module cannot copy"
+        )
     if transformed.target not in ("cpu", "parallel", "python"):
         raise ValueError(f"export writes CPU code; target {transformed.target!r} is not exported")
-    options = backend.jit_options(transformed.target == "parallel", entry.boundscheck)  # as s2sjax compiles it
-    jit = f"numba.njit(cache=True, {', '.join(f'{k}={v!r}' for k, v in options.items())})" \
-        if transformed.target != "python" else None
+    options = backend.jit_options(
+        transformed.target == "parallel", entry.boundscheck
+    )  # as s2sjax compiles it
+    jit = (
+        f"numba.njit(cache=True, {', '.join(f'{k}={v!r}' for k, v in options.items())})"
+        if transformed.target != "python"
+        else None
+    )
     compiled = f"\n\n{entry.function_name} = {jit}({entry.function_name})\n" if jit else ""
-    return (HEADER.format(what=entry.description[0].upper() + entry.description[1:], version=__version__,
-                          origin=origin_of(transformed), command=command)
-            + _runtime_source()
-            + "\n\nrt = sys.modules[__name__]\n\n\n# ---- the generated code ----\n\n\n"
-            + entry.function_source.rstrip("\n") + "\n" + compiled)
+    return (
+        HEADER.format(
+            what=entry.description[0].upper() + entry.description[1:],
+            version=__version__,
+            origin=origin_of(transformed),
+            command=command,
+        )
+        + _runtime_source()
+        + "\n\nrt = sys.modules[__name__]\n\n\n# ---- the generated code ----\n\n\n"
+        + entry.function_source.rstrip("\n")
+        + "\n"
+        + compiled
+    )
 
 
 def _runtime_source():

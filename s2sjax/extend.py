@@ -19,6 +19,7 @@ derivative). Rules run compiled, so they must be Numba-compilable; their own
 derivatives are not available (`grad(grad(f))` of such a function is an
 error, not a wrong number).
 """
+
 import hashlib
 import inspect
 import itertools
@@ -34,7 +35,9 @@ from .abstract import Type
 from .transforms.common import Mode
 
 _COUNTER = itertools.count()
-PREFIX = "user_"  # of the runtime names of users' functions and rules: generated code calls rt.user_...
+PREFIX = (
+    "user_"  # of the runtime names of users' functions and rules: generated code calls rt.user_...
+)
 
 
 def calls_custom_rules(source):
@@ -77,15 +80,21 @@ def defjvp(fun, *jvps, output_ndim=None):
 def _define(fun, derivatives, mode, output_ndim):
     pyfunc = getattr(fun, "py_func", fun)  # a Numba dispatcher's Python function
     if not inspect.isfunction(pyfunc):
-        raise TypeError(f"def{mode} takes a Python function (or a Numba-compiled one), got {type(fun).__name__}")
+        raise TypeError(
+            f"def{mode} takes a Python function (or a Numba-compiled one), got {type(fun).__name__}"
+        )
     params = tuple(inspect.signature(pyfunc).parameters)
     if len(derivatives) > len(params):
-        raise TypeError(f"def{mode}: {pyfunc.__name__} has {len(params)} arguments, but {len(derivatives)} rules "
-                        "were given")
+        raise TypeError(
+            f"def{mode}: {pyfunc.__name__} has {len(params)} arguments, but {len(derivatives)} rules "
+            "were given"
+        )
     for k, rule in enumerate(derivatives):
         if rule is not None and not callable(rule):
-            raise TypeError(f"def{mode}: the rule for argument {params[k]!r} is a {type(rule).__name__}, "
-                            "not a function")
+            raise TypeError(
+                f"def{mode}: the rule for argument {params[k]!r} is a {type(rule).__name__}, "
+                "not a function"
+            )
     rule = rules.lookup(fun) or _new_rule(fun, pyfunc, params)
     if output_ndim is not None:
         rule.result.output_ndim = output_ndim
@@ -106,16 +115,25 @@ def _register_helper(helper, params, shaped_like):
     derivative of its own: differentiating it is an error."""
     names = ("_seed", "_out") + params
     like = shaped_like or "_out"
-    rule = registry.Rule(f"rt.{helper}", names, lambda types, nodes: Type("float", types[like].ndim),
-                         unsupported={p: "it is a custom rule (s2sjax.extend), whose own derivative s2sjax "
-                                         "does not know" for p in names}, custom=True)
+    rule = registry.Rule(
+        f"rt.{helper}",
+        names,
+        lambda types, nodes: Type("float", types[like].ndim),
+        unsupported={
+            p: "it is a custom rule (s2sjax.extend), whose own derivative s2sjax does not know"
+            for p in names
+        },
+        custom=True,
+    )
     registry.register(rule, getattr(runtime, helper))
 
 
 def _new_rule(fun, pyfunc, params):
     helper = _runtime_name(None, pyfunc.__name__, fun)
     rule = registry.Rule(f"rt.{helper}", params, _result_type(pyfunc, params), custom=True)
-    objects = {id(o): o for o in (fun, pyfunc, getattr(runtime, helper))}  # as written, and as generated code has it
+    objects = {
+        id(o): o for o in (fun, pyfunc, getattr(runtime, helper))
+    }  # as written, and as generated code has it
     registry.register(rule, *objects.values())
     return rule
 
@@ -131,12 +149,19 @@ def _runtime_name(rule, role, function):
         text = inspect.getsource(pyfunc)
     except (OSError, TypeError):
         text = f"{pyfunc.__qualname__} {next(_COUNTER)}"
-    stem = (rule.name[len("rt."):] if rule else f"{PREFIX}{pyfunc.__name__}".replace("<lambda>", "lambda")) + \
-        ("" if rule is None else f"_{role}")
+    stem = (
+        rule.name[len("rt.") :]
+        if rule
+        else f"{PREFIX}{pyfunc.__name__}".replace("<lambda>", "lambda")
+    ) + ("" if rule is None else f"_{role}")
     name = f"{stem}_{hashlib.sha256(text.encode()).hexdigest()[:8]}"
-    # the user's own Numba function keeps its options; a Python one gets generated code's (NumPy's error model)
-    compiled = function if isinstance(function, numba.core.registry.CPUDispatcher) else numba.njit(
-        **jit_options())(pyfunc)
+    # the user's own Numba function keeps its options; a Python one gets generated code's (NumPy's
+    # error model)
+    compiled = (
+        function
+        if isinstance(function, numba.core.registry.CPUDispatcher)
+        else numba.njit(**jit_options())(pyfunc)
+    )
     setattr(runtime, name, compiled)
     return name
 
@@ -154,9 +179,11 @@ def _result_type(pyfunc, params):
                 spec = pipeline.Spec(arg_types, (), target="python", mode=Mode.PRIMAL)
                 known[arg_types] = pipeline.generate(pyfunc, spec).output_types[0]
             except (TransformError, OSError, TypeError) as exc:
-                raise rules.RuleError(f"s2sjax cannot read {pyfunc.__name__} to find the rank of its result "
-                                      f"({str(exc).splitlines()[0]}); give it: defvjp({pyfunc.__name__}, ..., "
-                                      "output_ndim=...)") from None
+                raise rules.RuleError(
+                    f"s2sjax cannot read {pyfunc.__name__} to find the rank of its result "
+                    f"({str(exc).splitlines()[0]}); give it: defvjp({pyfunc.__name__}, ..., "
+                    "output_ndim=...)"
+                ) from None
         return known[arg_types]
 
     result.output_ndim = None

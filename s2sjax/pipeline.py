@@ -19,6 +19,7 @@ apply by target, and one that does not apply leaves the code as it is:
 
 `compile` and `wrap` (backend/compile.py, specialize.py) follow.
 """
+
 import copy
 import inspect
 from dataclasses import dataclass, field
@@ -42,8 +43,24 @@ from .pytree import LEAF, TreeDef
 from .transforms import forward, reverse
 from .transforms.common import Mode, generated_name, positional, with_line_comments
 
-STAGES = ("parse", "resolve", "fence", "desugar", "normalize", "widen", "lower", "analyze", "transform",
-          "optimize", "outputs_in_place", "float_powers", "fuse", "parfor_names", "device", "emit")
+STAGES = (
+    "parse",
+    "resolve",
+    "fence",
+    "desugar",
+    "normalize",
+    "widen",
+    "lower",
+    "analyze",
+    "transform",
+    "optimize",
+    "outputs_in_place",
+    "float_powers",
+    "fuse",
+    "parfor_names",
+    "device",
+    "emit",
+)
 
 
 @dataclass(frozen=True)
@@ -101,7 +118,9 @@ def _typed_front_end(pyfunc, spec):
     jvp_calls = JvpCalls(_generate_jvp, _load_jvp)
     front_end = _front_end(pyfunc, jvp_calls)
     if jvp_calls.pending:  # pass 1 met calls of s2sjax.jvp: type them, then inline their code
-        types.infer(front_end.program, spec.arg_types + _captured_types(front_end.program), jvp_calls)
+        types.infer(
+            front_end.program, spec.arg_types + _captured_types(front_end.program), jvp_calls
+        )
         jvp_calls.restart()
         front_end = _front_end(pyfunc, jvp_calls)
     return front_end
@@ -109,8 +128,14 @@ def _typed_front_end(pyfunc, spec):
 
 def _analyze(pyfunc, program, env, spec):
     """(the active variables, the arrays that the code updates in place)."""
-    differentiated = program.outputs[:1] if spec.has_aux or spec.mode in (Mode.GRAD, Mode.VALUE_AND_GRAD) else program.outputs
-    active = activity.analyze(program, env, [program.params[i] for i in spec.argnums], differentiated)
+    differentiated = (
+        program.outputs[:1]
+        if spec.has_aux or spec.mode in (Mode.GRAD, Mode.VALUE_AND_GRAD)
+        else program.outputs
+    )
+    active = activity.analyze(
+        program, env, [program.params[i] for i in spec.argnums], differentiated
+    )
     # s2sjax's own generated code updates only arrays it allocated (adjoints, tapes), some of them
     # aliased on purpose; forward mode, the only mode applied to it, handles that.
     stored = mutation.stored(program) if is_generated(pyfunc) else mutation.check(program, env)
@@ -127,15 +152,31 @@ def _transform(pyfunc, program, env, active, spec, namer, stored):
 def _code_passes(spec, env, namer, location, origins):
     """`(stage, fdef -> fdef)` for each stage between transform and emit, in order; a stage that
     does not apply to `spec` leaves the code as it is."""
-    compiled, parallel, cuda = spec.target != "python", spec.target == "parallel", spec.target == "cuda"
+    compiled, parallel, cuda = (
+        spec.target != "python",
+        spec.target == "parallel",
+        spec.target == "cuda",
+    )
     return [
         ("optimize", optimize.optimize),
-        ("outputs_in_place", write_outputs_in_place if compiled and spec.mode is Mode.PRIMAL else _unchanged),
+        (
+            "outputs_in_place",
+            write_outputs_in_place if compiled and spec.mode is Mode.PRIMAL else _unchanged,
+        ),
         ("float_powers", optimize.float_negative_powers if compiled else _unchanged),
-        ("fuse", (lambda fdef: fuse.fuse(fdef, env, namer, broadcast_in_loop=cuda, parallel=parallel))
-         if compiled else _unchanged),
+        (
+            "fuse",
+            (lambda fdef: fuse.fuse(fdef, env, namer, broadcast_in_loop=cuda, parallel=parallel))
+            if compiled
+            else _unchanged,
+        ),
         ("parfor_names", without_parfor_clashes if parallel else _unchanged),
-        ("device", (lambda fdef: kernel.device_function(fdef, env, location, origins)) if cuda else _unchanged),
+        (
+            "device",
+            (lambda fdef: kernel.device_function(fdef, env, location, origins))
+            if cuda
+            else _unchanged,
+        ),
     ]
 
 
@@ -146,9 +187,16 @@ def _unchanged(fdef):
 def _generated(pyfunc, program, env, fdef):
     output_types = tuple(env.get(o) for o in program.outputs)
     returns_tuple = isinstance(program.tree.body[-1].value, gast.Tuple)
-    return Generated(fdef.name, emitter.emit(fdef), program.captured, output_types, returns_tuple,
-                     program.output_tree, program.assumptions,
-                     not is_generated(pyfunc) and queries.indexes_elements(program.tree))
+    return Generated(
+        fdef.name,
+        emitter.emit(fdef),
+        program.captured,
+        output_types,
+        returns_tuple,
+        program.output_tree,
+        program.assumptions,
+        not is_generated(pyfunc) and queries.indexes_elements(program.tree),
+    )
 
 
 @dataclass(frozen=True)
@@ -169,7 +217,9 @@ def _front_end(pyfunc, jvp_calls):
     function = parse(pyfunc)
     resolved = fence(resolve(function, namer, jvp_calls))
     desugared = desugar(resolved)
-    program = normalize(desugared, namer, lambda fn: front(fn, namer, jvp_calls), generated=is_generated(pyfunc))
+    program = normalize(
+        desugared, namer, lambda fn: front(fn, namer, jvp_calls), generated=is_generated(pyfunc)
+    )
     return _FrontEnd(namer, function, resolved, desugared, program)
 
 
@@ -183,8 +233,10 @@ def _generate_jvp(fun, arg_types, argnums):
 
 
 def _load_jvp(generated):
-    module = backend.load_module(backend.module_source(generated.source, "a JVP called in a transformed function"),
-                                 generated.name)
+    module = backend.load_module(
+        backend.module_source(generated.source, "a JVP called in a transformed function"),
+        generated.name,
+    )
     return getattr(module, generated.name)
 
 
@@ -211,9 +263,15 @@ class Generated:
     captured: list
     output_types: tuple
     returns_tuple: bool = False  # it returns a tuple (of one, too)
-    output_tree: object = None  # pytree.TreeDef of the user's function's result, when a list or dict is in it
-    assumptions: list = field(default_factory=list)  # frontend.resolve.Assumption: when the code goes stale
-    boundscheck: bool = False  # the user's code indexes arrays by element: compile it with bounds checks
+    output_tree: object = (
+        None  # pytree.TreeDef of the user's function's result, when a list or dict is in it
+    )
+    assumptions: list = field(
+        default_factory=list
+    )  # frontend.resolve.Assumption: when the code goes stale
+    boundscheck: bool = (
+        False  # the user's code indexes arrays by element: compile it with bounds checks
+    )
 
 
 def _normalized(pyfunc):
@@ -261,8 +319,10 @@ def _text(result):
     if isinstance(result, Generated):
         return result.source.rstrip("\n")
     if isinstance(result, Analysis):
-        return "\n".join(f"{n}: {_type_text(t)}{'  (active)' if n in result.active else ''}"
-                         for n, t in sorted(result.types.items()))
+        return "\n".join(
+            f"{n}: {_type_text(t)}{'  (active)' if n in result.active else ''}"
+            for n, t in sorted(result.types.items())
+        )
     if isinstance(result, Resolved):
         result = result.function
     if isinstance(result, (Function, Normalized)):

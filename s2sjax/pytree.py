@@ -13,6 +13,7 @@ their key order (they are not sorted). `None` is a node with no leaves.
 >>> tree_map(lambda p, g: p - 0.5 * g, {"w": 1.0, "b": 2.0}, {"w": 2.0, "b": 2.0})
 {'w': 0.0, 'b': 1.0}
 """
+
 import functools
 from dataclasses import dataclass
 
@@ -93,8 +94,10 @@ def tree_unflatten(treedef, leaves):
     """
     leaves = list(leaves)
     if len(leaves) != treedef.num_leaves:
-        raise ValueError(f"tree_unflatten: the structure {treedef} has {treedef.num_leaves} leaves, "
-                         f"but {len(leaves)} were given")
+        raise ValueError(
+            f"tree_unflatten: the structure {treedef} has {treedef.num_leaves} leaves, "
+            f"but {len(leaves)} were given"
+        )
     return _build(treedef, iter(leaves))
 
 
@@ -124,7 +127,9 @@ def tree_map(f, tree, *rest):
     for other in rest:
         other_leaves, other_def = tree_flatten(other)
         if other_def != treedef:
-            raise ValueError(f"tree_map: the trees have different structures: {treedef} and {other_def}")
+            raise ValueError(
+                f"tree_map: the trees have different structures: {treedef} and {other_def}"
+            )
         others.append(other_leaves)
     return tree_unflatten(treedef, [f(*xs) for xs in zip(leaves, *others)])
 
@@ -155,4 +160,8 @@ def leaf_paths(treedef, root=""):
     if treedef.kind == "leaf":
         return [root]
     steps = treedef.keys if treedef.kind == "dict" else range(len(treedef.children))
-    return [path for step, child in zip(steps, treedef.children) for path in leaf_paths(child, f"{root}[{step!r}]")]
+    return [
+        path
+        for step, child in zip(steps, treedef.children)
+        for path in leaf_paths(child, f"{root}[{step!r}]")
+    ]

@@ -12,6 +12,7 @@ the results rebuilt into the user's structures.
 When the function is itself a transformed one, its generated code is what gets
 transformed (always in forward mode, kinds/jacobian.py).
 """
+
 import functools
 import inspect
 import os
@@ -35,26 +36,39 @@ class Specialization:
         self.transformed = transformed
         self.kind = kind = transformed.kind
         self.as_python = {}  # attribute -> its compiled function's Python twin, to locate errors
-        self.serial = {}  # attribute -> a builder of its code compiled without parallel=True (target parallel)
+        # attribute -> a builder of its code compiled without parallel=True (target parallel)
+        self.serial = {}
         self.axes = axes  # vmap: per argument, its mapped axis (batching.argument_axes)
         self.static = kind.static_positions(len(args))  # jit: arguments compiled in as constants
         check_not_complex(args, kind.name)
         self.argnums = kind.argnums_for(args)
-        examples = args if axes is None else batching.example(args, axes, 0)  # what an inner function sees
+        examples = (
+            args if axes is None else batching.example(args, axes, 0)
+        )  # what an inner function sees
         code, self.hidden, self.assumptions, self.boundscheck, self.inner = code_to_transform(
-            transformed.fun, examples, kind)
+            transformed.fun, examples, kind
+        )
         hidden_values = tuple(read() for read in self.hidden)
-        self.arg_types = tuple(of_value(a) for a in args) + tuple(of_value(v) for v in hidden_values)
-        self.spec = pipeline.Spec(self.arg_types, self.argnums, kind.has_aux, transformed.target, kind.mode,
-                                  kind.single)
+        self.arg_types = tuple(of_value(a) for a in args) + tuple(
+            of_value(v) for v in hidden_values
+        )
+        self.spec = pipeline.Spec(
+            self.arg_types, self.argnums, kind.has_aux, transformed.target, kind.mode, kind.single
+        )
         self.generated_code = pipeline.is_generated(code)
-        self.output_tree = None  # the user's lists and dicts in the result (pipeline.Generated.output_tree)
-        self.code_tree = None  # the nested tuples an inlined wrapper returns (a Jacobian's, per output)
+        self.output_tree = (
+            None  # the user's lists and dicts in the result (pipeline.Generated.output_tree)
+        )
+        self.code_tree = (
+            None  # the nested tuples an inlined wrapper returns (a Jacobian's, per output)
+        )
         generated = kind.generate(self, code, args)
         self.captured = generated.captured
         imports = "from numba import cuda\n" if transformed.target == "cuda" else ""
         types = ", ".join(type_text(t) for t in self.spec.arg_types)
-        self.description = kind.header(transformed.__qualname__, types, self.spec.argnums, axes, transformed.target)
+        self.description = kind.header(
+            transformed.__qualname__, types, self.spec.argnums, axes, transformed.target
+        )
         self.function_source, self.function_name = generated.source, generated.name
         self.source = backend.module_source(generated.source, self.description, imports)
         self.convert = kind.converters(args, self.argnums)
@@ -62,8 +76,16 @@ class Specialization:
         self.zero_d = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 0]
         # The common case: the user's arguments go straight to the generated code (`self.call`).
         self.plain = transformed.target != "cuda" and not (
-            self.zero_d or self.static or self.hidden or self.captured or any(self.convert) or self.output_tree
-            or self.inner or self.code_tree or self.assumptions)
+            self.zero_d
+            or self.static
+            or self.hidden
+            or self.captured
+            or any(self.convert)
+            or self.output_tree
+            or self.inner
+            or self.code_tree
+            or self.assumptions
+        )
         if self.plain:
             self.run = self._run_plain
         kind.load(self, self.source, generated)
@@ -74,7 +96,9 @@ class Specialization:
         """pipeline.generate, keeping what the code assumes (the numbers written in, the functions inlined)."""
         try:
             generated = pipeline.generate(code, spec)
-        except TransformError as exc:  # in code s2sjax generated (a hessian's jacrev): name the user's line
+        except (
+            TransformError
+        ) as exc:  # in code s2sjax generated (a hessian's jacrev): name the user's line
             relocated = _in_users_code(exc, self.transformed)
             if relocated is None:
                 raise
@@ -90,11 +114,15 @@ class Specialization:
     def inline(self, wrapper_source, generated, captured):
         """Load the wrapper beside the functions it calls, then inline them all into one function."""
         sources = "\n\n".join(g.source for g in generated) + "\n\n" + wrapper_source
-        module = backend.load_module(backend.module_source(sources, "a Jacobian's parts, before inlining"), "parts")
-        wrapper = getattr(module, wrapper_source.split("(")[0][len("def "):])
+        module = backend.load_module(
+            backend.module_source(sources, "a Jacobian's parts, before inlining"), "parts"
+        )
+        wrapper = getattr(module, wrapper_source.split("(")[0][len("def ") :])
         self.hidden = self.hidden + [c.read for c in captured]
         types = self.arg_types + tuple(of_value(c.read()) for c in captured)
-        inlined = self.generate(wrapper, pipeline.Spec(types, target=self.transformed.target, mode=Mode.PRIMAL))
+        inlined = self.generate(
+            wrapper, pipeline.Spec(types, target=self.transformed.target, mode=Mode.PRIMAL)
+        )
         self.code_tree = inlined.output_tree
         return inlined
 
@@ -108,7 +136,11 @@ class Specialization:
         Python) and puts the result in `self.<attribute>`, so later calls go straight to it.
         """
         compiled = (target or self.transformed.target) != "python"
-        options = backend.jit_options(self.transformed.target == "parallel", self.boundscheck) if compiled else None
+        options = (
+            backend.jit_options(self.transformed.target == "parallel", self.boundscheck)
+            if compiled
+            else None
+        )
         module = backend.load_module(module_source, backend.module_stem(name), options)
         pyfunc = getattr(module, name)
         if not compiled:
@@ -118,8 +150,12 @@ class Specialization:
         cache = not extend.calls_custom_rules(module_source)
         jitted = backend.jitted(module, name, options, cache=cache)
         if options["parallel"]:
-            self.serial[attribute] = functools.partial(_serial, module_source, name, self.boundscheck, cache)
-        first = backend.FirstCall(jitted, backend.noting_user_lines(pyfunc), origin_of(self.transformed))
+            self.serial[attribute] = functools.partial(
+                _serial, module_source, name, self.boundscheck, cache
+            )
+        first = backend.FirstCall(
+            jitted, backend.noting_user_lines(pyfunc), origin_of(self.transformed)
+        )
 
         def first_call(*args):
             result, compiled = first(*args)
@@ -137,8 +173,12 @@ class Specialization:
             args = tuple(a[()] if i in self.zero_d else a for i, a in enumerate(args))
         if self.static:
             args = tuple(a for i, a in enumerate(args) if i not in self.static)
-        return (tuple(args) + tuple(read() for read in self.hidden) + tuple(middle)
-                + tuple(c.read() for c in self.captured))
+        return (
+            tuple(args)
+            + tuple(read() for read in self.hidden)
+            + tuple(middle)
+            + tuple(c.read() for c in self.captured)
+        )
 
     def _run_plain(self, args):
         return self.invoke("call", args)
@@ -191,14 +231,21 @@ class Specialization:
     def restructures(self):
         """Whether the user gets the code's results in other structures than the flat tuple (or the
         one value) it returns: lists, dicts, nested tuples."""
-        own = any(tree is not None and not _flat_tuple(tree) for tree in (self.output_tree, self.code_tree))
+        own = any(
+            tree is not None and not _flat_tuple(tree)
+            for tree in (self.output_tree, self.code_tree)
+        )
         return own or (self.inner is not None and self.inner.restructures)
 
     @property
     def rebuilds(self):
         """Whether `finished` changes the code's results at all."""
-        return (self.output_tree is not None or self.code_tree is not None or any(self.convert)
-                or (self.inner is not None and self.inner.rebuilds))
+        return (
+            self.output_tree is not None
+            or self.code_tree is not None
+            or any(self.convert)
+            or (self.inner is not None and self.inner.rebuilds)
+        )
 
     def run(self, args):
         return self.finished(self.invoke("call", self.arguments(args)))
@@ -224,7 +271,10 @@ def _serial(module_source, name, boundscheck, cache):
 
 def _in_users_code(exc, transformed):
     """`exc`, raised in generated code, at the user's line that code comes from (None if not known)."""
-    if not os.path.basename(exc.filename or "").startswith(GENERATED_MODULE_PREFIX) or not exc.lineno:
+    if (
+        not os.path.basename(exc.filename or "").startswith(GENERATED_MODULE_PREFIX)
+        or not exc.lineno
+    ):
         return None
     where = re.match(r"(\S+):(\d+): ", user_line_above(exc.filename, exc.lineno))
     users = getattr(_user_function(transformed), "__code__", None)

@@ -10,6 +10,7 @@ and the caches.
 Transformations compose (`grad(grad(f))`, `jacfwd(jacrev(f))`): the inner
 one's generated code is the function the outer one transforms.
 """
+
 import functools
 import inspect
 import threading
@@ -28,7 +29,9 @@ TARGETS = ("cpu", "parallel", "python", "cuda")
 class Transformed:
     def __init__(self, fun, kind, target):
         if target not in TARGETS:
-            raise ValueError(f"target must be one of {', '.join(map(repr, TARGETS))}, got {target!r}")
+            raise ValueError(
+                f"target must be one of {', '.join(map(repr, TARGETS))}, got {target!r}"
+            )
         kind.check_target(target)
         if isinstance(fun, Pullback):
             raise TypeError(kind.pullback_refusal())
@@ -44,7 +47,9 @@ class Transformed:
         self.param_names = list(self._signature.parameters)
         self.nparams = len(self.param_names)
         self.forget_specializations()
-        functools.update_wrapper(self, fun, updated=())  # not __dict__: it would overwrite our own state
+        functools.update_wrapper(
+            self, fun, updated=()
+        )  # not __dict__: it would overwrite our own state
 
     def forget_specializations(self):
         self._lock = threading.RLock()  # guards the tables below while code is generated
@@ -54,7 +59,9 @@ class Transformed:
         self._flats = {}  # the arguments' structures -> (the transformation of the leaves, rebuild)
         self._by_structure = {}  # containers.structure_key of a call's arguments -> what `flat` returns
         self._last = None
-        self.inlined = None  # the kind's plain function for transformed code calling this one (vmap's)
+        self.inlined = (
+            None  # the kind's plain function for transformed code calling this one (vmap's)
+        )
 
     def with_kind(self, kind):
         """The same function under another transformation (of the same kind, other options)."""
@@ -88,7 +95,9 @@ class Transformed:
             args = self.bind(args, kwargs)
         if containers.has_containers(args, self.kind.static_positions(len(args))):
             flat, flattening, rebuild = self.flat(args)
-            return rebuild(flat(*flattening.checked_leaves(args, self.kind.name, self.kind.argnums)))
+            return rebuild(
+                flat(*flattening.checked_leaves(args, self.kind.name, self.kind.argnums))
+            )
         return self.specialization(args).run(args)
 
     def bind(self, args, kwargs):
@@ -124,11 +133,15 @@ class Transformed:
 
     def _flat_for(self, flattening):
         """(the flat transformation, the rebuilding of the function it transforms)."""
-        if isinstance(self.fun, Transformed):  # the axes are this vmap's: an inner vmap maps its own
+        if isinstance(
+            self.fun, Transformed
+        ):  # the axes are this vmap's: an inner vmap maps its own
             inner, _, rebuild_inner = self.fun.flat_of(flattening.with_axes(None))
         else:
             inner, rebuild_inner = containers.adapter(self.fun, flattening, self._signature), same
-        return Transformed(inner, self.kind.of_leaves(flattening, rebuild_inner), self.target), rebuild_inner
+        return Transformed(
+            inner, self.kind.of_leaves(flattening, rebuild_inner), self.target
+        ), rebuild_inner
 
     # ---- specializing ----------------------------------------------------
 
@@ -137,15 +150,25 @@ class Transformed:
         axes = self.kind.axes_for(self, args, axes)
         key = signature_key(args), self.kind.cache_key(args), axes
         entry = self._specializations.get(key)
-        if entry is None or not entry.holds():  # new arguments, or a global or helper it was written for changed
-            with self._lock:  # threads calling a new function at once: one generates, the others wait for it
+        if (
+            entry is None or not entry.holds()
+        ):  # new arguments, or a global or helper it was written for changed
+            with (
+                self._lock
+            ):  # threads calling a new function at once: one generates, the others wait for it
                 entry = self._specializations.get(key)
                 if entry is None or not entry.holds():
                     entry = self._specializations[key] = Specialization(self, args, axes)
                     self._last = entry
-                    if axes is None and self.kind.typed_by_type and not entry.assumptions and not any(
-                            type(a) in (np.ndarray, tuple, list, dict) for a in args):
-                        self._by_type[key[0]] = entry  # checks nothing: only code that assumes nothing
+                    if (
+                        axes is None
+                        and self.kind.typed_by_type
+                        and not entry.assumptions
+                        and not any(type(a) in (np.ndarray, tuple, list, dict) for a in args)
+                    ):
+                        self._by_type[key[0]] = (
+                            entry  # checks nothing: only code that assumes nothing
+                        )
         return entry
 
     # ---- source ----------------------------------------------------------
@@ -179,6 +202,8 @@ class Transformed:
     def _repr_markdown_(self):
         """Jupyter shows a transformed function as its generated source (of the last call)."""
         if self.latest() is None:
-            return (f"`{self!r}`: not called yet; call it, or `s2sjax.source(f, *example_args)`, "
-                    "to see the code generated for those arguments")
+            return (
+                f"`{self!r}`: not called yet; call it, or `s2sjax.source(f, *example_args)`, "
+                "to see the code generated for those arguments"
+            )
         return f"`{self!r}`, generated for its last call:\n\n```python\n{self.latest().source.rstrip()}\n```\n"

@@ -1,2 +1,3 @@
 """The version of s2sjax, in a module of its own so that any module can read it."""
+
 __version__ = "0.1.0"

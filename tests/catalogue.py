@@ -97,7 +97,7 @@ def unary_minus(x):
 
 
 def polynomial(x):
-    return 3.0 * x ** 4 - 2.0 * x ** 3 + x ** 2 - 5.0 * x + 7.0
+    return 3.0 * x**4 - 2.0 * x**3 + x**2 - 5.0 * x + 7.0
 
 
 def horner(x):
@@ -105,19 +105,19 @@ def horner(x):
 
 
 def powers_const_exponent(x):
-    return x ** 2 + x ** 3 - x ** 0.5 + x ** -1.5 + 2.0 ** x
+    return x**2 + x**3 - x**0.5 + x**-1.5 + 2.0**x
 
 
 def power_variable_exponent(x, y):
-    return x ** y + y ** x + x ** (2.0 * y - 1.0)
+    return x**y + y**x + x ** (2.0 * y - 1.0)
 
 
 def power_int_arg(x, n):
-    return x ** n + n * x
+    return x**n + n * x
 
 
 def rosenbrock2(x, y):
-    return (1.0 - x) ** 2 + 100.0 * (y - x ** 2) ** 2
+    return (1.0 - x) ** 2 + 100.0 * (y - x**2) ** 2
 
 
 def rosenbrock(x):
@@ -125,7 +125,7 @@ def rosenbrock(x):
 
 
 def uses_module_constants(x):
-    return SCALE * x ** 2 + HALF_LOG_2PI * x - GRAVITY
+    return SCALE * x**2 + HALF_LOG_2PI * x - GRAVITY
 
 
 # ---------------------------------------------------------------------------
@@ -177,7 +177,7 @@ def reassign_name(x):
 
 def piecewise(x):
     if x < -1.0:
-        y = -x ** 3
+        y = -(x**3)
     elif x < 1.0:
         y = np.sin(x) + 2.0 * x
     else:
@@ -208,7 +208,7 @@ def early_return(x):
 
 def branch_on_array(x):
     if np.sum(x) > 0.0:
-        return np.sum(x ** 2) + np.max(x)
+        return np.sum(x**2) + np.max(x)
     return np.sum(np.abs(x)) - np.min(x)
 
 
@@ -282,7 +282,7 @@ def np_maximum_minimum(x, y):
 
 
 def np_where(x):
-    return np.sum(np.where(x > 0.0, x ** 2, np.sin(x)) + np.where(x < 0.5, 1.0, x))
+    return np.sum(np.where(x > 0.0, x**2, np.sin(x)) + np.where(x < 0.5, 1.0, x))
 
 
 def np_clip(x):
@@ -291,15 +291,18 @@ def np_clip(x):
 
 def np_step_functions(x):
     return np.sum(
-        np.sign(x) * x ** 2
-        + np.floor(x) * x
-        + np.ceil(x) * np.sin(x)
-        + np.round(x) * np.exp(0.1 * x)
+        np.sign(x) * x**2 + np.floor(x) * x + np.ceil(x) * np.sin(x) + np.round(x) * np.exp(0.1 * x)
     )
 
 
 def np_on_python_scalars(x, y):
-    return np.sin(x) * np.exp(y) + np.sqrt(x * x + y * y) + np.arctan2(y, x) + np.maximum(x, y) + np.clip(y, 0.0, 1.0)
+    return (
+        np.sin(x) * np.exp(y)
+        + np.sqrt(x * x + y * y)
+        + np.arctan2(y, x)
+        + np.maximum(x, y)
+        + np.clip(y, 0.0, 1.0)
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -319,7 +322,14 @@ def math_hyperbolic(x):
 
 
 def math_exp_log(x):
-    return math.exp(x) + math.expm1(x) * math.log(x) + math.log2(x) + math.log10(x) + math.log1p(x) + math.sqrt(x)
+    return (
+        math.exp(x)
+        + math.expm1(x) * math.log(x)
+        + math.log2(x)
+        + math.log10(x)
+        + math.log1p(x)
+        + math.sqrt(x)
+    )
 
 
 def math_misc(x, y):
@@ -339,7 +349,7 @@ def float_of_int(x, n):
 
 
 def reductions_full(X):
-    return np.sum(X) + np.mean(X ** 2) + np.prod(X) + np.max(X) * np.min(X)
+    return np.sum(X) + np.mean(X**2) + np.prod(X) + np.max(X) * np.min(X)
 
 
 def reductions_axis(X):
@@ -358,7 +368,7 @@ def reduction_methods(x):
 def reductions_rank3(T):
     s = np.sum(T, axis=1)
     m = np.max(T, axis=2)
-    return np.sum(s ** 2) + np.sum(m) + np.mean(T) * np.sum(np.mean(T, axis=0))
+    return np.sum(s**2) + np.sum(m) + np.mean(T) * np.sum(np.mean(T, axis=0))
 
 
 # ---------------------------------------------------------------------------
@@ -402,7 +412,7 @@ def copy_astype(x):
 
 
 def shape_attributes(X):
-    return np.sum(X) / X.size + X.shape[0] * np.sum(X[0]) / X.ndim + X.shape[1] * np.mean(X ** 2)
+    return np.sum(X) / X.size + X.shape[0] * np.sum(X[0]) / X.ndim + X.shape[1] * np.mean(X**2)
 
 
 # ---------------------------------------------------------------------------
@@ -418,11 +428,22 @@ def index_2d(A):
 
 
 def slices_1d(x):
-    return np.sum(x[1:3] * x[2:4]) + np.sum(x[:2]) - np.sum(x[3:] ** 2) + np.sum(x[::2]) + np.sum(x[-3:-1])
+    return (
+        np.sum(x[1:3] * x[2:4])
+        + np.sum(x[:2])
+        - np.sum(x[3:] ** 2)
+        + np.sum(x[::2])
+        + np.sum(x[-3:-1])
+    )
 
 
 def slices_2d(A):
-    return np.sum(A[:, 1] * A[0, :3]) + np.sum(A[1:3, :2] ** 2) + np.sum(A[-1]) + np.sum(A[:, -1:] * A[:, :1])
+    return (
+        np.sum(A[:, 1] * A[0, :3])
+        + np.sum(A[1:3, :2] ** 2)
+        + np.sum(A[-1])
+        + np.sum(A[:, -1:] * A[:, :1])
+    )
 
 
 def index_by_int_arg(x, i):
@@ -434,7 +455,7 @@ def index_by_int_arg(x, i):
 
 
 def broadcast_scalar_array(a, x):
-    return np.sum(a * x + a ** 2) + np.sum(x / a) + np.sum(a - x)
+    return np.sum(a * x + a**2) + np.sum(x / a) + np.sum(a - x)
 
 
 def broadcast_row(X, b):
@@ -499,7 +520,7 @@ def softmax_cross_entropy(logits, target):
 
 def gaussian_logpdf(x, mu, sigma):
     z = (x - mu) / sigma
-    return -0.5 * np.sum(z ** 2) - x.size * np.log(sigma) - x.size * HALF_LOG_2PI
+    return -0.5 * np.sum(z**2) - x.size * np.log(sigma) - x.size * HALF_LOG_2PI
 
 
 def distance(x, y):
@@ -507,7 +528,7 @@ def distance(x, y):
 
 
 def normalized_projection(x, w):
-    u = x / np.sqrt(np.sum(x ** 2))
+    u = x / np.sqrt(np.sum(x**2))
     return np.dot(u, w)
 
 
@@ -517,17 +538,17 @@ def cosine_similarity(x, y):
 
 def huber_loss(r, delta=1.0):
     a = np.abs(r)
-    return np.sum(np.where(a < delta, 0.5 * r ** 2, delta * (a - 0.5 * delta)))
+    return np.sum(np.where(a < delta, 0.5 * r**2, delta * (a - 0.5 * delta)))
 
 
 def ridge_loss(w, X, y, lam):
     r = X @ w - y
-    return 0.5 * np.dot(r, r) / y.size + lam * np.sum(w ** 2)
+    return 0.5 * np.dot(r, r) / y.size + lam * np.sum(w**2)
 
 
 def black_scholes_call(S, K, T, r, sigma):
     sqrt_t = math.sqrt(T)
-    d1 = (math.log(S / K) + (r + 0.5 * sigma ** 2) * T) / (sigma * sqrt_t)
+    d1 = (math.log(S / K) + (r + 0.5 * sigma**2) * T) / (sigma * sqrt_t)
     d2 = d1 - sigma * sqrt_t
     return S * norm_cdf(d1) - K * math.exp(-r * T) * norm_cdf(d2)
 
@@ -558,7 +579,7 @@ def lennard_jones(r):
 
 
 def pendulum_energy(theta, omega):
-    kinetic = 0.5 * PEND_MASS * PEND_LENGTH ** 2 * omega ** 2
+    kinetic = 0.5 * PEND_MASS * PEND_LENGTH**2 * omega**2
     return kinetic + PEND_MASS * GRAVITY * PEND_LENGTH * (1.0 - math.cos(theta))
 
 
@@ -621,7 +642,7 @@ def identity(x):
 
 
 def unused_argument(x, y):
-    return np.sum(x ** 2)
+    return np.sum(x**2)
 
 
 def numpy_scalar_args(x, y):
@@ -629,7 +650,7 @@ def numpy_scalar_args(x, y):
 
 
 def rank0_array(x):
-    return np.sin(x) * x + np.sum(x ** 2)
+    return np.sin(x) * x + np.sum(x**2)
 
 
 # ---------------------------------------------------------------------------
@@ -672,7 +693,9 @@ def linspace_ends(a, b):
 
 
 def filled_arrays(a, b, x):
-    return np.sum(np.full(3, a) * x) + np.sum(np.full_like(x, b) ** 2) + np.sum(np.full((2, 3), a * b))
+    return (
+        np.sum(np.full(3, a) * x) + np.sum(np.full_like(x, b) ** 2) + np.sum(np.full((2, 3), a * b))
+    )
 
 
 def arange_from_floats(a, b):
@@ -838,7 +861,9 @@ class Case:
 
 CASES: list[Case] = [
     # --- scalar arithmetic and powers
-    Case("arith_scalar", arith_scalar, lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, 0.5, 2.0))),
+    Case(
+        "arith_scalar", arith_scalar, lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, 0.5, 2.0))
+    ),
     Case("unary_minus", unary_minus, lambda rng: (_scalar(rng, -2.0, 2.0),)),
     Case("polynomial", polynomial, lambda rng: (_scalar(rng, -2.0, 2.0),)),
     Case("horner", horner, lambda rng: (_scalar(rng, -2.0, 2.0),)),
@@ -849,12 +874,20 @@ CASES: list[Case] = [
         lambda rng: (_scalar(rng, 0.3, 2.5), _scalar(rng, 0.3, 2.5)),
     ),
     Case("power_int_arg", power_int_arg, lambda rng: (_scalar(rng, -2.0, 2.0), 3), argnums=(0,)),
-    Case("rosenbrock2", rosenbrock2, lambda rng: (_scalar(rng, -1.5, 1.5), _scalar(rng, -0.5, 2.0))),
+    Case(
+        "rosenbrock2", rosenbrock2, lambda rng: (_scalar(rng, -1.5, 1.5), _scalar(rng, -0.5, 2.0))
+    ),
     Case("rosenbrock", rosenbrock, lambda rng: (_uniform(rng, (5,), -1.5, 1.5),)),
     Case("uses_module_constants", uses_module_constants, lambda rng: (_scalar(rng, -2.0, 2.0),)),
     # --- assignment forms
-    Case("tuple_unpack", tuple_unpack, lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, -2.0, 2.0))),
-    Case("augmented_scalar", augmented_scalar, lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, 0.5, 2.0))),
+    Case(
+        "tuple_unpack", tuple_unpack, lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, -2.0, 2.0))
+    ),
+    Case(
+        "augmented_scalar",
+        augmented_scalar,
+        lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, 0.5, 2.0)),
+    ),
     Case("augmented_array", augmented_array, lambda rng: (_normal(rng, (5,)), _normal(rng, (5,)))),
     Case("chained_assign", chained_assign, lambda rng: (_scalar(rng, -2.0, 2.0),)),
     Case("reassign_name", reassign_name, lambda rng: (_scalar(rng, -1.5, 1.5),)),
@@ -863,29 +896,47 @@ CASES: list[Case] = [
     Case("piecewise_elif", piecewise, lambda rng: (_scalar(rng, -0.8, 0.8),)),
     Case("piecewise_else", piecewise, lambda rng: (_scalar(rng, 1.2, 2.5),)),
     Case("cond_expr_true", cond_expr, lambda rng: (_scalar(rng, 1.0, 2.0), _scalar(rng, 0.2, 0.8))),
-    Case("cond_expr_false", cond_expr, lambda rng: (_scalar(rng, -2.0, -1.0), _scalar(rng, 0.5, 1.5))),
+    Case(
+        "cond_expr_false", cond_expr, lambda rng: (_scalar(rng, -2.0, -1.0), _scalar(rng, 0.5, 1.5))
+    ),
     Case("bool_ops_and", bool_ops, lambda rng: (_scalar(rng, 0.3, 1.5), _scalar(rng, 0.3, 1.5))),
-    Case("bool_ops_not_or", bool_ops, lambda rng: (_scalar(rng, -0.8, -0.2), _scalar(rng, -0.8, 0.8))),
-    Case("bool_ops_else", bool_ops, lambda rng: (_scalar(rng, -2.5, -1.5), _scalar(rng, -0.8, 0.8))),
+    Case(
+        "bool_ops_not_or", bool_ops, lambda rng: (_scalar(rng, -0.8, -0.2), _scalar(rng, -0.8, 0.8))
+    ),
+    Case(
+        "bool_ops_else", bool_ops, lambda rng: (_scalar(rng, -2.5, -1.5), _scalar(rng, -0.8, 0.8))
+    ),
     Case("early_return_taken", early_return, lambda rng: (_scalar(rng, 0.3, 2.0),)),
     Case("early_return_fallthrough", early_return, lambda rng: (_scalar(rng, -1.5, -0.3),)),
     Case("branch_on_array_pos", branch_on_array, lambda rng: (_spaced(rng, (5,), 0.2, 2.0),)),
     Case("branch_on_array_neg", branch_on_array, lambda rng: (_spaced(rng, (5,), -2.0, -0.2),)),
-    Case("nested_if_inner", nested_if, lambda rng: (_scalar(rng, 0.2, 0.6), _scalar(rng, 1.0, 2.0))),
-    Case("nested_if_outer_else", nested_if, lambda rng: (_scalar(rng, -2.0, -0.3), _scalar(rng, -1.0, 1.0))),
+    Case(
+        "nested_if_inner", nested_if, lambda rng: (_scalar(rng, 0.2, 0.6), _scalar(rng, 1.0, 2.0))
+    ),
+    Case(
+        "nested_if_outer_else",
+        nested_if,
+        lambda rng: (_scalar(rng, -2.0, -0.3), _scalar(rng, -1.0, 1.0)),
+    ),
     Case("branch_on_shape", branch_on_shape, lambda rng: (_normal(rng, (4, 3)),)),
     Case("constant_branch", constant_branch, lambda rng: (_scalar(rng, 11.0, 12.0),)),
     # --- NumPy elementwise functions
     Case("np_trig", np_trig, lambda rng: (_uniform(rng, (2, 3), -1.2, 1.2),)),
     Case("np_inverse_trig", np_inverse_trig, lambda rng: (_uniform(rng, (5,), -0.9, 0.9),)),
     # y away from zero: arctan2 has a branch cut on the negative x axis.
-    Case("np_arctan2", np_arctan2, lambda rng: (_nonzero(rng, (5,)), _uniform(rng, (5,), -2.0, 2.0))),
+    Case(
+        "np_arctan2", np_arctan2, lambda rng: (_nonzero(rng, (5,)), _uniform(rng, (5,), -2.0, 2.0))
+    ),
     Case("np_hyperbolic", np_hyperbolic, lambda rng: (_uniform(rng, (5,), -0.9, 0.9),)),
     Case("np_exp_family", np_exp_family, lambda rng: (_uniform(rng, (5,), -2.0, 2.0),)),
     Case("np_log_family", np_log_family, lambda rng: (_uniform(rng, (5,), 0.2, 3.0),)),
     Case("np_roots", np_roots, lambda rng: (_nonzero(rng, (6,)),)),
     Case("np_abs_fabs", np_abs_fabs, lambda rng: (_nonzero(rng, (6,)),)),
-    Case("np_power_hypot", np_power_hypot, lambda rng: (_uniform(rng, (5,), 0.3, 2.0), _uniform(rng, (5,), 0.3, 2.0))),
+    Case(
+        "np_power_hypot",
+        np_power_hypot,
+        lambda rng: (_uniform(rng, (5,), 0.3, 2.0), _uniform(rng, (5,), 0.3, 2.0)),
+    ),
     Case("np_maximum_minimum", np_maximum_minimum, _args_maximum_minimum),
     Case("np_where", np_where, lambda rng: (_avoiding(rng, (8,), -1.5, 1.5, (0.0, 0.5)),)),
     Case("np_clip", np_clip, lambda rng: (_avoiding(rng, (8,), -1.5, 1.5, (-0.75, -0.5, 0.5)),)),
@@ -897,14 +948,26 @@ CASES: list[Case] = [
     ),
     # --- math module and builtins
     Case("math_trig", math_trig, lambda rng: (_scalar(rng, -1.2, 1.2),)),
-    Case("math_inverse_trig", math_inverse_trig, lambda rng: (_scalar(rng, -0.9, 0.9), _scalar(rng, 0.3, 1.5))),
+    Case(
+        "math_inverse_trig",
+        math_inverse_trig,
+        lambda rng: (_scalar(rng, -0.9, 0.9), _scalar(rng, 0.3, 1.5)),
+    ),
     Case("math_hyperbolic", math_hyperbolic, lambda rng: (_scalar(rng, -1.5, 1.5),)),
     Case("math_exp_log", math_exp_log, lambda rng: (_scalar(rng, 0.2, 3.0),)),
     Case("math_misc", math_misc, lambda rng: (_scalar(rng, -2.0, -0.3), _scalar(rng, 0.3, 2.0))),
     # x < y and x < 2: max -> y, min -> x, abs -> y - x
-    Case("builtin_functions_a", builtin_functions, lambda rng: (_scalar(rng, 0.3, 1.2), _scalar(rng, 1.6, 2.5))),
+    Case(
+        "builtin_functions_a",
+        builtin_functions,
+        lambda rng: (_scalar(rng, 0.3, 1.2), _scalar(rng, 1.6, 2.5)),
+    ),
     # x > y and x > 2: max -> x, min -> 2.0 (constant), abs -> x - y
-    Case("builtin_functions_b", builtin_functions, lambda rng: (_scalar(rng, 2.5, 3.5), _scalar(rng, 0.5, 1.5))),
+    Case(
+        "builtin_functions_b",
+        builtin_functions,
+        lambda rng: (_scalar(rng, 2.5, 3.5), _scalar(rng, 0.5, 1.5)),
+    ),
     Case("float_of_int", float_of_int, lambda rng: (_scalar(rng, -2.0, 2.0), 4), argnums=(0,)),
     # --- reductions
     Case("reductions_full", reductions_full, lambda rng: (_spaced(rng, (3, 4), 0.5, 1.5),)),
@@ -913,10 +976,22 @@ CASES: list[Case] = [
     Case("reductions_rank3", reductions_rank3, lambda rng: (_spaced(rng, (2, 3, 4), -2.0, 2.0),)),
     # --- linear algebra, shapes, copies
     Case("matvec", matvec, lambda rng: (_normal(rng, (4, 3)), _normal(rng, (3,)))),
-    Case("matmul_chain", matmul_chain, lambda rng: (_normal(rng, (3, 4)), _normal(rng, (4, 2)), _normal(rng, (3, 2)))),
-    Case("dot_forms", dot_forms, lambda rng: (_normal(rng, (4,)), _normal(rng, (4,)), _normal(rng, (4, 4)))),
+    Case(
+        "matmul_chain",
+        matmul_chain,
+        lambda rng: (_normal(rng, (3, 4)), _normal(rng, (4, 2)), _normal(rng, (3, 2))),
+    ),
+    Case(
+        "dot_forms",
+        dot_forms,
+        lambda rng: (_normal(rng, (4,)), _normal(rng, (4,)), _normal(rng, (4, 4))),
+    ),
     Case("quadratic_form", quadratic_form, lambda rng: (_normal(rng, (4,)), _normal(rng, (4, 4)))),
-    Case("outer_product", outer_product, lambda rng: (_normal(rng, (3,)), _normal(rng, (4,)), _normal(rng, (3, 4)))),
+    Case(
+        "outer_product",
+        outer_product,
+        lambda rng: (_normal(rng, (3,)), _normal(rng, (4,)), _normal(rng, (3, 4))),
+    ),
     Case("transposes", transposes, lambda rng: (_normal(rng, (3, 4)), _normal(rng, (3, 4)))),
     Case("reshapes", reshapes, lambda rng: (_normal(rng, (6,)),)),
     Case("copy_astype", copy_astype, lambda rng: (_normal(rng, (2, 3)),)),
@@ -928,15 +1003,27 @@ CASES: list[Case] = [
     Case("slices_2d", slices_2d, lambda rng: (_normal(rng, (3, 4)),)),
     Case("index_by_int_arg", index_by_int_arg, lambda rng: (_normal(rng, (5,)), 2), argnums=(0,)),
     # --- broadcasting
-    Case("broadcast_scalar_array", broadcast_scalar_array, lambda rng: (_scalar(rng, 0.5, 2.0), _normal(rng, (2, 3)))),
+    Case(
+        "broadcast_scalar_array",
+        broadcast_scalar_array,
+        lambda rng: (_scalar(rng, 0.5, 2.0), _normal(rng, (2, 3))),
+    ),
     Case("broadcast_row", broadcast_row, lambda rng: (_normal(rng, (4, 3)), _normal(rng, (3,)))),
-    Case("broadcast_size1_row", broadcast_size1_row, lambda rng: (_normal(rng, (4, 3)), _normal(rng, (1, 3)))),
+    Case(
+        "broadcast_size1_row",
+        broadcast_size1_row,
+        lambda rng: (_normal(rng, (4, 3)), _normal(rng, (1, 3))),
+    ),
     Case(
         "broadcast_column",
         broadcast_column,
         lambda rng: (_normal(rng, (4, 3)), _uniform(rng, (4, 1), 0.5, 2.0)),
     ),
-    Case("broadcast_reshape_outer", broadcast_reshape_outer, lambda rng: (_normal(rng, (3,)), _normal(rng, (4,)))),
+    Case(
+        "broadcast_reshape_outer",
+        broadcast_reshape_outer,
+        lambda rng: (_normal(rng, (3,)), _normal(rng, (4,))),
+    ),
     Case(
         "broadcast_rank3",
         broadcast_rank3,
@@ -946,16 +1033,30 @@ CASES: list[Case] = [
     Case(
         "mlp_layer_loss",
         mlp_layer_loss,
-        lambda rng: (_normal(rng, (5, 3)), _normal(rng, (3, 2), 0.5), _normal(rng, (2,), 0.1), _normal(rng, (5, 2))),
+        lambda rng: (
+            _normal(rng, (5, 3)),
+            _normal(rng, (3, 2), 0.5),
+            _normal(rng, (2,), 0.1),
+            _normal(rng, (5, 2)),
+        ),
     ),
     Case(
         "mlp_layer_loss_params",
         mlp_layer_loss,
-        lambda rng: (_normal(rng, (5, 3)), _normal(rng, (3, 2), 0.5), _normal(rng, (2,), 0.1), _normal(rng, (5, 2))),
+        lambda rng: (
+            _normal(rng, (5, 3)),
+            _normal(rng, (3, 2), 0.5),
+            _normal(rng, (2,), 0.1),
+            _normal(rng, (5, 2)),
+        ),
         argnums=(1, 2),
     ),
     Case("two_layer_mlp", two_layer_mlp, _args_two_layer_mlp, argnums=(1, 2, 3, 4)),
-    Case("logistic_loss", logistic_loss, lambda rng: (_normal(rng, (3,)), _normal(rng, (6, 3)), _pm_one(rng, (6,)))),
+    Case(
+        "logistic_loss",
+        logistic_loss,
+        lambda rng: (_normal(rng, (3,)), _normal(rng, (6, 3)), _pm_one(rng, (6,))),
+    ),
     Case("softplus_stable", softplus_stable, lambda rng: (_nonzero(rng, (6,), 0.1, 3.0),)),
     Case("logsumexp", logsumexp, lambda rng: (_spaced(rng, (6,), -3.0, 3.0),)),
     Case("logsumexp_rows", logsumexp_rows, lambda rng: (_spaced(rng, (3, 4), -3.0, 3.0),)),
@@ -970,8 +1071,14 @@ CASES: list[Case] = [
         lambda rng: (_normal(rng, (5,)), _scalar(rng, -0.5, 0.5), _scalar(rng, 0.5, 2.0)),
     ),
     Case("distance", distance, lambda rng: (_normal(rng, (4,)), _normal(rng, (4,)))),
-    Case("normalized_projection", normalized_projection, lambda rng: (_normal(rng, (4,)), _normal(rng, (4,)))),
-    Case("cosine_similarity", cosine_similarity, lambda rng: (_normal(rng, (4,)), _normal(rng, (4,)))),
+    Case(
+        "normalized_projection",
+        normalized_projection,
+        lambda rng: (_normal(rng, (4,)), _normal(rng, (4,))),
+    ),
+    Case(
+        "cosine_similarity", cosine_similarity, lambda rng: (_normal(rng, (4,)), _normal(rng, (4,)))
+    ),
     Case(
         "huber_loss_default_delta",
         huber_loss,
@@ -985,7 +1092,12 @@ CASES: list[Case] = [
     Case(
         "ridge_loss",
         ridge_loss,
-        lambda rng: (_normal(rng, (3,)), _normal(rng, (6, 3)), _normal(rng, (6,)), _scalar(rng, 0.1, 1.0)),
+        lambda rng: (
+            _normal(rng, (3,)),
+            _normal(rng, (6, 3)),
+            _normal(rng, (6,)),
+            _scalar(rng, 0.1, 1.0),
+        ),
     ),
     Case(
         "black_scholes_call",
@@ -1011,11 +1123,25 @@ CASES: list[Case] = [
     ),
     Case("dirichlet_energy", dirichlet_energy, lambda rng: (_normal(rng, (6,)),)),
     Case("lennard_jones", lennard_jones, lambda rng: (_scalar(rng, 0.9, 2.0),)),
-    Case("pendulum_energy", pendulum_energy, lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, -3.0, 3.0))),
-    Case("kl_divergence", kl_divergence, lambda rng: (_spaced(rng, (5,), -2.0, 2.0), _spaced(rng, (5,), -2.0, 2.0))),
+    Case(
+        "pendulum_energy",
+        pendulum_energy,
+        lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, -3.0, 3.0)),
+    ),
+    Case(
+        "kl_divergence",
+        kl_divergence,
+        lambda rng: (_spaced(rng, (5,), -2.0, 2.0), _spaced(rng, (5,), -2.0, 2.0)),
+    ),
     # --- helpers, lambdas, closures, defaults
-    Case("uses_helpers", uses_helpers, lambda rng: (_scalar(rng, 0.3, 2.0), _scalar(rng, 0.3, 2.0))),
-    Case("helper_tuple_return", helper_tuple_return, lambda rng: (_scalar(rng, 0.5, 2.0), _scalar(rng, -3.0, 3.0))),
+    Case(
+        "uses_helpers", uses_helpers, lambda rng: (_scalar(rng, 0.3, 2.0), _scalar(rng, 0.3, 2.0))
+    ),
+    Case(
+        "helper_tuple_return",
+        helper_tuple_return,
+        lambda rng: (_scalar(rng, 0.5, 2.0), _scalar(rng, -3.0, 3.0)),
+    ),
     Case("nested_helpers", nested_helpers, _args_nested_helpers),
     Case("lambda_direct", square_plus_sin, lambda rng: (_scalar(rng, -2.0, 2.0),)),
     Case("calls_lambda", calls_lambda, lambda rng: (_normal(rng, (5,)),)),
@@ -1027,29 +1153,58 @@ CASES: list[Case] = [
         lambda rng: (_avoiding(rng, (5,), -2.0, 2.0, (1.0 / 6.0,), 0.1),),
     ),
     Case("default_arg_omitted", with_default, lambda rng: (_normal(rng, (4,)),)),
-    Case("default_arg_passed", with_default, lambda rng: (_normal(rng, (4,)), _scalar(rng, 0.5, 1.5))),
+    Case(
+        "default_arg_passed", with_default, lambda rng: (_normal(rng, (4,)), _scalar(rng, 0.5, 1.5))
+    ),
     # --- lists and tuples given to NumPy, constructors fed by values
     Case("sum_of_list_display", sum_of_list_display, lambda rng: (_scalar(rng, -2.0, 2.0),)),
     Case("mean_of_tuple_display", mean_of_tuple_display, lambda rng: (_scalar(rng, -2.0, 2.0),)),
     # max([a, b/2]) is a and min((a, -b)) is -b: a in (1, 2), b in (-1, 1), no ties
-    Case("reductions_of_displays", reductions_of_displays, lambda rng: (_scalar(rng, 1.1, 1.9), _scalar(rng, -0.9, 0.9))),
-    Case("prod_of_list_display", prod_of_list_display, lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, -2.0, 2.0))),
+    Case(
+        "reductions_of_displays",
+        reductions_of_displays,
+        lambda rng: (_scalar(rng, 1.1, 1.9), _scalar(rng, -0.9, 0.9)),
+    ),
+    Case(
+        "prod_of_list_display",
+        prod_of_list_display,
+        lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, -2.0, 2.0)),
+    ),
     Case("dot_of_list", dot_of_list, lambda rng: (_scalar(rng, -2.0, 2.0), _normal(rng, (3,)))),
-    Case("matrix_from_nested_lists", matrix_from_nested_lists,
-         lambda rng: (_scalar(rng, -1.0, 1.0), _scalar(rng, -1.0, 1.0), _normal(rng, (2,)))),
+    Case(
+        "matrix_from_nested_lists",
+        matrix_from_nested_lists,
+        lambda rng: (_scalar(rng, -1.0, 1.0), _scalar(rng, -1.0, 1.0), _normal(rng, (2,))),
+    ),
     Case("rows_from_arrays", rows_from_arrays, lambda rng: (_normal(rng, (4,)),)),
-    Case("linspace_ends", linspace_ends, lambda rng: (_scalar(rng, -2.0, 0.0), _scalar(rng, 0.5, 2.0))),
-    Case("filled_arrays", filled_arrays, lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, -2.0, 2.0), _normal(rng, (3,)))),
+    Case(
+        "linspace_ends",
+        linspace_ends,
+        lambda rng: (_scalar(rng, -2.0, 0.0), _scalar(rng, 0.5, 2.0)),
+    ),
+    Case(
+        "filled_arrays",
+        filled_arrays,
+        lambda rng: (_scalar(rng, -2.0, 2.0), _scalar(rng, -2.0, 2.0), _normal(rng, (3,))),
+    ),
     # 2 / b in (3.1, 3.3): four elements, far from a fifth
-    Case("arange_from_floats", arange_from_floats, lambda rng: (_scalar(rng, -1.0, 1.0), _scalar(rng, 0.61, 0.64))),
+    Case(
+        "arange_from_floats",
+        arange_from_floats,
+        lambda rng: (_scalar(rng, -1.0, 1.0), _scalar(rng, 0.61, 0.64)),
+    ),
     Case("numpy_float_call", numpy_float_call, lambda rng: (_scalar(rng, -2.0, 2.0),)),
     Case("gather_with_repeats", gather_with_repeats, lambda rng: (_normal(rng, (3,)),)),
-    Case("gather_rows", gather_rows, lambda rng: (_normal(rng, (3, 2)), np.array([[2, 0], [2, 1]]))),
+    Case(
+        "gather_rows", gather_rows, lambda rng: (_normal(rng, (3, 2)), np.array([[2, 0], [2, 1]]))
+    ),
     # no element within 0.1 of the mask's edge at 0
     Case("masked_sum", masked_sum, lambda rng: (_avoiding(rng, (6,), -2.0, 2.0, (0.0,), 0.1),)),
     # --- argument and result types
     Case("identity", identity, lambda rng: (_scalar(rng, -2.0, 2.0),)),
-    Case("unused_argument", unused_argument, lambda rng: (_normal(rng, (3,)), _normal(rng, (2, 2)))),
+    Case(
+        "unused_argument", unused_argument, lambda rng: (_normal(rng, (3,)), _normal(rng, (2, 2)))
+    ),
     Case(
         "numpy_scalar_args",
         numpy_scalar_args,
@@ -1060,27 +1215,58 @@ CASES: list[Case] = [
     Case(
         "f32_mlp_layer_loss",
         mlp_layer_loss,
-        lambda rng: _f32(_normal(rng, (5, 3)), _normal(rng, (3, 2), 0.5), _normal(rng, (2,), 0.1), _normal(rng, (5, 2))),
+        lambda rng: _f32(
+            _normal(rng, (5, 3)),
+            _normal(rng, (3, 2), 0.5),
+            _normal(rng, (2,), 0.1),
+            _normal(rng, (5, 2)),
+        ),
         dtype="float32",
     ),
-    Case("f32_np_trig", np_trig, lambda rng: _f32(_uniform(rng, (2, 3), -1.2, 1.2)), dtype="float32"),
-    Case("f32_reductions_axis", reductions_axis, lambda rng: _f32(_spaced(rng, (3, 4), 0.5, 1.5)), dtype="float32"),
+    Case(
+        "f32_np_trig", np_trig, lambda rng: _f32(_uniform(rng, (2, 3), -1.2, 1.2)), dtype="float32"
+    ),
+    Case(
+        "f32_reductions_axis",
+        reductions_axis,
+        lambda rng: _f32(_spaced(rng, (3, 4), 0.5, 1.5)),
+        dtype="float32",
+    ),
     Case(
         "f32_broadcast_size1_row",
         broadcast_size1_row,
         lambda rng: _f32(_normal(rng, (4, 3)), _normal(rng, (1, 3))),
         dtype="float32",
     ),
-    Case("f32_logsumexp", logsumexp, lambda rng: _f32(_spaced(rng, (6,), -3.0, 3.0)), dtype="float32"),
+    Case(
+        "f32_logsumexp", logsumexp, lambda rng: _f32(_spaced(rng, (6,), -3.0, 3.0)), dtype="float32"
+    ),
 ]
 
 # Cases that once gave wrong numbers with no error (in either catalogue): besides the samples,
 # tests/test_vmap.py, tests/test_cuda.py and tests/test_higher_order.py run each of them on
 # every target.
-REGRESSIONS = frozenset({
-    "sum_of_list_display", "mean_of_tuple_display", "reductions_of_displays", "dot_of_list",
-    "matrix_from_nested_lists", "rows_from_arrays", "linspace_ends", "filled_arrays", "arange_from_floats",
-    "numpy_float_call", "gather_with_repeats", "gather_rows", "masked_sum",
-    "horner_int_start", "power_int_start", "sine_recurrence_int_start", "while_int_start",
-    "int_start_float_in_one_branch", "helper_with_constant_flag_in_loop", "arrays_returned_from_loops",
-})
+REGRESSIONS = frozenset(
+    {
+        "sum_of_list_display",
+        "mean_of_tuple_display",
+        "reductions_of_displays",
+        "dot_of_list",
+        "matrix_from_nested_lists",
+        "rows_from_arrays",
+        "linspace_ends",
+        "filled_arrays",
+        "arange_from_floats",
+        "numpy_float_call",
+        "gather_with_repeats",
+        "gather_rows",
+        "masked_sum",
+        "horner_int_start",
+        "power_int_start",
+        "sine_recurrence_int_start",
+        "while_int_start",
+        "int_start_float_in_one_branch",
+        "helper_with_constant_flag_in_loop",
+        "arrays_returned_from_loops",
+    }
+)

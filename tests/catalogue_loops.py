@@ -204,7 +204,7 @@ def verlet_anharmonic(q0, p0, dt, n_steps):
         p = p + 0.5 * dt * anharmonic_force(q)
         q = q + dt * p
         p = p + 0.5 * dt * anharmonic_force(q)
-    return np.sum(0.5 * p * p + 0.5 * q * q + 0.025 * q ** 4)
+    return np.sum(0.5 * p * p + 0.5 * q * q + 0.025 * q**4)
 
 
 def heat_explicit_operator(u0, r, lap, n_steps):
@@ -217,7 +217,7 @@ def heat_explicit_operator(u0, r, lap, n_steps):
 def gradient_descent_unrolled(x0, a, lr, n_steps):
     x = x0
     for _ in range(n_steps):
-        g = 2.0 * a * (x - 1.0) + 0.4 * x ** 3
+        g = 2.0 * a * (x - 1.0) + 0.4 * x**3
         x = x - lr * g
     return np.sum(x * x)
 
@@ -318,7 +318,7 @@ def piecewise_per_element(x):
     s = 0.0
     for v in x:
         if v < -1.0:
-            s += -v ** 3
+            s += -(v**3)
         elif v < 1.0:
             s += math.sin(v) + 2.0 * v
         else:
@@ -579,7 +579,7 @@ def piecewise_into_output(x, w):
     y = np.empty_like(x)
     for i in range(x.shape[0]):
         if x[i] < -1.0:
-            y[i] = -x[i] ** 3
+            y[i] = -(x[i] ** 3)
         elif x[i] < 1.0:
             y[i] = math.sin(x[i]) + 2.0 * x[i]
         else:
@@ -903,7 +903,13 @@ def _args_nbody(rng):
     pos = _normal(rng, (4, 2))
     # Spread the bodies at least 1 apart.
     pos = pos + 2.0 * np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    return (pos, _normal(rng, (4, 2), 0.2), _uniform(rng, (4,), 0.5, 1.5), _scalar(rng, 0.01, 0.03), 10)
+    return (
+        pos,
+        _normal(rng, (4, 2), 0.2),
+        _uniform(rng, (4,), 0.5, 1.5),
+        _scalar(rng, 0.01, 0.03),
+        10,
+    )
 
 
 def _args_newton_cubic(rng):
@@ -932,7 +938,9 @@ def _args_return_first_above(rng):
     # Every value at least 0.1 from t = 0.5; x[5] is the first one above.
     below = rng.uniform(-1.0, 0.4, size=5)
     first = rng.uniform(0.6, 1.5, size=1)
-    rest = np.where(rng.uniform(size=4) < 0.5, rng.uniform(-1.0, 0.4, size=4), rng.uniform(0.6, 1.5, size=4))
+    rest = np.where(
+        rng.uniform(size=4) < 0.5, rng.uniform(-1.0, 0.4, size=4), rng.uniform(0.6, 1.5, size=4)
+    )
     return (np.concatenate([below, first, rest]), 0.5)
 
 
@@ -952,11 +960,19 @@ def _args_euler_until_time(rng):
 
 
 def _args_rk4_trajectory(rng):
-    return (_normal(rng, (3, 3), 0.5), _normal(rng, (3,)), _uniform(rng, (16, 3), 0.5, 1.5), 0.1, 15)
+    return (
+        _normal(rng, (3, 3), 0.5),
+        _normal(rng, (3,)),
+        _uniform(rng, (16, 3), 0.5, 1.5),
+        0.1,
+        15,
+    )
 
 
 def _f32(*values):
-    return tuple(np.float32(v) if np.ndim(v) == 0 else np.asarray(v, dtype=np.float32) for v in values)
+    return tuple(
+        np.float32(v) if np.ndim(v) == 0 else np.asarray(v, dtype=np.float32) for v in values
+    )
 
 
 # ===========================================================================
@@ -1015,14 +1031,29 @@ CASES: list[Case] = [
         lambda rng: (_uniform(rng, (9,), -1.0, 1.0), _scalar(rng, -0.9, 0.9)),
     ),
     Case("continued_fraction", continued_fraction, _args_continued_fraction),
-    Case("logistic_map", logistic_map, lambda rng: (_scalar(rng, 2.6, 2.9), _scalar(rng, 0.2, 0.8), 12)),
-    Case("tuple_recurrence", tuple_recurrence, lambda rng: (_scalar(rng, -0.8, 0.8), _scalar(rng, -0.8, 0.8), 10)),
-    Case("fixed_point_iterations", fixed_point_iterations, lambda rng: (_scalar(rng, -1.0, 1.0), 25)),
+    Case(
+        "logistic_map",
+        logistic_map,
+        lambda rng: (_scalar(rng, 2.6, 2.9), _scalar(rng, 0.2, 0.8), 12),
+    ),
+    Case(
+        "tuple_recurrence",
+        tuple_recurrence,
+        lambda rng: (_scalar(rng, -0.8, 0.8), _scalar(rng, -0.8, 0.8), 10),
+    ),
+    Case(
+        "fixed_point_iterations", fixed_point_iterations, lambda rng: (_scalar(rng, -1.0, 1.0), 25)
+    ),
     # --- integrators
     Case(
         "rk4_pendulum",
         rk4_pendulum,
-        lambda rng: (_scalar(rng, -1.0, 1.0), _scalar(rng, -1.0, 1.0), _scalar(rng, 0.02, 0.08), 20),
+        lambda rng: (
+            _scalar(rng, -1.0, 1.0),
+            _scalar(rng, -1.0, 1.0),
+            _scalar(rng, 0.02, 0.08),
+            20,
+        ),
     ),
     Case(
         "rk4_linear_system",
@@ -1038,27 +1069,48 @@ CASES: list[Case] = [
     Case(
         "gradient_descent_unrolled",
         gradient_descent_unrolled,
-        lambda rng: (_normal(rng, (5,)), _uniform(rng, (5,), 0.5, 1.5), _scalar(rng, 0.05, 0.1), 20),
+        lambda rng: (
+            _normal(rng, (5,)),
+            _uniform(rng, (5,), 0.5, 1.5),
+            _scalar(rng, 0.05, 0.1),
+            20,
+        ),
     ),
     Case("power_iteration", power_iteration, _args_power_iteration),
-    Case("trapezoid_integral", trapezoid_integral, lambda rng: (_scalar(rng, -1.5, -0.5), _scalar(rng, 0.5, 2.0), 40)),
+    Case(
+        "trapezoid_integral",
+        trapezoid_integral,
+        lambda rng: (_scalar(rng, -1.5, -0.5), _scalar(rng, 0.5, 2.0), 40),
+    ),
     # --- reductions written as loops
     Case("running_prefix_energy", running_prefix_energy, lambda rng: (_normal(rng, (10,)),)),
     Case("zip_weighted", zip_weighted, lambda rng: (_normal(rng, (8,)), _normal(rng, (8,)))),
     Case("enumerate_weighted", enumerate_weighted, lambda rng: (_normal(rng, (9,)),)),
     Case("enumerate_zip", enumerate_zip, lambda rng: (_normal(rng, (7,)), _normal(rng, (7,)))),
-    Case("range_start_stop_step", range_start_stop_step, lambda rng: (_normal(rng, (12,)), 2, 11, 3)),
+    Case(
+        "range_start_stop_step", range_start_stop_step, lambda rng: (_normal(rng, (12,)), 2, 11, 3)
+    ),
     Case("odd_even_pairs", odd_even_pairs, lambda rng: (_normal(rng, (9,)),)),
     Case("smoothed_total_variation", smoothed_total_variation, lambda rng: (_normal(rng, (10,)),)),
-    Case("ema_over_slice", ema_over_slice, lambda rng: (_normal(rng, (10,)), _scalar(rng, 0.2, 0.8))),
+    Case(
+        "ema_over_slice", ema_over_slice, lambda rng: (_normal(rng, (10,)), _scalar(rng, 0.2, 0.8))
+    ),
     Case("streaming_logsumexp", streaming_logsumexp, _args_streaming_logsumexp),
     Case("piecewise_per_element", piecewise_per_element, _args_piecewise),
     # --- nested loops and 2-D arrays
     Case("pair_potential_triangular", pair_potential_triangular, lambda rng: (_normal(rng, (8,)),)),
-    Case("nested_quadratic_form", nested_quadratic_form, lambda rng: (_normal(rng, (4, 4)), _normal(rng, (4,)))),
+    Case(
+        "nested_quadratic_form",
+        nested_quadratic_form,
+        lambda rng: (_normal(rng, (4, 4)), _normal(rng, (4,))),
+    ),
     Case("rows_of_matrix", rows_of_matrix, lambda rng: (_normal(rng, (5, 3)), _normal(rng, (3,)))),
     Case("rows_branch_on_sum", rows_branch_on_sum, _args_rows_branch_on_sum),
-    Case("array_accumulator", array_accumulator, lambda rng: (_normal(rng, (6, 4)), _normal(rng, (4,)))),
+    Case(
+        "array_accumulator",
+        array_accumulator,
+        lambda rng: (_normal(rng, (6, 4)), _normal(rng, (4,))),
+    ),
     Case("attention_rows", attention_rows, _args_attention),
     # --- recurrent cells
     Case("rnn_sequence", rnn_sequence, _args_rnn_sequence),
@@ -1070,11 +1122,19 @@ CASES: list[Case] = [
     Case(
         "gated_cell_zip",
         gated_cell_zip,
-        lambda rng: (_normal(rng, (3, 3), 0.5), _normal(rng, (6, 3)), _uniform(rng, (6,), 0.5, 1.5)),
+        lambda rng: (
+            _normal(rng, (3, 3), 0.5),
+            _normal(rng, (6, 3)),
+            _uniform(rng, (6,), 0.5, 1.5),
+        ),
     ),
     # --- loops in called helpers
     Case("helper_with_loop", helper_with_loop, _args_horner),
-    Case("helper_loop_inside_loop", helper_loop_inside_loop, lambda rng: (_normal(rng, (5, 3)), _normal(rng, (3,)))),
+    Case(
+        "helper_loop_inside_loop",
+        helper_loop_inside_loop,
+        lambda rng: (_normal(rng, (5, 3)), _normal(rng, (3,))),
+    ),
     # ------------------------------------------------------------------ pending
     # --- while
     Case(
@@ -1126,11 +1186,31 @@ CASES: list[Case] = [
         lambda rng: (_nonzero(rng, (10,), 0.2, 2.0),),
         needs=("continue",),
     ),
-    Case("pair_energy_continue", pair_energy_continue, lambda rng: (_normal(rng, (6,)),), needs=("continue",)),
-    Case("return_first_above", return_first_above, _args_return_first_above, needs=("return_in_loop",)),
-    Case("return_in_helper_loop", return_in_helper_loop, _args_return_in_helper, needs=("return_in_loop",)),
+    Case(
+        "pair_energy_continue",
+        pair_energy_continue,
+        lambda rng: (_normal(rng, (6,)),),
+        needs=("continue",),
+    ),
+    Case(
+        "return_first_above",
+        return_first_above,
+        _args_return_first_above,
+        needs=("return_in_loop",),
+    ),
+    Case(
+        "return_in_helper_loop",
+        return_in_helper_loop,
+        _args_return_in_helper,
+        needs=("return_in_loop",),
+    ),
     # --- in-place updates
-    Case("prefix_sums_inplace", prefix_sums_inplace, lambda rng: (_normal(rng, (10,)),), needs=("inplace",)),
+    Case(
+        "prefix_sums_inplace",
+        prefix_sums_inplace,
+        lambda rng: (_normal(rng, (10,)),),
+        needs=("inplace",),
+    ),
     Case(
         "cumprod_inplace_aug",
         cumprod_inplace_aug,
@@ -1147,7 +1227,12 @@ CASES: list[Case] = [
     Case("heat_stencil_slices", heat_stencil_slices, _args_heat_stencil, needs=("inplace",)),
     Case("gauss_seidel_inplace", gauss_seidel_inplace, _args_gauss_seidel, needs=("inplace",)),
     Case("thomas_tridiagonal", thomas_tridiagonal, _args_thomas, needs=("inplace",)),
-    Case("lu_logdet_inplace", lu_logdet_inplace, lambda rng: (_args_diag_dominant(rng, 5),), needs=("inplace",)),
+    Case(
+        "lu_logdet_inplace",
+        lu_logdet_inplace,
+        lambda rng: (_args_diag_dominant(rng, 5),),
+        needs=("inplace",),
+    ),
     Case(
         "gram_schmidt_columns",
         gram_schmidt_columns,
@@ -1156,19 +1241,45 @@ CASES: list[Case] = [
     ),
     Case("nbody_step", nbody_step, _args_nbody, needs=("inplace",)),
     Case("rk4_trajectory", rk4_trajectory, _args_rk4_trajectory, needs=("inplace",)),
-    Case("outer_accumulate_2d", outer_accumulate_2d, lambda rng: (_normal(rng, (5, 3), 0.5),), needs=("inplace",)),
+    Case(
+        "outer_accumulate_2d",
+        outer_accumulate_2d,
+        lambda rng: (_normal(rng, (5, 3), 0.5),),
+        needs=("inplace",),
+    ),
     Case("soft_dtw", soft_dtw, _args_soft_dtw, needs=("inplace",)),
     # --- accumulators that start as an int
     Case("horner_int_start", horner_int_start, _args_horner),
     Case("power_int_start", power_int_start, lambda rng: (_scalar(rng, -2.0, 2.0),)),
-    Case("sine_recurrence_int_start", sine_recurrence_int_start, lambda rng: (_scalar(rng, -2.0, 2.0),)),
-    Case("while_int_start", while_int_start, lambda rng: (_scalar(rng, -1.5, 1.5), 4), argnums=(0,), needs=("while",)),
+    Case(
+        "sine_recurrence_int_start",
+        sine_recurrence_int_start,
+        lambda rng: (_scalar(rng, -2.0, 2.0),),
+    ),
+    Case(
+        "while_int_start",
+        while_int_start,
+        lambda rng: (_scalar(rng, -1.5, 1.5), 4),
+        argnums=(0,),
+        needs=("while",),
+    ),
     # no element within 0.1 of the branch at 0
-    Case("int_start_float_in_one_branch", int_start_float_in_one_branch,
-         lambda rng: (_spaced(rng, (6,), -2.0, 2.0),)),
+    Case(
+        "int_start_float_in_one_branch",
+        int_start_float_in_one_branch,
+        lambda rng: (_spaced(rng, (6,), -2.0, 2.0),),
+    ),
     # |x|^2 far from the thresholds 1, 4, 16, 64 of halved_until_small
-    Case("arrays_returned_from_loops", arrays_returned_from_loops,
-         lambda rng: (np.array([1.3, -0.7, 0.4]) * rng.uniform(0.95, 1.05),), needs=("return_in_loop",)),
-    Case("helper_with_constant_flag_in_loop", helper_with_constant_flag_in_loop, lambda rng: (_normal(rng, (4,)),),
-         needs=("inplace",)),
+    Case(
+        "arrays_returned_from_loops",
+        arrays_returned_from_loops,
+        lambda rng: (np.array([1.3, -0.7, 0.4]) * rng.uniform(0.95, 1.05),),
+        needs=("return_in_loop",),
+    ),
+    Case(
+        "helper_with_constant_flag_in_loop",
+        helper_with_constant_flag_in_loop,
+        lambda rng: (_normal(rng, (4,)),),
+        needs=("inplace",),
+    ),
 ]

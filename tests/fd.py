@@ -139,4 +139,3 @@ def check_grad(fun, args, argnums, grads, rtol, atol, *, name=None, order=4, ste
             f"(rtol {rtol:g}, atol {atol:g}); {int(np.sum(bad))} of {actual.size} elements fail"
             f"{detail}"
         )
-

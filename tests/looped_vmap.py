@@ -2,6 +2,7 @@
 
 Imported as `s2sjax` by a copy of test code that calls `s2sjax.vmap` (see tests/test_vmap.py).
 """
+
 import numpy as np
 
 
@@ -9,8 +10,12 @@ def vmap(fun, in_axes=0, out_axes=0):
     def batched(*args):
         axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
         size = next(np.shape(a)[k] for a, k in zip(args, axes) if k is not None)
-        outputs = [fun(*(a if k is None else np.take(a, i, axis=k) for a, k in zip(args, axes))) for i in range(size)]
+        outputs = [
+            fun(*(a if k is None else np.take(a, i, axis=k) for a, k in zip(args, axes)))
+            for i in range(size)
+        ]
         return _stacked(outputs, out_axes)
+
     return batched
 
 

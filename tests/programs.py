@@ -39,7 +39,7 @@ the result must be a float.
 
 from hypothesis import strategies as st
 
-HELPERS = '''
+HELPERS = """
 def helper(a, b):
     return a * math.cos(b) + b
 
@@ -93,13 +93,37 @@ def until_big(v):
             return v * 0.5
         v = v + 0.25
     return v
-'''
+"""
 
-SCALAR_CALLS = ("math.sin({})", "math.cos({})", "math.tanh({})", "math.exp(-({0}) * ({0}))", "helper({}, 0.3)",
-                "scaled({}, 2)", "scaled({})", "scaled({}, flag=1)", "pick({}, 0)", "pick({}, 1)")
-ARRAY_CALLS = ("np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(-({0}) * ({0}))", "array_helper({}, 0.5)",
-               "scaled({}, 3)", "flagged(0, {})", "flagged(2, {})", "normed({}, True)", "normed({})")
-ARRAY_RETURNED_FROM_A_LOOP = ("pick({}, 0)", "pick({}, 1)", "until_big({})")  # (on arrays; scalars are fine)
+SCALAR_CALLS = (
+    "math.sin({})",
+    "math.cos({})",
+    "math.tanh({})",
+    "math.exp(-({0}) * ({0}))",
+    "helper({}, 0.3)",
+    "scaled({}, 2)",
+    "scaled({})",
+    "scaled({}, flag=1)",
+    "pick({}, 0)",
+    "pick({}, 1)",
+)
+ARRAY_CALLS = (
+    "np.sin({})",
+    "np.cos({})",
+    "np.tanh({})",
+    "np.exp(-({0}) * ({0}))",
+    "array_helper({}, 0.5)",
+    "scaled({}, 3)",
+    "flagged(0, {})",
+    "flagged(2, {})",
+    "normed({}, True)",
+    "normed({})",
+)
+ARRAY_RETURNED_FROM_A_LOOP = (
+    "pick({}, 0)",
+    "pick({}, 1)",
+    "until_big({})",
+)  # (on arrays; scalars are fine)
 REDUCTIONS = ("np.sum({})", "np.mean({})", "({})[0]", "({})[-1]", "np.max({})")
 MATRIX_REDUCTIONS = ("np.sum({})", "({})[0, 2]", "np.max({})", "np.mean({})")  # matrix -> scalar
 MATRIX_TO_ARRAY = ("np.sum({}, axis=0)", "np.mean({}, axis=1)", "({})[1]", "({}).T[2]")
@@ -107,11 +131,21 @@ CONSTANTS = (0.5, 1.5, -0.25, 2.0)
 INT_CONSTANTS = (0, 1, 2, 3)
 DISPLAY_REDUCTIONS = ("np.sum", "np.mean", "np.prod", "np.max", "np.min")
 AXIS_REDUCTIONS = ("np.sum", "np.mean", "np.max", "np.min")
-FLAG_CALLS = ("flagged(0, {})", "flagged(1, {})", "flagged(2, {})", "scaled({}, 2)", "scaled({})",
-              "scaled({}, flag=1)", "scaled({}, flag=3)", "normed({}, True)", "normed({}, normalize=True)",
-              "normed({})", "pick({}, 0)", "pick({}, 1)")
+FLAG_CALLS = (
+    "flagged(0, {})",
+    "flagged(1, {})",
+    "flagged(2, {})",
+    "scaled({}, 2)",
+    "scaled({})",
+    "scaled({}, flag=1)",
+    "scaled({}, flag=3)",
+    "normed({}, True)",
+    "normed({}, normalize=True)",
+    "normed({})",
+    "pick({}, 0)",
+    "pick({}, 1)",
+)
 NOTES = ('"""a note between statements"""', "'a string statement'")
-
 
 
 def _of(names, *kinds):
@@ -127,12 +161,16 @@ def expression(draw, names, kind, depth=2, floats=False, lists=False):
     if kind == "array":
         same += [f"{r}[{k}]" for r in _of(names, "rows") for k in range(3)]
     if kind == "scalar":
-        same += [f"{held}[0]" for held in _of(names, "list")]  # a held list's first element is a float
+        same += [
+            f"{held}[0]" for held in _of(names, "list")
+        ]  # a held list's first element is a float
     if depth <= 0 or draw(st.integers(0, 3)) == 0:
         if kind == "scalar" and draw(st.booleans()):
             return repr(draw(st.sampled_from(CONSTANTS)))
         counters = _of(names, "int")
-        if kind == "scalar" and counters and draw(st.booleans()):  # an element picked by loop counters
+        if (
+            kind == "scalar" and counters and draw(st.booleans())
+        ):  # an element picked by loop counters
             container = draw(st.sampled_from(_of(names, "array", "matrix")))
             if names[container] == "matrix":
                 return f"{container}[{draw(st.sampled_from(counters))} % 3, {draw(st.sampled_from(counters))} % 3]"
@@ -142,7 +180,10 @@ def expression(draw, names, kind, depth=2, floats=False, lists=False):
     sub = dict(floats=floats, lists=lists)
     if kind == "matrix" and (depth == 0 or not same or draw(st.booleans())):
         inner = max(depth - 1, 0)
-        left, right = draw(expression(names, "array", inner, **sub)), draw(expression(names, "array", 0, **sub))
+        left, right = (
+            draw(expression(names, "array", inner, **sub)),
+            draw(expression(names, "array", 0, **sub)),
+        )
         return f"np.outer({left}, {right})"
     choice = draw(st.integers(0, 8))
     if choice == 0:
@@ -151,7 +192,9 @@ def expression(draw, names, kind, depth=2, floats=False, lists=False):
             calls += ARRAY_RETURNED_FROM_A_LOOP
         return draw(st.sampled_from(calls)).format(draw(expression(names, kind, depth - 1, **sub)))
     if choice == 1 and kind == "scalar" and "array" in names.values():
-        return draw(st.sampled_from(REDUCTIONS)).format(draw(expression(names, "array", depth - 1, **sub)))
+        return draw(st.sampled_from(REDUCTIONS)).format(
+            draw(expression(names, "array", depth - 1, **sub))
+        )
     if choice == 2 and kind != "matrix" and "matrix" in names.values():
         matrix = draw(expression(names, "matrix", depth - 1, **sub))
         if kind == "scalar":
@@ -203,11 +246,17 @@ def rows(draw, names, depth, lists, count=3, arrays=False):
     """A display of `count` rows of 3: each an array expression, or (not `arrays`) each a
     display of scalars or a held list."""
     if arrays or draw(st.booleans()):
-        items = [draw(expression(names, "array", max(depth - 1, 0), lists=lists)) for _ in range(count)]
+        items = [
+            draw(expression(names, "array", max(depth - 1, 0), lists=lists)) for _ in range(count)
+        ]
     else:
         held = _of(names, "list")
-        items = [draw(st.sampled_from(held)) if held and draw(st.booleans()) else draw(display(names, depth - 1, lists))
-                 for _ in range(count)]
+        items = [
+            draw(st.sampled_from(held))
+            if held and draw(st.booleans())
+            else draw(display(names, depth - 1, lists))
+            for _ in range(count)
+        ]
     return draw(bracketed(items))
 
 
@@ -236,7 +285,10 @@ def special(draw, names, kind, depth, lists):
         if how == "display":
             reduction = draw(st.sampled_from(DISPLAY_REDUCTIONS))
             if draw(st.integers(0, 3)) == 0:  # nested: 2 rows of 2
-                first, second = draw(display(names, depth, lists, 2)), draw(display(names, depth, lists, 2))
+                first, second = (
+                    draw(display(names, depth, lists, 2)),
+                    draw(display(names, depth, lists, 2)),
+                )
                 return f"{reduction}([{first}, {second}])"
             if draw(st.booleans()):
                 array = draw(expression(names, "array", depth - 1, **sub))
@@ -251,7 +303,9 @@ def special(draw, names, kind, depth, lists):
         if how == "float64":  # a float (or a 0-d array) of a scalar that may be an int
             convert = draw(st.sampled_from(("np.float64", "float", "np.array")))
             return f"{convert}({draw(expression(names, 'scalar', depth - 1, floats=convert == 'np.array', **sub))})"
-        if how == "sumsq":  # a helper with an int-started accumulator, looping over an array or a list
+        if (
+            how == "sumsq"
+        ):  # a helper with an int-started accumulator, looping over an array or a list
             if draw(st.booleans()):
                 return f"sumsq({draw(expression(names, 'array', depth - 1, **sub))})"
             return f"sumsq({draw(display(names, depth, lists, draw(st.integers(2, 3))))})"
@@ -264,7 +318,11 @@ def special(draw, names, kind, depth, lists):
             return f"{draw(st.sampled_from(('np.sum', 'np.mean', 'np.max')))}({draw(st.sampled_from(stacks))})"
         if how == "none":
             array = draw(expression(names, "array", depth - 1, **sub))
-            return draw(st.sampled_from((f"({array})[None, :][0, {k}]", f"({array})[:, np.newaxis][{k}, 0]")))
+            return draw(
+                st.sampled_from(
+                    (f"({array})[None, :][0, {k}]", f"({array})[:, np.newaxis][{k}, 0]")
+                )
+            )
         index = draw(st.sampled_from(("[[0, 2]]", "[[2, 0, 1]]", "[[1, 1]]")))  # a list index
         if matrices and draw(st.booleans()):
             matrix = draw(expression(names, "matrix", depth - 1, **sub))
@@ -285,34 +343,55 @@ def special(draw, names, kind, depth, lists):
             if shape == "reduce columns":  # 3 rows of 2 scalars, reduced along axis 1
                 inner = ", ".join(draw(display(names, depth - 1, lists, 2)) for _ in range(3))
                 return f"{draw(st.sampled_from(AXIS_REDUCTIONS))}(np.array([{inner}]), axis=1)"
-            pair = [draw(display(names, depth, lists)), f"({draw(expression(names, 'matrix', depth - 1, **sub))})"]
+            pair = [
+                draw(display(names, depth, lists)),
+                f"({draw(expression(names, 'matrix', depth - 1, **sub))})",
+            ]
             if draw(st.booleans()):
                 return " @ ".join(draw(st.permutations(pair)))
             return f"np.dot({', '.join(draw(st.permutations(pair)))})"
         if how == "constructor":
-            constructor = draw(st.sampled_from(("full", "full_like", "linspace", "arange", "arange of a value")))
+            constructor = draw(
+                st.sampled_from(("full", "full_like", "linspace", "arange", "arange of a value"))
+            )
             if constructor == "full":
                 return draw(st.sampled_from((f"np.full(3, {scalar})", f"np.full((3,), {scalar})")))
             if constructor == "full_like":
-                return f"np.full_like({draw(expression(names, 'array', depth - 1, **sub))}, {scalar})"
+                return (
+                    f"np.full_like({draw(expression(names, 'array', depth - 1, **sub))}, {scalar})"
+                )
             if constructor == "linspace":
                 return f"np.linspace({scalar}, {draw(expression(names, 'scalar', depth - 1, **sub))}, 3)"
             if constructor == "arange":  # 3 elements: 2.5 / 1.0 rounds up to 3
                 return f"np.arange({scalar}, ({scalar}) + 2.5, 1.0)"
             step = f"0.9 + 0.05 * math.tanh({draw(expression(names, 'scalar', depth - 1, **sub))})"
-            return f"np.arange({scalar}, ({scalar}) + 2.5, {step})"  # 2.5 / step is 2.6 to 2.9: 3 elements
+            # 2.5 / step is 2.6 to 2.9: 3 elements
+            return f"np.arange({scalar}, ({scalar}) + 2.5, {step})"
         if how == "held":
             if held and (not stacks or draw(st.booleans())):
                 return f"np.array({draw(st.sampled_from(held))})"
             stack = draw(st.sampled_from(stacks))
-            return draw(st.sampled_from((f"np.mean({stack}, axis=0)", f"np.array({stack})[{k}]",
-                                         f"np.sum({stack}, axis=0)")))
+            return draw(
+                st.sampled_from(
+                    (
+                        f"np.mean({stack}, axis=0)",
+                        f"np.array({stack})[{k}]",
+                        f"np.sum({stack}, axis=0)",
+                    )
+                )
+            )
         if how == "none":
             if matrices and draw(st.booleans()):
                 matrix = draw(expression(names, "matrix", depth - 1, **sub))
-                return draw(st.sampled_from((f"({matrix})[None][0, {k}]", f"({matrix})[:, None, :][{k}, 0]")))
+                return draw(
+                    st.sampled_from(
+                        (f"({matrix})[None][0, {k}]", f"({matrix})[:, None, :][{k}, 0]")
+                    )
+                )
             array = draw(expression(names, "array", depth - 1, **sub))
-            return draw(st.sampled_from((f"({array})[None, :][0]", f"({array})[:, np.newaxis][:, 0]")))
+            return draw(
+                st.sampled_from((f"({array})[None, :][0]", f"({array})[:, np.newaxis][:, 0]"))
+            )
         if matrices and draw(st.booleans()):
             matrix = draw(expression(names, "matrix", depth - 1, **sub))
             return draw(st.sampled_from((f"({matrix})[[1, 2]][0]", f"({matrix})[[2, 0, 1], {k}]")))
@@ -366,33 +445,51 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
             test = draw(expression(names, "scalar", 1, **sub))
             kind = draw(st.sampled_from(["scalar", "array", "matrix"]))
             value = expression(names, kind, floats=True, **sub)
-            lines += [f"{indent}if {test} > 0.1:", f"{indent}    {name} = {draw(value)}",
-                      f"{indent}else:", f"{indent}    {name} = {draw(value)}"]
+            lines += [
+                f"{indent}if {test} > 0.1:",
+                f"{indent}    {name} = {draw(value)}",
+                f"{indent}else:",
+                f"{indent}    {name} = {draw(value)}",
+            ]
             names[name] = kind
-        elif form == 3:  # a for loop filling an array in place and carrying a sum, maybe leaving early
+        elif (
+            form == 3
+        ):  # a for loop filling an array in place and carrying a sum, maybe leaving early
             buf, acc, i = f"v{len(names)}", f"v{len(names) + 1}", f"i{len(names)}"
             trips = draw(st.integers(1, 4))
             inner = dict(names, **{i: "int"})
-            lines += [f"{indent}{buf} = np.zeros(3)", f"{indent}{acc} = {draw(st.sampled_from(['0.0', '0']))}",
-                      f"{indent}for {i} in range({trips}):",
-                      f"{indent}    {buf}[{i} % 3] = {draw(expression(inner, 'scalar', **sub))}",
-                      f"{indent}    {acc} = {acc} * 0.5 + {draw(expression(inner, 'scalar', 1, **sub))}"]
+            lines += [
+                f"{indent}{buf} = np.zeros(3)",
+                f"{indent}{acc} = {draw(st.sampled_from(['0.0', '0']))}",
+                f"{indent}for {i} in range({trips}):",
+                f"{indent}    {buf}[{i} % 3] = {draw(expression(inner, 'scalar', **sub))}",
+                f"{indent}    {acc} = {acc} * 0.5 + {draw(expression(inner, 'scalar', 1, **sub))}",
+            ]
             names[buf], names[acc] = "array", "scalar"
             leave = draw(st.sampled_from(["", "break", "return"]))
             if leave:
                 lines.append(f"{indent}    if {acc} > 2.5:")
-                lines.append(f"{indent}        {'break' if leave == 'break' else 'return ' + final(names)}")
+                lines.append(
+                    f"{indent}        {'break' if leave == 'break' else 'return ' + final(names)}"
+                )
         elif form == 4:  # a while loop with a bounded trip count, from a float or an int
             acc, k = f"v{len(names)}", f"k{len(names)}"
             start = draw(st.sampled_from(["expression", "0", "1"]))
-            start = draw(expression(names, 'scalar', 1, floats=True, **sub)) if start == "expression" else start
+            start = (
+                draw(expression(names, "scalar", 1, floats=True, **sub))
+                if start == "expression"
+                else start
+            )
             test = f"{k} < {draw(st.integers(1, 3))}"
             if draw(st.integers(0, 3)) == 0:  # and on data
                 test += f" and {acc} < 2.0"
-            lines += [f"{indent}{acc} = {start}", f"{indent}{k} = 0",
-                      f"{indent}while {test}:",
-                      f"{indent}    {acc} = math.sin({acc}) + {draw(expression(names, 'scalar', 1, **sub))}",
-                      f"{indent}    {k} += 1"]
+            lines += [
+                f"{indent}{acc} = {start}",
+                f"{indent}{k} = 0",
+                f"{indent}while {test}:",
+                f"{indent}    {acc} = math.sin({acc}) + {draw(expression(names, 'scalar', 1, **sub))}",
+                f"{indent}    {k} += 1",
+            ]
             names[acc] = "scalar"
         elif form == 5:  # an augmented assignment
             name = draw(st.sampled_from(_of(names, "scalar", "number", "array", "matrix")))
@@ -404,18 +501,24 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
         elif form == 6:  # nested loops filling a matrix element by element
             buf, i, j = f"v{len(names)}", f"i{len(names)}", f"j{len(names)}"
             inner = dict(names, **{i: "int", j: "int"})
-            lines += [f"{indent}{buf} = np.zeros((3, 3))",
-                      f"{indent}for {i} in range(3):",
-                      f"{indent}    for {j} in range({draw(st.integers(1, 3))}):",
-                      f"{indent}        {buf}[{i}, {j}] = {draw(expression(inner, 'scalar', **sub))}"]
+            lines += [
+                f"{indent}{buf} = np.zeros((3, 3))",
+                f"{indent}for {i} in range(3):",
+                f"{indent}    for {j} in range({draw(st.integers(1, 3))}):",
+                f"{indent}        {buf}[{i}, {j}] = {draw(expression(inner, 'scalar', **sub))}",
+            ]
             names[buf] = "matrix"
         elif form == 7:  # an early return
-            lines += [f"{indent}if {draw(expression(names, 'scalar', 1, **sub))} > 0.3:",
-                      f"{indent}    return {final(names)}"]
+            lines += [
+                f"{indent}if {draw(expression(names, 'scalar', 1, **sub))} > 0.3:",
+                f"{indent}    return {final(names)}",
+            ]
         elif form == 8:  # a matrix-vector product
             name = f"v{len(names)}"
-            lines.append(f"{indent}{name} = ({draw(expression(names, 'matrix', 1, **sub))}) @ "
-                         f"({draw(expression(names, 'array', 1, **sub))})")
+            lines.append(
+                f"{indent}{name} = ({draw(expression(names, 'matrix', 1, **sub))}) @ "
+                f"({draw(expression(names, 'array', 1, **sub))})"
+            )
             names[name] = "array"
         elif form == 9:
             lines += draw(int_accumulator(names, indent, lists))
@@ -424,14 +527,22 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
         elif form == 11:  # a display held in a variable, given to NumPy later
             if draw(st.integers(0, 3)) == 0:
                 name = f"v{len(names)}"
-                lines.append(f"{indent}{name} = ({draw(st.integers(-3, 2))}, {draw(st.integers(-3, 2))})")
+                lines.append(
+                    f"{indent}{name} = ({draw(st.integers(-3, 2))}, {draw(st.integers(-3, 2))})"
+                )
                 names[name] = "index"
                 continue
             stack = draw(st.booleans())
             kind = "rows" if stack else "list"
             olds = _of(names, kind)
-            name = draw(st.sampled_from(olds)) if olds and draw(st.integers(0, 2)) == 0 else f"v{len(names)}"
-            value = draw(rows(names, 2, lists, 3, arrays=True) if stack else display(names, 2, lists))
+            name = (
+                draw(st.sampled_from(olds))
+                if olds and draw(st.integers(0, 2)) == 0
+                else f"v{len(names)}"
+            )
+            value = draw(
+                rows(names, 2, lists, 3, arrays=True) if stack else display(names, 2, lists)
+            )
             lines.append(f"{indent}{name} = {value}")
             names[name] = kind
         elif form == 12:
@@ -440,7 +551,9 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
             lines.append(f"{indent}{draw(st.sampled_from(NOTES))}")
         elif lists:  # an update at a list of indices
             buf = f"v{len(names)}"
-            lines.append(f"{indent}{buf} = {draw(st.sampled_from(['np.zeros(3)', 'np.ones(3)', 'np.copy(x)']))}")
+            lines.append(
+                f"{indent}{buf} = {draw(st.sampled_from(['np.zeros(3)', 'np.ones(3)', 'np.copy(x)']))}"
+            )
             if draw(st.booleans()):
                 index, value = "[[2, 0, 1]]", draw(expression(names, "array", 1, **sub))
             else:
@@ -459,17 +572,21 @@ def int_accumulator(draw, names, indent, lists):
     start = draw(st.sampled_from(["0", "1", "len(x)"]))
     lines = [f"{indent}{acc} = {start}"]
     held = _of(names, "list") + [None]  # None: over a display written in the loop's head
-    if held and draw(st.integers(0, 2)) == 0:  # over a held list's elements (a loop over a container: unrolled)
+    if (
+        held and draw(st.integers(0, 2)) == 0
+    ):  # over a held list's elements (a loop over a container: unrolled)
         item = f"e{len(names)}"
         container = draw(st.sampled_from(held))
-        lines.append(f"{indent}for {item} in {container or draw(display(names, 1, lists, draw(st.integers(2, 3))))}:")
+        lines.append(
+            f"{indent}for {item} in {container or draw(display(names, 1, lists, draw(st.integers(2, 3))))}:"
+        )
         inner = dict(names, **{item: "number"})
     else:
         lines.append(f"{indent}for {i} in range({draw(st.integers(1, 3))}):")
         inner = dict(names, **{i: "int"})
     body = indent + "    "
     if draw(st.booleans()):  # nested
-        ranges = ['2', f'{i} + 1', f'3 - {i}'] if i in inner else ['2']
+        ranges = ["2", f"{i} + 1", f"3 - {i}"] if i in inner else ["2"]
         lines.append(f"{body}for {j} in range({draw(st.sampled_from(ranges))}):")
         inner[j] = "int"
         body += "    "
@@ -478,15 +595,27 @@ def int_accumulator(draw, names, indent, lists):
     value = draw(expression(inner, "scalar", 1, floats=True, lists=lists))
     if i not in inner and draw(st.booleans()):
         value = f"{item} * ({value})"
-    update = draw(st.sampled_from([f"{acc} = {acc} + {value}", f"{acc} += {value}", f"{acc} = {acc} * 0.5 + {value}",
-                                   f"{acc} = {acc} * ({value})", f"{acc} = {acc} - {value}",
-                                   f"{acc} = max({acc}, {value})"]))
+    update = draw(
+        st.sampled_from(
+            [
+                f"{acc} = {acc} + {value}",
+                f"{acc} += {value}",
+                f"{acc} = {acc} * 0.5 + {value}",
+                f"{acc} = {acc} * ({value})",
+                f"{acc} = {acc} - {value}",
+                f"{acc} = max({acc}, {value})",
+            ]
+        )
+    )
     branch = draw(st.integers(0, 2))
     if branch:
         lines.append(f"{body}if {draw(expression(inner, 'scalar', 1, lists=lists))} > 0.1:")
         lines.append(f"{body}    {update}")
         if branch == 2:
-            lines += [f"{body}else:", f"{body}    {draw(st.sampled_from([f'{acc} = {acc} + 1', f'{acc} += 2']))}"]
+            lines += [
+                f"{body}else:",
+                f"{body}    {draw(st.sampled_from([f'{acc} = {acc} + 1', f'{acc} += 2']))}",
+            ]
     else:
         lines.append(f"{body}{update}")
     names[acc] = "number"  # an int if no float update ran
@@ -503,14 +632,23 @@ def int_joined(draw, names, indent, lists):
     if form == 0:
         int_first = draw(st.booleans())
         sides = ["0", value] if int_first else [value, "1"]
-        lines = [f"{indent}{test}", f"{indent}    {name} = {sides[0]}",
-                 f"{indent}else:", f"{indent}    {name} = {sides[1]}"]
+        lines = [
+            f"{indent}{test}",
+            f"{indent}    {name} = {sides[0]}",
+            f"{indent}else:",
+            f"{indent}    {name} = {sides[1]}",
+        ]
     elif form == 1:
         start = draw(st.sampled_from(["0", "1"]))
         lines = [f"{indent}{name} = {start}", f"{indent}{test}", f"{indent}    {name} = {value}"]
     else:
-        lines = [f"{indent}{name} = 0", f"{indent}{test}", f"{indent}    {name} += {value}",
-                 f"{indent}else:", f"{indent}    {name} = {name} - 1"]
+        lines = [
+            f"{indent}{name} = 0",
+            f"{indent}{test}",
+            f"{indent}    {name} += {value}",
+            f"{indent}else:",
+            f"{indent}    {name} = {name} - 1",
+        ]
     names[name] = "number"
     return lines
 
@@ -525,7 +663,9 @@ def flags_in_loop(draw, names, indent, lists):
         name = draw(st.sampled_from(olds))
     else:
         name = f"v{len(names)}"
-        lines.append(f"{indent}{name} = {draw(expression(names, kind, 1, floats=True, lists=lists))}")
+        lines.append(
+            f"{indent}{name} = {draw(expression(names, kind, 1, floats=True, lists=lists))}"
+        )
         names[name] = kind
     i = f"i{len(names)}"
     lines.append(f"{indent}for {i} in range({draw(st.integers(1, 3))}):")

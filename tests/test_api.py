@@ -1,4 +1,5 @@
 """JAX's conventions for grad and value_and_grad: argnums, has_aux, decorators, keywords, dtypes."""
+
 import math
 
 import numpy as np
@@ -36,11 +37,11 @@ def test_keyword_arguments_and_defaults():
 def test_decorator_forms():
     @s2sjax.grad
     def bare(x):
-        return x ** 3
+        return x**3
 
     @s2sjax.grad(argnums=1)
     def with_options(x, y):
-        return x * y ** 2
+        return x * y**2
 
     assert bare(2.0) == pytest.approx(12.0)
     assert with_options(3.0, 2.0) == pytest.approx(12.0)
@@ -87,20 +88,32 @@ def test_gradient_of_a_numpy_function_without_source():
 
 
 # functions with a rule, given to a transformation themselves: (function, its arguments)
-WITH_RULES = [(np.sin, (0.5,)), (math.sin, (0.5,)), (abs, (-0.5,)), (max, (0.5, 0.2)), (np.hypot, (0.3, 0.4)),
-              (np.mean, (np.array([0.3, -1.2, 2.0]),)), (np.dot, (np.array([0.3, 0.5]), np.array([-1.0, 2.0])))]
+WITH_RULES = [
+    (np.sin, (0.5,)),
+    (math.sin, (0.5,)),
+    (abs, (-0.5,)),
+    (max, (0.5, 0.2)),
+    (np.hypot, (0.3, 0.4)),
+    (np.mean, (np.array([0.3, -1.2, 2.0]),)),
+    (np.dot, (np.array([0.3, 0.5]), np.array([-1.0, 2.0]))),
+]
 
 
 @pytest.mark.parametrize("target", ["cpu", "python"])
-@pytest.mark.parametrize("fun,args", WITH_RULES, ids=[getattr(f, "__name__", "") for f, _ in WITH_RULES])
+@pytest.mark.parametrize(
+    "fun,args", WITH_RULES, ids=[getattr(f, "__name__", "") for f, _ in WITH_RULES]
+)
 def test_a_function_with_a_rule_given_directly_works_under_every_transformation(fun, args, target):
-    # np.sin given directly was wrapped, but abs and max became `def abs(x): return abs(x)`, recursive
+    # np.sin given directly was wrapped, but abs and max became `def abs(x): return abs(x)`,
+    # recursive
     argnums = tuple(range(len(args)))
     grads = s2sjax.grad(fun, argnums=argnums, target=target)(*args)
     fd.check_grad(fun, args, argnums, grads, rtol=1e-8, atol=1e-10)
     tangents = tuple(np.ones_like(a) for a in args)
     out, tangent = s2sjax.jvp(fun, args, tangents, target=target)
-    assert out == pytest.approx(fun(*args)) and tangent == pytest.approx(sum(np.sum(g) for g in grads))
+    assert out == pytest.approx(fun(*args)) and tangent == pytest.approx(
+        sum(np.sum(g) for g in grads)
+    )
     _, pullback = s2sjax.vjp(fun, *args, target=target)
     for got, g in zip(pullback(1.0), grads):
         np.testing.assert_allclose(got, g, rtol=1e-14)
@@ -108,10 +121,14 @@ def test_a_function_with_a_rule_given_directly_works_under_every_transformation(
         np.testing.assert_allclose(jacobian(fun, target=target)(*args), grads[0], rtol=1e-14)
     hessian = s2sjax.hessian(fun, target=target)(*args)
     first_derivative = lambda *xs: np.sum(s2sjax.grad(fun, target="python")(*xs))  # noqa: E731
-    np.testing.assert_allclose(np.sum(hessian), np.sum(fd.numerical_grad(first_derivative, args, 0)), atol=1e-6)
+    np.testing.assert_allclose(
+        np.sum(hessian), np.sum(fd.numerical_grad(first_derivative, args, 0)), atol=1e-6
+    )
     assert s2sjax.jit(fun, target=target)(*args) == pytest.approx(fun(*args))
     batched = s2sjax.vmap(fun, in_axes=(0,) + (None,) * (len(args) - 1), target=target)
-    np.testing.assert_allclose(batched(np.stack([args[0], args[0]]), *args[1:]), [fun(*args)] * 2, rtol=1e-14)
+    np.testing.assert_allclose(
+        batched(np.stack([args[0], args[0]]), *args[1:]), [fun(*args)] * 2, rtol=1e-14
+    )
 
 
 def test_lambda_closure_and_global_array():
@@ -154,5 +171,7 @@ def test_source_before_a_call_assumes_floats_and_after_a_call_shows_it():
     g(np.ones(3)[0])
     assert g.source == s2sjax.source(g)
     assert "t1_bar = t2_bar * math.cos(t1)" in g.source
-    with pytest.raises(TypeError, match="source\\(\\) takes a function made by an s2sjax transformation"):
+    with pytest.raises(
+        TypeError, match="source\\(\\) takes a function made by an s2sjax transformation"
+    ):
         s2sjax.source(fun)

@@ -1,4 +1,5 @@
 """The compile backend: real files, determinism, the disk cache across processes, faults."""
+
 import os
 import subprocess
 import sys
@@ -47,8 +48,15 @@ SCRIPT = textwrap.dedent("""\
 def run_script(tmp_path, cache_dir, *flags, hash_seed="0"):
     script = tmp_path / "script.py"
     script.write_text(SCRIPT)
-    env = {**os.environ, "S2SJAX_CACHE_DIR": str(cache_dir), "PYTHONPATH": REPO, "PYTHONHASHSEED": hash_seed}
-    out = subprocess.run([sys.executable, str(script), *flags], capture_output=True, text=True, env=env, check=True)
+    env = {
+        **os.environ,
+        "S2SJAX_CACHE_DIR": str(cache_dir),
+        "PYTHONPATH": REPO,
+        "PYTHONHASHSEED": hash_seed,
+    }
+    out = subprocess.run(
+        [sys.executable, str(script), *flags], capture_output=True, text=True, env=env, check=True
+    )
     return out.stdout
 
 
@@ -60,7 +68,9 @@ def test_second_process_compiles_nothing(tmp_path):
     misses, hits = map(int, first[1].split())
     assert (misses, hits) == (1, 0)
     misses, hits = map(int, second[1].split())
-    assert (misses, hits) == (0, 1), "the second process compiled instead of loading machine code from disk"
+    assert (misses, hits) == (0, 1), (
+        "the second process compiled instead of loading machine code from disk"
+    )
 
 
 def test_generated_source_is_byte_identical_across_processes(tmp_path):
@@ -131,8 +141,16 @@ def test_processes_sharing_a_new_cache_directory_all_get_the_right_answer(tmp_pa
     script = tmp_path / "script.py"
     script.write_text(SCRIPT)
     env = {**os.environ, "S2SJAX_CACHE_DIR": str(tmp_path / "shared"), "PYTHONPATH": REPO}
-    runs = [subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env=env) for _ in range(4)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, str(script)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(4)
+    ]
     outputs = [run.communicate() for run in runs]
     assert all(run.returncode == 0 for run in runs), [err for _, err in outputs]
     assert len({out.splitlines()[0] for out, _ in outputs}) == 1
@@ -161,13 +179,20 @@ EDGES = [  # (the function's body, the point, its derivative by NumPy's closed f
     ("np.arcsin(x)", 1.0, lambda x: 1.0 / np.sqrt(1.0 - x * x)),
     ("np.arcsin(x)", -1.0, lambda x: 1.0 / np.sqrt(1.0 - x * x)),
     ("np.sum(np.sqrt(x))", np.array([0.0, 1.0, 4.0]), lambda x: 0.5 / np.sqrt(x)),
-    ("np.sum(x ** -1)", np.array([0.0, 1.0, 2.0]), lambda x: -1.0 / x ** 2),  # Numba's power by an int raised
+    (
+        "np.sum(x ** -1)",
+        np.array([0.0, 1.0, 2.0]),
+        lambda x: -1.0 / x**2,
+    ),  # Numba's power by an int raised
 ]
 
 
 @pytest.mark.parametrize("target", COMPILED + ["python"])
-@pytest.mark.parametrize("body,x,derivative", EDGES,
-                         ids=["arccos(1)", "arccos(-1)", "arcsin(1)", "arcsin(-1)", "sum_sqrt(0)", "sum_inverse(0)"])
+@pytest.mark.parametrize(
+    "body,x,derivative",
+    EDGES,
+    ids=["arccos(1)", "arccos(-1)", "arcsin(1)", "arcsin(-1)", "sum_sqrt(0)", "sum_inverse(0)"],
+)
 def test_a_derivative_at_a_domain_edge_is_infinite_as_in_numpy(target, body, x, derivative):
     fun = define(f"def f(x):\n    return {body}\n")
     with np.errstate(divide="ignore"):
@@ -183,7 +208,10 @@ def test_a_float_divided_by_zero_is_inf_or_nan_in_compiled_code(target):
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = fun(np.float64(2.0), np.float64(0.0))
         assert s2sjax.jit(fun, target=target)(2.0, 0.0) == pytest.approx(expected, nan_ok=True)
-        assert s2sjax.grad(lambda x, y: x / y, argnums=(0, 1), target=target)(2.0, 0.0) == (np.inf, -np.inf)
+        assert s2sjax.grad(lambda x, y: x / y, argnums=(0, 1), target=target)(2.0, 0.0) == (
+            np.inf,
+            -np.inf,
+        )
 
 
 @pytest.mark.parametrize("target", COMPILED)
@@ -199,17 +227,29 @@ def test_an_integer_divided_by_zero_is_zero_as_in_numpy(target):
 def test_each_set_of_numba_options_gets_a_module_of_its_own():
     # Numba's disk cache keys machine code on the file, not on the options it was compiled with
     source = backend.module_source("def f(x):\n    return 1.0 / x\n", "a test")
-    modules = {backend.load_module(source, "options", options).__name__
-               for options in (None, backend.jit_options(), backend.jit_options(parallel=True),
-                               backend.jit_options(boundscheck=True))}
+    modules = {
+        backend.load_module(source, "options", options).__name__
+        for options in (
+            None,
+            backend.jit_options(),
+            backend.jit_options(parallel=True),
+            backend.jit_options(boundscheck=True),
+        )
+    }
     assert len(modules) == 4
 
 
 def test_a_fallback_warning_names_the_users_line():
-    # a scalar on one branch, an array on the other: Numba cannot type y, Python runs it (line 8: after
+    # a scalar on one branch, an array on the other: Numba cannot type y, Python runs it (line 8:
+    # after
     # the two lines of imports define() writes first)
-    fun = define("def f(x, c):\n    if c > 0:\n        y = 0.0\n    else:\n        y = x\n    return np.sum(y * x)\n")
-    with pytest.warns(s2sjax.NumbaFallbackWarning, match=r"at s2sjax_test_module_\d+\.py:8: return np\.sum\(y \* x\)"):
+    fun = define(
+        "def f(x, c):\n    if c > 0:\n        y = 0.0\n    else:\n        y = x\n    return np.sum(y * x)\n"
+    )
+    with pytest.warns(
+        s2sjax.NumbaFallbackWarning,
+        match=r"at s2sjax_test_module_\d+\.py:8: return np\.sum\(y \* x\)",
+    ):
         gradient = s2sjax.grad(fun)(np.arange(3.0), -1.0)
     np.testing.assert_allclose(gradient, 2 * np.arange(3.0))
 
@@ -219,7 +259,10 @@ def test_the_parallel_target_broadcasts_axes_of_size_one():
     fun = define("def scaled(a, b):\n    return np.sum(a * b * b[:, :1])\n")
     a, b = np.arange(12.0).reshape(4, 3), np.arange(1.0, 4.0)[None, :]
     gradient = s2sjax.grad(fun, argnums=(0, 1), target="parallel")
-    by_hand = (b * b[:, :1] * np.ones((4, 1)), (np.sum(a, axis=0) * b[:, :1]) + [[np.sum(a * b), 0.0, 0.0]])
+    by_hand = (
+        b * b[:, :1] * np.ones((4, 1)),
+        (np.sum(a, axis=0) * b[:, :1]) + [[np.sum(a * b), 0.0, 0.0]],
+    )
     for _ in range(2):  # the first call finds out, the second runs the serial code straight away
         for got, expected in zip(gradient(a, b), by_hand):
             np.testing.assert_allclose(got, expected)

@@ -3,6 +3,7 @@
 Fortran-ordered, non-contiguous, read-only, 0-d, empty, NaN/inf, float32 and large arrays,
 each checked against the closed-form derivative of sum(sin(x) * x) and of a loop.
 """
+
 import numpy as np
 import pytest
 
@@ -48,8 +49,14 @@ def read_only():
     return x
 
 
-INPUTS = {"fortran": fortran, "strided": strided, "read_only": read_only, "transposed": lambda: base().T,
-          "zero_d": lambda: np.array(0.3), "empty": lambda: np.zeros((0, 3))}
+INPUTS = {
+    "fortran": fortran,
+    "strided": strided,
+    "read_only": read_only,
+    "transposed": lambda: base().T,
+    "zero_d": lambda: np.array(0.3),
+    "empty": lambda: np.zeros((0, 3)),
+}
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -99,15 +106,22 @@ PRODUCT = define("def product(x):\n    return x[0] * x[1]\n")
 def test_derivative_arrays_of_float32_arguments_are_float32(target):
     x, v = np.linspace(-1.0, 1.0, 3, dtype=np.float32), np.ones(3, np.float32)
     value, tangent = s2sjax.jvp(SINES, (x,), (v,), target=target)
-    results = {"value": value, "tangent": tangent, "jacfwd": s2sjax.jacfwd(SINES, target=target)(x),
-               "jacrev": s2sjax.jacrev(SINES, target=target)(x),
-               "hessian": s2sjax.hessian(SUM_OF_SINES, target=target)(x),
-               "vmap of grad": s2sjax.vmap(s2sjax.grad(SUM_OF_SINES), target=target)(np.stack([x, v])),
-               "vmap of a float32 scalar": s2sjax.vmap(PRODUCT, target=target)(np.stack([x, v]))}
+    results = {
+        "value": value,
+        "tangent": tangent,
+        "jacfwd": s2sjax.jacfwd(SINES, target=target)(x),
+        "jacrev": s2sjax.jacrev(SINES, target=target)(x),
+        "hessian": s2sjax.hessian(SUM_OF_SINES, target=target)(x),
+        "vmap of grad": s2sjax.vmap(s2sjax.grad(SUM_OF_SINES), target=target)(np.stack([x, v])),
+        "vmap of a float32 scalar": s2sjax.vmap(PRODUCT, target=target)(np.stack([x, v])),
+    }
     assert {name: r.dtype for name, r in results.items()} == {name: np.float32 for name in results}
     np.testing.assert_allclose(tangent, 2.0 * np.cos(x.astype(np.float64)), rtol=1e-6)
     # Python floats are weak, as in NumPy 2 and JAX: with float64 arguments the results are float64
-    assert s2sjax.jvp(SINES, (x.astype(np.float64),), (v.astype(np.float64),), target=target)[1].dtype == np.float64
+    assert (
+        s2sjax.jvp(SINES, (x.astype(np.float64),), (v.astype(np.float64),), target=target)[1].dtype
+        == np.float64
+    )
 
 
 def test_scalar_results_of_float32_arguments_are_float32_on_python():
@@ -148,11 +162,16 @@ COMPLEX_CALLS = {  # the transformation's public name -> a call of it with a com
     "vmap of grad": lambda z: s2sjax.vmap(s2sjax.grad(SQUARE))(np.stack([z, z])),
     "jit": lambda z: s2sjax.jit(SQUARE)(z),
 }
-REFUSED = "requires real-valued inputs, but got complex128. s2sjax does not support complex numbers yet"
+REFUSED = (
+    "requires real-valued inputs, but got complex128. s2sjax does not support complex numbers yet"
+)
 
 
-@pytest.mark.parametrize("value", [1 + 2j, np.complex128(1 + 2j), np.array([1 + 2j, 3.0])],
-                         ids=["complex", "complex128", "array"])
+@pytest.mark.parametrize(
+    "value",
+    [1 + 2j, np.complex128(1 + 2j), np.array([1 + 2j, 3.0])],
+    ids=["complex", "complex128", "array"],
+)
 @pytest.mark.parametrize("transformation", sorted(COMPLEX_CALLS))
 def test_every_transformation_refuses_complex_inputs(transformation, value):
     # s2sjax's types have no complex kind: jvp and vjp returned float zeros, vmap dropped the
@@ -164,9 +183,13 @@ def test_every_transformation_refuses_complex_inputs(transformation, value):
 @pytest.mark.parametrize("transformation", ["grad", "jvp", "vjp", "jit", "vmap"])
 def test_a_complex_leaf_of_a_container_is_refused_by_name(transformation):
     p = (np.ones(2), np.array([1j, 2.0]))
-    call = {"grad": lambda: s2sjax.grad(TOTAL)(p), "jvp": lambda: s2sjax.jvp(TOTAL, (p,), (p,)),
-            "vjp": lambda: s2sjax.vjp(TOTAL, p), "jit": lambda: s2sjax.jit(TOTAL)(p),
-            "vmap": lambda: s2sjax.vmap(TOTAL)(p)}[transformation]
+    call = {
+        "grad": lambda: s2sjax.grad(TOTAL)(p),
+        "jvp": lambda: s2sjax.jvp(TOTAL, (p,), (p,)),
+        "vjp": lambda: s2sjax.vjp(TOTAL, p),
+        "jit": lambda: s2sjax.jit(TOTAL)(p),
+        "vmap": lambda: s2sjax.vmap(TOTAL)(p),
+    }[transformation]
     message = rf"{transformation} requires real-valued inputs, but got complex128 for p\[1\]"
     with pytest.raises(TypeError, match=message):
         call()
@@ -186,11 +209,14 @@ def test_an_undifferentiated_complex_argument_is_refused_too():
         s2sjax.grad(define("def scaled(x, c):\n    return x * c\n"))(1.0, 2j)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("text", "str"),
-    (None, "NoneType"),
-    (object(), "object"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("text", "str"),
+        (None, "NoneType"),
+        (object(), "object"),
+    ],
+)
 def test_arguments_of_the_wrong_type_get_a_clear_error(bad, message):
     with pytest.raises(TypeError, match=message):
         s2sjax.grad(SMOOTH, target="python")(bad)
@@ -211,7 +237,9 @@ def test_mismatched_shapes_get_numpys_error_at_the_users_line(target):
     for _ in range(2):  # the first call, then the fast path
         with pytest.raises(ValueError, match="broadcast") as info:
             grad(np.ones(3), np.ones(4))
-        assert [n.endswith(":6: return np.sum(z * y)") for n in _user_line_notes(info.value)] == [True]
+        assert [n.endswith(":6: return np.sum(z * y)") for n in _user_line_notes(info.value)] == [
+            True
+        ]
 
 
 def test_a_division_by_zero_in_python_names_the_users_line():
@@ -237,8 +265,11 @@ def fun(x):
 """)
     with pytest.raises(ValueError, match="math domain error") as info:
         s2sjax.grad(fun, target="python")(-1.0)
-    assert any(note.startswith("in generated code for ") and note.endswith(":6: return math.sqrt(y)")  # after define's 2 imports
-               for note in getattr(info.value, "__notes__", [])), info.value
+    assert any(
+        note.startswith("in generated code for ")
+        and note.endswith(":6: return math.sqrt(y)")  # after define's 2 imports
+        for note in getattr(info.value, "__notes__", [])
+    ), info.value
 
 
 OUT_OF_BOUNDS = define("""
@@ -260,7 +291,9 @@ def test_an_index_out_of_bounds_is_pythons_index_error_at_the_users_line(transfo
     for _ in range(2):  # the first call, then the fast path
         with pytest.raises(IndexError, match="out of bounds") as info:
             fun(x)
-        assert [n.endswith(":7: total = total + x[i + 1] * x[i]") for n in _user_line_notes(info.value)] == [True]
+        assert [
+            n.endswith(":7: total = total + x[i + 1] * x[i]") for n in _user_line_notes(info.value)
+        ] == [True]
 
 
 def test_code_that_indexes_no_element_is_compiled_without_bounds_checks():

@@ -2,6 +2,7 @@
 
 The workloads themselves are measured by `python -m bench`, not here: speed is not a unit test.
 """
+
 import importlib.util
 import time
 
@@ -18,7 +19,9 @@ def test_measure_together_keeps_each_implementation_s_own_samples():
     def fast():
         pass
 
-    timings = measure_together([("slow", slow, ()), ("fast", fast, ())], repeats=6, rounds=3, settle=0.0)
+    timings = measure_together(
+        [("slow", slow, ()), ("fast", fast, ())], repeats=6, rounds=3, settle=0.0
+    )
     assert [t.impl for t in timings] == ["slow", "fast"]
     assert all(len(t.samples) == 6 for t in timings)  # 2 per round
     assert min(timings[0].samples) >= 0.004 > max(timings[1].samples)
@@ -36,9 +39,17 @@ def test_a_missing_peer_is_reported_as_skipped(monkeypatch, capsys):
 
 
 RESULTS = [
-    WorkloadResult("W9", "a workload", Target("ratio", 1.2), Timing("s2sjax.grad", 2e-3, [2e-3]),
-                   Timing("numba.njit, by hand", 1e-3, [1e-3]), [Timing("jax.jit(jax.grad)", 4e-3, [4e-3])]),
-    WorkloadResult("cold-W9", "a cold start", Target("time", 1.0), Timing("s2sjax, first call", 0.5, [0.5])),
+    WorkloadResult(
+        "W9",
+        "a workload",
+        Target("ratio", 1.2),
+        Timing("s2sjax.grad", 2e-3, [2e-3]),
+        Timing("numba.njit, by hand", 1e-3, [1e-3]),
+        [Timing("jax.jit(jax.grad)", 4e-3, [4e-3])],
+    ),
+    WorkloadResult(
+        "cold-W9", "a cold start", Target("time", 1.0), Timing("s2sjax, first call", 0.5, [0.5])
+    ),
 ]
 MACHINE = {"platform": "Linux", "cpu": "a CPU", "cpu_count": 2, "python": "3.11", "commit": "abc"}
 
@@ -52,7 +63,9 @@ def test_the_page_shows_the_run_and_keeps_the_notes_written_by_hand(tmp_path):
     text = page.read_text()
     assert "| W9: a workload | 2 ms | 1 ms | 2.00× | ≤ 1.2× baseline | NO |" in text
     assert "| W9 | jax.jit(jax.grad) | 4 ms | 4.00× |" in text
-    assert "cold-W9" not in text and "chart.png" not in text and "autograd not installed" not in text
+    assert (
+        "cold-W9" not in text and "chart.png" not in text and "autograd not installed" not in text
+    )
     assert text.endswith(report.NOTES_MARK + "\n\nW9 is slow because of X.\n")
 
 

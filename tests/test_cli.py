@@ -1,4 +1,5 @@
 """`python -m s2sjax show` and the quickstart example, run as a user runs them."""
+
 import ast
 import os
 import subprocess
@@ -19,11 +20,15 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def run(*args, check=True):
     env = {**os.environ, "PYTHONPATH": REPO}
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=REPO, check=check)
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, cwd=REPO, check=check
+    )
 
 
 def test_show_prints_the_generated_gradient_plain_when_piped():
-    out = run("-m", "s2sjax", "show", "examples/quickstart.py:loss", "--grad", "--argnums", "0,1").stdout
+    out = run(
+        "-m", "s2sjax", "show", "examples/quickstart.py:loss", "--grad", "--argnums", "0,1"
+    ).stdout
     assert "def loss_grad(W, b, X, y):" in out
     assert "b_bar = rt.unbroadcast(t2_bar, b)" in out
     assert "return W_bar, b_bar" in out
@@ -35,18 +40,21 @@ def test_show_highlights_when_asked():
     assert "\x1b[" in out and "f_grad" in out
 
 
-@pytest.mark.parametrize("stage,expected", [
-    ("parse", "def f(x):\n    return x * math.sin(x ** 2)"),
-    ("normalize", "    t1 = x ** 2\n    t2 = math.sin(t1)\n    out = x * t2\n    return out"),
-    ("analyze", "x: float  (active)"),
-    ("emit", "def f_grad(x):"),
-])
+@pytest.mark.parametrize(
+    "stage,expected",
+    [
+        ("parse", "def f(x):\n    return x * math.sin(x ** 2)"),
+        ("normalize", "    t1 = x ** 2\n    t2 = math.sin(t1)\n    out = x * t2\n    return out"),
+        ("analyze", "x: float  (active)"),
+        ("emit", "def f_grad(x):"),
+    ],
+)
 def test_show_after_each_stage(stage, expected):
     out = run("-m", "s2sjax", "show", "examples/quickstart.py:f", "--after", stage).stdout
     assert expected in out
 
 
-LOOPED = '''\
+LOOPED = """\
 import numpy as np
 
 
@@ -63,7 +71,7 @@ def g(x):
     v = np.zeros_like(x)
     v[0] = x[0] * 2.0
     return v
-'''
+"""
 
 # What a stage first writes into the gradient of LOOPED's f on target parallel (outputs_in_place
 # and device apply to other code, emit only prints it: see the tests below).
@@ -87,12 +95,25 @@ def looped():
 
 @pytest.mark.parametrize("stage", pipeline.STAGES)
 def test_show_after_prints_the_code_after_every_stage(stage, looped):
-    show = ("-m", "s2sjax", "show", f"{looped.__file__}:f", "--target", "parallel", "--args", "np.ones(3), 4", "--after")
+    show = (
+        "-m",
+        "s2sjax",
+        "show",
+        f"{looped.__file__}:f",
+        "--target",
+        "parallel",
+        "--args",
+        "np.ones(3), 4",
+        "--after",
+    )
     out = run(*show, stage).stdout
     assert out.startswith("broke: bool" if stage == "analyze" else "def f")
     if stage in FIRST_AFTER:
         assert FIRST_AFTER[stage] in out
-        assert FIRST_AFTER[stage] not in run(*show, pipeline.STAGES[pipeline.STAGES.index(stage) - 1]).stdout
+        assert (
+            FIRST_AFTER[stage]
+            not in run(*show, pipeline.STAGES[pipeline.STAGES.index(stage) - 1]).stdout
+        )
 
 
 @pytest.mark.parametrize("target", ["python", "cpu", "parallel", "cuda"])
@@ -107,7 +128,11 @@ def test_outputs_in_place_has_each_example_build_its_array_in_its_slot(looped):
     before = pipeline.stage_source(batch_loop, "optimize", spec)
     after = pipeline.stage_source(batch_loop, "outputs_in_place", spec)
     assert "v_1 = np.zeros_like(t6)" in before and "batched[example] = each" in before
-    assert "v_1 = batched[example]" in after and "np.zeros_like(t6)" not in after and "each" not in after
+    assert (
+        "v_1 = batched[example]" in after
+        and "np.zeros_like(t6)" not in after
+        and "each" not in after
+    )
 
 
 def test_device_makes_the_code_for_one_example_a_cuda_device_function(looped):
@@ -119,9 +144,19 @@ def test_device_makes_the_code_for_one_example_a_cuda_device_function(looped):
 
 
 def test_show_takes_example_arguments_and_value_and_grad():
-    out = run("-m", "s2sjax", "show", "examples/quickstart.py:loss", "--value-and-grad",
-              "--args", "np.ones((4, 3)), b, np.ones((2, 4)), y[:2]").stdout
-    assert "value_and_grad of loss w.r.t. argnums (0,) for (float[2d], float[2d], float[2d], float[2d])" in out
+    out = run(
+        "-m",
+        "s2sjax",
+        "show",
+        "examples/quickstart.py:loss",
+        "--value-and-grad",
+        "--args",
+        "np.ones((4, 3)), b, np.ones((2, 4)), y[:2]",
+    ).stdout
+    assert (
+        "value_and_grad of loss w.r.t. argnums (0,) for (float[2d], float[2d], float[2d], float[2d])"
+        in out
+    )
 
 
 def test_show_reports_a_missing_function():
@@ -148,8 +183,18 @@ def test_quickstart_prints_the_gradient_and_its_source():
 def test_show_jvp_and_vmap_of_grad_with_in_axes():
     out = run("-m", "s2sjax", "show", "examples/quickstart.py:f", "--jvp").stdout
     assert "def f_jvp(x, x_dot):" in out
-    out = run("-m", "s2sjax", "show", "examples/quickstart.py:loss", "--vmap", "--grad", "--in-axes",
-              "(None, None, 0, 0)", "--args", "W, b, X[None].repeat(2, 0), y[None].repeat(2, 0)").stdout
+    out = run(
+        "-m",
+        "s2sjax",
+        "show",
+        "examples/quickstart.py:loss",
+        "--vmap",
+        "--grad",
+        "--in-axes",
+        "(None, None, 0, 0)",
+        "--args",
+        "W, b, X[None].repeat(2, 0), y[None].repeat(2, 0)",
+    ).stdout
     assert "vmap of loss_grad" in out or "vmap of loss" in out
     assert "for example in range(1, size):" in out
 
@@ -162,7 +207,7 @@ def test_help_of_each_command_explains_its_options():
     assert "--output" in run("-m", "s2sjax", "export", "--help").stdout
 
 
-FUNCTIONS = '''\
+FUNCTIONS = """\
 import numpy as np
 
 
@@ -176,46 +221,89 @@ def vector(x):
 
 def stepped(x):
     return np.floor(x) + x
-'''
+"""
 
 
 def test_check_prints_a_table_of_every_mode_against_finite_differences(tmp_path):
     (tmp_path / "funcs.py").write_text(FUNCTIONS)
-    result = run("-m", "s2sjax", "check", f"{tmp_path}/funcs.py:smooth", "--args", "np.linspace(0.1, 1, 4), 0.7",
-                 "--target", "python")
+    result = run(
+        "-m",
+        "s2sjax",
+        "check",
+        f"{tmp_path}/funcs.py:smooth",
+        "--args",
+        "np.linspace(0.1, 1, 4), 0.7",
+        "--target",
+        "python",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     modes = [line.split()[0] for line in result.stdout.splitlines()[1:]]
     assert modes == ["grad", "value_and_grad", "jacfwd", "jacrev"] * 2 + ["jvp", "vjp"]
     assert all(line.rstrip().endswith("ok") for line in result.stdout.splitlines()[1:])
-    vector = run("-m", "s2sjax", "check", f"{tmp_path}/funcs.py:vector", "--args", "np.linspace(0.1, 1, 3)",
-                 "--target", "python")
+    vector = run(
+        "-m",
+        "s2sjax",
+        "check",
+        f"{tmp_path}/funcs.py:vector",
+        "--args",
+        "np.linspace(0.1, 1, 3)",
+        "--target",
+        "python",
+    )
     assert vector.returncode == 0 and "grad " not in vector.stdout and "jacrev" in vector.stdout
 
 
 def test_check_fails_where_finite_differences_disagree(tmp_path):
     (tmp_path / "funcs.py").write_text(FUNCTIONS)
-    result = run("-m", "s2sjax", "check", f"{tmp_path}/funcs.py:stepped", "--args", "1.0", "--target", "python",
-                 check=False)
+    result = run(
+        "-m",
+        "s2sjax",
+        "check",
+        f"{tmp_path}/funcs.py:stepped",
+        "--args",
+        "1.0",
+        "--target",
+        "python",
+        check=False,
+    )
     assert result.returncode == 1 and "MISMATCH" in result.stdout
 
 
 def test_export_writes_a_module_that_runs_without_s2sjax(tmp_path):
     (tmp_path / "funcs.py").write_text(FUNCTIONS)
     target = tmp_path / "smooth_grad.py"
-    run("-m", "s2sjax", "export", f"{tmp_path}/funcs.py:smooth", "--grad", "--argnums", "0,1",
-        "--args", "np.ones(4), 1.0", "-o", str(target))
+    run(
+        "-m",
+        "s2sjax",
+        "export",
+        f"{tmp_path}/funcs.py:smooth",
+        "--grad",
+        "--argnums",
+        "0,1",
+        "--args",
+        "np.ones(4), 1.0",
+        "-o",
+        str(target),
+    )
     text = target.read_text()
     assert "import s2sjax" not in text and "from s2sjax" not in text
-    script = ("import sys; sys.modules['s2sjax'] = None\n"
-              "import numpy as np, smooth_grad\n"
-              "gx, gy = smooth_grad.smooth_grad(np.linspace(0.1, 1, 4), 0.7)\n"
-              "print(repr(gx.tolist()), repr(float(gy)))\n")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
-                         check=True).stdout
+    script = (
+        "import sys; sys.modules['s2sjax'] = None\n"
+        "import numpy as np, smooth_grad\n"
+        "gx, gy = smooth_grad.smooth_grad(np.linspace(0.1, 1, 4), 0.7)\n"
+        "print(repr(gx.tolist()), repr(float(gy)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=True
+    ).stdout
     gx, gy = _two_values(out)
     x = np.linspace(0.1, 1, 4)
-    np.testing.assert_allclose(gx, fd.numerical_grad(lambda x, y: np.sum(np.sin(x) * y ** 2), (x, 0.7), 0), rtol=1e-9)
-    np.testing.assert_allclose(gy, fd.numerical_grad(lambda x, y: np.sum(np.sin(x) * y ** 2), (x, 0.7), 1), rtol=1e-9)
+    np.testing.assert_allclose(
+        gx, fd.numerical_grad(lambda x, y: np.sum(np.sin(x) * y**2), (x, 0.7), 0), rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        gy, fd.numerical_grad(lambda x, y: np.sum(np.sin(x) * y**2), (x, 0.7), 1), rtol=1e-9
+    )
 
 
 def _two_values(out):

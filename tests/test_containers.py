@@ -4,6 +4,7 @@ Gradients keep their argument's structure and are checked leaf by leaf against
 float64 finite differences; vmap against a Python loop; jvp against vjp by the
 dot-product test.
 """
+
 import math
 
 import numpy as np
@@ -11,7 +12,14 @@ import pytest
 
 import s2sjax
 from s2sjax import TransformError
-from s2sjax.pytree import leaf_paths, tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
+from s2sjax.pytree import (
+    leaf_paths,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_structure,
+    tree_unflatten,
+)
 
 from .conftest import seeded_rng
 from .fd import numerical_grad
@@ -29,10 +37,13 @@ def fd_tree(fun, args, argnum):
         def with_leaf(leaf):
             changed = list(leaves)
             changed[k] = leaf
-            return fun(*args[:argnum], tree_unflatten(treedef, changed), *args[argnum + 1:])
+            return fun(*args[:argnum], tree_unflatten(treedef, changed), *args[argnum + 1 :])
+
         return with_leaf
 
-    return tree_unflatten(treedef, [numerical_grad(at(k), (leaf,), 0) for k, leaf in enumerate(leaves)])
+    return tree_unflatten(
+        treedef, [numerical_grad(at(k), (leaf,), 0) for k, leaf in enumerate(leaves)]
+    )
 
 
 def assert_tree_close(got, want, rtol=1e-8, atol=1e-10):
@@ -50,7 +61,11 @@ def test_flatten_unflatten_keeps_types_and_dict_order():
     assert [np.shape(x) for x in leaves] == [(), (), (2,), ()]
     rebuilt = tree_unflatten(treedef, leaves)
     assert list(rebuilt) == ["z", "a", "m"] and rebuilt["a"] is None
-    assert type(rebuilt["z"]) is list and type(rebuilt["z"][1]) is tuple and type(rebuilt["m"]) is tuple
+    assert (
+        type(rebuilt["z"]) is list
+        and type(rebuilt["z"][1]) is tuple
+        and type(rebuilt["m"]) is tuple
+    )
     assert leaf_paths(treedef, "p") == ["p['z'][0]", "p['z'][1][0]", "p['z'][1][1]", "p['m'][0]"]
 
 
@@ -101,7 +116,9 @@ def mlp(params, x, y):
 
 
 def mlp_params(sizes, rng):
-    return [(rng.normal(size=(m, n)) / n, rng.normal(size=m)) for n, m in zip(sizes[:-1], sizes[1:])]
+    return [
+        (rng.normal(size=(m, n)) / n, rng.normal(size=m)) for n, m in zip(sizes[:-1], sizes[1:])
+    ]
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -124,14 +141,17 @@ def predict(params, x):
 def test_value_and_grad_with_argnums_over_a_dict_and_an_array(target):
     params = {"w1": RNG.normal(size=(3, 2)), "b1": RNG.normal(size=3), "scale": 0.7}
     x = RNG.normal(size=2)
-    value, (g_params, g_x) = s2sjax.value_and_grad(DICT_MODEL, argnums=(0, 1), target=target)(params, x)
+    value, (g_params, g_x) = s2sjax.value_and_grad(DICT_MODEL, argnums=(0, 1), target=target)(
+        params, x
+    )
     np.testing.assert_allclose(value, DICT_MODEL(params, x), rtol=1e-13)
     assert list(g_params) == ["w1", "b1", "scale"]
     assert_tree_close(g_params, fd_tree(DICT_MODEL, (params, x), 0))
     np.testing.assert_allclose(g_x, numerical_grad(DICT_MODEL, (params, x), 1), rtol=1e-8)
 
 
-HELPERS = define("""
+HELPERS = define(
+    """
 def dense(layer, x):
     w, b = layer
     return w @ x + b
@@ -146,13 +166,18 @@ def net(params, x):
     for scale in params[-1].values():
         total = total + scale
     return total + len(params) * params[-2][1][0]
-""", "net")
+""",
+    "net",
+)
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_helpers_enumerate_items_values_len_and_slices(target):
-    params = [(RNG.normal(size=(3, 3)), RNG.normal(size=3)), (RNG.normal(size=(2, 3)), RNG.normal(size=2)),
-              {"a": 0.3, "b": -1.2}]
+    params = [
+        (RNG.normal(size=(3, 3)), RNG.normal(size=3)),
+        (RNG.normal(size=(2, 3)), RNG.normal(size=2)),
+        {"a": 0.3, "b": -1.2},
+    ]
     x = RNG.normal(size=3)
     got = s2sjax.grad(HELPERS, target=target)(params, x)
     assert_tree_close(got, fd_tree(HELPERS, (params, x), 0))
@@ -196,7 +221,9 @@ def test_has_aux_with_a_container_argument():
 def test_jvp_and_vjp_agree_by_the_dot_product_test(target):
     params, x, y = mlp_params([3, 2], RNG), RNG.normal(size=3), RNG.normal(size=2)
     tangent = tree_map(lambda p: RNG.normal(size=np.shape(p)), params)
-    value, forward = s2sjax.jvp(MLP, (params, x, y), (tangent, np.zeros(3), np.zeros(2)), target=target)
+    value, forward = s2sjax.jvp(
+        MLP, (params, x, y), (tangent, np.zeros(3), np.zeros(2)), target=target
+    )
     out, pullback = s2sjax.vjp(MLP, params, x, y, target=target)
     cotangent = pullback(1.0)
     assert type(cotangent) is tuple and len(cotangent) == 3 and type(cotangent[0]) is list
@@ -206,8 +233,11 @@ def test_jvp_and_vjp_agree_by_the_dot_product_test(target):
 
 
 def test_jvp_tangents_must_have_the_primals_structure():
-    with pytest.raises(TypeError, match=r"same tree structure; primals have tree structure \(\*, \*\) whereas "
-                                        r"tangents have tree structure \[\*, \*\]"):
+    with pytest.raises(
+        TypeError,
+        match=r"same tree structure; primals have tree structure \(\*, \*\) whereas "
+        r"tangents have tree structure \[\*, \*\]",
+    ):
         s2sjax.jvp(AUX, ((1.0, 2.0), 1.0), ([1.0, 0.0], 0.0), target="python")
 
 
@@ -238,10 +268,14 @@ def linear(params, x, y):
 def test_vmap_of_grad_gives_per_example_gradients_in_the_params_structure(target):
     params = [RNG.normal(size=3), 0.5]
     xs, ys = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 3))
-    per_example = s2sjax.vmap(s2sjax.grad(LINEAR, target=target), in_axes=(None, 0, 0), target=target)(params, xs, ys)
+    per_example = s2sjax.vmap(
+        s2sjax.grad(LINEAR, target=target), in_axes=(None, 0, 0), target=target
+    )(params, xs, ys)
     assert type(per_example) is list
     for i in range(5):
-        assert_tree_close([per_example[0][i], per_example[1][i]], fd_tree(LINEAR, (params, xs[i], ys[i]), 0))
+        assert_tree_close(
+            [per_example[0][i], per_example[1][i]], fd_tree(LINEAR, (params, xs[i], ys[i]), 0)
+        )
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -252,16 +286,24 @@ def test_vmap_with_a_dict_prefix_in_axes(target):
     """)
     p, x = {"w": RNG.normal(size=(4, 2)), "b": 1.5}, RNG.normal(size=(2, 4))
     got = s2sjax.vmap(fun, in_axes=({"w": 0, "b": None}, 1), target=target)(p, x)
-    np.testing.assert_allclose(got, [fun({"w": p["w"][i], "b": 1.5}, x[:, i]) for i in range(4)], rtol=1e-13)
+    np.testing.assert_allclose(
+        got, [fun({"w": p["w"][i], "b": 1.5}, x[:, i]) for i in range(4)], rtol=1e-13
+    )
 
 
 def test_vmap_errors_name_the_leaf():
     with pytest.raises(ValueError, match=r"axis 0 of argument params\[0\] of type float64\[4\]"):
-        s2sjax.vmap(LINEAR, in_axes=((0, None), 0, 0))([np.ones(4), 1.0], np.ones((3, 2)), np.ones((3, 2)))
-    with pytest.raises(ValueError, match=r"but is only 0 \(its shape is \(\)\): argument params\[1\]"):
+        s2sjax.vmap(LINEAR, in_axes=((0, None), 0, 0))(
+            [np.ones(4), 1.0], np.ones((3, 2)), np.ones((3, 2))
+        )
+    with pytest.raises(
+        ValueError, match=r"but is only 0 \(its shape is \(\)\): argument params\[1\]"
+    ):
         s2sjax.vmap(LINEAR, in_axes=(0, 0, 0))([np.ones(3), 1.0], np.ones((3, 2)), np.ones((3, 2)))
     with pytest.raises(ValueError, match="tree prefix"):
-        s2sjax.vmap(LINEAR, in_axes=({"w": 0}, 0, 0))([np.ones(3), 1.0], np.ones((3, 2)), np.ones((3, 2)))
+        s2sjax.vmap(LINEAR, in_axes=({"w": 0}, 0, 0))(
+            [np.ones(3), 1.0], np.ones((3, 2)), np.ones((3, 2))
+        )
 
 
 def test_jit_with_containers_and_a_static_tuple():
@@ -271,8 +313,12 @@ def test_jit_with_containers_and_a_static_tuple():
     """)
     jitted = s2sjax.jit(fun, static_argnums=2)
     x = RNG.normal(size=3)
-    np.testing.assert_allclose(jitted([2.0, 3.0], x, (1, 2)), fun([2.0, 3.0], x, (1, 2)), rtol=1e-13)
-    np.testing.assert_allclose(jitted((2.0, 3.0), x, (2, 3)), fun((2.0, 3.0), x, (2, 3)), rtol=1e-13)
+    np.testing.assert_allclose(
+        jitted([2.0, 3.0], x, (1, 2)), fun([2.0, 3.0], x, (1, 2)), rtol=1e-13
+    )
+    np.testing.assert_allclose(
+        jitted((2.0, 3.0), x, (2, 3)), fun((2.0, 3.0), x, (2, 3)), rtol=1e-13
+    )
 
 
 # ---- errors -----------------------------------------------------------------------------
@@ -280,23 +326,34 @@ def test_jit_with_containers_and_a_static_tuple():
 
 def test_a_leaf_that_is_not_a_float_is_named_by_its_path():
     with pytest.raises(TypeError, match=r"but got int64 for params\[1\]\[0\]"):
-        s2sjax.grad(MLP, target="python")([(np.ones((2, 2)), np.ones(2)), (np.ones((2, 2), dtype=np.int64), np.ones(2))],
-                                          np.ones(2), np.ones(2))
+        s2sjax.grad(MLP, target="python")(
+            [(np.ones((2, 2)), np.ones(2)), (np.ones((2, 2), dtype=np.int64), np.ones(2))],
+            np.ones(2),
+            np.ones(2),
+        )
     with pytest.raises(TypeError, match=r"the argument params\['w'\] is a str"):
         s2sjax.grad(DICT_MODEL, argnums=1, target="python")({"w": "no"}, np.ones(2))
 
 
-@pytest.mark.parametrize("body, message", [
-    ("for w in params:\n        if w > 0:\n            break\n    return w",
-     "'break', 'continue' or 'return' in a loop over a container"),
-    ("a, b = params\n    return a", "unpacking a dict"),
-    ("params['w'] = 1.0\n    return params['w']", "updating an element of a dict"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            "for w in params:\n        if w > 0:\n            break\n    return w",
+            "'break', 'continue' or 'return' in a loop over a container",
+        ),
+        ("a, b = params\n    return a", "unpacking a dict"),
+        ("params['w'] = 1.0\n    return params['w']", "updating an element of a dict"),
+    ],
+)
 def test_container_misuse_is_located(body, message):
     fun = define(f"def misuse(params):\n    {body}\n")
     with pytest.raises(TransformError, match=message) as info:
         s2sjax.grad(fun, target="python")({"w": 1.0, "b": 2.0})
-    assert info.value.filename == fun.__code__.co_filename and info.value.lineno > fun.__code__.co_firstlineno
+    assert (
+        info.value.filename == fun.__code__.co_filename
+        and info.value.lineno > fun.__code__.co_firstlineno
+    )
 
 
 def test_returns_of_different_structures_are_located():
@@ -317,7 +374,10 @@ def test_source_and_the_notebook_display_after_a_call_with_containers():
     assert "not called yet" in loss._repr_markdown_()
     loss([np.ones(3), 0.5], np.ones(3), np.zeros(3))
     shown = loss._repr_markdown_()
-    assert "```python\n# Generated by s2sjax" in shown and "def linear_grad(params_0, params_1, x, y):" in shown
+    assert (
+        "```python\n# Generated by s2sjax" in shown
+        and "def linear_grad(params_0, params_1, x, y):" in shown
+    )
     assert s2sjax.source(loss) in shown
 
 
@@ -342,7 +402,9 @@ def test_jit_jvp_and_vjp_of_a_function_returning_a_dict_of_lists(target):
     assert_tree_close(out, features_loop(x, y), rtol=1e-14)
     h = 1e-6
     ahead, behind = features_loop(x + h * v, y + h * 0.5), features_loop(x - h * v, y - h * 0.5)
-    assert_tree_close(tangent, tree_map(lambda a, b: (a - b) / (2 * h), ahead, behind), rtol=1e-7, atol=1e-8)
+    assert_tree_close(
+        tangent, tree_map(lambda a, b: (a - b) / (2 * h), ahead, behind), rtol=1e-7, atol=1e-8
+    )
     value, pullback = s2sjax.vjp(OUTPUTS, x, y, target=target)
     cotangent = tree_map(lambda leaf: RNG.normal(size=np.shape(leaf)), value)
     ct_x, ct_y = pullback(cotangent)
@@ -355,9 +417,13 @@ def test_jit_jvp_and_vjp_of_a_function_returning_a_dict_of_lists(target):
 @pytest.mark.parametrize("target", TARGETS)
 def test_vmap_of_a_function_returning_a_dict_with_out_axes_per_leaf(target):
     xs, y = RNG.normal(size=(4, 3)), 0.7
-    batched = s2sjax.vmap(OUTPUTS, in_axes=(0, None), out_axes={"scaled": [1, 0], "sum": 0}, target=target)(xs, y)
+    batched = s2sjax.vmap(
+        OUTPUTS, in_axes=(0, None), out_axes={"scaled": [1, 0], "sum": 0}, target=target
+    )(xs, y)
     loop = [features_loop(x, y) for x in xs]
-    np.testing.assert_allclose(batched["scaled"][0], np.stack([r["scaled"][0] for r in loop], axis=1), rtol=1e-14)
+    np.testing.assert_allclose(
+        batched["scaled"][0], np.stack([r["scaled"][0] for r in loop], axis=1), rtol=1e-14
+    )
     np.testing.assert_allclose(batched["scaled"][1], [r["scaled"][1] for r in loop], rtol=1e-14)
     np.testing.assert_allclose(batched["sum"], [r["sum"] for r in loop], rtol=1e-14)
     with pytest.raises(ValueError, match="out_axes specification must be a tree prefix"):
@@ -380,7 +446,9 @@ def test_has_aux_with_a_dict_and_a_function_passing_its_params_through(target):
 
 
 def test_jacobians_and_transforming_again_refuse_list_and_dict_outputs():
-    with pytest.raises(TypeError, match="jacfwd of a function returning a list or a dict is not supported"):
+    with pytest.raises(
+        TypeError, match="jacfwd of a function returning a list or a dict is not supported"
+    ):
         s2sjax.jacfwd(OUTPUTS, target="python")(np.ones(3), 1.0)
     with pytest.raises(TypeError, match="cannot be transformed again"):
         s2sjax.jacfwd(s2sjax.jit(OUTPUTS, target="python"), target="python")(np.ones(3), 1.0)
@@ -388,7 +456,9 @@ def test_jacobians_and_transforming_again_refuse_list_and_dict_outputs():
 
 def test_vmap_of_a_transformed_function_returning_a_dict_batches_each_leaf():
     xs = np.arange(6.0).reshape(2, 3)
-    got = s2sjax.vmap(s2sjax.jit(OUTPUTS, target="python"), in_axes=(0, None), target="python")(xs, 1.5)
+    got = s2sjax.vmap(s2sjax.jit(OUTPUTS, target="python"), in_axes=(0, None), target="python")(
+        xs, 1.5
+    )
     per_example = [features_loop(x, 1.5) for x in xs]
     np.testing.assert_allclose(got["scaled"][0], np.stack([e["scaled"][0] for e in per_example]))
     np.testing.assert_allclose(got["scaled"][1], [2.25, 2.25])
@@ -422,7 +492,7 @@ def test_jacfwd_of_a_function_returning_a_tuple_gives_one_jacobian_per_output_an
     np.testing.assert_allclose(dx0, np.diag(np.cos(x) * y), rtol=1e-13)
     np.testing.assert_allclose(dy0, np.sin(x), rtol=1e-13)
     np.testing.assert_allclose(dx1, numerical_grad(lambda x, y: fun(x, y)[1], (x, y), 0), rtol=1e-9)
-    np.testing.assert_allclose(dy1, np.sum(x ** 2), rtol=1e-13)
+    np.testing.assert_allclose(dy1, np.sum(x**2), rtol=1e-13)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -433,14 +503,19 @@ def test_a_none_argument_beside_a_container_has_no_leaves(target):
         return p[0] * p[1] * p[1]
     """)
     p = [1.5, -0.5]
-    for call in (lambda: s2sjax.grad(fun, target=target)(p), lambda: s2sjax.grad(fun, target=target)(p, None)):
+    for call in (
+        lambda: s2sjax.grad(fun, target=target)(p),
+        lambda: s2sjax.grad(fun, target=target)(p, None),
+    ):
         assert_tree_close(call(), fd_tree(fun, (p,), 0))
     _, pullback = s2sjax.vjp(fun, p, None, target=target)
     assert_tree_close(pullback(1.0)[0], fd_tree(fun, (p,), 0))
     assert s2sjax.jit(fun, target=target)(p) == fun(p)
 
 
-@pytest.mark.parametrize("signature", ["*args, scale=1.0, **options", "p, *rest, scale=1.0", "p, scale=1.0, **options"])
+@pytest.mark.parametrize(
+    "signature", ["*args, scale=1.0, **options", "p, *rest, scale=1.0", "p, scale=1.0, **options"]
+)
 def test_varargs_with_a_container_and_a_keyword_are_refused_at_the_users_def(signature):
     # the wrapper s2sjax wrote to rebuild the containers was invalid Python: a positional
     # argument (the **kwargs dict) after a keyword one
@@ -448,6 +523,8 @@ def test_varargs_with_a_container_and_a_keyword_are_refused_at_the_users_def(sig
     def total({signature}):
         return 0.0
     """)
-    with pytest.raises(TransformError, match=r"a '\*args' or '\*\*kwargs' parameter is not supported") as info:
+    with pytest.raises(
+        TransformError, match=r"a '\*args' or '\*\*kwargs' parameter is not supported"
+    ) as info:
         s2sjax.grad(fun)((1.0, 2.0), scale=3.0)
     assert info.value.lineno == fun.__code__.co_firstlineno

@@ -3,6 +3,7 @@
 These run in Numba's CUDA simulator (conftest sets NUMBA_ENABLE_CUDASIM=1) unless
 S2SJAX_TEST_GPU=1 is set, which runs them on the real device.
 """
+
 import numpy as np
 import pytest
 
@@ -92,13 +93,18 @@ def allocates(x):
 
 
 def test_an_allocation_in_the_kernel_is_an_error_at_the_users_line():
-    with pytest.raises(s2sjax.TransformError, match=r"np.zeros\(\.\.\.\) allocates an array, which a CUDA kernel cannot do") as info:
+    with pytest.raises(
+        s2sjax.TransformError,
+        match=r"np.zeros\(\.\.\.\) allocates an array, which a CUDA kernel cannot do",
+    ) as info:
         s2sjax.vmap(ALLOCATES, target="cuda")(np.ones(3))
     assert "y = np.zeros(3)" in str(info.value)
 
 
 def test_an_output_whose_rank_is_known_only_as_the_code_runs_is_an_error_at_the_users_line():
-    with pytest.raises(s2sjax.TransformError, match="the rank of every output must be known before the kernel runs") as info:
+    with pytest.raises(
+        s2sjax.TransformError, match="the rank of every output must be known before the kernel runs"
+    ) as info:
         s2sjax.vmap(RANK_BY_BRANCH, target="cuda")(np.ones((3, 2)))
     assert "return y" in str(info.value)
 
@@ -110,7 +116,9 @@ def product(a, b):
 
 
 def test_a_vector_product_in_the_kernel_is_an_error_at_the_users_line():
-    with pytest.raises(s2sjax.TransformError, match="a CUDA kernel cannot compute a matrix or vector product") as info:
+    with pytest.raises(
+        s2sjax.TransformError, match="a CUDA kernel cannot compute a matrix or vector product"
+    ) as info:
         s2sjax.vmap(PRODUCT, target="cuda")(np.ones((2, 3)), np.ones((2, 3)))
     assert "return np.sum(np.sin(a @ b))" in str(info.value)
 
@@ -148,7 +156,9 @@ def test_catalogue_on_the_device_or_a_clear_error(case):
         assert "CUDA kernel cannot" in str(exc) or "target='cuda'" in str(exc), str(exc)
         return
     rtol = 1e-5 if case.dtype == "float32" else 1e-12
-    np.testing.assert_allclose(got, _loop(case.fun, examples, axes), rtol=rtol, atol=1e-12, err_msg=case.name)
+    np.testing.assert_allclose(
+        got, _loop(case.fun, examples, axes), rtol=rtol, atol=1e-12, err_msg=case.name
+    )
 
 
 def test_an_array_output_of_a_loop_fused_over_two_arrays_is_written_into_its_slot():
@@ -156,4 +166,6 @@ def test_an_array_output_of_a_loop_fused_over_two_arrays_is_written_into_its_slo
     xs, ys = rng.uniform(size=(4, 3)), rng.uniform(size=(4, 3))
     batched = s2sjax.vmap(lambda x, y: np.sin(x) * y + x, target="cuda")
     np.testing.assert_allclose(batched(xs, ys), np.sin(xs) * ys + xs, rtol=1e-13)
-    assert "out = dest_0" in s2sjax.source(batched)  # rt.empty_float's array, like np.empty's, is the slot
+    assert "out = dest_0" in s2sjax.source(
+        batched
+    )  # rt.empty_float's array, like np.empty's, is the slot

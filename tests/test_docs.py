@@ -5,6 +5,7 @@ Blocks fenced as ```python run, a page's blocks in order as one script (so later
 earlier names) in a fresh process; listings that are not meant to run are fenced ```py, ```sh
 or ```text.
 """
+
 import importlib.util
 import os
 import re
@@ -39,11 +40,15 @@ def test_the_code_blocks_of_each_page_run(page, tmp_path):
     script = tmp_path / f"{page.stem.replace('-', '_')}_blocks.py"
     script.write_text("\n".join(parts))
     result = run_python([str(script)], tmp_path)
-    assert result.returncode == 0, f"a code block of docs/{page.name} failed:\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, (
+        f"a code block of docs/{page.name} failed:\n{result.stderr[-3000:]}"
+    )
 
 
 def test_the_pages_with_code_include_the_tutorial_and_getting_started():
-    assert {"tutorial.md", "getting-started.md", "coming-from-jax.md", "index.md"} <= {p.name for p in PAGES_WITH_CODE}
+    assert {"tutorial.md", "getting-started.md", "coming-from-jax.md", "index.md"} <= {
+        p.name for p in PAGES_WITH_CODE
+    }
 
 
 def load_generator():
@@ -55,7 +60,9 @@ def load_generator():
 
 def test_the_generated_pages_are_current():
     generate = load_generator()
-    assert (DOCS / "gallery.md").read_text() == generate.gallery_page(), "run python docs/generate.py"
+    assert (DOCS / "gallery.md").read_text() == generate.gallery_page(), (
+        "run python docs/generate.py"
+    )
     current = (DOCS / "how-it-works.md").read_text()
     assert generate.how_it_works_page(current) == current, "run python docs/generate.py"
     assert current.count("```py\n") >= len(generate_stages()) and "### normalize" in current
@@ -68,7 +75,9 @@ def generate_stages():
 
 
 def test_the_site_builds_strictly(tmp_path):
-    result = run_python(["-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")], REPO)
+    result = run_python(
+        ["-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")], REPO
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     api = (tmp_path / "site" / "api" / "index.html").read_text()
     for name in ("grad", "value_and_grad", "jvp", "vmap", "tree_map", "defvjp"):

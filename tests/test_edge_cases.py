@@ -1,4 +1,5 @@
 """Regressions from review: each of these once gave a wrong answer, or a traceback from inside s2sjax."""
+
 from types import SimpleNamespace
 
 import numpy as np
@@ -10,10 +11,13 @@ from tests.programs import HELPERS
 from tests.util import define
 
 
-@pytest.mark.parametrize("source", [
-    "def f(x, c):\n    t = (x, 1.0) if c > 0 else (2.0 * x, 3.0)\n    return t[0] * t[1]\n",
-    "def f(x, c):\n    if c > 0:\n        t = (x, 1.0)\n    else:\n        t = (2.0 * x, 3.0)\n    return t[0] * t[1]\n",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def f(x, c):\n    t = (x, 1.0) if c > 0 else (2.0 * x, 3.0)\n    return t[0] * t[1]\n",
+        "def f(x, c):\n    if c > 0:\n        t = (x, 1.0)\n    else:\n        t = (2.0 * x, 3.0)\n    return t[0] * t[1]\n",
+    ],
+)
 def test_a_tuple_chosen_by_a_branch_is_rejected_not_wrong(source):
     with pytest.raises(s2sjax.TransformError, match="tuple that is only known at run time"):
         s2sjax.grad(define(source))(1.5, 1.0)
@@ -25,12 +29,21 @@ def test_a_tuple_built_the_same_way_on_every_path_still_unpacks():
 
 
 def test_grad_of_a_tuple_output_without_has_aux():
-    with pytest.raises(TypeError, match="Gradient only defined for scalar-output functions. Output was a tuple of 2"):
+    with pytest.raises(
+        TypeError,
+        match="Gradient only defined for scalar-output functions. Output was a tuple of 2",
+    ):
         s2sjax.grad(define("def f(x):\n    return x * x, 3.0\n"))(1.5)
 
 
-@pytest.mark.parametrize("body,kind", [("    y = x * 2.0\n", "None"), ("    return int(3 * x)\n", "int64"),
-                                       ("    return x > 0\n", "bool")])
+@pytest.mark.parametrize(
+    "body,kind",
+    [
+        ("    y = x * 2.0\n", "None"),
+        ("    return int(3 * x)\n", "int64"),
+        ("    return x > 0\n", "bool"),
+    ],
+)
 def test_grad_of_a_non_float_output(body, kind):
     with pytest.raises(TypeError, match=f"grad requires real-valued outputs .* but got {kind}"):
         s2sjax.grad(define(f"def f(x):\n{body}"))(1.5)
@@ -76,7 +89,9 @@ def test_tuple_axis_is_a_clear_error():
 
 def test_unsupported_keyword_is_reported_at_the_call():
     fun = define("def f(x):\n    return np.sum(x, keepdims=True)[0]\n")
-    with pytest.raises(s2sjax.TransformError, match="unsupported keyword argument 'keepdims'") as info:
+    with pytest.raises(
+        s2sjax.TransformError, match="unsupported keyword argument 'keepdims'"
+    ) as info:
         s2sjax.grad(fun)(np.ones(3))
     assert info.value.lineno == fun.__code__.co_firstlineno + 1
 
@@ -114,7 +129,9 @@ def test_an_array_reached_through_an_attribute_is_read_at_each_call():
 @pytest.mark.parametrize("target", ["cpu", "python"])
 def test_a_zip_item_passed_whole_to_a_helper(target):
     helper = define("def h(p, c):\n    return p[0] * c\n")
-    fun = define("def f(x, y, c):\n    s = 0.0\n    for p in zip(x, y):\n        s = s + h(p, c) + p[1] * c\n    return s\n")
+    fun = define(
+        "def f(x, y, c):\n    s = 0.0\n    for p in zip(x, y):\n        s = s + h(p, c) + p[1] * c\n    return s\n"
+    )
     fun.__globals__["h"] = helper
     args = (np.array([1.0, 2.0]), np.array([3.0, 4.0]), 0.5)
     grads = s2sjax.grad(fun, argnums=(0, 1, 2), target=target)(*args)
@@ -132,7 +149,9 @@ def test_a_list_index_selects_rows_as_numpy_does(target):
 
 
 def test_the_derivative_of_a_list_index_counts_each_index():
-    fun = define("def f(x):\n    return np.sum(x[[0, 0]] * x[[2, 0]])\n")  # was read as x[0, 0]: an IndexError
+    fun = define(
+        "def f(x):\n    return np.sum(x[[0, 0]] * x[[2, 0]])\n"
+    )  # was read as x[0, 0]: an IndexError
     x = np.array([0.5, 1.5, 2.5])
     fd.check_grad(fun, (x,), (0,), (s2sjax.grad(fun)(x),), rtol=1e-7, atol=1e-9)
 
@@ -140,31 +159,45 @@ def test_the_derivative_of_a_list_index_counts_each_index():
 @pytest.mark.parametrize("index", ["[0, 0]", "np.array([0, 0])"])
 def test_an_update_at_repeated_indices_is_refused_in_reverse_mode(index):
     # the last value stored wins: v[0] has no effect, which a_bar[idx] would not see
-    fun = define(f"def f(x, v):\n    a = np.zeros(3)\n    a[{index}] = v\n    return np.sum(a * x)\n")
+    fun = define(
+        f"def f(x, v):\n    a = np.zeros(3)\n    a[{index}] = v\n    return np.sum(a * x)\n"
+    )
     args = (np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0]))
-    with pytest.raises(s2sjax.TransformError, match="update at an array of indices is not supported"):
+    with pytest.raises(
+        s2sjax.TransformError, match="update at an array of indices is not supported"
+    ):
         s2sjax.grad(fun, argnums=1)(*args)
-    _, tangent = s2sjax.jvp(fun, args, (np.zeros(3), np.array([1.0, 10.0])))  # forward mode is right
+    _, tangent = s2sjax.jvp(
+        fun, args, (np.zeros(3), np.array([1.0, 10.0]))
+    )  # forward mode is right
     assert tangent == pytest.approx(10.0)
 
 
 @pytest.mark.parametrize("target", ["cpu", "python"])
 def test_a_string_in_the_middle_of_a_function_is_no_statement(target):
-    fun = define('def f(x):\n    """doc"""\n    y = x * 2.0\n    """a second string"""\n    return y * x\n')
+    fun = define(
+        'def f(x):\n    """doc"""\n    y = x * 2.0\n    """a second string"""\n    return y * x\n'
+    )
     assert s2sjax.grad(fun, target=target)(1.5) == pytest.approx(6.0)
 
 
 @pytest.mark.parametrize("target", ["cpu", "python"])
 def test_none_indexing_keeps_the_rank(target):
-    fun = define("def f(x):\n    return np.sum(np.dot(x[:, None], x[None, :]) * x[np.newaxis, :, None][0])\n")
+    fun = define(
+        "def f(x):\n    return np.sum(np.dot(x[:, None], x[None, :]) * x[np.newaxis, :, None][0])\n"
+    )
     x = np.array([0.5, -1.0, 2.0])
     fd.check_grad(fun, (x,), (0,), (s2sjax.grad(fun, target=target)(x),), rtol=1e-7, atol=1e-9)
 
 
 def test_a_loop_that_changes_a_variable_rank_is_a_clear_error():
-    fun = define("def f(X):\n    total = 0.0\n    for i in range(X.shape[0]):\n        total = total + X[i]\n"
-                 "    return np.sum(total)\n")
-    with pytest.raises(s2sjax.TransformError, match="'total' is a scalar before this loop and an array of rank 1"):
+    fun = define(
+        "def f(X):\n    total = 0.0\n    for i in range(X.shape[0]):\n        total = total + X[i]\n"
+        "    return np.sum(total)\n"
+    )
+    with pytest.raises(
+        s2sjax.TransformError, match="'total' is a scalar before this loop and an array of rank 1"
+    ):
         s2sjax.grad(fun)(np.ones((3, 2)))
 
 
@@ -179,7 +212,9 @@ def test_fused_loops_compute_in_the_inputs_float_type(target):
 
 def test_a_helper_branching_on_a_constant_keeps_only_the_branch_taken():
     helper = define("def h(flag, x):\n    if flag == 0:\n        return x\n    return x * flag\n")
-    fun = define("def f(x):\n    return h(0, x) + h(2, x)\n", namespace_setup="import numpy as np\n")
+    fun = define(
+        "def f(x):\n    return h(0, x) + h(2, x)\n", namespace_setup="import numpy as np\n"
+    )
     fun.__globals__["h"] = helper
     source = s2sjax.source(s2sjax.grad(fun, target="python"), 1.0)
     assert "if " not in source and "== 0" not in source
@@ -190,17 +225,15 @@ def test_a_helper_branching_on_a_constant_keeps_only_the_branch_taken():
 
 CONTAINER_PROGRAMS = {
     "matmul by a list": "def f(x, s):\n    return np.sum([s, 1.0, 2.0] @ np.outer(x, x)) + s\n",
-    "a display on one branch, an argument on the other":
-        "def f(x, s):\n    if s > 0.1:\n        v = x\n    else:\n        v = np.array((0.5, s, 0.5))\n"
-        "    return np.sum(v) * s + s\n",
+    "a display on one branch, an argument on the other": "def f(x, s):\n    if s > 0.1:\n        v = x\n    else:\n        v = np.array((0.5, s, 0.5))\n"
+    "    return np.sum(v) * s + s\n",
     "a tuple held as an index": "def f(x, s):\n    pos = (-3, 2)\n    return np.outer(x, x)[pos] * s + s\n",
     "a loop over a display": "def f(x, s):\n    v = 0\n    for e in (0.5, x[0]):\n        v = v + s * e\n"
-                             "    return np.sum(x) * v + s\n",
-    "tuples and lists joined and repeated":
-        "def f(x, s):\n    t = (s, 2.0) + (x[0],)\n    l = [s] * 2 + [x[1]]\n    return t[2] * t[0] + l[1] * l[2]\n",
+    "    return np.sum(x) * v + s\n",
+    "tuples and lists joined and repeated": "def f(x, s):\n    t = (s, 2.0) + (x[0],)\n    l = [s] * 2 + [x[1]]\n    return t[2] * t[0] + l[1] * l[2]\n",
     # a 0-d array is a scalar to the generated code: Numba's math.tanh had a 0-d array to type
     "np.array of a scalar": "def f(x, s):\n    return np.sum(x) * math.tanh(np.array(s)) + np.asarray(s, dtype=float)"
-                            " * math.sin(np.array(1.5))\n",
+    " * math.sin(np.array(1.5))\n",
 }
 
 
@@ -210,24 +243,38 @@ CONTAINER_PROGRAMS = {
 def test_operators_and_loops_on_lists_and_tuples(program, s, target):
     fun = define(program)
     args = (np.array([0.3, 0.5, 0.7]), s)
-    fd.check_grad(fun, args, (0, 1), s2sjax.grad(fun, argnums=(0, 1), target=target)(*args), rtol=1e-7, atol=1e-9)
-    batched = s2sjax.vmap(fun, in_axes=(0, None), target=target)(np.stack([args[0], 2 * args[0]]), s)
+    fd.check_grad(
+        fun,
+        args,
+        (0, 1),
+        s2sjax.grad(fun, argnums=(0, 1), target=target)(*args),
+        rtol=1e-7,
+        atol=1e-9,
+    )
+    batched = s2sjax.vmap(fun, in_axes=(0, None), target=target)(
+        np.stack([args[0], 2 * args[0]]), s
+    )
     np.testing.assert_allclose(batched, [fun(args[0], s), fun(2 * args[0], s)], rtol=1e-13)
 
 
-PRUNED_RETURN = define(HELPERS + """
+PRUNED_RETURN = define(
+    HELPERS
+    + """
 def f(x, s):
     m = np.zeros((3, 3))
     for i in range(3):
         for j in range(1):
             m[i, j] = pick(s, 0) * x[i]
     return np.sum(m) * s
-""", "f")  # pick(v, 0): the helper's `return` inside its loop is pruned
+""",
+    "f",
+)  # pick(v, 0): the helper's `return` inside its loop is pruned
 
 
 @pytest.mark.parametrize("target", ["cpu", "python"])
 def test_a_loop_whose_return_a_constant_flag_prunes_compiles(target, monkeypatch):
-    # the returned value, never set, stayed `rt.unset()`, which Numba could not call (found by fuzzing)
+    # the returned value, never set, stayed `rt.unset()`, which Numba could not call (found by
+    # fuzzing)
     monkeypatch.setattr(s2sjax.config, "strict", True)  # a fallback to Python fails
     x, s = np.array([0.3, 0.5, 0.7]), 0.7
     value, tangent = s2sjax.jvp(PRUNED_RETURN, (x, s), (np.ones(3), 1.0), target=target)
@@ -239,5 +286,7 @@ def test_a_loop_whose_return_a_constant_flag_prunes_compiles(target, monkeypatch
 
 def test_arithmetic_of_an_array_and_a_list_is_a_clear_error():
     fun = define("def f(x):\n    return np.sum(x + [1.0, 2.0, 3.0])\n")
-    with pytest.raises(s2sjax.TransformError, match="arithmetic on a list or a tuple is not supported"):
+    with pytest.raises(
+        s2sjax.TransformError, match="arithmetic on a list or a tuple is not supported"
+    ):
         s2sjax.grad(fun)(np.ones(3))

@@ -1,4 +1,5 @@
 """Every row of design.md's error table that applies to grad, each with its message and location."""
+
 import warnings
 
 import numpy as np
@@ -28,14 +29,19 @@ def test_integer_argument_outside_argnums_is_allowed():
 
 def test_non_scalar_output_names_its_shape():
     g = s2sjax.grad(define("def f(x):\n    return np.sin(x)\n"))
-    with pytest.raises(TypeError, match=r"^Gradient only defined for scalar-output functions\. Output had shape: \(3,\)\.$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^Gradient only defined for scalar-output functions\. Output had shape: \(3,\)\.$",
+    ):
         g(np.ones(3))
 
 
 @pytest.mark.parametrize("argnums", [2, (0, 2), -3])
 def test_argnums_beyond_the_arguments(argnums):
     g = s2sjax.grad(define("def f(x, y):\n    return x * y\n"), argnums=argnums)
-    with pytest.raises(TypeError, match=r"argnums=.* requires at least 3 positional arguments .* but got only 2"):
+    with pytest.raises(
+        TypeError, match=r"argnums=.* requires at least 3 positional arguments .* but got only 2"
+    ):
         g(1.0, 2.0)
 
 
@@ -53,13 +59,29 @@ UNSUPPORTED = {
     "with": ("    with open('f') as fh:\n        y = x\n", "a 'with' statement", 4),
     "class": ("    class A:\n        pass\n", "a class definition", 4),
     "yield": ("    yield x\n", "an expression statement", 4),
-    "try": ("    try:\n        y = x\n    except Exception:\n        y = 0.0\n", "a 'try' statement", 4),
+    "try": (
+        "    try:\n        y = x\n    except Exception:\n        y = 0.0\n",
+        "a 'try' statement",
+        4,
+    ),
     "global": ("    global G\n", "a 'global' statement", 4),
     "list comprehension": ("    y = [x for _ in range(3)]\n", "a list comprehension", 8),
-    "while-else": ("    while x > 0:\n        x = x - 1.0\n    else:\n        x = 0.0\n", "'else' after a loop", 4),
-    "for-else": ("    for i in range(3):\n        x = x * 2.0\n    else:\n        x = 0.0\n", "'else' after a loop", 4),
+    "while-else": (
+        "    while x > 0:\n        x = x - 1.0\n    else:\n        x = 0.0\n",
+        "'else' after a loop",
+        4,
+    ),
+    "for-else": (
+        "    for i in range(3):\n        x = x * 2.0\n    else:\n        x = 0.0\n",
+        "'else' after a loop",
+        4,
+    ),
     "range as a value": ("    r = range(3)\n", "range() outside the head of a 'for' loop", 8),
-    "in-place update of an argument": ("    x[0] = 1.0\n", "in-place update of 'x', an argument", 4),
+    "in-place update of an argument": (
+        "    x[0] = 1.0\n",
+        "in-place update of 'x', an argument",
+        4,
+    ),
     "unknown method": ("    y = x.cumsum()\n", "the method 'cumsum'", 8),
 }
 
@@ -91,7 +113,9 @@ def test_hint_is_part_of_the_message():
 
 def test_function_with_no_source_and_no_rule_is_named_at_the_call():
     fun = define("def f(x):\n    return math.gamma(x) * x\n")
-    with pytest.raises(s2sjax.TransformError, match=r"'math.gamma' has no Python source and no derivative rule") as info:
+    with pytest.raises(
+        s2sjax.TransformError, match=r"'math.gamma' has no Python source and no derivative rule"
+    ) as info:
         s2sjax.grad(fun)(1.5)
     assert info.value.lineno == fun.__code__.co_firstlineno + 1
     assert info.value.offset == 12
@@ -121,19 +145,33 @@ def test_source_of_a_builtin_cannot_be_read():
 
 
 TRANSFORMATIONS = {
-    "grad": lambda f, x: s2sjax.grad(f)(x), "jvp": lambda f, x: s2sjax.jvp(f, (x,), (x,)),
-    "vjp": lambda f, x: s2sjax.vjp(f, x), "jacfwd": lambda f, x: s2sjax.jacfwd(f)(x),
-    "hessian": lambda f, x: s2sjax.hessian(f)(x), "vmap": lambda f, x: s2sjax.vmap(f)(np.stack([x, x])),
+    "grad": lambda f, x: s2sjax.grad(f)(x),
+    "jvp": lambda f, x: s2sjax.jvp(f, (x,), (x,)),
+    "vjp": lambda f, x: s2sjax.vjp(f, x),
+    "jacfwd": lambda f, x: s2sjax.jacfwd(f)(x),
+    "hessian": lambda f, x: s2sjax.hessian(f)(x),
+    "vmap": lambda f, x: s2sjax.vmap(f)(np.stack([x, x])),
     "jit": lambda f, x: s2sjax.jit(f)(x),
 }
 
 
 @pytest.mark.parametrize("transformation", sorted(TRANSFORMATIONS))
-@pytest.mark.parametrize("fun,spelled", [(np.var, "np.var"), (np.kron, "np.kron"), (np.linalg.norm, "np.linalg.norm"),
-                                         (np.add.reduce, "np.add.reduce")])
-def test_a_numpy_function_without_a_rule_given_directly_is_named_at_the_users_line(fun, spelled, transformation):
+@pytest.mark.parametrize(
+    "fun,spelled",
+    [
+        (np.var, "np.var"),
+        (np.kron, "np.kron"),
+        (np.linalg.norm, "np.linalg.norm"),
+        (np.add.reduce, "np.add.reduce"),
+    ],
+)
+def test_a_numpy_function_without_a_rule_given_directly_is_named_at_the_users_line(
+    fun, spelled, transformation
+):
     # it was an AttributeError ('__globals__') from inside s2sjax, or an IndexError
-    with pytest.raises(s2sjax.TransformError, match=f"{spelled} has no derivative rule in s2sjax") as info:
+    with pytest.raises(
+        s2sjax.TransformError, match=f"{spelled} has no derivative rule in s2sjax"
+    ) as info:
         TRANSFORMATIONS[transformation](fun, np.array([0.3, 0.5]))
     assert info.value.filename == __file__
 
@@ -151,10 +189,12 @@ def test_callables_without_python_source_are_refused_by_name():
             return 2.0 * x
 
     compiled = numba.njit(lambda x: 2.0 * x)
-    cases = [(compiled, r"<lambda> is compiled by Numba: s2sjax cannot transform it"),
-             (functools.partial(np.multiply, 2.0), r"cannot read the source of .*: it is a partial"),
-             (Scaled(), r"cannot read the source of .*: it is a Scaled"),
-             (Scaled().method, r"cannot read the source of .*Scaled.method.*: it is a bound method")]
+    cases = [
+        (compiled, r"<lambda> is compiled by Numba: s2sjax cannot transform it"),
+        (functools.partial(np.multiply, 2.0), r"cannot read the source of .*: it is a partial"),
+        (Scaled(), r"cannot read the source of .*: it is a Scaled"),
+        (Scaled().method, r"cannot read the source of .*Scaled.method.*: it is a bound method"),
+    ]
     for fun, message in cases:
         with pytest.raises(s2sjax.TransformError, match=message) as info:
             s2sjax.grad(fun)(1.0)
@@ -180,7 +220,9 @@ def test_numba_failure_falls_back_to_python_with_one_warning():
         second = g(1.5, -1)
     fallbacks = [w for w in caught if issubclass(w.category, s2sjax.NumbaFallbackWarning)]
     assert len(fallbacks) == 1
-    assert "Numba said:" in str(fallbacks[0].message) and fun.__qualname__ in str(fallbacks[0].message)
+    assert "Numba said:" in str(fallbacks[0].message) and fun.__qualname__ in str(
+        fallbacks[0].message
+    )
     assert first == pytest.approx(2.0) and second == pytest.approx(3.0)
 
 

@@ -2,6 +2,7 @@
 
 Oracles: closed forms, finite differences and explicit Python loops, never s2sjax itself.
 """
+
 import importlib.util
 import math
 from pathlib import Path
@@ -47,7 +48,9 @@ def test_partial_derivatives_by_argnums():
 
 
 def test_gradient_of_an_array_argument():
-    np.testing.assert_allclose(derivatives.gradient_of_an_array(), [1.0, 2.0, -8.0], rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(
+        derivatives.gradient_of_an_array(), [1.0, 2.0, -8.0], rtol=1e-15, atol=1e-15
+    )
 
 
 def test_powers_and_sums():
@@ -56,7 +59,9 @@ def test_powers_and_sums():
     assert (d1, d2) == (8.0, 2.0)
     np.testing.assert_array_equal(ds, [0.0, 2.0, 4.0])
     np.testing.assert_array_equal(dx, 2 * x)
-    np.testing.assert_allclose(np.concatenate([gx, gy, gz]), np.concatenate([2 * x, 3 * x ** 2, 4 * x ** 3]))
+    np.testing.assert_allclose(
+        np.concatenate([gx, gy, gz]), np.concatenate([2 * x, 3 * x**2, 4 * x**3])
+    )
 
 
 def test_value_and_grad_returns_the_loss_and_its_gradients():
@@ -64,7 +69,9 @@ def test_value_and_grad_returns_the_loss_and_its_gradients():
     x = np.linspace(0.0, 1.0, 5)
     args = (1.0, 0.5, x, 5 * x + 2)
     assert value == pytest.approx(derivatives.linear_loss(*args), rel=1e-14)
-    fd.check_grad(derivatives.linear_loss, args, (0, 1), grads, rtol=1e-8, atol=1e-10, name="linear_loss")
+    fd.check_grad(
+        derivatives.linear_loss, args, (0, 1), grads, rtol=1e-8, atol=1e-10, name="linear_loss"
+    )
 
 
 def test_compiled_gradient_against_the_closed_form():
@@ -107,7 +114,7 @@ def test_simple_vmaps_against_loops():
 def test_pmap_maps_to_a_parallel_vmap():
     parallel, serial = batching.pmap_as_parallel_vmap()
     xs = np.linspace(-1.0, 1.0, 8)
-    np.testing.assert_array_equal(parallel, [x ** 2 + 2 * x for x in xs])
+    np.testing.assert_array_equal(parallel, [x**2 + 2 * x for x in xs])
     np.testing.assert_array_equal(serial, parallel)
 
 
@@ -132,10 +139,12 @@ def test_mlp_training_lowers_the_loss_and_its_gradients_match_finite_differences
     assert loss == pytest.approx(training.mlp_loss(params, x, y), rel=1e-13)
     h = 1e-5
     for layer, part, index in [(0, 0, (3, 7)), (0, 1, (11,)), (1, 0, (5, 2)), (1, 1, (9,))]:
+
         def loss_at(step):
             changed = [tuple(np.array(p) for p in pair) for pair in params]
             changed[layer][part][index] += step
             return training.mlp_loss(changed, x, y)
+
         numerical = (8 * (loss_at(h) - loss_at(-h)) - (loss_at(2 * h) - loss_at(-2 * h))) / (12 * h)
         assert grads[layer][part][index] == pytest.approx(numerical, rel=1e-6, abs=1e-10)
 
@@ -153,6 +162,11 @@ def test_the_scripts_print_their_results(capsys, monkeypatch, tmp_path):
     assert "pairwise L1 distances, two ways, agree: True" in printed
     assert "gradient at the list  [1, π/2, -1]: [1.0, 2.0, -8.0]" in printed
     assert "at a dict with other keys: KeyError: 0" in printed
-    assert "SGD on y = 5x + 2: params = (5.00" in printed or "SGD on y = 5x + 2: params = (4.99" in printed
+    assert (
+        "SGD on y = 5x + 2: params = (5.00" in printed
+        or "SGD on y = 5x + 2: params = (4.99" in printed
+    )
     assert "vmap with target='parallel' gives the same: True" in printed
-    assert ("saved sin_and_derivative.png" in printed) == (tmp_path / "sin_and_derivative.png").exists()
+    assert ("saved sin_and_derivative.png" in printed) == (
+        tmp_path / "sin_and_derivative.png"
+    ).exists()

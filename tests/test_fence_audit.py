@@ -5,6 +5,7 @@ checked under grad (against float64 finite differences), jvp (against finite dif
 a direction) and vmap (against a Python loop). A node type newly allowed without a case here
 fails `test_every_allowed_node_type_has_a_case`.
 """
+
 import gast
 import numpy as np
 import pytest

@@ -5,6 +5,7 @@ test <jvp(v), w> = <v, vjp(w)> between the two independent modes. Each
 (case, target) is transformed once per process (the `Transformed` objects
 that s2sjax.jvp/vjp share per function keep the compiled code).
 """
+
 import numpy as np
 import pytest
 
@@ -39,10 +40,10 @@ def _random_like(arg, rng):
 def _tangents(args, argnums, directions):
     """One tangent per argument: the direction for a differentiated one, zero otherwise."""
     by_arg = dict(zip(argnums, directions))
-    return tuple(by_arg.get(i, np.zeros_like(a, dtype=float) if isinstance(a, np.ndarray) else 0.0)
-                 for i, a in enumerate(args))
-
-
+    return tuple(
+        by_arg.get(i, np.zeros_like(a, dtype=float) if isinstance(a, np.ndarray) else 0.0)
+        for i, a in enumerate(args)
+    )
 
 
 @pytest.mark.parametrize("target", ["cpu", "python"])
@@ -53,11 +54,15 @@ def test_jvp_against_finite_differences(case, target):
     expected_out = case.fun(*args)
     np.testing.assert_allclose(out, expected_out, rtol=1e-12 if case.dtype == "float64" else 1e-5)
     # per-element steps (fd.numerical_grad): arguments of very different scales share no good step
-    expected = sum(float(np.sum(fd.numerical_grad(case.fun, args, i) * v)) for i, v in zip(argnums, directions))
+    expected = sum(
+        float(np.sum(fd.numerical_grad(case.fun, args, i) * v)) for i, v in zip(argnums, directions)
+    )
     rtol, atol = FD_TOLERANCE[case.dtype]
     if case.rtol is not None:
         rtol, atol = max(rtol, case.rtol), max(atol, case.atol or 0.0)
-    np.testing.assert_allclose(out_dot, expected, rtol=rtol, atol=atol, err_msg=f"{case.name} [{target}]")
+    np.testing.assert_allclose(
+        out_dot, expected, rtol=rtol, atol=atol, err_msg=f"{case.name} [{target}]"
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -70,7 +75,11 @@ def test_dot_product_of_jvp_and_vjp(case):
     cotangents = pullback(w)
     assert len(cotangents) == len(args)
     left = float(out_dot) * w
-    right = sum(float(np.sum(np.asarray(v, dtype=float) * np.asarray(cotangents[i], dtype=float)))
-                for i, v in zip(argnums, directions))
+    right = sum(
+        float(np.sum(np.asarray(v, dtype=float) * np.asarray(cotangents[i], dtype=float)))
+        for i, v in zip(argnums, directions)
+    )
     scale = max(abs(left), abs(right), 1e-300)
-    assert abs(left - right) <= DOT_TOLERANCE[case.dtype] * scale, f"{case.name}: <jvp(v), w> = {left!r}, <v, vjp(w)> = {right!r}"
+    assert abs(left - right) <= DOT_TOLERANCE[case.dtype] * scale, (
+        f"{case.name}: <jvp(v), w> = {left!r}, <v, vjp(w)> = {right!r}"
+    )

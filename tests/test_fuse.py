@@ -1,4 +1,5 @@
 """Loop fusion: elementwise chains over rank-1 arrays become one loop on compiled targets."""
+
 import re
 
 import numpy as np
@@ -27,15 +28,37 @@ def test_python_target_is_not_fused():
 
 
 FUSED = [
-    ("sum_and_mean_of_two_inputs", "def f(x, y):\n    return np.sum(x * y) + np.mean(np.exp(x))\n",
-     (np.linspace(0, 1, 5), np.linspace(1, 2, 5))),
-    ("centered_sum_of_squares", "def f(x):\n    m = np.mean(x)\n    return np.sum((x - m) ** 2)\n", (np.linspace(0, 1, 7),)),
-    ("where_and_max", "def f(x, a):\n    y = np.where(x > a, x * a, -x)\n    return np.sum(y * y) + np.max(y)\n",
-     (np.linspace(-1, 1, 6), 0.3)),
-    ("materialized_and_indexed", "def f(x):\n    y = np.tanh(x)\n    return np.sum(y) * y[2]\n", (np.linspace(-1, 1, 6),)),
-    ("long_chain", "def f(x, c):\n    a = np.exp(-x * x) * c\n    b = a / (1.0 + a)\n    d = np.sqrt(b + 1.0) - np.log1p(a)\n"
-     "    return np.mean(d * d) + np.sum(np.maximum(a, 0.2) * x)\n", (np.linspace(-2, 2, 9), 1.7)),
-    ("float32_input", "def f(x):\n    return np.sum(np.cos(x) * x)\n", (np.linspace(-1, 1, 8).astype(np.float32),)),
+    (
+        "sum_and_mean_of_two_inputs",
+        "def f(x, y):\n    return np.sum(x * y) + np.mean(np.exp(x))\n",
+        (np.linspace(0, 1, 5), np.linspace(1, 2, 5)),
+    ),
+    (
+        "centered_sum_of_squares",
+        "def f(x):\n    m = np.mean(x)\n    return np.sum((x - m) ** 2)\n",
+        (np.linspace(0, 1, 7),),
+    ),
+    (
+        "where_and_max",
+        "def f(x, a):\n    y = np.where(x > a, x * a, -x)\n    return np.sum(y * y) + np.max(y)\n",
+        (np.linspace(-1, 1, 6), 0.3),
+    ),
+    (
+        "materialized_and_indexed",
+        "def f(x):\n    y = np.tanh(x)\n    return np.sum(y) * y[2]\n",
+        (np.linspace(-1, 1, 6),),
+    ),
+    (
+        "long_chain",
+        "def f(x, c):\n    a = np.exp(-x * x) * c\n    b = a / (1.0 + a)\n    d = np.sqrt(b + 1.0) - np.log1p(a)\n"
+        "    return np.mean(d * d) + np.sum(np.maximum(a, 0.2) * x)\n",
+        (np.linspace(-2, 2, 9), 1.7),
+    ),
+    (
+        "float32_input",
+        "def f(x):\n    return np.sum(np.cos(x) * x)\n",
+        (np.linspace(-1, 1, 8).astype(np.float32),),
+    ),
 ]
 
 
@@ -55,25 +78,34 @@ def test_fused_gradients_match_finite_differences(name, source, args, target, lo
 
 
 def test_parallel_fuses_loops_inside_loops_serially():
-    fun = define("def f(x, n):\n    s = 0.0\n    for k in range(n):\n        s = s + np.sum(np.sin(x + k))\n    return s\n")
+    fun = define(
+        "def f(x, n):\n    s = 0.0\n    for k in range(n):\n        s = s + np.sum(np.sin(x + k))\n    return s\n"
+    )
     x = np.linspace(-1.0, 1.0, 9)
     g = s2sjax.grad(fun, target="parallel")
     source = s2sjax.source(g, x, 3)
-    assert "rt.prange" not in source and re.search(r"for i\w* in range\(t\w*\.shape\[0\]\):", source)
+    assert "rt.prange" not in source and re.search(
+        r"for i\w* in range\(t\w*\.shape\[0\]\):", source
+    )
     fd.check_grad(fun, (x, 3), (0,), (g(x, 3),), rtol=1e-7, atol=1e-9, name="fused in a loop")
 
 
-TWO_ARGUMENT = [("arctan2", "def f(a, b):\n    return np.sum(np.arctan2(a, b))\n"),
-                ("hypot", "def f(a, b):\n    return np.sum(np.hypot(a, b))\n")]
+TWO_ARGUMENT = [
+    ("arctan2", "def f(a, b):\n    return np.sum(np.arctan2(a, b))\n"),
+    ("hypot", "def f(a, b):\n    return np.sum(np.hypot(a, b))\n"),
+]
 A, B = np.array([0.3, -0.2, 1.5]), np.array([1.1, 0.4, -0.7])
 
 
 def _hessian_by_finite_differences(fun, a, b):
     """Row k: the derivative of the k-th entry of the (finite-difference) gradient."""
+
     def gradient_entry(k):
         return lambda a, b: fd.numerical_grad(fun, (a, b), 0)[k]
 
-    return np.stack([fd.numerical_grad(gradient_entry(k), (a, b), 0, step=1e-3) for k in range(a.size)])
+    return np.stack(
+        [fd.numerical_grad(gradient_entry(k), (a, b), 0, step=1e-3) for k in range(a.size)]
+    )
 
 
 @pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
@@ -83,7 +115,9 @@ def test_a_parallel_hessian_whose_fused_loops_numba_renames_compiles(name, sourc
     # is `t1.1`, spelled `t1_1` in a prange loop, which was a variable of the hessian's too
     fun = define(source)
     hessian = s2sjax.hessian(fun, target="parallel")(A, B)
-    np.testing.assert_allclose(hessian, _hessian_by_finite_differences(fun, A, B), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        hessian, _hessian_by_finite_differences(fun, A, B), rtol=1e-5, atol=1e-7
+    )
 
 
 @pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
@@ -93,7 +127,9 @@ def test_a_parallel_vmap_of_a_gradient_whose_loops_numba_renames_compiles(name, 
     a, b = np.stack([A, 2.0 * A]), np.stack([B, -B])
     grads = s2sjax.vmap(s2sjax.grad(fun), target="parallel")(a, b)
     for k in range(2):
-        fd.check_grad(fun, (a[k], b[k]), (0,), (grads[k],), rtol=1e-8, atol=1e-10, name=f"{name}, example {k}")
+        fd.check_grad(
+            fun, (a[k], b[k]), (0,), (grads[k],), rtol=1e-8, atol=1e-10, name=f"{name}, example {k}"
+        )
 
 
 @pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
@@ -108,12 +144,16 @@ def test_any_failure_inside_numba_falls_back_to_python_with_one_warning(monkeypa
     import numba
 
     def fails(self, sig):
-        raise AssertionError("key already in dictionary: 't1_1'")  # what Numba's parfor lowering raised
+        raise AssertionError(
+            "key already in dictionary: 't1_1'"
+        )  # what Numba's parfor lowering raised
 
     monkeypatch.setattr(numba.core.registry.CPUDispatcher, "compile", fails)
     fun = define("def f(x):\n    return np.sum(np.sin(x) * x)\n")
     g = s2sjax.grad(fun, target="parallel")
-    with pytest.warns(s2sjax.NumbaFallbackWarning, match="AssertionError: key already in dictionary") as caught:
+    with pytest.warns(
+        s2sjax.NumbaFallbackWarning, match="AssertionError: key already in dictionary"
+    ) as caught:
         first, second = g(A), g(B)
     assert len([w for w in caught if issubclass(w.category, s2sjax.NumbaFallbackWarning)]) == 1
     fd.check_grad(fun, (A,), (0,), (first,), rtol=1e-8, atol=1e-10)

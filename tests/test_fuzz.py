@@ -11,6 +11,7 @@ other; its jvp is then checked against finite differences. CI runs a fixed-seed 
 
 Hypothesis shrinks a failing program to a small one; keep it in FOUND below, with what was wrong.
 """
+
 import os
 import re
 
@@ -25,12 +26,19 @@ from .programs import HELPERS, programs
 from .util import define
 
 EXAMPLES = int(os.environ.get("S2SJAX_FUZZ_EXAMPLES", "40"))
-FIXED = "S2SJAX_FUZZ_EXAMPLES" not in os.environ  # CI: the same programs every run; a campaign: new ones, and
+FIXED = (
+    "S2SJAX_FUZZ_EXAMPLES" not in os.environ
+)  # CI: the same programs every run; a campaign: new ones, and
 X, S = np.array([0.3137, -0.5521, 0.8089]), 0.7123  # its failures kept in .hypothesis/ to replay
 V, VS = np.array([0.2, -0.4, 0.3]), 0.5
-CAMPAIGN = settings(max_examples=EXAMPLES, derandomize=FIXED, deadline=None, print_blob=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-                    **({"database": None} if FIXED else {}))
+CAMPAIGN = settings(
+    max_examples=EXAMPLES,
+    derandomize=FIXED,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    **({"database": None} if FIXED else {}),
+)
 
 
 def load(source):
@@ -60,14 +68,23 @@ REJECTIONS = ("may refer to the same memory and is read later",)
 # list index beside other indices (`m[[2], 0]`), at the line that has one; jit, jvp and vmap compute
 # them. A list index alone (`x[[0, 2]]`, `m[[1, 2]]`) is differentiated in every mode.
 LIST_INDEX_REFUSALS = (
-    ("the derivative of an update at an array of indices is not supported", re.compile(r"\w\[\[.*\]\] = ")),
-    ("the derivative of indexing with an array beside other indices is not supported", re.compile(r"\[\[[^]]*\], ")),
+    (
+        "the derivative of an update at an array of indices is not supported",
+        re.compile(r"\w\[\[.*\]\] = "),
+    ),
+    (
+        "the derivative of indexing with an array beside other indices is not supported",
+        re.compile(r"\[\[[^]]*\], "),
+    ),
 )
 
 
 def refuses_a_list_index(exc):
     """Whether `exc` is reverse mode's refusal of a list index it cannot differentiate, pointing at one."""
-    return any(reason in str(exc) and pattern.search(exc.text or "") for reason, pattern in LIST_INDEX_REFUSALS)
+    return any(
+        reason in str(exc) and pattern.search(exc.text or "")
+        for reason, pattern in LIST_INDEX_REFUSALS
+    )
 
 
 def check_program(source):
@@ -86,8 +103,12 @@ def check_program(source):
             return "rejected"
         refused = exc
     fx, fs = numerical_grad(python, (X, S), 0), numerical_grad(python, (X, S), 1)
-    if not near(fx, numerical_grad(python, (X, S), 0, step=1e-3)) or not near(fs, numerical_grad(python, (X, S), 1, step=1e-3)):
-        return "skipped: a branch's edge near the point"  # finite differences across it mean nothing
+    if not near(fx, numerical_grad(python, (X, S), 0, step=1e-3)) or not near(
+        fs, numerical_grad(python, (X, S), 1, step=1e-3)
+    ):
+        return (
+            "skipped: a branch's edge near the point"  # finite differences across it mean nothing
+        )
     scale = 1.0 + max(np.max(np.abs(fx)), abs(fs))
     _, tangent = s2sjax.jvp(fun, (X, S), (V, VS), target="python")
     if refused is None:
@@ -100,12 +121,18 @@ def check_program(source):
         with pytest.raises(s2sjax.TransformError) as vjp_refusal:
             s2sjax.vjp(fun, X, S, target="python")
         assert refuses_a_list_index(vjp_refusal.value), (source, vjp_refusal.value)
-        assert abs(tangent - (np.dot(V, fx) + VS * fs)) <= 2e-6 * scale, (source, tangent, np.dot(V, fx) + VS * fs)
+        assert abs(tangent - (np.dot(V, fx) + VS * fs)) <= 2e-6 * scale, (
+            source,
+            tangent,
+            np.dot(V, fx) + VS * fs,
+        )
     value = s2sjax.jit(fun, target="python")(X, S)
     np.testing.assert_allclose(value, python(X, S), rtol=1e-12, atol=1e-12, err_msg=source)
     xs = np.stack([X, X * 0.9, X[::-1]])
     batched = s2sjax.vmap(fun, in_axes=(0, None), target="python")(xs, S)
-    np.testing.assert_allclose(batched, [python(row, S) for row in xs], rtol=1e-12, atol=1e-12, err_msg=source)
+    np.testing.assert_allclose(
+        batched, [python(row, S) for row in xs], rtol=1e-12, atol=1e-12, err_msg=source
+    )
     return "checked" if refused is None else "checked forward: list index"
 
 
@@ -120,7 +147,8 @@ def test_random_programs_under_grad_jvp_vjp_and_vmap(source):
 FOUND = {
     # s2sjax read `v2 += v2` as `v2 = v2 + v2`, but v2 was x, so in Python `np.sum(x)` sees the
     # doubled array: a silently different value and gradient. Now rejected.
-    "aug of an argument's alias, the argument read later": ("""
+    "aug of an argument's alias, the argument read later": (
+        """
 def f(x, s):
     if s > 0.1:
         v2 = x
@@ -129,19 +157,25 @@ def f(x, s):
     v2 += v2
     v3 = np.sum(x)
     return np.sum(v2) * v3 + s
-""", "rejected"),
+""",
+        "rejected",
+    ),
     # The same `+=` changed the test's own copy of x between finite-difference steps: the
     # oracle, not s2sjax, was wrong. Oracles now run the program on copies.
-    "aug of an argument's alias, the argument not read again": ("""
+    "aug of an argument's alias, the argument not read again": (
+        """
 def f(x, s):
     v2 = x
     v2 += v2
     return np.sum(v2) * s + s
-""", "checked"),
+""",
+        "checked",
+    ),
     # x[2] - s was 0.1 - 5.6e-17 at the test point: finite differences stepped across the
     # branch. The oracle was wrong; the point moved off round numbers, and finite differences
     # at two steps must agree before they judge.
-    "a branch's edge at the test point": ("""
+    "a branch's edge at the test point": (
+        """
 def f(x, s):
     v2 = (x - s)[-1]
     if v2 > 0.0966:
@@ -149,52 +183,72 @@ def f(x, s):
     else:
         v4 = v2
     return np.sum(x) * v4 + s
-""", "skipped: a branch's edge near the point"),
+""",
+        "skipped: a branch's edge near the point",
+    ),
     # A list beside `@` was not read as an array: the derivative through it was silently 0
     # (grad 1.0 where finite differences say 1.179).
-    "@ of a display": ("""
+    "@ of a display": (
+        """
 def f(x, s):
     return np.sum([s, 1.0, 2.0] @ np.outer(x, x)) + s
-""", "checked"),
+""",
+        "checked",
+    ),
     # np.array of a display was written as stores into v2, which on the other branch is the
     # argument x: refused as an in-place update of an array the function did not create.
-    "a display in a branch beside an argument": ("""
+    "a display in a branch beside an argument": (
+        """
 def f(x, s):
     if s > 0.1:
         v2 = x
     else:
         v2 = np.array((0.5, 0.5, 0.5))
     return np.sum(v2) * s + s
-""", "checked"),
+""",
+        "checked",
+    ),
     # m[v2] with v2 a tuple held in a variable is m[-3, 2], a float, but was typed as a row:
     # grad and vmap failed inside s2sjax.
-    "a held tuple as an index": ("""
+    "a held tuple as an index": (
+        """
 def f(x, s):
     v2 = (-3, 2)
     return np.outer(x, x)[v2] * s + s
-""", "checked"),
+""",
+        "checked",
+    ),
     # A loop over a list written in the loop's head was refused (over a held list it worked).
-    "a loop over a display": ("""
+    "a loop over a display": (
+        """
 def f(x, s):
     v2 = 0
     for e2 in (0.5, x[0]):
         v2 = v2 + s
     return np.sum(x) * v2 + s
-""", "checked"),
+""",
+        "checked",
+    ),
     # An array returned from inside a helper's loop joined the float the returned value started
     # as: its rank was unknown (refused, a TypeError under grad, Numba could not unify it).
-    "an array returned from a loop": ("""
+    "an array returned from a loop": (
+        """
 def f(x, s):
     return np.sum(np.outer(x, x) @ until_big(x)) * s + np.sum(pick(x, 1))
-""", "checked"),
+""",
+        "checked",
+    ),
     # Reverse mode refuses a list index beside another index; the campaign expected it to
     # differentiate every read at a list index. The oracle was wrong: refused, and checked forward.
-    "a list index beside another index": ("""
+    "a list index beside another index": (
+        """
 def f(x, s):
     v4 = np.zeros(3)
     v4[0] = (np.outer(x, x) + s)[[2], 0][0]
     return np.sum(v4) * s + s
-""", "checked forward: list index"),
+""",
+        "checked forward: list index",
+    ),
 }
 
 
@@ -216,7 +270,9 @@ def every_transformation(fun, target, reverse=True):
     return np.hstack([np.ravel(v) for v in values]).astype(np.float64)
 
 
-@settings(CAMPAIGN, max_examples=max(2, EXAMPLES // 20))  # each compiles 5 functions (3 with a list index)
+@settings(
+    CAMPAIGN, max_examples=max(2, EXAMPLES // 20)
+)  # each compiles 5 functions (3 with a list index)
 @given(programs())
 def test_random_programs_on_cpu_equal_python(source):
     """The oracles judge the python target; the compiled code must then agree with it, and be
@@ -231,5 +287,10 @@ def test_random_programs_on_cpu_equal_python(source):
             compiled = every_transformation(fun, "cpu", reverse)
         finally:
             s2sjax.config.strict = strict
-        np.testing.assert_allclose(compiled, every_transformation(fun, "python", reverse),
-                                   rtol=1e-12, atol=1e-14, err_msg=source)
+        np.testing.assert_allclose(
+            compiled,
+            every_transformation(fun, "python", reverse),
+            rtol=1e-12,
+            atol=1e-14,
+            err_msg=source,
+        )

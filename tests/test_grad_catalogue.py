@@ -43,7 +43,11 @@ SAME_TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
 
 
 def _params():
-    return [pytest.param(case, target, id=f"{case.name}-{target}") for case in CASES for target in TARGETS]
+    return [
+        pytest.param(case, target, id=f"{case.name}-{target}")
+        for case in CASES
+        for target in TARGETS
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -97,7 +101,9 @@ def grad_run(case: Case, target: str, rng_factory) -> GradRun:
 def value_and_grad_run(case: Case, target: str, rng_factory) -> ValueAndGradRun:
     def compute():
         args, original = _fresh_args(case, rng_factory)
-        value, grads = s2sjax.value_and_grad(case.fun, argnums=case.argnums_tuple, target=target)(*args)
+        value, grads = s2sjax.value_and_grad(case.fun, argnums=case.argnums_tuple, target=target)(
+            *args
+        )
         return ValueAndGradRun(args, original, value, grads)
 
     return _memo(("value_and_grad", case.name, target), compute)
@@ -109,8 +115,12 @@ def value_and_grad_run(case: Case, target: str, rng_factory) -> ValueAndGradRun:
 
 def _assert_grad_tuple(grads, case: Case, what: str):
     argnums = case.argnums_tuple
-    assert isinstance(grads, tuple), f"{case.name}: {what} with argnums={argnums} returned {type(grads).__name__}, not tuple"
-    assert len(grads) == len(argnums), f"{case.name}: {what} returned {len(grads)} gradients for argnums={argnums}"
+    assert isinstance(grads, tuple), (
+        f"{case.name}: {what} with argnums={argnums} returned {type(grads).__name__}, not tuple"
+    )
+    assert len(grads) == len(argnums), (
+        f"{case.name}: {what} returned {len(grads)} gradients for argnums={argnums}"
+    )
 
 
 def _assert_same(actual, expected, rtol, what):
@@ -118,22 +128,36 @@ def _assert_same(actual, expected, rtol, what):
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)), float(np.max(np.abs(actual), initial=0.0)))
+    scale = max(
+        1.0,
+        float(np.max(np.abs(expected), initial=0.0)),
+        float(np.max(np.abs(actual), initial=0.0)),
+    )
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 
 def _assert_like(g, arg, what):
     """The gradient has the argument's shape and type (contract of `grad`)."""
-    assert np.shape(g) == np.shape(arg), f"{what}: gradient shape {np.shape(g)} != argument shape {np.shape(arg)}"
+    assert np.shape(g) == np.shape(arg), (
+        f"{what}: gradient shape {np.shape(g)} != argument shape {np.shape(arg)}"
+    )
     if isinstance(arg, np.ndarray):
         if arg.ndim == 0:  # a 0-d array or a NumPy scalar of the same dtype
-            assert isinstance(g, (np.ndarray, np.generic)), f"{what}: gradient is {type(g).__name__}"
-            assert g.dtype == arg.dtype, f"{what}: gradient dtype {g.dtype} != argument dtype {arg.dtype}"
+            assert isinstance(g, (np.ndarray, np.generic)), (
+                f"{what}: gradient is {type(g).__name__}"
+            )
+            assert g.dtype == arg.dtype, (
+                f"{what}: gradient dtype {g.dtype} != argument dtype {arg.dtype}"
+            )
         else:
             assert isinstance(g, np.ndarray), f"{what}: gradient is {type(g).__name__}, not ndarray"
-            assert g.dtype == arg.dtype, f"{what}: gradient dtype {g.dtype} != argument dtype {arg.dtype}"
+            assert g.dtype == arg.dtype, (
+                f"{what}: gradient dtype {g.dtype} != argument dtype {arg.dtype}"
+            )
     elif isinstance(arg, np.floating):  # a NumPy scalar, a 0-d array or a float, of the same dtype
-        assert isinstance(g, (float, np.generic, np.ndarray)), f"{what}: gradient is {type(g).__name__}"
+        assert isinstance(g, (float, np.generic, np.ndarray)), (
+            f"{what}: gradient is {type(g).__name__}"
+        )
         dtype = np.asarray(g).dtype
         assert dtype == arg.dtype, f"{what}: gradient dtype {dtype} != argument dtype {arg.dtype}"
     else:  # a Python float: a Python float or a NumPy float64 (a float subclass)
@@ -145,7 +169,9 @@ def _assert_unchanged(args, original, what):
     for i, (now, before) in enumerate(zip(args, original)):
         assert type(now) is type(before), f"{what}: argument {i} changed type"
         if isinstance(before, np.ndarray):
-            assert now.dtype == before.dtype and now.shape == before.shape, f"{what}: argument {i} changed dtype/shape"
+            assert now.dtype == before.dtype and now.shape == before.shape, (
+                f"{what}: argument {i} changed dtype/shape"
+            )
         np.testing.assert_array_equal(now, before, err_msg=f"{what}: argument {i} was modified")
 
 
@@ -161,13 +187,19 @@ def test_catalogue_is_well_formed(rng_factory):
         args = case.make_args(rng_factory(case.name))
         again = case.make_args(rng_factory(case.name))
         for a, b in zip(args, again):
-            np.testing.assert_array_equal(a, b, err_msg=f"{case.name}: make_args is not deterministic")
+            np.testing.assert_array_equal(
+                a, b, err_msg=f"{case.name}: make_args is not deterministic"
+            )
         argnums = case.argnums_tuple
         assert argnums, f"{case.name}: nothing to differentiate"
         for i in argnums:
             arg = args[i]
-            assert isinstance(arg, (float, np.floating, np.ndarray)) and not isinstance(arg, bool), case.name
-            assert np.asarray(arg).dtype == np.dtype(case.dtype), f"{case.name}: argument {i} is not {case.dtype}"
+            assert isinstance(arg, (float, np.floating, np.ndarray)) and not isinstance(
+                arg, bool
+            ), case.name
+            assert np.asarray(arg).dtype == np.dtype(case.dtype), (
+                f"{case.name}: argument {i} is not {case.dtype}"
+            )
         value = case.fun(*args)
         assert np.ndim(value) == 0 and np.isfinite(value), f"{case.name}: value {value!r}"
 
@@ -183,7 +215,15 @@ def test_grad_matches_finite_differences(case, target, rng_factory):
     rtol, atol = FD_TOLERANCE[case.dtype]
     rtol = case.rtol if case.rtol is not None else rtol
     atol = case.atol if case.atol is not None else atol
-    fd.check_grad(case.fun, run.original, case.argnums_tuple, run.grads, rtol, atol, name=f"{case.name} [{target}]")
+    fd.check_grad(
+        case.fun,
+        run.original,
+        case.argnums_tuple,
+        run.grads,
+        rtol,
+        atol,
+        name=f"{case.name} [{target}]",
+    )
 
 
 @pytest.mark.parametrize(("case", "target"), _params())
@@ -200,7 +240,12 @@ def test_value_and_grad(case, target, rng_factory):
     tol = SAME_TOLERANCE[case.dtype]
     expected = case.fun(*copy.deepcopy(run.original))
     assert np.ndim(run.value) == 0, f"{case.name} [{target}]: value has shape {np.shape(run.value)}"
-    _assert_same(run.value, expected, tol, f"{case.name} [{target}]: value_and_grad value vs calling the function")
+    _assert_same(
+        run.value,
+        expected,
+        tol,
+        f"{case.name} [{target}]: value_and_grad value vs calling the function",
+    )
     _assert_grad_tuple(run.grads, case, "value_and_grad")
     reference = grad_run(case, target, rng_factory).grads
     for i, g, g_ref in zip(case.argnums_tuple, run.grads, reference):

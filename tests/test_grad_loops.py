@@ -49,7 +49,11 @@ SUPPORTED_CASES = CASES
 
 
 def _params(cases):
-    return [pytest.param(case, target, id=f"{case.name}-{target}") for case in cases for target in TARGETS]
+    return [
+        pytest.param(case, target, id=f"{case.name}-{target}")
+        for case in cases
+        for target in TARGETS
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -103,7 +107,9 @@ def grad_run(case: Case, target: str, rng_factory) -> GradRun:
 def value_and_grad_run(case: Case, target: str, rng_factory) -> ValueAndGradRun:
     def compute():
         args, original = _fresh_args(case, rng_factory)
-        value, grads = s2sjax.value_and_grad(case.fun, argnums=case.argnums_tuple, target=target)(*args)
+        value, grads = s2sjax.value_and_grad(case.fun, argnums=case.argnums_tuple, target=target)(
+            *args
+        )
         return ValueAndGradRun(args, original, value, grads)
 
     return _memo(("value_and_grad", case.name, target), compute)
@@ -118,7 +124,10 @@ def _helpers_called(tree, globals_):
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             target = globals_.get(node.func.id)
-            if isinstance(target, types.FunctionType) and target.__module__ == catalogue_loops.__name__:
+            if (
+                isinstance(target, types.FunctionType)
+                and target.__module__ == catalogue_loops.__name__
+            ):
                 yield target
 
 
@@ -184,15 +193,23 @@ def test_catalogue_is_well_formed(rng_factory):
         args = case.make_args(rng_factory(case.name))
         again = case.make_args(rng_factory(case.name))
         for a, b in zip(args, again):
-            np.testing.assert_array_equal(a, b, err_msg=f"{case.name}: make_args is not deterministic")
+            np.testing.assert_array_equal(
+                a, b, err_msg=f"{case.name}: make_args is not deterministic"
+            )
         argnums = case.argnums_tuple
         assert argnums, f"{case.name}: nothing to differentiate"
         for i in argnums:
             arg = args[i]
-            assert isinstance(arg, (float, np.floating, np.ndarray)) and not isinstance(arg, bool), case.name
-            assert np.asarray(arg).dtype == np.dtype(case.dtype), f"{case.name}: argument {i} is not {case.dtype}"
+            assert isinstance(arg, (float, np.floating, np.ndarray)) and not isinstance(
+                arg, bool
+            ), case.name
+            assert np.asarray(arg).dtype == np.dtype(case.dtype), (
+                f"{case.name}: argument {i} is not {case.dtype}"
+            )
         for i, arg in enumerate(args):  # small sizes and trip counts keep the suite fast
-            assert max(np.shape(arg), default=0) <= 16, f"{case.name}: argument {i} has shape {np.shape(arg)}"
+            assert max(np.shape(arg), default=0) <= 16, (
+                f"{case.name}: argument {i} has shape {np.shape(arg)}"
+            )
             if isinstance(arg, int):
                 assert arg <= 50, f"{case.name}: argument {i} is {arg}"
         before = copy.deepcopy(args)
@@ -212,7 +229,15 @@ def test_grad_matches_finite_differences(case, target, rng_factory):
     rtol, atol = FD_TOLERANCE[case.dtype]
     rtol = case.rtol if case.rtol is not None else rtol
     atol = case.atol if case.atol is not None else atol
-    fd.check_grad(case.fun, run.original, case.argnums_tuple, run.grads, rtol, atol, name=f"{case.name} [{target}]")
+    fd.check_grad(
+        case.fun,
+        run.original,
+        case.argnums_tuple,
+        run.grads,
+        rtol,
+        atol,
+        name=f"{case.name} [{target}]",
+    )
 
 
 @pytest.mark.parametrize(("case", "target"), _params(SUPPORTED_CASES))
@@ -229,7 +254,12 @@ def test_value_and_grad(case, target, rng_factory):
     tol = SAME_TOLERANCE[case.dtype]
     expected = case.fun(*copy.deepcopy(run.original))
     assert np.ndim(run.value) == 0, f"{case.name} [{target}]: value has shape {np.shape(run.value)}"
-    _assert_same(run.value, expected, tol, f"{case.name} [{target}]: value_and_grad value vs calling the function")
+    _assert_same(
+        run.value,
+        expected,
+        tol,
+        f"{case.name} [{target}]: value_and_grad value vs calling the function",
+    )
     _assert_grad_tuple(run.grads, case, "value_and_grad")
     reference = grad_run(case, target, rng_factory).grads
     for i, g, g_ref in zip(case.argnums_tuple, run.grads, reference):

@@ -3,6 +3,7 @@
 Oracles: known closed forms (second and third derivatives), finite differences
 of a first derivative computed by the other mode, and jacfwd against jacrev.
 """
+
 import math
 
 import numpy as np
@@ -21,28 +22,37 @@ TARGETS = ("cpu", "python")
 
 # ---- the seeds' examples and closed forms ------------------------------------
 
+
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("x", [-3.0, 0.5, 20.0])
 def test_second_derivative_of_a_quadratic_is_constant(x, target):
     f = define("def f(x):\n    return 3 * x * x + 9\n")
-    assert s2sjax.grad(s2sjax.grad(f, target=target), target=target)(x) == pytest.approx(6.0, rel=1e-14)
+    assert s2sjax.grad(s2sjax.grad(f, target=target), target=target)(x) == pytest.approx(
+        6.0, rel=1e-14
+    )
     square = define("def square(x):\n    return x ** 2\n")
     assert s2sjax.grad(square, target=target)(4.0) == 8.0
-    assert s2sjax.grad(s2sjax.grad(square, target=target), target=target)(x) == pytest.approx(2.0, rel=1e-14)
+    assert s2sjax.grad(s2sjax.grad(square, target=target), target=target)(x) == pytest.approx(
+        2.0, rel=1e-14
+    )
 
 
 THIRD = [
     ("def f(x):\n    return math.sin(x)\n", lambda x: -math.cos(x)),
     ("def f(x):\n    return np.exp(2.0 * x)\n", lambda x: 8.0 * math.exp(2.0 * x)),
     ("def f(x):\n    return x ** 3 - 2.0 * x\n", lambda x: 6.0),
-    ("def f(x):\n    return math.log(x)\n", lambda x: 2.0 / x ** 3),
-    ("def f(x):\n    return x * math.sin(x ** 2)\n",
-     lambda x: 6 * math.cos(x * x) - 24 * x * x * math.sin(x * x) - 8 * x ** 4 * math.cos(x * x)),
+    ("def f(x):\n    return math.log(x)\n", lambda x: 2.0 / x**3),
+    (
+        "def f(x):\n    return x * math.sin(x ** 2)\n",
+        lambda x: 6 * math.cos(x * x) - 24 * x * x * math.sin(x * x) - 8 * x**4 * math.cos(x * x),
+    ),
 ]
 
 
 @pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("source,third", THIRD, ids=[s.split("return ")[1].strip() for s, _ in THIRD])
+@pytest.mark.parametrize(
+    "source,third", THIRD, ids=[s.split("return ")[1].strip() for s, _ in THIRD]
+)
 def test_third_derivative_of_closed_forms(source, third, target):
     f = define(source)
     d3 = s2sjax.grad(s2sjax.grad(s2sjax.grad(f, target=target), target=target), target=target)
@@ -52,10 +62,9 @@ def test_third_derivative_of_closed_forms(source, third, target):
 def test_a_derivative_s2sjax_lacks_is_an_error_not_a_zero():
     f = define("def f(x, y):\n    return x ** y\n")
     d2 = s2sjax.grad(s2sjax.grad(f, target="python"), target="python")
-    assert d2(0.8, 1.7) == pytest.approx(1.7 * 0.7 * 0.8 ** -0.3, rel=1e-12)
+    assert d2(0.8, 1.7) == pytest.approx(1.7 * 0.7 * 0.8**-0.3, rel=1e-12)
     with pytest.raises(s2sjax.TransformError, match="third derivatives of a variable power"):
         s2sjax.grad(d2, target="python")(0.8, 1.7)
-
 
 
 def test_a_refusal_met_in_generated_code_names_the_users_line():
@@ -65,21 +74,34 @@ def test_a_refusal_met_in_generated_code_names_the_users_line():
         s2sjax.hessian(f, target="python")(np.ones(3))
     assert info.value.filename == f.__code__.co_filename
     assert info.value.text.strip() == "return np.prod(y)"
-    packed = define("def packed(p):\n    a, b = p\n    return np.prod(np.sin(a)) * b\n")  # through the adapter
+    packed = define(
+        "def packed(p):\n    a, b = p\n    return np.prod(np.sin(a)) * b\n"
+    )  # through the adapter
     with pytest.raises(s2sjax.TransformError, match="derivatives of np.prod's derivative") as info:
         s2sjax.hessian(packed, target="python")((np.ones(3), 2.0))
-    assert (info.value.filename, info.value.text.strip()) == (packed.__code__.co_filename, "return np.prod(np.sin(a)) * b")
+    assert (info.value.filename, info.value.text.strip()) == (
+        packed.__code__.co_filename,
+        "return np.prod(np.sin(a)) * b",
+    )
 
 
 # ---- Jacobians -----------------------------------------------------------------
 
 VECTOR = {
     "elementwise": ("def f(x):\n    return np.sin(x) * x ** 2\n", (np.linspace(-1, 1, 4),)),
-    "matvec": ("def f(A, x):\n    return np.tanh(A @ x)\n", (np.arange(6.0).reshape(3, 2) / 6, np.array([0.3, -0.8]))),
-    "loop": ("def f(x, k):\n    y = x.copy()\n    for i in range(5):\n        y = y + 0.1 * (-k * y + np.sin(y))\n    return y\n",
-             (np.array([0.2, 1.1, -0.4]), 0.7)),
-    "in place": ("def f(x):\n    out = np.zeros(x.size)\n    s = 0.0\n    for i in range(x.size):\n"
-                 "        s = s + x[i] * x[i]\n        out[i] = s\n    return out\n", (np.array([0.5, -1.0, 2.0]),)),
+    "matvec": (
+        "def f(A, x):\n    return np.tanh(A @ x)\n",
+        (np.arange(6.0).reshape(3, 2) / 6, np.array([0.3, -0.8])),
+    ),
+    "loop": (
+        "def f(x, k):\n    y = x.copy()\n    for i in range(5):\n        y = y + 0.1 * (-k * y + np.sin(y))\n    return y\n",
+        (np.array([0.2, 1.1, -0.4]), 0.7),
+    ),
+    "in place": (
+        "def f(x):\n    out = np.zeros(x.size)\n    s = 0.0\n    for i in range(x.size):\n"
+        "        s = s + x[i] * x[i]\n        out[i] = s\n    return out\n",
+        (np.array([0.5, -1.0, 2.0]),),
+    ),
     "matrix out": ("def f(x):\n    return np.outer(x, np.cos(x))\n", (np.array([0.1, 0.7]),)),
 }
 
@@ -111,10 +133,14 @@ HESSIAN_CASES = [c for i, c in enumerate([c for c in LOOPS if _small(c)]) if i %
 HESSIAN_CASES += [c for c in STRAIGHT + LOOPS if c.name in REGRESSIONS and c not in HESSIAN_CASES]
 
 
-HESSIAN_RUNS = [(c, "python") for c in HESSIAN_CASES] + [(c, "cpu") for c in HESSIAN_CASES if c.name in REGRESSIONS]
+HESSIAN_RUNS = [(c, "python") for c in HESSIAN_CASES] + [
+    (c, "cpu") for c in HESSIAN_CASES if c.name in REGRESSIONS
+]
 
 
-@pytest.mark.parametrize("case,target", HESSIAN_RUNS, ids=[f"{c.name}-{t}" for c, t in HESSIAN_RUNS])
+@pytest.mark.parametrize(
+    "case,target", HESSIAN_RUNS, ids=[f"{c.name}-{t}" for c, t in HESSIAN_RUNS]
+)
 def test_hessian_against_finite_differences_of_grad(case, target):
     """hessian (forward over reverse, generated code transformed again) on loop code."""
     args = case.make_args(np.random.default_rng(3))
@@ -124,17 +150,26 @@ def test_hessian_against_finite_differences_of_grad(case, target):
     x = np.asarray(args[i], dtype=float)
     assert np.shape(hess) == x.shape + x.shape
     for index in np.ndindex(x.shape):  # column by column: finite differences of the gradient
+
         def component(*a, index=index):
             return np.asarray(grad(*a))[index]
+
         expected = fd.numerical_grad(component, args, i)
-        np.testing.assert_allclose(np.asarray(hess)[index], expected, rtol=1e-6, atol=1e-7,
-                                   err_msg=f"{case.name}: row {index}")
+        np.testing.assert_allclose(
+            np.asarray(hess)[index],
+            expected,
+            rtol=1e-6,
+            atol=1e-7,
+            err_msg=f"{case.name}: row {index}",
+        )
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_hessian_vector_product_is_jvp_of_grad(target):
-    f = define("def f(x):\n    s = 0.0\n    for i in range(x.size - 1):\n"
-               "        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2\n    return s\n")
+    f = define(
+        "def f(x):\n    s = 0.0\n    for i in range(x.size - 1):\n"
+        "        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2\n    return s\n"
+    )
     x, v = np.array([0.3, -0.4, 1.2, 0.9]), np.array([1.0, -2.0, 0.5, 0.25])
     _, hvp = s2sjax.jvp(s2sjax.grad(f, target=target), (x,), (v,), target=target)
     H = s2sjax.hessian(f, target=target)(x)
@@ -143,6 +178,7 @@ def test_hessian_vector_product_is_jvp_of_grad(target):
 
 
 # ---- vjp and jvp conventions ---------------------------------------------------
+
 
 def test_vjp_of_a_vector_output_and_of_a_tuple_output():
     f = define("def f(x, y):\n    return np.sin(x) * y, np.sum(x)\n")
@@ -184,9 +220,11 @@ def _directional(case, nargs, i):
     """`(x..., v) -> s2sjax.jvp(case.fun, (x...), (0.0 * x..., v at i))[1]`, as a user writes it."""
     xs = [f"x{k}" for k in range(nargs)]
     tangents = ["v" if k == i else f"0.0 * {x}" for k, x in enumerate(xs)]
-    f = define(f"def directional({', '.join(xs)}, v):\n"
-               f"    return s2sjax.jvp(fun, ({''.join(x + ', ' for x in xs)}), ({''.join(t + ', ' for t in tangents)}))[1]\n",
-               namespace_setup="import s2sjax\n")
+    f = define(
+        f"def directional({', '.join(xs)}, v):\n"
+        f"    return s2sjax.jvp(fun, ({''.join(x + ', ' for x in xs)}), ({''.join(t + ', ' for t in tangents)}))[1]\n",
+        namespace_setup="import s2sjax\n",
+    )
     f.__globals__["fun"] = case.fun
     return f
 
@@ -254,7 +292,9 @@ def test_jacobians_and_vmap_of_grad_with_a_tuple_of_one_argnum_keep_the_tuple(ta
 @pytest.mark.parametrize("target", TARGETS)
 def test_jvp_of_value_and_grad_with_a_tuple_of_one_argnum_keeps_its_nesting(target):
     value_and_grad = s2sjax.value_and_grad(PRODUCT, argnums=(0,), target=target)
-    (value, (g,)), (value_dot, (g_dot,)) = s2sjax.jvp(value_and_grad, (X, Y), (0.0, 1.0), target=target)
+    (value, (g,)), (value_dot, (g_dot,)) = s2sjax.jvp(
+        value_and_grad, (X, Y), (0.0, 1.0), target=target
+    )
     assert value == PRODUCT(X, Y) and g == pytest.approx(_dx_product(X, Y), rel=1e-9)
     assert value_dot == pytest.approx(_d(PRODUCT, (X, Y), 1), rel=1e-9)
     assert g_dot == pytest.approx(_second(1), rel=1e-6)
@@ -271,6 +311,8 @@ def test_nested_tuple_outputs_are_differentiated_not_zeroed(target):
     _, pullback = s2sjax.vjp(NESTED, X, target=target)
     assert pullback((1.0, (1.0, 1.0)))[0] == pytest.approx(sum(slopes), rel=1e-9)
     jacobian = s2sjax.jacfwd(NESTED, target=target)(X)
-    assert jacobian[0] == pytest.approx(slopes[0]) and jacobian[1] == pytest.approx(tuple(slopes[1:]))
+    assert jacobian[0] == pytest.approx(slopes[0]) and jacobian[1] == pytest.approx(
+        tuple(slopes[1:])
+    )
     doubled, (squared, tripled) = s2sjax.vmap(NESTED, target=target)(np.array([X, 2.0]))
     np.testing.assert_allclose(squared, [NESTED(X)[1][0], NESTED(2.0)[1][0]], rtol=1e-14)

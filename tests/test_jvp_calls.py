@@ -2,6 +2,7 @@
 forward, checked against float64 finite differences along each), grad of it (reverse over
 forward), and the errors that name the call.
 """
+
 import math
 
 import numpy as np
@@ -21,9 +22,11 @@ pytestmark = pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
 def _pushforward(case, nargs):
     """`(x..., v...) -> s2sjax.jvp(case.fun, (x...), (v...))`, written in a module as a user would."""
     xs, vs = [f"x{i}" for i in range(nargs)], [f"v{i}" for i in range(nargs)]
-    push = define(f"def pushforward({', '.join(xs + vs)}):\n"
-                  f"    return s2sjax.jvp(fun, ({''.join(x + ', ' for x in xs)}), ({''.join(v + ', ' for v in vs)}))\n",
-                  namespace_setup="import s2sjax\n")
+    push = define(
+        f"def pushforward({', '.join(xs + vs)}):\n"
+        f"    return s2sjax.jvp(fun, ({''.join(x + ', ' for x in xs)}), ({''.join(v + ', ' for v in vs)}))\n",
+        namespace_setup="import s2sjax\n",
+    )
     push.__globals__["fun"] = case.fun
     return push
 
@@ -39,15 +42,21 @@ def _check_vmap_of_jvp(case, target):
     for i, k in enumerate(argnums):
         tangents[k] = np.stack([d[i] for d in directions]).astype(np.asarray(args[k]).dtype)
     in_axes = (None,) * nargs + tuple(0 if i in argnums else None for i in range(nargs))
-    out, out_dot = s2sjax.vmap(_pushforward(case, nargs), in_axes=in_axes, target=target)(*args, *tangents)
+    out, out_dot = s2sjax.vmap(_pushforward(case, nargs), in_axes=in_axes, target=target)(
+        *args, *tangents
+    )
     rtol = 1e-5 if case.dtype == "float32" else 1e-12
-    np.testing.assert_allclose(out, np.stack([case.fun(*args)] * BATCH), rtol=rtol, err_msg=case.name)
+    np.testing.assert_allclose(
+        out, np.stack([case.fun(*args)] * BATCH), rtol=rtol, err_msg=case.name
+    )
     gradients = [fd.numerical_grad(case.fun, args, i) for i in argnums]
     expected = [sum(float(np.sum(g * v)) for g, v in zip(gradients, d)) for d in directions]
     rtol, atol = (1e-3, 1e-4) if case.dtype == "float32" else (1e-7, 1e-8)
     if case.rtol is not None:
         rtol, atol = max(rtol, case.rtol), max(atol, case.atol or 0.0)
-    np.testing.assert_allclose(out_dot, expected, rtol=rtol, atol=atol, err_msg=f"{case.name} [{target}]")
+    np.testing.assert_allclose(
+        out_dot, expected, rtol=rtol, atol=atol, err_msg=f"{case.name} [{target}]"
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -93,12 +102,19 @@ JVP_ERRORS = {
 
 @pytest.mark.parametrize("source", list(JVP_ERRORS), ids=list(JVP_ERRORS.values()))
 def test_jvp_inside_errors_name_the_call(source):
-    f = define(source, "f", namespace_setup="import numpy as np\nimport s2sjax\n"
-                                       "def helper(x, scale=2.0):\n    return scale * np.sin(x)\n")
+    f = define(
+        source,
+        "f",
+        namespace_setup="import numpy as np\nimport s2sjax\n"
+        "def helper(x, scale=2.0):\n    return scale * np.sin(x)\n",
+    )
     with pytest.raises(s2sjax.TransformError, match=JVP_ERRORS[source]) as info:
         s2sjax.vmap(f, target="python")(np.ones((3, 4)))
     error = info.value
-    assert (error.filename, error.lineno) == (f.__code__.co_filename, f.__code__.co_firstlineno + source.count("\n") - 1)
+    assert (error.filename, error.lineno) == (
+        f.__code__.co_filename,
+        f.__code__.co_firstlineno + source.count("\n") - 1,
+    )
 
 
 def affine(params, x):

@@ -2,6 +2,7 @@
 
 Checked against explicit Python loops and, under grad, finite differences.
 """
+
 import numpy as np
 import pytest
 
@@ -15,7 +16,8 @@ from .util import define
 TARGETS = ["python", "cpu"]
 RNG = seeded_rng("lifted lambdas")
 
-PAIRWISE = define("""
+PAIRWISE = define(
+    """
 import s2sjax
 
 
@@ -25,7 +27,9 @@ def l1(x, y):
 
 def pairwise(xs, xs2):
     return s2sjax.vmap(lambda x: s2sjax.vmap(lambda y: l1(x, y))(xs))(xs2)
-""", "pairwise")
+""",
+    "pairwise",
+)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -35,7 +39,8 @@ def test_the_seeds_nested_lambdas_match_a_loop(target):
     np.testing.assert_allclose(got, [[np.sum(np.abs(a - b)) for b in xs] for a in xs2], rtol=1e-14)
 
 
-SCALED = define("""
+SCALED = define(
+    """
 import s2sjax
 
 
@@ -43,7 +48,9 @@ def scaled_rows(w, rows, shift):
     scale = np.sum(w * w)
     per_row = s2sjax.vmap(lambda r, s: scale * np.sum(r * w) + s * shift, in_axes=(1, 0))(rows, np.arange(3.0))
     return np.sum(per_row ** 2)
-""", "scaled_rows")
+""",
+    "scaled_rows",
+)
 
 
 def scaled_rows_loop(w, rows, shift):
@@ -54,17 +61,30 @@ def scaled_rows_loop(w, rows, shift):
 @pytest.mark.parametrize("target", TARGETS)
 def test_a_lifted_lambda_reads_the_callers_variables_under_grad(target):
     w, rows, shift = RNG.normal(size=2), RNG.normal(size=(2, 3)), 0.3
-    np.testing.assert_allclose(s2sjax.jit(SCALED, target=target)(w, rows, shift), scaled_rows_loop(w, rows, shift),
-                               rtol=1e-13)
+    np.testing.assert_allclose(
+        s2sjax.jit(SCALED, target=target)(w, rows, shift),
+        scaled_rows_loop(w, rows, shift),
+        rtol=1e-13,
+    )
     got = s2sjax.grad(SCALED, argnums=(0, 1), target=target)(w, rows, shift)
-    np.testing.assert_allclose(got[0], numerical_grad(scaled_rows_loop, (w, rows, shift), 0), rtol=1e-8)
-    np.testing.assert_allclose(got[1], numerical_grad(scaled_rows_loop, (w, rows, shift), 1), rtol=1e-8)
+    np.testing.assert_allclose(
+        got[0], numerical_grad(scaled_rows_loop, (w, rows, shift), 0), rtol=1e-8
+    )
+    np.testing.assert_allclose(
+        got[1], numerical_grad(scaled_rows_loop, (w, rows, shift), 1), rtol=1e-8
+    )
 
 
-@pytest.mark.parametrize("body, message", [
-    ("axes = 0\n    return np.sum(s2sjax.vmap(lambda r: r * 2.0, in_axes=axes)(x))", "must be written as constants"),
-    ("return np.sum(s2sjax.vmap(lambda r, k=2.0: r * k)(x))", "plain positional parameters"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            "axes = 0\n    return np.sum(s2sjax.vmap(lambda r: r * 2.0, in_axes=axes)(x))",
+            "must be written as constants",
+        ),
+        ("return np.sum(s2sjax.vmap(lambda r, k=2.0: r * k)(x))", "plain positional parameters"),
+    ],
+)
 def test_vmapped_lambdas_that_cannot_be_lifted_are_located(body, message):
     fun = define(f"import s2sjax\n\n\ndef bad(x):\n    {body}\n", "bad")
     with pytest.raises(TransformError, match=message) as info:

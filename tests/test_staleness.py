@@ -4,6 +4,7 @@ Numbers from globals and closures are written into the generated code and helper
 so the code is regenerated when one of them changes; arrays are read at every call. A wrong
 gradient from stale code is the bug class these tests guard against.
 """
+
 import os
 import subprocess
 import sys
@@ -40,14 +41,17 @@ def test_a_changed_global_number_is_used(target):
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_a_rebound_helper_function_is_inlined_anew(target):
-    fun = define("""
+    fun = define(
+        """
     def helper(x):
         return x * x
 
 
     def outer(x):
         return helper(x) + 1.0
-    """, "outer")
+    """,
+        "outer",
+    )
     grad = s2sjax.grad(fun, target=target)
     assert grad(3.0) == 6.0
     fun.__globals__["helper"] = lambda x: x * x * x
@@ -127,10 +131,20 @@ FOOTER = "\nprint(repr(float(s2sjax.grad(decay)(np.array([0.5]))[0])))\n"
 def test_the_disk_cache_never_serves_code_written_for_another_value(case, tmp_path):
     script = tmp_path / "decay.py"
     script.write_text(HEADER + textwrap.dedent(SCRIPTS[case]) + FOOTER)
-    rates = ("2.0", "3.0", "2.0") if case == "global" else ("2.0", "3.0")  # a third finds both on disk
+    rates = (
+        ("2.0", "3.0", "2.0") if case == "global" else ("2.0", "3.0")
+    )  # a third finds both on disk
     for rate in rates:
-        env = {**os.environ, "VALUE": rate, "S2SJAX_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": REPO,
-               "HELPER_DIR": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {
+            **os.environ,
+            "VALUE": rate,
+            "S2SJAX_CACHE_DIR": str(tmp_path / "cache"),
+            "PYTHONPATH": REPO,
+            "HELPER_DIR": str(tmp_path),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
         out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env)
         assert out.returncode == 0, out.stderr
-        assert float(out.stdout) == pytest.approx(-float(rate) * np.exp(-float(rate) * 0.5), rel=1e-13), rate
+        assert float(out.stdout) == pytest.approx(
+            -float(rate) * np.exp(-float(rate) * 0.5), rel=1e-13
+        ), rate

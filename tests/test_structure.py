@@ -1,12 +1,24 @@
 """The package's layering: no import cycle among s2sjax's modules, no s2sjax import hidden in a
 function body, and no test of which transformation is running outside s2sjax/kinds/."""
+
 import ast
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "s2sjax"
-TRANSFORMATIONS = {"grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "vmap", "jit", "primal"}
+TRANSFORMATIONS = {
+    "grad",
+    "value_and_grad",
+    "jvp",
+    "vjp",
+    "jacfwd",
+    "jacrev",
+    "hessian",
+    "vmap",
+    "jit",
+    "primal",
+}
 
 
 def _module_name(path):
@@ -23,16 +35,25 @@ def _imported(module, node):
     if isinstance(node, ast.Import):
         return [a.name for a in node.names if a.name in MODULES]
     package = module.split(".") if MODULES[module].name == "__init__.py" else module.split(".")[:-1]
-    base = ".".join(package[:len(package) - node.level + 1] + ([node.module] if node.module else [])) \
-        if node.level else node.module
+    base = (
+        ".".join(package[: len(package) - node.level + 1] + ([node.module] if node.module else []))
+        if node.level
+        else node.module
+    )
     found = [f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base for a in node.names]
     return [m for m in found if m in MODULES and m != module]
 
 
 def _import_graph():
-    return {module: {m for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
-                     for m in _imported(module, node)}
-            for module, tree in TREES.items()}
+    return {
+        module: {
+            m
+            for node in tree.body
+            if isinstance(node, (ast.Import, ast.ImportFrom))
+            for m in _imported(module, node)
+        }
+        for module, tree in TREES.items()
+    }
 
 
 def _cycle(graph):
@@ -43,7 +64,7 @@ def _cycle(graph):
         state[module] = "open"
         for dependency in sorted(graph[module]):
             if state.get(dependency) == "open":
-                return path[path.index(dependency):] + [dependency]
+                return path[path.index(dependency) :] + [dependency]
             if dependency not in state:
                 found = visit(dependency, path + [dependency])
                 if found:
@@ -68,15 +89,21 @@ def test_the_cycle_finder_finds_a_cycle():
 
 
 def test_no_s2sjax_import_inside_a_function():
-    hidden = [f"{module}:{node.lineno}" for module, tree in TREES.items()
-              for function in ast.walk(tree) if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
-              for node in ast.walk(function)
-              if isinstance(node, (ast.Import, ast.ImportFrom)) and _imported(module, node)]
+    hidden = [
+        f"{module}:{node.lineno}"
+        for module, tree in TREES.items()
+        for function in ast.walk(tree)
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for node in ast.walk(function)
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and _imported(module, node)
+    ]
     assert hidden == []
 
 
 def _is_kind(node):
-    return (isinstance(node, ast.Name) and node.id == "kind") or (isinstance(node, ast.Attribute) and node.attr == "kind")
+    return (isinstance(node, ast.Name) and node.id == "kind") or (
+        isinstance(node, ast.Attribute) and node.attr == "kind"
+    )
 
 
 def _tests_of_a_transformation(tree):
@@ -85,12 +112,19 @@ def _tests_of_a_transformation(tree):
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare) and any(map(_is_kind, [node.left, *node.comparators])):
             operands = [node.left, *node.comparators]
-            constants = [c for o in operands for c in ([o] if not isinstance(o, (ast.Tuple, ast.Set, ast.List))
-                                                       else o.elts)]
+            constants = [
+                c
+                for o in operands
+                for c in ([o] if not isinstance(o, (ast.Tuple, ast.Set, ast.List)) else o.elts)
+            ]
             if any(isinstance(c, ast.Constant) and c.value in TRANSFORMATIONS for c in constants):
                 lines.append(node.lineno)
-        if isinstance(node, ast.keyword) and node.arg == "kind" and isinstance(node.value, ast.Constant) \
-                and node.value.value in TRANSFORMATIONS:
+        if (
+            isinstance(node, ast.keyword)
+            and node.arg == "kind"
+            and isinstance(node.value, ast.Constant)
+            and node.value.value in TRANSFORMATIONS
+        ):
             lines.append(node.value.lineno)
     return lines
 
@@ -101,4 +135,6 @@ def test_no_transformation_is_tested_for_outside_kinds(module):
 
 
 def test_the_transformation_test_finder_finds_one():
-    assert _tests_of_a_transformation(ast.parse("if kind in ('grad', 'vjp'):\n    f(kind='jvp')\n")) == [1, 2]
+    assert _tests_of_a_transformation(
+        ast.parse("if kind in ('grad', 'vjp'):\n    f(kind='jvp')\n")
+    ) == [1, 2]

@@ -70,6 +70,7 @@ target) and process (`_memo`): a vmap row's reference loop reuses the python
 row's function. A compiled row's functions are let go after the row
 (`forget_compiled`): thousands of Numba dispatchers would fill the memory.
 """
+
 from __future__ import annotations
 
 import ast
@@ -92,7 +93,8 @@ from tests.test_rules import RULE_CASES, SETUP
 from tests.util import define
 
 SWEEP_SETUP = SETUP + "import s2sjax\n"
-# Numba notes that parallel=True found nothing to parallelize in code without a batch loop: not a finding.
+# Numba notes that parallel=True found nothing to parallelize in code without a batch loop: not a
+# finding.
 pytestmark = pytest.mark.filterwarnings("ignore::numba.core.errors.NumbaPerformanceWarning")
 DIRECT_KINDS = ("grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian")
 VMAP_KINDS = ("vmap:primal",) + tuple(f"vmap:{k}" for k in DIRECT_KINDS)
@@ -105,7 +107,8 @@ BATCH = 3
 # (rtol, atol) against finite differences; second derivatives are finite differences of a gradient.
 FD_TOL = {"float64": (1e-7, 1e-9), "float32": (1e-4, 1e-5)}
 FD2_TOL = {"float64": (1e-6, 1e-8), "float32": (1e-3, 1e-4)}
-# Two computations of the same quantity (vmap vs a loop, cpu vs python): summation order and libm may differ.
+# Two computations of the same quantity (vmap vs a loop, cpu vs python): summation order and libm
+# may differ.
 SAME_TOL = {"float64": (1e-10, 1e-12), "float32": (2e-5, 1e-6)}
 
 
@@ -144,59 +147,171 @@ class SweepCase:
         return any(isinstance(a, np.ndarray) for a in self.args)
 
 
-CASES = [SweepCase(f"{name}-{i}", name, src, args)
-         for name, entries in sorted(RULE_CASES.items()) for i, (src, args) in enumerate(entries)]
+CASES = [
+    SweepCase(f"{name}-{i}", name, src, args)
+    for name, entries in sorted(RULE_CASES.items())
+    for i, (src, args) in enumerate(entries)
+]
 
 # Domain edges and ties: NumPy's semantics are the reference (see the module docstring).
-# (rule, source, arguments, expected derivative per float argument, NumPy-evaluated; None: compare targets only)
+# (rule, source, arguments, expected derivative per float argument, NumPy-evaluated; None: compare
+# targets only)
 _EDGES = [
     ("np.sqrt", "def f(x):\n    return np.sqrt(x)\n", (0.0,), (np.inf,)),
-    ("np.sqrt", "def f(x):\n    return np.sum(np.sqrt(x))\n", (np.array([0.0, 1.0, 4.0]),), (np.array([np.inf, 0.5, 0.25]),)),
+    (
+        "np.sqrt",
+        "def f(x):\n    return np.sum(np.sqrt(x))\n",
+        (np.array([0.0, 1.0, 4.0]),),
+        (np.array([np.inf, 0.5, 0.25]),),
+    ),
     ("math.sqrt", "def f(x):\n    return math.sqrt(x)\n", (0.0,), (np.inf,)),
     ("**", "def f(x):\n    return x ** 0.5\n", (0.0,), (np.inf,)),
-    ("**", "def f(x):\n    return np.sum(x ** 0.5)\n", (np.array([0.0, 1.0, 4.0]),), (np.array([np.inf, 0.5, 0.25]),)),
-    ("**", "def f(x):\n    return np.sum(x ** -1)\n", (np.array([0.0, 1.0, 2.0]),), (np.array([-np.inf, -1.0, -0.25]),)),
-    ("/", "def f(x):\n    return np.sum(1.0 / x)\n", (np.array([0.0, 1.0, 2.0]),), (np.array([-np.inf, -1.0, -0.25]),)),
+    (
+        "**",
+        "def f(x):\n    return np.sum(x ** 0.5)\n",
+        (np.array([0.0, 1.0, 4.0]),),
+        (np.array([np.inf, 0.5, 0.25]),),
+    ),
+    (
+        "**",
+        "def f(x):\n    return np.sum(x ** -1)\n",
+        (np.array([0.0, 1.0, 2.0]),),
+        (np.array([-np.inf, -1.0, -0.25]),),
+    ),
+    (
+        "/",
+        "def f(x):\n    return np.sum(1.0 / x)\n",
+        (np.array([0.0, 1.0, 2.0]),),
+        (np.array([-np.inf, -1.0, -0.25]),),
+    ),
     ("np.arcsin", "def f(x):\n    return np.arcsin(x)\n", (1.0,), (np.inf,)),
-    ("np.arcsin", "def f(x):\n    return np.sum(np.arcsin(x))\n", (np.array([-1.0, 0.0, 1.0]),), (np.array([np.inf, 1.0, np.inf]),)),
+    (
+        "np.arcsin",
+        "def f(x):\n    return np.sum(np.arcsin(x))\n",
+        (np.array([-1.0, 0.0, 1.0]),),
+        (np.array([np.inf, 1.0, np.inf]),),
+    ),
     ("np.arccos", "def f(x):\n    return np.arccos(x)\n", (-1.0,), (-np.inf,)),
-    ("np.arccos", "def f(x):\n    return np.sum(np.arccos(x))\n", (np.array([-1.0, 0.0, 1.0]),), (np.array([-np.inf, -1.0, -np.inf]),)),
+    (
+        "np.arccos",
+        "def f(x):\n    return np.sum(np.arccos(x))\n",
+        (np.array([-1.0, 0.0, 1.0]),),
+        (np.array([-np.inf, -1.0, -np.inf]),),
+    ),
     ("math.asin", "def f(x):\n    return math.asin(x)\n", (1.0,), (np.inf,)),
     ("math.acos", "def f(x):\n    return math.acos(x)\n", (-1.0,), (-np.inf,)),
-    ("np.arctanh", "def f(x):\n    return np.sum(np.arctanh(x))\n", (np.array([-1.0, 0.0, 1.0]),), (np.array([np.inf, 1.0, np.inf]),)),
+    (
+        "np.arctanh",
+        "def f(x):\n    return np.sum(np.arctanh(x))\n",
+        (np.array([-1.0, 0.0, 1.0]),),
+        (np.array([np.inf, 1.0, np.inf]),),
+    ),
     ("np.arccosh", "def f(x):\n    return np.arccosh(x)\n", (1.0,), (np.inf,)),
     ("np.log", "def f(x):\n    return np.log(x)\n", (0.0,), (np.inf,)),
-    ("np.log", "def f(x):\n    return np.sum(np.log(x))\n", (np.array([0.0, 1.0, 2.0]),), (np.array([np.inf, 1.0, 0.5]),)),
-    ("np.log", "def f(x):\n    return np.log(x)\n", (-1.0,), (-1.0,)),  # nan value, finite derivative
+    (
+        "np.log",
+        "def f(x):\n    return np.sum(np.log(x))\n",
+        (np.array([0.0, 1.0, 2.0]),),
+        (np.array([np.inf, 1.0, 0.5]),),
+    ),
+    (
+        "np.log",
+        "def f(x):\n    return np.log(x)\n",
+        (-1.0,),
+        (-1.0,),
+    ),  # nan value, finite derivative
     ("np.log1p", "def f(x):\n    return np.log1p(x)\n", (-1.0,), (np.inf,)),
-    ("np.log2", "def f(x):\n    return np.sum(np.log2(x))\n", (np.array([0.0, 2.0]),), (np.array([np.inf, 0.5 / np.log(2.0)]),)),
-    ("np.cbrt", "def f(x):\n    return np.sum(np.cbrt(x))\n", (np.array([0.0, 8.0]),), (np.array([np.inf, 1.0 / 12.0]),)),
-    ("np.exp", "def f(x):\n    return np.sum(np.exp(x))\n", (np.array([1000.0, 0.0]),), (np.array([np.inf, 1.0]),)),
-    ("np.power", "def f(a, b):\n    return np.sum(np.power(a, b))\n", (np.array([0.0, 1.0]), np.array([2.0, 2.0])),
-     (np.array([0.0, 2.0]), np.array([0.0, 0.0]))),  # d/db at a=0: 0, as JAX (log(0) * 0 ** b)
+    (
+        "np.log2",
+        "def f(x):\n    return np.sum(np.log2(x))\n",
+        (np.array([0.0, 2.0]),),
+        (np.array([np.inf, 0.5 / np.log(2.0)]),),
+    ),
+    (
+        "np.cbrt",
+        "def f(x):\n    return np.sum(np.cbrt(x))\n",
+        (np.array([0.0, 8.0]),),
+        (np.array([np.inf, 1.0 / 12.0]),),
+    ),
+    (
+        "np.exp",
+        "def f(x):\n    return np.sum(np.exp(x))\n",
+        (np.array([1000.0, 0.0]),),
+        (np.array([np.inf, 1.0]),),
+    ),
+    (
+        "np.power",
+        "def f(a, b):\n    return np.sum(np.power(a, b))\n",
+        (np.array([0.0, 1.0]), np.array([2.0, 2.0])),
+        (np.array([0.0, 2.0]), np.array([0.0, 0.0])),
+    ),  # d/db at a=0: 0, as JAX (log(0) * 0 ** b)
     ("np.hypot", "def f(a, b):\n    return np.hypot(a, b)\n", (0.0, 0.0), (np.nan, np.nan)),
     ("np.arctan2", "def f(a, b):\n    return np.arctan2(a, b)\n", (0.0, 0.0), (np.nan, np.nan)),
-    ("np.prod", "def f(x):\n    return np.prod(x)\n", (np.array([0.0, 2.0, 3.0]),), (np.array([6.0, 0.0, 0.0]),)),
-    ("np.prod", "def f(x):\n    return np.prod(x)\n", (np.array([0.0, 0.0, 3.0]),), (np.array([0.0, 0.0, 0.0]),)),
+    (
+        "np.prod",
+        "def f(x):\n    return np.prod(x)\n",
+        (np.array([0.0, 2.0, 3.0]),),
+        (np.array([6.0, 0.0, 0.0]),),
+    ),
+    (
+        "np.prod",
+        "def f(x):\n    return np.prod(x)\n",
+        (np.array([0.0, 0.0, 3.0]),),
+        (np.array([0.0, 0.0, 0.0]),),
+    ),
     ("abs", "def f(x):\n    return abs(x)\n", (0.0,), (Subgradient(-1.0, 1.0),)),
-    ("np.absolute", "def f(x):\n    return np.sum(np.abs(x))\n", (np.array([0.0, -2.0]),), (Subgradient(np.array([-1.0, -1.0]), np.array([1.0, -1.0])),)),
-    ("np.maximum", "def f(a, b):\n    return np.sum(np.maximum(a, b))\n", (np.array([1.0, 2.0]), np.array([1.0, 0.0])),
-     (Subgradient(np.array([0.0, 1.0]), np.array([1.0, 1.0])), Subgradient(np.array([0.0, 0.0]), np.array([1.0, 0.0])))),
-    ("max", "def f(a, b):\n    return max(a, b)\n", (1.5, 1.5), (Subgradient(0.0, 1.0), Subgradient(0.0, 1.0))),
-    ("np.max", "def f(x):\n    return np.max(x)\n", (np.array([1.0, 3.0, 3.0]),), (Subgradient(np.zeros(3), np.array([0.0, 1.0, 1.0]), 1.0),)),
-    ("np.clip", "def f(x):\n    return np.sum(np.clip(x, -1.0, 1.0))\n", (np.array([-1.0, 0.0, 1.0]),),
-     (Subgradient(np.array([0.0, 1.0, 0.0]), np.array([1.0, 1.0, 1.0])),)),
-    ("np.sign", "def f(x):\n    return np.sum(np.sign(x) * x)\n", (np.array([0.0, -2.0]),), (np.array([0.0, -1.0]),)),
+    (
+        "np.absolute",
+        "def f(x):\n    return np.sum(np.abs(x))\n",
+        (np.array([0.0, -2.0]),),
+        (Subgradient(np.array([-1.0, -1.0]), np.array([1.0, -1.0])),),
+    ),
+    (
+        "np.maximum",
+        "def f(a, b):\n    return np.sum(np.maximum(a, b))\n",
+        (np.array([1.0, 2.0]), np.array([1.0, 0.0])),
+        (
+            Subgradient(np.array([0.0, 1.0]), np.array([1.0, 1.0])),
+            Subgradient(np.array([0.0, 0.0]), np.array([1.0, 0.0])),
+        ),
+    ),
+    (
+        "max",
+        "def f(a, b):\n    return max(a, b)\n",
+        (1.5, 1.5),
+        (Subgradient(0.0, 1.0), Subgradient(0.0, 1.0)),
+    ),
+    (
+        "np.max",
+        "def f(x):\n    return np.max(x)\n",
+        (np.array([1.0, 3.0, 3.0]),),
+        (Subgradient(np.zeros(3), np.array([0.0, 1.0, 1.0]), 1.0),),
+    ),
+    (
+        "np.clip",
+        "def f(x):\n    return np.sum(np.clip(x, -1.0, 1.0))\n",
+        (np.array([-1.0, 0.0, 1.0]),),
+        (Subgradient(np.array([0.0, 1.0, 0.0]), np.array([1.0, 1.0, 1.0])),),
+    ),
+    (
+        "np.sign",
+        "def f(x):\n    return np.sum(np.sign(x) * x)\n",
+        (np.array([0.0, -2.0]),),
+        (np.array([0.0, -1.0]),),
+    ),
     # far from 0, where log(exp(a) + exp(b)) would overflow: the derivative stays exp(a - out)
     ("np.logaddexp", "def f(a, b):\n    return np.logaddexp(a, b)\n", (1000.0, 1000.0), (0.5, 0.5)),
 ]
-EDGE_CASES = [SweepCase(f"edge:{rule}-{i}", rule, src, args, edge=True, expected_grads=exp)
-              for i, (rule, src, args, exp) in enumerate(_EDGES)]
+EDGE_CASES = [
+    SweepCase(f"edge:{rule}-{i}", rule, src, args, edge=True, expected_grads=exp)
+    for i, (rule, src, args, exp) in enumerate(_EDGES)
+]
 ALL_CASES = CASES + EDGE_CASES
 _BY_ID = {c.id: c for c in ALL_CASES}
 
 
-# Rules whose case has no float32 variant: the function itself does not run on NumPy float32 scalars.
+# Rules whose case has no float32 variant: the function itself does not run on NumPy float32
+# scalars.
 NO_FLOAT32 = {"math.trunc": "math.trunc(np.float32(1.3)) raises TypeError in Python itself"}
 
 
@@ -228,7 +343,9 @@ def points(case, variant):
     """BATCH points for vmap: the case's own, then its float arguments moved by an increasing affine map
     (order-preserving, so no new ties); an edge case repeats its own point."""
     base = case_args(case, variant)
-    if case.edge:  # moved, an edge point leaves the domain, where Python's math raises in the user's function
+    if (
+        case.edge
+    ):  # moved, an edge point leaves the domain, where Python's math raises in the user's function
         return [base] * BATCH
     out = [base]
     for k in range(1, BATCH):
@@ -237,7 +354,11 @@ def points(case, variant):
         for i, a in enumerate(base):
             if i in case.float_positions:
                 scaled = np.asarray(a) * (1.0 + 0.01 * step) + 0.003 * step
-                a = scaled.astype(np.asarray(a).dtype) if isinstance(a, np.ndarray) else type(a)(scaled)
+                a = (
+                    scaled.astype(np.asarray(a).dtype)
+                    if isinstance(a, np.ndarray)
+                    else type(a)(scaled)
+                )
             moved.append(a)
         out.append(tuple(moved))
     return out
@@ -275,7 +396,9 @@ def call_args(case, layout, args):
     names = _param_names(case.source)
     floats = [args[i] for i in case.float_positions]
     others = tuple(a for i, a in enumerate(args) if i not in case.float_positions)
-    packed = tuple(floats) if layout == "tuple" else {names[i]: args[i] for i in case.float_positions}
+    packed = (
+        tuple(floats) if layout == "tuple" else {names[i]: args[i] for i in case.float_positions}
+    )
     return (packed,) + others
 
 
@@ -284,7 +407,9 @@ def argnums(case, layout):
     tuple of one); several, a tuple."""
     if layout != "args":
         return 0
-    return case.float_positions[0] if len(case.float_positions) == 1 else tuple(case.float_positions)
+    return (
+        case.float_positions[0] if len(case.float_positions) == 1 else tuple(case.float_positions)
+    )
 
 
 def leaves(result, case, layout, what):
@@ -295,10 +420,15 @@ def leaves(result, case, layout, what):
     if layout == "dict":
         names = [_param_names(case.source)[i] for i in case.float_positions]
         if not isinstance(result, dict) or list(result) != names:
-            raise SweepFailure("wrong structure", f"{what}: expected a dict with keys {names}, got {_describe(result)}")
+            raise SweepFailure(
+                "wrong structure",
+                f"{what}: expected a dict with keys {names}, got {_describe(result)}",
+            )
         return tuple(result[k] for k in names)
     if not isinstance(result, tuple) or len(result) != n:
-        raise SweepFailure("wrong structure", f"{what}: expected a tuple of {n}, got {_describe(result)}")
+        raise SweepFailure(
+            "wrong structure", f"{what}: expected a tuple of {n}, got {_describe(result)}"
+        )
     return result
 
 
@@ -365,16 +495,26 @@ def full_rows(complete=COMPLETE):
             for variant, layout in combos:
                 rows.append(Row(case.id, variant, layout, kind, "python"))
             if kind in HESSIAN_KINDS:  # one case of each rule (they take turns), on cpu
-                compiled = ["cpu"] if case.edge or _RULE_TURN[case.id] == k_index % _RULE_SIZE[case.rule] else []
+                compiled = (
+                    ["cpu"]
+                    if case.edge or _RULE_TURN[case.id] == k_index % _RULE_SIZE[case.rule]
+                    else []
+                )
             elif case.has_int:  # few: on both
                 compiled = ["cpu", "parallel"]
-            elif not kind.startswith("vmap:") and not case.has_array:  # no loop for parallel=True to parallelize
+            elif (
+                not kind.startswith("vmap:") and not case.has_array
+            ):  # no loop for parallel=True to parallelize
                 compiled = ["cpu"]
             else:
                 compiled = [("cpu", "parallel")[(c_index + k_index) % 2]]
             if kind.startswith("vmap:"):
                 compiled.append("cuda")
-            for target in compiled if not complete else [t for t in TARGETS[1:] if t != "cuda" or "vmap:" in kind]:
+            for target in (
+                compiled
+                if not complete
+                else [t for t in TARGETS[1:] if t != "cuda" or "vmap:" in kind]
+            ):
                 if complete:
                     rows.extend(Row(case.id, v, lay, kind, target) for v, lay in combos)
                     continue
@@ -405,10 +545,14 @@ class Known:
 
     def covers(self, row):
         case = _BY_ID[row.case]
-        return ((not self.kinds or row.kind in self.kinds) and (not self.variants or row.variant in self.variants)
-                and (not self.layouts or row.layout in self.layouts) and (not self.targets or row.target in self.targets)
-                and any(fnmatch.fnmatchcase(row.case, p) for p in self.cases)
-                and self._floats_match(row, len(case.float_positions)))
+        return (
+            (not self.kinds or row.kind in self.kinds)
+            and (not self.variants or row.variant in self.variants)
+            and (not self.layouts or row.layout in self.layouts)
+            and (not self.targets or row.target in self.targets)
+            and any(fnmatch.fnmatchcase(row.case, p) for p in self.cases)
+            and self._floats_match(row, len(case.float_positions))
+        )
 
     def _floats_match(self, row, n):
         if self.floats == "several":
@@ -424,75 +568,147 @@ class Known:
 # sweep runs them, and names the entry in its failure message); a row whose only known failures are
 # "wrong dtype" stays in the slice with its dtypes unchecked. Remove an entry when its rows pass.
 _FLOAT32_TANGENT_CASES = (
-    "%-1", "+-1", "--1", "//-1", "==-0", ">-0", ">=-0", "abs-0", "bool-0", "int-0", "math.ceil-0", "math.fabs-0",
-    "math.floor-0", "max-0", "min-0", "not-0", "np.absolute-1", "np.array-1", "np.bool_-0", "np.clip-0", "np.dot-4",
-    "np.fabs-1", "np.float32-0", "np.float64-0", "np.full-1", "np.int32-0", "np.int64-0", "np.linspace-1", "np.max-0",
-    "np.min-0", "np.prod-0", "rt.broadcast_length-0", "rt.common_size-0", "rt.max_weight-0", "rt.size-0",
-    "rt.stacked_shape-0", "rt.trip_count-0", "unary +-0", "unary --0")
-# Edge cases whose derivative, on Python floats, divides by zero (or raises 0.0 to a negative power).
-_PYTHON_FLOAT_EDGES = ("edge:math.sqrt-2", "edge:math.asin-11", "edge:math.acos-12", "edge:np.log-15",
-                       "edge:np.log1p-18", "edge:np.arctan2-24", "edge:**-3")
+    "%-1",
+    "+-1",
+    "--1",
+    "//-1",
+    "==-0",
+    ">-0",
+    ">=-0",
+    "abs-0",
+    "bool-0",
+    "int-0",
+    "math.ceil-0",
+    "math.fabs-0",
+    "math.floor-0",
+    "max-0",
+    "min-0",
+    "not-0",
+    "np.absolute-1",
+    "np.array-1",
+    "np.bool_-0",
+    "np.clip-0",
+    "np.dot-4",
+    "np.fabs-1",
+    "np.float32-0",
+    "np.float64-0",
+    "np.full-1",
+    "np.int32-0",
+    "np.int64-0",
+    "np.linspace-1",
+    "np.max-0",
+    "np.min-0",
+    "np.prod-0",
+    "rt.broadcast_length-0",
+    "rt.common_size-0",
+    "rt.max_weight-0",
+    "rt.size-0",
+    "rt.stacked_shape-0",
+    "rt.trip_count-0",
+    "unary +-0",
+    "unary --0",
+)
+# Edge cases whose derivative, on Python floats, divides by zero (or raises 0.0 to a negative
+# power).
+_PYTHON_FLOAT_EDGES = (
+    "edge:math.sqrt-2",
+    "edge:math.asin-11",
+    "edge:math.acos-12",
+    "edge:np.log-15",
+    "edge:np.log1p-18",
+    "edge:np.arctan2-24",
+    "edge:**-3",
+)
 
 KNOWN_FAILURES: dict[str, Known] = {
     "vmap-of-a-vjp-pullback": Known(
-        "refusal", "calling the pullback that s2sjax.vjp returns, inside a function s2sjax transforms, is refused "
+        "refusal",
+        "calling the pullback that s2sjax.vjp returns, inside a function s2sjax transforms, is refused "
         "(\"calling 'this expression' is not supported\"), so a vmap of a vjp cannot be written",
         "def pull(x, ct):\n    return s2sjax.vjp(f, x)[1](ct)\ns2sjax.vmap(pull)(np.ones((2, 3)), np.ones(2))",
-        kinds=("vmap:vjp",)),
+        kinds=("vmap:vjp",),
+    ),
     "jvp-inside-with-container-primals": Known(
-        "refusal", "a vmap of a function that calls s2sjax.jvp with a tuple or dict primal it unpacks is refused: "
-        "\"taking a float out of a tuple that is only known at run time\"",
+        "refusal",
+        "a vmap of a function that calls s2sjax.jvp with a tuple or dict primal it unpacks is refused: "
+        '"taking a float out of a tuple that is only known at run time"',
         "def f(p):\n    a, b = p\n    return a * b\ndef push(p, t):\n    return s2sjax.jvp(f, (p,), (t,))\n"
         "s2sjax.vmap(push)((xs, ys), (xs, ys))  # TransformError at 'a, b = p'",
-        kinds=("vmap:jvp",), layouts=("tuple", "dict")),
+        kinds=("vmap:jvp",),
+        layouts=("tuple", "dict"),
+    ),
     "max-of-scalars-under-vmap-of-hessian-falls-back": Known(
-        "numba fallback", "vmap(hessian(f)) of `max(a, b)` at a tie: Numba cannot type the generated code, which "
+        "numba fallback",
+        "vmap(hessian(f)) of `max(a, b)` at a tie: Numba cannot type the generated code, which "
         "runs as Python with a NumbaFallbackWarning",
         "s2sjax.vmap(s2sjax.hessian(lambda a, b: max(a, b), argnums=(0, 1)), target='cpu')(np.ones(3), np.ones(3))",
-        kinds=("vmap:hessian",), targets=("cpu", "parallel"), cases=("edge:max-*",)),
+        kinds=("vmap:hessian",),
+        targets=("cpu", "parallel"),
+        cases=("edge:max-*",),
+    ),
     "vmap-of-a-float32-gradient-is-float64": Known(
-        "wrong dtype", "vmap(grad(f)) and vmap(value_and_grad(f)) of float32 arguments return float64 gradients "
+        "wrong dtype",
+        "vmap(grad(f)) and vmap(value_and_grad(f)) of float32 arguments return float64 gradients "
         "(grad(f) alone returns float32)",
         "x = np.ones((3, 2), np.float32)\ns2sjax.vmap(s2sjax.grad(lambda v: np.sum(np.sin(v))))(x).dtype  # float64",
-        kinds=("vmap:grad", "vmap:value_and_grad"), variants=("f32",)),
+        kinds=("vmap:grad", "vmap:value_and_grad"),
+        variants=("f32",),
+    ),
     "float32-tangents-become-float64": Known(
-        "wrong dtype", "a float32 tangent becomes float64: a scalar tangent is made a Python float "
+        "wrong dtype",
+        "a float32 tangent becomes float64: a scalar tangent is made a Python float "
         "(kinds/jvp.py, _as_tangent), and a zero second derivative is the Python float 0.0",
         "s2sjax.jvp(lambda a: a * 2.0, (np.float32(1.0),), (np.float32(1.0),))  # (np.float32(2.0), 2.0)\n"
         "s2sjax.hessian(lambda a: a * 2.0)(np.float32(1.0))  # 0.0, a Python float",
-        kinds=("jvp", "jacfwd", "hessian", "vmap:jvp", "vmap:jacfwd", "vmap:hessian"), variants=("f32",),
-        cases=_FLOAT32_TANGENT_CASES),
+        kinds=("jvp", "jacfwd", "hessian", "vmap:jvp", "vmap:jacfwd", "vmap:hessian"),
+        variants=("f32",),
+        cases=_FLOAT32_TANGENT_CASES,
+    ),
     "np-array-of-float32-is-float64": Known(
-        "wrong dtype", "np.array([x, x * x]) of float32 arrays is float64 in generated code (NumPy: float32)",
+        "wrong dtype",
+        "np.array([x, x * x]) of float32 arrays is float64 in generated code (NumPy: float32)",
         "def f(x):\n    return np.sum(np.array([x, x * x]) * np.array(x))\n"
         "s2sjax.value_and_grad(f)(np.ones(3, np.float32))[0].dtype  # float64",
-        variants=("f32",), cases=("np.array-1",)),
+        variants=("f32",),
+        cases=("np.array-1",),
+    ),
     "zero-division-on-python-floats": Known(
-        "internal crash", "at a domain edge, the derivative of a function of a Python float divides Python floats "
+        "internal crash",
+        "at a domain edge, the derivative of a function of a Python float divides Python floats "
         "(ZeroDivisionError: float division by zero; 0.0 ** -0.5) on every target, where NumPy gives inf or nan",
         "s2sjax.grad(lambda x: np.log(x), target='python')(0.0)  # ZeroDivisionError (NumPy: inf)\n"
         "s2sjax.grad(lambda x: math.asin(x))(1.0)  # ZeroDivisionError (inf)",
-        cases=_PYTHON_FLOAT_EDGES),
+        cases=_PYTHON_FLOAT_EDGES,
+    ),
     "compiled-float32-results-are-float64": Known(
-        "wrong dtype", "on cpu and parallel a float32 scalar result (a value, a gradient of a float32 scalar, a "
+        "wrong dtype",
+        "on cpu and parallel a float32 scalar result (a value, a gradient of a float32 scalar, a "
         "jvp's tangent) comes back as a Python float, and batched float32 results as float64 arrays",
         "s2sjax.value_and_grad(lambda x: np.sum(x) * 2.0, target='cpu')(np.ones(3, np.float32))[0]  "
         "# a Python float (NumPy: np.float32)",
-        variants=("f32",), targets=("cpu", "parallel")),
+        variants=("f32",),
+        targets=("cpu", "parallel"),
+    ),
     "float32-matmul-against-float64-falls-back": Known(
-        "numba fallback", "generated code multiplies a float32 array by a float64 one with @ / np.dot (a float64 "
+        "numba fallback",
+        "generated code multiplies a float32 array by a float64 one with @ / np.dot (a float64 "
         "constant such as np.eye(3), or a float64 tangent basis): Numba's @ requires one dtype, so the code falls "
         "back to Python with a NumbaFallbackWarning",
         "s2sjax.vmap(s2sjax.value_and_grad(lambda a: np.sum(a @ np.eye(3))), target='parallel')"
         "(np.ones((2, 3), np.float32))  # NumbaFallbackWarning: '@' arguments must all have the same dtype",
-        variants=("f32",), targets=("cpu", "parallel"),
-        cases=("@-*", "np.dot-*", "np.matmul-*", "np.eye-*", "rt.matmul-*", "np.outer-*")),
+        variants=("f32",),
+        targets=("cpu", "parallel"),
+        cases=("@-*", "np.dot-*", "np.matmul-*", "np.eye-*", "rt.matmul-*", "np.outer-*"),
+    ),
     "cuda-simulator-raises-at-domain-edges": Known(
-        "internal crash", "Numba's CUDA simulator runs device functions with Python floats and math: at a domain "
+        "internal crash",
+        "Numba's CUDA simulator runs device functions with Python floats and math: at a domain "
         "edge 0.5 / math.sqrt(0.0) raises ZeroDivisionError and math.log(0.0) ValueError (a GPU gives inf; not "
         "run on one here)",
         "s2sjax.vmap(s2sjax.grad(lambda x: np.sqrt(x)), target='cuda')(np.zeros(3))  # ZeroDivisionError",
-        targets=("cuda",), cases=("edge:*",)),
+        targets=("cuda",),
+        cases=("edge:*",),
+    ),
 }
 
 
@@ -521,7 +737,9 @@ def _in_ci(row, c_index):
     if row.target == "python":
         if case.edge:
             return True
-        if row.kind in DIRECT_KINDS:  # every case under every direct kind, the layout rotating with the case
+        if (
+            row.kind in DIRECT_KINDS
+        ):  # every case under every direct kind, the layout rotating with the case
             return row.variant == "f64" and row.layout == LAYOUTS[c_index % 3]
         # vmap kinds, other variants and layouts: a sample
         return _crc(row.id) % 32 == 0
@@ -534,10 +752,14 @@ def _in_ci(row, c_index):
 
 _C_INDEX = {c.id: i for i, c in enumerate(ALL_CASES)}
 FULL = full_rows()
-# S2SJAX_SWEEP_SHARD=i/n: the full sweep's rows whose id hashes to i modulo n (processes side by side).
+# S2SJAX_SWEEP_SHARD=i/n: the full sweep's rows whose id hashes to i modulo n (processes side by
+# side).
 _SHARD = os.environ.get("S2SJAX_SWEEP_SHARD")
-FULL_HERE = FULL if not _SHARD else [
-    r for r in FULL if _crc(r.id) % int(_SHARD.split("/")[1]) == int(_SHARD.split("/")[0])]
+FULL_HERE = (
+    FULL
+    if not _SHARD
+    else [r for r in FULL if _crc(r.id) % int(_SHARD.split("/")[1]) == int(_SHARD.split("/")[0])]
+)
 CI = [(r, _in_ci_as(r)) for r in FULL if _in_ci(r, _C_INDEX[r.case]) and _in_ci_as(r) is not None]
 
 
@@ -577,6 +799,7 @@ def function(case, layout):
 
 def _wrapper(case, layout, kind):
     """vmap:jvp and vmap:vjp map a function that calls s2sjax.jvp / s2sjax.vjp, as a user writes it."""
+
     def compute():
         fun = function(case, layout)
         n = len(_param_names(layout_source(case, layout)))
@@ -618,12 +841,17 @@ def _tangents(case, layout, directions):
         it = iter(directions)
         return tuple(next(it) if i in case.float_positions else 0.0 for i in range(len(case.args)))
     names = _param_names(case.source)
-    packed = tuple(directions) if layout == "tuple" else {names[i]: d for i, d in zip(case.float_positions, directions)}
+    packed = (
+        tuple(directions)
+        if layout == "tuple"
+        else {names[i]: d for i, d in zip(case.float_positions, directions)}
+    )
     return (packed,) + (0.0,) * n_other
 
 
 def transformed(case, variant, layout, kind, target):
     """The transformed function for a row (made once per process; see `forget_compiled`)."""
+
     def compute():
         fun = function(case, layout)
         nums = argnums(case, layout)
@@ -683,14 +911,22 @@ def run_direct(case, variant, layout, kind, target, args, k=0):
             out, pullback = s2sjax.vjp(t, *cargs, target=target)
             cts = pullback(_cotangent(out))
             if not isinstance(cts, tuple) or len(cts) != len(cargs):
-                raise SweepFailure("wrong structure", f"vjp's pullback returned {_describe(cts)} for {len(cargs)} primals")
-            got = tuple(cts[i] for i in case.float_positions) if layout == "args" else leaves(cts[0], case, layout, "vjp")
+                raise SweepFailure(
+                    "wrong structure",
+                    f"vjp's pullback returned {_describe(cts)} for {len(cargs)} primals",
+                )
+            got = (
+                tuple(cts[i] for i in case.float_positions)
+                if layout == "args"
+                else leaves(cts[0], case, layout, "vjp")
+            )
             return {"value": out, "cotangent": got}
     raise ValueError(kind)
 
 
 def _stack_results(results):
     """Per-point result dicts -> one dict of stacked leaves."""
+
     def stack(items):
         if isinstance(items[0], tuple):
             return tuple(stack([it[j] for it in items]) for j in range(len(items[0])))
@@ -703,13 +939,17 @@ def _batched_args(case, layout, pts):
     """The vmap arguments: the float arguments of the points stacked on axis 0, the others from point 0."""
     stacked = []
     for i, a in enumerate(pts[0]):
-        stacked.append(np.stack([np.asarray(p[i]) for p in pts]) if i in case.float_positions else a)
+        stacked.append(
+            np.stack([np.asarray(p[i]) for p in pts]) if i in case.float_positions else a
+        )
     return call_args(case, layout, tuple(stacked))
 
 
 def _stacked_directions(case, variant):
     per_point = [_direction(case, variant, k) for k in range(BATCH)]
-    return tuple(np.stack([np.asarray(d[j]) for d in per_point]) for j in range(len(case.float_positions)))
+    return tuple(
+        np.stack([np.asarray(d[j]) for d in per_point]) for j in range(len(case.float_positions))
+    )
 
 
 def run_vmap(case, variant, layout, kind, target):
@@ -733,19 +973,30 @@ def run_vmap(case, variant, layout, kind, target):
             out, tangent = t(*bargs, *extra)
             return {"value": out, "tangent": tangent}
         if base == "vjp":
-            values = np.stack([np.asarray(function(case, layout)(*call_args(case, layout, p))) for p in pts])
+            values = np.stack(
+                [np.asarray(function(case, layout)(*call_args(case, layout, p))) for p in pts]
+            )
             cts = np.stack([np.asarray(_cotangent(v)) for v in values])
             got = t(*bargs, cts)
             n_primals = len(call_args(case, layout, pts[0]))
             if not isinstance(got, tuple) or len(got) != n_primals:
-                raise SweepFailure("wrong structure", f"vmap of a pullback returned {_describe(got)}")
-            got = tuple(got[i] for i in case.float_positions) if layout == "args" else leaves(got[0], case, layout, "vjp")
+                raise SweepFailure(
+                    "wrong structure", f"vmap of a pullback returned {_describe(got)}"
+                )
+            got = (
+                tuple(got[i] for i in case.float_positions)
+                if layout == "args"
+                else leaves(got[0], case, layout, "vjp")
+            )
             return {"value": values, "cotangent": got}
         result = t(*bargs)
         if base == "grad":
             return {"grad": leaves(result, case, layout, "vmap of grad")}
         if base == "value_and_grad":
-            return {"value": result[0], "grad": leaves(result[1], case, layout, "vmap of value_and_grad")}
+            return {
+                "value": result[0],
+                "grad": leaves(result[1], case, layout, "vmap of value_and_grad"),
+            }
         if base in ("jacfwd", "jacrev"):
             return {"jac": leaves(result, case, layout, f"vmap of {base}")}
         if base == "hessian":
@@ -763,8 +1014,12 @@ def vmap_reference(case, variant, layout, kind):
         if base == "primal":
             fun = function(case, layout)
             with np.errstate(all="ignore"):
-                return {"value": np.stack([np.asarray(fun(*call_args(case, layout, p))) for p in pts])}
-        return _stack_results([run_direct(case, variant, layout, base, "python", p, k) for k, p in enumerate(pts)])
+                return {
+                    "value": np.stack([np.asarray(fun(*call_args(case, layout, p))) for p in pts])
+                }
+        return _stack_results(
+            [run_direct(case, variant, layout, base, "python", p, k) for k, p in enumerate(pts)]
+        )
 
     return _memo(("vmap reference", case.id, variant, layout, kind), compute)
 
@@ -774,7 +1029,11 @@ def vmap_reference(case, variant, layout, kind):
 
 
 def _dtype_name(args, case):
-    return "float32" if any(np.asarray(args[i]).dtype == np.float32 for i in case.float_positions) else "float64"
+    return (
+        "float32"
+        if any(np.asarray(args[i]).dtype == np.float32 for i in case.float_positions)
+        else "float64"
+    )
 
 
 def fd_reference(case, variant):
@@ -793,6 +1052,7 @@ def fd_reference(case, variant):
 
 def fd_hessian(case, variant):
     """d grad_i / d arg_j by fourth-order central differences of s2sjax.grad(target="python") in float64."""
+
     def compute():
         fun = function(case, "args")
         args64 = [fd._to_float64(a) for a in case_args(case, variant)]
@@ -828,16 +1088,24 @@ def assert_close(actual, expected, rtol, atol, what):
     """Same shape; NaN where expected has NaN, the same infinities; finite values within tolerance."""
     if isinstance(expected, Subgradient):
         a = np.asarray(actual, dtype=np.float64)
-        ok = np.all(a >= np.asarray(expected.lo) - 1e-12) and np.all(a <= np.asarray(expected.hi) + 1e-12)
+        ok = np.all(a >= np.asarray(expected.lo) - 1e-12) and np.all(
+            a <= np.asarray(expected.hi) + 1e-12
+        )
         if expected.total is not None:
             ok = ok and abs(float(np.sum(a)) - expected.total) <= 1e-12
         if not ok:
-            raise SweepFailure("wrong number", f"{what}: {a!r} is not a subgradient in [{expected.lo!r}, "
-                                               f"{expected.hi!r}] (total {expected.total})")
+            raise SweepFailure(
+                "wrong number",
+                f"{what}: {a!r} is not a subgradient in [{expected.lo!r}, "
+                f"{expected.hi!r}] (total {expected.total})",
+            )
         return
     if isinstance(expected, tuple):
         if not isinstance(actual, tuple) or len(actual) != len(expected):
-            raise SweepFailure("wrong structure", f"{what}: expected a tuple of {len(expected)}, got {_describe(actual)}")
+            raise SweepFailure(
+                "wrong structure",
+                f"{what}: expected a tuple of {len(expected)}, got {_describe(actual)}",
+            )
         for k, (a, e) in enumerate(zip(actual, expected)):
             assert_close(a, e, rtol, atol, f"{what}[{k}]")
         return
@@ -845,14 +1113,18 @@ def assert_close(actual, expected, rtol, atol, what):
     e = np.asarray(expected, dtype=np.float64)
     if a.shape != e.shape:
         raise SweepFailure("wrong shape", f"{what}: shape {a.shape}, expected {e.shape}")
-    same_special = np.array_equal(np.isnan(a), np.isnan(e)) and np.array_equal(np.where(np.isinf(e), e, 0.0),
-                                                                                np.where(np.isinf(a), a, 0.0))
+    same_special = np.array_equal(np.isnan(a), np.isnan(e)) and np.array_equal(
+        np.where(np.isinf(e), e, 0.0), np.where(np.isinf(a), a, 0.0)
+    )
     finite = np.isfinite(e) & np.isfinite(a)
     err = np.abs(a - e)
     close = np.all(err[finite] <= atol + rtol * np.abs(e[finite]))
     if not (same_special and close):
-        raise SweepFailure("wrong number", f"{what}: got {np.array2string(a, precision=12)}, expected "
-                                           f"{np.array2string(e, precision=12)}")
+        raise SweepFailure(
+            "wrong number",
+            f"{what}: got {np.array2string(a, precision=12)}, expected "
+            f"{np.array2string(e, precision=12)}",
+        )
 
 
 def assert_dtype(actual, dtypes, what):
@@ -860,7 +1132,10 @@ def assert_dtype(actual, dtypes, what):
     got = np.asarray(actual).dtype
     accepted = {np.dtype(d) for d in dtypes} if isinstance(dtypes, set) else {np.dtype(dtypes)}
     if got not in accepted:
-        raise SweepFailure("wrong dtype", f"{what}: dtype {got}, expected {' or '.join(sorted(map(str, accepted)))}")
+        raise SweepFailure(
+            "wrong dtype",
+            f"{what}: dtype {got}, expected {' or '.join(sorted(map(str, accepted)))}",
+        )
 
 
 def _arg_dtype(a):
@@ -872,7 +1147,9 @@ def check_dtypes(case, variant, kind, result, value_dtype, args):
     its output's (jvp, jacfwd); the value NumPy's. Where NumPy's output is float64 from float32 arguments
     (a float64 constant, or `math`'s Python floats), a float32 tangent is accepted too."""
     arg_dtypes = [_arg_dtype(args[i]) for i in case.float_positions]
-    tangent_dtypes = {value_dtype} | ({np.dtype(np.float32)} if np.dtype(np.float32) in arg_dtypes else set())
+    tangent_dtypes = {value_dtype} | (
+        {np.dtype(np.float32)} if np.dtype(np.float32) in arg_dtypes else set()
+    )
     if "value" in result:
         assert_dtype(result["value"], value_dtype, "value")
     for key in ("grad", "cotangent"):
@@ -901,7 +1178,9 @@ def expected_direct(case, variant, kind, result_value=None):
         return {"hess": fd_hessian(case, variant)}
     if kind == "jvp":
         directions = _direction(case, variant)
-        tangent = sum(float(np.sum(g * np.asarray(d, dtype=np.float64))) for g, d in zip(grads, directions))
+        tangent = sum(
+            float(np.sum(g * np.asarray(d, dtype=np.float64))) for g, d in zip(grads, directions)
+        )
         return {"value": ref["value"], "tangent": tangent}
     if kind == "vjp":
         ct = float(_cotangent(ref["value"]))
@@ -948,24 +1227,36 @@ def expected_refusal(case, kind, target):
     return None
 
 
-# (case id pattern, base kinds, the message the refusal must contain). Each is checked against the rule
+# (case id pattern, base kinds, the message the refusal must contain). Each is checked against the
+# rule
 # records by test_expected_refusals_are_in_the_records.
 EXPECTED_REFUSALS: list[tuple[str, tuple, str]] = [
     ("*np.prod-*", ("hessian",), "derivatives of np.prod's derivative are not supported"),
-    ("rt.pow_base_adjoint-*", ("hessian",), "third derivatives of a variable power x ** p are not supported"),
+    (
+        "rt.pow_base_adjoint-*",
+        ("hessian",),
+        "third derivatives of a variable power x ** p are not supported",
+    ),
 ]
 
 
 def _check_refusal(exc, reason, fun, what):
     if not isinstance(exc, s2sjax.TransformError):
-        raise SweepFailure("internal crash", f"{what}: expected a TransformError saying {reason!r}, got "
-                                             f"{type(exc).__name__}: {exc}")
+        raise SweepFailure(
+            "internal crash",
+            f"{what}: expected a TransformError saying {reason!r}, got {type(exc).__name__}: {exc}",
+        )
     if reason not in str(exc):
-        raise SweepFailure("refusal", f"{what}: refused, but not for the record's reason {reason!r}: {exc}")
+        raise SweepFailure(
+            "refusal", f"{what}: refused, but not for the record's reason {reason!r}: {exc}"
+        )
     user_file = fun.__code__.co_filename
     if exc.filename != user_file or not exc.lineno:
-        raise SweepFailure("refusal not located", f"{what}: the refusal points at {exc.filename}:{exc.lineno}, "
-                                                  f"not at the user's file {user_file}: {exc}")
+        raise SweepFailure(
+            "refusal not located",
+            f"{what}: the refusal points at {exc.filename}:{exc.lineno}, "
+            f"not at the user's file {user_file}: {exc}",
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -995,8 +1286,11 @@ def check_row(row, dtypes=True):
         said = [line.strip() for line in str(exc).splitlines() if line.strip()]
         raise SweepFailure("numba fallback", f"{what}: {' / '.join(said)[:900]}") from exc
     except Exception as exc:
-        if row.target == "cuda" and isinstance(exc, s2sjax.TransformError) and (
-                "CUDA kernel cannot" in str(exc) or "target='cuda'" in str(exc)):
+        if (
+            row.target == "cuda"
+            and isinstance(exc, s2sjax.TransformError)
+            and ("CUDA kernel cannot" in str(exc) or "target='cuda'" in str(exc))
+        ):
             return "refused by the CUDA kernel"
         if reason is not None:
             _check_refusal(exc, reason, function(case, row.layout), what)
@@ -1009,7 +1303,9 @@ def check_row(row, dtypes=True):
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if row.kind.startswith("vmap:"):
-            expected = _reference(lambda: vmap_reference(case, row.variant, row.layout, row.kind), what)
+            expected = _reference(
+                lambda: vmap_reference(case, row.variant, row.layout, row.kind), what
+            )
             compare(result, expected, dtype, f"{what} vs a loop of the python target", same=True)
         elif case.edge:
             check_edge(case, row, result, args, dtype)
@@ -1018,7 +1314,9 @@ def check_row(row, dtypes=True):
             compare(result, expected, dtype, f"{what} vs finite differences")
         if dtypes:
             value_dtype = np.asarray(function(case, "args")(*args)).dtype
-            check_dtypes(case, row.variant, row.kind.removeprefix("vmap:"), result, value_dtype, args)
+            check_dtypes(
+                case, row.variant, row.kind.removeprefix("vmap:"), result, value_dtype, args
+            )
     return "passed"
 
 
@@ -1030,22 +1328,31 @@ def check_edge(case, row, result, args, dtype):
         assert_close(result["value"], value, *SAME_TOL[dtype], f"{row.id}: value vs NumPy")
     if row.target == "python":
         expected = {"grad": case.expected_grads}
-        if row.kind == "jacrev":  # jacfwd pushes basis tangents forward: 0 * inf is nan, as in NumPy and JAX
+        if (
+            row.kind == "jacrev"
+        ):  # jacfwd pushes basis tangents forward: 0 * inf is nan, as in NumPy and JAX
             expected["jac"] = case.expected_grads
         if row.kind == "vjp":
             expected["cotangent"] = tuple(_scaled(e, 0.75) for e in case.expected_grads)
         for key, exp in expected.items():
             if key in result:
-                assert_close(result[key], exp, *SAME_TOL[dtype], f"{row.id}: {key} vs NumPy's derivative")
+                assert_close(
+                    result[key], exp, *SAME_TOL[dtype], f"{row.id}: {key} vs NumPy's derivative"
+                )
         return
-    reference = _reference(lambda: run_direct(case, row.variant, row.layout, row.kind, "python", args), row.id)
+    reference = _reference(
+        lambda: run_direct(case, row.variant, row.layout, row.kind, "python", args), row.id
+    )
     compare(result, reference, dtype, f"{row.id} vs the python target", same=True)
 
 
 def _scaled(expected, c):
     if isinstance(expected, Subgradient):
-        return Subgradient(np.asarray(expected.lo) * c, np.asarray(expected.hi) * c,
-                           None if expected.total is None else expected.total * c)
+        return Subgradient(
+            np.asarray(expected.lo) * c,
+            np.asarray(expected.hi) * c,
+            None if expected.total is None else expected.total * c,
+        )
     return np.asarray(expected) * c
 
 
@@ -1057,7 +1364,9 @@ def _reference(compute, what):
         raise
     except Exception as exc:
         klass = "refusal" if isinstance(exc, s2sjax.TransformError) else "internal crash"
-        raise SweepFailure(klass, f"{what}: the reference on target python raised {type(exc).__name__}: {exc}") from exc
+        raise SweepFailure(
+            klass, f"{what}: the reference on target python raised {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _log(row, outcome, exc=None):
@@ -1099,7 +1408,9 @@ def _run(row, dtypes=True):
         if row.target != "python":
             forget_compiled(jitted_before)
     known = known_failures(row)
-    pytest.fail(failure + (f"\n(known failure: KNOWN_FAILURES{known})" if known else ""), pytrace=False)
+    pytest.fail(
+        failure + (f"\n(known failure: KNOWN_FAILURES{known})" if known else ""), pytrace=False
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -1126,21 +1437,35 @@ def rules_without_a_row():
 def test_every_rule_has_a_row_in_every_kind_and_target():
     """Every case under every kind on python and on a compiled CPU target (and cuda for vmap kinds; the
     hessians: every rule); every variant and every layout under each kind on each compiled target."""
-    assert not rules_without_a_row(), f"rules without a case in tests/test_rules.py: {rules_without_a_row()}"
+    assert not rules_without_a_row(), (
+        f"rules without a case in tests/test_rules.py: {rules_without_a_row()}"
+    )
     per_case = {}
     for r in FULL:
-        per_case.setdefault(r.case, set()).add((r.kind, "compiled" if r.target in ("cpu", "parallel") else r.target))
+        per_case.setdefault(r.case, set()).add(
+            (r.kind, "compiled" if r.target in ("cpu", "parallel") else r.target)
+        )
     for case in ALL_CASES:
         for kind in KINDS:
             wanted = {"python", "compiled"} | ({"cuda"} if kind.startswith("vmap:") else set())
             got = {t for k, t in per_case[case.id] if k == kind}
-            assert got == wanted or kind in HESSIAN_KINDS and got == wanted - {"compiled"}, (case.id, kind)
+            assert got == wanted or kind in HESSIAN_KINDS and got == wanted - {"compiled"}, (
+                case.id,
+                kind,
+            )
     for rule in {c.rule for c in CASES}:
         for kind in HESSIAN_KINDS:
-            assert any(r.kind == kind and r.target == "cpu" and _BY_ID[r.case].rule == rule for r in FULL), (rule, kind)
+            assert any(
+                r.kind == kind and r.target == "cpu" and _BY_ID[r.case].rule == rule for r in FULL
+            ), (rule, kind)
     for target in TARGETS[1:]:
         for kind in KINDS:
-            if target == "cuda" and not kind.startswith("vmap:") or target == "parallel" and kind in HESSIAN_KINDS:
+            if (
+                target == "cuda"
+                and not kind.startswith("vmap:")
+                or target == "parallel"
+                and kind in HESSIAN_KINDS
+            ):
                 continue
             rows = [r for r in FULL if r.target == target and r.kind == kind]
             assert {r.variant for r in rows} == {"f64", "f32", "int64"}, (target, kind)
@@ -1150,7 +1475,9 @@ def test_every_rule_has_a_row_in_every_kind_and_target():
 def test_a_new_rule_without_a_case_fails_the_check():
     from s2sjax.rules import registry
 
-    rule = registry.Rule("np.sweep_probe", ("x",), lambda types, nodes: types["x"], adjoints={"x": "g"})
+    rule = registry.Rule(
+        "np.sweep_probe", ("x",), lambda types, nodes: types["x"], adjoints={"x": "g"}
+    )
     registry.register(rule)
     try:
         assert rules_without_a_row() == ["np.sweep_probe"]
@@ -1167,7 +1494,9 @@ def test_expected_refusals_are_in_the_records():
     unsupported = {why for r in rules.all_rules() for why in r.unsupported.values()}
     for pattern, kinds, reason in EXPECTED_REFUSALS:
         assert any(fnmatch.fnmatchcase(c.id, pattern) for c in CASES), pattern
-        assert any(reason in why for why in unsupported) or "has no reverse-mode rule" in reason, reason
+        assert any(reason in why for why in unsupported) or "has no reverse-mode rule" in reason, (
+            reason
+        )
 
 
 def test_known_failures_name_rows_that_exist():
@@ -1184,6 +1513,8 @@ def test_the_ci_slice_covers_every_case_and_kind():
     for r in FULL:
         if r.target == "python" and r.kind in DIRECT_KINDS and _in_ci(r, _C_INDEX[r.case]):
             assert r.id in ci or _in_ci_as(r) is None, r.id
-    covered = {(r.case, r.kind) for r in FULL if r.target == "python" and _in_ci(r, _C_INDEX[r.case])}
+    covered = {
+        (r.case, r.kind) for r in FULL if r.target == "python" and _in_ci(r, _C_INDEX[r.case])
+    }
     assert covered >= {(c.id, k) for c in ALL_CASES for k in DIRECT_KINDS}
     assert {r.target for r, _ in CI} == set(TARGETS)

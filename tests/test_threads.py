@@ -1,4 +1,5 @@
 """Threads calling one new transformed function at once: it is generated and compiled once."""
+
 import threading
 from unittest import mock
 

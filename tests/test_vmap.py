@@ -6,6 +6,7 @@ against a loop over the (separately tested) gradient. The oracle never shares
 code with the batching transform: it indexes the inputs and stacks the
 outputs with NumPy.
 """
+
 import itertools
 
 import numpy as np
@@ -63,7 +64,9 @@ def _check(case, target, axes):
     got = s2sjax.vmap(case.fun, in_axes=axes, target=target)(*args)
     expected = _loop(case.fun, examples, axes)
     rtol = 1e-5 if case.dtype == "float32" else 1e-12
-    np.testing.assert_allclose(got, expected, rtol=rtol, atol=1e-12, err_msg=f"{case.name} in_axes={axes} [{target}]")
+    np.testing.assert_allclose(
+        got, expected, rtol=rtol, atol=1e-12, err_msg=f"{case.name} in_axes={axes} [{target}]"
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -97,7 +100,9 @@ def test_per_example_gradients_python(case):
     nargs = len(examples[0])
     argnums = case.argnums_tuple
     axes = (0,) * nargs
-    batched = s2sjax.vmap(s2sjax.grad(case.fun, argnums, target="python"), in_axes=axes, target="python")
+    batched = s2sjax.vmap(
+        s2sjax.grad(case.fun, argnums, target="python"), in_axes=axes, target="python"
+    )
     got = batched(*_batched(examples, axes))
     per_example = [s2sjax.grad(case.fun, argnums, target="python")(*e) for e in examples]
     expected = [np.stack([g[k] for g in per_example]) for k in range(len(argnums))]
@@ -130,7 +135,9 @@ def test_per_example_gradients_every_target(target):
 def test_per_example_gradients_have_their_arguments_dtype(target):
     """As grad alone gives them: a float32 parameter's gradient is float32."""
     p32 = P.astype(np.float32)
-    values, grads = s2sjax.vmap(s2sjax.value_and_grad(loss), in_axes=(None, 0, 0), target=target)(p32, XS, YS)
+    values, grads = s2sjax.vmap(s2sjax.value_and_grad(loss), in_axes=(None, 0, 0), target=target)(
+        p32, XS, YS
+    )
     expected = [s2sjax.value_and_grad(loss, target=target)(p32, x, y) for x, y in zip(XS, YS)]
     assert grads.dtype == expected[0][1].dtype == np.float32
     np.testing.assert_allclose(grads, np.stack([g for _, g in expected]), rtol=1e-6)
@@ -169,7 +176,9 @@ def as_columns(x):
 
 # not all_pairs on parallel: Numba's parallel array expressions do not broadcast, which fusion
 # works around only where the ranks are known
-@pytest.mark.parametrize("target,fun", [("python", all_pairs), ("cpu", all_pairs), ("parallel", as_columns)])
+@pytest.mark.parametrize(
+    "target,fun", [("python", all_pairs), ("cpu", all_pairs), ("parallel", as_columns)]
+)
 def test_an_output_whose_rank_is_found_as_the_code_runs(target, fun):
     """s2sjax's types may not know an output's rank before the code runs (here they did not,
     for indexing with None): the batched output takes it from the first example."""
@@ -193,8 +202,13 @@ def rank_by_branch(x):
 
 def test_outputs_of_a_rank_known_only_as_the_code_runs():
     batched = s2sjax.vmap(RANK_BY_BRANCH, target="python")
-    np.testing.assert_allclose(batched(np.array([[1.0, 2.0], [3.0, 4.0]])), [[2.0, 4.0], [6.0, 8.0]])
-    with pytest.raises(ValueError, match=r"an example's output has shape \(\), the first example's had shape \(2,\)"):
+    np.testing.assert_allclose(
+        batched(np.array([[1.0, 2.0], [3.0, 4.0]])), [[2.0, 4.0], [6.0, 8.0]]
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"an example's output has shape \(\), the first example's had shape \(2,\)",
+    ):
         batched(np.array([[1.0, 2.0], [-3.0, 4.0]]))
     with pytest.raises(ValueError, match="axis 2 is out of bounds for array of dimension 2"):
         s2sjax.vmap(RANK_BY_BRANCH, out_axes=2, target="python")(np.ones((3, 2)))
@@ -229,7 +243,9 @@ def test_out_axes(out_axes):
     xs = RNG.uniform(size=(4, 3))
     expected = np.moveaxis(np.stack([outer(x) for x in xs]), 0, out_axes)
     for target in ("python", "cpu"):
-        np.testing.assert_allclose(s2sjax.vmap(outer, out_axes=out_axes, target=target)(xs), expected, rtol=1e-13)
+        np.testing.assert_allclose(
+            s2sjax.vmap(outer, out_axes=out_axes, target=target)(xs), expected, rtol=1e-13
+        )
 
 
 def test_in_axes_negative_and_per_argument():
@@ -273,7 +289,9 @@ def test_axis_size_when_nothing_is_mapped():
 
 
 def test_tuple_argument_with_a_container_prefix():
-    f = s2sjax.vmap(define("def affine(wb, x):\n    return wb[0] * x + wb[1]\n"), in_axes=((0, None), 0))
+    f = s2sjax.vmap(
+        define("def affine(wb, x):\n    return wb[0] * x + wb[1]\n"), in_axes=((0, None), 0)
+    )
     w, x = RNG.uniform(size=3), RNG.uniform(size=3)
     np.testing.assert_allclose(f((w, 0.5), x), w * x + 0.5, rtol=1e-13)
 
@@ -284,7 +302,9 @@ PAIR_DOT = define("def pair_dot(p, q):\n    return p[0] * q[0] + p[1] * q[1]\n")
 def test_nested_vmaps_of_tuples_each_map_their_own_axes():
     ps, qs = (RNG.uniform(size=3), RNG.uniform(size=3)), (RNG.uniform(size=5), RNG.uniform(size=5))
     got = s2sjax.vmap(s2sjax.vmap(PAIR_DOT, in_axes=(None, 0)), in_axes=(0, None))(ps, qs)
-    expected = [[PAIR_DOT((ps[0][i], ps[1][i]), (qs[0][j], qs[1][j])) for j in range(5)] for i in range(3)]
+    expected = [
+        [PAIR_DOT((ps[0][i], ps[1][i]), (qs[0][j], qs[1][j])) for j in range(5)] for i in range(3)
+    ]
     np.testing.assert_allclose(got, expected, rtol=1e-13)
 
 
@@ -368,8 +388,15 @@ def nested_tuple_outputs(x, ys):  # was silently wrong: (a, b) was batched as on
 """
 INLINE = define_module(INLINE_SOURCE, "import numpy as np\nimport s2sjax\n")
 LOOPED = define_module(INLINE_SOURCE, "import numpy as np\nimport tests.looped_vmap as s2sjax\n")
-INLINE_NAMES = ["in_axes_with_none", "out_axes_1", "outputs_each_with_out_axes", "nested", "of_a_vmapped_global",
-                "lambdas_nested", "nested_tuple_outputs"]
+INLINE_NAMES = [
+    "in_axes_with_none",
+    "out_axes_1",
+    "outputs_each_with_out_axes",
+    "nested",
+    "of_a_vmapped_global",
+    "lambdas_nested",
+    "nested_tuple_outputs",
+]
 INLINE_X, INLINE_YS = RNG.normal(size=3), RNG.normal(size=(4, 3))
 
 
@@ -385,7 +412,9 @@ def test_a_vmap_written_in_a_transformed_function(name, target):
     if target == "parallel" and name == "outputs_each_with_out_axes":
         return  # Numba's parfors fail on the JVP of two fused outputs (`out`, `out_1`): not vmap's
     direction = RNG.normal(size=3)
-    _, derivative = s2sjax.jvp(fun, (INLINE_X, INLINE_YS), (direction, np.zeros_like(INLINE_YS)), target=target)
+    _, derivative = s2sjax.jvp(
+        fun, (INLINE_X, INLINE_YS), (direction, np.zeros_like(INLINE_YS)), target=target
+    )
     assert derivative == pytest.approx(float(np.dot(gradient, direction)), rel=1e-10)
 
 
@@ -396,29 +425,38 @@ INLINE_ERRORS = {
     "def f(x, ys):\n    k = 0\n    return np.sum(s2sjax.vmap(g, in_axes=k)(ys))\n": "must be written as constants",
     "def f(x, ys):\n    return np.sum(s2sjax.vmap(g, in_axes=-1)(ys))\n": "in_axes of numbers >= 0 or None",
     "def f(x, ys):\n    return np.sum(s2sjax.vmap(g, out_axes=(0, 1))(ys))\n": "tree prefix",
-    "def f(x, ys):\n    return np.sum(s2sjax.vmap(lambda y: g(x * y), in_axes=(0, 1))(ys))\n":
-        r"in_axes has 2 entries for a function of 1 parameters \(y\)",
+    "def f(x, ys):\n    return np.sum(s2sjax.vmap(lambda y: g(x * y), in_axes=(0, 1))(ys))\n": r"in_axes has 2 entries for a function of 1 parameters \(y\)",
 }
 
 
 @pytest.mark.parametrize("source", list(INLINE_ERRORS), ids=list(INLINE_ERRORS.values()))
 def test_what_a_vmap_written_in_a_transformed_function_refuses_names_the_line(source):
-    f = define(source, "f", namespace_setup="import numpy as np\nimport s2sjax\ndef g(y):\n    return np.sin(y)\n")
+    f = define(
+        source,
+        "f",
+        namespace_setup="import numpy as np\nimport s2sjax\ndef g(y):\n    return np.sin(y)\n",
+    )
     with pytest.raises(s2sjax.TransformError, match=INLINE_ERRORS[source]) as info:
         s2sjax.jit(f, target="python")(INLINE_X, INLINE_YS)
     error = info.value
     assert error.filename == f.__code__.co_filename
-    assert "s2sjax." in source.splitlines()[error.lineno - f.__code__.co_firstlineno]  # the line of the vmap
+    assert (
+        "s2sjax." in source.splitlines()[error.lineno - f.__code__.co_firstlineno]
+    )  # the line of the vmap
 
 
 def test_a_vmap_written_in_a_transformed_function_maps_a_python_function():
     def caller(x, ys):
         return np.sum(s2sjax.vmap(s2sjax.grad(l1), in_axes=(None, 0))(x, ys))
 
-    with pytest.raises(s2sjax.TransformError, match=r"maps a Python function \(or a vmap of one\), not a grad") as info:
+    with pytest.raises(
+        s2sjax.TransformError, match=r"maps a Python function \(or a vmap of one\), not a grad"
+    ) as info:
         s2sjax.jit(caller)(INLINE_X, INLINE_YS)
     assert "s2sjax.vmap(s2sjax.grad(l1)" in str(info.value)  # the user's line
-    assert "hint: transform the whole computation instead, e.g. vmap(grad(f)) outside" in str(info.value)
+    assert "hint: transform the whole computation instead, e.g. vmap(grad(f)) outside" in str(
+        info.value
+    )
 
 
 def test_inputs_are_not_modified():
@@ -436,9 +474,12 @@ def test_inconsistent_sizes_error_names_each_argument(after_a_call):
     add = s2sjax.vmap(lambda x, y: x + y)
     if after_a_call:  # later calls take the fast path, where the generated code checks the sizes
         np.testing.assert_array_equal(add(np.ones(3), np.ones(3)), np.full(3, 2.0))
-    with pytest.raises(ValueError, match=r"(?s)inconsistent sizes for array axes to be mapped:\n"
-                                         r"  \* one axis had size 3: axis 0 of argument x of type float64\[3\];\n"
-                                         r"  \* one axis had size 4: axis 0 of argument y of type float64\[4\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"(?s)inconsistent sizes for array axes to be mapped:\n"
+        r"  \* one axis had size 3: axis 0 of argument x of type float64\[3\];\n"
+        r"  \* one axis had size 4: axis 0 of argument y of type float64\[4\]",
+    ):
         add(np.ones(3), np.ones(4))
 
 
@@ -455,7 +496,10 @@ def test_in_axes_length_must_match_the_positional_arguments():
 
 
 def test_in_axes_beyond_the_rank():
-    with pytest.raises(ValueError, match=r"along axis 1, which implies that its rank should be at least 2, but is only 1"):
+    with pytest.raises(
+        ValueError,
+        match=r"along axis 1, which implies that its rank should be at least 2, but is only 1",
+    ):
         s2sjax.vmap(lambda x: x, in_axes=1)(np.ones(3))
 
 
@@ -486,13 +530,19 @@ def _pair(x, w):
 @pytest.mark.parametrize("target", ["python", "cpu"])
 def test_an_empty_axis_gives_empty_outputs_as_in_jax(target):
     double = s2sjax.vmap(lambda x: x * 2.0, target=target)
-    for _ in range(2):  # the second call takes the fast path, where the generated code sees the size
+    for _ in range(
+        2
+    ):  # the second call takes the fast path, where the generated code sees the size
         got = double(np.ones((0, 3), dtype=np.float32))
         assert got.shape == (0, 3) and got.dtype == double(np.ones((1, 3), dtype=np.float32)).dtype
         np.testing.assert_array_equal(double(np.ones(2)), np.full(2, 2.0))
-    total, twice = s2sjax.vmap(_pair, in_axes=(1, None), out_axes=(0, 1), target=target)(np.ones((3, 0)), np.ones(3))
+    total, twice = s2sjax.vmap(_pair, in_axes=(1, None), out_axes=(0, 1), target=target)(
+        np.ones((3, 0)), np.ones(3)
+    )
     assert total.shape == (0,) and twice.shape == (3, 0)
-    per_example = s2sjax.vmap(s2sjax.grad(lambda p, x: np.sum(p["w"] * x)), in_axes=(None, 0), target=target)
+    per_example = s2sjax.vmap(
+        s2sjax.grad(lambda p, x: np.sum(p["w"] * x)), in_axes=(None, 0), target=target
+    )
     assert per_example({"w": np.ones(3)}, np.ones((0, 3)))["w"].shape == (0, 3)
     unmapped = s2sjax.vmap(lambda w: w * 2.0, in_axes=None, axis_size=0, target=target)
     assert unmapped(np.ones(3)).shape == (0, 3)
@@ -503,8 +553,11 @@ def test_an_empty_axis_whose_stand_in_example_fails_says_so():
 def fun(x):
     return math.log(x - 1.0)
 """)
-    with pytest.raises(ValueError, match="over an axis of size 0: .* example of ones, which raised ValueError: "
-                                         "math domain error"):
+    with pytest.raises(
+        ValueError,
+        match="over an axis of size 0: .* example of ones, which raised ValueError: "
+        "math domain error",
+    ):
         s2sjax.vmap(fun, target="python")(np.ones(0))
 
 
@@ -530,13 +583,13 @@ def test_jit_with_a_static_argument(target):
 
 
 def test_jit_without_static_arguments_matches_the_function():
-    f = s2sjax.jit(lambda x: np.sum(x ** 2 + 2 * x))
+    f = s2sjax.jit(lambda x: np.sum(x**2 + 2 * x))
     x = RNG.uniform(size=5)
-    np.testing.assert_allclose(f(x), np.sum(x ** 2 + 2 * x), rtol=1e-13)
+    np.testing.assert_allclose(f(x), np.sum(x**2 + 2 * x), rtol=1e-13)
 
 
 def test_jit_composes_with_grad():
-    f = s2sjax.grad(s2sjax.jit(lambda x: x ** 2 + 2 * x))
+    f = s2sjax.grad(s2sjax.jit(lambda x: x**2 + 2 * x))
     assert f(3.0) == 8.0
 
 

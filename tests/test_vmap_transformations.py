@@ -7,6 +7,7 @@ transformation alone on each example, in a Python loop, and stacks the results
 leaf by leaf with NumPy. Each batched function is compiled once and shared by the
 tests that call it.
 """
+
 import functools
 from dataclasses import dataclass
 
@@ -44,7 +45,7 @@ def loss_of_nested(params, x, y):
 def loss_with_aux(params, x, y):
     w, b = params
     r = np.dot(w, x) + b - y
-    return r ** 2, {"residual": r, "sines": np.sin(w)}
+    return r**2, {"residual": r, "sines": np.sin(w)}
 
 
 def model(params, x):
@@ -55,10 +56,13 @@ def energy(params, x):
     return np.sum(np.tanh(params["w"] * x) * params["b"])
 
 
-PUSHFORWARD = define("""
+PUSHFORWARD = define(
+    """
 def pushforward(params, x, y, tangent):
     return s2sjax.jvp(loss, (params, x, y), (tangent, np.zeros(3), 0.0))
-""", namespace_setup="import numpy as np\nimport s2sjax\n")
+""",
+    namespace_setup="import numpy as np\nimport s2sjax\n",
+)
 PUSHFORWARD.__globals__["loss"] = loss
 
 
@@ -73,34 +77,77 @@ class Case:
 
 def _on(transformation, fun, **options):
     """target -> transformation(fun) for that target (a CPU one under a CUDA vmap)."""
-    return lambda target: transformation(fun, target="python" if target == "cuda" else target, **options)
+    return lambda target: transformation(
+        fun, target="python" if target == "cuda" else target, **options
+    )
 
 
 CASES = [
     Case("grad-list", _on(s2sjax.grad, loss), ([W, B], XS, YS), (None, 0, 0)),
     Case("value_and_grad-tuple", _on(s2sjax.value_and_grad, loss), ((W, B), XS, YS), (None, 0, 0)),
-    Case("value_and_grad-dict-out_axes", _on(s2sjax.value_and_grad, loss_of_dict), ({"w": W, "b": B}, XS, YS),
-         (None, 0, 0), (0, {"w": 1, "b": 0})),
-    Case("value_and_grad-nested-in_axes-prefix", _on(s2sjax.value_and_grad, loss_of_nested),
-         ({"wb": (W, BS), "c": C}, XS, YS), ({"wb": (None, 0), "c": None}, 0, 0)),
-    Case("grad-has_aux", _on(s2sjax.grad, loss_with_aux, has_aux=True), ((W, B), XS, YS), (None, 0, 0)),
-    Case("value_and_grad-has_aux-out_axes", _on(s2sjax.value_and_grad, loss_with_aux, has_aux=True),
-         ((W, B), XS, YS), (None, 0, 0), ((0, {"residual": 0, "sines": 1}), (-1, 0))),
-    Case("grad-argnums", _on(s2sjax.grad, loss, argnums=(0, 2)), ((W, B), XS, YS), (None, 0, 0), (0, 0)),
-    Case("jvp-in-a-wrapper", lambda target: PUSHFORWARD, ((W, B), XS, YS, (TWS, TBS)), (None, 0, 0, 0)),
+    Case(
+        "value_and_grad-dict-out_axes",
+        _on(s2sjax.value_and_grad, loss_of_dict),
+        ({"w": W, "b": B}, XS, YS),
+        (None, 0, 0),
+        (0, {"w": 1, "b": 0}),
+    ),
+    Case(
+        "value_and_grad-nested-in_axes-prefix",
+        _on(s2sjax.value_and_grad, loss_of_nested),
+        ({"wb": (W, BS), "c": C}, XS, YS),
+        ({"wb": (None, 0), "c": None}, 0, 0),
+    ),
+    Case(
+        "grad-has_aux",
+        _on(s2sjax.grad, loss_with_aux, has_aux=True),
+        ((W, B), XS, YS),
+        (None, 0, 0),
+    ),
+    Case(
+        "value_and_grad-has_aux-out_axes",
+        _on(s2sjax.value_and_grad, loss_with_aux, has_aux=True),
+        ((W, B), XS, YS),
+        (None, 0, 0),
+        ((0, {"residual": 0, "sines": 1}), (-1, 0)),
+    ),
+    Case(
+        "grad-argnums",
+        _on(s2sjax.grad, loss, argnums=(0, 2)),
+        ((W, B), XS, YS),
+        (None, 0, 0),
+        (0, 0),
+    ),
+    Case(
+        "jvp-in-a-wrapper",
+        lambda target: PUSHFORWARD,
+        ((W, B), XS, YS, (TWS, TBS)),
+        (None, 0, 0, 0),
+    ),
     Case("jacfwd-dict-out_axes", _on(s2sjax.jacfwd, model), ({"w": W, "b": B}, XS), (None, 0), -1),
     Case("jacrev-dict", _on(s2sjax.jacrev, model), ({"w": W, "b": B}, XS), (None, 0)),
-    Case("hessian-dict", _on(s2sjax.hessian, energy), ({"w": W, "b": B}, XS), (None, 0), {"w": 1, "b": -1}),
+    Case(
+        "hessian-dict",
+        _on(s2sjax.hessian, energy),
+        ({"w": W, "b": B}, XS),
+        (None, 0),
+        {"w": 1, "b": -1},
+    ),
 ]
 BY_NAME = {case.name: case for case in CASES}
 COMPILED = ["value_and_grad-tuple", "value_and_grad-has_aux-out_axes", "jvp-in-a-wrapper"]
-PARALLEL = ["value_and_grad-tuple", "value_and_grad-dict-out_axes"]  # not jacfwd: a Numba parfors bug, see CHANGELOG
+PARALLEL = [
+    "value_and_grad-tuple",
+    "value_and_grad-dict-out_axes",
+]  # not jacfwd: a Numba parfors bug, see CHANGELOG
 
 
 @functools.cache
 def _batched(name, target):
     case = BY_NAME[name]
-    return s2sjax.vmap(case.transform(target), in_axes=case.in_axes, out_axes=case.out_axes, target=target)
+    return s2sjax.vmap(
+        case.transform(target), in_axes=case.in_axes, out_axes=case.out_axes, target=target
+    )
 
 
 def _example(value, spec, k):
@@ -124,7 +171,9 @@ def _stacked(outputs, spec):
 
 def _loop(case):
     per_example = case.transform("python")
-    outputs = [per_example(*(_example(a, s, k) for a, s in zip(case.args, case.in_axes))) for k in range(N)]
+    outputs = [
+        per_example(*(_example(a, s, k) for a, s in zip(case.args, case.in_axes))) for k in range(N)
+    ]
     return _stacked(outputs, case.out_axes)
 
 
@@ -156,6 +205,7 @@ def test_per_example_value_and_gradient_against_finite_differences(target):
     """The JAX tutorials' per-example loss and gradient of tuple parameters (w, b)."""
     values, (grad_w, grad_b) = _batched("value_and_grad-tuple", target)((W, B), XS, YS)
     for k in range(N):
+
         def per_example(w, b):
             return loss((w, b), XS[k], YS[k])
 
@@ -164,16 +214,34 @@ def test_per_example_value_and_gradient_against_finite_differences(target):
 
 
 SCALAR_CASES = [
-    Case("value_and_grad-tuple-of-scalars", _on(s2sjax.value_and_grad, define("""
+    Case(
+        "value_and_grad-tuple-of-scalars",
+        _on(
+            s2sjax.value_and_grad,
+            define("""
 def line(params, x, y):
     a, b = params
     return (a * x + b - y) ** 2
-""")), ((1.5, -0.5), YS, BS), (None, 0, 0), (0, (0, 0))),
-    Case("value_and_grad-has_aux-dict", _on(s2sjax.value_and_grad, define("""
+"""),
+        ),
+        ((1.5, -0.5), YS, BS),
+        (None, 0, 0),
+        (0, (0, 0)),
+    ),
+    Case(
+        "value_and_grad-has_aux-dict",
+        _on(
+            s2sjax.value_and_grad,
+            define("""
 def line(params, x, y):
     r = params["a"] * x + params["b"] - y
     return r ** 2, {"residual": r}
-"""), has_aux=True), ({"a": 1.5, "b": -0.5}, YS, BS), (None, 0, 0)),
+"""),
+            has_aux=True,
+        ),
+        ({"a": 1.5, "b": -0.5}, YS, BS),
+        (None, 0, 0),
+    ),
 ]
 BY_NAME.update({case.name: case for case in SCALAR_CASES})
 

@@ -1,4 +1,5 @@
 """Helpers shared by tests: functions defined from source text in real files."""
+
 import importlib.util
 import itertools
 import os
@@ -14,8 +15,11 @@ def define(source, name=None, namespace_setup="import math\nimport numpy as np\n
     """Write `source` to a fresh module file, import it, and return its function `name` (the first def)."""
     module = define_module(source, namespace_setup)
     if name is None:
-        name = next(line.split()[1].split("(")[0] for line in textwrap.dedent(source).splitlines()
-                    if line.startswith("def "))
+        name = next(
+            line.split()[1].split("(")[0]
+            for line in textwrap.dedent(source).splitlines()
+            if line.startswith("def ")
+        )
     return getattr(module, name)
 
 

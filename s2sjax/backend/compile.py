@@ -10,6 +10,7 @@ loads it from disk instead of compiling. An existing file whose bytes differ
 into place, so a reader never sees half a file. A cache directory that cannot
 be written is replaced by a private temporary one, with one CacheWarning.
 """
+
 import functools
 import hashlib
 import importlib.machinery
@@ -71,8 +72,12 @@ def cache_dir():
         return path
     except OSError as exc:
         _fallback_dir = tempfile.mkdtemp(prefix="s2sjax-")
-        warnings.warn(f"cannot write to the s2sjax cache directory {path!r} ({exc}); "
-                      f"using {_fallback_dir!r} for this process", CacheWarning, stacklevel=4)
+        warnings.warn(
+            f"cannot write to the s2sjax cache directory {path!r} ({exc}); "
+            f"using {_fallback_dir!r} for this process",
+            CacheWarning,
+            stacklevel=4,
+        )
         return _fallback_dir
 
 
@@ -105,14 +110,18 @@ def load_module(source, stem, options=None):
     Numba's cache keeps machine code beside the file without them, so each set of options
     gets a file of its own.
     """
-    compiled_as = "" if options is None else ",".join(f"{k}={v}" for k, v in sorted(options.items()))
+    compiled_as = (
+        "" if options is None else ",".join(f"{k}={v}" for k, v in sorted(options.items()))
+    )
     with _LOCK:
         return _load_module(source, stem, compiled_as)
 
 
 def _load_module(source, stem, compiled_as):
     key = hashlib.sha256(
-        "\0".join([source, __version__, np.__version__, numba.__version__, _RUNTIME_STAMP, compiled_as]).encode()
+        "\0".join(
+            [source, __version__, np.__version__, numba.__version__, _RUNTIME_STAMP, compiled_as]
+        ).encode()
     ).hexdigest()[:16]
     module_name = f"{GENERATED_MODULE_PREFIX}{stem}_{key}"
     if module_name in sys.modules:
@@ -120,7 +129,9 @@ def _load_module(source, stem, compiled_as):
     path = os.path.join(cache_dir(), module_name + ".py")
     try:
         _write_if_changed(path, source)
-    except OSError as exc:  # a full disk, say: the module lives in memory, compiled without a disk cache
+    except (
+        OSError
+    ) as exc:  # a full disk, say: the module lives in memory, compiled without a disk cache
         return _in_memory(module_name, source, exc)
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
@@ -137,8 +148,12 @@ def _in_memory(module_name, source, exc):
     global _warned_in_memory
     if not _warned_in_memory:
         _warned_in_memory = True
-        warnings.warn(f"cannot write generated code to the s2sjax cache directory ({exc}); keeping it in memory, "
-                      "compiled anew in each process", CacheWarning, stacklevel=5)
+        warnings.warn(
+            f"cannot write generated code to the s2sjax cache directory ({exc}); keeping it in memory, "
+            "compiled anew in each process",
+            CacheWarning,
+            stacklevel=5,
+        )
     filename = f"<s2sjax: {module_name}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     module = importlib.util.module_from_spec(importlib.machinery.ModuleSpec(module_name, None))
@@ -214,7 +229,9 @@ def _note_user_line(exc, filename):
 def _failing_user_line(message, filename):
     """The user's line that the generated line Numba's `message` points at comes from, or None."""
     # where it failed (`File "...", line 12`) before where a value came from (`defined at ... (12)`)
-    mentions = re.findall(r'File "([^"]+)", line (\d+)', message) + re.findall(r"at (\S+) \((\d+)\)", message)
+    mentions = re.findall(r'File "([^"]+)", line (\d+)', message) + re.findall(
+        r"at (\S+) \((\d+)\)", message
+    )
     for path, lineno in mentions:
         if os.path.basename(path) == os.path.basename(filename):
             return user_line_above(filename, int(lineno) + 1)
@@ -224,7 +241,10 @@ def _failing_user_line(message, filename):
 def parallel_broadcast_failure(exc):
     """Whether `exc` is the assertion by which code compiled with parallel=True refuses to broadcast
     an axis of size 1 (Numba's array analysis proves sizes equal, or asserts it at run time)."""
-    return isinstance(exc, AssertionError) and re.match(r"Sizes of .* do not match", str(exc)) is not None
+    return (
+        isinstance(exc, AssertionError)
+        and re.match(r"Sizes of .* do not match", str(exc)) is not None
+    )
 
 
 class _OutOfTime(Exception):
@@ -264,7 +284,9 @@ class FirstCall:
     def __call__(self, *args):
         try:
             return self.jitted(*args), self.jitted
-        except Exception as exc:  # a typing error, any other failure inside Numba, or the code's own error
+        except (
+            Exception
+        ) as exc:  # a typing error, any other failure inside Numba, or the code's own error
             if config.strict or self._compiled(args):
                 raise
             _warn_fallback(self.where, exc, inspect.unwrap(self.pyfunc).__code__.co_filename)
@@ -280,7 +302,9 @@ class FirstCall:
 
 def _warn_fallback(where, exc, filename):
     reason = "\n".join(str(exc).strip().splitlines()[:12])
-    if not isinstance(exc, numba.core.errors.NumbaError):  # Numba failed, rather than refused: say how
+    if not isinstance(
+        exc, numba.core.errors.NumbaError
+    ):  # Numba failed, rather than refused: say how
         reason = f"{type(exc).__name__}: {reason}"
     line = _failing_user_line(str(exc), filename)
     at = f", at {line}" if line else ""

@@ -3,6 +3,7 @@
 Output is deterministic (the same tree gives byte-identical text) and readable:
 comment statements made by `naming.comment` print as `# ...` lines.
 """
+
 import ast
 import re
 

@@ -4,6 +4,7 @@ Names derive from the user's and are deterministic (counters, never random
 ids): the SSA versions of `x` are `x`, `x_1`, `x_2`; temporaries are `t1`,
 `t2`; the adjoint of `x` is `x_bar`, its tangent `x_dot`.
 """
+
 import linecache
 import os
 import re
@@ -12,7 +13,20 @@ from collections import Counter
 import gast
 
 # Names the generated module binds itself; a user variable never takes them.
-RESERVED = {"np", "math", "rt", "numba", "range", "len", "abs", "min", "max", "float", "int", "bool"}
+RESERVED = {
+    "np",
+    "math",
+    "rt",
+    "numba",
+    "range",
+    "len",
+    "abs",
+    "min",
+    "max",
+    "float",
+    "int",
+    "bool",
+}
 
 COMMENT_MARK = "__s2sjax_comment__"
 
@@ -82,7 +96,9 @@ def without_parfor_clashes(fdef):
 
 def comment(text):
     """A statement that the emitter prints as `# text`."""
-    call = gast.Call(gast.Name(COMMENT_MARK, gast.Load(), None, None), [gast.Constant(text, None)], [])
+    call = gast.Call(
+        gast.Name(COMMENT_MARK, gast.Load(), None, None), [gast.Constant(text, None)], []
+    )
     return gast.Expr(call)
 
 
@@ -97,7 +113,9 @@ def line_comment(location, lineno):
     the generated line's own comment names; code s2sjax added itself gets a bare `#`.
     """
     if location is None or lineno is None or location.filename.startswith("<s2sjax:"):
-        return comment("")  # s2sjax's own glue (a container adapter, a batch loop): no line of the user's
+        return comment(
+            ""
+        )  # s2sjax's own glue (a container adapter, a batch loop): no line of the user's
     if os.path.basename(location.filename).startswith(GENERATED_MODULE_PREFIX):
         return comment(user_line_above(location.filename, lineno))
     text = linecache.getline(location.filename, lineno).strip()

@@ -6,6 +6,7 @@ argument types (scalar or array, axis None or an integer): what compiled code
 runs. Where one body serves both, it is a `register_jitable` function. Adjoint
 helpers return new arrays, never views of their inputs.
 """
+
 import math
 
 import numpy as np
@@ -15,6 +16,7 @@ from numba.extending import overload, register_jitable
 
 
 # ---- pieces the implementations share ---------------------------------------
+
 
 def _float_dtype(x):
     """`x`'s dtype if it is a float type, else float64 (a Python float is float64)."""
@@ -67,6 +69,7 @@ def _as_grid_impl(x, pre, post):
 
 
 # ---- adjoints and tapes (reverse mode) ---------------------------------------
+
 
 def zeros_like(x):
     """A zero adjoint shaped like `x` (0.0 for a scalar)."""
@@ -195,8 +198,16 @@ def prod_adjoint(g, a, axis):
         return g
     a = np.asarray(a, dtype=float)
     moved = np.moveaxis(a.reshape(-1) if axis is None else a, -1 if axis is None else axis, -1)
-    before = np.concatenate([np.ones(moved.shape[:-1] + (1,)), np.cumprod(moved, axis=-1)[..., :-1]], axis=-1)
-    after = np.concatenate([np.cumprod(moved[..., ::-1], axis=-1)[..., :-1][..., ::-1], np.ones(moved.shape[:-1] + (1,))], axis=-1)
+    before = np.concatenate(
+        [np.ones(moved.shape[:-1] + (1,)), np.cumprod(moved, axis=-1)[..., :-1]], axis=-1
+    )
+    after = np.concatenate(
+        [
+            np.cumprod(moved[..., ::-1], axis=-1)[..., :-1][..., ::-1],
+            np.ones(moved.shape[:-1] + (1,)),
+        ],
+        axis=-1,
+    )
     others = before * after
     if axis is None:
         return (g * others).reshape(a.shape)
@@ -297,6 +308,7 @@ def _trip_count(start, stop, step):
         if step > 0:
             return max(0, (stop - start + step - 1) // step)
         return max(0, (start - stop - step - 1) // -step)
+
     return impl
 
 
@@ -329,7 +341,8 @@ def grow(tape, used):
     return bigger
 
 
-@register_jitable  # left where no return in the loop survives (a constant flag pruned it): never read
+# left where no return in the loop survives (a constant flag pruned it): never read
+@register_jitable
 def unset():
     """What `.ret` holds before a loop that may return; lower replaces it by a value of its type."""
     return None
@@ -445,6 +458,7 @@ def _pow_base_adjoint(g, x, p):
 
 # ---- derivatives of the helpers above, for derivatives of generated code (second order)
 
+
 def reciprocal_or_zero(x):
     """1 / x, with 0 where x == 0: the derivative of log_or_zero."""
     if np.ndim(x) == 0:
@@ -468,7 +482,9 @@ def pow_base_second(g, x, p):
 @overload(pow_base_second)
 def _pow_base_second(g, x, p):
     if _is_array(x) or _is_array(p):
-        return lambda g, x, p: g * np.where((p == 0) | (p == 1), 0.0, p * (p - 1.0) * np.power(x, p - 2.0))
+        return lambda g, x, p: (
+            g * np.where((p == 0) | (p == 1), 0.0, p * (p - 1.0) * np.power(x, p - 2.0))
+        )
     return lambda g, x, p: g * (0.0 if p == 0 or p == 1 else p * (p - 1.0) * x ** (p - 2.0))
 
 
@@ -481,7 +497,9 @@ def pow_base_dp(g, x, p):
 @overload(pow_base_dp)
 def _pow_base_dp(g, x, p):
     if _is_array(x) or _is_array(p):
-        return lambda g, x, p: g * np.where(p == 0, 0.0, np.power(x, p - 1.0) * (1.0 + p * log_or_zero(x)))
+        return lambda g, x, p: (
+            g * np.where(p == 0, 0.0, np.power(x, p - 1.0) * (1.0 + p * log_or_zero(x)))
+        )
     return lambda g, x, p: g * (0.0 if p == 0 else x ** (p - 1.0) * (1.0 + p * log_or_zero(x)))
 
 
@@ -545,7 +563,9 @@ def _broadcast_to(v, like):
     return lambda v, like: np.full(like.shape, v)
 
 
-# ---- Jacobians (s2sjax/kinds/jacobian.py): basis loops stack columns or rows, then take JAX's layout
+# ---- Jacobians (s2sjax/kinds/jacobian.py): basis loops stack columns or rows, then take JAX's
+# layout
+
 
 def size(x):
     """The number of elements of `x` (1 for a scalar)."""
@@ -573,7 +593,9 @@ def _unflatten_like(c, out):
 
 def columns_to_jacobian(columns, x):
     """Columns stacked first, `(x.size,) + out.shape`, to the Jacobian `out.shape + x.shape`."""
-    return np.ascontiguousarray(np.moveaxis(columns, 0, -1)).reshape(columns.shape[1:] + np.shape(x))
+    return np.ascontiguousarray(np.moveaxis(columns, 0, -1)).reshape(
+        columns.shape[1:] + np.shape(x)
+    )
 
 
 _COLUMNS_TO_JACOBIAN = """\
@@ -594,7 +616,14 @@ def _columns_to_jacobian(columns, x):
         name = f"columns_to_jacobian_rank{rank}"
         axes = ", ".join(str(d) for d in list(range(1, rank)) + [0])
         namespace = {"np": np, "__name__": __name__}
-        exec(compile(_COLUMNS_TO_JACOBIAN.format(name=name, axes=axes), f"<s2sjax.runtime {name}>", "exec"), namespace)
+        exec(
+            compile(
+                _COLUMNS_TO_JACOBIAN.format(name=name, axes=axes),
+                f"<s2sjax.runtime {name}>",
+                "exec",
+            ),
+            namespace,
+        )
         _COLUMNS_IMPLS[rank] = namespace[name]
     return _COLUMNS_IMPLS[rank]
 
@@ -642,7 +671,9 @@ def broadcast_length(lengths):
 def common_size(sizes):
     """The one size of a vmap's mapped axes, or JAX's error when they differ (or are empty)."""
     if sizes[0] == 0:
-        raise ValueError("vmap over an axis of size 0: s2sjax takes the outputs' shapes from the first example")
+        raise ValueError(
+            "vmap over an axis of size 0: s2sjax takes the outputs' shapes from the first example"
+        )
     for n in sizes:
         if n != sizes[0]:
             raise ValueError("vmap got inconsistent sizes for array axes to be mapped")
@@ -669,6 +700,7 @@ def _move_batch_axis(batched, axis):
 
         def out_of_bounds(batched, axis):
             raise ValueError(message)
+
         return out_of_bounds
     k %= batched.ndim
     order = tuple(range(1, k + 1)) + (0,) + tuple(range(k + 1, batched.ndim))
@@ -693,28 +725,36 @@ def same_shape(value, first):
     """`value`, an example's output, checked to have the shape of the first example's `first`
     (when its rank was not known before the code ran, examples may differ)."""
     if np.shape(value) != np.shape(first):
-        raise ValueError(f"vmap: an example's output has shape {np.shape(value)}, the first example's had shape "
-                         f"{np.shape(first)}; every example must give outputs of the same shape")
+        raise ValueError(
+            f"vmap: an example's output has shape {np.shape(value)}, the first example's had shape "
+            f"{np.shape(first)}; every example must give outputs of the same shape"
+        )
     return value
 
 
 @overload(same_shape)
 def _same_shape(value, first):
     if _is_array(value) and _is_array(first) and value.ndim == first.ndim:
+
         def check(value, first):
             if value.shape != first.shape:
-                raise ValueError("vmap: an example's output has a shape other than the first example's; every "
-                                 "example must give outputs of the same shape")
+                raise ValueError(
+                    "vmap: an example's output has a shape other than the first example's; every "
+                    "example must give outputs of the same shape"
+                )
             return value
+
         return check
     if not _is_array(value) and not _is_array(first):
         return lambda value, first: value
-    return None  # ranks that differ: Numba cannot type the batched output, the Python fallback says why
+    # ranks that differ: Numba cannot type the batched output, the Python fallback says why
+    return None
 
 
 # ---- NumPy, math and builtin functions Numba lacks in some forms -------------
 # These extend Numba's own support, so generated code can keep the user's
 # spelling (np.clip on scalars, np.mean with an axis, abs of an array, ...).
+
 
 @overload(abs)
 def _abs_array(x):
@@ -735,7 +775,7 @@ def _math_cbrt(x):
 
 @overload(math.exp2)
 def _math_exp2(x):
-    return lambda x: 2.0 ** x
+    return lambda x: 2.0**x
 
 
 @overload(np.dot)

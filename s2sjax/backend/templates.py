@@ -37,6 +37,7 @@ def f(x, y):
         s = s + 2.0
     return s
 """
+
 import copy
 import inspect
 import textwrap
@@ -63,7 +64,9 @@ def fill(template, **values):
     definition = _definition(template)
     placeholders = [arg.id for arg in definition.args.args]
     if sorted(values) != sorted(placeholders):
-        raise TypeError(f"template {template.__name__} fills {placeholders}, given {sorted(values)}")
+        raise TypeError(
+            f"template {template.__name__} fills {placeholders}, given {sorted(values)}"
+        )
     return _Fill(values).visit(gast.Module(copy.deepcopy(definition.body), [])).body
 
 
@@ -127,7 +130,9 @@ def _tuple(items):
 def _definition(template):
     if template not in _DEFINITIONS:
         definition = gast.parse(textwrap.dedent(inspect.getsource(template))).body[0]
-        if isinstance(definition.body[0], gast.Expr) and isinstance(definition.body[0].value, gast.Constant):
+        if isinstance(definition.body[0], gast.Expr) and isinstance(
+            definition.body[0].value, gast.Constant
+        ):
             definition.body = definition.body[1:]  # the docstring is not code to write
         _DEFINITIONS[template] = _Written().visit(definition)
     return _DEFINITIONS[template]
@@ -156,7 +161,9 @@ class _Fill(gast.NodeTransformer):
 
     def visit_Expr(self, node):
         if self._placeholder(node.value) and isinstance(self.values[node.value.id], list):
-            return self.values[node.value.id]  # the statements themselves: their ids may key what is known of them
+            return self.values[
+                node.value.id
+            ]  # the statements themselves: their ids may key what is known of them
         return self.generic_visit(node)
 
     def visit_Starred(self, node):
@@ -172,7 +179,9 @@ class _Fill(gast.NodeTransformer):
         vararg, node.args.vararg = node.args.vararg, None
         self.generic_visit(node)  # before the parameters filled in, which are names to keep
         if vararg is not None and vararg.id in self.values:
-            node.args.args += [gast.Name(p, gast.Param(), None, None) for p in self.values[vararg.id]]
+            node.args.args += [
+                gast.Name(p, gast.Param(), None, None) for p in self.values[vararg.id]
+            ]
         else:
             node.args.vararg = vararg
         return node
@@ -190,7 +199,9 @@ def _expression(value, ctx):
             node = gast.Attribute(node, attribute, gast.Load())
     elif value is None or isinstance(value, (bool, int, float)):
         return gast.Constant(value, None)
-    elif isinstance(value, gast.AST) and not isinstance(value, gast.stmt):  # an expression, or a slice
+    elif isinstance(value, gast.AST) and not isinstance(
+        value, gast.stmt
+    ):  # an expression, or a slice
         node = copy.deepcopy(value)
     else:
         raise TypeError(f"a placeholder takes a name, a constant or an expression, not {value!r}")
@@ -199,7 +210,9 @@ def _expression(value, ctx):
 
 def _in_context(node, ctx):
     """`node`, and the items of a tuple or list it is, loaded or stored as `ctx` says."""
-    if isinstance(node, (gast.Name, gast.Attribute, gast.Subscript, gast.Starred, gast.Tuple, gast.List)):
+    if isinstance(
+        node, (gast.Name, gast.Attribute, gast.Subscript, gast.Starred, gast.Tuple, gast.List)
+    ):
         node.ctx = copy.copy(ctx)
     for item in getattr(node, "elts", ()):
         _in_context(item, ctx)

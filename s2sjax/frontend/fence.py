@@ -6,21 +6,63 @@ resolve could not bind are reported here too, so errors come in source order. It
 resolved tree of every function, the inlined ones included, before
 normalization, so the error shows the user's own spelling.
 """
+
 import gast
 
 from .. import rules
 
-_STATEMENTS = (gast.Assign, gast.AugAssign, gast.If, gast.For, gast.While, gast.Break, gast.Continue,
-               gast.Return, gast.Pass, gast.Assert, gast.Expr)
+_STATEMENTS = (
+    gast.Assign,
+    gast.AugAssign,
+    gast.If,
+    gast.For,
+    gast.While,
+    gast.Break,
+    gast.Continue,
+    gast.Return,
+    gast.Pass,
+    gast.Assert,
+    gast.Expr,
+)
 _EXPRESSIONS = (
-    gast.BinOp, gast.UnaryOp, gast.BoolOp, gast.Compare, gast.IfExp, gast.Call, gast.Name,
-    gast.Constant, gast.Attribute, gast.Subscript, gast.Tuple, gast.List, gast.Dict, gast.Slice,
+    gast.BinOp,
+    gast.UnaryOp,
+    gast.BoolOp,
+    gast.Compare,
+    gast.IfExp,
+    gast.Call,
+    gast.Name,
+    gast.Constant,
+    gast.Attribute,
+    gast.Subscript,
+    gast.Tuple,
+    gast.List,
+    gast.Dict,
+    gast.Slice,
 )
 _DICT_VIEWS = ("items", "keys", "values")  # allowed only as the iterable of a `for`
 _OPERATORS = (
-    gast.Add, gast.Sub, gast.Mult, gast.Div, gast.FloorDiv, gast.Mod, gast.Pow, gast.MatMult, gast.BitAnd, gast.BitOr,
-    gast.USub, gast.UAdd, gast.Not, gast.And, gast.Or,
-    gast.Eq, gast.NotEq, gast.Lt, gast.LtE, gast.Gt, gast.GtE,
+    gast.Add,
+    gast.Sub,
+    gast.Mult,
+    gast.Div,
+    gast.FloorDiv,
+    gast.Mod,
+    gast.Pow,
+    gast.MatMult,
+    gast.BitAnd,
+    gast.BitOr,
+    gast.USub,
+    gast.UAdd,
+    gast.Not,
+    gast.And,
+    gast.Or,
+    gast.Eq,
+    gast.NotEq,
+    gast.Lt,
+    gast.LtE,
+    gast.Gt,
+    gast.GtE,
 )
 _CONTEXTS = (gast.Load, gast.Store)
 ARRAY_ATTRIBUTES = {"shape", "size", "ndim", "T", "dtype"}
@@ -28,9 +70,18 @@ ARRAY_ATTRIBUTES = {"shape", "size", "ndim", "T", "dtype"}
 _DESCRIPTIONS = {
     gast.With: ("a 'with' statement", "move the context manager outside the transformed function"),
     gast.ClassDef: ("a class definition", "define classes outside the transformed function"),
-    gast.FunctionDef: ("a nested function definition", "define the helper at module level; s2sjax inlines it"),
-    gast.Lambda: ("a lambda inside a transformed function", "define it at module level; s2sjax inlines it"),
-    gast.Try: ("a 'try' statement", "exceptions cannot be differentiated; check inputs before the call"),
+    gast.FunctionDef: (
+        "a nested function definition",
+        "define the helper at module level; s2sjax inlines it",
+    ),
+    gast.Lambda: (
+        "a lambda inside a transformed function",
+        "define it at module level; s2sjax inlines it",
+    ),
+    gast.Try: (
+        "a 'try' statement",
+        "exceptions cannot be differentiated; check inputs before the call",
+    ),
     gast.Raise: ("a 'raise' statement", "check inputs before calling the transformed function"),
     gast.Global: ("a 'global' statement", "pass the value as an argument instead"),
     gast.Nonlocal: ("a 'nonlocal' statement", "pass the value as an argument instead"),
@@ -65,8 +116,11 @@ def check_parameters(fdef, location):
     """Raise TransformError at a `*args` or `**kwargs` parameter of `fdef` (a parsed function)."""
     args = fdef.args
     if args.vararg or args.kwarg:
-        raise location.error(args.vararg or args.kwarg, "a '*args' or '**kwargs' parameter is not supported by s2sjax",
-                             "list the parameters explicitly")
+        raise location.error(
+            args.vararg or args.kwarg,
+            "a '*args' or '**kwargs' parameter is not supported by s2sjax",
+            "list the parameters explicitly",
+        )
 
 
 class _Fence:
@@ -100,7 +154,9 @@ class _Fence:
         if isinstance(node, gast.Expr):
             if _is_docstring(node):
                 return
-            self.reject(node, "an expression statement", "assign the value or remove it: it has no effect")
+            self.reject(
+                node, "an expression statement", "assign the value or remove it: it has no effect"
+            )
         if isinstance(node, gast.Assert) and _is_string(node.msg):
             node = gast.Assert(node.test, None)
         if isinstance(node, (gast.Assign, gast.AugAssign)):
@@ -118,16 +174,29 @@ class _Fence:
         self.check_target(node.target)
         it = node.iter
         name = rules.dotted_name(it.func) if isinstance(it, gast.Call) else None
-        if isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and it.func.attr in _DICT_VIEWS:
+        if (
+            isinstance(it, gast.Call)
+            and isinstance(it.func, gast.Attribute)
+            and it.func.attr in _DICT_VIEWS
+        ):
             if it.args or it.keywords:
                 self.reject(it, f"this call to .{it.func.attr}()")
             self.check_expression(it.func.value)
         elif _loop_only(name) and id(it.func) not in self.resolved.problems:
-            if it.keywords or not it.args or (name in ("range", "rt.prange") and len(it.args) > 3) or (name == "enumerate" and len(it.args) != 1):
+            if (
+                it.keywords
+                or not it.args
+                or (name in ("range", "rt.prange") and len(it.args) > 3)
+                or (name == "enumerate" and len(it.args) != 1)
+            ):
                 self.reject(it, f"this call to {name}()")
             for arg in it.args:
-                inner = rules.dotted_name(arg.func) if name == "enumerate" and isinstance(arg, gast.Call) else None
-                for sub in (arg.args if inner == "zip" else [arg]):  # enumerate(zip(...))
+                inner = (
+                    rules.dotted_name(arg.func)
+                    if name == "enumerate" and isinstance(arg, gast.Call)
+                    else None
+                )
+                for sub in arg.args if inner == "zip" else [arg]:  # enumerate(zip(...))
                     self.check_expression(sub)
         else:
             self.check_expression(it)
@@ -143,12 +212,18 @@ class _Fence:
             return
         if isinstance(node, gast.Subscript) and not in_tuple:
             if not isinstance(node.value, gast.Name):
-                self.reject(node, "an in-place update of an expression", "update a named array: a[i] = v")
+                self.reject(
+                    node, "an in-place update of an expression", "update a named array: a[i] = v"
+                )
             if not _is_key(node.slice):  # a dict's key: normalize says what it thinks of the update
                 self.check_expression(node.slice)
             return
         if isinstance(node, gast.Subscript):
-            self.reject(node, "an in-place update inside a tuple assignment", "assign each element on its own line")
+            self.reject(
+                node,
+                "an in-place update inside a tuple assignment",
+                "assign each element on its own line",
+            )
         self.reject(node, f"assigning to {type(node).__name__.lower()!r}")
 
     def check_expression(self, node):
@@ -157,8 +232,16 @@ class _Fence:
             raise self.location.error(node, message, hint)
         if not isinstance(node, _EXPRESSIONS):
             self.reject(node)
-        if isinstance(node, gast.Attribute) and node.attr not in ARRAY_ATTRIBUTES and not _is_rule_name(node):
-            self.reject(node, f"the attribute {node.attr!r}", f"supported array attributes: {', '.join(sorted(ARRAY_ATTRIBUTES))}")
+        if (
+            isinstance(node, gast.Attribute)
+            and node.attr not in ARRAY_ATTRIBUTES
+            and not _is_rule_name(node)
+        ):
+            self.reject(
+                node,
+                f"the attribute {node.attr!r}",
+                f"supported array attributes: {', '.join(sorted(ARRAY_ATTRIBUTES))}",
+            )
         if isinstance(node, gast.Call):
             self.check_call(node)
             return
@@ -168,12 +251,19 @@ class _Fence:
         if isinstance(node, gast.Subscript) and _is_key(node.slice):  # params["w"]
             self.check_expression(node.value)
             return
-        if isinstance(node, gast.Constant) and not isinstance(node.value, (int, float, bool, type(None))):
+        if isinstance(node, gast.Constant) and not isinstance(
+            node.value, (int, float, bool, type(None))
+        ):
             self.reject(node, f"the constant {node.value!r}")
         for child in _children(node):
             if isinstance(child, (gast.operator, gast.unaryop, gast.boolop, gast.cmpop)):
                 if not isinstance(child, _OPERATORS):
-                    self.reject(node, *_DESCRIPTIONS.get(type(child), (f"the operator {type(child).__name__!r}", None)))
+                    self.reject(
+                        node,
+                        *_DESCRIPTIONS.get(
+                            type(child), (f"the operator {type(child).__name__!r}", None)
+                        ),
+                    )
             elif isinstance(child, gast.expr_context):
                 if not isinstance(child, _CONTEXTS):
                     self.reject(node)
@@ -185,8 +275,11 @@ class _Fence:
             if key is None:
                 self.reject(value, "'**' in a dict display")
             if not (_is_key(key) or (isinstance(key, gast.Constant) and type(key.value) is int)):
-                self.reject(key, "a dict key that is not a string or int constant",
-                            "the keys are the container's structure, known when the function is transformed")
+                self.reject(
+                    key,
+                    "a dict key that is not a string or int constant",
+                    "the keys are the container's structure, known when the function is transformed",
+                )
             self.check_expression(value)
 
     def check_call(self, node):
@@ -197,8 +290,11 @@ class _Fence:
             self.check_expression(func)
         if is_method:
             if func.attr not in rules.METHODS:
-                self.reject(func, f"the method {func.attr!r}",
-                            f"supported array methods: {', '.join(sorted(rules.METHODS))}")
+                self.reject(
+                    func,
+                    f"the method {func.attr!r}",
+                    f"supported array methods: {', '.join(sorted(rules.METHODS))}",
+                )
             self.check_expression(func.value)
         elif _loop_only(name):
             self.reject(node, f"{name}() outside the head of a 'for' loop")

@@ -17,6 +17,7 @@ leaf by leaf: `g`'s JVP is generated for a function of the leaves that puts the
 tuples back together and calls `g`, and pass 2 passes it `p[0], p[1], ...` and
 the tangents' leaves likewise.
 """
+
 from dataclasses import dataclass, field
 
 from ..abstract import Type, of_value
@@ -31,7 +32,8 @@ class JvpCall:
     node: object  # the call, in pass 1
     defaults: tuple  # the values of the parameters after the primals given (fixed, as in JAX)
     generated: object = None  # pipeline.Generated: g's JVP for the primals' types
-    argnums: tuple = ()  # the primals that get tangents (the float ones); leaves of tuples are primals
+    # the primals that get tangents (the float ones); leaves of tuples are primals
+    argnums: tuple = ()
     function: object = None  # the generated JVP, loaded: what pass 2 inlines
     leaf_paths: list = None  # per primal, the index paths of its leaves, when a primal is a tuple
 
@@ -68,13 +70,21 @@ class JvpCalls:
             trees = [_tree_of(p) for p in primals]
             call.leaf_paths = [_leaf_paths(t) for t in trees]
             primals, tangents = _leaves(primals, call), _leaves(tangents, call, trees)
-            fun, fixed = _of_leaves(call.fun, trees), ()  # g's own defaults apply in the function of the leaves
+            fun, fixed = (
+                _of_leaves(call.fun, trees),
+                (),
+            )  # g's own defaults apply in the function of the leaves
         for p, t in zip(primals, tangents):
             if p.ndim is not None and t.ndim is not None and p.differentiable and p.ndim != t.ndim:
-                raise call.location.error(call.node, "jvp called with different primal and tangent shapes: "
-                                          f"a primal of rank {p.ndim} has a tangent of rank {t.ndim}")
+                raise call.location.error(
+                    call.node,
+                    "jvp called with different primal and tangent shapes: "
+                    f"a primal of rank {p.ndim} has a tangent of rank {t.ndim}",
+                )
         call.argnums = tuple(i for i, p in enumerate(primals) if p.differentiable)
-        call.generated = self.generate(fun, primals + tuple(of_value(d) for d in fixed), call.argnums)
+        call.generated = self.generate(
+            fun, primals + tuple(of_value(d) for d in fixed), call.argnums
+        )
         outputs = call.generated.output_types
         tangent_types = tuple(Type("float", o.ndim) if not o.differentiable else o for o in outputs)
         if len(outputs) == 1 and not call.generated.returns_tuple:
@@ -106,9 +116,12 @@ def _leaves(types, call, trees=None):
     """The types of the leaves of `types`, checked to be of structures `trees` when given."""
     for k, typ in enumerate(types if trees is not None else ()):
         if _tree_of(typ) != trees[k]:
-            raise call.location.error(call.node, "primal and tangent arguments to s2sjax.jvp must have the same "
-                                      f"tree structure; primal {k} has tree structure {trees[k]} whereas its tangent "
-                                      f"has tree structure {_tree_of(typ)}.")
+            raise call.location.error(
+                call.node,
+                "primal and tangent arguments to s2sjax.jvp must have the same "
+                f"tree structure; primal {k} has tree structure {trees[k]} whereas its tangent "
+                f"has tree structure {_tree_of(typ)}.",
+            )
     return tuple(leaf for typ in types for leaf in _leaf_types(typ))
 
 
@@ -121,7 +134,11 @@ def _of_leaves(fun, trees):
     names = [f"leaf_{k}" for k in range(sum(t.num_leaves for t in trees))]
     leaves = iter(names)
     name = f"{fun.__name__}_of_leaves".replace("<lambda>", "lambda")
-    source = (f"def {name}({', '.join(names)}):\n"
-              f"    return fun({', '.join(tree_display(t, leaves) for t in trees)})\n")
+    source = (
+        f"def {name}({', '.join(names)}):\n"
+        f"    return fun({', '.join(tree_display(t, leaves) for t in trees)})\n"
+    )
     namespace = {"__name__": __name__, "fun": fun}
-    return function_from_source(source, name, f"<s2sjax: {fun.__qualname__} of the leaves of its tuples>", namespace)
+    return function_from_source(
+        source, name, f"<s2sjax: {fun.__qualname__} of the leaves of its tuples>", namespace
+    )

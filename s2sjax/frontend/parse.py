@@ -5,6 +5,7 @@ a lambda turned into `def <lambda>(...): return <body>`), with every node's
 line and column those of the user's file, plus what resolving names needs
 (globals, closure cells).
 """
+
 import inspect
 import linecache
 import math
@@ -104,12 +105,19 @@ def _lambda_def(tree, code, filename):
             ret = gast.Return(node.body)
             gast.copy_location(ret, node.body)
             fdef = gast.FunctionDef(
-                name="<lambda>", args=node.args, body=[ret], decorator_list=[],
-                returns=None, type_comment=None, type_params=[],
+                name="<lambda>",
+                args=node.args,
+                body=[ret],
+                decorator_list=[],
+                returns=None,
+                type_comment=None,
+                type_params=[],
             )
             gast.copy_location(fdef, node)
             return fdef
-    raise TransformError("cannot find this lambda in its source line", filename, code.co_firstlineno)
+    raise TransformError(
+        "cannot find this lambda in its source line", filename, code.co_firstlineno
+    )
 
 
 def function_for_rule(obj):
@@ -124,7 +132,9 @@ def function_for_rule(obj):
     # np.sin -> np_sin; a builtin (abs) gets a prefix: `def abs(x): return abs(x)` would call itself
     name = rule.name.replace(".", "_") if "." in rule.name else f"builtin_{rule.name}"
     source = f"def {name}({', '.join(params)}):\n    return {rule.name}({', '.join(params)})\n"
-    return function_from_source(source, name, f"<s2sjax: {rule.name}>", {"np": np, "math": math, "rt": runtime})
+    return function_from_source(
+        source, name, f"<s2sjax: {rule.name}>", {"np": np, "math": math, "rt": runtime}
+    )
 
 
 def function_from_source(source, name, filename, namespace):
@@ -143,17 +153,23 @@ def check_readable(fun):
         return
     spelled = _spelled(fun)
     if _numpy_or_math(fun):
-        message, hint = (f"{spelled} has no derivative rule in s2sjax",
-                         "call it from a function of yours written with the NumPy and math functions s2sjax "
-                         "knows, or give it a rule with s2sjax.extend.defvjp")
+        message, hint = (
+            f"{spelled} has no derivative rule in s2sjax",
+            "call it from a function of yours written with the NumPy and math functions s2sjax "
+            "knows, or give it a rule with s2sjax.extend.defvjp",
+        )
     elif hasattr(fun, "py_func"):
-        message, hint = (f"{spelled} is compiled by Numba: s2sjax cannot transform it",
-                         f"transform its Python function, {spelled}.py_func, or give it a rule with "
-                         "s2sjax.extend.defvjp")
+        message, hint = (
+            f"{spelled} is compiled by Numba: s2sjax cannot transform it",
+            f"transform its Python function, {spelled}.py_func, or give it a rule with "
+            "s2sjax.extend.defvjp",
+        )
     else:
         kind = "bound method" if inspect.ismethod(fun) else type(fun).__name__
-        message, hint = (f"cannot read the source of {spelled!r}: it is a {kind}, not a Python function",
-                         "s2sjax transforms functions defined in a file (a module, script or notebook cell)")
+        message, hint = (
+            f"cannot read the source of {spelled!r}: it is a {kind}, not a Python function",
+            "s2sjax transforms functions defined in a file (a module, script or notebook cell)",
+        )
     filename, lineno = _user_line()
     raise TransformError(message, filename, lineno, hint=hint)
 
@@ -173,10 +189,12 @@ def _spelled(fun):
     name = getattr(fun, "__qualname__", None) or getattr(fun, "__name__", None)
     if name is None:
         return repr(fun)
-    if module == "numpy" or isinstance(fun, np.ufunc) and getattr(np, name, None) is fun:  # not SciPy's
+    if (
+        module == "numpy" or isinstance(fun, np.ufunc) and getattr(np, name, None) is fun
+    ):  # not SciPy's
         return f"np.{name}"
     if module.startswith("numpy."):
-        return f"np.{module[len('numpy.'):]}.{name}"
+        return f"np.{module[len('numpy.') :]}.{name}"
     return f"math.{name}" if module == "math" else name
 
 
@@ -184,6 +202,8 @@ def _user_line():
     """(file, line) of the innermost frame outside s2sjax: where the user called it."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+        package + os.sep
+    ):
         frame = frame.f_back
     return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("<unknown>", None)

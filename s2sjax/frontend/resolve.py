@@ -15,6 +15,7 @@ a `Resolved`:
 Anything else a name can refer to is recorded in `problems` (node id ->
 message, hint), for the fence to report in source order with the rest.
 """
+
 import ast
 import builtins
 import copy
@@ -55,7 +56,9 @@ class Assumption:
             current = self.read()
         except (KeyError, AttributeError, ValueError):  # deleted, or an empty closure cell
             return False
-        return current is self.value or (type(current) is type(self.value) and current == self.value)
+        return current is self.value or (
+            type(current) is type(self.value) and current == self.value
+        )
 
 
 @dataclass
@@ -65,7 +68,9 @@ class Resolved:
     functions: dict = field(default_factory=dict)  # name -> Python function to inline
     captured: list = field(default_factory=list)
     problems: dict = field(default_factory=dict)  # id(node) -> (message, hint)
-    assumptions: list = field(default_factory=list)  # Assumption: what the generated code was written for
+    assumptions: list = field(
+        default_factory=list
+    )  # Assumption: what the generated code was written for
 
 
 def resolve(function, namer, jvp_calls):
@@ -126,7 +131,10 @@ class _Resolver(gast.NodeTransformer):
             return self._jvp_call(node)
         if self._is_vmap(node.func):
             return self._vmap_call(node)
-        if isinstance(node.func, gast.Call) and self._transformation(node.func.func) not in (None, "jvp"):
+        if isinstance(node.func, gast.Call) and self._transformation(node.func.func) not in (
+            None,
+            "jvp",
+        ):
             return self._unsupported_transformation(node, self._transformation(node.func.func))
         return self.generic_visit(node)
 
@@ -134,13 +142,23 @@ class _Resolver(gast.NodeTransformer):
         """The problem of an s2sjax transformation used inside a transformed function other than as
         s2sjax.vmap(g, ...)(x) or s2sjax.jvp(g, primals, tangents)."""
         if name == "vmap":
-            return self._problem(node, "s2sjax.vmap inside a transformed function must be called where it is written",
-                                 "write s2sjax.vmap(g, in_axes=...)(x)")
+            return self._problem(
+                node,
+                "s2sjax.vmap inside a transformed function must be called where it is written",
+                "write s2sjax.vmap(g, in_axes=...)(x)",
+            )
         if name == "jvp":
-            return self._problem(node, "s2sjax.jvp inside a transformed function must be called where it is written",
-                                 "write s2sjax.jvp(g, (x, y), (vx, vy))")
-        return self._problem(node, f"s2sjax.{name} inside a transformed function is not supported (s2sjax.vmap and "
-                             "s2sjax.jvp are)", _WHOLE)
+            return self._problem(
+                node,
+                "s2sjax.jvp inside a transformed function must be called where it is written",
+                "write s2sjax.jvp(g, (x, y), (vx, vy))",
+            )
+        return self._problem(
+            node,
+            f"s2sjax.{name} inside a transformed function is not supported (s2sjax.vmap and "
+            "s2sjax.jvp are)",
+            _WHOLE,
+        )
 
     def _transformation(self, func):
         """The name of the s2sjax transformation that `func` refers to, or None."""
@@ -159,8 +177,11 @@ class _Resolver(gast.NodeTransformer):
         there (lifted out, the caller's variables it reads becoming parameters mapped along no
         axis), or such a vmap again."""
         if node.keywords:
-            return self._problem(node, "a vmap inside a transformed function takes its arguments by position",
-                                 "write vmap(g, in_axes=...)(x, y)")
+            return self._problem(
+                node,
+                "a vmap inside a transformed function takes its arguments by position",
+                "write vmap(g, in_axes=...)(x, y)",
+            )
         batched, outer = self._vmap_of(node.func)
         if batched is None:
             return node
@@ -171,22 +192,35 @@ class _Resolver(gast.NodeTransformer):
         key = self.namer.fresh(inlinable.__name__)
         self.resolved.functions[key] = inlinable
         args = [self.visit(a) for a in node.args]
-        args += [self.visit(gast.copy_location(gast.Name(n, gast.Load(), None, None), node)) for n in outer]
-        return gast.copy_location(gast.Call(gast.Name(key, gast.Load(), None, None), args, []), node)
+        args += [
+            self.visit(gast.copy_location(gast.Name(n, gast.Load(), None, None), node))
+            for n in outer
+        ]
+        return gast.copy_location(
+            gast.Call(gast.Name(key, gast.Load(), None, None), args, []), node
+        )
 
     def _vmap_of(self, vmap_call):
         """(the vmapped function `vmap_call` makes, the caller's variables passed to it after the
         arguments), or (None, None) with the problem recorded."""
         try:
-            options = {name: ast.literal_eval(emitter.emit(gast.Expr(value)).strip())
-                       for name, value in _vmap_options(vmap_call)}
+            options = {
+                name: ast.literal_eval(emitter.emit(gast.Expr(value)).strip())
+                for name, value in _vmap_options(vmap_call)
+            }
         except (ValueError, SyntaxError, TypeError):
-            self._problem(vmap_call, "the options of a vmap inside a transformed function must be written as "
-                          "constants", "write vmap(g, in_axes=(0, None), out_axes=0)")
+            self._problem(
+                vmap_call,
+                "the options of a vmap inside a transformed function must be written as constants",
+                "write vmap(g, in_axes=(0, None), out_axes=0)",
+            )
             return None, None
         if not vmap_call.args or "fun" in options:
-            self._problem(vmap_call, "a vmap inside a transformed function takes the function first, by position",
-                          "write vmap(g, in_axes=...)(x)")
+            self._problem(
+                vmap_call,
+                "a vmap inside a transformed function takes the function first, by position",
+                "write vmap(g, in_axes=...)(x)",
+            )
             return None, None
         fun, params, outer = self._vmapped(vmap_call.args[0], vmap_call)
         if fun is None:
@@ -194,10 +228,15 @@ class _Resolver(gast.NodeTransformer):
         in_axes = options.pop("in_axes", 0)
         if outer:  # the caller's variables: mapped along no axis
             if isinstance(in_axes, (tuple, list)) and len(in_axes) != len(params):
-                self._problem(vmap_call, f"vmap in_axes has {len(in_axes)} entries for a function of {len(params)} "
-                              f"parameters ({', '.join(params)})")
+                self._problem(
+                    vmap_call,
+                    f"vmap in_axes has {len(in_axes)} entries for a function of {len(params)} "
+                    f"parameters ({', '.join(params)})",
+                )
                 return None, None
-            in_axes = tuple(in_axes) if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(params)
+            in_axes = (
+                tuple(in_axes) if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(params)
+            )
             in_axes += (None,) * len(outer)
         try:
             vmap = self._value_of(vmap_call.func)
@@ -213,25 +252,47 @@ class _Resolver(gast.NodeTransformer):
             lam = node
             params = [a.id for a in lam.args.args]
             if lam.args.vararg or lam.args.kwarg or lam.args.kwonlyargs or lam.args.defaults:
-                self._problem(vmap_call, "a vmapped lambda inside a transformed function takes plain positional "
-                              "parameters")
+                self._problem(
+                    vmap_call,
+                    "a vmapped lambda inside a transformed function takes plain positional "
+                    "parameters",
+                )
                 return None, None, None
-            read = {n.id for n in gast.walk(lam.body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-            outer = sorted(n for n in read - set(params) if n in self.resolved.local_names or n in self.function.closure)
+            read = {
+                n.id
+                for n in gast.walk(lam.body)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+            }
+            outer = sorted(
+                n
+                for n in read - set(params)
+                if n in self.resolved.local_names or n in self.function.closure
+            )
             return self._lifted(lam, params + outer), params, outer
         if self._is_vmap(node):
             inner, outer = self._vmap_of(node)
-            return (None, None, None) if inner is None else (inner, inner.param_names[:len(inner.param_names) - len(outer)], outer)
+            return (
+                (None, None, None)
+                if inner is None
+                else (inner, inner.param_names[: len(inner.param_names) - len(outer)], outer)
+            )
         if isinstance(node, gast.Call) and self._transformation(node.func):
-            self._problem(vmap_call, f"a vmap inside a transformed function maps a Python function (or a vmap of one), "
-                          f"not a {self._transformation(node.func)}", _WHOLE)
+            self._problem(
+                vmap_call,
+                f"a vmap inside a transformed function maps a Python function (or a vmap of one), "
+                f"not a {self._transformation(node.func)}",
+                _WHOLE,
+            )
             return None, None, None
         chain = rules.dotted_name(node)
         value = self._value_of(node) if chain else _MISSING
         if value is _MISSING or not callable(value):
-            self._problem(vmap_call, "the function a vmap maps inside a transformed function must be defined outside "
-                          "it, or be a lambda written in the call",
-                          "define it at module level, or write vmap(lambda y: g(x, y))(ys)")
+            self._problem(
+                vmap_call,
+                "the function a vmap maps inside a transformed function must be defined outside "
+                "it, or be a lambda written in the call",
+                "define it at module level, or write vmap(lambda y: g(x, y))(ys)",
+            )
             return None, None, None
         self._assume(value, chain)
         return value, None, []
@@ -259,14 +320,24 @@ class _Resolver(gast.NodeTransformer):
     def _jvp_call(self, node):
         """`s2sjax.jvp(g, (x, y), (vx, vy))` -> a call of g's JVP: opaque in pass 1, inlined in pass 2."""
         if node.keywords or len(node.args) != 3:
-            return self._problem(node, "s2sjax.jvp in a transformed function takes (fun, primals, tangents), by position")
+            return self._problem(
+                node,
+                "s2sjax.jvp in a transformed function takes (fun, primals, tangents), by position",
+            )
         fun_node, primals, tangents = node.args
         if not all(isinstance(n, (gast.Tuple, gast.List)) for n in (primals, tangents)):
-            return self._problem(node, "s2sjax.jvp in a transformed function needs its primals and tangents "
-                                 "written as tuples", "write jvp(f, (x, y), (vx, vy))")
+            return self._problem(
+                node,
+                "s2sjax.jvp in a transformed function needs its primals and tangents "
+                "written as tuples",
+                "write jvp(f, (x, y), (vx, vy))",
+            )
         if len(primals.elts) != len(tangents.elts):
-            return self._problem(node, "jvp called with different primal and tangent tuple lengths: "
-                                 f"{len(primals.elts)} primals and {len(tangents.elts)} tangents.")
+            return self._problem(
+                node,
+                "jvp called with different primal and tangent tuple lengths: "
+                f"{len(primals.elts)} primals and {len(tangents.elts)} tangents.",
+            )
         fun = self._function(fun_node, node)
         defaults = None if fun is None else self._defaults(fun, len(primals.elts), node)
         if defaults is None:
@@ -278,26 +349,42 @@ class _Resolver(gast.NodeTransformer):
             self.jvp_calls.by_name[name] = call
             self.resolved.functions[name] = call
         else:
-            primals, tangents = args[:len(primals.elts)], args[len(primals.elts):]
+            primals, tangents = args[: len(primals.elts)], args[len(primals.elts) :]
             if call.leaf_paths is None:
                 primals += [gast.Constant(d, None) for d in defaults]
             else:  # tuples among the primals: the JVP takes their leaves
-                primals, tangents = _leaves_of(primals, call.leaf_paths), _leaves_of(tangents, call.leaf_paths)
-            args = primals + [tangents[i] for i in call.argnums] + self._capture_all(call.generated.captured)
+                primals, tangents = (
+                    _leaves_of(primals, call.leaf_paths),
+                    _leaves_of(tangents, call.leaf_paths),
+                )
+            args = (
+                primals
+                + [tangents[i] for i in call.argnums]
+                + self._capture_all(call.generated.captured)
+            )
             self.resolved.functions[name] = call.function
-        return gast.copy_location(gast.Call(gast.Name(name, gast.Load(), None, None), args, []), node)
+        return gast.copy_location(
+            gast.Call(gast.Name(name, gast.Load(), None, None), args, []), node
+        )
 
     def _function(self, node, call):
         """The plain Python function `node` names, or None (with a problem recorded at the call)."""
         chain = rules.dotted_name(node)
         if chain is None or chain.split(".")[0] in self.resolved.local_names:
-            self._problem(call, "the function given to s2sjax.jvp in a transformed function must be defined "
-                          "outside it", "define it at module level (a def or a lambda)")
+            self._problem(
+                call,
+                "the function given to s2sjax.jvp in a transformed function must be defined "
+                "outside it",
+                "define it at module level (a def or a lambda)",
+            )
             return None
         value = self._value_of(node)
         if not inspect.isfunction(value):
-            self._problem(call, f"{chain!r} is not a plain Python function; s2sjax.jvp in a transformed function "
-                          "differentiates one")
+            self._problem(
+                call,
+                f"{chain!r} is not a plain Python function; s2sjax.jvp in a transformed function "
+                "differentiates one",
+            )
             return None
         return value
 
@@ -305,15 +392,23 @@ class _Resolver(gast.NodeTransformer):
         """The default values of `fun`'s parameters after the first `count`, or None (a problem recorded)."""
         params = list(inspect.signature(fun).parameters.values())
         if count > len(params):
-            self._problem(node, f"s2sjax.jvp gives {fun.__name__}() {count} primals; it takes {len(params)} arguments")
+            self._problem(
+                node,
+                f"s2sjax.jvp gives {fun.__name__}() {count} primals; it takes {len(params)} arguments",
+            )
             return None
         rest = params[count:]
         if any(p.default is inspect.Parameter.empty for p in rest):
-            self._problem(node, f"s2sjax.jvp gives {fun.__name__}() {count} primals; it needs {len(params)}")
+            self._problem(
+                node, f"s2sjax.jvp gives {fun.__name__}() {count} primals; it needs {len(params)}"
+            )
             return None
         if not all(isinstance(p.default, (bool, int, float)) for p in rest):
-            self._problem(node, f"{fun.__name__}() has a default that is not a number",
-                          "give s2sjax.jvp a primal for every parameter")
+            self._problem(
+                node,
+                f"{fun.__name__}() has a default that is not a number",
+                "give s2sjax.jvp a primal for every parameter",
+            )
             return None
         return tuple(p.default for p in rest)
 
@@ -364,9 +459,15 @@ class _Resolver(gast.NodeTransformer):
         if isinstance(value, pytypes.ModuleType):
             return self._problem(node, f"module {spelled!r} cannot be used as a value")
         if callable(value):
-            return self._problem(node, f"{spelled!r} has no Python source and no derivative rule",
-                                 "use a NumPy or math function s2sjax knows")
-        return self._problem(node, f"{spelled!r} is a {type(value).__name__}, which s2sjax cannot use in a transformed function")
+            return self._problem(
+                node,
+                f"{spelled!r} has no Python source and no derivative rule",
+                "use a NumPy or math function s2sjax knows",
+            )
+        return self._problem(
+            node,
+            f"{spelled!r} is a {type(value).__name__}, which s2sjax cannot use in a transformed function",
+        )
 
     def _capture(self, value, node, spelled):
         name = self.namer.fresh(spelled.replace(".", "_"))
@@ -383,11 +484,15 @@ class _Resolver(gast.NodeTransformer):
         """() -> the current value of the global or closure variable `spelled` (`a.b` too)."""
         root, *attrs = spelled.split(".")
         if root in self.function.closure:
-            cell = self.function.pyfunc.__closure__[self.function.pyfunc.__code__.co_freevars.index(root)]
+            cell = self.function.pyfunc.__closure__[
+                self.function.pyfunc.__code__.co_freevars.index(root)
+            ]
             read_root = lambda c=cell: c.cell_contents  # noqa: E731
         else:
             read_root = lambda g=self.function.globals, k=root: g[k]  # noqa: E731
-        return lambda: functools.reduce(getattr, attrs, read_root())  # the current value, every call
+        return lambda: functools.reduce(
+            getattr, attrs, read_root()
+        )  # the current value, every call
 
 
 def _transformation_named(value):
@@ -402,7 +507,9 @@ def _leaves_of(nodes, leaf_paths):
         for path in paths:
             leaf = node
             for i in path:
-                leaf = gast.copy_location(gast.Subscript(copy.deepcopy(leaf), gast.Constant(i, None), gast.Load()), node)
+                leaf = gast.copy_location(
+                    gast.Subscript(copy.deepcopy(leaf), gast.Constant(i, None), gast.Load()), node
+                )
             leaves.append(leaf)
     return leaves
 

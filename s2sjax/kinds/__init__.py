@@ -1,4 +1,5 @@
 """The transformations, one module each: what each generates, how it is called, how its results come back."""
+
 from .base import Kind, kind_of
 from .gradient import Grad, ValueAndGrad
 from .jacobian import Jacfwd, Jacrev
@@ -7,4 +8,16 @@ from .jvp import Jvp
 from .vjp import Pullback, Vjp
 from .vmap import Vmap
 
-__all__ = ["Kind", "kind_of", "Grad", "ValueAndGrad", "Jacfwd", "Jacrev", "Jit", "Jvp", "Pullback", "Vjp", "Vmap"]
+__all__ = [
+    "Kind",
+    "kind_of",
+    "Grad",
+    "ValueAndGrad",
+    "Jacfwd",
+    "Jacrev",
+    "Jit",
+    "Jvp",
+    "Pullback",
+    "Vjp",
+    "Vmap",
+]

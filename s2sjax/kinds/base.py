@@ -8,6 +8,7 @@ transformations: what code to generate, how the generated function is called,
 how its results are put back into the user's structures, and the header line of
 the generated module. Nothing outside this package tests which kind it has.
 """
+
 import copy
 from dataclasses import dataclass, replace
 
@@ -24,7 +25,9 @@ class Kind:
 
     name = None  # the public name: errors and the generated module's header say it
     mode = None  # what the pipeline generates for it directly (transforms.common.Mode), if anything
-    composable = False  # its code is a plain function of the arguments: another transformation can take it
+    composable = (
+        False  # its code is a plain function of the arguments: another transformation can take it
+    )
     gradient = False  # of a scalar output, returned in the argument's shape (grad, value_and_grad)
     returns_value = False  # the output's value comes back first, beside the derivatives
     batches = False  # maps its function over examples, batching each leaf of its results (vmap)
@@ -47,12 +50,16 @@ class Kind:
 
     def check_target(self, target):
         if target == "cuda":
-            raise ValueError(f"target='cuda' is for vmap (one GPU thread per example); {self.name} runs on the CPU: "
-                             f"use vmap({self.name}(f), target='cuda') to run it per example on the GPU")
+            raise ValueError(
+                f"target='cuda' is for vmap (one GPU thread per example); {self.name} runs on the CPU: "
+                f"use vmap({self.name}(f), target='cuda') to run it per example on the GPU"
+            )
 
     def pullback_refusal(self):
         """Why a vjp's pullback cannot be given to this transformation, and what to do instead."""
-        return f"{self.name} of a vjp's pullback is not supported; transform the function given to vjp"
+        return (
+            f"{self.name} of a vjp's pullback is not supported; transform the function given to vjp"
+        )
 
     def static_positions(self, nargs):
         """The positions of arguments compiled in as constants (jit's static_argnums)."""
@@ -60,7 +67,9 @@ class Kind:
 
     typed_by_type = True  # without arrays, the arguments' types alone pick the code
     call = None  # a call of its own: (transformed, args, kwargs) -> the result (vmap's)
-    inlinable = None  # (transformed) -> a plain function for transformed code that calls it (vmap's)
+    inlinable = (
+        None  # (transformed) -> a plain function for transformed code that calls it (vmap's)
+    )
 
     def flattening_for(self, transformed, flattening):
         """The Flattening of a call's containers, as this transformation maps them."""
@@ -166,8 +175,14 @@ def check_argnums(argnums):
 
 def signature_key(args):
     """The abstract signature of `args` that picks the generated code, computed quickly."""
-    return tuple((a.dtype.char, a.ndim) if type(a) is np.ndarray else of_value(a) if type(a) is tuple else type(a)
-                 for a in args)
+    return tuple(
+        (a.dtype.char, a.ndim)
+        if type(a) is np.ndarray
+        else of_value(a)
+        if type(a) is tuple
+        else type(a)
+        for a in args
+    )
 
 
 def kind_of(fun):
@@ -207,11 +222,17 @@ def code_to_transform(fun, args, kind):
     if inner_kind is None:
         return fun, [], [], False, None
     if not inner_kind.composable:
-        raise TypeError(f"a {inner_kind.name} cannot be transformed again; transform the function it differentiates")
+        raise TypeError(
+            f"a {inner_kind.name} cannot be transformed again; transform the function it differentiates"
+        )
     inner = fun.specialization(args)
-    if inner.restructures and not kind.batches:  # a vmap batches each leaf; other transformations take arrays
-        raise TypeError(f"a {inner_kind.name} of a function returning nested tuples, a list or a dict cannot be "
-                        "transformed again; return a flat tuple")
+    if (
+        inner.restructures and not kind.batches
+    ):  # a vmap batches each leaf; other transformations take arrays
+        raise TypeError(
+            f"a {inner_kind.name} of a function returning nested tuples, a list or a dict cannot be "
+            "transformed again; return a flat tuple"
+        )
     finishing = inner if kind.batches and inner.rebuilds else None
     hidden = inner.hidden + [c.read for c in inner.captured]
     return inner.code_function, hidden, inner.assumptions, inner.boundscheck, finishing

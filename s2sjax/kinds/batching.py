@@ -20,6 +20,7 @@ This module also holds JAX's rules for `in_axes` and `out_axes`: which axis
 of each argument (each leaf, for containers) is mapped, and the errors
 for specifications that do not fit the arguments or outputs.
 """
+
 from collections import Counter
 
 import gast
@@ -35,11 +36,13 @@ from ..pytree import LEAF, TreeDef, tree_leaves, tree_structure, tree_unflatten
 def check_spec(spec, what):
     """JAX's check of an in_axes or out_axes specification: ints and None in tuples and lists."""
     if isinstance(spec, (tuple, list, dict)):
-        for item in (spec.values() if isinstance(spec, dict) else spec):
+        for item in spec.values() if isinstance(spec, dict) else spec:
             check_spec(item, what)
     elif spec is not None and (not isinstance(spec, int) or isinstance(spec, bool)):
-        raise TypeError(f"vmap {what} must be an int, None, or (nested) container with those types as leaves, "
-                        f"but got {spec!r}.")
+        raise TypeError(
+            f"vmap {what} must be an int, None, or (nested) container with those types as leaves, "
+            f"but got {spec!r}."
+        )
 
 
 def argument_axes(in_axes, args, names, keywords, npositional):
@@ -51,9 +54,11 @@ def argument_axes(in_axes, args, names, keywords, npositional):
     """
     if isinstance(in_axes, (tuple, list)):
         if len(in_axes) != npositional:
-            raise ValueError("vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
-                             f"positional arguments passed to the function, but got len(in_axes)={len(in_axes)}, "
-                             f"len(args)={npositional}")
+            raise ValueError(
+                "vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
+                f"positional arguments passed to the function, but got len(in_axes)={len(in_axes)}, "
+                f"len(args)={npositional}"
+            )
         specs = list(in_axes)
     else:
         specs = [in_axes] * npositional
@@ -71,8 +76,10 @@ def _prefix(spec, value, path):
     """
     if isinstance(spec, (tuple, list, dict)):
         if not _same_node(spec, value):
-            raise ValueError(f"vmap in_axes specification must be a tree prefix of the corresponding value, got "
-                             f"specification {spec!r} for value {path} of type {_structure(value)}.")
+            raise ValueError(
+                f"vmap in_axes specification must be a tree prefix of the corresponding value, got "
+                f"specification {spec!r} for value {path} of type {_structure(value)}."
+            )
         specs = [spec[k] for k in value] if isinstance(spec, dict) else spec
         return tuple(_prefix(s, v, f"{path}[{k!r}]") for s, (k, v) in zip(specs, _children(value)))
     if type(value) in (tuple, list, dict):
@@ -81,9 +88,11 @@ def _prefix(spec, value, path):
         return None
     rank = np.ndim(value)
     if not -rank <= spec < rank:
-        raise ValueError(f"vmap was requested to map its argument along axis {spec}, which implies that its rank "
-                         f"should be at least {max(spec + 1, -spec)}, but is only {rank} "
-                         f"(its shape is {np.shape(value)}): argument {path}")
+        raise ValueError(
+            f"vmap was requested to map its argument along axis {spec}, which implies that its rank "
+            f"should be at least {max(spec + 1, -spec)}, but is only {rank} "
+            f"(its shape is {np.shape(value)}): argument {path}"
+        )
     return spec % rank
 
 
@@ -107,7 +116,9 @@ def structure_axes(in_axes, treedefs, names):
     """`argument_axes` from the arguments' structures alone (a vmap inside another transformation)."""
     specs = list(in_axes) if isinstance(in_axes, (tuple, list)) else [in_axes] * len(treedefs)
     if len(specs) != len(treedefs):
-        raise ValueError(f"vmap in_axes has {len(specs)} entries for a function of {len(treedefs)} arguments")
+        raise ValueError(
+            f"vmap in_axes has {len(specs)} entries for a function of {len(treedefs)} arguments"
+        )
     return tuple(_structure_prefix(s, t, n) for s, t, n in zip(specs, treedefs, names))
 
 
@@ -117,10 +128,15 @@ def _structure_prefix(spec, treedef, path):
         if isinstance(spec, dict):
             spec = [spec[k] for k in steps]
         specs = spec if isinstance(spec, (tuple, list)) else [spec] * len(steps)
-        return tuple(_structure_prefix(s, c, f"{path}[{k!r}]") for s, c, k in zip(specs, treedef.children, steps))
+        return tuple(
+            _structure_prefix(s, c, f"{path}[{k!r}]")
+            for s, c, k in zip(specs, treedef.children, steps)
+        )
     if spec is not None and (isinstance(spec, (tuple, list, dict)) or spec < 0):
-        raise ValueError(f"vmap in_axes {spec!r} for {path}: a vmap inside another transformation, called with "
-                         "containers, needs in_axes that are numbers >= 0 or None")
+        raise ValueError(
+            f"vmap in_axes {spec!r} for {path}: a vmap inside another transformation, called with "
+            "containers, needs in_axes that are numbers >= 0 or None"
+        )
     return spec
 
 
@@ -145,7 +161,9 @@ def axis_size(args, axes, names, keywords, size=None):
         else:
             lead = "most" if k == 0 else "some"
             lines.append(f"  * {lead} axes ({count} of them) had size {s}, e.g. {examples[0]}")
-    raise ValueError("vmap got inconsistent sizes for array axes to be mapped:\n" + ";\n".join(lines))
+    raise ValueError(
+        "vmap got inconsistent sizes for array axes to be mapped:\n" + ";\n".join(lines)
+    )
 
 
 def _mapped_leaves(value, spec, where, found, path=""):
@@ -218,7 +236,9 @@ def _type_tree(typ):
 
 def leaf_types(output_types):
     """The types of the leaves of `returned_tree`, in order."""
-    return [leaf for t in output_types for leaf in (leaf_types(t.elts) if t.kind == "tuple" else [t])]
+    return [
+        leaf for t in output_types for leaf in (leaf_types(t.elts) if t.kind == "tuple" else [t])
+    ]
 
 
 def leaf_out_axes(out_axes, returned, restructure):
@@ -244,9 +264,13 @@ def leaf_out_axes(out_axes, returned, restructure):
                 axes[leaf] = spec
             return
         if not _same_node(spec, node):
-            raise ValueError(f"vmap out_axes specification must be a tree prefix of the corresponding value, got "
-                             f"specification {out_axes!r} for an output of structure {tree_structure(numbered)}.")
-        for sub, (_, child) in zip([spec[k] for k in node] if isinstance(spec, dict) else spec, _children(node)):
+            raise ValueError(
+                f"vmap out_axes specification must be a tree prefix of the corresponding value, got "
+                f"specification {out_axes!r} for an output of structure {tree_structure(numbered)}."
+            )
+        for sub, (_, child) in zip(
+            [spec[k] for k in node] if isinstance(spec, dict) else spec, _children(node)
+        ):
             walk(sub, child)
 
     walk(out_axes, numbered)
@@ -273,7 +297,18 @@ def output_axes(specs, ranks):
 # ---- the batched function, as source ----------------------------------------
 
 
-def vmap_source(name, params, extra, axes, example_name, out_axes, returned, size=None, parallel=False, checked=()):
+def vmap_source(
+    name,
+    params,
+    extra,
+    axes,
+    example_name,
+    out_axes,
+    returned,
+    size=None,
+    parallel=False,
+    checked=(),
+):
     """`name(params, extra)`: `example_name` run once per example along the mapped axes.
 
     `axes` has one entry per parameter (see `argument_axes`); `returned` is the structure of what
@@ -284,22 +319,52 @@ def vmap_source(name, params, extra, axes, example_name, out_axes, returned, siz
     namer = Namer(params + extra)
     n, example = namer.fresh("size"), namer.fresh("example")
     count = returned.num_leaves
-    outs, each, batched = ([namer.fresh(f"{stem}_{k}" if returned.kind != "leaf" else stem) for k in range(count)]
-                           for stem in ("out", "each", "batched"))
+    outs, each, batched = (
+        [namer.fresh(f"{stem}_{k}" if returned.kind != "leaf" else stem) for k in range(count)]
+        for stem in ("out", "each", "batched")
+    )
     mapped = [k for k, axis in enumerate(out_axes) if axis is not None]
-    stored = [expression(_same_shape, each=each[k], out=outs[k]) if k in checked else each[k] for k in range(count)]
+    stored = [
+        expression(_same_shape, each=each[k], out=outs[k]) if k in checked else each[k]
+        for k in range(count)
+    ]
     return source(
-        _batch_loop, name=name, parameters=params + extra, size=n, counted=_size(params, axes, size),
-        outs=_tree(returned, iter(outs)), function=example_name, firsts=_examples(params, axes, 0) + extra,
+        _batch_loop,
+        name=name,
+        parameters=params + extra,
+        size=n,
+        counted=_size(params, axes, size),
+        outs=_tree(returned, iter(outs)),
+        function=example_name,
+        firsts=_examples(params, axes, 0) + extra,
         tapes=fill_each(_first_slot, (dict(batch=batched[k], out=outs[k], size=n) for k in mapped)),
-        example=example, loop="rt.prange" if parallel else "range", each=_tree(returned, iter(each)),
+        example=example,
+        loop="rt.prange" if parallel else "range",
+        each=_tree(returned, iter(each)),
         examples=_examples(params, axes, example) + extra,
-        stores=fill_each(_slot, (dict(batch=batched[k], example=example, value=stored[k]) for k in mapped)),
-        results=_tree(returned, map(_result, outs, batched, out_axes)))
+        stores=fill_each(
+            _slot, (dict(batch=batched[k], example=example, value=stored[k]) for k in mapped)
+        ),
+        results=_tree(returned, map(_result, outs, batched, out_axes)),
+    )
 
 
-def _batch_loop(name, parameters, size, counted, outs, function, firsts, tapes, example, loop, each, examples, stores,
-                results):
+def _batch_loop(
+    name,
+    parameters,
+    size,
+    counted,
+    outs,
+    function,
+    firsts,
+    tapes,
+    example,
+    loop,
+    each,
+    examples,
+    stores,
+    results,
+):
     def name(*parameters):
         size = counted
         outs = function(*firsts)
@@ -339,8 +404,14 @@ def leaves_source(name, params, example_name, returned):
     device function, which returns its scalars and writes its arrays into the kernel's slots)."""
     namer = Namer(params)
     leaves = [namer.fresh(f"out_{k}") for k in range(returned.num_leaves)]
-    return source(_leaves, name=name, params=params, outs=_tree(returned, iter(leaves)), function=example_name,
-                  leaves=leaves)
+    return source(
+        _leaves,
+        name=name,
+        params=params,
+        outs=_tree(returned, iter(leaves)),
+        function=example_name,
+        leaves=leaves,
+    )
 
 
 def _leaves(name, params, outs, function, leaves):
@@ -354,9 +425,14 @@ def _tree(treedef, leaves):
     or a target to unpack it."""
     if treedef.kind == "leaf":
         return next(leaves)
-    if treedef.kind in ("dict", "none"):  # no target unpacks them (the source once written failed to compile)
-        raise TypeError("a vmap inside a transformed function maps a function returning arrays, or tuples of them, "
-                        f"not one returning {treedef}")
+    if treedef.kind in (
+        "dict",
+        "none",
+    ):  # no target unpacks them (the source once written failed to compile)
+        raise TypeError(
+            "a vmap inside a transformed function maps a function returning arrays, or tuples of them, "
+            f"not one returning {treedef}"
+        )
     items = [_tree(child, leaves) for child in treedef.children]
     return expression(_list, items=items) if treedef.kind == "list" else tuple_of(items)
 
@@ -370,7 +446,11 @@ def _size(params, axes, size):
 
     The sizes are checked here too: the caller checks only the outermost vmap's.
     """
-    sizes = [expression(_axis_size, x=param, axis=spec) for param, spec in zip(params, axes) if spec is not None]
+    sizes = [
+        expression(_axis_size, x=param, axis=spec)
+        for param, spec in zip(params, axes)
+        if spec is not None
+    ]
     return expression(_common_size, sizes=sizes) if sizes else size
 
 
@@ -387,8 +467,12 @@ _WHOLE = gast.Slice(None, None, None)  # `:`, all of an axis
 
 def _examples(params, axes, index):
     """Each parameter's example `index`: `x[:, index]` for one mapped along axis 1."""
-    return [param if spec is None else subscript(param, index if spec == 0 else tuple_of([_WHOLE] * spec + [index]))
-            for param, spec in zip(params, axes)]
+    return [
+        param
+        if spec is None
+        else subscript(param, index if spec == 0 else tuple_of([_WHOLE] * spec + [index]))
+        for param, spec in zip(params, axes)
+    ]
 
 
 # ---- the CUDA kernel ----------------------------------------------------------
@@ -409,8 +493,14 @@ def kernel_source(name, params, extra, axes, device_name, out_ranks):
     launch = call(device_name, _examples(params, axes, example) + extra + arrays)
     if scalars:
         launch = assign(scalars[0] if len(scalars) == 1 else tuple_of(scalars), launch)
-    return source(_kernel, name=name, parameters=params + extra + batched, example=example, batched=batched[0],
-                  launch=launch)
+    return source(
+        _kernel,
+        name=name,
+        parameters=params + extra + batched,
+        example=example,
+        batched=batched[0],
+        launch=launch,
+    )
 
 
 def _kernel(name, parameters, example, batched, launch):

@@ -5,6 +5,7 @@ its generated code (jacobian.forward_loop): s2sjax differentiates generated
 code in forward mode. Gradients come back with their arguments' dtypes, in
 their arguments' structures.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +38,9 @@ class Grad(Differentiating):
         try:
             if specialization.generated_code:
                 if self.has_aux:
-                    raise TypeError(f"{self.name} with has_aux=True of a transformed function is not supported")
+                    raise TypeError(
+                        f"{self.name} with has_aux=True of a transformed function is not supported"
+                    )
                 return jacobian.forward_loop(specialization, code)
             return super().generate(specialization, code, args)
         except NonScalarOutput:
@@ -78,7 +81,11 @@ def _non_scalar_error(transformed, args):
     user = transformed.fun
     output = user.fun(*args) if kind_of(user) else user(*args)
     output = output[0] if transformed.kind.has_aux and isinstance(output, tuple) else output
-    shown = f"had shape: {np.shape(output)}" if not isinstance(output, tuple) else f"was a tuple of {len(output)}"
+    shown = (
+        f"had shape: {np.shape(output)}"
+        if not isinstance(output, tuple)
+        else f"was a tuple of {len(output)}"
+    )
     return TypeError(f"Gradient only defined for scalar-output functions. Output {shown}.")
 
 

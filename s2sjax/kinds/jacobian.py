@@ -7,10 +7,20 @@ one function, which Numba compiles whole and which can be transformed again
 (`hessian = jacfwd(jacrev(f))`). Any derivative of generated code is
 `forward_loop` too: s2sjax differentiates generated code in forward mode.
 """
+
 from dataclasses import dataclass, replace
 
 from ..backend.naming import Namer
-from ..backend.templates import assign, call, expression, fill, fill_each, source, subscript, tuple_of
+from ..backend.templates import (
+    assign,
+    call,
+    expression,
+    fill,
+    fill_each,
+    source,
+    subscript,
+    tuple_of,
+)
 from ..transforms.common import Mode, generated_name
 from ..transforms.reverse import NonScalarOutput
 from .base import Differentiating, same
@@ -56,9 +66,17 @@ def forward_loop(specialization, code):
     else:  # jacfwd takes tuples of outputs (hessian of containers); jacrev one output
         s.output_tree = _jacobian_tree(jvp, kind.name)
     result = "value_and_jacobian" if kind.returns_value else "jacobian"
-    wrapper = jacfwd_source(generated_name(code.__name__, kind.name), s.param_names(code),
-                                     [c.name for c in jvp.captured], _wrt(s, code), jvp.name, result, s.spec.single,
-                                     len(jvp.output_types), structured=s.output_tree is not None)
+    wrapper = jacfwd_source(
+        generated_name(code.__name__, kind.name),
+        s.param_names(code),
+        [c.name for c in jvp.captured],
+        _wrt(s, code),
+        jvp.name,
+        result,
+        s.spec.single,
+        len(jvp.output_types),
+        structured=s.output_tree is not None,
+    )
     return s.inline(wrapper, [jvp], jvp.captured)
 
 
@@ -69,22 +87,33 @@ def reverse_loop(specialization, code):
     primal = s.generate(code, replace(spec, mode=Mode.PRIMAL))
     s.output_tree = _jacobian_tree(primal, "jacrev")
     vjp = s.generate(code, replace(spec, mode=Mode.VJP))
-    wrapper = jacrev_source(generated_name(code.__name__, "jacrev"), s.param_names(code),
-                                     [c.name for c in vjp.captured], _wrt(s, code), vjp.name, primal.name,
-                                     s.spec.single, structured=s.output_tree is not None)
+    wrapper = jacrev_source(
+        generated_name(code.__name__, "jacrev"),
+        s.param_names(code),
+        [c.name for c in vjp.captured],
+        _wrt(s, code),
+        vjp.name,
+        primal.name,
+        s.spec.single,
+        structured=s.output_tree is not None,
+    )
     return s.inline(wrapper, [primal, vjp], vjp.captured)
 
 
 def _wrt(specialization, code):
     names = specialization.param_names(code)
-    return [Argument(names[i], specialization.arg_types[i].ndim == 0) for i in specialization.argnums]
+    return [
+        Argument(names[i], specialization.arg_types[i].ndim == 0) for i in specialization.argnums
+    ]
 
 
 def check_single_output(generated, name):
     if len(generated.output_types) != 1 or generated.output_tree is not None:
         tree = generated.output_tree
         shown = "a tuple" if tree is None or _only_tuples(tree) else "a list or a dict"
-        raise TypeError(f"{name} of a function returning {shown} is not supported; return one array")
+        raise TypeError(
+            f"{name} of a function returning {shown} is not supported; return one array"
+        )
 
 
 def _jacobian_tree(generated, name):
@@ -101,6 +130,7 @@ def _jacobian_tree(generated, name):
 def _only_tuples(tree):
     return tree.kind == "leaf" or (tree.kind == "tuple" and all(map(_only_tuples, tree.children)))
 
+
 # ---- the loops, as source ----------------------------------------------------
 #
 # `params` are the code function's parameters (the user's, then hidden ones
@@ -114,7 +144,9 @@ class Argument:
     scalar: bool
 
 
-def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian", single=True, outputs=1, structured=False):
+def jacfwd_source(
+    name, params, extra, wrt, jvp_name, result="jacobian", single=True, outputs=1, structured=False
+):
     """`name(params, extra)`: the Jacobian by columns, each a JVP along a basis vector.
 
     `result` "jacobian" returns the Jacobians (a tuple for several `wrt`);
@@ -125,36 +157,68 @@ def jacfwd_source(name, params, extra, wrt, jvp_name, result="jacobian", single=
     namer = Namer(params + extra)
     zeros = [_zero(a) for a in wrt]
     value = namer.fresh("value")
-    picks = list(range(outputs)) if outputs > 1 else [None]  # output o of the JVP's tuples, or its one output
+    picks = (
+        list(range(outputs)) if outputs > 1 else [None]
+    )  # output o of the JVP's tuples, or its one output
     columns, jacobians = [], [[] for _ in picks]
     for i, arg in enumerate(wrt):
         r = namer.fresh("r")
         jacs = [namer.fresh(f"jac_{arg.name}") for _ in picks]
         outs = [_output(subscript(r, 1), o) for o in picks]  # the JVP's tangent of each output
         if arg.scalar:
-            tangents = zeros[:i] + [1.0] + zeros[i + 1:]
+            tangents = zeros[:i] + [1.0] + zeros[i + 1 :]
             columns += fill(_jvp, r=r, jvp=jvp_name, params=params, tangents=tangents, extra=extra)
             columns += [stmt for jac, out in zip(jacs, outs) for stmt in assign(jac, out)]
         else:
             basis, k = namer.fresh(f"basis_{arg.name}"), namer.fresh("k")
             tapes = [namer.fresh(f"columns_{arg.name}") for _ in picks]
-            tangents = zeros[:i] + [expression(_reshaped, basis=basis, x=arg.name)] + zeros[i + 1:]
+            tangents = zeros[:i] + [expression(_reshaped, basis=basis, x=arg.name)] + zeros[i + 1 :]
             columns += fill(
-                _columns, basis=basis, x=arg.name, k=k, r=r, jvp=jvp_name, params=params, tangents=tangents,
+                _columns,
+                basis=basis,
+                x=arg.name,
+                k=k,
+                r=r,
+                jvp=jvp_name,
+                params=params,
+                tangents=tangents,
                 extra=extra,
-                tapes=fill_each(_column_tape, (dict(tape=t, value=_output(value, o), x=arg.name)
-                                               for t, o in zip(tapes, picks))),
-                stores=fill_each(_store, (dict(tape=t, k=k, value=out) for t, out in zip(tapes, outs))),
-                jacobians=fill_each(_columns_to_jacobian, (dict(jac=jac, tape=t, x=arg.name)
-                                                           for jac, t in zip(jacs, tapes))))
+                tapes=fill_each(
+                    _column_tape,
+                    (
+                        dict(tape=t, value=_output(value, o), x=arg.name)
+                        for t, o in zip(tapes, picks)
+                    ),
+                ),
+                stores=fill_each(
+                    _store, (dict(tape=t, k=k, value=out) for t, out in zip(tapes, outs))
+                ),
+                jacobians=fill_each(
+                    _columns_to_jacobian,
+                    (dict(jac=jac, tape=t, x=arg.name) for jac, t in zip(jacs, tapes)),
+                ),
+            )
         for per_output, jac in zip(jacobians, jacs):
             per_output.append(jac)
-    returned = _returned(jacobians[0], single) if outputs == 1 and not structured else \
-        tuple_of([_returned(j, single) for j in jacobians])
+    returned = (
+        _returned(jacobians[0], single)
+        if outputs == 1 and not structured
+        else tuple_of([_returned(j, single) for j in jacobians])
+    )
     if result == "value_and_jacobian":
         returned = tuple_of([value, returned])
-    return source(_jacfwd, name=name, parameters=params + extra, value=value, jvp=jvp_name, params=params,
-                  zeros=zeros, extra=extra, columns=columns, returned=returned)
+    return source(
+        _jacfwd,
+        name=name,
+        parameters=params + extra,
+        value=value,
+        jvp=jvp_name,
+        params=params,
+        zeros=zeros,
+        extra=extra,
+        columns=columns,
+        returned=returned,
+    )
 
 
 def _jacfwd(name, parameters, value, jvp, params, zeros, extra, columns, returned):
@@ -204,16 +268,49 @@ def jacrev_source(name, params, extra, wrt, vjp_name, primal_name, single=True, 
     primal = call(primal_name, params + extra)
     returned = _returned(jacobians, single)
     return source(
-        _jacrev, name=name, parameters=params + extra, out=out, primal=subscript(primal, 0) if structured else primal,
-        size=size, cotangent=cotangent, k=k, r=r, vjp=vjp_name, params=params, extra=extra,
-        tapes=fill_each(_row_tape, (dict(tape=row, x=a.name, size=size) for row, a in zip(rows, wrt))),
-        stores=fill_each(_store, (dict(tape=row, k=k, value=subscript(r, i)) for i, row in enumerate(rows))),
-        jacobians=fill_each(_rows_to_jacobian, (dict(jac=jac, tape=row, out=out) for jac, row in zip(jacobians, rows))),
-        returned=tuple_of([returned]) if structured else returned)
+        _jacrev,
+        name=name,
+        parameters=params + extra,
+        out=out,
+        primal=subscript(primal, 0) if structured else primal,
+        size=size,
+        cotangent=cotangent,
+        k=k,
+        r=r,
+        vjp=vjp_name,
+        params=params,
+        extra=extra,
+        tapes=fill_each(
+            _row_tape, (dict(tape=row, x=a.name, size=size) for row, a in zip(rows, wrt))
+        ),
+        stores=fill_each(
+            _store, (dict(tape=row, k=k, value=subscript(r, i)) for i, row in enumerate(rows))
+        ),
+        jacobians=fill_each(
+            _rows_to_jacobian,
+            (dict(jac=jac, tape=row, out=out) for jac, row in zip(jacobians, rows)),
+        ),
+        returned=tuple_of([returned]) if structured else returned,
+    )
 
 
-def _jacrev(name, parameters, out, primal, size, cotangent, tapes, k, r, vjp, params, extra, stores, jacobians,
-            returned):
+def _jacrev(
+    name,
+    parameters,
+    out,
+    primal,
+    size,
+    cotangent,
+    tapes,
+    k,
+    r,
+    vjp,
+    params,
+    extra,
+    stores,
+    jacobians,
+    returned,
+):
     def name(*parameters):
         out = primal
         size = rt.size(out)

@@ -1,4 +1,5 @@
 """jit: the user's function itself, compiled; static arguments written in as constants."""
+
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -18,7 +19,9 @@ class Jit(Kind):
 
     def __post_init__(self):
         static = self.static_argnums
-        object.__setattr__(self, "static_argnums", (static,) if isinstance(static, int) else tuple(static))
+        object.__setattr__(
+            self, "static_argnums", (static,) if isinstance(static, int) else tuple(static)
+        )
         check_argnums(self.static_argnums)
 
     @property
@@ -35,9 +38,11 @@ class Jit(Kind):
             try:
                 hash(args[i])
             except TypeError as exc:
-                raise ValueError(f"Non-hashable static arguments are not supported. An error occurred while trying "
-                                 f"to hash an object of type {type(args[i])}, {args[i]!r}. The error was:\nTypeError: "
-                                 f"{exc}") from None
+                raise ValueError(
+                    f"Non-hashable static arguments are not supported. An error occurred while trying "
+                    f"to hash an object of type {type(args[i])}, {args[i]!r}. The error was:\nTypeError: "
+                    f"{exc}"
+                ) from None
             values.append((i, type(args[i]), args[i]))
         return tuple(values)
 
@@ -62,8 +67,12 @@ def _with_static(specialization, code, args):
     kept = [p for i, p in enumerate(params) if i not in s.static]
     constants = {params[i]: _constant_source(args[i], params[i]) for i in s.static}
     extra = [c.name for c in function.captured]
-    wrapper = jit_source(generated_name(code.__name__, "jit"), kept + extra, function.name,
-                                  [constants.get(p, p) for p in params] + extra)
+    wrapper = jit_source(
+        generated_name(code.__name__, "jit"),
+        kept + extra,
+        function.name,
+        [constants.get(p, p) for p in params] + extra,
+    )
     s.arg_types = tuple(t for i, t in enumerate(s.arg_types) if i not in s.static)
     return s.inline(wrapper, [function], function.captured)
 
@@ -81,14 +90,18 @@ def _constant_source(value, name):
         if np.isfinite(value):
             return repr(value)
         return "math.nan" if np.isnan(value) else f"{'-' if value < 0 else ''}math.inf"
-    raise TypeError(f"the static argument {name!r} is a {type(value).__name__}; s2sjax compiles in numbers, "
-                    "bools, None and tuples of those")
+    raise TypeError(
+        f"the static argument {name!r} is a {type(value).__name__}; s2sjax compiles in numbers, "
+        "bools, None and tuples of those"
+    )
 
 
 def jit_source(name, params, function, arguments):
     """`name(params)`: `function` called with `arguments`, each the source of a parameter's name or
     of a constant (jit's static arguments, written in)."""
-    return source(_jit, name=name, params=params, function=function, arguments=[parsed(a) for a in arguments])
+    return source(
+        _jit, name=name, params=params, function=function, arguments=[parsed(a) for a in arguments]
+    )
 
 
 def _jit(name, params, function, arguments):

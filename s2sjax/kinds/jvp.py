@@ -3,6 +3,7 @@
 The generated function takes the user's arguments, its hidden ones, then one
 tangent per float argument, and returns `(outputs, output tangents)`.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,9 @@ def call(transformed, primals, tangents):
     """`(fun(*primals), J @ tangents)` for the Transformed `transformed` of kind Jvp."""
     if len(primals) != transformed.nparams:
         primals = transformed.bind(primals, {})
-        tangents = tangents + tuple(np.zeros(np.shape(p)) for p in primals[len(tangents):])  # defaults: fixed
+        tangents = tangents + tuple(
+            np.zeros(np.shape(p)) for p in primals[len(tangents) :]
+        )  # defaults: fixed
     if containers.has_containers(primals):
         flat, flattening, rebuild = transformed.flat(primals)
         flattening.check_tangents(tangents)
@@ -51,17 +54,23 @@ def run(specialization, primals, tangents):
 def checked_arguments(primals, tangents):
     """The primals and tangents as tuples, checked as JAX checks them."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("primal and tangent arguments to s2sjax.jvp must be tuples or lists; "
-                        f"found {type(primals).__name__} and {type(tangents).__name__}.")
+        raise TypeError(
+            "primal and tangent arguments to s2sjax.jvp must be tuples or lists; "
+            f"found {type(primals).__name__} and {type(tangents).__name__}."
+        )
     if len(primals) != len(tangents):
-        raise ValueError("jvp called with different primal and tangent tuple lengths: "
-                         f"{len(primals)} primals and {len(tangents)} tangents.")
+        raise ValueError(
+            "jvp called with different primal and tangent tuple lengths: "
+            f"{len(primals)} primals and {len(tangents)} tangents."
+        )
     for p, t in zip(primals, tangents):
         if type(p) is float and type(t) is float:  # the common case, checked without NumPy
             continue
         if of_value(p).differentiable and np.shape(p) != np.shape(t):
-            raise ValueError("jvp called with different primal and tangent shapes;"
-                             f"Got primal shape {np.shape(p)} and tangent shape as {np.shape(t)}")
+            raise ValueError(
+                "jvp called with different primal and tangent shapes;"
+                f"Got primal shape {np.shape(p)} and tangent shape as {np.shape(t)}"
+            )
     return tuple(primals), tuple(tangents)
 
 

@@ -4,6 +4,7 @@
 output; the pullback runs the reverse transform, which takes the user's
 arguments, its hidden ones, then one cotangent per output.
 """
+
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -29,7 +30,11 @@ class Vjp(Kind):
             raise TypeError("vjp of a transformed function is not supported; use jacfwd or jvp")
         s = specialization
         primal = s.generate(code, replace(s.spec, mode=Mode.PRIMAL))
-        s.load(backend.module_source(primal.source, f"{s.transformed.__name__} itself"), primal.name, "primal_call")
+        s.load(
+            backend.module_source(primal.source, f"{s.transformed.__name__} itself"),
+            primal.name,
+            "primal_call",
+        )
         return super().generate(specialization, code, args)
 
 
@@ -55,9 +60,15 @@ def call(transformed, primals):
     value, aux = (out[0], out[1]) if transformed.kind.has_aux else (out, None)
 
     def pullback(cotangent):
-        return _pulled(entry, primals, value, cotangent)[:passed]  # one per primal passed, as in JAX
+        return _pulled(entry, primals, value, cotangent)[
+            :passed
+        ]  # one per primal passed, as in JAX
 
-    return (value, Pullback(pullback), aux) if transformed.kind.has_aux else (value, Pullback(pullback))
+    return (
+        (value, Pullback(pullback), aux)
+        if transformed.kind.has_aux
+        else (value, Pullback(pullback))
+    )
 
 
 def _of_containers(transformed, primals, passed):
@@ -75,25 +86,33 @@ def _pulled(specialization, primals, value, cotangent):
     s = specialization
     if s.output_tree is not None and not s.kind.has_aux:
         if tree_structure(cotangent) != s.output_tree:
-            raise TypeError(f"the cotangent must have the output's structure {s.output_tree}, "
-                            f"got {tree_structure(cotangent)}")
+            raise TypeError(
+                f"the cotangent must have the output's structure {s.output_tree}, "
+                f"got {tree_structure(cotangent)}"
+            )
         value, cotangent = tuple(tree_leaves(value)), tuple(tree_leaves(cotangent))
     cotangents = _checked_cotangent(cotangent, value)
     grads = s.invoke("call", s.arguments(primals, cotangents))
     by_argument = dict(zip(s.argnums, grads))
-    return tuple(as_argument_type(by_argument[i], p) if i in by_argument else np.zeros(np.shape(p))
-                 for i, p in enumerate(primals))
+    return tuple(
+        as_argument_type(by_argument[i], p) if i in by_argument else np.zeros(np.shape(p))
+        for i, p in enumerate(primals)
+    )
 
 
 def _checked_cotangent(cotangent, value):
     """The cotangents, one per output, each shaped like its output (JAX's check)."""
     outputs = value if isinstance(value, tuple) else (value,)
     cotangents = cotangent if isinstance(value, tuple) else (cotangent,)
-    if isinstance(value, tuple) and (not isinstance(cotangent, tuple) or len(cotangent) != len(value)):
+    if isinstance(value, tuple) and (
+        not isinstance(cotangent, tuple) or len(cotangent) != len(value)
+    ):
         raise TypeError(f"the cotangent must have the output's structure: a tuple of {len(value)}")
     check_not_complex(cotangents, Vjp.name, "cotangents")
     for out, ct in zip(outputs, cotangents):
         if np.shape(out) != np.shape(ct):
-            raise ValueError(f"Shape of cotangent input to vjp pullback function {np.shape(ct)} must be the same "
-                             f"as the shape of corresponding primal input {np.shape(out)}.")
+            raise ValueError(
+                f"Shape of cotangent input to vjp pullback function {np.shape(ct)} must be the same "
+                f"as the shape of corresponding primal input {np.shape(out)}."
+            )
     return tuple(ct[()] if isinstance(ct, np.ndarray) and ct.ndim == 0 else ct for ct in cotangents)

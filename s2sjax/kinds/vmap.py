@@ -6,6 +6,7 @@ slices each mapped argument, calls it, and writes each output into the
 batched one. On target cuda the loop is a kernel, one thread per example,
 around the per-example code compiled as a device function.
 """
+
 import hashlib
 import inspect
 import math
@@ -52,8 +53,10 @@ class Vmap(Kind):
         pass  # every target, cuda included
 
     def pullback_refusal(self):
-        return ("vmap of a vjp's pullback is not supported; batch the vector-Jacobian products as gradients "
-                "instead: vmap(grad(lambda x, ct: np.sum(f(x) * ct)), in_axes=(None, 0))(x, cts)")
+        return (
+            "vmap of a vjp's pullback is not supported; batch the vector-Jacobian products as gradients "
+            "instead: vmap(grad(lambda x, ct: np.sum(f(x) * ct)), in_axes=(None, 0))(x, cts)"
+        )
 
     # ---- the Transformed -------------------------------------------------
 
@@ -77,18 +80,29 @@ class Vmap(Kind):
             flat, flattening, rebuild = transformed.flat(bound, axes)
             return rebuild(flat(*flattening.checked_leaves(bound, self.name)))
         entry = transformed.specialization(bound, axes)
-        if key is not None and len(args) == transformed.nparams and transformed.target != "cuda" and not (
-                entry.assumptions) and all(type(a) in (np.ndarray, float, int) for a in args):
+        if (
+            key is not None
+            and len(args) == transformed.nparams
+            and transformed.target != "cuda"
+            and not (entry.assumptions)
+            and all(type(a) in (np.ndarray, float, int) for a in args)
+        ):
             transformed.by_signature[key] = entry
         return entry.run(bound)
 
     def _checked(self, transformed, args, kwargs):
         """(the arguments bound, their mapped axes, the size), or JAX's error for axes and sizes that do not fit."""
         if not args and not kwargs and self.axis_size is None:
-            raise ValueError("vmap wrapped function must be passed at least one argument containing an array, "
-                             "got empty *args=() and **kwargs={}")
+            raise ValueError(
+                "vmap wrapped function must be passed at least one argument containing an array, "
+                "got empty *args=() and **kwargs={}"
+            )
         names = transformed.param_names
-        bound = args if not kwargs and len(args) == transformed.nparams else transformed.bind(args, kwargs)
+        bound = (
+            args
+            if not kwargs and len(args) == transformed.nparams
+            else transformed.bind(args, kwargs)
+        )
         axes = batching.argument_axes(self.in_axes, bound, names, kwargs.keys(), len(args))
         size = batching.axis_size(bound, axes, names, kwargs.keys(), self.axis_size)
         return bound, axes, size
@@ -96,18 +110,26 @@ class Vmap(Kind):
     def _over_nothing(self, transformed, bound, axes):
         """A vmap over an axis of size 0: empty outputs, as JAX gives. JAX knows their shapes
         without running the function; s2sjax runs it on one stand-in example, of ones."""
-        one = transformed if self.axis_size is None else transformed.with_kind(replace(self, axis_size=1))
+        one = (
+            transformed
+            if self.axis_size is None
+            else transformed.with_kind(replace(self, axis_size=1))
+        )
         try:
             with np.errstate(all="ignore"):
                 outputs = one(*(batching.stand_in(value, spec) for value, spec in zip(bound, axes)))
         except Exception as exc:
-            raise ValueError(f"vmap of {transformed.__name__} over an axis of size 0: s2sjax sizes the (empty) outputs "
-                             f"by running one example of ones, which raised {type(exc).__name__}: {exc}") from exc
+            raise ValueError(
+                f"vmap of {transformed.__name__} over an axis of size 0: s2sjax sizes the (empty) outputs "
+                f"by running one example of ones, which raised {type(exc).__name__}: {exc}"
+            ) from exc
         return batching.emptied(outputs, self.out_axes)
 
     def flattening_for(self, transformed, flattening):
         if flattening.axes is None:  # an outer transformation's arguments: this vmap's own axes
-            axes = batching.structure_axes(self.in_axes, flattening.treedefs, transformed.param_names)
+            axes = batching.structure_axes(
+                self.in_axes, flattening.treedefs, transformed.param_names
+            )
             flattening = flattening.with_axes(axes)
         return flattening
 
@@ -116,13 +138,17 @@ class Vmap(Kind):
 
     def axes_for(self, transformed, args, axes):
         if axes is None:  # called by an outer transformation: every argument passed by position
-            axes = batching.argument_axes(self.in_axes, args, transformed.param_names, (), len(args))
+            axes = batching.argument_axes(
+                self.in_axes, args, transformed.param_names, (), len(args)
+            )
         return axes
 
     def check_examples(self, transformed, args):
         if not args and transformed.latest() is None:
             names = ", ".join(transformed.param_names)
-            raise TypeError(f"source() of a vmapped function needs example arguments: source(f, {names})")
+            raise TypeError(
+                f"source() of a vmapped function needs example arguments: source(f, {names})"
+            )
 
     def inlinable(self, transformed):
         """The batched function as Python source calling `fun`, for a transformed function that calls it.
@@ -141,26 +167,46 @@ class Vmap(Kind):
         per_example = fun.inlinable() if isinstance(kind_of(fun), Vmap) else fun
         if not inspect.isfunction(per_example):
             what = f"a {kind_of(fun).name}" if kind_of(fun) else f"a {type(fun).__name__}"
-            raise TypeError(f"a vmap inside a transformed function maps a Python function (or a vmap of one), not "
-                            f"{what}; transform the whole computation instead, e.g. vmap(grad(f)) outside")
+            raise TypeError(
+                f"a vmap inside a transformed function maps a Python function (or a vmap of one), not "
+                f"{what}; transform the whole computation instead, e.g. vmap(grad(f)) outside"
+            )
         in_axes = self.in_axes if isinstance(self.in_axes, tuple) else (self.in_axes,) * len(names)
-        if len(in_axes) != len(names) or not all(a is None or (isinstance(a, int) and a >= 0) for a in in_axes):
-            raise TypeError(f"a vmap inside a transformed function needs in_axes of numbers >= 0 or None, one per "
-                            f"parameter of {fun.__name__}{inspect.signature(fun)}, got {self.in_axes!r} (it is "
-                            "written before the ranks are known: count axes from the front, and map containers as "
-                            "a whole)")
+        if len(in_axes) != len(names) or not all(
+            a is None or (isinstance(a, int) and a >= 0) for a in in_axes
+        ):
+            raise TypeError(
+                f"a vmap inside a transformed function needs in_axes of numbers >= 0 or None, one per "
+                f"parameter of {fun.__name__}{inspect.signature(fun)}, got {self.in_axes!r} (it is "
+                "written before the ranks are known: count axes from the front, and map containers as "
+                "a whole)"
+            )
         returned = pipeline.returned_structure(per_example)
         out_axes = batching.leaf_out_axes(self.out_axes, returned, same)
         if None in out_axes:
             mapped = [i for i, a in enumerate(in_axes) if a is not None]
-            if any(a is None and d for a, d in zip(out_axes, pipeline.mapped_outputs(per_example, mapped))):
+            if any(
+                a is None and d
+                for a, d in zip(out_axes, pipeline.mapped_outputs(per_example, mapped))
+            ):
                 raise ValueError("vmap has mapped output but out_axes is None")
         name = f"{fun.__name__.replace('<lambda>', 'lambda')}_vmap"
-        source = batching.vmap_source(name, names, [], in_axes, "per_example", out_axes, returned, self.axis_size)
-        digest = hashlib.sha256(source.encode()).hexdigest()[:8]  # the same name for the same source, in every process
-        namespace = {"__name__": f"{GENERATED_MODULE_PREFIX}inlined_vmap", "math": math, "np": np, "rt": runtime,
-                     "per_example": per_example}
-        return function_from_source(source, name, f"<s2sjax: vmap of {fun.__qualname__} {digest}>", namespace)
+        source = batching.vmap_source(
+            name, names, [], in_axes, "per_example", out_axes, returned, self.axis_size
+        )
+        digest = hashlib.sha256(source.encode()).hexdigest()[
+            :8
+        ]  # the same name for the same source, in every process
+        namespace = {
+            "__name__": f"{GENERATED_MODULE_PREFIX}inlined_vmap",
+            "math": math,
+            "np": np,
+            "rt": runtime,
+            "per_example": per_example,
+        }
+        return function_from_source(
+            source, name, f"<s2sjax: vmap of {fun.__qualname__} {digest}>", namespace
+        )
 
     # ---- the Specialization ----------------------------------------------
 
@@ -189,10 +235,18 @@ def _batch_loop(specialization, code):
     out_axes = _out_axes(s, example, returned)
     if None in out_axes:
         _check_unmapped(code, axes, out_axes, example, returned)
-    wrapper = batching.vmap_source(generated_name(code.__name__, "vmap"), s.param_names(code),
-                                   [c.name for c in example.captured], axes, example.name, out_axes,
-                                   returned, kind.axis_size, s.transformed.target == "parallel",
-                                   [k for k, rank in enumerate(_ranks(example)) if rank is None])
+    wrapper = batching.vmap_source(
+        generated_name(code.__name__, "vmap"),
+        s.param_names(code),
+        [c.name for c in example.captured],
+        axes,
+        example.name,
+        out_axes,
+        returned,
+        kind.axis_size,
+        s.transformed.target == "parallel",
+        [k for k, rank in enumerate(_ranks(example)) if rank is None],
+    )
     return s.inline(wrapper, [example], example.captured)
 
 
@@ -206,7 +260,9 @@ def _out_axes(specialization, example, returned):
     s = specialization
     s.output_tree = example.output_tree
     regroup = s.kind.regroup
-    per_leaf = batching.leaf_out_axes(s.kind.out_axes, returned, lambda out: regroup(s.rebuilt(out)))
+    per_leaf = batching.leaf_out_axes(
+        s.kind.out_axes, returned, lambda out: regroup(s.rebuilt(out))
+    )
     return batching.output_axes(per_leaf, _ranks(example))
 
 
@@ -218,7 +274,11 @@ def _check_unmapped(code, axes, out_axes, example, returned):
     """JAX's error for an output that depends on a mapped argument but has out_axes None."""
     mapped = [i for i, a in enumerate(axes) if a is not None]
     outputs = returned.children if example.returns_tuple else (returned,)
-    depends = [d for d, tree in zip(pipeline.mapped_outputs(code, mapped), outputs) for _ in range(tree.num_leaves)]
+    depends = [
+        d
+        for d, tree in zip(pipeline.mapped_outputs(code, mapped), outputs)
+        for _ in range(tree.num_leaves)
+    ]
     if any(axis is None and d for axis, d in zip(out_axes, depends)):
         raise ValueError("vmap has mapped output but out_axes is None")
 
@@ -227,7 +287,9 @@ def _examples(specialization):
     """Per parameter of the code function (hidden ones unmapped), its axis and one example's type."""
     s = specialization
     axes = s.axes + (None,) * len(s.hidden)
-    return axes, tuple(t if a is None else Type(t.kind, t.ndim - 1) for t, a in zip(s.arg_types, axes))
+    return axes, tuple(
+        t if a is None else Type(t.kind, t.ndim - 1) for t, a in zip(s.arg_types, axes)
+    )
 
 
 def _kernel(specialization, code):
@@ -239,17 +301,34 @@ def _kernel(specialization, code):
     s.out_axes = _out_axes(s, python, s.returned)
     if None in s.out_axes:
         raise ValueError("vmap with target='cuda' needs out_axes that are numbers")
-    if s.returned.num_leaves != len(python.output_types):  # tuples in tuples: a device function returns leaves
+    if s.returned.num_leaves != len(
+        python.output_types
+    ):  # tuples in tuples: a device function returns leaves
         code = _with_flat_outputs(code, s.param_names(code), s.returned)
         python = s.generate(code, pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL))
     device = s.generate(code, pipeline.Spec(example_types, target="cuda", mode=Mode.PRIMAL))
     name = generated_name(code.__name__, "kernel")
-    kernel = batching.kernel_source(name, s.param_names(code), [c.name for c in device.captured], axes,
-                                    device.name, [t.ndim for t in device.output_types])
-    s.load(backend.module_source(python.source, "one example, run to size the outputs"),
-           python.name, "example_call", target="python")
-    return pipeline.Generated(name, device.source + "\n\n" + kernel, device.captured, device.output_types,
-                              device.returns_tuple)
+    kernel = batching.kernel_source(
+        name,
+        s.param_names(code),
+        [c.name for c in device.captured],
+        axes,
+        device.name,
+        [t.ndim for t in device.output_types],
+    )
+    s.load(
+        backend.module_source(python.source, "one example, run to size the outputs"),
+        python.name,
+        "example_call",
+        target="python",
+    )
+    return pipeline.Generated(
+        name,
+        device.source + "\n\n" + kernel,
+        device.captured,
+        device.output_types,
+        device.returns_tuple,
+    )
 
 
 def _run_kernel(specialization, args):
@@ -259,14 +338,21 @@ def _run_kernel(specialization, args):
     s = specialization
     arguments = s.arguments(args)
     axes = s.axes + (None,) * (len(arguments) - len(s.axes))
-    size = batching.axis_size(arguments, axes, [str(i) for i in range(len(arguments))], (), s.kind.axis_size)
+    size = batching.axis_size(
+        arguments, axes, [str(i) for i in range(len(arguments))], (), s.kind.axis_size
+    )
     outputs = tree_leaves(s.example_call(*batching.example(arguments, axes, 0)))
-    on_device = [cuda.to_device(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a for a in arguments]
+    on_device = [
+        cuda.to_device(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a
+        for a in arguments
+    ]
     batched = [cuda.device_array((size,) + np.shape(o), dtype=np.asarray(o).dtype) for o in outputs]
     threads = 128
     s.kernel[(size + threads - 1) // threads, threads](*on_device, *batched)
-    results = [np.moveaxis(b.copy_to_host(), 0, axis) if axis else b.copy_to_host()
-               for b, axis in zip(batched, s.out_axes)]
+    results = [
+        np.moveaxis(b.copy_to_host(), 0, axis) if axis else b.copy_to_host()
+        for b, axis in zip(batched, s.out_axes)
+    ]
     return s.finished(tree_unflatten(s.returned, results))
 
 
@@ -274,5 +360,10 @@ def _with_flat_outputs(code, params, returned):
     """`code` returning the leaves of its results (of structure `returned`) as one flat tuple."""
     name = f"{code.__name__}_leaves"
     source = batching.leaves_source(name, params, "per_example", returned)
-    namespace = {"__name__": code.__module__, "per_example": code}  # generated code stays generated code
-    return function_from_source(source, name, f"<s2sjax: the leaves of what {code.__qualname__} returns>", namespace)
+    namespace = {
+        "__name__": code.__module__,
+        "per_example": code,
+    }  # generated code stays generated code
+    return function_from_source(
+        source, name, f"<s2sjax: the leaves of what {code.__qualname__} returns>", namespace
+    )

@@ -8,6 +8,7 @@ through zero-derivative functions (np.floor, comparisons, shapes).
 
 `analyze(program, types, wrt, outputs)` returns the set of active names.
 """
+
 import gast
 
 from .. import rules
@@ -33,7 +34,11 @@ def flows(value):
     rule, bound = rules.rule_of(value)
     if rule is None:
         return []
-    return [node.id for param, node in bound.items() if rule.differentiable(param) and isinstance(node, gast.Name)]
+    return [
+        node.id
+        for param, node in bound.items()
+        if rule.differentiable(param) and isinstance(node, gast.Name)
+    ]
 
 
 def dependents(program, sources):
@@ -62,10 +67,12 @@ def _depend(stmts, found, controlled):
 
 
 def _reads_runtime_tuple(value, types):
-    return (isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name)
-            and types.get(value.value.id) is not None and types[value.value.id].kind == "tuple")
-
-
+    return (
+        isinstance(value, gast.Subscript)
+        and isinstance(value.value, gast.Name)
+        and types.get(value.value.id) is not None
+        and types[value.value.id].kind == "tuple"
+    )
 
 
 def _forward(stmts, varied, types, origins):
@@ -76,20 +83,26 @@ def _forward(stmts, varied, types, origins):
                 varied.add(array)
         elif isinstance(stmt, gast.Assign):
             target = stmt.targets[0].id
-            if types[target].kind == "tuple":  # a tuple holding a varied value is tracked, never active
+            if (
+                types[target].kind == "tuple"
+            ):  # a tuple holding a varied value is tracked, never active
                 parts = stmt.value.elts if isinstance(stmt.value, gast.Tuple) else [stmt.value]
                 if any(isinstance(p, gast.Name) and p.id in varied for p in parts):
                     varied.add(target)
                 continue
             if _reads_runtime_tuple(stmt.value, types) and stmt.value.value.id in varied:
                 raise origins[id(stmt)].error(
-                    stmt, "taking a float out of a tuple that is only known at run time is not supported",
-                    "unpack the tuple where it is built, or build it the same way on every path")
+                    stmt,
+                    "taking a float out of a tuple that is only known at run time is not supported",
+                    "unpack the tuple where it is built, or build it the same way on every path",
+                )
             if any(n in varied for n in flows(stmt.value)):
                 if types[target].kind == "unknown":
                     raise origins[id(stmt)].error(
-                        stmt, f"cannot tell the type of {target!r}, which depends on a differentiated input",
-                        "give the value one type on every path (a float, or an array of one rank)")
+                        stmt,
+                        f"cannot tell the type of {target!r}, which depends on a differentiated input",
+                        "give the value one type on every path (a float, or an array of one rank)",
+                    )
                 if types[target].differentiable:
                     varied.add(target)
         elif isinstance(stmt, gast.If):

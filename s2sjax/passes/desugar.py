@@ -37,6 +37,7 @@ def f(x):
     else:
         return -x
 """
+
 import copy
 from dataclasses import replace
 
@@ -61,13 +62,19 @@ def _lift_loop_returns(stmts):
     for stmt in stmts:
         if isinstance(stmt, (gast.For, gast.While)) and _may_return(stmt.body):
             names, as_tuple = _returned_names(stmt.body)
-            # `.ret` has no value until a return sets it: lower (widen) gives it one of the returned type
+            # `.ret` has no value until a return sets it: lower (widen) gives it one of the returned
+            # type
             out += [_set(".returned", gast.Constant(False, None), stmt)]
             out += [_set(n, gast.Call(rules.dotted("rt.unset"), [], []), stmt) for n in names]
             stmt.body = _returns_to_breaks(stmt.body, names, as_tuple)
             returned = gast.Name(".returned", gast.Load(), None, None)
             value = _names_value(names, as_tuple)
-            out += [stmt, gast.copy_location(gast.If(returned, [gast.copy_location(gast.Return(value), stmt)], []), stmt)]
+            out += [
+                stmt,
+                gast.copy_location(
+                    gast.If(returned, [gast.copy_location(gast.Return(value), stmt)], []), stmt
+                ),
+            ]
             continue
         if isinstance(stmt, gast.If):
             stmt.body, stmt.orelse = _lift_loop_returns(stmt.body), _lift_loop_returns(stmt.orelse)
@@ -91,15 +98,25 @@ def _returns_to_breaks(stmts, names, as_tuple):
             value = stmt.value if stmt.value is not None else gast.Constant(None, None)
             parts = value.elts if as_tuple else [value]
             out += [_set(n, part, stmt) for n, part in zip(names, parts)]
-            out += [_set(".returned", gast.Constant(True, None), stmt), gast.copy_location(gast.Break(), stmt)]
+            out += [
+                _set(".returned", gast.Constant(True, None), stmt),
+                gast.copy_location(gast.Break(), stmt),
+            ]
         elif isinstance(stmt, gast.If):
             stmt.body = _returns_to_breaks(stmt.body, names, as_tuple)
             stmt.orelse = _returns_to_breaks(stmt.orelse, names, as_tuple)
             out.append(stmt)
         elif isinstance(stmt, (gast.For, gast.While)) and _may_return(stmt.body):
-            stmt.body = _returns_to_breaks(stmt.body, names, as_tuple)  # and leave the enclosing loop too
+            stmt.body = _returns_to_breaks(
+                stmt.body, names, as_tuple
+            )  # and leave the enclosing loop too
             returned = gast.Name(".returned", gast.Load(), None, None)
-            out += [stmt, gast.copy_location(gast.If(returned, [gast.copy_location(gast.Break(), stmt)], []), stmt)]
+            out += [
+                stmt,
+                gast.copy_location(
+                    gast.If(returned, [gast.copy_location(gast.Break(), stmt)], []), stmt
+                ),
+            ]
         else:
             out.append(stmt)
     return out
@@ -125,7 +142,7 @@ def _single_exit(stmts, falls_off_function=True):
             out.append(stmt)
             return out
         if isinstance(stmt, gast.If):
-            rest = stmts[i + 1:]
+            rest = stmts[i + 1 :]
             if rest and (_may_return(stmt.body) or _may_return(stmt.orelse)):
                 stmt.body = _single_exit(stmt.body + copy.deepcopy(rest), falls_off_function)
                 stmt.orelse = _single_exit(stmt.orelse + rest, falls_off_function)
@@ -173,7 +190,7 @@ def lower_exits(stmts):
         if isinstance(stmt, gast.Continue):
             return out
         if isinstance(stmt, gast.If) and (may_exit(stmt.body) or may_exit(stmt.orelse)):
-            rest = stmts[i + 1:]
+            rest = stmts[i + 1 :]
             stmt.body = lower_exits(stmt.body + copy.deepcopy(rest))
             stmt.orelse = lower_exits(stmt.orelse + rest)
             out.append(stmt)

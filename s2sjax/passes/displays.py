@@ -24,6 +24,7 @@ def f(a):
     out = t4
     return out
 """
+
 from collections import Counter
 
 import gast
@@ -37,7 +38,11 @@ _DTYPES = {"float": "np.float64", "int": "np.int64", "bool": "np.bool_"}
 
 def lower_displays(program, env, namer):
     """Replace, in place, every `a = np.array((e0, e1, ...))` by a new array and its stores."""
-    definitions = Counter(n.id for n in gast.walk(program.tree) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+    definitions = Counter(
+        n.id
+        for n in gast.walk(program.tree)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+    )
     program.tree.body = _Lowering(program.origins, env, namer, definitions).block(program.tree.body)
     return program
 
@@ -59,7 +64,9 @@ class _Lowering:
                 continue
             if self.copies_an_array(stmt):  # Numba has no np.array of an array
                 stmt.value = _copy_of(stmt.value, self.env[stmt.targets[0].id])
-            elif self.wraps_a_scalar(stmt):  # a 0-d array is a scalar to the code (and to Numba's math)
+            elif self.wraps_a_scalar(
+                stmt
+            ):  # a 0-d array is a scalar to the code (and to Numba's math)
                 stmt.value = _scalar_of(stmt.value, self.env[stmt.targets[0].id])
             out.append(stmt)
         return out
@@ -68,8 +75,11 @@ class _Lowering:
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call)):
             return False
         value = stmt.value
-        return (dotted_name(value.func) == "np.array" and isinstance(value.args[0], gast.Name)
-                and self.env[value.args[0].id].ndim != 0)
+        return (
+            dotted_name(value.func) == "np.array"
+            and isinstance(value.args[0], gast.Name)
+            and self.env[value.args[0].id].ndim != 0
+        )
 
     def wraps_a_scalar(self, stmt):
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call)):
@@ -92,7 +102,10 @@ class _Lowering:
         lengths = _lengths(stmt.value.args[0])
         shape, prologue = self.shape(lengths, leaves)
         dtype = gast.keyword("dtype", dotted(_DTYPES[self.env[array].kind]))
-        new = [*prologue, _assign(_name(array, store=True), gast.Call(dotted("np.empty"), [shape], [dtype]))]
+        new = [
+            *prologue,
+            _assign(_name(array, store=True), gast.Call(dotted("np.empty"), [shape], [dtype])),
+        ]
         for index, leaf in leaves:
             new.append(_assign(gast.Subscript(_name(array), _index(index), gast.Store()), leaf))
         if array != target:
@@ -111,28 +124,47 @@ class _Lowering:
         if rank == 0:
             return constant, []
         shape = self.namer.temp()
-        self.env[shape] = UNKNOWN if rank is None else Type("tuple", 0, (INT,) * (len(lengths) + rank))
-        return _name(shape), [_assign(_name(shape, store=True), gast.Call(dotted("rt.stacked_shape"), [constant, first], []))]
+        self.env[shape] = (
+            UNKNOWN if rank is None else Type("tuple", 0, (INT,) * (len(lengths) + rank))
+        )
+        return _name(shape), [
+            _assign(
+                _name(shape, store=True),
+                gast.Call(dotted("rt.stacked_shape"), [constant, first], []),
+            )
+        ]
 
 
 def _copy_of(call, result):
     """`np.array(a)` or `np.array(a, dtype)` of an array `a`, as np.copy or astype (a copy too)."""
     array = call.args[0]
-    dtype = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "dtype"), None)
+    dtype = (
+        call.args[1]
+        if len(call.args) > 1
+        else next((k.value for k in call.keywords if k.arg == "dtype"), None)
+    )
     if dtype is None or (isinstance(dtype, gast.Constant) and dtype.value is None):
         return gast.Call(dotted("np.copy"), [array], [])
-    return gast.Call(gast.Attribute(array, "astype", gast.Load()), [dotted(_DTYPES[result.kind])], [])
+    return gast.Call(
+        gast.Attribute(array, "astype", gast.Load()), [dotted(_DTYPES[result.kind])], []
+    )
 
 
 def _scalar_of(call, result):
     """`np.array(s)` of a scalar `s`: `s`, or `np.float64(s)` (its dtype's) when a dtype is given."""
     has_dtype = len(call.args) > 1 or any(k.arg == "dtype" for k in call.keywords)
-    return gast.Call(dotted(_DTYPES[result.kind]), [call.args[0]], []) if has_dtype else call.args[0]
+    return (
+        gast.Call(dotted(_DTYPES[result.kind]), [call.args[0]], []) if has_dtype else call.args[0]
+    )
 
 
 def _is_display(stmt):
-    return (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and _array_of(stmt.value)
-            and isinstance(stmt.value.args[0], gast.Tuple))
+    return (
+        isinstance(stmt, gast.Assign)
+        and isinstance(stmt.targets[0], gast.Name)
+        and _array_of(stmt.value)
+        and isinstance(stmt.value.args[0], gast.Tuple)
+    )
 
 
 def _array_of(value):

@@ -17,6 +17,7 @@ slower than NumPy.
                                               t2 = t1 * x[i]
                                               out = out + t2
 """
+
 import copy
 from collections import Counter
 
@@ -48,13 +49,18 @@ class _Group:
         self.stmts = []
         self.defined = set()  # names assigned in the group
         self.reductions = {}  # name -> "sum" or "mean"
-        self.classes = {}  # array -> class, as when the group was formed (later statements may rebind)
-        self.equal = set()  # other classes whose arrays the loop reads: fused only when their lengths agree
+        # array -> class, as when the group was formed (later statements may rebind)
+        self.classes = {}
+        self.equal = (
+            set()
+        )  # other classes whose arrays the loop reads: fused only when their lengths agree
 
     @property
     def size(self):
         """The number of statements that compute (copies of a name do not)."""
-        return sum(1 for s in self.stmts if not is_comment(s) and not isinstance(s.value, gast.Name))
+        return sum(
+            1 for s in self.stmts if not is_comment(s) and not isinstance(s.value, gast.Name)
+        )
 
 
 class _Fuser:
@@ -65,8 +71,18 @@ class _Fuser:
         self.parallel = parallel
         self.loop_depth = 0  # how many loops enclose the block being fused
         self.classes = {p.id: p.id for p in params if self._rank1(p.id)}
-        self.loads = Counter(n.id for s in body for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load))
-        self.stores = Counter(n.id for s in body for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+        self.loads = Counter(
+            n.id
+            for s in body
+            for n in gast.walk(s)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+        )
+        self.stores = Counter(
+            n.id
+            for s in body
+            for n in gast.walk(s)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+        )
 
     def _rank1(self, ident):
         t = self.types.get(ident)
@@ -87,7 +103,9 @@ class _Fuser:
             nonlocal defined_before
             segments.append(group)
             defined_before |= group.defined
-            if group.equal:  # when the lengths differ, the statements run unfused, with NumPy's broadcasting
+            if (
+                group.equal
+            ):  # when the lengths differ, the statements run unfused, with NumPy's broadcasting
                 self.own_classes(group.defined)
 
         for stmt in stmts:
@@ -135,7 +153,12 @@ class _Fuser:
         self.own_classes(assigned(stmt))
 
     def assigned_outside(self, block):
-        inside = Counter(n.id for s in block for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+        inside = Counter(
+            n.id
+            for s in block
+            for n in gast.walk(s)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+        )
         return {n for n in inside if self.stores[n] > inside[n]}
 
     def own_classes(self, names):
@@ -153,15 +176,22 @@ class _Fuser:
             return None
         reduced = self.reduction_class(stmt.value)
         classes = {reduced} if reduced else self.element_classes(stmt.value)
-        if not classes or (group is not None and group.cls not in classes and target in group.defined):
+        if not classes or (
+            group is not None and group.cls not in classes and target in group.defined
+        ):
             return None
         return classes
 
     def reduction_class(self, value):
         """The class of the array whose sum or mean `value` is (an accumulator in the loop), or None."""
         rule = rules.callee(value)
-        if (rule is not None and rule.accumulates and len(value.args) == 1 and not value.keywords
-                and isinstance(value.args[0], gast.Name)):
+        if (
+            rule is not None
+            and rule.accumulates
+            and len(value.args) == 1
+            and not value.keywords
+            and isinstance(value.args[0], gast.Name)
+        ):
             return self.classes.get(value.args[0].id)
         return None
 
@@ -181,28 +211,49 @@ class _Fuser:
                 return True
             return self._scalar(node.id)
         if isinstance(node, gast.BinOp):
-            return _elementwise_operator(node.op) and self._elementwise(node.left, found) and self._elementwise(node.right, found)
+            return (
+                _elementwise_operator(node.op)
+                and self._elementwise(node.left, found)
+                and self._elementwise(node.right, found)
+            )
         if isinstance(node, gast.UnaryOp):
             return _elementwise_operator(node.op) and self._elementwise(node.operand, found)
         if isinstance(node, gast.Compare):
-            return self._elementwise(node.left, found) and self._elementwise(node.comparators[0], found)
+            return self._elementwise(node.left, found) and self._elementwise(
+                node.comparators[0], found
+            )
         if isinstance(node, gast.Call) and not node.keywords:
             return self._elementwise_call(node, found)
         return False
 
     def _elementwise_call(self, node, found):
         func = rules.dotted_name(node.func)
-        if func in ("rt.sum_adjoint", "rt.mean_adjoint"):  # g spread over `a`: elementwise when reducing all of `a`
+        if func in (
+            "rt.sum_adjoint",
+            "rt.mean_adjoint",
+        ):  # g spread over `a`: elementwise when reducing all of `a`
             g, a, axis = node.args
-            return (isinstance(axis, gast.Constant) and axis.value is None and self._elementwise(g, found)
-                    and _is_scalar_expr(g, self) and self._elementwise(a, found))
+            return (
+                isinstance(axis, gast.Constant)
+                and axis.value is None
+                and self._elementwise(g, found)
+                and _is_scalar_expr(g, self)
+                and self._elementwise(a, found)
+            )
         if func == "rt.zeros_like":
             return self._elementwise(node.args[0], found)
-        if func == "rt.unbroadcast":  # a copy when `x` is an array as long as `v`; otherwise it sums
+        if (
+            func == "rt.unbroadcast"
+        ):  # a copy when `x` is an array as long as `v`; otherwise it sums
             v, x = node.args
             own = set()
-            if not (isinstance(x, gast.Name) and x.id in self.classes and self._elementwise(v, own)
-                    and self._elementwise(x, own) and len(own) == 1):
+            if not (
+                isinstance(x, gast.Name)
+                and x.id in self.classes
+                and self._elementwise(v, own)
+                and self._elementwise(x, own)
+                and len(own) == 1
+            ):
                 return False
             found |= own
             return True
@@ -227,7 +278,11 @@ class _Fuser:
             return False
         target = stmt.targets[0].id
         touched = group.defined | {n for s in group.stmts for n in reads(s)}
-        return self._scalar(target) and target not in touched and not (reads(stmt.value) & group.defined)
+        return (
+            self._scalar(target)
+            and target not in touched
+            and not (reads(stmt.value) & group.defined)
+        )
 
     def note_root(self, stmt):
         """A rank-1 array made by a statement that is not fused starts a class of its own."""
@@ -248,7 +303,12 @@ class _Fuser:
 
     def read_elsewhere(self, group):
         """The names of `group` read outside it: they must be stored as arrays."""
-        inside = Counter(n.id for s in group.stmts for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load))
+        inside = Counter(
+            n.id
+            for s in group.stmts
+            for n in gast.walk(s)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+        )
         return {n for n in group.defined if self.loads[n] > inside[n]}
 
     def loop(self, group, live_after):
@@ -261,16 +321,34 @@ class _Fuser:
         if self.broadcast_in_loop:  # a device function: the host has checked the lengths
             return self._loop(group, live_after, _call("max", lengths), broadcasting=True)
         common = self.namer.fresh("length")
-        broadcasting = [_assign(common, gast.Call(rules.dotted("rt.broadcast_length"), [gast.Tuple(lengths, gast.Load())], []))]
+        broadcasting = [
+            _assign(
+                common,
+                gast.Call(
+                    rules.dotted("rt.broadcast_length"), [gast.Tuple(lengths, gast.Load())], []
+                ),
+            )
+        ]
         broadcasting += self._loop(group, live_after, name(common), broadcasting=True)
-        same = gast.Compare(_copy(lengths[0]), [gast.Eq() for _ in lengths[1:]], [_copy(n) for n in lengths[1:]])
-        return [gast.If(same, self._loop(group, live_after, _copy(lengths[0]), broadcasting=False), broadcasting)]
+        same = gast.Compare(
+            _copy(lengths[0]), [gast.Eq() for _ in lengths[1:]], [_copy(n) for n in lengths[1:]]
+        )
+        return [
+            gast.If(
+                same,
+                self._loop(group, live_after, _copy(lengths[0]), broadcasting=False),
+                broadcasting,
+            )
+        ]
 
     def _loop(self, group, live_after, length, broadcasting):
         index = self.namer.fresh("i")
         stored = sorted(n for n in group.defined - set(group.reductions) if n in live_after)
-        # For a device function, whose later passes read the types, no element reuses an array's name.
-        renamed = sorted(group.defined - set(group.reductions)) if self.broadcast_in_loop else stored
+        # For a device function, whose later passes read the types, no element reuses an array's
+        # name.
+        renamed = (
+            sorted(group.defined - set(group.reductions)) if self.broadcast_in_loop else stored
+        )
         scalar_names = {n: self.namer.fresh(f"{n}_i") for n in renamed}
         before = [_assign(n, self.allocate(n, length, group)) for n in stored]
         before += [_assign(n, gast.Constant(0.0, None)) for n in sorted(group.reductions)]
@@ -286,19 +364,30 @@ class _Fuser:
                 value = gast.BinOp(name(target), gast.Add(), value.args[0])
             body.append(gast.copy_location(_assign(scalar_names.get(target, target), value), stmt))
             current.add(target)
-        body += [gast.Assign([gast.Subscript(name(n), name(index), gast.Store())], name(scalar_names[n])) for n in stored]
+        body += [
+            gast.Assign([gast.Subscript(name(n), name(index), gast.Store())], name(scalar_names[n]))
+            for n in stored
+        ]
         loop_range = "rt.prange" if self.parallel and not self.loop_depth else "range"
         loop = gast.For(name(index, store=True), _call(loop_range, [_copy(length)]), body, [], None)
-        after = [_assign(r, gast.BinOp(name(r), gast.Div(), _copy(length))) for r, kind in sorted(group.reductions.items()) if kind == "mean"]
+        after = [
+            _assign(r, gast.BinOp(name(r), gast.Div(), _copy(length)))
+            for r, kind in sorted(group.reductions.items())
+            if kind == "mean"
+        ]
         return before + [loop] + after
 
     def allocate(self, ident, length, group):
         kind = self.types[ident].kind
-        if kind == "float":  # NumPy computes in the inputs' widest float type: float32 stays float32
+        if (
+            kind == "float"
+        ):  # NumPy computes in the inputs' widest float type: float32 stays float32
             inputs = [name(n) for n in self.float_arrays_read(group)]
             if len(inputs) == 1:
                 dtype = gast.Attribute(inputs[0], "dtype", gast.Load())
-                return gast.Call(rules.dotted("np.empty"), [_copy(length)], [gast.keyword("dtype", dtype)])
+                return gast.Call(
+                    rules.dotted("np.empty"), [_copy(length)], [gast.keyword("dtype", dtype)]
+                )
             if inputs:
                 return _call("rt.empty_float", [_copy(length), gast.Tuple(inputs, gast.Load())])
         dtype = {"bool": "np.bool_", "int": "np.int64"}.get(kind)
@@ -307,9 +396,17 @@ class _Fuser:
 
     def float_arrays_read(self, group):
         """The float arrays `group` reads from outside it, in order of name."""
-        read = {n.id for s in group.stmts for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-        return sorted(n for n in read - group.defined
-                      if n in self.types and self.types[n].kind == "float" and self.types[n].ndim)
+        read = {
+            n.id
+            for s in group.stmts
+            for n in gast.walk(s)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+        }
+        return sorted(
+            n
+            for n in read - group.defined
+            if n in self.types and self.types[n].kind == "float" and self.types[n].ndim
+        )
 
 
 class _Elements(gast.NodeTransformer):
@@ -365,7 +462,9 @@ def _is_scalar_expr(node, fuser):
 
 
 def _length(array):
-    return gast.Subscript(gast.Attribute(name(array), "shape", gast.Load()), gast.Constant(0, None), gast.Load())
+    return gast.Subscript(
+        gast.Attribute(name(array), "shape", gast.Load()), gast.Constant(0, None), gast.Load()
+    )
 
 
 def _assign(target, value):

@@ -31,6 +31,7 @@ def f_vmap(x):
         g[1] = t * 2.0
 <BLANKLINE>
 """
+
 import copy
 from collections import Counter
 
@@ -39,6 +40,7 @@ import gast
 from .. import rules
 from .queries import is_store, statements
 from .zerofill import zero_fill
+
 
 def write_outputs_in_place(fdef):
     """Let each example build an array output in its slot of the batched output.
@@ -58,19 +60,34 @@ def write_outputs_in_place(fdef):
 def _write_in_place(loop, store, assigned_count, load_count):
     body = loop.body
     index = body.index(store)
-    definitions = {s.targets[0].id: s for s in body[:index]
-                   if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+    definitions = {
+        s.targets[0].id: s
+        for s in body[:index]
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+    }
     chain, name = [], store.value.id
-    while name in definitions and isinstance(definitions[name].value, gast.Name) and assigned_count[name] == 1:
+    while (
+        name in definitions
+        and isinstance(definitions[name].value, gast.Name)
+        and assigned_count[name] == 1
+    ):
         chain.append(name)
         name = definitions[name].value.id
     chain.append(name)
     allocation = definitions.get(name)
     slot = store.targets[0]
-    rule = rules.callee(allocation.value) if allocation is not None else None  # zeros or unfilled, shaped like an argument
-    if (rule is None or rule.allocates not in ("zeros", "unfilled") or rule.like is None or assigned_count[name] != 1
-            or not isinstance(slot.slice, gast.Name) or slot.slice.id != loop.target.id
-            or any(is_store(s) and s.targets[0].value.id in chain for s in body[index + 1:])):
+    rule = (
+        rules.callee(allocation.value) if allocation is not None else None
+    )  # zeros or unfilled, shaped like an argument
+    if (
+        rule is None
+        or rule.allocates not in ("zeros", "unfilled")
+        or rule.like is None
+        or assigned_count[name] != 1
+        or not isinstance(slot.slice, gast.Name)
+        or slot.slice.id != loop.target.id
+        or any(is_store(s) and s.targets[0].value.id in chain for s in body[index + 1 :])
+    ):
         return
     body.remove(store)
     for copy_stmt in [definitions[n] for n in chain[:-1]]:  # the copies led only to the store
@@ -78,8 +95,8 @@ def _write_in_place(loop, store, assigned_count, load_count):
             body.remove(copy_stmt)
     position = body.index(allocation)
     view = gast.Assign([gast.Name(name, gast.Store(), None, None)], _load(slot))
-    fill = [] if rule.allocates == "unfilled" else zero_fill(name, body[position + 1:])
-    body[position:position + 1] = [view] + fill
+    fill = [] if rule.allocates == "unfilled" else zero_fill(name, body[position + 1 :])
+    body[position : position + 1] = [view] + fill
 
 
 def _load(slot):
@@ -87,4 +104,6 @@ def _load(slot):
 
 
 def _counts(fdef, context):
-    return Counter(n.id for n in gast.walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, context))
+    return Counter(
+        n.id for n in gast.walk(fdef) if isinstance(n, gast.Name) and isinstance(n.ctx, context)
+    )

@@ -13,6 +13,7 @@ optimized (fused) per-example function and its types; returns it with
 and raises a TransformError at the user's line for anything else that would
 allocate an array (a temporary array expression, `np.zeros`, a runtime helper).
 """
+
 import gast
 
 from .. import rules
@@ -46,7 +47,10 @@ def device_function(fdef, types, location, origins):
     fdef = _ScalarMath(types).visit(fdef)
     # debug=False: Numba's CUDA error model is NumPy's (inf, not ZeroDivisionError) unless debug,
     # which NUMBA_CUDA_DEBUGINFO=1 turns on by default; NumPy's, as on the CPU (backend.jit_options)
-    options = [gast.keyword("device", gast.Constant(True, None)), gast.keyword("debug", gast.Constant(False, None))]
+    options = [
+        gast.keyword("device", gast.Constant(True, None)),
+        gast.keyword("debug", gast.Constant(False, None)),
+    ]
     fdef.decorator_list = [gast.Call(rules.dotted("cuda.jit"), [], options)]
     return fdef
 
@@ -58,21 +62,38 @@ def _returned(fdef):
 
 def _unknown_rank(fdef, output, location, origins):
     """The error for an output whose rank s2sjax cannot tell, at the user's line that makes it."""
-    definitions = {s.targets[0].id: s for s in fdef.body
-                   if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+    definitions = {
+        s.targets[0].id: s
+        for s in fdef.body
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+    }
     name = output
-    while name in definitions and isinstance(definitions[name].value, gast.Name) and id(definitions[name]) not in origins:
+    while (
+        name in definitions
+        and isinstance(definitions[name].value, gast.Name)
+        and id(definitions[name]) not in origins
+    ):
         name = definitions[name].value.id
     stmt = definitions.get(name, fdef)
     return origins.get(id(stmt), location).error(
-        stmt, "with target='cuda' the rank of every output must be known before the kernel runs, and s2sjax cannot "
-              "tell this one's", "give it the same rank on every path, or use target='cpu' or 'parallel', which find it as they run")
+        stmt,
+        "with target='cuda' the rank of every output must be known before the kernel runs, and s2sjax cannot "
+        "tell this one's",
+        "give it the same rank on every path, or use target='cpu' or 'parallel', which find it as they run",
+    )
 
 
 def _zero(fdef, name, destination):
     """Zero the array `name` (a view of `destination`) where it is made; an array nothing writes (a
     derivative that is zero: its view was dead code) is zeroed first thing."""
-    view = next((s for s in fdef.body if isinstance(s, gast.Assign) and getattr(s.targets[0], "id", None) == name), None)
+    view = next(
+        (
+            s
+            for s in fdef.body
+            if isinstance(s, gast.Assign) and getattr(s.targets[0], "id", None) == name
+        ),
+        None,
+    )
     if view is None:
         fdef.body[0:0] = zero_fill(destination, [])
         return
@@ -83,22 +104,35 @@ def _zero(fdef, name, destination):
 def _write_to_destination(fdef, output, k, location):
     """Replace the allocation of the array `output` (followed through copies) by destination `dest_k`;
     the name of the array when it must start at zero."""
-    definitions = {s.targets[0].id: s for s in fdef.body
-                   if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)}
+    definitions = {
+        s.targets[0].id: s
+        for s in fdef.body
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+    }
     name = output
     while name in definitions and isinstance(definitions[name].value, gast.Name):
         name = definitions[name].value.id
     allocation = definitions.get(name)
     rule = rules.callee(allocation.value) if allocation is not None else None
-    if rule is None or rule.allocates not in ("zeros", "unfilled"):  # a destination starts as zeros or as garbage
-        raise location.error(fdef, "with target='cuda' an array output must be an array the function creates "
-                                   "(np.zeros, np.empty, np.zeros_like, ...) and fills",
-                             "return scalars, or fill a new array element by element")
+    if rule is None or rule.allocates not in (
+        "zeros",
+        "unfilled",
+    ):  # a destination starts as zeros or as garbage
+        raise location.error(
+            fdef,
+            "with target='cuda' an array output must be an array the function creates "
+            "(np.zeros, np.empty, np.zeros_like, ...) and fills",
+            "return scalars, or fill a new array element by element",
+        )
     destination = f"dest_{k}"
     position = fdef.body.index(allocation)
-    view = gast.Assign([gast.Name(name, gast.Store(), None, None)], gast.Name(destination, gast.Load(), None, None))
+    view = gast.Assign(
+        [gast.Name(name, gast.Store(), None, None)], gast.Name(destination, gast.Load(), None, None)
+    )
     fdef.body[position] = gast.copy_location(view, allocation)
-    return None if rule.allocates == "unfilled" else name  # the array to zero (unfilled: each element is written)
+    return (
+        None if rule.allocates == "unfilled" else name
+    )  # the array to zero (unfilled: each element is written)
 
 
 def _check_no_allocation(stmt, types, location, origins):
@@ -106,13 +140,20 @@ def _check_no_allocation(stmt, types, location, origins):
         return
     target = types.get(stmt.targets[0].id)
     value = stmt.value
-    makes_array = target is not None and target.ndim and not isinstance(value, (gast.Name, gast.Subscript))
+    makes_array = (
+        target is not None and target.ndim and not isinstance(value, (gast.Name, gast.Subscript))
+    )
     if makes_array or allocates(value):
-        what = f"{rules.dotted_name(value.func)}(...)" if allocates(value) else "this array expression"
+        what = (
+            f"{rules.dotted_name(value.func)}(...)" if allocates(value) else "this array expression"
+        )
         place = origins.get(id(stmt), location)
-        raise place.error(stmt, f"{what} allocates an array, which a CUDA kernel cannot do",
-                          "write the computation as scalar loops (elementwise chains and sums are fused "
-                          "into loops for you), or use target='cpu' or 'parallel'")
+        raise place.error(
+            stmt,
+            f"{what} allocates an array, which a CUDA kernel cannot do",
+            "write the computation as scalar loops (elementwise chains and sums are fused "
+            "into loops for you), or use target='cpu' or 'parallel'",
+        )
 
 
 def _check_no_array_product(stmt, types, location, origins):
@@ -125,11 +166,16 @@ def _check_no_array_product(stmt, types, location, origins):
             operands = node.args
         else:
             continue
-        if any(isinstance(o, gast.Name) and getattr(types.get(o.id), "ndim", 0) != 0 for o in operands):
+        if any(
+            isinstance(o, gast.Name) and getattr(types.get(o.id), "ndim", 0) != 0 for o in operands
+        ):
             place = origins.get(id(stmt), location)
-            raise place.error(stmt, "a CUDA kernel cannot compute a matrix or vector product ('@', np.dot, "
-                                    "np.matmul)", "write it as a sum of products (np.sum(a * b) is fused into a "
-                                    "loop), or use target='cpu' or 'parallel'")
+            raise place.error(
+                stmt,
+                "a CUDA kernel cannot compute a matrix or vector product ('@', np.dot, np.matmul)",
+                "write it as a sum of products (np.sum(a * b) is fused into a "
+                "loop), or use target='cpu' or 'parallel'",
+            )
 
 
 class _ScalarMath(gast.NodeTransformer):

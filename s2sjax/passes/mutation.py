@@ -12,6 +12,7 @@ caller's arrays stay as they were. Python updates the array itself, which every 
 sharing its memory sees; a name that may (`b = a`, a view, the argument `a` came from, on
 any path) read afterwards would see other values than in Python, and is an error.
 """
+
 import gast
 
 from .. import rules
@@ -33,11 +34,15 @@ def check(program, types):
     for store in stores:
         array = _root(store.targets[0])
         if not _made_here(array, program, set()):
-            spelled = "an argument" if array in program.params else "an array the function did not create"
+            spelled = (
+                "an argument" if array in program.params else "an array the function did not create"
+            )
             var = program.variables.get(array, array)
             raise program.origins[id(store)].error(
-                store, f"in-place update of {var!r}, {spelled}",
-                f"update a copy: {var} = {var}.copy() first (s2sjax never modifies its inputs)")
+                store,
+                f"in-place update of {var!r}, {spelled}",
+                f"update a copy: {var} = {var}.copy() first (s2sjax never modifies its inputs)",
+            )
     _check_sharing(program, mutable, types, layout)
     return mutable
 
@@ -52,7 +57,9 @@ def _made_here(array, program, visiting):
         return _made_here(program.augmented[array][0], program, visiting)
     values = [s.value for s in statements(program.tree.body) if _defines(s, array)]
     return bool(values) and all(
-        _made_here(v.id, program, visiting) if isinstance(v, gast.Name) else allocates(v) for v in values)
+        _made_here(v.id, program, visiting) if isinstance(v, gast.Name) else allocates(v)
+        for v in values
+    )
 
 
 def allocates(value):
@@ -70,15 +77,24 @@ def _check_sharing(program, mutable, types, layout):
             continue
         array = _root(stmt.targets[0])
         defined = [i for i, s in enumerate(order[:position]) if _defines(s, array)]
-        since = defined[-1] if defined else 0  # aliases of an older array under this name do not count
-        aliases = {s.targets[0].id for s in order[since:position]
-                   if isinstance(s, gast.Assign) and not is_store(s) and array in _shared_by(s.value, mutable, types)}
+        since = (
+            defined[-1] if defined else 0
+        )  # aliases of an older array under this name do not count
+        aliases = {
+            s.targets[0].id
+            for s in order[since:position]
+            if isinstance(s, gast.Assign)
+            and not is_store(s)
+            and array in _shared_by(s.value, mutable, types)
+        }
         live = sorted(a for a in aliases if layout.read_later(position, a))
         if live:
             array, alias = (program.variables.get(n, n) for n in (array, live[0]))
             raise program.origins[id(stmt)].error(
-                stmt, f"in-place update of {array!r} while {alias!r} refers to the same memory and is read later",
-                f"take a copy ({array}.copy()) where {alias!r} should keep the old values")
+                stmt,
+                f"in-place update of {array!r} while {alias!r} refers to the same memory and is read later",
+                f"take a copy ({array}.copy()) where {alias!r} should keep the old values",
+            )
 
 
 def _check_augmented(program, types, layout):
@@ -98,21 +114,32 @@ def _check_one_augmented(program, types, layout, position, places):
     if updated not in types or types[updated].is_scalar:
         return
     before, after = types[updated], types.get(stmt.targets[0].id, types[updated])
-    known = None not in (before.ndim, after.ndim) and {before.kind, after.kind} <= {"float", "int", "bool"}
+    known = None not in (before.ndim, after.ndim) and {before.kind, after.kind} <= {
+        "float",
+        "int",
+        "bool",
+    }
     if known and (before.ndim, before.kind) != (after.ndim, after.kind):
         raise program.origins[id(stmt)].error(
-            stmt, f"'{var} += ...' would make {var!r} a {after.ndim}-d {after.kind} array, but Python's in-place "
-                  f"'+=' keeps the {before.ndim}-d {before.kind} array it has (NumPy refuses to)",
-            f"write {var} = {var} + ... for a new array")
-    sharing = places.sharing(updated) - {updated, stmt.targets[0].id}  # the array itself, old and new names
+            stmt,
+            f"'{var} += ...' would make {var!r} a {after.ndim}-d {after.kind} array, but Python's in-place "
+            f"'+=' keeps the {before.ndim}-d {before.kind} array it has (NumPy refuses to)",
+            f"write {var} = {var} + ... for a new array",
+        )
+    sharing = places.sharing(updated) - {
+        updated,
+        stmt.targets[0].id,
+    }  # the array itself, old and new names
     live = sorted(n for n in sharing if layout.read_later(position, n))
     if live:
         alias = program.variables.get(live[0], live[0])
         raise program.origins[id(stmt)].error(
-            stmt, f"'{var} += ...' on an array changes it in place in Python, and {alias!r} may refer to "
-                  f"the same memory and is read later (s2sjax would give {var!r} a new array)",
+            stmt,
+            f"'{var} += ...' on an array changes it in place in Python, and {alias!r} may refer to "
+            f"the same memory and is read later (s2sjax would give {var!r} a new array)",
             f"write {var} = {var} + ... (a new array), or take a copy ({alias}.copy()) where it should keep "
-            "the old values")
+            "the old values",
+        )
 
 
 class _MemoryPlaces:
@@ -136,7 +163,9 @@ class _MemoryPlaces:
     def sharing(self, array):
         """The names that may share `array`'s memory now."""
         mine = self.places.get(array, {array})
-        return {n for n, where in self.places.items() if where & mine} | {p for p in mine if isinstance(p, str)}
+        return {n for n, where in self.places.items() if where & mine} | {
+            p for p in mine if isinstance(p, str)
+        }
 
 
 def _defines_name(stmt):
@@ -149,12 +178,18 @@ class _Layout:
 
     def __init__(self, body):
         self.order = _linear(body)
-        self.loads = [{n.id for n in gast.walk(s) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-                      for s in self.order]
+        self.loads = [
+            {
+                n.id
+                for n in gast.walk(s)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+            }
+            for s in self.order
+        ]
 
     def read_later(self, position, ident):
         """Whether `ident` is read after statement `position`, before it is defined again."""
-        for stmt, loads in zip(self.order[position + 1:], self.loads[position + 1:]):
+        for stmt, loads in zip(self.order[position + 1 :], self.loads[position + 1 :]):
             if ident in loads:
                 return True
             if _defines(stmt, ident):
@@ -182,7 +217,11 @@ def _shared_by(value, mutable, types):
     """The mutable arrays another name refers to after `name = value`."""
     if isinstance(value, gast.Name) and value.id in mutable:
         return {value.id}
-    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and value.value.id in mutable:
+    if (
+        isinstance(value, gast.Subscript)
+        and isinstance(value.value, gast.Name)
+        and value.value.id in mutable
+    ):
         return set() if is_element(types[value.value.id], value.slice) else {value.value.id}
     rule = rules.callee(value)
     if rule is not None and rule.view:
@@ -193,9 +232,12 @@ def _shared_by(value, mutable, types):
 def is_element(array_type, index):
     """Whether `array[index]` is one element (a scalar) rather than a view."""
     items = index.elts if isinstance(index, gast.Tuple) else [index]
-    return array_type.ndim is not None and len(items) == array_type.ndim and not any(isinstance(i, gast.Slice) for i in items)
+    return (
+        array_type.ndim is not None
+        and len(items) == array_type.ndim
+        and not any(isinstance(i, gast.Slice) for i in items)
+    )
 
 
 def _root(target):
     return target.value.id
-

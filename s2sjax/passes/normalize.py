@@ -49,6 +49,7 @@ def f(x):
         out = -y_1
     return out
 """
+
 import copy
 from dataclasses import dataclass, field
 
@@ -72,10 +73,18 @@ class Normalized:
     outputs: list  # output names; more than one when the function returns a tuple display
     origins: dict = field(default_factory=dict)  # id(statement) -> errors.Location
     carried: dict = field(default_factory=dict)  # id(for statement) -> its loop-carried (phi) names
-    output_tree: object = None  # pytree.TreeDef of what the function returns, when not one value or a flat tuple
-    assumptions: list = field(default_factory=list)  # frontend.resolve.Assumption, of every function inlined too
-    augmented: dict = field(default_factory=dict)  # name defined by `var += v` -> (the name it updated, var)
-    variables: dict = field(default_factory=dict)  # SSA name -> the user's variable it is a version of
+    output_tree: object = (
+        None  # pytree.TreeDef of what the function returns, when not one value or a flat tuple
+    )
+    assumptions: list = field(
+        default_factory=list
+    )  # frontend.resolve.Assumption, of every function inlined too
+    augmented: dict = field(
+        default_factory=dict
+    )  # name defined by `var += v` -> (the name it updated, var)
+    variables: dict = field(
+        default_factory=dict
+    )  # SSA name -> the user's variable it is a version of
 
 
 def normalize(resolved, namer, load, generated=False):
@@ -93,13 +102,28 @@ def normalize(resolved, namer, load, generated=False):
     body, outputs = normalizer.function_body(fdef)
     ret = gast.Return(_tuple_or_atom(outputs, normalizer.returns_tuple))
     new = gast.FunctionDef(
-        name=fdef.name, args=fdef.args, body=body + [ret], decorator_list=[],
-        returns=None, type_comment=None, type_params=[],
+        name=fdef.name,
+        args=fdef.args,
+        body=body + [ret],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        type_params=[],
     )
     gast.copy_location(new, fdef)
-    return Normalized(new, params, defaults(resolved.function.pyfunc), state.captured + resolved.captured,
-                      outputs, state.origins, state.carried, normalizer.output_tree,
-                      state.assumptions + resolved.assumptions, state.augmented, state.variables)
+    return Normalized(
+        new,
+        params,
+        defaults(resolved.function.pyfunc),
+        state.captured + resolved.captured,
+        outputs,
+        state.origins,
+        state.carried,
+        normalizer.output_tree,
+        state.assumptions + resolved.assumptions,
+        state.augmented,
+        state.variables,
+    )
 
 
 @dataclass
@@ -178,14 +202,19 @@ class _Normalizer:
         array = self.expr_Name(target.value, None)
         if isinstance(array, gast.Name) and array.id in self.static:
             kind = self.static[array.id].kind
-            raise self.location.error(src, f"updating an element of a {kind} is not supported",
-                                      f"build a new {kind} instead")
+            raise self.location.error(
+                src,
+                f"updating an element of a {kind} is not supported",
+                f"build a new {kind} instead",
+            )
         index = self.index(target.slice)
         self.emit(gast.Assign([gast.Subscript(array, index, gast.Store())], value), src)
 
     def stmt_AugAssign(self, node):
         if isinstance(node.target, gast.Subscript):  # a[i] += v  ->  t = a[i] + v; a[i] = t
-            load = gast.copy_location(gast.Subscript(node.target.value, node.target.slice, gast.Load()), node)
+            load = gast.copy_location(
+                gast.Subscript(node.target.value, node.target.slice, gast.Load()), node
+            )
             value = self.atom(gast.copy_location(gast.BinOp(load, node.op, node.value), node))
             self.store(node.target, value, node)
             return
@@ -199,7 +228,9 @@ class _Normalizer:
 
     def stmt_If(self, node):
         test = self.atom(node.test)
-        if isinstance(test, gast.Constant):  # decided now (a helper's flag argument): only that branch is code
+        if isinstance(
+            test, gast.Constant
+        ):  # decided now (a helper's flag argument): only that branch is code
             self.block(node.body if test.value else node.orelse)
             return
         before = dict(self.env)
@@ -217,7 +248,9 @@ class _Normalizer:
         if may_exit(node.body):
             return self.for_with_exits(node)
         bounds, elements = self.iteration(node)
-        loop_range = rules.dotted_name(node.iter.func) if elements is None else "range"  # range or rt.prange
+        loop_range = (
+            rules.dotted_name(node.iter.func) if elements is None else "range"
+        )  # range or rt.prange
         phis = {}
         for var in sorted(assigned(node.body) & self.env.keys()):
             phi = self.phi(var)
@@ -240,16 +273,25 @@ class _Normalizer:
         body, body_defined = self.out, self.defined
         self.out, self.env, self.defined = saved
         self.defined |= body_defined
-        loop = gast.For(_name(index, store=True), gast.Call(rules.dotted(loop_range), bounds, []), body, [], None)
+        loop = gast.For(
+            _name(index, store=True),
+            gast.Call(rules.dotted(loop_range), bounds, []),
+            body,
+            [],
+            None,
+        )
         self.emit(loop, node)
         self.state.carried[id(loop)] = [phi.id for phi in phis.values()]
 
     def unrolled_for(self, node, items):
         """A loop over a container: the body once per element, each with the target bound to it."""
         if may_exit(node.body):
-            raise self.location.error(node, "'break', 'continue' or 'return' in a loop over a container is not "
-                                      "supported", "a loop over a container is unrolled when the function is "
-                                      "transformed; loop over an array or a range instead")
+            raise self.location.error(
+                node,
+                "'break', 'continue' or 'return' in a loop over a container is not supported",
+                "a loop over a container is unrolled when the function is "
+                "transformed; loop over an array or a range instead",
+            )
         for item in items:
             self.unpack(node.target, item, node)
             self.block(copy.deepcopy(node.body))
@@ -264,18 +306,31 @@ class _Normalizer:
             columns = [self.elements(s) for s in sources]
             if func == "enumerate":
                 columns = [[gast.Constant(k, None) for k in range(len(columns[0]))]] + columns
-            return [self.define(gast.Tuple(list(row), gast.Load()), it, static=True) for row in zip(*columns)]
-        if isinstance(it, gast.Call) and isinstance(it.func, gast.Attribute) and it.func.attr in _DICT_VIEWS:
+            return [
+                self.define(gast.Tuple(list(row), gast.Load()), it, static=True)
+                for row in zip(*columns)
+            ]
+        if (
+            isinstance(it, gast.Call)
+            and isinstance(it.func, gast.Attribute)
+            and it.func.attr in _DICT_VIEWS
+        ):
             container = self.known(it.func.value)
             if container is None or container.kind != "dict" or it.args:
-                raise self.location.error(it, f"'.{it.func.attr}()' of something that is not a dict known when "
-                                          "the function is transformed")
+                raise self.location.error(
+                    it,
+                    f"'.{it.func.attr}()' of something that is not a dict known when "
+                    "the function is transformed",
+                )
             keys = [gast.Constant(k, None) for k in container.keys]
             if it.func.attr == "keys":
                 return keys
             if it.func.attr == "values":
                 return list(container.elts)
-            return [self.define(gast.Tuple([k, v], gast.Load()), it, static=True) for k, v in zip(keys, container.elts)]
+            return [
+                self.define(gast.Tuple([k, v], gast.Load()), it, static=True)
+                for k, v in zip(keys, container.elts)
+            ]
         container = self.known(it)
         return None if container is None else self.elements(container)
 
@@ -303,11 +358,17 @@ class _Normalizer:
         bounds, elements = self.iteration(node)
         start, stop = bounds[0], bounds[1]
         step = bounds[2] if len(bounds) == 3 else gast.Constant(1, None)
-        if not (isinstance(step, gast.Constant) and isinstance(step.value, int) and step.value != 0):
-            raise self.location.error(node, "'break' in a loop over a range with a step that is not a number")
+        if not (
+            isinstance(step, gast.Constant) and isinstance(step.value, int) and step.value != 0
+        ):
+            raise self.location.error(
+                node, "'break' in a loop over a range with a step that is not a number"
+            )
         self.env[".k"] = start
         counter = gast.Name(".k", gast.Load(), None, None)
-        test = gast.Compare(counter, [gast.Lt() if step.value > 0 else gast.Gt()], [_Evaluated(stop)])
+        test = gast.Compare(
+            counter, [gast.Lt() if step.value > 0 else gast.Gt()], [_Evaluated(stop)]
+        )
 
         def prologue():
             if elements is None:
@@ -316,7 +377,9 @@ class _Normalizer:
                 self.unpack(node.target, elements(copy.deepcopy(self.env[".k"])), node)
 
         def epilogue():
-            self.env[".k"] = self.expr(gast.copy_location(gast.BinOp(copy.deepcopy(counter), gast.Add(), step), node))
+            self.env[".k"] = self.expr(
+                gast.copy_location(gast.BinOp(copy.deepcopy(counter), gast.Add(), step), node)
+            )
 
         self.while_loop(node, gast.copy_location(test, node), node.body, prologue, epilogue)
         del self.env[".k"]
@@ -330,8 +393,13 @@ class _Normalizer:
         exits = may_exit(body)
         if exits:
             self.env[".broke"] = gast.Constant(False, None)
-            test = gast.copy_location(gast.BoolOp(gast.And(), [
-                gast.UnaryOp(gast.Not(), gast.Name(".broke", gast.Load(), None, None)), test]), node)
+            test = gast.copy_location(
+                gast.BoolOp(
+                    gast.And(),
+                    [gast.UnaryOp(gast.Not(), gast.Name(".broke", gast.Load(), None, None)), test],
+                ),
+                node,
+            )
         self.env[".go"] = self.atom(test)
         private = {".go", ".broke", ".k"} & self.env.keys()
         phis = {}
@@ -371,8 +439,16 @@ class _Normalizer:
             if len(args) == 1:
                 args = [gast.Constant(0, None)] + args
             return args, None
-        zipped = func == "zip" or (func == "enumerate" and rules.dotted_name(getattr(it.args[0], "func", None)) == "zip")
-        sources = it.args[0].args if func == "enumerate" and zipped else it.args if func in ("zip", "enumerate") else [it]
+        zipped = func == "zip" or (
+            func == "enumerate" and rules.dotted_name(getattr(it.args[0], "func", None)) == "zip"
+        )
+        sources = (
+            it.args[0].args
+            if func == "enumerate" and zipped
+            else it.args
+            if func in ("zip", "enumerate")
+            else [it]
+        )
         sequences = [self.atom(a) for a in sources]
         stop = self.define(gast.Call(_name("len"), [sequences[0]], []), node)
         for sequence in sequences[1:]:  # zip stops at the shortest
@@ -381,10 +457,19 @@ class _Normalizer:
         bounds = [gast.Constant(0, None), stop]
 
         def elements(k):
-            items = [self.define(gast.Subscript(copy.deepcopy(s), copy.deepcopy(k), gast.Load()), node) for s in sequences]
-            item = self.define(gast.Tuple(items, gast.Load()), node, static=True) if zipped else items[0]
+            items = [
+                self.define(gast.Subscript(copy.deepcopy(s), copy.deepcopy(k), gast.Load()), node)
+                for s in sequences
+            ]
+            item = (
+                self.define(gast.Tuple(items, gast.Load()), node, static=True)
+                if zipped
+                else items[0]
+            )
             if func == "enumerate":
-                return self.define(gast.Tuple([copy.deepcopy(k), item], gast.Load()), node, static=True)
+                return self.define(
+                    gast.Tuple([copy.deepcopy(k), item], gast.Load()), node, static=True
+                )
             return item
 
         return bounds, elements
@@ -394,18 +479,29 @@ class _Normalizer:
         if self.may_be_static_tuple(value):  # such a tuple is returned as a tuple display
             atom = self.atom(value)
             value = _Evaluated(atom)
-            if isinstance(atom, gast.Name) and atom.id in self.static and self.static[atom.id].kind == "tuple":
+            if (
+                isinstance(atom, gast.Name)
+                and atom.id in self.static
+                and self.static[atom.id].kind == "tuple"
+            ):
                 value = gast.Tuple([_Evaluated(e) for e in self.static[atom.id].elts], gast.Load())
         parts = value.elts if isinstance(value, gast.Tuple) else [value]
         self.returns_tuple = isinstance(value, gast.Tuple)
         # parts that may hold a list or a dict are evaluated first, to see
-        atoms = [self.atom(p) if isinstance(p, (gast.Name, gast.Call, gast.Tuple, gast.List, gast.Dict, _Evaluated))
-                 else None for p in parts]
+        atoms = [
+            self.atom(p)
+            if isinstance(p, (gast.Name, gast.Call, gast.Tuple, gast.List, gast.Dict, _Evaluated))
+            else None
+            for p in parts
+        ]
         # a tuple of one, or one holding a container, is a structure for the caller to rebuild
         structured = (self.returns_tuple and len(parts) == 1) or any(
-            isinstance(a, gast.Name) and a.id in self.static for a in atoms if a is not None)
+            isinstance(a, gast.Name) and a.id in self.static for a in atoms if a is not None
+        )
         if len(self.state.stack) == 1 and structured:
-            return self.return_leaves(node, [self.atom(p) if a is None else a for p, a in zip(parts, atoms)])
+            return self.return_leaves(
+                node, [self.atom(p) if a is None else a for p, a in zip(parts, atoms)]
+            )
         if self.outputs is None:
             self.outputs = [self.state.namer.fresh("out") for _ in parts]
         elif len(self.outputs) != len(parts) or self.output_tree is not None:
@@ -415,7 +511,9 @@ class _Normalizer:
             if not (isinstance(atom, gast.Name) and atom.id == name):
                 self.assign(name, atom, node)
                 if isinstance(atom, gast.Name) and atom.id in self.static:
-                    self.static[name] = self.static[atom.id]  # an inlined helper's container stays known
+                    self.static[name] = self.static[
+                        atom.id
+                    ]  # an inlined helper's container stays known
 
     def return_leaves(self, node, atoms):
         """The transformed function returns a structure (a list, a dict, nested tuples, a tuple of
@@ -438,27 +536,40 @@ class _Normalizer:
         if container is None:
             leaves.append(atom)
             return LEAF
-        return TreeDef(container.kind, tuple(self.tree_of(e, leaves) for e in container.elts), container.keys)
+        return TreeDef(
+            container.kind, tuple(self.tree_of(e, leaves) for e in container.elts), container.keys
+        )
 
     def may_be_static_tuple(self, value):
         """Whether `value` is a variable or a call of a function to inline (they may give a tuple)."""
         return isinstance(value, gast.Name) or (
-            isinstance(value, gast.Call) and rules.dotted_name(value.func) in self.resolved.functions)
+            isinstance(value, gast.Call)
+            and rules.dotted_name(value.func) in self.resolved.functions
+        )
 
     # ---- branches --------------------------------------------------------
 
     def branch(self, stmts, env):
         saved = self.out, self.env, self.defined, self.static
-        self.out, self.env, self.defined, self.static = [], dict(env), set(self.defined), dict(self.static)
+        self.out, self.env, self.defined, self.static = (
+            [],
+            dict(env),
+            set(self.defined),
+            dict(self.static),
+        )
         self.block(stmts)
         result = self.env, self.out, self.defined
-        self.out, self.env, self.defined, self.static = saved  # a tuple known on one path only is not known
+        self.out, self.env, self.defined, self.static = (
+            saved  # a tuple known on one path only is not known
+        )
         return result
 
     def join(self, then_env, then_out, else_env, else_out, node):
         """Merge the variables of two branches, copying into a new name where they differ."""
         merged = {}
-        for var in [v for v in then_env if v in else_env]:  # in order: the code must not depend on hashing
+        for var in [
+            v for v in then_env if v in else_env
+        ]:  # in order: the code must not depend on hashing
             a, b = then_env[var], else_env[var]
             if _same_atom(a, b):
                 merged[var] = a
@@ -514,13 +625,21 @@ class _Normalizer:
         if isinstance(atom, gast.Name) and atom.id in self.static:
             container = self.static[atom.id]
             if container.kind == "dict":
-                raise self.location.error(src, "unpacking a dict is not supported", "index it by its keys")
+                raise self.location.error(
+                    src, "unpacking a dict is not supported", "index it by its keys"
+                )
             elts = container.elts
             if len(elts) != count:
-                raise self.location.error(src, f"cannot unpack {len(elts)} values into {count} names")
+                raise self.location.error(
+                    src, f"cannot unpack {len(elts)} values into {count} names"
+                )
             return elts
-        return [self.define(gast.Subscript(copy.deepcopy(atom), gast.Constant(i, None), gast.Load()), src)
-                for i in range(count)]
+        return [
+            self.define(
+                gast.Subscript(copy.deepcopy(atom), gast.Constant(i, None), gast.Load()), src
+            )
+            for i in range(count)
+        ]
 
     # ---- expressions -----------------------------------------------------
 
@@ -547,7 +666,9 @@ class _Normalizer:
         if node.id in self.env:
             return copy.deepcopy(self.env[node.id])
         if node.id in self.resolved.local_names:
-            raise self.location.error(node, f"variable {node.id!r} may be used before it is assigned")
+            raise self.location.error(
+                node, f"variable {node.id!r} may be used before it is assigned"
+            )
         return gast.Name(node.id, gast.Load(), None, None)  # a captured value's hidden parameter
 
     def expr_Tuple(self, node, target):
@@ -557,7 +678,9 @@ class _Normalizer:
         return result
 
     def expr_List(self, node, target):
-        result = self.expr_Tuple(node, target)  # a tuple to Numba, a list to the code that indexes it
+        result = self.expr_Tuple(
+            node, target
+        )  # a tuple to Numba, a list to the code that indexes it
         self.static[result.id] = _Static("list", self.static[result.id].elts)
         return result
 
@@ -579,7 +702,9 @@ class _Normalizer:
         """An operator with a list or tuple operand, as Python and NumPy read it: `[a] + [b]` and
         `(a,) * 2` build containers, `m @ [a, b]` multiplies by the array of the elements."""
         if isinstance(node.op, gast.MatMult):
-            left, right = (self.as_array(_MATRIX_OPERAND, "a", atom, node) for atom in (left, right))
+            left, right = (
+                self.as_array(_MATRIX_OPERAND, "a", atom, node) for atom in (left, right)
+            )
             return self.define(gast.BinOp(left, node.op, right), node, target)
         both = [self.static.get(a.id) if isinstance(a, gast.Name) else None for a in (left, right)]
         if isinstance(node.op, gast.Add) and all(both) and both[0].kind == both[1].kind != "dict":
@@ -587,12 +712,19 @@ class _Normalizer:
         if isinstance(node.op, gast.Mult) and (_is_int(left) or _is_int(right)) and any(both):
             container, count = (both[0], right.value) if both[0] else (both[1], left.value)
             if container.kind != "dict":
-                return self.define_container(container.kind, container.elts * max(count, 0), node, target)
-        raise self.location.error(node, "arithmetic on a list or a tuple is not supported",
-                                  "write np.array([...]) to compute with its elements")
+                return self.define_container(
+                    container.kind, container.elts * max(count, 0), node, target
+                )
+        raise self.location.error(
+            node,
+            "arithmetic on a list or a tuple is not supported",
+            "write np.array([...]) to compute with its elements",
+        )
 
     def define_container(self, kind, elts, node, target):
-        result = self.define(gast.Tuple([copy.deepcopy(e) for e in elts], gast.Load()), node, target)
+        result = self.define(
+            gast.Tuple([copy.deepcopy(e) for e in elts], gast.Load()), node, target
+        )
         self.static[result.id] = _Static(kind, list(elts))
         return result
 
@@ -602,7 +734,9 @@ class _Normalizer:
         if isinstance(node.op, gast.UAdd):
             return self.expr(node.operand, target)
         operand = self.atom(node.operand)
-        return _folded(node.op, operand) or self.define(gast.UnaryOp(node.op, operand), node, target)
+        return _folded(node.op, operand) or self.define(
+            gast.UnaryOp(node.op, operand), node, target
+        )
 
     def expr_Compare(self, node, target):
         if len(node.ops) == 1:
@@ -611,8 +745,12 @@ class _Normalizer:
             return folded or self.define(gast.Compare(left, node.ops, [right]), node, target)
         # a < b < c  ->  (a < b) and (b < c), evaluating b once
         middle = self.atom(node.comparators[0])
-        first = gast.copy_location(gast.Compare(node.left, node.ops[:1], [_Evaluated(middle)]), node)
-        rest = gast.copy_location(gast.Compare(_Evaluated(middle), node.ops[1:], node.comparators[1:]), node)
+        first = gast.copy_location(
+            gast.Compare(node.left, node.ops[:1], [_Evaluated(middle)]), node
+        )
+        rest = gast.copy_location(
+            gast.Compare(_Evaluated(middle), node.ops[1:], node.comparators[1:]), node
+        )
         both = gast.BoolOp(gast.And(), [first, rest])
         return self.expr(gast.copy_location(both, node), target)
 
@@ -620,7 +758,9 @@ class _Normalizer:
         result = target or self.state.namer.temp()
         first = self.atom(node.values[0])
         rest = node.values[1:]
-        remaining = rest[0] if len(rest) == 1 else gast.copy_location(gast.BoolOp(node.op, rest), node)
+        remaining = (
+            rest[0] if len(rest) == 1 else gast.copy_location(gast.BoolOp(node.op, rest), node)
+        )
         if isinstance(node.op, gast.And):  # a and b  ->  b if a else a
             chosen = gast.IfExp(_Evaluated(first), remaining, _Evaluated(first))
         else:  # a or b  ->  a if a else b
@@ -661,7 +801,9 @@ class _Normalizer:
         index = self.index(node.slice)
         if isinstance(value, gast.Name) and value.id in self.static:
             element = self.element(self.static[value.id], index, node)
-            if element is not None:  # else a run-time index into a tuple of like values, left to Numba
+            if (
+                element is not None
+            ):  # else a run-time index into a tuple of like values, left to Numba
                 return copy.deepcopy(element)
         return self.define(gast.Subscript(value, index, gast.Load()), node, target)
 
@@ -669,12 +811,17 @@ class _Normalizer:
         """`container[index]` for an index known now: the element's atom, or Python's own error."""
         if container.kind == "dict":
             if not isinstance(index, gast.Constant):
-                raise self.location.error(node, "indexing a dict with a key known only at run time is not supported",
-                                          "index it with a constant key")
+                raise self.location.error(
+                    node,
+                    "indexing a dict with a key known only at run time is not supported",
+                    "index it with a constant key",
+                )
             if index.value not in container.keys:
                 raise self.location.note(KeyError(index.value), node)
             return container.elts[container.keys.index(index.value)]
-        if isinstance(index, gast.Slice) and all(p is None or _is_int(p) for p in (index.lower, index.upper, index.step)):
+        if isinstance(index, gast.Slice) and all(
+            p is None or _is_int(p) for p in (index.lower, index.upper, index.step)
+        ):
             parts = [None if p is None else p.value for p in (index.lower, index.upper, index.step)]
             elts = container.elts[slice(*parts)]
             result = self.define(gast.Tuple(list(elts), gast.Load()), node)
@@ -688,14 +835,17 @@ class _Normalizer:
 
     def index(self, node):
         if isinstance(node, gast.Slice):
-            parts = [None if p is None else self.atom(p) for p in (node.lower, node.upper, node.step)]
+            parts = [
+                None if p is None else self.atom(p) for p in (node.lower, node.upper, node.step)
+            ]
             return gast.Slice(*parts)
         if isinstance(node, gast.Tuple):
             return gast.Tuple([self.index(e) for e in node.elts], gast.Load())
         atom = self.atom(node)
         container = self.static.get(atom.id) if isinstance(atom, gast.Name) else None
         if container is not None and container.kind == "list":
-            # NumPy reads a list index as an array of indices (x[[0, 1]] is two rows), a tuple as one index
+            # NumPy reads a list index as an array of indices (x[[0, 1]] is two rows), a tuple as
+            # one index
             return self.define(gast.Call(rules.dotted("np.array"), [self.display(atom)], []), node)
         if container is not None and container.kind == "tuple":  # pos = (i, j); m[pos] is m[i, j]
             return gast.Tuple([copy.deepcopy(e) for e in container.elts], gast.Load())
@@ -703,27 +853,42 @@ class _Normalizer:
 
     def expr_Call(self, node, target):
         name = rules.dotted_name(node.func)
-        if isinstance(self.resolved.functions.get(name), JvpCall):  # typed by inference, inlined in pass 2
-            return self.define(gast.Call(node.func, [self.atom(a) for a in node.args], []), node, target)
+        if isinstance(
+            self.resolved.functions.get(name), JvpCall
+        ):  # typed by inference, inlined in pass 2
+            return self.define(
+                gast.Call(node.func, [self.atom(a) for a in node.args], []), node, target
+            )
         if name in self.resolved.functions:
             return self.inline(self.resolved.functions[name], node, target)
         if name == "len" and len(node.args) == 1 and self.known(node.args[0]) is not None:
             return gast.Constant(len(self.known(node.args[0]).elts), None)
         rule = rules.by_name(name) if name else None
-        if rule is not None and rule.operator and len(node.args) == len(rule.params) and not node.keywords:
+        if (
+            rule is not None
+            and rule.operator
+            and len(node.args) == len(rule.params)
+            and not node.keywords
+        ):
             # np.multiply(a, b) is a * b (and Numba lacks np.matmul)
-            return self.expr(gast.copy_location(rules.operation(rule.operator, node.args), node), target)
+            return self.expr(
+                gast.copy_location(rules.operation(rule.operator, node.args), node), target
+            )
         if name is not None and rules.by_name(name) is not None:
             func, args = rules.dotted(name), [self.call_arg(a) for a in node.args]
         else:  # a method: x.sum(axis=0) -> np.sum(x, axis=0)
             receiver = self.atom(node.func.value)
-            func, args = self.method(node.func.attr, receiver, [self.call_arg(a) for a in node.args])
+            func, args = self.method(
+                node.func.attr, receiver, [self.call_arg(a) for a in node.args]
+            )
         keywords = [gast.keyword(k.arg, self.call_arg(k.value)) for k in node.keywords]
         rule = rules.by_name(rules.dotted_name(func) or "")
         if rule is not None:
             params = list(rule.params) + [None] * len(args)
             args = [self.as_array(rule, p, a, node) for p, a in zip(params, args)]
-            keywords = [gast.keyword(k.arg, self.as_array(rule, k.arg, k.value, node)) for k in keywords]
+            keywords = [
+                gast.keyword(k.arg, self.as_array(rule, k.arg, k.value, node)) for k in keywords
+            ]
         return self.define(gast.Call(func, args, keywords), node, target)
 
     def as_array(self, rule, param, atom, node):
@@ -740,7 +905,11 @@ class _Normalizer:
         """The nested tuple of element atoms of a list or tuple (a display, or a name of one), or None."""
         if isinstance(atom, gast.Tuple):
             elts = atom.elts
-        elif isinstance(atom, gast.Name) and atom.id in self.static and self.static[atom.id].kind != "dict":
+        elif (
+            isinstance(atom, gast.Name)
+            and atom.id in self.static
+            and self.static[atom.id].kind != "dict"
+        ):
             elts = self.static[atom.id].elts
         else:
             return None
@@ -761,7 +930,9 @@ class _Normalizer:
 
     def inline(self, pyfunc, node, target):
         if pyfunc in self.state.stack:
-            raise self.location.error(node, f"recursive call to {pyfunc.__name__!r} cannot be inlined")
+            raise self.location.error(
+                node, f"recursive call to {pyfunc.__name__!r} cannot be inlined"
+            )
         callee = self.state.load(pyfunc)
         bound = bound_arguments(callee, pyfunc, node, self.atom, self.location)
         self.emit(inlined_comment(callee), node)
@@ -826,7 +997,7 @@ def _folded(op, *atoms):
         return None
     if not isinstance(value, (int, float)):  # (-8) ** 0.5 is complex in Python
         return None
-    if isinstance(value, int) and not -2 ** 63 <= value < 2 ** 63:  # an int64 in compiled code
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:  # an int64 in compiled code
         return None
     return gast.Constant(value, None)
 
@@ -836,12 +1007,14 @@ def _is_number(atom):
 
 
 def _is_int(atom):
-    return isinstance(atom, gast.Constant) and isinstance(atom.value, int) and not isinstance(atom.value, bool)
+    return (
+        isinstance(atom, gast.Constant)
+        and isinstance(atom.value, int)
+        and not isinstance(atom.value, bool)
+    )
 
 
 def _same_atom(a, b):
     if isinstance(a, gast.Name) and isinstance(b, gast.Name):
         return a.id == b.id
     return isinstance(a, gast.Constant) and isinstance(b, gast.Constant) and a.value == b.value
-
-

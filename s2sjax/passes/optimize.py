@@ -6,6 +6,7 @@ free of side effects). `assert` and stores into arrays are always kept: a
 view of the array may read what a store wrote. Comment lines left with nothing under them go too.
 Never `0 * x -> 0`: it would break NaN propagation.
 """
+
 import gast
 
 from .queries import is_comment, reads
@@ -32,7 +33,11 @@ def float_negative_powers(fdef):
 def _negative_int(node):
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
         positive = node.operand
-        if isinstance(positive, gast.Constant) and type(positive.value) is int and positive.value > 0:
+        if (
+            isinstance(positive, gast.Constant)
+            and type(positive.value) is int
+            and positive.value > 0
+        ):
             return -positive.value
     if isinstance(node, gast.Constant) and type(node.value) is int and node.value < 0:
         return node.value
@@ -67,8 +72,11 @@ def _remove_dead(stmts, live):
                 if target.id not in live:
                     continue
                 live.discard(target.id)
-            # A store into an array is kept (views of the array may read it), so the array stays defined.
-            live |= reads(stmt.value) | (reads(target) if isinstance(target, gast.Subscript) else set())
+            # A store into an array is kept (views of the array may read it), so the array stays
+            # defined.
+            live |= reads(stmt.value) | (
+                reads(target) if isinstance(target, gast.Subscript) else set()
+            )
         else:
             live |= reads(stmt)
         kept.append(stmt)
@@ -89,7 +97,9 @@ def _remove_dead_loop(loop, live):
     loop.body = body
     if not _has_code(body):
         return False
-    live |= {n for s in body for n in reads(s)} | reads(loop.iter if isinstance(loop, gast.For) else loop.test)
+    live |= {n for s in body for n in reads(s)} | reads(
+        loop.iter if isinstance(loop, gast.For) else loop.test
+    )
     return True
 
 

@@ -1,4 +1,5 @@
 """Questions several passes ask about normalized and generated code."""
+
 import itertools
 
 import gast
@@ -18,7 +19,9 @@ def reads(nodes):
 
 def assigned(nodes):
     """The names a node (or a list of nodes) assigns; `a[i] = v` assigns no name."""
-    return {n.id for n in _walk(nodes) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return {
+        n.id for n in _walk(nodes) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+    }
 
 
 def is_store(stmt):
@@ -37,15 +40,20 @@ def statements(stmts):
 
 def is_comment(stmt):
     """Whether `stmt` is a comment line made by naming.comment."""
-    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
-            and getattr(stmt.value.func, "id", None) == COMMENT_MARK)
+    return (
+        isinstance(stmt, gast.Expr)
+        and isinstance(stmt.value, gast.Call)
+        and getattr(stmt.value.func, "id", None) == COMMENT_MARK
+    )
 
 
 def indexes_elements(tree):
     """Whether `tree` indexes by element (`x[i]`, `A[i, 0]`), which may go out of bounds:
     compiled code then checks bounds, as Python does (Numba does not, by default). Slices
     (`x[1:]`) are clipped, never out of bounds."""
-    return any(isinstance(node, gast.Subscript) and not _all_slices(node.slice) for node in gast.walk(tree))
+    return any(
+        isinstance(node, gast.Subscript) and not _all_slices(node.slice) for node in gast.walk(tree)
+    )
 
 
 def _all_slices(index):

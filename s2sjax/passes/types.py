@@ -5,6 +5,7 @@ asks the rule registry for the result type of every call; branches merge
 their results at the join. The types and their algebra (`Type`, `promote`,
 `broadcast`, `merge`) are s2sjax.abstract's.
 """
+
 import gast
 
 from .. import rules
@@ -64,9 +65,11 @@ class _Inference:
             return
         var = self.variables.get(name, name)
         raise self.origins[id(loop)].error(
-            loop, f"{var!r} is {_rank_text(entry)} before this loop and {_rank_text(carried)} after an "
+            loop,
+            f"{var!r} is {_rank_text(entry)} before this loop and {_rank_text(carried)} after an "
             "iteration: a variable the loop carries must keep its rank",
-            f"start {var} with the rank it gets in the loop (e.g. {var} = np.zeros_like(...))")
+            f"start {var} with the rank it gets in the loop (e.g. {var} = np.zeros_like(...))",
+        )
 
     def branches(self, stmt):
         before = dict(self.env)
@@ -82,7 +85,11 @@ class _Inference:
             return self.atom(node)
         if isinstance(node, gast.Subscript):
             return self.subscript(self.atom(node.value), node.slice)
-        if self.jvp_calls and isinstance(node, gast.Call) and getattr(node.func, "id", None) in self.jvp_calls.by_name:
+        if (
+            self.jvp_calls
+            and isinstance(node, gast.Call)
+            and getattr(node.func, "id", None) in self.jvp_calls.by_name
+        ):
             return self.jvp_calls.type_of(node.func.id, [self.atom(a) for a in node.args])
         try:
             rule, bound = rules.rule_of(node)
@@ -134,7 +141,8 @@ class _Inference:
         if not advanced:
             return Type(base.kind, rank)
         if len(advanced) == 1 and advanced[0].ndim is not None:
-            # one array of indices: its axes replace the one it indexes (a mask's, the ones it covers)
+            # one array of indices: its axes replace the one it indexes (a mask's, the ones it
+            # covers)
             index = advanced[0]
             covered = index.ndim if index.kind == "bool" else 1
             return Type(base.kind, rank - covered + (1 if index.kind == "bool" else index.ndim))

@@ -27,6 +27,7 @@ def f(x):
     out = total_1
     return out
 """
+
 import gast
 
 from ..rules import dotted
@@ -58,14 +59,19 @@ def _placeholder(want):
         return gast.Constant(None if want.kind == "none" else 0.0, None)
     if want.ndim == 0:
         return gast.Constant({"float": 0.0, "int": 0, "bool": False}.get(want.kind, 0.0), None)
-    empty = gast.Tuple([gast.Constant(0, None)] * want.ndim, gast.Load())  # an empty array of that rank
+    empty = gast.Tuple(
+        [gast.Constant(0, None)] * want.ndim, gast.Load()
+    )  # an empty array of that rank
     dtype = _ARRAY_DTYPES.get(want.kind, "np.bool_")
     return gast.Call(dotted("np.zeros"), [empty], [gast.keyword("dtype", dotted(dtype))])
 
 
 def _is_copy(stmt):
-    return (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-            and isinstance(stmt.value, (gast.Name, gast.Constant)))
+    return (
+        isinstance(stmt, gast.Assign)
+        and isinstance(stmt.targets[0], gast.Name)
+        and isinstance(stmt.value, (gast.Name, gast.Constant))
+    )
 
 
 def _type_of(atom, env):
@@ -74,13 +80,21 @@ def _type_of(atom, env):
 
 def _narrower(have, want):
     """Whether a value of type `have` must be converted to be stored as `want` (same rank)."""
-    return (want.kind in _SCALAR_CONVERSIONS and have.kind != want.kind and have.ndim == want.ndim
-            and promote(have.kind, want.kind) == want.kind)
+    return (
+        want.kind in _SCALAR_CONVERSIONS
+        and have.kind != want.kind
+        and have.ndim == want.ndim
+        and promote(have.kind, want.kind) == want.kind
+    )
 
 
 def _converted(atom, want):
     if isinstance(atom, gast.Constant):
         return gast.Constant(float(atom.value) if want.kind == "float" else int(atom.value), None)
     if want.ndim == 0:
-        return gast.Call(gast.Name(_SCALAR_CONVERSIONS[want.kind], gast.Load(), None, None), [atom], [])
-    return gast.Call(gast.Attribute(atom, "astype", gast.Load()), [dotted(_ARRAY_DTYPES[want.kind])], [])
+        return gast.Call(
+            gast.Name(_SCALAR_CONVERSIONS[want.kind], gast.Load(), None, None), [atom], []
+        )
+    return gast.Call(
+        gast.Attribute(atom, "astype", gast.Load()), [dotted(_ARRAY_DTYPES[want.kind])], []
+    )

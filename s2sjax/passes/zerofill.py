@@ -10,12 +10,16 @@ write is 0.0, and when the writes reach indices 0..k-1 the fill is needed only
 for a longer row: `if g.shape[0] != k: g[:] = 0.0`. What is left is the
 straight-line code a hand-written loop has (and that LLVM vectorizes).
 """
+
 import gast
 
 
 def zero_fill(name, following):
     """The statements that zero the rank-1 array `name`, folding reads of zeros in `following`."""
-    fill = gast.Assign([gast.Subscript(_name(name), gast.Slice(None, None, None), gast.Store())], gast.Constant(0.0, None))
+    fill = gast.Assign(
+        [gast.Subscript(_name(name), gast.Slice(None, None, None), gast.Store())],
+        gast.Constant(0.0, None),
+    )
     written = set()
     for stmt in following:
         index = _constant_index(stmt, name)
@@ -39,8 +43,14 @@ def _constant_index(stmt, name):
         return None
     target, value = stmt.targets[0], stmt.value
     access = target if isinstance(target, gast.Subscript) else value
-    if not (isinstance(access, gast.Subscript) and isinstance(access.value, gast.Name) and access.value.id == name
-            and isinstance(access.slice, gast.Constant) and type(access.slice.value) is int and access.slice.value >= 0):
+    if not (
+        isinstance(access, gast.Subscript)
+        and isinstance(access.value, gast.Name)
+        and access.value.id == name
+        and isinstance(access.slice, gast.Constant)
+        and type(access.slice.value) is int
+        and access.slice.value >= 0
+    ):
         return None
     if access is target and name in {n.id for n in gast.walk(value) if isinstance(n, gast.Name)}:
         return None
@@ -54,4 +64,6 @@ def _name(ident):
 
 
 def _shape0(ident):
-    return gast.Subscript(gast.Attribute(_name(ident), "shape", gast.Load()), gast.Constant(0, None), gast.Load())
+    return gast.Subscript(
+        gast.Attribute(_name(ident), "shape", gast.Load()), gast.Constant(0, None), gast.Load()
+    )

@@ -1,9 +1,37 @@
 """Derivative rules, one family per module; importing this package registers them all."""
+
 from . import elementwise, linalg, reductions, runtime, shape  # noqa: F401  (registration side effects)
-from .registry import (LINEAR, Rule, RuleError, all_rules, by_name, callee, dotted, dotted_name, instantiate, lookup,
-                       operation, operator_rule, rule_of)
+from .registry import (
+    LINEAR,
+    Rule,
+    RuleError,
+    all_rules,
+    by_name,
+    callee,
+    dotted,
+    dotted_name,
+    instantiate,
+    lookup,
+    operation,
+    operator_rule,
+    rule_of,
+)
 
 METHODS = {**reductions.METHODS, **shape.METHODS}
 
-__all__ = ["LINEAR", "Rule", "RuleError", "all_rules", "by_name", "callee", "dotted", "dotted_name", "instantiate",
-           "lookup", "operation", "operator_rule", "rule_of", "METHODS"]
+__all__ = [
+    "LINEAR",
+    "Rule",
+    "RuleError",
+    "all_rules",
+    "by_name",
+    "callee",
+    "dotted",
+    "dotted_name",
+    "instantiate",
+    "lookup",
+    "operation",
+    "operator_rule",
+    "rule_of",
+    "METHODS",
+]

@@ -6,6 +6,7 @@ use the parameter names, `out` for the result and `g` for its adjoint. The
 reverse transform reduces a contribution to its operand's shape when the
 operand was broadcast, so templates are written for equal shapes.
 """
+
 import builtins
 import math
 import operator as python_operator
@@ -33,8 +34,15 @@ def _bool_result(types, nodes):
     return broadcast(*types.values(), kind="bool")
 
 
-def elementwise(np_name, *templates, params=("x",), math_name=None, result=_float_result, builtin=None,
-                scalar_math=True):
+def elementwise(
+    np_name,
+    *templates,
+    params=("x",),
+    math_name=None,
+    result=_float_result,
+    builtin=None,
+    scalar_math=True,
+):
     """Declare an elementwise function under every spelling it has.
 
     `templates` gives one adjoint template per parameter; None (or fewer
@@ -48,12 +56,24 @@ def elementwise(np_name, *templates, params=("x",), math_name=None, result=_floa
     math_name = math_name or np_name
     twin = f"math.{math_name}" if hasattr(math, math_name) else None
     if hasattr(np, np_name):
-        register(Rule(f"np.{np_name}", params, result, adjoints, broadcasts=True, math=twin if scalar_math else None,
-                      cuda=builtin), getattr(np, np_name))
+        register(
+            Rule(
+                f"np.{np_name}",
+                params,
+                result,
+                adjoints,
+                broadcasts=True,
+                math=twin if scalar_math else None,
+                cuda=builtin,
+            ),
+            getattr(np, np_name),
+        )
     if twin:
         register(Rule(twin, params, result, adjoints, broadcasts=True), getattr(math, math_name))
     if builtin:
-        register(Rule(builtin, params, result, adjoints, broadcasts=True), getattr(builtins, builtin))
+        register(
+            Rule(builtin, params, result, adjoints, broadcasts=True), getattr(builtins, builtin)
+        )
 
 
 X1X2 = ("x1", "x2")
@@ -82,36 +102,85 @@ elementwise("cbrt", "g / (3.0 * out * out)")
 elementwise("square", "2.0 * g * x")
 elementwise("fabs", "g * sign(x)")
 elementwise("absolute", "g * sign(x)", result=_same_kind_result, builtin="abs")
-elementwise("arctan2", "g * x2 / (x1 * x1 + x2 * x2)", "-g * x1 / (x1 * x1 + x2 * x2)", params=X1X2, math_name="atan2")
+elementwise(
+    "arctan2",
+    "g * x2 / (x1 * x1 + x2 * x2)",
+    "-g * x1 / (x1 * x1 + x2 * x2)",
+    params=X1X2,
+    math_name="atan2",
+)
 elementwise("hypot", "g * x1 / out", "g * x2 / out", params=X1X2)
 elementwise("logaddexp", "g * exp(x1 - out)", "g * exp(x2 - out)", params=X1X2)
 elementwise("logaddexp2", "g * exp2(x1 - out)", "g * exp2(x2 - out)", params=X1X2)
-elementwise("power", "rt.pow_base_adjoint(g, x1, x2)", "g * out * rt.log_or_zero(x1)", params=X1X2, math_name="pow")
-elementwise("maximum", "g * rt.max_weight(x1, x2)", "g * rt.max_weight(x2, x1)", params=X1X2, result=_same_kind_result)
-elementwise("minimum", "g * rt.max_weight(x2, x1)", "g * rt.max_weight(x1, x2)", params=X1X2, result=_same_kind_result)
+elementwise(
+    "power",
+    "rt.pow_base_adjoint(g, x1, x2)",
+    "g * out * rt.log_or_zero(x1)",
+    params=X1X2,
+    math_name="pow",
+)
+elementwise(
+    "maximum",
+    "g * rt.max_weight(x1, x2)",
+    "g * rt.max_weight(x2, x1)",
+    params=X1X2,
+    result=_same_kind_result,
+)
+elementwise(
+    "minimum",
+    "g * rt.max_weight(x2, x1)",
+    "g * rt.max_weight(x1, x2)",
+    params=X1X2,
+    result=_same_kind_result,
+)
 # Piecewise constant: zero derivative almost everywhere (JAX's convention).
 for _name in ("sign", "floor", "ceil", "round", "rint"):
     elementwise(_name, result=_same_kind_result)
-# math.trunc refuses NumPy's float32 scalars (they have no __trunc__): np.trunc keeps its own spelling
+# math.trunc refuses NumPy's float32 scalars (they have no __trunc__): np.trunc keeps its own
+# spelling
 elementwise("trunc", result=_same_kind_result, scalar_math=False)
 
 # math.erf: its derivative is elementary but `math.erf` has no NumPy twin.
-register(Rule("math.erf", ("x",), _float_result, {"x": f"g * {TWO_OVER_SQRT_PI} * math.exp(-x * x)"}, broadcasts=True), math.erf)
+register(
+    Rule(
+        "math.erf",
+        ("x",),
+        _float_result,
+        {"x": f"g * {TWO_OVER_SQRT_PI} * math.exp(-x * x)"},
+        broadcasts=True,
+    ),
+    math.erf,
+)
 
 
 def _where_result(types, nodes):
-    return broadcast(types["x"], types["y"], types["condition"], kind=promote(types["x"].kind, types["y"].kind))
+    return broadcast(
+        types["x"], types["y"], types["condition"], kind=promote(types["x"].kind, types["y"].kind)
+    )
 
 
 register(
-    Rule("np.where", ("condition", "x", "y"), _where_result,
-         {"x": "np.where(condition, g, 0.0)", "y": "np.where(condition, 0.0, g)"}, broadcasts=True),
+    Rule(
+        "np.where",
+        ("condition", "x", "y"),
+        _where_result,
+        {"x": "np.where(condition, g, 0.0)", "y": "np.where(condition, 0.0, g)"},
+        broadcasts=True,
+    ),
     np.where,
 )
 register(
-    Rule("np.clip", ("a", "a_min", "a_max"), _same_kind_result,
-         {"a": "g * ((a >= a_min) & (a <= a_max))", "a_min": "g * (a < a_min)", "a_max": "g * (a > a_max)"},
-         broadcasts=True),
+    Rule(
+        "np.clip",
+        ("a", "a_min", "a_max"),
+        _same_kind_result,
+        {
+            "a": "g * ((a >= a_min) & (a <= a_max))",
+            "a_min": "g * (a < a_min)",
+            "a_max": "g * (a > a_max)",
+        },
+        broadcasts=True,
+    ),
     np.clip,
 )
 
@@ -120,9 +189,16 @@ def _builtin_extreme(name, weight_args):
     """Builtin min/max of two numbers; ties split the adjoint (JAX's convention)."""
     first, second = weight_args
     register(
-        Rule(name, ("a", "b"), _same_kind_result,
-             {"a": f"g * rt.max_weight({first}, {second})", "b": f"g * rt.max_weight({second}, {first})"},
-             broadcasts=True),
+        Rule(
+            name,
+            ("a", "b"),
+            _same_kind_result,
+            {
+                "a": f"g * rt.max_weight({first}, {second})",
+                "b": f"g * rt.max_weight({second}, {first})",
+            },
+            broadcasts=True,
+        ),
         getattr(builtins, name),
     )
 
@@ -140,6 +216,7 @@ register(Rule("float", ("x",), _float_call, {"x": "g"}, broadcasts=True), float)
 
 # ---- operators -------------------------------------------------------------
 
+
 def _arith_result(types, nodes):
     return broadcast(types["a"], types["b"])
 
@@ -151,7 +228,11 @@ def _true_divide_result(types, nodes):
 def _power_template(types, nodes):
     """`a ** c` with a constant exponent reads better as `c * a ** (c - 1)`."""
     exponent = nodes["b"]
-    if isinstance(exponent, gast.Constant) and isinstance(exponent.value, (int, float)) and not isinstance(exponent.value, bool):
+    if (
+        isinstance(exponent, gast.Constant)
+        and isinstance(exponent.value, (int, float))
+        and not isinstance(exponent.value, bool)
+    ):
         c = exponent.value
         if c == 0:
             return None  # x ** 0 is 1 everywhere
@@ -175,23 +256,71 @@ operator("/", python_operator.truediv, "g / b", "-g * out / b", result=_true_div
 operator("**", python_operator.pow, _power_template, "g * out * rt.log_or_zero(a)")
 operator("%", python_operator.mod, "g", "-g * floor(a / b)")
 operator("//", python_operator.floordiv, None, None)
-for _symbol, _fold in (("==", python_operator.eq), ("!=", python_operator.ne), ("<", python_operator.lt),
-                       ("<=", python_operator.le), (">", python_operator.gt), (">=", python_operator.ge)):
+for _symbol, _fold in (
+    ("==", python_operator.eq),
+    ("!=", python_operator.ne),
+    ("<", python_operator.lt),
+    ("<=", python_operator.le),
+    (">", python_operator.gt),
+    (">=", python_operator.ge),
+):
     register(Rule(_symbol, ("a", "b"), _bool_result, fold=_fold))
 for _symbol in ("&", "|"):  # on booleans (masks), or bitwise on integers
-    register(Rule(_symbol, ("a", "b"), lambda types, nodes: broadcast(types["a"], types["b"], kind="bool")
-                  if types["a"].kind == types["b"].kind == "bool" else broadcast(types["a"], types["b"], kind="int")))
-register(Rule("unary -", ("a",), lambda types, nodes: types["a"], {"a": "-g"}, broadcasts=True,
-              fold=python_operator.neg))
+    register(
+        Rule(
+            _symbol,
+            ("a", "b"),
+            lambda types, nodes: (
+                broadcast(types["a"], types["b"], kind="bool")
+                if types["a"].kind == types["b"].kind == "bool"
+                else broadcast(types["a"], types["b"], kind="int")
+            ),
+        )
+    )
+register(
+    Rule(
+        "unary -",
+        ("a",),
+        lambda types, nodes: types["a"],
+        {"a": "-g"},
+        broadcasts=True,
+        fold=python_operator.neg,
+    )
+)
 register(Rule("unary +", ("a",), lambda types, nodes: types["a"], {"a": "g"}, broadcasts=True))
 register(Rule("not", ("a",), lambda types, nodes: BOOL, fold=python_operator.not_))
 
 # NumPy's ufuncs and the `operator` module's functions that are operators: their calls are the
 # operators themselves (`np.multiply(a, b)` is `a * b`), with the operators' rules.
-for _module, _functions in ((np, {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "floor_divide": "//",
-                                  "mod": "%", "negative": "unary -", "positive": "unary +"}),
-                            (python_operator, {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//",
-                                        "mod": "%", "pow": "**", "neg": "unary -", "pos": "unary +"})):
+for _module, _functions in (
+    (
+        np,
+        {
+            "add": "+",
+            "subtract": "-",
+            "multiply": "*",
+            "divide": "/",
+            "floor_divide": "//",
+            "mod": "%",
+            "negative": "unary -",
+            "positive": "unary +",
+        },
+    ),
+    (
+        python_operator,
+        {
+            "add": "+",
+            "sub": "-",
+            "mul": "*",
+            "truediv": "/",
+            "floordiv": "//",
+            "mod": "%",
+            "pow": "**",
+            "neg": "unary -",
+            "pos": "unary +",
+        },
+    ),
+):
     for _name, _symbol in _functions.items():
         _spelled = "np" if _module is np else "operator"
         register_operator_function(getattr(_module, _name), _symbol, f"{_spelled}.{_name}")

@@ -3,6 +3,7 @@
 Adjoint templates depend on the operands' ranks (1 or 2, or a scalar for
 np.dot), so they are chosen per call from the types.
 """
+
 import operator
 
 import numpy as np
@@ -41,7 +42,9 @@ def _product_adjoint(which):
         if 0 in ranks:
             return {"a": "rt.unbroadcast(g * b, a)", "b": "rt.unbroadcast(g * a, b)"}[which]
         if ranks not in _PRODUCT_ADJOINTS:
-            raise RuleError(f"the derivative of a matrix product of rank {ranks[0]} by rank {ranks[1]} is not supported")
+            raise RuleError(
+                f"the derivative of a matrix product of rank {ranks[0]} by rank {ranks[1]} is not supported"
+            )
         return _PRODUCT_ADJOINTS[ranks][which == "b"]
 
     return template
@@ -50,12 +53,21 @@ def _product_adjoint(which):
 _ADJOINTS = {"a": _product_adjoint("a"), "b": _product_adjoint("b")}
 BILINEAR = ("a", "b")  # forward: (a @ b)_dot = a_dot @ b + a @ b_dot
 register(Rule("@", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR, product=True))
-register(Rule("np.dot", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR, product=True), np.dot)
+register(
+    Rule("np.dot", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR, product=True), np.dot
+)
 register_operator_function(np.matmul, "@", "np.matmul")  # np.matmul(a, b) is a @ b
 register_operator_function(operator.matmul, "@", "operator.matmul")
 register(
-    Rule("np.outer", ("a", "b"), lambda types, nodes: Type("float", 2),
-         {"a": "rt.reshape_like(rt.matmul(g, np.ravel(b)), a)", "b": "rt.reshape_like(rt.matmul(np.ravel(a), g), b)"},
-         linear=BILINEAR),
+    Rule(
+        "np.outer",
+        ("a", "b"),
+        lambda types, nodes: Type("float", 2),
+        {
+            "a": "rt.reshape_like(rt.matmul(g, np.ravel(b)), a)",
+            "b": "rt.reshape_like(rt.matmul(np.ravel(a), g), b)",
+        },
+        linear=BILINEAR,
+    ),
     np.outer,
 )

@@ -4,6 +4,7 @@ The adjoint spreads `g` back over the reduced axis; the runtime helpers take
 the axis (None or an int) so one template serves every rank. For max and min,
 tied maxima share the adjoint equally (JAX's convention).
 """
+
 import gast
 import numpy as np
 
@@ -28,16 +29,30 @@ def _mean_result(types, nodes):
 def reduction(np_name, template, result=_reduced, tangent=None, accumulates=None):
     """A reduction: linear in `a` (sum, mean) unless a `tangent` template is given."""
     tangents, linear = ({"a": tangent}, ()) if tangent else ({}, ("a",))
-    rule = Rule(f"np.{np_name}", ("a", "axis"), result, {"a": template}, defaults={"axis": None},
-                tangents=tangents, linear=linear, static=("axis",), accumulates=accumulates)
+    rule = Rule(
+        f"np.{np_name}",
+        ("a", "axis"),
+        result,
+        {"a": template},
+        defaults={"axis": None},
+        tangents=tangents,
+        linear=linear,
+        static=("axis",),
+        accumulates=accumulates,
+    )
     register(rule, getattr(np, np_name))
     return rule
 
 
 reduction("sum", "rt.sum_adjoint(g, a, axis)", accumulates="sum")
 reduction("mean", "rt.mean_adjoint(g, a, axis)", result=_mean_result, accumulates="mean")
-# Forward: the tangent is the partial derivatives (the adjoint of a unit seed) times d, summed over the axis.
-reduction("prod", "rt.prod_adjoint(g, a, axis)", tangent="rt.sum_along(d * rt.prod_adjoint(1.0, a, axis), axis)")
+# Forward: the tangent is the partial derivatives (the adjoint of a unit seed) times d, summed over
+# the axis.
+reduction(
+    "prod",
+    "rt.prod_adjoint(g, a, axis)",
+    tangent="rt.sum_along(d * rt.prod_adjoint(1.0, a, axis), axis)",
+)
 EXTREME_TANGENT = "rt.sum_along(d * rt.extreme_adjoint(1.0, a, out, axis), axis)"
 register(reduction("max", "rt.extreme_adjoint(g, a, out, axis)", tangent=EXTREME_TANGENT), np.amax)
 register(reduction("min", "rt.extreme_adjoint(g, a, out, axis)", tangent=EXTREME_TANGENT), np.amin)

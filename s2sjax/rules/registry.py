@@ -30,6 +30,7 @@ result is a new array or may share its argument's memory (`allocates`,
 values and which are fixed (`static`).
 Runtime helpers that only generated code calls (`rt.tape`) have records too.
 """
+
 import copy
 import dataclasses
 from dataclasses import dataclass, field
@@ -53,22 +54,34 @@ class Rule:
     adjoints: dict = field(default_factory=dict)  # param -> template str, or (types, nodes) -> str
     defaults: dict = field(default_factory=dict)
     broadcasts: bool = False  # elementwise with NumPy broadcasting: adjoints need reducing
-    tangents: dict = field(default_factory=dict)  # param -> template str (with `d`), or (types, nodes) -> str
+    tangents: dict = field(
+        default_factory=dict
+    )  # param -> template str (with `d`), or (types, nodes) -> str
     linear: tuple = ()  # params the result is linear in
     unsupported: dict = field(default_factory=dict)  # param -> why its derivative is not available
     custom: bool = False  # a user's rule (s2sjax.extend), tested by its user, not by the rule tests
-    static: tuple = ()  # params fixed when the code is generated (axis, shape, dtype): a tuple there is no array
-    operator: str = None  # the operator this function is (np.add: "+"): normalize writes its calls as one
+    # params fixed when the code is generated (axis, shape, dtype): a tuple there is no array
+    static: tuple = ()
+    operator: str = (
+        None  # the operator this function is (np.add: "+"): normalize writes its calls as one
+    )
     fold: Callable = None  # an operator's Python function (operator.add for "+"): normalize folds constants with it
     math: str = None  # its spelling on scalars (np.power: "math.pow"): in templates on scalars and in fused loops
     cuda: str = None  # its spelling on scalars in a CUDA device function, where `math` has none (np.absolute: "abs")
     allocates: str = None  # a new array the code may update in place, holding "zeros", "values" or "unfilled" memory
     like: str = None  # the argument whose shape gives that new array's (np.zeros_like: "a"; a tape's slots: "value")
     view: bool = False  # its result may share memory with its first argument (np.reshape, rt.grow)
-    array_of: bool = False  # the array of a (nested) list or tuple (np.array): passes/displays.py writes it out
-    accumulates: str = None  # a fused loop computes it of a whole array as a running "sum" or "mean"
-    product: bool = False  # a matrix or vector product (`@`, np.dot), which a CUDA device function cannot compute
-    loop_only: bool = False  # an iterable allowed only in the head of a `for` (range, zip, enumerate)
+    array_of: bool = (
+        False  # the array of a (nested) list or tuple (np.array): passes/displays.py writes it out
+    )
+    accumulates: str = (
+        None  # a fused loop computes it of a whole array as a running "sum" or "mean"
+    )
+    # a matrix or vector product (`@`, np.dot), which a CUDA device function cannot compute
+    product: bool = False
+    loop_only: bool = (
+        False  # an iterable allowed only in the head of a `for` (range, zip, enumerate)
+    )
 
     def takes_array(self, param):
         """Whether `param` takes an array, so that a list or tuple display given there is one
@@ -76,7 +89,7 @@ class Rule:
         return self.name.startswith("np.") and param in self.params and param not in self.static
 
     def template_library(self, scalar):
-        """"math" or "np": what a template's bare names call for this rule with a `scalar` result.
+        """ "math" or "np": what a template's bare names call for this rule with a `scalar` result.
 
         A derivative follows its function's library: `np.cos(inf)` is nan where `math.cos(inf)`
         raises, so `np.sin(x[i])`'s derivative must not call `math.cos` (target="python" would
@@ -86,12 +99,17 @@ class Rule:
 
     def differentiable(self, param):
         """Whether a derivative flows through `param` (an unsupported one counts: it must be reported)."""
-        return any(param in table for table in (self.adjoints, self.tangents, self.linear, self.unsupported))
+        return any(
+            param in table
+            for table in (self.adjoints, self.tangents, self.linear, self.unsupported)
+        )
 
     def bind(self, args, keywords):
         """Map a call's argument nodes to parameter names (defaults filled in)."""
         if len(args) > len(self.params):
-            raise RuleError(f"{self.name} takes at most {len(self.params)} arguments, got {len(args)}")
+            raise RuleError(
+                f"{self.name} takes at most {len(self.params)} arguments, got {len(args)}"
+            )
         bound = dict(zip(self.params, args))
         for kw in keywords:
             if kw.arg not in self.params or kw.arg in bound:
@@ -131,8 +149,10 @@ class Rule:
 
     def _check_supported(self, param):
         if param in self.unsupported:
-            raise RuleError(f"the derivative of {self.name} with respect to {param!r} is not supported: "
-                            f"{self.unsupported[param]}")
+            raise RuleError(
+                f"the derivative of {self.name} with respect to {param!r} is not supported: "
+                f"{self.unsupported[param]}"
+            )
 
 
 LINEAR = "linear"  # tangent_template's answer for a parameter the result is linear in
@@ -210,10 +230,25 @@ class _Instantiate(gast.NodeTransformer):
 
 
 OPERATOR_SYMBOLS = {
-    gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.FloorDiv: "//",
-    gast.Mod: "%", gast.Pow: "**", gast.MatMult: "@", gast.BitAnd: "&", gast.BitOr: "|",
-    gast.Eq: "==", gast.NotEq: "!=", gast.Lt: "<", gast.LtE: "<=", gast.Gt: ">", gast.GtE: ">=",
-    gast.USub: "unary -", gast.UAdd: "unary +", gast.Not: "not",
+    gast.Add: "+",
+    gast.Sub: "-",
+    gast.Mult: "*",
+    gast.Div: "/",
+    gast.FloorDiv: "//",
+    gast.Mod: "%",
+    gast.Pow: "**",
+    gast.MatMult: "@",
+    gast.BitAnd: "&",
+    gast.BitOr: "|",
+    gast.Eq: "==",
+    gast.NotEq: "!=",
+    gast.Lt: "<",
+    gast.LtE: "<=",
+    gast.Gt: ">",
+    gast.GtE: ">=",
+    gast.USub: "unary -",
+    gast.UAdd: "unary +",
+    gast.Not: "not",
 }
 _OPERATORS = {symbol: node for node, symbol in OPERATOR_SYMBOLS.items()}
 
@@ -241,7 +276,10 @@ def rule_of(value):
     if isinstance(value, gast.UnaryOp):
         return _BY_NAME[OPERATOR_SYMBOLS[type(value.op)]], {"a": value.operand}
     if isinstance(value, gast.Compare):
-        return _BY_NAME[OPERATOR_SYMBOLS[type(value.ops[0])]], {"a": value.left, "b": value.comparators[0]}
+        return _BY_NAME[OPERATOR_SYMBOLS[type(value.ops[0])]], {
+            "a": value.left,
+            "b": value.comparators[0],
+        }
     if isinstance(value, gast.Call):
         if isinstance(value.func, gast.Attribute) and value.func.attr == "astype":
             rule = _BY_NAME["astype"]

@@ -5,6 +5,7 @@ differentiable in every argument that carries a value (`np.full(n, x)` in
 `x`, `np.linspace(a, b, n)` in `a` and `b`), and in none that gives a shape
 or a dtype.
 """
+
 import gast
 import numpy as np
 
@@ -12,12 +13,27 @@ from ..abstract import INT, Type, promote
 from .registry import Rule, RuleError, dotted_name, register
 
 DTYPE_KINDS = {
-    "float": "float", "np.float64": "float", "np.float32": "float", "np.double": "float",
-    "int": "int", "np.int64": "int", "np.int32": "int", "np.intp": "int",
-    "bool": "bool", "np.bool_": "bool",
+    "float": "float",
+    "np.float64": "float",
+    "np.float32": "float",
+    "np.double": "float",
+    "int": "int",
+    "np.int64": "int",
+    "np.int32": "int",
+    "np.intp": "int",
+    "bool": "bool",
+    "np.bool_": "bool",
 }
-DTYPES = {float: "float", int: "int", bool: "bool", np.float64: "np.float64", np.float32: "np.float32",
-          np.int64: "np.int64", np.int32: "np.int32", np.bool_: "np.bool_"}
+DTYPES = {
+    float: "float",
+    int: "int",
+    bool: "bool",
+    np.float64: "np.float64",
+    np.float32: "np.float32",
+    np.int64: "np.int64",
+    np.int32: "np.int32",
+    np.bool_: "np.bool_",
+}
 
 
 def _dtype_kind(node, default="float"):
@@ -53,17 +69,66 @@ def _reshape_result(types, nodes):
     return Type(types["a"].kind, _rank_of_shape(types["newshape"]))
 
 
-# All linear in `a`: the tangent is the same call on a's tangent. All but np.copy may return a view of `a`.
-register(Rule("np.transpose", ("a", "axes"), _transpose_result, {"a": _transpose_adjoint}, defaults={"axes": None},
-              linear=("a",), static=("axes",), view=True), np.transpose)
-register(Rule("np.reshape", ("a", "newshape"), _reshape_result, {"a": "rt.reshape_like(g, a)"}, linear=("a",),
-              static=("newshape",), view=True), np.reshape)
-register(Rule("np.ravel", ("a",), lambda t, n: Type(t["a"].kind, 1), {"a": "rt.reshape_like(g, a)"}, linear=("a",),
-              view=True), np.ravel)
-register(Rule("np.copy", ("a",), lambda t, n: t["a"], {"a": "g"}, linear=("a",), allocates="values", like="a"),
-         np.copy)
-register(Rule("astype", ("a", "dtype"), lambda t, n: Type(_dtype_kind(n["dtype"]), t["a"].ndim), {"a": "g"},
-              linear=("a",), static=("dtype",)))
+# All linear in `a`: the tangent is the same call on a's tangent. All but np.copy may return a view
+# of `a`.
+register(
+    Rule(
+        "np.transpose",
+        ("a", "axes"),
+        _transpose_result,
+        {"a": _transpose_adjoint},
+        defaults={"axes": None},
+        linear=("a",),
+        static=("axes",),
+        view=True,
+    ),
+    np.transpose,
+)
+register(
+    Rule(
+        "np.reshape",
+        ("a", "newshape"),
+        _reshape_result,
+        {"a": "rt.reshape_like(g, a)"},
+        linear=("a",),
+        static=("newshape",),
+        view=True,
+    ),
+    np.reshape,
+)
+register(
+    Rule(
+        "np.ravel",
+        ("a",),
+        lambda t, n: Type(t["a"].kind, 1),
+        {"a": "rt.reshape_like(g, a)"},
+        linear=("a",),
+        view=True,
+    ),
+    np.ravel,
+)
+register(
+    Rule(
+        "np.copy",
+        ("a",),
+        lambda t, n: t["a"],
+        {"a": "g"},
+        linear=("a",),
+        allocates="values",
+        like="a",
+    ),
+    np.copy,
+)
+register(
+    Rule(
+        "astype",
+        ("a", "dtype"),
+        lambda t, n: Type(_dtype_kind(n["dtype"]), t["a"].ndim),
+        {"a": "g"},
+        linear=("a",),
+        static=("dtype",),
+    )
+)
 
 
 def _array_result(types, nodes):
@@ -91,15 +156,38 @@ def _stacked(typ):
 # A list or tuple display is lowered to stores into a new array (passes/displays.py): these
 # templates serve an array argument, which np.array copies and np.asarray returns as it is.
 for _function, _memory in ((np.array, {"allocates": "values"}), (np.asarray, {"view": True})):
-    register(Rule(f"np.{_function.__name__}", ("object", "dtype"), _array_result, {"object": "g"},
-                  defaults={"dtype": None}, linear=("object",), static=("dtype",), array_of=True, **_memory), _function)
+    register(
+        Rule(
+            f"np.{_function.__name__}",
+            ("object", "dtype"),
+            _array_result,
+            {"object": "g"},
+            defaults={"dtype": None},
+            linear=("object",),
+            static=("dtype",),
+            array_of=True,
+            **_memory,
+        ),
+        _function,
+    )
 
 
 def _constructor(name, params, result, allocates, **forms):
     """A new array of `allocates` ("zeros", "values" or "unfilled"), shaped like `a` where it takes one."""
     like = "a" if "a" in params else None
-    register(Rule(f"np.{name}", params, result, defaults={"dtype": None}, static=("shape", "dtype"),
-                  allocates=allocates, like=like, **forms), getattr(np, name))
+    register(
+        Rule(
+            f"np.{name}",
+            params,
+            result,
+            defaults={"dtype": None},
+            static=("shape", "dtype"),
+            allocates=allocates,
+            like=like,
+            **forms,
+        ),
+        getattr(np, name),
+    )
 
 
 def _new_array(types, nodes):
@@ -112,7 +200,10 @@ def _like(types, nodes):
 
 def _full_result(types, nodes):
     _check_fill(types)
-    return Type(_dtype_kind(nodes["dtype"], default=types["fill_value"].kind), _rank_of_shape(types["shape"]))
+    return Type(
+        _dtype_kind(nodes["dtype"], default=types["fill_value"].kind),
+        _rank_of_shape(types["shape"]),
+    )
 
 
 def _full_like_result(types, nodes):
@@ -144,10 +235,18 @@ def _linspace_result(types, nodes):
 
 # out[k] = start + (stop - start) * k / (num - 1): each end weighs a ramp.
 RAMP_UP, RAMP_DOWN = "np.linspace(0.0, 1.0, num)", "np.linspace(1.0, 0.0, num)"
-register(Rule("np.linspace", ("start", "stop", "num"), _linspace_result,
-              {"start": f"np.sum(g * {RAMP_DOWN})", "stop": f"np.sum(g * {RAMP_UP})"},
-              tangents={"start": f"d * {RAMP_DOWN}", "stop": f"d * {RAMP_UP}"},
-              defaults={"num": 50}, static=("num",)), np.linspace)
+register(
+    Rule(
+        "np.linspace",
+        ("start", "stop", "num"),
+        _linspace_result,
+        {"start": f"np.sum(g * {RAMP_DOWN})", "stop": f"np.sum(g * {RAMP_UP})"},
+        tangents={"start": f"d * {RAMP_DOWN}", "stop": f"d * {RAMP_UP}"},
+        defaults={"num": 50},
+        static=("num",),
+    ),
+    np.linspace,
+)
 
 
 def _arange_form(template):
@@ -155,11 +254,23 @@ def _arange_form(template):
     return lambda types, nodes: None if _is_none(nodes["stop"]) else template
 
 
-register(Rule("np.arange", ("start", "stop", "step"), lambda t, n: Type(_arange_kind(t), 1),
-              {"start": _arange_form("np.sum(g)"), "step": _arange_form("np.sum(g * np.arange(rt.size(out)))")},
-              tangents={"start": _arange_form("np.full_like(out, d)"),
-                        "step": _arange_form("d * np.arange(rt.size(out))")},
-              defaults={"stop": None, "step": None}), np.arange)
+register(
+    Rule(
+        "np.arange",
+        ("start", "stop", "step"),
+        lambda t, n: Type(_arange_kind(t), 1),
+        {
+            "start": _arange_form("np.sum(g)"),
+            "step": _arange_form("np.sum(g * np.arange(rt.size(out)))"),
+        },
+        tangents={
+            "start": _arange_form("np.full_like(out, d)"),
+            "step": _arange_form("d * np.arange(rt.size(out))"),
+        },
+        defaults={"stop": None, "step": None},
+    ),
+    np.arange,
+)
 register(Rule("np.eye", ("N",), lambda t, n: Type("float", 2), static=("N",)), np.eye)
 register(Rule("len", ("obj",), lambda t, n: INT), len)
 # Loop iterables: the fence allows them only in the head of a `for`.
@@ -183,5 +294,11 @@ def _arange_kind(types):
 
 
 # The array methods that are shape operations, by method name.
-METHODS = {"transpose": "np.transpose", "reshape": "np.reshape", "copy": "np.copy", "ravel": "np.ravel",
-           "dot": "np.dot", "astype": "astype"}
+METHODS = {
+    "transpose": "np.transpose",
+    "reshape": "np.reshape",
+    "copy": "np.copy",
+    "ravel": "np.ravel",
+    "dot": "np.dot",
+    "astype": "astype",
+}

@@ -1,4 +1,5 @@
 """What the forward and reverse transforms both need: the generated function's signature and comments."""
+
 import enum
 import copy
 
@@ -13,8 +14,13 @@ from ..abstract import Type, of_value
 def positional(params):
     """Plain positional parameters: the wrapper always passes every argument, defaults filled in."""
     return gast.arguments(
-        args=[gast.Name(p, gast.Param(), None, None) for p in params], posonlyargs=[], vararg=None,
-        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
+        args=[gast.Name(p, gast.Param(), None, None) for p in params],
+        posonlyargs=[],
+        vararg=None,
+        kwonlyargs=[],
+        kw_defaults=[],
+        kwarg=None,
+        defaults=[],
     )
 
 

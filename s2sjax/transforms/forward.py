@@ -13,6 +13,7 @@ updated in place gets a fresh tangent (never one shared with an operand).
 This is what makes forward mode safe on code that updates arrays in place,
 the code the reverse transform generates included.
 """
+
 import copy
 
 import gast
@@ -37,7 +38,9 @@ def transform(program, types, active, spec, namer, stored):
     if len(outputs) == 1:
         result = gast.Tuple([outputs[0], tangents[0]], gast.Load())
     else:
-        result = gast.Tuple([gast.Tuple(outputs, gast.Load()), gast.Tuple(tangents, gast.Load())], gast.Load())
+        result = gast.Tuple(
+            [gast.Tuple(outputs, gast.Load()), gast.Tuple(tangents, gast.Load())], gast.Load()
+        )
     types.update(builder.tangent_types())
     fdef = copy.copy(program.tree)
     fdef.name = generated_name(program.tree.name, "jvp")
@@ -73,9 +76,13 @@ class _Forward:
         out = []
         for stmt in stmts:
             if isinstance(stmt, gast.If):
-                stmt = gast.copy_location(gast.If(stmt.test, self.block(stmt.body), self.block(stmt.orelse)), stmt)
+                stmt = gast.copy_location(
+                    gast.If(stmt.test, self.block(stmt.body), self.block(stmt.orelse)), stmt
+                )
             elif isinstance(stmt, gast.For):
-                stmt = gast.copy_location(gast.For(stmt.target, stmt.iter, self.block(stmt.body), [], None), stmt)
+                stmt = gast.copy_location(
+                    gast.For(stmt.target, stmt.iter, self.block(stmt.body), [], None), stmt
+                )
             elif isinstance(stmt, gast.While):
                 stmt = gast.copy_location(gast.While(stmt.test, self.block(stmt.body), []), stmt)
             elif is_store(stmt):
@@ -93,8 +100,14 @@ class _Forward:
         if target.value.id not in self.active:
             return []
         value = stmt.value
-        tangent = name(self.tangent(value.id)) if isinstance(value, gast.Name) and value.id in self.active else gast.Constant(0.0, None)
-        element = gast.Subscript(name(self.tangent(target.value.id)), copy.deepcopy(target.slice), gast.Store())
+        tangent = (
+            name(self.tangent(value.id))
+            if isinstance(value, gast.Name) and value.id in self.active
+            else gast.Constant(0.0, None)
+        )
+        element = gast.Subscript(
+            name(self.tangent(target.value.id)), copy.deepcopy(target.slice), gast.Store()
+        )
         return [gast.Assign([element], tangent)]
 
     def assign(self, stmt):
@@ -106,7 +119,9 @@ class _Forward:
         if tangent is None:
             tangent = zeros_like(target)
         elif target in self.stored and not _aliases(value) and _aliases(tangent):
-            tangent = gast.Call(rules.dotted("np.copy"), [tangent], [])  # the primal is fresh: so is its tangent
+            tangent = gast.Call(
+                rules.dotted("np.copy"), [tangent], []
+            )  # the primal is fresh: so is its tangent
         return gast.Assign([name(self.tangent(target), store=True)], tangent)
 
     def tangent_expression(self, target, value):
@@ -115,7 +130,11 @@ class _Forward:
             return name(self.tangent(value.id)) if value.id in self.active else None
         if isinstance(value, gast.Subscript):
             base = value.value.id
-            return gast.Subscript(name(self.tangent(base)), copy.deepcopy(value.slice), gast.Load()) if base in self.active else None
+            return (
+                gast.Subscript(name(self.tangent(base)), copy.deepcopy(value.slice), gast.Load())
+                if base in self.active
+                else None
+            )
         rule, bound = rules.rule_of(value)
         if rule is None:
             return None
@@ -132,7 +151,9 @@ class _Forward:
             if template is rules.LINEAR:
                 terms.append(_replace(value, node, d))
                 continue
-            terms.append(rules.instantiate(template, {**bound, "out": name(target), "d": d}, library))
+            terms.append(
+                rules.instantiate(template, {**bound, "out": name(target), "d": d}, library)
+            )
             mentioned |= {param} | {n.id for n in gast.walk(template) if isinstance(n, gast.Name)}
         if not terms:
             return None
@@ -173,4 +194,3 @@ def _aliases(value):
         return True
     rule = rules.callee(value)
     return rule is not None and rule.view
-

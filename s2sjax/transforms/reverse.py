@@ -19,6 +19,7 @@ into `x_bar = expr` (or inserts `x_bar = rt.zeros_like(x)` where the first
 one is conditional) and the others into `x_bar = x_bar + expr`, never in
 place, so an adjoint array may safely alias another.
 """
+
 import copy
 from dataclasses import dataclass
 
@@ -53,8 +54,10 @@ def transform(program, types, active, spec, namer, mutable=frozenset()):
     """
     outputs, tree = program.outputs, program.output_tree
     if spec.has_aux and (len(outputs) != 2 if tree is None else not _is_pair(tree)):
-        raise OutputError("has_aux=True requires the function to return a pair (output, aux), "
-                          "written as a tuple display: return out, aux")
+        raise OutputError(
+            "has_aux=True requires the function to return a pair (output, aux), "
+            "written as a tuple display: return out, aux"
+        )
     differentiated = outputs[:1] if spec.has_aux else outputs
     if spec.mode is not Mode.VJP:
         _check_scalar_output(outputs, types, spec.has_aux)
@@ -65,13 +68,23 @@ def transform(program, types, active, spec, namer, mutable=frozenset()):
     forward = builder.taped(forward)
     if spec.mode is Mode.VJP:
         cotangents = [namer.fresh(f"{o}_ct") for o in differentiated]
-        seeds = [builder.accumulate(o, name(ct)) for o, ct in zip(differentiated, cotangents) if o in active]
+        seeds = [
+            builder.accumulate(o, name(ct))
+            for o, ct in zip(differentiated, cotangents)
+            if o in active
+        ]
     else:
         cotangents = []
-        seeds = [builder.accumulate(outputs[0], gast.Constant(1.0, None))] if outputs[0] in active else []
+        seeds = (
+            [builder.accumulate(outputs[0], gast.Constant(1.0, None))]
+            if outputs[0] in active
+            else []
+        )
     grads = [name(builder.adjoint(w)) for w in wrt]
     result = gast.Return(_result(spec, outputs, grads, tree is not None))
-    backward = _initialize_adjoints(seeds + backward + [result], builder.adjoints, builder.loop_locals, builder.owned)
+    backward = _initialize_adjoints(
+        seeds + backward + [result], builder.adjoints, builder.loop_locals, builder.owned
+    )
     types.update(builder.adjoint_types())
     body = (
         [comment("forward sweep")]
@@ -94,7 +107,9 @@ def _check_scalar_output(outputs, types, has_aux):
         raise NonScalarOutput(out_type)
     if out_type.kind != "float":
         kind = {"none": "None", "int": "int64", "bool": "bool"}.get(out_type.kind, out_type.kind)
-        raise OutputError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {kind}.")
+        raise OutputError(
+            f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {kind}."
+        )
 
 
 def _is_pair(tree):
@@ -106,6 +121,7 @@ def _result(spec, outputs, grads, aux_leaves=False):
 
     `aux_leaves`: the outputs after the first are the leaves of aux (a list or dict), returned as a tuple.
     """
+
     def tuple_of(items):
         return gast.Tuple(list(items), gast.Load())
 
@@ -113,7 +129,13 @@ def _result(spec, outputs, grads, aux_leaves=False):
         return tuple_of(grads)
     g = grads[0] if spec.single else tuple_of(grads)
     value = name(outputs[0])
-    aux = None if not spec.has_aux else tuple_of(map(name, outputs[1:])) if aux_leaves else name(outputs[1])
+    aux = (
+        None
+        if not spec.has_aux
+        else tuple_of(map(name, outputs[1:]))
+        if aux_leaves
+        else name(outputs[1])
+    )
     if spec.mode is Mode.GRAD:
         return tuple_of([g, aux]) if spec.has_aux else g
     return tuple_of([tuple_of([value, aux]) if spec.has_aux else value, g])
@@ -125,7 +147,8 @@ class _LoopPlan:
 
     trips: str  # the variable holding the trip count
     tapes: dict  # loop-carried name (or array checkpointed whole) -> its tape, written at each iteration's start
-    values: dict  # name defined in the body from memory the body updates -> its tape, written where defined
+    # name defined in the body from memory the body updates -> its tape, written where defined
+    values: dict
 
 
 class _Reverse:
@@ -168,9 +191,13 @@ class _Reverse:
                 last = None
             elif isinstance(stmt, gast.Assign) and stmt.targets[0].id in self.active:
                 adjoint_stmts = self.assign(stmt)
-                if id(stmt) in self.back_edges:  # the phi's adjoint now belongs to the previous iteration
+                if (
+                    id(stmt) in self.back_edges
+                ):  # the phi's adjoint now belongs to the previous iteration
                     phi = stmt.targets[0].id
-                    adjoint_stmts.append(gast.Assign([name(self.adjoint(phi), store=True)], zeros_like(phi)))
+                    adjoint_stmts.append(
+                        gast.Assign([name(self.adjoint(phi), store=True)], zeros_like(phi))
+                    )
                 key = (self.origins.get(id(stmt)), stmt.lineno)
                 if adjoint_stmts and key != last:
                     out.append(line_comment(*key))
@@ -182,30 +209,54 @@ class _Reverse:
         """The backward loop: per iteration, counting down, restore the loop-carried values
         from their tapes, recompute what the adjoints read, then run the reversed body."""
         carried = self.carried.get(id(loop), [])
-        self.back_edges |= {id(s) for s in loop.body
-                            if isinstance(s, gast.Assign) and not is_store(s) and s.targets[0].id in carried}
+        self.back_edges |= {
+            id(s)
+            for s in loop.body
+            if isinstance(s, gast.Assign) and not is_store(s) and s.targets[0].id in carried
+        }
         reversed_body = self.block(loop.body)
         if not reversed_body:
             return []
         # Arrays the body updates in place but did not create. Updated element by element,
         # they keep their overwritten elements (and scalar reads) on tapes; otherwise their
         # whole state at each iteration's start is taped, so the body can be replayed exactly.
-        updated = {s.targets[0].value.id for s in statements(loop.body) if is_store(s)} - assigned(loop.body)
+        updated = {s.targets[0].value.id for s in statements(loop.body) if is_store(s)} - assigned(
+            loop.body
+        )
         by_element = {a for a in updated if self.updated_by_element(loop.body, a)}
         replay = self.taped([s for s in loop.body if id(s) not in self.back_edges])
-        from_memory = {s.targets[0].id for s in _direct(replay) if _reads_any(s, by_element) and not is_store(s)}
-        recompute = _without(replay, lambda s: _reads_any(s, by_element) or (is_store(s) and s.targets[0].value.id in by_element))
+        from_memory = {
+            s.targets[0].id
+            for s in _direct(replay)
+            if _reads_any(s, by_element) and not is_store(s)
+        }
+        recompute = _without(
+            replay,
+            lambda s: (
+                _reads_any(s, by_element) or (is_store(s) and s.targets[0].value.id in by_element)
+            ),
+        )
         recompute = optimize.remove_dead(recompute, reads(reversed_body))
         needed = reads(recompute + reversed_body)
         kept = [p for p in carried if p in needed] + sorted(updated - by_element)
-        plan = _LoopPlan(self.namer.fresh("trips"), {p: self.namer.fresh(f"{p}_tape") for p in kept},
-                         {v: self.namer.fresh(f"{v}_tape") for v in sorted(from_memory & needed)})
+        plan = _LoopPlan(
+            self.namer.fresh("trips"),
+            {p: self.namer.fresh(f"{p}_tape") for p in kept},
+            {v: self.namer.fresh(f"{v}_tape") for v in sorted(from_memory & needed)},
+        )
         self.plans[id(loop)] = plan
         index, start, step = self.counter(loop)
         tapes = {**plan.tapes, **plan.values}
-        restores = fill_each(_from_tape, (dict(value=p, tape=tape, k=index) for p, tape in tapes.items()))
+        restores = fill_each(
+            _from_tape, (dict(value=p, tape=tape, k=index) for p, tape in tapes.items())
+        )
         header = self.position(loop, index, start, step)
-        (backward,) = fill(_countdown, k=index, trips=plan.trips, body=header + restores + recompute + reversed_body)
+        (backward,) = fill(
+            _countdown,
+            k=index,
+            trips=plan.trips,
+            body=header + restores + recompute + reversed_body,
+        )
         self.loop_locals[id(backward)] = assigned(loop.body) - set(carried)
         return [backward]
 
@@ -220,7 +271,10 @@ class _Reverse:
                 if not is_element(self.types[array], stmt.targets[0].slice):
                     return False
             elif _reads_any(stmt, {array}) and not (
-                    isinstance(stmt, gast.Assign) and not is_store(stmt) and self.types[stmt.targets[0].id].ndim == 0):
+                isinstance(stmt, gast.Assign)
+                and not is_store(stmt)
+                and self.types[stmt.targets[0].id].ndim == 0
+            ):
                 return False
         return True
 
@@ -243,7 +297,9 @@ class _Reverse:
         out = []
         for stmt in stmts:
             if isinstance(stmt, gast.If):
-                stmt = gast.copy_location(gast.If(stmt.test, self.taped(stmt.body), self.taped(stmt.orelse)), stmt)
+                stmt = gast.copy_location(
+                    gast.If(stmt.test, self.taped(stmt.body), self.taped(stmt.orelse)), stmt
+                )
             elif isinstance(stmt, gast.While) and id(stmt) in self.plans:
                 out.extend(self.taping_while(stmt, self.plans[id(stmt)]))
                 continue
@@ -253,7 +309,9 @@ class _Reverse:
                 out.extend(self.taping_loop(stmt, self.plans[id(stmt)]))
                 continue
             elif isinstance(stmt, gast.For):
-                stmt = gast.copy_location(gast.For(stmt.target, stmt.iter, self.taped(stmt.body), [], None), stmt)
+                stmt = gast.copy_location(
+                    gast.For(stmt.target, stmt.iter, self.taped(stmt.body), [], None), stmt
+                )
             elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
                 out.append(self.save(stmt))
             out.append(stmt)
@@ -262,9 +320,15 @@ class _Reverse:
     def taping_loop(self, loop, plan):
         start, stop, step = _bounds(loop)
         index, _, _ = self.counter(loop)
-        setup = fill(_trip_count, trips=plan.trips, start=start, stop=stop, step=step) + self.new_tapes(plan, plan.trips)
+        setup = fill(
+            _trip_count, trips=plan.trips, start=start, stop=stop, step=step
+        ) + self.new_tapes(plan, plan.trips)
         stores = fill_each(_store, (dict(tape=t, k=index, value=p) for p, t in plan.tapes.items()))
-        body = self.position(loop, index, start, step) + stores + _tape_values(self.taped(loop.body), plan.values, index)
+        body = (
+            self.position(loop, index, start, step)
+            + stores
+            + _tape_values(self.taped(loop.body), plan.values, index)
+        )
         (counted,) = fill(_counted, k=index, trips=plan.trips, body=body)
         return setup + [gast.copy_location(counted, loop)]
 
@@ -281,8 +345,13 @@ class _Reverse:
     def taping_while(self, loop, plan):
         """A `while` counting its trips; its tapes grow (doubling) as it goes."""
         setup = assign(plan.trips, 0) + self.new_tapes(plan, 16)
-        stores = fill_each(_grow, (dict(tape=t, trips=plan.trips) for t in [*plan.tapes.values(), *plan.values.values()]))
-        stores += fill_each(_store, (dict(tape=t, k=plan.trips, value=p) for p, t in plan.tapes.items()))
+        stores = fill_each(
+            _grow,
+            (dict(tape=t, trips=plan.trips) for t in [*plan.tapes.values(), *plan.values.values()]),
+        )
+        stores += fill_each(
+            _store, (dict(tape=t, k=plan.trips, value=p) for p, t in plan.tapes.items())
+        )
         body = _tape_values(self.taped(loop.body), plan.values, plan.trips)
         (counted,) = fill(_counting_while, test=loop.test, body=stores + body, trips=plan.trips)
         return setup + [gast.copy_location(counted, loop)]
@@ -328,7 +397,11 @@ class _Reverse:
         if operand.ndim == 0:
             return gast.Call(rules.dotted("np.sum"), [expr], [])
         others = [t for p, t in arg_types.items() if p != param]
-        if operand.ndim is not None and operand.ndim == result.ndim and all(t.ndim == 0 for t in others):
+        if (
+            operand.ndim is not None
+            and operand.ndim == result.ndim
+            and all(t.ndim == 0 for t in others)
+        ):
             return expr
         return gast.Call(rules.dotted("rt.unbroadcast"), [expr, name(operand_name)], [])
 
@@ -348,10 +421,14 @@ class _Reverse:
         into zeros (a repeated index accumulates, which `x_bar[index] += g` would not)."""
         index_type, base_type = self._type(index), self.types[base]
         if not isinstance(index, gast.Name):
-            raise rules.RuleError("the derivative of indexing with an array beside other indices is not supported; "
-                                  "index with one array of indices or one mask")
+            raise rules.RuleError(
+                "the derivative of indexing with an array beside other indices is not supported; "
+                "index with one array of indices or one mask"
+            )
         if index_type.kind == "bool" and index_type.ndim != base_type.ndim:
-            raise rules.RuleError("the derivative of indexing with a mask is supported for a mask shaped like the array")
+            raise rules.RuleError(
+                "the derivative of indexing with a mask is supported for a mask shaped like the array"
+            )
         return gast.Call(rules.dotted("rt.scatter_add"), [name(index.id), g, name(base)], [])
 
     def store(self, stmt):
@@ -360,15 +437,24 @@ class _Reverse:
         array = target.value.id
         saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
         out = []
-        if array in self.active and any(self._type(n).ndim != 0 for n in _index_atoms(target.slice)):
+        if array in self.active and any(
+            self._type(n).ndim != 0 for n in _index_atoms(target.slice)
+        ):
             # with an index twice, the last value stored wins: a_bar[idx] would credit every one
-            raise self.origins[id(stmt)].error(stmt, "the derivative of an update at an array of indices is "
-                                               "not supported", "update one element or a slice at a time")
+            raise self.origins[id(stmt)].error(
+                stmt,
+                "the derivative of an update at an array of indices is not supported",
+                "update one element or a slice at a time",
+            )
         if array in self.active:
             self.owned.add(array)
             element = subscript(self.adjoint(array), target.slice)
             if isinstance(value, gast.Name) and value.id in self.active:
-                out.append(self.accumulate(value.id, self.stored_adjoint(element, array, target.slice, value.id)))
+                out.append(
+                    self.accumulate(
+                        value.id, self.stored_adjoint(element, array, target.slice, value.id)
+                    )
+                )
             out += fill(_cleared, adjoint=self.adjoint(array), index=target.slice)
         return out + fill(_put_back, array=array, index=target.slice, saved=saved)
 
@@ -388,7 +474,9 @@ class _Reverse:
         element = is_element(self.types[array], target.slice)
         saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
         self.types[saved] = Type(self.types[array].kind, 0 if element else None)
-        (saving,) = fill(_saved if element else _copied, saved=saved, array=array, index=target.slice)
+        (saving,) = fill(
+            _saved if element else _copied, saved=saved, array=array, index=target.slice
+        )
         return gast.copy_location(saving, stmt)
 
     def _type(self, node):
@@ -490,7 +578,9 @@ def _without(stmts, drop):
     out = []
     for stmt in stmts:
         if isinstance(stmt, gast.If):
-            stmt = gast.copy_location(gast.If(stmt.test, _without(stmt.body, drop), _without(stmt.orelse, drop)), stmt)
+            stmt = gast.copy_location(
+                gast.If(stmt.test, _without(stmt.body, drop), _without(stmt.orelse, drop)), stmt
+            )
         elif drop(stmt):
             continue
         out.append(stmt)
@@ -502,8 +592,14 @@ def _tape_values(stmts, tapes, index):
     out = []
     for stmt in stmts:
         if isinstance(stmt, gast.If):
-            stmt = gast.copy_location(gast.If(stmt.test, _tape_values(stmt.body, tapes, index),
-                                              _tape_values(stmt.orelse, tapes, index)), stmt)
+            stmt = gast.copy_location(
+                gast.If(
+                    stmt.test,
+                    _tape_values(stmt.body, tapes, index),
+                    _tape_values(stmt.orelse, tapes, index),
+                ),
+                stmt,
+            )
         out.append(stmt)
         if isinstance(stmt, gast.Assign) and not is_store(stmt) and stmt.targets[0].id in tapes:
             out += fill(_store, tape=tapes[stmt.targets[0].id], k=index, value=stmt.targets[0].id)
@@ -525,6 +621,7 @@ def _initialize_adjoints(stmts, adjoints, loop_locals, owned):
 
 def _initialize(stmts, adjoint, primal, names, loop_locals, owned):
     """In the innermost block holding every mention of `adjoint`, define it at the first one."""
+
     def mentions(stmt):
         if id(stmt) not in names:
             names[id(stmt)] = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
@@ -536,7 +633,9 @@ def _initialize(stmts, adjoint, primal, names, loop_locals, owned):
         if not holders:
             return
         if len(holders) == 1 and isinstance(holders[0], gast.If):
-            branches = [b for b in (holders[0].body, holders[0].orelse) if any(mentions(s) for s in b)]
+            branches = [
+                b for b in (holders[0].body, holders[0].orelse) if any(mentions(s) for s in b)
+            ]
             if len(branches) == 1:
                 block = branches[0]
                 continue
@@ -546,8 +645,13 @@ def _initialize(stmts, adjoint, primal, names, loop_locals, owned):
         break
     first = next(i for i, s in enumerate(block) if mentions(s))
     stmt = block[first]
-    if (not owned and isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name)
-            and stmt.target.id == adjoint and not _mentions(stmt.value, adjoint)):
+    if (
+        not owned
+        and isinstance(stmt, gast.AugAssign)
+        and isinstance(stmt.target, gast.Name)
+        and stmt.target.id == adjoint
+        and not _mentions(stmt.value, adjoint)
+    ):
         block[first] = gast.copy_location(gast.Assign([stmt.target], stmt.value), stmt)
     else:
         block.insert(first, gast.Assign([name(adjoint, store=True)], zeros_like(primal)))
@@ -558,7 +662,9 @@ def _expand_accumulations(stmts):
     for i, stmt in enumerate(stmts):
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             total = gast.BinOp(name(stmt.target.id), gast.Add(), stmt.value)
-            stmts[i] = gast.copy_location(gast.Assign([name(stmt.target.id, store=True)], total), stmt)
+            stmts[i] = gast.copy_location(
+                gast.Assign([name(stmt.target.id, store=True)], total), stmt
+            )
         elif isinstance(stmt, (gast.If, gast.For, gast.While)):
             _expand_accumulations(stmt.body)
             _expand_accumulations(stmt.orelse)
