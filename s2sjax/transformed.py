@@ -11,6 +11,7 @@ Transformations compose (`grad(grad(f))`, `jacfwd(jacrev(f))`): the inner
 one's generated code is the function the outer one transforms.
 """
 
+import collections
 import functools
 import inspect
 import threading
@@ -37,6 +38,7 @@ class Transformed:
             raise TypeError(kind.pullback_refusal())
         if not callable(fun):
             raise TypeError(f"{kind.name} expects a callable, got {type(fun).__name__}")
+        self._identity = (_identity(fun), kind, target)
         if not isinstance(fun, Transformed):
             fun = function_for_rule(fun) or fun
             check_readable(fun)
@@ -52,16 +54,27 @@ class Transformed:
         )  # not __dict__: it would overwrite our own state
 
     def forget_specializations(self):
-        self._lock = threading.RLock()  # guards the tables below while code is generated
-        self._specializations = {}
-        self._by_type = {}  # the same specializations, for calls with no array argument
-        self.by_signature = {}  # signature_key(args) -> the specialization, for the kind's own call
-        self._flats = {}  # the arguments' structures -> (the transformation of the leaves, rebuild)
-        self._by_structure = {}  # containers.structure_key of a call's arguments -> what `flat` returns
-        self._last = None
-        self.inlined = (
-            None  # the kind's plain function for transformed code calling this one (vmap's)
-        )
+        """Take the generated code from an equal transformation made recently, or start afresh.
+
+        `value_and_grad(loss)` built anew every epoch (seed 004) then generates code once, as
+        JAX's caches do; whether that code still holds is checked at each call as always.
+        """
+        self._caches = _caches_for(self._identity)
+        self._lock = self._caches.lock
+        self._specializations = self._caches.specializations
+        self._by_type = self._caches.by_type
+        self.by_signature = self._caches.by_signature
+        self._flats = self._caches.flats
+        self._by_structure = self._caches.by_structure
+
+    @property
+    def inlined(self):
+        """The kind's plain function for transformed code calling this one (vmap's), or None."""
+        return self._caches.inlined
+
+    @inlined.setter
+    def inlined(self, function):
+        self._caches.inlined = function
 
     def with_kind(self, kind):
         """The same function under another transformation (of the same kind, other options)."""
@@ -159,7 +172,7 @@ class Transformed:
                 entry = self._specializations.get(key)
                 if entry is None or not entry.holds():
                     entry = self._specializations[key] = Specialization(self, args, axes)
-                    self._last = entry
+                    self._caches.last = entry
                     if (
                         axes is None
                         and self.kind.typed_by_type
@@ -191,9 +204,9 @@ class Transformed:
 
     def latest(self):
         """The specialization generated last: its own or, after calls with containers, its flat twin's."""
-        if self._last is None and self._flats:
+        if self._caches.last is None and self._flats:
             return list(self._flats.values())[-1][0].latest()
-        return self._last
+        return self._caches.last
 
     @property
     def source(self):
@@ -207,3 +220,43 @@ class Transformed:
                 "to see the code generated for those arguments"
             )
         return f"`{self!r}`, generated for its last call:\n\n```python\n{self.latest().source.rstrip()}\n```\n"
+
+
+class _Caches:
+    """What one transformation of one function has generated, shared by its equal copies."""
+
+    def __init__(self):
+        self.lock = threading.RLock()  # guards the tables below while code is generated
+        self.specializations = {}
+        self.by_type = {}  # the same specializations, for calls with no array argument
+        self.by_signature = {}  # signature_key(args) -> the specialization, for the kind's own call
+        self.flats = {}  # the arguments' structures -> (the transformation of the leaves, rebuild)
+        self.by_structure = {}  # containers.structure_key of a call's arguments -> `flat`'s answer
+        self.last = None  # the specialization generated last
+        self.inlined = None  # the kind's plain function for transformed code calling this one
+
+
+# (function, kind, target) -> _Caches, most recently used last. Bounded, so that lambdas made anew
+# in a loop (each a new function) do not keep their code alive forever.
+_RECENT = collections.OrderedDict()
+_RECENT_LIMIT = 256
+_RECENT_LOCK = threading.Lock()
+
+
+def _caches_for(identity):
+    try:
+        hash(identity)
+    except TypeError:  # options that cannot be compared (a list in in_axes): nothing to share
+        return _Caches()
+    with _RECENT_LOCK:
+        caches = _RECENT.pop(identity, None) or _Caches()
+        _RECENT[identity] = caches
+        if len(_RECENT) > _RECENT_LIMIT:
+            _RECENT.popitem(last=False)
+    return caches
+
+
+def _identity(fun):
+    """What makes two transformations of `fun` the same: the function object itself, or for a
+    transformed function its own function, kind and target."""
+    return fun._identity if isinstance(fun, Transformed) else fun

@@ -148,3 +148,27 @@ def test_the_disk_cache_never_serves_code_written_for_another_value(case, tmp_pa
         assert float(out.stdout) == pytest.approx(
             -float(rate) * np.exp(-float(rate) * 0.5), rel=1e-13
         ), rate
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_transformation_built_anew_reuses_the_code_of_an_equal_one(target):
+    """`value_and_grad(loss)` made every epoch (seed 004) generates its code once, and that code
+    still follows a global that changes."""
+    fun = define("""
+    SCALE = 2.0
+
+
+    def loss(w, x):
+        return SCALE * np.sum((x * w) ** 2)
+    """)
+    w, x = np.array([0.5, -1.0]), np.array([1.5, 2.0])
+    first = s2sjax.value_and_grad(fun, target=target)
+    first(w, x)
+    again = s2sjax.value_and_grad(fun, target=target)
+    assert again.latest() is first.latest()
+    other_options = s2sjax.value_and_grad(fun, argnums=1, target=target)
+    assert other_options.latest() is None
+    fun.__globals__["SCALE"] = 3.0
+    value, gradient = s2sjax.value_and_grad(fun, target=target)(w, x)
+    np.testing.assert_allclose(value, 3.0 * np.sum((x * w) ** 2), rtol=1e-13)
+    np.testing.assert_allclose(gradient, 6.0 * x**2 * w, rtol=1e-13)

@@ -9,7 +9,6 @@ how its results are put back into the user's structures, and the header line of
 the generated module. Nothing outside this package tests which kind it has.
 """
 
-import copy
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -207,10 +206,7 @@ def _unfused(fun):
     """
     if kind_of(fun) is None or fun.target == "python":
         return fun
-    twin = copy.copy(fun)
-    twin.fun, twin.target = _unfused(fun.fun), "python"
-    twin.forget_specializations()
-    return twin
+    return type(fun)(_unfused(fun.fun), fun.kind, "python")
 
 
 def code_to_transform(fun, args, kind):
