@@ -57,7 +57,8 @@ class Transformed:
         self._by_type = {}  # the same specializations, for calls with no array argument
         self.by_signature = {}  # signature_key(args) -> the specialization, for the kind's own call
         self._flats = {}  # the arguments' structures -> (the transformation of the leaves, rebuild)
-        self._by_structure = {}  # containers.structure_key of a call's arguments -> what `flat` returns
+        # containers.structure_key of a call's arguments -> what `flat` returns
+        self._by_structure = {}
         self._last = None
         self.inlined = (
             None  # the kind's plain function for transformed code calling this one (vmap's)
@@ -146,7 +147,10 @@ class Transformed:
     # ---- specializing ----------------------------------------------------
 
     def specialization(self, args, axes=None):
-        """The generated code for arguments like `args` (bound, defaults filled in); `axes`: vmap's."""
+        """The generated code for arguments like `args` (bound, defaults filled in).
+
+        `axes`: vmap's.
+        """
         axes = self.kind.axes_for(self, args, axes)
         key = signature_key(args), self.kind.cache_key(args), axes
         entry = self._specializations.get(key)
@@ -190,7 +194,10 @@ class Transformed:
         return self.latest().source
 
     def latest(self):
-        """The specialization generated last: its own or, after calls with containers, its flat twin's."""
+        """The specialization generated last.
+
+        Its own or, after calls with containers, its flat twin's.
+        """
         if self._last is None and self._flats:
             return list(self._flats.values())[-1][0].latest()
         return self._last
@@ -206,4 +213,7 @@ class Transformed:
                 f"`{self!r}`: not called yet; call it, or `s2sjax.source(f, *example_args)`, "
                 "to see the code generated for those arguments"
             )
-        return f"`{self!r}`, generated for its last call:\n\n```python\n{self.latest().source.rstrip()}\n```\n"
+        return (
+            f"`{self!r}`, generated for its last call:\n\n"
+            f"```python\n{self.latest().source.rstrip()}\n```\n"
+        )
