@@ -1,5 +1,7 @@
-"""python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|transform|cold ...]: run the benchmarks, print a
-Markdown report and write bench/results/latest.json."""
+"""Run the benchmarks, print a Markdown report and write bench/results/latest.json.
+
+python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|transform|cold ...]
+"""
 
 import argparse
 import os

@@ -51,13 +51,17 @@ check = lambda got: check_close("s2sjax.grad", got, math.sin(X * X) + 2 * X * X 
 from bench.w2_loop import recurrence, adjoint_by_hand, K, X0, N
 call = lambda: s2sjax.value_and_grad(recurrence, argnums=(0, 1))(K, X0, N)
 by_hand = lambda: adjoint_by_hand(K, X0, N)
-check = lambda got: check_close("s2sjax.value_and_grad", (got[0], *got[1]), adjoint_by_hand(K, X0, N), rtol=1e-12)
+check = lambda got: check_close(
+    "s2sjax.value_and_grad", (got[0], *got[1]), adjoint_by_hand(K, X0, N), rtol=1e-12
+)
 """,
     "W4": """
 from bench.w4_mlp import mlp_loss, make_inputs, value_and_grad_by_hand, flat, ARGNUMS
 call = lambda: s2sjax.value_and_grad(mlp_loss, argnums=ARGNUMS)(*make_inputs())
 by_hand = lambda: value_and_grad_by_hand(*make_inputs())
-check = lambda got: check_close("s2sjax.value_and_grad", flat(got), flat(value_and_grad_by_hand(*make_inputs())), rtol=1e-9)
+check = lambda got: check_close(
+    "s2sjax.value_and_grad", flat(got), flat(value_and_grad_by_hand(*make_inputs())), rtol=1e-9
+)
 """,
 }
 

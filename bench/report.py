@@ -32,7 +32,10 @@ class Target:
 
 
 def than_jax(fraction, timings, without_jax):
-    """Target: `fraction` of JAX's time among `timings` (this run's), or `without_jax` when absent."""
+    """Target: `fraction` of JAX's time among `timings` (this run's).
+
+    `without_jax` when JAX is absent from them.
+    """
     jax_timing = next((t for t in timings if t.impl.startswith("jax")), None)
     if jax_timing is None:
         return without_jax
@@ -196,7 +199,8 @@ def write_page(path, machine, results, skipped, chart):
         "# Benchmarks",
         "",
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d} by `python -m bench` on {machine['cpu']} "
-        f"({machine['cpu_count']} cores, {machine['platform']}), commit `{machine['commit']}`: {versions}.",
+        f"({machine['cpu_count']} cores, {machine['platform']}), "
+        f"commit `{machine['commit']}`: {versions}.",
         "Every implementation's result is checked against the hand-written one before it is timed;",
         "times are medians. The baseline is a hand-written serial `@numba.njit` function.",
         "",

@@ -156,7 +156,8 @@ def report_tape(transformed):
     tapes = re.findall(r"(\w+) = rt\.tape\((\w+), trips\)", source)
     names = ", ".join(f"{tape} (one {value} per step)" for tape, value in tapes)
     print(
-        f"W2 tapes: {len(tapes)}: {names}; {8 * len(tapes) * N} bytes at n = {N} (8 bytes per float)"
+        f"W2 tapes: {len(tapes)}: {names}; "
+        f"{8 * len(tapes) * N} bytes at n = {N} (8 bytes per float)"
     )
 
 

@@ -1,9 +1,9 @@
 """W4: value_and_grad of seed 004's MLP (728-100-10, ReLU, mean squared error) on a batch of 32.
 
 The parameters are four arrays (w1, b1, w2, b2); a second s2sjax row takes them as seed 004 does,
-a list of (w, b) tuples, which costs the flattening and rebuilding of the containers. Baseline: a hand-written Numba backward pass
-(the same matrix products, one function). Peers: JAX (`jax.jit(jax.value_and_grad)`, float64,
-arrays on the device) and autograd.
+a list of (w, b) tuples, which costs the flattening and rebuilding of the containers. Baseline: a
+hand-written Numba backward pass (the same matrix products, one function). Peers: JAX
+(`jax.jit(jax.value_and_grad)`, float64, arrays on the device) and autograd.
 """
 
 import numba

@@ -122,7 +122,10 @@ def _gpu():
 
 
 def _than_jax(fraction, reference):
-    """`fraction` of JAX's time in this run, or of the reference machine's where JAX is not installed."""
+    """`fraction` of JAX's time in this run.
+
+    Or of the reference machine's, where JAX is not installed.
+    """
     return lambda timings: than_jax(fraction, timings, Target("time", fraction * reference))
 
 

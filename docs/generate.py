@@ -1,4 +1,6 @@
-"""Write the documentation's generated parts: docs/gallery.md and the stage listings of docs/how-it-works.md.
+"""Write the documentation's generated parts.
+
+They are docs/gallery.md and the stage listings of docs/how-it-works.md.
 
 Run `python docs/generate.py` after a change to the generated code; tests/test_docs.py fails while
 either page differs from what this script writes, so the pages cannot go stale.
@@ -19,8 +21,9 @@ STAGES_END = "<!-- end of stages -->"
 GALLERY_INTRO = """\
 # Gallery of generated code
 
-What s2sjax writes for the functions of `examples/gallery.py`, exactly as `s2sjax.source` returns it (this page is written by `docs/generate.py`
-and checked by the tests). Most entries use `target="python"`, whose code is
+What s2sjax writes for the functions of `examples/gallery.py`, exactly as
+`s2sjax.source` returns it (this page is written by `docs/generate.py` and
+checked by the tests). Most entries use `target="python"`, whose code is
 the plainest; the last shows the loop fusion of the compiled targets.
 """
 
@@ -104,7 +107,8 @@ def stages_section():
         "",
         "## Every stage of one function",
         "",
-        "`python -m s2sjax show examples/quickstart.py:f --after STAGE` for each stage, as it prints:",
+        "`python -m s2sjax show examples/quickstart.py:f --after STAGE` for each stage, "
+        "as it prints:",
         "",
     ]
     for stage in STAGES:

@@ -103,7 +103,8 @@ def main():
     print(by_axes)
     derivative, jitted, scaled = jit_and_grad()
     print(
-        f"grad of x² + 2x at 3.0 = {derivative}; jit of it at 3.0 = {jitted}; jit with k = 5: {scaled}"
+        f"grad of x² + 2x at 3.0 = {derivative}; jit of it at 3.0 = {jitted}; "
+        f"jit with k = 5: {scaled}"
     )
     squares, products = simple_vmaps()
     print("vmap(x² + 2x) over [1, 2, 3]:", squares)

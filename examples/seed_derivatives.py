@@ -130,7 +130,8 @@ def main():
         f"d/dx x·sin(x²) at 0.13 = {value:.7f} (relative error {error:.1e} against the closed form)"
     )
     print(
-        f"a call: compiled gradient {compiled * 1e9:.0f} ns, the plain function {plain * 1e9:.0f} ns"
+        f"a call: compiled gradient {compiled * 1e9:.0f} ns, "
+        f"the plain function {plain * 1e9:.0f} ns"
     )
     print(f"x·sin(x²) + x·y at (0.13, 1.0): d/dx = {dx:.7f}, d/dy = {dy}")
 

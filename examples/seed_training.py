@@ -96,7 +96,8 @@ def main():
     print(f"SGD on y = 5x + 2: params = ({w:.4f}, {b:.4f})")
     losses, *_ = train_mlp()
     print(
-        f"MLP {'-'.join(map(str, LAYERS))}: loss {losses[0]:.4f} at epoch 1, {losses[-1]:.4f} at epoch {len(losses)}"
+        f"MLP {'-'.join(map(str, LAYERS))}: loss {losses[0]:.4f} at epoch 1, "
+        f"{losses[-1]:.4f} at epoch {len(losses)}"
     )
 
 

@@ -1,6 +1,7 @@
-"""The public transformations: grad, value_and_grad, jvp, vjp, jacfwd, jacrev, hessian, vmap, jit, source.
+"""The public transformations.
 
-Each makes a `Transformed` (transformed.py) of the user's function under a
+grad, value_and_grad, jvp, vjp, jacfwd, jacrev, hessian, vmap, jit and source each make a
+`Transformed` (transformed.py) of the user's function under a
 kind (kinds/), which says what the transformation generates and how it is
 called. Semantics follow JAX: argnums int or tuple (negative counts from the
 end), `has_aux`, output dimensions first in Jacobians, and JAX's error messages.
@@ -25,7 +26,7 @@ from .transformed import TARGETS, Transformed  # noqa: F401  (TARGETS: the comma
 
 
 def transformation(fun):
-    """Mark a public transformation, so that the front end knows it where the user's code calls it."""
+    """Mark a public transformation, so the front end knows it where the user's code calls it."""
     fun.s2sjax_transformation = fun.__name__
     return fun
 
@@ -101,7 +102,9 @@ def vjp(fun, *primals, has_aux=False, target="cpu"):
 
 @transformation
 def jacfwd(fun=None, argnums=0, *, target="cpu"):
-    """The Jacobian of `fun` by forward mode (one JVP per input element): shape `out.shape + x.shape`.
+    """The Jacobian of `fun` by forward mode, of shape `out.shape + x.shape`.
+
+    One JVP per input element.
 
     For a function returning a tuple, a tuple with each output's Jacobian; for a
     container argument, its structure with each leaf's Jacobian.
@@ -117,7 +120,9 @@ def jacfwd(fun=None, argnums=0, *, target="cpu"):
 
 @transformation
 def jacrev(fun=None, argnums=0, *, target="cpu"):
-    """The Jacobian of `fun` by reverse mode (one VJP per output element): shape `out.shape + x.shape`.
+    """The Jacobian of `fun` by reverse mode, of shape `out.shape + x.shape`.
+
+    One VJP per output element.
 
     >>> import numpy as np
     >>> jacrev(lambda x: np.sum(x) * x, target="python")(np.array([1.0, 2.0])).tolist()
@@ -130,7 +135,9 @@ def jacrev(fun=None, argnums=0, *, target="cpu"):
 
 @transformation
 def hessian(fun=None, argnums=0, *, target="cpu"):
-    """The Hessian of `fun`, `jacfwd(jacrev(fun))`: forward over reverse, shape `out.shape + x.shape + x.shape`.
+    """The Hessian of `fun`, of shape `out.shape + x.shape + x.shape`.
+
+    `jacfwd(jacrev(fun))`: forward over reverse.
 
     For a container argument, nested in its structure twice: `hessian(f)(p)["w"]["b"]`.
 
@@ -214,7 +221,7 @@ _SHARED = weakref.WeakKeyDictionary()  # fun -> {(kind, target): Transformed}, f
 
 
 def _shared(fun, kind, target):
-    """The `Transformed` that jvp/vjp calls on `fun` share, so code is generated once per signature."""
+    """The `Transformed` that jvp/vjp calls on `fun` share: code generated once per signature."""
     try:
         table = _SHARED.setdefault(fun, {})
     except TypeError:  # not weakly referenceable: no sharing

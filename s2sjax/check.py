@@ -1,4 +1,6 @@
-"""Every derivative mode of a function, checked against finite differences (`python -m s2sjax check`).
+"""Every derivative mode of a function, checked against finite differences.
+
+What `python -m s2sjax check` runs.
 
 The reference is an independent one: central differences of order 4 on the
 plain Python function, in float64, element by element (step `1e-4 * max(1,

@@ -94,7 +94,8 @@ def _parser():
     show.add_argument(
         "--in-axes",
         default="0",
-        help='with --vmap: vmap\'s in_axes as a Python literal, e.g. 0 or "(None, 0, 0)" (default 0)',
+        help="with --vmap: vmap's in_axes as a Python literal, "
+        'e.g. 0 or "(None, 0, 0)" (default 0)',
     )
     show.add_argument(
         "--after",

@@ -65,7 +65,10 @@ class Flattening:
         self.starts = np.cumsum([0] + [len(p) for p in self.paths]).tolist()
 
     def checked_leaves(self, args, kind, argnums=None):
-        """The leaves of `args`, each checked to be a real number or array (a float one if in `argnums`)."""
+        """The leaves of `args`, each checked to be a real number or array.
+
+        A float one if in `argnums`.
+        """
         leaves = self.leaves(args)
         check_not_complex(leaves, kind, paths=self.leaf_paths)
         static = {self.starts[i] for i in self.static}

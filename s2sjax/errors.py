@@ -85,8 +85,8 @@ def real_input_error(kind, value, what="inputs", where=""):
         )
     return TypeError(
         f"{kind} requires real-valued {what} (input dtype that is a sub-dtype of np.floating), "
-        f"but got {dtype}{where}. If you want to use Boolean- or integer-valued inputs, pass them as "
-        "arguments that are not differentiated (leave them out of argnums)."
+        f"but got {dtype}{where}. If you want to use Boolean- or integer-valued inputs, "
+        "pass them as arguments that are not differentiated (leave them out of argnums)."
     )
 
 

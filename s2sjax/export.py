@@ -37,8 +37,8 @@ def module_source(transformed, args, command="..."):
     hidden = [c.name for c in entry.captured] + (["(a captured array)"] if entry.hidden else [])
     if hidden:
         raise TypeError(
-            f"{transformed.__name__} reads arrays from its globals or closure ({', '.join(hidden)}); "
-            "an exported module cannot: pass them as arguments"
+            f"{transformed.__name__} reads arrays from its globals or closure "
+            f"({', '.join(hidden)}); an exported module cannot: pass them as arguments"
         )
     if extend.calls_custom_rules(entry.function_source):
         raise TypeError(

@@ -86,8 +86,8 @@ def _define(fun, derivatives, mode, output_ndim):
     params = tuple(inspect.signature(pyfunc).parameters)
     if len(derivatives) > len(params):
         raise TypeError(
-            f"def{mode}: {pyfunc.__name__} has {len(params)} arguments, but {len(derivatives)} rules "
-            "were given"
+            f"def{mode}: {pyfunc.__name__} has {len(params)} arguments, "
+            f"but {len(derivatives)} rules were given"
         )
     for k, rule in enumerate(derivatives):
         if rule is not None and not callable(rule):
@@ -167,7 +167,7 @@ def _runtime_name(rule, role, function):
 
 
 def _result_type(pyfunc, params):
-    """The result type of a call, from s2sjax's own type inference of `pyfunc` where it can read it."""
+    """The result type of a call, by s2sjax's own type inference of `pyfunc` where it can."""
     known = {}
 
     def result(types, nodes):

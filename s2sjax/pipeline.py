@@ -80,7 +80,10 @@ class Spec:
 
 @dataclass(frozen=True)
 class Analysis:
-    """What analyze found: each variable's type, and the active ones (those a derivative flows through)."""
+    """What analyze found: each variable's type, and the active ones.
+
+    The active ones are those a derivative flows through.
+    """
 
     types: dict
     active: set
@@ -114,7 +117,10 @@ def stages(pyfunc, spec):
 
 
 def _typed_front_end(pyfunc, spec):
-    """The front end's results; run twice when the function calls s2sjax.jvp (frontend/jvpcalls.py)."""
+    """The front end's results.
+
+    It runs twice when the function calls s2sjax.jvp (frontend/jvpcalls.py).
+    """
     jvp_calls = JvpCalls(_generate_jvp, _load_jvp)
     front_end = _front_end(pyfunc, jvp_calls)
     if jvp_calls.pending:  # pass 1 met calls of s2sjax.jvp: type them, then inline their code
@@ -241,12 +247,18 @@ def _load_jvp(generated):
 
 
 def is_generated(pyfunc):
-    """Whether `pyfunc` is code s2sjax generated (a transformed function being transformed again)."""
+    """Whether `pyfunc` is code s2sjax generated.
+
+    That is, a transformed function being transformed again.
+    """
     return (getattr(pyfunc, "__module__", None) or "").startswith(GENERATED_MODULE_PREFIX)
 
 
 def primal(program, keep_name=False):
-    """The normalized function itself, taking its captured values as parameters (for jit and vjp)."""
+    """The normalized function itself, taking its captured values as parameters.
+
+    For jit and vjp.
+    """
     fdef = copy.copy(program.tree)
     fdef.name = program.tree.name if keep_name else generated_name(program.tree.name, "primal")
     fdef.args = positional(program.params + [c.name for c in program.captured])

@@ -93,7 +93,10 @@ class Specialization:
     # ---- generating ------------------------------------------------------
 
     def generate(self, code, spec):
-        """pipeline.generate, keeping what the code assumes (the numbers written in, the functions inlined)."""
+        """pipeline.generate, keeping what the code assumes.
+
+        That is, the numbers written in and the functions inlined.
+        """
         try:
             generated = pipeline.generate(code, spec)
         except (
@@ -112,7 +115,7 @@ class Specialization:
         return all(a.holds() for a in self.assumptions)
 
     def inline(self, wrapper_source, generated, captured):
-        """Load the wrapper beside the functions it calls, then inline them all into one function."""
+        """Load the wrapper beside the functions it calls, then inline them all into one."""
         sources = "\n\n".join(g.source for g in generated) + "\n\n" + wrapper_source
         module = backend.load_module(
             backend.module_source(sources, "a Jacobian's parts, before inlining"), "parts"
@@ -194,14 +197,20 @@ class Specialization:
             raise
 
     def invoke_serially(self, attribute, arguments):
-        """Numba's parallel mode cannot broadcast an axis of size 1 against a longer one (it asserts
-        that the sizes are equal): from now on, run this code compiled without it, as target 'cpu'."""
+        """Run this code compiled without parallel mode, as target 'cpu', from now on.
+
+        Numba's parallel mode cannot broadcast an axis of size 1 against a longer one (it
+        asserts that the sizes are equal).
+        """
         setattr(self, attribute, self.serial.pop(attribute)())
         return self.invoke(attribute, arguments)
 
     def raise_located(self, exc, attribute, arguments):
-        """Compiled code's errors carry no line: run the same call as Python (briefly), and if it
-        fails the same way, raise its error instead, which names the user's line (and NumPy's words)."""
+        """Compiled code's errors carry no line: run the same call as Python (briefly).
+
+        If it fails the same way, raise its error instead, which names the user's line (and
+        NumPy's words).
+        """
         twin = self.as_python.get(attribute)
         if twin is None:
             return
@@ -224,7 +233,10 @@ class Specialization:
         return self.kind.unflatten(self.output_tree, result)
 
     def batched_tuples(self, result):
-        """A vmap's `result` in the nested tuples its batch loop returns (its code returns their leaves)."""
+        """A vmap's `result` in the nested tuples its batch loop returns.
+
+        Its code returns their leaves.
+        """
         return result if self.output_tree is None else tree_unflatten(self.output_tree, result)
 
     @property
@@ -251,8 +263,11 @@ class Specialization:
         return self.finished(self.invoke("call", self.arguments(args)))
 
     def finished(self, result):
-        """The generated code's `result` as the user gets it: rebuilt into their lists and dicts,
-        gradients given their arguments' dtypes (as the vmapped function finishes it, for a vmap)."""
+        """The generated code's `result` as the user gets it.
+
+        Rebuilt into their lists and dicts, gradients given their arguments' dtypes (as the
+        vmapped function finishes it, for a vmap).
+        """
         if self.inner is not None:
             return self.inner.finished(self.batched_tuples(result))
         return self.kind.finished(self, self.rebuilt(result))
@@ -270,7 +285,10 @@ def _serial(module_source, name, boundscheck, cache):
 
 
 def _in_users_code(exc, transformed):
-    """`exc`, raised in generated code, at the user's line that code comes from (None if not known)."""
+    """`exc`, raised in generated code, at the user's line that code comes from.
+
+    None if not known.
+    """
     if (
         not os.path.basename(exc.filename or "").startswith(GENERATED_MODULE_PREFIX)
         or not exc.lineno

@@ -159,7 +159,10 @@ class Transformed:
     # ---- specializing ----------------------------------------------------
 
     def specialization(self, args, axes=None):
-        """The generated code for arguments like `args` (bound, defaults filled in); `axes`: vmap's."""
+        """The generated code for arguments like `args` (bound, defaults filled in).
+
+        `axes`: vmap's.
+        """
         axes = self.kind.axes_for(self, args, axes)
         key = signature_key(args), self.kind.cache_key(args), axes
         entry = self._specializations.get(key)
@@ -203,7 +206,10 @@ class Transformed:
         return self.latest().source
 
     def latest(self):
-        """The specialization generated last: its own or, after calls with containers, its flat twin's."""
+        """The specialization generated last.
+
+        Its own or, after calls with containers, its flat twin's.
+        """
         if self._caches.last is None and self._flats:
             return list(self._flats.values())[-1][0].latest()
         return self._caches.last
@@ -219,7 +225,10 @@ class Transformed:
                 f"`{self!r}`: not called yet; call it, or `s2sjax.source(f, *example_args)`, "
                 "to see the code generated for those arguments"
             )
-        return f"`{self!r}`, generated for its last call:\n\n```python\n{self.latest().source.rstrip()}\n```\n"
+        return (
+            f"`{self!r}`, generated for its last call:\n\n"
+            f"```python\n{self.latest().source.rstrip()}\n```\n"
+        )
 
 
 class _Caches:

@@ -173,7 +173,10 @@ def expression(draw, names, kind, depth=2, floats=False, lists=False):
         ):  # an element picked by loop counters
             container = draw(st.sampled_from(_of(names, "array", "matrix")))
             if names[container] == "matrix":
-                return f"{container}[{draw(st.sampled_from(counters))} % 3, {draw(st.sampled_from(counters))} % 3]"
+                return (
+                    f"{container}[{draw(st.sampled_from(counters))} % 3, "
+                    f"{draw(st.sampled_from(counters))} % 3]"
+                )
             return f"{container}[{draw(st.sampled_from(counters))} % 3]"
         if same:
             return draw(st.sampled_from(same))
@@ -302,7 +305,10 @@ def special(draw, names, kind, depth, lists):
             return f"{reduction}({draw(rows(names, depth, lists, draw(st.integers(2, 3))))})"
         if how == "float64":  # a float (or a 0-d array) of a scalar that may be an int
             convert = draw(st.sampled_from(("np.float64", "float", "np.array")))
-            return f"{convert}({draw(expression(names, 'scalar', depth - 1, floats=convert == 'np.array', **sub))})"
+            operand = draw(
+                expression(names, "scalar", depth - 1, floats=convert == "np.array", **sub)
+            )
+            return f"{convert}({operand})"
         if (
             how == "sumsq"
         ):  # a helper with an int-started accumulator, looping over an array or a list
@@ -315,7 +321,10 @@ def special(draw, names, kind, depth, lists):
                 if draw(st.booleans()):
                     return f"np.dot({name}, {draw(expression(names, 'array', depth - 1, **sub))})"
                 return f"{draw(st.sampled_from(DISPLAY_REDUCTIONS))}({name})"
-            return f"{draw(st.sampled_from(('np.sum', 'np.mean', 'np.max')))}({draw(st.sampled_from(stacks))})"
+            return (
+                f"{draw(st.sampled_from(('np.sum', 'np.mean', 'np.max')))}"
+                f"({draw(st.sampled_from(stacks))})"
+            )
         if how == "none":
             array = draw(expression(names, "array", depth - 1, **sub))
             return draw(
@@ -334,7 +343,10 @@ def special(draw, names, kind, depth, lists):
         if how == "display":
             shape = draw(st.sampled_from(("array", "reduce rows", "reduce columns", "dot")))
             if shape == "array":
-                return f"{draw(st.sampled_from(('np.array', 'np.asarray')))}({draw(display(names, depth, lists))})"
+                return (
+                    f"{draw(st.sampled_from(('np.array', 'np.asarray')))}"
+                    f"({draw(display(names, depth, lists))})"
+                )
             if shape == "reduce rows":  # rows of arrays, reduced along axis 0
                 inner = draw(rows(names, depth, lists, draw(st.integers(2, 3))))
                 if draw(st.booleans()):
@@ -361,7 +373,10 @@ def special(draw, names, kind, depth, lists):
                     f"np.full_like({draw(expression(names, 'array', depth - 1, **sub))}, {scalar})"
                 )
             if constructor == "linspace":
-                return f"np.linspace({scalar}, {draw(expression(names, 'scalar', depth - 1, **sub))}, 3)"
+                return (
+                    f"np.linspace({scalar}, "
+                    f"{draw(expression(names, 'scalar', depth - 1, **sub))}, 3)"
+                )
             if constructor == "arange":  # 3 elements: 2.5 / 1.0 rounds up to 3
                 return f"np.arange({scalar}, ({scalar}) + 2.5, 1.0)"
             step = f"0.9 + 0.05 * math.tanh({draw(expression(names, 'scalar', depth - 1, **sub))})"
@@ -487,7 +502,8 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
                 f"{indent}{acc} = {start}",
                 f"{indent}{k} = 0",
                 f"{indent}while {test}:",
-                f"{indent}    {acc} = math.sin({acc}) + {draw(expression(names, 'scalar', 1, **sub))}",
+                f"{indent}    {acc} = math.sin({acc}) + "
+                f"{draw(expression(names, 'scalar', 1, **sub))}",
                 f"{indent}    {k} += 1",
             ]
             names[acc] = "scalar"
@@ -552,7 +568,8 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
         elif lists:  # an update at a list of indices
             buf = f"v{len(names)}"
             lines.append(
-                f"{indent}{buf} = {draw(st.sampled_from(['np.zeros(3)', 'np.ones(3)', 'np.copy(x)']))}"
+                f"{indent}{buf} = "
+                f"{draw(st.sampled_from(['np.zeros(3)', 'np.ones(3)', 'np.copy(x)']))}"
             )
             if draw(st.booleans()):
                 index, value = "[[2, 0, 1]]", draw(expression(names, "array", 1, **sub))
@@ -578,7 +595,8 @@ def int_accumulator(draw, names, indent, lists):
         item = f"e{len(names)}"
         container = draw(st.sampled_from(held))
         lines.append(
-            f"{indent}for {item} in {container or draw(display(names, 1, lists, draw(st.integers(2, 3))))}:"
+            f"{indent}for {item} in "
+            f"{container or draw(display(names, 1, lists, draw(st.integers(2, 3))))}:"
         )
         inner = dict(names, **{item: "number"})
     else:
@@ -673,7 +691,8 @@ def flags_in_loop(draw, names, indent, lists):
     for _ in range(draw(st.integers(1, 3))):
         call = draw(st.sampled_from(calls)).format(name)
         if draw(st.integers(0, 2)) == 0:
-            call = f"0.5 * {call} + ({draw(expression(dict(names, **{i: 'int'}), kind, 1, floats=True, lists=lists))})"
+            extra = draw(expression(dict(names, **{i: "int"}), kind, 1, floats=True, lists=lists))
+            call = f"0.5 * {call} + ({extra})"
         lines.append(f"{indent}    {name} = {call}")
     return lines
 

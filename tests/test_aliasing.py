@@ -24,7 +24,8 @@ def f(x):
     return np.sum(b * x)
 """,
         7,
-        "'a += ...' on an array changes it in place in Python, and 'b' may refer to the same memory",
+        "'a += ...' on an array changes it in place in Python, "
+        "and 'b' may refer to the same memory",
     ),
     "aug of an argument's alias": (
         """
@@ -34,7 +35,8 @@ def f(x):
     return np.sum(b * x)
 """,
         6,
-        "'b += ...' on an array changes it in place in Python, and 'x' may refer to the same memory",
+        "'b += ...' on an array changes it in place in Python, "
+        "and 'x' may refer to the same memory",
     ),
     "aug of an array viewed": (
         """
@@ -114,7 +116,8 @@ def f(x):
     return np.sum(a)
 """,
         6,
-        "'a += ...' would make 'a' a 2-d float array, but Python's in-place '+=' keeps the 1-d float array",
+        "'a += ...' would make 'a' a 2-d float array, "
+        "but Python's in-place '+=' keeps the 1-d float array",
     ),
     "+= of floats into an int array": (
         """
@@ -124,7 +127,8 @@ def f(x):
     return np.sum(a)
 """,
         6,
-        "'a += ...' would make 'a' a 1-d float array, but Python's in-place '+=' keeps the 1-d int array",
+        "'a += ...' would make 'a' a 1-d float array, "
+        "but Python's in-place '+=' keeps the 1-d int array",
     ),
 }
 

@@ -39,7 +39,10 @@ SCRIPT = textwrap.dedent("""\
     w, x = np.array([0.3, -0.2]), np.array([[1.0, 2.0], [0.5, -1.0]])
     print(repr(g(w, x).tolist()))
     stats = [d.stats for d in backend._JITTED.values()]
-    print(sum(sum(s.cache_misses.values()) for s in stats), sum(sum(s.cache_hits.values()) for s in stats))
+    print(
+        sum(sum(s.cache_misses.values()) for s in stats),
+        sum(sum(s.cache_hits.values()) for s in stats),
+    )
     if "--source" in sys.argv:
         print(g.source)
 """)
@@ -241,10 +244,10 @@ def test_each_set_of_numba_options_gets_a_module_of_its_own():
 
 def test_a_fallback_warning_names_the_users_line():
     # a scalar on one branch, an array on the other: Numba cannot type y, Python runs it (line 8:
-    # after
-    # the two lines of imports define() writes first)
+    # after the two lines of imports define() writes first)
     fun = define(
-        "def f(x, c):\n    if c > 0:\n        y = 0.0\n    else:\n        y = x\n    return np.sum(y * x)\n"
+        "def f(x, c):\n    if c > 0:\n        y = 0.0\n    else:\n        y = x\n"
+        "    return np.sum(y * x)\n"
     )
     with pytest.warns(
         s2sjax.NumbaFallbackWarning,

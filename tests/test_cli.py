@@ -154,8 +154,8 @@ def test_show_takes_example_arguments_and_value_and_grad():
         "np.ones((4, 3)), b, np.ones((2, 4)), y[:2]",
     ).stdout
     assert (
-        "value_and_grad of loss w.r.t. argnums (0,) for (float[2d], float[2d], float[2d], float[2d])"
-        in out
+        "value_and_grad of loss w.r.t. argnums (0,) "
+        "for (float[2d], float[2d], float[2d], float[2d])" in out
     )
 
 

@@ -147,7 +147,7 @@ SAMPLE = [c for i, c in enumerate(CASES) if i % 12 == 0 or c.name in REGRESSIONS
 
 @pytest.mark.parametrize("case", SAMPLE, ids=[c.name for c in SAMPLE])
 def test_catalogue_on_the_device_or_a_clear_error(case):
-    """Every function either gives the loop's results on the device or names what a kernel cannot do."""
+    """Every function gives the loop's results on the device or names what a kernel cannot do."""
     examples = _examples(case)
     axes = (0,) * len(examples[0])
     try:

@@ -1,4 +1,7 @@
-"""Regressions from review: each of these once gave a wrong answer, or a traceback from inside s2sjax."""
+"""Regressions from review.
+
+Each of these once gave a wrong answer, or a traceback from inside s2sjax.
+"""
 
 from types import SimpleNamespace
 
@@ -15,7 +18,8 @@ from tests.util import define
     "source",
     [
         "def f(x, c):\n    t = (x, 1.0) if c > 0 else (2.0 * x, 3.0)\n    return t[0] * t[1]\n",
-        "def f(x, c):\n    if c > 0:\n        t = (x, 1.0)\n    else:\n        t = (2.0 * x, 3.0)\n    return t[0] * t[1]\n",
+        "def f(x, c):\n    if c > 0:\n        t = (x, 1.0)\n    else:\n        t = (2.0 * x, 3.0)\n"
+        "    return t[0] * t[1]\n",
     ],
 )
 def test_a_tuple_chosen_by_a_branch_is_rejected_not_wrong(source):
@@ -130,7 +134,8 @@ def test_an_array_reached_through_an_attribute_is_read_at_each_call():
 def test_a_zip_item_passed_whole_to_a_helper(target):
     helper = define("def h(p, c):\n    return p[0] * c\n")
     fun = define(
-        "def f(x, y, c):\n    s = 0.0\n    for p in zip(x, y):\n        s = s + h(p, c) + p[1] * c\n    return s\n"
+        "def f(x, y, c):\n    s = 0.0\n    for p in zip(x, y):\n"
+        "        s = s + h(p, c) + p[1] * c\n    return s\n"
     )
     fun.__globals__["h"] = helper
     args = (np.array([1.0, 2.0]), np.array([3.0, 4.0]), 0.5)
@@ -192,7 +197,8 @@ def test_none_indexing_keeps_the_rank(target):
 
 def test_a_loop_that_changes_a_variable_rank_is_a_clear_error():
     fun = define(
-        "def f(X):\n    total = 0.0\n    for i in range(X.shape[0]):\n        total = total + X[i]\n"
+        "def f(X):\n    total = 0.0\n    for i in range(X.shape[0]):\n"
+        "        total = total + X[i]\n"
         "    return np.sum(total)\n"
     )
     with pytest.raises(
@@ -225,14 +231,19 @@ def test_a_helper_branching_on_a_constant_keeps_only_the_branch_taken():
 
 CONTAINER_PROGRAMS = {
     "matmul by a list": "def f(x, s):\n    return np.sum([s, 1.0, 2.0] @ np.outer(x, x)) + s\n",
-    "a display on one branch, an argument on the other": "def f(x, s):\n    if s > 0.1:\n        v = x\n    else:\n        v = np.array((0.5, s, 0.5))\n"
+    "a display on one branch, an argument on the other": "def f(x, s):\n    if s > 0.1:\n"
+    "        v = x\n    else:\n        v = np.array((0.5, s, 0.5))\n"
     "    return np.sum(v) * s + s\n",
-    "a tuple held as an index": "def f(x, s):\n    pos = (-3, 2)\n    return np.outer(x, x)[pos] * s + s\n",
-    "a loop over a display": "def f(x, s):\n    v = 0\n    for e in (0.5, x[0]):\n        v = v + s * e\n"
+    "a tuple held as an index": "def f(x, s):\n    pos = (-3, 2)\n"
+    "    return np.outer(x, x)[pos] * s + s\n",
+    "a loop over a display": "def f(x, s):\n    v = 0\n    for e in (0.5, x[0]):\n"
+    "        v = v + s * e\n"
     "    return np.sum(x) * v + s\n",
-    "tuples and lists joined and repeated": "def f(x, s):\n    t = (s, 2.0) + (x[0],)\n    l = [s] * 2 + [x[1]]\n    return t[2] * t[0] + l[1] * l[2]\n",
+    "tuples and lists joined and repeated": "def f(x, s):\n    t = (s, 2.0) + (x[0],)\n"
+    "    l = [s] * 2 + [x[1]]\n    return t[2] * t[0] + l[1] * l[2]\n",
     # a 0-d array is a scalar to the generated code: Numba's math.tanh had a 0-d array to type
-    "np.array of a scalar": "def f(x, s):\n    return np.sum(x) * math.tanh(np.array(s)) + np.asarray(s, dtype=float)"
+    "np.array of a scalar": "def f(x, s):\n"
+    "    return np.sum(x) * math.tanh(np.array(s)) + np.asarray(s, dtype=float)"
     " * math.sin(np.array(1.5))\n",
 }
 

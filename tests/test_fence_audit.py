@@ -22,10 +22,14 @@ CASES = {
     "AugAssign": "t = x * 1.0\n    t += x * s\n    t *= s\n    return np.sum(t)",
     "If": "if s > 0.5:\n        y = x * s\n    else:\n        y = x + s\n    return np.sum(y)",
     "For": "t = 0.0\n    for v in x:\n        t = t + v * s\n    return t",
-    "While": "t = 0.0\n    k = 0\n    while k < 3:\n        t = t + x[k] * s\n        k += 1\n    return t",
-    "Break": "t = 0.0\n    for k in range(3):\n        if x[k] > 10.0:\n            break\n        t = t + x[k] * s\n    return t",
-    "Continue": "t = 0.0\n    for k in range(3):\n        if k == 1:\n            continue\n        t = t + x[k] * s\n    return t",
-    "Return": "for k in range(3):\n        if x[k] > 10.0:\n            return s\n    return np.sum(x) * s",
+    "While": "t = 0.0\n    k = 0\n    while k < 3:\n        t = t + x[k] * s\n"
+    "        k += 1\n    return t",
+    "Break": "t = 0.0\n    for k in range(3):\n        if x[k] > 10.0:\n            break\n"
+    "        t = t + x[k] * s\n    return t",
+    "Continue": "t = 0.0\n    for k in range(3):\n        if k == 1:\n            continue\n"
+    "        t = t + x[k] * s\n    return t",
+    "Return": "for k in range(3):\n        if x[k] > 10.0:\n            return s\n"
+    "    return np.sum(x) * s",
     "Pass": "if s > 0.0:\n        pass\n    return np.sum(x * s)",
     "Assert": "assert s > 0.0, 'positive'\n    return np.sum(x * s)",
     "Expr": "'''a docstring'''\n    return np.sum(x * s)",

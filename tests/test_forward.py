@@ -1,7 +1,7 @@
 """Forward mode (jvp) and its agreement with reverse mode (vjp) on every catalogue function.
 
-Oracles: finite differences in float64 for jvp (the gradient's, along the direction); the dot-product
-test <jvp(v), w> = <v, vjp(w)> between the two independent modes. Each
+Oracles: finite differences in float64 for jvp (the gradient's, along the direction); the
+dot-product test <jvp(v), w> = <v, vjp(w)> between the two independent modes. Each
 (case, target) is transformed once per process (the `Transformed` objects
 that s2sjax.jvp/vjp share per function keep the compiled code).
 """

@@ -50,7 +50,8 @@ FUSED = [
     ),
     (
         "long_chain",
-        "def f(x, c):\n    a = np.exp(-x * x) * c\n    b = a / (1.0 + a)\n    d = np.sqrt(b + 1.0) - np.log1p(a)\n"
+        "def f(x, c):\n    a = np.exp(-x * x) * c\n    b = a / (1.0 + a)\n"
+        "    d = np.sqrt(b + 1.0) - np.log1p(a)\n"
         "    return np.mean(d * d) + np.sum(np.maximum(a, 0.2) * x)\n",
         (np.linspace(-2, 2, 9), 1.7),
     ),
@@ -79,7 +80,8 @@ def test_fused_gradients_match_finite_differences(name, source, args, target, lo
 
 def test_parallel_fuses_loops_inside_loops_serially():
     fun = define(
-        "def f(x, n):\n    s = 0.0\n    for k in range(n):\n        s = s + np.sum(np.sin(x + k))\n    return s\n"
+        "def f(x, n):\n    s = 0.0\n    for k in range(n):\n        s = s + np.sum(np.sin(x + k))\n"
+        "    return s\n"
     )
     x = np.linspace(-1.0, 1.0, 9)
     g = s2sjax.grad(fun, target="parallel")

@@ -5,7 +5,8 @@ For each program: grad against float64 finite differences; the dot-product test
 (with its primal value), vjp and vmap on cpu equal to those on python, compiled (a Numba fallback
 fails). A program with an update at a list of indices (`a[[0, 2]] = v`) or a list index beside
 other indices (`m[[2], 0]`) must be refused by grad and vjp, at that line, with that error and no
-other; its jvp is then checked against finite differences. CI runs a fixed-seed slice; a long campaign is
+other; its jvp is then checked against finite differences. CI runs a fixed-seed slice; a long
+campaign is
 
     S2SJAX_FUZZ_EXAMPLES=5000 python -m pytest tests/test_fuzz.py -n 0 --hypothesis-show-statistics
 
@@ -52,7 +53,10 @@ def on_copies(fun):
 
 
 def finite_everywhere(fun):
-    """Whether `fun` and its neighbourhood are finite (a program may overflow; that is not a bug)."""
+    """Whether `fun` and its neighbourhood are finite.
+
+    A program may overflow; that is not a bug.
+    """
     values = [fun(X + h * V, S + h * VS) for h in (-1e-3, 0.0, 1e-3)]
     return all(np.isfinite(v) and abs(v) < 1e6 for v in values)
 
@@ -80,7 +84,10 @@ LIST_INDEX_REFUSALS = (
 
 
 def refuses_a_list_index(exc):
-    """Whether `exc` is reverse mode's refusal of a list index it cannot differentiate, pointing at one."""
+    """Whether `exc` is reverse mode's refusal of a list index it cannot differentiate.
+
+    The refusal points at one.
+    """
     return any(
         reason in str(exc) and pattern.search(exc.text or "")
         for reason, pattern in LIST_INDEX_REFUSALS
@@ -88,8 +95,11 @@ def refuses_a_list_index(exc):
 
 
 def check_program(source):
-    """Every check of the campaign on one program: "checked", "checked forward: list index" (reverse
-    mode refused a list index as it must; jvp, jit and vmap checked), or "rejected" with a known error."""
+    """Every check of the campaign on one program.
+
+    Returns "checked", "checked forward: list index" (reverse mode refused a list index as it
+    must; jvp, jit and vmap checked), or "rejected" with a known error.
+    """
     fun = load(source)
     python = on_copies(fun)
     if not finite_everywhere(python):

@@ -186,7 +186,8 @@ def test_catalogue_is_well_formed(rng_factory):
     for case in CASES:
         assert set(case.needs) <= FEATURES, f"{case.name}: unknown needs {case.needs}"
         assert set(case.needs) == detected_needs(case.fun), (
-            f"{case.name}: needs={case.needs} but the source uses {sorted(detected_needs(case.fun))}"
+            f"{case.name}: needs={case.needs} "
+            f"but the source uses {sorted(detected_needs(case.fun))}"
         )
         if case.rtol is not None or case.atol is not None:
             assert case.note, f"{case.name}: a per-case tolerance needs a note saying why"

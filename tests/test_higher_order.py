@@ -94,7 +94,8 @@ VECTOR = {
         (np.arange(6.0).reshape(3, 2) / 6, np.array([0.3, -0.8])),
     ),
     "loop": (
-        "def f(x, k):\n    y = x.copy()\n    for i in range(5):\n        y = y + 0.1 * (-k * y + np.sin(y))\n    return y\n",
+        "def f(x, k):\n    y = x.copy()\n    for i in range(5):\n"
+        "        y = y + 0.1 * (-k * y + np.sin(y))\n    return y\n",
         (np.array([0.2, 1.1, -0.4]), 0.7),
     ),
     "in place": (
@@ -222,7 +223,8 @@ def _directional(case, nargs, i):
     tangents = ["v" if k == i else f"0.0 * {x}" for k, x in enumerate(xs)]
     f = define(
         f"def directional({', '.join(xs)}, v):\n"
-        f"    return s2sjax.jvp(fun, ({''.join(x + ', ' for x in xs)}), ({''.join(t + ', ' for t in tangents)}))[1]\n",
+        f"    return s2sjax.jvp(fun, ({''.join(x + ', ' for x in xs)}), "
+        f"({''.join(t + ', ' for t in tangents)}))[1]\n",
         namespace_setup="import s2sjax\n",
     )
     f.__globals__["fun"] = case.fun
@@ -231,7 +233,10 @@ def _directional(case, nargs, i):
 
 @pytest.mark.parametrize("case", HESSIAN_CASES, ids=[c.name for c in HESSIAN_CASES])
 def test_grad_of_a_function_calling_jvp_is_a_hessian_vector_product(case):
-    """Reverse over forward (s2sjax.jvp inlined into the differentiated code) against forward over reverse."""
+    """Reverse over forward against forward over reverse.
+
+    Reverse over forward: s2sjax.jvp inlined into the differentiated code.
+    """
     args = case.make_args(np.random.default_rng(3))
     i = case.argnums_tuple[0]
     v = np.random.default_rng(4).uniform(-1, 1, np.shape(args[i]))

@@ -20,11 +20,12 @@ pytestmark = pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
 
 
 def _pushforward(case, nargs):
-    """`(x..., v...) -> s2sjax.jvp(case.fun, (x...), (v...))`, written in a module as a user would."""
+    """`(x..., v...) -> s2sjax.jvp(case.fun, (x...), (v...))`, in a module as a user writes it."""
     xs, vs = [f"x{i}" for i in range(nargs)], [f"v{i}" for i in range(nargs)]
     push = define(
         f"def pushforward({', '.join(xs + vs)}):\n"
-        f"    return s2sjax.jvp(fun, ({''.join(x + ', ' for x in xs)}), ({''.join(v + ', ' for v in vs)}))\n",
+        f"    return s2sjax.jvp(fun, ({''.join(x + ', ' for x in xs)}), "
+        f"({''.join(v + ', ' for v in vs)}))\n",
         namespace_setup="import s2sjax\n",
     )
     push.__globals__["fun"] = case.fun
@@ -90,13 +91,23 @@ def test_grad_of_a_function_that_calls_jvp(target):
 
 JVP_ERRORS = {
     "def f(x):\n    return s2sjax.jvp(helper, x, 1.0)\n": "written as tuples",
-    "def f(x):\n    return s2sjax.jvp(helper, (x,), (1.0, 2.0))\n": "different primal and tangent tuple lengths",
-    "def f(x):\n    return s2sjax.jvp(helper, (x, x, x), (1.0, 1.0, 1.0))\n": "3 primals; it takes 2",
+    "def f(x):\n    return s2sjax.jvp(helper, (x,), (1.0, 2.0))\n": (
+        "different primal and tangent tuple lengths"
+    ),
+    "def f(x):\n    return s2sjax.jvp(helper, (x, x, x), (1.0, 1.0, 1.0))\n": (
+        "3 primals; it takes 2"
+    ),
     "def f(x):\n    return s2sjax.jvp(np.sin, (x,), (1.0,))\n": "not a plain Python function",
-    "def f(x):\n    g = helper\n    return s2sjax.jvp(g, (x,), (1.0,))\n": "must be defined outside it",
+    "def f(x):\n    g = helper\n    return s2sjax.jvp(g, (x,), (1.0,))\n": (
+        "must be defined outside it"
+    ),
     "def f(x):\n    return s2sjax.jvp(helper, (x,), (1.0,), has_aux=True)\n": "by position",
-    "def f(x):\n    return s2sjax.jvp(helper, (x,), (np.ones((2, 2)),))\n": "a primal of rank 1 has a tangent of rank 2",
-    "def f(x):\n    return s2sjax.jvp(helper, ((x, x),), (1.0,))\n": r"primal 0 has tree structure \(\*, \*\) whereas",
+    "def f(x):\n    return s2sjax.jvp(helper, (x,), (np.ones((2, 2)),))\n": (
+        "a primal of rank 1 has a tangent of rank 2"
+    ),
+    "def f(x):\n    return s2sjax.jvp(helper, ((x, x),), (1.0,))\n": (
+        r"primal 0 has tree structure \(\*, \*\) whereas"
+    ),
 }
 
 

@@ -46,7 +46,9 @@ import s2sjax
 
 def scaled_rows(w, rows, shift):
     scale = np.sum(w * w)
-    per_row = s2sjax.vmap(lambda r, s: scale * np.sum(r * w) + s * shift, in_axes=(1, 0))(rows, np.arange(3.0))
+    per_row = s2sjax.vmap(lambda r, s: scale * np.sum(r * w) + s * shift, in_axes=(1, 0))(
+        rows, np.arange(3.0)
+    )
     return np.sum(per_row ** 2)
 """,
     "scaled_rows",

@@ -204,7 +204,8 @@ for name in ("sum", "mean", "prod", "max", "min"):
     for axis in (0, 1, -1):
         case(
             f"np.{name}",
-            f"def f(x):\n    return np.sum(np.{name}(x, axis={axis}) * np.arange(1.0, x.shape[1 - {axis} % 2] + 1.0))\n",
+            f"def f(x):\n    return np.sum(np.{name}(x, axis={axis}) "
+            f"* np.arange(1.0, x.shape[1 - {axis} % 2] + 1.0))\n",
             a,
         )
 for name, expr in (("@", "a @ b"), ("np.dot", "np.dot(a, b)"), ("np.matmul", "np.matmul(a, b)")):
@@ -288,13 +289,15 @@ case(
 )
 case(
     "zip",
-    "def f(a, b):\n    s = 0.0\n    for p, q in zip(a, b):\n        s = s + p * q * q\n    return s\n",
+    "def f(a, b):\n    s = 0.0\n    for p, q in zip(a, b):\n        s = s + p * q * q\n"
+    "    return s\n",
     u(-1, 1, (4,)),
     u(-1, 1, (3,)),
 )
 case(
     "enumerate",
-    "def f(a):\n    s = 0.0\n    for i, p in enumerate(a):\n        s = s + p * i + math.sin(p)\n    return s\n",
+    "def f(a):\n    s = 0.0\n    for i, p in enumerate(a):\n        s = s + p * i + math.sin(p)\n"
+    "    return s\n",
     u(-1, 1, (4,)),
 )
 case("int", "def f(a, n):\n    return a * int(n)\n", 0.5, 3)
@@ -417,12 +420,14 @@ case(
 )
 case(
     "rt.move_batch_axis",
-    "def f(a):\n    return np.sum(np.sin(rt.move_batch_axis(a, 1)) * np.arange(6.0).reshape(3, 2))\n",
+    "def f(a):\n"
+    "    return np.sum(np.sin(rt.move_batch_axis(a, 1)) * np.arange(6.0).reshape(3, 2))\n",
     u(-1, 1, (2, 3)),
 )
 case(
     "rt.move_axis_to_front",
-    "def f(a):\n    return np.sum(np.sin(rt.move_axis_to_front(a, -1)) * np.arange(6.0).reshape(3, 2))\n",
+    "def f(a):\n"
+    "    return np.sum(np.sin(rt.move_axis_to_front(a, -1)) * np.arange(6.0).reshape(3, 2))\n",
     u(-1, 1, (2, 3)),
 )
 case(
@@ -538,7 +543,10 @@ def test_reverse_rule_against_finite_differences(name, index, source, args, targ
 @pytest.mark.parametrize("target", ["cpu", "python"])
 @pytest.mark.parametrize("name,index,source,args", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
 def test_forward_rule_against_finite_differences(name, index, source, args, target):
-    """jvp along one basis direction per float argument element, against the finite-difference gradient."""
+    """jvp along one basis direction per float argument element.
+
+    Against the finite-difference gradient.
+    """
     fun = define(source, namespace_setup=SETUP)
     for i in _float_argnums(args):
         expected = fd.numerical_grad(fun, args, i)

@@ -118,7 +118,7 @@ SAME_TOL = {"float64": (1e-10, 1e-12), "float32": (2e-5, 1e-6)}
 
 @dataclass(frozen=True)
 class Subgradient:
-    """At a kink or tie: each element in [lo, hi], and (if given) the elements summing to `total`."""
+    """At a kink or tie: each element in [lo, hi], and (if given) the elements sum to `total`."""
 
     lo: object
     hi: object
@@ -316,7 +316,10 @@ NO_FLOAT32 = {"math.trunc": "math.trunc(np.float32(1.3)) raises TypeError in Pyt
 
 
 def variants_of(case):
-    """The variants a case runs in: f64 always; int64 if it has an int argument; f32 (not for edges)."""
+    """The variants a case runs in.
+
+    f64 always; int64 if it has an int argument; f32 (not for edges).
+    """
     out = ["f64"]
     if case.has_int:
         out.append("int64")
@@ -340,8 +343,11 @@ def case_args(case, variant):
 
 
 def points(case, variant):
-    """BATCH points for vmap: the case's own, then its float arguments moved by an increasing affine map
-    (order-preserving, so no new ties); an edge case repeats its own point."""
+    """BATCH points for vmap.
+
+    The case's own, then its float arguments moved by an increasing affine map
+    (order-preserving, so no new ties); an edge case repeats its own point.
+    """
     base = case_args(case, variant)
     if (
         case.edge
@@ -413,7 +419,10 @@ def argnums(case, layout):
 
 
 def leaves(result, case, layout, what):
-    """A derivative per float argument, in order, from `result` (a tuple per argnum, or the container)."""
+    """A derivative per float argument, in order, from `result`.
+
+    `result` is a tuple per argnum, or the container.
+    """
     n = len(case.float_positions)
     if layout == "args" and n == 1:  # int argnums: the derivative itself
         return (result,)
@@ -475,16 +484,16 @@ def full_rows(complete=COMPLETE):
 
     - python: every (case, variant, layout, kind);
     - cuda (the simulator, no compilation): every (case, vmap kind), in one (variant, layout);
-    - cpu and parallel: every (case, kind) on one of them, alternating (on both for the few cases with
-      an int argument; on cpu for a direct kind of a case without arrays, where parallel=True finds
-      nothing to parallelize), in one (variant, layout); the hessians, whose compilation takes 10-60 s,
-      for one case of each rule (and every edge case), on cpu.
+    - cpu and parallel: every (case, kind) on one of them, alternating (on both for the few cases
+      with an int argument; on cpu for a direct kind of a case without arrays, where parallel=True
+      finds nothing to parallelize), in one (variant, layout); the hessians, whose compilation
+      takes 10-60 s, for one case of each rule (and every edge case), on cpu.
 
     The (variant, layout) of a compiled row rotates with the case, the kind and the target, so that
-    every variant and layout is compiled under every kind (a case with an int argument: int64 always;
-    its Python int is compiled by tests/test_rules.py). A Numba compilation takes 2-60 s here: the
-    complete product on every compiled target (``S2SJAX_SWEEP_COMPLETE=1``: every (case, variant,
-    layout, kind) on cpu, parallel and cuda) takes about a day on two cores.
+    every variant and layout is compiled under every kind (a case with an int argument: int64
+    always; its Python int is compiled by tests/test_rules.py). A Numba compilation takes 2-60 s
+    here: the complete product on every compiled target (``S2SJAX_SWEEP_COMPLETE=1``: every (case,
+    variant, layout, kind) on cpu, parallel and cuda) takes about a day on two cores.
     """
     rows = []
     for c_index, case in enumerate(ALL_CASES):
@@ -527,11 +536,13 @@ def full_rows(complete=COMPLETE):
 
 @dataclass(frozen=True)
 class Known:
-    """A failure the full sweep found, not fixed yet: its class, why, and the rows it covers (each field
-    a tuple of accepted values, empty for any; `cases`: fnmatch patterns over case ids; `floats`:
-    "several" or "one", only for cases with several float arguments or with one; "tuple", only where
-    the derivative comes back as a tuple or a container: several float arguments, or a container
-    layout)."""
+    """A failure the full sweep found, not fixed yet: its class, why, and the rows it covers.
+
+    Each field is a tuple of accepted values, empty for any; `cases`: fnmatch patterns over case
+    ids; `floats`: "several" or "one", only for cases with several float arguments or with one;
+    "tuple", only where the derivative comes back as a tuple or a container: several float
+    arguments, or a container layout.
+    """
 
     klass: str
     reason: str
@@ -623,16 +634,19 @@ _PYTHON_FLOAT_EDGES = (
 KNOWN_FAILURES: dict[str, Known] = {
     "vmap-of-a-vjp-pullback": Known(
         "refusal",
-        "calling the pullback that s2sjax.vjp returns, inside a function s2sjax transforms, is refused "
-        "(\"calling 'this expression' is not supported\"), so a vmap of a vjp cannot be written",
-        "def pull(x, ct):\n    return s2sjax.vjp(f, x)[1](ct)\ns2sjax.vmap(pull)(np.ones((2, 3)), np.ones(2))",
+        "calling the pullback that s2sjax.vjp returns, inside a function s2sjax transforms, "
+        "is refused (\"calling 'this expression' is not supported\"), "
+        "so a vmap of a vjp cannot be written",
+        "def pull(x, ct):\n    return s2sjax.vjp(f, x)[1](ct)\n"
+        "s2sjax.vmap(pull)(np.ones((2, 3)), np.ones(2))",
         kinds=("vmap:vjp",),
     ),
     "jvp-inside-with-container-primals": Known(
         "refusal",
-        "a vmap of a function that calls s2sjax.jvp with a tuple or dict primal it unpacks is refused: "
-        '"taking a float out of a tuple that is only known at run time"',
-        "def f(p):\n    a, b = p\n    return a * b\ndef push(p, t):\n    return s2sjax.jvp(f, (p,), (t,))\n"
+        "a vmap of a function that calls s2sjax.jvp with a tuple or dict primal it unpacks "
+        'is refused: "taking a float out of a tuple that is only known at run time"',
+        "def f(p):\n    a, b = p\n    return a * b\n"
+        "def push(p, t):\n    return s2sjax.jvp(f, (p,), (t,))\n"
         "s2sjax.vmap(push)((xs, ys), (xs, ys))  # TransformError at 'a, b = p'",
         kinds=("vmap:jvp",),
         layouts=("tuple", "dict"),
@@ -641,7 +655,8 @@ KNOWN_FAILURES: dict[str, Known] = {
         "numba fallback",
         "vmap(hessian(f)) of `max(a, b)` at a tie: Numba cannot type the generated code, which "
         "runs as Python with a NumbaFallbackWarning",
-        "s2sjax.vmap(s2sjax.hessian(lambda a, b: max(a, b), argnums=(0, 1)), target='cpu')(np.ones(3), np.ones(3))",
+        "s2sjax.vmap(s2sjax.hessian(lambda a, b: max(a, b), argnums=(0, 1)), target='cpu')"
+        "(np.ones(3), np.ones(3))",
         kinds=("vmap:hessian",),
         targets=("cpu", "parallel"),
         cases=("edge:max-*",),
@@ -650,7 +665,8 @@ KNOWN_FAILURES: dict[str, Known] = {
         "wrong dtype",
         "vmap(grad(f)) and vmap(value_and_grad(f)) of float32 arguments return float64 gradients "
         "(grad(f) alone returns float32)",
-        "x = np.ones((3, 2), np.float32)\ns2sjax.vmap(s2sjax.grad(lambda v: np.sum(np.sin(v))))(x).dtype  # float64",
+        "x = np.ones((3, 2), np.float32)\n"
+        "s2sjax.vmap(s2sjax.grad(lambda v: np.sum(np.sin(v))))(x).dtype  # float64",
         kinds=("vmap:grad", "vmap:value_and_grad"),
         variants=("f32",),
     ),
@@ -658,7 +674,8 @@ KNOWN_FAILURES: dict[str, Known] = {
         "wrong dtype",
         "a float32 tangent becomes float64: a scalar tangent is made a Python float "
         "(kinds/jvp.py, _as_tangent), and a zero second derivative is the Python float 0.0",
-        "s2sjax.jvp(lambda a: a * 2.0, (np.float32(1.0),), (np.float32(1.0),))  # (np.float32(2.0), 2.0)\n"
+        "s2sjax.jvp(lambda a: a * 2.0, (np.float32(1.0),), (np.float32(1.0),))  "
+        "# (np.float32(2.0), 2.0)\n"
         "s2sjax.hessian(lambda a: a * 2.0)(np.float32(1.0))  # 0.0, a Python float",
         kinds=("jvp", "jacfwd", "hessian", "vmap:jvp", "vmap:jacfwd", "vmap:hessian"),
         variants=("f32",),
@@ -675,7 +692,8 @@ KNOWN_FAILURES: dict[str, Known] = {
     "zero-division-on-python-floats": Known(
         "internal crash",
         "at a domain edge, the derivative of a function of a Python float divides Python floats "
-        "(ZeroDivisionError: float division by zero; 0.0 ** -0.5) on every target, where NumPy gives inf or nan",
+        "(ZeroDivisionError: float division by zero; 0.0 ** -0.5) on every target, "
+        "where NumPy gives inf or nan",
         "s2sjax.grad(lambda x: np.log(x), target='python')(0.0)  # ZeroDivisionError (NumPy: inf)\n"
         "s2sjax.grad(lambda x: math.asin(x))(1.0)  # ZeroDivisionError (inf)",
         cases=_PYTHON_FLOAT_EDGES,
@@ -683,19 +701,21 @@ KNOWN_FAILURES: dict[str, Known] = {
     "compiled-float32-results-are-float64": Known(
         "wrong dtype",
         "on cpu and parallel a float32 scalar result (a value, a gradient of a float32 scalar, a "
-        "jvp's tangent) comes back as a Python float, and batched float32 results as float64 arrays",
-        "s2sjax.value_and_grad(lambda x: np.sum(x) * 2.0, target='cpu')(np.ones(3, np.float32))[0]  "
-        "# a Python float (NumPy: np.float32)",
+        "jvp's tangent) comes back as a Python float, "
+        "and batched float32 results as float64 arrays",
+        "s2sjax.value_and_grad(lambda x: np.sum(x) * 2.0, target='cpu')"
+        "(np.ones(3, np.float32))[0]  # a Python float (NumPy: np.float32)",
         variants=("f32",),
         targets=("cpu", "parallel"),
     ),
     "float32-matmul-against-float64-falls-back": Known(
         "numba fallback",
         "generated code multiplies a float32 array by a float64 one with @ / np.dot (a float64 "
-        "constant such as np.eye(3), or a float64 tangent basis): Numba's @ requires one dtype, so the code falls "
-        "back to Python with a NumbaFallbackWarning",
+        "constant such as np.eye(3), or a float64 tangent basis): Numba's @ requires one dtype, "
+        "so the code falls back to Python with a NumbaFallbackWarning",
         "s2sjax.vmap(s2sjax.value_and_grad(lambda a: np.sum(a @ np.eye(3))), target='parallel')"
-        "(np.ones((2, 3), np.float32))  # NumbaFallbackWarning: '@' arguments must all have the same dtype",
+        "(np.ones((2, 3), np.float32))  "
+        "# NumbaFallbackWarning: '@' arguments must all have the same dtype",
         variants=("f32",),
         targets=("cpu", "parallel"),
         cases=("@-*", "np.dot-*", "np.matmul-*", "np.eye-*", "rt.matmul-*", "np.outer-*"),
@@ -703,9 +723,10 @@ KNOWN_FAILURES: dict[str, Known] = {
     "cuda-simulator-raises-at-domain-edges": Known(
         "internal crash",
         "Numba's CUDA simulator runs device functions with Python floats and math: at a domain "
-        "edge 0.5 / math.sqrt(0.0) raises ZeroDivisionError and math.log(0.0) ValueError (a GPU gives inf; not "
-        "run on one here)",
-        "s2sjax.vmap(s2sjax.grad(lambda x: np.sqrt(x)), target='cuda')(np.zeros(3))  # ZeroDivisionError",
+        "edge 0.5 / math.sqrt(0.0) raises ZeroDivisionError and math.log(0.0) ValueError "
+        "(a GPU gives inf; not run on one here)",
+        "s2sjax.vmap(s2sjax.grad(lambda x: np.sqrt(x)), target='cuda')(np.zeros(3))  "
+        "# ZeroDivisionError",
         targets=("cuda",),
         cases=("edge:*",),
     ),
@@ -798,7 +819,7 @@ def function(case, layout):
 
 
 def _wrapper(case, layout, kind):
-    """vmap:jvp and vmap:vjp map a function that calls s2sjax.jvp / s2sjax.vjp, as a user writes it."""
+    """vmap:jvp and vmap:vjp map a function calling s2sjax.jvp / s2sjax.vjp, as a user writes it."""
 
     def compute():
         fun = function(case, layout)
@@ -808,7 +829,10 @@ def _wrapper(case, layout, kind):
         if kind == "vmap:jvp":
             ts = [f"t{i}" if i in differentiated else "0.0" for i in range(n)]
             params = xs + [f"t{i}" for i in differentiated]
-            body = f"    return s2sjax.jvp(fun, ({''.join(x + ', ' for x in xs)}), ({''.join(t + ', ' for t in ts)}))\n"
+            body = (
+                f"    return s2sjax.jvp(fun, ({''.join(x + ', ' for x in xs)}), "
+                f"({''.join(t + ', ' for t in ts)}))\n"
+            )
         else:
             params = xs + ["ct"]
             body = f"    return s2sjax.vjp(fun, {', '.join(xs)})[1](ct)\n"
@@ -820,7 +844,7 @@ def _wrapper(case, layout, kind):
 
 
 def _direction(case, variant, k=0):
-    """A tangent per float argument (the case's dtype), drawn from a generator seeded by the case."""
+    """A tangent per float argument (the case's dtype), drawn from a generator the case seeds."""
     rng = np.random.default_rng(_crc(f"{case.id}:{k}"))
     out = []
     for i in case.float_positions:
@@ -888,8 +912,10 @@ def _in_axes(case, layout, base):
 
 
 def run_direct(case, variant, layout, kind, target, args, k=0):
-    """A direct kind at `args` (the case's arguments): a dict of named results, derivatives as a tuple
-    per float argument (hessian: a tuple of tuples), whatever the layout."""
+    """A direct kind at `args` (the case's arguments): a dict of named results.
+
+    Derivatives as a tuple per float argument (hessian: a tuple of tuples), whatever the layout.
+    """
     t = transformed(case, variant, layout, kind, target)
     cargs = call_args(case, layout, args)
     with np.errstate(all="ignore"):
@@ -936,7 +962,10 @@ def _stack_results(results):
 
 
 def _batched_args(case, layout, pts):
-    """The vmap arguments: the float arguments of the points stacked on axis 0, the others from point 0."""
+    """The vmap arguments.
+
+    The float arguments of the points stacked on axis 0, the others from point 0.
+    """
     stacked = []
     for i, a in enumerate(pts[0]):
         stacked.append(
@@ -953,7 +982,7 @@ def _stacked_directions(case, variant):
 
 
 def run_vmap(case, variant, layout, kind, target):
-    """A vmap kind over the case's BATCH points: the same named results as the loop gives, stacked."""
+    """A vmap kind over the case's BATCH points: the named results the loop gives, stacked."""
     base = kind[5:]
     pts = points(case, variant)
     t = transformed(case, variant, layout, kind, target)
@@ -1037,7 +1066,7 @@ def _dtype_name(args, case):
 
 
 def fd_reference(case, variant):
-    """NumPy's value, finite-difference gradients, and finite differences of the python target's gradients."""
+    """NumPy's value, and finite differences of it and of the python target's gradients."""
     args = case_args(case, variant)
 
     def compute():
@@ -1051,7 +1080,10 @@ def fd_reference(case, variant):
 
 
 def fd_hessian(case, variant):
-    """d grad_i / d arg_j by fourth-order central differences of s2sjax.grad(target="python") in float64."""
+    """d grad_i / d arg_j by fourth-order central differences, in float64.
+
+    Differences of s2sjax.grad(target="python").
+    """
 
     def compute():
         fun = function(case, "args")
@@ -1085,7 +1117,7 @@ def fd_hessian(case, variant):
 
 
 def assert_close(actual, expected, rtol, atol, what):
-    """Same shape; NaN where expected has NaN, the same infinities; finite values within tolerance."""
+    """Same shape; NaN where expected has NaN, same infinities; finite values within tolerance."""
     if isinstance(expected, Subgradient):
         a = np.asarray(actual, dtype=np.float64)
         ok = np.all(a >= np.asarray(expected.lo) - 1e-12) and np.all(
@@ -1143,9 +1175,12 @@ def _arg_dtype(a):
 
 
 def check_dtypes(case, variant, kind, result, value_dtype, args):
-    """JAX's dtypes: a derivative w.r.t. an argument has its dtype (grad, vjp, jacrev, hessian), a tangent
-    its output's (jvp, jacfwd); the value NumPy's. Where NumPy's output is float64 from float32 arguments
-    (a float64 constant, or `math`'s Python floats), a float32 tangent is accepted too."""
+    """JAX's dtypes.
+
+    A derivative w.r.t. an argument has its dtype (grad, vjp, jacrev, hessian), a tangent its
+    output's (jvp, jacfwd); the value NumPy's. Where NumPy's output is float64 from float32
+    arguments (a float64 constant, or `math`'s Python floats), a float32 tangent is accepted too.
+    """
     arg_dtypes = [_arg_dtype(args[i]) for i in case.float_positions]
     tangent_dtypes = {value_dtype} | (
         {np.dtype(np.float32)} if np.dtype(np.float32) in arg_dtypes else set()
@@ -1321,7 +1356,10 @@ def check_row(row, dtypes=True):
 
 
 def check_edge(case, row, result, args, dtype):
-    """At a domain edge: NumPy's value; on python the recorded NumPy derivative; elsewhere python's."""
+    """At a domain edge: NumPy's value; on python the recorded NumPy derivative.
+
+    Elsewhere, python's derivative.
+    """
     with np.errstate(all="ignore"):
         value = function(case, "args")(*args)
     if "value" in result:
@@ -1435,8 +1473,11 @@ def rules_without_a_row():
 
 
 def test_every_rule_has_a_row_in_every_kind_and_target():
-    """Every case under every kind on python and on a compiled CPU target (and cuda for vmap kinds; the
-    hessians: every rule); every variant and every layout under each kind on each compiled target."""
+    """Every case under every kind on python and on a compiled CPU target.
+
+    And cuda for vmap kinds; the hessians: every rule. Every variant and every layout under each
+    kind on each compiled target.
+    """
     assert not rules_without_a_row(), (
         f"rules without a case in tests/test_rules.py: {rules_without_a_row()}"
     )
@@ -1487,7 +1528,10 @@ def test_a_new_rule_without_a_case_fails_the_check():
 
 
 def test_expected_refusals_are_in_the_records():
-    """Each expected refusal is what a rule record says: a forward-only rule, or an `unsupported` entry."""
+    """Each expected refusal is what a rule record says.
+
+    A forward-only rule, or an `unsupported` entry.
+    """
     forward_only = [r for r in rules.all_rules() if _forward_only(r) and not r.custom]
     for rule in forward_only:
         assert any(c.rule == rule.name for c in CASES), rule.name
@@ -1508,7 +1552,7 @@ def test_known_failures_name_rows_that_exist():
 
 
 def test_the_ci_slice_covers_every_case_and_kind():
-    """On python, every case under every direct kind (but known failures), and each target sampled."""
+    """On python, every case under every direct kind (but known failures); each target sampled."""
     ci = {r.id for r, _ in CI}
     for r in FULL:
         if r.target == "python" and r.kind in DIRECT_KINDS and _in_ci(r, _C_INDEX[r.case]):

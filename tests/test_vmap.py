@@ -50,7 +50,10 @@ def _loop(fun, examples, axes):
 
 
 def _axes_choices(case):
-    """in_axes combinations: None, 0 and -1 per argument, not all None, at most 4, in a fixed order."""
+    """in_axes combinations: None, 0 and -1 per argument, not all None, at most 4.
+
+    In a fixed order.
+    """
     ranks = [np.ndim(a) for a in case.make_args(np.random.default_rng(0))]
     per_arg = [[None, 0] + ([-1] if r >= 1 else []) for r in ranks]
     combos = [c for c in itertools.product(*per_arg) if any(a is not None for a in c)]
@@ -358,7 +361,9 @@ def in_axes_with_none(x, ys):
 
 
 def out_axes_1(x, ys):
-    return np.sum(s2sjax.vmap(np.outer, in_axes=(None, 0), out_axes=1)(x, ys) * np.arange(3.0)[:, None, None])
+    return np.sum(
+        s2sjax.vmap(np.outer, in_axes=(None, 0), out_axes=1)(x, ys) * np.arange(3.0)[:, None, None]
+    )
 
 
 def outputs_each_with_out_axes(x, ys):
@@ -367,7 +372,11 @@ def outputs_each_with_out_axes(x, ys):
 
 
 def nested(x, ys):
-    return np.sum(s2sjax.vmap(s2sjax.vmap(squared_distance, in_axes=(None, 0)), in_axes=(0, None))(ys * x, ys))
+    return np.sum(
+        s2sjax.vmap(s2sjax.vmap(squared_distance, in_axes=(None, 0)), in_axes=(0, None))(
+            ys * x, ys
+        )
+    )
 
 
 def of_a_vmapped_global(x, ys):
@@ -419,13 +428,23 @@ def test_a_vmap_written_in_a_transformed_function(name, target):
 
 
 INLINE_ERRORS = {
-    "def f(x, ys):\n    v = s2sjax.vmap(g)\n    return np.sum(v(ys))\n": "must be called where it is written",
-    "def f(x, ys):\n    return np.sum(s2sjax.grad(g)(x))\n": r"s2sjax.grad inside a transformed function is not supported",
+    "def f(x, ys):\n    v = s2sjax.vmap(g)\n    return np.sum(v(ys))\n": (
+        "must be called where it is written"
+    ),
+    "def f(x, ys):\n    return np.sum(s2sjax.grad(g)(x))\n": (
+        r"s2sjax.grad inside a transformed function is not supported"
+    ),
     "def f(x, ys):\n    return np.sum(s2sjax.vmap(g)(y=ys))\n": "takes its arguments by position",
-    "def f(x, ys):\n    k = 0\n    return np.sum(s2sjax.vmap(g, in_axes=k)(ys))\n": "must be written as constants",
-    "def f(x, ys):\n    return np.sum(s2sjax.vmap(g, in_axes=-1)(ys))\n": "in_axes of numbers >= 0 or None",
+    "def f(x, ys):\n    k = 0\n    return np.sum(s2sjax.vmap(g, in_axes=k)(ys))\n": (
+        "must be written as constants"
+    ),
+    "def f(x, ys):\n    return np.sum(s2sjax.vmap(g, in_axes=-1)(ys))\n": (
+        "in_axes of numbers >= 0 or None"
+    ),
     "def f(x, ys):\n    return np.sum(s2sjax.vmap(g, out_axes=(0, 1))(ys))\n": "tree prefix",
-    "def f(x, ys):\n    return np.sum(s2sjax.vmap(lambda y: g(x * y), in_axes=(0, 1))(ys))\n": r"in_axes has 2 entries for a function of 1 parameters \(y\)",
+    "def f(x, ys):\n    return np.sum(s2sjax.vmap(lambda y: g(x * y), in_axes=(0, 1))(ys))\n": (
+        r"in_axes has 2 entries for a function of 1 parameters \(y\)"
+    ),
 }
 
 

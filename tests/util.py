@@ -12,7 +12,10 @@ _COUNTER = itertools.count()
 
 
 def define(source, name=None, namespace_setup="import math\nimport numpy as np\n"):
-    """Write `source` to a fresh module file, import it, and return its function `name` (the first def)."""
+    """Write `source` to a fresh module file, import it, and return its function `name`.
+
+    `name` defaults to the first def.
+    """
     module = define_module(source, namespace_setup)
     if name is None:
         name = next(

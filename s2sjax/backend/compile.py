@@ -149,8 +149,8 @@ def _in_memory(module_name, source, exc):
     if not _warned_in_memory:
         _warned_in_memory = True
         warnings.warn(
-            f"cannot write generated code to the s2sjax cache directory ({exc}); keeping it in memory, "
-            "compiled anew in each process",
+            f"cannot write generated code to the s2sjax cache directory ({exc}); "
+            "keeping it in memory, compiled anew in each process",
             CacheWarning,
             stacklevel=5,
         )

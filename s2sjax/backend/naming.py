@@ -126,7 +126,7 @@ GENERATED_MODULE_PREFIX = "s2sjax_generated_"  # the start of every generated mo
 
 
 def user_line_above(filename, lineno):
-    """The text of the nearest line comment above `lineno` in a generated file, within its function."""
+    """The nearest line comment above `lineno` in a generated file, within its function."""
     for k in range(lineno - 1, 0, -1):
         line = linecache.getline(filename, k).strip()
         if line.startswith("def "):

@@ -193,7 +193,10 @@ def _mean_adjoint(g, a, axis):
 
 
 def prod_adjoint(g, a, axis):
-    """The adjoint of `np.prod(a, axis)`: `g` times the product of the *other* entries (zeros safe)."""
+    """The adjoint of `np.prod(a, axis)`: `g` times the product of the *other* entries.
+
+    Safe with zeros.
+    """
     if np.ndim(a) == 0:
         return g
     a = np.asarray(a, dtype=float)
@@ -406,7 +409,7 @@ def _empty_float(length, arrays):
 
 
 def stacked_shape(lengths, leaf):
-    """The shape of `np.array` of nested lists of `lengths` whose elements are shaped like `leaf`."""
+    """The shape of `np.array` of nested lists of `lengths` of elements shaped like `leaf`."""
     return tuple(lengths) + np.shape(leaf)
 
 

@@ -278,7 +278,8 @@ class _Fence:
                 self.reject(
                     key,
                     "a dict key that is not a string or int constant",
-                    "the keys are the container's structure, known when the function is transformed",
+                    "the keys are the container's structure, "
+                    "known when the function is transformed",
                 )
             self.check_expression(value)
 
@@ -335,6 +336,9 @@ def _is_rule_name(node):
 
 
 def _loop_only(name):
-    """Whether `name` is an iterable allowed only in the head of a `for` (range, zip, enumerate, rt.prange)."""
+    """Whether `name` is an iterable allowed only in the head of a `for`.
+
+    range, zip, enumerate, rt.prange.
+    """
     rule = rules.by_name(name or "")
     return rule is not None and rule.loop_only

@@ -57,7 +57,8 @@ def parse(fn):
         raise TransformError(
             f"cannot read the source of {name!r}: {exc}",
             filename,
-            hint="s2sjax transforms functions defined in a file (a module, script or notebook cell)",
+            hint="s2sjax transforms functions defined in a file "
+            "(a module, script or notebook cell)",
         ) from None
     source = "".join(lines)
     indent = len(source) - len(source.lstrip(" \t"))
@@ -181,7 +182,10 @@ def _numpy_or_math(fun):
 
 
 def _spelled(fun):
-    """`fun` as the user would write it: np.kron, np.linalg.norm, np.add.reduce, math.gamma, sorted."""
+    """`fun` as the user would write it.
+
+    np.kron, np.linalg.norm, np.add.reduce, math.gamma, sorted.
+    """
     owner = getattr(fun, "__self__", None)
     if isinstance(owner, np.ufunc):
         return f"{_spelled(owner)}.{fun.__name__}"

@@ -168,14 +168,16 @@ class _Resolver(gast.NodeTransformer):
         return _transformation_named(self._value_of(func)) == "jvp"
 
     def _is_vmap(self, func):
-        """Whether `func` is a call `s2sjax.vmap(...)`: the call of `func` is a vmap written in place."""
+        """Whether `func` is a call `s2sjax.vmap(...)`: calling it is a vmap written in place."""
         return isinstance(func, gast.Call) and self._transformation(func.func) == "vmap"
 
     def _vmap_call(self, node):
-        """`vmap(g, in_axes=(None, 0))(x, ys)`, written inside the function: its batch loop is inlined
-        like that of any vmapped function. `g` is a function defined outside, a lambda written
-        there (lifted out, the caller's variables it reads becoming parameters mapped along no
-        axis), or such a vmap again."""
+        """`vmap(g, in_axes=(None, 0))(x, ys)`, written inside the function.
+
+        Its batch loop is inlined like that of any vmapped function. `g` is a function defined
+        outside, a lambda written there (lifted out, the caller's variables it reads becoming
+        parameters mapped along no axis), or such a vmap again.
+        """
         if node.keywords:
             return self._problem(
                 node,
@@ -318,7 +320,10 @@ class _Resolver(gast.NodeTransformer):
         return value
 
     def _jvp_call(self, node):
-        """`s2sjax.jvp(g, (x, y), (vx, vy))` -> a call of g's JVP: opaque in pass 1, inlined in pass 2."""
+        """`s2sjax.jvp(g, (x, y), (vx, vy))` -> a call of g's JVP.
+
+        Opaque in pass 1, inlined in pass 2.
+        """
         if node.keywords or len(node.args) != 3:
             return self._problem(
                 node,
@@ -389,12 +394,16 @@ class _Resolver(gast.NodeTransformer):
         return value
 
     def _defaults(self, fun, count, node):
-        """The default values of `fun`'s parameters after the first `count`, or None (a problem recorded)."""
+        """The default values of `fun`'s parameters after the first `count`.
+
+        None when they cannot be had (a problem recorded).
+        """
         params = list(inspect.signature(fun).parameters.values())
         if count > len(params):
             self._problem(
                 node,
-                f"s2sjax.jvp gives {fun.__name__}() {count} primals; it takes {len(params)} arguments",
+                f"s2sjax.jvp gives {fun.__name__}() {count} primals; "
+                f"it takes {len(params)} arguments",
             )
             return None
         rest = params[count:]
@@ -413,7 +422,10 @@ class _Resolver(gast.NodeTransformer):
         return tuple(p.default for p in rest)
 
     def _capture_all(self, captured):
-        """Captured values of generated code, captured again by this function; their names, to pass on."""
+        """Captured values of generated code, captured again by this function.
+
+        Returns their names, to pass on.
+        """
         names = []
         for c in captured:
             name = self.namer.fresh(c.name)
@@ -466,7 +478,8 @@ class _Resolver(gast.NodeTransformer):
             )
         return self._problem(
             node,
-            f"{spelled!r} is a {type(value).__name__}, which s2sjax cannot use in a transformed function",
+            f"{spelled!r} is a {type(value).__name__}, "
+            "which s2sjax cannot use in a transformed function",
         )
 
     def _capture(self, value, node, spelled):
@@ -475,7 +488,7 @@ class _Resolver(gast.NodeTransformer):
         return gast.copy_location(gast.Name(name, gast.Load(), None, None), node)
 
     def _assume(self, value, spelled):
-        """Record that the code is written for `value` of the global or closure variable `spelled`."""
+        """Record that the code is written for `value` of the global or closure `spelled`."""
         root = spelled.split(".")[0]
         if root in self.function.closure or root in self.function.globals:  # not a builtin
             self.resolved.assumptions.append(Assumption(self._reader(spelled), value))

@@ -1,4 +1,7 @@
-"""The transformations, one module each: what each generates, how it is called, how its results come back."""
+"""The transformations, one module each.
+
+What each generates, how it is called, how its results come back.
+"""
 
 from .base import Kind, kind_of
 from .gradient import Grad, ValueAndGrad

@@ -50,7 +50,8 @@ class Kind:
     def check_target(self, target):
         if target == "cuda":
             raise ValueError(
-                f"target='cuda' is for vmap (one GPU thread per example); {self.name} runs on the CPU: "
+                f"target='cuda' is for vmap (one GPU thread per example); "
+                f"{self.name} runs on the CPU: "
                 f"use vmap({self.name}(f), target='cuda') to run it per example on the GPU"
             )
 
@@ -86,7 +87,10 @@ class Kind:
         return ()
 
     def of_leaves(self, flattening, rebuild_inner):
-        """This transformation of the function of the leaves of the arguments `flattening` describes."""
+        """This transformation of the function of the leaves of the arguments.
+
+        `flattening` describes the arguments.
+        """
         return self
 
     def rebuild(self, flattening, rebuild_inner):
@@ -120,7 +124,10 @@ class Kind:
         return f"{self.name} of {name} w.r.t. argnums {argnums} for ({types})"
 
     def converters(self, args, argnums):
-        """Per differentiated argument, how to give its derivative the argument's type (None: as it is)."""
+        """Per differentiated argument, how to give its derivative the argument's type.
+
+        None: as it is.
+        """
         return []
 
     def unflatten(self, tree, result):
@@ -160,8 +167,8 @@ def normalize_argnums(argnums, nargs):
         if not -nargs <= i < nargs:
             raise TypeError(
                 f"differentiating with respect to argnums={argnums!r} requires at least "
-                f"{max(i + 1, -i)} positional arguments to be passed by the caller, but got only {nargs} "
-                f"positional arguments."
+                f"{max(i + 1, -i)} positional arguments to be passed by the caller, "
+                f"but got only {nargs} positional arguments."
             )
     return tuple(i % nargs for i in items)
 
@@ -197,7 +204,7 @@ def type_text(t):
 
 
 def _unfused(fun):
-    """A transformed `fun` (all the way in) generating plain NumPy code, for an outer transformation.
+    """A transformed `fun` generating plain NumPy code all the way in, for an outer transformation.
 
     Compiled code is optimized for running, not for transforming again: fused loops would be
     fused again (on CUDA its own way: CPU fusion leaves NumPy fallbacks a kernel cannot run), and
@@ -219,15 +226,16 @@ def code_to_transform(fun, args, kind):
         return fun, [], [], False, None
     if not inner_kind.composable:
         raise TypeError(
-            f"a {inner_kind.name} cannot be transformed again; transform the function it differentiates"
+            f"a {inner_kind.name} cannot be transformed again; "
+            "transform the function it differentiates"
         )
     inner = fun.specialization(args)
     if (
         inner.restructures and not kind.batches
     ):  # a vmap batches each leaf; other transformations take arrays
         raise TypeError(
-            f"a {inner_kind.name} of a function returning nested tuples, a list or a dict cannot be "
-            "transformed again; return a flat tuple"
+            f"a {inner_kind.name} of a function returning nested tuples, a list or a dict "
+            "cannot be transformed again; return a flat tuple"
         )
     finishing = inner if kind.batches and inner.rebuilds else None
     hidden = inner.hidden + [c.read for c in inner.captured]

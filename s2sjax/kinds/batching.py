@@ -46,7 +46,9 @@ def check_spec(spec, what):
 
 
 def argument_axes(in_axes, args, names, keywords, npositional):
-    """Per argument, its mapped axis: None, an int >= 0, or for a container a tuple of those per child.
+    """Per argument, its mapped axis.
+
+    None, an int >= 0, or for a container a tuple of those per child.
 
     `args` are bound in signature order, the first `npositional` passed by position;
     `keywords` are the names passed by keyword, mapped on axis 0 as in JAX; arguments
@@ -56,8 +58,8 @@ def argument_axes(in_axes, args, names, keywords, npositional):
         if len(in_axes) != npositional:
             raise ValueError(
                 "vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
-                f"positional arguments passed to the function, but got len(in_axes)={len(in_axes)}, "
-                f"len(args)={npositional}"
+                "positional arguments passed to the function, "
+                f"but got len(in_axes)={len(in_axes)}, len(args)={npositional}"
             )
         specs = list(in_axes)
     else:
@@ -89,8 +91,9 @@ def _prefix(spec, value, path):
     rank = np.ndim(value)
     if not -rank <= spec < rank:
         raise ValueError(
-            f"vmap was requested to map its argument along axis {spec}, which implies that its rank "
-            f"should be at least {max(spec + 1, -spec)}, but is only {rank} "
+            f"vmap was requested to map its argument along axis {spec}, "
+            f"which implies that its rank should be at least {max(spec + 1, -spec)}, "
+            f"but is only {rank} "
             f"(its shape is {np.shape(value)}): argument {path}"
         )
     return spec % rank
@@ -113,7 +116,10 @@ def _structure(value):
 
 
 def structure_axes(in_axes, treedefs, names):
-    """`argument_axes` from the arguments' structures alone (a vmap inside another transformation)."""
+    """`argument_axes` from the arguments' structures alone.
+
+    For a vmap inside another transformation.
+    """
     specs = list(in_axes) if isinstance(in_axes, (tuple, list)) else [in_axes] * len(treedefs)
     if len(specs) != len(treedefs):
         raise ValueError(
@@ -178,7 +184,10 @@ def _describe_leaf(value, spec, where, path):
     name, keywords = where
     shape = np.shape(value)
     argument = f"kwargs[{name!r}]" if name in keywords else f"argument {name}"
-    return f"axis {spec} of {argument}{path} of type {np.asarray(value).dtype}[{','.join(map(str, shape))}]"
+    return (
+        f"axis {spec} of {argument}{path} of type "
+        f"{np.asarray(value).dtype}[{','.join(map(str, shape))}]"
+    )
 
 
 def example(args, axes, index):
@@ -249,8 +258,11 @@ def leaf_out_axes(out_axes, returned, restructure):
     the leaves' numbers to see which leaf each entry of `out_axes` covers.
 
     >>> from s2sjax.abstract import FLOAT, Type
-    >>> leaf_out_axes((0, {"w": 1, "b": None}), returned_tree([FLOAT, Type("tuple", 0, (FLOAT, FLOAT))], True),
-    ...               lambda out: (out[0], dict(zip("wb", out[1]))))
+    >>> leaf_out_axes(
+    ...     (0, {"w": 1, "b": None}),
+    ...     returned_tree([FLOAT, Type("tuple", 0, (FLOAT, FLOAT))], True),
+    ...     lambda out: (out[0], dict(zip("wb", out[1]))),
+    ... )
     [0, 1, None]
     """
     axes = [out_axes] * returned.num_leaves
@@ -265,8 +277,9 @@ def leaf_out_axes(out_axes, returned, restructure):
             return
         if not _same_node(spec, node):
             raise ValueError(
-                f"vmap out_axes specification must be a tree prefix of the corresponding value, got "
-                f"specification {out_axes!r} for an output of structure {tree_structure(numbered)}."
+                "vmap out_axes specification must be a tree prefix of the corresponding value, "
+                f"got specification {out_axes!r} "
+                f"for an output of structure {tree_structure(numbered)}."
             )
         for sub, (_, child) in zip(
             [spec[k] for k in node] if isinstance(spec, dict) else spec, _children(node)
@@ -430,8 +443,8 @@ def _tree(treedef, leaves):
         "none",
     ):  # no target unpacks them (the source once written failed to compile)
         raise TypeError(
-            "a vmap inside a transformed function maps a function returning arrays, or tuples of them, "
-            f"not one returning {treedef}"
+            "a vmap inside a transformed function maps a function returning arrays, "
+            f"or tuples of them, not one returning {treedef}"
         )
     items = [_tree(child, leaves) for child in treedef.children]
     return expression(_list, items=items) if treedef.kind == "list" else tuple_of(items)

@@ -39,9 +39,9 @@ class Jit(Kind):
                 hash(args[i])
             except TypeError as exc:
                 raise ValueError(
-                    f"Non-hashable static arguments are not supported. An error occurred while trying "
-                    f"to hash an object of type {type(args[i])}, {args[i]!r}. The error was:\nTypeError: "
-                    f"{exc}"
+                    "Non-hashable static arguments are not supported. "
+                    "An error occurred while trying to hash an object of type "
+                    f"{type(args[i])}, {args[i]!r}. The error was:\nTypeError: {exc}"
                 ) from None
             values.append((i, type(args[i]), args[i]))
         return tuple(values)

@@ -82,7 +82,7 @@ def _of_containers(transformed, primals, passed):
 
 
 def _pulled(specialization, primals, value, cotangent):
-    """One cotangent per primal: the reverse transform run on the cotangent of the output `value`."""
+    """One cotangent per primal: the reverse transform run on the output `value`'s cotangent."""
     s = specialization
     if s.output_tree is not None and not s.kind.has_aux:
         if tree_structure(cotangent) != s.output_tree:
@@ -112,7 +112,7 @@ def _checked_cotangent(cotangent, value):
     for out, ct in zip(outputs, cotangents):
         if np.shape(out) != np.shape(ct):
             raise ValueError(
-                f"Shape of cotangent input to vjp pullback function {np.shape(ct)} must be the same "
-                f"as the shape of corresponding primal input {np.shape(out)}."
+                f"Shape of cotangent input to vjp pullback function {np.shape(ct)} "
+                f"must be the same as the shape of corresponding primal input {np.shape(out)}."
             )
     return tuple(ct[()] if isinstance(ct, np.ndarray) and ct.ndim == 0 else ct for ct in cotangents)

@@ -54,8 +54,9 @@ class Vmap(Kind):
 
     def pullback_refusal(self):
         return (
-            "vmap of a vjp's pullback is not supported; batch the vector-Jacobian products as gradients "
-            "instead: vmap(grad(lambda x, ct: np.sum(f(x) * ct)), in_axes=(None, 0))(x, cts)"
+            "vmap of a vjp's pullback is not supported; "
+            "batch the vector-Jacobian products as gradients instead: "
+            "vmap(grad(lambda x, ct: np.sum(f(x) * ct)), in_axes=(None, 0))(x, cts)"
         )
 
     # ---- the Transformed -------------------------------------------------
@@ -91,7 +92,10 @@ class Vmap(Kind):
         return entry.run(bound)
 
     def _checked(self, transformed, args, kwargs):
-        """(the arguments bound, their mapped axes, the size), or JAX's error for axes and sizes that do not fit."""
+        """(the arguments bound, their mapped axes, the size).
+
+        Raises JAX's error for axes and sizes that do not fit.
+        """
         if not args and not kwargs and self.axis_size is None:
             raise ValueError(
                 "vmap wrapped function must be passed at least one argument containing an array, "
@@ -120,8 +124,9 @@ class Vmap(Kind):
                 outputs = one(*(batching.stand_in(value, spec) for value, spec in zip(bound, axes)))
         except Exception as exc:
             raise ValueError(
-                f"vmap of {transformed.__name__} over an axis of size 0: s2sjax sizes the (empty) outputs "
-                f"by running one example of ones, which raised {type(exc).__name__}: {exc}"
+                f"vmap of {transformed.__name__} over an axis of size 0: "
+                "s2sjax sizes the (empty) outputs by running one example of ones, "
+                f"which raised {type(exc).__name__}: {exc}"
             ) from exc
         return batching.emptied(outputs, self.out_axes)
 
@@ -151,7 +156,9 @@ class Vmap(Kind):
             )
 
     def inlinable(self, transformed):
-        """The batched function as Python source calling `fun`, for a transformed function that calls it.
+        """The batched function as Python source calling `fun`.
+
+        For a transformed function that calls it.
 
         Written before any argument is seen, so only what needs no types is supported: a plain
         Python function (or a vmap of one), in_axes that are numbers >= 0 or None, one per
@@ -162,24 +169,24 @@ class Vmap(Kind):
         return transformed.inlined
 
     def _inlined(self, transformed):
-        """The batch loop as a Python function calling `transformed.fun`, its source in linecache."""
+        """The batch loop as a Python function calling `transformed.fun`, source in linecache."""
         fun, names = transformed.fun, transformed.param_names
         per_example = fun.inlinable() if isinstance(kind_of(fun), Vmap) else fun
         if not inspect.isfunction(per_example):
             what = f"a {kind_of(fun).name}" if kind_of(fun) else f"a {type(fun).__name__}"
             raise TypeError(
-                f"a vmap inside a transformed function maps a Python function (or a vmap of one), not "
-                f"{what}; transform the whole computation instead, e.g. vmap(grad(f)) outside"
+                "a vmap inside a transformed function maps a Python function (or a vmap of one), "
+                f"not {what}; transform the whole computation instead, e.g. vmap(grad(f)) outside"
             )
         in_axes = self.in_axes if isinstance(self.in_axes, tuple) else (self.in_axes,) * len(names)
         if len(in_axes) != len(names) or not all(
             a is None or (isinstance(a, int) and a >= 0) for a in in_axes
         ):
             raise TypeError(
-                f"a vmap inside a transformed function needs in_axes of numbers >= 0 or None, one per "
-                f"parameter of {fun.__name__}{inspect.signature(fun)}, got {self.in_axes!r} (it is "
-                "written before the ranks are known: count axes from the front, and map containers as "
-                "a whole)"
+                "a vmap inside a transformed function needs in_axes of numbers >= 0 or None, "
+                f"one per parameter of {fun.__name__}{inspect.signature(fun)}, "
+                f"got {self.in_axes!r} (it is written before the ranks are known: "
+                "count axes from the front, and map containers as a whole)"
             )
         returned = pipeline.returned_structure(per_example)
         out_axes = batching.leaf_out_axes(self.out_axes, returned, same)
@@ -284,7 +291,10 @@ def _check_unmapped(code, axes, out_axes, example, returned):
 
 
 def _examples(specialization):
-    """Per parameter of the code function (hidden ones unmapped), its axis and one example's type."""
+    """Per parameter of the code function, its axis and one example's type.
+
+    Hidden parameters are unmapped.
+    """
     s = specialization
     axes = s.axes + (None,) * len(s.hidden)
     return axes, tuple(

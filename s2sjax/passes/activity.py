@@ -42,7 +42,7 @@ def flows(value):
 
 
 def dependents(program, sources):
-    """The names whose values depend on `sources`, through data or through a branch or loop on them."""
+    """The names whose values depend on `sources`, by data or by a branch or loop on them."""
     found = set(sources)
     _depend(program.tree.body, found, False)
     return found
@@ -100,7 +100,8 @@ def _forward(stmts, varied, types, origins):
                 if types[target].kind == "unknown":
                     raise origins[id(stmt)].error(
                         stmt,
-                        f"cannot tell the type of {target!r}, which depends on a differentiated input",
+                        f"cannot tell the type of {target!r}, "
+                        "which depends on a differentiated input",
                         "give the value one type on every path (a float, or an array of one rank)",
                     )
                 if types[target].differentiable:

@@ -83,7 +83,10 @@ def _lift_loop_returns(stmts):
 
 
 def _returned_names(body):
-    """(the names holding what the returns in a loop `body` give, whether they give a tuple of them)."""
+    """(the names holding what the returns in a loop `body` give, whether they give a tuple).
+
+    The tuple is of those names.
+    """
     values = [n.value for s in body for n in gast.walk(s) if isinstance(n, gast.Return)]
     sizes = {len(v.elts) if isinstance(v, gast.Tuple) else None for v in values}
     if len(sizes) == 1 and None not in sizes:

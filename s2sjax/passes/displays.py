@@ -151,7 +151,7 @@ def _copy_of(call, result):
 
 
 def _scalar_of(call, result):
-    """`np.array(s)` of a scalar `s`: `s`, or `np.float64(s)` (its dtype's) when a dtype is given."""
+    """`np.array(s)` of a scalar `s`: `s`, or `np.float64(s)` (the dtype's) given a dtype."""
     has_dtype = len(call.args) > 1 or any(k.arg == "dtype" for k in call.keywords)
     return (
         gast.Call(dotted(_DTYPES[result.kind]), [call.args[0]], []) if has_dtype else call.args[0]

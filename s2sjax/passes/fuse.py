@@ -95,8 +95,11 @@ class _Fuser:
     # ---- partition -------------------------------------------------------
 
     def run(self, stmts, defined_outside=frozenset()):
-        """Fuse a block; `defined_outside`: names also assigned outside it (a group must not store them,
-        since its allocation would come before their other values are read)."""
+        """Fuse a block.
+
+        `defined_outside`: names also assigned outside it (a group must not store them, since
+        its allocation would come before their other values are read).
+        """
         segments, group, defined_before = [], None, set(defined_outside)
 
         def close():
@@ -183,7 +186,10 @@ class _Fuser:
         return classes
 
     def reduction_class(self, value):
-        """The class of the array whose sum or mean `value` is (an accumulator in the loop), or None."""
+        """The class of the array whose sum or mean `value` is, or None.
+
+        The sum or mean is an accumulator in the loop.
+        """
         rule = rules.callee(value)
         if (
             rule is not None
@@ -451,7 +457,10 @@ class _Elements(gast.NodeTransformer):
 
 
 def _elementwise_operator(op):
-    """Whether an operator works element by element (its rule broadcasts): `+`, `**`, unary `-`; not `@`, `&`."""
+    """Whether an operator works element by element (its rule broadcasts).
+
+    `+`, `**`, unary `-`; not `@`, `&`.
+    """
     rule = rules.operator_rule(op)
     return rule is not None and rule.broadcasts
 

@@ -77,9 +77,10 @@ def _unknown_rank(fdef, output, location, origins):
     stmt = definitions.get(name, fdef)
     return origins.get(id(stmt), location).error(
         stmt,
-        "with target='cuda' the rank of every output must be known before the kernel runs, and s2sjax cannot "
-        "tell this one's",
-        "give it the same rank on every path, or use target='cpu' or 'parallel', which find it as they run",
+        "with target='cuda' the rank of every output must be known before the kernel runs, "
+        "and s2sjax cannot tell this one's",
+        "give it the same rank on every path, or use target='cpu' or 'parallel', "
+        "which find it as they run",
     )
 
 
@@ -102,8 +103,10 @@ def _zero(fdef, name, destination):
 
 
 def _write_to_destination(fdef, output, k, location):
-    """Replace the allocation of the array `output` (followed through copies) by destination `dest_k`;
-    the name of the array when it must start at zero."""
+    """Replace the allocation of the array `output` (followed through copies) by `dest_k`.
+
+    Returns the name of the array when it must start at zero.
+    """
     definitions = {
         s.targets[0].id: s
         for s in fdef.body
@@ -179,7 +182,10 @@ def _check_no_array_product(stmt, types, location, origins):
 
 
 class _ScalarMath(gast.NodeTransformer):
-    """`np.f(scalars)` -> `math.f(scalars)` (or a builtin): CUDA has math, not NumPy, for scalars."""
+    """`np.f(scalars)` -> `math.f(scalars)` (or a builtin).
+
+    CUDA has math, not NumPy, for scalars.
+    """
 
     def __init__(self, types):
         self.types = types

@@ -63,7 +63,10 @@ def _made_here(array, program, visiting):
 
 
 def allocates(value):
-    """Whether `value` is a new array the code may update in place (np.zeros, np.copy, rt.tape, ...)."""
+    """Whether `value` is a new array the code may update in place.
+
+    np.zeros, np.copy, rt.tape, ...
+    """
     rule = rules.callee(value)
     return rule is not None and rule.allocates is not None
 
@@ -92,7 +95,8 @@ def _check_sharing(program, mutable, types, layout):
             array, alias = (program.variables.get(n, n) for n in (array, live[0]))
             raise program.origins[id(stmt)].error(
                 stmt,
-                f"in-place update of {array!r} while {alias!r} refers to the same memory and is read later",
+                f"in-place update of {array!r} while {alias!r} refers to the same memory "
+                "and is read later",
                 f"take a copy ({array}.copy()) where {alias!r} should keep the old values",
             )
 
@@ -122,8 +126,9 @@ def _check_one_augmented(program, types, layout, position, places):
     if known and (before.ndim, before.kind) != (after.ndim, after.kind):
         raise program.origins[id(stmt)].error(
             stmt,
-            f"'{var} += ...' would make {var!r} a {after.ndim}-d {after.kind} array, but Python's in-place "
-            f"'+=' keeps the {before.ndim}-d {before.kind} array it has (NumPy refuses to)",
+            f"'{var} += ...' would make {var!r} a {after.ndim}-d {after.kind} array, "
+            f"but Python's in-place '+=' keeps the {before.ndim}-d {before.kind} array it has "
+            "(NumPy refuses to)",
             f"write {var} = {var} + ... for a new array",
         )
     sharing = places.sharing(updated) - {
@@ -137,8 +142,8 @@ def _check_one_augmented(program, types, layout, position, places):
             stmt,
             f"'{var} += ...' on an array changes it in place in Python, and {alias!r} may refer to "
             f"the same memory and is read later (s2sjax would give {var!r} a new array)",
-            f"write {var} = {var} + ... (a new array), or take a copy ({alias}.copy()) where it should keep "
-            "the old values",
+            f"write {var} = {var} + ... (a new array), "
+            f"or take a copy ({alias}.copy()) where it should keep the old values",
         )
 
 

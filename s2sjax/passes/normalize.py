@@ -335,7 +335,7 @@ class _Normalizer:
         return None if container is None else self.elements(container)
 
     def known(self, node):
-        """The _Static that a display, a name or a subscript (`params[1:]`) evaluates to, or None."""
+        """The _Static that a display, a name or a subscript (`params[1:]`) gives, or None."""
         if isinstance(node, (gast.Subscript, gast.List, gast.Tuple)):
             atom = self.atom(node)  # evaluated again if not a container: the copy is dead code
         elif isinstance(node, gast.Name) and node.id in self.env:
@@ -541,7 +541,10 @@ class _Normalizer:
         )
 
     def may_be_static_tuple(self, value):
-        """Whether `value` is a variable or a call of a function to inline (they may give a tuple)."""
+        """Whether `value` is a variable or a call of a function to inline.
+
+        Those may give a tuple.
+        """
         return isinstance(value, gast.Name) or (
             isinstance(value, gast.Call)
             and rules.dotted_name(value.func) in self.resolved.functions
@@ -647,7 +650,10 @@ class _Normalizer:
         return self.expr(node)
 
     def define(self, value, src, target=None, static=False):
-        """Assign `value` to `target` (a new temporary if None); `static`: a tuple known element-wise."""
+        """Assign `value` to `target` (a new temporary if None).
+
+        `static`: a tuple known element-wise.
+        """
         name = target or self.state.namer.temp()
         if static:  # known element by element; also built, in case it is used whole
             self.static[name] = _Static("tuple", value.elts)
@@ -655,7 +661,7 @@ class _Normalizer:
         return _name(name)
 
     def expr(self, node, target=None):
-        """Normalize `node`; its value ends in `target` (a fresh temp if None) unless it is an atom."""
+        """Normalize `node`; its value ends in `target` (a fresh temp if None) unless an atom."""
         handler = getattr(self, f"expr_{type(node).__name__}")
         return handler(node, target)
 
@@ -902,7 +908,10 @@ class _Normalizer:
         return self.define(gast.Call(rules.dotted("np.array"), [elements], []), node)
 
     def display(self, atom):
-        """The nested tuple of element atoms of a list or tuple (a display, or a name of one), or None."""
+        """The nested tuple of element atoms of a list or tuple, or None.
+
+        The list or tuple is a display, or a name of one.
+        """
         if isinstance(atom, gast.Tuple):
             elts = atom.elts
         elif (

@@ -1,4 +1,7 @@
-"""optimize: remove dead code from a generated function; float_powers: spell negative powers for Numba.
+"""Dead code and negative powers in a generated function.
+
+optimize removes dead code from a generated function; float_powers spells negative powers
+for Numba.
 
 Only semantics-preserving rewrites live here: a statement is removed when
 nothing reads what it assigns (every right-hand side of generated code is

@@ -43,7 +43,8 @@ def _product_adjoint(which):
             return {"a": "rt.unbroadcast(g * b, a)", "b": "rt.unbroadcast(g * a, b)"}[which]
         if ranks not in _PRODUCT_ADJOINTS:
             raise RuleError(
-                f"the derivative of a matrix product of rank {ranks[0]} by rank {ranks[1]} is not supported"
+                f"the derivative of a matrix product of rank {ranks[0]} by rank {ranks[1]} "
+                "is not supported"
             )
         return _PRODUCT_ADJOINTS[ranks][which == "b"]
 

@@ -65,11 +65,16 @@ class Rule:
     operator: str = (
         None  # the operator this function is (np.add: "+"): normalize writes its calls as one
     )
-    fold: Callable = None  # an operator's Python function (operator.add for "+"): normalize folds constants with it
-    math: str = None  # its spelling on scalars (np.power: "math.pow"): in templates on scalars and in fused loops
-    cuda: str = None  # its spelling on scalars in a CUDA device function, where `math` has none (np.absolute: "abs")
-    allocates: str = None  # a new array the code may update in place, holding "zeros", "values" or "unfilled" memory
-    like: str = None  # the argument whose shape gives that new array's (np.zeros_like: "a"; a tape's slots: "value")
+    # an operator's Python function (operator.add for "+"): normalize folds constants with it
+    fold: Callable = None
+    # its spelling on scalars (np.power: "math.pow"): in templates on scalars and in fused loops
+    math: str = None
+    # its spelling on scalars in a CUDA device function, where `math` has none (np.absolute: "abs")
+    cuda: str = None
+    # a new array the code may update in place, holding "zeros", "values" or "unfilled" memory
+    allocates: str = None
+    # the argument whose shape gives that new array's (np.zeros_like: "a"; a tape's slots: "value")
+    like: str = None
     view: bool = False  # its result may share memory with its first argument (np.reshape, rt.grow)
     array_of: bool = (
         False  # the array of a (nested) list or tuple (np.array): passes/displays.py writes it out
@@ -98,7 +103,10 @@ class Rule:
         return "math" if scalar and not self.name.startswith("np.") else "np"
 
     def differentiable(self, param):
-        """Whether a derivative flows through `param` (an unsupported one counts: it must be reported)."""
+        """Whether a derivative flows through `param`.
+
+        An unsupported one counts: it must be reported.
+        """
         return any(
             param in table
             for table in (self.adjoints, self.tangents, self.linear, self.unsupported)
@@ -254,7 +262,7 @@ _OPERATORS = {symbol: node for node, symbol in OPERATOR_SYMBOLS.items()}
 
 
 def register_operator_function(function, symbol, name):
-    """`function` (np.multiply, operator.mul) is the operator `symbol`: its calls are written as it."""
+    """`function` (np.multiply, operator.mul) is the operator `symbol`: calls are written as it."""
     return register(dataclasses.replace(_BY_NAME[symbol], name=name, operator=symbol), function)
 
 

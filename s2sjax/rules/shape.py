@@ -139,7 +139,10 @@ def _array_result(types, nodes):
 
 
 def _stacked(typ):
-    """(the type of the elements, the lengths of the nesting) of a tuple type, as np.array reads it."""
+    """(the type of the elements, the lengths of the nesting) of a tuple type.
+
+    As np.array reads it.
+    """
     if typ.kind != "tuple":
         return typ, ()
     if not typ.elts:
@@ -173,7 +176,10 @@ for _function, _memory in ((np.array, {"allocates": "values"}), (np.asarray, {"v
 
 
 def _constructor(name, params, result, allocates, **forms):
-    """A new array of `allocates` ("zeros", "values" or "unfilled"), shaped like `a` where it takes one."""
+    """A new array of `allocates` ("zeros", "values" or "unfilled").
+
+    Shaped like `a` where it takes one.
+    """
     like = "a" if "a" in params else None
     register(
         Rule(

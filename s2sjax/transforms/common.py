@@ -1,4 +1,7 @@
-"""What the forward and reverse transforms both need: the generated function's signature and comments."""
+"""What the forward and reverse transforms both need.
+
+The generated function's signature and comments.
+"""
 
 import enum
 import copy
@@ -45,7 +48,8 @@ class Mode(enum.Enum):
 
     PRIMAL = "primal"  # the function itself, optimized for its target
     JVP = "jvp"  # its forward transform: (outputs, output tangents)
-    VJP = "vjp"  # its reverse transform seeded with the outputs' cotangents: one cotangent per argument
+    # its reverse transform seeded with the outputs' cotangents: one cotangent per argument
+    VJP = "vjp"
     GRAD = "grad"  # its reverse transform seeded with 1.0: the gradient
     VALUE_AND_GRAD = "value_and_grad"  # the same, beside the value
 

@@ -189,7 +189,10 @@ def _replace(value, old, new):
 
 
 def _aliases(value):
-    """Whether `target = value` may share memory with an operand (a copy or a view): its tangent may too."""
+    """Whether `target = value` may share memory with an operand (a copy or a view).
+
+    Its tangent may too.
+    """
     if isinstance(value, (gast.Name, gast.Subscript)):
         return True
     rule = rules.callee(value)

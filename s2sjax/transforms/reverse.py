@@ -108,7 +108,8 @@ def _check_scalar_output(outputs, types, has_aux):
     if out_type.kind != "float":
         kind = {"none": "None", "int": "int64", "bool": "bool"}.get(out_type.kind, out_type.kind)
         raise OutputError(
-            f"grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got {kind}."
+            "grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), "
+            f"but got {kind}."
         )
 
 
@@ -119,7 +120,8 @@ def _is_pair(tree):
 def _result(spec, outputs, grads, aux_leaves=False):
     """The returned value, structured as JAX's function of `spec.mode` structures it.
 
-    `aux_leaves`: the outputs after the first are the leaves of aux (a list or dict), returned as a tuple.
+    `aux_leaves`: the outputs after the first are the leaves of aux (a list or dict), returned
+    as a tuple.
     """
 
     def tuple_of(items):
@@ -146,7 +148,8 @@ class _LoopPlan:
     """How a loop's forward sweep tapes what its backward sweep restores."""
 
     trips: str  # the variable holding the trip count
-    tapes: dict  # loop-carried name (or array checkpointed whole) -> its tape, written at each iteration's start
+    # loop-carried name (or array checkpointed whole) -> its tape, written at each iteration's start
+    tapes: dict
     # name defined in the body from memory the body updates -> its tape, written where defined
     values: dict
 
@@ -427,12 +430,13 @@ class _Reverse:
             )
         if index_type.kind == "bool" and index_type.ndim != base_type.ndim:
             raise rules.RuleError(
-                "the derivative of indexing with a mask is supported for a mask shaped like the array"
+                "the derivative of indexing with a mask is supported "
+                "for a mask shaped like the array"
             )
         return gast.Call(rules.dotted("rt.scatter_add"), [name(index.id), g, name(base)], [])
 
     def store(self, stmt):
-        """`a[index] = v`: hand a_bar[index] to v_bar, clear it, and restore the overwritten values."""
+        """`a[index] = v`: hand a_bar[index] to v_bar, clear it, restore the overwritten values."""
         target, value = stmt.targets[0], stmt.value
         array = target.value.id
         saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
