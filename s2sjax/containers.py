@@ -55,9 +55,8 @@ class Flattening:
     def __init__(self, names, args, static=(), axes=None):
         self.names = names
         self.static = static  # jit's static arguments stay whole: they are compiled in as constants
-        self.axes = (
-            axes  # vmap: per argument, its mapped axes (a tuple per container, see batching)
-        )
+        # vmap: per argument, its mapped axes (a tuple per container, see batching)
+        self.axes = axes
         self.treedefs = tuple(
             LEAF if i in static else tree_structure(a) for i, a in enumerate(args)
         )

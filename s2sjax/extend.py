@@ -35,9 +35,8 @@ from .abstract import Type
 from .transforms.common import Mode
 
 _COUNTER = itertools.count()
-PREFIX = (
-    "user_"  # of the runtime names of users' functions and rules: generated code calls rt.user_...
-)
+# of the runtime names of users' functions and rules: generated code calls rt.user_...
+PREFIX = "user_"
 
 
 def calls_custom_rules(source):

@@ -275,15 +275,13 @@ class Generated:
     captured: list
     output_types: tuple
     returns_tuple: bool = False  # it returns a tuple (of one, too)
-    output_tree: object = (
-        None  # pytree.TreeDef of the user's function's result, when a list or dict is in it
-    )
+    # pytree.TreeDef of the user's function's result, when a list or dict is in it
+    output_tree: object = None
     assumptions: list = field(
         default_factory=list
     )  # frontend.resolve.Assumption: when the code goes stale
-    boundscheck: bool = (
-        False  # the user's code indexes arrays by element: compile it with bounds checks
-    )
+    # the user's code indexes arrays by element: compile it with bounds checks
+    boundscheck: bool = False
 
 
 def _normalized(pyfunc):

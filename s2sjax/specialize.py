@@ -56,12 +56,10 @@ class Specialization:
             self.arg_types, self.argnums, kind.has_aux, transformed.target, kind.mode, kind.single
         )
         self.generated_code = pipeline.is_generated(code)
-        self.output_tree = (
-            None  # the user's lists and dicts in the result (pipeline.Generated.output_tree)
-        )
-        self.code_tree = (
-            None  # the nested tuples an inlined wrapper returns (a Jacobian's, per output)
-        )
+        # the user's lists and dicts in the result (pipeline.Generated.output_tree)
+        self.output_tree = None
+        # the nested tuples an inlined wrapper returns (a Jacobian's, per output)
+        self.code_tree = None
         generated = kind.generate(self, code, args)
         self.captured = generated.captured
         imports = "from numba import cuda\n" if transformed.target == "cuda" else ""

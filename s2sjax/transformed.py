@@ -146,9 +146,8 @@ class Transformed:
 
     def _flat_for(self, flattening):
         """(the flat transformation, the rebuilding of the function it transforms)."""
-        if isinstance(
-            self.fun, Transformed
-        ):  # the axes are this vmap's: an inner vmap maps its own
+        # the axes are this vmap's: an inner vmap maps its own
+        if isinstance(self.fun, Transformed):
             inner, _, rebuild_inner = self.fun.flat_of(flattening.with_axes(None))
         else:
             inner, rebuild_inner = containers.adapter(self.fun, flattening, self._signature), same
@@ -166,12 +165,10 @@ class Transformed:
         axes = self.kind.axes_for(self, args, axes)
         key = signature_key(args), self.kind.cache_key(args), axes
         entry = self._specializations.get(key)
-        if (
-            entry is None or not entry.holds()
-        ):  # new arguments, or a global or helper it was written for changed
-            with (
-                self._lock
-            ):  # threads calling a new function at once: one generates, the others wait for it
+        # new arguments, or a global or helper it was written for changed
+        if entry is None or not entry.holds():
+            # threads calling a new function at once: one generates, the others wait for it
+            with self._lock:
                 entry = self._specializations.get(key)
                 if entry is None or not entry.holds():
                     entry = self._specializations[key] = Specialization(self, args, axes)
@@ -182,9 +179,8 @@ class Transformed:
                         and not entry.assumptions
                         and not any(type(a) in (np.ndarray, tuple, list, dict) for a in args)
                     ):
-                        self._by_type[key[0]] = (
-                            entry  # checks nothing: only code that assumes nothing
-                        )
+                        # checks nothing: only code that assumes nothing
+                        self._by_type[key[0]] = entry
         return entry
 
     # ---- source ----------------------------------------------------------

@@ -168,9 +168,8 @@ def expression(draw, names, kind, depth=2, floats=False, lists=False):
         if kind == "scalar" and draw(st.booleans()):
             return repr(draw(st.sampled_from(CONSTANTS)))
         counters = _of(names, "int")
-        if (
-            kind == "scalar" and counters and draw(st.booleans())
-        ):  # an element picked by loop counters
+        # an element picked by loop counters
+        if kind == "scalar" and counters and draw(st.booleans()):
             container = draw(st.sampled_from(_of(names, "array", "matrix")))
             if names[container] == "matrix":
                 return (
@@ -309,9 +308,8 @@ def special(draw, names, kind, depth, lists):
                 expression(names, "scalar", depth - 1, floats=convert == "np.array", **sub)
             )
             return f"{convert}({operand})"
-        if (
-            how == "sumsq"
-        ):  # a helper with an int-started accumulator, looping over an array or a list
+        # a helper with an int-started accumulator, looping over an array or a list
+        if how == "sumsq":
             if draw(st.booleans()):
                 return f"sumsq({draw(expression(names, 'array', depth - 1, **sub))})"
             return f"sumsq({draw(display(names, depth, lists, draw(st.integers(2, 3))))})"
@@ -467,9 +465,8 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
                 f"{indent}    {name} = {draw(value)}",
             ]
             names[name] = kind
-        elif (
-            form == 3
-        ):  # a for loop filling an array in place and carrying a sum, maybe leaving early
+        # a for loop filling an array in place and carrying a sum, maybe leaving early
+        elif form == 3:
             buf, acc, i = f"v{len(names)}", f"v{len(names) + 1}", f"i{len(names)}"
             trips = draw(st.integers(1, 4))
             inner = dict(names, **{i: "int"})
@@ -589,9 +586,8 @@ def int_accumulator(draw, names, indent, lists):
     start = draw(st.sampled_from(["0", "1", "len(x)"]))
     lines = [f"{indent}{acc} = {start}"]
     held = _of(names, "list") + [None]  # None: over a display written in the loop's head
-    if (
-        held and draw(st.integers(0, 2)) == 0
-    ):  # over a held list's elements (a loop over a container: unrolled)
+    # over a held list's elements (a loop over a container: unrolled)
+    if held and draw(st.integers(0, 2)) == 0:
         item = f"e{len(names)}"
         container = draw(st.sampled_from(held))
         lines.append(

@@ -116,9 +116,8 @@ def check_program(source):
     if not near(fx, numerical_grad(python, (X, S), 0, step=1e-3)) or not near(
         fs, numerical_grad(python, (X, S), 1, step=1e-3)
     ):
-        return (
-            "skipped: a branch's edge near the point"  # finite differences across it mean nothing
-        )
+        # finite differences across it mean nothing
+        return "skipped: a branch's edge near the point"
     scale = 1.0 + max(np.max(np.abs(fx)), abs(fs))
     _, tangent = s2sjax.jvp(fun, (X, S), (V, VS), target="python")
     if refused is None:

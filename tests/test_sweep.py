@@ -349,9 +349,8 @@ def points(case, variant):
     (order-preserving, so no new ties); an edge case repeats its own point.
     """
     base = case_args(case, variant)
-    if (
-        case.edge
-    ):  # moved, an edge point leaves the domain, where Python's math raises in the user's function
+    # moved, an edge point leaves the domain, where Python's math raises in the user's function
+    if case.edge:
         return [base] * BATCH
     out = [base]
     for k in range(1, BATCH):
@@ -511,9 +510,8 @@ def full_rows(complete=COMPLETE):
                 )
             elif case.has_int:  # few: on both
                 compiled = ["cpu", "parallel"]
-            elif (
-                not kind.startswith("vmap:") and not case.has_array
-            ):  # no loop for parallel=True to parallelize
+            # no loop for parallel=True to parallelize
+            elif not kind.startswith("vmap:") and not case.has_array:
                 compiled = ["cpu"]
             else:
                 compiled = [("cpu", "parallel")[(c_index + k_index) % 2]]
@@ -758,9 +756,8 @@ def _in_ci(row, c_index):
     if row.target == "python":
         if case.edge:
             return True
-        if (
-            row.kind in DIRECT_KINDS
-        ):  # every case under every direct kind, the layout rotating with the case
+        # every case under every direct kind, the layout rotating with the case
+        if row.kind in DIRECT_KINDS:
             return row.variant == "f64" and row.layout == LAYOUTS[c_index % 3]
         # vmap kinds, other variants and layouts: a sample
         return _crc(row.id) % 32 == 0
@@ -1366,9 +1363,8 @@ def check_edge(case, row, result, args, dtype):
         assert_close(result["value"], value, *SAME_TOL[dtype], f"{row.id}: value vs NumPy")
     if row.target == "python":
         expected = {"grad": case.expected_grads}
-        if (
-            row.kind == "jacrev"
-        ):  # jacfwd pushes basis tangents forward: 0 * inf is nan, as in NumPy and JAX
+        # jacfwd pushes basis tangents forward: 0 * inf is nan, as in NumPy and JAX
+        if row.kind == "jacrev":
             expected["jac"] = case.expected_grads
         if row.kind == "vjp":
             expected["cotangent"] = tuple(_scaled(e, 0.75) for e in case.expected_grads)

@@ -549,9 +549,8 @@ def _pair(x, w):
 @pytest.mark.parametrize("target", ["python", "cpu"])
 def test_an_empty_axis_gives_empty_outputs_as_in_jax(target):
     double = s2sjax.vmap(lambda x: x * 2.0, target=target)
-    for _ in range(
-        2
-    ):  # the second call takes the fast path, where the generated code sees the size
+    # the second call takes the fast path, where the generated code sees the size
+    for _ in range(2):
         got = double(np.ones((0, 3), dtype=np.float32))
         assert got.shape == (0, 3) and got.dtype == double(np.ones((1, 3), dtype=np.float32)).dtype
         np.testing.assert_array_equal(double(np.ones(2)), np.full(2, 2.0))

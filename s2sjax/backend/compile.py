@@ -302,9 +302,8 @@ class FirstCall:
 
 def _warn_fallback(where, exc, filename):
     reason = "\n".join(str(exc).strip().splitlines()[:12])
-    if not isinstance(
-        exc, numba.core.errors.NumbaError
-    ):  # Numba failed, rather than refused: say how
+    # Numba failed, rather than refused: say how
+    if not isinstance(exc, numba.core.errors.NumbaError):
         reason = f"{type(exc).__name__}: {reason}"
     line = _failing_user_line(str(exc), filename)
     at = f", at {line}" if line else ""

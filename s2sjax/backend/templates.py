@@ -199,9 +199,8 @@ def _expression(value, ctx):
             node = gast.Attribute(node, attribute, gast.Load())
     elif value is None or isinstance(value, (bool, int, float)):
         return gast.Constant(value, None)
-    elif isinstance(value, gast.AST) and not isinstance(
-        value, gast.stmt
-    ):  # an expression, or a slice
+    # an expression, or a slice
+    elif isinstance(value, gast.AST) and not isinstance(value, gast.stmt):
         node = copy.deepcopy(value)
     else:
         raise TypeError(f"a placeholder takes a name, a constant or an expression, not {value!r}")

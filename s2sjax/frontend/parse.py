@@ -193,9 +193,8 @@ def _spelled(fun):
     name = getattr(fun, "__qualname__", None) or getattr(fun, "__name__", None)
     if name is None:
         return repr(fun)
-    if (
-        module == "numpy" or isinstance(fun, np.ufunc) and getattr(np, name, None) is fun
-    ):  # not SciPy's
+    # not SciPy's
+    if module == "numpy" or isinstance(fun, np.ufunc) and getattr(np, name, None) is fun:
         return f"np.{name}"
     if module.startswith("numpy."):
         return f"np.{module[len('numpy.') :]}.{name}"

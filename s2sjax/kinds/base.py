@@ -24,9 +24,8 @@ class Kind:
 
     name = None  # the public name: errors and the generated module's header say it
     mode = None  # what the pipeline generates for it directly (transforms.common.Mode), if anything
-    composable = (
-        False  # its code is a plain function of the arguments: another transformation can take it
-    )
+    # its code is a plain function of the arguments: another transformation can take it
+    composable = False
     gradient = False  # of a scalar output, returned in the argument's shape (grad, value_and_grad)
     returns_value = False  # the output's value comes back first, beside the derivatives
     batches = False  # maps its function over examples, batching each leaf of its results (vmap)
@@ -67,9 +66,8 @@ class Kind:
 
     typed_by_type = True  # without arrays, the arguments' types alone pick the code
     call = None  # a call of its own: (transformed, args, kwargs) -> the result (vmap's)
-    inlinable = (
-        None  # (transformed) -> a plain function for transformed code that calls it (vmap's)
-    )
+    # (transformed) -> a plain function for transformed code that calls it (vmap's)
+    inlinable = None
 
     def flattening_for(self, transformed, flattening):
         """The Flattening of a call's containers, as this transformation maps them."""
@@ -230,9 +228,8 @@ def code_to_transform(fun, args, kind):
             "transform the function it differentiates"
         )
     inner = fun.specialization(args)
-    if (
-        inner.restructures and not kind.batches
-    ):  # a vmap batches each leaf; other transformations take arrays
+    # a vmap batches each leaf; other transformations take arrays
+    if inner.restructures and not kind.batches:
         raise TypeError(
             f"a {inner_kind.name} of a function returning nested tuples, a list or a dict "
             "cannot be transformed again; return a flat tuple"

@@ -311,9 +311,8 @@ def _kernel(specialization, code):
     s.out_axes = _out_axes(s, python, s.returned)
     if None in s.out_axes:
         raise ValueError("vmap with target='cuda' needs out_axes that are numbers")
-    if s.returned.num_leaves != len(
-        python.output_types
-    ):  # tuples in tuples: a device function returns leaves
+    # tuples in tuples: a device function returns leaves
+    if s.returned.num_leaves != len(python.output_types):
         code = _with_flat_outputs(code, s.param_names(code), s.returned)
         python = s.generate(code, pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL))
     device = s.generate(code, pipeline.Spec(example_types, target="cuda", mode=Mode.PRIMAL))

@@ -83,9 +83,8 @@ def _forward(stmts, varied, types, origins):
                 varied.add(array)
         elif isinstance(stmt, gast.Assign):
             target = stmt.targets[0].id
-            if (
-                types[target].kind == "tuple"
-            ):  # a tuple holding a varied value is tracked, never active
+            # a tuple holding a varied value is tracked, never active
+            if types[target].kind == "tuple":
                 parts = stmt.value.elts if isinstance(stmt.value, gast.Tuple) else [stmt.value]
                 if any(isinstance(p, gast.Name) and p.id in varied for p in parts):
                     varied.add(target)

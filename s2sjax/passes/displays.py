@@ -64,9 +64,8 @@ class _Lowering:
                 continue
             if self.copies_an_array(stmt):  # Numba has no np.array of an array
                 stmt.value = _copy_of(stmt.value, self.env[stmt.targets[0].id])
-            elif self.wraps_a_scalar(
-                stmt
-            ):  # a 0-d array is a scalar to the code (and to Numba's math)
+            # a 0-d array is a scalar to the code (and to Numba's math)
+            elif self.wraps_a_scalar(stmt):
                 stmt.value = _scalar_of(stmt.value, self.env[stmt.targets[0].id])
             out.append(stmt)
         return out

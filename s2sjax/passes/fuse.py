@@ -106,9 +106,8 @@ class _Fuser:
             nonlocal defined_before
             segments.append(group)
             defined_before |= group.defined
-            if (
-                group.equal
-            ):  # when the lengths differ, the statements run unfused, with NumPy's broadcasting
+            # when the lengths differ, the statements run unfused, with NumPy's broadcasting
+            if group.equal:
                 self.own_classes(group.defined)
 
         for stmt in stmts:
@@ -248,9 +247,8 @@ class _Fuser:
             )
         if func == "rt.zeros_like":
             return self._elementwise(node.args[0], found)
-        if (
-            func == "rt.unbroadcast"
-        ):  # a copy when `x` is an array as long as `v`; otherwise it sums
+        # a copy when `x` is an array as long as `v`; otherwise it sums
+        if func == "rt.unbroadcast":
             v, x = node.args
             own = set()
             if not (
@@ -385,9 +383,8 @@ class _Fuser:
 
     def allocate(self, ident, length, group):
         kind = self.types[ident].kind
-        if (
-            kind == "float"
-        ):  # NumPy computes in the inputs' widest float type: float32 stays float32
+        # NumPy computes in the inputs' widest float type: float32 stays float32
+        if kind == "float":
             inputs = [name(n) for n in self.float_arrays_read(group)]
             if len(inputs) == 1:
                 dtype = gast.Attribute(inputs[0], "dtype", gast.Load())

@@ -73,9 +73,8 @@ class Normalized:
     outputs: list  # output names; more than one when the function returns a tuple display
     origins: dict = field(default_factory=dict)  # id(statement) -> errors.Location
     carried: dict = field(default_factory=dict)  # id(for statement) -> its loop-carried (phi) names
-    output_tree: object = (
-        None  # pytree.TreeDef of what the function returns, when not one value or a flat tuple
-    )
+    # pytree.TreeDef of what the function returns, when not one value or a flat tuple
+    output_tree: object = None
     assumptions: list = field(
         default_factory=list
     )  # frontend.resolve.Assumption, of every function inlined too
@@ -228,9 +227,8 @@ class _Normalizer:
 
     def stmt_If(self, node):
         test = self.atom(node.test)
-        if isinstance(
-            test, gast.Constant
-        ):  # decided now (a helper's flag argument): only that branch is code
+        # decided now (a helper's flag argument): only that branch is code
+        if isinstance(test, gast.Constant):
             self.block(node.body if test.value else node.orelse)
             return
         before = dict(self.env)
@@ -562,9 +560,8 @@ class _Normalizer:
         )
         self.block(stmts)
         result = self.env, self.out, self.defined
-        self.out, self.env, self.defined, self.static = (
-            saved  # a tuple known on one path only is not known
-        )
+        # a tuple known on one path only is not known
+        self.out, self.env, self.defined, self.static = saved
         return result
 
     def join(self, then_env, then_out, else_env, else_out, node):
@@ -807,9 +804,8 @@ class _Normalizer:
         index = self.index(node.slice)
         if isinstance(value, gast.Name) and value.id in self.static:
             element = self.element(self.static[value.id], index, node)
-            if (
-                element is not None
-            ):  # else a run-time index into a tuple of like values, left to Numba
+            # else a run-time index into a tuple of like values, left to Numba
+            if element is not None:
                 return copy.deepcopy(element)
         return self.define(gast.Subscript(value, index, gast.Load()), node, target)
 
@@ -859,9 +855,8 @@ class _Normalizer:
 
     def expr_Call(self, node, target):
         name = rules.dotted_name(node.func)
-        if isinstance(
-            self.resolved.functions.get(name), JvpCall
-        ):  # typed by inference, inlined in pass 2
+        # typed by inference, inlined in pass 2
+        if isinstance(self.resolved.functions.get(name), JvpCall):
             return self.define(
                 gast.Call(node.func, [self.atom(a) for a in node.args], []), node, target
             )

@@ -62,9 +62,8 @@ class Rule:
     custom: bool = False  # a user's rule (s2sjax.extend), tested by its user, not by the rule tests
     # params fixed when the code is generated (axis, shape, dtype): a tuple there is no array
     static: tuple = ()
-    operator: str = (
-        None  # the operator this function is (np.add: "+"): normalize writes its calls as one
-    )
+    # the operator this function is (np.add: "+"): normalize writes its calls as one
+    operator: str = None
     # an operator's Python function (operator.add for "+"): normalize folds constants with it
     fold: Callable = None
     # its spelling on scalars (np.power: "math.pow"): in templates on scalars and in fused loops
@@ -76,17 +75,14 @@ class Rule:
     # the argument whose shape gives that new array's (np.zeros_like: "a"; a tape's slots: "value")
     like: str = None
     view: bool = False  # its result may share memory with its first argument (np.reshape, rt.grow)
-    array_of: bool = (
-        False  # the array of a (nested) list or tuple (np.array): passes/displays.py writes it out
-    )
-    accumulates: str = (
-        None  # a fused loop computes it of a whole array as a running "sum" or "mean"
-    )
+    # the array of a (nested) list or tuple (np.array): passes/displays.py writes it out
+    array_of: bool = False
+    # a fused loop computes it of a whole array as a running "sum" or "mean"
+    accumulates: str = None
     # a matrix or vector product (`@`, np.dot), which a CUDA device function cannot compute
     product: bool = False
-    loop_only: bool = (
-        False  # an iterable allowed only in the head of a `for` (range, zip, enumerate)
-    )
+    # an iterable allowed only in the head of a `for` (range, zip, enumerate)
+    loop_only: bool = False
 
     def takes_array(self, param):
         """Whether `param` takes an array, so that a list or tuple display given there is one

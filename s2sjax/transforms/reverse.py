@@ -194,9 +194,8 @@ class _Reverse:
                 last = None
             elif isinstance(stmt, gast.Assign) and stmt.targets[0].id in self.active:
                 adjoint_stmts = self.assign(stmt)
-                if (
-                    id(stmt) in self.back_edges
-                ):  # the phi's adjoint now belongs to the previous iteration
+                # the phi's adjoint now belongs to the previous iteration
+                if id(stmt) in self.back_edges:
                     phi = stmt.targets[0].id
                     adjoint_stmts.append(
                         gast.Assign([name(self.adjoint(phi), store=True)], zeros_like(phi))
