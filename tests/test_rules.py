@@ -495,6 +495,14 @@ case(
     3,
 )
 
+# ---- products (s2sjax/rules/products.py) ----
+case(  # vectors along a's columns and b's rows; b's stack broadcast against a's
+    "np.cross",
+    "def f(a, b):\n    return np.sum(np.sin(np.cross(a, b, axisa=0, axisc=0)) * np.arange(1.0, 3.0))\n",
+    u(-1, 1, (3, 2)),
+    u(-1, 1, (1, 3)),
+)
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())

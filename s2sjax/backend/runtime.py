@@ -833,3 +833,91 @@ def _axis_overload(np_func):
 
 for _func in (np.mean, np.max, np.min, np.prod):
     _axis_overload(_func)
+
+
+# ---- products (s2sjax/rules/products.py): np.cross with axes --------------------------------
+# Numba's np.cross takes no axes: this overload moves each operand's vector axis last with a
+# transpose, computes the three components, and moves the result's vector axis to `axisc`.
+
+_CROSS = """\
+def {name}(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    ka, kb, kc = {axes}
+    at = np.transpose(a, ({to_last_a},))
+    bt = np.transpose(b, ({to_last_b},))
+    if at.shape[-1] != 3 or bt.shape[-1] != 3:
+        raise ValueError("s2sjax computes np.cross of 3-vectors only")
+    x = at[..., 1] * bt[..., 2] - at[..., 2] * bt[..., 1]
+    y = at[..., 2] * bt[..., 0] - at[..., 0] * bt[..., 2]
+    z = at[..., 0] * bt[..., 1] - at[..., 1] * bt[..., 0]
+    out = np.empty(x.shape + (3,), dtype=x.dtype)
+    out[..., 0] = x
+    out[..., 1] = y
+    out[..., 2] = z
+    return np.ascontiguousarray(np.transpose(out, ({from_last_c},)))
+"""
+
+_CROSS_VECTORS = """\
+def {name}(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if a.shape[0] != 3 or b.shape[0] != 3:
+        raise ValueError("s2sjax computes np.cross of 3-vectors only")
+    x = a[1] * b[2] - a[2] * b[1]
+    y = a[2] * b[0] - a[0] * b[2]
+    z = a[0] * b[1] - a[1] * b[0]
+    return np.array([x, y, z])
+"""
+
+_CROSS_IMPLS = {}
+
+
+@register_jitable
+def _axis_to_last(d, k):
+    """Entry `d` of the permutation that moves axis `k` last: the axes before it, then after it."""
+    return d + 1 if d >= k else d
+
+
+@register_jitable
+def _last_to_axis(d, k, ndim):
+    """Entry `d` of the permutation that moves the last axis to `k`."""
+    if d == k:
+        return ndim - 1
+    return d - 1 if d > k else d
+
+
+def _cross_impl(rank_a, rank_b, axis_given):
+    """np.cross with axes for operands of ranks `rank_a` and `rank_b`, named per ranks
+    (see _reduce_axis)."""
+    key = (rank_a, rank_b, axis_given)
+    if key not in _CROSS_IMPLS:
+        name = f"cross_of_ranks{rank_a}_{rank_b}" + ("_one_axis" if axis_given else "")
+        rank_c = max(rank_a, rank_b)
+        axes = "axis, axis, axis" if axis_given else "axisa, axisb, axisc"
+        source = (_CROSS_VECTORS if rank_c == 1 else _CROSS).format(
+            name=name,
+            axes=f"({axes})",
+            to_last_a=_permutation("_axis_to_last({d}, ka % {n})", rank_a, last="ka % {n}"),
+            to_last_b=_permutation("_axis_to_last({d}, kb % {n})", rank_b, last="kb % {n}"),
+            from_last_c=_permutation("_last_to_axis({d}, kc % {n}, {n})", rank_c),
+        )
+        namespace = {
+            "np": np,
+            "_axis_to_last": _axis_to_last,
+            "_last_to_axis": _last_to_axis,
+            "__name__": __name__,
+        }
+        exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
+        _CROSS_IMPLS[key] = namespace[name]
+    return _CROSS_IMPLS[key]
+
+
+def _permutation(entry, ndim, last=None):
+    """The source of a permutation tuple's entries: `entry` for each axis (`last` for the last)."""
+    entries = [entry.format(d=d, n=ndim) for d in range(ndim)]
+    if last is not None:
+        entries[-1] = last.format(n=ndim)
+    return ", ".join(entries)
+
+
+@overload(np.cross)
+def _cross_with_axes(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if _is_array(a) and _is_array(b):
+        return _cross_impl(a.ndim, b.ndim, not _is_none(axis))
