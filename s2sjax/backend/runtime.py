@@ -921,3 +921,69 @@ def _permutation(entry, ndim, last=None):
 def _cross_with_axes(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     if _is_array(a) and _is_array(b):
         return _cross_impl(a.ndim, b.ndim, not _is_none(axis))
+
+
+# ---- products: the adjoints of np.kron (of ranks 0 to 2, as Numba's np.kron) -----------------
+# Seen as matrices A (m, n) and B (p, q), kron(A, B)[i*p + k, j*q + l] = A[i, j] B[k, l].
+
+
+def _as_matrix(x):
+    """`x` (rank 0, 1 or 2) as a matrix, with leading dimensions of 1 as np.kron pads it."""
+
+
+@overload(_as_matrix)
+def _as_matrix_impl(x):
+    if not _is_array(x):
+        return lambda x: np.full((1, 1), x)
+    if x.ndim == 1:
+        return lambda x: np.ascontiguousarray(x).reshape((1, x.size))
+    return lambda x: np.ascontiguousarray(x)
+
+
+@register_jitable
+def _kron_contract(g, a, b, first):
+    """Σ over the other operand's indices of g[i*p + k, j*q + l] times the other operand's entry."""
+    (m, n), (p, q) = a.shape, b.shape
+    out = np.zeros((m, n) if first else (p, q))
+    for i in range(m):
+        for j in range(n):
+            for k in range(p):
+                for l in range(q):  # noqa: E741
+                    gv = g[i * p + k, j * q + l]
+                    if first:
+                        out[i, j] += gv * b[k, l]
+                    else:
+                        out[k, l] += gv * a[i, j]
+    return out
+
+
+def kron_adjoint_a(g, a, b):
+    """The adjoint of `a` in `np.kron(a, b)`, shaped like `a`."""
+    a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
+    g4 = np.reshape(g, (a2.shape[0], b2.shape[0], a2.shape[1], b2.shape[1]))
+    return np.reshape(np.einsum("ikjl,kl->ij", g4, b2), np.shape(a))
+
+
+def kron_adjoint_b(g, a, b):
+    """The adjoint of `b` in `np.kron(a, b)`, shaped like `b`."""
+    a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
+    g4 = np.reshape(g, (a2.shape[0], b2.shape[0], a2.shape[1], b2.shape[1]))
+    return np.reshape(np.einsum("ikjl,ij->kl", g4, a2), np.shape(b))
+
+
+def _kron_adjoint(first):
+    def typer(g, a, b):
+        shaped = a if first else b
+        if not _is_array(shaped):
+            return lambda g, a, b: _kron_contract(
+                _as_matrix(g), _as_matrix(a), _as_matrix(b), first
+            )[0, 0]
+        return lambda g, a, b: _kron_contract(
+            _as_matrix(g), _as_matrix(a), _as_matrix(b), first
+        ).reshape((a if first else b).shape)
+
+    return typer
+
+
+overload(kron_adjoint_a)(_kron_adjoint(True))
+overload(kron_adjoint_b)(_kron_adjoint(False))

@@ -9,7 +9,7 @@ overloads the NumPy function itself, so generated code keeps the user's spelling
 import gast
 import numpy as np
 
-from ..abstract import broadcast
+from ..abstract import Type, broadcast, promote
 from .linalg import BILINEAR
 from .registry import Rule, RuleError, register
 
@@ -57,4 +57,24 @@ register(
         product=True,
     ),
     np.cross,
+)
+
+
+def _kron_result(types, nodes):
+    ranks = (types["a"].ndim, types["b"].ndim)
+    if None in ranks or max(ranks) > 2:
+        raise RuleError("np.kron is supported for operands of rank 0, 1 or 2 (as in Numba)")
+    return Type(promote(types["a"].kind, types["b"].kind), max(ranks))
+
+
+register(
+    Rule(
+        "np.kron",
+        ("a", "b"),
+        _kron_result,
+        {"a": "rt.kron_adjoint_a(g, a, b)", "b": "rt.kron_adjoint_b(g, a, b)"},
+        linear=BILINEAR,
+        product=True,
+    ),
+    np.kron,
 )
