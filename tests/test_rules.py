@@ -522,6 +522,12 @@ for side in ("a", "b"):  # a 2 x 3 kron 2 x 2 adjoint
         u(-1, 1, (2, 3)),
         u(-1, 1, (2, 2)),
     )
+case(  # a contraction, a naked sum over n (only in b) and an implicit output ('ij,jk' -> 'ik')
+    "np.einsum",
+    "def f(a, b):\n    return np.sum(np.sin(np.einsum('ij,jk', a, b))) + np.einsum('k,nk->', a[0], b.T)\n",
+    u(-1, 1, (2, 3)),
+    u(-1, 1, (3, 2)),
+)
 
 CASES = [
     (name, i, src, args)

@@ -987,3 +987,70 @@ def _kron_adjoint(first):
 
 overload(kron_adjoint_a)(_kron_adjoint(True))
 overload(kron_adjoint_b)(_kron_adjoint(False))
+
+
+# ---- products: np.einsum, written out as loops per subscripts (Numba has no einsum) ----------
+
+
+def einsum_spec(subscripts, count):
+    """(the index letters of each of `count` operands, the output's) of einsum's `subscripts`,
+    the output spelled out where implicit; ValueError for what s2sjax does not write out."""
+    if "." in subscripts:
+        raise ValueError("np.einsum with '...' is not supported")
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    letters = inputs.split(",")
+    if len(letters) != count or not all(s.isalpha() for s in letters + [output] if s):
+        raise ValueError(f"np.einsum subscripts {subscripts!r} do not fit {count} operands")
+    if not arrow:
+        joined = "".join(letters)
+        output = "".join(sorted(c for c in set(joined) if joined.count(c) == 1))
+    if len(set(output)) != len(output) or not set(output) <= set("".join(letters)):
+        raise ValueError(f"np.einsum output {output!r} must name distinct input indices")
+    return letters, output
+
+
+_EINSUM_IMPLS = {}
+
+
+def _einsum_source(name, letters, output):
+    """A loop nest over every index: out[output] += product of the operands' entries."""
+    names = [f"x{k}" for k in range(len(letters))]
+    size = {}  # index letter -> where its length is read
+    lines = [f"def {name}(subscripts, *operands):"]
+    lines += [f"    {x} = operands[{k}]" for k, x in enumerate(names)]
+    checks = []
+    for x, subs in zip(names, letters):
+        for d, c in enumerate(subs):
+            if c in size:
+                checks.append(f"{x}.shape[{d}] != {size[c]}")
+            else:
+                size[c] = f"{x}.shape[{d}]"
+    if checks:
+        lines.append(f"    if {' or '.join(checks)}:")
+        lines.append('        raise ValueError("np.einsum: operands do not match the subscripts")')
+    shape = "".join(f"{size[c]}, " for c in output)
+    lines.append(f"    out = np.zeros(({shape}))" if output else "    out = 0.0")
+    indent = "    "
+    for c in size:
+        lines.append(f"{indent}for {c} in range({size[c]}):")
+        indent += "    "
+    entries = [f"{x}[{', '.join(subs)}]" if subs else x for x, subs in zip(names, letters)]
+    target = f"out[{', '.join(output)}]" if output else "out"
+    lines.append(f"{indent}{target} += {' * '.join(entries)}")
+    lines.append("    return out")
+    return "\n".join(lines) + "\n"
+
+
+@overload(np.einsum, prefer_literal=True)
+def _einsum(subscripts, *operands):
+    if not isinstance(subscripts, types.StringLiteral):
+        return None
+    letters, output = einsum_spec(subscripts.literal_value, len(operands))
+    key = (",".join(letters), output)
+    if key not in _EINSUM_IMPLS:  # its own named function per subscripts (see _reduce_axis)
+        name = f"einsum_{'_'.join(s or 'scalar' for s in letters)}_to_{output or 'scalar'}"
+        namespace = {"np": np, "__name__": __name__}
+        source = _einsum_source(name, letters, output)
+        exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
+        _EINSUM_IMPLS[key] = namespace[name]
+    return _EINSUM_IMPLS[key]

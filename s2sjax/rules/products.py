@@ -10,6 +10,7 @@ import gast
 import numpy as np
 
 from ..abstract import Type, broadcast, promote
+from ..backend import runtime as rt
 from .linalg import BILINEAR
 from .registry import Rule, RuleError, register
 
@@ -77,4 +78,76 @@ register(
         product=True,
     ),
     np.kron,
+)
+
+
+# np.einsum: multilinear in its operands. The adjoint of one operand is the einsum of the others
+# and `g` into its indices (one of ones shaped like it supplies the indices only it has).
+EINSUM_OPERANDS = ("a", "b", "c", "d")
+
+
+def _einsum_parts(types, nodes):
+    """(subscripts, the operand parameters given, their index letters, the output's)."""
+    subscripts = nodes["subscripts"]
+    if not (isinstance(subscripts, gast.Constant) and isinstance(subscripts.value, str)):
+        raise RuleError("np.einsum takes its subscripts as a constant string")
+    given = [p for p in EINSUM_OPERANDS if not _is_none(nodes[p])]
+    try:
+        letters, output = rt.einsum_spec(subscripts.value, len(given))
+    except ValueError as exc:
+        raise RuleError(str(exc)) from None
+    for p, subs in zip(given, letters):
+        if types[p].ndim != len(subs):
+            raise RuleError(f"np.einsum operand {p!r} has rank {types[p].ndim}, not {len(subs)}")
+    return subscripts.value, given, letters, output
+
+
+def _is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
+
+
+def _einsum_result(types, nodes):
+    _, given, _, output = _einsum_parts(types, nodes)
+    return Type(promote(*(types[p].kind for p in given)), len(output))
+
+
+def _einsum_adjoint(param):
+    def template(types, nodes):
+        _, given, letters, output = _einsum_parts(types, nodes)
+        mine = letters[given.index(param)]
+        if len(set(mine)) != len(mine):
+            raise RuleError(
+                "the derivative of np.einsum with respect to an operand with a repeated index "
+                f"({mine!r}, a diagonal) is not supported"
+            )
+        others = [(p, s) for p, s in zip(given, letters) if p != param] + [("g", output)]
+        if not set(mine) <= set("".join(s for _, s in others)):
+            others.append((f"np.full_like({param}, 1.0)", mine))
+        spec = ",".join(s for _, s in others) + "->" + mine
+        return f"np.einsum({spec!r}, {', '.join(p for p, _ in others)})"
+
+    return template
+
+
+def _einsum_tangent(param):
+    def template(types, nodes):
+        subscripts, given, _, _ = _einsum_parts(types, nodes)
+        operands = ", ".join("d" if p == param else p for p in given)
+        return f"np.einsum({subscripts!r}, {operands})"
+
+    return template
+
+
+register(
+    Rule(
+        "np.einsum",
+        ("subscripts",) + EINSUM_OPERANDS,
+        _einsum_result,
+        {p: _einsum_adjoint(p) for p in EINSUM_OPERANDS},
+        defaults={p: None for p in EINSUM_OPERANDS[1:]},
+        tangents={p: _einsum_tangent(p) for p in EINSUM_OPERANDS},
+        static=("subscripts",),
+        product=True,
+    ),
+    np.einsum,
 )
