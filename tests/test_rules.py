@@ -500,6 +500,40 @@ case(
     3,
 )
 
+# ---- products (s2sjax/rules/products.py) ----
+case(  # vectors along a's columns and b's rows; b's stack broadcast against a's
+    "np.cross",
+    "def f(a, b):\n    return np.sum(np.sin(np.cross(a, b, axisa=0, axisc=0)) * np.arange(1.0, 3.0))\n",
+    u(-1, 1, (3, 2)),
+    u(-1, 1, (1, 3)),
+)
+case(  # a vector by a matrix: np.kron pads the vector to a row
+    "np.kron",
+    "def f(a, b):\n    return np.sum(np.sin(np.kron(a, b)))\n",
+    u(-1, 1, (3,)),
+    u(-1, 1, (2, 2)),
+)
+case(
+    "np.kron",
+    "def f(a, b):\n    return np.sum(np.kron(a, b) * np.arange(1.0, 5.0))\n",
+    0.7,
+    u(-1, 1, (4,)),
+)
+for side in ("a", "b"):  # a 2 x 3 kron 2 x 2 adjoint
+    case(
+        f"rt.kron_adjoint_{side}",
+        f"def f(g, a, b):\n    return np.sum(np.sin(rt.kron_adjoint_{side}(g, a, b)))\n",
+        u(-1, 1, (4, 6)),
+        u(-1, 1, (2, 3)),
+        u(-1, 1, (2, 2)),
+    )
+case(  # a contraction, a naked sum over n (only in b) and an implicit output ('ij,jk' -> 'ik')
+    "np.einsum",
+    "def f(a, b):\n    return np.sum(np.sin(np.einsum('ij,jk', a, b))) + np.einsum('k,nk->', a[0], b.T)\n",
+    u(-1, 1, (2, 3)),
+    u(-1, 1, (3, 2)),
+)
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())

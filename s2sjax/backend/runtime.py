@@ -836,3 +836,224 @@ def _axis_overload(np_func):
 
 for _func in (np.mean, np.max, np.min, np.prod):
     _axis_overload(_func)
+
+
+# ---- products (s2sjax/rules/products.py): np.cross with axes --------------------------------
+# Numba's np.cross takes no axes: this overload moves each operand's vector axis last with a
+# transpose, computes the three components, and moves the result's vector axis to `axisc`.
+
+_CROSS = """\
+def {name}(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    ka, kb, kc = {axes}
+    at = np.transpose(a, ({to_last_a},))
+    bt = np.transpose(b, ({to_last_b},))
+    if at.shape[-1] != 3 or bt.shape[-1] != 3:
+        raise ValueError("s2sjax computes np.cross of 3-vectors only")
+    x = at[..., 1] * bt[..., 2] - at[..., 2] * bt[..., 1]
+    y = at[..., 2] * bt[..., 0] - at[..., 0] * bt[..., 2]
+    z = at[..., 0] * bt[..., 1] - at[..., 1] * bt[..., 0]
+    out = np.empty(x.shape + (3,), dtype=x.dtype)
+    out[..., 0] = x
+    out[..., 1] = y
+    out[..., 2] = z
+    return np.ascontiguousarray(np.transpose(out, ({from_last_c},)))
+"""
+
+_CROSS_VECTORS = """\
+def {name}(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if a.shape[0] != 3 or b.shape[0] != 3:
+        raise ValueError("s2sjax computes np.cross of 3-vectors only")
+    x = a[1] * b[2] - a[2] * b[1]
+    y = a[2] * b[0] - a[0] * b[2]
+    z = a[0] * b[1] - a[1] * b[0]
+    return np.array([x, y, z])
+"""
+
+_CROSS_IMPLS = {}
+
+
+@register_jitable
+def _axis_to_last(d, k):
+    """Entry `d` of the permutation that moves axis `k` last: the axes before it, then after it."""
+    return d + 1 if d >= k else d
+
+
+@register_jitable
+def _last_to_axis(d, k, ndim):
+    """Entry `d` of the permutation that moves the last axis to `k`."""
+    if d == k:
+        return ndim - 1
+    return d - 1 if d > k else d
+
+
+def _cross_impl(rank_a, rank_b, axis_given):
+    """np.cross with axes for operands of ranks `rank_a` and `rank_b`, named per ranks
+    (see _reduce_axis)."""
+    key = (rank_a, rank_b, axis_given)
+    if key not in _CROSS_IMPLS:
+        name = f"cross_of_ranks{rank_a}_{rank_b}" + ("_one_axis" if axis_given else "")
+        rank_c = max(rank_a, rank_b)
+        axes = "axis, axis, axis" if axis_given else "axisa, axisb, axisc"
+        source = (_CROSS_VECTORS if rank_c == 1 else _CROSS).format(
+            name=name,
+            axes=f"({axes})",
+            to_last_a=_permutation("_axis_to_last({d}, ka % {n})", rank_a, last="ka % {n}"),
+            to_last_b=_permutation("_axis_to_last({d}, kb % {n})", rank_b, last="kb % {n}"),
+            from_last_c=_permutation("_last_to_axis({d}, kc % {n}, {n})", rank_c),
+        )
+        namespace = {
+            "np": np,
+            "_axis_to_last": _axis_to_last,
+            "_last_to_axis": _last_to_axis,
+            "__name__": __name__,
+        }
+        exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
+        _CROSS_IMPLS[key] = namespace[name]
+    return _CROSS_IMPLS[key]
+
+
+def _permutation(entry, ndim, last=None):
+    """The source of a permutation tuple's entries: `entry` for each axis (`last` for the last)."""
+    entries = [entry.format(d=d, n=ndim) for d in range(ndim)]
+    if last is not None:
+        entries[-1] = last.format(n=ndim)
+    return ", ".join(entries)
+
+
+@overload(np.cross)
+def _cross_with_axes(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    if _is_array(a) and _is_array(b):
+        return _cross_impl(a.ndim, b.ndim, not _is_none(axis))
+
+
+# ---- products: the adjoints of np.kron (of ranks 0 to 2, as Numba's np.kron) -----------------
+# Seen as matrices A (m, n) and B (p, q), kron(A, B)[i*p + k, j*q + l] = A[i, j] B[k, l].
+
+
+def _as_matrix(x):
+    """`x` (rank 0, 1 or 2) as a matrix, with leading dimensions of 1 as np.kron pads it."""
+
+
+@overload(_as_matrix)
+def _as_matrix_impl(x):
+    if not _is_array(x):
+        return lambda x: np.full((1, 1), x)
+    if x.ndim == 1:
+        return lambda x: np.ascontiguousarray(x).reshape((1, x.size))
+    return lambda x: np.ascontiguousarray(x)
+
+
+@register_jitable
+def _kron_contract(g, a, b, first):
+    """Σ over the other operand's indices of g[i*p + k, j*q + l] times the other operand's entry."""
+    (m, n), (p, q) = a.shape, b.shape
+    out = np.zeros((m, n) if first else (p, q))
+    for i in range(m):
+        for j in range(n):
+            for k in range(p):
+                for l in range(q):  # noqa: E741
+                    gv = g[i * p + k, j * q + l]
+                    if first:
+                        out[i, j] += gv * b[k, l]
+                    else:
+                        out[k, l] += gv * a[i, j]
+    return out
+
+
+def kron_adjoint_a(g, a, b):
+    """The adjoint of `a` in `np.kron(a, b)`, shaped like `a`."""
+    a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
+    g4 = np.reshape(g, (a2.shape[0], b2.shape[0], a2.shape[1], b2.shape[1]))
+    return np.reshape(np.einsum("ikjl,kl->ij", g4, b2), np.shape(a))
+
+
+def kron_adjoint_b(g, a, b):
+    """The adjoint of `b` in `np.kron(a, b)`, shaped like `b`."""
+    a2, b2 = np.atleast_2d(a), np.atleast_2d(b)
+    g4 = np.reshape(g, (a2.shape[0], b2.shape[0], a2.shape[1], b2.shape[1]))
+    return np.reshape(np.einsum("ikjl,ij->kl", g4, a2), np.shape(b))
+
+
+def _kron_adjoint(first):
+    def typer(g, a, b):
+        shaped = a if first else b
+        if not _is_array(shaped):
+            return lambda g, a, b: _kron_contract(
+                _as_matrix(g), _as_matrix(a), _as_matrix(b), first
+            )[0, 0]
+        return lambda g, a, b: _kron_contract(
+            _as_matrix(g), _as_matrix(a), _as_matrix(b), first
+        ).reshape((a if first else b).shape)
+
+    return typer
+
+
+overload(kron_adjoint_a)(_kron_adjoint(True))
+overload(kron_adjoint_b)(_kron_adjoint(False))
+
+
+# ---- products: np.einsum, written out as loops per subscripts (Numba has no einsum) ----------
+
+
+def einsum_spec(subscripts, count):
+    """(the index letters of each of `count` operands, the output's) of einsum's `subscripts`,
+    the output spelled out where implicit; ValueError for what s2sjax does not write out."""
+    if "." in subscripts:
+        raise ValueError("np.einsum with '...' is not supported")
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    letters = inputs.split(",")
+    if len(letters) != count or not all(s.isalpha() for s in letters + [output] if s):
+        raise ValueError(f"np.einsum subscripts {subscripts!r} do not fit {count} operands")
+    if not arrow:
+        joined = "".join(letters)
+        output = "".join(sorted(c for c in set(joined) if joined.count(c) == 1))
+    if len(set(output)) != len(output) or not set(output) <= set("".join(letters)):
+        raise ValueError(f"np.einsum output {output!r} must name distinct input indices")
+    return letters, output
+
+
+_EINSUM_IMPLS = {}
+
+
+def _einsum_source(name, letters, output):
+    """A loop nest over every index: out[output] += product of the operands' entries."""
+    names = [f"x{k}" for k in range(len(letters))]
+    size = {}  # index letter -> where its length is read
+    lines = [f"def {name}(subscripts, *operands):"]
+    lines += [f"    {x} = operands[{k}]" for k, x in enumerate(names)]
+    checks = []
+    for x, subs in zip(names, letters):
+        for d, c in enumerate(subs):
+            if c in size:
+                checks.append(f"{x}.shape[{d}] != {size[c]}")
+            else:
+                size[c] = f"{x}.shape[{d}]"
+    if checks:
+        lines.append(f"    if {' or '.join(checks)}:")
+        lines.append('        raise ValueError("np.einsum: operands do not match the subscripts")')
+    shape = "".join(f"{size[c]}, " for c in output)
+    lines.append(f"    out = np.zeros(({shape}))" if output else "    out = 0.0")
+    indent = "    "
+    for c in size:
+        lines.append(f"{indent}for {c} in range({size[c]}):")
+        indent += "    "
+    entries = [f"{x}[{', '.join(subs)}]" if subs else x for x, subs in zip(names, letters)]
+    target = f"out[{', '.join(output)}]" if output else "out"
+    lines.append(f"{indent}{target} += {' * '.join(entries)}")
+    lines.append("    return out")
+    return "\n".join(lines) + "\n"
+
+
+@overload(np.einsum, prefer_literal=True)
+def _einsum(subscripts, *operands):
+    if not isinstance(subscripts, types.StringLiteral):
+        return None
+    letters, output = einsum_spec(subscripts.literal_value, len(operands))
+    key = (",".join(letters), output)
+    if key not in _EINSUM_IMPLS:  # its own named function per subscripts (see _reduce_axis)
+        name = f"einsum_{'_'.join(s or 'scalar' for s in letters)}_to_{output or 'scalar'}"
+        namespace = {"np": np, "__name__": __name__}
+        source = _einsum_source(name, letters, output)
+        exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
+        _EINSUM_IMPLS[key] = namespace[name]
+    return _EINSUM_IMPLS[key]

@@ -301,12 +301,24 @@ class _Fence:
             self.reject(node, f"{name}() outside the head of a 'for' loop")
         elif not (name and (rules.by_name(name) or name in self.resolved.functions)):
             self.reject(node, f"calling {name or 'this expression'!r}")
+        static = _static_strings(rules.by_name(name or ""), node)
         for arg in node.args:
-            self.check_expression(arg)
+            if id(arg) not in static:
+                self.check_expression(arg)
         for kw in node.keywords:
             if kw.arg is None:
                 self.reject(kw.value, "'**' in a call")
-            self.check_expression(kw.value)
+            if id(kw.value) not in static:
+                self.check_expression(kw.value)
+
+
+def _static_strings(rule, call):
+    """The ids of the string constants a call gives its rule's static parameters (np.einsum's
+    subscripts): fixed when the code is generated, they are no values of the program."""
+    if rule is None:
+        return set()
+    bound = list(zip(rule.params, call.args)) + [(kw.arg, kw.value) for kw in call.keywords]
+    return {id(node) for param, node in bound if param in rule.static and _is_string(node)}
 
 
 def _children(node):

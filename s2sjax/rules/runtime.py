@@ -146,3 +146,8 @@ helper(
     lambda t, n: Type("float", t["out"].ndim + t["rows"].ndim - 1),
     linear=("rows",),
 )
+
+# ---- products (s2sjax/rules/products.py): each adjoint of np.kron is bilinear in `g` and the
+# other operand; the operand it is shaped like carries no derivative.
+helper("kron_adjoint_a", ("g", "a", "b"), _float_like("a"), linear=("g", "b"))
+helper("kron_adjoint_b", ("g", "a", "b"), _float_like("b"), linear=("g", "a"))
