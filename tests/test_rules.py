@@ -503,7 +503,8 @@ case(
 # ---- products (s2sjax/rules/products.py) ----
 case(  # vectors along a's columns and b's rows; b's stack broadcast against a's
     "np.cross",
-    "def f(a, b):\n    return np.sum(np.sin(np.cross(a, b, axisa=0, axisc=0)) * np.arange(1.0, 3.0))\n",
+    "def f(a, b):\n"
+    "    return np.sum(np.sin(np.cross(a, b, axisa=0, axisc=0)) * np.arange(1.0, 3.0))\n",
     u(-1, 1, (3, 2)),
     u(-1, 1, (1, 3)),
 )
@@ -529,7 +530,8 @@ for side in ("a", "b"):  # a 2 x 3 kron 2 x 2 adjoint
     )
 case(  # a contraction, a naked sum over n (only in b) and an implicit output ('ij,jk' -> 'ik')
     "np.einsum",
-    "def f(a, b):\n    return np.sum(np.sin(np.einsum('ij,jk', a, b))) + np.einsum('k,nk->', a[0], b.T)\n",
+    "def f(a, b):\n"
+    "    return np.sum(np.sin(np.einsum('ij,jk', a, b))) + np.einsum('k,nk->', a[0], b.T)\n",
     u(-1, 1, (2, 3)),
     u(-1, 1, (3, 2)),
 )
