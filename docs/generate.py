@@ -1,12 +1,15 @@
 """Write the documentation's generated parts.
 
-They are docs/gallery.md and the stage listings of docs/how-it-works.md.
+They are docs/gallery.md, docs/functions.md (from the rule records) and the stage listings of
+docs/how-it-works.md.
 
-Run `python docs/generate.py` after a change to the generated code; tests/test_docs.py fails while
-either page differs from what this script writes, so the pages cannot go stale.
+Run `python docs/generate.py` after a change to the generated code or the rules;
+tests/test_docs.py fails while a page differs from what this script writes, so the pages cannot
+go stale.
 """
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -133,6 +136,90 @@ def how_it_works_page(current):
     return current.rstrip("\n") + "\n\n" + section + "\n"
 
 
+FUNCTIONS_INTRO = """\
+# Functions
+
+Every NumPy, `math`, builtin and `operator` function that s2sjax knows, as its rule records
+in `s2sjax/rules/` say (this page is written from them by `docs/generate.py` and checked by
+the tests, so it cannot go stale). Each works under `grad`, `value_and_grad`, `jvp`, `vjp`,
+`jacfwd`, `jacrev`, `hessian` and `vmap` of each, on the targets `python`, `cpu` and
+`parallel`, and in the CUDA kernels of `vmap(..., target="cuda")`: `tests/test_sweep.py`
+crosses every record's cases with every transformation and target. The last column says
+where one is refused instead, with an error at your line. To add one, see
+[Adding a function](adding-a-function.md).
+"""
+
+# (heading, whether a rule's name belongs to it), in the page's order
+FUNCTION_FAMILIES = [
+    ("NumPy", lambda name: name.startswith("np.")),
+    ("math", lambda name: name.startswith("math.")),
+    ("SciPy", lambda name: name.startswith("scipy.")),
+    ("operator", lambda name: name.startswith("operator.")),
+    ("Builtins", lambda name: name.isidentifier() and name != "astype"),
+    ("Operators", lambda name: not name.isidentifier() and "." not in name),
+]
+
+
+def functions_page():
+    from s2sjax import rules
+
+    records = sorted((r for r in rules.all_rules() if not r.custom), key=lambda r: r.name)
+    parts = [FUNCTIONS_INTRO]
+    for heading, belongs in FUNCTION_FAMILIES:
+        rows = [_function_row(r) for r in records if belongs(r.name)]
+        if rows:
+            parts += [
+                f"## {heading}",
+                "",
+                "| function | derivative in | refused |",
+                "| --- | --- | --- |",
+            ]
+            parts += rows + [""]
+    methods = ", ".join(
+        f"`x.{m}` ({f'`{f}`' if '.' in f else 'a cast'})" for m, f in rules.METHODS.items()
+    )
+    parts += ["## Array methods", "", f"Each is its function's record: {methods}.", ""]
+    return "\n".join(parts)
+
+
+def _function_row(rule):
+    differentiable = [
+        p for p in rule.params if rule.differentiable(p) and p not in rule.unsupported
+    ]
+    derivative = ", ".join(f"`{p}`" for p in differentiable) or "none: its derivative is 0"
+    if rule.loop_only:
+        derivative = "the values it yields"
+    return f"| `{rule.name}` | {derivative} | {'; '.join(_refusals(rule)) or '—'} |"
+
+
+def _refusals(rule):
+    """Where the record says this function is refused, in the words of its error."""
+    refused = [f"the derivative in `{p}`: {why}" for p, why in rule.unsupported.items()]
+    if not rule.adjoints and any(rule.differentiable(p) for p in rule.params):
+        refused.append("reverse mode (`grad`, `vjp`, `jacrev`, `hessian`)")
+    refused += _second_order_refusals(rule)
+    if rule.product:
+        refused.append("in CUDA kernels (a matrix or vector product)")
+    if rule.loop_only:
+        refused.append("anywhere but as the iterable of a `for`")
+    return refused
+
+
+def _second_order_refusals(rule):
+    """The refusals of the runtime helpers its adjoints call: its derivative's derivative."""
+    from s2sjax import rules
+
+    texts = [t for t in rule.adjoints.values() if isinstance(t, str)]
+    names = sorted({n for t in texts for n in re.findall(r"\brt\.\w+", t)})
+    helpers = [rules.by_name(n) for n in names]
+    return [
+        f"derivatives of its derivative (`hessian`): {why}"
+        for helper in helpers
+        if helper is not None
+        for why in helper.unsupported.values()
+    ]
+
+
 def _load_example(name):
     spec = importlib.util.spec_from_file_location(
         f"examples_{name}", REPO / "examples" / f"{name}.py"
@@ -144,9 +231,10 @@ def _load_example(name):
 
 def main():
     (DOCS / "gallery.md").write_text(gallery_page())
+    (DOCS / "functions.md").write_text(functions_page())
     page = DOCS / "how-it-works.md"
     page.write_text(how_it_works_page(page.read_text()))
-    print("wrote docs/gallery.md and the stages of docs/how-it-works.md")
+    print("wrote docs/gallery.md, docs/functions.md and the stages of docs/how-it-works.md")
 
 
 if __name__ == "__main__":

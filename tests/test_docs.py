@@ -63,6 +63,9 @@ def test_the_generated_pages_are_current():
     assert (DOCS / "gallery.md").read_text() == generate.gallery_page(), (
         "run python docs/generate.py"
     )
+    assert (DOCS / "functions.md").read_text() == generate.functions_page(), (
+        "run python docs/generate.py"
+    )
     current = (DOCS / "how-it-works.md").read_text()
     assert generate.how_it_works_page(current) == current, "run python docs/generate.py"
     assert current.count("```py\n") >= len(generate_stages()) and "### normalize" in current
