@@ -1,6 +1,6 @@
 """Run the benchmarks, print a Markdown report and write bench/results/latest.json.
 
-python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|transform|cold ...]
+python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|W7|transform|cold ...]
 """
 
 import argparse
@@ -11,7 +11,7 @@ from pathlib import Path
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "latest.json"
 PAGE_PATH = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 CHART_NAME = "benchmarks.png"  # beside the page
-WORKLOADS = ("W1", "W2", "W2-jvp", "W2-hvp", "W3", "W4", "W5", "W6", "transform", "cold")
+WORKLOADS = ("W1", "W2", "W2-jvp", "W2-hvp", "W3", "W4", "W5", "W6", "W7", "transform", "cold")
 
 
 def parse_args(argv):
@@ -43,6 +43,7 @@ def main(argv=None):
             w3_array,
             w4_mlp,
             w5_w6_vmap,
+            w7_gp,
         )
 
         runners = {
@@ -54,6 +55,7 @@ def main(argv=None):
             "W4": w4_mlp.run,
             "W5": w5_w6_vmap.run_w5,
             "W6": w5_w6_vmap.run_w6,
+            "W7": w7_gp.run,
             "transform": transform_time.run,
             "cold": cold_start.run,
         }
