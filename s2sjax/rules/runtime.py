@@ -146,3 +146,20 @@ helper(
     lambda t, n: Type("float", t["out"].ndim + t["rows"].ndim - 1),
     linear=("rows",),
 )
+
+# ufuncs family: np.fmax's weight (piecewise constant) and np.sinc's derivatives
+helper("fmax_weight", ("a", "b"), _float_result, broadcasts=True)
+helper(
+    "sinc_slope",
+    ("x",),
+    _float_result,
+    adjoints={"x": "rt.sinc_curvature(g, x)"},
+    broadcasts=True,
+)
+helper(
+    "sinc_curvature",
+    ("v", "x"),
+    lambda t, n: broadcast(t["v"], t["x"], kind="float"),
+    linear=("v",),
+    unsupported={"x": "third derivatives of np.sinc are not supported"},
+)
