@@ -578,6 +578,13 @@ case(
     "rt.polygamma", "def f(x):\n    return np.sum(scipy.special.polygamma(1, x))\n", u(0.3, 3, (3,))
 )
 case("rt.digamma", "def f(x):\n    return scipy.special.psi(x) * x\n", 1.3)
+case(
+    "rt.xlogy",
+    "def f(x, y):\n    return np.sum(scipy.special.xlogy(x, y))\n",
+    np.array([[0.3, 1.2], [0.7, 2.0]]),
+    np.array([0.5, 1.5]),
+)
+case("rt.xlogy", "def f(x, y):\n    return scipy.special.xlogy(x, y)\n", 0.7, 1.3)
 case("math.lgamma", "def f(x):\n    return math.lgamma(x)\n", 1.3)
 case("math.erfc", "def f(x):\n    return math.erfc(x)\n", 0.4)
 case(

@@ -1071,3 +1071,17 @@ def _fmax_weight(a, b):
     if _is_array(a) or _is_array(b):
         return lambda a, b: (a > b) * 1.0 + (a == b) * 0.5 + (b != b) * (a == a) * 1.0
     return lambda a, b: 1.0 if a > b or (b != b and a == a) else (0.5 if a == b else 0.0)
+
+
+def xlogy(x, y):
+    """x * log(y), 0 where x == 0 (scipy.special.xlogy)."""
+    dtype = np.result_type(_float_dtype(x), _float_dtype(y))
+    return np.asarray(scipy.special.xlogy(x, y), dtype=dtype)[()]
+
+
+@overload(xlogy)
+def _xlogy(x, y):
+    if _is_array(x) or _is_array(y):
+        # y is replaced by 1 where x == 0, by arithmetic: Numba's np.where does not broadcast
+        return lambda x, y: x * np.log(y + (x == 0) * (1.0 - y))
+    return lambda x, y: 0.0 if x == 0 else x * math.log(y)

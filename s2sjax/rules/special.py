@@ -42,6 +42,17 @@ special("erf", f"g * {ERF_SLOPE}", math_name="math.erf")
 special("erfc", f"-g * {ERF_SLOPE}", math_name="math.erfc")
 special("expit", "g * out * (1.0 - out)")
 special("logit", "g / (x * (1.0 - x))")
+register(
+    Rule(
+        "rt.xlogy",
+        ("x", "y"),
+        _float_result,
+        {"x": "g * log(y)", "y": "g * x / y"},
+        broadcasts=True,
+    ),
+    scipy.special.xlogy,
+    rt.xlogy,
+)
 
 # `math`'s twins, which fused loops write for rt.gammaln and rt.erfc on numbers
 register(
