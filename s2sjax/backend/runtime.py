@@ -866,7 +866,7 @@ def _map_float(scalar, x, lead=""):
 
 
 def _scalar_overload(function, scalar):
-    """Compile `function` (x) as `scalar` on a number and elementwise on an array, in x's float type."""
+    """Compile `function` (x) as `scalar` on a number, elementwise on an array, in x's float type."""
 
     def typer(x):
         if _is_array(x):
@@ -943,8 +943,8 @@ def _digamma(x):
 
 @register_jitable
 def _polygamma(n, x):
-    """The n-th derivative of digamma, n >= 0: by the recurrence up to large x, then the
-    asymptotic series (-1)^(n+1) [(n-1)!/x^n + n!/(2 x^(n+1)) + sum B_2k (2k+n-1)!/((2k)! x^(2k+n))]."""
+    """The n-th derivative of digamma, n >= 0: by the recurrence up to large x, then the asymptotic
+    series (-1)^(n+1) [(n-1)!/x^n + n!/(2 x^(n+1)) + sum B_2k (2k+n-1)!/((2k)! x^(2k+n))]."""
     if n == 0:
         return _digamma(x)
     if n < 0:
