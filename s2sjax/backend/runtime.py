@@ -866,7 +866,7 @@ def _map_float(scalar, x, lead=""):
 
 
 def _scalar_overload(function, scalar):
-    """Compile `function` (x) as `scalar` on a number, elementwise on an array, in x's float type."""
+    """Compile `function` (x) as `scalar` on a number, elementwise on an array, in its float type."""
 
     def typer(x):
         if _is_array(x):
