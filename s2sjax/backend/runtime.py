@@ -866,7 +866,7 @@ def _map_float(scalar, x, lead=""):
 
 
 def _scalar_overload(function, scalar):
-    """Compile `function` (x) as `scalar` on a number, elementwise on an array, in its float type."""
+    """Compile `function` (x) as `scalar` of a number and elementwise on an array, as x's float."""
 
     def typer(x):
         if _is_array(x):
