@@ -18,7 +18,11 @@ REPEATS = 21
 
 
 def gp_nll(log_params, x, y):
-    lengthscale, variance, noise = np.exp(log_params[0]), np.exp(log_params[1]), np.exp(log_params[2])
+    lengthscale, variance, noise = (
+        np.exp(log_params[0]),
+        np.exp(log_params[1]),
+        np.exp(log_params[2]),
+    )
     norms = np.einsum("ij,ij->i", x, x)
     distances = norms[:, None] + norms[None, :] - 2.0 * (x @ x.T)
     kernel = variance * np.exp(-0.5 * distances / lengthscale**2) + noise * np.eye(x.shape[0])
@@ -92,8 +96,10 @@ def run(jax, autograd):
         anp = autograd.numpy
 
         def autograd_nll(log_params, x, y):
-            lengthscale, variance, noise = anp.exp(log_params[0]), anp.exp(log_params[1]), anp.exp(
-                log_params[2]
+            lengthscale, variance, noise = (
+                anp.exp(log_params[0]),
+                anp.exp(log_params[1]),
+                anp.exp(log_params[2]),
             )
             norms = anp.einsum("ij,ij->i", x, x)
             distances = norms[:, None] + norms[None, :] - 2.0 * anp.dot(x, x.T)

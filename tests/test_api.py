@@ -1,6 +1,7 @@
 """JAX's conventions for grad and value_and_grad: argnums, has_aux, decorators, keywords, dtypes."""
 
 import math
+import operator
 
 import numpy as np
 import pytest
@@ -96,6 +97,7 @@ WITH_RULES = [
     (np.hypot, (0.3, 0.4)),
     (np.mean, (np.array([0.3, -1.2, 2.0]),)),
     (np.dot, (np.array([0.3, 0.5]), np.array([-1.0, 2.0]))),
+    (operator.mul, (0.3, 0.4)),  # named operator.mul: its wrapper needs the operator module
 ]
 
 

@@ -536,6 +536,113 @@ case(  # a contraction, a naked sum over n (only in b) and an implicit output ('
     u(-1, 1, (3, 2)),
 )
 
+# ---- ufuncs family: NumPy spellings, real parts, functions with no derivative, scipy.special
+for name in ("reciprocal", "deg2rad", "radians", "rad2deg", "degrees", "conjugate"):
+    case(f"np.{name}", f"def f(x):\n    return np.sum(np.sin(np.{name}(x)))\n", u(0.3, 2.0, (3,)))
+for name in ("radians", "degrees"):
+    case(f"math.{name}", f"def f(x):\n    return math.sin(math.{name}(x))\n", 0.7)
+case(
+    "np.sinc",
+    "def f(x):\n    return np.sum(np.sinc(x) * np.arange(1.0, 4.0))\n",
+    np.array([0.05, -0.7, 1.3]),
+)
+for name in ("fmax", "fmin"):  # no ties
+    case(
+        f"np.{name}",
+        f"def f(a, b):\n    return np.sum(np.{name}(a, b) * np.arange(1.0, 5.0))\n",
+        np.array([0.1, 0.9, -0.5, 2.0]),
+        np.array([0.5, 0.2, 0.3, 1.0]),
+    )
+for name in ("real", "imag", "angle"):
+    case(
+        f"np.{name}",
+        f"def f(x):\n    return np.sum(np.{name}(x) * x + x)\n",
+        np.array([0.3, -0.8, 1.1]),
+    )
+for name in ("isnan", "isfinite", "isinf"):
+    case(
+        f"np.{name}",
+        f"def f(x):\n    return np.sum(np.where(np.{name}(x / x), x * x, x))\n",
+        u(0.3, 2.0, (3,)),
+    )
+    case(f"math.{name}", f"def f(x):\n    return x * x if math.{name}(x) else x\n", 0.7)
+case(
+    "np.isclose",
+    "def f(a, b):\n    return np.sum(np.where(np.isclose(a, b, atol=0.5), a * b, a))\n",
+    np.array([0.3, -0.8, 1.1]),
+    np.array([0.4, 0.5, 1.2]),
+)
+case(
+    "np.allclose",
+    "def f(a, b):\n    return np.sum(a * b) if np.allclose(a, b, 0.0, 0.5) else np.sum(a)\n",
+    np.array([0.3, -0.8, 1.1]),
+    np.array([0.4, -0.5, 1.2]),
+)
+for name in ("argmax", "argmin"):
+    case(
+        f"np.{name}",
+        f"def f(x):\n    return x[np.{name}(x)] * np.sum(x[np.{name}(x.reshape(2, 2), axis=0)])\n",
+        np.array([0.3, -0.8, 1.1, 0.5]),
+    )
+for function, symbol in (
+    ("equal", "=="),
+    ("not_equal", "!="),
+    ("less", "<"),
+    ("less_equal", "<="),
+    ("greater", ">"),
+    ("greater_equal", ">="),
+):
+    case(
+        f"np.{function}",
+        f"def f(a, b):\n    return np.sum(np.where(np.{function}(a, b), a * b, a))\n",
+        np.array([0.3, -0.8, 1.1]),
+        np.array([0.4, -0.9, 1.2]),
+    )
+for function in ("eq", "ne", "lt", "le", "gt", "ge"):
+    case(
+        f"operator.{function}",
+        f"def f(a, b):\n    return a * b if operator.{function}(a, b) else a - b\n",
+        0.3,
+        0.8,
+    )
+case("abs", "def f(a):\n    return operator.abs(a) * 2.0\n", -0.7)  # the builtin's rule
+for name, lo, hi in (
+    ("gammaln", 0.3, 3.0),
+    ("digamma", 0.3, 3.0),
+    ("erf", -1.5, 1.5),
+    ("erfc", -1.5, 1.5),
+    ("expit", -3.0, 3.0),
+    ("logit", 0.1, 0.9),
+):
+    case(f"rt.{name}", f"def f(x):\n    return np.sum(scipy.special.{name}(x))\n", u(lo, hi, (3,)))
+case(
+    "rt.polygamma", "def f(x):\n    return np.sum(scipy.special.polygamma(1, x))\n", u(0.3, 3, (3,))
+)
+case("rt.digamma", "def f(x):\n    return scipy.special.psi(x) * x\n", 1.3)
+case(
+    "rt.xlogy",
+    "def f(x, y):\n    return np.sum(scipy.special.xlogy(x, y))\n",
+    np.array([[0.3, 1.2], [0.7, 2.0]]),
+    np.array([0.5, 1.5]),
+)
+case("rt.xlogy", "def f(x, y):\n    return scipy.special.xlogy(x, y)\n", 0.7, 1.3)
+case("math.lgamma", "def f(x):\n    return math.lgamma(x)\n", 1.3)
+case("math.erfc", "def f(x):\n    return math.erfc(x)\n", 0.4)
+case(
+    "rt.fmax_weight",
+    "def f(a, b):\n    return np.sum(a * rt.fmax_weight(a, b) + b * rt.fmax_weight(b, a))\n",
+    np.array([0.1, 0.9]),
+    np.array([0.5, 0.2]),
+)
+# both branches: the series near 0, the quotient
+case("rt.sinc_slope", "def f(x):\n    return np.sum(rt.sinc_slope(x))\n", np.array([0.05, -0.7]))
+case(
+    "rt.sinc_curvature",
+    "def f(v):\n    return np.sum(np.sin(rt.sinc_curvature(v, np.array([0.05, -0.7]))))\n",
+    np.array([0.4, 1.2]),
+)
+
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())
@@ -549,7 +656,8 @@ def test_every_rule_has_a_case():
 
 
 SETUP = (
-    "import math\nimport operator\nimport numpy as np\nfrom s2sjax.backend import runtime as rt\n"
+    "import math\nimport operator\nimport numpy as np\nimport scipy.special\n"
+    "from s2sjax.backend import runtime as rt\n"
 )
 # Most runtime helpers have forward-mode rules only: s2sjax differentiates generated code in forward
 # mode.

@@ -1057,3 +1057,255 @@ def _einsum(subscripts, *operands):
         exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
         _EINSUM_IMPLS[key] = namespace[name]
     return _EINSUM_IMPLS[key]
+
+
+# ---- ufuncs family: SciPy's special functions, sinc's derivatives, fmax's weight ------
+# Numba compiles no SciPy: each function is a scalar `register_jitable` body, mapped over an
+# array by a loop written out per function (`_map_float`), while target="python" calls SciPy.
+
+import scipy.special  # noqa: E402  (the family's block, kept in one piece)
+
+_MAP_FLOAT = """\
+def {name}({lead}x):
+    flat = np.ascontiguousarray(x).reshape(x.size)
+    out = np.empty(x.size, dtype={dtype})
+    for i in range(x.size):
+        out[i] = {scalar}({lead}flat[i])
+    return out.reshape(x.shape)
+"""
+
+
+def _map_float(scalar, x, lead=""):
+    """A function applying the jitable `scalar` to each element of arrays typed like `x`.
+
+    Its source names `scalar` (numba/numba#5128: see `_reduce_axis`); `lead` lists parameters
+    before the array, passed on to `scalar` before the element ("n, ").
+    """
+    name = f"{scalar.__name__.strip('_')}_of_each_{x.dtype}"
+    dtype = "x.dtype" if isinstance(x.dtype, types.Float) else "np.float64"
+    source = _MAP_FLOAT.format(name=name, dtype=dtype, scalar=scalar.__name__, lead=lead)
+    namespace = {"np": np, scalar.__name__: scalar, "__name__": __name__}
+    exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
+    return namespace[name]
+
+
+def _scalar_overload(function, scalar):
+    """Compile `function` (x) as `scalar` of a number and elementwise on an array, as x's float."""
+
+    def typer(x):
+        if _is_array(x):
+            return _map_float(scalar, x)
+        if isinstance(x, types.Float) and x.bitwidth == 32:
+            return lambda x: np.float32(scalar(x))
+        if isinstance(x, (types.Float, types.Integer, types.Boolean)):
+            return lambda x: scalar(x)
+
+    overload(function)(typer)
+
+
+def _in_dtype_of(value, x):
+    """`value` as an array or NumPy scalar of `x`'s float type (SciPy's results are float64)."""
+    return np.asarray(value, dtype=_float_dtype(x))[()]
+
+
+@register_jitable
+def _gammaln(x):
+    return math.lgamma(x)
+
+
+@register_jitable
+def _erf(x):
+    return math.erf(x)
+
+
+@register_jitable
+def _erfc(x):
+    return math.erfc(x)
+
+
+@register_jitable
+def _expit(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@register_jitable
+def _logit(p):
+    return math.log(p / (1.0 - p))
+
+
+# Bernoulli numbers B_2k / (2k)!, k = 1..10, for the asymptotic series of the polygammas
+_BERNOULLI_OVER_FACTORIAL = np.array(
+    [1.0 / 12, -1.0 / 720, 1.0 / 30240, -1.0 / 1209600, 1.0 / 47900160]
+    + [-691.0 / 1307674368000, 1.0 / 74724249600, -3617.0 / 10670622842880000]
+    + [43867.0 / 5109094217170944000, -174611.0 / 802857662698291200000]
+)
+_ASYMPTOTIC_FROM = 20.0  # shift x up to here, then the series is exact to double precision
+
+
+@register_jitable
+def _digamma(x):
+    if x <= 0.0 and x == math.floor(x):
+        return -math.inf if x == 0.0 else math.nan  # SciPy's values at the poles
+    shift = 0.0
+    if x < 0.0:  # reflection: psi(x) = psi(1 - x) - pi / tan(pi x)
+        shift = math.pi / math.tan(math.pi * x)
+        x = 1.0 - x
+    while x < _ASYMPTOTIC_FROM:
+        shift += 1.0 / x
+        x += 1.0
+    inv2 = 1.0 / (x * x)
+    series, power = 0.0, inv2
+    for k in range(_BERNOULLI_OVER_FACTORIAL.size):
+        # d/dx of the log-gamma series term B_2k / (2k (2k-1) x^(2k-1)) is -B_2k / (2k x^2k)
+        series += _BERNOULLI_OVER_FACTORIAL[k] * math.gamma(2.0 * k + 2.0) * power
+        power *= inv2
+    return math.log(x) - 0.5 / x - series - shift
+
+
+@register_jitable
+def _polygamma(n, x):
+    """The n-th derivative of digamma, n >= 0: by the recurrence up to large x, then the asymptotic
+    series (-1)^(n+1) [(n-1)!/x^n + n!/(2 x^(n+1)) + sum B_2k (2k+n-1)!/((2k)! x^(2k+n))]."""
+    if n == 0:
+        return _digamma(x)
+    if n < 0:
+        return math.nan
+    sign = 1.0 if n % 2 == 1 else -1.0
+    if x <= 0.0 and x == math.floor(x):
+        return sign * math.inf  # SciPy's value at the poles
+    n_factorial = math.gamma(n + 1.0)
+    shift = 0.0
+    while x < _ASYMPTOTIC_FROM + n:
+        shift += sign * n_factorial / x ** (n + 1)
+        x += 1.0
+    inv = 1.0 / x
+    total = math.gamma(n) * inv**n + 0.5 * n_factorial * inv ** (n + 1)
+    power = inv ** (n + 2)
+    for k in range(_BERNOULLI_OVER_FACTORIAL.size):
+        total += _BERNOULLI_OVER_FACTORIAL[k] * math.gamma(2.0 * k + 2.0 + n) * power
+        power *= inv * inv
+    return sign * total + shift
+
+
+def gammaln(x):
+    """log |Gamma(x)| (scipy.special.gammaln)."""
+    return _in_dtype_of(scipy.special.gammaln(x), x)
+
+
+def erf(x):
+    """scipy.special.erf, which math.erf is on numbers."""
+    return _in_dtype_of(scipy.special.erf(x), x)
+
+
+def erfc(x):
+    """1 - erf(x) (scipy.special.erfc)."""
+    return _in_dtype_of(scipy.special.erfc(x), x)
+
+
+def expit(x):
+    """The logistic sigmoid 1 / (1 + exp(-x)) (scipy.special.expit)."""
+    return _in_dtype_of(scipy.special.expit(x), x)
+
+
+def logit(p):
+    """log(p / (1 - p)), the inverse of expit (scipy.special.logit)."""
+    return _in_dtype_of(scipy.special.logit(p), p)
+
+
+def digamma(x):
+    """d/dx log Gamma(x) (scipy.special.digamma, also named psi)."""
+    return _in_dtype_of(scipy.special.digamma(x), x)
+
+
+for _function, _scalar in (
+    (gammaln, _gammaln),
+    (erf, _erf),
+    (erfc, _erfc),
+    (expit, _expit),
+    (logit, _logit),
+    (digamma, _digamma),
+):
+    _scalar_overload(_function, _scalar)
+
+
+def polygamma(n, x):
+    """The n-th derivative of digamma at x, for an integer n >= 0 (scipy.special.polygamma)."""
+    return _in_dtype_of(scipy.special.polygamma(n, x), x)
+
+
+@overload(polygamma)
+def _polygamma_overload(n, x):
+    if not isinstance(n, types.Integer):
+        return None  # an array of orders: Numba cannot type it, the fallback warning says so
+    if _is_array(x):
+        return _map_float(_polygamma, x, lead="n, ")
+    return lambda n, x: _polygamma(n, x)
+
+
+@register_jitable
+def _sinc_slope(x):
+    """d sinc(x)/dx, sinc(x) = sin(pi x) / (pi x): a series near 0, where the quotient cancels."""
+    t = (math.pi * x) ** 2
+    if t < 0.1:  # sum_k (-1)^k 2k t^(k-1) / (2k+1)!, k = 1..6
+        s = -1.0 / 3 + t * (1.0 / 30 + t * (-1.0 / 840 + t * (1.0 / 45360 + t * (-1.0 / 3991680))))
+        return math.pi**2 * x * (s + t**5 * 12.0 / 6227020800.0)
+    return (math.cos(math.pi * x) - math.sin(math.pi * x) / (math.pi * x)) / x
+
+
+@register_jitable
+def _sinc_curvature(x):
+    """d^2 sinc(x)/dx^2 = -pi^2 sinc(x) - 2 sinc'(x) / x, by its series near 0."""
+    t = (math.pi * x) ** 2
+    if t < 0.1:  # sum_k (-1)^k 2k (2k-1) t^(k-1) / (2k+1)!, k = 1..6
+        s = -1.0 / 3 + t * (1.0 / 10 + t * (-1.0 / 168 + t * (1.0 / 6480 + t * (-1.0 / 443520))))
+        return math.pi**2 * (s + t**5 * 132.0 / 6227020800.0)
+    return -math.pi * math.sin(math.pi * x) / x - 2.0 * _sinc_slope(x) / x
+
+
+def sinc_slope(x):
+    """d np.sinc(x) / dx."""
+    return _in_dtype_of(np.vectorize(_sinc_slope, otypes=[float])(x), x)
+
+
+def _sinc_curvature_at(x):
+    """d^2 np.sinc(x) / dx^2."""
+    return _in_dtype_of(np.vectorize(_sinc_curvature, otypes=[float])(x), x)
+
+
+_scalar_overload(sinc_slope, _sinc_slope)
+_scalar_overload(_sinc_curvature_at, _sinc_curvature)
+
+
+@register_jitable
+def sinc_curvature(v, x):
+    """`v` times d^2 np.sinc(x) / dx^2: linear in `v`, the adjoint or tangent it carries."""
+    return v * _sinc_curvature_at(x)
+
+
+def fmax_weight(a, b):
+    """1 where np.fmax(a, b) is `a` (a > b, or b NaN), 1/2 at ties, 0 elsewhere."""
+    return (a > b) + 0.5 * (a == b) + (b != b) * (a == a)
+
+
+@overload(fmax_weight)
+def _fmax_weight(a, b):
+    if _is_array(a) or _is_array(b):
+        return lambda a, b: (a > b) * 1.0 + (a == b) * 0.5 + (b != b) * (a == a) * 1.0
+    return lambda a, b: 1.0 if a > b or (b != b and a == a) else (0.5 if a == b else 0.0)
+
+
+def xlogy(x, y):
+    """x * log(y), 0 where x == 0 (scipy.special.xlogy)."""
+    dtype = np.result_type(_float_dtype(x), _float_dtype(y))
+    return np.asarray(scipy.special.xlogy(x, y), dtype=dtype)[()]
+
+
+@overload(xlogy)
+def _xlogy(x, y):
+    if _is_array(x) or _is_array(y):
+        # y is replaced by 1 where x == 0, by arithmetic: Numba's np.where does not broadcast
+        return lambda x, y: x * np.log(y + (x == 0) * (1.0 - y))
+    return lambda x, y: 0.0 if x == 0 else x * math.log(y)

@@ -6,6 +6,7 @@ line and column those of the user's file, plus what resolving names needs
 (globals, closure cells).
 """
 
+import importlib
 import inspect
 import linecache
 import math
@@ -133,9 +134,19 @@ def function_for_rule(obj):
     # np.sin -> np_sin; a builtin (abs) gets a prefix: `def abs(x): return abs(x)` would call itself
     name = rule.name.replace(".", "_") if "." in rule.name else f"builtin_{rule.name}"
     source = f"def {name}({', '.join(params)}):\n    return {rule.name}({', '.join(params)})\n"
-    return function_from_source(
-        source, name, f"<s2sjax: {rule.name}>", {"np": np, "math": math, "rt": runtime}
-    )
+    return function_from_source(source, name, f"<s2sjax: {rule.name}>", _namespace_of(rule.name))
+
+
+_SPELLED_MODULES = {"np": np, "math": math, "rt": runtime}
+
+
+def _namespace_of(rule_name):
+    """The globals in which `rule_name` (np.sin, operator.mul, abs) names its function: the
+    spellings generated code uses, and the module a rule's name starts with (operator)."""
+    root = rule_name.split(".")[0]
+    if "." not in rule_name or root in _SPELLED_MODULES:
+        return dict(_SPELLED_MODULES)
+    return {**_SPELLED_MODULES, root: importlib.import_module(root)}
 
 
 def function_from_source(source, name, filename, namespace):

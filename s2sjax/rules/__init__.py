@@ -1,6 +1,14 @@
 """Derivative rules, one family per module; importing this package registers them all."""
 
-from . import elementwise, linalg, products, reductions, runtime, shape  # noqa: F401  (registration side effects)
+from . import (  # noqa: F401  (registration side effects)
+    elementwise,
+    linalg,
+    products,
+    reductions,
+    runtime,
+    shape,
+    special,
+)
 from .registry import (
     LINEAR,
     Rule,

@@ -15,7 +15,7 @@ import gast
 import numpy as np
 
 from ..abstract import BOOL, Type, broadcast, promote
-from .registry import Rule, register, register_operator_function
+from .registry import Rule, by_name, register, register_operator_function
 
 LN2 = repr(math.log(2.0))
 LN10 = repr(math.log(10.0))
@@ -324,3 +324,90 @@ for _module, _functions in (
     for _name, _symbol in _functions.items():
         _spelled = "np" if _module is np else "operator"
         register_operator_function(getattr(_module, _name), _symbol, f"{_spelled}.{_name}")
+
+
+# ---- ufuncs family: more NumPy spellings, real parts, functions with no derivative --------
+
+RADIANS_PER_DEGREE = repr(math.pi / 180.0)
+DEGREES_PER_RADIAN = repr(180.0 / math.pi)
+
+elementwise("reciprocal", "-g * out * out")
+elementwise("deg2rad", f"g * {RADIANS_PER_DEGREE}", math_name="radians")
+elementwise("radians", f"g * {RADIANS_PER_DEGREE}")
+elementwise("rad2deg", f"g * {DEGREES_PER_RADIAN}", math_name="degrees")
+elementwise("degrees", f"g * {DEGREES_PER_RADIAN}")
+elementwise("sinc", "g * rt.sinc_slope(x)")
+# fmax and fmin take the number where the other operand is NaN: a weight of its own, not max's
+elementwise(
+    "fmax",
+    "g * rt.fmax_weight(x1, x2)",
+    "g * rt.fmax_weight(x2, x1)",
+    params=X1X2,
+    result=_same_kind_result,
+)
+elementwise(
+    "fmin",
+    "g * rt.fmax_weight(-x1, -x2)",
+    "g * rt.fmax_weight(-x2, -x1)",
+    params=X1X2,
+    result=_same_kind_result,
+)
+# Of real numbers (s2sjax refuses complex ones): the real part and conjugate are the number, the
+# imaginary part is 0 and the angle 0 or pi.
+register(Rule("np.real", ("val",), _same_kind_result, {"val": "g"}, broadcasts=True, view=True))
+register(by_name("np.real"), np.real, np.real_if_close)  # of a real array, both are the array
+elementwise("conjugate", "g", result=_same_kind_result)  # np.conj is np.conjugate
+elementwise("imag", params=("val",), result=_same_kind_result)
+elementwise("angle", params=("z",))
+for _name in ("isnan", "isfinite", "isinf"):
+    elementwise(_name, result=_bool_result)
+
+
+def _close_result(types, nodes):
+    return broadcast(types["a"], types["b"], kind="bool")
+
+
+_CLOSE_PARAMS = ("a", "b", "rtol", "atol")
+_CLOSE_DEFAULTS = {"rtol": 1e-05, "atol": 1e-08}
+register(
+    Rule("np.isclose", _CLOSE_PARAMS, _close_result, defaults=_CLOSE_DEFAULTS, broadcasts=True),
+    np.isclose,
+)
+register(
+    Rule("np.allclose", _CLOSE_PARAMS, lambda types, nodes: BOOL, defaults=_CLOSE_DEFAULTS),
+    np.allclose,
+)
+
+
+def _index_result(types, nodes):
+    """np.argmax(a): an int; along an axis, ints of one rank less."""
+    axis = nodes["axis"]
+    whole = isinstance(axis, gast.Constant) and axis.value is None
+    return Type("int", 0 if whole or types["a"].ndim is None else types["a"].ndim - 1)
+
+
+for _name in ("argmax", "argmin"):
+    register(
+        Rule(
+            f"np.{_name}", ("a", "axis"), _index_result, defaults={"axis": None}, static=("axis",)
+        ),
+        getattr(np, _name),
+    )
+for _module, _functions in (
+    (
+        np,
+        {
+            "equal": "==",
+            "not_equal": "!=",
+            "less": "<",
+            "less_equal": "<=",
+            "greater": ">",
+            "greater_equal": ">=",
+        },
+    ),
+    (python_operator, {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}),
+):
+    for _name, _symbol in _functions.items():
+        _spelled = "np" if _module is np else "operator"
+        register_operator_function(getattr(_module, _name), _symbol, f"{_spelled}.{_name}")
+register(by_name("abs"), python_operator.abs)  # operator.abs is the builtin

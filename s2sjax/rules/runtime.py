@@ -151,3 +151,20 @@ helper(
 # other operand; the operand it is shaped like carries no derivative.
 helper("kron_adjoint_a", ("g", "a", "b"), _float_like("a"), linear=("g", "b"))
 helper("kron_adjoint_b", ("g", "a", "b"), _float_like("b"), linear=("g", "a"))
+
+# ufuncs family: np.fmax's weight (piecewise constant) and np.sinc's derivatives
+helper("fmax_weight", ("a", "b"), _float_result, broadcasts=True)
+helper(
+    "sinc_slope",
+    ("x",),
+    _float_result,
+    adjoints={"x": "rt.sinc_curvature(g, x)"},
+    broadcasts=True,
+)
+helper(
+    "sinc_curvature",
+    ("v", "x"),
+    lambda t, n: broadcast(t["v"], t["x"], kind="float"),
+    linear=("v",),
+    unsupported={"x": "third derivatives of np.sinc are not supported"},
+)
