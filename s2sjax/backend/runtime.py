@@ -12,6 +12,7 @@ import math
 import numpy as np
 import numba
 from numba import types
+from numba.cpython.unsafe.tuple import tuple_setitem
 from numba.extending import overload, register_jitable
 
 
@@ -833,3 +834,182 @@ def _axis_overload(np_func):
 
 for _func in (np.mean, np.max, np.min, np.prod):
     _axis_overload(_func)
+
+
+# ---- shape and order (s2sjax/rules/ordering.py): adjoints, and the forms of np.rollaxis,
+# np.repeat, np.flip, np.roll and np.atleast_<k>d that Numba lacks
+
+
+@register_jitable
+def flatten(a):
+    """`a.flatten()`: a new 1-D array (np.ravel may return a view)."""
+    return np.ravel(a).copy()
+
+
+@register_jitable
+def diagonal_adjoint(g, v, k):
+    """The adjoint of `np.diag(v, k)` of a matrix `v`: `g` on that diagonal, zeros elsewhere."""
+    out = np.zeros(v.shape, dtype=g.dtype)
+    for i in range(g.size):
+        if k >= 0:
+            out[i, i + k] = g[i]
+        else:
+            out[i - k, i] = g[i]
+    return out
+
+
+def repeat_adjoint(g, a, repeats, axis):
+    """The adjoint of `np.repeat(a, repeats, axis)`: each entry's copies summed."""
+    if np.ndim(a) == 0:
+        return np.sum(g)
+    pre, n, post = (1, np.size(a), 1) if axis is None else _split(np.shape(a), axis)
+    g4 = np.reshape(np.ascontiguousarray(g), (pre, n, repeats, post))
+    return g4.sum(axis=2).reshape(np.shape(a))
+
+
+@overload(repeat_adjoint)
+def _repeat_adjoint(g, a, repeats, axis):
+    if not _is_array(a):
+        return lambda g, a, repeats, axis: np.sum(g)
+
+    def impl(g, a, repeats, axis):
+        pre, n, post = _grid(a, axis)
+        g4 = np.ascontiguousarray(g).reshape((pre, n, repeats, post))
+        out = np.zeros((pre, n, post), dtype=g4.dtype)
+        for i in range(pre):
+            for j in range(n):
+                for r in range(repeats):
+                    out[i, j, :] += g4[i, j, r, :]
+        return out.reshape(a.shape)
+
+    return impl
+
+
+@overload(np.repeat)
+def _repeat_along(a, repeats, axis=None):
+    """np.repeat with an axis (Numba has the flattening form only)."""
+    if isinstance(axis, types.NoneType):  # written out by the user
+        return lambda a, repeats, axis=None: np.repeat(a, repeats)
+    if not _is_array(a) or _is_none(axis):
+        return None
+
+    def impl(a, repeats, axis=None):
+        pre, n, post = _split(a.shape, axis)
+        a3 = np.ascontiguousarray(a).reshape((pre, n, post))
+        out = np.empty((pre, n, repeats, post), dtype=a.dtype)
+        for i in range(pre):
+            for j in range(n):
+                for r in range(repeats):
+                    out[i, j, r, :] = a3[i, j, :]
+        return out.reshape(tuple_setitem(a.shape, axis % a.ndim, n * repeats))
+
+    return impl
+
+
+@overload(np.rollaxis)
+def _rollaxis(a, axis, start=0):
+    def impl(a, axis, start=0):
+        axis = axis % a.ndim
+        if start < 0:
+            start += a.ndim
+        return np.moveaxis(a, axis, start - 1 if start > axis else start)
+
+    return impl
+
+
+@overload(np.flip)
+def _flip_along(m, axis=None):
+    """np.flip with an axis (Numba flips every axis only)."""
+    if isinstance(axis, types.NoneType):  # as the adjoint writes it
+        return lambda m, axis=None: np.flip(m)
+    if not _is_array(m) or _is_none(axis):
+        return None
+    return lambda m, axis=None: np.swapaxes(np.swapaxes(m, 0, axis)[::-1], 0, axis)
+
+
+@overload(np.roll)
+def _roll_along(a, shift, axis=None):
+    """np.roll with an axis (Numba rolls the flattened array only)."""
+    if isinstance(axis, types.NoneType):  # as the adjoint writes it
+        return lambda a, shift, axis=None: np.roll(a, shift)
+    if not _is_array(a) or _is_none(axis):
+        return None
+
+    def impl(a, shift, axis=None):
+        moved = np.ascontiguousarray(np.moveaxis(a, axis, -1))
+        n = moved.shape[-1]
+        rows = moved.reshape((moved.size // max(n, 1), n))
+        out = np.empty_like(rows)
+        for i in range(rows.shape[0]):
+            for j in range(n):
+                out[i, (j + shift) % n] = rows[i, j]
+        return np.ascontiguousarray(np.moveaxis(out.reshape(moved.shape), -1, axis))
+
+    return impl
+
+
+def _one_element_1d(a):
+    return np.full((1,), a)
+
+
+def _one_element_2d(a):
+    return np.full((1, 1), a)
+
+
+def _one_element_3d(a):
+    return np.full((1, 1, 1), a)
+
+
+def _at_least_of_scalar(one_element):
+    """np.atleast_<k>d of a number (Numba takes arrays only): an array of one element."""
+
+    def typer(a):
+        if isinstance(a, (types.Number, types.Boolean)):
+            return one_element
+
+    return typer
+
+
+overload(np.atleast_1d)(_at_least_of_scalar(_one_element_1d))
+overload(np.atleast_2d)(_at_least_of_scalar(_one_element_2d))
+overload(np.atleast_3d)(_at_least_of_scalar(_one_element_3d))
+
+
+@register_jitable
+def _matching(a, out):
+    """Per row along the last axis, the indices `p` with `out == a[p]`: how np.sort or
+    np.partition ordered `a` (found from the values, whatever the algorithm)."""
+    n = a.shape[-1]
+    a2 = np.ascontiguousarray(a).reshape((a.size // max(n, 1), n))
+    o2 = np.ascontiguousarray(out).reshape(a2.shape)
+    p = np.empty(a2.shape, dtype=np.int64)
+    for i in range(a2.shape[0]):
+        from_a = np.argsort(a2[i], kind="mergesort")
+        from_out = np.argsort(o2[i], kind="mergesort")
+        for j in range(n):
+            p[i, from_out[j]] = from_a[j]
+    return p
+
+
+@register_jitable
+def gather_matching(v, a, out):
+    """The tangent of `out = np.sort(a)` (or np.partition): `v` taken in out's order."""
+    p = _matching(a, out)
+    v2 = np.ascontiguousarray(v).reshape(p.shape)
+    result = np.empty(p.shape, dtype=v2.dtype)
+    for i in range(p.shape[0]):
+        for j in range(p.shape[1]):
+            result[i, j] = v2[i, p[i, j]]
+    return result.reshape(a.shape)
+
+
+@register_jitable
+def scatter_matching(v, a, out):
+    """The adjoint of `out = np.sort(a)` (or np.partition): `v` put back where each value was."""
+    p = _matching(a, out)
+    v2 = np.ascontiguousarray(v).reshape(p.shape)
+    result = np.empty(p.shape, dtype=v2.dtype)
+    for i in range(p.shape[0]):
+        for j in range(p.shape[1]):
+            result[i, p[i, j]] = v2[i, j]
+    return result.reshape(a.shape)

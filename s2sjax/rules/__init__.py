@@ -1,6 +1,6 @@
 """Derivative rules, one family per module; importing this package registers them all."""
 
-from . import elementwise, linalg, reductions, runtime, shape  # noqa: F401  (registration side effects)
+from . import elementwise, linalg, ordering, reductions, runtime, shape  # noqa: F401  (registration side effects)
 from .registry import (
     LINEAR,
     Rule,
@@ -17,7 +17,7 @@ from .registry import (
     rule_of,
 )
 
-METHODS = {**reductions.METHODS, **shape.METHODS}
+METHODS = {**reductions.METHODS, **shape.METHODS, **ordering.METHODS}
 
 __all__ = [
     "LINEAR",
