@@ -975,13 +975,20 @@ overload(np.atleast_2d)(_at_least_of_scalar(_one_element_2d))
 overload(np.atleast_3d)(_at_least_of_scalar(_one_element_3d))
 
 
+@overload(np.expand_dims)
+def _expand_dims_of_scalar(a, axis):
+    """np.expand_dims of a number (Numba takes arrays only): an array of one element."""
+    if isinstance(a, (types.Number, types.Boolean)):
+        return lambda a, axis: np.full((1,), a)
+
+
 @register_jitable
-def _matching(a, out):
-    """Per row along the last axis, the indices `p` with `out == a[p]`: how np.sort or
+def _matching(a, ordered):
+    """Per row along the last axis, the indices `p` with `ordered == a[p]`: how np.sort or
     np.partition ordered `a` (found from the values, whatever the algorithm)."""
     n = a.shape[-1]
     a2 = np.ascontiguousarray(a).reshape((a.size // max(n, 1), n))
-    o2 = np.ascontiguousarray(out).reshape(a2.shape)
+    o2 = np.ascontiguousarray(ordered).reshape(a2.shape)
     p = np.empty(a2.shape, dtype=np.int64)
     for i in range(a2.shape[0]):
         from_a = np.argsort(a2[i], kind="mergesort")
@@ -992,9 +999,9 @@ def _matching(a, out):
 
 
 @register_jitable
-def gather_matching(v, a, out):
-    """The tangent of `out = np.sort(a)` (or np.partition): `v` taken in out's order."""
-    p = _matching(a, out)
+def gather_matching(v, a, ordered):
+    """The tangent of `ordered = np.sort(a)` (or np.partition): `v` taken in that order."""
+    p = _matching(a, ordered)
     v2 = np.ascontiguousarray(v).reshape(p.shape)
     result = np.empty(p.shape, dtype=v2.dtype)
     for i in range(p.shape[0]):
@@ -1004,9 +1011,9 @@ def gather_matching(v, a, out):
 
 
 @register_jitable
-def scatter_matching(v, a, out):
-    """The adjoint of `out = np.sort(a)` (or np.partition): `v` put back where each value was."""
-    p = _matching(a, out)
+def scatter_matching(v, a, ordered):
+    """The adjoint of `ordered = np.sort(a)` (or np.partition): `v` put back where each value was."""
+    p = _matching(a, ordered)
     v2 = np.ascontiguousarray(v).reshape(p.shape)
     result = np.empty(p.shape, dtype=v2.dtype)
     for i in range(p.shape[0]):

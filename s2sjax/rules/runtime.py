@@ -162,8 +162,8 @@ helper("repeat_adjoint", ("v", "a", "repeats", "axis"), _float_like("a"), linear
 for _name, _inverse in (("gather_matching", "scatter"), ("scatter_matching", "gather")):
     helper(
         _name,
-        ("v", "a", "out"),
+        ("v", "a", "ordered"),  # not `out`: a template's name for the helper's own result
         _float_like("a"),
         linear=("v",),
-        adjoints={"v": f"rt.{_inverse}_matching(g, a, out)"},
+        adjoints={"v": f"rt.{_inverse}_matching(g, a, ordered)"},
     )
