@@ -176,7 +176,13 @@ def _diag_adjoint(types, nodes):
 
 register(
     Rule(
-        "np.diag", ("v", "k"), _diag_result, {"v": _diag_adjoint}, defaults={"k": 0}, linear=("v",)
+        "np.diag",
+        ("v", "k"),
+        _diag_result,
+        {"v": _diag_adjoint},
+        defaults={"k": 0},
+        linear=("v",),
+        view=True,  # a matrix's diagonal is a view of it in NumPy
     ),
     np.diag,
 )
