@@ -552,6 +552,19 @@ for name in ("gather_matching", "scatter_matching"):
         R.permutation(12) / 5.0,
     )
 
+case(
+    "np.tile",
+    f"def f(a):\n    return np.sum(np.sin(np.tile(a, (2, 1, 2))) * {W234})\n",
+    u(-1, 1, (3, 2)),
+)
+case("np.tile", "def f(x):\n    return np.sum(np.sin(np.tile(x, 3)))\n", 0.7)
+case(
+    "rt.tile_adjoint",
+    "def f(v, a):\n    return np.sum(np.sin(rt.tile_adjoint(v, a)) * a)\n",
+    u(-1, 1, (2, 3, 4)),
+    M34[:, :2],
+)
+
 # Integer arguments (not differentiated) meeting floats: powers, products, quotients, trip counts.
 case("**", "def f(a, n):\n    return a ** n + np.sum(np.full(3, a) ** n)\n", 0.7, 3)
 case("*", "def f(x, n):\n    return np.sum(x * n) + n * x[0]\n", u(-1, 1, (3,)), 2)

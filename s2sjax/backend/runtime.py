@@ -983,6 +983,76 @@ def _expand_dims_of_scalar(a, axis):
 
 
 @register_jitable
+def _tile_into(out, a):
+    """Fill `out` with copies of `a` (the same rank) laid end to end along every axis."""
+    flat_out = out.reshape(out.size)
+    flat_a = np.ascontiguousarray(a).reshape(a.size)
+    for k in range(out.size):
+        rest, offset, stride = k, 0, 1
+        for d in range(out.ndim - 1, -1, -1):
+            i = rest % out.shape[d]
+            rest //= out.shape[d]
+            offset += (i % a.shape[d]) * stride
+            stride *= a.shape[d]
+        flat_out[k] = flat_a[offset]
+    return out
+
+
+@register_jitable
+def tile_adjoint(g, a):
+    """The adjoint of `np.tile(a, reps)`: the copies of each entry in `g` summed (a may have
+    fewer axes than `g`: its leading ones were 1)."""
+    lead = g.ndim - a.ndim
+    out = np.zeros(a.size, dtype=g.dtype)
+    flat_g = np.ascontiguousarray(g).reshape(g.size)
+    for k in range(g.size):
+        rest, offset, stride = k, 0, 1
+        for d in range(g.ndim - 1, lead - 1, -1):
+            i = rest % g.shape[d]
+            rest //= g.shape[d]
+            offset += (i % a.shape[d - lead]) * stride
+            stride *= a.shape[d - lead]
+        out[offset] += flat_g[k]
+    return out.reshape(a.shape)
+
+
+_TILE = """\
+def {name}(A, reps):
+    r = ({reps},)
+    a = np.ascontiguousarray(A).reshape(({shape},))
+    out = np.empty(({tiled},), dtype=a.dtype)
+    return tile_into(out, a)
+"""
+_TILE_IMPLS = {}
+
+
+@overload(np.tile)
+def _tile(A, reps):
+    """np.tile, written out per rank of `A` and length of `reps` (Numba lacks it; the result's
+    shape must be a literal tuple), each with a name of its own (see _reduce_axis)."""
+    ndim = A.ndim if _is_array(A) else 0
+    count = len(reps) if isinstance(reps, types.BaseTuple) else 1
+    rank = max(ndim, count, 1)
+    key = (ndim, count)
+    if key not in _TILE_IMPLS:
+        name = f"tile_rank{ndim}_by{count}"
+        tupled = isinstance(reps, types.BaseTuple)
+        given = [f"reps[{d}]" for d in range(count)] if tupled else ["reps"]
+        padded_reps = ["1"] * (rank - count) + given
+        padded_shape = ["1"] * (rank - ndim) + [f"A.shape[{d}]" for d in range(ndim)]
+        source = _TILE.format(
+            name=name,
+            reps=", ".join(padded_reps),
+            shape=", ".join(padded_shape),
+            tiled=", ".join(f"a.shape[{d}] * r[{d}]" for d in range(rank)),
+        )
+        namespace = {"np": np, "tile_into": _tile_into, "__name__": __name__}
+        exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
+        _TILE_IMPLS[key] = namespace[name]
+    return _TILE_IMPLS[key]
+
+
+@register_jitable
 def _matching(a, ordered):
     """Per row along the last axis, the indices `p` with `ordered == a[p]`: how np.sort or
     np.partition ordered `a` (found from the values, whatever the algorithm)."""
@@ -1012,7 +1082,7 @@ def gather_matching(v, a, ordered):
 
 @register_jitable
 def scatter_matching(v, a, ordered):
-    """The adjoint of `ordered = np.sort(a)` (or np.partition): `v` put back where each value was."""
+    """The adjoint of `ordered = np.sort(a)` (or np.partition): `v` put back where it came from."""
     p = _matching(a, ordered)
     v2 = np.ascontiguousarray(v).reshape(p.shape)
     result = np.empty(p.shape, dtype=v2.dtype)

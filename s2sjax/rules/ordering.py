@@ -140,6 +140,35 @@ _rearrangement(
 )
 
 
+def _tile_result(types, nodes):
+    reps = types["reps"]
+    if reps.kind == "int" and reps.ndim == 0:
+        count = 1
+    elif reps.kind == "tuple" and all(e.kind == "int" and e.ndim == 0 for e in reps.elts):
+        count = len(reps.elts)
+    else:
+        raise RuleError("np.tile's reps must be an int or a tuple of ints")
+    ndim = types["a"].ndim
+    return Type(types["a"].kind, None if ndim is None else max(ndim, count))
+
+
+def _tile_adjoint(types, nodes):
+    return "np.sum(g)" if types["a"].ndim == 0 else "rt.tile_adjoint(g, a)"
+
+
+register(
+    Rule(
+        "np.tile",
+        ("a", "reps"),
+        _tile_result,
+        {"a": _tile_adjoint},
+        linear=("a",),
+        static=("reps",),
+    ),
+    np.tile,
+)
+
+
 # ---- triangles and diagonals: the adjoint keeps the same entries ----
 
 
