@@ -565,6 +565,19 @@ case(
     M34[:, :2],
 )
 
+case(
+    "np.pad",
+    "def f(a):\n"
+    "    return np.sum(np.sin(np.pad(a, ((1, 0), (0, 2)))) * np.arange(24.0).reshape(4, 6))\n",
+    M34,
+)
+case(
+    "rt.unpad",
+    "def f(v, a):\n    return np.sum(np.sin(rt.unpad(v, a, (1, 2))) * a)\n",
+    u(-1, 1, (6, 7)),
+    M34,
+)
+
 # Integer arguments (not differentiated) meeting floats: powers, products, quotients, trip counts.
 case("**", "def f(a, n):\n    return a ** n + np.sum(np.full(3, a) ** n)\n", 0.7, 3)
 case("*", "def f(x, n):\n    return np.sum(x * n) + n * x[0]\n", u(-1, 1, (3,)), 2)

@@ -1052,6 +1052,91 @@ def _tile(A, reps):
     return _TILE_IMPLS[key]
 
 
+def _pad_pairs(pad_width, ndim):
+    """np.pad's pad_width in every form NumPy reads (n, (n,), (before, after), ((before, after),),
+    one pair per axis) as an (ndim, 2) array."""
+    return np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
+
+
+@overload(_pad_pairs)
+def _pad_pairs_impl(pad_width, ndim):
+    if isinstance(pad_width, types.Integer):
+        return lambda pad_width, ndim: np.full((ndim, 2), pad_width)
+    first = pad_width.types[0] if isinstance(pad_width, types.BaseTuple) else None
+    if isinstance(first, types.Integer):  # (n,) or (before, after) for every axis
+        return lambda pad_width, ndim: _pairs_of_rows((pad_width,), ndim)
+    return lambda pad_width, ndim: _pairs_of_rows(pad_width, ndim)
+
+
+@register_jitable
+def _pairs_of_rows(rows, ndim):
+    pairs = np.empty((ndim, 2), dtype=np.int64)
+    for d in range(ndim):
+        row = rows[d if len(rows) > 1 else 0]
+        pairs[d, 0] = row[0]
+        pairs[d, 1] = row[len(row) - 1]
+    return pairs
+
+
+@register_jitable
+def _padded_offsets(shape, padded, pairs):
+    """For each entry of an array of `shape`, in order, its flat index in the padded array."""
+    size = 1
+    for n in shape:
+        size *= n
+    offsets = np.empty(size, dtype=np.int64)
+    for k in range(size):
+        rest, offset, stride = k, 0, 1
+        for d in range(len(shape) - 1, -1, -1):
+            i = rest % shape[d]
+            rest //= shape[d]
+            offset += (i + pairs[d, 0]) * stride
+            stride *= padded[d]
+        offsets[k] = offset
+    return offsets
+
+
+@overload(np.pad)
+def _pad_constant(array, pad_width, mode="constant"):
+    """np.pad with zeros (Numba lacks np.pad); rules/ordering.py allows no other mode."""
+    if not _is_array(array):
+        return None
+
+    def impl(array, pad_width, mode="constant"):
+        pairs = _pad_pairs(pad_width, array.ndim)
+        shape = array.shape
+        for d in range(array.ndim):
+            shape = tuple_setitem(shape, d, array.shape[d] + pairs[d, 0] + pairs[d, 1])
+        out = np.zeros(shape, dtype=array.dtype)
+        flat_out, flat_a = out.reshape(out.size), np.ascontiguousarray(array).reshape(array.size)
+        offsets = _padded_offsets(array.shape, shape, pairs)
+        for k in range(array.size):
+            flat_out[offsets[k]] = flat_a[k]
+        return out
+
+    return impl
+
+
+def unpad(g, a, pad_width):
+    """The adjoint of `np.pad(a, pad_width)`: the part of `g` where `a` was put."""
+    pairs = _pad_pairs(pad_width, np.ndim(a))
+    return g[tuple(slice(b, b + n) for b, n in zip(pairs[:, 0], np.shape(a)))].copy()
+
+
+@overload(unpad)
+def _unpad(g, a, pad_width):
+    def impl(g, a, pad_width):
+        pairs = _pad_pairs(pad_width, a.ndim)
+        offsets = _padded_offsets(a.shape, g.shape, pairs)
+        flat_g = np.ascontiguousarray(g).reshape(g.size)
+        out = np.empty(a.size, dtype=g.dtype)
+        for k in range(a.size):
+            out[k] = flat_g[offsets[k]]
+        return out.reshape(a.shape)
+
+    return impl
+
+
 @register_jitable
 def _matching(a, ordered):
     """Per row along the last axis, the indices `p` with `ordered == a[p]`: how np.sort or

@@ -169,6 +169,30 @@ register(
 )
 
 
+def _pad_result(types, nodes):
+    if getattr(nodes["mode"], "value", None) != "constant":
+        raise RuleError("np.pad is supported in mode 'constant' only")
+    if getattr(nodes["constant_values"], "value", None) != 0:
+        raise RuleError("np.pad is supported with zeros only (constant_values=0)")
+    if types["array"].ndim == 0:
+        raise RuleError("np.pad of a scalar is not supported")
+    return types["array"]
+
+
+register(
+    Rule(
+        "np.pad",
+        ("array", "pad_width", "mode", "constant_values"),
+        _pad_result,
+        {"array": "rt.unpad(g, array, pad_width)"},
+        defaults={"mode": "constant", "constant_values": 0},
+        linear=("array",),
+        static=("pad_width", "mode", "constant_values"),
+    ),
+    np.pad,
+)
+
+
 # ---- triangles and diagonals: the adjoint keeps the same entries ----
 
 

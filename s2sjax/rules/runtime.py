@@ -159,6 +159,7 @@ helper(
 )
 helper("diagonal_adjoint", ("v", "a", "k"), _float_like("a"), linear=("v",))
 helper("tile_adjoint", ("v", "a"), _float_like("a"), linear=("v",))
+helper("unpad", ("v", "a", "pad_width"), _float_like("a"), linear=("v",))
 helper("repeat_adjoint", ("v", "a", "repeats", "axis"), _float_like("a"), linear=("v",))
 for _name, _inverse in (("gather_matching", "scatter"), ("scatter_matching", "gather")):
     helper(
