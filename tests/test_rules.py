@@ -489,6 +489,100 @@ case(
     u(-1, 1, (2, 3)),
 )
 
+# ---- shape and order (s2sjax/rules/ordering.py) ----
+# Weights that differ per entry, so that an adjoint put in the wrong place shows.
+W234 = "np.arange(1.0, 25.0).reshape(2, 3, 4)"
+A234 = R.permutation(24).reshape(2, 3, 4) / 10.0 - 1.0  # distinct entries: no ties in a sort
+for name, call, weights in (
+    ("moveaxis", "np.moveaxis(a, 0, 2)", "np.arange(1.0, 25.0).reshape(3, 4, 2)"),
+    ("swapaxes", "np.swapaxes(a, 0, -1)", "np.arange(1.0, 25.0).reshape(4, 3, 2)"),
+    ("rollaxis", "np.rollaxis(a, 2, 1)", "np.arange(1.0, 25.0).reshape(2, 4, 3)"),
+    ("repeat", "np.repeat(a, 2, axis=1)", "np.arange(1.0, 49.0).reshape(2, 6, 4)"),
+    ("flip", "np.flip(a, 1)", W234),
+    ("roll", "np.roll(a, -1, axis=2)", W234),
+    ("sort", "np.sort(a)", W234),
+    ("partition", "np.partition(a, 1)[:, :, :2]", "np.arange(1.0, 13.0).reshape(2, 3, 2)"),
+    ("atleast_3d", "np.atleast_3d(a)", W234),
+    ("expand_dims", "np.expand_dims(a, 1)", "np.arange(1.0, 25.0).reshape(2, 1, 3, 4)"),
+):
+    case(f"np.{name}", f"def f(a):\n    return np.sum(np.sin({call}) * {weights})\n", A234)
+M34 = R.permutation(12).reshape(3, 4) / 7.0 - 0.8
+for name, call in (
+    ("triu", "np.triu(a, 1)"),
+    ("tril", "np.tril(a, -1)"),
+    ("diag", "np.diag(a, 1)"),
+    ("fliplr", "np.fliplr(a)"),
+    ("flipud", "np.flipud(a)"),
+    ("rot90", "np.rot90(a, 3)"),
+    ("atleast_2d", "np.atleast_2d(a[0])"),
+    ("atleast_1d", "np.atleast_1d(a)"),
+    ("identity", "a[:, :3] @ np.identity(3)"),
+    ("broadcast_to", "np.broadcast_to(a[:, :1], (3, 4))"),
+):
+    case(f"np.{name}", f"def f(a):\n    return np.sum(np.sin({call}) ** 2)\n", M34)
+case(
+    "np.diag",
+    "def f(v):\n    return np.sum(np.sin(np.diag(v, -1)) * np.arange(1.0, 17.0).reshape(4, 4))\n",
+    u(-1, 1, (3,)),
+)
+for name in ("atleast_1d", "atleast_2d", "atleast_3d", "expand_dims"):
+    extra = ", 0" if name == "expand_dims" else ""
+    case(f"np.{name}", f"def f(x):\n    return np.sum(np.sin(np.{name}(x{extra})))\n", 0.7)
+case("np.broadcast_to", "def f(x):\n    return np.sum(np.sin(np.broadcast_to(x, (3,))))\n", 0.7)
+case(
+    "np.repeat",
+    "def f(a):\n    return np.sum(np.sin(np.repeat(a, 3)) * np.arange(1.0, 10.0))\n",
+    u(-1, 1, (3,)),
+)
+case(
+    "rt.flatten", "def f(a):\n    return np.sum(np.sin(a.flatten()) * np.arange(1.0, 13.0))\n", M34
+)
+case(
+    "rt.diagonal_adjoint",
+    "def f(v, a):\n    return np.sum(np.sin(rt.diagonal_adjoint(v, a, 1)) * a)\n",
+    u(-1, 1, (3,)),
+    M34,
+)
+case(
+    "rt.repeat_adjoint",
+    "def f(v, a):\n    return np.sum(np.sin(rt.repeat_adjoint(v, a, 2, 0)) * a)\n",
+    u(-1, 1, (6, 4)),
+    M34,
+)
+for name in ("gather_matching", "scatter_matching"):
+    case(
+        f"rt.{name}",
+        f"def f(v, a):\n    return np.sum(np.sin(rt.{name}(v, a, np.sort(a))) * np.arange(12.0))\n",
+        u(-1, 1, (12,)),
+        R.permutation(12) / 5.0,
+    )
+
+case(
+    "np.tile",
+    f"def f(a):\n    return np.sum(np.sin(np.tile(a, (2, 1, 2))) * {W234})\n",
+    u(-1, 1, (3, 2)),
+)
+case("np.tile", "def f(x):\n    return np.sum(np.sin(np.tile(x, 3)))\n", 0.7)
+case(
+    "rt.tile_adjoint",
+    "def f(v, a):\n    return np.sum(np.sin(rt.tile_adjoint(v, a)) * a)\n",
+    u(-1, 1, (2, 3, 4)),
+    M34[:, :2],
+)
+
+case(
+    "np.pad",
+    "def f(a):\n"
+    "    return np.sum(np.sin(np.pad(a, ((1, 0), (0, 2)))) * np.arange(24.0).reshape(4, 6))\n",
+    M34,
+)
+case(
+    "rt.unpad",
+    "def f(v, a):\n    return np.sum(np.sin(rt.unpad(v, a, (1, 2))) * a)\n",
+    u(-1, 1, (6, 7)),
+    M34,
+)
+
 # Integer arguments (not differentiated) meeting floats: powers, products, quotients, trip counts.
 case("**", "def f(a, n):\n    return a ** n + np.sum(np.full(3, a) ** n)\n", 0.7, 3)
 case("*", "def f(x, n):\n    return np.sum(x * n) + n * x[0]\n", u(-1, 1, (3,)), 2)

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import numba
 from numba import types
+from numba.cpython.unsafe.tuple import tuple_setitem
 from numba.extending import overload, register_jitable
 
 
@@ -985,6 +986,138 @@ def _kron_adjoint(first):
             _as_matrix(g), _as_matrix(a), _as_matrix(b), first
         ).reshape((a if first else b).shape)
 
+
+# ---- shape and order (s2sjax/rules/ordering.py): adjoints, and the forms of np.rollaxis,
+# np.repeat, np.flip, np.roll and np.atleast_<k>d that Numba lacks
+
+
+@register_jitable
+def flatten(a):
+    """`a.flatten()`: a new 1-D array (np.ravel may return a view)."""
+    return np.ravel(a).copy()
+
+
+@register_jitable
+def diagonal_adjoint(g, v, k):
+    """The adjoint of `np.diag(v, k)` of a matrix `v`: `g` on that diagonal, zeros elsewhere."""
+    out = np.zeros(v.shape, dtype=g.dtype)
+    for i in range(g.size):
+        if k >= 0:
+            out[i, i + k] = g[i]
+        else:
+            out[i - k, i] = g[i]
+    return out
+
+
+def repeat_adjoint(g, a, repeats, axis):
+    """The adjoint of `np.repeat(a, repeats, axis)`: each entry's copies summed."""
+    if np.ndim(a) == 0:
+        return np.sum(g)
+    pre, n, post = (1, np.size(a), 1) if axis is None else _split(np.shape(a), axis)
+    g4 = np.reshape(np.ascontiguousarray(g), (pre, n, repeats, post))
+    return g4.sum(axis=2).reshape(np.shape(a))
+
+
+@overload(repeat_adjoint)
+def _repeat_adjoint(g, a, repeats, axis):
+    if not _is_array(a):
+        return lambda g, a, repeats, axis: np.sum(g)
+
+    def impl(g, a, repeats, axis):
+        pre, n, post = _grid(a, axis)
+        g4 = np.ascontiguousarray(g).reshape((pre, n, repeats, post))
+        out = np.zeros((pre, n, post), dtype=g4.dtype)
+        for i in range(pre):
+            for j in range(n):
+                for r in range(repeats):
+                    out[i, j, :] += g4[i, j, r, :]
+        return out.reshape(a.shape)
+
+    return impl
+
+
+@overload(np.repeat)
+def _repeat_along(a, repeats, axis=None):
+    """np.repeat with an axis (Numba has the flattening form only)."""
+    if isinstance(axis, types.NoneType):  # written out by the user
+        return lambda a, repeats, axis=None: np.repeat(a, repeats)
+    if not _is_array(a) or _is_none(axis):
+        return None
+
+    def impl(a, repeats, axis=None):
+        pre, n, post = _split(a.shape, axis)
+        a3 = np.ascontiguousarray(a).reshape((pre, n, post))
+        out = np.empty((pre, n, repeats, post), dtype=a.dtype)
+        for i in range(pre):
+            for j in range(n):
+                for r in range(repeats):
+                    out[i, j, r, :] = a3[i, j, :]
+        return out.reshape(tuple_setitem(a.shape, axis % a.ndim, n * repeats))
+
+    return impl
+
+
+@overload(np.rollaxis)
+def _rollaxis(a, axis, start=0):
+    def impl(a, axis, start=0):
+        axis = axis % a.ndim
+        if start < 0:
+            start += a.ndim
+        return np.moveaxis(a, axis, start - 1 if start > axis else start)
+
+    return impl
+
+
+@overload(np.flip)
+def _flip_along(m, axis=None):
+    """np.flip with an axis (Numba flips every axis only)."""
+    if isinstance(axis, types.NoneType):  # as the adjoint writes it
+        return lambda m, axis=None: np.flip(m)
+    if not _is_array(m) or _is_none(axis):
+        return None
+    return lambda m, axis=None: np.swapaxes(np.swapaxes(m, 0, axis)[::-1], 0, axis)
+
+
+@overload(np.roll)
+def _roll_along(a, shift, axis=None):
+    """np.roll with an axis (Numba rolls the flattened array only)."""
+    if isinstance(axis, types.NoneType):  # as the adjoint writes it
+        return lambda a, shift, axis=None: np.roll(a, shift)
+    if not _is_array(a) or _is_none(axis):
+        return None
+
+    def impl(a, shift, axis=None):
+        moved = np.ascontiguousarray(np.moveaxis(a, axis, -1))
+        n = moved.shape[-1]
+        rows = moved.reshape((moved.size // max(n, 1), n))
+        out = np.empty_like(rows)
+        for i in range(rows.shape[0]):
+            for j in range(n):
+                out[i, (j + shift) % n] = rows[i, j]
+        return np.ascontiguousarray(np.moveaxis(out.reshape(moved.shape), -1, axis))
+
+    return impl
+
+
+def _one_element_1d(a):
+    return np.full((1,), a)
+
+
+def _one_element_2d(a):
+    return np.full((1, 1), a)
+
+
+def _one_element_3d(a):
+    return np.full((1, 1, 1), a)
+
+
+def _at_least_of_scalar(one_element):
+    """np.atleast_<k>d of a number (Numba takes arrays only): an array of one element."""
+
+    def typer(a):
+        if isinstance(a, (types.Number, types.Boolean)):
+            return one_element
+
     return typer
 
 
@@ -1309,3 +1442,210 @@ def _xlogy(x, y):
         # y is replaced by 1 where x == 0, by arithmetic: Numba's np.where does not broadcast
         return lambda x, y: x * np.log(y + (x == 0) * (1.0 - y))
     return lambda x, y: 0.0 if x == 0 else x * math.log(y)
+
+
+overload(np.atleast_1d)(_at_least_of_scalar(_one_element_1d))
+overload(np.atleast_2d)(_at_least_of_scalar(_one_element_2d))
+overload(np.atleast_3d)(_at_least_of_scalar(_one_element_3d))
+
+
+@overload(np.expand_dims)
+def _expand_dims_of_scalar(a, axis):
+    """np.expand_dims of a number (Numba takes arrays only): an array of one element."""
+    if isinstance(a, (types.Number, types.Boolean)):
+        return lambda a, axis: np.full((1,), a)
+
+
+@register_jitable
+def _tile_into(out, a):
+    """Fill `out` with copies of `a` (the same rank) laid end to end along every axis."""
+    flat_out = out.reshape(out.size)
+    flat_a = np.ascontiguousarray(a).reshape(a.size)
+    for k in range(out.size):
+        rest, offset, stride = k, 0, 1
+        for d in range(out.ndim - 1, -1, -1):
+            i = rest % out.shape[d]
+            rest //= out.shape[d]
+            offset += (i % a.shape[d]) * stride
+            stride *= a.shape[d]
+        flat_out[k] = flat_a[offset]
+    return out
+
+
+@register_jitable
+def tile_adjoint(g, a):
+    """The adjoint of `np.tile(a, reps)`: the copies of each entry in `g` summed (a may have
+    fewer axes than `g`: its leading ones were 1)."""
+    lead = g.ndim - a.ndim
+    out = np.zeros(a.size, dtype=g.dtype)
+    flat_g = np.ascontiguousarray(g).reshape(g.size)
+    for k in range(g.size):
+        rest, offset, stride = k, 0, 1
+        for d in range(g.ndim - 1, lead - 1, -1):
+            i = rest % g.shape[d]
+            rest //= g.shape[d]
+            offset += (i % a.shape[d - lead]) * stride
+            stride *= a.shape[d - lead]
+        out[offset] += flat_g[k]
+    return out.reshape(a.shape)
+
+
+_TILE = """\
+def {name}(A, reps):
+    r = ({reps},)
+    a = np.ascontiguousarray(A).reshape(({shape},))
+    out = np.empty(({tiled},), dtype=a.dtype)
+    return tile_into(out, a)
+"""
+_TILE_IMPLS = {}
+
+
+@overload(np.tile)
+def _tile(A, reps):
+    """np.tile, written out per rank of `A` and length of `reps` (Numba lacks it; the result's
+    shape must be a literal tuple), each with a name of its own (see _reduce_axis)."""
+    ndim = A.ndim if _is_array(A) else 0
+    count = len(reps) if isinstance(reps, types.BaseTuple) else 1
+    rank = max(ndim, count, 1)
+    key = (ndim, count)
+    if key not in _TILE_IMPLS:
+        name = f"tile_rank{ndim}_by{count}"
+        tupled = isinstance(reps, types.BaseTuple)
+        given = [f"reps[{d}]" for d in range(count)] if tupled else ["reps"]
+        padded_reps = ["1"] * (rank - count) + given
+        padded_shape = ["1"] * (rank - ndim) + [f"A.shape[{d}]" for d in range(ndim)]
+        source = _TILE.format(
+            name=name,
+            reps=", ".join(padded_reps),
+            shape=", ".join(padded_shape),
+            tiled=", ".join(f"a.shape[{d}] * r[{d}]" for d in range(rank)),
+        )
+        namespace = {"np": np, "tile_into": _tile_into, "__name__": __name__}
+        exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
+        _TILE_IMPLS[key] = namespace[name]
+    return _TILE_IMPLS[key]
+
+
+def _pad_pairs(pad_width, ndim):
+    """np.pad's pad_width in every form NumPy reads (n, (n,), (before, after), ((before, after),),
+    one pair per axis) as an (ndim, 2) array."""
+    return np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2))
+
+
+@overload(_pad_pairs)
+def _pad_pairs_impl(pad_width, ndim):
+    if isinstance(pad_width, types.Integer):
+        return lambda pad_width, ndim: np.full((ndim, 2), pad_width)
+    first = pad_width.types[0] if isinstance(pad_width, types.BaseTuple) else None
+    if isinstance(first, types.Integer):  # (n,) or (before, after) for every axis
+        return lambda pad_width, ndim: _pairs_of_rows((pad_width,), ndim)
+    return lambda pad_width, ndim: _pairs_of_rows(pad_width, ndim)
+
+
+@register_jitable
+def _pairs_of_rows(rows, ndim):
+    pairs = np.empty((ndim, 2), dtype=np.int64)
+    for d in range(ndim):
+        row = rows[d if len(rows) > 1 else 0]
+        pairs[d, 0] = row[0]
+        pairs[d, 1] = row[len(row) - 1]
+    return pairs
+
+
+@register_jitable
+def _padded_offsets(shape, padded, pairs):
+    """For each entry of an array of `shape`, in order, its flat index in the padded array."""
+    size = 1
+    for n in shape:
+        size *= n
+    offsets = np.empty(size, dtype=np.int64)
+    for k in range(size):
+        rest, offset, stride = k, 0, 1
+        for d in range(len(shape) - 1, -1, -1):
+            i = rest % shape[d]
+            rest //= shape[d]
+            offset += (i + pairs[d, 0]) * stride
+            stride *= padded[d]
+        offsets[k] = offset
+    return offsets
+
+
+@overload(np.pad)
+def _pad_constant(array, pad_width, mode="constant"):
+    """np.pad with zeros (Numba lacks np.pad); rules/ordering.py allows no other mode."""
+    if not _is_array(array):
+        return None
+
+    def impl(array, pad_width, mode="constant"):
+        pairs = _pad_pairs(pad_width, array.ndim)
+        shape = array.shape
+        for d in range(array.ndim):
+            shape = tuple_setitem(shape, d, array.shape[d] + pairs[d, 0] + pairs[d, 1])
+        out = np.zeros(shape, dtype=array.dtype)
+        flat_out, flat_a = out.reshape(out.size), np.ascontiguousarray(array).reshape(array.size)
+        offsets = _padded_offsets(array.shape, shape, pairs)
+        for k in range(array.size):
+            flat_out[offsets[k]] = flat_a[k]
+        return out
+
+    return impl
+
+
+def unpad(g, a, pad_width):
+    """The adjoint of `np.pad(a, pad_width)`: the part of `g` where `a` was put."""
+    pairs = _pad_pairs(pad_width, np.ndim(a))
+    return g[tuple(slice(b, b + n) for b, n in zip(pairs[:, 0], np.shape(a)))].copy()
+
+
+@overload(unpad)
+def _unpad(g, a, pad_width):
+    def impl(g, a, pad_width):
+        pairs = _pad_pairs(pad_width, a.ndim)
+        offsets = _padded_offsets(a.shape, g.shape, pairs)
+        flat_g = np.ascontiguousarray(g).reshape(g.size)
+        out = np.empty(a.size, dtype=g.dtype)
+        for k in range(a.size):
+            out[k] = flat_g[offsets[k]]
+        return out.reshape(a.shape)
+
+    return impl
+
+
+@register_jitable
+def _matching(a, ordered):
+    """Per row along the last axis, the indices `p` with `ordered == a[p]`: how np.sort or
+    np.partition ordered `a` (found from the values, whatever the algorithm)."""
+    n = a.shape[-1]
+    a2 = np.ascontiguousarray(a).reshape((a.size // max(n, 1), n))
+    o2 = np.ascontiguousarray(ordered).reshape(a2.shape)
+    p = np.empty(a2.shape, dtype=np.int64)
+    for i in range(a2.shape[0]):
+        from_a = np.argsort(a2[i], kind="mergesort")
+        from_out = np.argsort(o2[i], kind="mergesort")
+        for j in range(n):
+            p[i, from_out[j]] = from_a[j]
+    return p
+
+
+@register_jitable
+def gather_matching(v, a, ordered):
+    """The tangent of `ordered = np.sort(a)` (or np.partition): `v` taken in that order."""
+    p = _matching(a, ordered)
+    v2 = np.ascontiguousarray(v).reshape(p.shape)
+    result = np.empty(p.shape, dtype=v2.dtype)
+    for i in range(p.shape[0]):
+        for j in range(p.shape[1]):
+            result[i, j] = v2[i, p[i, j]]
+    return result.reshape(a.shape)
+
+
+@register_jitable
+def scatter_matching(v, a, ordered):
+    """The adjoint of `ordered = np.sort(a)` (or np.partition): `v` put back where it came from."""
+    p = _matching(a, ordered)
+    v2 = np.ascontiguousarray(v).reshape(p.shape)
+    result = np.empty(p.shape, dtype=v2.dtype)
+    for i in range(p.shape[0]):
+        for j in range(p.shape[1]):
+            result[i, p[i, j]] = v2[i, j]
+    return result.reshape(a.shape)

@@ -896,6 +896,10 @@ class _Normalizer:
         """A list or tuple given to a NumPy function where it takes an array is that array:
         `np.sum([a, b])` sums `np.array((a, b))`, whose elements passes/displays.py writes out."""
         elements = self.display(atom)
+        if elements is not None and param in rule.static:
+            return (
+                elements  # fixed when the code is generated: np.transpose(a, [1, 0]) reads (1, 0)
+            )
         if elements is None or not rule.takes_array(param):
             return atom
         if rule.array_of:

@@ -3,6 +3,7 @@
 from . import (  # noqa: F401  (registration side effects)
     elementwise,
     linalg,
+    ordering,
     products,
     reductions,
     runtime,
@@ -25,7 +26,7 @@ from .registry import (
     rule_of,
 )
 
-METHODS = {**reductions.METHODS, **shape.METHODS}
+METHODS = {**reductions.METHODS, **shape.METHODS, **ordering.METHODS}
 
 __all__ = [
     "LINEAR",

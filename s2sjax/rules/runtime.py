@@ -168,3 +168,26 @@ helper(
     linear=("v",),
     unsupported={"x": "third derivatives of np.sinc are not supported"},
 )
+
+# Shape and order (s2sjax/rules/ordering.py): linear in the adjoint or tangent; the order np.sort
+# found is piecewise constant in `a`.
+helper(
+    "flatten",
+    ("a",),
+    lambda t, n: Type(t["a"].kind, 1),
+    linear=("a",),
+    adjoints={"a": "rt.reshape_like(g, a)"},
+    allocates="values",
+)
+helper("diagonal_adjoint", ("v", "a", "k"), _float_like("a"), linear=("v",))
+helper("tile_adjoint", ("v", "a"), _float_like("a"), linear=("v",))
+helper("unpad", ("v", "a", "pad_width"), _float_like("a"), linear=("v",))
+helper("repeat_adjoint", ("v", "a", "repeats", "axis"), _float_like("a"), linear=("v",))
+for _name, _inverse in (("gather_matching", "scatter"), ("scatter_matching", "gather")):
+    helper(
+        _name,
+        ("v", "a", "ordered"),  # not `out`: a template's name for the helper's own result
+        _float_like("a"),
+        linear=("v",),
+        adjoints={"v": f"rt.{_inverse}_matching(g, a, ordered)"},
+    )

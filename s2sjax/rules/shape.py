@@ -277,7 +277,16 @@ register(
     ),
     np.arange,
 )
-register(Rule("np.eye", ("N",), lambda t, n: Type("float", 2), static=("N",)), np.eye)
+register(
+    Rule(
+        "np.eye",
+        ("N", "M", "k", "dtype"),
+        lambda t, n: Type(_dtype_kind(n["dtype"]), 2),
+        defaults={"M": None, "k": 0, "dtype": None},
+        static=("N", "M", "k", "dtype"),
+    ),
+    np.eye,
+)
 register(Rule("len", ("obj",), lambda t, n: INT), len)
 # Loop iterables: the fence allows them only in the head of a `for`.
 for _iterable in (range, zip, enumerate):
