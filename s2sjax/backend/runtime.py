@@ -833,3 +833,16 @@ def _axis_overload(np_func):
 
 for _func in (np.mean, np.max, np.min, np.prod):
     _axis_overload(_func)
+
+
+# ---- stacking: joining and splitting arrays (passes/stacking.py) -------------
+
+
+@register_jitable
+def section_start(length, count, k, equal):
+    """Where the `k`-th of `count` sections of an axis of `length` starts, as np.array_split
+    divides it (the first `length % count` sections one longer); np.split (`equal`) must divide
+    the axis evenly."""
+    if equal and length % count:
+        raise ValueError("array split does not result in an equal division")
+    return k * (length // count) + min(k, length % count)

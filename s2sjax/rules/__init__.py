@@ -1,6 +1,6 @@
 """Derivative rules, one family per module; importing this package registers them all."""
 
-from . import elementwise, linalg, reductions, runtime, shape  # noqa: F401  (registration side effects)
+from . import elementwise, linalg, reductions, runtime, shape, stacking  # noqa: F401  (registration side effects)
 from .registry import (
     LINEAR,
     Rule,

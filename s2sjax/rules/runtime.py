@@ -146,3 +146,5 @@ helper(
     lambda t, n: Type("float", t["out"].ndim + t["rows"].ndim - 1),
     linear=("rows",),
 )
+# ---- stacking: joining and splitting arrays ----
+helper("section_start", ("length", "count", "k", "equal"), lambda t, n: INT)
