@@ -541,6 +541,13 @@ case(
     "    return np.sum(p[1] * p[2]) + np.sum(np.cos(p[0]))\n",
     u(-1, 1, (7,)),
 )
+case(
+    "rt.empty_joined",
+    "def f(a, x):\n    e = rt.empty_joined((3,), (x, a))\n    e[:2] = x\n    e[2] = a\n"
+    "    return np.sum(e * e)\n",
+    0.7,
+    u(-1, 1, (2,)),
+)
 case("rt.section_start", "def f(a):\n    return a * rt.section_start(7, 3, 2, False)\n", 0.7)
 
 CASES = [

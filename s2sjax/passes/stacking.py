@@ -5,26 +5,22 @@ says how each lays its pieces out) becomes a new array and one store per
 piece, into a range of the axis or one position on it. A split (`np.split`,
 ...) becomes one slice per piece. Every transformation already handles
 stores and slices: a piece's adjoint is the adjoint's slice, a slice's
-adjoint accumulates into its range of the array.
+adjoint accumulates into its range of the array. Here two numbers, each one
+position of the result (an array spanning a range of it is stored as
+`t1[t4:t7] = b`):
 
 >>> import numpy as np
 >>> from s2sjax.pipeline import stage_source
 >>> def f(a, b):
-...     return np.sum(np.concatenate((a, b)))
+...     return np.sum(np.hstack((a, b)))
 >>> print(stage_source(f, "lower"))
 def f(a, b):
-    t1 = a, b
-    t3 = a.shape
-    t4 = t3[0]
-    t5 = b.shape
-    t6 = t5[0]
-    t7 = t4 + t6
-    t8 = t7,
-    t2 = np.empty(t8, dtype=np.float64)
-    t2[0:t4] = a
-    t2[t4:t7] = b
-    t9 = np.sum(t2)
-    out = t9
+    t3 = 2,
+    t1 = rt.empty_joined(t3, (a, b))
+    t1[0] = a
+    t1[1] = b
+    t2 = np.sum(t1)
+    out = t2
     return out
 """
 
@@ -36,8 +32,6 @@ from ..abstract import INT, Type, of_value
 from ..backend.naming import name as _name
 from ..rules import callee, dotted, rule_of
 from ..rules.stacking import RAVEL, SPAN, Join
-
-_DTYPES = {"float": "np.float64", "int": "np.int64", "bool": "np.bool_"}
 
 
 def lower_stacking(program, env, namer):
@@ -133,8 +127,8 @@ class _Lowering:
             offsets.append(self.add(offsets[-1], length))
         shape = self.shape(join, placed, offsets[-1])
         self.env[array] = Type(join.kind, join.rank)
-        dtype = gast.keyword("dtype", dotted(_DTYPES[join.kind]))
-        self.assign(array, gast.Call(dotted("np.empty"), [shape], [dtype]))
+        pieces = gast.Tuple([atom for atom, _ in placed], gast.Load())
+        self.assign(array, gast.Call(dotted("rt.empty_joined"), [shape, pieces], []))
         for (atom, how), start, stop in zip(placed, offsets, offsets[1:]):
             position = gast.Slice(start, stop, None) if how == SPAN else start
             index = _along(join.axis, position)

@@ -61,7 +61,10 @@ def _pieces(types, nodes):
     param = "arrays" if "arrays" in nodes else "tup"
     node, typ = nodes[param], types[param]
     if typ.kind != "tuple" or not typ.elts:
-        raise RuleError("the arrays to join must be a non-empty list or tuple of arrays")
+        raise RuleError(
+            "the arrays to join must be a non-empty list or tuple of arrays "
+            "(an array given whole, whose rows NumPy would join, is not supported)"
+        )
     if isinstance(node, gast.Tuple):
         elements = node.elts
     else:  # a tuple argument: its elements by index
