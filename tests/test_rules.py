@@ -736,6 +736,60 @@ case(
     np.array([0.4, 1.2]),
 )
 
+# ---- stacking: joining and splitting arrays (rules/stacking.py) ----
+# Each result is weighed by `c`, shaped like it, so that a piece put in the wrong place shows.
+for name, call, shapes in (
+    ("concatenate", "np.concatenate((a, b, a), axis=1)", ((2, 2), (2, 1), (2, 5))),
+    ("stack", "np.stack([a, b], axis=1)", ((3,), (3,), (3, 2))),
+    ("hstack", "np.hstack((a, b))", ((2,), (3,), (5,))),
+    ("vstack", "np.vstack((a, b))", ((1, 3), (3,), (2, 3))),
+    ("dstack", "np.dstack([a, b])", ((2, 2, 1), (2, 2), (2, 2, 2))),
+    ("column_stack", "np.column_stack((a, b))", ((2,), (2, 2), (2, 3))),
+    ("append", "np.append(a, b)", ((2, 2), (1,), (5,))),
+):
+    case(
+        f"np.{name}",
+        f"def f(a, b, c):\n    return np.sum(np.sin({call}) * c)\n",
+        *(u(-1, 1, shape) for shape in shapes),
+    )
+case(
+    "np.hstack",
+    "def f(a, b):\n    return np.sum(np.hstack((a, 2.0, b * a)) * np.arange(3.0))\n",
+    0.3,
+    0.8,
+)
+case(
+    "np.append",
+    "def f(a, b):\n    return np.sum(np.append(np.append(a, b), a) * np.arange(3.0))\n",
+    0.3,
+    0.8,
+)
+for name, call, shape in (
+    ("split", "np.split(a, 2, axis=1)", (2, 4)),
+    ("array_split", "np.array_split(a, [1], axis=-1)", (2, 3)),
+    ("hsplit", "np.hsplit(a, 2)", (2, 4)),
+    ("vsplit", "np.vsplit(a, [1])", (3, 2)),
+    ("dsplit", "np.dsplit(a, 2)", (1, 2, 4)),
+):
+    case(
+        f"np.{name}",
+        f"def f(a):\n    p, q = {call}\n    return np.sum(np.sin(p)) + np.sum(q * q * q)\n",
+        u(-1, 1, shape),
+    )
+case(
+    "np.array_split",
+    "def f(a):\n    p = np.array_split(a, 3)\n"
+    "    return np.sum(p[1] * p[2]) + np.sum(np.cos(p[0]))\n",
+    u(-1, 1, (7,)),
+)
+case(
+    "rt.empty_joined",
+    "def f(a, x):\n    e = rt.empty_joined((3,), (x, a))\n    e[:2] = x\n    e[2] = a\n"
+    "    return np.sum(e * e)\n",
+    0.7,
+    u(-1, 1, (2,)),
+)
+case("rt.section_start", "def f(a):\n    return a * rt.section_start(7, 3, 2, False)\n", 0.7)
 
 CASES = [
     (name, i, src, args)

@@ -1649,3 +1649,30 @@ def scatter_matching(v, a, ordered):
         for j in range(p.shape[1]):
             result[i, p[i, j]] = v2[i, j]
     return result.reshape(a.shape)
+
+
+# ---- stacking: joining and splitting arrays (passes/stacking.py) -------------
+
+
+@register_jitable
+def section_start(length, count, k, equal):
+    """Where the `k`-th of `count` sections of an axis of `length` starts, as np.array_split
+    divides it (the first `length % count` sections one longer); np.split (`equal`) must divide
+    the axis evenly."""
+    if equal and length % count:
+        raise ValueError("array split does not result in an equal division")
+    return k * (length // count) + min(k, length % count)
+
+
+def empty_joined(shape, pieces):
+    """A new array of `shape` for the join of `pieces`, in the dtype NumPy gives it: the arrays'
+    (a number beside them takes theirs), or the numbers' where there is no array."""
+    arrays = [p for p in pieces if np.ndim(p)] or pieces
+    return np.empty(shape, dtype=np.result_type(*arrays))
+
+
+@overload(empty_joined)
+def _empty_joined(shape, pieces):
+    arrays = [t for t in pieces if _is_array(t)] or list(pieces)
+    dtype = np.result_type(*(np.dtype(getattr(t, "dtype", t).name) for t in arrays))
+    return lambda shape, pieces: np.empty(shape, dtype=dtype)

@@ -890,11 +890,31 @@ class _Normalizer:
             keywords = [
                 gast.keyword(k.arg, self.as_array(rule, k.arg, k.value, node)) for k in keywords
             ]
-        return self.define(gast.Call(func, args, keywords), node, target)
+        result = self.define(gast.Call(func, args, keywords), node, target)
+        if rule is not None and rule.pieces is not None:
+            self.name_pieces(rule, result, args, keywords, node)
+        return result
+
+    def name_pieces(self, rule, result, args, keywords, node):
+        """The list a split returns is known piece by piece: `t[k]` is a variable of its own
+        (passes/stacking.py defines the pieces as slices)."""
+        try:
+            count = rule.pieces(rule.bind(args, keywords))
+        except rules.RuleError as exc:
+            raise self.location.error(node, str(exc)) from None
+        pieces = [
+            self.define(gast.Subscript(result, gast.Constant(k, None), gast.Load()), node)
+            for k in range(count)
+        ]
+        self.static[result.id] = _Static("list", pieces)
 
     def as_array(self, rule, param, atom, node):
         """A list or tuple given to a NumPy function where it takes an array is that array:
         `np.sum([a, b])` sums `np.array((a, b))`, whose elements passes/displays.py writes out."""
+        if param == rule.sequence:
+            return self.sequence(atom, node)
+        if rule.pieces is not None and param in rule.static:  # a split's indices, as written
+            return self.display(atom) or atom
         elements = self.display(atom)
         if elements is not None and param in rule.static:
             return (
@@ -905,6 +925,22 @@ class _Normalizer:
         if rule.array_of:
             return elements
         return self.define(gast.Call(rules.dotted("np.array"), [elements], []), node)
+
+    def sequence(self, atom, node):
+        """The arrays to join (np.concatenate's): a tuple display of them, a nested list being the
+        array of its elements; a tuple argument stays as it is."""
+        elements = self.display(atom)
+        if elements is None:
+            return atom
+        return gast.Tuple(
+            [
+                self.define(gast.Call(rules.dotted("np.array"), [e], []), node)
+                if isinstance(e, gast.Tuple)
+                else e
+                for e in elements.elts
+            ],
+            gast.Load(),
+        )
 
     def display(self, atom):
         """The nested tuple of element atoms of a list or tuple, or None.

@@ -9,6 +9,7 @@ from . import (  # noqa: F401  (registration side effects)
     runtime,
     shape,
     special,
+    stacking,
 )
 from .registry import (
     LINEAR,

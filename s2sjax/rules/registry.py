@@ -83,11 +83,20 @@ class Rule:
     product: bool = False
     # an iterable allowed only in the head of a `for` (range, zip, enumerate)
     loop_only: bool = False
+    # written out before the transforms (passes/stacking.py): (types, nodes) -> its layout
+    lowering: Callable = None
+    sequence: str = None  # the param taking a list or tuple of arrays, kept as its elements
+    pieces: Callable = None  # (nodes) -> the length of the list of arrays it returns (np.split)
 
     def takes_array(self, param):
         """Whether `param` takes an array, so that a list or tuple display given there is one
         (`np.sum([a, b])` sums `np.array([a, b])`, as NumPy does)."""
-        return self.name.startswith("np.") and param in self.params and param not in self.static
+        return (
+            self.name.startswith("np.")
+            and param in self.params
+            and param not in self.static
+            and param != self.sequence
+        )
 
     def template_library(self, scalar):
         """ "math" or "np": what a template's bare names call for this rule with a `scalar` result.

@@ -9,7 +9,7 @@ which serve both modes.
 """
 
 from ..backend import runtime as rt
-from ..abstract import INT, UNSET, Type, broadcast
+from ..abstract import INT, UNSET, Type, broadcast, promote
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
 from .reductions import _reduced
@@ -191,3 +191,12 @@ for _name, _inverse in (("gather_matching", "scatter"), ("scatter_matching", "ga
         linear=("v",),
         adjoints={"v": f"rt.{_inverse}_matching(g, a, ordered)"},
     )
+
+# ---- stacking: joining and splitting arrays ----
+helper("section_start", ("length", "count", "k", "equal"), lambda t, n: INT)
+helper(
+    "empty_joined",
+    ("shape", "pieces"),
+    lambda t, n: Type(promote(*(e.kind for e in t["pieces"].elts)), len(t["shape"].elts)),
+    allocates="unfilled",
+)

@@ -1,0 +1,240 @@
+"""lower (stacking): joins and splits of arrays, written out as stores and slices.
+
+A join (`np.concatenate`, `np.stack`, `np.hstack`, ...; rules/stacking.py
+says how each lays its pieces out) becomes a new array and one store per
+piece, into a range of the axis or one position on it. A split (`np.split`,
+...) becomes one slice per piece. Every transformation already handles
+stores and slices: a piece's adjoint is the adjoint's slice, a slice's
+adjoint accumulates into its range of the array. Here two numbers, each one
+position of the result (an array spanning a range of it is stored as
+`t1[t4:t7] = b`):
+
+>>> import numpy as np
+>>> from s2sjax.pipeline import stage_source
+>>> def f(a, b):
+...     return np.sum(np.hstack((a, b)))
+>>> print(stage_source(f, "lower"))
+def f(a, b):
+    t3 = 2,
+    t1 = rt.empty_joined(t3, (a, b))
+    t1[0] = a
+    t1[1] = b
+    t2 = np.sum(t1)
+    out = t2
+    return out
+"""
+
+from collections import Counter
+
+import gast
+
+from ..abstract import INT, Type, of_value
+from ..backend.naming import name as _name
+from ..rules import callee, dotted, rule_of
+from ..rules.stacking import RAVEL, SPAN, Join
+
+
+def lower_stacking(program, env, namer):
+    """Replace, in place, every join and split by stores into a new array and by slices."""
+    body = program.tree.body
+    definitions = Counter(
+        n.id
+        for n in gast.walk(program.tree)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)
+    )
+    pieces = _split_pieces(program.tree)
+    program.tree.body = _Lowering(program.origins, env, namer, definitions, pieces).block(body)
+    return program
+
+
+def _split_pieces(tree):
+    """split result -> {k: the name normalize gave its k-th piece (`e = t[k]`)}."""
+    splits = {
+        s.targets[0].id
+        for s in gast.walk(tree)
+        if isinstance(s, gast.Assign) and _lowered(s) and callee(s.value).pieces
+    }
+    named = {t: {} for t in splits}
+    for stmt in gast.walk(tree):
+        if _is_piece(stmt, splits):
+            named[stmt.value.value.id][stmt.value.slice.value] = stmt.targets[0].id
+    return named
+
+
+def _is_piece(stmt, splits):
+    return (
+        isinstance(stmt, gast.Assign)
+        and isinstance(stmt.targets[0], gast.Name)
+        and isinstance(stmt.value, gast.Subscript)
+        and isinstance(stmt.value.value, gast.Name)
+        and stmt.value.value.id in splits
+        and isinstance(stmt.value.slice, gast.Constant)
+    )
+
+
+def _lowered(stmt):
+    rule = callee(stmt.value)
+    return isinstance(stmt.targets[0], gast.Name) and rule is not None and rule.lowering is not None
+
+
+class _Lowering:
+    def __init__(self, origins, env, namer, definitions, pieces):
+        self.origins = origins
+        self.env = env
+        self.namer = namer
+        self.definitions = definitions  # name -> how many statements assign it
+        self.pieces = pieces  # split result -> {k: its k-th piece's name}
+        self.out = []
+
+    def block(self, stmts):
+        saved, self.out = self.out, []
+        for stmt in stmts:
+            if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
+            if _is_piece(stmt, self.pieces):  # defined at its split
+                self.drop(stmt)
+            elif isinstance(stmt, gast.Assign) and _lowered(stmt):
+                self.lower(stmt)
+            else:
+                self.out.append(stmt)
+        lowered, self.out = self.out, saved
+        return lowered
+
+    def lower(self, stmt):
+        start = len(self.out)
+        rule, bound = rule_of(stmt.value)
+        layout = rule.lowering({p: self.type_of(n) for p, n in bound.items()}, bound)
+        target = stmt.targets[0].id
+        if isinstance(layout, Join):
+            self.join(target, layout)
+        else:
+            self.split(target, layout)
+        for new_stmt in self.out[start:]:
+            gast.copy_location(new_stmt, stmt)
+            self.origins[id(new_stmt)] = self.origins[id(stmt)]
+        self.drop(stmt)
+
+    def drop(self, stmt):
+        del self.origins[id(stmt)]  # once `stmt` is gone, a statement made later may get its id
+
+    def join(self, target, join):
+        # a name another statement assigns too (a phi) is no array of the code's own to store into
+        array = target if self.definitions[target] == 1 else self.namer.temp()
+        placed = [self.piece(node, how) for node, how in join.pieces]
+        offsets = [gast.Constant(0, None)]
+        for atom, how in placed:
+            length = self.axis_length(atom, join.axis) if how == SPAN else gast.Constant(1, None)
+            offsets.append(self.add(offsets[-1], length))
+        shape = self.shape(join, placed, offsets[-1])
+        self.env[array] = Type(join.kind, join.rank)
+        pieces = gast.Tuple([atom for atom, _ in placed], gast.Load())
+        self.assign(array, gast.Call(dotted("rt.empty_joined"), [shape, pieces], []))
+        for (atom, how), start, stop in zip(placed, offsets, offsets[1:]):
+            position = gast.Slice(start, stop, None) if how == SPAN else start
+            index = _along(join.axis, position)
+            self.out.append(gast.Assign([gast.Subscript(_name(array), index, gast.Store())], atom))
+        if array != target:
+            self.assign(target, _name(array))
+
+    def piece(self, node, how):
+        """(the piece's atom, SPAN or SLOT): a tuple's element named, a raveled piece raveled."""
+        typ = self.type_of(node)
+        if isinstance(node, gast.Subscript):
+            node = self.define(node, typ)
+        if how == RAVEL:
+            if typ.ndim != 1:
+                node = self.define(gast.Call(dotted("np.ravel"), [node], []), Type(typ.kind, 1))
+            how = SPAN
+        return node, how
+
+    def shape(self, join, placed, total):
+        """The join's shape, a tuple atom: the axis `total` long, the others a piece's."""
+        dims = [None] * join.rank
+        dims[join.axis] = total
+        reference = next(((a, h) for a, h in placed if self.type_of(a).ndim), None)
+        if (
+            reference is not None and join.rank > 1
+        ):  # a SLOT piece lacks the axis: its dimensions after it shift
+            atom, how = reference
+            shape = self.define(gast.Attribute(atom, "shape", gast.Load()), self.shape_type(atom))
+            for d in range(join.rank):
+                if d != join.axis:
+                    own = d if how == SPAN or d < join.axis else d - 1
+                    dims[d] = self.define(_item(shape, own), INT)
+        return self.define(gast.Tuple(dims, gast.Load()), Type("tuple", 0, (INT,) * join.rank))
+
+    def axis_length(self, atom, axis):
+        shape = self.define(gast.Attribute(atom, "shape", gast.Load()), self.shape_type(atom))
+        return self.define(_item(shape, axis), INT)
+
+    def split(self, target, split):
+        array_type = self.type_of(split.array)
+        if isinstance(split.sections, int):
+            length = self.axis_length(split.array, split.axis)
+            bounds = [gast.Constant(0, None)] + [
+                self.define(
+                    gast.Call(
+                        dotted("rt.section_start"),
+                        [
+                            length,
+                            gast.Constant(split.sections, None),
+                            gast.Constant(k, None),
+                            gast.Constant(split.equal, None),
+                        ],
+                        [],
+                    ),
+                    INT,
+                )
+                for k in range(1, split.sections + 1)
+            ]
+        else:
+            bounds = [gast.Constant(k, None) for k in (0, *split.sections, None)]
+        named = self.pieces[target]
+        names = []
+        for k, (start, stop) in enumerate(zip(bounds, bounds[1:])):
+            name = named.get(k) or self.namer.temp()
+            index = _along(split.axis, gast.Slice(start, stop, None))
+            self.env[name] = array_type
+            self.assign(name, gast.Subscript(split.array, index, gast.Load()))
+            names.append(name)
+        self.assign(target, gast.Tuple([_name(n) for n in names], gast.Load()))
+
+    def add(self, a, b):
+        if isinstance(a, gast.Constant) and isinstance(b, gast.Constant):
+            return gast.Constant(a.value + b.value, None)
+        if isinstance(a, gast.Constant) and a.value == 0:
+            return b
+        return self.define(gast.BinOp(a, gast.Add(), b), INT)
+
+    def define(self, value, typ):
+        name = self.namer.temp()
+        self.env[name] = typ
+        self.assign(name, value)
+        return _name(name)
+
+    def assign(self, name, value):
+        self.out.append(gast.Assign([_name(name, store=True)], value))
+
+    def shape_type(self, atom):
+        return Type("tuple", 0, (INT,) * self.type_of(atom).ndim)
+
+    def type_of(self, node):
+        if isinstance(node, gast.Name):
+            return self.env[node.id]
+        if isinstance(node, gast.Constant):
+            return of_value(node.value)
+        if isinstance(node, gast.Tuple):
+            return Type("tuple", 0, tuple(self.type_of(e) for e in node.elts))
+        if isinstance(node, gast.Subscript):  # a tuple's element
+            return self.type_of(node.value).elts[node.slice.value]
+        raise AssertionError(f"no type for {gast.dump(node)}")
+
+
+def _item(atom, k):
+    return gast.Subscript(atom, gast.Constant(k, None), gast.Load())
+
+
+def _along(axis, position):
+    """The index of `position` on `axis` (`:, :, position`)."""
+    items = [gast.Slice(None, None, None)] * axis + [position]
+    return items[0] if len(items) == 1 else gast.Tuple(items, gast.Load())
