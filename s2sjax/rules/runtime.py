@@ -53,7 +53,6 @@ helper("extreme_adjoint", ("v", "a", "out", "axis"), _float_like("a"), linear=("
 helper("reshape_like", ("v", "a"), _float_like("a"), linear=("v",))
 helper("matmul", ("a", "b"), _product_result, linear=BILINEAR, product=True)
 helper("unset", (), lambda t, n: UNSET)
-helper("scatter_add", ("index", "values", "like"), _float_like("like"), linear=("values",))
 helper("empty_float", ("length", "arrays"), lambda t, n: Type("float", 1), allocates="unfilled")
 helper(
     "stacked_shape",
@@ -145,4 +144,24 @@ helper(
     ("rows", "out"),
     lambda t, n: Type("float", t["out"].ndim + t["rows"].ndim - 1),
     linear=("rows",),
+)
+
+# ---- indexing: the flat positions an index reads, and the adjoints working on them ----
+helper("index_positions", ("like",), lambda t, n: Type("int", t["like"].ndim))
+helper(
+    "scatter_add",
+    ("positions", "values", "like"),
+    _float_like("like"),
+    linear=("values",),
+    adjoints={"values": "np.ravel(g)[positions]"},
+)
+helper(
+    "index_last_writes",  # linear: its transpose adds g where a position is written last
+    ("positions", "adjoint"),
+    lambda t, n: Type("float", t["positions"].ndim),
+    linear=("adjoint",),
+    adjoints={
+        "adjoint": "rt.scatter_add("
+        "positions, g * rt.index_last_writes(positions, np.ones_like(adjoint)), adjoint)"
+    },
 )
