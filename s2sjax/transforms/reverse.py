@@ -438,7 +438,17 @@ class _Reverse:
                         value.id, self.stored_adjoint(element, array, target.slice, value.id)
                     )
                 )
-            out += fill(_cleared, adjoint=self.adjoint(array), index=target.slice)
+            if gathers(target.slice, self.types):
+                # zeros like the values overwritten: with a scalar 0.0 under a mask, Numba's
+                # parallel pass fails on an adjoint whose size it cannot see (numba 0.68)
+                out += fill(
+                    _cleared_selection,
+                    adjoint=self.adjoint(array),
+                    index=target.slice,
+                    saved=saved,
+                )
+            else:
+                out += fill(_cleared, adjoint=self.adjoint(array), index=target.slice)
         return out + fill(_put_back, array=array, index=target.slice, saved=saved)
 
     def stored_adjoint(self, element, array, index, value):
@@ -537,6 +547,10 @@ def _copied(saved, array, index):
 
 def _cleared(adjoint, index):
     adjoint[index] = 0.0
+
+
+def _cleared_selection(adjoint, index, saved):
+    adjoint[index] = rt.zeros_like(saved)
 
 
 def _put_back(array, index, saved):
