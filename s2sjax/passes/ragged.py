@@ -16,6 +16,7 @@ the statement selecting by a mask that an output's shape follows, or None.
 
 import gast
 
+from .. import rules
 from .queries import is_store, reads, statements
 
 
@@ -33,11 +34,23 @@ def ragged_output(program, types):
                 continue
             if _selects(stmt.value, types):
                 source.setdefault(target.id, stmt)
-            else:
-                followed = [source[n] for n in sorted(reads(stmt.value)) if n in source]
-                if followed:
-                    source.setdefault(target.id, followed[0])
+            followed = [source[n] for n in _shaping(stmt.value) if n in source]
+            if followed:
+                source.setdefault(target.id, followed[0])
     return next((source[o] for o in program.outputs if o in source), None)
+
+
+def _shaping(value):
+    """The names whose shape the result of `value` may follow: the argument its record says it is
+    shaped like (an adjoint takes its primal's shape: `rt.unbroadcast(v, x)`), else any."""
+    if isinstance(value, gast.Name):
+        return [value.id]
+    if isinstance(value, gast.Subscript):
+        return _shaping(value.value)
+    rule, bound = rules.rule_of(value)
+    if rule is not None and rule.like in bound:
+        return _shaping(bound[rule.like])
+    return sorted(reads(value))
 
 
 def _selects(value, types):
@@ -46,7 +59,9 @@ def _selects(value, types):
         return False
     items = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
     return any(
-        isinstance(i, gast.Name) and types.get(i.id) is not None and types[i.id].kind == "bool"
+        isinstance(i, gast.Name)
+        and types.get(i.id) is not None
+        and types[i.id].kind == "bool"
         and _rank(types, i.id) != 0
         for i in items
     )

@@ -69,7 +69,7 @@ class Rule:
     math: str = None  # its spelling on scalars (np.power: "math.pow"): in templates on scalars and in fused loops
     cuda: str = None  # its spelling on scalars in a CUDA device function, where `math` has none (np.absolute: "abs")
     allocates: str = None  # a new array the code may update in place, holding "zeros", "values" or "unfilled" memory
-    like: str = None  # the argument whose shape gives that new array's (np.zeros_like: "a"; a tape's slots: "value")
+    like: str = None  # the argument whose shape gives that new array's (np.zeros_like: "a"; a tape's slots: "value"), or an adjoint's (rt.unbroadcast: "x")
     view: bool = False  # its result may share memory with its first argument (np.reshape, rt.grow)
     array_of: bool = (
         False  # the array of a (nested) list or tuple (np.array): passes/displays.py writes it out
