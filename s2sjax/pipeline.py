@@ -34,7 +34,7 @@ from .frontend.fence import fence
 from .frontend.jvpcalls import JvpCalls
 from .frontend.parse import Function, parse
 from .frontend.resolve import Resolved, resolve
-from .passes import activity, fuse, kernel, mutation, optimize, queries, types, widen
+from .passes import activity, fuse, kernel, mutation, optimize, queries, ragged, types, widen
 from .passes.desugar import desugar
 from .passes.displays import lower_displays
 from .passes.stacking import lower_stacking
@@ -203,6 +203,20 @@ def _generated(pyfunc, program, env, fdef):
         program.output_tree,
         program.assumptions,
         not is_generated(pyfunc) and queries.indexes_elements(program.tree),
+        _ragged(program, env),
+    )
+
+
+def _ragged(program, env):
+    """The error a vmap of this code raises: an output whose shape a mask sets (or None)."""
+    stmt = ragged.ragged_output(program, env)
+    if stmt is None:
+        return None
+    return program.origins[id(stmt)].error(
+        stmt,
+        "vmap of a function whose output has a shape set by a boolean mask (its number of True "
+        "elements) is not supported: each example's output could have another length",
+        "select with np.where(mask, x, 0.0), which keeps the shape, or reduce the selection",
     )
 
 
@@ -283,6 +297,7 @@ class Generated:
     )  # frontend.resolve.Assumption: when the code goes stale
     # the user's code indexes arrays by element: compile it with bounds checks
     boundscheck: bool = False
+    ragged: object = None  # the TransformError vmap raises: an output's shape is set by data
 
 
 def _normalized(pyfunc):

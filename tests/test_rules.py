@@ -791,6 +791,43 @@ case(
 )
 case("rt.section_start", "def f(a):\n    return a * rt.section_start(7, 3, 2, False)\n", 0.7)
 
+# ---- indexing: gathers and updates at arrays of indices, masks, mixed indices and `...` ----
+# A gather's adjoint adds at the flat positions it read (rt.index_positions): repeats accumulate.
+case(
+    "rt.index_positions",  # a repeated index beside a slice, `...`, a mask beside a slice
+    "def f(x):\n"
+    "    w = np.arange(1.0, 7.0).reshape(2, 3)\n"
+    "    y = np.sum(np.sin(x[:, np.array([2, 0, 2])]) * w) + np.sum(x[..., 1] ** 2)\n"
+    "    return y + np.sum(np.cos(x[x[:, 0] > 0.0, 1:]))\n",
+    np.array([[0.6, -0.3, 1.1, 0.2], [-0.8, 0.4, -1.2, 0.9]]),
+)
+case(
+    "rt.index_positions",  # a list of indices, an int beside an array, two arrays together
+    "def f(x):\n"
+    "    y = np.sum(np.sin(x[[0, 2, 2], 1:]) * np.arange(1.0, 7.0).reshape(3, 2))\n"
+    "    return y + np.sum(x[1, np.array([0, 2])] ** 3) + np.sum(np.cos(x[[1, 1], [0, 2]]))\n",
+    u(-1, 1, (3, 3)),
+)
+# An update at an array of indices keeps the last value stored at a repeated index; `+=` there
+# adds once (NumPy's semantics): only the last write gets the adjoint (rt.index_last_writes).
+case(
+    "rt.index_last_writes",
+    "def f(x, v):\n"
+    "    y = np.zeros(5)\n"
+    "    y[np.array([1, 3, 1])] = v\n"
+    "    y[np.array([0, 0, 4])] += x[:3]\n"
+    "    z = rt.index_last_writes(np.array([1, 0, 1]), x)\n"
+    "    return np.sum(np.sin(y) * x) + np.sum(z**2)\n",
+    u(-1, 1, (5,)),
+    u(-1, 1, (3,)),
+)
+case(
+    "rt.index_last_writes",  # a scalar stored under a mask
+    "def f(a, x):\n    y = np.copy(x)\n    y[x > 0.0] = a\n    return np.sum(np.sin(y) * x)\n",
+    0.7,
+    np.array([0.3, -0.5, 0.9, 1.1, -0.2]),
+)
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())

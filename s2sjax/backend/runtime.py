@@ -352,51 +352,6 @@ def unset():
     return None
 
 
-def scatter_add(index, values, like):
-    """Zeros shaped like `like` with `values` added at `index`, an array of indices (a repeated
-    index accumulates) or a mask shaped like `like`: the adjoint of `like[index]`."""
-    out = np.zeros(np.shape(like), dtype=_float_dtype(like))
-    np.add.at(out, index, values)
-    return out
-
-
-@overload(scatter_add)
-def _scatter_add(index, values, like):
-    if isinstance(index.dtype, types.Boolean):
-        return _scatter_add_masked
-    if like.ndim == 1:
-        return _scatter_add_elements
-    return _scatter_add_rows
-
-
-def _scatter_add_masked(index, values, like):
-    out = np.zeros(like.shape, dtype=like.dtype)
-    flat, mask = out.reshape(out.size), index.ravel()
-    taken = 0
-    for i in range(mask.size):
-        if mask[i]:
-            flat[i] += values[taken]
-            taken += 1
-    return out
-
-
-def _scatter_add_elements(index, values, like):
-    out = np.zeros(like.shape, dtype=like.dtype)
-    indices, flat_values = index.ravel(), np.ascontiguousarray(values).ravel()
-    for k in range(indices.size):
-        out[indices[k]] += flat_values[k]
-    return out
-
-
-def _scatter_add_rows(index, values, like):
-    out = np.zeros(like.shape, dtype=like.dtype)
-    indices = index.ravel()
-    rows = np.ascontiguousarray(values).reshape((indices.size,) + like.shape[1:])
-    for k in range(indices.size):
-        out[indices[k]] += rows[k]
-    return out
-
-
 def empty_float(length, arrays):
     """A new float array of `length` in the widest float dtype of `arrays` (a fused loop's result:
     NumPy would compute it in that dtype, so float32 inputs give float32)."""
@@ -1586,6 +1541,35 @@ def _pad_constant(array, pad_width, mode="constant"):
         offsets = _padded_offsets(array.shape, shape, pairs)
         for k in range(array.size):
             flat_out[offsets[k]] = flat_a[k]
+
+
+# ---- indexing: gathers and updates at arrays of indices, masks and mixed indices ----
+# `like[index]` read the elements at `index_positions(like)[index]`: the adjoints work on those
+# flat positions, so every index NumPy (and Numba) accepts has one adjoint.
+
+
+@register_jitable
+def index_positions(like):
+    """Each element's position in `like` read flat (C order), in `like`'s shape."""
+    return np.arange(like.size).reshape(like.shape)
+
+
+def scatter_add(positions, values, like):
+    """Zeros shaped like `like` with `values` added at the flat `positions` (a repeated position
+    accumulates): the adjoint of a gather that read those positions."""
+    out = np.zeros(np.shape(like), dtype=_float_dtype(like))
+    np.add.at(out.reshape(-1), np.ravel(positions), np.ravel(values))
+    return out
+
+
+@overload(scatter_add)
+def _scatter_add(positions, values, like):
+    def impl(positions, values, like):
+        out = np.zeros(like.shape, dtype=like.dtype)
+        flat, where = out.reshape(out.size), positions.ravel()
+        taken = np.ascontiguousarray(values).reshape(where.size)
+        for k in range(where.size):
+            flat[where[k]] += taken[k]
         return out
 
     return impl
@@ -1676,3 +1660,29 @@ def _empty_joined(shape, pieces):
     arrays = [t for t in pieces if _is_array(t)] or list(pieces)
     dtype = np.result_type(*(np.dtype(getattr(t, "dtype", t).name) for t in arrays))
     return lambda shape, pieces: np.empty(shape, dtype=dtype)
+
+
+def index_last_writes(positions, adjoint):
+    """`adjoint` read at the flat `positions`, zero where a later position repeats it: what
+    `a[index] = v` hands to v's adjoint (with an index twice, the last value stored stays)."""
+    where = np.ravel(positions)
+    out = np.zeros(where.size, dtype=_float_dtype(adjoint))
+    _, first_from_end = np.unique(where[::-1], return_index=True)
+    last = where.size - 1 - first_from_end
+    out[last] = np.ravel(adjoint)[where[last]]
+    return out.reshape(np.shape(positions))
+
+
+@overload(index_last_writes)
+def _index_last_writes(positions, adjoint):
+    def impl(positions, adjoint):
+        where, flat = positions.ravel(), np.ascontiguousarray(adjoint).ravel()
+        out = np.zeros(where.size, dtype=adjoint.dtype)
+        seen = np.zeros(flat.size, dtype=np.bool_)
+        for k in range(where.size - 1, -1, -1):
+            if not seen[where[k]]:
+                seen[where[k]] = True
+                out[k] = flat[where[k]]
+        return out.reshape(positions.shape)
+
+    return impl

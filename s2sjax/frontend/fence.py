@@ -216,7 +216,7 @@ class _Fence:
                     node, "an in-place update of an expression", "update a named array: a[i] = v"
                 )
             if not _is_key(node.slice):  # a dict's key: normalize says what it thinks of the update
-                self.check_expression(node.slice)
+                self.check_index(node.slice)
             return
         if isinstance(node, gast.Subscript):
             self.reject(
@@ -225,6 +225,12 @@ class _Fence:
                 "assign each element on its own line",
             )
         self.reject(node, f"assigning to {type(node).__name__.lower()!r}")
+
+    def check_index(self, index):
+        """The items of an index; `...` is a constant only there (x[..., 0])."""
+        for item in index.elts if isinstance(index, gast.Tuple) else [index]:
+            if not (isinstance(item, gast.Constant) and item.value is Ellipsis):
+                self.check_expression(item)
 
     def check_expression(self, node):
         if id(node) in self.resolved.problems:
@@ -250,6 +256,10 @@ class _Fence:
             return
         if isinstance(node, gast.Subscript) and _is_key(node.slice):  # params["w"]
             self.check_expression(node.value)
+            return
+        if isinstance(node, gast.Subscript):
+            self.check_expression(node.value)
+            self.check_index(node.slice)
             return
         if isinstance(node, gast.Constant) and not isinstance(
             node.value, (int, float, bool, type(None))

@@ -238,6 +238,8 @@ def _batch_loop(specialization, code):
     s, kind = specialization, specialization.kind
     axes, example_types = _examples(s)
     example = s.generate(code, pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL))
+    if example.ragged:
+        raise example.ragged
     returned = batching.returned_tree(example.output_types, example.returns_tuple)
     out_axes = _out_axes(s, example, returned)
     if None in out_axes:
@@ -307,6 +309,8 @@ def _kernel(specialization, code):
     s = specialization
     axes, example_types = _examples(s)
     python = s.generate(code, pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL))
+    if python.ragged:
+        raise python.ragged
     s.returned = batching.returned_tree(python.output_types, python.returns_tuple)
     s.out_axes = _out_axes(s, python, s.returned)
     if None in s.out_axes:
@@ -315,6 +319,8 @@ def _kernel(specialization, code):
     if s.returned.num_leaves != len(python.output_types):
         code = _with_flat_outputs(code, s.param_names(code), s.returned)
         python = s.generate(code, pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL))
+    if python.ragged:
+        raise python.ragged
     device = s.generate(code, pipeline.Spec(example_types, target="cuda", mode=Mode.PRIMAL))
     name = generated_name(code.__name__, "kernel")
     kernel = batching.kernel_source(

@@ -227,21 +227,43 @@ def _shared_by(value, mutable, types):
         and isinstance(value.value, gast.Name)
         and value.value.id in mutable
     ):
-        return set() if is_element(types[value.value.id], value.slice) else {value.value.id}
+        copied = gathers(value.slice, types) or is_element(
+            types[value.value.id], value.slice, types
+        )
+        return set() if copied else {value.value.id}
     rule = rules.callee(value)
     if rule is not None and rule.view:
         return {a.id for a in value.args[:1] if isinstance(a, gast.Name) and a.id in mutable}
     return set()
 
 
-def is_element(array_type, index):
-    """Whether `array[index]` is one element (a scalar) rather than a view."""
-    items = index.elts if isinstance(index, gast.Tuple) else [index]
+def is_element(array_type, index, types):
+    """Whether `array[index]` is one element (a scalar) rather than a view or a gather."""
+    items = _index_items(index)
     return (
         array_type.ndim is not None
         and len(items) == array_type.ndim
-        and not any(isinstance(i, gast.Slice) for i in items)
+        and not any(isinstance(i, gast.Slice) or _is_marker(i) for i in items)
+        and not gathers(index, types)
     )
+
+
+def gathers(index, types):
+    """Whether `index` holds an array (of indices, or a mask): `array[index]` is then a copy,
+    which may read an element twice (NumPy's advanced indexing)."""
+    return any(
+        isinstance(i, gast.Name) and (i.id not in types or types[i.id].ndim != 0)
+        for i in _index_items(index)
+    )
+
+
+def _index_items(index):
+    return index.elts if isinstance(index, gast.Tuple) else [index]
+
+
+def _is_marker(item):
+    """`...` or `None` (np.newaxis) in an index."""
+    return isinstance(item, gast.Constant) and item.value in (None, Ellipsis)
 
 
 def _root(target):

@@ -72,7 +72,8 @@ class Rule:
     cuda: str = None
     # a new array the code may update in place, holding "zeros", "values" or "unfilled" memory
     allocates: str = None
-    # the argument whose shape gives that new array's (np.zeros_like: "a"; a tape's slots: "value")
+    # the argument whose shape gives that new array's (np.zeros_like: "a"; a tape's slots:
+    # "value"), or an adjoint's (rt.unbroadcast: "x")
     like: str = None
     view: bool = False  # its result may share memory with its first argument (np.reshape, rt.grow)
     # the array of a (nested) list or tuple (np.array): passes/displays.py writes it out

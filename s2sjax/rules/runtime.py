@@ -39,21 +39,21 @@ helper(
     "grow", ("tape", "used"), lambda t, n: t["tape"], linear=("tape",), view=True
 )  # the tape itself until full
 helper("max_weight", ("a", "b"), _float_result, broadcasts=True)  # elementwise, piecewise constant
-helper("unbroadcast", ("v", "x"), _float_like("x"), linear=("v",))
-helper("sum_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",))
-helper("mean_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",))
+helper("unbroadcast", ("v", "x"), _float_like("x"), linear=("v",), like="x")
+helper("sum_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",), like="a")
+helper("mean_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",), like="a")
 helper(
     "prod_adjoint",
     ("v", "a", "axis"),
     _float_like("a"),
     linear=("v",),
     unsupported={"a": NO_HIGHER},
+    like="a",
 )
-helper("extreme_adjoint", ("v", "a", "out", "axis"), _float_like("a"), linear=("v",))
-helper("reshape_like", ("v", "a"), _float_like("a"), linear=("v",))
+helper("extreme_adjoint", ("v", "a", "out", "axis"), _float_like("a"), linear=("v",), like="a")
+helper("reshape_like", ("v", "a"), _float_like("a"), linear=("v",), like="a")
 helper("matmul", ("a", "b"), _product_result, linear=BILINEAR, product=True)
 helper("unset", (), lambda t, n: UNSET)
-helper("scatter_add", ("index", "values", "like"), _float_like("like"), linear=("values",))
 helper("empty_float", ("length", "arrays"), lambda t, n: Type("float", 1), allocates="unfilled")
 helper(
     "stacked_shape",
@@ -199,4 +199,26 @@ helper(
     ("shape", "pieces"),
     lambda t, n: Type(promote(*(e.kind for e in t["pieces"].elts)), len(t["shape"].elts)),
     allocates="unfilled",
+)
+
+# ---- indexing: the flat positions an index reads, and the adjoints working on them ----
+helper("index_positions", ("like",), lambda t, n: Type("int", t["like"].ndim))
+helper(
+    "scatter_add",
+    ("positions", "values", "like"),
+    _float_like("like"),
+    linear=("values",),
+    adjoints={"values": "np.ravel(g)[positions]"},
+    like="like",
+)
+helper(
+    "index_last_writes",  # linear: its transpose adds g where a position is written last
+    ("positions", "adjoint"),
+    lambda t, n: Type("float", t["positions"].ndim),
+    linear=("adjoint",),
+    like="positions",
+    adjoints={
+        "adjoint": "rt.scatter_add("
+        "positions, g * rt.index_last_writes(positions, np.ones_like(adjoint)), adjoint)"
+    },
 )

@@ -29,7 +29,7 @@ from .. import rules
 from ..backend.naming import comment, line_comment, name
 from ..backend.templates import assign, fill, fill_each, subscript
 from ..passes import optimize
-from ..passes.mutation import is_element
+from ..passes.mutation import gathers, is_element
 from ..abstract import Type
 from ..passes.queries import assigned, is_store, reads, statements
 from .common import Mode, atom_type, generated_name, positional, with_line_comments, zeros_like
@@ -270,7 +270,7 @@ class _Reverse:
                 if any(isinstance(n, gast.Name) and n.id == array for n in gast.walk(stmt)):
                     return False
             elif is_store(stmt) and stmt.targets[0].value.id == array:
-                if not is_element(self.types[array], stmt.targets[0].slice):
+                if not is_element(self.types[array], stmt.targets[0].slice, self.types):
                     return False
             elif _reads_any(stmt, {array}) and not (
                 isinstance(stmt, gast.Assign)
@@ -412,27 +412,18 @@ class _Reverse:
         base = value.value.id
         if base not in self.active:
             return []
-        if any(self._type(n).ndim != 0 for n in _index_atoms(value.slice)):
+        if gathers(value.slice, self.types):
             return [self.accumulate(base, self.scattered(value.slice, g, base))]
         self.owned.add(base)
         element = gast.Subscript(name(self.adjoint(base)), copy.deepcopy(value.slice), gast.Store())
         return [gast.AugAssign(element, gast.Add(), g)]
 
     def scattered(self, index, g, base):
-        """The adjoint of `base[index]` for an array of indices or a mask: `g` added at the indices
-        into zeros (a repeated index accumulates, which `x_bar[index] += g` would not)."""
-        index_type, base_type = self._type(index), self.types[base]
-        if not isinstance(index, gast.Name):
-            raise rules.RuleError(
-                "the derivative of indexing with an array beside other indices is not supported; "
-                "index with one array of indices or one mask"
-            )
-        if index_type.kind == "bool" and index_type.ndim != base_type.ndim:
-            raise rules.RuleError(
-                "the derivative of indexing with a mask is supported "
-                "for a mask shaped like the array"
-            )
-        return gast.Call(rules.dotted("rt.scatter_add"), [name(index.id), g, name(base)], [])
+        """The adjoint of `base[index]` for an index with arrays in it: `g` added at the flat
+        positions the index read (a repeated one accumulates; `x_bar[index] += g` would not)."""
+        return gast.Call(
+            rules.dotted("rt.scatter_add"), [_positions(base, index), g, name(base)], []
+        )
 
     def store(self, stmt):
         """`a[index] = v`: hand a_bar[index] to v_bar, clear it, restore the overwritten values."""
@@ -440,15 +431,6 @@ class _Reverse:
         array = target.value.id
         saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
         out = []
-        if array in self.active and any(
-            self._type(n).ndim != 0 for n in _index_atoms(target.slice)
-        ):
-            # with an index twice, the last value stored wins: a_bar[idx] would credit every one
-            raise self.origins[id(stmt)].error(
-                stmt,
-                "the derivative of an update at an array of indices is not supported",
-                "update one element or a slice at a time",
-            )
         if array in self.active:
             self.owned.add(array)
             element = subscript(self.adjoint(array), target.slice)
@@ -458,23 +440,41 @@ class _Reverse:
                         value.id, self.stored_adjoint(element, array, target.slice, value.id)
                     )
                 )
-            out += fill(_cleared, adjoint=self.adjoint(array), index=target.slice)
+            if gathers(target.slice, self.types):
+                # zeros like the values overwritten: with a scalar 0.0 under a mask, Numba's
+                # parallel pass fails on an adjoint whose size it cannot see (numba 0.68)
+                out += fill(
+                    _cleared_selection,
+                    adjoint=self.adjoint(array),
+                    index=target.slice,
+                    saved=saved,
+                )
+            else:
+                out += fill(_cleared, adjoint=self.adjoint(array), index=target.slice)
         return out + fill(_put_back, array=array, index=target.slice, saved=saved)
 
     def stored_adjoint(self, element, array, index, value):
         """a_bar[index], as a value of v's shape that no later clearing of a_bar can change."""
-        if is_element(self.types[array], index):
+        if gathers(index, self.types):
+            # an element stored twice keeps the last value: only that one gets its adjoint
+            element = gast.Call(
+                rules.dotted("rt.index_last_writes"),
+                [_positions(array, index), name(self.adjoint(array))],
+                [],
+            )
+        elif is_element(self.types[array], index, self.types):
             return element
         if self.types[value].ndim == 0:
             return gast.Call(rules.dotted("np.sum"), [element], [])
-        copied = gast.Call(rules.dotted("np.copy"), [element], [])
-        return gast.Call(rules.dotted("rt.unbroadcast"), [copied, name(value)], [])
+        if not gathers(index, self.types):  # a view of a_bar, which clearing it would change
+            element = gast.Call(rules.dotted("np.copy"), [element], [])
+        return gast.Call(rules.dotted("rt.unbroadcast"), [element, name(value)], [])
 
     def save(self, stmt):
         """The statement keeping what a store overwrites, for the backward sweep to restore."""
         target = stmt.targets[0]
         array = target.value.id
-        element = is_element(self.types[array], target.slice)
+        element = is_element(self.types[array], target.slice, self.types)
         saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
         self.types[saved] = Type(self.types[array].kind, 0 if element else None)
         (saving,) = fill(
@@ -551,13 +551,19 @@ def _cleared(adjoint, index):
     adjoint[index] = 0.0
 
 
+def _cleared_selection(adjoint, index, saved):
+    adjoint[index] = rt.zeros_like(saved)
+
+
 def _put_back(array, index, saved):
     array[index] = saved
 
 
-def _index_atoms(index):
-    items = index.elts if isinstance(index, gast.Tuple) else [index]
-    return [i for i in items if not isinstance(i, gast.Slice)]
+def _positions(array, index):
+    """`rt.index_positions(array)[index]`: the flat positions of the elements `array[index]`
+    reads."""
+    positions = gast.Call(rules.dotted("rt.index_positions"), [name(array)], [])
+    return gast.Subscript(positions, copy.deepcopy(index), gast.Load())
 
 
 def _direct(stmts):
