@@ -941,6 +941,8 @@ def _kron_adjoint(first):
             _as_matrix(g), _as_matrix(a), _as_matrix(b), first
         ).reshape((a if first else b).shape)
 
+    return typer
+
 
 # ---- shape and order (s2sjax/rules/ordering.py): adjoints, and the forms of np.rollaxis,
 # np.repeat, np.flip, np.roll and np.atleast_<k>d that Numba lacks
@@ -1541,35 +1543,6 @@ def _pad_constant(array, pad_width, mode="constant"):
         offsets = _padded_offsets(array.shape, shape, pairs)
         for k in range(array.size):
             flat_out[offsets[k]] = flat_a[k]
-
-
-# ---- indexing: gathers and updates at arrays of indices, masks and mixed indices ----
-# `like[index]` read the elements at `index_positions(like)[index]`: the adjoints work on those
-# flat positions, so every index NumPy (and Numba) accepts has one adjoint.
-
-
-@register_jitable
-def index_positions(like):
-    """Each element's position in `like` read flat (C order), in `like`'s shape."""
-    return np.arange(like.size).reshape(like.shape)
-
-
-def scatter_add(positions, values, like):
-    """Zeros shaped like `like` with `values` added at the flat `positions` (a repeated position
-    accumulates): the adjoint of a gather that read those positions."""
-    out = np.zeros(np.shape(like), dtype=_float_dtype(like))
-    np.add.at(out.reshape(-1), np.ravel(positions), np.ravel(values))
-    return out
-
-
-@overload(scatter_add)
-def _scatter_add(positions, values, like):
-    def impl(positions, values, like):
-        out = np.zeros(like.shape, dtype=like.dtype)
-        flat, where = out.reshape(out.size), positions.ravel()
-        taken = np.ascontiguousarray(values).reshape(where.size)
-        for k in range(where.size):
-            flat[where[k]] += taken[k]
         return out
 
     return impl
@@ -1660,6 +1633,38 @@ def _empty_joined(shape, pieces):
     arrays = [t for t in pieces if _is_array(t)] or list(pieces)
     dtype = np.result_type(*(np.dtype(getattr(t, "dtype", t).name) for t in arrays))
     return lambda shape, pieces: np.empty(shape, dtype=dtype)
+
+
+# ---- indexing: gathers and updates at arrays of indices, masks and mixed indices ----
+# `like[index]` read the elements at `index_positions(like)[index]`: the adjoints work on those
+# flat positions, so every index NumPy (and Numba) accepts has one adjoint.
+
+
+@register_jitable
+def index_positions(like):
+    """Each element's position in `like` read flat (C order), in `like`'s shape."""
+    return np.arange(like.size).reshape(like.shape)
+
+
+def scatter_add(positions, values, like):
+    """Zeros shaped like `like` with `values` added at the flat `positions` (a repeated position
+    accumulates): the adjoint of a gather that read those positions."""
+    out = np.zeros(np.shape(like), dtype=_float_dtype(like))
+    np.add.at(out.reshape(-1), np.ravel(positions), np.ravel(values))
+    return out
+
+
+@overload(scatter_add)
+def _scatter_add(positions, values, like):
+    def impl(positions, values, like):
+        out = np.zeros(like.shape, dtype=like.dtype)
+        flat, where = out.reshape(out.size), positions.ravel()
+        taken = np.ascontiguousarray(values).reshape(where.size)
+        for k in range(where.size):
+            flat[where[k]] += taken[k]
+        return out
+
+    return impl
 
 
 def index_last_writes(positions, adjoint):
