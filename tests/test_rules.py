@@ -495,6 +495,32 @@ case(
     3,
 )
 
+# ---- reductions: tuples of axes, keepdims, var and std ----
+_a2 = R.permutation(12).reshape(3, 4) / 7.0 + 0.5  # distinct entries: no ties
+_a3 = R.permutation(12).reshape(2, 3, 2) / 7.0 + 0.5
+for name, expr, arg in (
+    ("sum", "np.sum(np.sin(x) * np.sum(x, axis=(0, 2), keepdims=True))", _a3),
+    ("mean", "np.sum(np.mean(x, axis=(-1, -3)) * np.arange(1.0, 4.0))", _a3),
+    ("prod", "np.sum(x.prod(axis=1, keepdims=True) * x)", _a2),
+    ("max", "np.sum(x / x.max(axis=-1, keepdims=True))", _a2),
+    ("min", "np.sum(np.sin(x - np.min(x, keepdims=True)))", _a2),
+    ("var", "np.sum(np.var(x, axis=(0, 2), ddof=1, keepdims=True) * x)", _a3),
+    ("std", "np.sum(x.std(axis=-1) * np.arange(1.0, 4.0))", _a2),
+):
+    case(f"np.{name}", f"def f(x):\n    return {expr}\n", arg)
+case(
+    "rt.keep_dims",
+    "def f(r, a):\n    return np.sum(np.sin(rt.keep_dims(r * r, a, -1)) * a)\n",
+    u(-1, 1, (3,)),
+    u(-1, 1, (3, 2)),
+)
+case(
+    "rt.ddof_scale",
+    "def f(a, x):\n    return a * rt.ddof_scale(x, (0,), 1)\n",
+    0.7,
+    u(-1, 1, (3, 2)),
+)
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())

@@ -277,11 +277,15 @@ def _extreme_adjoint(g, a, out, axis):
 
 
 def reshape_like(g, a):
+    if np.ndim(a) == 0:  # a scalar's adjoint is a scalar, not a 0-d array
+        return np.ravel(g)[0]
     return np.reshape(np.ascontiguousarray(g), np.shape(a))
 
 
 @overload(reshape_like)
 def _reshape_like(g, a):
+    if not _is_array(a):
+        return lambda g, a: np.ravel(np.asarray(g))[0]
     return lambda g, a: np.ascontiguousarray(g).reshape(a.shape)
 
 
@@ -833,3 +837,115 @@ def _axis_overload(np_func):
 
 for _func in (np.mean, np.max, np.min, np.prod):
     _axis_overload(_func)
+
+
+# ---- reductions: keepdims and var's ddof --------------------------------------
+
+
+def keep_dims(r, a, axis):
+    """`r`, a reduction of `a` along `axis` (None, an int or a tuple), with the reduced axes
+    kept as size 1 (NumPy's keepdims=True)."""
+    if np.ndim(a) == 0:
+        return r
+    return np.array(r).reshape(_kept_shape(np.shape(a), axis))
+
+
+def _kept_shape(shape, axis):
+    axes = range(len(shape)) if axis is None else np.atleast_1d(axis) % len(shape)
+    return tuple(1 if d in axes else n for d, n in enumerate(shape))
+
+
+@overload(keep_dims)
+def _keep_dims(r, a, axis):
+    if not _is_array(a):
+        return lambda r, a, axis: r
+    return _keep_dims_impl(a.ndim)
+
+
+_KEEP_DIMS = """\
+def keep_dims_of_rank{ndim}(r, a, axis):
+    return reshaped_copy(r, ({shape},))
+"""
+_KEEP_DIMS_IMPLS = {}
+
+
+def _keep_dims_impl(ndim):
+    """keep_dims for an `a` of rank `ndim`: Numba needs the shape as a tuple of that length."""
+    if ndim not in _KEEP_DIMS_IMPLS:
+        name = f"keep_dims_of_rank{ndim}"
+        shape = ", ".join(
+            f"1 if is_reduced(axis, {d}, {ndim}) else a.shape[{d}]" for d in range(ndim)
+        )
+        source = _KEEP_DIMS.format(ndim=ndim, shape=shape)
+        namespace = {"reshaped_copy": _reshaped_copy, "is_reduced": _is_reduced}
+        exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
+        _KEEP_DIMS_IMPLS[ndim] = namespace[name]
+    return _KEEP_DIMS_IMPLS[ndim]
+
+
+def _is_reduced(axis, d, ndim):
+    """Whether dimension `d` of a rank-`ndim` array is among `axis` (None: all of them)."""
+
+
+@overload(_is_reduced)
+def _is_reduced_impl(axis, d, ndim):
+    if _is_none(axis):
+        return lambda axis, d, ndim: True
+    if isinstance(axis, types.Integer):
+        return lambda axis, d, ndim: axis % ndim == d
+
+    def impl(axis, d, ndim):
+        for k in axis:
+            if k % ndim == d:
+                return True
+        return False
+
+    return impl
+
+
+def _reshaped_copy(r, shape):
+    """A new array of `shape` holding `r` (an array of as many elements, or a scalar)."""
+
+
+@overload(_reshaped_copy)
+def _reshaped_copy_impl(r, shape):
+    if _is_array(r):
+        return lambda r, shape: np.ascontiguousarray(r).copy().reshape(shape)
+    return lambda r, shape: np.full(shape, r)
+
+
+def ddof_scale(a, axis, ddof):
+    """n / (n - ddof), n the number of entries of `a` that each result of a reduction along
+    `axis` counts: np.var's ddof correction of the mean of squares."""
+    count = np.size(a) if axis is None else np.prod([np.shape(a)[k] for k in np.atleast_1d(axis)])
+    return count / (count - ddof)
+
+
+@overload(ddof_scale)
+def _ddof_scale(a, axis, ddof):
+    def impl(a, axis, ddof):
+        count = _reduced_count(a, axis)
+        return count / (count - ddof)
+
+    return impl
+
+
+def _reduced_count(a, axis):
+    """How many entries of `a` a reduction along `axis` counts."""
+
+
+@overload(_reduced_count)
+def _reduced_count_impl(a, axis):
+    if not _is_array(a):
+        return lambda a, axis: 1
+    if _is_none(axis):
+        return lambda a, axis: a.size
+
+    def impl(a, axis):
+        count = 1
+        for d in range(a.ndim):
+            if _is_reduced(axis, d, a.ndim):
+                count *= a.shape[d]
+        return count
+
+    return impl

@@ -82,6 +82,9 @@ class Rule:
     loop_only: bool = (
         False  # an iterable allowed only in the head of a `for` (range, zip, enumerate)
     )
+    # (the call's given argument nodes by parameter) -> the expression normalize writes in its
+    # place (np.var: a mean of squares), or None where the call is already in the form it applies
+    expands: Callable = None
 
     def takes_array(self, param):
         """Whether `param` takes an array, so that a list or tuple display given there is one
@@ -104,8 +107,8 @@ class Rule:
             for table in (self.adjoints, self.tangents, self.linear, self.unsupported)
         )
 
-    def bind(self, args, keywords):
-        """Map a call's argument nodes to parameter names (defaults filled in)."""
+    def bind(self, args, keywords, fill=True):
+        """Map a call's argument nodes to parameter names (defaults filled in where `fill`)."""
         if len(args) > len(self.params):
             raise RuleError(
                 f"{self.name} takes at most {len(self.params)} arguments, got {len(args)}"
@@ -115,7 +118,7 @@ class Rule:
             if kw.arg not in self.params or kw.arg in bound:
                 raise RuleError(f"{self.name} got an unsupported keyword argument {kw.arg!r}")
             bound[kw.arg] = kw.value
-        for param in self.params:
+        for param in self.params if fill else ():
             if param not in bound:
                 if param not in self.defaults:
                     raise RuleError(f"{self.name} is missing its argument {param!r}")

@@ -9,7 +9,7 @@ which serve both modes.
 """
 
 from ..backend import runtime as rt
-from ..abstract import INT, UNSET, Type, broadcast
+from ..abstract import FLOAT, INT, UNSET, Type, broadcast
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
 from .reductions import _reduced
@@ -146,3 +146,14 @@ helper(
     lambda t, n: Type("float", t["out"].ndim + t["rows"].ndim - 1),
     linear=("rows",),
 )
+
+# ---- reductions: keepdims and var's ddof ----
+helper(
+    "keep_dims",
+    ("r", "a", "axis"),
+    lambda t, n: Type(t["r"].kind, t["a"].ndim),
+    linear=("r",),
+    adjoints={"r": "rt.reshape_like(g, r)"},
+    static=("axis",),
+)
+helper("ddof_scale", ("a", "axis", "ddof"), lambda t, n: FLOAT, static=("axis",))
