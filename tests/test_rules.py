@@ -515,6 +515,12 @@ case(
     u(-1, 1, (3, 2)),
 )
 case(
+    "rt.root_of_variance",
+    "def f(v):\n    return np.sum(rt.root_of_variance(v * v + 0.5))\n",
+    u(-1, 1, (3,)),
+)
+case("rt.root_of_variance", "def f(v):\n    return rt.root_of_variance(v * v + 0.5)\n", 0.7)
+case(
     "rt.ddof_scale",
     "def f(a, x):\n    return a * rt.ddof_scale(x, (0,), 1)\n",
     0.7,

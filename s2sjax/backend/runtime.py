@@ -914,6 +914,13 @@ def _reshaped_copy_impl(r, shape):
     return lambda r, shape: np.full(shape, r)
 
 
+@register_jitable  # the same code serves Python and Numba
+def root_of_variance(v):
+    """np.std from np.var: a square root whose derivative is 0 where the variance is (see its
+    rule)."""
+    return np.sqrt(v)
+
+
 def ddof_scale(a, axis, ddof):
     """n / (n - ddof), n the number of entries of `a` that each result of a reduction along
     `axis` counts: np.var's ddof correction of the mean of squares."""

@@ -7,7 +7,7 @@ tied maxima share the adjoint equally (JAX's convention).
 The other forms are written in those (`Rule.expands`), so they need no
 derivative of their own: a tuple of axes is one reduction per axis, `keepdims`
 a reshape by `rt.keep_dims`, and `np.var` the mean of the squared deviations
-from the mean (`np.std` its square root).
+from the mean (`np.std` its square root, `rt.root_of_variance`: 0, not nan, at a variance 0).
 """
 
 import gast
@@ -138,7 +138,7 @@ def _expand_variance(root):
         ddof = given.get("ddof", _constant(0))
         if not (isinstance(ddof, gast.Constant) and ddof.value == 0):
             variance = gast.BinOp(variance, gast.Mult(), _call("rt.ddof_scale", a, axis, ddof))
-        return _call("np.sqrt", variance) if root else variance
+        return _call("rt.root_of_variance", variance) if root else variance
 
     return expand
 

@@ -156,4 +156,13 @@ helper(
     adjoints={"r": "rt.reshape_like(g, r)"},
     static=("axis",),
 )
+# A variance of 0 is the variance of one entry (constant: derivative 0) or of equal entries (a kink,
+# where 0 is a subgradient); np.sqrt's would be 0 * inf = nan.
+helper(
+    "root_of_variance",
+    ("v",),
+    _float_result,
+    adjoints={"v": "0.5 * g * rt.reciprocal_or_zero(out)"},
+    broadcasts=True,
+)
 helper("ddof_scale", ("a", "axis", "ddof"), lambda t, n: FLOAT, static=("axis",))
