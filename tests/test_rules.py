@@ -527,6 +527,26 @@ case(
     u(-1, 1, (3, 2)),
 )
 
+# ---- along an axis: trace, diff, cumsum ----
+for name, expr, arg in (
+    ("np.trace", "np.sin(np.trace(x, 1))", u(-1, 1, (3, 4))),
+    ("np.trace", "np.sum(np.sin(np.trace(x, -1)))", u(-1, 1, (3, 2, 2))),
+    ("np.diff", "np.sum(np.diff(x) ** 2)", u(-1, 1, (4,))),
+    ("np.diff", "np.sum(np.sin(np.diff(x, n=2, axis=0)))", u(-1, 1, (4, 2))),
+    ("np.cumsum", "np.sum(np.sin(np.cumsum(x, axis=1)))", u(-1, 1, (2, 3))),
+    ("np.cumsum", "np.sum(np.sin(np.cumsum(x)))", u(-1, 1, (2, 3))),
+    ("rt.diagonal_mask", "np.sum(np.sin(x) * rt.diagonal_mask(x, 1))", u(-1, 1, (3, 4))),
+    ("rt.diff_once", "np.sum(np.sin(rt.diff_once(x, -1)))", u(-1, 1, (2, 3))),
+):
+    case(name, f"def f(x):\n    return {expr}\n", arg)
+for name, shape in (("rt.cumsum_adjoint", (3, 2)), ("rt.diff_once_adjoint", (2, 2))):
+    case(
+        name,
+        f"def f(g, a):\n    return np.sum(np.sin({name}(g, a, 0)) * a)\n",
+        u(-1, 1, shape),
+        u(-1, 1, (3, 2)),
+    )
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())

@@ -956,3 +956,134 @@ def _reduced_count_impl(a, axis):
         return count
 
     return impl
+
+
+# ---- along an axis: np.trace's mask, np.cumsum --------------------------------
+
+
+def diagonal_mask(a, offset):
+    """1.0 where an entry of `a` lies on diagonal `offset` of its first two axes, else 0.0."""
+    n, m = np.shape(a)[:2]
+    mask = np.eye(n, m, k=offset).reshape((n, m) + (1,) * (np.ndim(a) - 2))
+    return np.broadcast_to(mask, np.shape(a)).copy()
+
+
+@overload(diagonal_mask)
+def _diagonal_mask(a, offset):
+    def impl(a, offset):
+        n, m = a.shape[0], a.shape[1]
+        mask = np.zeros(a.shape)
+        grid = mask.reshape((n, m, a.size // max(n * m, 1)))
+        for i in range(max(0, -offset), min(n, m - offset)):
+            grid[i, i + offset, :] = 1.0
+        return mask
+
+    return impl
+
+
+def cumsum_adjoint(g, a, axis):
+    """The adjoint of `np.cumsum(a, axis)`: `g` summed from the end, shaped like `a`."""
+    g = np.asarray(g)
+    if axis is None:
+        return np.cumsum(g[::-1])[::-1].reshape(np.shape(a))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+@overload(cumsum_adjoint)
+def _cumsum_adjoint(g, a, axis):
+    def impl(g, a, axis):
+        pre, n, post = _grid(a, axis)
+        g3 = np.ascontiguousarray(g).reshape((pre, n, post))
+        out = np.empty((pre, n, post), dtype=g3.dtype)
+        for i in range(pre):
+            running = np.zeros(post, dtype=g3.dtype)
+            for j in range(n - 1, -1, -1):
+                running += g3[i, j, :]
+                out[i, j, :] = running
+        return out.reshape(np.shape(a))
+
+    return impl
+
+
+def _cumsum_axis(a, axis):
+    """np.cumsum(a, axis) for an int `axis`, which Numba lacks."""
+    pre, n, post = _split(a.shape, axis)
+    a3 = np.ascontiguousarray(a).reshape((pre, n, post))
+    out = np.empty((pre, n, post), dtype=a3.dtype)
+    for i in range(pre):
+        running = np.zeros(post, dtype=a3.dtype)
+        for j in range(n):
+            running += a3[i, j, :]
+            out[i, j, :] = running
+    return out.reshape(a.shape)
+
+
+@overload(np.cumsum)
+def _cumsum_with_axis(a, axis):
+    if _is_array(a) and _is_none(axis):
+        return lambda a, axis: np.cumsum(a)
+    if _is_array(a) and isinstance(axis, types.Integer):
+        return _cumsum_axis
+
+
+def diff_once(a, axis):
+    """np.diff(a, axis=axis) (n=1)."""
+    return np.diff(a, axis=axis)
+
+
+@overload(diff_once)
+def _diff_once(a, axis):
+    shorter = _shorter_shape(a.ndim)
+
+    def impl(a, axis):
+        pre, n, post = _split(a.shape, axis)
+        a3 = np.ascontiguousarray(a).reshape((pre, n, post))
+        out = a3[:, 1:, :] - a3[:, :-1, :]
+        return out.reshape(shorter(a.shape, axis))
+
+    return impl
+
+
+def diff_once_adjoint(g, a, axis):
+    """The adjoint of `diff_once(a, axis)`: each difference's `g` added to its later entry and
+    taken from its earlier one."""
+    out = np.zeros(np.shape(a), dtype=_float_dtype(g))
+    later, earlier = [slice(None)] * np.ndim(a), [slice(None)] * np.ndim(a)
+    later[axis], earlier[axis] = slice(1, None), slice(None, -1)
+    out[tuple(later)] += g
+    out[tuple(earlier)] -= g
+    return out
+
+
+@overload(diff_once_adjoint)
+def _diff_once_adjoint(g, a, axis):
+    def impl(g, a, axis):
+        pre, n, post = _split(a.shape, axis)
+        g3 = np.ascontiguousarray(g).reshape((pre, n - 1, post))
+        out = np.zeros((pre, n, post), dtype=g3.dtype)
+        out[:, 1:, :] += g3
+        out[:, :-1, :] -= g3
+        return out.reshape(a.shape)
+
+    return impl
+
+
+_SHORTER = """\
+def shorter_shape_of_rank{ndim}(shape, axis):
+    return ({shape},)
+"""
+_SHORTER_IMPLS = {}
+
+
+def _shorter_shape(ndim):
+    """(shape, axis) -> `shape` one shorter along `axis`, as a tuple of `ndim` (for Numba)."""
+    if ndim not in _SHORTER_IMPLS:
+        name = f"shorter_shape_of_rank{ndim}"
+        shape = ", ".join(
+            f"shape[{d}] - 1 if is_reduced(axis, {d}, {ndim}) else shape[{d}]" for d in range(ndim)
+        )
+        namespace = {"is_reduced": _is_reduced}
+        source = _SHORTER.format(ndim=ndim, shape=shape)
+        exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
+        _SHORTER_IMPLS[ndim] = register_jitable(namespace[name])
+    return _SHORTER_IMPLS[ndim]

@@ -1,6 +1,13 @@
 """Derivative rules, one family per module; importing this package registers them all."""
 
-from . import elementwise, linalg, reductions, runtime, shape  # noqa: F401  (registration side effects)
+from . import (  # noqa: F401  (registration side effects)
+    along_axis,
+    elementwise,
+    linalg,
+    reductions,
+    runtime,
+    shape,
+)
 from .registry import (
     LINEAR,
     Rule,

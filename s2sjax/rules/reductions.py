@@ -147,8 +147,9 @@ def _is_none(node):
     return node is None or (isinstance(node, gast.Constant) and node.value is None)
 
 
-def _never_typed(types, nodes):
-    raise RuleError("normalize writes this call as others (Rule.expands)")
+def never_typed(types, nodes):
+    """The result of a rule that normalize always writes in other rules (`Rule.expands`)."""
+    raise RuleError("normalize writes this call in other rules (Rule.expands)")
 
 
 for _root, _name in ((False, "var"), (True, "std")):
@@ -156,7 +157,7 @@ for _root, _name in ((False, "var"), (True, "std")):
         Rule(
             f"np.{_name}",
             ("a", "axis", "dtype", "out", "ddof", "keepdims"),
-            _never_typed,
+            never_typed,
             expands=_expand_variance(_root),
         ),
         getattr(np, _name),

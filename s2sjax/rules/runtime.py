@@ -166,3 +166,16 @@ helper(
     broadcasts=True,
 )
 helper("ddof_scale", ("a", "axis", "ddof"), lambda t, n: FLOAT, static=("axis",))
+
+# ---- along an axis: np.trace's mask (constant), np.cumsum's adjoint ----
+helper("diagonal_mask", ("a", "offset"), _float_like("a"), allocates="values", like="a")
+helper("cumsum_adjoint", ("g", "a", "axis"), _float_like("a"), linear=("g",), static=("axis",))
+helper(
+    "diff_once",
+    ("a", "axis"),
+    _float_like("a"),
+    linear=("a",),
+    adjoints={"a": "rt.diff_once_adjoint(g, a, axis)"},
+    static=("axis",),
+)
+helper("diff_once_adjoint", ("g", "a", "axis"), _float_like("a"), linear=("g",), static=("axis",))
