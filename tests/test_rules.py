@@ -537,9 +537,20 @@ for name, expr, arg in (
     ("np.cumsum", "np.sum(np.sin(np.cumsum(x)))", u(-1, 1, (2, 3))),
     ("rt.diagonal_mask", "np.sum(np.sin(x) * rt.diagonal_mask(x, 1))", u(-1, 1, (3, 4))),
     ("rt.diff_once", "np.sum(np.sin(rt.diff_once(x, -1)))", u(-1, 1, (2, 3))),
+    ("np.gradient", "np.sum(np.sin(np.gradient(x)))", u(-1, 1, (4,))),
+    ("rt.gradient_along", "np.sum(np.sin(rt.gradient_along(x, 0)))", u(-1, 1, (3, 2))),
 ):
     case(name, f"def f(x):\n    return {expr}\n", arg)
-for name, shape in (("rt.cumsum_adjoint", (3, 2)), ("rt.diff_once_adjoint", (2, 2))):
+case(
+    "np.gradient",
+    "def f(x):\n    a, b = np.gradient(x, axis=(0, -1))\n    return np.sum(np.sin(a) * b)\n",
+    u(-1, 1, (3, 3)),
+)
+for name, shape in (
+    ("rt.cumsum_adjoint", (3, 2)),
+    ("rt.diff_once_adjoint", (2, 2)),
+    ("rt.gradient_adjoint", (3, 2)),
+):
     case(
         name,
         f"def f(g, a):\n    return np.sum(np.sin({name}(g, a, 0)) * a)\n",

@@ -964,7 +964,8 @@ def _reduced_count_impl(a, axis):
 def diagonal_mask(a, offset):
     """1.0 where an entry of `a` lies on diagonal `offset` of its first two axes, else 0.0."""
     n, m = np.shape(a)[:2]
-    mask = np.eye(n, m, k=offset).reshape((n, m) + (1,) * (np.ndim(a) - 2))
+    mask = np.eye(n, m, k=offset, dtype=_float_dtype(a))
+    mask = mask.reshape((n, m) + (1,) * (np.ndim(a) - 2))
     return np.broadcast_to(mask, np.shape(a)).copy()
 
 
@@ -1087,3 +1088,53 @@ def _shorter_shape(ndim):
         exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
         _SHORTER_IMPLS[ndim] = register_jitable(namespace[name])
     return _SHORTER_IMPLS[ndim]
+
+
+def gradient_along(a, axis):
+    """np.gradient(a, axis=axis) with unit spacing (axis None: `a` has one axis)."""
+    return np.gradient(a, axis=axis)
+
+
+@overload(gradient_along)
+def _gradient_along(a, axis):
+    def impl(a, axis):
+        pre, n, post = _grid(a, axis)
+        a3 = np.ascontiguousarray(a).reshape((pre, n, post))
+        out = np.empty((pre, n, post))
+        out[:, 0, :] = a3[:, 1, :] - a3[:, 0, :]
+        out[:, n - 1, :] = a3[:, n - 1, :] - a3[:, n - 2, :]
+        out[:, 1 : n - 1, :] = (a3[:, 2:, :] - a3[:, : n - 2, :]) / 2.0
+        return out.reshape(a.shape)
+
+    return impl
+
+
+@register_jitable  # the same code serves Python and Numba
+def _gradient_adjoint_grid(g3):
+    """The adjoint of a (pre, n, post) np.gradient along its middle axis."""
+    n = g3.shape[1]
+    out = np.zeros(g3.shape)
+    out[:, 1, :] += g3[:, 0, :]
+    out[:, 0, :] -= g3[:, 0, :]
+    out[:, n - 1, :] += g3[:, n - 1, :]
+    out[:, n - 2, :] -= g3[:, n - 1, :]
+    out[:, 2:, :] += g3[:, 1 : n - 1, :] / 2.0
+    out[:, : n - 2, :] -= g3[:, 1 : n - 1, :] / 2.0
+    return out
+
+
+def gradient_adjoint(g, a, axis):
+    """The adjoint of `gradient_along(a, axis)`."""
+    pre, n, post = _split(np.shape(a), 0 if axis is None else axis)
+    g3 = np.ascontiguousarray(g, dtype=float).reshape((pre, n, post))
+    return _gradient_adjoint_grid(g3).reshape(np.shape(a))
+
+
+@overload(gradient_adjoint)
+def _gradient_adjoint(g, a, axis):
+    def impl(g, a, axis):
+        pre, n, post = _grid(a, axis)
+        g3 = np.ascontiguousarray(g).reshape((pre, n, post)) * 1.0
+        return _gradient_adjoint_grid(g3).reshape(a.shape)
+
+    return impl

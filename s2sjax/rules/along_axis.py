@@ -1,10 +1,11 @@
-"""Functions along an axis: np.trace, np.diff, np.cumsum.
+"""Functions along an axis: np.trace, np.diff, np.cumsum, np.gradient.
 
 `np.trace` and `np.diff` are written in other rules (`Rule.expands`): a trace
 is the sum over the first two axes of the array times a constant mask of its
 diagonal (`rt.diagonal_mask`), an n-th difference is n first differences
 (`rt.diff_once`). `np.cumsum` is linear; its adjoint is the
-cumulative sum from the other end (`rt.cumsum_adjoint`).
+cumulative sum from the other end (`rt.cumsum_adjoint`). `np.gradient` (unit
+spacing) is `rt.gradient_along` per axis: a tuple of them for a tuple of axes.
 """
 
 import gast
@@ -95,4 +96,26 @@ register(
         static=("axis",),
     ),
     np.cumsum,
+)
+
+
+def _expand_gradient(given):
+    if "spacing" in given or _int_constant(given.get("edge_order"), "edge_order", 1) != 1:
+        raise RuleError("np.gradient with a spacing or edge_order=2 is not supported")
+    a, axis = given["f"], given.get("axis", _constant(None))
+    if not isinstance(axis, gast.Tuple):
+        return _call("rt.gradient_along", a, axis)
+    for k in axis.elts:
+        _int_constant(k, "axis", None)
+    return gast.Tuple([_call("rt.gradient_along", a, k) for k in axis.elts], gast.Load())
+
+
+register(
+    Rule(
+        "np.gradient",
+        ("f", "spacing", "axis", "edge_order"),
+        never_typed,
+        expands=_expand_gradient,
+    ),
+    np.gradient,
 )

@@ -8,12 +8,14 @@ helpers declare only forward forms: they are linear in their first argument
 which serve both modes.
 """
 
+import gast
+
 from ..backend import runtime as rt
 from ..abstract import FLOAT, INT, UNSET, Type, broadcast
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
 from .reductions import _reduced
-from .registry import Rule, register
+from .registry import Rule, RuleError, register
 
 
 def _float_like(param):
@@ -179,3 +181,28 @@ helper(
     static=("axis",),
 )
 helper("diff_once_adjoint", ("g", "a", "axis"), _float_like("a"), linear=("g",), static=("axis",))
+
+
+def _gradient_result(types, nodes):
+    a, axis = types["a"], nodes["axis"]
+    if isinstance(axis, gast.Constant) and axis.value is None:
+        if a.ndim == 1:
+            return Type("float", 1)
+        raise RuleError(
+            f"np.gradient of a rank-{a.ndim} array without axis= gives a list, one array per "
+            "axis: write axis=(0, 1, ...) for a tuple of them"
+        )
+    if types["axis"].kind != "int" or types["axis"].ndim != 0:
+        raise RuleError("np.gradient's axis must be None, an int or a tuple of int constants")
+    return Type("float", a.ndim)
+
+
+helper(
+    "gradient_along",
+    ("a", "axis"),
+    _gradient_result,
+    linear=("a",),
+    adjoints={"a": "rt.gradient_adjoint(g, a, axis)"},
+    static=("axis",),
+)
+helper("gradient_adjoint", ("g", "a", "axis"), _float_like("a"), linear=("g",), static=("axis",))
