@@ -12,7 +12,7 @@ import gast
 import numpy as np
 
 from ..abstract import Type
-from .reductions import _call, _constant, never_typed
+from .reductions import _call, _constant, _is_none, never_typed
 from .registry import Rule, RuleError, register
 
 
@@ -32,7 +32,7 @@ def _expand_trace(given):
     if axes != (0, 1):
         raise RuleError("np.trace along axes other than axis1=0, axis2=1 is not supported")
     for param in ("dtype", "out"):
-        if not (given.get(param) is None or getattr(given[param], "value", 0) is None):
+        if not _is_none(given.get(param)):
             raise RuleError(f"np.trace's {param}= is not supported")
     a, offset = given["a"], given.get("offset", _constant(0))
     masked = gast.BinOp(a, gast.Mult(), _call("rt.diagonal_mask", a, offset))
@@ -44,6 +44,7 @@ register(
         "np.trace",
         ("a", "offset", "axis1", "axis2", "dtype", "out"),
         never_typed,
+        defaults={"offset": 0, "axis1": 0, "axis2": 1, "dtype": None, "out": None},
         expands=_expand_trace,
     ),
     np.trace,
@@ -52,7 +53,7 @@ register(
 
 def _expand_diff(given):
     for param in ("prepend", "append"):
-        if param in given:
+        if not _is_none(given.get(param)):
             raise RuleError(f"np.diff's {param}= is not supported")
     n = _int_constant(given.get("n"), "n", 1)
     if n < 1:
@@ -67,6 +68,7 @@ register(
         "np.diff",
         ("a", "n", "axis", "prepend", "append"),
         never_typed,
+        defaults={"n": 1, "axis": -1, "prepend": None, "append": None},
         expands=_expand_diff,
     ),
     np.diff,
@@ -100,7 +102,10 @@ register(
 
 
 def _expand_gradient(given):
-    if "spacing" in given or _int_constant(given.get("edge_order"), "edge_order", 1) != 1:
+    if (
+        not _is_none(given.get("spacing"))
+        or _int_constant(given.get("edge_order"), "edge_order", 1) != 1
+    ):
         raise RuleError("np.gradient with a spacing or edge_order=2 is not supported")
     a, axis = given["f"], given.get("axis", _constant(None))
     if not isinstance(axis, gast.Tuple):
@@ -115,6 +120,7 @@ register(
         "np.gradient",
         ("f", "spacing", "axis", "edge_order"),
         never_typed,
+        defaults={"spacing": None, "axis": None, "edge_order": 1},
         expands=_expand_gradient,
     ),
     np.gradient,

@@ -158,6 +158,7 @@ for _root, _name in ((False, "var"), (True, "std")):
             f"np.{_name}",
             ("a", "axis", "dtype", "out", "ddof", "keepdims"),
             never_typed,
+            defaults={"axis": None, "dtype": None, "out": None, "ddof": 0, "keepdims": False},
             expands=_expand_variance(_root),
         ),
         getattr(np, _name),
