@@ -828,6 +828,69 @@ case(
     np.array([0.3, -0.5, 0.9, 1.1, -0.2]),
 )
 
+# ---- reductions: tuples of axes, keepdims, var and std ----
+_a2 = R.permutation(12).reshape(3, 4) / 7.0 + 0.5  # distinct entries: no ties
+_a3 = R.permutation(12).reshape(2, 3, 2) / 7.0 + 0.5
+for name, expr, arg in (
+    ("sum", "np.sum(np.sin(x) * np.sum(x, axis=(0, 2), keepdims=True))", _a3),
+    ("mean", "np.sum(np.mean(x, axis=(-1, -3)) * np.arange(1.0, 4.0))", _a3),
+    ("prod", "np.sum(x.prod(axis=1, keepdims=True) * x)", _a2),
+    ("max", "np.sum(x / x.max(axis=-1, keepdims=True))", _a2),
+    ("min", "np.sum(np.sin(x - np.min(x, keepdims=True)))", _a2),
+    ("var", "np.sum(np.var(x, axis=(0, 2), ddof=1, keepdims=True) * x)", _a3),
+    ("std", "np.sum(x.std(axis=-1) * np.arange(1.0, 4.0))", _a2),
+):
+    case(f"np.{name}", f"def f(x):\n    return {expr}\n", arg)
+case(
+    "rt.keep_dims",
+    "def f(r, a):\n    return np.sum(np.sin(rt.keep_dims(r * r, a, -1)) * a)\n",
+    u(-1, 1, (3,)),
+    u(-1, 1, (3, 2)),
+)
+case(
+    "rt.root_of_variance",
+    "def f(v):\n    return np.sum(rt.root_of_variance(v * v + 0.5))\n",
+    u(-1, 1, (3,)),
+)
+case("rt.root_of_variance", "def f(v):\n    return rt.root_of_variance(v * v + 0.5)\n", 0.7)
+case(
+    "rt.ddof_scale",
+    "def f(a, x):\n    return a * rt.ddof_scale(x, (0,), 1)\n",
+    0.7,
+    u(-1, 1, (3, 2)),
+)
+
+# ---- along an axis: trace, diff, cumsum ----
+for name, expr, arg in (
+    ("np.trace", "np.sin(np.trace(x, 1))", u(-1, 1, (3, 4))),
+    ("np.trace", "np.sum(np.sin(np.trace(x, -1)))", u(-1, 1, (3, 2, 2))),
+    ("np.diff", "np.sum(np.diff(x) ** 2)", u(-1, 1, (4,))),
+    ("np.diff", "np.sum(np.sin(np.diff(x, n=2, axis=0)))", u(-1, 1, (4, 2))),
+    ("np.cumsum", "np.sum(np.sin(np.cumsum(x, axis=1)))", u(-1, 1, (2, 3))),
+    ("np.cumsum", "np.sum(np.sin(np.cumsum(x)))", u(-1, 1, (2, 3))),
+    ("rt.diagonal_mask", "np.sum(np.sin(x) * rt.diagonal_mask(x, 1))", u(-1, 1, (3, 4))),
+    ("rt.diff_once", "np.sum(np.sin(rt.diff_once(x, -1)))", u(-1, 1, (2, 3))),
+    ("np.gradient", "np.sum(np.sin(np.gradient(x)))", u(-1, 1, (4,))),
+    ("rt.gradient_along", "np.sum(np.sin(rt.gradient_along(x, 0)))", u(-1, 1, (3, 2))),
+):
+    case(name, f"def f(x):\n    return {expr}\n", arg)
+case(
+    "np.gradient",
+    "def f(x):\n    a, b = np.gradient(x, axis=(0, -1))\n    return np.sum(np.sin(a) * b)\n",
+    u(-1, 1, (3, 3)),
+)
+for name, shape in (
+    ("rt.cumsum_adjoint", (3, 2)),
+    ("rt.diff_once_adjoint", (2, 2)),
+    ("rt.gradient_adjoint", (3, 2)),
+):
+    case(
+        name,
+        f"def f(g, a):\n    return np.sum(np.sin({name}(g, a, 0)) * a)\n",
+        u(-1, 1, shape),
+        u(-1, 1, (3, 2)),
+    )
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())

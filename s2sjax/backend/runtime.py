@@ -281,11 +281,15 @@ def _extreme_adjoint(g, a, out, axis):
 
 
 def reshape_like(g, a):
+    if np.ndim(a) == 0:  # a scalar's adjoint is a scalar, not a 0-d array
+        return np.ravel(g)[0]
     return np.reshape(np.ascontiguousarray(g), np.shape(a))
 
 
 @overload(reshape_like)
 def _reshape_like(g, a):
+    if not _is_array(a):
+        return lambda g, a: np.ravel(np.asarray(g))[0]
     return lambda g, a: np.ascontiguousarray(g).reshape(a.shape)
 
 
@@ -1689,5 +1693,306 @@ def _index_last_writes(positions, adjoint):
                 seen[where[k]] = True
                 out[k] = flat[where[k]]
         return out.reshape(positions.shape)
+
+    return impl
+
+
+# ---- reductions: keepdims and var's ddof --------------------------------------
+
+
+def keep_dims(r, a, axis):
+    """`r`, a reduction of `a` along `axis` (None, an int or a tuple), with the reduced axes
+    kept as size 1 (NumPy's keepdims=True)."""
+    if np.ndim(a) == 0:
+        return r
+    return np.array(r).reshape(_kept_shape(np.shape(a), axis))
+
+
+def _kept_shape(shape, axis):
+    axes = range(len(shape)) if axis is None else np.atleast_1d(axis) % len(shape)
+    return tuple(1 if d in axes else n for d, n in enumerate(shape))
+
+
+@overload(keep_dims)
+def _keep_dims(r, a, axis):
+    if not _is_array(a):
+        return lambda r, a, axis: r
+    return _keep_dims_impl(a.ndim)
+
+
+_KEEP_DIMS = """\
+def keep_dims_of_rank{ndim}(r, a, axis):
+    return reshaped_copy(r, ({shape},))
+"""
+_KEEP_DIMS_IMPLS = {}
+
+
+def _keep_dims_impl(ndim):
+    """keep_dims for an `a` of rank `ndim`: Numba needs the shape as a tuple of that length."""
+    if ndim not in _KEEP_DIMS_IMPLS:
+        name = f"keep_dims_of_rank{ndim}"
+        shape = ", ".join(
+            f"1 if is_reduced(axis, {d}, {ndim}) else a.shape[{d}]" for d in range(ndim)
+        )
+        source = _KEEP_DIMS.format(ndim=ndim, shape=shape)
+        namespace = {"reshaped_copy": _reshaped_copy, "is_reduced": _is_reduced}
+        exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
+        _KEEP_DIMS_IMPLS[ndim] = namespace[name]
+    return _KEEP_DIMS_IMPLS[ndim]
+
+
+def _is_reduced(axis, d, ndim):
+    """Whether dimension `d` of a rank-`ndim` array is among `axis` (None: all of them)."""
+
+
+@overload(_is_reduced)
+def _is_reduced_impl(axis, d, ndim):
+    if _is_none(axis):
+        return lambda axis, d, ndim: True
+    if isinstance(axis, types.Integer):
+        return lambda axis, d, ndim: axis % ndim == d
+
+    def impl(axis, d, ndim):
+        for k in axis:
+            if k % ndim == d:
+                return True
+        return False
+
+    return impl
+
+
+def _reshaped_copy(r, shape):
+    """A new array of `shape` holding `r` (an array of as many elements, or a scalar)."""
+
+
+@overload(_reshaped_copy)
+def _reshaped_copy_impl(r, shape):
+    if _is_array(r):
+        return lambda r, shape: np.ascontiguousarray(r).copy().reshape(shape)
+    return lambda r, shape: np.full(shape, r)
+
+
+@register_jitable  # the same code serves Python and Numba
+def root_of_variance(v):
+    """np.std from np.var: a square root whose derivative is 0 where the variance is (see its
+    rule)."""
+    return np.sqrt(v)
+
+
+def ddof_scale(a, axis, ddof):
+    """n / (n - ddof), n the number of entries of `a` that each result of a reduction along
+    `axis` counts: np.var's ddof correction of the mean of squares."""
+    count = np.size(a) if axis is None else np.prod([np.shape(a)[k] for k in np.atleast_1d(axis)])
+    return count / (count - ddof)
+
+
+@overload(ddof_scale)
+def _ddof_scale(a, axis, ddof):
+    def impl(a, axis, ddof):
+        count = _reduced_count(a, axis)
+        return count / (count - ddof)
+
+    return impl
+
+
+def _reduced_count(a, axis):
+    """How many entries of `a` a reduction along `axis` counts."""
+
+
+@overload(_reduced_count)
+def _reduced_count_impl(a, axis):
+    if not _is_array(a):
+        return lambda a, axis: 1
+    if _is_none(axis):
+        return lambda a, axis: a.size
+
+    def impl(a, axis):
+        count = 1
+        for d in range(a.ndim):
+            if _is_reduced(axis, d, a.ndim):
+                count *= a.shape[d]
+        return count
+
+    return impl
+
+
+# ---- along an axis: np.trace's mask, np.cumsum --------------------------------
+
+
+def diagonal_mask(a, offset):
+    """1.0 where an entry of `a` lies on diagonal `offset` of its first two axes, else 0.0."""
+    n, m = np.shape(a)[:2]
+    mask = np.eye(n, m, k=offset, dtype=_float_dtype(a))
+    mask = mask.reshape((n, m) + (1,) * (np.ndim(a) - 2))
+    return np.broadcast_to(mask, np.shape(a)).copy()
+
+
+@overload(diagonal_mask)
+def _diagonal_mask(a, offset):
+    def impl(a, offset):
+        n, m = a.shape[0], a.shape[1]
+        mask = np.zeros(a.shape)
+        grid = mask.reshape((n, m, a.size // max(n * m, 1)))
+        for i in range(max(0, -offset), min(n, m - offset)):
+            grid[i, i + offset, :] = 1.0
+        return mask
+
+    return impl
+
+
+def cumsum_adjoint(g, a, axis):
+    """The adjoint of `np.cumsum(a, axis)`: `g` summed from the end, shaped like `a`."""
+    g = np.asarray(g)
+    if axis is None:
+        return np.cumsum(g[::-1])[::-1].reshape(np.shape(a))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
+
+
+@overload(cumsum_adjoint)
+def _cumsum_adjoint(g, a, axis):
+    def impl(g, a, axis):
+        pre, n, post = _grid(a, axis)
+        g3 = np.ascontiguousarray(g).reshape((pre, n, post))
+        out = np.empty((pre, n, post), dtype=g3.dtype)
+        for i in range(pre):
+            running = np.zeros(post, dtype=g3.dtype)
+            for j in range(n - 1, -1, -1):
+                running += g3[i, j, :]
+                out[i, j, :] = running
+        return out.reshape(np.shape(a))
+
+    return impl
+
+
+def _cumsum_axis(a, axis):
+    """np.cumsum(a, axis) for an int `axis`, which Numba lacks."""
+    pre, n, post = _split(a.shape, axis)
+    a3 = np.ascontiguousarray(a).reshape((pre, n, post))
+    out = np.empty((pre, n, post), dtype=a3.dtype)
+    for i in range(pre):
+        running = np.zeros(post, dtype=a3.dtype)
+        for j in range(n):
+            running += a3[i, j, :]
+            out[i, j, :] = running
+    return out.reshape(a.shape)
+
+
+@overload(np.cumsum)
+def _cumsum_with_axis(a, axis):
+    if _is_array(a) and _is_none(axis):
+        return lambda a, axis: np.cumsum(a)
+    if _is_array(a) and isinstance(axis, types.Integer):
+        return _cumsum_axis
+
+
+def diff_once(a, axis):
+    """np.diff(a, axis=axis) (n=1)."""
+    return np.diff(a, axis=axis)
+
+
+@overload(diff_once)
+def _diff_once(a, axis):
+    shorter = _shorter_shape(a.ndim)
+
+    def impl(a, axis):
+        pre, n, post = _split(a.shape, axis)
+        a3 = np.ascontiguousarray(a).reshape((pre, n, post))
+        out = a3[:, 1:, :] - a3[:, :-1, :]
+        return out.reshape(shorter(a.shape, axis))
+
+    return impl
+
+
+def diff_once_adjoint(g, a, axis):
+    """The adjoint of `diff_once(a, axis)`: each difference's `g` added to its later entry and
+    taken from its earlier one."""
+    out = np.zeros(np.shape(a), dtype=_float_dtype(g))
+    later, earlier = [slice(None)] * np.ndim(a), [slice(None)] * np.ndim(a)
+    later[axis], earlier[axis] = slice(1, None), slice(None, -1)
+    out[tuple(later)] += g
+    out[tuple(earlier)] -= g
+    return out
+
+
+@overload(diff_once_adjoint)
+def _diff_once_adjoint(g, a, axis):
+    def impl(g, a, axis):
+        pre, n, post = _split(a.shape, axis)
+        g3 = np.ascontiguousarray(g).reshape((pre, n - 1, post))
+        out = np.zeros((pre, n, post), dtype=g3.dtype)
+        out[:, 1:, :] += g3
+        out[:, :-1, :] -= g3
+        return out.reshape(a.shape)
+
+    return impl
+
+
+_SHORTER = """\
+def shorter_shape_of_rank{ndim}(shape, axis):
+    return ({shape},)
+"""
+_SHORTER_IMPLS = {}
+
+
+def _shorter_shape(ndim):
+    """(shape, axis) -> `shape` one shorter along `axis`, as a tuple of `ndim` (for Numba)."""
+    if ndim not in _SHORTER_IMPLS:
+        name = f"shorter_shape_of_rank{ndim}"
+        shape = ", ".join(
+            f"shape[{d}] - 1 if is_reduced(axis, {d}, {ndim}) else shape[{d}]" for d in range(ndim)
+        )
+        namespace = {"is_reduced": _is_reduced}
+        source = _SHORTER.format(ndim=ndim, shape=shape)
+        exec(compile(source, f"<s2sjax.runtime {name}>", "exec"), namespace)
+        _SHORTER_IMPLS[ndim] = register_jitable(namespace[name])
+    return _SHORTER_IMPLS[ndim]
+
+
+def gradient_along(a, axis):
+    """np.gradient(a, axis=axis) with unit spacing (axis None: `a` has one axis)."""
+    return np.gradient(a, axis=axis)
+
+
+@overload(gradient_along)
+def _gradient_along(a, axis):
+    def impl(a, axis):
+        pre, n, post = _grid(a, axis)
+        a3 = np.ascontiguousarray(a).reshape((pre, n, post))
+        out = np.empty((pre, n, post))
+        out[:, 0, :] = a3[:, 1, :] - a3[:, 0, :]
+        out[:, n - 1, :] = a3[:, n - 1, :] - a3[:, n - 2, :]
+        out[:, 1 : n - 1, :] = (a3[:, 2:, :] - a3[:, : n - 2, :]) / 2.0
+        return out.reshape(a.shape)
+
+    return impl
+
+
+@register_jitable  # the same code serves Python and Numba
+def _gradient_adjoint_grid(g3):
+    """The adjoint of a (pre, n, post) np.gradient along its middle axis."""
+    n = g3.shape[1]
+    out = np.zeros(g3.shape)
+    out[:, 1, :] += g3[:, 0, :]
+    out[:, 0, :] -= g3[:, 0, :]
+    out[:, n - 1, :] += g3[:, n - 1, :]
+    out[:, n - 2, :] -= g3[:, n - 1, :]
+    out[:, 2:, :] += g3[:, 1 : n - 1, :] / 2.0
+    out[:, : n - 2, :] -= g3[:, 1 : n - 1, :] / 2.0
+    return out
+
+
+def gradient_adjoint(g, a, axis):
+    """The adjoint of `gradient_along(a, axis)`."""
+    pre, n, post = _split(np.shape(a), 0 if axis is None else axis)
+    g3 = np.ascontiguousarray(g, dtype=float).reshape((pre, n, post))
+    return _gradient_adjoint_grid(g3).reshape(np.shape(a))
+
+
+@overload(gradient_adjoint)
+def _gradient_adjoint(g, a, axis):
+    def impl(g, a, axis):
+        pre, n, post = _grid(a, axis)
+        g3 = np.ascontiguousarray(g).reshape((pre, n, post)) * 1.0
+        return _gradient_adjoint_grid(g3).reshape(a.shape)
 
     return impl

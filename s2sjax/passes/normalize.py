@@ -884,6 +884,9 @@ class _Normalizer:
             )
         keywords = [gast.keyword(k.arg, self.call_arg(k.value)) for k in node.keywords]
         rule = rules.by_name(rules.dotted_name(func) or "")
+        expansion = self.expansion(rule, args, keywords, node)
+        if expansion is not None:
+            return self.expr(gast.copy_location(expansion, node), target)
         if rule is not None:
             params = list(rule.params) + [None] * len(args)
             args = [self.as_array(rule, p, a, node) for p, a in zip(params, args)]
@@ -907,6 +910,20 @@ class _Normalizer:
             for k in range(count)
         ]
         self.static[result.id] = _Static("list", pieces)
+
+    def expansion(self, rule, args, keywords, node):
+        """The expression a call of `rule` is written as (`Rule.expands`), or None."""
+        if rule is None or rule.expands is None:
+            return None
+        try:
+            given = rule.bind(args, keywords, fill=False)
+            evaluated = {
+                p: self.display(a) or (_Evaluated(a) if isinstance(a, gast.Name) else a)
+                for p, a in given.items()
+            }
+            return rule.expands(evaluated)
+        except rules.RuleError as exc:
+            raise self.location.error(node, str(exc)) from None
 
     def as_array(self, rule, param, atom, node):
         """A list or tuple given to a NumPy function where it takes an array is that array:

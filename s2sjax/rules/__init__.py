@@ -1,6 +1,7 @@
 """Derivative rules, one family per module; importing this package registers them all."""
 
 from . import (  # noqa: F401  (registration side effects)
+    along_axis,
     elementwise,
     linalg,
     ordering,

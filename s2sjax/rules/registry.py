@@ -88,6 +88,9 @@ class Rule:
     lowering: Callable = None
     sequence: str = None  # the param taking a list or tuple of arrays, kept as its elements
     pieces: Callable = None  # (nodes) -> the length of the list of arrays it returns (np.split)
+    # (the call's given argument nodes by parameter) -> the expression normalize writes in its
+    # place (np.var: a mean of squares), or None where the call is already in the form it applies
+    expands: Callable = None
 
     def takes_array(self, param):
         """Whether `param` takes an array, so that a list or tuple display given there is one
@@ -118,8 +121,8 @@ class Rule:
             for table in (self.adjoints, self.tangents, self.linear, self.unsupported)
         )
 
-    def bind(self, args, keywords):
-        """Map a call's argument nodes to parameter names (defaults filled in)."""
+    def bind(self, args, keywords, fill=True):
+        """Map a call's argument nodes to parameter names (defaults filled in where `fill`)."""
         if len(args) > len(self.params):
             raise RuleError(
                 f"{self.name} takes at most {len(self.params)} arguments, got {len(args)}"
@@ -129,7 +132,7 @@ class Rule:
             if kw.arg not in self.params or kw.arg in bound:
                 raise RuleError(f"{self.name} got an unsupported keyword argument {kw.arg!r}")
             bound[kw.arg] = kw.value
-        for param in self.params:
+        for param in self.params if fill else ():
             if param not in bound:
                 if param not in self.defaults:
                     raise RuleError(f"{self.name} is missing its argument {param!r}")

@@ -8,12 +8,14 @@ helpers declare only forward forms: they are linear in their first argument
 which serve both modes.
 """
 
+import gast
+
 from ..backend import runtime as rt
-from ..abstract import INT, UNSET, Type, broadcast, promote
+from ..abstract import FLOAT, INT, UNSET, Type, broadcast, promote
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
 from .reductions import _reduced
-from .registry import Rule, register
+from .registry import Rule, RuleError, register
 
 
 def _float_like(param):
@@ -222,3 +224,62 @@ helper(
         "positions, g * rt.index_last_writes(positions, np.ones_like(adjoint)), adjoint)"
     },
 )
+
+
+# ---- reductions: keepdims and var's ddof ----
+helper(
+    "keep_dims",
+    ("r", "a", "axis"),
+    lambda t, n: Type(t["r"].kind, t["a"].ndim),
+    linear=("r",),
+    adjoints={"r": "rt.reshape_like(g, r)"},
+    static=("axis",),
+)
+# A variance of 0 is the variance of one entry (constant: derivative 0) or of equal entries (a kink,
+# where 0 is a subgradient); np.sqrt's would be 0 * inf = nan.
+helper(
+    "root_of_variance",
+    ("v",),
+    _float_result,
+    adjoints={"v": "0.5 * g * rt.reciprocal_or_zero(out)"},
+    broadcasts=True,
+)
+helper("ddof_scale", ("a", "axis", "ddof"), lambda t, n: FLOAT, static=("axis",))
+
+# ---- along an axis: np.trace's mask (constant), np.cumsum's adjoint ----
+helper("diagonal_mask", ("a", "offset"), _float_like("a"), allocates="values", like="a")
+helper("cumsum_adjoint", ("g", "a", "axis"), _float_like("a"), linear=("g",), static=("axis",))
+helper(
+    "diff_once",
+    ("a", "axis"),
+    _float_like("a"),
+    linear=("a",),
+    adjoints={"a": "rt.diff_once_adjoint(g, a, axis)"},
+    static=("axis",),
+)
+helper("diff_once_adjoint", ("g", "a", "axis"), _float_like("a"), linear=("g",), static=("axis",))
+
+
+def _gradient_result(types, nodes):
+    a, axis = types["a"], nodes["axis"]
+    if isinstance(axis, gast.Constant) and axis.value is None:
+        if a.ndim == 1:
+            return Type("float", 1)
+        raise RuleError(
+            f"np.gradient of a rank-{a.ndim} array without axis= gives a list, one array per "
+            "axis: write axis=(0, 1, ...) for a tuple of them"
+        )
+    if types["axis"].kind != "int" or types["axis"].ndim != 0:
+        raise RuleError("np.gradient's axis must be None, an int or a tuple of int constants")
+    return Type("float", a.ndim)
+
+
+helper(
+    "gradient_along",
+    ("a", "axis"),
+    _gradient_result,
+    linear=("a",),
+    adjoints={"a": "rt.gradient_adjoint(g, a, axis)"},
+    static=("axis",),
+)
+helper("gradient_adjoint", ("g", "a", "axis"), _float_like("a"), linear=("g",), static=("axis",))
