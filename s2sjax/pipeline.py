@@ -37,6 +37,7 @@ from .frontend.resolve import Resolved, resolve
 from .passes import activity, fuse, kernel, mutation, optimize, queries, types, widen
 from .passes.desugar import desugar
 from .passes.displays import lower_displays
+from .passes.lower_calls import lower_calls
 from .passes.in_place import write_outputs_in_place
 from .passes.normalize import Normalized, normalize
 from .pytree import LEAF, TreeDef
@@ -105,7 +106,7 @@ def stages(pyfunc, spec):
     yield "normalize", program
     env = types.infer(program, spec.arg_types + _captured_types(program))
     yield "widen", widen.widen(program, env)
-    yield "lower", lower_displays(program, env, namer)
+    yield "lower", lower_calls(lower_displays(program, env, namer), env)
     active, stored = _analyze(pyfunc, program, env, spec)
     yield "analyze", Analysis(env, active)
     fdef = _transform(pyfunc, program, env, active, spec, namer, stored)

@@ -896,6 +896,8 @@ class _Normalizer:
         """A list or tuple given to a NumPy function where it takes an array is that array:
         `np.sum([a, b])` sums `np.array((a, b))`, whose elements passes/displays.py writes out."""
         elements = self.display(atom)
+        if param in rule.static:  # a fixed list or tuple (np.tensordot's axes) stays a display
+            return elements or atom
         if elements is None or not rule.takes_array(param):
             return atom
         if rule.array_of:

@@ -83,6 +83,9 @@ class Rule:
     product: bool = False
     # an iterable allowed only in the head of a `for` (range, zip, enumerate)
     loop_only: bool = False
+    # the expression generated code writes for a call instead, once the operands' types are known
+    # ((types, nodes) -> template str, or None to keep the call): np.tensordot as np.einsum
+    lower: Callable = None
 
     def takes_array(self, param):
         """Whether `param` takes an array, so that a list or tuple display given there is one
