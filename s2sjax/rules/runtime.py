@@ -51,7 +51,7 @@ helper(
 )
 helper("extreme_adjoint", ("v", "a", "out", "axis"), _float_like("a"), linear=("v",))
 helper("reshape_like", ("v", "a"), _float_like("a"), linear=("v",))
-helper("matmul", ("a", "b"), _product_result, linear=BILINEAR, product=True)
+helper("matmul", ("a", "b"), _product_result(dot=True), linear=BILINEAR, product=True)
 helper("unset", (), lambda t, n: UNSET)
 helper("scatter_add", ("index", "values", "like"), _float_like("like"), linear=("values",))
 helper("empty_float", ("length", "arrays"), lambda t, n: Type("float", 1), allocates="unfilled")
