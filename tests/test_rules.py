@@ -891,6 +891,38 @@ for name, shape in (
         u(-1, 1, (3, 2)),
     )
 
+# ---- products2: np.tensordot, np.inner, einsum's '...', products of rank 3, as np.einsum ----
+case(  # a pair of axes, one negative: b's axes 1 and 0 are contracted with a's 0 and 1
+    "np.tensordot",
+    "def f(a, b):\n    return np.sum(np.sin(np.tensordot(a, b, axes=([0, 1], [-2, 0]))))\n",
+    u(-1, 1, (3, 2)),
+    u(-1, 1, (2, 3, 2)),
+)
+case(  # the last axes of a matrix and a vector
+    "np.inner",
+    "def f(a, b):\n    return np.sum(np.sin(np.inner(a, b)))\n",
+    u(-1, 1, (2, 3)),
+    u(-1, 1, (3,)),
+)
+case(
+    "np.inner",
+    "def f(a, b):\n    return np.sum(np.inner(a, b) * np.arange(1.0, 3.0))\n",
+    0.7,
+    u(-1, 1, (2,)),
+)
+case(  # '...' in the middle of a, leading in b; the implicit output puts its axes first
+    "np.einsum",
+    "def f(a, b):\n    return np.sum(np.sin(np.einsum('i...j,...jk', a, b)))\n",
+    u(-1, 1, (2, 2, 3)),
+    u(-1, 1, (2, 3, 2)),
+)
+case(  # a stack of matrices by a matrix; np.dot of a matrix by a stack
+    "@",
+    "def f(a, b):\n    return np.sum(np.sin(a @ b)) + np.sum(np.cos(np.dot(b, a)))\n",
+    u(-1, 1, (2, 2, 3)),
+    u(-1, 1, (3, 2)),
+)
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())
@@ -913,6 +945,7 @@ REVERSE_CASES = [
     c
     for c in CASES
     if rules.by_name(c[0]).adjoints
+    or rules.by_name(c[0]).lower  # written as another call (np.einsum), whose adjoints those are
     or not any(rules.by_name(c[0]).differentiable(p) for p in rules.by_name(c[0]).params)
 ]
 

@@ -930,13 +930,11 @@ class _Normalizer:
         `np.sum([a, b])` sums `np.array((a, b))`, whose elements passes/displays.py writes out."""
         if param == rule.sequence:
             return self.sequence(atom, node)
-        if rule.pieces is not None and param in rule.static:  # a split's indices, as written
-            return self.display(atom) or atom
         elements = self.display(atom)
-        if elements is not None and param in rule.static:
-            return (
-                elements  # fixed when the code is generated: np.transpose(a, [1, 0]) reads (1, 0)
-            )
+        # fixed when the code is generated: np.transpose(a, [1, 0]) reads (1, 0), a split its
+        # indices, np.tensordot its axes
+        if param in rule.static:
+            return elements or atom
         if elements is None or not rule.takes_array(param):
             return atom
         if rule.array_of:

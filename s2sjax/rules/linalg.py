@@ -12,18 +12,53 @@ from ..abstract import Type
 from .registry import Rule, RuleError, register, register_operator_function
 
 
-def _matmul_rank(a, b):
-    if a is None or b is None:
-        return None
-    return {(2, 2): 2, (2, 1): 1, (1, 2): 1, (1, 1): 0}.get((a, b))
+def _product_rank(a, b, dot):
+    """The rank of `a @ b` (or of np.dot(a, b) with `dot`) of operands of ranks `a`, `b` >= 1."""
+    if a == 1 or b == 1:
+        return a + b - 2
+    return a + b - 2 if dot else max(a, b)
 
 
-def _product_result(types, nodes):
-    a, b = types["a"], types["b"]
-    kind = "float" if "float" in (a.kind, b.kind) else a.kind
-    if a.ndim == 0 or b.ndim == 0:  # np.dot with a scalar is multiplication
-        return Type(kind, max(a.ndim or 0, b.ndim or 0))
-    return Type(kind, _matmul_rank(a.ndim, b.ndim))
+def _product_result(dot):
+    def result(types, nodes):
+        a, b = types["a"], types["b"]
+        kind = "float" if "float" in (a.kind, b.kind) else a.kind
+        if a.ndim == 0 or b.ndim == 0:  # np.dot with a scalar is multiplication
+            return Type(kind, max(a.ndim or 0, b.ndim or 0))
+        if a.ndim is None or b.ndim is None:
+            return Type(kind, None)
+        return Type(kind, _product_rank(a.ndim, b.ndim, dot))
+
+    return result
+
+
+def _product_as_einsum(dot):
+    """np.einsum for a product with an operand of rank 3 or more (its ranks known), which
+    Numba's `@` and np.dot do not take, so that its derivative is the einsum's."""
+
+    def lower(types, nodes):
+        ra, rb = types["a"].ndim, types["b"].ndim
+        if None in (ra, rb) or 0 in (ra, rb) or max(ra, rb) < 3:
+            return None
+        return "np.einsum('{},{}->{}', a, b)".format(*_product_letters(ra, rb, dot))
+
+    return lower
+
+
+def _product_letters(ra, rb, dot):
+    """The einsum letters of the operands and the result of np.dot(a, b) (`dot`) or `a @ b`."""
+    if dot or 1 in (ra, rb):  # np.dot: every axis of a but its last, then every axis of b but j
+        a = "abcdefgh"[: ra - 1] + "j"
+        b = "j" if rb == 1 else "pqrstuvw"[: rb - 2] + "jk"
+        return a, b, a[:-1] + b.replace("j", "")
+    if min(ra, rb) >= 3:
+        raise RuleError(
+            "a matrix product whose operands both have leading (batch) axes is not supported; "
+            "np.einsum with the batch axes spelled out computes it"
+        )
+    batch = "abcdefgh"[: max(ra, rb) - 2]
+    a, b = (batch + "ij", "jk") if ra > rb else ("ij", batch + "jk")
+    return a, b, batch + "ik"
 
 
 # (rank of a, rank of b) -> (adjoint of a, adjoint of b)
@@ -53,9 +88,28 @@ def _product_adjoint(which):
 
 _ADJOINTS = {"a": _product_adjoint("a"), "b": _product_adjoint("b")}
 BILINEAR = ("a", "b")  # forward: (a @ b)_dot = a_dot @ b + a @ b_dot
-register(Rule("@", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR, product=True))
 register(
-    Rule("np.dot", ("a", "b"), _product_result, _ADJOINTS, linear=BILINEAR, product=True), np.dot
+    Rule(
+        "@",
+        ("a", "b"),
+        _product_result(dot=False),
+        _ADJOINTS,
+        linear=BILINEAR,
+        product=True,
+        lower=_product_as_einsum(dot=False),
+    )
+)
+register(
+    Rule(
+        "np.dot",
+        ("a", "b"),
+        _product_result(dot=True),
+        _ADJOINTS,
+        linear=BILINEAR,
+        product=True,
+        lower=_product_as_einsum(dot=True),
+    ),
+    np.dot,
 )
 register_operator_function(np.matmul, "@", "np.matmul")  # np.matmul(a, b) is a @ b
 register_operator_function(operator.matmul, "@", "operator.matmul")

@@ -91,6 +91,9 @@ class Rule:
     # (the call's given argument nodes by parameter) -> the expression normalize writes in its
     # place (np.var: a mean of squares), or None where the call is already in the form it applies
     expands: Callable = None
+    # the expression generated code writes for a call instead, once the operands' types are known
+    # ((types, nodes) -> template str, or None to keep the call): np.tensordot as np.einsum
+    lower: Callable = None
 
     def takes_array(self, param):
         """Whether `param` takes an array, so that a list or tuple display given there is one

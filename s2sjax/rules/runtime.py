@@ -54,7 +54,7 @@ helper(
 )
 helper("extreme_adjoint", ("v", "a", "out", "axis"), _float_like("a"), linear=("v",), like="a")
 helper("reshape_like", ("v", "a"), _float_like("a"), linear=("v",), like="a")
-helper("matmul", ("a", "b"), _product_result, linear=BILINEAR, product=True)
+helper("matmul", ("a", "b"), _product_result(dot=True), linear=BILINEAR, product=True)
 helper("unset", (), lambda t, n: UNSET)
 helper("empty_float", ("length", "arrays"), lambda t, n: Type("float", 1), allocates="unfilled")
 helper(
