@@ -300,12 +300,26 @@ class _Fence:
             self.reject(node, f"{name}() outside the head of a 'for' loop")
         elif not (name and (rules.by_name(name) or name in self.resolved.functions)):
             self.reject(node, f"calling {name or 'this expression'!r}")
-        for arg in node.args:
-            self.check_expression(arg)
+        rule = rules.by_name(name) if name else None
+        params = rule.params if rule else ()
+        for param, arg in zip(list(params) + [None] * len(node.args), node.args):
+            if not _static_string(rule, param, arg):
+                self.check_expression(arg)
         for kw in node.keywords:
             if kw.arg is None:
                 self.reject(kw.value, "'**' in a call")
-            self.check_expression(kw.value)
+            if not _static_string(rule, kw.arg, kw.value):
+                self.check_expression(kw.value)
+
+
+def _static_string(rule, param, node):
+    """A string given for a parameter fixed when the code is generated (ord='fro', UPLO='U')."""
+    return (
+        rule is not None
+        and param in rule.static
+        and isinstance(node, gast.Constant)
+        and isinstance(node.value, str)
+    )
 
 
 def _children(node):

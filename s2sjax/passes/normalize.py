@@ -874,6 +874,8 @@ class _Normalizer:
             return self.expr(
                 gast.copy_location(rules.operation(rule.operator, node.args), node), target
             )
+        if rule is not None and rule.parts:  # w, v = np.linalg.eigh(a): one call per element
+            return self.expr(gast.copy_location(self.parts(rule, node), node), target)
         if name is not None and rules.by_name(name) is not None:
             func, args = rules.dotted(name), [self.call_arg(a) for a in node.args]
         else:  # a method: x.sum(axis=0) -> np.sum(x, axis=0)
@@ -890,6 +892,21 @@ class _Normalizer:
                 gast.keyword(k.arg, self.as_array(rule, k.arg, k.value, node)) for k in keywords
             ]
         return self.define(gast.Call(func, args, keywords), node, target)
+
+    def parts(self, rule, node):
+        """The tuple display of a call's parts (`Rule.parts`), or its one part."""
+        args = [self.call_arg(a) for a in node.args]
+        keywords = [gast.keyword(k.arg, self.call_arg(k.value)) for k in node.keywords]
+        try:
+            bound = rule.bind(args, keywords)
+        except rules.RuleError as exc:
+            raise self.location.error(node, str(exc)) from None
+        parts = rule.parts(bound) if callable(rule.parts) else rule.parts
+        calls = [
+            rules.instantiate(rules.parse_template(p), bound, "np")
+            for p in ((parts,) if isinstance(parts, str) else parts)
+        ]
+        return calls[0] if isinstance(parts, str) else gast.Tuple(calls, gast.Load())
 
     def as_array(self, rule, param, atom, node):
         """A list or tuple given to a NumPy function where it takes an array is that array:

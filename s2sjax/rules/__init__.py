@@ -1,6 +1,6 @@
 """Derivative rules, one family per module; importing this package registers them all."""
 
-from . import elementwise, linalg, reductions, runtime, shape  # noqa: F401  (registration side effects)
+from . import decompositions, elementwise, linalg, reductions, runtime, shape  # noqa: F401  (registration side effects)
 from .registry import (
     LINEAR,
     Rule,
@@ -14,6 +14,7 @@ from .registry import (
     lookup,
     operation,
     operator_rule,
+    parse_template,
     rule_of,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "lookup",
     "operation",
     "operator_rule",
+    "parse_template",
     "rule_of",
     "METHODS",
 ]

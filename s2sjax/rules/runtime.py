@@ -9,7 +9,8 @@ which serve both modes.
 """
 
 from ..backend import runtime as rt
-from ..abstract import INT, UNSET, Type, broadcast
+from ..abstract import FLOAT, INT, UNSET, Type, broadcast
+from .decompositions import MATRIX, _of_matrix
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
 from .reductions import _reduced
@@ -146,3 +147,72 @@ helper(
     lambda t, n: Type("float", t["out"].ndim + t["rows"].ndim - 1),
     linear=("rows",),
 )
+
+# ---- np.linalg (s2sjax/rules/decompositions.py): parts of tuple results and derivative pieces
+helper("det_sign", ("a",), _of_matrix("np.linalg.slogdet", FLOAT))  # piecewise constant
+helper(
+    "log_abs_det",
+    ("a",),
+    _of_matrix("np.linalg.slogdet", FLOAT),
+    adjoints={"a": "g * np.transpose(np.linalg.inv(a))"},
+    tangents={"a": "np.sum(np.transpose(np.linalg.inv(a)) * d)"},
+)
+# The triangle eigh and cholesky read, and its adjoint: linear, each the other's transpose.
+for _name, _adjoint in (("from_triangle", "to_triangle"), ("to_triangle", "from_triangle")):
+    helper(
+        _name,
+        ("a", "UPLO"),
+        _float_like("a"),
+        linear=("a",),
+        adjoints={"a": f"rt.{_adjoint}(g, UPLO)"},
+        static=("UPLO",),
+    )
+helper("tril_halved", ("x",), _float_like("x"), linear=("x",), adjoints={"x": "rt.tril_halved(g)"})
+
+VECTOR = Type("float", 1)
+NOT_TWICE = "second derivatives of np.linalg.{} are not supported"
+for _part, _result in (("values", VECTOR), ("vectors", MATRIX)):
+    helper(
+        f"eigh_{_part}",
+        ("a", "UPLO"),
+        _of_matrix("np.linalg.eigh", _result),
+        adjoints={"a": f"rt.eigh_{_part}_adjoint(g, a, UPLO)"},
+        tangents={"a": f"rt.eigh_{_part}_tangent(d, a, UPLO)"},
+        static=("UPLO",),
+    )
+    for _form, _seed, _form_result in (("adjoint", "g", MATRIX), ("tangent", "d", _result)):
+        helper(
+            f"eigh_{_part}_{_form}",
+            (_seed, "a", "UPLO"),
+            _of_matrix("np.linalg.eigh", _form_result),
+            linear=(_seed,),
+            unsupported={"a": NOT_TWICE.format("eigh")},
+            static=("UPLO",),
+        )
+for _part, _result in (("u", MATRIX), ("s", VECTOR), ("vh", MATRIX)):
+    _params = ("a",) if _part == "s" else ("a", "full_matrices")
+    helper(
+        f"svd_{_part}",
+        _params,
+        _of_matrix("np.linalg.svd", _result),
+        adjoints={"a": f"rt.svd_{_part}_adjoint(g, a)"},
+        tangents={"a": f"rt.svd_{_part}_tangent(d, a)"},
+        static=_params[1:],
+        defaults={"full_matrices": False},
+    )
+    for _form, _seed, _form_result in (("adjoint", "g", MATRIX), ("tangent", "d", _result)):
+        helper(
+            f"svd_{_part}_{_form}",
+            (_seed, "a"),
+            _of_matrix("np.linalg.svd", _form_result),
+            linear=(_seed,),
+            unsupported={"a": NOT_TWICE.format("svd")},
+        )
+for _form, _seed in (("adjoint", "g"), ("tangent", "d")):
+    helper(
+        f"pinv_{_form}",
+        (_seed, "a", "p"),
+        _of_matrix("np.linalg.pinv", MATRIX),
+        linear=(_seed,),
+        unsupported={"a": NOT_TWICE.format("pinv"), "p": NOT_TWICE.format("pinv")},
+    )

@@ -1,0 +1,157 @@
+"""np.linalg: solve, inv, det, slogdet, cholesky, eigh, svd, pinv, norm, multi_dot.
+
+Each function takes one matrix (rank 2); a stack of matrices (rank 3 or more)
+is refused with an error naming the rank. A function returning a tuple
+(slogdet, eigh, svd) is written by normalize as a tuple display of its parts
+(`Rule.parts`), one runtime helper per element, each with its own derivative.
+
+Derivatives of solve, inv, det, slogdet and cholesky are templates of other
+rules (`@`, np.linalg.solve, np.transpose, linear helpers), so their own
+derivatives (hessian, jvp of grad) follow. Those of eigh, svd and pinv are
+runtime helpers linear in the seed and not differentiable again: a second
+derivative is refused. eigh and cholesky read one triangle of their matrix,
+as NumPy does: the derivative with respect to the other triangle is zero.
+The formulas assume what makes the function differentiable: an invertible
+matrix, distinct eigenvalues and singular values, a constant rank for pinv.
+"""
+
+import gast
+import numpy as np
+
+from ..abstract import FLOAT, Type
+from .registry import Rule, RuleError, register
+
+MATRIX = Type("float", 2)
+
+
+def _matrix(types, param, function):
+    """`types[param]` must be one matrix: the rank is checked, a stack refused."""
+    ndim = types[param].ndim
+    if ndim != 2:
+        stack = " (a stack of matrices)" if ndim is not None and ndim > 2 else ""
+        raise RuleError(
+            f"{function} of a rank-{ndim} array{stack} is not supported: s2sjax computes it on one "
+            "matrix (rank 2); loop over the stack"
+        )
+
+
+def _of_matrix(function, result):
+    """A result function that checks that its argument `a` is one matrix."""
+
+    def typed(types, nodes):
+        _matrix(types, "a", function)
+        return result
+
+    return typed
+
+
+def _written_as_parts(types, nodes):
+    raise AssertionError("normalize writes a call of a function with parts as its parts")
+
+
+def _linalg(name, params, result, adjoints=None, **forms):
+    """Register np.linalg.<name>: a matrix function, which a CUDA device function cannot compute."""
+    rule = Rule(f"np.linalg.{name}", params, result, adjoints or {}, product=True, **forms)
+    return register(rule, getattr(np.linalg, name))
+
+
+# ---- solve, inv, det, slogdet: templates of other rules, so second derivatives follow
+
+
+def _solve_result(types, nodes):
+    _matrix(types, "a", "np.linalg.solve")
+    if types["b"].ndim not in (1, 2):
+        raise RuleError(
+            f"np.linalg.solve with b of rank {types['b'].ndim} is not supported: b is a vector or "
+            "a matrix"
+        )
+    return Type("float", types["b"].ndim)
+
+
+def _solve_adjoint_a(types, nodes):
+    """-(a^-T g) out^T: an outer product where b (and so the result) is a vector."""
+    if types["b"].ndim == 1:
+        return "-np.outer(np.linalg.solve(np.transpose(a), g), out)"
+    return "-rt.matmul(np.linalg.solve(np.transpose(a), g), np.transpose(out))"
+
+
+_linalg(
+    "solve",
+    ("a", "b"),
+    _solve_result,
+    {"a": _solve_adjoint_a, "b": "np.linalg.solve(np.transpose(a), g)"},
+    tangents={"a": "-np.linalg.solve(a, rt.matmul(d, out))"},
+    linear=("b",),
+)
+_linalg(
+    "inv",
+    ("a",),
+    _of_matrix("np.linalg.inv", MATRIX),
+    {"a": "-rt.matmul(np.transpose(out), rt.matmul(g, np.transpose(out)))"},
+    tangents={"a": "-rt.matmul(out, rt.matmul(d, out))"},
+)
+_linalg(
+    "det",
+    ("a",),
+    _of_matrix("np.linalg.det", FLOAT),
+    {"a": "g * out * np.transpose(np.linalg.inv(a))"},
+    tangents={"a": "out * np.sum(np.transpose(np.linalg.inv(a)) * d)"},
+)
+_linalg("slogdet", ("a",), _written_as_parts, parts=("rt.det_sign(a)", "rt.log_abs_det(a)"))
+
+# ---- cholesky: L of a = L L^T, read from a's lower triangle (Iain Murray, arXiv:1602.07527)
+
+# S = L^-T phi(L^T g) L^-1, phi: the lower triangle with half its diagonal; then folded onto the
+# lower triangle that NumPy reads.
+_CHOLESKY_ADJOINT = (
+    "rt.to_triangle(np.linalg.solve(np.transpose(out), np.transpose(np.linalg.solve("
+    "np.transpose(out), np.transpose(rt.tril_halved(rt.matmul(np.transpose(out), g)))))), 'L')"
+)
+# dL = L phi(L^-1 da L^-T), da the symmetric matrix read from d's lower triangle
+_CHOLESKY_TANGENT = (
+    "rt.matmul(out, rt.tril_halved(np.linalg.solve(out, np.transpose(np.linalg.solve("
+    "out, rt.from_triangle(d, 'L'))))))"
+)
+_linalg(
+    "cholesky",
+    ("a",),
+    _of_matrix("np.linalg.cholesky", MATRIX),
+    {"a": _CHOLESKY_ADJOINT},
+    tangents={"a": _CHOLESKY_TANGENT},
+)
+
+# ---- eigh, svd, pinv: derivatives by runtime helpers, linear in the seed
+
+
+_linalg(
+    "eigh",
+    ("a", "UPLO"),
+    _written_as_parts,
+    defaults={"UPLO": "L"},
+    static=("UPLO",),
+    parts=("rt.eigh_values(a, UPLO)", "rt.eigh_vectors(a, UPLO)"),
+)
+
+
+def _svd_parts(nodes):
+    """u, s, vh; s alone with compute_uv=False."""
+    if isinstance(nodes["compute_uv"], gast.Constant) and not nodes["compute_uv"].value:
+        return "rt.svd_s(a)"
+    return ("rt.svd_u(a, full_matrices)", "rt.svd_s(a)", "rt.svd_vh(a, full_matrices)")
+
+
+_linalg(
+    "svd",
+    ("a", "full_matrices", "compute_uv"),
+    _written_as_parts,
+    defaults={"full_matrices": True, "compute_uv": True},
+    static=("full_matrices", "compute_uv"),
+    parts=_svd_parts,
+)
+_linalg(
+    "pinv",
+    ("a",),
+    _of_matrix("np.linalg.pinv", MATRIX),
+    {"a": "rt.pinv_adjoint(g, a, out)"},
+    tangents={"a": "rt.pinv_tangent(d, a, out)"},
+)
