@@ -1,6 +1,7 @@
 """Derivative rules, one family per module; importing this package registers them all."""
 
-from . import decompositions, elementwise, linalg, reductions, runtime, shape  # noqa: F401  (registration side effects)
+# imported for their registrations
+from . import decompositions, elementwise, linalg, reductions, runtime, shape  # noqa: F401
 from .registry import (
     LINEAR,
     Rule,
