@@ -530,6 +530,18 @@ case(
     "def f(a):\n    return np.sum(np.linalg.svd(a, compute_uv=False) ** 3)\n",
     TALL.T,
 )
+for _expr, _arg in (  # the 2-norm, along an axis, a p-norm, the nuclear norm (case 3), inf
+    ("np.linalg.norm(x)", u(-1, 1, (2, 3))),
+    ("np.sum(np.linalg.norm(x, axis=1) * np.arange(1.0, 3.0))", u(-1, 1, (2, 3))),
+    ("np.linalg.norm(x, 3) + np.linalg.norm(x, ord=1)", u(0.2, 1, (4,)) * np.array([1, -1, 1, -1])),
+    ("np.linalg.norm(x, 'nuc') + np.linalg.norm(x, 'fro')", TALL),
+    (
+        "np.sum(np.linalg.norm(x, axis=(0, 1)) * np.arange(1.0, 4.0)) + np.linalg.norm(x[0, 1], np.inf)",
+        u(-1, 1, (2, 2, 3)),
+    ),
+):
+    case("np.linalg.norm", f"def f(x):\n    return {_expr}\n", _arg)
+case("rt.norm_vector", "def f(x):\n    return np.sum(np.sin(rt.norm_vector(x)))\n", u(-1, 1, (3,)))
 case("rt.det_sign", "def f(a, x):\n    return x * rt.det_sign(a)\n", SQUARE, 0.7)
 case("rt.log_abs_det", "def f(a):\n    return rt.log_abs_det(a)\n", SQUARE)
 for _name in ("from_triangle", "to_triangle"):
@@ -538,7 +550,11 @@ for _name in ("from_triangle", "to_triangle"):
         f"def f(a):\n    return np.sum(np.sin(rt.{_name}(a, 'U')) * {WEIGHTS})\n",
         SQUARE,
     )
-case("rt.tril_halved", f"def f(a):\n    return np.sum(np.sin(rt.tril_halved(a)) * {WEIGHTS})\n", SQUARE)
+case(
+    "rt.tril_halved",
+    f"def f(a):\n    return np.sum(np.sin(rt.tril_halved(a)) * {WEIGHTS})\n",
+    SQUARE,
+)
 for _part in ("values", "vectors"):
     case(
         f"rt.eigh_{_part}",

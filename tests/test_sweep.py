@@ -1237,6 +1237,16 @@ EXPECTED_REFUSALS: list[tuple[str, tuple, str]] = [
         ("hessian",),
         "third derivatives of a variable power x ** p are not supported",
     ),
+    # np.linalg: the derivatives of eigh, svd (and so ord='nuc' norms) and pinv are runtime helpers
+    *(
+        (pattern, ("hessian",), f"second derivatives of np.linalg.{name} are not supported")
+        for name, patterns in (
+            ("eigh", ("np.linalg.eigh-*", "rt.eigh_*")),
+            ("svd", ("np.linalg.svd-*", "rt.svd_*", "np.linalg.norm-3")),
+            ("pinv", ("np.linalg.pinv-*", "rt.pinv_*")),
+        )
+        for pattern in patterns
+    ),
 ]
 
 

@@ -1026,3 +1026,9 @@ def pinv_tangent(d, a, p):
     dt = np.ascontiguousarray(d.T)
     pt = np.ascontiguousarray(p.T)
     return -(p @ d @ p) + (p @ pt) @ (dt - (dt @ a) @ p) + (dt - p @ (a @ dt)) @ (pt @ p)
+
+
+@register_jitable
+def norm_vector(x):
+    """`x`, which np.linalg.norm with a number for ord and no axis takes as a vector."""
+    return x

@@ -899,9 +899,10 @@ class _Normalizer:
         keywords = [gast.keyword(k.arg, self.call_arg(k.value)) for k in node.keywords]
         try:
             bound = rule.bind(args, keywords)
+            bound = {p: self.as_array(rule, p, a, node) for p, a in bound.items()}
+            parts = rule.parts(bound) if callable(rule.parts) else rule.parts
         except rules.RuleError as exc:
             raise self.location.error(node, str(exc)) from None
-        parts = rule.parts(bound) if callable(rule.parts) else rule.parts
         calls = [
             rules.instantiate(rules.parse_template(p), bound, "np")
             for p in ((parts,) if isinstance(parts, str) else parts)

@@ -155,3 +155,62 @@ _linalg(
     {"a": "rt.pinv_adjoint(g, a, out)"},
     tangents={"a": "rt.pinv_tangent(d, a, out)"},
 )
+
+# ---- norm: written out as sums, powers and extremes of |x| (and the singular values for
+# ord='nuc'), so that its derivatives, second ones included, are theirs. Where x is 0 the
+# 2-norm's derivative is NumPy's 0 / 0: nan, as autograd's.
+
+
+def _norm_parts(nodes):
+    """np.linalg.norm(x, ord, axis) as one expression of x, or a RuleError."""
+    ord_, axis = (_constant(nodes, p) for p in ("ord", "axis"))
+    if _constant(nodes, "keepdims"):
+        raise RuleError("np.linalg.norm with keepdims=True is not supported")
+    if isinstance(axis, tuple):
+        return _matrix_norm_along(ord_, axis)
+    if ord_ in ("fro", "nuc") and axis is not None:
+        raise RuleError(f"np.linalg.norm with ord={ord_!r} takes a tuple of two axes")
+    along = "" if axis is None else f", {axis}"  # Numba has no np.max(x, None)
+    if ord_ in (None, "fro"):
+        return f"np.sqrt(np.sum(x * x{along}))"
+    if ord_ == "nuc":
+        return "np.sum(rt.svd_s(x))"
+    # a number: a vector's p-norm (a matrix's ord=1, 2, inf are other norms)
+    x = "np.absolute(x)" if axis is not None else "np.absolute(rt.norm_vector(x))"
+    if ord_ in (float("inf"), -float("inf")):
+        return f"np.{'max' if ord_ > 0 else 'min'}({x}{along})"
+    if ord_ == 0 or not isinstance(ord_, (int, float)):
+        raise RuleError(f"the derivative of np.linalg.norm with ord={ord_!r} is not supported")
+    return (
+        f"np.sum({x}, {axis})" if ord_ == 1 else f"np.sum({x} ** {ord_!r}, {axis}) ** {1 / ord_!r}"
+    )
+
+
+def _matrix_norm_along(ord_, axes):
+    """The Frobenius norm over two axes, given as numbers >= 0: the later one summed first."""
+    if ord_ not in (None, "fro") or len(axes) != 2 or min(axes) < 0 or axes[0] == axes[1]:
+        raise RuleError(
+            f"np.linalg.norm with ord={ord_!r} along the axes {axes!r} is not supported: "
+            "s2sjax computes the Frobenius norm along two axes given as numbers >= 0"
+        )
+    first, second = sorted(axes)
+    return f"np.sqrt(np.sum(np.sum(x * x, {second}), {first}))"
+
+
+def _constant(nodes, param):
+    node = nodes[param]
+    if isinstance(node, gast.Tuple) and all(isinstance(e, gast.Constant) for e in node.elts):
+        return tuple(e.value for e in node.elts)
+    if not isinstance(node, gast.Constant):
+        raise RuleError(f"np.linalg.norm needs {param} written as a constant")
+    return node.value
+
+
+_linalg(
+    "norm",
+    ("x", "ord", "axis", "keepdims"),
+    _written_as_parts,
+    defaults={"ord": None, "axis": None, "keepdims": False},
+    static=("ord", "axis", "keepdims"),
+    parts=_norm_parts,
+)

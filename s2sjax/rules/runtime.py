@@ -14,7 +14,7 @@ from .decompositions import MATRIX, _of_matrix
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
 from .reductions import _reduced
-from .registry import Rule, register
+from .registry import Rule, RuleError, register
 
 
 def _float_like(param):
@@ -216,3 +216,15 @@ for _form, _seed in (("adjoint", "g"), ("tangent", "d")):
         linear=(_seed,),
         unsupported={"a": NOT_TWICE.format("pinv"), "p": NOT_TWICE.format("pinv")},
     )
+
+
+def _vector(types, nodes):
+    if types["x"].ndim != 1:
+        raise RuleError(
+            f"np.linalg.norm with a number for ord and no axis takes a vector, not a rank-"
+            f"{types['x'].ndim} array: the matrix norms ord=1, 2, inf are not supported"
+        )
+    return types["x"]
+
+
+helper("norm_vector", ("x",), _vector, linear=("x",), adjoints={"x": "g"})
