@@ -543,6 +543,12 @@ for _expr, _arg in (  # the 2-norm, along an axis, a p-norm, the nuclear norm (c
     case("np.linalg.norm", f"def f(x):\n    return {_expr}\n", _arg)
 case("rt.norm_vector", "def f(x):\n    return np.sum(np.sin(rt.norm_vector(x)))\n", u(-1, 1, (3,)))
 case("rt.det_sign", "def f(a, x):\n    return x * rt.det_sign(a)\n", SQUARE, 0.7)
+case(
+    "rt.solve",
+    "def f(a, b):\n    return np.sum(np.sin(rt.solve(a, b)))\n",
+    SQUARE,
+    u(-1, 1, (3, 2)),
+)
 case("rt.log_abs_det", "def f(a):\n    return rt.log_abs_det(a)\n", SQUARE)
 for _name in ("from_triangle", "to_triangle"):
     case(

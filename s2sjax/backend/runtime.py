@@ -1032,3 +1032,15 @@ def pinv_tangent(d, a, p):
 def norm_vector(x):
     """`x`, which np.linalg.norm with a number for ord and no axis takes as a vector."""
     return x
+
+
+def solve(a, b):
+    """np.linalg.solve for derivatives, whose dtypes may differ (a float64 seed, a float32 a)."""
+    return np.linalg.solve(a, b)
+
+
+@overload(solve)
+def _solve(a, b):
+    if a.dtype != b.dtype:
+        return lambda a, b: np.linalg.solve(a.astype(np.float64), b.astype(np.float64))
+    return lambda a, b: np.linalg.solve(a, b)

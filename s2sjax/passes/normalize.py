@@ -875,7 +875,7 @@ class _Normalizer:
                 gast.copy_location(rules.operation(rule.operator, node.args), node), target
             )
         if rule is not None and rule.parts:  # w, v = np.linalg.eigh(a): one call per element
-            return self.expr(gast.copy_location(self.parts(rule, node), node), target)
+            return self.expr(self.parts(rule, node), target)
         if name is not None and rules.by_name(name) is not None:
             func, args = rules.dotted(name), [self.call_arg(a) for a in node.args]
         else:  # a method: x.sum(axis=0) -> np.sum(x, axis=0)
@@ -907,7 +907,10 @@ class _Normalizer:
             rules.instantiate(rules.parse_template(p), bound, "np")
             for p in ((parts,) if isinstance(parts, str) else parts)
         ]
-        return calls[0] if isinstance(parts, str) else gast.Tuple(calls, gast.Load())
+        written = calls[0] if isinstance(parts, str) else gast.Tuple(calls, gast.Load())
+        for part in gast.walk(written):  # an error in a part points at the user's call
+            gast.copy_location(part, node)
+        return written
 
     def as_array(self, rule, param, atom, node):
         """A list or tuple given to a NumPy function where it takes an array is that array:

@@ -1,4 +1,4 @@
-"""np.linalg: solve, inv, det, slogdet, cholesky, eigh, svd, pinv, norm, multi_dot.
+"""np.linalg: solve, inv, det, slogdet, cholesky, eigh, svd, pinv, norm.
 
 Each function takes one matrix (rank 2); a stack of matrices (rank 3 or more)
 is refused with an error naming the rank. A function returning a tuple
@@ -71,15 +71,15 @@ def _solve_result(types, nodes):
 def _solve_adjoint_a(types, nodes):
     """-(a^-T g) out^T: an outer product where b (and so the result) is a vector."""
     if types["b"].ndim == 1:
-        return "-np.outer(np.linalg.solve(np.transpose(a), g), out)"
-    return "-rt.matmul(np.linalg.solve(np.transpose(a), g), np.transpose(out))"
+        return "-np.outer(rt.solve(np.transpose(a), g), out)"
+    return "-rt.matmul(rt.solve(np.transpose(a), g), np.transpose(out))"
 
 
 _linalg(
     "solve",
     ("a", "b"),
     _solve_result,
-    {"a": _solve_adjoint_a, "b": "np.linalg.solve(np.transpose(a), g)"},
+    {"a": _solve_adjoint_a, "b": "rt.solve(np.transpose(a), g)"},
     tangents={"a": "-np.linalg.solve(a, rt.matmul(d, out))"},
     linear=("b",),
 )
@@ -104,12 +104,12 @@ _linalg("slogdet", ("a",), _written_as_parts, parts=("rt.det_sign(a)", "rt.log_a
 # S = L^-T phi(L^T g) L^-1, phi: the lower triangle with half its diagonal; then folded onto the
 # lower triangle that NumPy reads.
 _CHOLESKY_ADJOINT = (
-    "rt.to_triangle(np.linalg.solve(np.transpose(out), np.transpose(np.linalg.solve("
+    "rt.to_triangle(rt.solve(np.transpose(out), np.transpose(rt.solve("
     "np.transpose(out), np.transpose(rt.tril_halved(rt.matmul(np.transpose(out), g)))))), 'L')"
 )
 # dL = L phi(L^-1 da L^-T), da the symmetric matrix read from d's lower triangle
 _CHOLESKY_TANGENT = (
-    "rt.matmul(out, rt.tril_halved(np.linalg.solve(out, np.transpose(np.linalg.solve("
+    "rt.matmul(out, rt.tril_halved(rt.solve(out, np.transpose(rt.solve("
     "out, rt.from_triangle(d, 'L'))))))"
 )
 _linalg(

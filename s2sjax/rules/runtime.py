@@ -8,13 +8,15 @@ helpers declare only forward forms: they are linear in their first argument
 which serve both modes.
 """
 
+import dataclasses
+
 from ..backend import runtime as rt
 from ..abstract import FLOAT, INT, UNSET, Type, broadcast
 from .decompositions import MATRIX, _of_matrix
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
 from .reductions import _reduced
-from .registry import Rule, RuleError, register
+from .registry import Rule, RuleError, by_name, register
 
 
 def _float_like(param):
@@ -149,8 +151,17 @@ helper(
 )
 
 # ---- np.linalg (s2sjax/rules/decompositions.py): parts of tuple results and derivative pieces
-helper("det_sign", ("a",), _of_matrix("np.linalg.slogdet", FLOAT))  # piecewise constant
-helper(
+
+
+def matrix_helper(name, params, result, **forms):
+    """A helper on matrices, which a CUDA device function cannot compute."""
+    return helper(name, params, result, product=True, **forms)
+
+
+# np.linalg.solve in derivatives: its record, spelled rt.solve (casts a float32 matrix's seed)
+register(dataclasses.replace(by_name("np.linalg.solve"), name="rt.solve"), rt.solve)
+matrix_helper("det_sign", ("a",), _of_matrix("np.linalg.slogdet", FLOAT))  # piecewise constant
+matrix_helper(
     "log_abs_det",
     ("a",),
     _of_matrix("np.linalg.slogdet", FLOAT),
@@ -159,7 +170,7 @@ helper(
 )
 # The triangle eigh and cholesky read, and its adjoint: linear, each the other's transpose.
 for _name, _adjoint in (("from_triangle", "to_triangle"), ("to_triangle", "from_triangle")):
-    helper(
+    matrix_helper(
         _name,
         ("a", "UPLO"),
         _float_like("a"),
@@ -167,12 +178,14 @@ for _name, _adjoint in (("from_triangle", "to_triangle"), ("to_triangle", "from_
         adjoints={"a": f"rt.{_adjoint}(g, UPLO)"},
         static=("UPLO",),
     )
-helper("tril_halved", ("x",), _float_like("x"), linear=("x",), adjoints={"x": "rt.tril_halved(g)"})
+matrix_helper(
+    "tril_halved", ("x",), _float_like("x"), linear=("x",), adjoints={"x": "rt.tril_halved(g)"}
+)
 
 VECTOR = Type("float", 1)
 NOT_TWICE = "second derivatives of np.linalg.{} are not supported"
 for _part, _result in (("values", VECTOR), ("vectors", MATRIX)):
-    helper(
+    matrix_helper(
         f"eigh_{_part}",
         ("a", "UPLO"),
         _of_matrix("np.linalg.eigh", _result),
@@ -181,7 +194,7 @@ for _part, _result in (("values", VECTOR), ("vectors", MATRIX)):
         static=("UPLO",),
     )
     for _form, _seed, _form_result in (("adjoint", "g", MATRIX), ("tangent", "d", _result)):
-        helper(
+        matrix_helper(
             f"eigh_{_part}_{_form}",
             (_seed, "a", "UPLO"),
             _of_matrix("np.linalg.eigh", _form_result),
@@ -191,7 +204,7 @@ for _part, _result in (("values", VECTOR), ("vectors", MATRIX)):
         )
 for _part, _result in (("u", MATRIX), ("s", VECTOR), ("vh", MATRIX)):
     _params = ("a",) if _part == "s" else ("a", "full_matrices")
-    helper(
+    matrix_helper(
         f"svd_{_part}",
         _params,
         _of_matrix("np.linalg.svd", _result),
@@ -201,7 +214,7 @@ for _part, _result in (("u", MATRIX), ("s", VECTOR), ("vh", MATRIX)):
         defaults={"full_matrices": False},
     )
     for _form, _seed, _form_result in (("adjoint", "g", MATRIX), ("tangent", "d", _result)):
-        helper(
+        matrix_helper(
             f"svd_{_part}_{_form}",
             (_seed, "a"),
             _of_matrix("np.linalg.svd", _form_result),
@@ -209,7 +222,7 @@ for _part, _result in (("u", MATRIX), ("s", VECTOR), ("vh", MATRIX)):
             unsupported={"a": NOT_TWICE.format("svd")},
         )
 for _form, _seed in (("adjoint", "g"), ("tangent", "d")):
-    helper(
+    matrix_helper(
         f"pinv_{_form}",
         (_seed, "a", "p"),
         _of_matrix("np.linalg.pinv", MATRIX),
