@@ -583,6 +583,127 @@ case(
     M34,
 )
 
+# ---- np.linalg (s2sjax/rules/decompositions.py): small matrices, well conditioned, distinct
+# eigenvalues and singular values; eigh reads one triangle (the other's derivative is zero).
+SQUARE = np.array([[2.0, 0.3, 0.1], [0.4, 1.0, 0.2], [0.1, 0.5, -1.0]]) + u(-0.1, 0.1, (3, 3))
+TALL = np.array([[1.5, 0.2], [0.3, -1.0], [0.4, 0.6]]) + u(-0.1, 0.1, (3, 2))
+WEIGHTS = "np.arange(1.0, 10.0).reshape(3, 3)"
+case(
+    "np.linalg.solve",
+    "def f(a, b):\n    return np.sum(np.sin(np.linalg.solve(a, b)))\n",
+    SQUARE,
+    u(-1, 1, (3,)),
+)
+case(
+    "np.linalg.solve",
+    "def f(a, b):\n    return np.sum(np.sin(np.linalg.solve(a, b)))\n",
+    SQUARE,
+    u(-1, 1, (3, 2)),
+)
+for _name in ("inv", "cholesky", "pinv"):
+    _arg = SQUARE @ SQUARE.T if _name == "cholesky" else TALL if _name == "pinv" else SQUARE
+    case(
+        f"np.linalg.{_name}",
+        f"def f(a):\n    return np.sum(np.sin(np.linalg.{_name}(a)))\n",
+        _arg + np.triu(u(-0.1, 0.1, (3, 3))) if _name == "cholesky" else _arg,
+    )
+case("np.linalg.det", "def f(a):\n    return np.linalg.det(a)\n", SQUARE)
+case(
+    "np.linalg.slogdet",
+    "def f(a):\n    sign, logdet = np.linalg.slogdet(a)\n    return sign * logdet\n",
+    SQUARE,
+)
+case(
+    "np.linalg.eigh",
+    f"def f(a):\n    w, v = np.linalg.eigh(a, 'U')\n"
+    f"    return np.sum(np.sin(w)) + np.sum(np.sin(v) * {WEIGHTS})\n",
+    SQUARE,
+)
+case(
+    "np.linalg.svd",
+    "def f(a):\n    u, s, vh = np.linalg.svd(a, full_matrices=False)\n"
+    "    return np.sum(np.sin(u)) + np.sum(np.sin(s))"
+    " + np.sum(np.sin(vh) * np.arange(4.0).reshape(2, 2))\n",
+    TALL,
+)
+case(
+    "np.linalg.svd",
+    "def f(a):\n    return np.sum(np.linalg.svd(a, compute_uv=False) ** 3)\n",
+    TALL.T,
+)
+for _expr, _arg in (  # the 2-norm, along an axis, a p-norm, the nuclear norm (case 3), inf
+    ("np.linalg.norm(x)", u(-1, 1, (2, 3))),
+    ("np.sum(np.linalg.norm(x, axis=1) * np.arange(1.0, 3.0))", u(-1, 1, (2, 3))),
+    ("np.linalg.norm(x, 3) + np.linalg.norm(x, ord=1)", u(0.2, 1, (4,)) * np.array([1, -1, 1, -1])),
+    ("np.linalg.norm(x, 'nuc') + np.linalg.norm(x, 'fro')", TALL),
+    (
+        "np.sum(np.linalg.norm(x, axis=(0, 1)) * np.arange(1.0, 4.0))"
+        " + np.linalg.norm(x[0, 1], np.inf)",
+        u(-1, 1, (2, 2, 3)),
+    ),
+):
+    case("np.linalg.norm", f"def f(x):\n    return {_expr}\n", _arg)
+case("rt.norm_vector", "def f(x):\n    return np.sum(np.sin(rt.norm_vector(x)))\n", u(-1, 1, (3,)))
+case("rt.det_sign", "def f(a, x):\n    return x * rt.det_sign(a)\n", SQUARE, 0.7)
+case(
+    "rt.solve",
+    "def f(a, b):\n    return np.sum(np.sin(rt.solve(a, b)))\n",
+    SQUARE,
+    u(-1, 1, (3, 2)),
+)
+case("rt.log_abs_det", "def f(a):\n    return rt.log_abs_det(a)\n", SQUARE)
+for _name in ("from_triangle", "to_triangle"):
+    case(
+        f"rt.{_name}",
+        f"def f(a):\n    return np.sum(np.sin(rt.{_name}(a, 'U')) * {WEIGHTS})\n",
+        SQUARE,
+    )
+case(
+    "rt.tril_halved",
+    f"def f(a):\n    return np.sum(np.sin(rt.tril_halved(a)) * {WEIGHTS})\n",
+    SQUARE,
+)
+for _part in ("values", "vectors"):
+    case(
+        f"rt.eigh_{_part}",
+        f"def f(a):\n    return np.sum(np.sin(rt.eigh_{_part}(a, 'L')))\n",
+        SQUARE,
+    )
+for _part, _adjoint_seed, _tangent_seed in (
+    ("values", (3,), (3, 3)),
+    ("vectors", (3, 3), (3, 3)),
+):  # the matrix a constant: the derivatives of these helpers are in their seed only
+    for _form, _shape in (("adjoint", _adjoint_seed), ("tangent", _tangent_seed)):
+        case(
+            f"rt.eigh_{_part}_{_form}",
+            f"def f(s):\n    a = np.array({SQUARE.round(2).tolist()})\n"
+            f"    return np.sum(np.sin(rt.eigh_{_part}_{_form}(s, a, 'L')))\n",
+            u(-1, 1, _shape),
+        )
+for _part in ("u", "s", "vh"):
+    _extra = "" if _part == "s" else ", False"
+    case(
+        f"rt.svd_{_part}",
+        f"def f(a):\n    return np.sum(np.sin(rt.svd_{_part}(a{_extra})))\n",
+        TALL,
+    )
+    _shapes = {"u": (3, 2), "s": (2,), "vh": (2, 2)}
+    for _form, _shape in (("adjoint", _shapes[_part]), ("tangent", (3, 2))):
+        case(
+            f"rt.svd_{_part}_{_form}",
+            f"def f(s):\n    a = np.array({TALL.round(2).tolist()})\n"
+            f"    return np.sum(np.sin(rt.svd_{_part}_{_form}(s, a)))\n",
+            u(-1, 1, _shape),
+        )
+for _form, _shape in (("adjoint", (2, 3)), ("tangent", (3, 2))):
+    case(
+        f"rt.pinv_{_form}",
+        f"def f(s):\n    a = np.array({TALL.round(2).tolist()})\n"
+        f"    return np.sum(np.sin(rt.pinv_{_form}(s, a, np.linalg.pinv(a))))\n",
+        u(-1, 1, _shape),
+    )
+# ---- end of np.linalg
+
 # Integer arguments (not differentiated) meeting floats: powers, products, quotients, trip counts.
 case("**", "def f(a, n):\n    return a ** n + np.sum(np.full(3, a) ** n)\n", 0.7, 3)
 case("*", "def f(x, n):\n    return np.sum(x * n) + n * x[0]\n", u(-1, 1, (3,)), 2)

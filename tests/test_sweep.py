@@ -1274,6 +1274,16 @@ EXPECTED_REFUSALS: list[tuple[str, tuple, str]] = [
     ),
     # ufuncs family: np.sinc's derivatives stop at the second
     ("rt.sinc_slope-*", ("hessian",), "third derivatives of np.sinc are not supported"),
+    # np.linalg: the derivatives of eigh, svd (and so ord='nuc' norms) and pinv are runtime helpers
+    *(
+        (pattern, ("hessian",), f"second derivatives of np.linalg.{name} are not supported")
+        for name, patterns in (
+            ("eigh", ("np.linalg.eigh-*", "rt.eigh_*")),
+            ("svd", ("np.linalg.svd-*", "rt.svd_*", "np.linalg.norm-3")),
+            ("pinv", ("np.linalg.pinv-*", "rt.pinv_*")),
+        )
+        for pattern in patterns
+    ),
 ]
 
 

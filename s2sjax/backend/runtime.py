@@ -1996,3 +1996,214 @@ def _gradient_adjoint(g, a, axis):
         return _gradient_adjoint_grid(g3).reshape(a.shape)
 
     return impl
+
+
+# ---- np.linalg (s2sjax/rules/decompositions.py): the parts of tuple results, the triangle
+# that eigh and cholesky read, and the derivatives of eigh, svd and pinv (one matrix each).
+# A seed `g` or `d` may be float64 where the matrix is float32: it takes the matrix's dtype.
+
+
+@register_jitable
+def det_sign(a):
+    """np.linalg.slogdet(a)[0]."""
+    return np.linalg.slogdet(a)[0]
+
+
+@register_jitable
+def log_abs_det(a):
+    """np.linalg.slogdet(a)[1]: log |det a|."""
+    return np.linalg.slogdet(a)[1]
+
+
+@register_jitable
+def from_triangle(a, UPLO):
+    """The symmetric matrix that `a`'s lower (UPLO "L") or upper triangle stands for."""
+    lower = np.tril(a) if UPLO == "L" else np.ascontiguousarray(np.triu(a).T)
+    return lower + np.tril(lower, -1).T
+
+
+@register_jitable
+def to_triangle(x, UPLO):
+    """The adjoint of `from_triangle`: `x + x^T` on the triangle read, `x`'s own diagonal."""
+    both = x + x.T
+    out = np.tril(both) if UPLO == "L" else np.triu(both)
+    for i in range(min(x.shape[0], x.shape[1])):
+        out[i, i] = x[i, i]
+    return out
+
+
+@register_jitable
+def tril_halved(x):
+    """The lower triangle of `x`, its diagonal halved."""
+    out = np.tril(x)
+    for i in range(min(x.shape[0], x.shape[1])):
+        out[i, i] *= 0.5
+    return out
+
+
+@register_jitable
+def _inverse_gaps(w):
+    """F[i, j] = 1 / (w[j] - w[i]), 0 on the diagonal."""
+    n = w.shape[0]
+    f = np.zeros((n, n), dtype=w.dtype)
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                f[i, j] = 1.0 / (w[j] - w[i])
+    return f
+
+
+@register_jitable
+def eigh_values(a, UPLO):
+    return np.linalg.eigh(from_triangle(a, UPLO))[0]
+
+
+@register_jitable
+def eigh_vectors(a, UPLO):
+    return np.linalg.eigh(from_triangle(a, UPLO))[1]
+
+
+@register_jitable
+def eigh_values_adjoint(g, a, UPLO):
+    v = eigh_vectors(a, UPLO)
+    return to_triangle((v * g.astype(a.dtype)) @ v.T, UPLO)
+
+
+@register_jitable
+def eigh_vectors_adjoint(g, a, UPLO):
+    w, v = np.linalg.eigh(from_triangle(a, UPLO))
+    inner = _inverse_gaps(w) * (v.T @ g.astype(a.dtype))
+    return to_triangle(v @ inner @ v.T, UPLO)
+
+
+@register_jitable
+def eigh_values_tangent(d, a, UPLO):
+    v = eigh_vectors(a, UPLO)
+    return np.sum(v * (from_triangle(d.astype(a.dtype), UPLO) @ v), axis=0)
+
+
+@register_jitable
+def eigh_vectors_tangent(d, a, UPLO):
+    w, v = np.linalg.eigh(from_triangle(a, UPLO))
+    return v @ (_inverse_gaps(w) * (v.T @ from_triangle(d.astype(a.dtype), UPLO) @ v))
+
+
+@register_jitable
+def _check_reduced(full_matrices, a):
+    if full_matrices and a.shape[0] != a.shape[1]:
+        raise ValueError(
+            "np.linalg.svd with full_matrices=True: the extra singular vectors of a matrix "
+            "that is not square are not unique, so have no derivative; pass full_matrices=False"
+        )
+
+
+@register_jitable
+def svd_u(a, full_matrices):
+    _check_reduced(full_matrices, a)
+    return np.linalg.svd(a, full_matrices=False)[0]
+
+
+@register_jitable
+def svd_s(a):
+    return np.linalg.svd(a, full_matrices=False)[1]
+
+
+@register_jitable
+def svd_vh(a, full_matrices):
+    _check_reduced(full_matrices, a)
+    return np.linalg.svd(a, full_matrices=False)[2]
+
+
+@register_jitable
+def svd_u_adjoint(g, a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    g = g.astype(a.dtype)
+    utg = u.T @ g
+    inner = (_inverse_gaps(s * s) * (utg - utg.T)) * s.reshape((1, s.size))
+    beyond = (g - u @ utg) / s.reshape((1, s.size))  # the part of g outside u's columns
+    return (u @ inner + beyond) @ vh
+
+
+@register_jitable
+def svd_s_adjoint(g, a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return (u * g.astype(a.dtype)) @ vh
+
+
+@register_jitable
+def svd_vh_adjoint(g, a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    g = g.astype(a.dtype)
+    vhg = g @ vh.T  # (v^T g_v)^T, g_v = g^T
+    inner = s.reshape((s.size, 1)) * (_inverse_gaps(s * s) * (vhg.T - vhg))
+    beyond = (g - vhg @ vh) / s.reshape((s.size, 1))  # the part of g outside vh's rows
+    return u @ (inner @ vh + beyond)
+
+
+@register_jitable
+def _svd_tangents(d, a):
+    """(du, ds, dvh) of the reduced SVD along `d`."""
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    d = d.astype(a.dtype)
+    v = np.ascontiguousarray(vh.T)
+    dav = d @ v
+    p = u.T @ dav
+    f = _inverse_gaps(s * s)
+    row, column = s.reshape((1, s.size)), s.reshape((s.size, 1))
+    du = u @ (f * (p * row + (p * row).T)) + (dav - u @ p) / row
+    datu = d.T @ u
+    dv = v @ (f * (column * p + (column * p).T)) + (datu - v @ p.T) / row
+    return du, np.diag(p).copy(), np.ascontiguousarray(dv.T)
+
+
+@register_jitable
+def svd_u_tangent(d, a):
+    return _svd_tangents(d, a)[0]
+
+
+@register_jitable
+def svd_s_tangent(d, a):
+    return _svd_tangents(d, a)[1]
+
+
+@register_jitable
+def svd_vh_tangent(d, a):
+    return _svd_tangents(d, a)[2]
+
+
+@register_jitable
+def pinv_adjoint(g, a, p):
+    """The adjoint of p = pinv(a) (constant rank): -p^T g p^T + (I - a p) g^T p p^T
+    + p^T p g^T (I - p a)."""
+    gt = np.ascontiguousarray(g.astype(a.dtype).T)
+    pt = np.ascontiguousarray(p.T)
+    outside_columns = gt - a @ (p @ gt)  # (I - a p) g^T
+    outside_rows = gt - (gt @ p) @ a  # g^T (I - p a)
+    return -(pt @ gt.T @ pt) + outside_columns @ (p @ pt) + (pt @ p) @ outside_rows
+
+
+@register_jitable
+def pinv_tangent(d, a, p):
+    """dp = -p d p + p p^T d^T (I - a p) + (I - p a) d^T p^T p."""
+    d = d.astype(a.dtype)
+    dt = np.ascontiguousarray(d.T)
+    pt = np.ascontiguousarray(p.T)
+    return -(p @ d @ p) + (p @ pt) @ (dt - (dt @ a) @ p) + (dt - p @ (a @ dt)) @ (pt @ p)
+
+
+@register_jitable
+def norm_vector(x):
+    """`x`, which np.linalg.norm with a number for ord and no axis takes as a vector."""
+    return x
+
+
+def solve(a, b):
+    """np.linalg.solve for derivatives, whose dtypes may differ (a float64 seed, a float32 a)."""
+    return np.linalg.solve(a, b)
+
+
+@overload(solve)
+def _solve(a, b):
+    if a.dtype != b.dtype:
+        return lambda a, b: np.linalg.solve(a.astype(np.float64), b.astype(np.float64))
+    return lambda a, b: np.linalg.solve(a, b)

@@ -875,6 +875,8 @@ class _Normalizer:
             return self.expr(
                 gast.copy_location(rules.operation(rule.operator, node.args), node), target
             )
+        if rule is not None and rule.parts:  # w, v = np.linalg.eigh(a): one call per element
+            return self.expr(self.parts(rule, node), target)
         if name is not None and rules.by_name(name) is not None:
             func, args = rules.dotted(name), [self.call_arg(a) for a in node.args]
         else:  # a method: x.sum(axis=0) -> np.sum(x, axis=0)
@@ -924,6 +926,25 @@ class _Normalizer:
             return rule.expands(evaluated)
         except rules.RuleError as exc:
             raise self.location.error(node, str(exc)) from None
+
+    def parts(self, rule, node):
+        """The tuple display of a call's parts (`Rule.parts`), or its one part."""
+        args = [self.call_arg(a) for a in node.args]
+        keywords = [gast.keyword(k.arg, self.call_arg(k.value)) for k in node.keywords]
+        try:
+            bound = rule.bind(args, keywords)
+            bound = {p: self.as_array(rule, p, a, node) for p, a in bound.items()}
+            parts = rule.parts(bound) if callable(rule.parts) else rule.parts
+        except rules.RuleError as exc:
+            raise self.location.error(node, str(exc)) from None
+        calls = [
+            rules.instantiate(rules.parse_template(p), bound, "np")
+            for p in ((parts,) if isinstance(parts, str) else parts)
+        ]
+        written = calls[0] if isinstance(parts, str) else gast.Tuple(calls, gast.Load())
+        for part in gast.walk(written):  # an error in a part points at the user's call
+            gast.copy_location(part, node)
+        return written
 
     def as_array(self, rule, param, atom, node):
         """A list or tuple given to a NumPy function where it takes an array is that array:

@@ -2,6 +2,7 @@
 
 from . import (  # noqa: F401  (registration side effects)
     along_axis,
+    decompositions,
     elementwise,
     linalg,
     ordering,
@@ -25,6 +26,7 @@ from .registry import (
     lookup,
     operation,
     operator_rule,
+    parse_template,
     rule_of,
 )
 
@@ -43,6 +45,7 @@ __all__ = [
     "lookup",
     "operation",
     "operator_rule",
+    "parse_template",
     "rule_of",
     "METHODS",
 ]

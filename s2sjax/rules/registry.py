@@ -26,8 +26,9 @@ Beside its derivative, a rule is the one record of what the passes need to
 know about its function: its spelling on scalars (`math`, `cuda`), whether its
 result is a new array or may share its argument's memory (`allocates`,
 `like`, `view`), how fusion and the CUDA kernel treat it (`accumulates`,
-`product`), where the fence allows it (`loop_only`), and which arguments are
-values and which are fixed (`static`).
+`product`), where the fence allows it (`loop_only`), which arguments are
+values and which are fixed (`static`), and which rules compute the elements of
+a tuple it returns (`parts`).
 Runtime helpers that only generated code calls (`rt.tape`) have records too.
 """
 
@@ -94,6 +95,10 @@ class Rule:
     # the expression generated code writes for a call instead, once the operands' types are known
     # ((types, nodes) -> template str, or None to keep the call): np.tensordot as np.einsum
     lower: Callable = None
+    # the templates of the elements of a tuple it returns (np.linalg.slogdet: its sign and
+    # log|det|), or a function of the argument nodes choosing them (or one template): normalize
+    # writes the call as their tuple display
+    parts: tuple = ()
 
     def takes_array(self, param):
         """Whether `param` takes an array, so that a list or tuple display given there is one
@@ -149,7 +154,7 @@ class Rule:
         template = self.adjoints.get(param)
         if callable(template):
             template = template(types, nodes)
-        return None if template is None else _parse_template(template)
+        return None if template is None else parse_template(template)
 
     def tangent_template(self, param, types, nodes):
         """The tangent template for `param`: a tree, LINEAR, or None for a zero derivative."""
@@ -160,12 +165,12 @@ class Rule:
         if template is None and self.broadcasts:
             template = self.adjoints.get(param)
             template = template(types, nodes) if callable(template) else template
-            return None if template is None else _parse_template(template, {"g": "d"})
+            return None if template is None else parse_template(template, {"g": "d"})
         if template is None and param in self.adjoints:
             raise RuleError(f"{self.name} has no forward-mode rule for {param!r}")
         if callable(template):
             template = template(types, nodes)
-        return None if template is None else _parse_template(template)
+        return None if template is None else parse_template(template)
 
     def _check_supported(self, param):
         if param in self.unsupported:
@@ -214,7 +219,7 @@ def all_rules():
 _TEMPLATE_CACHE = {}
 
 
-def _parse_template(text, renames=None):
+def parse_template(text, renames=None):
     key = (text, tuple(sorted((renames or {}).items())))
     if key not in _TEMPLATE_CACHE:
         tree = gast.parse(text, mode="eval").body

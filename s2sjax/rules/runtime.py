@@ -8,14 +8,17 @@ helpers declare only forward forms: they are linear in their first argument
 which serve both modes.
 """
 
+import dataclasses
+
 import gast
 
 from ..backend import runtime as rt
 from ..abstract import FLOAT, INT, UNSET, Type, broadcast, promote
+from .decompositions import MATRIX, _of_matrix
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
 from .reductions import _reduced
-from .registry import Rule, RuleError, register
+from .registry import Rule, RuleError, by_name, register
 
 
 def _float_like(param):
@@ -283,3 +286,96 @@ helper(
     static=("axis",),
 )
 helper("gradient_adjoint", ("g", "a", "axis"), _float_like("a"), linear=("g",), static=("axis",))
+
+
+# ---- np.linalg (s2sjax/rules/decompositions.py): parts of tuple results and derivative pieces
+
+
+def matrix_helper(name, params, result, **forms):
+    """A helper on matrices, which a CUDA device function cannot compute."""
+    return helper(name, params, result, product=True, **forms)
+
+
+# np.linalg.solve in derivatives: its record, spelled rt.solve (casts a float32 matrix's seed)
+register(dataclasses.replace(by_name("np.linalg.solve"), name="rt.solve"), rt.solve)
+matrix_helper("det_sign", ("a",), _of_matrix("np.linalg.slogdet", FLOAT))  # piecewise constant
+matrix_helper(
+    "log_abs_det",
+    ("a",),
+    _of_matrix("np.linalg.slogdet", FLOAT),
+    adjoints={"a": "g * np.transpose(np.linalg.inv(a))"},
+    tangents={"a": "np.sum(np.transpose(np.linalg.inv(a)) * d)"},
+)
+# The triangle eigh and cholesky read, and its adjoint: linear, each the other's transpose.
+for _name, _adjoint in (("from_triangle", "to_triangle"), ("to_triangle", "from_triangle")):
+    matrix_helper(
+        _name,
+        ("a", "UPLO"),
+        _float_like("a"),
+        linear=("a",),
+        adjoints={"a": f"rt.{_adjoint}(g, UPLO)"},
+        static=("UPLO",),
+    )
+matrix_helper(
+    "tril_halved", ("x",), _float_like("x"), linear=("x",), adjoints={"x": "rt.tril_halved(g)"}
+)
+
+VECTOR = Type("float", 1)
+NOT_TWICE = "second derivatives of np.linalg.{} are not supported"
+for _part, _result in (("values", VECTOR), ("vectors", MATRIX)):
+    matrix_helper(
+        f"eigh_{_part}",
+        ("a", "UPLO"),
+        _of_matrix("np.linalg.eigh", _result),
+        adjoints={"a": f"rt.eigh_{_part}_adjoint(g, a, UPLO)"},
+        tangents={"a": f"rt.eigh_{_part}_tangent(d, a, UPLO)"},
+        static=("UPLO",),
+    )
+    for _form, _seed, _form_result in (("adjoint", "g", MATRIX), ("tangent", "d", _result)):
+        matrix_helper(
+            f"eigh_{_part}_{_form}",
+            (_seed, "a", "UPLO"),
+            _of_matrix("np.linalg.eigh", _form_result),
+            linear=(_seed,),
+            unsupported={"a": NOT_TWICE.format("eigh")},
+            static=("UPLO",),
+        )
+for _part, _result in (("u", MATRIX), ("s", VECTOR), ("vh", MATRIX)):
+    _params = ("a",) if _part == "s" else ("a", "full_matrices")
+    matrix_helper(
+        f"svd_{_part}",
+        _params,
+        _of_matrix("np.linalg.svd", _result),
+        adjoints={"a": f"rt.svd_{_part}_adjoint(g, a)"},
+        tangents={"a": f"rt.svd_{_part}_tangent(d, a)"},
+        static=_params[1:],
+        defaults={"full_matrices": False},
+    )
+    for _form, _seed, _form_result in (("adjoint", "g", MATRIX), ("tangent", "d", _result)):
+        matrix_helper(
+            f"svd_{_part}_{_form}",
+            (_seed, "a"),
+            _of_matrix("np.linalg.svd", _form_result),
+            linear=(_seed,),
+            unsupported={"a": NOT_TWICE.format("svd")},
+        )
+for _form, _seed in (("adjoint", "g"), ("tangent", "d")):
+    matrix_helper(
+        f"pinv_{_form}",
+        (_seed, "a", "p"),
+        _of_matrix("np.linalg.pinv", MATRIX),
+        linear=(_seed,),
+        unsupported={"a": NOT_TWICE.format("pinv"), "p": NOT_TWICE.format("pinv")},
+    )
+
+
+def _vector(types, nodes):
+    if types["x"].ndim != 1:
+        raise RuleError(
+            f"np.linalg.norm with a number for ord and no axis takes a vector, not a rank-"
+            f"{types['x'].ndim} array: the matrix norms ord=1, 2, inf are not supported"
+        )
+    return types["x"]
+
+
+helper("norm_vector", ("x",), _vector, linear=("x",), adjoints={"x": "g"})

@@ -1,0 +1,216 @@
+"""np.linalg: solve, inv, det, slogdet, cholesky, eigh, svd, pinv, norm.
+
+Each function takes one matrix (rank 2); a stack of matrices (rank 3 or more)
+is refused with an error naming the rank. A function returning a tuple
+(slogdet, eigh, svd) is written by normalize as a tuple display of its parts
+(`Rule.parts`), one runtime helper per element, each with its own derivative.
+
+Derivatives of solve, inv, det, slogdet and cholesky are templates of other
+rules (`@`, np.linalg.solve, np.transpose, linear helpers), so their own
+derivatives (hessian, jvp of grad) follow. Those of eigh, svd and pinv are
+runtime helpers linear in the seed and not differentiable again: a second
+derivative is refused. eigh and cholesky read one triangle of their matrix,
+as NumPy does: the derivative with respect to the other triangle is zero.
+The formulas assume what makes the function differentiable: an invertible
+matrix, distinct eigenvalues and singular values, a constant rank for pinv.
+"""
+
+import gast
+import numpy as np
+
+from ..abstract import FLOAT, Type
+from .registry import Rule, RuleError, register
+
+MATRIX = Type("float", 2)
+
+
+def _matrix(types, param, function):
+    """`types[param]` must be one matrix: the rank is checked, a stack refused."""
+    ndim = types[param].ndim
+    if ndim != 2:
+        stack = " (a stack of matrices)" if ndim is not None and ndim > 2 else ""
+        raise RuleError(
+            f"{function} of a rank-{ndim} array{stack} is not supported: s2sjax computes it on one "
+            "matrix (rank 2); loop over the stack"
+        )
+
+
+def _of_matrix(function, result):
+    """A result function that checks that its argument `a` is one matrix."""
+
+    def typed(types, nodes):
+        _matrix(types, "a", function)
+        return result
+
+    return typed
+
+
+def _written_as_parts(types, nodes):
+    raise AssertionError("normalize writes a call of a function with parts as its parts")
+
+
+def _linalg(name, params, result, adjoints=None, **forms):
+    """Register np.linalg.<name>: a matrix function, which a CUDA device function cannot compute."""
+    rule = Rule(f"np.linalg.{name}", params, result, adjoints or {}, product=True, **forms)
+    return register(rule, getattr(np.linalg, name))
+
+
+# ---- solve, inv, det, slogdet: templates of other rules, so second derivatives follow
+
+
+def _solve_result(types, nodes):
+    _matrix(types, "a", "np.linalg.solve")
+    if types["b"].ndim not in (1, 2):
+        raise RuleError(
+            f"np.linalg.solve with b of rank {types['b'].ndim} is not supported: b is a vector or "
+            "a matrix"
+        )
+    return Type("float", types["b"].ndim)
+
+
+def _solve_adjoint_a(types, nodes):
+    """-(a^-T g) out^T: an outer product where b (and so the result) is a vector."""
+    if types["b"].ndim == 1:
+        return "-np.outer(rt.solve(np.transpose(a), g), out)"
+    return "-rt.matmul(rt.solve(np.transpose(a), g), np.transpose(out))"
+
+
+_linalg(
+    "solve",
+    ("a", "b"),
+    _solve_result,
+    {"a": _solve_adjoint_a, "b": "rt.solve(np.transpose(a), g)"},
+    tangents={"a": "-np.linalg.solve(a, rt.matmul(d, out))"},
+    linear=("b",),
+)
+_linalg(
+    "inv",
+    ("a",),
+    _of_matrix("np.linalg.inv", MATRIX),
+    {"a": "-rt.matmul(np.transpose(out), rt.matmul(g, np.transpose(out)))"},
+    tangents={"a": "-rt.matmul(out, rt.matmul(d, out))"},
+)
+_linalg(
+    "det",
+    ("a",),
+    _of_matrix("np.linalg.det", FLOAT),
+    {"a": "g * out * np.transpose(np.linalg.inv(a))"},
+    tangents={"a": "out * np.sum(np.transpose(np.linalg.inv(a)) * d)"},
+)
+_linalg("slogdet", ("a",), _written_as_parts, parts=("rt.det_sign(a)", "rt.log_abs_det(a)"))
+
+# ---- cholesky: L of a = L L^T, read from a's lower triangle (Iain Murray, arXiv:1602.07527)
+
+# S = L^-T phi(L^T g) L^-1, phi: the lower triangle with half its diagonal; then folded onto the
+# lower triangle that NumPy reads.
+_CHOLESKY_ADJOINT = (
+    "rt.to_triangle(rt.solve(np.transpose(out), np.transpose(rt.solve("
+    "np.transpose(out), np.transpose(rt.tril_halved(rt.matmul(np.transpose(out), g)))))), 'L')"
+)
+# dL = L phi(L^-1 da L^-T), da the symmetric matrix read from d's lower triangle
+_CHOLESKY_TANGENT = (
+    "rt.matmul(out, rt.tril_halved(rt.solve(out, np.transpose(rt.solve("
+    "out, rt.from_triangle(d, 'L'))))))"
+)
+_linalg(
+    "cholesky",
+    ("a",),
+    _of_matrix("np.linalg.cholesky", MATRIX),
+    {"a": _CHOLESKY_ADJOINT},
+    tangents={"a": _CHOLESKY_TANGENT},
+)
+
+# ---- eigh, svd, pinv: derivatives by runtime helpers, linear in the seed
+
+
+_linalg(
+    "eigh",
+    ("a", "UPLO"),
+    _written_as_parts,
+    defaults={"UPLO": "L"},
+    static=("UPLO",),
+    parts=("rt.eigh_values(a, UPLO)", "rt.eigh_vectors(a, UPLO)"),
+)
+
+
+def _svd_parts(nodes):
+    """u, s, vh; s alone with compute_uv=False."""
+    if isinstance(nodes["compute_uv"], gast.Constant) and not nodes["compute_uv"].value:
+        return "rt.svd_s(a)"
+    return ("rt.svd_u(a, full_matrices)", "rt.svd_s(a)", "rt.svd_vh(a, full_matrices)")
+
+
+_linalg(
+    "svd",
+    ("a", "full_matrices", "compute_uv"),
+    _written_as_parts,
+    defaults={"full_matrices": True, "compute_uv": True},
+    static=("full_matrices", "compute_uv"),
+    parts=_svd_parts,
+)
+_linalg(
+    "pinv",
+    ("a",),
+    _of_matrix("np.linalg.pinv", MATRIX),
+    {"a": "rt.pinv_adjoint(g, a, out)"},
+    tangents={"a": "rt.pinv_tangent(d, a, out)"},
+)
+
+# ---- norm: written out as sums, powers and extremes of |x| (and the singular values for
+# ord='nuc'), so that its derivatives, second ones included, are theirs. Where x is 0 the
+# 2-norm's derivative is NumPy's 0 / 0: nan, as autograd's.
+
+
+def _norm_parts(nodes):
+    """np.linalg.norm(x, ord, axis) as one expression of x, or a RuleError."""
+    ord_, axis = (_constant(nodes, p) for p in ("ord", "axis"))
+    if _constant(nodes, "keepdims"):
+        raise RuleError("np.linalg.norm with keepdims=True is not supported")
+    if isinstance(axis, tuple):
+        return _matrix_norm_along(ord_, axis)
+    if ord_ in ("fro", "nuc") and axis is not None:
+        raise RuleError(f"np.linalg.norm with ord={ord_!r} takes a tuple of two axes")
+    along = "" if axis is None else f", {axis}"  # Numba has no np.max(x, None)
+    if ord_ in (None, "fro"):
+        return f"np.sqrt(np.sum(x * x{along}))"
+    if ord_ == "nuc":
+        return "np.sum(rt.svd_s(x))"
+    # a number: a vector's p-norm (a matrix's ord=1, 2, inf are other norms)
+    x = "np.absolute(x)" if axis is not None else "np.absolute(rt.norm_vector(x))"
+    if ord_ in (float("inf"), -float("inf")):
+        return f"np.{'max' if ord_ > 0 else 'min'}({x}{along})"
+    if ord_ == 0 or not isinstance(ord_, (int, float)):
+        raise RuleError(f"the derivative of np.linalg.norm with ord={ord_!r} is not supported")
+    return (
+        f"np.sum({x}, {axis})" if ord_ == 1 else f"np.sum({x} ** {ord_!r}, {axis}) ** {1 / ord_!r}"
+    )
+
+
+def _matrix_norm_along(ord_, axes):
+    """The Frobenius norm over two axes, given as numbers >= 0: the later one summed first."""
+    if ord_ not in (None, "fro") or len(axes) != 2 or min(axes) < 0 or axes[0] == axes[1]:
+        raise RuleError(
+            f"np.linalg.norm with ord={ord_!r} along the axes {axes!r} is not supported: "
+            "s2sjax computes the Frobenius norm along two axes given as numbers >= 0"
+        )
+    first, second = sorted(axes)
+    return f"np.sqrt(np.sum(np.sum(x * x, {second}), {first}))"
+
+
+def _constant(nodes, param):
+    node = nodes[param]
+    if isinstance(node, gast.Tuple) and all(isinstance(e, gast.Constant) for e in node.elts):
+        return tuple(e.value for e in node.elts)
+    if not isinstance(node, gast.Constant):
+        raise RuleError(f"np.linalg.norm needs {param} written as a constant")
+    return node.value
+
+
+_linalg(
+    "norm",
+    ("x", "ord", "axis", "keepdims"),
+    _written_as_parts,
+    defaults={"ord": None, "axis": None, "keepdims": False},
+    static=("ord", "axis", "keepdims"),
+    parts=_norm_parts,
+)
