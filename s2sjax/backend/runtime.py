@@ -1309,3 +1309,61 @@ def _xlogy(x, y):
         # y is replaced by 1 where x == 0, by arithmetic: Numba's np.where does not broadcast
         return lambda x, y: x * np.log(y + (x == 0) * (1.0 - y))
     return lambda x, y: 0.0 if x == 0 else x * math.log(y)
+
+
+# ---- stats family: scipy.stats.norm's logpdf, pdf, cdf and logcdf, with loc and scale -------
+# One body serves target="python" and compiled code: arithmetic that broadcasts x, loc and scale as
+# NumPy does, and erfc and log_ndtr of the standardized value, elementwise.
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_SQRT_HALF = math.sqrt(0.5)
+_LOG_NDTR_SERIES_BELOW = -30.0  # below, erfc(-z / sqrt 2) underflows soon: asymptotic series
+
+
+@register_jitable
+def _log_ndtr(z):
+    """log Phi(z), the standard normal's log cdf, without underflow (scipy.special.log_ndtr)."""
+    if z > 0.0:  # Phi(z) = 1 - Phi(-z): log1p keeps the small Phi(-z) exactly
+        return math.log1p(-0.5 * math.erfc(z * _SQRT_HALF))
+    if z > _LOG_NDTR_SERIES_BELOW:
+        return math.log(0.5 * math.erfc(-z * _SQRT_HALF))
+    # Phi(z) = phi(z) / -z * sum_k (-1)^k (2k-1)!! / z^2k, exact to double precision by k = 7
+    inv2 = 1.0 / (z * z)
+    series, term = 1.0, 1.0
+    for k in range(1, 8):
+        term *= -(2.0 * k - 1.0) * inv2
+        series += term
+    return -0.5 * z * z - _LOG_SQRT_2PI - math.log(-z) + math.log(series)
+
+
+def standard_log_cdf(z):
+    """log Phi(z) of each element (scipy.special.log_ndtr)."""
+    return _in_dtype_of(scipy.special.log_ndtr(z), z)
+
+
+_scalar_overload(standard_log_cdf, _log_ndtr)
+
+
+@register_jitable
+def norm_logpdf(x, loc=0.0, scale=1.0):
+    """scipy.stats.norm.logpdf(x, loc, scale)."""
+    z = (x - loc) / scale
+    return -0.5 * z * z - np.log(scale) - _LOG_SQRT_2PI
+
+
+@register_jitable
+def norm_pdf(x, loc=0.0, scale=1.0):
+    """scipy.stats.norm.pdf(x, loc, scale)."""
+    return np.exp(norm_logpdf(x, loc, scale))
+
+
+@register_jitable
+def norm_cdf(x, loc=0.0, scale=1.0):
+    """scipy.stats.norm.cdf(x, loc, scale)."""
+    return 0.5 * erfc((loc - x) / scale * _SQRT_HALF)
+
+
+@register_jitable
+def norm_logcdf(x, loc=0.0, scale=1.0):
+    """scipy.stats.norm.logcdf(x, loc, scale)."""
+    return standard_log_cdf((x - loc) / scale)

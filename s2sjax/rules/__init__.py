@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (registration side effects)
     runtime,
     shape,
     special,
+    stats,
 )
 from .registry import (
     LINEAR,
