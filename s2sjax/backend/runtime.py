@@ -1344,10 +1344,22 @@ def standard_log_cdf(z):
 _scalar_overload(standard_log_cdf, _log_ndtr)
 
 
+def _float64(x):
+    """`x` in float64, what scipy.stats computes in whatever the arguments' type."""
+    return np.asarray(x, dtype=np.float64)[()]
+
+
+@overload(_float64)
+def _float64_impl(x):
+    if _is_array(x):
+        return lambda x: x.astype(np.float64)
+    return lambda x: float(x)
+
+
 @register_jitable
 def norm_logpdf(x, loc=0.0, scale=1.0):
     """scipy.stats.norm.logpdf(x, loc, scale)."""
-    z = (x - loc) / scale
+    z = (_float64(x) - loc) / scale
     return -0.5 * z * z - np.log(scale) - _LOG_SQRT_2PI
 
 
@@ -1360,10 +1372,10 @@ def norm_pdf(x, loc=0.0, scale=1.0):
 @register_jitable
 def norm_cdf(x, loc=0.0, scale=1.0):
     """scipy.stats.norm.cdf(x, loc, scale)."""
-    return 0.5 * erfc((loc - x) / scale * _SQRT_HALF)
+    return 0.5 * erfc((loc - _float64(x)) / scale * _SQRT_HALF)
 
 
 @register_jitable
 def norm_logcdf(x, loc=0.0, scale=1.0):
     """scipy.stats.norm.logcdf(x, loc, scale)."""
-    return standard_log_cdf((x - loc) / scale)
+    return standard_log_cdf((_float64(x) - loc) / scale)
