@@ -1044,6 +1044,32 @@ case(  # a stack of matrices by a matrix; np.dot of a matrix by a stack
     u(-1, 1, (3, 2)),
 )
 
+# ---- stats family: scipy.stats.norm, loc broadcast along x, scale broadcast or a number
+case(
+    "rt.norm_logpdf",
+    "def f(x, m, s):\n    return np.sum(scipy.stats.norm.logpdf(x, m, s) * np.arange(1.0, 4.0))\n",
+    np.array([[0.3, -1.2, 2.0], [1.1, 0.4, -0.6]]),
+    np.array([0.5, 0.7, -1.5]),
+    1.3,
+)
+case(
+    "rt.norm_pdf",
+    "def f(x, m, s):\n    return scipy.stats.norm.pdf(x, loc=m, scale=s)\n",
+    0.8,
+    0.3,
+    1.4,
+)
+case(
+    "rt.norm_cdf",
+    "def f(x, s):\n    return np.sum(scipy.stats.norm.cdf(x, 0.2, s) * np.arange(1.0, 4.0))\n",
+    np.array([0.3, -1.2, 2.0]),
+    np.array([0.9, 1.3, 0.7]),
+)
+# the far left tail, where the cdf itself underflows
+for x in (-0.4, -41.0):
+    case("rt.norm_logcdf", "def f(x, s):\n    return scipy.stats.norm.logcdf(x, scale=s)\n", x, 1.1)
+
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())
@@ -1057,7 +1083,7 @@ def test_every_rule_has_a_case():
 
 
 SETUP = (
-    "import math\nimport operator\nimport numpy as np\nimport scipy.special\n"
+    "import math\nimport operator\nimport numpy as np\nimport scipy.special\nimport scipy.stats\n"
     "from s2sjax.backend import runtime as rt\n"
 )
 # Most runtime helpers have forward-mode rules only: s2sjax differentiates generated code in forward
@@ -1106,3 +1132,14 @@ def test_forward_rule_against_finite_differences(name, index, source, args, targ
             assert derivative == pytest.approx(expected[index], rel=1e-7, abs=1e-9), (
                 f"{name} [{target}] d/d args[{i}]{index}"
             )
+
+
+def test_stats_norm_spelled_as_imported():
+    """`from scipy.stats import norm` and `import scipy.stats as st` name the same rules."""
+    fun = define(
+        "def f(x):\n"
+        "    return norm.logpdf(x, 0.5, 2.0) + st.norm.logcdf(x) + scipy.stats.norm.pdf(x)\n",
+        namespace_setup="import scipy.stats\nimport scipy.stats as st\n"
+        "from scipy.stats import norm\n",
+    )
+    fd.check_grad(fun, (0.3,), (0,), (s2sjax.grad(fun)(0.3),), rtol=1e-7, atol=1e-9, name="norm")

@@ -2207,3 +2207,73 @@ def _solve(a, b):
     if a.dtype != b.dtype:
         return lambda a, b: np.linalg.solve(a.astype(np.float64), b.astype(np.float64))
     return lambda a, b: np.linalg.solve(a, b)
+
+
+# ---- stats family: scipy.stats.norm's logpdf, pdf, cdf and logcdf, with loc and scale -------
+# One body serves target="python" and compiled code: arithmetic that broadcasts x, loc and scale as
+# NumPy does, and erfc and log_ndtr of the standardized value, elementwise.
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_SQRT_HALF = math.sqrt(0.5)
+_LOG_NDTR_SERIES_BELOW = -30.0  # below, erfc(-z / sqrt 2) underflows soon: asymptotic series
+
+
+@register_jitable
+def _log_ndtr(z):
+    """log Phi(z), the standard normal's log cdf, without underflow (scipy.special.log_ndtr)."""
+    if z > 0.0:  # Phi(z) = 1 - Phi(-z): log1p keeps the small Phi(-z) exactly
+        return math.log1p(-0.5 * math.erfc(z * _SQRT_HALF))
+    if z > _LOG_NDTR_SERIES_BELOW:
+        return math.log(0.5 * math.erfc(-z * _SQRT_HALF))
+    # Phi(z) = phi(z) / -z * sum_k (-1)^k (2k-1)!! / z^2k, exact to double precision by k = 7
+    inv2 = 1.0 / (z * z)
+    series, term = 1.0, 1.0
+    for k in range(1, 8):
+        term *= -(2.0 * k - 1.0) * inv2
+        series += term
+    return -0.5 * z * z - _LOG_SQRT_2PI - math.log(-z) + math.log(series)
+
+
+def standard_log_cdf(z):
+    """log Phi(z) of each element (scipy.special.log_ndtr)."""
+    return _in_dtype_of(scipy.special.log_ndtr(z), z)
+
+
+_scalar_overload(standard_log_cdf, _log_ndtr)
+
+
+def _float64(x):
+    """`x` in float64, what scipy.stats computes in whatever the arguments' type."""
+    return np.asarray(x, dtype=np.float64)[()]
+
+
+@overload(_float64)
+def _float64_impl(x):
+    if _is_array(x):
+        return lambda x: x.astype(np.float64)
+    return lambda x: float(x)
+
+
+@register_jitable
+def norm_logpdf(x, loc=0.0, scale=1.0):
+    """scipy.stats.norm.logpdf(x, loc, scale)."""
+    z = (_float64(x) - loc) / scale
+    return -0.5 * z * z - np.log(scale) - _LOG_SQRT_2PI
+
+
+@register_jitable
+def norm_pdf(x, loc=0.0, scale=1.0):
+    """scipy.stats.norm.pdf(x, loc, scale)."""
+    return np.exp(norm_logpdf(x, loc, scale))
+
+
+@register_jitable
+def norm_cdf(x, loc=0.0, scale=1.0):
+    """scipy.stats.norm.cdf(x, loc, scale)."""
+    return 0.5 * erfc((loc - _float64(x)) / scale * _SQRT_HALF)
+
+
+@register_jitable
+def norm_logcdf(x, loc=0.0, scale=1.0):
+    """scipy.stats.norm.logcdf(x, loc, scale)."""
+    return standard_log_cdf((_float64(x) - loc) / scale)

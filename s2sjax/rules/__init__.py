@@ -12,6 +12,7 @@ from . import (  # noqa: F401  (registration side effects)
     shape,
     special,
     stacking,
+    stats,
 )
 from .registry import (
     LINEAR,

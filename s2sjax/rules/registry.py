@@ -34,12 +34,13 @@ Runtime helpers that only generated code calls (`rt.tape`) have records too.
 
 import copy
 import dataclasses
+from types import MethodType
 from dataclasses import dataclass, field
 from typing import Callable
 
 import gast
 
-_BY_ID = {}  # id(object) -> (object, rule); the object is kept alive by the tuple
+_BY_ID = {}  # _identity(object) -> (object, rule); the object is kept alive by the tuple
 _BY_NAME = {}
 
 
@@ -187,14 +188,33 @@ def register(rule, *objects):
     """Register `rule` under its name and under each Python object that denotes it."""
     _BY_NAME[rule.name] = rule
     for obj in objects:
-        _BY_ID[id(obj)] = (obj, rule)
+        _BY_ID[_identity(obj)] = (obj, rule)
     return rule
 
 
 def lookup(obj):
-    """The rule for a Python object (np.sin, math.sin, abs, ...), or None."""
-    entry = _BY_ID.get(id(obj))
-    return entry[1] if entry is not None and entry[0] is obj else None
+    """The rule for a Python object (np.sin, math.sin, abs, scipy.stats.norm.logpdf, ...), or
+    None."""
+    entry = _BY_ID.get(_identity(obj))
+    return entry[1] if entry is not None and _same(entry[0], obj) else None
+
+
+def _identity(obj):
+    """The key `obj` is registered under: a bound method (`scipy.stats.norm.logpdf`) is a new
+    object at every attribute lookup, so it is known by its instance and function."""
+    if isinstance(obj, MethodType):
+        return id(obj.__self__), id(obj.__func__)
+    return id(obj)
+
+
+def _same(registered, obj):
+    if isinstance(obj, MethodType):
+        return (
+            isinstance(registered, MethodType)
+            and registered.__self__ is obj.__self__
+            and registered.__func__ is obj.__func__
+        )
+    return registered is obj
 
 
 def by_name(name):
