@@ -163,10 +163,11 @@ FUNCTION_FAMILIES = [
 def functions_page():
     from s2sjax import rules
 
-    records = sorted((r for r in rules.all_rules() if not r.custom), key=lambda r: r.name)
+    named = [(r.name, r) for r in rules.all_rules() if not r.custom]
+    records = sorted(named + _scipy_records(), key=lambda entry: entry[0])
     parts = [FUNCTIONS_INTRO]
     for heading, belongs in FUNCTION_FAMILIES:
-        rows = [_function_row(r) for r in records if belongs(r.name)]
+        rows = [_function_row(name, r) for name, r in records if belongs(name)]
         if rows:
             parts += [
                 f"## {heading}",
@@ -182,14 +183,30 @@ def functions_page():
     return "\n".join(parts)
 
 
-def _function_row(rule):
+def _scipy_records():
+    """(spelling, rule) of the SciPy functions, whose generated code calls runtime helpers."""
+    import scipy.special
+
+    from s2sjax.rules import registry
+
+    records = []
+    for obj, rule in registry._BY_ID.values():
+        owner = getattr(obj, "__self__", None)
+        if getattr(scipy.special, getattr(obj, "__name__", ""), None) is obj:
+            records.append((f"scipy.special.{obj.__name__}", rule))
+        elif type(owner).__module__.startswith("scipy.stats"):
+            records.append((f"scipy.stats.{owner.name}.{obj.__name__}", rule))
+    return records
+
+
+def _function_row(name, rule):
     differentiable = [
         p for p in rule.params if rule.differentiable(p) and p not in rule.unsupported
     ]
     derivative = ", ".join(f"`{p}`" for p in differentiable) or "none: its derivative is 0"
     if rule.loop_only:
         derivative = "the values it yields"
-    return f"| `{rule.name}` | {derivative} | {'; '.join(_refusals(rule)) or '—'} |"
+    return f"| `{name}` | {derivative} | {'; '.join(_refusals(rule)) or '—'} |"
 
 
 def _refusals(rule):
