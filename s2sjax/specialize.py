@@ -13,19 +13,17 @@ When the function is itself a transformed one, its generated code is what gets
 transformed (always in forward mode, kinds/jacobian.py).
 """
 
-import functools
 import inspect
-import os
-import re
 
 import numpy as np
 
-from . import extend, pipeline
+from . import pipeline
 from .kinds import batching
 from .backend import compile as backend
-from .backend.naming import GENERATED_MODULE_PREFIX, user_line_above
 from .errors import TransformError, check_not_complex
 from .kinds.base import code_to_transform, type_text
+from .loading import load_generated
+from .located import in_users_code, raise_as_python
 from .abstract import of_value
 from .transforms.common import Mode
 from .pytree import tree_unflatten
@@ -42,9 +40,8 @@ class Specialization:
         self.static = kind.static_positions(len(args))  # jit: arguments compiled in as constants
         check_not_complex(args, kind.name)
         self.argnums = kind.argnums_for(args)
-        examples = (
-            args if axes is None else batching.example(args, axes, 0)
-        )  # what an inner function sees
+        # what an inner function sees
+        examples = args if axes is None else batching.example(args, axes, 0)
         code, self.hidden, self.assumptions, self.boundscheck, self.inner = code_to_transform(
             transformed.fun, examples, kind
         )
@@ -97,10 +94,8 @@ class Specialization:
         """
         try:
             generated = pipeline.generate(code, spec)
-        except (
-            TransformError
-        ) as exc:  # in code s2sjax generated (a hessian's jacrev): name the user's line
-            relocated = _in_users_code(exc, self.transformed)
+        except TransformError as exc:  # in code s2sjax generated (a hessian's jacrev)
+            relocated = in_users_code(exc, self.transformed)
             if relocated is None:
                 raise
             raise relocated from None
@@ -131,40 +126,8 @@ class Specialization:
         return list(inspect.signature(code).parameters)
 
     def load(self, module_source, name, attribute, target=None):
-        """Load a generated module; `self.<attribute>` runs its function `name`, which is returned.
-
-        For a compiled target, the first call compiles it (or, failing that, falls back to
-        Python) and puts the result in `self.<attribute>`, so later calls go straight to it.
-        """
-        compiled = (target or self.transformed.target) != "python"
-        options = (
-            backend.jit_options(self.transformed.target == "parallel", self.boundscheck)
-            if compiled
-            else None
-        )
-        module = backend.load_module(module_source, backend.module_stem(name), options)
-        pyfunc = getattr(module, name)
-        if not compiled:
-            setattr(self, attribute, backend.noting_user_lines(pyfunc))
-            return pyfunc
-        self.as_python[attribute] = backend.noting_user_lines(pyfunc)
-        cache = not extend.calls_custom_rules(module_source)
-        jitted = backend.jitted(module, name, options, cache=cache)
-        if options["parallel"]:
-            self.serial[attribute] = functools.partial(
-                _serial, module_source, name, self.boundscheck, cache
-            )
-        first = backend.FirstCall(
-            jitted, backend.noting_user_lines(pyfunc), origin_of(self.transformed)
-        )
-
-        def first_call(*args):
-            result, compiled = first(*args)
-            setattr(self, attribute, compiled)
-            return result
-
-        setattr(self, attribute, first_call)
-        return pyfunc
+        """Load a generated module; `self.<attribute>` runs its function `name` (returned)."""
+        return load_generated(self, module_source, name, attribute, target)
 
     # ---- calling ---------------------------------------------------------
 
@@ -204,20 +167,10 @@ class Specialization:
         return self.invoke(attribute, arguments)
 
     def raise_located(self, exc, attribute, arguments):
-        """Compiled code's errors carry no line: run the same call as Python (briefly).
-
-        If it fails the same way, raise its error instead, which names the user's line (and
-        NumPy's words).
-        """
+        """Compiled code's errors carry no line: raise the Python twin's, if it fails alike."""
         twin = self.as_python.get(attribute)
-        if twin is None:
-            return
-        try:
-            backend.run_briefly(twin, arguments)
-        except type(exc) as located:
-            raise located from exc
-        except Exception:
-            return
+        if twin is not None:
+            raise_as_python(exc, twin, arguments)
 
     def rebuilt(self, result):
         """`result` with the user's lists and dicts put back together around their leaves
@@ -273,42 +226,3 @@ class Specialization:
 
 def _flat_tuple(tree):
     return tree.kind == "tuple" and all(c.kind == "leaf" for c in tree.children)
-
-
-def _serial(module_source, name, boundscheck, cache):
-    """The generated function `name` compiled as target 'cpu' compiles it."""
-    options = backend.jit_options(False, boundscheck)
-    module = backend.load_module(module_source, backend.module_stem(name), options)
-    return backend.jitted(module, name, options, cache=cache)
-
-
-def _in_users_code(exc, transformed):
-    """`exc`, raised in generated code, at the user's line that code comes from.
-
-    None if not known.
-    """
-    if (
-        not os.path.basename(exc.filename or "").startswith(GENERATED_MODULE_PREFIX)
-        or not exc.lineno
-    ):
-        return None
-    where = re.match(r"(\S+):(\d+): ", user_line_above(exc.filename, exc.lineno))
-    users = getattr(_user_function(transformed), "__code__", None)
-    if where is None or users is None or os.path.basename(users.co_filename) != where.group(1):
-        return None
-    return TransformError(exc.message, users.co_filename, int(where.group(2)), None, exc.hint)
-
-
-def _user_function(transformed):
-    fun = transformed.fun
-    while not inspect.isfunction(fun) and hasattr(fun, "fun") or hasattr(fun, "s2sjax_adapts"):
-        fun = getattr(fun, "s2sjax_adapts", None) or fun.fun
-    return fun
-
-
-def origin_of(transformed):
-    fun = _user_function(transformed)
-    code = getattr(fun, "__code__", None)
-    if code is None:
-        return getattr(fun, "__qualname__", repr(fun))
-    return f"{fun.__qualname__} ({code.co_filename}:{code.co_firstlineno})"

@@ -98,6 +98,9 @@ WITH_RULES = [
     (np.mean, (np.array([0.3, -1.2, 2.0]),)),
     (np.dot, (np.array([0.3, 0.5]), np.array([-1.0, 2.0]))),
     (operator.mul, (0.3, 0.4)),  # named operator.mul: its wrapper needs the operator module
+    (np.linalg.norm, (np.array([0.3, -1.2, 2.0]),)),  # written out as sums and powers
+    (np.var, (np.array([0.3, -1.2, 2.0]),)),
+    (np.inner, (np.array([0.3, -1.2]), np.array([2.0, 0.5]))),  # written as np.einsum
 ]
 
 

@@ -960,6 +960,8 @@ for name, expr, arg in (
     ("min", "np.sum(np.sin(x - np.min(x, keepdims=True)))", _a2),
     ("var", "np.sum(np.var(x, axis=(0, 2), ddof=1, keepdims=True) * x)", _a3),
     ("std", "np.sum(x.std(axis=-1) * np.arange(1.0, 4.0))", _a2),
+    # the defaults, written out as reductions over every axis (axis=None, keepdims=False)
+    ("var", "np.var(x) + np.std(x, ddof=1) + np.sum(x, keepdims=False)", _a2),
 ):
     case(f"np.{name}", f"def f(x):\n    return {expr}\n", arg)
 case(

@@ -79,8 +79,10 @@ def _expand_reduction(name):
         a, axis = given["a"], given.get("axis", _constant(None))
         keepdims = _flag(given.get("keepdims"), "keepdims")
         if not keepdims and not isinstance(axis, gast.Tuple):
-            # the rule applies as it is; Numba takes no keepdims=False
-            return _call(name, a, axis) if "keepdims" in given else None
+            # the rule applies as it is; Numba takes neither keepdims=False nor axis=None
+            if "keepdims" not in given:
+                return None
+            return _call(name, a) if _is_none(axis) else _call(name, a, axis)
         axes = _axes(axis)
         reduced = a if axes is not None else _call(name, a)
         for k in _one_at_a_time(axes or ()):
