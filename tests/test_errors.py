@@ -232,3 +232,13 @@ def test_strict_mode_raises_instead_of_falling_back(monkeypatch):
     monkeypatch.setattr(s2sjax.config, "strict", True)
     with pytest.raises(numba.core.errors.TypingError):
         s2sjax.grad(define(MIXED_TYPES))(1.5, 1)
+
+
+@pytest.mark.parametrize("transformation", ["grad", "jvp", "jit"])
+def test_eigh_of_the_upper_triangle_is_refused_at_the_users_line(transformation):
+    """Numba's eigh reads the lower triangle, whose eigenvectors' signs differ from NumPy's
+    eigh(a, "U"): a value that differs from NumPy's is refused, not returned."""
+    fun = define("def upper(a):\n    return np.sum(np.linalg.eigh(a, 'U')[1])\n")
+    with pytest.raises(s2sjax.TransformError, match="UPLO other than 'L'") as info:
+        TRANSFORMATIONS[transformation](fun, np.eye(3) + 0.1)
+    assert info.value.filename == fun.__code__.co_filename

@@ -615,7 +615,7 @@ case(
 )
 case(
     "np.linalg.eigh",
-    f"def f(a):\n    w, v = np.linalg.eigh(a, 'U')\n"
+    f"def f(a):\n    w, v = np.linalg.eigh(a.T, 'L')\n"
     f"    return np.sum(np.sin(w)) + np.sum(np.sin(v) * {WEIGHTS})\n",
     SQUARE,
 )

@@ -123,13 +123,26 @@ _linalg(
 # ---- eigh, svd, pinv: derivatives by runtime helpers, linear in the seed
 
 
+def _eigh_parts(bound):
+    """eigh's eigenvalues and eigenvectors, of the lower triangle only: Numba's eigh reads no
+    other, and the upper one gives eigenvectors of other signs than NumPy's eigh(a, "U")."""
+    uplo = bound["UPLO"]
+    if not (isinstance(uplo, gast.Constant) and uplo.value == "L"):
+        raise RuleError(
+            "np.linalg.eigh with UPLO other than 'L' is not supported: s2sjax reads the lower "
+            "triangle, and from the upper one its eigenvectors' signs would differ from NumPy's; "
+            "write np.linalg.eigh(a.T) for the upper triangle of a (its own signs)"
+        )
+    return ("rt.eigh_values(a, UPLO)", "rt.eigh_vectors(a, UPLO)")
+
+
 _linalg(
     "eigh",
     ("a", "UPLO"),
     _written_as_parts,
     defaults={"UPLO": "L"},
     static=("UPLO",),
-    parts=("rt.eigh_values(a, UPLO)", "rt.eigh_vectors(a, UPLO)"),
+    parts=_eigh_parts,
 )
 
 
