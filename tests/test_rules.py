@@ -911,6 +911,11 @@ case(
     u(-1, 1, (2,)),
 )
 case("rt.section_start", "def f(a):\n    return a * rt.section_start(7, 3, 2, False)\n", 0.7)
+case(
+    "rt.joined_length",
+    "def f(a):\n    return np.sum(a) * rt.joined_length(a.shape, (2,), 1, False)\n",
+    u(-1, 1, (2, 3)),
+)
 
 # ---- indexing: gathers and updates at arrays of indices, masks, mixed indices and `...` ----
 # A gather's adjoint adds at the flat positions it read (rt.index_positions): repeats accumulate.

@@ -1639,6 +1639,31 @@ def _empty_joined(shape, pieces):
     return lambda shape, pieces: np.empty(shape, dtype=dtype)
 
 
+JOIN_MISMATCH = (
+    "all the input array dimensions except for the concatenation axis must match exactly"
+)
+
+
+def joined_length(shape, others, axis, slot):
+    """The length a piece of `shape` takes along a join's `axis` (1 where it takes one position,
+    `slot`), once its other dimensions are checked to be `others`, NumPy's error otherwise."""
+    own = tuple(shape) if slot else tuple(shape[:axis]) + tuple(shape[axis + 1 :])
+    if own != tuple(others):
+        raise ValueError(f"{JOIN_MISMATCH}, but a piece of shape {tuple(shape)} does not fit")
+    return 1 if slot else shape[axis]
+
+
+@overload(joined_length)
+def _joined_length(shape, others, axis, slot):
+    def impl(shape, others, axis, slot):
+        for d in range(len(others)):
+            if shape[d if slot or d < axis else d + 1] != others[d]:
+                raise ValueError(JOIN_MISMATCH)
+        return 1 if slot else shape[axis]
+
+    return impl
+
+
 # ---- indexing: gathers and updates at arrays of indices, masks and mixed indices ----
 # `like[index]` read the elements at `index_positions(like)[index]`: the adjoints work on those
 # flat positions, so every index NumPy (and Numba) accepts has one adjoint.

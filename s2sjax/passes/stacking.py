@@ -121,11 +121,12 @@ class _Lowering:
         # a name another statement assigns too (a phi) is no array of the code's own to store into
         array = target if self.definitions[target] == 1 else self.namer.temp()
         placed = [self.piece(node, how) for node, how in join.pieces]
+        dims, others = self.other_dims(join, placed)
         offsets = [gast.Constant(0, None)]
         for atom, how in placed:
-            length = self.axis_length(atom, join.axis) if how == SPAN else gast.Constant(1, None)
-            offsets.append(self.add(offsets[-1], length))
-        shape = self.shape(join, placed, offsets[-1])
+            offsets.append(self.add(offsets[-1], self.length(atom, how, join, others)))
+        dims.insert(join.axis, offsets[-1])
+        shape = self.define(gast.Tuple(dims, gast.Load()), Type("tuple", 0, (INT,) * join.rank))
         self.env[array] = Type(join.kind, join.rank)
         pieces = gast.Tuple([atom for atom, _ in placed], gast.Load())
         self.assign(array, gast.Call(dotted("rt.empty_joined"), [shape, pieces], []))
@@ -147,21 +148,28 @@ class _Lowering:
             how = SPAN
         return node, how
 
-    def shape(self, join, placed, total):
-        """The join's shape, a tuple atom: the axis `total` long, the others a piece's."""
-        dims = [None] * join.rank
-        dims[join.axis] = total
-        reference = next(((a, h) for a, h in placed if self.type_of(a).ndim), None)
-        if (
-            reference is not None and join.rank > 1
-        ):  # a SLOT piece lacks the axis: its dimensions after it shift
-            atom, how = reference
-            shape = self.define(gast.Attribute(atom, "shape", gast.Load()), self.shape_type(atom))
-            for d in range(join.rank):
-                if d != join.axis:
-                    own = d if how == SPAN or d < join.axis else d - 1
-                    dims[d] = self.define(_item(shape, own), INT)
-        return self.define(gast.Tuple(dims, gast.Load()), Type("tuple", 0, (INT,) * join.rank))
+    def other_dims(self, join, placed):
+        """The result's dimensions but the axis, a piece's: their atoms, and their tuple atom
+        (none at rank 1)."""
+        if join.rank == 1:
+            return [], None
+        atom, how = next((a, h) for a, h in placed if self.type_of(a).ndim)
+        shape = self.define(gast.Attribute(atom, "shape", gast.Load()), self.shape_type(atom))
+        # a SLOT piece lacks the axis: its own dimensions are the others
+        own = [d for d in range(join.rank - (how != SPAN)) if how != SPAN or d != join.axis]
+        dims = [self.define(_item(shape, d), INT) for d in own]
+        others = gast.Tuple(list(dims), gast.Load())
+        return dims, self.define(others, Type("tuple", 0, (INT,) * len(dims)))
+
+    def length(self, atom, how, join, others):
+        """The length `atom` takes along the join's axis; NumPy's error where its other
+        dimensions are not the result's (a slice store would broadcast a 1 silently)."""
+        if others is None:  # one dimension: nothing else to match
+            return self.axis_length(atom, join.axis) if how == SPAN else gast.Constant(1, None)
+        shape = self.define(gast.Attribute(atom, "shape", gast.Load()), self.shape_type(atom))
+        slot = gast.Constant(how != SPAN, None)
+        check = [shape, others, gast.Constant(join.axis, None), slot]
+        return self.define(gast.Call(dotted("rt.joined_length"), check, []), INT)
 
     def axis_length(self, atom, axis):
         shape = self.define(gast.Attribute(atom, "shape", gast.Load()), self.shape_type(atom))

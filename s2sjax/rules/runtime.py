@@ -199,6 +199,7 @@ for _name, _inverse in (("gather_matching", "scatter"), ("scatter_matching", "ga
 
 # ---- stacking: joining and splitting arrays ----
 helper("section_start", ("length", "count", "k", "equal"), lambda t, n: INT)
+helper("joined_length", ("shape", "others", "axis", "slot"), lambda t, n: INT)
 helper(
     "empty_joined",
     ("shape", "pieces"),
