@@ -911,11 +911,22 @@ case(
     u(-1, 1, (2,)),
 )
 case("rt.section_start", "def f(a):\n    return a * rt.section_start(7, 3, 2, False)\n", 0.7)
+# ---- small: joins' shape checks, a join of one array's rows ----
 case(
     "rt.joined_length",
     "def f(a):\n    return np.sum(a) * rt.joined_length(a.shape, (2,), 1, False)\n",
     u(-1, 1, (2, 3)),
 )
+# a join given one array joins its rows: a move of its axis 0, a copy, a reshape
+for name, call, shapes in (
+    ("concatenate", "np.concatenate(a, axis=1)", ((2, 2, 3), (2, 6))),
+    ("dstack", "np.dstack(a)", ((2, 3), (1, 3, 2))),
+):
+    case(
+        f"np.{name}",
+        f"def f(a, c):\n    return np.sum(np.sin({call}) * c)\n",
+        *(u(-1, 1, shape) for shape in shapes),
+    )
 
 # ---- indexing: gathers and updates at arrays of indices, masks, mixed indices and `...` ----
 # A gather's adjoint adds at the flat positions it read (rt.index_positions): repeats accumulate.
