@@ -207,6 +207,17 @@ helper(
     allocates="unfilled",
 )
 
+# ---- small: np.squeeze with an axis ----
+helper(
+    "squeeze",
+    ("a", "axis"),
+    lambda t, n: Type(t["a"].kind, t["a"].ndim - len(n["axis"].elts)),
+    linear=("a",),
+    adjoints={"a": "rt.reshape_like(g, a)"},
+    static=("axis",),
+    view=True,
+)
+
 # ---- indexing: the flat positions an index reads, and the adjoints working on them ----
 helper("index_positions", ("like",), lambda t, n: Type("int", t["like"].ndim))
 helper(
