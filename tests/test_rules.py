@@ -956,9 +956,9 @@ case("np.nan_to_num", "def f(a):\n    return np.sin(np.nan_to_num(a)) * a\n", 0.
 for name in ("iscomplex", "isreal", "iscomplexobj", "isrealobj"):
     case(
         f"np.{name}",
-        "def f(a):\n    r = np.where(np.iscomplex(a), 0.0, a * a) * np.isreal(a)\n"
-        "    if np.iscomplexobj(a) or not np.isrealobj(a):\n        r = r * 3.0\n"
-        "    return np.sum(r)\n",
+        "def f(a):\n    r = np.where(np.iscomplex(a), 2.0 * a, a * a) * np.isreal(a)\n"
+        "    s = 3.0 if np.iscomplexobj(a) or not np.isrealobj(a) else 1.0\n"
+        "    return np.sum(r) * s\n",
         u(-1, 1, (2,)),
     )
 
