@@ -207,11 +207,18 @@ helper(
     allocates="unfilled",
 )
 
+
 # ---- small: np.squeeze with an axis ----
+def _squeezed(types, nodes):
+    if types["a"].ndim is None:
+        raise RuleError("rt.squeeze takes an array of a known rank")
+    return Type(types["a"].kind, types["a"].ndim - len(nodes["axis"].elts))
+
+
 helper(
     "squeeze",
     ("a", "axis"),
-    lambda t, n: Type(t["a"].kind, t["a"].ndim - len(n["axis"].elts)),
+    _squeezed,
     linear=("a",),
     adjoints={"a": "rt.reshape_like(g, a)"},
     static=("axis",),
