@@ -324,3 +324,22 @@ def test_a_compiled_call_that_fails_late_is_not_run_again_as_python_for_long():
     with pytest.raises(IndexError) as info:
         s2sjax.jit(fun)(np.ones(3), 10)
     assert [n.endswith(":8: return total + x[n]") for n in _user_line_notes(info.value)] == [True]
+
+
+# ---- small: joins of pieces whose other dimensions differ raise NumPy's error ----
+MISMATCHED_JOIN = define("""
+def joined(a, b):
+    return np.sum(np.concatenate((a, b), axis=1) ** 2)
+""")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("transform", ["jit", "grad", "vmap"])
+def test_a_join_of_pieces_whose_other_dimensions_differ_is_numpys_error(transform, target):
+    # a slice store would broadcast the piece's 1 along the rows: a value where NumPy raises
+    fun = getattr(s2sjax, transform)(MISMATCHED_JOIN, target=target)
+    batch = (2,) if transform == "vmap" else ()
+    with pytest.raises(ValueError, match="must match exactly"):
+        fun(np.ones(batch + (2, 3)), np.ones(batch + (1, 3)))
+    with pytest.raises(ValueError, match="must match exactly"):
+        np.concatenate((np.ones((2, 3)), np.ones((1, 3))), axis=1)

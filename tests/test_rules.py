@@ -911,6 +911,56 @@ case(
     u(-1, 1, (2,)),
 )
 case("rt.section_start", "def f(a):\n    return a * rt.section_start(7, 3, 2, False)\n", 0.7)
+# ---- small: joins' shape checks, a join of one array's rows ----
+case(
+    "rt.joined_length",
+    "def f(a):\n    return np.sum(a) * rt.joined_length(a.shape, (2,), 1, False)\n",
+    u(-1, 1, (2, 3)),
+)
+# a join given one array joins its rows: a move of its axis 0, a copy, a reshape
+for name, call, shapes in (
+    ("concatenate", "np.concatenate(a, axis=1)", ((2, 2, 3), (2, 6))),
+    ("dstack", "np.dstack(a)", ((2, 3), (1, 3, 2))),
+):
+    case(
+        f"np.{name}",
+        f"def f(a, c):\n    return np.sum(np.sin({call}) * c)\n",
+        *(u(-1, 1, shape) for shape in shapes),
+    )
+case(
+    "tuple",
+    "def f(a, b):\n    t = tuple((a, b * a))\n    return np.sum(t[0] * t[1])\n",
+    u(-1, 1, (2,)),
+    0.7,
+)
+case(
+    "np.squeeze",
+    "def f(a):\n"
+    "    b = np.squeeze(a, axis=(0, 2))\n"
+    "    return np.sum(np.sin(b) * np.arange(3.0)) + np.sum(a.squeeze(-1) ** 2)\n",
+    u(-1, 1, (1, 3, 1)),
+)
+case("rt.squeeze", "def f(a):\n    return 1.5 * rt.squeeze(a, (0,)) ** 2\n", u(-1, 1, (1,)))
+case(
+    "np.select",
+    "def f(a, b):\n    return np.sum(np.select([a > 0.5, a < -0.2], [a * b, np.sin(a)], b * b))\n",
+    np.array([0.7, -0.5, 0.1]),
+    u(-1, 1, (3,)),
+)
+case(
+    "np.nan_to_num",
+    "def f(a):\n    return np.sum(np.nan_to_num(a, nan=1.0, posinf=2.0) ** 2 * np.arange(3.0))\n",
+    u(-1, 1, (3,)),
+)
+case("np.nan_to_num", "def f(a):\n    return np.sin(np.nan_to_num(a)) * a\n", 0.4)
+for name in ("iscomplex", "isreal", "iscomplexobj", "isrealobj"):
+    case(
+        f"np.{name}",
+        "def f(a):\n    r = np.where(np.iscomplex(a), 2.0 * a, a * a) * np.isreal(a)\n"
+        "    s = 3.0 if np.iscomplexobj(a) or not np.isrealobj(a) else 1.0\n"
+        "    return np.sum(r) * s\n",
+        u(-1, 1, (2,)),
+    )
 
 # ---- indexing: gathers and updates at arrays of indices, masks, mixed indices and `...` ----
 # A gather's adjoint adds at the flat positions it read (rt.index_positions): repeats accumulate.

@@ -14,6 +14,7 @@ import numba
 from numba import types
 from numba.cpython.unsafe.tuple import tuple_setitem
 from numba.extending import overload, register_jitable
+from numba.np.unsafe.ndarray import to_fixed_tuple
 
 
 # ---- pieces the implementations share ---------------------------------------
@@ -1637,6 +1638,68 @@ def _empty_joined(shape, pieces):
     arrays = [t for t in pieces if _is_array(t)] or list(pieces)
     dtype = np.result_type(*(np.dtype(getattr(t, "dtype", t).name) for t in arrays))
     return lambda shape, pieces: np.empty(shape, dtype=dtype)
+
+
+JOIN_MISMATCH = (
+    "all the input array dimensions except for the concatenation axis must match exactly"
+)
+
+
+def joined_length(shape, others, axis, slot):
+    """The length a piece of `shape` takes along a join's `axis` (1 where it takes one position,
+    `slot`), once its other dimensions are checked to be `others`, NumPy's error otherwise."""
+    own = tuple(shape) if slot else tuple(shape[:axis]) + tuple(shape[axis + 1 :])
+    if own != tuple(others):
+        raise ValueError(f"{JOIN_MISMATCH}, but a piece of shape {tuple(shape)} does not fit")
+    return 1 if slot else shape[axis]
+
+
+@overload(joined_length)
+def _joined_length(shape, others, axis, slot):
+    def impl(shape, others, axis, slot):
+        for d in range(len(others)):
+            if shape[d if slot or d < axis else d + 1] != others[d]:
+                raise ValueError(JOIN_MISMATCH)
+        return 1 if slot else shape[axis]
+
+    return impl
+
+
+# ---- small: np.squeeze with an axis (rules/small.py) ----
+SQUEEZE_MISMATCH = "cannot select an axis to squeeze out which has size not equal to one"
+
+
+def squeeze(a, axis):
+    """np.squeeze(a, axis) of a tuple of axes >= 0; a number where no dimension is left."""
+    if any(np.shape(a)[d] != 1 for d in axis):
+        raise ValueError(SQUEEZE_MISMATCH)
+    return np.ravel(a)[0] if len(axis) == np.ndim(a) else np.squeeze(a, axis)
+
+
+@overload(squeeze)
+def _squeeze(a, axis):
+    rank = a.ndim - len(axis)
+
+    def impl(a, axis):
+        kept = np.ones(a.ndim, np.bool_)
+        for d in axis:
+            if a.shape[d] != 1:
+                raise ValueError(SQUEEZE_MISMATCH)
+            kept[d] = False
+        shape = np.empty(rank, np.intp)
+        j = 0
+        for d in range(a.ndim):
+            if kept[d]:
+                shape[j] = a.shape[d]
+                j += 1
+        return np.ascontiguousarray(a).reshape(to_fixed_tuple(shape, rank))
+
+    def to_number(a, axis):
+        if a.size != 1:
+            raise ValueError(SQUEEZE_MISMATCH)
+        return a.ravel()[0]
+
+    return impl if rank else to_number
 
 
 # ---- indexing: gathers and updates at arrays of indices, masks and mixed indices ----

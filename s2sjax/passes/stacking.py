@@ -31,7 +31,7 @@ import gast
 from ..abstract import INT, Type, of_value
 from ..backend.naming import name as _name
 from ..rules import callee, dotted, rule_of
-from ..rules.stacking import RAVEL, SPAN, Join
+from ..rules.stacking import RAVEL, SPAN, Join, Regroup
 
 
 def lower_stacking(program, env, namer):
@@ -107,6 +107,8 @@ class _Lowering:
         target = stmt.targets[0].id
         if isinstance(layout, Join):
             self.join(target, layout)
+        elif isinstance(layout, Regroup):
+            self.regroup(target, layout)
         else:
             self.split(target, layout)
         for new_stmt in self.out[start:]:
@@ -121,11 +123,12 @@ class _Lowering:
         # a name another statement assigns too (a phi) is no array of the code's own to store into
         array = target if self.definitions[target] == 1 else self.namer.temp()
         placed = [self.piece(node, how) for node, how in join.pieces]
+        dims, others = self.other_dims(join, placed)
         offsets = [gast.Constant(0, None)]
         for atom, how in placed:
-            length = self.axis_length(atom, join.axis) if how == SPAN else gast.Constant(1, None)
-            offsets.append(self.add(offsets[-1], length))
-        shape = self.shape(join, placed, offsets[-1])
+            offsets.append(self.add(offsets[-1], self.length(atom, how, join, others)))
+        dims.insert(join.axis, offsets[-1])
+        shape = self.define(gast.Tuple(dims, gast.Load()), Type("tuple", 0, (INT,) * join.rank))
         self.env[array] = Type(join.kind, join.rank)
         pieces = gast.Tuple([atom for atom, _ in placed], gast.Load())
         self.assign(array, gast.Call(dotted("rt.empty_joined"), [shape, pieces], []))
@@ -135,6 +138,34 @@ class _Lowering:
             self.out.append(gast.Assign([gast.Subscript(_name(array), index, gast.Store())], atom))
         if array != target:
             self.assign(target, _name(array))
+
+    def regroup(self, target, regroup):
+        """The join of an array's rows: its axis 0 moved, copied (NumPy's join is a new array),
+        and reshaped where rows are laid end to end."""
+        moved = regroup.array
+        kept = Type(regroup.kind, regroup.ndim)
+        if regroup.destination:
+            axes = [gast.Constant(0, None), gast.Constant(regroup.destination, None)]
+            moved = self.define(gast.Call(dotted("np.moveaxis"), [moved, *axes], []), kept)
+        joined = gast.Call(dotted("np.copy"), [moved], [])
+        if regroup.dims is not None:
+            copied = self.define(joined, kept)
+            shape = self.shape_of(regroup.array)
+            dims = [self.product([_item(shape, axis) for axis in axes]) for axes in regroup.dims]
+            new_shape = self.define(
+                gast.Tuple(dims, gast.Load()), Type("tuple", 0, (INT,) * len(dims))
+            )
+            joined = gast.Call(dotted("np.reshape"), [copied, new_shape], [])
+        self.env[target] = Type(regroup.kind, regroup.rank)
+        self.assign(target, joined)
+
+    def product(self, factors):
+        """An int atom: the product of `factors` (subscripts of a shape), 1 where there are none."""
+        atoms = [self.define(factor, INT) for factor in factors] or [gast.Constant(1, None)]
+        total = atoms[0]
+        for atom in atoms[1:]:
+            total = self.define(gast.BinOp(total, gast.Mult(), atom), INT)
+        return total
 
     def piece(self, node, how):
         """(the piece's atom, SPAN or SLOT): a tuple's element named, a raveled piece raveled."""
@@ -147,25 +178,34 @@ class _Lowering:
             how = SPAN
         return node, how
 
-    def shape(self, join, placed, total):
-        """The join's shape, a tuple atom: the axis `total` long, the others a piece's."""
-        dims = [None] * join.rank
-        dims[join.axis] = total
-        reference = next(((a, h) for a, h in placed if self.type_of(a).ndim), None)
-        if (
-            reference is not None and join.rank > 1
-        ):  # a SLOT piece lacks the axis: its dimensions after it shift
-            atom, how = reference
-            shape = self.define(gast.Attribute(atom, "shape", gast.Load()), self.shape_type(atom))
-            for d in range(join.rank):
-                if d != join.axis:
-                    own = d if how == SPAN or d < join.axis else d - 1
-                    dims[d] = self.define(_item(shape, own), INT)
-        return self.define(gast.Tuple(dims, gast.Load()), Type("tuple", 0, (INT,) * join.rank))
+    def other_dims(self, join, placed):
+        """The result's dimensions but the axis, a piece's: their atoms, and their tuple atom
+        (none at rank 1)."""
+        if join.rank == 1:
+            return [], None
+        atom, how = next((a, h) for a, h in placed if self.type_of(a).ndim)
+        shape = self.shape_of(atom)
+        # a SLOT piece lacks the axis: its own dimensions are the others
+        own = [d for d in range(join.rank - (how != SPAN)) if how != SPAN or d != join.axis]
+        dims = [self.define(_item(shape, d), INT) for d in own]
+        others = gast.Tuple(list(dims), gast.Load())
+        return dims, self.define(others, Type("tuple", 0, (INT,) * len(dims)))
+
+    def length(self, atom, how, join, others):
+        """The length `atom` takes along the join's axis; NumPy's error where its other
+        dimensions are not the result's (a slice store would broadcast a 1 silently)."""
+        if others is None:  # one dimension: nothing else to match
+            return self.axis_length(atom, join.axis) if how == SPAN else gast.Constant(1, None)
+        shape = self.shape_of(atom)
+        slot = gast.Constant(how != SPAN, None)
+        check = [shape, others, gast.Constant(join.axis, None), slot]
+        return self.define(gast.Call(dotted("rt.joined_length"), check, []), INT)
 
     def axis_length(self, atom, axis):
-        shape = self.define(gast.Attribute(atom, "shape", gast.Load()), self.shape_type(atom))
-        return self.define(_item(shape, axis), INT)
+        return self.define(_item(self.shape_of(atom), axis), INT)
+
+    def shape_of(self, atom):
+        return self.define(gast.Attribute(atom, "shape", gast.Load()), self.shape_type(atom))
 
     def split(self, target, split):
         array_type = self.type_of(split.array)

@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (registration side effects)
     reductions,
     runtime,
     shape,
+    small,
     special,
     stacking,
     stats,
@@ -31,7 +32,7 @@ from .registry import (
     rule_of,
 )
 
-METHODS = {**reductions.METHODS, **shape.METHODS, **ordering.METHODS}
+METHODS = {**reductions.METHODS, **shape.METHODS, **ordering.METHODS, **small.METHODS}
 
 __all__ = [
     "LINEAR",

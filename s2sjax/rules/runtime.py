@@ -199,11 +199,30 @@ for _name, _inverse in (("gather_matching", "scatter"), ("scatter_matching", "ga
 
 # ---- stacking: joining and splitting arrays ----
 helper("section_start", ("length", "count", "k", "equal"), lambda t, n: INT)
+helper("joined_length", ("shape", "others", "axis", "slot"), lambda t, n: INT)
 helper(
     "empty_joined",
     ("shape", "pieces"),
     lambda t, n: Type(promote(*(e.kind for e in t["pieces"].elts)), len(t["shape"].elts)),
     allocates="unfilled",
+)
+
+
+# ---- small: np.squeeze with an axis ----
+def _squeezed(types, nodes):
+    if types["a"].ndim is None:
+        raise RuleError("rt.squeeze takes an array of a known rank")
+    return Type(types["a"].kind, types["a"].ndim - len(nodes["axis"].elts))
+
+
+helper(
+    "squeeze",
+    ("a", "axis"),
+    _squeezed,
+    linear=("a",),
+    adjoints={"a": "rt.reshape_like(g, a)"},
+    static=("axis",),
+    view=True,
 )
 
 # ---- indexing: the flat positions an index reads, and the adjoints working on them ----

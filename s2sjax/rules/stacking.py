@@ -10,6 +10,9 @@ from the argument types:
   along, and per piece whether it spans a range of that axis (`np.concatenate`)
   or one position on it (`np.stack`, a 1-d row of `np.vstack`, a scalar of
   `np.append`);
+- a join of one array, whose rows NumPy joins, gives a `Regroup`: the array
+  with its first axis moved, copied, and reshaped where rows are laid end to
+  end (`np.concatenate(x)` of an (n, m, k) array is an (n * m, k) reshape);
 - a split gives a `Split`: the array, the axis, and the sections (a count of
   pieces, or the indices where the pieces start).
 
@@ -43,6 +46,20 @@ class Join:
 
 
 @dataclass(frozen=True)
+class Regroup:
+    array: object  # the node of the array whose rows are joined
+    destination: int  # where its axis 0 (the rows) moves first
+    dims: tuple  # per dimension of the result, the array's axes whose lengths multiply to it;
+    # None: the moved array as it is
+    kind: str
+    ndim: int  # the array's rank
+
+    @property
+    def rank(self):
+        return self.ndim if self.dims is None else len(self.dims)
+
+
+@dataclass(frozen=True)
 class Split:
     array: object  # the node of the array split
     axis: int
@@ -62,8 +79,7 @@ def _pieces(types, nodes):
     node, typ = nodes[param], types[param]
     if typ.kind != "tuple" or not typ.elts:
         raise RuleError(
-            "the arrays to join must be a non-empty list or tuple of arrays "
-            "(an array given whole, whose rows NumPy would join, is not supported)"
+            "the arrays to join must be a non-empty list or tuple of arrays, or one array"
         )
     if isinstance(node, gast.Tuple):
         elements = node.elts
@@ -96,17 +112,62 @@ def _join(pieces, rank, axis_node, placement):
     return Join(rank, axis, tuple(placed), promote(*(t.kind for _, t in pieces)))
 
 
+def _whole(types, nodes):
+    """The array whose rows a join is given instead of a list of arrays, or None."""
+    typ = types["arrays" if "arrays" in nodes else "tup"]
+    return typ if typ.kind in ("float", "int", "bool") and typ.ndim else None
+
+
+def _regroup(nodes, typ, destination, dims):
+    node = nodes["arrays" if "arrays" in nodes else "tup"]
+    return Regroup(node, destination, dims, typ.kind, typ.ndim)
+
+
+def _rows_concatenated(nodes, typ, axis_node):
+    """np.concatenate of the rows of an array: along `axis`, the rows' lengths laid end to end."""
+    rank = typ.ndim - 1
+    if not rank:
+        raise RuleError("zero-dimensional arrays cannot be concatenated")
+    axis = _normal_axis(axis_node, rank)
+    dims = tuple((0, j + 1) if j == axis else (j + 1,) for j in range(rank))
+    return _regroup(nodes, typ, axis, dims)
+
+
 def _concatenate(types, nodes):
+    if _whole(types, nodes):
+        return _rows_concatenated(nodes, types["arrays"], nodes["axis"])
     pieces = _pieces(types, nodes)
     return _join(pieces, pieces[0][1].ndim or 1, nodes["axis"], lambda t: SPAN)
 
 
 def _stack(types, nodes):
+    typ = _whole(types, nodes)
+    if typ:
+        return _regroup(nodes, typ, _normal_axis(nodes["axis"], typ.ndim), None)
     pieces = _pieces(types, nodes)
     return _join(pieces, pieces[0][1].ndim + 1, nodes["axis"], lambda t: SLOT)
 
 
+# A join of an array's rows by their rank: (axis 0's destination, the result's dims), or the axis
+# that np.concatenate joins them along.
+_ROWS = {
+    "hstack": {0: (0, None), 1: 0, "higher": 1},
+    "vstack": {0: (0, ((0,), ())), 1: (0, None), "higher": 0},
+    "dstack": {0: (0, ((), (), (0,))), 1: (1, ((), (1,), (0,))), 2: (2, None), "higher": 2},
+    "column_stack": {0: (0, ((), (0,))), 1: (1, None), "higher": 1},
+}
+
+
+def _rows_joined(name, nodes, typ):
+    how = _ROWS[name].get(typ.ndim - 1, _ROWS[name]["higher"])
+    if isinstance(how, int):
+        return _rows_concatenated(nodes, typ, _int(how))
+    return _regroup(nodes, typ, *how)
+
+
 def _hstack(types, nodes):
+    if _whole(types, nodes):
+        return _rows_joined("hstack", nodes, types["tup"])
     pieces = _pieces(types, nodes)
     if max(t.ndim for _, t in pieces) <= 1:  # numbers and 1-d arrays: one row
         return _join(pieces, 1, _int(0), _slot_if_rank(0))
@@ -114,11 +175,15 @@ def _hstack(types, nodes):
 
 
 def _vstack(types, nodes):
+    if _whole(types, nodes):
+        return _rows_joined("vstack", nodes, types["tup"])
     pieces = _pieces(types, nodes)
     return _join(pieces, max(2, *(t.ndim for _, t in pieces)), _int(0), _slot_if_rank(1))
 
 
 def _dstack(types, nodes):
+    if _whole(types, nodes):
+        return _rows_joined("dstack", nodes, types["tup"])
     pieces = _pieces(types, nodes)
     if any(t.ndim < 2 for _, t in pieces):
         raise RuleError("np.dstack of numbers or 1-d arrays is not supported; give it 2-d arrays")
@@ -126,6 +191,8 @@ def _dstack(types, nodes):
 
 
 def _column_stack(types, nodes):
+    if _whole(types, nodes):
+        return _rows_joined("column_stack", nodes, types["tup"])
     return _join(_pieces(types, nodes), 2, _int(1), _slot_if_rank(1))
 
 
