@@ -39,6 +39,14 @@ _COUNTER = itertools.count()
 PREFIX = "user_"
 
 
+_defined = 0  # how many rules users have defined or redefined: code made before may be stale
+
+
+def definitions():
+    """A number that changes whenever a user (re)defines a rule."""
+    return _defined
+
+
 def calls_custom_rules(source):
     """Whether generated source calls a user's function or rule."""
     return f"rt.{PREFIX}" in source
@@ -77,6 +85,8 @@ def defjvp(fun, *jvps, output_ndim=None):
 
 
 def _define(fun, derivatives, mode, output_ndim):
+    global _defined
+    _defined += 1
     pyfunc = getattr(fun, "py_func", fun)  # a Numba dispatcher's Python function
     if not inspect.isfunction(pyfunc):
         raise TypeError(

@@ -18,7 +18,7 @@ import threading
 
 import numpy as np
 
-from . import containers
+from . import config, containers, extend
 from .frontend.parse import check_readable, function_for_rule
 from .kinds import Pullback
 from .kinds.base import same, signature_key
@@ -38,7 +38,9 @@ class Transformed:
             raise TypeError(kind.pullback_refusal())
         if not callable(fun):
             raise TypeError(f"{kind.name} expects a callable, got {type(fun).__name__}")
-        self._identity = (_identity(fun), kind, target)
+        # a user's rule defined since an equal transformation was made, or strict compiling
+        # switched on, changes its code
+        self._identity = (_identity(fun), kind, target, extend.definitions(), config.strict)
         if not isinstance(fun, Transformed):
             fun = function_for_rule(fun) or fun
             check_readable(fun)

@@ -65,10 +65,11 @@ def test_indexing_with_an_array_accumulates_repeated_indices(target):
     fd.check_grad(fun, args, (0,), (s2sjax.grad(fun, target=target)(*args),), rtol=1e-7, atol=1e-9)
 
 
-def test_indexing_with_an_array_beside_other_indices_is_a_clear_error():
+def test_indexing_with_an_array_beside_other_indices_adds_up_repeated_rows():
     fun = define("def f(x, idx):\n    return np.sum(x[idx, 0] ** 2)\n")
-    with pytest.raises(s2sjax.TransformError, match="indexing with an array beside other indices"):
-        s2sjax.grad(fun)(np.ones((3, 2)), np.array([0, 0, 1]))
+    x = np.array([[0.5, 1.0], [-1.5, 2.0], [0.25, 3.0]])
+    expected = np.array([[2.0, 0.0], [-3.0, 0.0], [0.0, 0.0]])  # row 0 read twice
+    np.testing.assert_allclose(s2sjax.grad(fun)(x, np.array([0, 0, 1])), expected)
 
 
 def test_outer_of_a_matrix_keeps_its_shape():
@@ -85,17 +86,15 @@ def test_power_zero_has_zero_slope_at_zero(target):
     assert s2sjax.grad(fun, target=target)(0.0) == 2.0
 
 
-def test_tuple_axis_is_a_clear_error():
+def test_tuple_axis_reduces_each_axis():
     fun = define("def f(M):\n    return np.sum(np.sum(M ** 2, axis=(0, 1)))\n")
-    with pytest.raises(s2sjax.TransformError, match="axis must be None or one int"):
-        s2sjax.grad(fun)(np.ones((2, 3)))
+    M = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(s2sjax.grad(fun)(M), 2.0 * M)
 
 
 def test_unsupported_keyword_is_reported_at_the_call():
-    fun = define("def f(x):\n    return np.sum(x, keepdims=True)[0]\n")
-    with pytest.raises(
-        s2sjax.TransformError, match="unsupported keyword argument 'keepdims'"
-    ) as info:
+    fun = define("def f(x):\n    return np.sum(x, where=x > 0)\n")
+    with pytest.raises(s2sjax.TransformError, match="unsupported keyword argument 'where'") as info:
         s2sjax.grad(fun)(np.ones(3))
     assert info.value.lineno == fun.__code__.co_firstlineno + 1
 
@@ -162,19 +161,14 @@ def test_the_derivative_of_a_list_index_counts_each_index():
 
 
 @pytest.mark.parametrize("index", ["[0, 0]", "np.array([0, 0])"])
-def test_an_update_at_repeated_indices_is_refused_in_reverse_mode(index):
-    # the last value stored wins: v[0] has no effect, which a_bar[idx] would not see
+def test_an_update_at_repeated_indices_keeps_the_last_value_in_both_modes(index):
+    # the last value stored wins: v[0] has no effect, in reverse mode as in forward mode
     fun = define(
         f"def f(x, v):\n    a = np.zeros(3)\n    a[{index}] = v\n    return np.sum(a * x)\n"
     )
     args = (np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0]))
-    with pytest.raises(
-        s2sjax.TransformError, match="update at an array of indices is not supported"
-    ):
-        s2sjax.grad(fun, argnums=1)(*args)
-    _, tangent = s2sjax.jvp(
-        fun, args, (np.zeros(3), np.array([1.0, 10.0]))
-    )  # forward mode is right
+    np.testing.assert_allclose(s2sjax.grad(fun, argnums=1)(*args), [0.0, 1.0])
+    _, tangent = s2sjax.jvp(fun, args, (np.zeros(3), np.array([1.0, 10.0])))
     assert tangent == pytest.approx(10.0)
 
 

@@ -8,6 +8,8 @@ line and column those of the user's file, plus what resolving names needs
 
 import importlib
 import inspect
+import io
+import tokenize
 import linecache
 import math
 import os
@@ -80,14 +82,45 @@ def _parse_block(source, name, filename, first_line):
         return gast.parse(source)
     except SyntaxError:
         pass
-    # A lambda inside a multi-line expression: its first line usually parses alone.
+    # A lambda inside a multi-line expression: its first line usually parses alone, or the
+    # lambdas written on it do (a formatter's `f(\n    g(lambda x: ...), axis=0\n)`).
     first = source.splitlines()[0].strip().rstrip(",")
-    for candidate in (first, f"({first})"):
+    for candidate in (first, f"({first})", f"({', '.join(_lambdas_in(first))},)"):
         try:
             return gast.parse(candidate)
         except SyntaxError:
             continue
     raise TransformError(f"cannot isolate the source of {name!r}", filename, first_line)
+
+
+def _lambdas_in(line):
+    """The text of each lambda on `line`: from `lambda` to the comma or bracket closing it."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return []
+    found = []
+    for k, token in enumerate(tokens):
+        if token.string != "lambda":
+            continue
+        depth, in_body = 0, False  # a comma before the lambda's colon separates its parameters
+        for end in tokens[k:]:
+            if end.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                break
+            if end.type != tokenize.OP:
+                continue
+            if end.string in "([{":
+                depth += 1
+            elif end.string in ")]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and end.string == ":":
+                in_body = True
+            elif depth == 0 and end.string == "," and in_body:
+                break
+        found.append(line[token.start[1] : end.start[1]])
+    return found
 
 
 def _shift(tree, line_offset, col_offset):
