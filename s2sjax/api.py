@@ -10,6 +10,8 @@ end), `has_aux`, output dimensions first in Jacobians, and JAX's error messages.
 import functools
 import weakref
 
+from . import tracebacks
+
 from .kinds import (
     Grad,
     Jacfwd,
@@ -26,9 +28,11 @@ from .transformed import TARGETS, Transformed  # noqa: F401  (TARGETS: the comma
 
 
 def transformation(fun):
-    """Mark a public transformation, so the front end knows it where the user's code calls it."""
-    fun.s2sjax_transformation = fun.__name__
-    return fun
+    """Mark a public transformation, so the front end knows it where the user's code calls it;
+    its errors come with s2sjax's frames hidden."""
+    entered = tracebacks.entry_point(fun)
+    entered.s2sjax_transformation = fun.__name__
+    return entered
 
 
 @transformation
@@ -193,6 +197,7 @@ def jit(fun=None, static_argnums=(), *, target="cpu"):
     return Transformed(fun, Jit(static_argnums), target)
 
 
+@tracebacks.entry_point
 def source(fun, *args):
     """The generated Python source of a transformed function.
 

@@ -18,7 +18,7 @@ import threading
 
 import numpy as np
 
-from . import config, containers, extend
+from . import config, containers, extend, tracebacks
 from .frontend.parse import check_readable, function_for_rule
 from .kinds import Pullback
 from .kinds.base import same, signature_key
@@ -94,18 +94,25 @@ class Transformed:
     # ---- calling ---------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
+        try:
+            if not kwargs and self.kind.call is None:
+                # Fast path: every argument given, no arrays: the types alone pick the code.
+                entry = self._by_type.get(tuple(map(type, args)))
+                if entry is not None:
+                    try:
+                        return entry.call(*args) if entry.plain else entry.run(args)
+                    except Exception as exc:
+                        if entry.plain:  # compiled code called directly: find the user's line
+                            entry.raise_located(exc, "call", args)
+                        raise
+            return self._call(args, kwargs)
+        except Exception as exc:
+            tracebacks.hide_internal_frames(exc)
+            raise
+
+    def _call(self, args, kwargs):
         if self.kind.call is not None:
             return self.kind.call(self, args, kwargs)
-        if not kwargs:
-            # Fast path: every argument given, no arrays: the types alone pick the code.
-            entry = self._by_type.get(tuple(map(type, args)))
-            if entry is not None:
-                try:
-                    return entry.call(*args) if entry.plain else entry.run(args)
-                except Exception as exc:
-                    if entry.plain:  # compiled code called directly: find the user's line
-                        entry.raise_located(exc, "call", args)
-                    raise
         if kwargs or len(args) != self.nparams:
             args = self.bind(args, kwargs)
         if containers.has_containers(args, self.kind.static_positions(len(args))):

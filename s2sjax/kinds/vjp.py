@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .. import containers
+from .. import containers, tracebacks
 from ..backend import compile as backend
 from ..errors import check_not_complex
 from ..transforms.common import Mode
@@ -46,7 +46,11 @@ class Pullback:
         self._pull = pull
 
     def __call__(self, cotangent):
-        return self._pull(cotangent)
+        try:
+            return self._pull(cotangent)
+        except Exception as exc:
+            tracebacks.hide_internal_frames(exc)
+            raise
 
 
 def call(transformed, primals):
