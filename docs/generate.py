@@ -1,7 +1,7 @@
 """Write the documentation's generated parts.
 
-They are docs/gallery.md, docs/functions.md (from the rule records) and the stage listings of
-docs/how-it-works.md.
+They are docs/gallery.md, docs/functions.md (from the rule records), the stage listings of
+docs/how-it-works.md and the table of docs/coming-from-jax.md (from s2sjax/habits.py).
 
 Run `python docs/generate.py` after a change to the generated code or the rules;
 tests/test_docs.py fails while a page differs from what this script writes, so the pages cannot
@@ -20,6 +20,10 @@ DOCS = Path(__file__).resolve().parent
 REPO = DOCS.parent
 STAGES_START = "<!-- stages: written by docs/generate.py; do not edit by hand -->"
 STAGES_END = "<!-- end of stages -->"
+HABITS_START = (
+    "<!-- habits: written by docs/generate.py from s2sjax/habits.py; do not edit by hand -->"
+)
+HABITS_END = "<!-- end of habits -->"
 
 GALLERY_INTRO = """\
 # Gallery of generated code
@@ -134,6 +138,23 @@ def how_it_works_page(current):
         before, rest = current.split(STAGES_START, 1)
         return before + section + rest.split(STAGES_END, 1)[1]
     return current.rstrip("\n") + "\n\n" + section + "\n"
+
+
+def coming_from_jax_page(current):
+    """`current` (docs/coming-from-jax.md) with its table written anew from s2sjax/habits.py,
+    the table behind the hints of s2sjax's errors."""
+    from s2sjax import habits
+
+    before, rest = current.split(HABITS_START, 1)
+    return (
+        before
+        + HABITS_START
+        + "\n\n"
+        + habits.markdown_table()
+        + "\n"
+        + HABITS_END
+        + (rest.split(HABITS_END, 1)[1])
+    )
 
 
 FUNCTIONS_INTRO = """\
@@ -251,7 +272,12 @@ def main():
     (DOCS / "functions.md").write_text(functions_page())
     page = DOCS / "how-it-works.md"
     page.write_text(how_it_works_page(page.read_text()))
-    print("wrote docs/gallery.md, docs/functions.md and the stages of docs/how-it-works.md")
+    page = DOCS / "coming-from-jax.md"
+    page.write_text(coming_from_jax_page(page.read_text()))
+    print(
+        "wrote docs/gallery.md, docs/functions.md, the stages of docs/how-it-works.md and the "
+        "table of docs/coming-from-jax.md"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
 0.0506943688
 """
 
-from . import config, extend
+import sys
+
+from . import config, extend, habits
 from .version import __version__  # noqa: F401  (s2sjax.__version__)
 from .api import grad, hessian, jacfwd, jacrev, jit, jvp, source, value_and_grad, vjp, vmap
 from .errors import CacheWarning, NumbaFallbackWarning, TransformError
@@ -34,3 +36,12 @@ __all__ = [
     "NumbaFallbackWarning",
     "CacheWarning",
 ]
+
+
+def __getattr__(name):
+    """A JAX name that s2sjax does not have gets a hint saying what to write instead."""
+    message = f"module 's2sjax' has no attribute {name!r}"
+    hint = habits.attribute_hint(name)
+    error = AttributeError(message if hint is None else f"{message}\nhint: {hint}")
+    error.name, error.obj = name, sys.modules[__name__]  # Python's "Did you mean" reads them
+    raise error

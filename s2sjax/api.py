@@ -22,6 +22,7 @@ from .kinds import (
     Vjp,
     Vmap,
     jvp as jvp_kind,
+    static_positions,
     vjp as vjp_kind,
 )
 from .transformed import TARGETS, Transformed  # noqa: F401  (TARGETS: the command line's choices)
@@ -181,20 +182,23 @@ def vmap(fun=None, in_axes=0, out_axes=0, axis_size=None, *, target="cpu"):
 
 
 @transformation
-def jit(fun=None, static_argnums=(), *, target="cpu"):
+def jit(fun=None, static_argnums=(), static_argnames=(), *, target="cpu"):
     """`fun` compiled by Numba, once per abstract signature (and per value of each static argument).
 
-    Arguments listed in `static_argnums` are compiled in as constants: a new
-    value compiles anew. They must be hashable numbers, bools, None or tuples
-    of those.
+    Arguments listed in `static_argnums` (by position) or `static_argnames`
+    (by name) are compiled in as constants: a new value compiles anew. They
+    must be hashable numbers, bools, None or tuples of those.
 
-    >>> f = jit(lambda x, n: x ** n, static_argnums=1, target="python")
-    >>> f(2.0, 3)
+    >>> f = jit(lambda x, n: x ** n, static_argnames="n", target="python")
+    >>> f(2.0, n=3)
     8.0
     """
     if fun is None:
-        return functools.partial(jit, static_argnums=static_argnums, target=target)
-    return Transformed(fun, Jit(static_argnums), target)
+        return functools.partial(
+            jit, static_argnums=static_argnums, static_argnames=static_argnames, target=target
+        )
+    positions = static_positions(fun, static_argnums, static_argnames)
+    return Transformed(fun, Jit(positions), target)
 
 
 @tracebacks.entry_point

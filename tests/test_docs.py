@@ -69,6 +69,9 @@ def test_the_generated_pages_are_current():
     current = (DOCS / "how-it-works.md").read_text()
     assert generate.how_it_works_page(current) == current, "run python docs/generate.py"
     assert current.count("```py\n") >= len(generate_stages()) and "### normalize" in current
+    current = (DOCS / "coming-from-jax.md").read_text()
+    assert generate.coming_from_jax_page(current) == current, "run python docs/generate.py"
+    assert "`jax.pmap(f)`" in current
 
 
 def generate_stages():

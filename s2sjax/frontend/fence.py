@@ -9,7 +9,7 @@ normalization, so the error shows the user's own spelling.
 
 import gast
 
-from .. import rules
+from .. import habits, rules
 
 _STATEMENTS = (
     gast.Assign,
@@ -301,11 +301,7 @@ class _Fence:
             self.check_expression(func)
         if is_method:
             if func.attr not in rules.METHODS:
-                self.reject(
-                    func,
-                    f"the method {func.attr!r}",
-                    f"supported array methods: {', '.join(sorted(rules.METHODS))}",
-                )
+                self.reject(func, f"the method {func.attr!r}", _method_hint(func))
             self.check_expression(func.value)
         elif _loop_only(name):
             self.reject(node, f"{name}() outside the head of a 'for' loop")
@@ -364,3 +360,12 @@ def _loop_only(name):
     """
     rule = rules.by_name(name or "")
     return rule is not None and rule.loop_only
+
+
+def _method_hint(func):
+    """What to write instead of the unsupported method call `func`: a JAX habit's hint
+    (`x.at[i].set(v)`, `y.block_until_ready()`) or the methods there are."""
+    value = func.value
+    at = isinstance(value, gast.Subscript) and isinstance(value.value, gast.Attribute)
+    habit = habits.method_hint("at" if at and value.value.attr == "at" else func.attr)
+    return habit or f"supported array methods: {', '.join(sorted(rules.METHODS))}"

@@ -6,7 +6,7 @@ What each generates, how it is called, how its results come back.
 from .base import Kind, kind_of
 from .gradient import Grad, ValueAndGrad
 from .jacobian import Jacfwd, Jacrev
-from .jit import Jit
+from .jit import Jit, static_positions
 from .jvp import Jvp
 from .vjp import Pullback, Vjp
 from .vmap import Vmap
@@ -19,6 +19,7 @@ __all__ = [
     "Jacfwd",
     "Jacrev",
     "Jit",
+    "static_positions",
     "Jvp",
     "Pullback",
     "Vjp",

@@ -1,5 +1,6 @@
 """jit: the user's function itself, compiled; static arguments written in as constants."""
 
+import inspect
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -56,6 +57,21 @@ class Jit(Kind):
 
     def header(self, name, types, argnums, axes, target):
         return f"jit of {name} for ({types})"
+
+
+def static_positions(fun, static_argnums, static_argnames):
+    """`static_argnums` (an int or ints) with the positions of the parameters of `fun` named in
+    `static_argnames` (a name or names) added."""
+    numbers = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    params = list(inspect.signature(fun).parameters)
+    for name in names:
+        if name not in params:
+            raise ValueError(
+                f"static_argnames names {name!r}, which is not a parameter of "
+                f"{getattr(fun, '__name__', fun)} ({', '.join(params)})"
+            )
+    return numbers + tuple(params.index(n) for n in names if params.index(n) not in numbers)
 
 
 def _with_static(specialization, code, args):
