@@ -9,6 +9,10 @@ plain Python function, in float64, element by element (step `1e-4 * max(1,
 - grad and value_and_grad (scalar outputs), jacfwd and jacrev, per argument;
 - jvp along a random tangent, against the Jacobians applied to it;
 - vjp along a random cotangent, against the Jacobians transposed.
+
+At a kink or a jump the finite differences mean nothing: where the one-sided
+differences (forward and backward, order 2) disagree, a row that does not
+match says so instead of MISMATCH.
 """
 
 import inspect
@@ -30,13 +34,26 @@ class Row:
     rel_error: float = float("nan")
     problem: str = ""  # the error a mode raised, if it raised one
     scale: float = 0.0  # the largest entry of the reference
+    rtol: float = RTOL
+    atol: float = ATOL
+    kink: bool = False  # the one-sided differences of the reference disagree
 
     @property
     def ok(self):
-        return not self.problem and self.abs_error <= ATOL + RTOL * self.scale
+        return not self.problem and self.abs_error <= self.atol + self.rtol * self.scale
+
+    @property
+    def result(self):
+        if self.ok:
+            return "ok"
+        if self.problem:
+            return f"ERROR: {self.problem}"
+        if self.kink:
+            return "KINK: the one-sided differences disagree here; check at another point"
+        return "MISMATCH"
 
 
-def check(fun, args, argnums=None, target="cpu", seed=0):
+def check(fun, args, argnums=None, target="cpu", seed=0, rtol=RTOL, atol=ATOL):
     """The rows of the table: one per mode and argument (see the module docstring)."""
     args = tuple(_as_float64(a) for a in args)
     for a in args:
@@ -48,7 +65,9 @@ def check(fun, args, argnums=None, target="cpu", seed=0):
     if not wrt:
         raise TypeError("check needs at least one float argument to differentiate")
     out = np.asarray(fun(*args), dtype=float)
-    jacobians = {i: numerical_jacobian(fun, args, i) for i in wrt}
+    differences = {i: _differences(fun, args, i) for i in wrt}
+    jacobians = {i: jacobian for i, (jacobian, _) in differences.items()}
+    kinks = {i for i, (_, kink) in differences.items() if kink}
     names = list(inspect.signature(fun).parameters)
     rows = []
     for i in wrt:
@@ -116,13 +135,24 @@ def check(fun, args, argnums=None, target="cpu", seed=0):
             pulled,
         )
     )
+    at_kinks = {names[i] if i < len(names) else str(i) for i in kinks}
+    for row in rows:
+        row.rtol, row.atol = rtol, atol
+        # jvp and vjp mix every argument's differences
+        row.kink = row.wrt in at_kinks or (bool(kinks) and row.mode in ("jvp", "vjp"))
     return rows
 
 
 def numerical_jacobian(fun, args, i):
     """d fun / d args[i], shape `out.shape + args[i].shape`, by order-4 central differences."""
+    return _differences(fun, args, i)[0]
+
+
+def _differences(fun, args, i):
+    """(`numerical_jacobian`, whether the one-sided differences of order 2 disagree somewhere:
+    a kink or a jump, where no derivative is to be trusted)."""
     x = np.asarray(args[i], dtype=float)
-    columns = []
+    columns, kink = [], False
     for k in range(x.size):
         h = STEP * max(1.0, abs(x.flat[k]))
 
@@ -132,24 +162,50 @@ def numerical_jacobian(fun, args, i):
             value = moved if np.ndim(args[i]) else float(moved)
             return np.asarray(fun(*args[:i], value, *args[i + 1 :]), dtype=float)
 
-        columns.append((8 * (at(h) - at(-h)) - (at(2 * h) - at(-2 * h))) / (12 * h))
+        here, ahead, behind, ahead2, behind2 = at(0.0), at(h), at(-h), at(2 * h), at(-2 * h)
+        central = (8 * (ahead - behind) - (ahead2 - behind2)) / (12 * h)
+        forward = (4 * ahead - 3 * here - ahead2) / (2 * h)
+        backward = (3 * here - 4 * behind + behind2) / (2 * h)
+        gap = np.max(np.abs(forward - backward), initial=0.0)
+        kink |= bool(gap > 1e-3 * (1.0 + np.max(np.abs(central), initial=0.0)))
+        columns.append(central)
     out_shape = np.shape(columns[0]) if columns else ()
-    return (
+    jacobian = (
         np.moveaxis(
             np.array(columns).reshape(x.shape + out_shape), range(x.ndim), range(-x.ndim, 0)
         )
         if x.ndim
         else columns[0]
     )
+    return jacobian, kink
+
+
+def describe(fun, args, rtol=RTOL, atol=ATOL):
+    """The point checked, the step sizes and the tolerances, as lines above the table."""
+    names = list(inspect.signature(fun).parameters)
+    shown = ", ".join(
+        f"{names[i] if i < len(names) else i} = {_shown(a)}" for i, a in enumerate(args)
+    )
+    return (
+        f"at {shown}\n"
+        f"reference: central differences of order 4, step {STEP:g} * max(1, |x|) per element; "
+        f"ok when max abs error <= {atol:g} + {rtol:g} * max |reference|"
+    )
+
+
+def _shown(value):
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, threshold=6, edgeitems=2, precision=4)
+        return f"{' '.join(text.split())} (shape {value.shape}, {value.dtype})"
+    return repr(value)
 
 
 def table(rows):
     """The rows as a plain-text table."""
     lines = [f"{'mode':<16}{'w.r.t.':<20}{'max abs error':>15}{'max rel error':>15}  result"]
     for row in rows:
-        result = "ok" if row.ok else (f"ERROR: {row.problem}" if row.problem else "MISMATCH")
         lines.append(
-            f"{row.mode:<16}{row.wrt:<20}{row.abs_error:>15.2e}{row.rel_error:>15.2e}  {result}"
+            f"{row.mode:<16}{row.wrt:<20}{row.abs_error:>15.2e}{row.rel_error:>15.2e}  {row.result}"
         )
     return "\n".join(lines)
 

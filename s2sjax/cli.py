@@ -107,11 +107,23 @@ def _parser():
         "--color", choices=("auto", "always", "never"), default="auto", help="syntax highlighting"
     )
     show.set_defaults(transformation=None)
-    _command(
+    checker = _command(
         commands,
         "check",
         "compare every derivative mode with finite differences, as a table",
         _check,
+    )
+    checker.add_argument(
+        "--rtol",
+        type=float,
+        default=check.RTOL,
+        help=f"relative tolerance (default {check.RTOL:g})",
+    )
+    checker.add_argument(
+        "--atol",
+        type=float,
+        default=check.ATOL,
+        help=f"absolute tolerance (default {check.ATOL:g})",
     )
     exporter = _command(
         commands,
@@ -171,6 +183,8 @@ def _command(commands, name, summary, run):
 def _show(options):
     fun = load_function(options.function)
     args = _example_args(fun, options.args)
+    if options.args is None:
+        print(f"# {_assumed(fun, args)}; --args chooses them", file=sys.stderr)
     transformation = options.transformation or (None if options.vmap else api.grad)
     if options.after is not None:
         if options.vmap:
@@ -211,8 +225,11 @@ def _stage(fun, args, transformation, options):
 def _check(options):
     fun = load_function(options.function)
     args = _example_args(fun, options.args)
+    if options.args is None:
+        _try_assumed(fun, args)
     argnums = None if options.argnums is None else _as_tuple(_argnums(options.argnums))
-    rows = check.check(fun, args, argnums, options.target)
+    rows = check.check(fun, args, argnums, options.target, rtol=options.rtol, atol=options.atol)
+    print(check.describe(fun, args, options.rtol, options.atol))
     print(check.table(rows))
     return 0 if all(row.ok for row in rows) else 1
 
@@ -278,6 +295,24 @@ def _example_args(fun, expression):
         return value if isinstance(value, tuple) else (value,)
     params = inspect.signature(fun).parameters
     return tuple(_example(namespace.get(p), params[p].default) for p in params)
+
+
+def _assumed(fun, args):
+    """What `_example_args` assumed, in words."""
+    shown = ", ".join(repr(a) if of_value(a).kind != "array" else "an array" for a in args)
+    return f"no --args given: assumed {fun.__name__}({shown})"
+
+
+def _try_assumed(fun, args):
+    """Call `fun` on the arguments assumed for it: a failure there means --args is needed."""
+    try:
+        fun(*args)
+    except Exception as exc:
+        raise ValueError(
+            f"{_assumed(fun, args)}, which raised {type(exc).__name__}: {exc}\n"
+            f'pass example arguments, e.g. --args "np.ones(3), 2.0" (a Python expression '
+            "evaluated in the function's module, with np available)"
+        ) from None
 
 
 def _example(global_value, default):

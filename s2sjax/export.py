@@ -1,13 +1,16 @@
 """`python -m s2sjax export`: generated code as a module that needs only NumPy and Numba.
 
-The module holds, in order: a copy of s2sjax's runtime helpers (the
-`rt.name(...)` the generated code calls; `rt` is the module itself), then the
-generated function, compiled with `numba.njit(cache=True)` when imported.
+The module holds, in order: a copy of the s2sjax runtime helpers that the
+generated code calls as `rt.name(...)` and of what they call in turn (`rt` is
+the module itself), then the generated function, compiled with
+`numba.njit(cache=True)` when imported.
 It takes the leaves of container arguments, and returns what the generated
 function returns. Import it as a module (`import loss_grad`).
 """
 
+import ast
 import inspect
+import os
 
 from . import extend
 from .version import __version__
@@ -60,10 +63,10 @@ def module_source(transformed, args, command="..."):
         HEADER.format(
             what=entry.description[0].upper() + entry.description[1:],
             version=__version__,
-            origin=origin_of(transformed),
+            origin=_relative(origin_of(transformed)),
             command=command,
         )
-        + _runtime_source()
+        + runtime_source(entry.function_source)
         + "\n\nrt = sys.modules[__name__]\n\n\n# ---- the generated code ----\n\n\n"
         + entry.function_source.rstrip("\n")
         + "\n"
@@ -71,7 +74,102 @@ def module_source(transformed, args, command="..."):
     )
 
 
-def _runtime_source():
+def runtime_source(generated):
+    """The statements of runtime.py that the code `generated` needs, in their order: the helpers
+    it calls as `rt.name`, the NumPy functions it calls that runtime.py overloads for Numba, and
+    what those use in turn; the imports and the statements that register overloads always."""
     source = inspect.getsource(runtime)
-    body = source.split('"""', 2)[2].lstrip("\n")  # without the module docstring
-    return body.rstrip("\n") + "\n"
+    statements = ast.parse(source).body[1:]  # without the module docstring
+    kept = [_always(s) for s in statements]
+    code = ast.parse(generated)
+    needed = _references(code, prefix="rt.") | _references(code)  # float(...) is overloaded too
+    for s, keep in zip(statements, kept):
+        if keep:
+            needed |= _references(s)
+    changed = True
+    while changed:
+        changed = False
+        for k, s in enumerate(statements):
+            if not kept[k] and (_defined(s) | _hooks(s)) & needed:
+                kept[k] = changed = True
+                needed |= _references(s)
+    lines = source.splitlines()
+    parts = [_segment(lines, s) for s, keep in zip(statements, kept) if keep]
+    return "\n\n\n".join(parts) + "\n"
+
+
+def _always(statement):
+    """Imports: kept whatever the code calls."""
+    return isinstance(statement, (ast.Import, ast.ImportFrom))
+
+
+def _defined(statement):
+    if isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
+        return {statement.name}
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return set()
+
+
+def _hooks(statement):
+    """What a statement registers a Numba implementation for, kept when that is needed: `f` of
+    `@overload(f)` and of `overload(f)(impl)` or `_scalar_overload(f, impl)`, and the functions
+    a loop registers (`for f in (np.mean, np.max): ...`)."""
+    if isinstance(statement, ast.For):
+        return {_dotted(n) for n in ast.walk(statement.iter)} - {None}
+    if isinstance(statement, ast.Expr):
+        calls = [statement.value]
+    else:
+        calls = getattr(statement, "decorator_list", [])
+    firsts = []
+    for call in calls:
+        while isinstance(call, ast.Call) and isinstance(call.func, ast.Call):
+            call = call.func  # overload(f)(impl): the registration's own call
+        if isinstance(call, ast.Call) and call.args:
+            firsts.append(_dotted(call.args[0]))
+    return set(firsts) - {None}
+
+
+def _references(tree, prefix=""):
+    """The names `tree` reads, and the `np.name`s it calls; with `prefix`, only the names read
+    as attributes of it (`rt.name` -> name)."""
+    found = set()
+    for node in ast.walk(tree):
+        dotted = _dotted(node)
+        if prefix:
+            if dotted and dotted.startswith(prefix) and dotted.count(".") == 1:
+                found.add(dotted[len(prefix) :])
+            continue
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif dotted and dotted.count(".") == 1:
+            found.add(dotted)
+        if dotted and dotted.startswith("np."):
+            found.add(dotted)
+    return found
+
+
+def _dotted(node):
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _segment(lines, statement):
+    first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", [])])
+    return "\n".join(lines[first - 1 : statement.end_lineno])
+
+
+def _relative(origin):
+    """`qualname (path:line)` with the path relative to the working directory, when under it."""
+    name, sep, rest = origin.partition(" (")
+    if not sep:
+        return origin
+    path, _, line = rest.rstrip(")").rpartition(":")
+    relative = os.path.relpath(path)
+    shown = path if relative.startswith("..") else relative
+    return f"{name} ({shown}:{line})"
