@@ -7,15 +7,22 @@ back to `target="python"` with a NumbaFallbackWarning.
 from the tracebacks of errors raised through its entry points; "off" shows
 every frame. The environment variable `S2SJAX_TRACEBACK_FILTERING` wins.
 
+`compile_notices`: True (the default) prints one line on stderr when a first
+call takes more than a few seconds, saying that Numba is compiling; False
+hides it. `log_compiles`: True prints a line for every compile and how long
+it took (JAX's `jax_log_compiles`).
+
 Set them as attributes (`s2sjax.config.strict = True`) or, as in JAX, with
 `update` (`s2sjax.config.update("jax_traceback_filtering", "off")`).
 """
 
 strict = False
 traceback_filtering = "on"
+compile_notices = True
+log_compiles = False
 
-_SETTINGS = ("strict", "traceback_filtering")
-_JAX_NAMES = {"jax_traceback_filtering": "traceback_filtering"}
+_SETTINGS = ("strict", "traceback_filtering", "compile_notices", "log_compiles")
+_JAX_NAMES = {"jax_traceback_filtering": "traceback_filtering", "jax_log_compiles": "log_compiles"}
 
 
 def update(name, value):

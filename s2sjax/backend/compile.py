@@ -11,6 +11,7 @@ into place, so a reader never sees half a file. A cache directory that cannot
 be written is replaced by a private temporary one, with one CacheWarning.
 """
 
+import contextlib
 import functools
 import hashlib
 import importlib.machinery
@@ -22,6 +23,7 @@ import re
 import sys
 import tempfile
 import threading
+import time
 import warnings
 
 import numba
@@ -283,7 +285,8 @@ class FirstCall:
 
     def __call__(self, *args):
         try:
-            return self.jitted(*args), self.jitted
+            with _compile_notice(self.jitted, self.where):
+                return self.jitted(*args), self.jitted
         except (
             Exception
         ) as exc:  # a typing error, any other failure inside Numba, or the code's own error
@@ -298,6 +301,41 @@ class FirstCall:
             return tuple(map(self.jitted.typeof_pyval, args)) in self.jitted.overloads
         except Exception:  # an argument Numba cannot type: nothing was compiled
             return False
+
+
+NOTICE_AFTER = 3.0  # seconds: a first call taking longer says it is compiling
+
+
+@contextlib.contextmanager
+def _compile_notice(jitted_func, where):
+    """Around a first call: one line on stderr when it takes long (Numba compiling, unless
+    `config.compile_notices` is off), and with `config.log_compiles` a line for every compile."""
+    if config.log_compiles:
+        _say(f"compiling the code generated for {where} with Numba")
+    timer = threading.Timer(
+        NOTICE_AFTER,
+        _say,
+        [
+            f"Numba is compiling the code generated for {where}; later runs load it from the "
+            "disk cache (s2sjax.config.compile_notices = False hides this line)"
+        ],
+    )
+    timer.daemon = True
+    if config.compile_notices:
+        timer.start()
+    start = time.perf_counter()
+    misses = jitted_func.stats.cache_misses.copy()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if config.log_compiles:
+            how = "compiled" if jitted_func.stats.cache_misses != misses else "loaded from cache"
+            _say(f"{how} the code generated for {where} in {time.perf_counter() - start:.2f} s")
+
+
+def _say(line):
+    print(f"s2sjax: {line}", file=sys.stderr, flush=True)
 
 
 def _warn_fallback(where, exc, filename):

@@ -209,10 +209,17 @@ def check_readable(fun):
             f"transform its Python function, {spelled}.py_func, or give it a rule with "
             "s2sjax.extend.defvjp",
         )
-    else:
-        kind = "bound method" if inspect.ismethod(fun) else type(fun).__name__
+    elif inspect.ismethod(fun):
         message, hint = (
-            f"cannot read the source of {spelled!r}: it is a {kind}, not a Python function",
+            f"{spelled!r} is a bound method: s2sjax transforms plain functions, not methods yet",
+            f"write a function that takes what {fun.__name__} reads from "
+            f"{type(fun.__self__).__name__} as arguments (a dict of arrays is fine), and "
+            "transform that",
+        )
+    else:
+        message, hint = (
+            f"cannot read the source of {spelled!r}: it is a {type(fun).__name__}, not a "
+            "Python function",
             "s2sjax transforms functions defined in a file (a module, script or notebook cell)",
         )
     filename, lineno = _user_line()

@@ -64,6 +64,8 @@ def static_positions(fun, static_argnums, static_argnames):
     `static_argnames` (a name or names) added."""
     numbers = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    if not names:
+        return numbers
     params = list(inspect.signature(fun).parameters)
     for name in names:
         if name not in params:
