@@ -1,7 +1,8 @@
 """Write the documentation's generated parts.
 
 They are docs/gallery.md, docs/functions.md (from the rule records), the stage listings of
-docs/how-it-works.md and the table of docs/coming-from-jax.md (from s2sjax/habits.py).
+docs/how-it-works.md, the table of docs/coming-from-jax.md (from s2sjax/habits.py) and
+docs/errors.md (from the programs of docs/error_examples.py, run).
 
 Run `python docs/generate.py` after a change to the generated code or the rules;
 tests/test_docs.py fails while a page differs from what this script writes, so the pages cannot
@@ -157,6 +158,52 @@ def coming_from_jax_page(current):
     )
 
 
+ERRORS_INTRO = """\
+# Errors
+
+Every error s2sjax gives names the place in your code; tracebacks show your frames and the
+generated code's, not s2sjax's (`S2SJAX_TRACEBACK_FILTERING=off` shows every frame). Here each
+error a user can hit, with a program that raises it and what to write instead. This page is
+written by `docs/generate.py`, which runs each program (`docs/error_examples.py`), and checked
+by the tests: the messages are the ones s2sjax gives.
+"""
+
+
+def errors_page():
+    """docs/errors.md: each example of docs/error_examples.py with the error it raises."""
+    import tempfile
+
+    examples = _load_docs_module("error_examples").EXAMPLES
+    parts = [ERRORS_INTRO]
+    with tempfile.TemporaryDirectory() as folder:
+        for k, example in enumerate(examples):
+            message = _error_of(example, Path(folder), k)
+            parts.append(
+                f"## {example.title}\n\n```py\n# example.py\n{example.source.rstrip()}\n```\n\n"
+                f"`{example.call}`:\n\n```text\n{message}\n```\n\n{example.fix}\n"
+            )
+    return "\n".join(parts)
+
+
+def _error_of(example, folder, k):
+    """`type: message` of the error `example.call` raises, its paths relative to the folder."""
+    import s2sjax
+
+    path = folder / f"example_{k}.py"
+    path.write_text(example.source)
+    spec = importlib.util.spec_from_file_location(f"example_{k}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        eval(example.call, {**vars(module), "np": np, "s2sjax": s2sjax})
+    except Exception as exc:
+        notes = "".join(f"\n{note}" for note in getattr(exc, "__notes__", ()))
+        text = f"{type(exc).__module__}.{type(exc).__name__}: {exc}{notes}"
+        text = text.replace("builtins.", "")
+        return text.replace(str(path), "example.py").replace(f"example_{k}.py", "example.py")
+    raise AssertionError(f"{example.title}: {example.call} raised nothing")
+
+
 FUNCTIONS_INTRO = """\
 # Functions
 
@@ -258,6 +305,13 @@ def _second_order_refusals(rule):
     ]
 
 
+def _load_docs_module(name):
+    spec = importlib.util.spec_from_file_location(f"docs_{name}", DOCS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _load_example(name):
     spec = importlib.util.spec_from_file_location(
         f"examples_{name}", REPO / "examples" / f"{name}.py"
@@ -274,9 +328,10 @@ def main():
     page.write_text(how_it_works_page(page.read_text()))
     page = DOCS / "coming-from-jax.md"
     page.write_text(coming_from_jax_page(page.read_text()))
+    (DOCS / "errors.md").write_text(errors_page())
     print(
-        "wrote docs/gallery.md, docs/functions.md, the stages of docs/how-it-works.md and the "
-        "table of docs/coming-from-jax.md"
+        "wrote docs/gallery.md, docs/functions.md, docs/errors.md, the stages of "
+        "docs/how-it-works.md and the table of docs/coming-from-jax.md"
     )
 
 

@@ -72,6 +72,9 @@ def test_the_generated_pages_are_current():
     current = (DOCS / "coming-from-jax.md").read_text()
     assert generate.coming_from_jax_page(current) == current, "run python docs/generate.py"
     assert "`jax.pmap(f)`" in current
+    errors = (DOCS / "errors.md").read_text()
+    assert errors == generate.errors_page(), "run python docs/generate.py"
+    assert errors.count("\n## ") == len(generate._load_docs_module("error_examples").EXAMPLES)
 
 
 def generate_stages():
