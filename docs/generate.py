@@ -253,18 +253,9 @@ def functions_page():
 
 def _scipy_records():
     """(spelling, rule) of the SciPy functions, whose generated code calls runtime helpers."""
-    import scipy.special
-
     from s2sjax.rules import registry
 
-    records = []
-    for obj, rule in registry._BY_ID.values():
-        owner = getattr(obj, "__self__", None)
-        if getattr(scipy.special, getattr(obj, "__name__", ""), None) is obj:
-            records.append((f"scipy.special.{obj.__name__}", rule))
-        elif type(owner).__module__.startswith("scipy.stats"):
-            records.append((f"scipy.stats.{owner.name}.{obj.__name__}", rule))
-    return records
+    return sorted(registry.by_path().items())
 
 
 def _function_row(name, rule):

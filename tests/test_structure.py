@@ -2,6 +2,8 @@
 function body, and no test of which transformation is running outside s2sjax/kinds/."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,3 +140,12 @@ def test_the_transformation_test_finder_finds_one():
     assert _tests_of_a_transformation(
         ast.parse("if kind in ('grad', 'vjp'):\n    f(kind='jvp')\n")
     ) == [1, 2]
+
+
+def test_importing_s2sjax_imports_no_scipy_submodule():
+    # SciPy's special functions and distributions cost ~1 s to import; s2sjax knows them by
+    # dotted path until the user's code imports them
+    script = "import sys, s2sjax; print(sorted(m for m in sys.modules if m.startswith('scipy.')))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    loaded = ast.literal_eval(out.stdout)
+    assert not [m for m in loaded if m.startswith(("scipy.special", "scipy.stats"))], loaded

@@ -1158,7 +1158,14 @@ def _einsum(subscripts, *operands):
 # Numba compiles no SciPy: each function is a scalar `register_jitable` body, mapped over an
 # array by a loop written out per function (`_map_float`), while target="python" calls SciPy.
 
-import scipy.special  # noqa: E402  (the family's block, kept in one piece)
+
+def _scipy_special():
+    """scipy.special, imported on first use: only target="python" runs SciPy itself, and a
+    program calling it has imported it already (`import s2sjax` does not import SciPy)."""
+    import scipy.special
+
+    return scipy.special
+
 
 _MAP_FLOAT = """\
 def {name}({lead}x):
@@ -1287,32 +1294,32 @@ def _polygamma(n, x):
 
 def gammaln(x):
     """log |Gamma(x)| (scipy.special.gammaln)."""
-    return _in_dtype_of(scipy.special.gammaln(x), x)
+    return _in_dtype_of(_scipy_special().gammaln(x), x)
 
 
 def erf(x):
     """scipy.special.erf, which math.erf is on numbers."""
-    return _in_dtype_of(scipy.special.erf(x), x)
+    return _in_dtype_of(_scipy_special().erf(x), x)
 
 
 def erfc(x):
     """1 - erf(x) (scipy.special.erfc)."""
-    return _in_dtype_of(scipy.special.erfc(x), x)
+    return _in_dtype_of(_scipy_special().erfc(x), x)
 
 
 def expit(x):
     """The logistic sigmoid 1 / (1 + exp(-x)) (scipy.special.expit)."""
-    return _in_dtype_of(scipy.special.expit(x), x)
+    return _in_dtype_of(_scipy_special().expit(x), x)
 
 
 def logit(p):
     """log(p / (1 - p)), the inverse of expit (scipy.special.logit)."""
-    return _in_dtype_of(scipy.special.logit(p), p)
+    return _in_dtype_of(_scipy_special().logit(p), p)
 
 
 def digamma(x):
     """d/dx log Gamma(x) (scipy.special.digamma, also named psi)."""
-    return _in_dtype_of(scipy.special.digamma(x), x)
+    return _in_dtype_of(_scipy_special().digamma(x), x)
 
 
 for _function, _scalar in (
@@ -1328,7 +1335,7 @@ for _function, _scalar in (
 
 def polygamma(n, x):
     """The n-th derivative of digamma at x, for an integer n >= 0 (scipy.special.polygamma)."""
-    return _in_dtype_of(scipy.special.polygamma(n, x), x)
+    return _in_dtype_of(_scipy_special().polygamma(n, x), x)
 
 
 @overload(polygamma)
@@ -1395,7 +1402,7 @@ def _fmax_weight(a, b):
 def xlogy(x, y):
     """x * log(y), 0 where x == 0 (scipy.special.xlogy)."""
     dtype = np.result_type(_float_dtype(x), _float_dtype(y))
-    return np.asarray(scipy.special.xlogy(x, y), dtype=dtype)[()]
+    return np.asarray(_scipy_special().xlogy(x, y), dtype=dtype)[()]
 
 
 @overload(xlogy)
@@ -2299,7 +2306,7 @@ def _log_ndtr(z):
 
 def standard_log_cdf(z):
     """log Phi(z) of each element (scipy.special.log_ndtr)."""
-    return _in_dtype_of(scipy.special.log_ndtr(z), z)
+    return _in_dtype_of(_scipy_special().log_ndtr(z), z)
 
 
 _scalar_overload(standard_log_cdf, _log_ndtr)

@@ -34,6 +34,7 @@ Runtime helpers that only generated code calls (`rt.tape`) have records too.
 
 import copy
 import dataclasses
+import sys
 from types import MethodType
 from dataclasses import dataclass, field
 from typing import Callable
@@ -184,18 +185,56 @@ class Rule:
 LINEAR = "linear"  # tangent_template's answer for a parameter the result is linear in
 
 
-def register(rule, *objects):
-    """Register `rule` under its name and under each Python object that denotes it."""
+def register(rule, *objects, paths=()):
+    """Register `rule` under its name and under each Python object that denotes it; `paths`
+    name objects of modules that s2sjax does not import itself (`"scipy.special.gammaln"`),
+    registered once the user's code has imported them (it must, to call them)."""
     _BY_NAME[rule.name] = rule
     for obj in objects:
         _BY_ID[_identity(obj)] = (obj, rule)
+    _DEFERRED.extend((path, rule) for path in paths)
+    _PATHS.update((path, rule) for path in paths)
     return rule
+
+
+_DEFERRED = []  # (dotted path, rule) not yet found among the imported modules
+_PATHS = {}  # every dotted path registered -> its rule
+
+
+def by_path():
+    """{dotted path: rule} of the objects registered by path (SciPy's)."""
+    return dict(_PATHS)
+
+
+def _register_imported():
+    """Register the deferred objects whose modules are imported now; whether any was."""
+    found = [(path, rule, _imported(path)) for path, rule in _DEFERRED]
+    found = [(path, rule, obj) for path, rule, obj in found if obj is not None]
+    for path, rule, obj in found:
+        _DEFERRED.remove((path, rule))
+        _BY_ID[_identity(obj)] = (obj, rule)
+    return bool(found)
+
+
+def _imported(path):
+    """The object at the dotted `path` if the longest module prefix of it is imported, or None."""
+    parts = path.split(".")
+    for k in range(len(parts) - 1, 0, -1):
+        module = sys.modules.get(".".join(parts[:k]))
+        if module is not None:
+            obj = module
+            for attribute in parts[k:]:
+                obj = getattr(obj, attribute, None)
+            return obj
+    return None
 
 
 def lookup(obj):
     """The rule for a Python object (np.sin, math.sin, abs, scipy.stats.norm.logpdf, ...), or
     None."""
     entry = _BY_ID.get(_identity(obj))
+    if entry is None and _DEFERRED and _register_imported():
+        entry = _BY_ID.get(_identity(obj))
     return entry[1] if entry is not None and _same(entry[0], obj) else None
 
 

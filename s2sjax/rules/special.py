@@ -11,17 +11,15 @@ polygamma(n)' = polygamma(n + 1), so every order is available.
 
 import math
 
-import scipy.special
-
 from ..backend import runtime as rt
 from .elementwise import TWO_OVER_SQRT_PI, _float_result
 from .registry import Rule, register
 
 
-def special(name, template, params=("x",), math_name=None):
+def special(name, template, params=("x",), math_name=None, aliases=()):
     """Declare `scipy.special.<name>`, spelled `rt.<name>`; `template` is its last parameter's
     adjoint (the others, like polygamma's order, are integers); `math_name` its spelling on
-    scalars where `math` has it (fused loops, CUDA)."""
+    scalars where `math` has it (fused loops, CUDA); `aliases` its other names in SciPy."""
     rule = Rule(
         f"rt.{name}",
         params,
@@ -30,13 +28,14 @@ def special(name, template, params=("x",), math_name=None):
         broadcasts=True,
         math=math_name,
     )
-    register(rule, getattr(scipy.special, name), getattr(rt, name))
+    spellings = (name, *aliases)
+    register(rule, getattr(rt, name), paths=[f"scipy.special.{n}" for n in spellings])
 
 
 ERF_SLOPE = f"{TWO_OVER_SQRT_PI} * exp(-x * x)"
 
 special("gammaln", "g * rt.digamma(x)", math_name="math.lgamma")
-special("digamma", "g * rt.polygamma(1, x)")  # scipy.special.psi is digamma
+special("digamma", "g * rt.polygamma(1, x)", aliases=["psi"])
 special("polygamma", "g * rt.polygamma(n + 1, x)", params=("n", "x"))
 special("erf", f"g * {ERF_SLOPE}", math_name="math.erf")
 special("erfc", f"-g * {ERF_SLOPE}", math_name="math.erfc")
@@ -50,8 +49,8 @@ register(
         {"x": "g * log(y)", "y": "g * x / y"},
         broadcasts=True,
     ),
-    scipy.special.xlogy,
     rt.xlogy,
+    paths=["scipy.special.xlogy"],
 )
 
 # `math`'s twins, which fused loops write for rt.gammaln and rt.erfc on numbers

@@ -7,8 +7,6 @@ block in `s2sjax/backend/runtime.py`). Templates follow elementwise.py's convent
 the partial derivative, `out` the result; `loc` and `scale` broadcast against `x`.
 """
 
-import scipy.stats
-
 from ..backend import runtime as rt
 from .elementwise import _float_result
 from .registry import Rule, register
@@ -28,7 +26,7 @@ def norm(method, adjoints):
         defaults={"loc": 0.0, "scale": 1.0},
         broadcasts=True,
     )
-    register(rule, getattr(scipy.stats.norm, method), getattr(rt, f"norm_{method}"))
+    register(rule, getattr(rt, f"norm_{method}"), paths=[f"scipy.stats.norm.{method}"])
 
 
 def _slopes(slope):
