@@ -1122,6 +1122,43 @@ for x in (-0.4, -41.0):
     case("rt.norm_logcdf", "def f(x, s):\n    return scipy.stats.norm.logcdf(x, scale=s)\n", x, 1.1)
 
 
+# ---- reduce2 family: np.cumprod, scipy.special.logsumexp ----
+case(
+    "np.cumprod", "def f(x):\n    return np.sum(np.sin(np.cumprod(x, axis=1)))\n", u(-1, 1, (2, 3))
+)
+case("np.cumprod", "def f(x):\n    return np.sum(np.cos(x.cumprod()))\n", u(-1, 1, (2, 2)))
+for name in ("rt.cumprod_adjoint", "rt.cumprod_tangent"):
+    case(
+        name,
+        f"def f(v):\n    a = np.linspace(-1.5, 1.5, 6).reshape((3, 2))\n"
+        f"    return np.sum(np.sin({name}(v, a, 0)))\n",
+        u(-1, 1, (3, 2)),
+    )
+case(  # a tuple of axes kept, weights b broadcast along the rows; far from 0: exp would overflow
+    "scipy.special.logsumexp",
+    "def f(x):\n    c = scipy.special.logsumexp(x, axis=(0, 2), keepdims=True)\n"
+    "    w = scipy.special.logsumexp(x[0] * 300.0, axis=0, b=x[1] + 2.0)\n"
+    "    return np.sum(np.sin(c) * x) + w[1]\n",
+    u(-1, 1, (2, 3, 2)),
+)
+case("scipy.special.logsumexp", "def f(x):\n    return scipy.special.logsumexp(x)\n", 0.7)
+# draws of np.random are constants; each case's value does not depend on the numbers drawn
+for name, expr, arg in (
+    ("randn", "np.sum(np.sin(x) * (1.0 + 0.0 * np.random.randn(2, 3)))", u(-1, 1, (2, 3))),
+    (
+        "standard_normal",
+        "np.sum(np.sin(x) + 0.0 * np.random.standard_normal((2,)))",
+        u(-1, 1, (2,)),
+    ),
+    ("rand", "np.sin(x) * (1.0 + 0.0 * np.random.rand())", 0.4),
+    ("random", "np.sum(np.sin(x) * (1.0 + 0.0 * np.random.random(3)))", u(-1, 1, (3,))),
+    ("normal", "np.sin(x) + 0.0 * np.random.normal(1.0, 2.0)", 0.4),
+    ("uniform", "np.sum(np.sin(x) * np.random.uniform(2.0, 2.0, 3))", u(-1, 1, (3,))),
+    ("choice", "np.sum(np.sin(x[np.random.choice(1, 2)]))", u(-1, 1, (3,))),
+):
+    case(f"np.random.{name}", f"def f(x):\n    return {expr}\n", arg)
+
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())

@@ -17,7 +17,8 @@ from ..abstract import FLOAT, INT, UNSET, Type, broadcast, promote
 from .decompositions import MATRIX, _of_matrix
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
-from .reductions import _reduced
+from .reductions import _is_none, _reduced
+from .reduce2 import NO_HIGHER_CUMPROD
 from .registry import Rule, RuleError, by_name, register
 
 
@@ -398,3 +399,21 @@ def _vector(types, nodes):
 
 
 helper("norm_vector", ("x",), _vector, linear=("x",), adjoints={"x": "g"})
+
+# ---- reduce2 family: np.cumprod's derivatives (their own derivatives are refused, as np.prod's)
+helper(
+    "cumprod_adjoint",
+    ("v", "a", "axis"),
+    _float_like("a"),
+    linear=("v",),
+    unsupported={"a": NO_HIGHER_CUMPROD},
+    static=("axis",),
+)
+helper(
+    "cumprod_tangent",
+    ("v", "a", "axis"),
+    lambda t, n: Type("float", 1 if _is_none(n["axis"]) else t["a"].ndim),
+    linear=("v",),
+    unsupported={"a": NO_HIGHER_CUMPROD},
+    static=("axis",),
+)
