@@ -1142,6 +1142,30 @@ case(  # a tuple of axes kept, weights b broadcast along the rows; far from 0: e
     u(-1, 1, (2, 3, 2)),
 )
 case("scipy.special.logsumexp", "def f(x):\n    return scipy.special.logsumexp(x)\n", 0.7)
+# quantiles of distinct entries (no ties): the derivative flows to the two neighbours
+for name, expr, arg in (
+    ("np.median", "np.sum(np.sin(np.median(x, axis=0))) + np.median(x)", _a2),
+    ("np.percentile", "np.sum(np.percentile(x, 30.0, axis=1, keepdims=True) * x)", _a2),
+    ("np.quantile", "np.quantile(x, 0.7) + np.sum(np.sin(np.quantile(x, 0.25, axis=-2)))", _a3),
+    (
+        "rt.quantile_neighbours",
+        "np.sum(np.sin(np.ravel(x)[rt.quantile_neighbours(x, 0.3, -1)]))",
+        _a2,
+    ),
+    ("rt.quantile_weights", "np.sum(np.sin(x[:, :2]) * rt.quantile_weights(x, 0.3, -1))", _a2),
+):
+    case(name, f"def f(x):\n    return {expr}\n", arg)
+# gathers: a repeated index accumulates its adjoint
+for name, expr in (
+    ("np.take", "np.sum(np.sin(np.take(x, np.array([[2, 0], [2, 1]]), axis=1))) + np.take(x, 4)"),
+    ("np.take", "np.sum(np.sin(np.take(x, np.array([1, 0, 1]), axis=-2)) * x[0])"),
+    ("np.take_along_axis", "np.sum(np.sin(np.take_along_axis(x, np.array([[2, 2], [0, 1]]), 1)))"),
+    (
+        "rt.along_axis_positions",
+        "np.sum(np.sin(np.ravel(x)[rt.along_axis_positions(x, np.array([5, 0, 5]), None)]))",
+    ),
+):
+    case(name, f"def f(x):\n    return {expr}\n", u(-1, 1, (2, 3)))
 # draws of np.random are constants; each case's value does not depend on the numbers drawn
 for name, expr, arg in (
     ("randn", "np.sum(np.sin(x) * (1.0 + 0.0 * np.random.randn(2, 3)))", u(-1, 1, (2, 3))),

@@ -2342,10 +2342,19 @@ def norm_logcdf(x, loc=0.0, scale=1.0):
     return standard_log_cdf((_float64(x) - loc) / scale)
 
 
-# ---- reduce2 family (s2sjax/rules/reduce2.py): np.cumprod along an axis, its derivatives -----
-# Each works on `a` seen as (pre, n, post) around the axis. The derivatives run the product's
-# recurrence y[j] = y[j - 1] a[j] forwards (tangent) or backwards (adjoint), never dividing by a:
-# right where `a` has zeros.
+# ---- reduce2 family (s2sjax/rules/reduce2.py): np.take_along_axis's positions; np.cumprod along
+# an axis, its derivatives
+
+
+@register_jitable  # the same code serves Python and Numba
+def along_axis_positions(arr, indices, axis):
+    """The flat positions in `arr` that np.take_along_axis(arr, indices, axis) reads."""
+    return np.take_along_axis(index_positions(arr), indices, axis)
+
+
+# np.cumprod's helpers work on `a` seen as (pre, n, post) around the axis. The derivatives run
+# the product's recurrence y[j] = y[j - 1] a[j] forwards (tangent) or backwards (adjoint), never
+# dividing by a: right where `a` has zeros.
 
 
 def _cumulative_grid(x, a, axis):
@@ -2453,3 +2462,61 @@ def _cumprod_with_axis(a, axis):
             return _cumprod_grid(np.ascontiguousarray(a).reshape((pre, n, post))).reshape(a.shape)
 
         return impl
+
+
+# np.quantile (and median, percentile), method "linear": the two sorted neighbours of the quantile
+# q along `axis` are gathered at flat positions, then weighted (1 - t, t). Both are constants: the
+# derivative flows through the gather to the two neighbours. Shapes are `s`'s with 2 along `axis`.
+
+
+@register_jitable
+def _quantile_place(n, q):
+    """(lower, upper, t): the neighbours' indices among `n` sorted values, and the weight of
+    the upper one."""
+    position = q * (n - 1)
+    lower = min(max(int(np.floor(position)), 0), n - 1)
+    return lower, min(lower + 1, n - 1), position - lower
+
+
+@register_jitable
+def _quantile_grid(s, q, axis):
+    """(the neighbours' flat positions in `s`, their weights), each of shape (pre, 2, post)."""
+    pre, n, post = _split(s.shape, axis)
+    lower, upper, t = _quantile_place(n, q)
+    flat = index_positions(s).reshape((pre, n, post))
+    positions = np.empty((pre, 2, post), dtype=np.int64)
+    positions[:, 0, :] = flat[:, lower, :]
+    positions[:, 1, :] = flat[:, upper, :]
+    weights = np.empty((pre, 2, post), dtype=s.dtype)
+    weights[:, 0, :] = 1.0 - t
+    weights[:, 1, :] = t
+    return positions, weights
+
+
+def _pair_shape(shape, axis):
+    return tuple(2 if d == axis % len(shape) else n for d, n in enumerate(shape))
+
+
+@overload(_pair_shape)
+def _pair_shape_impl(shape, axis):
+    return lambda shape, axis: tuple_setitem(shape, axis % len(shape), 2)
+
+
+def quantile_neighbours(s, q, axis):
+    """The flat positions in `s` (sorted along `axis`) of the two neighbours of quantile `q`."""
+    return _quantile_grid(s, q, axis)[0].reshape(_pair_shape(np.shape(s), axis))
+
+
+@overload(quantile_neighbours)
+def _quantile_neighbours(s, q, axis):
+    return lambda s, q, axis: _quantile_grid(s, q, axis)[0].reshape(_pair_shape(s.shape, axis))
+
+
+def quantile_weights(s, q, axis):
+    """The weights of the two neighbours of quantile `q` (linear interpolation)."""
+    return _quantile_grid(s, q, axis)[1].reshape(_pair_shape(np.shape(s), axis))
+
+
+@overload(quantile_weights)
+def _quantile_weights(s, q, axis):
+    return lambda s, q, axis: _quantile_grid(s, q, axis)[1].reshape(_pair_shape(s.shape, axis))

@@ -1,5 +1,5 @@
-"""More reductions and functions along an axis: np.cumprod, scipy.special.logsumexp; draws of
-np.random.
+"""More reductions and functions along an axis: np.cumprod, scipy.special.logsumexp, np.quantile
+(np.median, np.percentile); gathers (np.take, np.take_along_axis); draws of np.random.
 
 `np.cumprod`'s derivatives run the product's recurrence forwards (tangent) or backwards
 (adjoint) in runtime helpers (`rt.cumprod_tangent`, `rt.cumprod_adjoint`), never dividing by
@@ -9,6 +9,17 @@ the input: right where it has zeros. Their own derivatives are not available (as
 subtracted before `exp` and added back after `log`, so nothing overflows. The result is
 logsumexp whatever value the max has, so the max's own derivative cancels exactly: no stop
 gradient is needed.
+
+`np.quantile` (method "linear" only) is written in other rules: the axis moved last, the values
+sorted there (`np.sort`), the two neighbours of the quantile gathered at their flat positions
+(`rt.quantile_neighbours`) and weighted (`rt.quantile_weights`), then summed. The derivative
+flows to the two neighbours; one with respect to q is refused. `np.median` is the 0.5 quantile,
+`np.percentile` the quantile of q / 100.
+
+`np.take` is written as the subscript it is (`a[:, indices]` for axis=1, `a[..., indices, :]` for
+axis=-2, `np.ravel(a)[indices]` without an axis), `np.take_along_axis` as a gather from the
+flattened array at the positions its indices pick (`rt.along_axis_positions`, an integer constant):
+the indexing rules give both their derivatives (a scatter-add of `g` at the positions read).
 
 Draws of `np.random` (randn, rand, standard_normal, random, normal, uniform, choice of a range)
 are constants: their derivative is zero. One of a parameter a derivative flows through (a `loc`
@@ -32,6 +43,7 @@ from .reductions import _call, _flag, _is_none, never_typed
 from .registry import Rule, RuleError, register
 
 NO_HIGHER_CUMPROD = "derivatives of np.cumprod's derivative are not supported"
+NO_QUANTILE_SLOPE = "the derivative of np.quantile with respect to q is not supported"
 
 
 def _cumprod_result(types, nodes):
@@ -83,6 +95,129 @@ register(
         expands=_expand_logsumexp,
     ),
     scipy.special.logsumexp,
+)
+
+# ---- np.quantile, np.median, np.percentile ----
+
+
+def _expand_quantile(name, scale):
+    """np.<name>, whose q is the quantile times `scale` (np.percentile's 100); median's is 0.5."""
+
+    def expand(given):
+        for param, default in (("out", None), ("method", "linear"), ("interpolation", None)):
+            node = given.get(param)
+            if node is not None and not (isinstance(node, gast.Constant) and node.value == default):
+                raise RuleError(
+                    f"np.{name}'s {param}= is not supported: s2sjax computes method='linear'"
+                )
+        if not _is_none(given.get("weights")):
+            raise RuleError(f"np.{name} with weights= is not supported")
+        a, axis = given["a"], given.get("axis", gast.Constant(None, None))
+        if isinstance(axis, gast.Tuple):
+            raise RuleError(f"np.{name} along a tuple of axes is not supported; give one axis")
+        q = given.get("q", gast.Constant(0.5, None))
+        if scale != 1:
+            q = gast.BinOp(q, gast.Div(), gast.Constant(float(scale), None))
+        last = gast.Constant(-1, None)
+        along = _call("np.ravel", a) if _is_none(axis) else _call("np.moveaxis", a, axis, last)
+        picked = gast.Subscript(
+            _call("np.ravel", _call("np.sort", along)),
+            _call("rt.quantile_neighbours", along, q, last),
+            gast.Load(),
+        )
+        weighted = gast.BinOp(picked, gast.Mult(), _call("rt.quantile_weights", along, q, last))
+        reduced = _call("np.sum", weighted, last)
+        if _flag(given.get("keepdims"), "keepdims"):
+            return _call("rt.keep_dims", reduced, a, axis)
+        return reduced
+
+    return expand
+
+
+_QUANTILE_PARAMS = ("a", "q", "axis", "out", "overwrite_input", "method", "keepdims")
+for _name, _scale in (("quantile", 1), ("percentile", 100)):
+    register(
+        Rule(
+            f"np.{_name}",
+            _QUANTILE_PARAMS + ("weights", "interpolation"),
+            never_typed,
+            expands=_expand_quantile(_name, _scale),
+        ),
+        getattr(np, _name),
+    )
+register(
+    Rule(
+        "np.median",
+        ("a", "axis", "out", "overwrite_input", "keepdims"),
+        never_typed,
+        expands=_expand_quantile("median", 1),
+    ),
+    np.median,
+)
+
+# ---- gathers: np.take, np.take_along_axis ----
+
+
+def _check_default_mode(given, name):
+    for param, default in (("out", None), ("mode", "raise")):
+        node = given.get(param)
+        if node is not None and not (isinstance(node, gast.Constant) and node.value == default):
+            raise RuleError(f"{name}'s {param}= is not supported")
+
+
+def _axis_constant(node, name):
+    """None, or the int a constant `axis=` argument gives."""
+    if _is_none(node):
+        return None
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        return -_axis_constant(node.operand, name)
+    if not (isinstance(node, gast.Constant) and type(node.value) is int):
+        raise RuleError(f"{name}'s axis must be None or an int constant")
+    return node.value
+
+
+def _expand_take(given):
+    _check_default_mode(given, "np.take")
+    a, indices = given["a"], given["indices"]
+    axis = _axis_constant(given.get("axis"), "np.take")
+    if axis is None:
+        return gast.Subscript(_call("np.ravel", a), indices, gast.Load())
+    every = gast.Slice(None, None, None)
+    if axis >= 0:
+        index = [every] * axis + [indices]
+    else:
+        index = [gast.Constant(Ellipsis, None), indices] + [every] * (-axis - 1)
+    return gast.Subscript(a, gast.Tuple(index, gast.Load()), gast.Load())
+
+
+register(
+    Rule(
+        "np.take",
+        ("a", "indices", "axis", "out", "mode"),
+        never_typed,
+        defaults={"axis": None, "out": None, "mode": "raise"},
+        expands=_expand_take,
+    ),
+    np.take,
+)
+
+
+def _expand_take_along_axis(given):
+    arr, indices = given["arr"], given["indices"]
+    axis = gast.Constant(_axis_constant(given.get("axis"), "np.take_along_axis"), None)
+    positions = _call("rt.along_axis_positions", arr, indices, axis)
+    return gast.Subscript(_call("np.ravel", arr), positions, gast.Load())
+
+
+register(
+    Rule(
+        "np.take_along_axis",
+        ("arr", "indices", "axis"),
+        never_typed,
+        defaults={"axis": -1},
+        expands=_expand_take_along_axis,
+    ),
+    np.take_along_axis,
 )
 
 # ---- np.random draws ----
