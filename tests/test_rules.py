@@ -1122,6 +1122,67 @@ for x in (-0.4, -41.0):
     case("rt.norm_logcdf", "def f(x, s):\n    return scipy.stats.norm.logcdf(x, scale=s)\n", x, 1.1)
 
 
+# ---- reduce2 family: np.cumprod, scipy.special.logsumexp ----
+case(
+    "np.cumprod", "def f(x):\n    return np.sum(np.sin(np.cumprod(x, axis=1)))\n", u(-1, 1, (2, 3))
+)
+case("np.cumprod", "def f(x):\n    return np.sum(np.cos(x.cumprod()))\n", u(-1, 1, (2, 2)))
+for name in ("rt.cumprod_adjoint", "rt.cumprod_tangent"):
+    case(
+        name,
+        f"def f(v):\n    a = np.linspace(-1.5, 1.5, 6).reshape((3, 2))\n"
+        f"    return np.sum(np.sin({name}(v, a, 0)))\n",
+        u(-1, 1, (3, 2)),
+    )
+case(  # a tuple of axes kept, weights b broadcast along the rows; far from 0: exp would overflow
+    "scipy.special.logsumexp",
+    "def f(x):\n    c = scipy.special.logsumexp(x, axis=(0, 2), keepdims=True)\n"
+    "    w = scipy.special.logsumexp(x[0] * 300.0, axis=0, b=x[1] + 2.0)\n"
+    "    return np.sum(np.sin(c) * x) + w[1]\n",
+    u(-1, 1, (2, 3, 2)),
+)
+case("scipy.special.logsumexp", "def f(x):\n    return scipy.special.logsumexp(x)\n", 0.7)
+# quantiles of distinct entries (no ties): the derivative flows to the two neighbours
+for name, expr, arg in (
+    ("np.median", "np.sum(np.sin(np.median(x, axis=0))) + np.median(x)", _a2),
+    ("np.percentile", "np.sum(np.percentile(x, 30.0, axis=1, keepdims=True) * x)", _a2),
+    ("np.quantile", "np.quantile(x, 0.7) + np.sum(np.sin(np.quantile(x, 0.25, axis=-2)))", _a3),
+    (
+        "rt.quantile_neighbours",
+        "np.sum(np.sin(np.ravel(x)[rt.quantile_neighbours(x, 0.3, -1)]))",
+        _a2,
+    ),
+    ("rt.quantile_weights", "np.sum(np.sin(x[:, :2]) * rt.quantile_weights(x, 0.3, -1))", _a2),
+):
+    case(name, f"def f(x):\n    return {expr}\n", arg)
+# gathers: a repeated index accumulates its adjoint
+for name, expr in (
+    ("np.take", "np.sum(np.sin(np.take(x, np.array([[2, 0], [2, 1]]), axis=1))) + np.take(x, 4)"),
+    ("np.take", "np.sum(np.sin(np.take(x, np.array([1, 0, 1]), axis=-2)) * x[0])"),
+    ("np.take_along_axis", "np.sum(np.sin(np.take_along_axis(x, np.array([[2, 2], [0, 1]]), 1)))"),
+    (
+        "rt.along_axis_positions",
+        "np.sum(np.sin(np.ravel(x)[rt.along_axis_positions(x, np.array([5, 0, 5]), None)]))",
+    ),
+):
+    case(name, f"def f(x):\n    return {expr}\n", u(-1, 1, (2, 3)))
+# draws of np.random are constants; each case's value does not depend on the numbers drawn
+for name, expr, arg in (
+    ("randn", "np.sum(np.sin(x) * (1.0 + 0.0 * np.random.randn(2, 3)))", u(-1, 1, (2, 3))),
+    (
+        "standard_normal",
+        "np.sum(np.sin(x) + 0.0 * np.random.standard_normal((2,)))",
+        u(-1, 1, (2,)),
+    ),
+    ("rand", "np.sin(x) * (1.0 + 0.0 * np.random.rand())", 0.4),
+    ("random", "np.sum(np.sin(x) * (1.0 + 0.0 * np.random.random(3)))", u(-1, 1, (3,))),
+    ("normal", "np.sin(x) + 0.0 * np.random.normal(1.0, 2.0)", 0.4),
+    ("uniform", "np.sum(np.sin(x) * np.random.uniform(2.0, 2.0, 3))", u(-1, 1, (3,))),
+    ("choice", "np.sum(np.sin(x[np.random.choice(1, 2)]))", u(-1, 1, (3,))),
+):
+    case(f"np.random.{name}", f"def f(x):\n    return {expr}\n", arg)
+
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())

@@ -2347,3 +2347,183 @@ def norm_cdf(x, loc=0.0, scale=1.0):
 def norm_logcdf(x, loc=0.0, scale=1.0):
     """scipy.stats.norm.logcdf(x, loc, scale)."""
     return standard_log_cdf((_float64(x) - loc) / scale)
+
+
+# ---- reduce2 family (s2sjax/rules/reduce2.py): np.take_along_axis's positions; np.cumprod along
+# an axis, its derivatives
+
+
+@register_jitable  # the same code serves Python and Numba
+def along_axis_positions(arr, indices, axis):
+    """The flat positions in `arr` that np.take_along_axis(arr, indices, axis) reads."""
+    return np.take_along_axis(index_positions(arr), indices, axis)
+
+
+# np.cumprod's helpers work on `a` seen as (pre, n, post) around the axis. The derivatives run
+# the product's recurrence y[j] = y[j - 1] a[j] forwards (tangent) or backwards (adjoint), never
+# dividing by a: right where `a` has zeros.
+
+
+def _cumulative_grid(x, a, axis):
+    """`x` (shaped like `a`, or like np.cumprod(a, axis)) as `a`'s (pre, n, post) grid."""
+    pre, n, post = (1, np.size(a), 1) if axis is None else _split(np.shape(a), axis)
+    return np.ascontiguousarray(x).reshape((pre, n, post))
+
+
+@register_jitable
+def _cumprod_grid(a3):
+    out = np.empty(a3.shape, dtype=a3.dtype)
+    for i in range(a3.shape[0]):
+        running = np.ones(a3.shape[2], dtype=a3.dtype)
+        for j in range(a3.shape[1]):
+            running = running * a3[i, j, :]
+            out[i, j, :] = running
+    return out
+
+
+@register_jitable
+def _cumprod_tangent_grid(d3, a3):
+    """ydot[j] = ydot[j - 1] a[j] + y[j - 1] d[j]."""
+    out = np.empty(a3.shape, dtype=d3.dtype)
+    for i in range(a3.shape[0]):
+        before = np.ones(a3.shape[2], dtype=d3.dtype)  # y[j - 1]
+        running = np.zeros(a3.shape[2], dtype=d3.dtype)
+        for j in range(a3.shape[1]):
+            running = running * a3[i, j, :] + before * d3[i, j, :]
+            before = before * a3[i, j, :]
+            out[i, j, :] = running
+    return out
+
+
+@register_jitable
+def _cumprod_adjoint_grid(g3, a3):
+    """abar[j] = ybar[j] y[j - 1], with ybar[j] = g[j] + ybar[j + 1] a[j + 1]."""
+    pre, n, post = a3.shape
+    out = np.empty(a3.shape, dtype=g3.dtype)
+    for i in range(pre):
+        before = np.ones(post, dtype=g3.dtype)
+        for j in range(n):  # the exclusive products y[j - 1] first
+            out[i, j, :] = before
+            before = before * a3[i, j, :]
+        carried = np.zeros(post, dtype=g3.dtype)
+        for j in range(n - 1, -1, -1):  # carried: ybar[j + 1] a[j + 1]
+            carried = carried + g3[i, j, :]
+            out[i, j, :] = out[i, j, :] * carried
+            carried = carried * a3[i, j, :]
+    return out
+
+
+def cumprod_tangent(d, a, axis):
+    """The tangent of `np.cumprod(a, axis)` along `d` (shaped like `a`)."""
+    grid = _cumprod_tangent_grid(_cumulative_grid(d, a, axis) * 1.0, _cumulative_grid(a, a, axis))
+    return grid.reshape(-1) if axis is None else grid.reshape(np.shape(a))
+
+
+@overload(cumprod_tangent)
+def _cumprod_tangent(d, a, axis):
+    def impl(d, a, axis):
+        pre, n, post = _grid(a, axis)
+        d3 = np.ascontiguousarray(d).reshape((pre, n, post)) * 1.0
+        grid = _cumprod_tangent_grid(d3, np.ascontiguousarray(a).reshape((pre, n, post)))
+        return grid.reshape(_cumulative_shape(a, axis))
+
+    return impl
+
+
+def cumprod_adjoint(g, a, axis):
+    """The adjoint of `np.cumprod(a, axis)`, shaped like `a`."""
+    g3 = _cumulative_grid(g, a, axis) * 1.0
+    return _cumprod_adjoint_grid(g3, _cumulative_grid(a, a, axis)).reshape(np.shape(a))
+
+
+@overload(cumprod_adjoint)
+def _cumprod_adjoint(g, a, axis):
+    def impl(g, a, axis):
+        pre, n, post = _grid(a, axis)
+        g3 = np.ascontiguousarray(g).reshape((pre, n, post)) * 1.0
+        grid = _cumprod_adjoint_grid(g3, np.ascontiguousarray(a).reshape((pre, n, post)))
+        return grid.reshape(a.shape)
+
+    return impl
+
+
+def _cumulative_shape(a, axis):
+    """The shape of np.cumprod(a, axis): `a`'s, or flat for axis None."""
+
+
+@overload(_cumulative_shape)
+def _cumulative_shape_impl(a, axis):
+    if _is_none(axis):
+        return lambda a, axis: (a.size,)
+    return lambda a, axis: a.shape
+
+
+@overload(np.cumprod)
+def _cumprod_with_axis(a, axis):
+    if _is_array(a) and _is_none(axis):
+        return lambda a, axis: np.cumprod(a)
+    if _is_array(a) and isinstance(axis, types.Integer):
+
+        def impl(a, axis):
+            pre, n, post = _split(a.shape, axis)
+            return _cumprod_grid(np.ascontiguousarray(a).reshape((pre, n, post))).reshape(a.shape)
+
+        return impl
+
+
+# np.quantile (and median, percentile), method "linear": the two sorted neighbours of the quantile
+# q along `axis` are gathered at flat positions, then weighted (1 - t, t). Both are constants: the
+# derivative flows through the gather to the two neighbours. Shapes are `s`'s with 2 along `axis`.
+
+
+@register_jitable
+def _quantile_place(n, q):
+    """(lower, upper, t): the neighbours' indices among `n` sorted values, and the weight of
+    the upper one."""
+    position = q * (n - 1)
+    lower = min(max(int(np.floor(position)), 0), n - 1)
+    return lower, min(lower + 1, n - 1), position - lower
+
+
+@register_jitable
+def _quantile_grid(s, q, axis):
+    """(the neighbours' flat positions in `s`, their weights), each of shape (pre, 2, post)."""
+    pre, n, post = _split(s.shape, axis)
+    lower, upper, t = _quantile_place(n, q)
+    flat = index_positions(s).reshape((pre, n, post))
+    positions = np.empty((pre, 2, post), dtype=np.int64)
+    positions[:, 0, :] = flat[:, lower, :]
+    positions[:, 1, :] = flat[:, upper, :]
+    weights = np.empty((pre, 2, post), dtype=s.dtype)
+    weights[:, 0, :] = 1.0 - t
+    weights[:, 1, :] = t
+    return positions, weights
+
+
+def _pair_shape(shape, axis):
+    return tuple(2 if d == axis % len(shape) else n for d, n in enumerate(shape))
+
+
+@overload(_pair_shape)
+def _pair_shape_impl(shape, axis):
+    return lambda shape, axis: tuple_setitem(shape, axis % len(shape), 2)
+
+
+def quantile_neighbours(s, q, axis):
+    """The flat positions in `s` (sorted along `axis`) of the two neighbours of quantile `q`."""
+    return _quantile_grid(s, q, axis)[0].reshape(_pair_shape(np.shape(s), axis))
+
+
+@overload(quantile_neighbours)
+def _quantile_neighbours(s, q, axis):
+    return lambda s, q, axis: _quantile_grid(s, q, axis)[0].reshape(_pair_shape(s.shape, axis))
+
+
+def quantile_weights(s, q, axis):
+    """The weights of the two neighbours of quantile `q` (linear interpolation)."""
+    return _quantile_grid(s, q, axis)[1].reshape(_pair_shape(np.shape(s), axis))
+
+
+@overload(quantile_weights)
+def _quantile_weights(s, q, axis):
+    return lambda s, q, axis: _quantile_grid(s, q, axis)[1].reshape(_pair_shape(s.shape, axis))

@@ -11,6 +11,7 @@ one function, which Numba compiles whole and which can be transformed again
 from dataclasses import dataclass, replace
 
 from ..backend.naming import Namer
+from ..rules.reduce2 import refusing_draws
 from ..backend.templates import (
     assign,
     call,
@@ -39,7 +40,8 @@ class Jacfwd(Differentiating):
         return regroup
 
     def generate(self, specialization, code, args):
-        return forward_loop(specialization, code)
+        with refusing_draws(f"under {self.name}, which runs the function once per column"):
+            return forward_loop(specialization, code)
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,10 @@ class Jacrev(Jacfwd):
         return self.regroup(flattening)
 
     def generate(self, specialization, code, args):
-        if specialization.generated_code:
-            return forward_loop(specialization, code)
-        return reverse_loop(specialization, code)
+        with refusing_draws(f"under {self.name}, which runs the function once per row"):
+            if specialization.generated_code:
+                return forward_loop(specialization, code)
+            return reverse_loop(specialization, code)
 
 
 def forward_loop(specialization, code):

@@ -14,6 +14,7 @@ from ..backend import compile as backend
 from ..errors import check_not_complex
 from ..transforms.common import Mode
 from ..pytree import tree_leaves, tree_structure
+from ..rules.reduce2 import refusing_draws
 from .base import Kind
 from .gradient import as_argument_type
 
@@ -28,6 +29,10 @@ class Vjp(Kind):
     def generate(self, specialization, code, args):
         if specialization.generated_code:
             raise TypeError("vjp of a transformed function is not supported; use jacfwd or jvp")
+        with refusing_draws("under vjp, whose pullback runs the function again"):
+            return self._generate(specialization, code, args)
+
+    def _generate(self, specialization, code, args):
         s = specialization
         primal = s.generate(code, replace(s.spec, mode=Mode.PRIMAL))
         s.load(

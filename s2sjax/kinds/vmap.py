@@ -22,6 +22,7 @@ from ..backend.naming import GENERATED_MODULE_PREFIX
 from ..frontend.parse import function_from_source
 from ..abstract import Type
 from ..pytree import tree_leaves, tree_unflatten
+from ..rules.reduce2 import refusing_draws
 from ..transforms.common import Mode, generated_name
 from .base import Kind, kind_of, same, signature_key
 
@@ -219,7 +220,8 @@ class Vmap(Kind):
 
     def generate(self, specialization, code, args):
         if specialization.transformed.target == "cuda":
-            return _kernel(specialization, code)
+            with refusing_draws("on target='cuda': a CUDA kernel has no NumPy generator"):
+                return _kernel(specialization, code)
         return _batch_loop(specialization, code)
 
     def load(self, specialization, module_source, generated):

@@ -7,6 +7,7 @@ from . import (  # noqa: F401  (registration side effects)
     linalg,
     ordering,
     products,
+    reduce2,
     reductions,
     runtime,
     shape,
@@ -32,7 +33,13 @@ from .registry import (
     rule_of,
 )
 
-METHODS = {**reductions.METHODS, **shape.METHODS, **ordering.METHODS, **small.METHODS}
+METHODS = {
+    **reductions.METHODS,
+    **shape.METHODS,
+    **ordering.METHODS,
+    **small.METHODS,
+    **reduce2.METHODS,
+}
 
 __all__ = [
     "LINEAR",

@@ -17,7 +17,8 @@ from ..abstract import FLOAT, INT, UNSET, Type, broadcast, promote
 from .decompositions import MATRIX, _of_matrix
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
-from .reductions import _reduced
+from .reductions import _is_none, _reduced
+from .reduce2 import NO_HIGHER_CUMPROD, NO_QUANTILE_SLOPE
 from .registry import Rule, RuleError, by_name, register
 
 
@@ -398,3 +399,52 @@ def _vector(types, nodes):
 
 
 helper("norm_vector", ("x",), _vector, linear=("x",), adjoints={"x": "g"})
+
+
+# ---- reduce2 family: np.take_along_axis's and np.quantile's positions and weights (constant);
+# np.cumprod's derivatives (their own derivatives are refused, as np.prod's)
+def _quantile_result(kind):
+    def result(types, nodes):
+        if types["q"].ndim != 0:
+            raise RuleError("np.quantile's q must be a number; give one quantile per call")
+        return Type(kind, types["a"].ndim)
+
+    return result
+
+
+helper(
+    "quantile_neighbours",
+    ("a", "q", "axis"),
+    _quantile_result("int"),
+    static=("axis",),
+    unsupported={"q": NO_QUANTILE_SLOPE},
+)
+helper(
+    "quantile_weights",
+    ("a", "q", "axis"),
+    _quantile_result("float"),
+    static=("axis",),
+    unsupported={"q": NO_QUANTILE_SLOPE},
+)
+helper(
+    "along_axis_positions",
+    ("arr", "indices", "axis"),
+    lambda t, n: Type("int", t["indices"].ndim),
+    static=("axis",),
+)
+helper(
+    "cumprod_adjoint",
+    ("v", "a", "axis"),
+    _float_like("a"),
+    linear=("v",),
+    unsupported={"a": NO_HIGHER_CUMPROD},
+    static=("axis",),
+)
+helper(
+    "cumprod_tangent",
+    ("v", "a", "axis"),
+    lambda t, n: Type("float", 1 if _is_none(n["axis"]) else t["a"].ndim),
+    linear=("v",),
+    unsupported={"a": NO_HIGHER_CUMPROD},
+    static=("axis",),
+)
