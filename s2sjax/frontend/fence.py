@@ -90,8 +90,16 @@ _DESCRIPTIONS = {
     gast.Import: ("an import", "import at module level"),
     gast.ImportFrom: ("an import", "import at module level"),
     gast.Delete: ("a 'del' statement", None),
-    gast.ListComp: ("a list comprehension", "use NumPy array operations"),
-    gast.GeneratorExp: ("a generator expression", "use NumPy array operations"),
+    gast.ListComp: (
+        "a list comprehension (other than one 'for' over a range of constants or a tuple, "
+        "without 'if')",
+        "write a loop, or use NumPy array operations",
+    ),
+    gast.GeneratorExp: (
+        "a generator expression (other than one 'for' over a range of constants or a tuple, "
+        "without 'if')",
+        "write a loop, or use NumPy array operations",
+    ),
     gast.DictComp: ("a dict comprehension", None),
     gast.SetComp: ("a set comprehension", None),
     gast.Set: ("a set display", None),
@@ -300,7 +308,7 @@ class _Fence:
         if id(func) in self.resolved.problems:
             self.check_expression(func)
         if is_method:
-            if func.attr not in rules.METHODS:
+            if func.attr not in rules.METHODS and func.attr != "get":  # dict.get: normalize
                 self.reject(
                     func,
                     f"the method {func.attr!r}",
@@ -312,6 +320,8 @@ class _Fence:
         elif not (name and (rules.by_name(name) or name in self.resolved.functions)):
             self.reject(node, f"calling {name or 'this expression'!r}")
         static = _static_strings(rules.by_name(name or ""), node)
+        if is_method and func.attr == "get" and node.args and _is_key(node.args[0]):
+            static.add(id(node.args[0]))  # d.get("k", default): a key, as in d["k"]
         for arg in node.args:
             if id(arg) not in static:
                 self.check_expression(arg)

@@ -106,6 +106,22 @@ class _Resolver(gast.NodeTransformer):
         node.body = [self.visit(stmt) for stmt in node.body]
         return node
 
+    def visit_ListComp(self, node):
+        """`[e for i in range(3)]`, `(e for v in (a, b))`: the list display of its elements where
+        it iterates a range of constants or a display and has no condition; else the fence refuses
+        it."""
+        node = self.generic_visit(node)
+        if len(node.generators) != 1:
+            return node
+        comp = node.generators[0]
+        items = _static_iteration(comp.iter)
+        if items is None or comp.ifs or comp.is_async or not isinstance(comp.target, gast.Name):
+            return node
+        elts = [_Substitute(comp.target.id, item).visit(copy.deepcopy(node.elt)) for item in items]
+        return gast.copy_location(gast.List(elts, gast.Load()), node)
+
+    visit_GeneratorExp = visit_ListComp
+
     def visit_Name(self, node):
         if not isinstance(node.ctx, gast.Load) or node.id in self.resolved.local_names:
             return node
@@ -506,6 +522,32 @@ class _Resolver(gast.NodeTransformer):
         return lambda: functools.reduce(
             getattr, attrs, read_root()
         )  # the current value, every call
+
+
+def _static_iteration(it):
+    """The element nodes that iterating `it` gives, where known now (a range of int constants,
+    a list or tuple display), or None."""
+    if isinstance(it, (gast.List, gast.Tuple)):
+        return it.elts
+    if not (isinstance(it, gast.Call) and rules.dotted_name(it.func) == "range") or it.keywords:
+        return None
+    bounds = [a.value if isinstance(a, gast.Constant) else None for a in it.args]
+    if not bounds or any(type(b) is not int for b in bounds):
+        return None
+    return [gast.Constant(i, None) for i in range(*bounds)]
+
+
+class _Substitute(gast.NodeTransformer):
+    """Replaces the loads of one name by copies of a node (a comprehension's element for its
+    loop variable)."""
+
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+
+    def visit_Name(self, node):
+        if node.id == self.name and isinstance(node.ctx, gast.Load):
+            return gast.copy_location(copy.deepcopy(self.value), node)
+        return node
 
 
 def _transformation_named(value):

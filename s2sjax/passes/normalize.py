@@ -334,7 +334,7 @@ class _Normalizer:
 
     def known(self, node):
         """The _Static that a display, a name or a subscript (`params[1:]`) gives, or None."""
-        if isinstance(node, (gast.Subscript, gast.List, gast.Tuple)):
+        if isinstance(node, (gast.Subscript, gast.List, gast.Tuple)) or _expands(node):
             atom = self.atom(node)  # evaluated again if not a container: the copy is dead code
         elif isinstance(node, gast.Name) and node.id in self.env:
             atom = self.env[node.id]
@@ -614,6 +614,9 @@ class _Normalizer:
         self.env[var] = _name(name)
 
     def unpack(self, target, atom, src):
+        if isinstance(target, gast.Name) and _is_key(atom):  # `for k in d`: d[k] reads a key
+            self.env[target.id] = copy.deepcopy(atom)
+            return
         if isinstance(target, gast.Name):
             self.bind(target.id, atom, src)
             return
@@ -879,6 +882,8 @@ class _Normalizer:
             return self.expr(self.parts(rule, node), target)
         if name is not None and rules.by_name(name) is not None:
             func, args = rules.dotted(name), [self.call_arg(a) for a in node.args]
+        elif node.func.attr == "get":
+            return self.dict_get(node, target)
         else:  # a method: x.sum(axis=0) -> np.sum(x, axis=0)
             receiver = self.atom(node.func.value)
             func, args = self.method(
@@ -900,6 +905,23 @@ class _Normalizer:
             self.name_pieces(rule, result, args, keywords, node)
         return result
 
+    def dict_get(self, node, target):
+        """`d.get("k", default)`: the element, or the default where the key is absent (the dict's
+        keys are its structure, known now)."""
+        container = self.known(node.func.value)
+        key = node.args[0] if node.args else None
+        if container is None or container.kind != "dict" or not _is_key(key) or node.keywords:
+            raise self.location.error(
+                node,
+                "'.get()' is supported on a dict known when the function is transformed, "
+                "with a constant key",
+                "write d.get('k', default)",
+            )
+        if key.value in container.keys:
+            return copy.deepcopy(container.elts[container.keys.index(key.value)])
+        default = node.args[1] if len(node.args) > 1 else gast.Constant(None, None)
+        return self.expr(default, target)
+
     def name_pieces(self, rule, result, args, keywords, node):
         """The list a split returns is known piece by piece: `t[k]` is a variable of its own
         (passes/stacking.py defines the pieces as slices)."""
@@ -920,12 +942,20 @@ class _Normalizer:
         try:
             given = rule.bind(args, keywords, fill=False)
             evaluated = {
-                p: self.display(a) or (_Evaluated(a) if isinstance(a, gast.Name) else a)
+                p: [self.expanded_arg(e) for e in a] if p == "*" else self.expanded_arg(a)
                 for p, a in given.items()
             }
             return rule.expands(evaluated)
         except rules.RuleError as exc:
             raise self.location.error(node, str(exc)) from None
+
+    def expanded_arg(self, atom):
+        """An argument as `Rule.expands` sees it: a list or tuple as the display of its elements,
+        a dict as that of its keys (what iterating over it gives)."""
+        container = self.static.get(atom.id) if isinstance(atom, gast.Name) else None
+        if container is not None and container.kind == "dict":
+            return gast.Tuple(self.elements(container), gast.Load())
+        return self.display(atom) or (_Evaluated(atom) if isinstance(atom, gast.Name) else atom)
 
     def parts(self, rule, node):
         """The tuple display of a call's parts (`Rule.parts`), or its one part."""
@@ -1080,6 +1110,17 @@ def _folded(op, *atoms):
     if isinstance(value, int) and not -(2**63) <= value < 2**63:  # an int64 in compiled code
         return None
     return gast.Constant(value, None)
+
+
+def _expands(node):
+    """Whether `node` calls a rule that normalize writes in others (`sorted(d)`): a loop over it
+    may be over a container."""
+    rule = rules.callee(node) if isinstance(node, gast.Call) else None
+    return rule is not None and rule.expands is not None
+
+
+def _is_key(atom):
+    return isinstance(atom, gast.Constant) and isinstance(atom.value, str)
 
 
 def _is_number(atom):

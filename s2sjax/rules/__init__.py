@@ -9,6 +9,7 @@ from . import (  # noqa: F401  (registration side effects)
     products,
     reductions,
     runtime,
+    sequences,
     shape,
     small,
     special,
