@@ -140,8 +140,8 @@ def test_recursion_is_rejected():
 
 
 def test_source_of_a_builtin_cannot_be_read():
-    with pytest.raises(s2sjax.TransformError, match="cannot read the source of 'sorted'"):
-        s2sjax.grad(sorted)(1.0)
+    with pytest.raises(s2sjax.TransformError, match="cannot read the source of 'repr'"):
+        s2sjax.grad(repr)(1.0)
 
 
 TRANSFORMATIONS = {

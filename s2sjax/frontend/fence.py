@@ -320,7 +320,7 @@ class _Fence:
         elif not (name and (rules.by_name(name) or name in self.resolved.functions)):
             self.reject(node, f"calling {name or 'this expression'!r}")
         static = _static_strings(rules.by_name(name or ""), node)
-        if is_method and func.attr == "get" and node.args and _is_key(node.args[0]):
+        if is_method and func.attr == "get" and _is_key(node.args[0] if node.args else None):
             static.add(id(node.args[0]))  # d.get("k", default): a key, as in d["k"]
         for arg in node.args:
             if id(arg) not in static:

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import rules
 from ..backend import emit as emitter
+from . import local_functions
 from .parse import function_from_source
 
 
@@ -75,9 +76,10 @@ class Resolved:
 
 def resolve(function, namer, jvp_calls):
     """Resolve `function`; `jvp_calls` (jvpcalls.JvpCalls) collects its calls of s2sjax.jvp."""
+    lifted = local_functions.lift(function, namer)
     local_names = _local_names(function.tree)
     resolved = Resolved(function, local_names)
-    _Resolver(resolved, namer, jvp_calls).visit(function.tree)
+    _Resolver(resolved, namer, jvp_calls, lifted).visit(function.tree)
     return resolved
 
 
@@ -95,12 +97,12 @@ _WHOLE = "transform the whole computation instead, e.g. vmap(grad(f)) outside"
 
 
 class _Resolver(gast.NodeTransformer):
-    def __init__(self, resolved, namer, jvp_calls):
+    def __init__(self, resolved, namer, jvp_calls, lifted):
         self.resolved = resolved
         self.namer = namer
         self.jvp_calls = jvp_calls
         self.function = resolved.function
-        self.scope = {**self.function.globals, **self.function.closure}
+        self.scope = {**self.function.globals, **self.function.closure, **lifted}
 
     def visit_FunctionDef(self, node):
         node.body = [self.visit(stmt) for stmt in node.body]

@@ -606,6 +606,9 @@ class _Normalizer:
 
     def bind(self, var, atom, src, name=None):
         """Define user variable `var` as `atom`, under the name `name` (a new version if None)."""
+        if _is_key(atom):  # a string is a dict's key, known now: `for k in d: d[k]`
+            self.env[var] = copy.deepcopy(atom)
+            return
         name = name or self.new_version(var)
         if not (isinstance(atom, gast.Name) and atom.id == name):
             self.assign(name, atom, src)
@@ -614,9 +617,6 @@ class _Normalizer:
         self.env[var] = _name(name)
 
     def unpack(self, target, atom, src):
-        if isinstance(target, gast.Name) and _is_key(atom):  # `for k in d`: d[k] reads a key
-            self.env[target.id] = copy.deepcopy(atom)
-            return
         if isinstance(target, gast.Name):
             self.bind(target.id, atom, src)
             return
@@ -909,7 +909,7 @@ class _Normalizer:
         """`d.get("k", default)`: the element, or the default where the key is absent (the dict's
         keys are its structure, known now)."""
         container = self.known(node.func.value)
-        key = node.args[0] if node.args else None
+        key = self.atom(node.args[0]) if node.args else None
         if container is None or container.kind != "dict" or not _is_key(key) or node.keywords:
             raise self.location.error(
                 node,
