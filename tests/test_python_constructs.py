@@ -1,5 +1,5 @@
 """The Python real programs use (issue 19): lambdas and inner defs closing over the function's
-variables, comprehensions over constants, builtins over sequences, dict.get.
+variables, comprehensions over constants, builtins over sequences, dict.get, `is None`.
 
 One small function uses them all, checked against finite differences on python and cpu, and its
 vmap against a loop; the forms left out are refused with a located error.
@@ -35,6 +35,24 @@ def constructs(w, s):
 )
 W, S = np.array([0.3, -0.6, 0.9]), 0.7
 
+NONES = define(
+    """
+def scaled(v, by=None):
+    return v if by is None else v * by
+
+
+def nothing(v):
+    pass
+
+
+def nones(w, y=None):
+    if y is not None and nothing(w) is None:
+        return np.sum(scaled(w, y) * w)
+    return np.sum(scaled(w) * scaled(w, 2.0))
+""",
+    "nones",
+)
+
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_constructs_match_finite_differences(target):
@@ -42,6 +60,16 @@ def test_constructs_match_finite_differences(target):
     check_grad(CONSTRUCTS, (W, S), (0, 1), grads, rtol=1e-7, atol=1e-9, name=target)
     _, tangent = s2sjax.jvp(CONSTRUCTS, (W, S), (np.ones(3), 0.0), target=target)
     assert tangent == pytest.approx(np.sum(numerical_grad(CONSTRUCTS, (W, S), 0)), rel=1e-7)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("y", [None, W + 1.0], ids=["None", "array"])
+def test_none_arguments_and_defaults_are_constants(target, y):
+    """`is None` is decided when the code is generated: an argument given None (its own
+    specialization), a helper's default None, a helper that returns None."""
+    args = (W,) if y is None else (W, y)
+    grads = s2sjax.grad(NONES, target=target)(*args)
+    check_grad(NONES, args, (0,), (grads,), rtol=1e-7, atol=1e-9, name=f"{target} {y is None}")
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -107,8 +107,8 @@ _DESCRIPTIONS = {
     gast.JoinedStr: ("an f-string", None),
     gast.NamedExpr: ("an assignment expression (':=')", None),
     gast.Await: ("'await'", None),
-    gast.Is: ("the operator 'is'", "compare with '=='"),
-    gast.IsNot: ("the operator 'is not'", "compare with '!='"),
+    gast.Is: ("the operator 'is' (other than 'x is None')", "compare with '=='"),
+    gast.IsNot: ("the operator 'is not' (other than 'x is not None')", "compare with '!='"),
     gast.In: ("the operator 'in'", None),
     gast.NotIn: ("the operator 'not in'", None),
 }
@@ -275,7 +275,7 @@ class _Fence:
             self.reject(node, f"the constant {node.value!r}")
         for child in _children(node):
             if isinstance(child, (gast.operator, gast.unaryop, gast.boolop, gast.cmpop)):
-                if not isinstance(child, _OPERATORS):
+                if not isinstance(child, _OPERATORS) and not _is_none_test(node, child):
                     self.reject(
                         node,
                         *_DESCRIPTIONS.get(
@@ -339,6 +339,20 @@ def _static_strings(rule, call):
         return set()
     bound = list(zip(rule.params, call.args)) + [(kw.arg, kw.value) for kw in call.keywords]
     return {id(node) for param, node in bound if param in rule.static and _is_string(node)}
+
+
+def _is_none_test(node, op):
+    """Whether `op` is the `is`/`is not` of `x is None`, `x is not None`: decided when the code is
+    generated, as every value's kind is known then."""
+    return (
+        isinstance(op, (gast.Is, gast.IsNot))
+        and len(node.ops) == 1
+        and any(_is_none(n) for n in (node.left, *node.comparators))
+    )
+
+
+def _is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
 
 
 def _children(node):

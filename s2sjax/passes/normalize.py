@@ -86,17 +86,18 @@ class Normalized:
     )  # SSA name -> the user's variable it is a version of
 
 
-def normalize(resolved, namer, load, generated=False):
+def normalize(resolved, namer, load, generated=False, nones=frozenset()):
     """Normalize `resolved`; `load(pyfunc)` resolves and fences a function to inline.
 
     `generated`: the function is s2sjax's own output, whose backward sweep reads values its
     forward sweep defined under the same condition: a name defined in one branch stays usable.
+    `nones`: the positions of the parameters given None, a constant (`if y is None`).
     """
     fdef = resolved.function.tree
     params = [a.id for a in fdef.args.args + fdef.args.kwonlyargs]
     namer.reserve(resolved.local_names)
     state = _Function(namer, load, {}, [resolved.function.pyfunc], generated=generated)
-    env = {p: _name(p) for p in params}
+    env = {p: gast.Constant(None, None) if i in nones else _name(p) for i, p in enumerate(params)}
     normalizer = _Normalizer(state, resolved, env, resolved.local_names)
     body, outputs = normalizer.function_body(fdef)
     ret = gast.Return(_tuple_or_atom(outputs, normalizer.returns_tuple))
@@ -154,6 +155,7 @@ class _Normalizer:
         self.outputs = None
         self.returns_tuple = False  # `return (x,)` is a tuple of one, not x
         self.output_tree = None  # when the function returns a structure (see return_leaves)
+        self.returned = {}  # output -> whether each return gives it None (a constant to callers)
 
     # ---- blocks and statements ------------------------------------------
 
@@ -506,6 +508,7 @@ class _Normalizer:
             raise self.location.error(node, "every return must give the same number of values")
         for name, part, atom in zip(self.outputs, parts, atoms):
             atom = self.expr(part, name) if atom is None else atom
+            self.returned.setdefault(name, []).append(_is_none(atom))
             if not (isinstance(atom, gast.Name) and atom.id == name):
                 self.assign(name, atom, node)
                 if isinstance(atom, gast.Name) and atom.id in self.static:
@@ -606,7 +609,7 @@ class _Normalizer:
 
     def bind(self, var, atom, src, name=None):
         """Define user variable `var` as `atom`, under the name `name` (a new version if None)."""
-        if _is_key(atom):  # a string is a dict's key, known now: `for k in d: d[k]`
+        if _is_key(atom) or _is_none(atom):  # known now: `for k in d: d[k]`, `if y is None`
             self.env[var] = copy.deepcopy(atom)
             return
         name = name or self.new_version(var)
@@ -745,6 +748,11 @@ class _Normalizer:
         )
 
     def expr_Compare(self, node, target):
+        if isinstance(node.ops[0], (gast.Is, gast.IsNot)):  # x is None (the fence allows no other)
+            left, right = self.atom(node.left), self.atom(node.comparators[0])
+            # None is a constant (written, a default, an argument given None); values are not
+            same = _is_none(left) == _is_none(right)
+            return gast.Constant(same == isinstance(node.ops[0], gast.Is), None)
         if len(node.ops) == 1:
             left, right = self.atom(node.left), self.atom(node.comparators[0])
             folded = _folded(node.ops[0], left, right)
@@ -1055,10 +1063,14 @@ class _Normalizer:
         self.state.captured.extend(callee.captured)
         self.state.assumptions.extend(callee.assumptions)
         self.static.update(inner.static)  # its names are fresh, and what it knows holds here too
+        atoms = [
+            gast.Constant(None, None) if all(inner.returned.get(o, [False])) else _name(o)
+            for o in outputs
+        ]
         if len(outputs) == 1 and not inner.returns_tuple:
-            return self.expr(gast.copy_location(_Evaluated(_name(outputs[0])), node), target)
-        result = self.define(gast.Tuple([_name(o) for o in outputs], gast.Load()), node, target)
-        self.static[result.id] = _Static("tuple", [_name(o) for o in outputs])
+            return self.expr(gast.copy_location(_Evaluated(atoms[0]), node), target)
+        result = self.define(gast.Tuple(atoms, gast.Load()), node, target)
+        self.static[result.id] = _Static("tuple", atoms)
         return result
 
 
@@ -1117,6 +1129,10 @@ def _expands(node):
     may be over a container."""
     rule = rules.callee(node) if isinstance(node, gast.Call) else None
     return rule is not None and rule.expands is not None
+
+
+def _is_none(atom):
+    return isinstance(atom, gast.Constant) and atom.value is None
 
 
 def _is_key(atom):
