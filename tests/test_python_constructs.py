@@ -1,5 +1,6 @@
 """The Python real programs use (issue 19): lambdas and inner defs closing over the function's
-variables, comprehensions over constants, builtins over sequences, dict.get, `is None`.
+variables, functions passed to helpers, comprehensions over constants, builtins over sequences,
+dict.get, `is None`.
 
 One small function uses them all, checked against finite differences on python and cpu, and its
 vmap against a loop; the forms left out are refused with a located error.
@@ -62,6 +63,34 @@ def test_constructs_match_finite_differences(target):
     assert tangent == pytest.approx(np.sum(numerical_grad(CONSTRUCTS, (W, S), 0)), rel=1e-7)
 
 
+PASSED_ON = define(
+    """
+def pair(x, y):
+    return x * y, x + y
+
+
+def apply(func, v):
+    return func(v, v)
+
+
+def apply_pair(func, v):
+    a, b = func(v, v)
+    return a * b
+
+
+def passed_on(w):
+    return np.sum(apply(np.add, w) * apply(np.multiply, w)) + np.sum(apply_pair(pair, w))
+""",
+    "passed_on",
+)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_functions_passed_to_helpers_are_called(target):
+    grads = s2sjax.grad(PASSED_ON, target=target)(W)
+    check_grad(PASSED_ON, (W,), (0,), (grads,), rtol=1e-7, atol=1e-9, name=target)
+
+
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("y", [None, W + 1.0], ids=["None", "array"])
 def test_none_arguments_and_defaults_are_constants(target, y):
@@ -81,6 +110,7 @@ def test_vmap_of_constructs_matches_a_loop(target):
 
 REFUSED = {
     "a lambda passed on": ("    g = lambda v: v * 2.0\n    return np.sum(apply(g, x))\n", 8),
+    "calling a number": ("    return apply(2.0, x)\n", 11),
     "a comprehension over a run-time range": (
         "    return sum([x[i] for i in range(len(x))])\n",
         15,

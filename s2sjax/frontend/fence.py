@@ -301,6 +301,12 @@ class _Fence:
                 )
             self.check_expression(value)
 
+    def is_param(self, name):
+        """Whether `name` is a parameter of the function: a function given to it may be called
+        (normalize checks that it is one)."""
+        args = self.resolved.function.tree.args
+        return name in {a.id for a in args.args + args.kwonlyargs + args.posonlyargs}
+
     def check_call(self, node):
         func = node.func
         name = rules.dotted_name(func)
@@ -317,7 +323,9 @@ class _Fence:
             self.check_expression(func.value)
         elif _loop_only(name):
             self.reject(node, f"{name}() outside the head of a 'for' loop")
-        elif not (name and (rules.by_name(name) or name in self.resolved.functions)):
+        elif not (
+            name and (rules.by_name(name) or name in self.resolved.functions or self.is_param(name))
+        ):
             self.reject(node, f"calling {name or 'this expression'!r}")
         static = _static_strings(rules.by_name(name or ""), node)
         if is_method and func.attr == "get" and _is_key(node.args[0] if node.args else None):

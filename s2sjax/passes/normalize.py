@@ -140,6 +140,7 @@ class _Function:
     assumptions: list = field(default_factory=list)
     augmented: dict = field(default_factory=dict)  # see Normalized
     variables: dict = field(default_factory=dict)  # see Normalized
+    functions: dict = field(default_factory=dict)  # the functions to inline, of every resolve
 
 
 class _Normalizer:
@@ -156,6 +157,7 @@ class _Normalizer:
         self.returns_tuple = False  # `return (x,)` is a tuple of one, not x
         self.output_tree = None  # when the function returns a structure (see return_leaves)
         self.returned = {}  # output -> whether each return gives it None (a constant to callers)
+        state.functions.update(resolved.functions)  # a function passed on is called in a callee
 
     # ---- blocks and statements ------------------------------------------
 
@@ -548,8 +550,13 @@ class _Normalizer:
         """
         return isinstance(value, gast.Name) or (
             isinstance(value, gast.Call)
-            and rules.dotted_name(value.func) in self.resolved.functions
+            and (
+                rules.dotted_name(value.func) in self.state.functions or self.calls_argument(value)
+            )
         )
+
+    def calls_argument(self, call):
+        return isinstance(call.func, gast.Name) and call.func.id in self.env
 
     # ---- branches --------------------------------------------------------
 
@@ -865,14 +872,16 @@ class _Normalizer:
         return atom
 
     def expr_Call(self, node, target):
+        if isinstance(node.func, gast.Name) and node.func.id in self.env:
+            node = self.call_of_argument(node)
         name = rules.dotted_name(node.func)
         # typed by inference, inlined in pass 2
-        if isinstance(self.resolved.functions.get(name), JvpCall):
+        if isinstance(self.state.functions.get(name), JvpCall):
             return self.define(
                 gast.Call(node.func, [self.atom(a) for a in node.args], []), node, target
             )
-        if name in self.resolved.functions:
-            return self.inline(self.resolved.functions[name], node, target)
+        if name in self.state.functions:
+            return self.inline(self.state.functions[name], node, target)
         if name == "len" and len(node.args) == 1 and self.known(node.args[0]) is not None:
             return gast.Constant(len(self.known(node.args[0]).elts), None)
         rule = rules.by_name(name) if name else None
@@ -929,6 +938,21 @@ class _Normalizer:
             return copy.deepcopy(container.elts[container.keys.index(key.value)])
         default = node.args[1] if len(node.args) > 1 else gast.Constant(None, None)
         return self.expr(default, target)
+
+    def call_of_argument(self, node):
+        """`func(x)` where `func` is a helper's parameter given a function (`apply(np.sin, w)`,
+        `apply(my_fn, w)`): the call of that function, known when the code is generated."""
+        given = self.env[node.func.id]
+        name = rules.dotted_name(given)
+        if name is None or not (rules.by_name(name) or name in self.state.functions):
+            raise self.location.error(
+                node.func,
+                f"calling {node.func.id!r}, which is not a function known when the function is "
+                "transformed",
+                "pass a function (a def, a lambda at module level or a NumPy function) to the "
+                "helper that calls it",
+            )
+        return gast.copy_location(gast.Call(copy.deepcopy(given), node.args, node.keywords), node)
 
     def name_pieces(self, rule, result, args, keywords, node):
         """The list a split returns is known piece by piece: `t[k]` is a variable of its own
