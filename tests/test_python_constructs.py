@@ -1,6 +1,6 @@
 """The Python real programs use (issue 19): lambdas and inner defs closing over the function's
 variables, functions passed to helpers, comprehensions over constants, builtins over sequences,
-dict.get, `is None`.
+dict.get, `is None`, `*args`.
 
 One small function uses them all, checked against finite differences on python and cpu, and its
 vmap against a loop; the forms left out are refused with a located error.
@@ -83,6 +83,29 @@ def passed_on(w):
 """,
     "passed_on",
 )
+
+
+STARRED = define(
+    """
+def symmetric(a):
+    return (np.tril(a) + np.tril(a).T) / 2.0
+
+
+def starred(*args):
+    inner = lambda *xs: np.sum(np.sin(xs[0]) * xs[1]) + len(xs)
+    return inner(symmetric(args[0]), *args[1:])
+""",
+    "starred",
+)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_star_args_take_as_many_parameters_as_given(target):
+    """`*args` of the transformed function and of a lambda in it (autograd's check of cholesky):
+    one parameter per argument given, `f(*args[1:])` passing them on."""
+    args = (np.array([[0.5, 0.2], [0.1, 0.9]]), np.array([[1.0, 2.0], [3.0, 4.0]]))
+    grads = s2sjax.grad(STARRED, argnums=(0, 1), target=target)(*args)
+    check_grad(STARRED, args, (0, 1), grads, rtol=1e-7, atol=1e-9, name=target)
 
 
 @pytest.mark.parametrize("target", TARGETS)

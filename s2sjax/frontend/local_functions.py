@@ -11,7 +11,9 @@ of the tree, and returns {name: Python function} for resolve to inline:
 - what it reads from the enclosing function's closure it reads through the
   same cells, so the generated code goes stale as the enclosing function's
   would;
-- an inner function calling another one passes that one's variables too.
+- an inner function calling another one passes that one's variables too;
+- one with `*args` is lifted once per number of arguments its calls give
+  (`with_fixed_arity`).
 
 Other uses (a local function passed as an argument, returned, defined under
 an `if` or in a loop, redefined) are left in place, for the fence to refuse.
@@ -40,12 +42,27 @@ def lift(function, namer):
             continue
         reads = _outer_reads(inner, fdef, liftable, outer_reads)
         _pass_variables(inner, outer_reads)
-        key = namer.fresh(f"{name}_local")
-        lifted[key] = _function(function, inner, name, reads, lifted, liftable)
-        outer_reads[name] = (key, reads)
+        keys = {}
+        for arity in _arities(fdef, name) if inner.args.vararg else [None]:
+            keys[arity] = namer.fresh(f"{name}_local")
+            fixed = with_fixed_arity(copy.deepcopy(inner), arity)
+            lifted[keys[arity]] = _function(function, fixed, name, reads, lifted, liftable)
+        outer_reads[name] = (keys, reads)
         fdef.body.remove(stmt)
     _Calls(outer_reads, rename=True).visit(fdef)
     return lifted
+
+
+def _arities(fdef, name):
+    """The numbers of positional arguments the calls of `name` in `fdef` give (a `*args`
+    function is lifted once per number)."""
+    return sorted(
+        {
+            len(c.args)
+            for c in gast.walk(fdef)
+            if isinstance(c, gast.Call) and isinstance(c.func, gast.Name) and c.func.id == name
+        }
+    )
 
 
 def _definition(stmt):
@@ -132,11 +149,12 @@ class _Calls(gast.NodeTransformer):
         self.generic_visit(node)
         func = node.func
         if isinstance(func, gast.Name) and func.id in self.outer_reads:
-            key, reads = self.outer_reads[func.id]
+            keys, reads = self.outer_reads[func.id]
             node.keywords = node.keywords + [
                 gast.keyword(r, gast.Name(r, gast.Load(), None, None)) for r in reads
             ]
-            if self.rename:
+            key = keys.get(len(node.args), keys.get(None))
+            if self.rename and key is not None:
                 node.func = gast.copy_location(gast.Name(key, gast.Load(), None, None), func)
         return node
 
@@ -177,3 +195,59 @@ def _by_name(lifted, liftable):
 def _cells(pyfunc):
     code, cells = pyfunc.__code__, pyfunc.__closure__ or ()
     return dict(zip(code.co_freevars, cells))
+
+
+def with_fixed_arity(fdef, count):
+    """`fdef` taking `count` positional arguments, its `*args` made parameters `args_0 ...`
+    (known from a call): `args` is their tuple, and `f(*args)`, `f(*args[1:])` pass them one by
+    one."""
+    vararg = fdef.args.vararg
+    if vararg is None:
+        return fdef
+    names = [f"{vararg.id}_{i}" for i in range(count - len(fdef.args.args))]
+    fdef.args.args = fdef.args.args + [gast.Name(n, gast.Param(), None, None) for n in names]
+    fdef.args.vararg = None
+    _Starred(vararg.id, names).visit(fdef)
+    packed = gast.Tuple([gast.Name(n, gast.Load(), None, None) for n in names], gast.Load())
+    prologue = gast.Assign([gast.Name(vararg.id, gast.Store(), None, None)], packed, None)
+    fdef.body.insert(0, gast.copy_location(prologue, fdef.body[0]))
+    return fdef
+
+
+class _Starred(gast.NodeTransformer):
+    """`f(*args)`, `f(*args[i:j])` (constant bounds) -> `f(args_0, ...)`."""
+
+    def __init__(self, vararg, names):
+        self.vararg, self.names = vararg, names
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        args = []
+        for arg in node.args:
+            spread = self.spread(arg.value) if isinstance(arg, gast.Starred) else None
+            args += [arg] if spread is None else spread
+        node.args = args
+        return node
+
+    def spread(self, value):
+        """The parameter names `*value` passes, or None where it is not a slice of `*args`."""
+        if isinstance(value, gast.Name) and value.id == self.vararg:
+            bounds = slice(None)
+        elif (
+            isinstance(value, gast.Subscript)
+            and isinstance(value.value, gast.Name)
+            and value.value.id == self.vararg
+            and isinstance(value.slice, gast.Slice)
+            and all(
+                _int_or_none(p) for p in (value.slice.lower, value.slice.upper, value.slice.step)
+            )
+        ):
+            s = value.slice
+            bounds = slice(*(None if p is None else p.value for p in (s.lower, s.upper, s.step)))
+        else:
+            return None
+        return [gast.Name(n, gast.Load(), None, None) for n in self.names[bounds]]
+
+
+def _int_or_none(node):
+    return node is None or (isinstance(node, gast.Constant) and type(node.value) is int)
