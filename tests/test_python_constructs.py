@@ -134,6 +134,12 @@ def test_vmap_of_constructs_matches_a_loop(target):
 REFUSED = {
     "a lambda passed on": ("    g = lambda v: v * 2.0\n    return np.sum(apply(g, x))\n", 8),
     "calling a number": ("    return apply(2.0, x)\n", 11),
+    "None on one path only": (
+        "    y = None\n    t = 0.0\n    for i in range(3):\n"
+        "        t = t + (np.sum(x) if y is None else np.sum(x * x))\n        y = 1.0\n"
+        "    return t\n",
+        30,
+    ),
     "a comprehension over a run-time range": (
         "    return sum([x[i] for i in range(len(x))])\n",
         15,

@@ -141,6 +141,7 @@ class _Function:
     augmented: dict = field(default_factory=dict)  # see Normalized
     variables: dict = field(default_factory=dict)  # see Normalized
     functions: dict = field(default_factory=dict)  # the functions to inline, of every resolve
+    maybe_none: set = field(default_factory=set)  # names None on some path, a value on others
 
 
 class _Normalizer:
@@ -176,6 +177,8 @@ class _Normalizer:
         self.out.append(stmt)
 
     def assign(self, target, value, src):
+        if _is_none(value):  # a join of None and a value (at an `if`, a loop, a return)
+            self.state.maybe_none.add(target)
         self.emit(gast.Assign([_name(target, store=True)], value), src)
 
     def stmt_Pass(self, node):
@@ -757,6 +760,15 @@ class _Normalizer:
     def expr_Compare(self, node, target):
         if isinstance(node.ops[0], (gast.Is, gast.IsNot)):  # x is None (the fence allows no other)
             left, right = self.atom(node.left), self.atom(node.comparators[0])
+            for atom in (left, right):
+                if isinstance(atom, gast.Name) and atom.id in self.state.maybe_none:
+                    var = self.state.variables.get(atom.id)
+                    raise self.location.error(
+                        node,
+                        f"{repr(var) if var else 'the value'} is None on one path and a value on "
+                        "another: 'is None' cannot be decided when the code is generated",
+                        "give the variable one kind of value on every path",
+                    )
             # None is a constant (written, a default, an argument given None); values are not
             same = _is_none(left) == _is_none(right)
             return gast.Constant(same == isinstance(node.ops[0], gast.Is), None)
