@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .abstract import FLOAT, of_value
+from .abstract import FLOAT, NONE, of_value
 from .backend import compile as backend
 from .backend import emit as emitter
 from .backend.naming import GENERATED_MODULE_PREFIX, Namer, without_parfor_clashes
+from .frontend import local_functions
 from .frontend.fence import fence
 from .frontend.jvpcalls import JvpCalls
 from .frontend.parse import Function, parse
@@ -124,13 +125,14 @@ def _typed_front_end(pyfunc, spec):
     It runs twice when the function calls s2sjax.jvp (frontend/jvpcalls.py).
     """
     jvp_calls = JvpCalls(_generate_jvp, _load_jvp)
-    front_end = _front_end(pyfunc, jvp_calls)
+    nones = {i for i, t in enumerate(spec.arg_types) if t == NONE}
+    front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types))
     if jvp_calls.pending:  # pass 1 met calls of s2sjax.jvp: type them, then inline their code
         types.infer(
             front_end.program, spec.arg_types + _captured_types(front_end.program), jvp_calls
         )
         jvp_calls.restart()
-        front_end = _front_end(pyfunc, jvp_calls)
+        front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types))
     return front_end
 
 
@@ -232,15 +234,22 @@ class _FrontEnd:
     program: object  # passes.normalize.Normalized
 
 
-def _front_end(pyfunc, jvp_calls):
+def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None):
     """`pyfunc` through parse, resolve, fence, desugar and normalize (each function inlined
-    going through `front`)."""
+    going through `front`); `nones`: the positions of its arguments that are None; `count`: how
+    many it is given (its `*args` are as many parameters)."""
     namer = Namer()
     function = parse(pyfunc)
+    if count is not None:
+        local_functions.with_fixed_arity(function.tree, count)
     resolved = fence(resolve(function, namer, jvp_calls))
     desugared = desugar(resolved)
     program = normalize(
-        desugared, namer, lambda fn: front(fn, namer, jvp_calls), generated=is_generated(pyfunc)
+        desugared,
+        namer,
+        lambda fn: front(fn, namer, jvp_calls),
+        generated=is_generated(pyfunc),
+        nones=nones,
     )
     return _FrontEnd(namer, function, resolved, desugared, program)
 

@@ -128,7 +128,7 @@ class Transformed:
         except TypeError as exc:
             raise TypeError(f"{self.__name__}(): {exc}") from None
         bound.apply_defaults()
-        return tuple(bound.arguments.values())
+        return bound.args + tuple(bound.kwargs.values())  # `*args` given one by one
 
     # ---- container arguments --------------------------------------------
 

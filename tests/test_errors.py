@@ -65,7 +65,7 @@ UNSUPPORTED = {
         4,
     ),
     "global": ("    global G\n", "a 'global' statement", 4),
-    "list comprehension": ("    y = [x for _ in range(3)]\n", "a list comprehension", 8),
+    "list comprehension": ("    y = [x for _ in range(3) if _ > 0]\n", "a list comprehension", 8),
     "while-else": (
         "    while x > 0:\n        x = x - 1.0\n    else:\n        x = 0.0\n",
         "'else' after a loop",
@@ -140,8 +140,8 @@ def test_recursion_is_rejected():
 
 
 def test_source_of_a_builtin_cannot_be_read():
-    with pytest.raises(s2sjax.TransformError, match="cannot read the source of 'sorted'"):
-        s2sjax.grad(sorted)(1.0)
+    with pytest.raises(s2sjax.TransformError, match="cannot read the source of 'repr'"):
+        s2sjax.grad(repr)(1.0)
 
 
 TRANSFORMATIONS = {
@@ -159,9 +159,9 @@ TRANSFORMATIONS = {
 @pytest.mark.parametrize(
     "fun,spelled",
     [
-        (np.median, "np.median"),
+        (np.i0, "np.i0"),
         (np.nanmean, "np.nanmean"),
-        (np.linalg.qr, "np.linalg.qr"),
+        (np.linalg.matrix_power, "np.linalg.matrix_power"),
         (np.add.reduce, "np.add.reduce"),
     ],
 )

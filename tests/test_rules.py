@@ -962,6 +962,35 @@ for name in ("iscomplex", "isreal", "iscomplexobj", "isrealobj"):
         u(-1, 1, (2,)),
     )
 
+# ---- sequences: builtins over lists and tuples known element by element (rules/sequences.py) ----
+case(
+    "sum",
+    "def f(a, b):\n"
+    "    s = sum([a * b, np.sin(b)], b) + sum(v * v for v in (a, b))\n"
+    "    return np.sum(s) * max([a, 0.2, 0.1 * a]) + min(a, 0.9, a * a)\n",
+    0.7,
+    u(-1, 1, (2,)),
+)
+case("math.fsum", "def f(a, b):\n    return math.fsum((a * b, np.sin(a), b))\n", 0.4, 0.7)
+case("divmod", "def f(a):\n    q, r = divmod(a * 3.0 + 5.0, 2.0)\n    return r * r + q * a\n", 0.4)
+for name in ("any", "all"):
+    case(
+        name,
+        "def f(a, n):\n"
+        "    k = sorted([3, 2, 0])\n"
+        "    return np.sum(a * k[1] if any([n > 5, n < k[1]]) and all((n < 9, True)) else a * a)\n",
+        u(-1, 1, (2,)),
+        1,
+    )
+case(
+    "sorted",
+    "def f(a, b):\n    d = {'w': a, 'b': b}\n    t = 0.0\n"
+    "    for i, k in enumerate(sorted(d)):\n        t = t + np.sum(np.sin(d[k])) * (i + 1.0)\n"
+    "    return t + np.sum(d.get('w', b) * d.get('z', b))\n",
+    u(-1, 1, (2,)),
+    0.7,
+)
+
 # ---- indexing: gathers and updates at arrays of indices, masks, mixed indices and `...` ----
 # A gather's adjoint adds at the flat positions it read (rt.index_positions): repeats accumulate.
 case(

@@ -90,8 +90,16 @@ _DESCRIPTIONS = {
     gast.Import: ("an import", "import at module level"),
     gast.ImportFrom: ("an import", "import at module level"),
     gast.Delete: ("a 'del' statement", None),
-    gast.ListComp: ("a list comprehension", "use NumPy array operations"),
-    gast.GeneratorExp: ("a generator expression", "use NumPy array operations"),
+    gast.ListComp: (
+        "a list comprehension (other than one 'for' over a range of constants or a tuple, "
+        "without 'if')",
+        "write a loop, or use NumPy array operations",
+    ),
+    gast.GeneratorExp: (
+        "a generator expression (other than one 'for' over a range of constants or a tuple, "
+        "without 'if')",
+        "write a loop, or use NumPy array operations",
+    ),
     gast.DictComp: ("a dict comprehension", None),
     gast.SetComp: ("a set comprehension", None),
     gast.Set: ("a set display", None),
@@ -99,8 +107,8 @@ _DESCRIPTIONS = {
     gast.JoinedStr: ("an f-string", None),
     gast.NamedExpr: ("an assignment expression (':=')", None),
     gast.Await: ("'await'", None),
-    gast.Is: ("the operator 'is'", "compare with '=='"),
-    gast.IsNot: ("the operator 'is not'", "compare with '!='"),
+    gast.Is: ("the operator 'is' (other than 'x is None')", "compare with '=='"),
+    gast.IsNot: ("the operator 'is not' (other than 'x is not None')", "compare with '!='"),
     gast.In: ("the operator 'in'", None),
     gast.NotIn: ("the operator 'not in'", None),
 }
@@ -267,7 +275,7 @@ class _Fence:
             self.reject(node, f"the constant {node.value!r}")
         for child in _children(node):
             if isinstance(child, (gast.operator, gast.unaryop, gast.boolop, gast.cmpop)):
-                if not isinstance(child, _OPERATORS):
+                if not isinstance(child, _OPERATORS) and not _is_none_test(node, child):
                     self.reject(
                         node,
                         *_DESCRIPTIONS.get(
@@ -293,6 +301,12 @@ class _Fence:
                 )
             self.check_expression(value)
 
+    def is_param(self, name):
+        """Whether `name` is a parameter of the function: a function given to it may be called
+        (normalize checks that it is one)."""
+        args = self.resolved.function.tree.args
+        return name in {a.id for a in args.args + args.kwonlyargs + args.posonlyargs}
+
     def check_call(self, node):
         func = node.func
         name = rules.dotted_name(func)
@@ -300,14 +314,18 @@ class _Fence:
         if id(func) in self.resolved.problems:
             self.check_expression(func)
         if is_method:
-            if func.attr not in rules.METHODS:
+            if func.attr not in rules.METHODS and func.attr != "get":  # dict.get: normalize
                 self.reject(func, f"the method {func.attr!r}", _method_hint(func))
             self.check_expression(func.value)
         elif _loop_only(name):
             self.reject(node, f"{name}() outside the head of a 'for' loop")
-        elif not (name and (rules.by_name(name) or name in self.resolved.functions)):
+        elif not (
+            name and (rules.by_name(name) or name in self.resolved.functions or self.is_param(name))
+        ):
             self.reject(node, f"calling {name or 'this expression'!r}")
         static = _static_strings(rules.by_name(name or ""), node)
+        if is_method and func.attr == "get" and _is_key(node.args[0] if node.args else None):
+            static.add(id(node.args[0]))  # d.get("k", default): a key, as in d["k"]
         for arg in node.args:
             if id(arg) not in static:
                 self.check_expression(arg)
@@ -325,6 +343,20 @@ def _static_strings(rule, call):
         return set()
     bound = list(zip(rule.params, call.args)) + [(kw.arg, kw.value) for kw in call.keywords]
     return {id(node) for param, node in bound if param in rule.static and _is_string(node)}
+
+
+def _is_none_test(node, op):
+    """Whether `op` is the `is`/`is not` of `x is None`, `x is not None`: decided when the code is
+    generated, as every value's kind is known then."""
+    return (
+        isinstance(op, (gast.Is, gast.IsNot))
+        and len(node.ops) == 1
+        and any(_is_none(n) for n in (node.left, *node.comparators))
+    )
+
+
+def _is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
 
 
 def _children(node):

@@ -235,7 +235,7 @@ def _numpy_or_math(fun):
 def _spelled(fun):
     """`fun` as the user would write it.
 
-    np.kron, np.linalg.norm, np.add.reduce, math.gamma, sorted.
+    np.kron, np.linalg.norm, np.add.reduce, math.gamma, repr.
     """
     owner = getattr(fun, "__self__", None)
     if isinstance(owner, np.ufunc):

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import rules
 from ..backend import emit as emitter
+from . import local_functions
 from .parse import function_from_source
 
 
@@ -75,9 +76,10 @@ class Resolved:
 
 def resolve(function, namer, jvp_calls):
     """Resolve `function`; `jvp_calls` (jvpcalls.JvpCalls) collects its calls of s2sjax.jvp."""
+    lifted = local_functions.lift(function, namer)
     local_names = _local_names(function.tree)
     resolved = Resolved(function, local_names)
-    _Resolver(resolved, namer, jvp_calls).visit(function.tree)
+    _Resolver(resolved, namer, jvp_calls, lifted).visit(function.tree)
     return resolved
 
 
@@ -95,16 +97,32 @@ _WHOLE = "transform the whole computation instead, e.g. vmap(grad(f)) outside"
 
 
 class _Resolver(gast.NodeTransformer):
-    def __init__(self, resolved, namer, jvp_calls):
+    def __init__(self, resolved, namer, jvp_calls, lifted):
         self.resolved = resolved
         self.namer = namer
         self.jvp_calls = jvp_calls
         self.function = resolved.function
-        self.scope = {**self.function.globals, **self.function.closure}
+        self.scope = {**self.function.globals, **self.function.closure, **lifted}
 
     def visit_FunctionDef(self, node):
         node.body = [self.visit(stmt) for stmt in node.body]
         return node
+
+    def visit_ListComp(self, node):
+        """`[e for i in range(3)]`, `(e for v in (a, b))`: the list display of its elements where
+        it iterates a range of constants or a display and has no condition; else the fence refuses
+        it."""
+        node = self.generic_visit(node)
+        if len(node.generators) != 1:
+            return node
+        comp = node.generators[0]
+        items = _static_iteration(comp.iter)
+        if items is None or comp.ifs or comp.is_async or not isinstance(comp.target, gast.Name):
+            return node
+        elts = [_Substitute(comp.target.id, item).visit(copy.deepcopy(node.elt)) for item in items]
+        return gast.copy_location(gast.List(elts, gast.Load()), node)
+
+    visit_GeneratorExp = visit_ListComp
 
     def visit_Name(self, node):
         if not isinstance(node.ctx, gast.Load) or node.id in self.resolved.local_names:
@@ -506,6 +524,32 @@ class _Resolver(gast.NodeTransformer):
         return lambda: functools.reduce(
             getattr, attrs, read_root()
         )  # the current value, every call
+
+
+def _static_iteration(it):
+    """The element nodes that iterating `it` gives, where known now (a range of int constants,
+    a list or tuple display), or None."""
+    if isinstance(it, (gast.List, gast.Tuple)):
+        return it.elts
+    if not (isinstance(it, gast.Call) and rules.dotted_name(it.func) == "range") or it.keywords:
+        return None
+    bounds = [a.value if isinstance(a, gast.Constant) else None for a in it.args]
+    if not bounds or any(type(b) is not int for b in bounds):
+        return None
+    return [gast.Constant(i, None) for i in range(*bounds)]
+
+
+class _Substitute(gast.NodeTransformer):
+    """Replaces the loads of one name by copies of a node (a comprehension's element for its
+    loop variable)."""
+
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+
+    def visit_Name(self, node):
+        if node.id == self.name and isinstance(node.ctx, gast.Load):
+            return gast.copy_location(copy.deepcopy(self.value), node)
+        return node
 
 
 def _transformation_named(value):

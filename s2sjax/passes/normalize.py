@@ -86,17 +86,18 @@ class Normalized:
     )  # SSA name -> the user's variable it is a version of
 
 
-def normalize(resolved, namer, load, generated=False):
+def normalize(resolved, namer, load, generated=False, nones=frozenset()):
     """Normalize `resolved`; `load(pyfunc)` resolves and fences a function to inline.
 
     `generated`: the function is s2sjax's own output, whose backward sweep reads values its
     forward sweep defined under the same condition: a name defined in one branch stays usable.
+    `nones`: the positions of the parameters given None, a constant (`if y is None`).
     """
     fdef = resolved.function.tree
     params = [a.id for a in fdef.args.args + fdef.args.kwonlyargs]
     namer.reserve(resolved.local_names)
     state = _Function(namer, load, {}, [resolved.function.pyfunc], generated=generated)
-    env = {p: _name(p) for p in params}
+    env = {p: gast.Constant(None, None) if i in nones else _name(p) for i, p in enumerate(params)}
     normalizer = _Normalizer(state, resolved, env, resolved.local_names)
     body, outputs = normalizer.function_body(fdef)
     ret = gast.Return(_tuple_or_atom(outputs, normalizer.returns_tuple))
@@ -139,6 +140,8 @@ class _Function:
     assumptions: list = field(default_factory=list)
     augmented: dict = field(default_factory=dict)  # see Normalized
     variables: dict = field(default_factory=dict)  # see Normalized
+    functions: dict = field(default_factory=dict)  # the functions to inline, of every resolve
+    maybe_none: set = field(default_factory=set)  # names None on some path, a value on others
 
 
 class _Normalizer:
@@ -154,6 +157,8 @@ class _Normalizer:
         self.outputs = None
         self.returns_tuple = False  # `return (x,)` is a tuple of one, not x
         self.output_tree = None  # when the function returns a structure (see return_leaves)
+        self.returned = {}  # output -> whether each return gives it None (a constant to callers)
+        state.functions.update(resolved.functions)  # a function passed on is called in a callee
 
     # ---- blocks and statements ------------------------------------------
 
@@ -172,6 +177,8 @@ class _Normalizer:
         self.out.append(stmt)
 
     def assign(self, target, value, src):
+        if _is_none(value):  # a join of None and a value (at an `if`, a loop, a return)
+            self.state.maybe_none.add(target)
         self.emit(gast.Assign([_name(target, store=True)], value), src)
 
     def stmt_Pass(self, node):
@@ -334,7 +341,7 @@ class _Normalizer:
 
     def known(self, node):
         """The _Static that a display, a name or a subscript (`params[1:]`) gives, or None."""
-        if isinstance(node, (gast.Subscript, gast.List, gast.Tuple)):
+        if isinstance(node, (gast.Subscript, gast.List, gast.Tuple)) or _expands(node):
             atom = self.atom(node)  # evaluated again if not a container: the copy is dead code
         elif isinstance(node, gast.Name) and node.id in self.env:
             atom = self.env[node.id]
@@ -506,6 +513,7 @@ class _Normalizer:
             raise self.location.error(node, "every return must give the same number of values")
         for name, part, atom in zip(self.outputs, parts, atoms):
             atom = self.expr(part, name) if atom is None else atom
+            self.returned.setdefault(name, []).append(_is_none(atom))
             if not (isinstance(atom, gast.Name) and atom.id == name):
                 self.assign(name, atom, node)
                 if isinstance(atom, gast.Name) and atom.id in self.static:
@@ -545,8 +553,13 @@ class _Normalizer:
         """
         return isinstance(value, gast.Name) or (
             isinstance(value, gast.Call)
-            and rules.dotted_name(value.func) in self.resolved.functions
+            and (
+                rules.dotted_name(value.func) in self.state.functions or self.calls_argument(value)
+            )
         )
+
+    def calls_argument(self, call):
+        return isinstance(call.func, gast.Name) and call.func.id in self.env
 
     # ---- branches --------------------------------------------------------
 
@@ -606,6 +619,9 @@ class _Normalizer:
 
     def bind(self, var, atom, src, name=None):
         """Define user variable `var` as `atom`, under the name `name` (a new version if None)."""
+        if _is_key(atom) or _is_none(atom):  # known now: `for k in d: d[k]`, `if y is None`
+            self.env[var] = copy.deepcopy(atom)
+            return
         name = name or self.new_version(var)
         if not (isinstance(atom, gast.Name) and atom.id == name):
             self.assign(name, atom, src)
@@ -742,6 +758,20 @@ class _Normalizer:
         )
 
     def expr_Compare(self, node, target):
+        if isinstance(node.ops[0], (gast.Is, gast.IsNot)):  # x is None (the fence allows no other)
+            left, right = self.atom(node.left), self.atom(node.comparators[0])
+            for atom in (left, right):
+                if isinstance(atom, gast.Name) and atom.id in self.state.maybe_none:
+                    var = self.state.variables.get(atom.id)
+                    raise self.location.error(
+                        node,
+                        f"{repr(var) if var else 'the value'} is None on one path and a value on "
+                        "another: 'is None' cannot be decided when the code is generated",
+                        "give the variable one kind of value on every path",
+                    )
+            # None is a constant (written, a default, an argument given None); values are not
+            same = _is_none(left) == _is_none(right)
+            return gast.Constant(same == isinstance(node.ops[0], gast.Is), None)
         if len(node.ops) == 1:
             left, right = self.atom(node.left), self.atom(node.comparators[0])
             folded = _folded(node.ops[0], left, right)
@@ -854,14 +884,16 @@ class _Normalizer:
         return atom
 
     def expr_Call(self, node, target):
+        if isinstance(node.func, gast.Name) and node.func.id in self.env:
+            node = self.call_of_argument(node)
         name = rules.dotted_name(node.func)
         # typed by inference, inlined in pass 2
-        if isinstance(self.resolved.functions.get(name), JvpCall):
+        if isinstance(self.state.functions.get(name), JvpCall):
             return self.define(
                 gast.Call(node.func, [self.atom(a) for a in node.args], []), node, target
             )
-        if name in self.resolved.functions:
-            return self.inline(self.resolved.functions[name], node, target)
+        if name in self.state.functions:
+            return self.inline(self.state.functions[name], node, target)
         if name == "len" and len(node.args) == 1 and self.known(node.args[0]) is not None:
             return gast.Constant(len(self.known(node.args[0]).elts), None)
         rule = rules.by_name(name) if name else None
@@ -879,6 +911,8 @@ class _Normalizer:
             return self.expr(self.parts(rule, node), target)
         if name is not None and rules.by_name(name) is not None:
             func, args = rules.dotted(name), [self.call_arg(a) for a in node.args]
+        elif node.func.attr == "get":
+            return self.dict_get(node, target)
         else:  # a method: x.sum(axis=0) -> np.sum(x, axis=0)
             receiver = self.atom(node.func.value)
             func, args = self.method(
@@ -900,6 +934,38 @@ class _Normalizer:
             self.name_pieces(rule, result, args, keywords, node)
         return result
 
+    def dict_get(self, node, target):
+        """`d.get("k", default)`: the element, or the default where the key is absent (the dict's
+        keys are its structure, known now)."""
+        container = self.known(node.func.value)
+        key = self.atom(node.args[0]) if node.args else None
+        if container is None or container.kind != "dict" or not _is_key(key) or node.keywords:
+            raise self.location.error(
+                node,
+                "'.get()' is supported on a dict known when the function is transformed, "
+                "with a constant key",
+                "write d.get('k', default)",
+            )
+        if key.value in container.keys:
+            return copy.deepcopy(container.elts[container.keys.index(key.value)])
+        default = node.args[1] if len(node.args) > 1 else gast.Constant(None, None)
+        return self.expr(default, target)
+
+    def call_of_argument(self, node):
+        """`func(x)` where `func` is a helper's parameter given a function (`apply(np.sin, w)`,
+        `apply(my_fn, w)`): the call of that function, known when the code is generated."""
+        given = self.env[node.func.id]
+        name = rules.dotted_name(given)
+        if name is None or not (rules.by_name(name) or name in self.state.functions):
+            raise self.location.error(
+                node.func,
+                f"calling {node.func.id!r}, which is not a function known when the function is "
+                "transformed",
+                "pass a function (a def, a lambda at module level or a NumPy function) to the "
+                "helper that calls it",
+            )
+        return gast.copy_location(gast.Call(copy.deepcopy(given), node.args, node.keywords), node)
+
     def name_pieces(self, rule, result, args, keywords, node):
         """The list a split returns is known piece by piece: `t[k]` is a variable of its own
         (passes/stacking.py defines the pieces as slices)."""
@@ -920,12 +986,20 @@ class _Normalizer:
         try:
             given = rule.bind(args, keywords, fill=False)
             evaluated = {
-                p: self.display(a) or (_Evaluated(a) if isinstance(a, gast.Name) else a)
+                p: [self.expanded_arg(e) for e in a] if p == "*" else self.expanded_arg(a)
                 for p, a in given.items()
             }
             return rule.expands(evaluated)
         except rules.RuleError as exc:
             raise self.location.error(node, str(exc)) from None
+
+    def expanded_arg(self, atom):
+        """An argument as `Rule.expands` sees it: a list or tuple as the display of its elements,
+        a dict as that of its keys (what iterating over it gives)."""
+        container = self.static.get(atom.id) if isinstance(atom, gast.Name) else None
+        if container is not None and container.kind == "dict":
+            return gast.Tuple(self.elements(container), gast.Load())
+        return self.display(atom) or (_Evaluated(atom) if isinstance(atom, gast.Name) else atom)
 
     def parts(self, rule, node):
         """The tuple display of a call's parts (`Rule.parts`), or its one part."""
@@ -1025,10 +1099,14 @@ class _Normalizer:
         self.state.captured.extend(callee.captured)
         self.state.assumptions.extend(callee.assumptions)
         self.static.update(inner.static)  # its names are fresh, and what it knows holds here too
+        atoms = [
+            gast.Constant(None, None) if all(inner.returned.get(o, [False])) else _name(o)
+            for o in outputs
+        ]
         if len(outputs) == 1 and not inner.returns_tuple:
-            return self.expr(gast.copy_location(_Evaluated(_name(outputs[0])), node), target)
-        result = self.define(gast.Tuple([_name(o) for o in outputs], gast.Load()), node, target)
-        self.static[result.id] = _Static("tuple", [_name(o) for o in outputs])
+            return self.expr(gast.copy_location(_Evaluated(atoms[0]), node), target)
+        result = self.define(gast.Tuple(atoms, gast.Load()), node, target)
+        self.static[result.id] = _Static("tuple", atoms)
         return result
 
 
@@ -1080,6 +1158,21 @@ def _folded(op, *atoms):
     if isinstance(value, int) and not -(2**63) <= value < 2**63:  # an int64 in compiled code
         return None
     return gast.Constant(value, None)
+
+
+def _expands(node):
+    """Whether `node` calls a rule that normalize writes in others (`sorted(d)`): a loop over it
+    may be over a container."""
+    rule = rules.callee(node) if isinstance(node, gast.Call) else None
+    return rule is not None and rule.expands is not None
+
+
+def _is_none(atom):
+    return isinstance(atom, gast.Constant) and atom.value is None
+
+
+def _is_key(atom):
+    return isinstance(atom, gast.Constant) and isinstance(atom.value, str)
 
 
 def _is_number(atom):

@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (registration side effects)
     reduce2,
     reductions,
     runtime,
+    sequences,
     shape,
     small,
     special,

@@ -101,6 +101,8 @@ class Rule:
     # log|det|), or a function of the argument nodes choosing them (or one template): normalize
     # writes the call as their tuple display
     parts: tuple = ()
+    # takes more positional arguments than `params` (builtin min/max); `bind` gives them as "*"
+    variadic: bool = False
 
     def takes_array(self, param):
         """Whether `param` takes an array, so that a list or tuple display given there is one
@@ -133,11 +135,13 @@ class Rule:
 
     def bind(self, args, keywords, fill=True):
         """Map a call's argument nodes to parameter names (defaults filled in where `fill`)."""
-        if len(args) > len(self.params):
+        if len(args) > len(self.params) and not self.variadic:
             raise RuleError(
                 f"{self.name} takes at most {len(self.params)} arguments, got {len(args)}"
             )
         bound = dict(zip(self.params, args))
+        if len(args) > len(self.params):
+            bound["*"] = list(args[len(self.params) :])
         for kw in keywords:
             if kw.arg not in self.params or kw.arg in bound:
                 raise RuleError(f"{self.name} got an unsupported keyword argument {kw.arg!r}")
