@@ -2272,6 +2272,32 @@ def _solve(a, b):
     return lambda a, b: np.linalg.solve(a, b)
 
 
+# ---- np.linalg on stacks of matrices (passes/linalg_stacks.py): the broadcast stack's positions
+
+
+@register_jitable
+def broadcast_dimension(p, q):
+    """The broadcast of two leading dimensions of stacks of matrices, NumPy's error if none."""
+    if p != q and p != 1 and q != 1:
+        raise ValueError("operands could not be broadcast together (their stacks of matrices)")
+    return max(p, q)
+
+
+@register_jitable
+def stack_position(k, lead, own):
+    """Where the k-th matrix of a broadcast stack with leading dimensions `lead` lies in an
+    operand whose own (right-aligned, raveled) leading dimensions are `own`."""
+    position, stride, skip = 0, 1, len(lead) - len(own)
+    for axis in range(len(lead) - 1, -1, -1):
+        place = k % lead[axis]
+        k //= lead[axis]
+        if axis >= skip:
+            size = own[axis - skip]
+            position += (place if size != 1 else 0) * stride
+            stride *= size
+    return position
+
+
 # ---- stats family: scipy.stats.norm's logpdf, pdf, cdf and logcdf, with loc and scale -------
 # One body serves target="python" and compiled code: arithmetic that broadcasts x, loc and scale as
 # NumPy does, and erfc and log_ndtr of the standardized value, elementwise.

@@ -1,7 +1,9 @@
 """np.linalg: solve, inv, det, slogdet, cholesky, eigh, svd, pinv, norm.
 
-Each function takes one matrix (rank 2); a stack of matrices (rank 3 or more)
-is refused with an error naming the rank. A function returning a tuple
+Each function takes one matrix (rank 2) or, as NumPy, a stack of matrices
+(rank 3 or more: its last two axes), which passes/linalg_stacks.py writes out
+as a loop over the stack; `STACKED` gives, per function, the dimensions of
+its result for one matrix. A function returning a tuple
 (slogdet, eigh, svd) is written by normalize as a tuple display of its parts
 (`Rule.parts`), one runtime helper per element, each with its own derivative.
 
@@ -45,6 +47,46 @@ def _of_matrix(function, result):
     return typed
 
 
+def _stack_rank(types, param, function):
+    """The number of leading axes of `types[param]`, a matrix (0) or a stack of matrices."""
+    ndim = types[param].ndim
+    if ndim is None or ndim < 2:
+        raise RuleError(
+            f"{function} of a rank-{ndim} array is not supported: it takes a matrix (rank 2) or "
+            "a stack of matrices"
+        )
+    return ndim - 2
+
+
+def _of_stack(function, dims):
+    """A result function for a matrix or a stack `a`: `dims` dimensions per matrix."""
+
+    def typed(types, nodes):
+        rank = _stack_rank(types, "a", function) + len(dims)
+        return Type("float", rank) if rank else FLOAT
+
+    return typed
+
+
+# the dimensions of the result for one matrix of m rows and n columns ("k": min(m, n), "q": the
+# columns of solve's b), by function (or a function of the argument types choosing them); a
+# stack's are its leading ones followed by them
+STACKED = {
+    "np.linalg.solve": lambda types: "m" if types["b"].ndim == 1 else "mq",
+    "np.linalg.inv": "mn",
+    "np.linalg.cholesky": "mn",
+    "np.linalg.pinv": "nm",
+    "np.linalg.det": "",
+    "rt.det_sign": "",
+    "rt.log_abs_det": "",
+    "rt.eigh_values": "n",
+    "rt.eigh_vectors": "mn",
+    "rt.svd_s": "k",
+    "rt.svd_u": "mk",
+    "rt.svd_vh": "kn",
+}
+
+
 def _written_as_parts(types, nodes):
     raise AssertionError("normalize writes a call of a function with parts as its parts")
 
@@ -59,13 +101,13 @@ def _linalg(name, params, result, adjoints=None, **forms):
 
 
 def _solve_result(types, nodes):
-    _matrix(types, "a", "np.linalg.solve")
-    if types["b"].ndim not in (1, 2):
-        raise RuleError(
-            f"np.linalg.solve with b of rank {types['b'].ndim} is not supported: b is a vector or "
-            "a matrix"
-        )
-    return Type("float", types["b"].ndim)
+    """NumPy 2's: b is one vector (rank 1) or a matrix or stack of matrices, broadcast with a."""
+    lead = _stack_rank(types, "a", "np.linalg.solve")
+    if types["b"].ndim is None or types["b"].ndim < 1:
+        raise RuleError("np.linalg.solve takes b of rank 1 or more")
+    if types["b"].ndim == 1:
+        return Type("float", lead + 1)
+    return Type("float", max(lead + 2, types["b"].ndim))
 
 
 def _solve_adjoint_a(types, nodes):
@@ -86,14 +128,14 @@ _linalg(
 _linalg(
     "inv",
     ("a",),
-    _of_matrix("np.linalg.inv", MATRIX),
+    _of_stack("np.linalg.inv", "mn"),
     {"a": "-rt.matmul(np.transpose(out), rt.matmul(g, np.transpose(out)))"},
     tangents={"a": "-rt.matmul(out, rt.matmul(d, out))"},
 )
 _linalg(
     "det",
     ("a",),
-    _of_matrix("np.linalg.det", FLOAT),
+    _of_stack("np.linalg.det", ""),
     {"a": "g * out * np.transpose(np.linalg.inv(a))"},
     tangents={"a": "out * np.sum(np.transpose(np.linalg.inv(a)) * d)"},
 )
@@ -115,7 +157,7 @@ _CHOLESKY_TANGENT = (
 _linalg(
     "cholesky",
     ("a",),
-    _of_matrix("np.linalg.cholesky", MATRIX),
+    _of_stack("np.linalg.cholesky", "mn"),
     {"a": _CHOLESKY_ADJOINT},
     tangents={"a": _CHOLESKY_TANGENT},
 )
@@ -164,7 +206,7 @@ _linalg(
 _linalg(
     "pinv",
     ("a",),
-    _of_matrix("np.linalg.pinv", MATRIX),
+    _of_stack("np.linalg.pinv", "nm"),
     {"a": "rt.pinv_adjoint(g, a, out)"},
     tangents={"a": "rt.pinv_tangent(d, a, out)"},
 )
