@@ -703,6 +703,43 @@ for _form, _shape in (("adjoint", (2, 3)), ("tangent", (3, 2))):
         u(-1, 1, _shape),
     )
 # ---- end of np.linalg
+# ---- np.linalg on stacks of matrices (passes/linalg_stacks.py): a loop over the stack. Own
+# random numbers, so that the cases after these keep theirs.
+_STACKS = np.random.default_rng(11)
+_SPD_STACK = np.array([SQUARE @ SQUARE.T, SQUARE.T @ SQUARE]) + _STACKS.uniform(
+    -0.1, 0.1, (2, 3, 3)
+)
+case(  # a rank-4 stack: its leading axes raveled; cholesky reads the lower triangles
+    "np.linalg.inv",
+    "def f(a):\n    return np.sum(np.sin(np.linalg.inv(a))) + np.sum(np.linalg.det(a))"
+    " + np.sum(np.linalg.slogdet(a)[1] * np.arange(1.0, 3.0)) + np.sum(np.linalg.cholesky(a))\n",
+    _SPD_STACK.reshape(2, 1, 3, 3),
+)
+case(  # b's stack of one broadcast along a's
+    "np.linalg.solve",
+    "def f(a, b):\n    return np.sum(np.sin(np.linalg.solve(a, b)))\n",
+    _SPD_STACK,
+    _STACKS.uniform(-1, 1, (1, 3, 2)),
+)
+case(
+    "np.linalg.eigh",
+    f"def f(a):\n    w, v = np.linalg.eigh(a)\n"
+    f"    return np.sum(np.sin(w)) + np.sum(np.sin(v) * {WEIGHTS})\n",
+    _SPD_STACK,
+)
+case(
+    "np.linalg.svd",
+    "def f(a):\n    u, s, vh = np.linalg.svd(a, full_matrices=False)\n"
+    "    return np.sum(np.sin(u)) + np.sum(np.sin(s)) + np.sum(np.sin(vh) * np.arange(1.0, 5.0)"
+    ".reshape(2, 2))\n",
+    np.array([TALL, TALL[::-1]]),
+)
+case(
+    "np.linalg.pinv",
+    "def f(a):\n    return np.sum(np.sin(np.linalg.pinv(a)))\n",
+    np.array([TALL, TALL[::-1]]),
+)
+# ---- end of np.linalg on stacks of matrices
 
 # Integer arguments (not differentiated) meeting floats: powers, products, quotients, trip counts.
 case("**", "def f(a, n):\n    return a ** n + np.sum(np.full(3, a) ** n)\n", 0.7, 3)

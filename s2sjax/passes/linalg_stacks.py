@@ -181,12 +181,14 @@ class _Lowering:
         return self.define(new, Type("float", rank))
 
     def raveled(self, atom, shape):
-        """`atom` as a rank-3 stack: its leading axes raveled into one."""
+        """`atom` as a rank-3 stack: its leading axes raveled into one (raveled first: Numba
+        reshapes no array laid out otherwise than C's, as np.moveaxis leaves it)."""
         if len(shape) == 3:
             return atom
-        flat = self.define(_tuple([gast.Constant(-1, None), *shape[-2:]]), _int_tuple(3))
         kind = self.type_of(atom).kind
-        return self.define(gast.Call(dotted("np.reshape"), [atom, flat], []), Type(kind, 3))
+        line = self.define(_call("np.ravel", atom), Type(kind, 1))
+        flat = self.define(_tuple([gast.Constant(-1, None), *shape[-2:]]), _int_tuple(3))
+        return self.define(_call("np.reshape", line, flat), Type(kind, 3))
 
     def position(self, index, lead, shape, p, bound):
         """Where the `index`-th matrix of the broadcast stack lies in the raveled operand."""

@@ -29,6 +29,7 @@ from .registry import (
     operation,
     operator_rule,
     parse_template,
+    refusal,
     rule_of,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "operation",
     "operator_rule",
     "parse_template",
+    "refusal",
     "rule_of",
     "METHODS",
 ]

@@ -1,4 +1,5 @@
-"""np.linalg: solve, inv, det, slogdet, cholesky, eigh, svd, pinv, norm.
+"""np.linalg: solve, inv, det, slogdet, cholesky, eigh, svd, pinv, norm, qr, multi_dot (a chain
+of `@`); eig and eigvals are refused (their results are complex in general).
 
 Each function takes one matrix (rank 2) or, as NumPy, a stack of matrices
 (rank 3 or more: its last two axes), which passes/linalg_stacks.py writes out
@@ -9,7 +10,7 @@ its result for one matrix. A function returning a tuple
 
 Derivatives of solve, inv, det, slogdet and cholesky are templates of other
 rules (`@`, np.linalg.solve, np.transpose, linear helpers), so their own
-derivatives (hessian, jvp of grad) follow. Those of eigh, svd and pinv are
+derivatives (hessian, jvp of grad) follow. Those of eigh, svd, pinv and qr are
 runtime helpers linear in the seed and not differentiable again: a second
 derivative is refused. eigh and cholesky read one triangle of their matrix,
 as NumPy does: the derivative with respect to the other triangle is zero.
@@ -21,7 +22,8 @@ import gast
 import numpy as np
 
 from ..abstract import FLOAT, Type
-from .registry import Rule, RuleError, register
+from .reductions import never_typed
+from .registry import Rule, RuleError, refuse, register
 
 MATRIX = Type("float", 2)
 
@@ -84,6 +86,8 @@ STACKED = {
     "rt.svd_s": "k",
     "rt.svd_u": "mk",
     "rt.svd_vh": "kn",
+    "rt.qr_q": "mk",
+    "rt.qr_r": "kn",
 }
 
 
@@ -242,12 +246,17 @@ def _norm_parts(nodes):
 
 
 def _matrix_norm_along(ord_, axes):
-    """The Frobenius norm over two axes, given as numbers >= 0: the later one summed first."""
-    if ord_ not in (None, "fro") or len(axes) != 2 or min(axes) < 0 or axes[0] == axes[1]:
+    """The Frobenius norm over two axes, given as numbers >= 0: the later one summed first; the
+    nuclear norm: the sum of the singular values of the stack of matrices along them."""
+    if ord_ not in (None, "fro", "nuc") or len(axes) != 2 or min(axes) < 0 or axes[0] == axes[1]:
         raise RuleError(
             f"np.linalg.norm with ord={ord_!r} along the axes {axes!r} is not supported: "
-            "s2sjax computes the Frobenius norm along two axes given as numbers >= 0"
+            "s2sjax computes the Frobenius and nuclear norms along two axes given as numbers >= 0"
         )
+    if ord_ == "nuc":
+        rows, columns = axes
+        rows -= rows > columns  # once the columns' axis has moved to the end
+        return f"np.sum(rt.svd_s(np.moveaxis(np.moveaxis(x, {columns}, -1), {rows}, -2)), -1)"
     first, second = sorted(axes)
     return f"np.sqrt(np.sum(np.sum(x * x, {second}), {first}))"
 
@@ -269,3 +278,59 @@ _linalg(
     static=("ord", "axis", "keepdims"),
     parts=_norm_parts,
 )
+
+
+# ---- qr: reduced, its parts q and r by runtime helpers (derivatives for m >= n rows)
+
+
+def _qr_parts(bound):
+    mode = bound["mode"]
+    if not (isinstance(mode, gast.Constant) and mode.value == "reduced"):
+        raise RuleError(
+            "np.linalg.qr with a mode other than 'reduced' is not supported: the extra columns "
+            "of a complete q are not unique, so have no derivative"
+        )
+    return ("rt.qr_q(a)", "rt.qr_r(a)")
+
+
+_linalg(
+    "qr",
+    ("a", "mode"),
+    _written_as_parts,
+    defaults={"mode": "reduced"},
+    static=("mode",),
+    parts=_qr_parts,
+)
+
+# ---- multi_dot: a chain of `@`, left to right (NumPy picks the cheapest order: the same values)
+
+
+def _expand_multi_dot(given):
+    arrays = given["arrays"]
+    if not isinstance(arrays, gast.Tuple) or len(arrays.elts) < 2:
+        raise RuleError("np.linalg.multi_dot takes a list or tuple of two or more arrays")
+    chain = arrays.elts[0]
+    for array in arrays.elts[1:]:
+        chain = gast.BinOp(chain, gast.MatMult(), array)
+    return chain
+
+
+register(
+    Rule(
+        "np.linalg.multi_dot",
+        ("arrays", "out"),
+        never_typed,
+        defaults={"out": None},
+        sequence="arrays",
+        expands=_expand_multi_dot,
+    ),
+    np.linalg.multi_dot,
+)
+
+for _complex in (np.linalg.eig, np.linalg.eigvals):
+    refuse(
+        _complex,
+        "a general matrix's eigenvalues and eigenvectors are complex, and s2sjax has no complex "
+        "numbers",
+        "for a symmetric matrix, np.linalg.eigh gives them real (and differentiable)",
+    )

@@ -390,6 +390,23 @@ for _form, _seed in (("adjoint", "g"), ("tangent", "d")):
 # np.linalg on stacks of matrices: where a matrix of a broadcast stack lies
 helper("broadcast_dimension", ("p", "q"), lambda t, n: INT)
 helper("stack_position", ("k", "lead", "own"), lambda t, n: INT)
+# np.linalg.qr's parts q and r
+for _part, _dims in (("q", "mk"), ("r", "kn")):
+    matrix_helper(
+        f"qr_{_part}",
+        ("a",),
+        _of_stack("np.linalg.qr", _dims),
+        adjoints={"a": f"rt.qr_{_part}_adjoint(g, a)"},
+        tangents={"a": f"rt.qr_{_part}_tangent(d, a)"},
+    )
+    for _form, _seed in (("adjoint", "g"), ("tangent", "d")):
+        matrix_helper(
+            f"qr_{_part}_{_form}",
+            (_seed, "a"),
+            _of_matrix("np.linalg.qr", MATRIX),
+            linear=(_seed,),
+            unsupported={"a": NOT_TWICE.format("qr")},
+        )
 
 
 def _vector(types, nodes):
