@@ -739,6 +739,54 @@ case(
     "def f(a):\n    return np.sum(np.sin(np.linalg.pinv(a)))\n",
     np.array([TALL, TALL[::-1]]),
 )
+case(
+    "rt.broadcast_dimension",
+    "def f(a):\n    return a * rt.broadcast_dimension(1, 3)\n",
+    0.7,
+)
+case(  # the 4th matrix of a (2, 3) stack lies at 1 in an operand whose stack is (3,)
+    "rt.stack_position",
+    "def f(a):\n    return a * rt.stack_position(4, (2, 3), (3,))\n",
+    0.7,
+)
+case(  # the nuclear norms of a stack of matrices along axes 2 and 0
+    "np.linalg.norm",
+    "def f(x):\n    return np.sum(np.linalg.norm(x, 'nuc', (2, 0)) * np.arange(1.0, 3.0))\n",
+    np.moveaxis(np.array([TALL, TALL[::-1]]), 0, 1),
+)
+case(
+    "np.linalg.multi_dot",
+    "def f(a, b, c):\n    return np.sum(np.sin(np.linalg.multi_dot([a, b, c])))\n",
+    _STACKS.uniform(-1, 1, (3,)),
+    TALL,
+    _STACKS.uniform(-1, 1, (2, 2)),
+)
+case(
+    "np.linalg.qr",
+    "def f(a):\n    q, r = np.linalg.qr(a)\n"
+    "    return np.sum(np.sin(q)) + np.sum(np.sin(r) * np.arange(1.0, 5.0).reshape(2, 2))\n",
+    TALL,
+)
+for _part in ("q", "r"):
+    case(f"rt.qr_{_part}", f"def f(a):\n    return np.sum(np.sin(rt.qr_{_part}(a)))\n", TALL)
+    for _form, _shape in (("adjoint", (3, 2) if _part == "q" else (2, 2)), ("tangent", (3, 2))):
+        case(
+            f"rt.qr_{_part}_{_form}",
+            f"def f(s):\n    a = np.array({TALL.round(2).tolist()})\n"
+            f"    return np.sum(np.sin(rt.qr_{_part}_{_form}(s, a)))\n",
+            _STACKS.uniform(-1, 1, _shape),
+        )
+
+
+def test_eig_is_refused_with_why():
+    def f(a):
+        return np.sum(np.linalg.eig(a)[0])
+
+    with pytest.raises(s2sjax.TransformError, match="complex") as error:
+        s2sjax.grad(f, target="python")(np.eye(2))
+    assert "np.linalg.eigh" in str(error.value)
+
+
 # ---- end of np.linalg on stacks of matrices
 
 # Integer arguments (not differentiated) meeting floats: powers, products, quotients, trip counts.
