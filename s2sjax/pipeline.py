@@ -39,6 +39,7 @@ from .passes import activity, fuse, kernel, mutation, optimize, queries, ragged,
 from .passes.desugar import desugar
 from .passes.displays import lower_displays
 from .passes.stacking import lower_stacking
+from .passes.linalg_stacks import lower_linalg_stacks
 from .passes.lower_calls import lower_calls
 from .passes.in_place import write_outputs_in_place
 from .passes.normalize import Normalized, normalize
@@ -108,7 +109,8 @@ def stages(pyfunc, spec):
     yield "normalize", program
     env = types.infer(program, spec.arg_types + _captured_types(program))
     yield "widen", widen.widen(program, env)
-    yield "lower", lower_calls(lower_displays(lower_stacking(program, env, namer), env, namer), env)
+    lowered = lower_displays(lower_stacking(program, env, namer), env, namer)
+    yield "lower", lower_calls(lower_linalg_stacks(lowered, env, namer), env)
     active, stored = _analyze(pyfunc, program, env, spec)
     yield "analyze", Analysis(env, active)
     fdef = _transform(pyfunc, program, env, active, spec, namer, stored)

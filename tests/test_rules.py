@@ -703,6 +703,91 @@ for _form, _shape in (("adjoint", (2, 3)), ("tangent", (3, 2))):
         u(-1, 1, _shape),
     )
 # ---- end of np.linalg
+# ---- np.linalg on stacks of matrices (passes/linalg_stacks.py): a loop over the stack. Own
+# random numbers, so that the cases after these keep theirs.
+_STACKS = np.random.default_rng(11)
+_SPD_STACK = np.array([SQUARE @ SQUARE.T, SQUARE.T @ SQUARE]) + _STACKS.uniform(
+    -0.1, 0.1, (2, 3, 3)
+)
+case(  # a rank-4 stack: its leading axes raveled; cholesky reads the lower triangles
+    "np.linalg.inv",
+    "def f(a):\n    return np.sum(np.sin(np.linalg.inv(a))) + np.sum(np.linalg.det(a))"
+    " + np.sum(np.linalg.slogdet(a)[1] * np.arange(1.0, 3.0)) + np.sum(np.linalg.cholesky(a))\n",
+    _SPD_STACK.reshape(2, 1, 3, 3),
+)
+case(  # b's stack of one broadcast along a's
+    "np.linalg.solve",
+    "def f(a, b):\n    return np.sum(np.sin(np.linalg.solve(a, b)))\n",
+    _SPD_STACK,
+    _STACKS.uniform(-1, 1, (1, 3, 2)),
+)
+case(
+    "np.linalg.eigh",
+    f"def f(a):\n    w, v = np.linalg.eigh(a)\n"
+    f"    return np.sum(np.sin(w)) + np.sum(np.sin(v) * {WEIGHTS})\n",
+    _SPD_STACK,
+)
+case(
+    "np.linalg.svd",
+    "def f(a):\n    u, s, vh = np.linalg.svd(a, full_matrices=False)\n"
+    "    return np.sum(np.sin(u)) + np.sum(np.sin(s)) + np.sum(np.sin(vh) * np.arange(1.0, 5.0)"
+    ".reshape(2, 2))\n",
+    np.array([TALL, TALL[::-1]]),
+)
+case(
+    "np.linalg.pinv",
+    "def f(a):\n    return np.sum(np.sin(np.linalg.pinv(a)))\n",
+    np.array([TALL, TALL[::-1]]),
+)
+case(
+    "rt.broadcast_dimension",
+    "def f(a):\n    return a * rt.broadcast_dimension(1, 3)\n",
+    0.7,
+)
+case(  # the 4th matrix of a (2, 3) stack lies at 1 in an operand whose stack is (3,)
+    "rt.stack_position",
+    "def f(a):\n    return a * rt.stack_position(4, (2, 3), (3,))\n",
+    0.7,
+)
+case(  # the nuclear norms of a stack of matrices along axes 2 and 0
+    "np.linalg.norm",
+    "def f(x):\n    return np.sum(np.linalg.norm(x, 'nuc', (2, 0)) * np.arange(1.0, 3.0))\n",
+    np.moveaxis(np.array([TALL, TALL[::-1]]), 0, 1),
+)
+case(
+    "np.linalg.multi_dot",
+    "def f(a, b, c):\n    return np.sum(np.sin(np.linalg.multi_dot([a, b, c])))\n",
+    _STACKS.uniform(-1, 1, (3,)),
+    TALL,
+    _STACKS.uniform(-1, 1, (2, 2)),
+)
+case(
+    "np.linalg.qr",
+    "def f(a):\n    q, r = np.linalg.qr(a)\n"
+    "    return np.sum(np.sin(q)) + np.sum(np.sin(r) * np.arange(1.0, 5.0).reshape(2, 2))\n",
+    TALL,
+)
+for _part in ("q", "r"):
+    case(f"rt.qr_{_part}", f"def f(a):\n    return np.sum(np.sin(rt.qr_{_part}(a)))\n", TALL)
+    for _form, _shape in (("adjoint", (3, 2) if _part == "q" else (2, 2)), ("tangent", (3, 2))):
+        case(
+            f"rt.qr_{_part}_{_form}",
+            f"def f(s):\n    a = np.array({TALL.round(2).tolist()})\n"
+            f"    return np.sum(np.sin(rt.qr_{_part}_{_form}(s, a)))\n",
+            _STACKS.uniform(-1, 1, _shape),
+        )
+
+
+def test_eig_is_refused_with_why():
+    def f(a):
+        return np.sum(np.linalg.eig(a)[0])
+
+    with pytest.raises(s2sjax.TransformError, match="complex") as error:
+        s2sjax.grad(f, target="python")(np.eye(2))
+    assert "np.linalg.eigh" in str(error.value)
+
+
+# ---- end of np.linalg on stacks of matrices
 
 # Integer arguments (not differentiated) meeting floats: powers, products, quotients, trip counts.
 case("**", "def f(a, n):\n    return a ** n + np.sum(np.full(3, a) ** n)\n", 0.7, 3)

@@ -1296,8 +1296,9 @@ EXPECTED_REFUSALS: list[tuple[str, tuple, str]] = [
         (pattern, ("hessian",), f"second derivatives of np.linalg.{name} are not supported")
         for name, patterns in (
             ("eigh", ("np.linalg.eigh-*", "rt.eigh_*")),
-            ("svd", ("np.linalg.svd-*", "rt.svd_*", "np.linalg.norm-3")),
+            ("svd", ("np.linalg.svd-*", "rt.svd_*", "np.linalg.norm-3", "np.linalg.norm-5")),
             ("pinv", ("np.linalg.pinv-*", "rt.pinv_*")),
+            ("qr", ("np.linalg.qr-*", "rt.qr_*")),
         )
         for pattern in patterns
     ),

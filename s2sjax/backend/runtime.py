@@ -2279,6 +2279,107 @@ def _solve(a, b):
     return lambda a, b: np.linalg.solve(a, b)
 
 
+# ---- np.linalg.qr (reduced) and lstsq (s2sjax/rules/decompositions.py): a = q r, m >= n for
+# the derivatives (the standard ones: Walter and Lehmann; Seeger et al., arXiv:1710.08717)
+
+
+@register_jitable
+def qr_q(a):
+    return np.linalg.qr(a)[0]
+
+
+@register_jitable
+def qr_r(a):
+    return np.linalg.qr(a)[1]
+
+
+@register_jitable
+def _qr_tall(a):
+    if a.shape[0] < a.shape[1]:
+        raise ValueError(
+            "the derivative of np.linalg.qr of a matrix with fewer rows than columns is not "
+            "supported (its q depends on the extra columns in no differentiable way s2sjax knows)"
+        )
+    q, r = np.linalg.qr(a)
+    return np.ascontiguousarray(q), np.ascontiguousarray(r)
+
+
+@register_jitable
+def _copy_lower_to_upper(m):
+    """The symmetric matrix of `m`'s lower triangle."""
+    return np.tril(m) + np.ascontiguousarray(np.tril(m, -1).T)
+
+
+@register_jitable
+def _times_r_inverse_transposed(x, r):
+    """x r^-T."""
+    return np.ascontiguousarray(np.linalg.solve(r, np.ascontiguousarray(x.T)).T)
+
+
+@register_jitable
+def qr_q_adjoint(g, a):
+    q, r = _qr_tall(a)
+    g = g.astype(a.dtype)
+    return _times_r_inverse_transposed(
+        g - q @ _copy_lower_to_upper(np.ascontiguousarray(g.T) @ q), r
+    )
+
+
+@register_jitable
+def qr_r_adjoint(g, a):
+    q, r = _qr_tall(a)
+    gt = np.ascontiguousarray(g.astype(a.dtype).T)
+    return _times_r_inverse_transposed(q @ _copy_lower_to_upper(r @ gt), r)
+
+
+@register_jitable
+def _qr_tangents(d, a):
+    """(dq, dr) along `d`: c = q^T d r^-1, omega its lower part made skew."""
+    q, r = _qr_tall(a)
+    d = d.astype(a.dtype)
+    d_r = np.ascontiguousarray(np.linalg.solve(r.T, np.ascontiguousarray(d.T)).T)  # d r^-1
+    c = q.T @ d_r
+    below = np.tril(c, -1)
+    omega = below - below.T
+    return q @ omega + d_r - q @ (q.T @ d_r), (c - omega) @ r
+
+
+@register_jitable
+def qr_q_tangent(d, a):
+    return _qr_tangents(d, a)[0]
+
+
+@register_jitable
+def qr_r_tangent(d, a):
+    return _qr_tangents(d, a)[1]
+
+
+# ---- np.linalg on stacks of matrices (passes/linalg_stacks.py): the broadcast stack's positions
+
+
+@register_jitable
+def broadcast_dimension(p, q):
+    """The broadcast of two leading dimensions of stacks of matrices, NumPy's error if none."""
+    if p != q and p != 1 and q != 1:
+        raise ValueError("operands could not be broadcast together (their stacks of matrices)")
+    return max(p, q)
+
+
+@register_jitable
+def stack_position(k, lead, own):
+    """Where the k-th matrix of a broadcast stack with leading dimensions `lead` lies in an
+    operand whose own (right-aligned, raveled) leading dimensions are `own`."""
+    position, stride, skip = 0, 1, len(lead) - len(own)
+    for axis in range(len(lead) - 1, -1, -1):
+        place = k % lead[axis]
+        k //= lead[axis]
+        if axis >= skip:
+            size = own[axis - skip]
+            position += (place if size != 1 else 0) * stride
+            stride *= size
+    return position
+
+
 # ---- stats family: scipy.stats.norm's logpdf, pdf, cdf and logcdf, with loc and scale -------
 # One body serves target="python" and compiled code: arithmetic that broadcasts x, loc and scale as
 # NumPy does, and erfc and log_ndtr of the standardized value, elementwise.

@@ -488,6 +488,9 @@ class _Resolver(gast.NodeTransformer):
             return gast.copy_location(gast.Name(key, gast.Load(), None, None), node)
         if isinstance(value, pytypes.ModuleType):
             return self._problem(node, f"module {spelled!r} cannot be used as a value")
+        refused = rules.refusal(value) if _hashable_callable(value) else None
+        if refused is not None:
+            return self._problem(node, f"{spelled!r} is not supported: {refused[0]}", refused[1])
         if callable(value):
             return self._problem(
                 node,

@@ -31,6 +31,7 @@ from .registry import (
     operation,
     operator_rule,
     parse_template,
+    refusal,
     rule_of,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "operation",
     "operator_rule",
     "parse_template",
+    "refusal",
     "rule_of",
     "METHODS",
 ]

@@ -1,13 +1,16 @@
-"""np.linalg: solve, inv, det, slogdet, cholesky, eigh, svd, pinv, norm.
+"""np.linalg: solve, inv, det, slogdet, cholesky, eigh, svd, pinv, norm, qr, multi_dot (a chain
+of `@`); eig and eigvals are refused (their results are complex in general).
 
-Each function takes one matrix (rank 2); a stack of matrices (rank 3 or more)
-is refused with an error naming the rank. A function returning a tuple
+Each function takes one matrix (rank 2) or, as NumPy, a stack of matrices
+(rank 3 or more: its last two axes), which passes/linalg_stacks.py writes out
+as a loop over the stack; `STACKED` gives, per function, the dimensions of
+its result for one matrix. A function returning a tuple
 (slogdet, eigh, svd) is written by normalize as a tuple display of its parts
 (`Rule.parts`), one runtime helper per element, each with its own derivative.
 
 Derivatives of solve, inv, det, slogdet and cholesky are templates of other
 rules (`@`, np.linalg.solve, np.transpose, linear helpers), so their own
-derivatives (hessian, jvp of grad) follow. Those of eigh, svd and pinv are
+derivatives (hessian, jvp of grad) follow. Those of eigh, svd, pinv and qr are
 runtime helpers linear in the seed and not differentiable again: a second
 derivative is refused. eigh and cholesky read one triangle of their matrix,
 as NumPy does: the derivative with respect to the other triangle is zero.
@@ -19,7 +22,8 @@ import gast
 import numpy as np
 
 from ..abstract import FLOAT, Type
-from .registry import Rule, RuleError, register
+from .reductions import never_typed
+from .registry import Rule, RuleError, refuse, register
 
 MATRIX = Type("float", 2)
 
@@ -45,6 +49,48 @@ def _of_matrix(function, result):
     return typed
 
 
+def _stack_rank(types, param, function):
+    """The number of leading axes of `types[param]`, a matrix (0) or a stack of matrices."""
+    ndim = types[param].ndim
+    if ndim is None or ndim < 2:
+        raise RuleError(
+            f"{function} of a rank-{ndim} array is not supported: it takes a matrix (rank 2) or "
+            "a stack of matrices"
+        )
+    return ndim - 2
+
+
+def _of_stack(function, dims):
+    """A result function for a matrix or a stack `a`: `dims` dimensions per matrix."""
+
+    def typed(types, nodes):
+        rank = _stack_rank(types, "a", function) + len(dims)
+        return Type("float", rank) if rank else FLOAT
+
+    return typed
+
+
+# the dimensions of the result for one matrix of m rows and n columns ("k": min(m, n), "q": the
+# columns of solve's b), by function (or a function of the argument types choosing them); a
+# stack's are its leading ones followed by them
+STACKED = {
+    "np.linalg.solve": lambda types: "m" if types["b"].ndim == 1 else "mq",
+    "np.linalg.inv": "mn",
+    "np.linalg.cholesky": "mn",
+    "np.linalg.pinv": "nm",
+    "np.linalg.det": "",
+    "rt.det_sign": "",
+    "rt.log_abs_det": "",
+    "rt.eigh_values": "n",
+    "rt.eigh_vectors": "mn",
+    "rt.svd_s": "k",
+    "rt.svd_u": "mk",
+    "rt.svd_vh": "kn",
+    "rt.qr_q": "mk",
+    "rt.qr_r": "kn",
+}
+
+
 def _written_as_parts(types, nodes):
     raise AssertionError("normalize writes a call of a function with parts as its parts")
 
@@ -59,13 +105,13 @@ def _linalg(name, params, result, adjoints=None, **forms):
 
 
 def _solve_result(types, nodes):
-    _matrix(types, "a", "np.linalg.solve")
-    if types["b"].ndim not in (1, 2):
-        raise RuleError(
-            f"np.linalg.solve with b of rank {types['b'].ndim} is not supported: b is a vector or "
-            "a matrix"
-        )
-    return Type("float", types["b"].ndim)
+    """NumPy 2's: b is one vector (rank 1) or a matrix or stack of matrices, broadcast with a."""
+    lead = _stack_rank(types, "a", "np.linalg.solve")
+    if types["b"].ndim is None or types["b"].ndim < 1:
+        raise RuleError("np.linalg.solve takes b of rank 1 or more")
+    if types["b"].ndim == 1:
+        return Type("float", lead + 1)
+    return Type("float", max(lead + 2, types["b"].ndim))
 
 
 def _solve_adjoint_a(types, nodes):
@@ -86,14 +132,14 @@ _linalg(
 _linalg(
     "inv",
     ("a",),
-    _of_matrix("np.linalg.inv", MATRIX),
+    _of_stack("np.linalg.inv", "mn"),
     {"a": "-rt.matmul(np.transpose(out), rt.matmul(g, np.transpose(out)))"},
     tangents={"a": "-rt.matmul(out, rt.matmul(d, out))"},
 )
 _linalg(
     "det",
     ("a",),
-    _of_matrix("np.linalg.det", FLOAT),
+    _of_stack("np.linalg.det", ""),
     {"a": "g * out * np.transpose(np.linalg.inv(a))"},
     tangents={"a": "out * np.sum(np.transpose(np.linalg.inv(a)) * d)"},
 )
@@ -115,7 +161,7 @@ _CHOLESKY_TANGENT = (
 _linalg(
     "cholesky",
     ("a",),
-    _of_matrix("np.linalg.cholesky", MATRIX),
+    _of_stack("np.linalg.cholesky", "mn"),
     {"a": _CHOLESKY_ADJOINT},
     tangents={"a": _CHOLESKY_TANGENT},
 )
@@ -164,7 +210,7 @@ _linalg(
 _linalg(
     "pinv",
     ("a",),
-    _of_matrix("np.linalg.pinv", MATRIX),
+    _of_stack("np.linalg.pinv", "nm"),
     {"a": "rt.pinv_adjoint(g, a, out)"},
     tangents={"a": "rt.pinv_tangent(d, a, out)"},
 )
@@ -200,12 +246,17 @@ def _norm_parts(nodes):
 
 
 def _matrix_norm_along(ord_, axes):
-    """The Frobenius norm over two axes, given as numbers >= 0: the later one summed first."""
-    if ord_ not in (None, "fro") or len(axes) != 2 or min(axes) < 0 or axes[0] == axes[1]:
+    """The Frobenius norm over two axes, given as numbers >= 0: the later one summed first; the
+    nuclear norm: the sum of the singular values of the stack of matrices along them."""
+    if ord_ not in (None, "fro", "nuc") or len(axes) != 2 or min(axes) < 0 or axes[0] == axes[1]:
         raise RuleError(
             f"np.linalg.norm with ord={ord_!r} along the axes {axes!r} is not supported: "
-            "s2sjax computes the Frobenius norm along two axes given as numbers >= 0"
+            "s2sjax computes the Frobenius and nuclear norms along two axes given as numbers >= 0"
         )
+    if ord_ == "nuc":
+        rows, columns = axes
+        rows -= rows > columns  # once the columns' axis has moved to the end
+        return f"np.sum(rt.svd_s(np.moveaxis(np.moveaxis(x, {columns}, -1), {rows}, -2)), -1)"
     first, second = sorted(axes)
     return f"np.sqrt(np.sum(np.sum(x * x, {second}), {first}))"
 
@@ -227,3 +278,59 @@ _linalg(
     static=("ord", "axis", "keepdims"),
     parts=_norm_parts,
 )
+
+
+# ---- qr: reduced, its parts q and r by runtime helpers (derivatives for m >= n rows)
+
+
+def _qr_parts(bound):
+    mode = bound["mode"]
+    if not (isinstance(mode, gast.Constant) and mode.value == "reduced"):
+        raise RuleError(
+            "np.linalg.qr with a mode other than 'reduced' is not supported: the extra columns "
+            "of a complete q are not unique, so have no derivative"
+        )
+    return ("rt.qr_q(a)", "rt.qr_r(a)")
+
+
+_linalg(
+    "qr",
+    ("a", "mode"),
+    _written_as_parts,
+    defaults={"mode": "reduced"},
+    static=("mode",),
+    parts=_qr_parts,
+)
+
+# ---- multi_dot: a chain of `@`, left to right (NumPy picks the cheapest order: the same values)
+
+
+def _expand_multi_dot(given):
+    arrays = given["arrays"]
+    if not isinstance(arrays, gast.Tuple) or len(arrays.elts) < 2:
+        raise RuleError("np.linalg.multi_dot takes a list or tuple of two or more arrays")
+    chain = arrays.elts[0]
+    for array in arrays.elts[1:]:
+        chain = gast.BinOp(chain, gast.MatMult(), array)
+    return chain
+
+
+register(
+    Rule(
+        "np.linalg.multi_dot",
+        ("arrays", "out"),
+        never_typed,
+        defaults={"out": None},
+        sequence="arrays",
+        expands=_expand_multi_dot,
+    ),
+    np.linalg.multi_dot,
+)
+
+for _complex in (np.linalg.eig, np.linalg.eigvals):
+    refuse(
+        _complex,
+        "a general matrix's eigenvalues and eigenvectors are complex, and s2sjax has no complex "
+        "numbers",
+        "for a symmetric matrix, np.linalg.eigh gives them real (and differentiable)",
+    )

@@ -233,6 +233,20 @@ def _imported(path):
     return None
 
 
+_REFUSED = {}  # _identity(object) -> (object, why s2sjax refuses it, a hint)
+
+
+def refuse(obj, why, hint):
+    """Register a function s2sjax refuses on purpose, saying why (a better error than "no rule")."""
+    _REFUSED[_identity(obj)] = (obj, why, hint)
+
+
+def refusal(obj):
+    """(why, hint) for a function s2sjax refuses on purpose, or None."""
+    entry = _REFUSED.get(_identity(obj))
+    return entry[1:] if entry is not None and _same(entry[0], obj) else None
+
+
 def lookup(obj):
     """The rule for a Python object (np.sin, math.sin, abs, scipy.stats.norm.logpdf, ...), or
     None."""

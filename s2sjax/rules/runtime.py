@@ -14,7 +14,7 @@ import gast
 
 from ..backend import runtime as rt
 from ..abstract import FLOAT, INT, UNSET, Type, broadcast, promote
-from .decompositions import MATRIX, _of_matrix
+from .decompositions import MATRIX, _of_matrix, _of_stack
 from .elementwise import _float_result
 from .linalg import BILINEAR, _product_result
 from .reductions import _is_none, _reduced
@@ -318,11 +318,11 @@ def matrix_helper(name, params, result, **forms):
 
 # np.linalg.solve in derivatives: its record, spelled rt.solve (casts a float32 matrix's seed)
 register(dataclasses.replace(by_name("np.linalg.solve"), name="rt.solve"), rt.solve)
-matrix_helper("det_sign", ("a",), _of_matrix("np.linalg.slogdet", FLOAT))  # piecewise constant
+matrix_helper("det_sign", ("a",), _of_stack("np.linalg.slogdet", ""))  # piecewise constant
 matrix_helper(
     "log_abs_det",
     ("a",),
-    _of_matrix("np.linalg.slogdet", FLOAT),
+    _of_stack("np.linalg.slogdet", ""),
     adjoints={"a": "g * np.transpose(np.linalg.inv(a))"},
     tangents={"a": "np.sum(np.transpose(np.linalg.inv(a)) * d)"},
 )
@@ -342,11 +342,11 @@ matrix_helper(
 
 VECTOR = Type("float", 1)
 NOT_TWICE = "second derivatives of np.linalg.{} are not supported"
-for _part, _result in (("values", VECTOR), ("vectors", MATRIX)):
+for _part, _result, _dims in (("values", VECTOR, "n"), ("vectors", MATRIX, "mn")):
     matrix_helper(
         f"eigh_{_part}",
         ("a", "UPLO"),
-        _of_matrix("np.linalg.eigh", _result),
+        _of_stack("np.linalg.eigh", _dims),
         adjoints={"a": f"rt.eigh_{_part}_adjoint(g, a, UPLO)"},
         tangents={"a": f"rt.eigh_{_part}_tangent(d, a, UPLO)"},
         static=("UPLO",),
@@ -360,12 +360,12 @@ for _part, _result in (("values", VECTOR), ("vectors", MATRIX)):
             unsupported={"a": NOT_TWICE.format("eigh")},
             static=("UPLO",),
         )
-for _part, _result in (("u", MATRIX), ("s", VECTOR), ("vh", MATRIX)):
+for _part, _result, _dims in (("u", MATRIX, "mk"), ("s", VECTOR, "k"), ("vh", MATRIX, "kn")):
     _params = ("a",) if _part == "s" else ("a", "full_matrices")
     matrix_helper(
         f"svd_{_part}",
         _params,
-        _of_matrix("np.linalg.svd", _result),
+        _of_stack("np.linalg.svd", _dims),
         adjoints={"a": f"rt.svd_{_part}_adjoint(g, a)"},
         tangents={"a": f"rt.svd_{_part}_tangent(d, a)"},
         static=_params[1:],
@@ -387,6 +387,27 @@ for _form, _seed in (("adjoint", "g"), ("tangent", "d")):
         linear=(_seed,),
         unsupported={"a": NOT_TWICE.format("pinv"), "p": NOT_TWICE.format("pinv")},
     )
+
+# np.linalg on stacks of matrices: where a matrix of a broadcast stack lies
+helper("broadcast_dimension", ("p", "q"), lambda t, n: INT)
+helper("stack_position", ("k", "lead", "own"), lambda t, n: INT)
+# np.linalg.qr's parts q and r
+for _part, _dims in (("q", "mk"), ("r", "kn")):
+    matrix_helper(
+        f"qr_{_part}",
+        ("a",),
+        _of_stack("np.linalg.qr", _dims),
+        adjoints={"a": f"rt.qr_{_part}_adjoint(g, a)"},
+        tangents={"a": f"rt.qr_{_part}_tangent(d, a)"},
+    )
+    for _form, _seed in (("adjoint", "g"), ("tangent", "d")):
+        matrix_helper(
+            f"qr_{_part}_{_form}",
+            (_seed, "a"),
+            _of_matrix("np.linalg.qr", MATRIX),
+            linear=(_seed,),
+            unsupported={"a": NOT_TWICE.format("qr")},
+        )
 
 
 def _vector(types, nodes):
