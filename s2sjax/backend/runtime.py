@@ -2085,23 +2085,54 @@ def from_triangle(a, UPLO):
     return lower + np.tril(lower, -1).T
 
 
-@register_jitable
 def to_triangle(x, UPLO):
     """The adjoint of `from_triangle`: `x + x^T` on the triangle read, `x`'s own diagonal."""
     both = x + x.T
     out = np.tril(both) if UPLO == "L" else np.triu(both)
-    for i in range(min(x.shape[0], x.shape[1])):
-        out[i, i] = x[i, i]
+    out[np.diag_indices_from(out)] = np.diagonal(x)
     return out
 
 
-@register_jitable
+@overload(to_triangle)
+def _to_triangle(x, UPLO):
+    def impl(x, UPLO):  # one pass: Numba's tril and x + x.T each make temporaries
+        n = x.shape[0]
+        if x.shape[1] != n:
+            raise ValueError("to_triangle: x must be square")
+        out = np.zeros((n, n), x.dtype)
+        lower = UPLO == "L"
+        for i in range(n):
+            out[i, i] = x[i, i]
+            for j in range(i):
+                if lower:
+                    out[i, j] = x[i, j] + x[j, i]
+                else:
+                    out[j, i] = x[i, j] + x[j, i]
+        return out
+
+    return impl
+
+
 def tril_halved(x):
     """The lower triangle of `x`, its diagonal halved."""
     out = np.tril(x)
-    for i in range(min(x.shape[0], x.shape[1])):
-        out[i, i] *= 0.5
+    out[np.diag_indices(min(x.shape))] *= 0.5
     return out
+
+
+@overload(tril_halved)
+def _tril_halved(x):
+    def impl(x):  # one pass, without Numba's tril mask
+        rows, columns = x.shape
+        out = np.zeros((rows, columns), x.dtype)
+        for i in range(rows):
+            for j in range(min(i, columns)):
+                out[i, j] = x[i, j]
+            if i < columns:
+                out[i, i] = 0.5 * x[i, i]
+        return out
+
+    return impl
 
 
 @register_jitable
