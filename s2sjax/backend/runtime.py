@@ -2311,6 +2311,7 @@ def _solve(a, b):
 import scipy.linalg  # noqa: E402  (the family's block, kept in one piece)
 
 _TRIANGULAR_BLOCK = 64  # rows per block: the loops' share of the work is about 64 / n
+_SUBSTITUTION_COLUMNS = 64  # a block's rows times these columns: 32 KiB of float64
 
 
 def solve_lower(factor, b):
@@ -2324,34 +2325,42 @@ def solve_lower_transposed(factor, b):
 
 
 @register_jitable
-def _subtract_row(x, i, scale, j):
-    """x[i] -= scale * x[j], by a loop: a slice expression would allocate its product."""
-    for column in range(x.shape[1]):
-        x[i, column] -= scale * x[j, column]
+def _subtract_row(x, i, scale, j, columns):
+    """x[i, columns] -= scale * x[j, columns], by a loop on row views (which LLVM vectorizes): a
+    slice expression would allocate its product."""
+    target, source = x[i, columns], x[j, columns]
+    for column in range(target.shape[0]):
+        target[column] -= scale * source[column]
 
 
 @register_jitable
-def _divide_row(x, i, divisor):
-    for column in range(x.shape[1]):
-        x[i, column] /= divisor
+def _divide_row(x, i, divisor, columns):
+    target = x[i, columns]
+    for column in range(target.shape[0]):
+        target[column] /= divisor
 
 
 @register_jitable
 def _substitute_lower(factor, x, start, stop):
-    """Rows start:stop of x, already less the rows above, through factor's diagonal block there."""
-    for i in range(start, stop):
-        for j in range(start, i):
-            _subtract_row(x, i, factor[i, j], j)
-        _divide_row(x, i, factor[i, i])
+    """Rows start:stop of x, already less the rows above, through factor's diagonal block there;
+    by chunks of columns that stay in the L1 cache."""
+    for first in range(0, x.shape[1], _SUBSTITUTION_COLUMNS):
+        columns = slice(first, min(first + _SUBSTITUTION_COLUMNS, x.shape[1]))
+        for i in range(start, stop):
+            for j in range(start, i):
+                _subtract_row(x, i, factor[i, j], j, columns)
+            _divide_row(x, i, factor[i, i], columns)
 
 
 @register_jitable
 def _substitute_lower_transposed(factor, x, start, stop):
     """As `_substitute_lower` with factor^T, upper triangular: the rows from the last up."""
-    for i in range(stop - 1, start - 1, -1):
-        for j in range(i + 1, stop):
-            _subtract_row(x, i, factor[j, i], j)
-        _divide_row(x, i, factor[i, i])
+    for first in range(0, x.shape[1], _SUBSTITUTION_COLUMNS):
+        columns = slice(first, min(first + _SUBSTITUTION_COLUMNS, x.shape[1]))
+        for i in range(stop - 1, start - 1, -1):
+            for j in range(i + 1, stop):
+                _subtract_row(x, i, factor[j, i], j, columns)
+            _divide_row(x, i, factor[i, i], columns)
 
 
 @register_jitable
