@@ -1210,6 +1210,20 @@ case(  # a stack of matrices by a matrix; np.dot of a matrix by a stack
     u(-1, 1, (3, 2)),
 )
 
+# ---- linalg speed: triangular solves with cholesky's factor (SQUARE's upper triangle unread)
+case(
+    "rt.solve_lower",
+    "def f(a, b):\n    return np.sum(np.sin(rt.solve_lower(a, b)))\n",
+    SQUARE,
+    u(-1, 1, (3,)),
+)
+case(
+    "rt.solve_lower_transposed",
+    "def f(a, b):\n    return np.sum(np.sin(rt.solve_lower_transposed(a, b)))\n",
+    SQUARE,
+    u(-1, 1, (3, 2)),
+)
+
 # ---- stats family: scipy.stats.norm, loc broadcast along x, scale broadcast or a number
 case(
     "rt.norm_logpdf",

@@ -2092,23 +2092,54 @@ def from_triangle(a, UPLO):
     return lower + np.tril(lower, -1).T
 
 
-@register_jitable
 def to_triangle(x, UPLO):
     """The adjoint of `from_triangle`: `x + x^T` on the triangle read, `x`'s own diagonal."""
     both = x + x.T
     out = np.tril(both) if UPLO == "L" else np.triu(both)
-    for i in range(min(x.shape[0], x.shape[1])):
-        out[i, i] = x[i, i]
+    out[np.diag_indices_from(out)] = np.diagonal(x)
     return out
 
 
-@register_jitable
+@overload(to_triangle)
+def _to_triangle(x, UPLO):
+    def impl(x, UPLO):  # one pass: Numba's tril and x + x.T each make temporaries
+        n = x.shape[0]
+        if x.shape[1] != n:
+            raise ValueError("to_triangle: x must be square")
+        out = np.zeros((n, n), x.dtype)
+        lower = UPLO == "L"
+        for i in range(n):
+            out[i, i] = x[i, i]
+            for j in range(i):
+                if lower:
+                    out[i, j] = x[i, j] + x[j, i]
+                else:
+                    out[j, i] = x[i, j] + x[j, i]
+        return out
+
+    return impl
+
+
 def tril_halved(x):
     """The lower triangle of `x`, its diagonal halved."""
     out = np.tril(x)
-    for i in range(min(x.shape[0], x.shape[1])):
-        out[i, i] *= 0.5
+    out[np.diag_indices(min(x.shape))] *= 0.5
     return out
+
+
+@overload(tril_halved)
+def _tril_halved(x):
+    def impl(x):  # one pass, without Numba's tril mask
+        rows, columns = x.shape
+        out = np.zeros((rows, columns), x.dtype)
+        for i in range(rows):
+            for j in range(min(i, columns)):
+                out[i, j] = x[i, j]
+            if i < columns:
+                out[i, i] = 0.5 * x[i, i]
+        return out
+
+    return impl
 
 
 @register_jitable
@@ -2378,6 +2409,124 @@ def stack_position(k, lead, own):
             position += (place if size != 1 else 0) * stride
             stride *= size
     return position
+
+
+# ---- linalg speed: triangular solves with cholesky's factor (its derivatives) ----------------
+# Numba has no solve_triangular. Compiled code solves by blocks of rows: each block first takes
+# the product of the rows solved before it (a BLAS matrix product, most of the work), then
+# substitutes through its own diagonal block by loops. Only the lower triangle of `factor` is read.
+
+
+def _scipy_linalg():
+    """scipy.linalg, imported on first use (target="python" only): `import s2sjax` imports no
+    SciPy submodule."""
+    import scipy.linalg
+
+    return scipy.linalg
+
+
+_TRIANGULAR_BLOCK = 64  # rows per block: the loops' share of the work is about 64 / n
+_SUBSTITUTION_COLUMNS = 64  # a block's rows times these columns: 32 KiB of float64
+
+
+def solve_lower(factor, b):
+    """x with tril(factor) x = b, for b a vector or a matrix."""
+    return _scipy_linalg().solve_triangular(factor, b, lower=True, check_finite=False)
+
+
+def solve_lower_transposed(factor, b):
+    """x with tril(factor)^T x = b, for b a vector or a matrix."""
+    return _scipy_linalg().solve_triangular(factor, b, lower=True, trans="T", check_finite=False)
+
+
+@register_jitable
+def _subtract_row(x, i, scale, j, columns):
+    """x[i, columns] -= scale * x[j, columns], by a loop on row views (which LLVM vectorizes): a
+    slice expression would allocate its product."""
+    target, source = x[i, columns], x[j, columns]
+    for column in range(target.shape[0]):
+        target[column] -= scale * source[column]
+
+
+@register_jitable
+def _divide_row(x, i, divisor, columns):
+    target = x[i, columns]
+    for column in range(target.shape[0]):
+        target[column] /= divisor
+
+
+@register_jitable
+def _substitute_lower(factor, x, start, stop):
+    """Rows start:stop of x, already less the rows above, through factor's diagonal block there;
+    by chunks of columns that stay in the L1 cache."""
+    for first in range(0, x.shape[1], _SUBSTITUTION_COLUMNS):
+        columns = slice(first, min(first + _SUBSTITUTION_COLUMNS, x.shape[1]))
+        for i in range(start, stop):
+            for j in range(start, i):
+                _subtract_row(x, i, factor[i, j], j, columns)
+            _divide_row(x, i, factor[i, i], columns)
+
+
+@register_jitable
+def _substitute_lower_transposed(factor, x, start, stop):
+    """As `_substitute_lower` with factor^T, upper triangular: the rows from the last up."""
+    for first in range(0, x.shape[1], _SUBSTITUTION_COLUMNS):
+        columns = slice(first, min(first + _SUBSTITUTION_COLUMNS, x.shape[1]))
+        for i in range(stop - 1, start - 1, -1):
+            for j in range(i + 1, stop):
+                _subtract_row(x, i, factor[j, i], j, columns)
+            _divide_row(x, i, factor[i, i], columns)
+
+
+@register_jitable
+def _solve_lower_in_place(factor, x, transposed):
+    """x := tril(factor)^-1 x, or tril(factor)^-T x, for a C-contiguous matrix x."""
+    n = factor.shape[0]
+    blocks = (n + _TRIANGULAR_BLOCK - 1) // _TRIANGULAR_BLOCK
+    for k in range(blocks):
+        if transposed:  # from the last block up: the rows below are solved
+            start = (blocks - 1 - k) * _TRIANGULAR_BLOCK
+            stop = min(start + _TRIANGULAR_BLOCK, n)
+            if stop < n:
+                x[start:stop] -= np.ascontiguousarray(factor[stop:, start:stop].T) @ x[stop:]
+            _substitute_lower_transposed(factor, x, start, stop)
+        else:
+            start = k * _TRIANGULAR_BLOCK
+            stop = min(start + _TRIANGULAR_BLOCK, n)
+            if start > 0:
+                x[start:stop] -= np.ascontiguousarray(factor[start:stop, :start]) @ x[:start]
+            _substitute_lower(factor, x, start, stop)
+
+
+def _triangular_solver(public, transposed):
+    """Compiled `public(factor, b)`: a copy of b solved in place, float64 where dtypes differ."""
+
+    def typed(factor, b):
+        if factor.dtype != b.dtype:
+            return lambda factor, b: public(factor.astype(np.float64), b.astype(np.float64))
+        if b.ndim == 1:
+
+            def vector(factor, b):
+                x = np.empty((b.shape[0], 1), b.dtype)
+                x[:, 0] = b
+                _solve_lower_in_place(factor, x, transposed)
+                return x[:, 0].copy()
+
+            return vector
+
+        def matrix(factor, b):
+            x = np.empty(b.shape, b.dtype)
+            x[:] = b
+            _solve_lower_in_place(factor, x, transposed)
+            return x
+
+        return matrix
+
+    return typed
+
+
+overload(solve_lower)(_triangular_solver(solve_lower, False))
+overload(solve_lower_transposed)(_triangular_solver(solve_lower_transposed, True))
 
 
 # ---- stats family: scipy.stats.norm's logpdf, pdf, cdf and logcdf, with loc and scale -------

@@ -149,13 +149,14 @@ _linalg("slogdet", ("a",), _written_as_parts, parts=("rt.det_sign(a)", "rt.log_a
 
 # S = L^-T phi(L^T g) L^-1, phi: the lower triangle with half its diagonal; then folded onto the
 # lower triangle that NumPy reads.
+# (triangular solves with L: rt.solve_lower_transposed(out, x) is L^-T x)
 _CHOLESKY_ADJOINT = (
-    "rt.to_triangle(rt.solve(np.transpose(out), np.transpose(rt.solve("
-    "np.transpose(out), np.transpose(rt.tril_halved(rt.matmul(np.transpose(out), g)))))), 'L')"
+    "rt.to_triangle(rt.solve_lower_transposed(out, np.transpose(rt.solve_lower_transposed("
+    "out, np.transpose(rt.tril_halved(rt.matmul(np.transpose(out), g)))))), 'L')"
 )
 # dL = L phi(L^-1 da L^-T), da the symmetric matrix read from d's lower triangle
 _CHOLESKY_TANGENT = (
-    "rt.matmul(out, rt.tril_halved(rt.solve(out, np.transpose(rt.solve("
+    "rt.matmul(out, rt.tril_halved(rt.solve_lower(out, np.transpose(rt.solve_lower("
     "out, rt.from_triangle(d, 'L'))))))"
 )
 _linalg(

@@ -469,3 +469,45 @@ helper(
     unsupported={"a": NO_HIGHER_CUMPROD},
     static=("axis",),
 )
+
+
+# ---- linalg speed: triangular solves with cholesky's factor, read from its lower triangle T ----
+# x = T^-1 b: b_bar = T^-T g, T_bar = -tril((T^-T g) x^T), dx = -T^-1 tril(d) x.
+# x = T^-T b: b_bar = T^-1 g, T_bar = -tril(x (T^-1 g)^T), dx = -T^-T tril(d)^T x.
+
+
+def _triangle_adjoint(left, right):
+    """The adjoint template -tril(left right^T), right^T the row of a vector `right`."""
+
+    def chosen(types, nodes):
+        if types["b"].ndim == 1:
+            return f"-np.tril(np.outer({left}, {right}))"
+        return f"-np.tril(rt.matmul({left}, np.transpose({right})))"
+
+    return chosen
+
+
+def _triangular_solve(name, other, factor_adjoint, tangent):
+    """One of the two solves; `other` is the solve with the transposed triangle."""
+    matrix_helper(
+        name,
+        ("factor", "b"),
+        _float_like("b"),
+        adjoints={"factor": factor_adjoint, "b": f"rt.{other}(factor, g)"},
+        tangents={"factor": f"-rt.{name}(factor, rt.matmul({tangent}, out))"},
+        linear=("b",),
+    )
+
+
+_triangular_solve(
+    "solve_lower",
+    "solve_lower_transposed",
+    _triangle_adjoint("rt.solve_lower_transposed(factor, g)", "out"),
+    "np.tril(d)",
+)
+_triangular_solve(
+    "solve_lower_transposed",
+    "solve_lower",
+    _triangle_adjoint("out", "rt.solve_lower(factor, g)"),
+    "np.transpose(np.tril(d))",
+)
