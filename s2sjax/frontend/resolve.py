@@ -457,6 +457,8 @@ class _Resolver(gast.NodeTransformer):
             return gast.copy_location(gast.Constant(_python_number(value), None), node)
         if isinstance(value, np.ndarray):
             return self._capture(value, node, spelled)
+        if isinstance(value, (tuple, list)) and _is_constant_display(value):
+            return self._display(value, node, spelled)
         if callable(getattr(value, "inlinable", None)) or inspect.isfunction(value):
             self._assume(value, spelled)
         if callable(getattr(value, "inlinable", None)):  # a vmapped function: inline its batch loop
@@ -481,6 +483,29 @@ class _Resolver(gast.NodeTransformer):
             f"{spelled!r} is a {type(value).__name__}, "
             "which s2sjax cannot use in a transformed function",
         )
+
+    def _display(self, value, node, spelled):
+        """A tuple or list of numbers and arrays from a global or closure, as a display written in
+        the code: its numbers as literals, its arrays captured; the code holds while its
+        structure and numbers do."""
+        reader = self._reader(spelled)
+        self.resolved.assumptions.append(Assumption(lambda: _skeleton(reader()), _skeleton(value)))
+        return self._display_of(value, node, spelled, lambda: reader)
+
+    def _display_of(self, value, node, spelled, read):
+        """The display of `value` (`read()()` reads it anew), at `node`."""
+        if isinstance(value, np.ndarray):
+            name = self.namer.fresh(spelled.replace(".", "_"))
+            self.resolved.captured.append(Captured(name, read()))
+            return gast.copy_location(gast.Name(name, gast.Load(), None, None), node)
+        if not isinstance(value, (tuple, list)):
+            return gast.copy_location(gast.Constant(_python_number(value), None), node)
+        elements = [
+            self._display_of(v, node, spelled, lambda k=k: _item_reader(read(), k))
+            for k, v in enumerate(value)
+        ]
+        display = gast.Tuple if isinstance(value, tuple) else gast.List
+        return gast.copy_location(display(elements, gast.Load()), node)
 
     def _capture(self, value, node, spelled):
         name = self.namer.fresh(spelled.replace(".", "_"))
@@ -535,6 +560,31 @@ def _vmap_options(call):
 
 def _hashable_callable(value):
     return callable(value) or isinstance(value, type)
+
+
+def _is_constant_display(value):
+    """Whether `value` is a (nested) tuple or list of numbers, bools, None, ... and arrays."""
+    if isinstance(value, (tuple, list)):
+        return all(_is_constant_display(v) for v in value)
+    return (
+        value is None
+        or value is Ellipsis
+        or isinstance(value, (bool, int, float, np.number, np.ndarray))
+    )
+
+
+def _skeleton(value):
+    """`value` with its arrays as their dtype and rank: what code written for it assumes."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.dtype, value.ndim)
+    if isinstance(value, (tuple, list)):
+        return type(value), tuple(_skeleton(v) for v in value)
+    return type(value), value
+
+
+def _item_reader(read, k):
+    """() -> the current element `k` of what `read()` gives."""
+    return lambda: read()[k]
 
 
 def _python_number(value):
