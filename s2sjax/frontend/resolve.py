@@ -22,6 +22,7 @@ import copy
 import functools
 import inspect
 import os
+import string
 import types as pytypes
 from dataclasses import dataclass, field
 
@@ -136,7 +137,29 @@ class _Resolver(gast.NodeTransformer):
             "jvp",
         ):
             return self._unsupported_transformation(node, self._transformation(node.func.func))
-        return self.generic_visit(node)
+        node = self.generic_visit(node)
+        if rules.dotted_name(node.func) == "np.einsum" and not _is_string(node.args[:1]):
+            return self._einsum_of_sublists(node)
+        return node
+
+    def _einsum_of_sublists(self, call):
+        """`np.einsum(A, [0, 1], B, [1, 2], [0, 2])` -> `np.einsum('ab,bc->ac', A, B)`."""
+        # an odd count: the last sublist is the output's
+        operands = call.args[: len(call.args) // 2 * 2 : 2]
+        sublists = call.args[1::2] + call.args[len(operands) * 2 :]
+        try:
+            terms = [_einsum_term(s) for s in sublists]
+        except ValueError as exc:
+            return self._problem(
+                call,
+                f"np.einsum's sublists must be tuples or lists of ints written in the code or held "
+                f"in a global or closure ({exc})",
+            )
+        subscripts = ",".join(terms[: len(operands)])
+        if len(terms) > len(operands):
+            subscripts += "->" + terms[-1]
+        call.args = [gast.Constant(subscripts, None)] + operands
+        return call
 
     def _unsupported_transformation(self, node, name):
         """The problem of an s2sjax transformation used inside a transformed function other than as
@@ -452,7 +475,7 @@ class _Resolver(gast.NodeTransformer):
         rule = rules.lookup(value) if _hashable_callable(value) else None
         if rule is not None:
             return gast.copy_location(rules.dotted(rule.name), node)
-        if isinstance(value, (bool, int, float, np.number)) or value is None:
+        if isinstance(value, (bool, int, float, np.number)) or value is None or value is Ellipsis:
             self._assume(value, spelled)
             return gast.copy_location(gast.Constant(_python_number(value), None), node)
         if isinstance(value, np.ndarray):
@@ -571,6 +594,26 @@ def _is_constant_display(value):
         or value is Ellipsis
         or isinstance(value, (bool, int, float, np.number, np.ndarray))
     )
+
+
+def _is_string(nodes):
+    return bool(nodes) and isinstance(nodes[0], gast.Constant) and isinstance(nodes[0].value, str)
+
+
+def _einsum_term(sublist):
+    """The subscripts of one einsum sublist display: ints 0-51 as NumPy's letters, `...`."""
+    if not isinstance(sublist, (gast.Tuple, gast.List)):
+        raise ValueError("one is not a display")
+    term = ""
+    for element in sublist.elts:
+        value = element.value if isinstance(element, gast.Constant) else None
+        if value is Ellipsis:
+            term += "..."
+        elif type(value) is int and 0 <= value < 2 * len(string.ascii_lowercase):
+            term += string.ascii_letters[value]
+        else:
+            raise ValueError("an element is not an int from 0 to 51 or Ellipsis")
+    return term
 
 
 def _skeleton(value):
