@@ -127,6 +127,55 @@ class _Resolver(gast.NodeTransformer):
                 return self._problem(node, f"{chain!r}: {attr!r} is not an attribute of {root!r}")
         return self._classify(value, node, chain)
 
+    def visit_Subscript(self, node):
+        concatenator = self._value_of(node.value)
+        if concatenator is np.r_:
+            return self._index_concatenation(node, "np.r_", self._r_piece, "np.concatenate")
+        if concatenator is np.c_:
+            return self._index_concatenation(node, "np.c_", self._c_piece, "np.column_stack")
+        return self.generic_visit(node)
+
+    def _index_concatenation(self, node, spelled, piece, join):
+        """`np.r_[a, b, 1:3]` -> `np.concatenate((np.atleast_1d(a), np.atleast_1d(b),
+        np.arange(1, 3)))`; `np.c_[a, b]` -> `np.column_stack((a, b))` (the same for pieces of
+        rank 1 and 2; column_stack refuses others)."""
+        items = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        pieces = []
+        for item in items:
+            if isinstance(item, gast.Constant) and isinstance(item.value, str):
+                return self._problem(
+                    node, f"{spelled}[...] with a string directive is not supported"
+                )
+            pieces.append(piece(item, node, spelled))
+            if pieces[-1] is None:
+                return node
+        tuple_node = gast.copy_location(gast.Tuple(pieces, gast.Load()), node)
+        return gast.copy_location(gast.Call(rules.dotted(join), [tuple_node], []), node)
+
+    def _r_piece(self, item, node, spelled):
+        """One piece of `np.r_[...]`: a slice as its np.arange, anything else at least 1-d."""
+        if not isinstance(item, gast.Slice):
+            return self._call("np.atleast_1d", [self.visit(item)], node)
+        step = item.step
+        if isinstance(step, gast.Constant) and isinstance(step.value, complex):
+            self._problem(node, f"{spelled}[...] with a complex step (a linspace) is not supported")
+            return None
+        bounds = [item.lower or gast.Constant(0, None), item.upper, step or gast.Constant(1, None)]
+        if item.upper is None:
+            self._problem(node, f"a slice in {spelled}[...] needs its end")
+            return None
+        return self._call("np.arange", [self.visit(b) for b in bounds], node)
+
+    def _c_piece(self, item, node, spelled):
+        if isinstance(item, gast.Slice):
+            self._problem(node, f"a slice in {spelled}[...] is not supported")
+            return None
+        return self.visit(item)
+
+    @staticmethod
+    def _call(function, args, node):
+        return gast.copy_location(gast.Call(rules.dotted(function), args, []), node)
+
     def visit_Call(self, node):
         if self._refers_to_jvp(node.func):
             return self._jvp_call(node)
