@@ -1122,6 +1122,28 @@ for x in (-0.4, -41.0):
     case("rt.norm_logcdf", "def f(x, s):\n    return scipy.stats.norm.logcdf(x, scale=s)\n", x, 1.1)
 
 
+# ---- forms: np.r_ and np.c_ as joins, einsum's sublists ----
+case(
+    "np.concatenate",
+    "def f(a, b):\n    return np.sum(np.sin(np.r_[a, b, 0:2, 1.5]) * np.r_[1.0:8.0])\n",
+    u(-1, 1, (3,)),
+    0.4,
+)
+case(
+    "np.column_stack",
+    "def f(a, b):\n    return np.sum(np.cos(np.c_[a, b * a[0]]) * np.arange(9.0).reshape(3, 3))\n",
+    u(-1, 1, (3,)),
+    u(-1, 1, (3, 2)),
+)
+case(
+    "np.einsum",
+    "def f(a, b):\n"
+    "    return np.sum(np.sin(np.einsum(a, (0, 1), b, [1, Ellipsis], [Ellipsis, 0])))\n",
+    u(-1, 1, (2, 3)),
+    u(-1, 1, (3, 2)),
+)
+
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())
