@@ -1142,6 +1142,12 @@ case(
     u(-1, 1, (2, 3)),
     u(-1, 1, (3, 2)),
 )
+case(  # `@` with batch axes on both operands, size-1 ones broadcast
+    "rt.batch_matmul",
+    "def f(a, b):\n    return np.sum(np.sin(a @ b))\n",
+    u(-1, 1, (1, 2, 2)),
+    u(-1, 1, (3, 2, 1)),
+)
 
 
 CASES = [

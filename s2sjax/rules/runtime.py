@@ -398,3 +398,17 @@ def _vector(types, nodes):
 
 
 helper("norm_vector", ("x",), _vector, linear=("x",), adjoints={"x": "g"})
+
+
+# ---- forms: `a @ b` with batch axes on both operands (s2sjax/rules/linalg.py lowers it) ----
+helper(
+    "batch_matmul",
+    ("a", "b"),
+    _product_result(dot=False),
+    adjoints={
+        "a": "rt.unbroadcast(rt.batch_matmul(g, np.swapaxes(b, -1, -2)), a)",
+        "b": "rt.unbroadcast(rt.batch_matmul(np.swapaxes(a, -1, -2), g), b)",
+    },
+    linear=BILINEAR,
+    product=True,
+)
