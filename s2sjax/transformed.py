@@ -19,7 +19,12 @@ import threading
 import numpy as np
 
 from . import config, containers, extend, tracebacks
-from .frontend.parse import check_readable, function_for_rule
+from .frontend.parse import (
+    check_readable,
+    function_for_rule,
+    function_for_rule_call,
+    static_key,
+)
 from .kinds import Pullback
 from .kinds.base import same, signature_key
 from .specialize import Specialization
@@ -41,6 +46,9 @@ class Transformed:
         # a user's rule defined since an equal transformation was made, or strict compiling
         # switched on, changes its code
         self._identity = (_identity(fun), kind, target, extend.definitions(), config.strict)
+        # a NumPy function given directly: its shape-deciding arguments are written in per call
+        self._rule_callee = fun if function_for_rule(fun) is not None else None
+        self._rule_calls = {}
         if not isinstance(fun, Transformed):
             fun = function_for_rule(fun) or fun
             check_readable(fun)
@@ -95,6 +103,10 @@ class Transformed:
 
     def __call__(self, *args, **kwargs):
         try:
+            if self._rule_callee is not None and not kwargs:
+                with_constants = self.for_arguments(args)
+                if with_constants is not self:
+                    return with_constants(*args)
             if not kwargs and self.kind.call is None:
                 # Fast path: every argument given, no arrays: the types alone pick the code.
                 entry = self._by_type.get(tuple(map(type, args)))
@@ -121,6 +133,20 @@ class Transformed:
                 flat(*flattening.checked_leaves(args, self.kind.name, self.kind.argnums))
             )
         return self.specialization(args).run(args)
+
+    def for_arguments(self, args):
+        """This transformation for a call with the positional `args`.
+
+        Itself, or for a NumPy function given directly, the transformation of it called with
+        `args`' shape-deciding arguments written in (parse.function_for_rule_call).
+        """
+        if self._rule_callee is None:
+            return self
+        key = len(args), static_key(args)
+        if key not in self._rule_calls:
+            function = function_for_rule_call(self._rule_callee, args)
+            self._rule_calls[key] = function and Transformed(function, self.kind, self.target)
+        return self._rule_calls[key] or self
 
     def bind(self, args, kwargs):
         try:

@@ -1309,6 +1309,32 @@ for name, expr, arg in (
     ("choice", "np.sum(np.sin(x[np.random.choice(1, 2)]))", u(-1, 1, (3,))),
 ):
     case(f"np.random.{name}", f"def f(x):\n    return {expr}\n", arg)
+# ---- forms: np.r_ and np.c_ as joins, einsum's sublists ----
+case(
+    "np.concatenate",
+    "def f(a, b):\n    return np.sum(np.sin(np.r_[a, b, 0:2, 1.5]) * np.r_[1.0:8.0])\n",
+    u(-1, 1, (3,)),
+    0.4,
+)
+case(
+    "np.column_stack",
+    "def f(a, b):\n    return np.sum(np.cos(np.c_[a, b * a[0]]) * np.arange(9.0).reshape(3, 3))\n",
+    u(-1, 1, (3,)),
+    u(-1, 1, (3, 2)),
+)
+case(
+    "np.einsum",
+    "def f(a, b):\n"
+    "    return np.sum(np.sin(np.einsum(a, (0, 1), b, [1, Ellipsis], [Ellipsis, 0])))\n",
+    u(-1, 1, (2, 3)),
+    u(-1, 1, (3, 2)),
+)
+case(  # `@` with batch axes on both operands, size-1 ones broadcast
+    "rt.batch_matmul",
+    "def f(a, b):\n    return np.sum(np.sin(a @ b))\n",
+    u(-1, 1, (1, 2, 2)),
+    u(-1, 1, (3, 2, 1)),
+)
 
 
 CASES = [

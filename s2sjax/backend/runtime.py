@@ -2777,3 +2777,55 @@ def quantile_weights(s, q, axis):
 @overload(quantile_weights)
 def _quantile_weights(s, q, axis):
     return lambda s, q, axis: _quantile_grid(s, q, axis)[1].reshape(_pair_shape(s.shape, axis))
+
+
+# ---- forms: matrix products whose operands both have leading (batch) axes ----
+
+
+def batch_matmul(a, b):
+    """`a @ b` of two stacks of matrices, their batch axes broadcast (size 1 and missing ones)."""
+    return np.matmul(a, b)
+
+
+@overload(batch_matmul)
+def _batch_matmul(a, b):
+    if a.dtype != b.dtype:
+        return lambda a, b: _batch_matmul_same(a.astype(np.float64), b.astype(np.float64))
+    return _batch_matmul_same
+
+
+@register_jitable
+def _batch_matmul_same(a, b):
+    shape_a, shape_b = _batch_shape(a, b), _batch_shape(b, a)
+    stack_a, stack_b = _matrices(a, shape_a), _matrices(b, shape_b)
+    rows, inner, cols = a.shape[a.ndim - 2], a.shape[a.ndim - 1], b.shape[b.ndim - 1]
+    out = np.empty((stack_a.shape[0], rows, cols), dtype=stack_a.dtype)
+    if inner != b.shape[b.ndim - 2]:
+        raise ValueError("matmul: the inner dimensions of the matrices differ")
+    for k in range(stack_a.shape[0]):
+        out[k] = np.dot(stack_a[k], stack_b[k])
+    return out.reshape(tuple_setitem(shape_a, len(shape_a) - 1, cols))
+
+
+@register_jitable
+def _matrices(x, shape):
+    """`x` broadcast to `shape`, as a C-contiguous stack of its matrices."""
+    full = np.ascontiguousarray(np.broadcast_to(x, shape))
+    count = full.size // max(shape[len(shape) - 2] * shape[len(shape) - 1], 1)
+    return full.reshape((count, shape[len(shape) - 2], shape[len(shape) - 1]))
+
+
+@register_jitable
+def _batch_shape(x, other):
+    """The shape of `x` with the batch axes of `x` and `other` broadcast, of their larger rank."""
+    shape = x.shape if x.ndim >= other.ndim else other.shape
+    n = len(shape)
+    for d in range(n - 2):
+        i, j = d - (n - x.ndim), d - (n - other.ndim)
+        size_x = x.shape[i] if i >= 0 else 1
+        size_other = other.shape[j] if j >= 0 else 1
+        if size_x != size_other and size_x != 1 and size_other != 1:
+            raise ValueError("matmul: the batch axes of the operands do not broadcast")
+        shape = tuple_setitem(shape, d, size_other if size_x == 1 else size_x)
+    shape = tuple_setitem(shape, n - 2, x.shape[x.ndim - 2])
+    return tuple_setitem(shape, n - 1, x.shape[x.ndim - 1])

@@ -170,6 +170,49 @@ def function_for_rule(obj):
     return function_from_source(source, name, f"<s2sjax: {rule.name}>", _namespace_of(rule.name))
 
 
+def function_for_rule_call(obj, args):
+    """A Python function of `len(args)` parameters calling the rule `obj` with those `args` that
+    decide shapes (ints, strings, tuples and lists of ints: a split's sections, einsum's
+    sublists) written in as constants, as JAX's static arguments are; None when there are none
+    and the call fits `function_for_rule`'s parameters.
+
+    A new value of such an argument is a new function: the caller keys it by `static_key`.
+    """
+    rule = rules.lookup(obj) if callable(obj) else None
+    static = [i for i, a in enumerate(args) if is_static_constant(a)]
+    required = [p for p in rule.params if p not in rule.defaults] if rule else []
+    if rule is None or (not static and len(args) == len(required)):
+        return None
+    params = [f"x{i}" for i in range(len(args))]
+    arguments = [repr(a) if i in static else p for i, (p, a) in enumerate(zip(params, args))]
+    name = rule.name.replace(".", "_") if "." in rule.name else f"builtin_{rule.name}"
+    source = f"def {name}({', '.join(params)}):\n    return {rule.name}({', '.join(arguments)})\n"
+    filename = f"<s2sjax: {rule.name}{static_key(args)}>"
+    return function_from_source(source, name, filename, _namespace_of(rule.name))
+
+
+def is_static_constant(value):
+    """Whether `value` is an int, a bool, None, a string, or a tuple or list of ints (Ellipsis
+    among them, and such tuples again): what decides a shape, written in as a constant."""
+    if isinstance(value, (tuple, list)):
+        return all(_static_element(v) for v in value)
+    return value is None or type(value) in (int, bool, str)
+
+
+def _static_element(value):
+    if isinstance(value, (tuple, list)):
+        return all(_static_element(v) for v in value)
+    return type(value) in (int, bool) or value is Ellipsis
+
+
+def static_key(args):
+    """The static constants of `args` by position, with their types: what the code is written
+    for."""
+    return tuple(
+        (i, type(a).__name__, repr(a)) for i, a in enumerate(args) if is_static_constant(a)
+    )
+
+
 _SPELLED_MODULES = {"np": np, "math": math, "rt": runtime}
 
 

@@ -22,6 +22,7 @@ import copy
 import functools
 import inspect
 import os
+import string
 import types as pytypes
 from dataclasses import dataclass, field
 
@@ -144,6 +145,55 @@ class _Resolver(gast.NodeTransformer):
                 return self._problem(node, f"{chain!r}: {attr!r} is not an attribute of {root!r}")
         return self._classify(value, node, chain)
 
+    def visit_Subscript(self, node):
+        concatenator = self._value_of(node.value)
+        if concatenator is np.r_:
+            return self._index_concatenation(node, "np.r_", self._r_piece, "np.concatenate")
+        if concatenator is np.c_:
+            return self._index_concatenation(node, "np.c_", self._c_piece, "np.column_stack")
+        return self.generic_visit(node)
+
+    def _index_concatenation(self, node, spelled, piece, join):
+        """`np.r_[a, b, 1:3]` -> `np.concatenate((np.atleast_1d(a), np.atleast_1d(b),
+        np.arange(1, 3)))`; `np.c_[a, b]` -> `np.column_stack((a, b))` (the same for pieces of
+        rank 1 and 2; column_stack refuses others)."""
+        items = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        pieces = []
+        for item in items:
+            if isinstance(item, gast.Constant) and isinstance(item.value, str):
+                return self._problem(
+                    node, f"{spelled}[...] with a string directive is not supported"
+                )
+            pieces.append(piece(item, node, spelled))
+            if pieces[-1] is None:
+                return node
+        tuple_node = gast.copy_location(gast.Tuple(pieces, gast.Load()), node)
+        return gast.copy_location(gast.Call(rules.dotted(join), [tuple_node], []), node)
+
+    def _r_piece(self, item, node, spelled):
+        """One piece of `np.r_[...]`: a slice as its np.arange, anything else at least 1-d."""
+        if not isinstance(item, gast.Slice):
+            return self._call("np.atleast_1d", [self.visit(item)], node)
+        step = item.step
+        if isinstance(step, gast.Constant) and isinstance(step.value, complex):
+            self._problem(node, f"{spelled}[...] with a complex step (a linspace) is not supported")
+            return None
+        bounds = [item.lower or gast.Constant(0, None), item.upper, step or gast.Constant(1, None)]
+        if item.upper is None:
+            self._problem(node, f"a slice in {spelled}[...] needs its end")
+            return None
+        return self._call("np.arange", [self.visit(b) for b in bounds], node)
+
+    def _c_piece(self, item, node, spelled):
+        if isinstance(item, gast.Slice):
+            self._problem(node, f"a slice in {spelled}[...] is not supported")
+            return None
+        return self.visit(item)
+
+    @staticmethod
+    def _call(function, args, node):
+        return gast.copy_location(gast.Call(rules.dotted(function), args, []), node)
+
     def visit_Call(self, node):
         if self._refers_to_jvp(node.func):
             return self._jvp_call(node)
@@ -154,7 +204,29 @@ class _Resolver(gast.NodeTransformer):
             "jvp",
         ):
             return self._unsupported_transformation(node, self._transformation(node.func.func))
-        return self.generic_visit(node)
+        node = self.generic_visit(node)
+        if rules.dotted_name(node.func) == "np.einsum" and not _is_string(node.args[:1]):
+            return self._einsum_of_sublists(node)
+        return node
+
+    def _einsum_of_sublists(self, call):
+        """`np.einsum(A, [0, 1], B, [1, 2], [0, 2])` -> `np.einsum('ab,bc->ac', A, B)`."""
+        # an odd count: the last sublist is the output's
+        operands = call.args[: len(call.args) // 2 * 2 : 2]
+        sublists = call.args[1::2] + call.args[len(operands) * 2 :]
+        try:
+            terms = [_einsum_term(s) for s in sublists]
+        except ValueError as exc:
+            return self._problem(
+                call,
+                f"np.einsum's sublists must be tuples or lists of ints written in the code or held "
+                f"in a global or closure ({exc})",
+            )
+        subscripts = ",".join(terms[: len(operands)])
+        if len(terms) > len(operands):
+            subscripts += "->" + terms[-1]
+        call.args = [gast.Constant(subscripts, None)] + operands
+        return call
 
     def _unsupported_transformation(self, node, name):
         """The problem of an s2sjax transformation used inside a transformed function other than as
@@ -470,11 +542,13 @@ class _Resolver(gast.NodeTransformer):
         rule = rules.lookup(value) if _hashable_callable(value) else None
         if rule is not None:
             return gast.copy_location(rules.dotted(rule.name), node)
-        if isinstance(value, (bool, int, float, np.number)) or value is None:
+        if isinstance(value, (bool, int, float, np.number)) or value is None or value is Ellipsis:
             self._assume(value, spelled)
             return gast.copy_location(gast.Constant(_python_number(value), None), node)
         if isinstance(value, np.ndarray):
             return self._capture(value, node, spelled)
+        if isinstance(value, (tuple, list)) and _is_constant_display(value):
+            return self._display(value, node, spelled)
         if callable(getattr(value, "inlinable", None)) or inspect.isfunction(value):
             self._assume(value, spelled)
         if callable(getattr(value, "inlinable", None)):  # a vmapped function: inline its batch loop
@@ -502,6 +576,29 @@ class _Resolver(gast.NodeTransformer):
             f"{spelled!r} is a {type(value).__name__}, "
             "which s2sjax cannot use in a transformed function",
         )
+
+    def _display(self, value, node, spelled):
+        """A tuple or list of numbers and arrays from a global or closure, as a display written in
+        the code: its numbers as literals, its arrays captured; the code holds while its
+        structure and numbers do."""
+        reader = self._reader(spelled)
+        self.resolved.assumptions.append(Assumption(lambda: _skeleton(reader()), _skeleton(value)))
+        return self._display_of(value, node, spelled, lambda: reader)
+
+    def _display_of(self, value, node, spelled, read):
+        """The display of `value` (`read()()` reads it anew), at `node`."""
+        if isinstance(value, np.ndarray):
+            name = self.namer.fresh(spelled.replace(".", "_"))
+            self.resolved.captured.append(Captured(name, read()))
+            return gast.copy_location(gast.Name(name, gast.Load(), None, None), node)
+        if not isinstance(value, (tuple, list)):
+            return gast.copy_location(gast.Constant(_python_number(value), None), node)
+        elements = [
+            self._display_of(v, node, spelled, lambda k=k: _item_reader(read(), k))
+            for k, v in enumerate(value)
+        ]
+        display = gast.Tuple if isinstance(value, tuple) else gast.List
+        return gast.copy_location(display(elements, gast.Load()), node)
 
     def _capture(self, value, node, spelled):
         name = self.namer.fresh(spelled.replace(".", "_"))
@@ -582,6 +679,51 @@ def _vmap_options(call):
 
 def _hashable_callable(value):
     return callable(value) or isinstance(value, type)
+
+
+def _is_constant_display(value):
+    """Whether `value` is a (nested) tuple or list of numbers, bools, None, ... and arrays."""
+    if isinstance(value, (tuple, list)):
+        return all(_is_constant_display(v) for v in value)
+    return (
+        value is None
+        or value is Ellipsis
+        or isinstance(value, (bool, int, float, np.number, np.ndarray))
+    )
+
+
+def _is_string(nodes):
+    return bool(nodes) and isinstance(nodes[0], gast.Constant) and isinstance(nodes[0].value, str)
+
+
+def _einsum_term(sublist):
+    """The subscripts of one einsum sublist display: ints 0-51 as NumPy's letters, `...`."""
+    if not isinstance(sublist, (gast.Tuple, gast.List)):
+        raise ValueError("one is not a display")
+    term = ""
+    for element in sublist.elts:
+        value = element.value if isinstance(element, gast.Constant) else None
+        if value is Ellipsis:
+            term += "..."
+        elif type(value) is int and 0 <= value < 2 * len(string.ascii_lowercase):
+            term += string.ascii_letters[value]
+        else:
+            raise ValueError("an element is not an int from 0 to 51 or Ellipsis")
+    return term
+
+
+def _skeleton(value):
+    """`value` with its arrays as their dtype and rank: what code written for it assumes."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.dtype, value.ndim)
+    if isinstance(value, (tuple, list)):
+        return type(value), tuple(_skeleton(v) for v in value)
+    return type(value), value
+
+
+def _item_reader(read, k):
+    """() -> the current element `k` of what `read()` gives."""
+    return lambda: read()[k]
 
 
 def _python_number(value):

@@ -24,6 +24,7 @@ class Jvp(Kind):
 
 def call(transformed, primals, tangents):
     """`(fun(*primals), J @ tangents)` for the Transformed `transformed` of kind Jvp."""
+    transformed = transformed.for_arguments(primals)
     if len(primals) != transformed.nparams:
         primals = transformed.bind(primals, {})
         tangents = tangents + tuple(

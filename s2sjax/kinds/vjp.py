@@ -60,6 +60,7 @@ class Pullback:
 
 def call(transformed, primals):
     """`(out, pullback)` (with has_aux `(out, pullback, aux)`) for the Transformed `transformed`."""
+    transformed = transformed.for_arguments(primals)
     passed = len(primals)
     primals = transformed.bind(primals, {})
     if containers.has_containers(primals):

@@ -40,6 +40,8 @@ def _product_as_einsum(dot):
         ra, rb = types["a"].ndim, types["b"].ndim
         if None in (ra, rb) or 0 in (ra, rb) or max(ra, rb) < 3:
             return None
+        if not dot and min(ra, rb) >= 3:  # batch axes on both sides, broadcast
+            return "rt.batch_matmul(a, b)"
         return "np.einsum('{},{}->{}', a, b)".format(*_product_letters(ra, rb, dot))
 
     return lower
@@ -51,11 +53,6 @@ def _product_letters(ra, rb, dot):
         a = "abcdefgh"[: ra - 1] + "j"
         b = "j" if rb == 1 else "pqrstuvw"[: rb - 2] + "jk"
         return a, b, a[:-1] + b.replace("j", "")
-    if min(ra, rb) >= 3:
-        raise RuleError(
-            "a matrix product whose operands both have leading (batch) axes is not supported; "
-            "np.einsum with the batch axes spelled out computes it"
-        )
     batch = "abcdefgh"[: max(ra, rb) - 2]
     a, b = (batch + "ij", "jk") if ra > rb else ("ij", batch + "jk")
     return a, b, batch + "ik"

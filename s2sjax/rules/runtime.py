@@ -511,3 +511,17 @@ _triangular_solve(
     _triangle_adjoint("out", "rt.solve_lower(factor, g)"),
     "np.transpose(np.tril(d))",
 )
+
+
+# ---- forms: `a @ b` with batch axes on both operands (s2sjax/rules/linalg.py lowers it) ----
+helper(
+    "batch_matmul",
+    ("a", "b"),
+    _product_result(dot=False),
+    adjoints={
+        "a": "rt.unbroadcast(rt.batch_matmul(g, np.swapaxes(b, -1, -2)), a)",
+        "b": "rt.unbroadcast(rt.batch_matmul(np.swapaxes(a, -1, -2), g), b)",
+    },
+    linear=BILINEAR,
+    product=True,
+)
