@@ -242,3 +242,13 @@ def test_eigh_of_the_upper_triangle_is_refused_at_the_users_line(transformation)
     with pytest.raises(s2sjax.TransformError, match="UPLO other than 'L'") as info:
         TRANSFORMATIONS[transformation](fun, np.eye(3) + 0.1)
     assert info.value.filename == fun.__code__.co_filename
+
+
+def test_quantile_takes_its_method_written_out_and_refuses_others_at_the_line():
+    linear = define("def f(x):\n    return np.quantile(x, 0.3, method='linear')\n")
+    x = np.array([0.3, 1.2, -0.5, 2.0])
+    np.testing.assert_allclose(s2sjax.grad(linear, target="python")(x), [0.9, 0.0, 0.1, 0.0])
+    nearest = define("def f(x):\n    return np.percentile(x, 30.0, method='nearest')\n")
+    with pytest.raises(s2sjax.TransformError, match="method= is not supported") as info:
+        s2sjax.grad(nearest, target="python")(x)
+    assert "np.percentile(x, 30.0, method=" in info.value.text

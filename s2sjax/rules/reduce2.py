@@ -141,6 +141,7 @@ for _name, _scale in (("quantile", 1), ("percentile", 100)):
             _QUANTILE_PARAMS + ("weights", "interpolation"),
             never_typed,
             expands=_expand_quantile(_name, _scale),
+            static=("method", "interpolation"),  # strings: the fence lets them through
         ),
         getattr(np, _name),
     )
