@@ -232,7 +232,7 @@ def functions_page():
     from s2sjax import rules
 
     named = [(r.name, r) for r in rules.all_rules() if not r.custom]
-    records = sorted(named + _scipy_records(), key=lambda entry: entry[0])
+    records = sorted(dict(named + _scipy_records()).items())  # one row per spelling
     parts = [FUNCTIONS_INTRO]
     for heading, belongs in FUNCTION_FAMILIES:
         rows = [_function_row(name, r) for name, r in records if belongs(name)]

@@ -1248,6 +1248,20 @@ case(
 # the far left tail, where the cdf itself underflows
 for x in (-0.4, -41.0):
     case("rt.norm_logcdf", "def f(x, s):\n    return scipy.stats.norm.logcdf(x, scale=s)\n", x, 1.1)
+# a point per row, and one point with the mean left out; cov positive definite
+case(
+    "scipy.stats.multivariate_normal.logpdf",
+    "def f(x, m, c):\n    return np.sum(scipy.stats.multivariate_normal.logpdf(x, m, c))\n",
+    np.array([[0.3, -0.2], [1.1, 0.4], [-0.7, 0.9]]),
+    np.array([0.1, -0.3]),
+    np.array([[1.3, 0.4], [0.4, 0.9]]),
+)
+case(
+    "scipy.stats.multivariate_normal.pdf",
+    "def f(x, c):\n    return scipy.stats.multivariate_normal.pdf(x, cov=c)\n",
+    np.array([0.3, -0.2]),
+    np.array([[1.3, 0.4], [0.4, 0.9]]),
+)
 
 
 # ---- reduce2 family: np.cumprod, scipy.special.logsumexp ----
