@@ -187,7 +187,7 @@ def function_for_rule_call(obj, args):
     arguments = [repr(a) if i in static else p for i, (p, a) in enumerate(zip(params, args))]
     name = rule.name.replace(".", "_") if "." in rule.name else f"builtin_{rule.name}"
     source = f"def {name}({', '.join(params)}):\n    return {rule.name}({', '.join(arguments)})\n"
-    filename = f"<s2sjax: {rule.name}{static_key(args)}>"
+    filename = f"<s2sjax: {rule.name}({', '.join(arguments)})>"  # one per value: linecache's key
     return function_from_source(source, name, filename, _namespace_of(rule.name))
 
 
