@@ -134,14 +134,18 @@ HESSIAN_CASES = [c for i, c in enumerate([c for c in LOOPS if _small(c)]) if i %
 HESSIAN_CASES += [c for c in STRAIGHT + LOOPS if c.name in REGRESSIONS and c not in HESSIAN_CASES]
 
 
-HESSIAN_RUNS = [(c, "python") for c in HESSIAN_CASES] + [
-    (c, "cpu") for c in HESSIAN_CASES if c.name in REGRESSIONS
+# Their hessians take Numba two minutes each to compile on cpu: behind the `sweep` marker
+SLOW_ON_CPU = {"gather_rows", "arrays_returned_from_loops"}
+HESSIAN_RUNS = [pytest.param(c, "python", id=f"{c.name}-python") for c in HESSIAN_CASES] + [
+    pytest.param(
+        c, "cpu", id=f"{c.name}-cpu", marks=[pytest.mark.sweep] if c.name in SLOW_ON_CPU else []
+    )
+    for c in HESSIAN_CASES
+    if c.name in REGRESSIONS
 ]
 
 
-@pytest.mark.parametrize(
-    "case,target", HESSIAN_RUNS, ids=[f"{c.name}-{t}" for c, t in HESSIAN_RUNS]
-)
+@pytest.mark.parametrize("case,target", HESSIAN_RUNS)
 def test_hessian_against_finite_differences_of_grad(case, target):
     """hessian (forward over reverse, generated code transformed again) on loop code."""
     args = case.make_args(np.random.default_rng(3))

@@ -409,8 +409,21 @@ INLINE_NAMES = [
 INLINE_X, INLINE_YS = RNG.normal(size=3), RNG.normal(size=(4, 3))
 
 
-@pytest.mark.parametrize("target", ["python", "cpu", "parallel"])
-@pytest.mark.parametrize("name", INLINE_NAMES)
+# parallel=True compiles slowly: these run on parallel behind the `sweep` marker
+PARALLEL_IN_SWEEP = {"out_axes_1", "of_a_vmapped_global", "lambdas_nested", "nested_tuple_outputs"}
+INLINE_RUNS = [
+    pytest.param(
+        name,
+        target,
+        id=f"{name}-{target}",
+        marks=[pytest.mark.sweep] if target == "parallel" and name in PARALLEL_IN_SWEEP else [],
+    )
+    for name in INLINE_NAMES
+    for target in ("python", "cpu", "parallel")
+]
+
+
+@pytest.mark.parametrize("name,target", INLINE_RUNS)
 def test_a_vmap_written_in_a_transformed_function(name, target):
     """As a plain jit, under grad (against finite differences of the loop) and under jvp."""
     fun, looped = getattr(INLINE, name), getattr(LOOPED, name)
