@@ -7,6 +7,7 @@ runs. Where one body serves both, it is a `register_jitable` function. Adjoint
 helpers return new arrays, never views of their inputs.
 """
 
+import importlib
 import math
 
 import numpy as np
@@ -1159,12 +1160,10 @@ def _einsum(subscripts, *operands):
 # array by a loop written out per function (`_map_float`), while target="python" calls SciPy.
 
 
-def _scipy_special():
-    """scipy.special, imported on first use: only target="python" runs SciPy itself, and a
-    program calling it has imported it already (`import s2sjax` does not import SciPy)."""
-    import scipy.special
-
-    return scipy.special
+def _scipy(submodule):
+    """scipy.<submodule>, imported on first use: only target="python" runs SciPy itself, and a
+    program calling it has imported it already (`import s2sjax` imports no SciPy submodule)."""
+    return importlib.import_module(f"scipy.{submodule}")
 
 
 _MAP_FLOAT = """\
@@ -1294,32 +1293,32 @@ def _polygamma(n, x):
 
 def gammaln(x):
     """log |Gamma(x)| (scipy.special.gammaln)."""
-    return _in_dtype_of(_scipy_special().gammaln(x), x)
+    return _in_dtype_of(_scipy("special").gammaln(x), x)
 
 
 def erf(x):
     """scipy.special.erf, which math.erf is on numbers."""
-    return _in_dtype_of(_scipy_special().erf(x), x)
+    return _in_dtype_of(_scipy("special").erf(x), x)
 
 
 def erfc(x):
     """1 - erf(x) (scipy.special.erfc)."""
-    return _in_dtype_of(_scipy_special().erfc(x), x)
+    return _in_dtype_of(_scipy("special").erfc(x), x)
 
 
 def expit(x):
     """The logistic sigmoid 1 / (1 + exp(-x)) (scipy.special.expit)."""
-    return _in_dtype_of(_scipy_special().expit(x), x)
+    return _in_dtype_of(_scipy("special").expit(x), x)
 
 
 def logit(p):
     """log(p / (1 - p)), the inverse of expit (scipy.special.logit)."""
-    return _in_dtype_of(_scipy_special().logit(p), p)
+    return _in_dtype_of(_scipy("special").logit(p), p)
 
 
 def digamma(x):
     """d/dx log Gamma(x) (scipy.special.digamma, also named psi)."""
-    return _in_dtype_of(_scipy_special().digamma(x), x)
+    return _in_dtype_of(_scipy("special").digamma(x), x)
 
 
 for _function, _scalar in (
@@ -1335,7 +1334,7 @@ for _function, _scalar in (
 
 def polygamma(n, x):
     """The n-th derivative of digamma at x, for an integer n >= 0 (scipy.special.polygamma)."""
-    return _in_dtype_of(_scipy_special().polygamma(n, x), x)
+    return _in_dtype_of(_scipy("special").polygamma(n, x), x)
 
 
 @overload(polygamma)
@@ -1402,7 +1401,7 @@ def _fmax_weight(a, b):
 def xlogy(x, y):
     """x * log(y), 0 where x == 0 (scipy.special.xlogy)."""
     dtype = np.result_type(_float_dtype(x), _float_dtype(y))
-    return np.asarray(_scipy_special().xlogy(x, y), dtype=dtype)[()]
+    return np.asarray(_scipy("special").xlogy(x, y), dtype=dtype)[()]
 
 
 @overload(xlogy)
@@ -2417,26 +2416,18 @@ def stack_position(k, lead, own):
 # substitutes through its own diagonal block by loops. Only the lower triangle of `factor` is read.
 
 
-def _scipy_linalg():
-    """scipy.linalg, imported on first use (target="python" only): `import s2sjax` imports no
-    SciPy submodule."""
-    import scipy.linalg
-
-    return scipy.linalg
-
-
 _TRIANGULAR_BLOCK = 64  # rows per block: the loops' share of the work is about 64 / n
 _SUBSTITUTION_COLUMNS = 64  # a block's rows times these columns: 32 KiB of float64
 
 
 def solve_lower(factor, b):
     """x with tril(factor) x = b, for b a vector or a matrix."""
-    return _scipy_linalg().solve_triangular(factor, b, lower=True, check_finite=False)
+    return _scipy("linalg").solve_triangular(factor, b, lower=True, check_finite=False)
 
 
 def solve_lower_transposed(factor, b):
     """x with tril(factor)^T x = b, for b a vector or a matrix."""
-    return _scipy_linalg().solve_triangular(factor, b, lower=True, trans="T", check_finite=False)
+    return _scipy("linalg").solve_triangular(factor, b, lower=True, trans="T", check_finite=False)
 
 
 @register_jitable
@@ -2556,7 +2547,7 @@ def _log_ndtr(z):
 
 def standard_log_cdf(z):
     """log Phi(z) of each element (scipy.special.log_ndtr)."""
-    return _in_dtype_of(_scipy_special().log_ndtr(z), z)
+    return _in_dtype_of(_scipy("special").log_ndtr(z), z)
 
 
 _scalar_overload(standard_log_cdf, _log_ndtr)
