@@ -27,7 +27,8 @@ EXAMPLES = (
         _with_np("def f(x):\n    return x ** 2\n"),
         's2sjax.grad(f, target="python")(3)',
         "Pass a float (`3.0`), or leave the integer argument out of `argnums`: integers are "
-        "never differentiated.",
+        "never differentiated. With `allow_int=True` (as in JAX), an integer argument's "
+        "gradient is zeros of dtype `s2sjax.float0`.",
     ),
     Example(
         "A complex input",

@@ -11,6 +11,7 @@ import sys
 from . import config, extend, habits
 from .version import __version__  # noqa: F401  (s2sjax.__version__)
 from .api import grad, hessian, jacfwd, jacrev, jit, jvp, source, value_and_grad, vjp, vmap
+from .kinds.integers import float0
 from .errors import CacheWarning, NumbaFallbackWarning, TransformError
 from .pytree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
 
@@ -25,6 +26,7 @@ __all__ = [
     "vmap",
     "jit",
     "source",
+    "float0",
     "config",
     "extend",
     "tree_map",

@@ -37,14 +37,15 @@ def transformation(fun):
 
 
 @transformation
-def grad(fun=None, argnums=0, has_aux=False, *, target="cpu"):
+def grad(fun=None, argnums=0, has_aux=False, *, allow_int=False, target="cpu"):
     """The gradient of a scalar-valued function `fun`, as a new function.
 
     `grad(f)(x)` has the shape and dtype of `x` (for a tuple, list or dict
     `x`, its structure, with the gradient of each leaf). With a tuple `argnums`, the
     result is a tuple of gradients, one per listed argument. With
     `has_aux=True`, `fun` returns `(output, aux)` and the result is `(g, aux)`.
-    Usable as a decorator, bare or with options.
+    With `allow_int=True`, the gradient for an integer or bool argument is zeros
+    of dtype `s2sjax.float0` (as JAX's). Usable as a decorator, bare or with options.
 
     >>> import math
     >>> df = grad(lambda x: x * math.sin(x ** 2), target="python")
@@ -54,12 +55,14 @@ def grad(fun=None, argnums=0, has_aux=False, *, target="cpu"):
     6.0
     """
     if fun is None:
-        return functools.partial(grad, argnums=argnums, has_aux=has_aux, target=target)
-    return Transformed(fun, Grad(argnums, has_aux), target)
+        return functools.partial(
+            grad, argnums=argnums, has_aux=has_aux, allow_int=allow_int, target=target
+        )
+    return Transformed(fun, Grad(argnums, has_aux, allow_int), target)
 
 
 @transformation
-def value_and_grad(fun=None, argnums=0, has_aux=False, *, target="cpu"):
+def value_and_grad(fun=None, argnums=0, has_aux=False, *, allow_int=False, target="cpu"):
     """`fun`'s value and gradient together: `(value, g)`, or `((value, aux), g)` with has_aux.
 
     >>> import numpy as np
@@ -69,8 +72,10 @@ def value_and_grad(fun=None, argnums=0, has_aux=False, *, target="cpu"):
     (5.0, [0.0, 2.0, 4.0])
     """
     if fun is None:
-        return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux, target=target)
-    return Transformed(fun, ValueAndGrad(argnums, has_aux), target)
+        return functools.partial(
+            value_and_grad, argnums=argnums, has_aux=has_aux, allow_int=allow_int, target=target
+        )
+    return Transformed(fun, ValueAndGrad(argnums, has_aux, allow_int), target)
 
 
 @transformation
@@ -124,18 +129,19 @@ def jacfwd(fun=None, argnums=0, *, target="cpu"):
 
 
 @transformation
-def jacrev(fun=None, argnums=0, *, target="cpu"):
+def jacrev(fun=None, argnums=0, *, allow_int=False, target="cpu"):
     """The Jacobian of `fun` by reverse mode, of shape `out.shape + x.shape`.
 
-    One VJP per output element.
+    One VJP per output element. With `allow_int=True`, the Jacobian for an integer
+    or bool argument is zeros of dtype `s2sjax.float0`.
 
     >>> import numpy as np
     >>> jacrev(lambda x: np.sum(x) * x, target="python")(np.array([1.0, 2.0])).tolist()
     [[4.0, 1.0], [2.0, 5.0]]
     """
     if fun is None:
-        return functools.partial(jacrev, argnums=argnums, target=target)
-    return Transformed(fun, Jacrev(argnums), target)
+        return functools.partial(jacrev, argnums=argnums, allow_int=allow_int, target=target)
+    return Transformed(fun, Jacrev(argnums, allow_int), target)
 
 
 @transformation

@@ -83,11 +83,17 @@ def real_input_error(kind, value, what="inputs", where=""):
             f"{kind} requires real-valued {what}, but got {dtype}{where}. "
             "s2sjax does not support complex numbers yet."
         )
+    # allow_int takes whole arguments, not a container's leaves
+    allow_int = " or pass allow_int=True" if kind in _ALLOWING_INTS and not where else ""
     return TypeError(
         f"{kind} requires real-valued {what} (input dtype that is a sub-dtype of np.floating), "
         f"but got {dtype}{where}. If you want to use Boolean- or integer-valued inputs, "
-        "pass them as arguments that are not differentiated (leave them out of argnums)."
+        "pass them as arguments that are not differentiated (leave them out of argnums)"
+        f"{allow_int}."
     )
+
+
+_ALLOWING_INTS = ("grad", "value_and_grad", "jacrev")
 
 
 def check_not_complex(values, kind, what="inputs", paths=None):

@@ -25,6 +25,11 @@ HABITS = (
     ),
     Habit("`jax.grad(f, argnums, has_aux)`", "`s2sjax.grad(f, argnums, has_aux)`"),
     Habit("`jax.value_and_grad`, `jax.jvp`, `jax.vjp`", "the same names, the same results"),
+    Habit(
+        "`jax.grad(f, allow_int=True)`, `jax.dtypes.float0`",
+        "the same (`grad`, `value_and_grad`, `jacrev`): an integer argument's derivative is "
+        "zeros of dtype `s2sjax.float0`",
+    ),
     Habit("`jax.jacfwd`, `jax.jacrev`, `jax.hessian`", "the same names; output dimensions first"),
     Habit(
         "`jax.vmap(vjp_fun)(cotangents)`",

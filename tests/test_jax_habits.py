@@ -75,3 +75,48 @@ def test_jit_static_argnames_compiles_the_named_argument_in():
     assert "def power_jit(x)" in s2sjax.source(f, 2.0, 5)
     with pytest.raises(ValueError, match="static_argnames names 'm', which is not a parameter"):
         s2sjax.jit(power, static_argnames=("m",))
+
+
+def scaled_gather(x, idx, n):
+    return np.sum(x[idx]) * n
+
+
+def with_count(x, n):
+    return np.sum(x * n), n
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_allow_int_gives_float0_zeros_for_integer_arguments_and_gradients_for_the_others(target):
+    x, idx = np.array([1.0, 2.0, 3.0]), np.array([0, 2])
+    grad = s2sjax.grad(scaled_gather, argnums=(0, 1, 2), allow_int=True, target=target)
+    dx, didx, dn = grad(x, idx, 3)
+    np.testing.assert_allclose(dx, [3.0, 0.0, 3.0])
+    assert didx.dtype == s2sjax.float0 and didx.shape == (2,)
+    assert dn.dtype == s2sjax.float0 and dn.shape == ()
+
+    (value, aux), (dn, dx) = s2sjax.value_and_grad(
+        with_count, argnums=(1, 0), has_aux=True, allow_int=True, target=target
+    )(x, 2)
+    assert (value, aux) == (12.0, 2) and dn.dtype == s2sjax.float0
+    np.testing.assert_allclose(dx, [2.0, 2.0, 2.0])
+
+    # only integers differentiated: the value and aux still come back
+    (value, aux), dn = s2sjax.value_and_grad(
+        with_count, argnums=1, has_aux=True, allow_int=True, target=target
+    )(x, 2)
+    assert (value, aux, dn.shape, dn.dtype) == (12.0, 2, (), s2sjax.float0)
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_allow_int_jacrev_gives_a_float0_block_of_the_outputs_shape(target):
+    x, idx = np.array([1.0, 2.0, 3.0]), np.array([0, 2])
+    jx, jidx = s2sjax.jacrev(
+        lambda x, i: x[i] * 2.0, argnums=(0, 1), allow_int=True, target=target
+    )(x, idx)
+    np.testing.assert_allclose(jx, [[2.0, 0.0, 0.0], [0.0, 0.0, 2.0]])
+    assert jidx.shape == (2, 2) and jidx.dtype == s2sjax.float0
+
+
+def test_without_allow_int_an_integer_argument_is_refused_with_a_hint_to_pass_it():
+    with pytest.raises(TypeError, match="but got int64.*or pass allow_int=True"):
+        s2sjax.grad(scaled_gather, argnums=2, target="python")(np.ones(3), np.array([0]), 3)

@@ -159,3 +159,17 @@ def test_forms_left_out_are_refused_where_written(construct):
         s2sjax.grad(fun)(W)
     assert info.value.filename == fun.__code__.co_filename
     assert info.value.offset == column + 1, str(info.value)
+
+
+@pytest.mark.parametrize(
+    "local",
+    ["    def g(v):\n        return np.frobnicate(v)\n", "    g = lambda v: np.frobnicate(v)\n"],
+)
+def test_an_error_in_a_local_function_names_the_users_file_and_line(local):
+    fun = define(f"def f(x):\n{local}    return np.sum(g(x))\n", "f")
+    with pytest.raises(TransformError, match="frobnicate") as info:
+        s2sjax.grad(fun, target="python")(W)
+    first_line = fun.__code__.co_firstlineno
+    assert info.value.filename == fun.__code__.co_filename
+    assert info.value.lineno == first_line + local.count("\n")
+    assert "np.frobnicate(v)" in info.value.text

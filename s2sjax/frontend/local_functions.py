@@ -28,7 +28,7 @@ import types
 import gast
 
 from ..backend import emit as emitter
-from .parse import function_from_source
+from .parse import function_from_source, lifted_from
 
 
 def lift(function, namer):
@@ -184,7 +184,11 @@ def _function(function, inner, name, reads, lifted, liftable):
     inner_code = next(c for c in code if isinstance(c, types.CodeType) and c.co_name == name)
     closure = tuple(cells[v] for v in inner_code.co_freevars)
     defaults = made(*(None for _ in free)).__defaults__
-    return types.FunctionType(inner_code, function.globals, name, defaults, closure or None)
+    lifted_function = types.FunctionType(
+        inner_code, function.globals, name, defaults, closure or None
+    )
+    lifted_from(lifted_function, inner, function.location.filename)
+    return lifted_function
 
 
 def _by_name(lifted, liftable):

@@ -6,6 +6,7 @@ line and column those of the user's file, plus what resolving names needs
 (globals, closure cells).
 """
 
+import copy
 import importlib
 import inspect
 import io
@@ -15,6 +16,8 @@ import math
 import os
 import sys
 import textwrap
+import types
+import weakref
 from dataclasses import dataclass
 
 import gast
@@ -51,6 +54,9 @@ class Function:
 
 def parse(fn):
     """Parse `fn`'s source into a `Function` whose nodes carry the user's lines and columns."""
+    if isinstance(fn, types.FunctionType) and fn in _LIFTED:
+        tree, filename = _LIFTED[fn]
+        return Function(fn.__name__, copy.deepcopy(tree), fn, Location(filename, fn.__name__))
     code = getattr(fn, "__code__", None)
     filename = code.co_filename if code else "<unknown>"
     name = getattr(fn, "__name__", repr(fn))
@@ -75,6 +81,16 @@ def parse(fn):
             raise TransformError(f"no function definition found for {name!r}", filename, first_line)
         fdef.decorator_list = []
     return Function(name, fdef, fn, Location(filename, name))
+
+
+# a local function lifted out of its enclosing one (frontend/local_functions.py) -> (its tree,
+# whose nodes carry the user's lines, and the user's file): errors in it name the user's line
+_LIFTED = weakref.WeakKeyDictionary()
+
+
+def lifted_from(fn, tree, filename):
+    """Let `parse(fn)` return `tree`, which is in `filename`, instead of `fn`'s own source."""
+    _LIFTED[fn] = (copy.deepcopy(tree), filename)
 
 
 def _parse_block(source, name, filename, first_line):

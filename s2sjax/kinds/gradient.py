@@ -13,18 +13,23 @@ import numpy as np
 from ..pytree import tree_unflatten
 from ..transforms.common import Mode
 from ..transforms.reverse import NonScalarOutput
-from . import jacobian
+from . import integers, jacobian
 from .base import Differentiating, kind_of
 
 
 @dataclass(frozen=True)
 class Grad(Differentiating):
     has_aux: bool = False
+    allow_int: bool = False  # integer arguments at argnums get float0 zeros (kinds/integers.py)
 
     name = "grad"
     mode = Mode.GRAD
     composable = True
     gradient = True
+
+    @property
+    def call(self):
+        return integers.call if self.allow_int else None
 
     def rebuild(self, flattening, rebuild_inner):
         regroup = self.regroup(flattening)

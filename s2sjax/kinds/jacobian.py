@@ -24,6 +24,7 @@ from ..backend.templates import (
 )
 from ..transforms.common import Mode, generated_name
 from ..transforms.reverse import NonScalarOutput
+from . import integers
 from .base import Differentiating, same
 
 
@@ -46,7 +47,13 @@ class Jacfwd(Differentiating):
 
 @dataclass(frozen=True)
 class Jacrev(Jacfwd):
+    allow_int: bool = False  # integer arguments at argnums get float0 zeros (kinds/integers.py)
+
     name = "jacrev"
+
+    @property
+    def call(self):
+        return integers.call if self.allow_int else None
 
     def rebuild(self, flattening, rebuild_inner):
         return self.regroup(flattening)
