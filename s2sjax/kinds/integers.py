@@ -13,6 +13,7 @@ import numpy as np
 
 from ..pytree import tree_map
 from .base import normalize_argnums
+from .jit import Jit
 
 float0 = np.dtype([("float0", np.void, 0)])
 
@@ -61,8 +62,6 @@ def _parts(kind, result):
 def _value(transformed, args):
     """The function's output (and aux), which shapes a Jacobian's zeros and value_and_grad's
     value, when there is no float argument to differentiate."""
-    from .jit import Jit  # noqa: PLC0415  (jit imports the kinds' base, as this module does)
-
     return transformed.with_kind(Jit())(*args)
 
 

@@ -29,9 +29,10 @@ from collections import Counter
 
 import gast
 
-from ..backend.naming import name as _name
+from ..backend.naming import name
 from ..rules import callee, dotted, dotted_name
 from ..abstract import INT, UNKNOWN, Type
+from .lowering import StatementLowering
 
 _DTYPES = {"float": "np.float64", "int": "np.int64", "bool": "np.bool_"}
 
@@ -47,28 +48,21 @@ def lower_displays(program, env, namer):
     return program
 
 
-class _Lowering:
+class _Lowering(StatementLowering):
     def __init__(self, origins, env, namer, definitions):
-        self.origins = origins
-        self.env = env
-        self.namer = namer
+        super().__init__(origins, env, namer)
         self.definitions = definitions  # name -> how many statements assign it
 
-    def block(self, stmts):
-        out = []
-        for stmt in stmts:
-            if isinstance(stmt, (gast.If, gast.For, gast.While)):
-                stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
-            if _is_display(stmt):
-                out += self.stores(stmt)
-                continue
-            if self.copies_an_array(stmt):  # Numba has no np.array of an array
-                stmt.value = _copy_of(stmt.value, self.env[stmt.targets[0].id])
-            # a 0-d array is a scalar to the code (and to Numba's math)
-            elif self.wraps_a_scalar(stmt):
-                stmt.value = _scalar_of(stmt.value, self.env[stmt.targets[0].id])
-            out.append(stmt)
-        return out
+    def rewrite(self, stmt):
+        if _is_display(stmt):
+            self.stores(stmt)
+            return True
+        if self.copies_an_array(stmt):  # Numba has no np.array of an array
+            stmt.value = _copy_of(stmt.value, self.env[stmt.targets[0].id])
+        # a 0-d array is a scalar to the code (and to Numba's math)
+        elif self.wraps_a_scalar(stmt):
+            stmt.value = _scalar_of(stmt.value, self.env[stmt.targets[0].id])
+        return False
 
     def copies_an_array(self, stmt):
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Call)):
@@ -98,22 +92,15 @@ class _Lowering:
         array = target if self.definitions[target] == 1 else self.namer.temp()
         self.env[array] = self.env[target]
         leaves = list(_leaves(stmt.value.args[0], ()))
-        lengths = _lengths(stmt.value.args[0])
-        shape, prologue = self.shape(lengths, leaves)
+        shape = self.shape(_lengths(stmt.value.args[0]), leaves)
         dtype = gast.keyword("dtype", dotted(_DTYPES[self.env[array].kind]))
-        new = [
-            *prologue,
-            _assign(_name(array, store=True), gast.Call(dotted("np.empty"), [shape], [dtype])),
-        ]
+        self.assign(array, gast.Call(dotted("np.empty"), [shape], [dtype]))
         for index, leaf in leaves:
-            new.append(_assign(gast.Subscript(_name(array), _index(index), gast.Store()), leaf))
+            self.out.append(
+                gast.Assign([gast.Subscript(name(array), _index(index), gast.Store())], leaf)
+            )
         if array != target:
-            new.append(_assign(_name(target, store=True), _name(array)))
-        for new_stmt in new:
-            gast.copy_location(new_stmt, stmt)
-            self.origins[id(new_stmt)] = self.origins[id(stmt)]
-        del self.origins[id(stmt)]  # once `stmt` is gone, a statement made later may get its id
-        return new
+            self.assign(target, name(array))
 
     def shape(self, lengths, leaves):
         """The new array's shape: the lengths, then the elements' own shape (known at run time)."""
@@ -121,17 +108,9 @@ class _Lowering:
         first = leaves[0][1] if leaves else None
         rank = self.env[first.id].ndim if isinstance(first, gast.Name) else 0
         if rank == 0:
-            return constant, []
-        shape = self.namer.temp()
-        self.env[shape] = (
-            UNKNOWN if rank is None else Type("tuple", 0, (INT,) * (len(lengths) + rank))
-        )
-        return _name(shape), [
-            _assign(
-                _name(shape, store=True),
-                gast.Call(dotted("rt.stacked_shape"), [constant, first], []),
-            )
-        ]
+            return constant
+        typ = UNKNOWN if rank is None else Type("tuple", 0, (INT,) * (len(lengths) + rank))
+        return self.define(gast.Call(dotted("rt.stacked_shape"), [constant, first], []), typ)
 
 
 def _copy_of(call, result):
@@ -192,7 +171,3 @@ def _lengths(node):
 def _index(index):
     constants = [gast.Constant(k, None) for k in index]
     return constants[0] if len(constants) == 1 else gast.Tuple(constants, gast.Load())
-
-
-def _assign(target, value):
-    return gast.Assign([target], value)

@@ -32,10 +32,11 @@ def f(a):
 
 import gast
 
-from ..abstract import INT, Type, of_value
+from ..abstract import INT, Type
 from ..backend.naming import name as _name
 from ..rules import dotted, rule_of
 from ..rules.decompositions import STACKED
+from .lowering import StatementLowering
 
 
 def lower_linalg_stacks(program, env, namer):
@@ -44,24 +45,12 @@ def lower_linalg_stacks(program, env, namer):
     return program
 
 
-class _Lowering:
-    def __init__(self, origins, env, namer):
-        self.origins = origins
-        self.env = env
-        self.namer = namer
-        self.out = []
-
-    def block(self, stmts):
-        saved, self.out = self.out, []
-        for stmt in stmts:
-            if isinstance(stmt, (gast.If, gast.For, gast.While)):
-                stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
-            if self.stacked(stmt):
-                self.lower(stmt)
-            else:
-                self.out.append(stmt)
-        lowered, self.out = self.out, saved
-        return lowered
+class _Lowering(StatementLowering):
+    def rewrite(self, stmt):
+        if not self.stacked(stmt):
+            return False
+        self.lower(stmt)
+        return True
 
     def stacked(self, stmt):
         """Whether `stmt` is `name = f(...)`, f an np.linalg function taking a stack here."""
@@ -76,7 +65,6 @@ class _Lowering:
         return self.type_of(node).ndim or 0
 
     def lower(self, stmt):
-        start = len(self.out)
         rule, bound = rule_of(stmt.value)
         operands = _operands(rule, bound, self.rank)
         matrix = bound[operands[0]]
@@ -124,13 +112,7 @@ class _Lowering:
             shape = self.define(_tuple([*lead, *dims]), _int_tuple(len(lead) + len(dims)))
             result = gast.Call(dotted("np.reshape"), [flat, shape], [])
         target = stmt.targets[0].id
-        self.out.append(gast.Assign([_name(target, store=True)], result))
-        for new_stmt in self.out[start:]:
-            for node in gast.walk(new_stmt):
-                if isinstance(node, gast.stmt):
-                    gast.copy_location(node, stmt)
-                    self.origins[id(node)] = self.origins[id(stmt)]
-        del self.origins[id(stmt)]
+        self.assign(target, result)
 
     def shape_type(self, p, bound):
         return _int_tuple(self.rank(bound[p]))
@@ -195,19 +177,6 @@ class _Lowering:
         lead_tuple = self.define(_tuple(lead), _int_tuple(len(lead)))
         own = self.define(_tuple(shape[:-2]), _int_tuple(len(shape) - 2))
         return self.define(_call("rt.stack_position", _name(index), lead_tuple, own), INT)
-
-    def define(self, value, typ):
-        name = self.namer.temp()
-        self.env[name] = typ
-        self.out.append(gast.Assign([_name(name, store=True)], value))
-        return _name(name)
-
-    def type_of(self, node):
-        if isinstance(node, gast.Name):
-            return self.env[node.id]
-        if isinstance(node, gast.Constant):
-            return of_value(node.value)
-        raise AssertionError(f"no type for {gast.dump(node)}")
 
 
 def _operands(rule, bound, rank):

@@ -28,10 +28,11 @@ from collections import Counter
 
 import gast
 
-from ..abstract import INT, Type, of_value
+from ..abstract import INT, Type
 from ..backend.naming import name as _name
 from ..rules import callee, dotted, rule_of
 from ..rules.stacking import RAVEL, SPAN, Join, Regroup
+from .lowering import StatementLowering
 
 
 def lower_stacking(program, env, namer):
@@ -77,31 +78,17 @@ def _lowered(stmt):
     return isinstance(stmt.targets[0], gast.Name) and rule is not None and rule.lowering is not None
 
 
-class _Lowering:
+class _Lowering(StatementLowering):
     def __init__(self, origins, env, namer, definitions, pieces):
-        self.origins = origins
-        self.env = env
-        self.namer = namer
+        super().__init__(origins, env, namer)
         self.definitions = definitions  # name -> how many statements assign it
         self.pieces = pieces  # split result -> {k: its k-th piece's name}
-        self.out = []
 
-    def block(self, stmts):
-        saved, self.out = self.out, []
-        for stmt in stmts:
-            if isinstance(stmt, (gast.If, gast.For, gast.While)):
-                stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
-            if _is_piece(stmt, self.pieces):  # defined at its split
-                self.drop(stmt)
-            elif isinstance(stmt, gast.Assign) and _lowered(stmt):
-                self.lower(stmt)
-            else:
-                self.out.append(stmt)
-        lowered, self.out = self.out, saved
-        return lowered
-
-    def lower(self, stmt):
-        start = len(self.out)
+    def rewrite(self, stmt):
+        if _is_piece(stmt, self.pieces):  # defined at its split
+            return True
+        if not (isinstance(stmt, gast.Assign) and _lowered(stmt)):
+            return False
         rule, bound = rule_of(stmt.value)
         layout = rule.lowering({p: self.type_of(n) for p, n in bound.items()}, bound)
         target = stmt.targets[0].id
@@ -111,13 +98,7 @@ class _Lowering:
             self.regroup(target, layout)
         else:
             self.split(target, layout)
-        for new_stmt in self.out[start:]:
-            gast.copy_location(new_stmt, stmt)
-            self.origins[id(new_stmt)] = self.origins[id(stmt)]
-        self.drop(stmt)
-
-    def drop(self, stmt):
-        del self.origins[id(stmt)]  # once `stmt` is gone, a statement made later may get its id
+        return True
 
     def join(self, target, join):
         # a name another statement assigns too (a phi) is no array of the code's own to store into
@@ -246,28 +227,8 @@ class _Lowering:
             return b
         return self.define(gast.BinOp(a, gast.Add(), b), INT)
 
-    def define(self, value, typ):
-        name = self.namer.temp()
-        self.env[name] = typ
-        self.assign(name, value)
-        return _name(name)
-
-    def assign(self, name, value):
-        self.out.append(gast.Assign([_name(name, store=True)], value))
-
     def shape_type(self, atom):
         return Type("tuple", 0, (INT,) * self.type_of(atom).ndim)
-
-    def type_of(self, node):
-        if isinstance(node, gast.Name):
-            return self.env[node.id]
-        if isinstance(node, gast.Constant):
-            return of_value(node.value)
-        if isinstance(node, gast.Tuple):
-            return Type("tuple", 0, tuple(self.type_of(e) for e in node.elts))
-        if isinstance(node, gast.Subscript):  # a tuple's element
-            return self.type_of(node.value).elts[node.slice.value]
-        raise AssertionError(f"no type for {gast.dump(node)}")
 
 
 def _item(atom, k):
