@@ -8,7 +8,7 @@
 
 import sys
 
-from . import config, extend, habits
+from . import config, extend, habits, numba_calls  # noqa: F401  (numba_calls: njit callers)
 from .version import __version__  # noqa: F401  (s2sjax.__version__)
 from .api import grad, hessian, jacfwd, jacrev, jit, jvp, source, value_and_grad, vjp, vmap
 from .kinds.integers import float0

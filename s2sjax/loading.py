@@ -33,7 +33,7 @@ def load_generated(specialization, module_source, name, attribute, target=None):
         return pyfunc
     specialization.as_python[attribute] = backend.noting_user_lines(pyfunc)
     cache = not extend.calls_custom_rules(module_source)
-    jitted = backend.jitted(module, name, options, cache=cache)
+    jitted = specialization.dispatchers[attribute] = backend.jitted(module, name, options, cache)
     if options["parallel"]:
         specialization.serial[attribute] = functools.partial(
             _serial, module_source, name, specialization.boundscheck, cache

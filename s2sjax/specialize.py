@@ -34,6 +34,7 @@ class Specialization:
         self.transformed = transformed
         self.kind = kind = transformed.kind
         self.as_python = {}  # attribute -> its compiled function's Python twin, to locate errors
+        self.dispatchers = {}  # attribute -> its Numba dispatcher (compiled targets)
         # attribute -> a builder of its code compiled without parallel=True (target parallel)
         self.serial = {}
         self.axes = axes  # vmap: per argument, its mapped axis (batching.argument_axes)
