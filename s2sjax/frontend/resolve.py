@@ -345,8 +345,8 @@ class _Resolver(gast.NodeTransformer):
             )
         return self._problem(
             node,
-            f"s2sjax.{name} inside a transformed function is not supported (s2sjax.vmap and "
-            "s2sjax.jvp are)",
+            f"s2sjax.{name} inside a transformed function is not supported (vmap, jvp, grad, "
+            "value_and_grad, jacfwd, jacrev and hessian are)",
             _WHOLE,
         )
 
@@ -455,12 +455,14 @@ class _Resolver(gast.NodeTransformer):
                 for n in gast.walk(lam.body)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
             }
+            functions = self._closure_functions(read - set(params))
             outer = sorted(
                 n
                 for n in read - set(params)
-                if n in self.resolved.local_names or n in self.function.closure
+                if n in self.resolved.local_names
+                or (n in self.function.closure and n not in functions)
             )
-            return self._lifted(lam, params + outer), params, outer
+            return self._lifted(lam, params + outer, functions), params, outer
         if self._is_vmap(node):
             inner, outer = self._vmap_of(node)
             return (
@@ -489,14 +491,28 @@ class _Resolver(gast.NodeTransformer):
         self._assume(value, chain)
         return value, None, []
 
-    def _lifted(self, lam, params):
-        """The lambda as a module-level function of `params`, its source kept in linecache."""
+    def _closure_functions(self, names):
+        """{name: function} of the `names` that the enclosing function's closure binds to
+        functions (`func` in `vmap(lambda y: func(x, y))`, `func` a parameter of the function
+        enclosing it): a lambda lifted out reads them as globals, as constants of its code."""
+        found = {}
+        for name in names - self.resolved.local_names:
+            value = self.function.closure.get(name, _MISSING)
+            if callable(value) and not isinstance(value, type):
+                self._assume(value, name)
+                found[name] = value
+        return found
+
+    def _lifted(self, lam, params, functions=None):
+        """The lambda as a module-level function of `params`, its source kept in linecache;
+        `functions`: closure values it reads as globals."""
         where = f"{os.path.basename(self.function.location.filename)}:{getattr(lam, 'lineno', '?')}"
         body = emitter.emit(gast.Expr(lam.body)).strip()
         name = f"lambda_at_line_{getattr(lam, 'lineno', 0)}"
         source = f"def {name}({', '.join(params)}):\n    return {body}\n"
         filename = f"<s2sjax: the lambda at {where}, lifted out of {self.function.tree.name}>"
-        return function_from_source(source, name, filename, dict(self.function.globals))
+        namespace = {**self.function.globals, **(functions or {})}
+        return function_from_source(source, name, filename, namespace)
 
     def _value_of(self, node):
         """What a dotted name outside the function refers to, or _MISSING (nothing recorded)."""
