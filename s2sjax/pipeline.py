@@ -22,7 +22,7 @@ apply by target, and one that does not apply leaves the code as it is:
 
 import copy
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import gast
 
@@ -30,7 +30,7 @@ from .abstract import FLOAT, NONE, of_value
 from .backend import compile as backend
 from .backend import emit as emitter
 from .backend.naming import GENERATED_MODULE_PREFIX, Namer, without_parfor_clashes
-from .frontend import local_functions
+from .frontend import inner, local_functions
 from .frontend.fence import fence
 from .frontend.jvpcalls import JvpCalls
 from .frontend.parse import Function, parse
@@ -45,6 +45,7 @@ from .passes.in_place import write_outputs_in_place
 from .passes.normalize import Normalized, normalize
 from .pytree import LEAF, TreeDef
 from .transforms import forward, reverse
+from .transforms.reverse import DerivativesInside
 from .transforms.common import Mode, generated_name, positional, with_line_comments
 
 STAGES = (
@@ -101,6 +102,8 @@ def front(pyfunc, namer, jvp_calls):
 def stages(pyfunc, spec):
     """Run the pipeline, yielding `(stage, result)` after each of STAGES, in order."""
     front_end = _typed_front_end(pyfunc, spec)
+    if front_end.derivatives_inside and spec.mode in _REVERSE:
+        raise DerivativesInside()
     namer, resolved, program = front_end.namer, front_end.resolved, front_end.program
     yield "parse", front_end.function
     yield "resolve", resolved
@@ -121,12 +124,16 @@ def stages(pyfunc, spec):
     yield "emit", _generated(pyfunc, program, env, fdef)
 
 
+_REVERSE = (Mode.GRAD, Mode.VALUE_AND_GRAD, Mode.VJP)
+
+
 def _typed_front_end(pyfunc, spec):
     """The front end's results.
 
-    It runs twice when the function calls s2sjax.jvp (frontend/jvpcalls.py).
+    It runs twice when the function calls s2sjax.jvp or another transformation
+    (frontend/jvpcalls.py, frontend/inner.py).
     """
-    jvp_calls = JvpCalls(_generate_jvp, _load_jvp)
+    jvp_calls = JvpCalls(_generate_jvp, _load_jvp, _specialize_inner)
     nones = {i for i, t in enumerate(spec.arg_types) if t == NONE}
     front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types))
     if jvp_calls.pending:  # pass 1 met calls of s2sjax.jvp: type them, then inline their code
@@ -135,7 +142,7 @@ def _typed_front_end(pyfunc, spec):
         )
         jvp_calls.restart()
         front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types))
-    return front_end
+    return replace(front_end, derivatives_inside=jvp_calls.derivatives_inside)
 
 
 def _analyze(pyfunc, program, env, spec):
@@ -234,6 +241,7 @@ class _FrontEnd:
     resolved: object  # frontend.resolve.Resolved, fenced
     desugared: object  # the same, its tree desugared
     program: object  # passes.normalize.Normalized
+    derivatives_inside: bool = False  # it inlines a gradient's or a Jacobian's generated code
 
 
 def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None):
@@ -263,6 +271,18 @@ def _captured_types(program):
 def _generate_jvp(fun, arg_types, argnums):
     """The JVP of `fun` as plain NumPy code, for a call of s2sjax.jvp in a transformed function."""
     return generate(fun, Spec(arg_types, argnums, target="python", mode=Mode.JVP, single=False))
+
+
+def _specialize_inner(call, arg_types):
+    """The generated code of a transformation called in a transformed function (frontend/inner)."""
+    try:
+        return inner.specialize(call.transformed, arg_types, _typed)
+    except (TypeError, ValueError) as exc:
+        raise call.location.error(call.node, f"{call.transformed!r} called here: {exc}") from None
+
+
+def _typed(function, arg_types):
+    return generate(function, Spec(arg_types, target="python", mode=Mode.PRIMAL))
 
 
 def _load_jvp(generated):
@@ -314,7 +334,7 @@ class Generated:
 
 def _normalized(pyfunc):
     """`pyfunc` normalized, its calls of s2sjax.jvp left opaque (enough for the queries below)."""
-    return _front_end(pyfunc, JvpCalls(_generate_jvp, _load_jvp)).program
+    return _front_end(pyfunc, JvpCalls(_generate_jvp, _load_jvp, _specialize_inner)).program
 
 
 def returned_structure(pyfunc):

@@ -19,6 +19,7 @@ import threading
 import numpy as np
 
 from . import config, containers, extend, tracebacks
+from .frontend import bound
 from .frontend.parse import (
     check_readable,
     function_for_rule,
@@ -49,6 +50,8 @@ class Transformed:
         # a NumPy function given directly: its shape-deciding arguments are written in per call
         self._rule_callee = fun if function_for_rule(fun) is not None else None
         self._rule_calls = {}
+        if isinstance(fun, functools.partial):
+            fun = bound.of_partial(fun) or fun
         if not isinstance(fun, Transformed):
             fun = function_for_rule(fun) or fun
             check_readable(fun)
@@ -127,12 +130,32 @@ class Transformed:
             return self.kind.call(self, args, kwargs)
         if kwargs or len(args) != self.nparams:
             args = self.bind(args, kwargs)
+        if any(map(bound.is_static_callable, args)):
+            return self._with_callables(args)
         if containers.has_containers(args, self.kind.static_positions(len(args))):
             flat, flattening, rebuild = self.flat(args)
             return rebuild(
                 flat(*flattening.checked_leaves(args, self.kind.name, self.kind.argnums))
             )
         return self.specialization(args).run(args)
+
+    def _with_callables(self, args):
+        """Call with functions among `args`: they are static, compiled into the code of a twin of
+        the function that reads them as constants (bound.with_callables); None goes in their
+        place."""
+        given = tuple((i, a) for i, a in enumerate(args) if bound.is_static_callable(a))
+        twin = self._caches.with_callables.get(given)
+        if twin is None:
+            names = {self.param_names[i]: a for i, a in given}
+            twin = self._caches.with_callables[given] = self._bound_twin(names)
+        static = {i for i, _ in given}
+        return twin._call(tuple(None if i in static else a for i, a in enumerate(args)), {})
+
+    def _bound_twin(self, values):
+        """This transformation of the function with the parameters in `values` bound to them."""
+        if isinstance(self.fun, Transformed):
+            return Transformed(self.fun._bound_twin(values), self.kind, self.target)
+        return Transformed(bound.with_callables(self.fun, values), self.kind, self.target)
 
     def for_arguments(self, args):
         """This transformation for a call with the positional `args`.
@@ -274,6 +297,8 @@ class _Caches:
         self.by_structure = {}  # containers.structure_key of a call's arguments -> `flat`'s answer
         self.last = None  # the specialization generated last
         self.inlined = None  # the kind's plain function for transformed code calling this one
+        # ((position, function), ...) -> the twin reading them as constants
+        self.with_callables = {}
 
 
 # (function, kind, target) -> _Caches, most recently used last. Bounded, so that lambdas made anew

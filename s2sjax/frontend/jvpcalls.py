@@ -36,6 +36,9 @@ class JvpCall:
     argnums: tuple = ()
     function: object = None  # the generated JVP, loaded: what pass 2 inlines
     leaf_paths: list = None  # per primal, the index paths of its leaves, when a primal is a tuple
+    # a transformation called in the code (`grad(f)(x)`, a `Transformed` from outside): its
+    # generated code for the arguments' types (inner.InnerCode) is inlined in pass 2
+    transformed: object = None
 
 
 @dataclass
@@ -44,14 +47,15 @@ class JvpCalls:
 
     generate: object  # (fun, arg types, argnums) -> pipeline.Generated
     load: object  # pipeline.Generated -> the Python function
+    specialize: object = None  # (Transformed, arg types) -> inner.InnerCode
     calls: list = field(default_factory=list)
     by_name: dict = field(default_factory=dict)  # pass 1: the opaque call's name -> JvpCall
     seen: int = 0
 
-    def meet(self, fun, location, node, defaults):
+    def meet(self, fun, location, node, defaults, transformed=None):
         """The call resolution meets next: a new one in pass 1, the same one again in pass 2."""
         if self.seen == len(self.calls):
-            self.calls.append(JvpCall(fun, location, node, defaults))
+            self.calls.append(JvpCall(fun, location, node, defaults, transformed=transformed))
         call = self.calls[self.seen]
         self.seen += 1
         return call
@@ -60,9 +64,18 @@ class JvpCalls:
     def pending(self):
         return any(call.function is None for call in self.calls)
 
+    @property
+    def derivatives_inside(self):
+        """Whether the code inlines a transformation's generated code other than a JVP (a
+        gradient, a Jacobian): an outer derivative of it is taken in forward mode."""
+        return any(call.transformed is not None for call in self.calls)
+
     def type_of(self, name, arg_types):
         """The type of the opaque call `name(*primals, *tangents)`, generating its JVP (pass 1)."""
         call = self.by_name[name]
+        if call.transformed is not None:
+            call.generated = self.specialize(call, tuple(arg_types))
+            return call.generated.output_type
         half = len(arg_types) // 2
         primals, tangents = tuple(arg_types[:half]), tuple(arg_types[half:])
         fun, fixed = call.fun, call.defaults
@@ -96,7 +109,11 @@ class JvpCalls:
         for call in self.calls:
             if call.generated is None:  # in code that never runs (inference did not reach it)
                 raise call.location.error(call.node, "s2sjax.jvp here could not be typed")
-            call.function = self.load(call.generated)
+            call.function = (
+                call.generated.function
+                if call.transformed is not None
+                else self.load(call.generated)
+            )
         self.by_name.clear()
         self.seen = 0
 

@@ -31,7 +31,8 @@ import numpy as np
 
 from .. import rules
 from ..backend import emit as emitter
-from . import local_functions
+from . import inner, local_functions
+from ..kinds.base import Kind
 from .parse import function_from_source
 
 
@@ -203,11 +204,110 @@ class _Resolver(gast.NodeTransformer):
             None,
             "jvp",
         ):
-            return self._unsupported_transformation(node, self._transformation(node.func.func))
+            return self._written_transformation_call(node)
+        called = self._value_of(node.func)
+        if isinstance(getattr(called, "kind", None), Kind) and called.inlinable is None:
+            return self._transformed_call(called, node)
         node = self.generic_visit(node)
         if rules.dotted_name(node.func) == "np.einsum" and not _is_string(node.args[:1]):
             return self._einsum_of_sublists(node)
         return node
+
+    def _written_transformation_call(self, node):
+        """`grad(g, argnums=1)(x, y)` written inside the function: `g` defined outside it, or a
+        lambda there (the caller's variables it reads passed after the arguments)."""
+        maker = node.func
+        name = self._transformation(maker.func)
+        if name not in inner.WRITTEN:
+            return self._unsupported_transformation(node, name)
+        try:
+            options = {
+                kw.arg: ast.literal_eval(emitter.emit(gast.Expr(kw.value)).strip())
+                for kw in maker.keywords
+            }
+            options.update(zip(("argnums", "has_aux"), (_literal(a) for a in maker.args[1:])))
+        except (ValueError, SyntaxError, TypeError):
+            return self._problem(
+                node,
+                f"the options of s2sjax.{name} inside a transformed function must be written as "
+                "constants",
+                f"write s2sjax.{name}(g, argnums=0)(x)",
+            )
+        if not maker.args or "target" in options:
+            return self._problem(
+                node,
+                f"s2sjax.{name} inside a transformed function takes the function first, by "
+                "position, and no target (the outer transformation's applies)",
+                f"write s2sjax.{name}(g)(x)",
+            )
+        fun, outer = self._transformed_function(maker.args[0], node, name)
+        if fun is None:
+            return node
+        try:
+            transformed = self._value_of(maker.func)(fun, **options, target="python")
+        except (TypeError, ValueError) as exc:
+            return self._problem(node, str(exc))
+        return self._transformed_call(transformed, node, outer)
+
+    def _transformed_function(self, node, call, name):
+        """(the function `node` gives a transformation written inside the function, the caller's
+        variables it reads), or (None, None) with the problem recorded."""
+        if not isinstance(node, gast.Lambda):
+            fun = self._function(node, call, f"s2sjax.{name}")
+            if fun is not None:
+                self._assume(fun, rules.dotted_name(node))
+            return fun, []
+        lam = node
+        if lam.args.vararg or lam.args.kwarg or lam.args.kwonlyargs or lam.args.defaults:
+            self._problem(
+                call,
+                f"a lambda given to s2sjax.{name} inside a transformed function takes plain "
+                "positional parameters",
+            )
+            return None, None
+        params = [a.id for a in lam.args.args]
+        read = {
+            n.id
+            for n in gast.walk(lam.body)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+        }
+        outer = sorted(n for n in read - set(params) if n in self.resolved.local_names)
+        return self._lifted(lam, params + outer), outer
+
+    def _transformed_call(self, transformed, node, outer=()):
+        """`df(x)`, `df` a gradient or a Jacobian (a Transformed): a call of its generated code.
+
+        Opaque in pass 1 (type inference generates the code for the arguments' types), inlined
+        in pass 2, its hidden arguments (arrays it captured) captured again here.
+        """
+        refused = inner.refusal(transformed)
+        if refused is not None:
+            return self._problem(node, *refused)
+        if node.keywords or any(isinstance(a, gast.Starred) for a in node.args):
+            return self._problem(
+                node,
+                f"a {transformed.kind.name} called inside a transformed function takes its "
+                "arguments by position",
+                "write df(x, y)",
+            )
+        call = self.jvp_calls.meet(
+            transformed.fun, self.function.location, node, (), transformed=transformed
+        )
+        args = [self.visit(a) for a in node.args]
+        args += [gast.copy_location(gast.Name(n, gast.Load(), None, None), node) for n in outer]
+        fun_name = getattr(transformed, "__name__", "f").replace("<lambda>", "lambda")
+        name = self.namer.fresh(f"{fun_name}_{transformed.kind.name}")
+        if call.function is None:
+            self.jvp_calls.by_name[name] = call
+            self.resolved.functions[name] = call
+        else:
+            code = call.generated
+            args += self._capture_all(Captured(f"{name}_hidden", read) for read in code.hidden)
+            self.resolved.functions[name] = call.function
+            self.resolved.assumptions += code.assumptions
+        return gast.copy_location(
+            gast.Call(gast.Name(name, gast.Load(), None, None), args, []), node
+        )
 
     def _einsum_of_sublists(self, call):
         """`np.einsum(A, [0, 1], B, [1, 2], [0, 2])` -> `np.einsum('ab,bc->ac', A, B)`."""
@@ -245,8 +345,8 @@ class _Resolver(gast.NodeTransformer):
             )
         return self._problem(
             node,
-            f"s2sjax.{name} inside a transformed function is not supported (s2sjax.vmap and "
-            "s2sjax.jvp are)",
+            f"s2sjax.{name} inside a transformed function is not supported (vmap, jvp, grad, "
+            "value_and_grad, jacfwd, jacrev and hessian are)",
             _WHOLE,
         )
 
@@ -355,12 +455,14 @@ class _Resolver(gast.NodeTransformer):
                 for n in gast.walk(lam.body)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
             }
+            functions = self._closure_functions(read - set(params))
             outer = sorted(
                 n
                 for n in read - set(params)
-                if n in self.resolved.local_names or n in self.function.closure
+                if n in self.resolved.local_names
+                or (n in self.function.closure and n not in functions)
             )
-            return self._lifted(lam, params + outer), params, outer
+            return self._lifted(lam, params + outer, functions), params, outer
         if self._is_vmap(node):
             inner, outer = self._vmap_of(node)
             return (
@@ -389,14 +491,28 @@ class _Resolver(gast.NodeTransformer):
         self._assume(value, chain)
         return value, None, []
 
-    def _lifted(self, lam, params):
-        """The lambda as a module-level function of `params`, its source kept in linecache."""
+    def _closure_functions(self, names):
+        """{name: function} of the `names` that the enclosing function's closure binds to
+        functions (`func` in `vmap(lambda y: func(x, y))`, `func` a parameter of the function
+        enclosing it): a lambda lifted out reads them as globals, as constants of its code."""
+        found = {}
+        for name in names - self.resolved.local_names:
+            value = self.function.closure.get(name, _MISSING)
+            if callable(value) and not isinstance(value, type):
+                self._assume(value, name)
+                found[name] = value
+        return found
+
+    def _lifted(self, lam, params, functions=None):
+        """The lambda as a module-level function of `params`, its source kept in linecache;
+        `functions`: closure values it reads as globals."""
         where = f"{os.path.basename(self.function.location.filename)}:{getattr(lam, 'lineno', '?')}"
         body = emitter.emit(gast.Expr(lam.body)).strip()
         name = f"lambda_at_line_{getattr(lam, 'lineno', 0)}"
         source = f"def {name}({', '.join(params)}):\n    return {body}\n"
         filename = f"<s2sjax: the lambda at {where}, lifted out of {self.function.tree.name}>"
-        return function_from_source(source, name, filename, dict(self.function.globals))
+        namespace = {**self.function.globals, **(functions or {})}
+        return function_from_source(source, name, filename, namespace)
 
     def _value_of(self, node):
         """What a dotted name outside the function refers to, or _MISSING (nothing recorded)."""
@@ -462,14 +578,14 @@ class _Resolver(gast.NodeTransformer):
             gast.Call(gast.Name(name, gast.Load(), None, None), args, []), node
         )
 
-    def _function(self, node, call):
+    def _function(self, node, call, spelled="s2sjax.jvp"):
         """The plain Python function `node` names, or None (with a problem recorded at the call)."""
         chain = rules.dotted_name(node)
         if chain is None or chain.split(".")[0] in self.resolved.local_names:
             self._problem(
                 call,
-                "the function given to s2sjax.jvp in a transformed function must be defined "
-                "outside it",
+                f"the function given to {spelled} in a transformed function must be defined "
+                "outside it (or be a lambda written there)",
                 "define it at module level (a def or a lambda)",
             )
             return None
@@ -477,7 +593,7 @@ class _Resolver(gast.NodeTransformer):
         if not inspect.isfunction(value):
             self._problem(
                 call,
-                f"{chain!r} is not a plain Python function; s2sjax.jvp in a transformed function "
+                f"{chain!r} is not a plain Python function; {spelled} in a transformed function "
                 "differentiates one",
             )
             return None
@@ -650,6 +766,10 @@ class _Substitute(gast.NodeTransformer):
         if node.id == self.name and isinstance(node.ctx, gast.Load):
             return gast.copy_location(copy.deepcopy(self.value), node)
         return node
+
+
+def _literal(node):
+    return ast.literal_eval(emitter.emit(gast.Expr(node)).strip())
 
 
 def _transformation_named(value):

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..pytree import tree_unflatten
 from ..transforms.common import Mode
-from ..transforms.reverse import NonScalarOutput
+from ..transforms.reverse import DerivativesInside, NonScalarOutput
 from . import integers, jacobian
 from .base import Differentiating, kind_of
 
@@ -42,14 +42,19 @@ class Grad(Differentiating):
     def generate(self, specialization, code, args):
         try:
             if specialization.generated_code:
-                if self.has_aux:
-                    raise TypeError(
-                        f"{self.name} with has_aux=True of a transformed function is not supported"
-                    )
-                return jacobian.forward_loop(specialization, code)
-            return super().generate(specialization, code, args)
+                return self._forward(specialization, code, "a transformed function")
+            try:
+                return super().generate(specialization, code, args)
+            except DerivativesInside:
+                return self._forward(specialization, code, "a function calling a transformation")
         except NonScalarOutput:
             raise _non_scalar_error(specialization.transformed, args) from None
+
+    def _forward(self, specialization, code, what):
+        """The gradient of generated code, or of code that inlines some: a loop of JVPs."""
+        if self.has_aux:
+            raise TypeError(f"{self.name} with has_aux=True of {what} is not supported")
+        return jacobian.forward_loop(specialization, code)
 
     def converters(self, args, argnums):
         return [_converter(args[i]) for i in argnums]

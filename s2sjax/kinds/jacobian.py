@@ -23,7 +23,7 @@ from ..backend.templates import (
     tuple_of,
 )
 from ..transforms.common import Mode, generated_name
-from ..transforms.reverse import NonScalarOutput
+from ..transforms.reverse import DerivativesInside, NonScalarOutput
 from . import integers
 from .base import Differentiating, same
 
@@ -62,7 +62,10 @@ class Jacrev(Jacfwd):
         with refusing_draws(f"under {self.name}, which runs the function once per row"):
             if specialization.generated_code:
                 return forward_loop(specialization, code)
-            return reverse_loop(specialization, code)
+            try:
+                return reverse_loop(specialization, code)
+            except DerivativesInside:  # it calls a gradient: differentiated in forward mode
+                return forward_loop(specialization, code)
 
 
 def forward_loop(specialization, code):

@@ -13,6 +13,7 @@ from .. import containers, tracebacks
 from ..backend import compile as backend
 from ..errors import check_not_complex
 from ..transforms.common import Mode
+from ..transforms.reverse import DerivativesInside
 from ..pytree import tree_leaves, tree_structure
 from ..rules.reduce2 import refusing_draws
 from .base import Kind
@@ -30,7 +31,13 @@ class Vjp(Kind):
         if specialization.generated_code:
             raise TypeError("vjp of a transformed function is not supported; use jacfwd or jvp")
         with refusing_draws("under vjp, whose pullback runs the function again"):
-            return self._generate(specialization, code, args)
+            try:
+                return self._generate(specialization, code, args)
+            except DerivativesInside:
+                raise TypeError(
+                    "vjp of a function that calls a gradient or a Jacobian is not supported; "
+                    "use jvp or jacfwd"
+                ) from None
 
     def _generate(self, specialization, code, args):
         s = specialization

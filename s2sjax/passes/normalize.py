@@ -1085,7 +1085,11 @@ class _Normalizer:
     def inline(self, pyfunc, node, target):
         if pyfunc in self.state.stack:
             raise self.location.error(
-                node, f"recursive call to {pyfunc.__name__!r} cannot be inlined"
+                node,
+                f"recursive call to {pyfunc.__name__!r} cannot be inlined: s2sjax does not "
+                "support recursion",
+                "write the recursion as a loop (`for i in range(n):` updating the variables the "
+                "recursive call would get)",
             )
         callee = self.state.load(pyfunc)
         bound = bound_arguments(callee, pyfunc, node, self.atom, self.location)

@@ -39,6 +39,11 @@ class NonScalarOutput(Exception):
     """grad of a function whose output is not a scalar; the API reports the shape."""
 
 
+class DerivativesInside(Exception):
+    """The function calls a gradient or a Jacobian (inlined generated code): s2sjax differentiates
+    such code in forward mode (kinds/jacobian.forward_loop), not in reverse."""
+
+
 class OutputError(TypeError):
     """The output cannot be differentiated (not a float, or has_aux without a pair)."""
 

@@ -1,0 +1,102 @@
+"""Functions with some parameters bound to values: functions given as arguments, partials.
+
+As JAX's static arguments, a function given to a transformed function
+(`grad(apply, argnums=1)(np.sin, x)`) is part of what picks the code: the code
+is generated for a twin of `apply` that reads `func` from its closure, a
+constant of its code (a NumPy function becomes its rule, a user's function is
+inlined). `functools.partial(f, w)` is `f` reading `w` from its closure the
+same way (an array there is read again at every call).
+"""
+
+import copy
+import functools
+import inspect
+import os
+import types
+
+
+from ..backend import emit as emitter
+from .parse import function_from_source, parse
+
+# the parameter a static callable was given to, kept under this name: the call passes None there
+_UNUSED = "{}_given_statically"
+
+
+def is_static_callable(value):
+    """Whether an argument is a function, compiled into the code rather than passed to it."""
+    return callable(value) and not isinstance(value, type) and not hasattr(value, "__array__")
+
+
+def with_callables(pyfunc, values):
+    """`pyfunc` with the parameters named in `values` (name -> a callable) read from its closure;
+    those parameters stay, renamed, for the call to pass None."""
+    function = parse(pyfunc)
+    fdef = copy.deepcopy(function.tree)
+    for param in fdef.args.posonlyargs + fdef.args.args + fdef.args.kwonlyargs:
+        if param.id in values:
+            param.id = _UNUSED.format(param.id)
+    return _closed(function, fdef, values, "given " + ", ".join(values))
+
+
+def of_partial(partial):
+    """The plain function a `functools.partial` of a plain function is, its bound arguments read
+    from its closure; None for other callables."""
+    inner = partial.func
+    if isinstance(inner, functools.partial):
+        inner = of_partial(inner)
+    if not inspect.isfunction(inner):
+        return None
+    params = list(inspect.signature(inner).parameters.values())
+    if len(partial.args) > len(params) or any(
+        p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params[: len(partial.args)]
+    ):
+        return None
+    values = {p.name: v for p, v in zip(params, partial.args)}
+    values.update(partial.keywords)
+    function = parse(inner)
+    fdef = copy.deepcopy(function.tree)
+    if not set(values) <= {a.id for a in fdef.args.args + fdef.args.kwonlyargs}:
+        return None
+    _remove_parameters(fdef.args, set(values))
+    return _closed(function, fdef, values, "a partial of it")
+
+
+def _remove_parameters(args, names):
+    """Drop the parameters `names` (and their defaults) from `args`."""
+    defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
+    kept = [(a, d) for a, d in zip(args.args, defaults) if a.id not in names]
+    args.args = [a for a, _ in kept]
+    args.defaults = [d for _, d in kept if d is not None]
+    kwonly = [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if a.id not in names]
+    args.kwonlyargs = [a for a, _ in kwonly]
+    args.kw_defaults = [d for _, d in kwonly]
+
+
+def _closed(function, fdef, values, what):
+    """The Python function `fdef` is, in `function`'s globals, its closure `function`'s cells
+    and one cell per bound value."""
+    pyfunc = function.pyfunc
+    cells = dict(zip(pyfunc.__code__.co_freevars, pyfunc.__closure__ or ()))
+    cells.update({name: types.CellType(value) for name, value in values.items()})
+    free = sorted(cells)
+    name = fdef.name
+    fdef.decorator_list = []
+    where = f"{os.path.basename(function.location.filename)}:{getattr(fdef, 'lineno', '?')}"
+    body = emitter.emit(fdef).strip("\n")
+    source = (
+        f"def s2sjax_enclosing({', '.join(free)}):\n"
+        + "".join(f"    {line}\n" for line in body.splitlines())
+        + f"    return {name}\n"
+    )
+    filename = f"<s2sjax: {name} at {where}, {what}>"
+    # the defaults are evaluated anew, in the function's globals
+    made = function_from_source(source, "s2sjax_enclosing", filename, dict(function.globals))
+    code = next(
+        c for c in made.__code__.co_consts if isinstance(c, types.CodeType) and c.co_name == name
+    )
+    twin = made(*(None for _ in free))
+    closure = tuple(cells[v] for v in code.co_freevars)
+    bound = types.FunctionType(code, function.globals, name, twin.__defaults__, closure or None)
+    bound.__kwdefaults__ = twin.__kwdefaults__
+    bound.__qualname__ = getattr(pyfunc, "__qualname__", name)
+    return bound
