@@ -176,7 +176,7 @@ def sorts(x):
     [
         ("bump_global", "global array"),
         ("confusing", "both assigns its parameter 'u'"),
-        ("on_argument", "in-place update of 'x', an argument"),
+        ("on_argument", "in-place update of 'x', an argument (in set_first() called at"),
         ("sorts", "'.sort(...)', which changes an array in place"),
     ],
 )

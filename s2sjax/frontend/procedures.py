@@ -108,3 +108,13 @@ def write_back_refusal(callee, call, param, is_reassigned, is_captured):
             "new one"
         )
     return None
+
+
+def call_site(pyfunc, location, call, outer=None):
+    """`step() called at f.py:12` (and the calls that inlined the caller, `outer`): where an
+    error in inlined code was reached from."""
+    here = (
+        f"{pyfunc.__name__}() called at "
+        f"{os.path.basename(location.filename)}:{getattr(call, 'lineno', '?')}"
+    )
+    return f"{here}, {outer}" if outer else here

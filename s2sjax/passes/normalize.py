@@ -85,6 +85,8 @@ class Normalized:
     variables: dict = field(
         default_factory=dict
     )  # SSA name -> the user's variable it is a version of
+    # id(statement) -> the calls that inlined it ("step() called at f.py:12"), for errors
+    call_sites: dict = field(default_factory=dict)
 
 
 def normalize(resolved, namer, load, generated=False, nones=frozenset()):
@@ -124,6 +126,7 @@ def normalize(resolved, namer, load, generated=False, nones=frozenset()):
         state.assumptions + resolved.assumptions,
         state.augmented,
         state.variables,
+        state.call_sites,
     )
 
 
@@ -143,6 +146,7 @@ class _Function:
     variables: dict = field(default_factory=dict)  # see Normalized
     functions: dict = field(default_factory=dict)  # the functions to inline, of every resolve
     maybe_none: set = field(default_factory=set)  # names None on some path, a value on others
+    call_sites: dict = field(default_factory=dict)  # see Normalized
 
 
 class _Normalizer:
@@ -160,6 +164,7 @@ class _Normalizer:
         self.output_tree = None  # when the function returns a structure (see return_leaves)
         self.returned = {}  # output -> whether each return gives it None (a constant to callers)
         self.updated_in_place = set()  # user variables `+=` (or a procedure) may have updated
+        self.call_site = None  # the calls that inlined this function, for errors (Normalized)
         state.functions.update(resolved.functions)  # a function passed on is called in a callee
 
     # ---- blocks and statements ------------------------------------------
@@ -176,6 +181,8 @@ class _Normalizer:
     def emit(self, stmt, src):
         gast.copy_location(stmt, src if getattr(src, "lineno", None) else self.current)
         self.state.origins[id(stmt)] = self.location
+        if self.call_site:
+            self.state.call_sites[id(stmt)] = self.call_site
         self.out.append(stmt)
 
     def assign(self, target, value, src):
@@ -1119,6 +1126,7 @@ class _Normalizer:
         self.state.stack.append(pyfunc)
         inner = _Normalizer(self.state, callee, dict(bound))
         inner.out = self.out
+        inner.call_site = procedures.call_site(pyfunc, self.location, node, self.call_site)
         inner.static = dict(self.static)  # names are unique: what is known here holds there
         _, outputs = inner.function_body(callee.function.tree)
         self.state.stack.pop()
