@@ -1361,7 +1361,8 @@ case(  # `@` with batch axes on both operands, size-1 ones broadcast
 # ---- procedures (a parameter's `+=` given back to the caller: rt.written_back) ----
 case(
     "rt.written_back",
-    "def f(x):\n    u = x.copy()\n    bump(u, x)\n    return np.sum(u * x * np.arange(1.0, 4.0))\n\n\n"
+    "def f(x):\n    u = x.copy()\n    bump(u, x)\n"
+    "    return np.sum(u * x * np.arange(1.0, 4.0))\n\n\n"
     "def bump(u, v):\n    u += v * v\n",
     np.array([0.4, -0.8, 1.1]),
 )
