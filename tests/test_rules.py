@@ -1358,6 +1358,21 @@ case(  # `@` with batch axes on both operands, size-1 ones broadcast
 )
 
 
+# ---- procedures (a parameter's `+=` given back to the caller: rt.written_back) ----
+case(
+    "rt.written_back",
+    "def f(x):\n    u = x.copy()\n    bump(u, x)\n"
+    "    return np.sum(u * x * np.arange(1.0, 4.0))\n\n\n"
+    "def bump(u, v):\n    u += v * v\n",
+    np.array([0.4, -0.8, 1.1]),
+)
+case(
+    "rt.written_back",
+    "def f(x):\n    s = x * 2.0\n    t = bump(s, x)\n    return s * t\n\n\n"
+    "def bump(s, v):\n    s += v\n    return s\n",
+    0.7,
+)
+
 CASES = [
     (name, i, src, args)
     for name, entries in sorted(RULE_CASES.items())

@@ -10,6 +10,7 @@ normalization, so the error shows the user's own spelling.
 import gast
 
 from .. import habits, rules
+from . import procedures
 
 _STATEMENTS = (
     gast.Assign,
@@ -161,6 +162,9 @@ class _Fence:
             return
         if isinstance(node, gast.Expr):
             if _is_docstring(node):
+                return
+            if isinstance(node.value, gast.Call):  # a procedure, or an in-place method
+                procedures.check_call_statement(self, node.value)
                 return
             self.reject(
                 node, "an expression statement", "assign the value or remove it: it has no effect"

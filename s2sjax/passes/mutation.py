@@ -40,11 +40,17 @@ def check(program, types):
             var = program.variables.get(array, array)
             raise program.origins[id(store)].error(
                 store,
-                f"in-place update of {var!r}, {spelled}",
+                f"in-place update of {var!r}, {spelled}{_reached(program, store)}",
                 f"update a copy: {var} = {var}.copy() first (s2sjax never modifies its inputs)",
             )
     _check_sharing(program, mutable, types, layout)
     return mutable
+
+
+def _reached(program, stmt):
+    """` (in step() called at f.py:12)` for a statement of an inlined function, else ""."""
+    site = program.call_sites.get(id(stmt))
+    return f" (in {site})" if site else ""
 
 
 def _made_here(array, program, visiting):
@@ -96,7 +102,7 @@ def _check_sharing(program, mutable, types, layout):
             raise program.origins[id(stmt)].error(
                 stmt,
                 f"in-place update of {array!r} while {alias!r} refers to the same memory "
-                "and is read later",
+                f"and is read later{_reached(program, stmt)}",
                 f"take a copy ({array}.copy()) where {alias!r} should keep the old values",
             )
 
@@ -141,7 +147,8 @@ def _check_one_augmented(program, types, layout, position, places):
         raise program.origins[id(stmt)].error(
             stmt,
             f"'{var} += ...' on an array changes it in place in Python, and {alias!r} may refer to "
-            f"the same memory and is read later (s2sjax would give {var!r} a new array)",
+            f"the same memory and is read later (s2sjax would give {var!r} a new array)"
+            f"{_reached(program, stmt)}",
             f"write {var} = {var} + ... (a new array), "
             f"or take a copy ({alias}.copy()) where it should keep the old values",
         )

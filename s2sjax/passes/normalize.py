@@ -59,6 +59,7 @@ from .. import rules
 from ..frontend.fence import ARRAY_ATTRIBUTES
 from ..frontend.jvpcalls import JvpCall
 from ..pytree import LEAF, TreeDef
+from ..frontend import procedures
 from .desugar import lower_exits, may_exit
 from .inline import bound_arguments, defaults, inlined_comment
 from .queries import assigned
@@ -84,6 +85,8 @@ class Normalized:
     variables: dict = field(
         default_factory=dict
     )  # SSA name -> the user's variable it is a version of
+    # id(statement) -> the calls that inlined it ("step() called at f.py:12"), for errors
+    call_sites: dict = field(default_factory=dict)
 
 
 def normalize(resolved, namer, load, generated=False, nones=frozenset()):
@@ -123,6 +126,7 @@ def normalize(resolved, namer, load, generated=False, nones=frozenset()):
         state.assumptions + resolved.assumptions,
         state.augmented,
         state.variables,
+        state.call_sites,
     )
 
 
@@ -142,6 +146,7 @@ class _Function:
     variables: dict = field(default_factory=dict)  # see Normalized
     functions: dict = field(default_factory=dict)  # the functions to inline, of every resolve
     maybe_none: set = field(default_factory=set)  # names None on some path, a value on others
+    call_sites: dict = field(default_factory=dict)  # see Normalized
 
 
 class _Normalizer:
@@ -158,6 +163,8 @@ class _Normalizer:
         self.returns_tuple = False  # `return (x,)` is a tuple of one, not x
         self.output_tree = None  # when the function returns a structure (see return_leaves)
         self.returned = {}  # output -> whether each return gives it None (a constant to callers)
+        self.updated_in_place = set()  # user variables `+=` (or a procedure) may have updated
+        self.call_site = None  # the calls that inlined this function, for errors (Normalized)
         state.functions.update(resolved.functions)  # a function passed on is called in a callee
 
     # ---- blocks and statements ------------------------------------------
@@ -174,6 +181,8 @@ class _Normalizer:
     def emit(self, stmt, src):
         gast.copy_location(stmt, src if getattr(src, "lineno", None) else self.current)
         self.state.origins[id(stmt)] = self.location
+        if self.call_site:
+            self.state.call_sites[id(stmt)] = self.call_site
         self.out.append(stmt)
 
     def assign(self, target, value, src):
@@ -185,7 +194,17 @@ class _Normalizer:
         pass
 
     def stmt_Expr(self, node):
-        pass  # a string standing as a statement, docstring or not (the fence lets no other through)
+        """A call as a statement (the fence lets no other expression through but a string): a
+        procedure is inlined for its updates, `x.fill(v)` is `x[:] = v`, and the discarded value
+        of a NumPy function has no effect."""
+        call = node.value
+        if not isinstance(call, gast.Call):
+            return
+        store = procedures.as_store(call)
+        if store is not None:
+            self.store(store.targets[0], self.atom(store.value), node)
+        elif rules.dotted_name(call.func) in self.state.functions or self.calls_argument(call):
+            self.expr(call)
 
     def stmt_Assert(self, node):
         test = self.atom(node.test)
@@ -231,6 +250,7 @@ class _Normalizer:
         self.bind(var, self.expr(binop, name), node, name)
         if isinstance(updated, gast.Name):  # on an array, Python updates it in place: see mutation
             self.state.augmented[name] = (updated.id, var)
+            self.updated_in_place.add(var)
 
     def stmt_If(self, node):
         test = self.atom(node.test)
@@ -257,7 +277,7 @@ class _Normalizer:
             rules.dotted_name(node.iter.func) if elements is None else "range"
         )  # range or rt.prange
         phis = {}
-        for var in sorted(assigned(node.body) & self.env.keys()):
+        for var in sorted(self.may_assign(node.body) & self.env.keys()):
             phi = self.phi(var)
             self.assign(phi, self.env[var], node)  # the value on entry
             self.env[var] = phis[var] = _name(phi)
@@ -408,7 +428,7 @@ class _Normalizer:
         self.env[".go"] = self.atom(test)
         private = {".go", ".broke", ".k"} & self.env.keys()
         phis = {}
-        for var in sorted((assigned(body) & self.env.keys()) | private):
+        for var in sorted((self.may_assign(body) & self.env.keys()) | private):
             phi = self.phi(var)
             self.assign(phi, self.env[var], node)  # the value on entry
             self.env[var] = phis[var] = _name(phi)
@@ -431,6 +451,19 @@ class _Normalizer:
         self.state.carried[id(loop)] = [phi.id for phi in phis.values()]
         for var in private - {".k"}:  # the counter is the caller's to drop
             del self.env[var]
+
+    def may_assign(self, body):
+        """The variables `body` assigns, and those it passes to a function it calls (a procedure
+        updating an array with `+=` gives the caller's variable the new value)."""
+        passed = {
+            n.id
+            for call in gast.walk(gast.Module(list(body), []))
+            if isinstance(call, gast.Call)
+            and (rules.dotted_name(call.func) in self.state.functions or self.calls_argument(call))
+            for n in call.args + [k.value for k in call.keywords]
+            if isinstance(n, gast.Name)
+        }
+        return assigned(body) | passed
 
     def stmt_SetFlag(self, node):
         self.env[node.flag] = gast.Constant(True, None)
@@ -1095,14 +1128,16 @@ class _Normalizer:
         bound = bound_arguments(callee, pyfunc, node, self.atom, self.location)
         self.emit(inlined_comment(callee), node)
         self.state.stack.append(pyfunc)
-        inner = _Normalizer(self.state, callee, bound)
+        inner = _Normalizer(self.state, callee, dict(bound))
         inner.out = self.out
+        inner.call_site = procedures.call_site(pyfunc, self.location, node, self.call_site)
         inner.static = dict(self.static)  # names are unique: what is known here holds there
         _, outputs = inner.function_body(callee.function.tree)
         self.state.stack.pop()
         self.state.captured.extend(callee.captured)
         self.state.assumptions.extend(callee.assumptions)
         self.static.update(inner.static)  # its names are fresh, and what it knows holds here too
+        self.write_back(callee, bound, inner, node)
         atoms = [
             gast.Constant(None, None) if all(inner.returned.get(o, [False])) else _name(o)
             for o in outputs
@@ -1112,6 +1147,33 @@ class _Normalizer:
         result = self.define(gast.Tuple(atoms, gast.Load()), node, target)
         self.static[result.id] = _Static("tuple", atoms)
         return result
+
+    def write_back(self, callee, bound, inner, call):
+        """Python's `u += v` on a parameter given an array updates the caller's array: the caller's
+        variables naming it now name the updated value. `rt.written_back(old, new)` is that value,
+        `old` where it turns out to be a number (lowered once the types are known)."""
+        reassigned = procedures.reassigned(callee.function.tree)
+        captured = {c.name for c in self.state.captured + self.resolved.captured}
+        for param, atom in bound.items():
+            final = inner.env.get(param)
+            if (
+                param not in inner.updated_in_place
+                or not isinstance(atom, gast.Name)
+                or final is None
+                or _same_atom(final, atom)
+            ):
+                continue
+            holders = [v for v, a in self.env.items() if _same_atom(a, atom)]
+            if not holders and atom.id not in captured:
+                continue  # a temporary: no one sees its update
+            why = procedures.write_back_refusal(
+                callee, call, param, param in reassigned, atom.id in captured
+            )
+            args = [atom, final] + ([gast.Constant(why, None)] if why else [])
+            written = self.define(gast.Call(rules.dotted("rt.written_back"), args, []), call)
+            for var in holders:
+                self.env[var] = copy.deepcopy(written)
+                self.updated_in_place.add(var)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from . import (  # noqa: F401  (registration side effects)
     elementwise,
     linalg,
     ordering,
+    procedures,
     products,
     reduce2,
     reductions,
