@@ -58,6 +58,7 @@ import gast
 from .. import rules
 from ..frontend.fence import ARRAY_ATTRIBUTES
 from ..frontend.jvpcalls import JvpCall
+from ..frontend.parse import parse
 from ..pytree import LEAF, TreeDef
 from ..frontend import procedures
 from .desugar import lower_exits, may_exit
@@ -453,17 +454,31 @@ class _Normalizer:
             del self.env[var]
 
     def may_assign(self, body):
-        """The variables `body` assigns, and those it passes to a function it calls (a procedure
-        updating an array with `+=` gives the caller's variable the new value)."""
+        """The variables `body` assigns, and those it passes to a function it calls that may
+        give them back updated (a procedure updating an array with `+=` gives the caller's
+        variable the new value)."""
         passed = {
             n.id
             for call in gast.walk(gast.Module(list(body), []))
-            if isinstance(call, gast.Call)
-            and (rules.dotted_name(call.func) in self.state.functions or self.calls_argument(call))
+            if isinstance(call, gast.Call) and self.may_update_arguments(call)
             for n in call.args + [k.value for k in call.keywords]
             if isinstance(n, gast.Name)
         }
         return assigned(body) | passed
+
+    def may_update_arguments(self, call):
+        """Whether `call`'s callee may rebind what it is given: it updates a name with `+=` or
+        calls a procedure (an argument's function: it may)."""
+        if self.calls_argument(call):
+            return True
+        callee = self.state.functions.get(rules.dotted_name(call.func))
+        if callee is None or isinstance(callee, JvpCall):
+            return False
+        return any(
+            (isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name))
+            or (isinstance(n, gast.Expr) and isinstance(n.value, gast.Call))
+            for n in gast.walk(parse(callee).tree)
+        )
 
     def stmt_SetFlag(self, node):
         self.env[node.flag] = gast.Constant(True, None)
