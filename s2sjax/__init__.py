@@ -12,7 +12,14 @@ from . import config, extend, habits
 from .version import __version__  # noqa: F401  (s2sjax.__version__)
 from .api import grad, hessian, jacfwd, jacrev, jit, jvp, source, value_and_grad, vjp, vmap
 from .errors import CacheWarning, NumbaFallbackWarning, TransformError
-from .pytree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
+from .pytree import (
+    register_pytree,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_structure,
+    tree_unflatten,
+)
 
 __all__ = [
     "grad",
@@ -32,6 +39,7 @@ __all__ = [
     "tree_unflatten",
     "tree_leaves",
     "tree_structure",
+    "register_pytree",
     "TransformError",
     "NumbaFallbackWarning",
     "CacheWarning",

@@ -250,6 +250,7 @@ class _Fence:
             isinstance(node, gast.Attribute)
             and node.attr not in ARRAY_ATTRIBUTES
             and not _is_rule_name(node)
+            and not self.of_variable(node)
         ):
             self.reject(
                 node,
@@ -300,6 +301,14 @@ class _Fence:
                     "known when the function is transformed",
                 )
             self.check_expression(value)
+
+    def of_variable(self, node):
+        """Whether `node` reads an attribute of a variable (`p.w`, `layers[0].w`): of an object
+        argument, a field; normalize, which knows, refuses the others at their place."""
+        root = node.value
+        while isinstance(root, (gast.Attribute, gast.Subscript)):
+            root = root.value
+        return isinstance(root, gast.Name) and root.id in self.resolved.local_names
 
     def is_param(self, name):
         """Whether `name` is a parameter of the function: a function given to it may be called

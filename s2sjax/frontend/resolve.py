@@ -31,6 +31,7 @@ import numpy as np
 
 from .. import rules
 from ..backend import emit as emitter
+from ..pytree import Record, class_record
 from . import local_functions
 from .parse import function_from_source
 
@@ -124,6 +125,18 @@ class _Resolver(gast.NodeTransformer):
         return gast.copy_location(gast.List(elts, gast.Load()), node)
 
     visit_GeneratorExp = visit_ListComp
+
+    def visit_Compare(self, node):
+        """`mode == "fast"` on strings known now (a global, a method's `self.mode`): decided."""
+        node = self.generic_visit(node)
+        operands = [node.left, *node.comparators]
+        if not all(isinstance(o, gast.Constant) and isinstance(o.value, str) for o in operands):
+            return node
+        if not all(isinstance(op, (gast.Eq, gast.NotEq)) for op in node.ops):
+            return node
+        pairs = zip(operands, operands[1:], node.ops)
+        value = all((a.value == b.value) == isinstance(op, gast.Eq) for a, b, op in pairs)
+        return gast.copy_location(gast.Constant(value, None), node)
 
     def visit_Name(self, node):
         if not isinstance(node.ctx, gast.Load) or node.id in self.resolved.local_names:
@@ -542,21 +555,39 @@ class _Resolver(gast.NodeTransformer):
         rule = rules.lookup(value) if _hashable_callable(value) else None
         if rule is not None:
             return gast.copy_location(rules.dotted(rule.name), node)
-        if isinstance(value, (bool, int, float, np.number)) or value is None or value is Ellipsis:
+        if (
+            isinstance(value, (bool, int, float, np.number, str))
+            or value is None
+            or value is Ellipsis
+        ):
             self._assume(value, spelled)
             return gast.copy_location(gast.Constant(_python_number(value), None), node)
         if isinstance(value, np.ndarray):
+            if spelled.split(".")[0] == self.function.bound_self:
+                return self._problem(
+                    node,
+                    f"{spelled!r} is an array held by the object: s2sjax reads only numbers, "
+                    "strings and bools from a method's self",
+                    "pass the array as an argument of the method",
+                )
             return self._capture(value, node, spelled)
+        if class_record(value) is not None:  # P(w, b): a namedtuple or dataclass built in code
+            self._assume(value, spelled)
+            value = class_record(value)
+        if isinstance(value, Record):  # an object argument, rebuilt by the adapter
+            key = self.namer.fresh(f"record_{value.spelled}")
+            self.resolved.functions[key] = value
+            return gast.copy_location(gast.Name(key, gast.Load(), None, None), node)
         if isinstance(value, (tuple, list)) and _is_constant_display(value):
             return self._display(value, node, spelled)
-        if callable(getattr(value, "inlinable", None)) or inspect.isfunction(value):
+        if callable(getattr(value, "inlinable", None)) or _inlinable(value):
             self._assume(value, spelled)
         if callable(getattr(value, "inlinable", None)):  # a vmapped function: inline its batch loop
             try:
                 value = value.inlinable()
             except TypeError as exc:
                 return self._problem(node, str(exc))
-        if inspect.isfunction(value):
+        if _inlinable(value):
             key = self.namer.fresh(value.__name__.replace("<lambda>", "lambda_"))
             self.resolved.functions[key] = value
             return gast.copy_location(gast.Name(key, gast.Load(), None, None), node)
@@ -614,7 +645,9 @@ class _Resolver(gast.NodeTransformer):
     def _reader(self, spelled):
         """() -> the current value of the global or closure variable `spelled` (`a.b` too)."""
         root, *attrs = spelled.split(".")
-        if root in self.function.closure:
+        if root == self.function.bound_self:
+            read_root = lambda f=self.function.pyfunc: f.__self__  # noqa: E731
+        elif root in self.function.closure:
             cell = self.function.pyfunc.__closure__[
                 self.function.pyfunc.__code__.co_freevars.index(root)
             ]
@@ -624,6 +657,14 @@ class _Resolver(gast.NodeTransformer):
         return lambda: functools.reduce(
             getattr, attrs, read_root()
         )  # the current value, every call
+
+
+def _inlinable(value):
+    """Whether `value` is a function the front end inlines: a plain one, or a method bound to an
+    object whose attributes it reads as constants (`self.helper`)."""
+    return inspect.isfunction(value) or (
+        inspect.ismethod(value) and inspect.isfunction(value.__func__)
+    )
 
 
 def _static_iteration(it):

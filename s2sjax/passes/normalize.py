@@ -58,7 +58,7 @@ import gast
 from .. import rules
 from ..frontend.fence import ARRAY_ATTRIBUTES
 from ..frontend.jvpcalls import JvpCall
-from ..pytree import LEAF, TreeDef
+from ..pytree import LEAF, Record, TreeDef
 from .desugar import lower_exits, may_exit
 from .inline import bound_arguments, defaults, inlined_comment
 from .queries import assigned
@@ -347,7 +347,17 @@ class _Normalizer:
             atom = self.env[node.id]
         else:
             return None
-        return self.static.get(atom.id) if isinstance(atom, gast.Name) else None
+        container = self.static.get(atom.id) if isinstance(atom, gast.Name) else None
+        if container is not None and container.kind == "node":
+            raise self.not_a_sequence(container, node)
+        return container
+
+    def not_a_sequence(self, container, node):
+        return self.location.error(
+            node,
+            f"the {container.record.spelled} object here is not a sequence",
+            "read its fields as attributes (p.w)",
+        )
 
     def elements(self, container):
         """What iterating over `container` gives, as Python does: a dict's keys."""
@@ -488,6 +498,7 @@ class _Normalizer:
                 isinstance(atom, gast.Name)
                 and atom.id in self.static
                 and self.static[atom.id].kind == "tuple"
+                and self.static[atom.id].record is None  # a namedtuple is returned as one
             ):
                 value = gast.Tuple([_Evaluated(e) for e in self.static[atom.id].elts], gast.Load())
         parts = value.elts if isinstance(value, gast.Tuple) else [value]
@@ -542,9 +553,10 @@ class _Normalizer:
         if container is None:
             leaves.append(atom)
             return LEAF
-        return TreeDef(
-            container.kind, tuple(self.tree_of(e, leaves) for e in container.elts), container.keys
-        )
+        children = tuple(self.tree_of(e, leaves) for e in container.elts)
+        if container.record is not None:  # an object is returned as an object of its class
+            return TreeDef("node", children, container.record.attributes, container.record.node)
+        return TreeDef(container.kind, children, container.keys)
 
     def may_be_static_tuple(self, value):
         """Whether `value` is a variable or a call of a function to inline.
@@ -640,6 +652,8 @@ class _Normalizer:
     def static_elements(self, atom, count, src):
         if isinstance(atom, gast.Name) and atom.id in self.static:
             container = self.static[atom.id]
+            if container.kind == "node":
+                raise self.not_a_sequence(container, src)
             if container.kind == "dict":
                 raise self.location.error(
                     src, "unpacking a dict is not supported", "index it by its keys"
@@ -726,6 +740,8 @@ class _Normalizer:
             )
             return self.define(gast.BinOp(left, node.op, right), node, target)
         both = [self.static.get(a.id) if isinstance(a, gast.Name) else None for a in (left, right)]
+        if any(c is not None and c.kind == "node" for c in both):
+            raise self.not_a_sequence(next(c for c in both if c and c.kind == "node"), node)
         if isinstance(node.op, gast.Add) and all(both) and both[0].kind == both[1].kind != "dict":
             return self.define_container(both[0].kind, both[0].elts + both[1].elts, node, target)
         if isinstance(node.op, gast.Mult) and (_is_int(left) or _is_int(right)) and any(both):
@@ -824,10 +840,47 @@ class _Normalizer:
         if rules.dotted_name(node) and rules.by_name(rules.dotted_name(node)):
             return node  # a dtype such as np.float64, used as a value
         value = self.atom(node.value)
+        container = self.static.get(value.id) if isinstance(value, gast.Name) else None
+        if container is not None and container.record is not None:
+            return self.field(container, node)
         if node.attr == "T":
             return self.define(gast.Call(rules.dotted("np.transpose"), [value], []), node, target)
-        assert node.attr in ARRAY_ATTRIBUTES
+        if node.attr not in ARRAY_ATTRIBUTES:  # the fence lets any attribute of a variable by
+            raise self.location.error(
+                node,
+                f"the attribute {node.attr!r} is not supported by s2sjax",
+                f"supported array attributes: {', '.join(sorted(ARRAY_ATTRIBUTES))}; fields of "
+                "namedtuples, dataclasses and registered classes given as arguments",
+            )
         return self.define(gast.Attribute(value, node.attr, gast.Load()), node, target)
+
+    def field(self, container, node):
+        """`p.w` of an object argument: the element its attribute holds."""
+        if node.attr not in container.record.attributes:
+            raise self.location.error(
+                node,
+                f"{node.attr!r} is not a field of the {container.record.spelled} given here",
+                "read the fields its flatten gives (static configuration belongs in a closure "
+                "or a method's self)",
+            )
+        return copy.deepcopy(container.elts[container.record.attributes.index(node.attr)])
+
+    def record(self, record, node, target):
+        """`P(a, b)`, `P(w=a, b=b)`: an object argument (containers.adapter), or a namedtuple or
+        dataclass built in the code, known element by element."""
+        given = dict(zip(record.attributes, node.args))
+        given.update((k.arg, k.value) for k in node.keywords)
+        if len(node.args) > len(record.attributes) or set(given) != set(record.attributes):
+            raise self.location.error(
+                node,
+                f"{record.spelled}() takes its fields {', '.join(record.attributes)}, each given",
+                "pass every field (defaults are not filled in)",
+            )
+        elts = [self.atom(given[k]) for k in record.attributes]
+        result = self.define(gast.Tuple(elts, gast.Load()), node, target)
+        kind = "tuple" if record.tuple_like else "node"
+        self.static[result.id] = _Static(kind, elts, record=record)
+        return result
 
     def expr_Subscript(self, node, target):
         value = self.atom(node.value)
@@ -841,6 +894,8 @@ class _Normalizer:
 
     def element(self, container, index, node):
         """`container[index]` for an index known now: the element's atom, or Python's own error."""
+        if container.kind == "node":
+            raise self.not_a_sequence(container, node)
         if container.kind == "dict":
             if not isinstance(index, gast.Constant):
                 raise self.location.error(
@@ -892,6 +947,8 @@ class _Normalizer:
             return self.define(
                 gast.Call(node.func, [self.atom(a) for a in node.args], []), node, target
             )
+        if isinstance(self.state.functions.get(name), Record):
+            return self.record(self.state.functions[name], node, target)
         if name in self.state.functions:
             return self.inline(self.state.functions[name], node, target)
         if name == "len" and len(node.args) == 1 and self.known(node.args[0]) is not None:
@@ -1062,7 +1119,7 @@ class _Normalizer:
         elif (
             isinstance(atom, gast.Name)
             and atom.id in self.static
-            and self.static[atom.id].kind != "dict"
+            and self.static[atom.id].kind not in ("dict", "node")
         ):
             elts = self.static[atom.id].elts
         else:
@@ -1114,9 +1171,10 @@ class _Normalizer:
 class _Static:
     """A container whose elements are known at transform time (atoms), as the user built it."""
 
-    kind: str  # "tuple", "list" or "dict"
+    kind: str  # "tuple", "list", "dict" or "node" (an object argument, pytree.Record)
     elts: list
     keys: tuple = ()  # a dict's keys, in order
+    record: object = None  # pytree.Record: an object's (a namedtuple's too) attributes, its class
 
 
 _DICT_VIEWS = ("items", "keys", "values")
