@@ -80,6 +80,8 @@ class Spec:
     target: str = "cpu"
     mode: Mode = Mode.VALUE_AND_GRAD
     single: bool = True
+    # the Python class of each argument (a vmap's, of one example), for `isinstance` and `type`
+    classes: tuple = None
 
 
 @dataclass(frozen=True)
@@ -128,13 +130,13 @@ def _typed_front_end(pyfunc, spec):
     """
     jvp_calls = JvpCalls(_generate_jvp, _load_jvp)
     nones = {i for i, t in enumerate(spec.arg_types) if t == NONE}
-    front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types))
+    front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types), spec.classes)
     if jvp_calls.pending:  # pass 1 met calls of s2sjax.jvp: type them, then inline their code
         types.infer(
             front_end.program, spec.arg_types + _captured_types(front_end.program), jvp_calls
         )
         jvp_calls.restart()
-        front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types))
+        front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types), spec.classes)
     return front_end
 
 
@@ -236,10 +238,10 @@ class _FrontEnd:
     program: object  # passes.normalize.Normalized
 
 
-def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None):
+def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None, classes=None):
     """`pyfunc` through parse, resolve, fence, desugar and normalize (each function inlined
     going through `front`); `nones`: the positions of its arguments that are None; `count`: how
-    many it is given (its `*args` are as many parameters)."""
+    many it is given (its `*args` are as many parameters); `classes`: Spec.classes."""
     namer = Namer()
     function = parse(pyfunc)
     if count is not None:
@@ -252,6 +254,7 @@ def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None):
         lambda fn: front(fn, namer, jvp_calls),
         generated=is_generated(pyfunc),
         nones=nones,
+        classes=classes,
     )
     return _FrontEnd(namer, function, resolved, desugared, program)
 

@@ -50,7 +50,13 @@ class Specialization:
             of_value(v) for v in hidden_values
         )
         self.spec = pipeline.Spec(
-            self.arg_types, self.argnums, kind.has_aux, transformed.target, kind.mode, kind.single
+            self.arg_types,
+            self.argnums,
+            kind.has_aux,
+            transformed.target,
+            kind.mode,
+            kind.single,
+            tuple(map(type, examples)),
         )
         self.generated_code = pipeline.is_generated(code)
         # the user's lists and dicts in the result (pipeline.Generated.output_tree)

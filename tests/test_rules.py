@@ -1357,6 +1357,18 @@ case(  # `@` with batch axes on both operands, size-1 ones broadcast
     u(-1, 1, (3, 2, 1)),
 )
 
+# ---- objects: list() and dict() constructors, isinstance on an argument (rules/objects.py) ----
+case(
+    "list",
+    "def f(a, b):\n"
+    "    t = list((a, b * a))\n"
+    "    d = dict(w=t[0], v=t[1])\n"
+    "    s = 2.0 if isinstance(b, float) else 1.0\n"
+    "    return np.sum(d['w'] * d['v']) * s\n",
+    u(-1, 1, (2,)),
+    0.7,
+)
+# ---- end of objects
 
 CASES = [
     (name, i, src, args)

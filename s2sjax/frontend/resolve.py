@@ -127,7 +127,19 @@ class _Resolver(gast.NodeTransformer):
     visit_GeneratorExp = visit_ListComp
 
     def visit_Compare(self, node):
-        """`mode == "fast"` on strings known now (a global, a method's `self.mode`): decided."""
+        """`mode == "fast"` on strings known now (a global, a method's `self.mode`): decided.
+        `type(x) is C` is a class test (ClassTest)."""
+        left = node.left
+        if (
+            isinstance(left, gast.Call)
+            and self._value_of(left.func) is type
+            and len(left.args) == 1
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], (gast.Is, gast.IsNot, gast.Eq, gast.NotEq))
+        ):
+            negated = isinstance(node.ops[0], (gast.IsNot, gast.NotEq))
+            test = functools.partial(ClassTest, exact=True, negated=negated)
+            return self._class_test(node, left.args[0], node.comparators[0], test)
         node = self.generic_visit(node)
         operands = [node.left, *node.comparators]
         if not all(isinstance(o, gast.Constant) and isinstance(o.value, str) for o in operands):
@@ -208,6 +220,10 @@ class _Resolver(gast.NodeTransformer):
         return gast.copy_location(gast.Call(rules.dotted(function), args, []), node)
 
     def visit_Call(self, node):
+        if self._value_of(node.func) is isinstance and len(node.args) == 2 and not node.keywords:
+            return self._class_test(node, node.args[0], node.args[1], ClassTest)
+        if self._value_of(node.func) is dict:
+            return self.visit(self._dict_display(node))
         if self._refers_to_jvp(node.func):
             return self._jvp_call(node)
         if self._is_vmap(node.func):
@@ -221,6 +237,41 @@ class _Resolver(gast.NodeTransformer):
         if rules.dotted_name(node.func) == "np.einsum" and not _is_string(node.args[:1]):
             return self._einsum_of_sublists(node)
         return node
+
+    def _dict_display(self, call):
+        """`dict(a=x)`, `dict([("a", x)], b=y)`, `dict({"a": x})`: the dict display; `dict(d)` of
+        a variable is `d` (a dict is structure, never updated in place, so a copy is the same)."""
+        first = call.args[0] if call.args else gast.Dict([], [])
+        if len(call.args) > 1 or any(k.arg is None for k in call.keywords):
+            return self._problem(call, "dict() takes one mapping or list of pairs, and keywords")
+        if isinstance(first, gast.Name) and not call.keywords:
+            return first
+        if isinstance(first, (gast.List, gast.Tuple)) and all(
+            isinstance(p, (gast.List, gast.Tuple)) and len(p.elts) == 2 for p in first.elts
+        ):
+            first = gast.Dict([p.elts[0] for p in first.elts], [p.elts[1] for p in first.elts])
+        if not isinstance(first, gast.Dict):
+            return self._problem(
+                call,
+                "dict() takes a dict display, a list of (key, value) pairs written in the code, "
+                "a variable holding a dict, or keywords",
+            )
+        keys = first.keys + [gast.Constant(k.arg, None) for k in call.keywords]
+        values = first.values + [k.value for k in call.keywords]
+        return gast.copy_location(gast.Dict(keys, values), call)
+
+    def _class_test(self, node, value, classes, make):
+        """A call of a ClassTest marker on `value`, for the classes `classes` names."""
+        spelled = classes.elts if isinstance(classes, gast.Tuple) else [classes]
+        found = tuple(self._value_of(c) for c in spelled)
+        if not all(isinstance(c, type) for c in found):
+            return self._problem(
+                node, "the classes of isinstance() or type() must be classes named in the code"
+            )
+        key = self.namer.fresh("class_test")
+        self.resolved.functions[key] = make(found)
+        call = gast.Call(gast.Name(key, gast.Load(), None, None), [self.visit(value)], [])
+        return gast.copy_location(call, node)
 
     def _einsum_of_sublists(self, call):
         """`np.einsum(A, [0, 1], B, [1, 2], [0, 2])` -> `np.einsum('ab,bc->ac', A, B)`."""
@@ -657,6 +708,24 @@ class _Resolver(gast.NodeTransformer):
         return lambda: functools.reduce(
             getattr, attrs, read_root()
         )  # the current value, every call
+
+
+@dataclass(frozen=True)
+class ClassTest:
+    """`isinstance(x, classes)` or, `exact`, `type(x) is C` (`negated`: `is not`, `!=`), which
+    normalize decides when the class of `x` is known."""
+
+    classes: tuple
+    exact: bool = False
+    negated: bool = False
+
+    @property
+    def spelled(self):
+        return "type(x) is C" if self.exact else "isinstance(x, C)"
+
+    def holds(self, cls):
+        found = cls in self.classes if self.exact else issubclass(cls, self.classes)
+        return found != self.negated
 
 
 def _inlinable(value):

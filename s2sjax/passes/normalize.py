@@ -58,6 +58,7 @@ import gast
 from .. import rules
 from ..frontend.fence import ARRAY_ATTRIBUTES
 from ..frontend.jvpcalls import JvpCall
+from ..frontend.resolve import ClassTest
 from ..pytree import LEAF, Record, TreeDef
 from .desugar import lower_exits, may_exit
 from .inline import bound_arguments, defaults, inlined_comment
@@ -86,17 +87,19 @@ class Normalized:
     )  # SSA name -> the user's variable it is a version of
 
 
-def normalize(resolved, namer, load, generated=False, nones=frozenset()):
+def normalize(resolved, namer, load, generated=False, nones=frozenset(), classes=None):
     """Normalize `resolved`; `load(pyfunc)` resolves and fences a function to inline.
 
     `generated`: the function is s2sjax's own output, whose backward sweep reads values its
     forward sweep defined under the same condition: a name defined in one branch stays usable.
     `nones`: the positions of the parameters given None, a constant (`if y is None`).
+    `classes`: the Python class of each argument, for `isinstance(x, float)` (None: not known).
     """
     fdef = resolved.function.tree
     params = [a.id for a in fdef.args.args + fdef.args.kwonlyargs]
     namer.reserve(resolved.local_names)
     state = _Function(namer, load, {}, [resolved.function.pyfunc], generated=generated)
+    state.classes = dict(zip(params, classes or ()))
     env = {p: gast.Constant(None, None) if i in nones else _name(p) for i, p in enumerate(params)}
     normalizer = _Normalizer(state, resolved, env, resolved.local_names)
     body, outputs = normalizer.function_body(fdef)
@@ -142,6 +145,7 @@ class _Function:
     variables: dict = field(default_factory=dict)  # see Normalized
     functions: dict = field(default_factory=dict)  # the functions to inline, of every resolve
     maybe_none: set = field(default_factory=set)  # names None on some path, a value on others
+    classes: dict = field(default_factory=dict)  # parameter -> the class of its argument
 
 
 class _Normalizer:
@@ -865,6 +869,33 @@ class _Normalizer:
             )
         return copy.deepcopy(container.elts[container.record.attributes.index(node.attr)])
 
+    def class_test(self, test, node):
+        """`isinstance(x, C)`, `type(x) is C`: decided now, where the class of `x` is known (a
+        constant, a container, an argument), else refused."""
+        atom = self.atom(node.args[0])
+        cls = self.class_of(atom)
+        if cls is None:
+            raise self.location.error(
+                node,
+                "the class of this value is known only at run time: "
+                f"{test.spelled} is decided for arguments, constants and containers",
+                "test an argument of the transformed function, or pass a bool switch",
+            )
+        return gast.Constant(test.holds(cls), None)
+
+    def class_of(self, atom):
+        """The Python class of `atom`'s value where known when the code is generated, or None."""
+        if isinstance(atom, gast.Constant):
+            return type(atom.value)
+        if not isinstance(atom, gast.Name):
+            return None
+        container = self.static.get(atom.id)
+        if container is not None:
+            if container.record is not None:
+                return container.record.node[0].cls
+            return {"tuple": tuple, "list": list, "dict": dict}[container.kind]
+        return self.state.classes.get(atom.id)
+
     def record(self, record, node, target):
         """`P(a, b)`, `P(w=a, b=b)`: an object argument (containers.adapter), or a namedtuple or
         dataclass built in the code, known element by element."""
@@ -947,6 +978,8 @@ class _Normalizer:
             return self.define(
                 gast.Call(node.func, [self.atom(a) for a in node.args], []), node, target
             )
+        if isinstance(self.state.functions.get(name), ClassTest):
+            return self.class_test(self.state.functions[name], node)
         if isinstance(self.state.functions.get(name), Record):
             return self.record(self.state.functions[name], node, target)
         if name in self.state.functions:
