@@ -1368,6 +1368,11 @@ case(
     u(-1, 1, (2,)),
     0.7,
 )
+case(
+    "slice",
+    "def f(a):\n    s = slice(1, None)\n    return np.sum(np.sin(a[s]) * a[slice(2)])\n",
+    u(-1, 1, (3,)),
+)
 # ---- end of objects
 
 CASES = [

@@ -270,7 +270,7 @@ def check_readable(fun):
         )
     elif inspect.ismethod(fun):
         message, hint = (
-            f"{spelled!r} is a bound method: s2sjax transforms plain functions, not methods yet",
+            f"{spelled!r} is a method bound to something that is not a Python function",
             f"write a function that takes what {fun.__name__} reads from "
             f"{type(fun.__self__).__name__} as arguments (a dict of arrays is fine), and "
             "transform that",

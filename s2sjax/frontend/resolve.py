@@ -224,6 +224,7 @@ class _Resolver(gast.NodeTransformer):
             return self._class_test(node, node.args[0], node.args[1], ClassTest)
         if self._value_of(node.func) is dict:
             return self.visit(self._dict_display(node))
+        _dtypes_named(node)
         if self._refers_to_jvp(node.func):
             return self._jvp_call(node)
         if self._is_vmap(node.func):
@@ -726,6 +727,30 @@ class ClassTest:
     def holds(self, cls):
         found = cls in self.classes if self.exact else issubclass(cls, self.classes)
         return found != self.negated
+
+
+def _dtypes_named(call):
+    """`x.astype("float64")`, `dtype="float32"`: a dtype given as a string is its NumPy name
+    (`np.float64`), where s2sjax has it."""
+    given = [k for k in call.keywords if k.arg == "dtype"]
+    if isinstance(call.func, gast.Attribute) and call.func.attr == "astype" and call.args:
+        given.append(call)  # its first argument, below
+    for holder in given:
+        value = holder.args[0] if holder is call else holder.value
+        if not (isinstance(value, gast.Constant) and isinstance(value.value, str)):
+            continue
+        try:
+            spelled = "np." + (
+                "bool_" if np.dtype(value.value) == bool else np.dtype(value.value).name
+            )
+        except TypeError:
+            continue  # not a dtype: the fence refuses the string
+        if rules.by_name(spelled) is not None:
+            named = gast.copy_location(rules.dotted(spelled), value)
+            if holder is call:
+                call.args[0] = named
+            else:
+                holder.value = named
 
 
 def _inlinable(value):

@@ -352,11 +352,13 @@ class _Normalizer:
         else:
             return None
         container = self.static.get(atom.id) if isinstance(atom, gast.Name) else None
-        if container is not None and container.kind == "node":
+        if container is not None and container.kind in _OPAQUE:
             raise self.not_a_sequence(container, node)
         return container
 
     def not_a_sequence(self, container, node):
+        if container.kind == "slice":
+            return self.location.error(node, "a slice is not a sequence", "index with it: x[s]")
         return self.location.error(
             node,
             f"the {container.record.spelled} object here is not a sequence",
@@ -656,7 +658,7 @@ class _Normalizer:
     def static_elements(self, atom, count, src):
         if isinstance(atom, gast.Name) and atom.id in self.static:
             container = self.static[atom.id]
-            if container.kind == "node":
+            if container.kind in _OPAQUE:
                 raise self.not_a_sequence(container, src)
             if container.kind == "dict":
                 raise self.location.error(
@@ -744,8 +746,8 @@ class _Normalizer:
             )
             return self.define(gast.BinOp(left, node.op, right), node, target)
         both = [self.static.get(a.id) if isinstance(a, gast.Name) else None for a in (left, right)]
-        if any(c is not None and c.kind == "node" for c in both):
-            raise self.not_a_sequence(next(c for c in both if c and c.kind == "node"), node)
+        if any(c is not None and c.kind in _OPAQUE for c in both):
+            raise self.not_a_sequence(next(c for c in both if c and c.kind in _OPAQUE), node)
         if isinstance(node.op, gast.Add) and all(both) and both[0].kind == both[1].kind != "dict":
             return self.define_container(both[0].kind, both[0].elts + both[1].elts, node, target)
         if isinstance(node.op, gast.Mult) and (_is_int(left) or _is_int(right)) and any(both):
@@ -837,6 +839,13 @@ class _Normalizer:
         self.emit(gast.If(test, outs[0], outs[1]), node)
         return _name(result)
 
+    def expr_Slice(self, node, target):
+        """`slice(a, b)` (rules/objects.py): its parts, known for indexing as `x[a:b]`."""
+        parts = [gast.Constant(None, None) if p is None else self.atom(p) for p in _parts(node)]
+        result = self.define(gast.Tuple(parts, gast.Load()), node, target)
+        self.static[result.id] = _Static("slice", parts)
+        return result
+
     def expr__Evaluated(self, node, target):
         return copy.deepcopy(node.atom)
 
@@ -925,7 +934,7 @@ class _Normalizer:
 
     def element(self, container, index, node):
         """`container[index]` for an index known now: the element's atom, or Python's own error."""
-        if container.kind == "node":
+        if container.kind in _OPAQUE:
             raise self.not_a_sequence(container, node)
         if container.kind == "dict":
             if not isinstance(index, gast.Constant):
@@ -965,6 +974,8 @@ class _Normalizer:
             # NumPy reads a list index as an array of indices (x[[0, 1]] is two rows), a tuple as
             # one index
             return self.define(gast.Call(rules.dotted("np.array"), [self.display(atom)], []), node)
+        if container is not None and container.kind == "slice":  # s = slice(1, 3); x[s]
+            return gast.Slice(*(None if _is_none(p) else copy.deepcopy(p) for p in container.elts))
         if container is not None and container.kind == "tuple":  # pos = (i, j); m[pos] is m[i, j]
             return gast.Tuple([copy.deepcopy(e) for e in container.elts], gast.Load())
         return atom
@@ -1152,7 +1163,7 @@ class _Normalizer:
         elif (
             isinstance(atom, gast.Name)
             and atom.id in self.static
-            and self.static[atom.id].kind not in ("dict", "node")
+            and self.static[atom.id].kind not in ("dict", *_OPAQUE)
         ):
             elts = self.static[atom.id].elts
         else:
@@ -1204,13 +1215,15 @@ class _Normalizer:
 class _Static:
     """A container whose elements are known at transform time (atoms), as the user built it."""
 
-    kind: str  # "tuple", "list", "dict" or "node" (an object argument, pytree.Record)
+    # "tuple", "list", "dict", "node" (an object argument, pytree.Record) or "slice" (its parts)
+    kind: str
     elts: list
     keys: tuple = ()  # a dict's keys, in order
     record: object = None  # pytree.Record: an object's (a namedtuple's too) attributes, its class
 
 
 _DICT_VIEWS = ("items", "keys", "values")
+_OPAQUE = ("node", "slice")  # known containers that are not sequences
 _MATRIX_OPERAND = rules.by_name("np.matmul")  # takes arrays: a list or tuple beside `@` is one
 
 
@@ -1249,6 +1262,10 @@ def _folded(op, *atoms):
     if isinstance(value, int) and not -(2**63) <= value < 2**63:  # an int64 in compiled code
         return None
     return gast.Constant(value, None)
+
+
+def _parts(index):
+    return (index.lower, index.upper, index.step)
 
 
 def _expands(node):

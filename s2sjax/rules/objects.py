@@ -1,9 +1,11 @@
-"""Objects and small Python things (the objects family): the builtin `list` of a display.
+"""Objects and small Python things (the objects family): the builtins `list` and `slice`.
 
 - `list(...)` of a list or tuple display, or of a name normalize knows as one, is the list
   display of its elements (`Rule.expands`), as `tuple(...)` is the tuple display
   (rules/small.py). `dict(...)` is written as a dict display by resolve
   (frontend/resolve.py), which sees its keywords.
+- `slice(a, b, c)` is a slice known part by part (normalize's `_Static` of kind "slice"): `x[s]`
+  indexes as `x[a:b:c]` does.
 """
 
 import gast
@@ -24,3 +26,17 @@ def _expand_list(given):
 
 
 register(Rule("list", ("iterable",), never_typed, expands=_expand_list), list)
+
+
+def _expand_slice(given):
+    """`slice(stop)`, `slice(start, stop[, step])`: the slice, which normalize keeps as one."""
+    parts = [given.get(p) for p in ("start", "stop", "step")]
+    if parts[1] is None:  # slice(stop)
+        parts = [None, parts[0], None]
+    return gast.Slice(*parts)
+
+
+register(
+    Rule("slice", ("start", "stop", "step"), never_typed, expands=_expand_slice),
+    slice,
+)
