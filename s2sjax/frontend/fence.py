@@ -147,6 +147,11 @@ class _Fence:
             self.check_statement(stmt)
 
     def check_statement(self, node):
+        if isinstance(node, gast.Raise) and id(node) in self.resolved.problems:
+            message, hint = self.resolved.problems[id(node)]
+            raise self.location.error(node, message, hint)
+        if isinstance(node, gast.Raise):
+            return  # resolve kept only a builtin exception with a constant message
         if not isinstance(node, _STATEMENTS):
             self.reject(node)
         if isinstance(node, gast.For):
@@ -161,6 +166,11 @@ class _Fence:
             return
         if isinstance(node, gast.Expr):
             if _is_docstring(node):
+                return
+            if _is_print(node):
+                for arg in node.value.args:
+                    if not _is_string(arg):
+                        self.check_expression(arg)
                 return
             self.reject(
                 node, "an expression statement", "assign the value or remove it: it has no effect"
@@ -375,6 +385,12 @@ def _children(node):
             yield from (v for v in value if isinstance(v, gast.AST))
         elif isinstance(value, gast.AST):
             yield value
+
+
+def _is_print(node):
+    """Whether an expression statement is a `print(...)` that resolve kept."""
+    call = node.value
+    return isinstance(call, gast.Call) and rules.dotted_name(call.func) == "print"
 
 
 def _is_docstring(node):

@@ -126,6 +126,53 @@ class _Resolver(gast.NodeTransformer):
 
     visit_GeneratorExp = visit_ListComp
 
+    def visit_Assert(self, node):
+        node.test = self.visit(node.test)
+        if isinstance(node.msg, gast.JoinedStr):
+            node.msg = _message_text(node.msg)
+        return node
+
+    def visit_Expr(self, node):
+        """`print(...)`: kept (Python's print, Numba's when compiled), its f-strings as written;
+        other expression statements are left to the fence."""
+        call = node.value
+        if not (isinstance(call, gast.Call) and self._value_of(call.func) is print):
+            return self.generic_visit(node)
+        if call.keywords:
+            return self._problem(node, "print() with keywords is not supported by s2sjax")
+        args = [
+            _message_text(a) if isinstance(a, gast.JoinedStr) else self.visit(a) for a in call.args
+        ]
+        call = gast.Call(gast.Name("print", gast.Load(), None, None), args, [])
+        return gast.copy_location(gast.Expr(gast.copy_location(call, node)), node)
+
+    def visit_Raise(self, node):
+        """`raise ValueError(f"...")` of a builtin exception: kept, its message as written (an
+        f-string's fields unformatted, as compiled code cannot format them)."""
+        call = node.exc if isinstance(node.exc, gast.Call) else gast.Call(node.exc, [], [])
+        cls = self._value_of(call.func)
+        message = call.args[0] if len(call.args) == 1 else None
+        if isinstance(message, gast.JoinedStr):
+            message = _message_text(message)
+        if not (
+            isinstance(cls, type)
+            and issubclass(cls, Exception)
+            and getattr(builtins, cls.__name__, None) is cls
+            and (message is None or isinstance(message.value, str) if message else not call.args)
+            and not call.keywords
+            and node.cause is None
+        ):
+            return self._problem(
+                node,
+                "a 'raise' other than of a builtin exception with a message written in the code "
+                "is not supported by s2sjax",
+                "raise ValueError('...') or ValueError(f'...'), or check inputs before the call",
+            )
+        exc = gast.Call(
+            gast.Name(cls.__name__, gast.Load(), None, None), [message] if message else [], []
+        )
+        return gast.copy_location(gast.Raise(gast.copy_location(exc, node), None), node)
+
     def visit_Compare(self, node):
         """`mode == "fast"` on strings known now (a global, a method's `self.mode`): decided.
         `type(x) is C` is a class test (ClassTest)."""
@@ -727,6 +774,17 @@ class ClassTest:
     def holds(self, cls):
         found = cls in self.classes if self.exact else issubclass(cls, self.classes)
         return found != self.negated
+
+
+def _message_text(joined):
+    """An f-string's text, its fields written as in the source: `f"bad {n}"` -> "bad {n}"."""
+    parts = []
+    for value in joined.values:
+        if isinstance(value, gast.Constant):
+            parts.append(str(value.value))
+        else:
+            parts.append("{" + emitter.emit(value.value).strip() + "}")
+    return gast.copy_location(gast.Constant("".join(parts), None), joined)
 
 
 def _dtypes_named(call):

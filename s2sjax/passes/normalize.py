@@ -189,7 +189,14 @@ class _Normalizer:
         pass
 
     def stmt_Expr(self, node):
-        pass  # a string standing as a statement, docstring or not (the fence lets no other through)
+        """`print(...)`, kept with its arguments evaluated; a string standing as a statement,
+        docstring or not, is dropped (the fence lets no other through)."""
+        if isinstance(node.value, gast.Call):
+            args = [a if _is_key(a) else self.atom(a) for a in node.value.args]
+            self.emit(gast.Expr(gast.Call(node.value.func, args, [])), node)
+
+    def stmt_Raise(self, node):
+        self.emit(copy.deepcopy(node), node)
 
     def stmt_Assert(self, node):
         test = self.atom(node.test)
