@@ -320,6 +320,11 @@ class _Fence:
             root = root.value
         return isinstance(root, gast.Name) and root.id in self.resolved.local_names
 
+    def check_summed_loop(self, comp):
+        """`sum(e for i in range(n) if c)`: its bounds, element and conditions."""
+        for part in [*comp.generators[0].iter.args, comp.elt, *comp.generators[0].ifs]:
+            self.check_expression(part)
+
     def is_param(self, name):
         """Whether `name` is a parameter of the function: a function given to it may be called
         (normalize checks that it is one)."""
@@ -346,13 +351,29 @@ class _Fence:
         if is_method and func.attr == "get" and _is_key(node.args[0] if node.args else None):
             static.add(id(node.args[0]))  # d.get("k", default): a key, as in d["k"]
         for arg in node.args:
-            if id(arg) not in static:
+            if name == "sum" and arg is node.args[0] and is_summed_loop(arg):
+                self.check_summed_loop(arg)
+            elif id(arg) not in static:
                 self.check_expression(arg)
         for kw in node.keywords:
             if kw.arg is None:
                 self.reject(kw.value, "'**' in a call")
             if id(kw.value) not in static:
                 self.check_expression(kw.value)
+
+
+def is_summed_loop(node):
+    """Whether `node`, given to `sum`, is a comprehension normalize writes as a loop: one `for`
+    over a `range` known at run time, its target a name."""
+    if not isinstance(node, (gast.ListComp, gast.GeneratorExp)) or len(node.generators) != 1:
+        return False
+    comp = node.generators[0]
+    return (
+        isinstance(comp.target, gast.Name)
+        and isinstance(comp.iter, gast.Call)
+        and rules.dotted_name(comp.iter.func) == "range"
+        and not comp.is_async
+    )
 
 
 def _static_strings(rule, call):

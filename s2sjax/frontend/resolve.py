@@ -111,17 +111,27 @@ class _Resolver(gast.NodeTransformer):
         return node
 
     def visit_ListComp(self, node):
-        """`[e for i in range(3)]`, `(e for v in (a, b))`: the list display of its elements where
-        it iterates a range of constants or a display and has no condition; else the fence refuses
-        it."""
+        """`[e for i in range(3)]`, `(e for v in (a, b))`, `[e for i in range(4) if i != 2]`: the
+        list display of its elements where it iterates a range of constants or a display, with
+        conditions on the loop variable decided now; else the fence refuses it."""
         node = self.generic_visit(node)
         if len(node.generators) != 1:
             return node
         comp = node.generators[0]
         items = _static_iteration(comp.iter)
-        if items is None or comp.ifs or comp.is_async or not isinstance(comp.target, gast.Name):
+        if items is None or comp.is_async or not isinstance(comp.target, gast.Name):
             return node
-        elts = [_Substitute(comp.target.id, item).visit(copy.deepcopy(node.elt)) for item in items]
+        kept = []
+        for item in items:
+            conditions = [
+                _Substitute(comp.target.id, item).visit(copy.deepcopy(c)) for c in comp.ifs
+            ]
+            decided = [_constant_value(c) for c in conditions]
+            if any(d is _MISSING for d in decided):
+                return node  # a condition known only at run time: the fence refuses it
+            if all(decided):
+                kept.append(item)
+        elts = [_Substitute(comp.target.id, item).visit(copy.deepcopy(node.elt)) for item in kept]
         return gast.copy_location(gast.List(elts, gast.Load()), node)
 
     visit_GeneratorExp = visit_ListComp
@@ -774,6 +784,32 @@ class ClassTest:
     def holds(self, cls):
         found = cls in self.classes if self.exact else issubclass(cls, self.classes)
         return found != self.negated
+
+
+_FOLDABLE = (
+    gast.Constant,
+    gast.Compare,
+    gast.BoolOp,
+    gast.BinOp,
+    gast.UnaryOp,
+    gast.expr_context,
+    gast.operator,
+    gast.unaryop,
+    gast.boolop,
+    gast.cmpop,
+)
+
+
+def _constant_value(node):
+    """The value of an expression of number constants (a comprehension's condition once its loop
+    variable is a number), or _MISSING."""
+    if not all(isinstance(n, _FOLDABLE) for n in gast.walk(node)):
+        return _MISSING
+    expression = ast.fix_missing_locations(ast.Expression(gast.gast_to_ast(node)))
+    try:
+        return eval(compile(expression, "<condition>", "eval"), {"__builtins__": {}})
+    except Exception:  # Python's own error at run time: the fence refuses the comprehension
+        return _MISSING
 
 
 def _message_text(joined):

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 import gast
 
 from .. import rules
-from ..frontend.fence import ARRAY_ATTRIBUTES
+from ..frontend.fence import ARRAY_ATTRIBUTES, is_summed_loop
 from ..frontend.jvpcalls import JvpCall
 from ..frontend.resolve import ClassTest
 from ..pytree import LEAF, Record, TreeDef
@@ -885,6 +885,27 @@ class _Normalizer:
             )
         return copy.deepcopy(container.elts[container.record.attributes.index(node.attr)])
 
+    def summed_loop(self, call, target):
+        """`sum(e for i in range(n) if c, start)` over a range known at run time: the loop
+        `acc = start; for i in range(n): if c: acc = acc + e` (a float accumulator if e is one)."""
+        comp = call.args[0].generators[0]
+        acc, index = self.state.namer.fresh(".sum"), self.state.namer.fresh(".i")
+        rename = _Renamed(comp.target.id, index)
+        step = gast.Assign(
+            [_name(acc, store=True)],
+            gast.BinOp(_name(acc), gast.Add(), rename.visit(copy.deepcopy(call.args[0].elt))),
+        )
+        for condition in reversed(comp.ifs):
+            step = gast.If(rename.visit(copy.deepcopy(condition)), [step], [])
+        start = call.args[1] if len(call.args) > 1 else gast.Constant(0, None)
+        loop = gast.For(_name(index, store=True), comp.iter, [step], [], None)
+        stmts = [gast.Assign([_name(acc, store=True)], start), loop]
+        for stmt in stmts:
+            for part in gast.walk(stmt):
+                gast.copy_location(part, call)
+        self.block(stmts)
+        return self.expr(_name(acc), target)
+
     def class_test(self, test, node):
         """`isinstance(x, C)`, `type(x) is C`: decided now, where the class of `x` is known (a
         constant, a container, an argument), else refused."""
@@ -1002,6 +1023,8 @@ class _Normalizer:
             return self.record(self.state.functions[name], node, target)
         if name in self.state.functions:
             return self.inline(self.state.functions[name], node, target)
+        if name == "sum" and node.args and is_summed_loop(node.args[0]):
+            return self.summed_loop(node, target)
         if name == "len" and len(node.args) == 1 and self.known(node.args[0]) is not None:
             return gast.Constant(len(self.known(node.args[0]).elts), None)
         rule = rules.by_name(name) if name else None
@@ -1269,6 +1292,16 @@ def _folded(op, *atoms):
     if isinstance(value, int) and not -(2**63) <= value < 2**63:  # an int64 in compiled code
         return None
     return gast.Constant(value, None)
+
+
+class _Renamed(gast.NodeTransformer):
+    """A comprehension's loop variable renamed, to be the loop's (its scope is its own)."""
+
+    def __init__(self, old, new):
+        self.old, self.new = old, new
+
+    def visit_Name(self, node):
+        return _name(self.new) if node.id == self.old else node
 
 
 def _parts(index):
