@@ -1,5 +1,7 @@
 """Objects and small Python things (issue 19): namedtuples, dataclasses and registered classes as
-arguments (pytrees, as in JAX), bound methods whose `self` holds static configuration.
+arguments (pytrees, as in JAX), bound methods whose `self` holds static configuration, and the
+small things: isinstance and type tests, list/dict constructors, slice objects, string dtypes,
+raise and print, comprehensions with a condition or over a run-time range given to sum.
 
 A few small functions, shared across the checks: gradients against finite differences on python
 and cpu, the gradient of an object argument returned as an object of its class, vmap against a
@@ -77,6 +79,22 @@ class Model:
         return np.sum(y * y)
 
 
+def small(x, scale, double):
+    n = x.shape[0]
+    if n < 2:
+        raise ValueError(f"need two values, got {n}")
+    assert isinstance(double, bool), f"double is {double}"
+    factor = 2.0 if double else 1.0
+    if type(scale) is float and isinstance(x, np.ndarray):
+        factor = factor * scale
+    parts = dict(head=x[slice(0, 2)], rest=list((x[1:], x)))
+    squares = [x[i] ** 2 for i in range(3) if i != 1]
+    total = sum(x[i] * x[i - 1] for i in range(1, n) if x[i] > 0.0)
+    return factor * (np.sum(parts["head"] ** 2) + np.sum(parts["rest"][0]) + total) + sum(
+        squares
+    ) * np.sum(x.astype("float64"))
+
+
 class Holder:
     def __init__(self, w):
         self.w = w
@@ -151,6 +169,22 @@ def test_bound_methods_read_self_as_constants(target):
     np.testing.assert_allclose(grad(X), numerical_grad(model.loss, (X,), 0), rtol=1e-7)
     model.scale, model.act = 0.5, "square"  # read again: the code is regenerated
     np.testing.assert_allclose(grad(X), numerical_grad(model.loss, (X,), 0), rtol=1e-7)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("double", [True, False])
+def test_small_things_match_finite_differences(target, double):
+    grad = s2sjax.grad(MODULE.small, target=target)(X, 0.7, double)
+    np.testing.assert_allclose(grad, numerical_grad(MODULE.small, (X, 0.7, double), 0), rtol=1e-7)
+    batch = np.stack([X, -X, X * 0.5])
+    got = s2sjax.vmap(MODULE.small, in_axes=(0, None, None), target=target)(batch, 0.7, double)
+    np.testing.assert_allclose(got, [MODULE.small(x, 0.7, double) for x in batch], rtol=1e-13)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_raise_keeps_the_exception(target):
+    with pytest.raises(ValueError, match="need two values"):
+        s2sjax.grad(MODULE.small, target=target)(X[:1], 0.7, True)
 
 
 REFUSED = {
