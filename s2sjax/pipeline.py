@@ -82,6 +82,7 @@ class Spec:
     single: bool = True
     # the Python class of each argument (a vmap's, of one example), for `isinstance` and `type`
     classes: tuple = None
+    switches: tuple = ()  # (position, value) of each Python bool argument: a constant in the code
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def _typed_front_end(pyfunc, spec):
     """
     jvp_calls = JvpCalls(_generate_jvp, _load_jvp)
     nones = {i for i, t in enumerate(spec.arg_types) if t == NONE}
+    nones = {**dict.fromkeys(nones), **dict(spec.switches)}
     front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types), spec.classes)
     if jvp_calls.pending:  # pass 1 met calls of s2sjax.jvp: type them, then inline their code
         types.infer(

@@ -57,6 +57,7 @@ class Specialization:
             kind.mode,
             kind.single,
             tuple(map(type, examples)),
+            tuple((i, a) for i, a in enumerate(examples) if type(a) is bool),
         )
         self.generated_code = pipeline.is_generated(code)
         # the user's lists and dicts in the result (pipeline.Generated.output_tree)

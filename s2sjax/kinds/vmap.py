@@ -241,7 +241,13 @@ def _batch_loop(specialization, code):
     axes, example_types = _examples(s)
     example = s.generate(
         code,
-        pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL, classes=s.spec.classes),
+        pipeline.Spec(
+            example_types,
+            target="python",
+            mode=Mode.PRIMAL,
+            classes=s.spec.classes,
+            switches=s.spec.switches,
+        ),
     )
     if example.ragged:
         raise example.ragged
@@ -315,7 +321,13 @@ def _kernel(specialization, code):
     axes, example_types = _examples(s)
     python = s.generate(
         code,
-        pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL, classes=s.spec.classes),
+        pipeline.Spec(
+            example_types,
+            target="python",
+            mode=Mode.PRIMAL,
+            classes=s.spec.classes,
+            switches=s.spec.switches,
+        ),
     )
     if python.ragged:
         raise python.ragged
@@ -328,12 +340,25 @@ def _kernel(specialization, code):
         code = _with_flat_outputs(code, s.param_names(code), s.returned)
         python = s.generate(
             code,
-            pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL, classes=s.spec.classes),
+            pipeline.Spec(
+                example_types,
+                target="python",
+                mode=Mode.PRIMAL,
+                classes=s.spec.classes,
+                switches=s.spec.switches,
+            ),
         )
     if python.ragged:
         raise python.ragged
     device = s.generate(
-        code, pipeline.Spec(example_types, target="cuda", mode=Mode.PRIMAL, classes=s.spec.classes)
+        code,
+        pipeline.Spec(
+            example_types,
+            target="cuda",
+            mode=Mode.PRIMAL,
+            classes=s.spec.classes,
+            switches=s.spec.switches,
+        ),
     )
     name = generated_name(code.__name__, "kernel")
     kernel = batching.kernel_source(

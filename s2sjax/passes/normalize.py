@@ -92,7 +92,8 @@ def normalize(resolved, namer, load, generated=False, nones=frozenset(), classes
 
     `generated`: the function is s2sjax's own output, whose backward sweep reads values its
     forward sweep defined under the same condition: a name defined in one branch stays usable.
-    `nones`: the positions of the parameters given None, a constant (`if y is None`).
+    `nones`: the positions of the parameters given None, a constant (`if y is None`), or a
+    mapping of positions to their constant values (None, and a bool switch's True or False).
     `classes`: the Python class of each argument, for `isinstance(x, float)` (None: not known).
     """
     fdef = resolved.function.tree
@@ -100,7 +101,11 @@ def normalize(resolved, namer, load, generated=False, nones=frozenset(), classes
     namer.reserve(resolved.local_names)
     state = _Function(namer, load, {}, [resolved.function.pyfunc], generated=generated)
     state.classes = dict(zip(params, classes or ()))
-    env = {p: gast.Constant(None, None) if i in nones else _name(p) for i, p in enumerate(params)}
+    constants = nones if isinstance(nones, dict) else dict.fromkeys(nones)
+    env = {
+        p: gast.Constant(constants[i], None) if i in constants else _name(p)
+        for i, p in enumerate(params)
+    }
     normalizer = _Normalizer(state, resolved, env, resolved.local_names)
     body, outputs = normalizer.function_body(fdef)
     ret = gast.Return(_tuple_or_atom(outputs, normalizer.returns_tuple))
