@@ -168,7 +168,7 @@ class _Resolver(gast.NodeTransformer):
             isinstance(cls, type)
             and issubclass(cls, Exception)
             and getattr(builtins, cls.__name__, None) is cls
-            and (message is None or isinstance(message.value, str) if message else not call.args)
+            and (not call.args or _is_text(message))
             and not call.keywords
             and node.cause is None
         ):
@@ -810,6 +810,10 @@ def _constant_value(node):
         return eval(compile(expression, "<condition>", "eval"), {"__builtins__": {}})
     except Exception:  # Python's own error at run time: the fence refuses the comprehension
         return _MISSING
+
+
+def _is_text(node):
+    return isinstance(node, gast.Constant) and isinstance(node.value, str)
 
 
 def _message_text(joined):
