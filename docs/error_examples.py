@@ -102,13 +102,14 @@ EXAMPLES = (
         "Python's own IndexError, at your line, on every target (JAX would clamp the index).",
     ),
     Example(
-        "A bound method",
+        "An array held by a method's self",
         _with_np(
-            "class Model:\n    scale = 2.0\n\n    def loss(self, x):\n"
-            "        return np.sum(x * self.scale)\n"
+            "class Model:\n    w = np.ones(2)\n\n    def loss(self, x):\n"
+            "        return np.sum(x * self.w)\n"
         ),
         's2sjax.grad(Model().loss, target="python")(np.ones(2))',
-        "Transform a plain function that takes what the method reads from `self` as arguments.",
+        "A method's `self` gives numbers, strings and bools, read as constants like a "
+        "closure's; pass arrays as arguments (a namedtuple or dataclass of them is fine).",
     ),
     Example(
         "A JAX name s2sjax does not have",

@@ -13,7 +13,14 @@ from .version import __version__  # noqa: F401  (s2sjax.__version__)
 from .api import grad, hessian, jacfwd, jacrev, jit, jvp, source, value_and_grad, vjp, vmap
 from .kinds.integers import float0
 from .errors import CacheWarning, NumbaFallbackWarning, TransformError
-from .pytree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
+from .pytree import (
+    register_pytree,
+    tree_flatten,
+    tree_leaves,
+    tree_map,
+    tree_structure,
+    tree_unflatten,
+)
 
 __all__ = [
     "grad",
@@ -34,6 +41,7 @@ __all__ = [
     "tree_unflatten",
     "tree_leaves",
     "tree_structure",
+    "register_pytree",
     "TransformError",
     "NumbaFallbackWarning",
     "CacheWarning",

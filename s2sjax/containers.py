@@ -24,14 +24,25 @@ import numpy as np
 from .errors import check_not_complex, real_input_error
 from .frontend.fence import check_parameters
 from .frontend.parse import function_from_source, parse
-from .pytree import LEAF, leaf_paths, tree_display, tree_leaves, tree_structure, tree_unflatten
+from .pytree import (
+    LEAF,
+    is_container,
+    leaf_paths,
+    node_type,
+    record_name,
+    record_of,
+    tree_display,
+    tree_leaves,
+    tree_structure,
+    tree_unflatten,
+)
 
 _LEAF_TYPES = (float, int, bool, np.ndarray, np.floating, np.integer, np.bool_)
 
 
 def has_containers(args, static=()):
     """Whether any argument (but jit's static ones, compiled in whole) is a container."""
-    return any(type(a) in (tuple, list, dict) and i not in static for i, a in enumerate(args))
+    return any(is_container(a) and a is not None and i not in static for i, a in enumerate(args))
 
 
 def structure_key(args, static=()):
@@ -46,7 +57,13 @@ def _structure_key(value):
         return kind, tuple(map(_structure_key, value))
     if kind is dict:
         return dict, tuple(value), tuple(map(_structure_key, value.values()))
-    return 0 if value is None else 1
+    if value is None:
+        return 0
+    node = node_type(value)
+    if node is None:
+        return 1
+    children, aux = node.flatten(value)
+    return node, aux, tuple(map(_structure_key, children))
 
 
 class Flattening:
@@ -75,7 +92,8 @@ class Flattening:
             if k not in static and not isinstance(leaf, _LEAF_TYPES):
                 raise TypeError(
                     f"the argument {self.leaf_paths[k]} is a {type(leaf).__name__}; s2sjax takes "
-                    "arrays, numbers and tuples, lists and dicts of those"
+                    "arrays, numbers and tuples, lists, dicts, namedtuples, dataclasses and "
+                    "registered classes (s2sjax.register_pytree) of those"
                 )
         if argnums is not None:
             self.check_differentiable(leaves, argnums, kind)
@@ -98,9 +116,7 @@ class Flattening:
         return twin
 
     def leaves_of(self, arg):
-        return (
-            tree_leaves(arg) if type(arg) in (tuple, list, dict) or arg is None else [arg]
-        )  # None: no leaves
+        return tree_leaves(arg) if is_container(arg) else [arg]  # None: no leaves
 
     def leaves(self, args):
         return tuple(
@@ -180,10 +196,22 @@ def adapter(fun, flattening, signature):
     source = f"def {name}({', '.join(all_params)}):\n    return {callee}({', '.join(arguments)})\n"
     filename = f"<s2sjax: {name} called with containers {flattening.treedefs!r}>"
     namespace = {"__name__": "s2sjax.containers.adapter", "math": math, "np": np, callee: fun}
+    namespace.update(_records(flattening.treedefs))
     function = function_from_source(source, name, filename, namespace)
     function.__qualname__ = getattr(fun, "__qualname__", name)
     function.s2sjax_adapts = fun  # the user's function, for messages naming its place
     return function
+
+
+def _records(treedefs):
+    """The names the adapter's source calls to build its object arguments, and their records."""
+    found, pending = {}, list(treedefs)
+    while pending:
+        treedef = pending.pop()
+        pending.extend(treedef.children)
+        if treedef.kind == "node":
+            found[record_name(treedef)] = record_of(treedef)
+    return found
 
 
 def _aligned(axes, treedef):

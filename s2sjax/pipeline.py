@@ -81,6 +81,9 @@ class Spec:
     target: str = "cpu"
     mode: Mode = Mode.VALUE_AND_GRAD
     single: bool = True
+    # the Python class of each argument (a vmap's, of one example), for `isinstance` and `type`
+    classes: tuple = None
+    switches: tuple = ()  # (position, value) of each Python bool argument: a constant in the code
 
 
 @dataclass(frozen=True)
@@ -135,13 +138,14 @@ def _typed_front_end(pyfunc, spec):
     """
     jvp_calls = JvpCalls(_generate_jvp, _load_jvp, _specialize_inner)
     nones = {i for i, t in enumerate(spec.arg_types) if t == NONE}
-    front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types))
+    nones = {**dict.fromkeys(nones), **dict(spec.switches)}
+    front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types), spec.classes)
     if jvp_calls.pending:  # pass 1 met calls of s2sjax.jvp: type them, then inline their code
         types.infer(
             front_end.program, spec.arg_types + _captured_types(front_end.program), jvp_calls
         )
         jvp_calls.restart()
-        front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types))
+        front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types), spec.classes)
     return replace(front_end, derivatives_inside=jvp_calls.derivatives_inside)
 
 
@@ -244,10 +248,10 @@ class _FrontEnd:
     derivatives_inside: bool = False  # it inlines a gradient's or a Jacobian's generated code
 
 
-def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None):
+def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None, classes=None):
     """`pyfunc` through parse, resolve, fence, desugar and normalize (each function inlined
     going through `front`); `nones`: the positions of its arguments that are None; `count`: how
-    many it is given (its `*args` are as many parameters)."""
+    many it is given (its `*args` are as many parameters); `classes`: Spec.classes."""
     namer = Namer()
     function = parse(pyfunc)
     if count is not None:
@@ -260,6 +264,7 @@ def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None):
         lambda fn: front(fn, namer, jvp_calls),
         generated=is_generated(pyfunc),
         nones=nones,
+        classes=classes,
     )
     return _FrontEnd(namer, function, resolved, desugared, program)
 

@@ -51,7 +51,14 @@ class Specialization:
             of_value(v) for v in hidden_values
         )
         self.spec = pipeline.Spec(
-            self.arg_types, self.argnums, kind.has_aux, transformed.target, kind.mode, kind.single
+            self.arg_types,
+            self.argnums,
+            kind.has_aux,
+            transformed.target,
+            kind.mode,
+            kind.single,
+            tuple(map(type, examples)),
+            tuple((i, a) for i, a in enumerate(examples) if type(a) is bool),
         )
         self.generated_code = pipeline.is_generated(code)
         # the user's lists and dicts in the result (pipeline.Generated.output_tree)

@@ -1357,6 +1357,23 @@ case(  # `@` with batch axes on both operands, size-1 ones broadcast
     u(-1, 1, (3, 2, 1)),
 )
 
+# ---- objects: list() and dict() constructors, isinstance on an argument (rules/objects.py) ----
+case(
+    "list",
+    "def f(a, b):\n"
+    "    t = list((a, b * a))\n"
+    "    d = dict(w=t[0], v=t[1])\n"
+    "    s = 2.0 if isinstance(b, float) else 1.0\n"
+    "    return np.sum(d['w'] * d['v']) * s\n",
+    u(-1, 1, (2,)),
+    0.7,
+)
+case(
+    "slice",
+    "def f(a):\n    s = slice(1, None)\n    return np.sum(np.sin(a[s]) * a[slice(2)])\n",
+    u(-1, 1, (3,)),
+)
+# ---- end of objects
 
 # ---- procedures (a parameter's `+=` given back to the caller: rt.written_back) ----
 case(

@@ -148,6 +148,11 @@ class _Fence:
             self.check_statement(stmt)
 
     def check_statement(self, node):
+        if isinstance(node, gast.Raise) and id(node) in self.resolved.problems:
+            message, hint = self.resolved.problems[id(node)]
+            raise self.location.error(node, message, hint)
+        if isinstance(node, gast.Raise):
+            return  # resolve kept only a builtin exception with a constant message
         if not isinstance(node, _STATEMENTS):
             self.reject(node)
         if isinstance(node, gast.For):
@@ -163,7 +168,11 @@ class _Fence:
         if isinstance(node, gast.Expr):
             if _is_docstring(node):
                 return
-            if isinstance(node.value, gast.Call):  # a procedure, or an in-place method
+            if _is_print(node):
+                for arg in node.value.args:
+                    if not _is_string(arg):
+                        self.check_expression(arg)
+            elif isinstance(node.value, gast.Call):  # a procedure, or an in-place method
                 procedures.check_call_statement(self, node.value)
                 return
             self.reject(
@@ -254,6 +263,7 @@ class _Fence:
             isinstance(node, gast.Attribute)
             and node.attr not in ARRAY_ATTRIBUTES
             and not _is_rule_name(node)
+            and not self.of_variable(node)
         ):
             self.reject(
                 node,
@@ -305,6 +315,19 @@ class _Fence:
                 )
             self.check_expression(value)
 
+    def of_variable(self, node):
+        """Whether `node` reads an attribute of a variable (`p.w`, `layers[0].w`): of an object
+        argument, a field; normalize, which knows, refuses the others at their place."""
+        root = node.value
+        while isinstance(root, (gast.Attribute, gast.Subscript)):
+            root = root.value
+        return isinstance(root, gast.Name) and root.id in self.resolved.local_names
+
+    def check_summed_loop(self, comp):
+        """`sum(e for i in range(n) if c)`: its bounds, element and conditions."""
+        for part in [*comp.generators[0].iter.args, comp.elt, *comp.generators[0].ifs]:
+            self.check_expression(part)
+
     def is_param(self, name):
         """Whether `name` is a parameter of the function: a function given to it may be called
         (normalize checks that it is one)."""
@@ -331,13 +354,29 @@ class _Fence:
         if is_method and func.attr == "get" and _is_key(node.args[0] if node.args else None):
             static.add(id(node.args[0]))  # d.get("k", default): a key, as in d["k"]
         for arg in node.args:
-            if id(arg) not in static:
+            if name == "sum" and arg is node.args[0] and is_summed_loop(arg):
+                self.check_summed_loop(arg)
+            elif id(arg) not in static:
                 self.check_expression(arg)
         for kw in node.keywords:
             if kw.arg is None:
                 self.reject(kw.value, "'**' in a call")
             if id(kw.value) not in static:
                 self.check_expression(kw.value)
+
+
+def is_summed_loop(node):
+    """Whether `node`, given to `sum`, is a comprehension normalize writes as a loop: one `for`
+    over a `range` known at run time, its target a name."""
+    if not isinstance(node, (gast.ListComp, gast.GeneratorExp)) or len(node.generators) != 1:
+        return False
+    comp = node.generators[0]
+    return (
+        isinstance(comp.target, gast.Name)
+        and isinstance(comp.iter, gast.Call)
+        and rules.dotted_name(comp.iter.func) == "range"
+        and not comp.is_async
+    )
 
 
 def _static_strings(rule, call):
@@ -370,6 +409,12 @@ def _children(node):
             yield from (v for v in value if isinstance(v, gast.AST))
         elif isinstance(value, gast.AST):
             yield value
+
+
+def _is_print(node):
+    """Whether an expression statement is a `print(...)` that resolve kept."""
+    call = node.value
+    return isinstance(call, gast.Call) and rules.dotted_name(call.func) == "print"
 
 
 def _is_docstring(node):

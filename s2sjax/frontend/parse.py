@@ -34,6 +34,8 @@ class Function:
     tree: gast.FunctionDef
     pyfunc: object
     location: Location
+    # a bound method's first parameter (`self`), dropped: the object, read like a closure value
+    bound_self: str = None
 
     @property
     def globals(self):
@@ -49,6 +51,8 @@ class Function:
                 values[var] = cell.cell_contents
             except ValueError:  # a cell not yet filled: the name is unbound
                 pass
+        if self.bound_self is not None:
+            values[self.bound_self] = self.pyfunc.__self__
         return values
 
 
@@ -80,7 +84,19 @@ def parse(fn):
         if fdef is None:
             raise TransformError(f"no function definition found for {name!r}", filename, first_line)
         fdef.decorator_list = []
-    return Function(name, fdef, fn, Location(filename, name))
+    bound_self = _drop_self(fdef) if is_method(fn) else None
+    return Function(name, fdef, fn, Location(filename, name), bound_self)
+
+
+def is_method(fn):
+    """Whether `fn` is a Python function bound to an object (`model.loss`)."""
+    return inspect.ismethod(fn) and inspect.isfunction(fn.__func__)
+
+
+def _drop_self(fdef):
+    """Remove a method's first parameter; return its name."""
+    args = fdef.args.posonlyargs or fdef.args.args
+    return args.pop(0).id
 
 
 # a local function lifted out of its enclosing one (frontend/local_functions.py) -> (its tree,
@@ -253,7 +269,7 @@ def check_readable(fun):
     """Raise a TransformError, at the user's line that gave `fun` to s2sjax, unless `fun` is a
     Python function whose source s2sjax can read (not a NumPy function without a rule, a
     builtin, a Numba-compiled function, a method, a callable object)."""
-    if inspect.isfunction(fun):
+    if inspect.isfunction(fun) or is_method(fun):
         return
     spelled = _spelled(fun)
     if _numpy_or_math(fun):
@@ -270,7 +286,7 @@ def check_readable(fun):
         )
     elif inspect.ismethod(fun):
         message, hint = (
-            f"{spelled!r} is a bound method: s2sjax transforms plain functions, not methods yet",
+            f"{spelled!r} is a method bound to something that is not a Python function",
             f"write a function that takes what {fun.__name__} reads from "
             f"{type(fun.__self__).__name__} as arguments (a dict of arrays is fine), and "
             "transform that",

@@ -31,8 +31,9 @@ import numpy as np
 
 from .. import rules
 from ..backend import emit as emitter
-from . import inner, local_functions
 from ..kinds.base import Kind
+from ..pytree import Record, class_record
+from . import inner, local_functions
 from .parse import function_from_source
 
 
@@ -111,20 +112,101 @@ class _Resolver(gast.NodeTransformer):
         return node
 
     def visit_ListComp(self, node):
-        """`[e for i in range(3)]`, `(e for v in (a, b))`: the list display of its elements where
-        it iterates a range of constants or a display and has no condition; else the fence refuses
-        it."""
+        """`[e for i in range(3)]`, `(e for v in (a, b))`, `[e for i in range(4) if i != 2]`: the
+        list display of its elements where it iterates a range of constants or a display, with
+        conditions on the loop variable decided now; else the fence refuses it."""
         node = self.generic_visit(node)
         if len(node.generators) != 1:
             return node
         comp = node.generators[0]
         items = _static_iteration(comp.iter)
-        if items is None or comp.ifs or comp.is_async or not isinstance(comp.target, gast.Name):
+        if items is None or comp.is_async or not isinstance(comp.target, gast.Name):
             return node
-        elts = [_Substitute(comp.target.id, item).visit(copy.deepcopy(node.elt)) for item in items]
+        kept = []
+        for item in items:
+            conditions = [
+                _Substitute(comp.target.id, item).visit(copy.deepcopy(c)) for c in comp.ifs
+            ]
+            decided = [_constant_value(c) for c in conditions]
+            if any(d is _MISSING for d in decided):
+                return node  # a condition known only at run time: the fence refuses it
+            if all(decided):
+                kept.append(item)
+        elts = [_Substitute(comp.target.id, item).visit(copy.deepcopy(node.elt)) for item in kept]
         return gast.copy_location(gast.List(elts, gast.Load()), node)
 
     visit_GeneratorExp = visit_ListComp
+
+    def visit_Assert(self, node):
+        node.test = self.visit(node.test)
+        if isinstance(node.msg, gast.JoinedStr):
+            node.msg = _message_text(node.msg)
+        return node
+
+    def visit_Expr(self, node):
+        """`print(...)`: kept (Python's print, Numba's when compiled), its f-strings as written;
+        other expression statements are left to the fence."""
+        call = node.value
+        if not (isinstance(call, gast.Call) and self._value_of(call.func) is print):
+            return self.generic_visit(node)
+        if call.keywords:
+            return self._problem(node, "print() with keywords is not supported by s2sjax")
+        args = [
+            _message_text(a) if isinstance(a, gast.JoinedStr) else self.visit(a) for a in call.args
+        ]
+        call = gast.Call(gast.Name("print", gast.Load(), None, None), args, [])
+        return gast.copy_location(gast.Expr(gast.copy_location(call, node)), node)
+
+    def visit_Raise(self, node):
+        """`raise ValueError(f"...")` of a builtin exception: kept, its message as written (an
+        f-string's fields unformatted, as compiled code cannot format them)."""
+        call = node.exc if isinstance(node.exc, gast.Call) else gast.Call(node.exc, [], [])
+        cls = self._value_of(call.func)
+        message = call.args[0] if len(call.args) == 1 else None
+        if isinstance(message, gast.JoinedStr):
+            message = _message_text(message)
+        if not (
+            isinstance(cls, type)
+            and issubclass(cls, Exception)
+            and getattr(builtins, cls.__name__, None) is cls
+            and (not call.args or _is_text(message))
+            and not call.keywords
+            and node.cause is None
+        ):
+            return self._problem(
+                node,
+                "a 'raise' other than of a builtin exception with a message written in the code "
+                "is not supported by s2sjax",
+                "raise ValueError('...') or ValueError(f'...'), or check inputs before the call",
+            )
+        exc = gast.Call(
+            gast.Name(cls.__name__, gast.Load(), None, None), [message] if message else [], []
+        )
+        return gast.copy_location(gast.Raise(gast.copy_location(exc, node), None), node)
+
+    def visit_Compare(self, node):
+        """`mode == "fast"` on strings known now (a global, a method's `self.mode`): decided.
+        `type(x) is C` is a class test (ClassTest)."""
+        left = node.left
+        if (
+            isinstance(left, gast.Call)
+            and self._value_of(left.func) is type
+            and len(left.args) == 1
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], (gast.Is, gast.IsNot, gast.Eq, gast.NotEq))
+        ):
+            negated = isinstance(node.ops[0], (gast.IsNot, gast.NotEq))
+            test = functools.partial(ClassTest, exact=True, negated=negated)
+            return self._class_test(node, left.args[0], node.comparators[0], test)
+        node = self.generic_visit(node)
+        operands = [node.left, *node.comparators]
+        if not all(isinstance(o, gast.Constant) and isinstance(o.value, str) for o in operands):
+            return node
+        if not all(isinstance(op, (gast.Eq, gast.NotEq)) for op in node.ops):
+            return node
+        pairs = zip(operands, operands[1:], node.ops)
+        value = all((a.value == b.value) == isinstance(op, gast.Eq) for a, b, op in pairs)
+        return gast.copy_location(gast.Constant(value, None), node)
 
     def visit_Name(self, node):
         if not isinstance(node.ctx, gast.Load) or node.id in self.resolved.local_names:
@@ -196,6 +278,11 @@ class _Resolver(gast.NodeTransformer):
         return gast.copy_location(gast.Call(rules.dotted(function), args, []), node)
 
     def visit_Call(self, node):
+        if self._value_of(node.func) is isinstance and len(node.args) == 2 and not node.keywords:
+            return self._class_test(node, node.args[0], node.args[1], ClassTest)
+        if self._value_of(node.func) is dict:
+            return self.visit(self._dict_display(node))
+        _dtypes_named(node)
         if self._refers_to_jvp(node.func):
             return self._jvp_call(node)
         if self._is_vmap(node.func):
@@ -308,6 +395,41 @@ class _Resolver(gast.NodeTransformer):
         return gast.copy_location(
             gast.Call(gast.Name(name, gast.Load(), None, None), args, []), node
         )
+
+    def _dict_display(self, call):
+        """`dict(a=x)`, `dict([("a", x)], b=y)`, `dict({"a": x})`: the dict display; `dict(d)` of
+        a variable is `d` (a dict is structure, never updated in place, so a copy is the same)."""
+        first = call.args[0] if call.args else gast.Dict([], [])
+        if len(call.args) > 1 or any(k.arg is None for k in call.keywords):
+            return self._problem(call, "dict() takes one mapping or list of pairs, and keywords")
+        if isinstance(first, gast.Name) and not call.keywords:
+            return first
+        if isinstance(first, (gast.List, gast.Tuple)) and all(
+            isinstance(p, (gast.List, gast.Tuple)) and len(p.elts) == 2 for p in first.elts
+        ):
+            first = gast.Dict([p.elts[0] for p in first.elts], [p.elts[1] for p in first.elts])
+        if not isinstance(first, gast.Dict):
+            return self._problem(
+                call,
+                "dict() takes a dict display, a list of (key, value) pairs written in the code, "
+                "a variable holding a dict, or keywords",
+            )
+        keys = first.keys + [gast.Constant(k.arg, None) for k in call.keywords]
+        values = first.values + [k.value for k in call.keywords]
+        return gast.copy_location(gast.Dict(keys, values), call)
+
+    def _class_test(self, node, value, classes, make):
+        """A call of a ClassTest marker on `value`, for the classes `classes` names."""
+        spelled = classes.elts if isinstance(classes, gast.Tuple) else [classes]
+        found = tuple(self._value_of(c) for c in spelled)
+        if not all(isinstance(c, type) for c in found):
+            return self._problem(
+                node, "the classes of isinstance() or type() must be classes named in the code"
+            )
+        key = self.namer.fresh("class_test")
+        self.resolved.functions[key] = make(found)
+        call = gast.Call(gast.Name(key, gast.Load(), None, None), [self.visit(value)], [])
+        return gast.copy_location(call, node)
 
     def _einsum_of_sublists(self, call):
         """`np.einsum(A, [0, 1], B, [1, 2], [0, 2])` -> `np.einsum('ab,bc->ac', A, B)`."""
@@ -658,21 +780,39 @@ class _Resolver(gast.NodeTransformer):
         rule = rules.lookup(value) if _hashable_callable(value) else None
         if rule is not None:
             return gast.copy_location(rules.dotted(rule.name), node)
-        if isinstance(value, (bool, int, float, np.number)) or value is None or value is Ellipsis:
+        if (
+            isinstance(value, (bool, int, float, np.number, str))
+            or value is None
+            or value is Ellipsis
+        ):
             self._assume(value, spelled)
             return gast.copy_location(gast.Constant(_python_number(value), None), node)
         if isinstance(value, np.ndarray):
+            if spelled.split(".")[0] == self.function.bound_self:
+                return self._problem(
+                    node,
+                    f"{spelled!r} is an array held by the object: s2sjax reads only numbers, "
+                    "strings and bools from a method's self",
+                    "pass the array as an argument of the method",
+                )
             return self._capture(value, node, spelled)
+        if class_record(value) is not None:  # P(w, b): a namedtuple or dataclass built in code
+            self._assume(value, spelled)
+            value = class_record(value)
+        if isinstance(value, Record):  # an object argument, rebuilt by the adapter
+            key = self.namer.fresh(f"record_{value.spelled}")
+            self.resolved.functions[key] = value
+            return gast.copy_location(gast.Name(key, gast.Load(), None, None), node)
         if isinstance(value, (tuple, list)) and _is_constant_display(value):
             return self._display(value, node, spelled)
-        if callable(getattr(value, "inlinable", None)) or inspect.isfunction(value):
+        if callable(getattr(value, "inlinable", None)) or _inlinable(value):
             self._assume(value, spelled)
         if callable(getattr(value, "inlinable", None)):  # a vmapped function: inline its batch loop
             try:
                 value = value.inlinable()
             except TypeError as exc:
                 return self._problem(node, str(exc))
-        if inspect.isfunction(value):
+        if _inlinable(value):
             key = self.namer.fresh(value.__name__.replace("<lambda>", "lambda_"))
             self.resolved.functions[key] = value
             return gast.copy_location(gast.Name(key, gast.Load(), None, None), node)
@@ -730,7 +870,9 @@ class _Resolver(gast.NodeTransformer):
     def _reader(self, spelled):
         """() -> the current value of the global or closure variable `spelled` (`a.b` too)."""
         root, *attrs = spelled.split(".")
-        if root in self.function.closure:
+        if root == self.function.bound_self:
+            read_root = lambda f=self.function.pyfunc: f.__self__  # noqa: E731
+        elif root in self.function.closure:
             cell = self.function.pyfunc.__closure__[
                 self.function.pyfunc.__code__.co_freevars.index(root)
             ]
@@ -740,6 +882,97 @@ class _Resolver(gast.NodeTransformer):
         return lambda: functools.reduce(
             getattr, attrs, read_root()
         )  # the current value, every call
+
+
+@dataclass(frozen=True)
+class ClassTest:
+    """`isinstance(x, classes)` or, `exact`, `type(x) is C` (`negated`: `is not`, `!=`), which
+    normalize decides when the class of `x` is known."""
+
+    classes: tuple
+    exact: bool = False
+    negated: bool = False
+
+    @property
+    def spelled(self):
+        return "type(x) is C" if self.exact else "isinstance(x, C)"
+
+    def holds(self, cls):
+        found = cls in self.classes if self.exact else issubclass(cls, self.classes)
+        return found != self.negated
+
+
+_FOLDABLE = (
+    gast.Constant,
+    gast.Compare,
+    gast.BoolOp,
+    gast.BinOp,
+    gast.UnaryOp,
+    gast.expr_context,
+    gast.operator,
+    gast.unaryop,
+    gast.boolop,
+    gast.cmpop,
+)
+
+
+def _constant_value(node):
+    """The value of an expression of number constants (a comprehension's condition once its loop
+    variable is a number), or _MISSING."""
+    if not all(isinstance(n, _FOLDABLE) for n in gast.walk(node)):
+        return _MISSING
+    expression = ast.fix_missing_locations(ast.Expression(gast.gast_to_ast(node)))
+    try:
+        return eval(compile(expression, "<condition>", "eval"), {"__builtins__": {}})
+    except Exception:  # Python's own error at run time: the fence refuses the comprehension
+        return _MISSING
+
+
+def _is_text(node):
+    return isinstance(node, gast.Constant) and isinstance(node.value, str)
+
+
+def _message_text(joined):
+    """An f-string's text, its fields written as in the source: `f"bad {n}"` -> "bad {n}"."""
+    parts = []
+    for value in joined.values:
+        if isinstance(value, gast.Constant):
+            parts.append(str(value.value))
+        else:
+            parts.append("{" + emitter.emit(value.value).strip() + "}")
+    return gast.copy_location(gast.Constant("".join(parts), None), joined)
+
+
+def _dtypes_named(call):
+    """`x.astype("float64")`, `dtype="float32"`: a dtype given as a string is its NumPy name
+    (`np.float64`), where s2sjax has it."""
+    given = [k for k in call.keywords if k.arg == "dtype"]
+    if isinstance(call.func, gast.Attribute) and call.func.attr == "astype" and call.args:
+        given.append(call)  # its first argument, below
+    for holder in given:
+        value = holder.args[0] if holder is call else holder.value
+        if not (isinstance(value, gast.Constant) and isinstance(value.value, str)):
+            continue
+        try:
+            spelled = "np." + (
+                "bool_" if np.dtype(value.value) == bool else np.dtype(value.value).name
+            )
+        except TypeError:
+            continue  # not a dtype: the fence refuses the string
+        if rules.by_name(spelled) is not None:
+            named = gast.copy_location(rules.dotted(spelled), value)
+            if holder is call:
+                call.args[0] = named
+            else:
+                holder.value = named
+
+
+def _inlinable(value):
+    """Whether `value` is a function the front end inlines: a plain one, or a method bound to an
+    object whose attributes it reads as constants (`self.helper`)."""
+    return inspect.isfunction(value) or (
+        inspect.ismethod(value) and inspect.isfunction(value.__func__)
+    )
 
 
 def _static_iteration(it):

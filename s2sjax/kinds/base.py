@@ -178,12 +178,17 @@ def check_argnums(argnums):
 
 
 def signature_key(args):
-    """The abstract signature of `args` that picks the generated code, computed quickly."""
+    """The abstract signature of `args` that picks the generated code, computed quickly.
+
+    A Python bool is a static switch (its own code per value, as JAX's static_argnums).
+    """
     return tuple(
         (a.dtype.char, a.ndim)
         if type(a) is np.ndarray
         else of_value(a)
         if type(a) is tuple
+        else a
+        if type(a) is bool
         else type(a)
         for a in args
     )

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..backend.naming import Namer
 from ..backend.templates import assign, call, expression, fill_each, source, subscript, tuple_of
-from ..pytree import LEAF, TreeDef, tree_leaves, tree_structure, tree_unflatten
+from ..pytree import LEAF, TreeDef, node_type, tree_leaves, tree_structure, tree_unflatten
 
 # ---- in_axes and out_axes --------------------------------------------------
 
@@ -84,7 +84,7 @@ def _prefix(spec, value, path):
             )
         specs = [spec[k] for k in value] if isinstance(spec, dict) else spec
         return tuple(_prefix(s, v, f"{path}[{k!r}]") for s, (k, v) in zip(specs, _children(value)))
-    if type(value) in (tuple, list, dict):
+    if _is_node(value):
         return tuple(_prefix(spec, v, f"{path}[{k!r}]") for k, v in _children(value))
     if spec is None:
         return None
@@ -105,8 +105,16 @@ def _same_node(spec, value):
     return type(value) in (tuple, list) and len(value) == len(spec)
 
 
+def _is_node(value):
+    """Whether `value` is a container or an object that is a tree node (pytree.node_type)."""
+    return type(value) in (tuple, list, dict) or node_type(value) is not None
+
+
 def _children(value):
-    return value.items() if type(value) is dict else enumerate(value)
+    if type(value) is dict:
+        return value.items()
+    node = node_type(value)
+    return enumerate(value if node is None else node.flatten(value)[0])
 
 
 def _structure(value):
@@ -213,7 +221,7 @@ def stand_in(value, spec):
 
 def emptied(value, out_axes):
     """The outputs `value` of a vmap over one example, with that example taken out again."""
-    if type(value) in (tuple, list, dict):
+    if _is_node(value):
         if isinstance(out_axes, dict):
             specs = [out_axes[k] for k in value]
         else:
@@ -223,7 +231,10 @@ def emptied(value, out_axes):
 
 
 def _rebuilt(value, children):
-    """A container of `value`'s type and keys holding `children`."""
+    """A container of `value`'s type and keys holding `children` (an object's aux data)."""
+    node = node_type(value)
+    if node is not None:
+        return node.unflatten(node.flatten(value)[1], children)
     return dict(zip(value, children)) if type(value) is dict else type(value)(children)
 
 

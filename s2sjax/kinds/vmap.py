@@ -239,7 +239,16 @@ def _batch_loop(specialization, code):
     """A loop over the examples around the per-example code, which is inlined into it."""
     s, kind = specialization, specialization.kind
     axes, example_types = _examples(s)
-    example = s.generate(code, pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL))
+    example = s.generate(
+        code,
+        pipeline.Spec(
+            example_types,
+            target="python",
+            mode=Mode.PRIMAL,
+            classes=s.spec.classes,
+            switches=s.spec.switches,
+        ),
+    )
     if example.ragged:
         raise example.ragged
     returned = batching.returned_tree(example.output_types, example.returns_tuple)
@@ -310,7 +319,16 @@ def _kernel(specialization, code):
     """A CUDA kernel, one thread per example, around the per-example code as a device function."""
     s = specialization
     axes, example_types = _examples(s)
-    python = s.generate(code, pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL))
+    python = s.generate(
+        code,
+        pipeline.Spec(
+            example_types,
+            target="python",
+            mode=Mode.PRIMAL,
+            classes=s.spec.classes,
+            switches=s.spec.switches,
+        ),
+    )
     if python.ragged:
         raise python.ragged
     s.returned = batching.returned_tree(python.output_types, python.returns_tuple)
@@ -320,10 +338,28 @@ def _kernel(specialization, code):
     # tuples in tuples: a device function returns leaves
     if s.returned.num_leaves != len(python.output_types):
         code = _with_flat_outputs(code, s.param_names(code), s.returned)
-        python = s.generate(code, pipeline.Spec(example_types, target="python", mode=Mode.PRIMAL))
+        python = s.generate(
+            code,
+            pipeline.Spec(
+                example_types,
+                target="python",
+                mode=Mode.PRIMAL,
+                classes=s.spec.classes,
+                switches=s.spec.switches,
+            ),
+        )
     if python.ragged:
         raise python.ragged
-    device = s.generate(code, pipeline.Spec(example_types, target="cuda", mode=Mode.PRIMAL))
+    device = s.generate(
+        code,
+        pipeline.Spec(
+            example_types,
+            target="cuda",
+            mode=Mode.PRIMAL,
+            classes=s.spec.classes,
+            switches=s.spec.switches,
+        ),
+    )
     name = generated_name(code.__name__, "kernel")
     kernel = batching.kernel_source(
         name,

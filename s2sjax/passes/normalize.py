@@ -56,10 +56,11 @@ from dataclasses import dataclass, field
 import gast
 
 from .. import rules
-from ..frontend.fence import ARRAY_ATTRIBUTES
+from ..frontend.fence import ARRAY_ATTRIBUTES, is_summed_loop
 from ..frontend.jvpcalls import JvpCall
 from ..frontend.parse import parse
-from ..pytree import LEAF, TreeDef
+from ..frontend.resolve import ClassTest
+from ..pytree import LEAF, Record, TreeDef
 from ..frontend import procedures
 from .desugar import lower_exits, may_exit
 from .inline import bound_arguments, defaults, inlined_comment
@@ -90,18 +91,25 @@ class Normalized:
     call_sites: dict = field(default_factory=dict)
 
 
-def normalize(resolved, namer, load, generated=False, nones=frozenset()):
+def normalize(resolved, namer, load, generated=False, nones=frozenset(), classes=None):
     """Normalize `resolved`; `load(pyfunc)` resolves and fences a function to inline.
 
     `generated`: the function is s2sjax's own output, whose backward sweep reads values its
     forward sweep defined under the same condition: a name defined in one branch stays usable.
-    `nones`: the positions of the parameters given None, a constant (`if y is None`).
+    `nones`: the positions of the parameters given None, a constant (`if y is None`), or a
+    mapping of positions to their constant values (None, and a bool switch's True or False).
+    `classes`: the Python class of each argument, for `isinstance(x, float)` (None: not known).
     """
     fdef = resolved.function.tree
     params = [a.id for a in fdef.args.args + fdef.args.kwonlyargs]
     namer.reserve(resolved.local_names)
     state = _Function(namer, load, {}, [resolved.function.pyfunc], generated=generated)
-    env = {p: gast.Constant(None, None) if i in nones else _name(p) for i, p in enumerate(params)}
+    state.classes = dict(zip(params, classes or ()))
+    constants = nones if isinstance(nones, dict) else dict.fromkeys(nones)
+    env = {
+        p: gast.Constant(constants[i], None) if i in constants else _name(p)
+        for i, p in enumerate(params)
+    }
     normalizer = _Normalizer(state, resolved, env, resolved.local_names)
     body, outputs = normalizer.function_body(fdef)
     ret = gast.Return(_tuple_or_atom(outputs, normalizer.returns_tuple))
@@ -148,6 +156,7 @@ class _Function:
     functions: dict = field(default_factory=dict)  # the functions to inline, of every resolve
     maybe_none: set = field(default_factory=set)  # names None on some path, a value on others
     call_sites: dict = field(default_factory=dict)  # see Normalized
+    classes: dict = field(default_factory=dict)  # parameter -> the class of its argument
 
 
 class _Normalizer:
@@ -195,17 +204,25 @@ class _Normalizer:
         pass
 
     def stmt_Expr(self, node):
-        """A call as a statement (the fence lets no other expression through but a string): a
-        procedure is inlined for its updates, `x.fill(v)` is `x[:] = v`, and the discarded value
-        of a NumPy function has no effect."""
+        """A call as a statement (the fence lets no other expression through but a string):
+        `print(...)` is kept with its arguments evaluated; a procedure is inlined for its
+        updates, `x.fill(v)` is `x[:] = v`, and the discarded value of a NumPy function has no
+        effect."""
         call = node.value
         if not isinstance(call, gast.Call):
+            return
+        if rules.dotted_name(call.func) == "print":
+            args = [a if _is_key(a) else self.atom(a) for a in call.args]
+            self.emit(gast.Expr(gast.Call(call.func, args, [])), node)
             return
         store = procedures.as_store(call)
         if store is not None:
             self.store(store.targets[0], self.atom(store.value), node)
         elif rules.dotted_name(call.func) in self.state.functions or self.calls_argument(call):
             self.expr(call)
+
+    def stmt_Raise(self, node):
+        self.emit(copy.deepcopy(node), node)
 
     def stmt_Assert(self, node):
         test = self.atom(node.test)
@@ -368,7 +385,19 @@ class _Normalizer:
             atom = self.env[node.id]
         else:
             return None
-        return self.static.get(atom.id) if isinstance(atom, gast.Name) else None
+        container = self.static.get(atom.id) if isinstance(atom, gast.Name) else None
+        if container is not None and container.kind in _OPAQUE:
+            raise self.not_a_sequence(container, node)
+        return container
+
+    def not_a_sequence(self, container, node):
+        if container.kind == "slice":
+            return self.location.error(node, "a slice is not a sequence", "index with it: x[s]")
+        return self.location.error(
+            node,
+            f"the {container.record.spelled} object here is not a sequence",
+            "read its fields as attributes (p.w)",
+        )
 
     def elements(self, container):
         """What iterating over `container` gives, as Python does: a dict's keys."""
@@ -536,6 +565,7 @@ class _Normalizer:
                 isinstance(atom, gast.Name)
                 and atom.id in self.static
                 and self.static[atom.id].kind == "tuple"
+                and self.static[atom.id].record is None  # a namedtuple is returned as one
             ):
                 value = gast.Tuple([_Evaluated(e) for e in self.static[atom.id].elts], gast.Load())
         parts = value.elts if isinstance(value, gast.Tuple) else [value]
@@ -590,9 +620,10 @@ class _Normalizer:
         if container is None:
             leaves.append(atom)
             return LEAF
-        return TreeDef(
-            container.kind, tuple(self.tree_of(e, leaves) for e in container.elts), container.keys
-        )
+        children = tuple(self.tree_of(e, leaves) for e in container.elts)
+        if container.record is not None:  # an object is returned as an object of its class
+            return TreeDef("node", children, container.record.attributes, container.record.node)
+        return TreeDef(container.kind, children, container.keys)
 
     def may_be_static_tuple(self, value):
         """Whether `value` is a variable or a call of a function to inline.
@@ -688,6 +719,8 @@ class _Normalizer:
     def static_elements(self, atom, count, src):
         if isinstance(atom, gast.Name) and atom.id in self.static:
             container = self.static[atom.id]
+            if container.kind in _OPAQUE:
+                raise self.not_a_sequence(container, src)
             if container.kind == "dict":
                 raise self.location.error(
                     src, "unpacking a dict is not supported", "index it by its keys"
@@ -774,6 +807,8 @@ class _Normalizer:
             )
             return self.define(gast.BinOp(left, node.op, right), node, target)
         both = [self.static.get(a.id) if isinstance(a, gast.Name) else None for a in (left, right)]
+        if any(c is not None and c.kind in _OPAQUE for c in both):
+            raise self.not_a_sequence(next(c for c in both if c and c.kind in _OPAQUE), node)
         if isinstance(node.op, gast.Add) and all(both) and both[0].kind == both[1].kind != "dict":
             return self.define_container(both[0].kind, both[0].elts + both[1].elts, node, target)
         if isinstance(node.op, gast.Mult) and (_is_int(left) or _is_int(right)) and any(both):
@@ -865,6 +900,13 @@ class _Normalizer:
         self.emit(gast.If(test, outs[0], outs[1]), node)
         return _name(result)
 
+    def expr_Slice(self, node, target):
+        """`slice(a, b)` (rules/objects.py): its parts, known for indexing as `x[a:b]`."""
+        parts = [gast.Constant(None, None) if p is None else self.atom(p) for p in _parts(node)]
+        result = self.define(gast.Tuple(parts, gast.Load()), node, target)
+        self.static[result.id] = _Static("slice", parts)
+        return result
+
     def expr__Evaluated(self, node, target):
         return copy.deepcopy(node.atom)
 
@@ -872,10 +914,95 @@ class _Normalizer:
         if rules.dotted_name(node) and rules.by_name(rules.dotted_name(node)):
             return node  # a dtype such as np.float64, used as a value
         value = self.atom(node.value)
+        container = self.static.get(value.id) if isinstance(value, gast.Name) else None
+        if container is not None and container.record is not None:
+            return self.field(container, node)
         if node.attr == "T":
             return self.define(gast.Call(rules.dotted("np.transpose"), [value], []), node, target)
-        assert node.attr in ARRAY_ATTRIBUTES
+        if node.attr not in ARRAY_ATTRIBUTES:  # the fence lets any attribute of a variable by
+            raise self.location.error(
+                node,
+                f"the attribute {node.attr!r} is not supported by s2sjax",
+                f"supported array attributes: {', '.join(sorted(ARRAY_ATTRIBUTES))}; fields of "
+                "namedtuples, dataclasses and registered classes given as arguments",
+            )
         return self.define(gast.Attribute(value, node.attr, gast.Load()), node, target)
+
+    def field(self, container, node):
+        """`p.w` of an object argument: the element its attribute holds."""
+        if node.attr not in container.record.attributes:
+            raise self.location.error(
+                node,
+                f"{node.attr!r} is not a field of the {container.record.spelled} given here",
+                "read the fields its flatten gives (static configuration belongs in a closure "
+                "or a method's self)",
+            )
+        return copy.deepcopy(container.elts[container.record.attributes.index(node.attr)])
+
+    def summed_loop(self, call, target):
+        """`sum(e for i in range(n) if c, start)` over a range known at run time: the loop
+        `acc = start; for i in range(n): if c: acc = acc + e` (a float accumulator if e is one)."""
+        comp = call.args[0].generators[0]
+        acc, index = self.state.namer.fresh(".sum"), self.state.namer.fresh(".i")
+        rename = _Renamed(comp.target.id, index)
+        step = gast.Assign(
+            [_name(acc, store=True)],
+            gast.BinOp(_name(acc), gast.Add(), rename.visit(copy.deepcopy(call.args[0].elt))),
+        )
+        for condition in reversed(comp.ifs):
+            step = gast.If(rename.visit(copy.deepcopy(condition)), [step], [])
+        start = call.args[1] if len(call.args) > 1 else gast.Constant(0, None)
+        loop = gast.For(_name(index, store=True), comp.iter, [step], [], None)
+        stmts = [gast.Assign([_name(acc, store=True)], start), loop]
+        for stmt in stmts:
+            for part in gast.walk(stmt):
+                gast.copy_location(part, call)
+        self.block(stmts)
+        return self.expr(_name(acc), target)
+
+    def class_test(self, test, node):
+        """`isinstance(x, C)`, `type(x) is C`: decided now, where the class of `x` is known (a
+        constant, a container, an argument), else refused."""
+        atom = self.atom(node.args[0])
+        cls = self.class_of(atom)
+        if cls is None:
+            raise self.location.error(
+                node,
+                "the class of this value is known only at run time: "
+                f"{test.spelled} is decided for arguments, constants and containers",
+                "test an argument of the transformed function, or pass a bool switch",
+            )
+        return gast.Constant(test.holds(cls), None)
+
+    def class_of(self, atom):
+        """The Python class of `atom`'s value where known when the code is generated, or None."""
+        if isinstance(atom, gast.Constant):
+            return type(atom.value)
+        if not isinstance(atom, gast.Name):
+            return None
+        container = self.static.get(atom.id)
+        if container is not None:
+            if container.record is not None:
+                return container.record.node[0].cls
+            return {"tuple": tuple, "list": list, "dict": dict}[container.kind]
+        return self.state.classes.get(atom.id)
+
+    def record(self, record, node, target):
+        """`P(a, b)`, `P(w=a, b=b)`: an object argument (containers.adapter), or a namedtuple or
+        dataclass built in the code, known element by element."""
+        given = dict(zip(record.attributes, node.args))
+        given.update((k.arg, k.value) for k in node.keywords)
+        if len(node.args) > len(record.attributes) or set(given) != set(record.attributes):
+            raise self.location.error(
+                node,
+                f"{record.spelled}() takes its fields {', '.join(record.attributes)}, each given",
+                "pass every field (defaults are not filled in)",
+            )
+        elts = [self.atom(given[k]) for k in record.attributes]
+        result = self.define(gast.Tuple(elts, gast.Load()), node, target)
+        kind = "tuple" if record.tuple_like else "node"
+        self.static[result.id] = _Static(kind, elts, record=record)
+        return result
 
     def expr_Subscript(self, node, target):
         value = self.atom(node.value)
@@ -889,6 +1016,8 @@ class _Normalizer:
 
     def element(self, container, index, node):
         """`container[index]` for an index known now: the element's atom, or Python's own error."""
+        if container.kind in _OPAQUE:
+            raise self.not_a_sequence(container, node)
         if container.kind == "dict":
             if not isinstance(index, gast.Constant):
                 raise self.location.error(
@@ -927,6 +1056,8 @@ class _Normalizer:
             # NumPy reads a list index as an array of indices (x[[0, 1]] is two rows), a tuple as
             # one index
             return self.define(gast.Call(rules.dotted("np.array"), [self.display(atom)], []), node)
+        if container is not None and container.kind == "slice":  # s = slice(1, 3); x[s]
+            return gast.Slice(*(None if _is_none(p) else copy.deepcopy(p) for p in container.elts))
         if container is not None and container.kind == "tuple":  # pos = (i, j); m[pos] is m[i, j]
             return gast.Tuple([copy.deepcopy(e) for e in container.elts], gast.Load())
         return atom
@@ -940,8 +1071,14 @@ class _Normalizer:
             return self.define(
                 gast.Call(node.func, [self.atom(a) for a in node.args], []), node, target
             )
+        if isinstance(self.state.functions.get(name), ClassTest):
+            return self.class_test(self.state.functions[name], node)
+        if isinstance(self.state.functions.get(name), Record):
+            return self.record(self.state.functions[name], node, target)
         if name in self.state.functions:
             return self.inline(self.state.functions[name], node, target)
+        if name == "sum" and node.args and is_summed_loop(node.args[0]):
+            return self.summed_loop(node, target)
         if name == "len" and len(node.args) == 1 and self.known(node.args[0]) is not None:
             return gast.Constant(len(self.known(node.args[0]).elts), None)
         rule = rules.by_name(name) if name else None
@@ -1110,7 +1247,7 @@ class _Normalizer:
         elif (
             isinstance(atom, gast.Name)
             and atom.id in self.static
-            and self.static[atom.id].kind != "dict"
+            and self.static[atom.id].kind not in ("dict", *_OPAQUE)
         ):
             elts = self.static[atom.id].elts
         else:
@@ -1195,12 +1332,15 @@ class _Normalizer:
 class _Static:
     """A container whose elements are known at transform time (atoms), as the user built it."""
 
-    kind: str  # "tuple", "list" or "dict"
+    # "tuple", "list", "dict", "node" (an object argument, pytree.Record) or "slice" (its parts)
+    kind: str
     elts: list
     keys: tuple = ()  # a dict's keys, in order
+    record: object = None  # pytree.Record: an object's (a namedtuple's too) attributes, its class
 
 
 _DICT_VIEWS = ("items", "keys", "values")
+_OPAQUE = ("node", "slice")  # known containers that are not sequences
 _MATRIX_OPERAND = rules.by_name("np.matmul")  # takes arrays: a list or tuple beside `@` is one
 
 
@@ -1239,6 +1379,20 @@ def _folded(op, *atoms):
     if isinstance(value, int) and not -(2**63) <= value < 2**63:  # an int64 in compiled code
         return None
     return gast.Constant(value, None)
+
+
+class _Renamed(gast.NodeTransformer):
+    """A comprehension's loop variable renamed, to be the loop's (its scope is its own)."""
+
+    def __init__(self, old, new):
+        self.old, self.new = old, new
+
+    def visit_Name(self, node):
+        return _name(self.new) if node.id == self.old else node
+
+
+def _parts(index):
+    return (index.lower, index.upper, index.step)
 
 
 def _expands(node):
