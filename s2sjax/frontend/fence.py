@@ -172,7 +172,8 @@ class _Fence:
                 for arg in node.value.args:
                     if not _is_string(arg):
                         self.check_expression(arg)
-            elif isinstance(node.value, gast.Call):  # a procedure, or an in-place method
+                return
+            if isinstance(node.value, gast.Call):  # a procedure, or an in-place method
                 procedures.check_call_statement(self, node.value)
                 return
             self.reject(
