@@ -273,10 +273,18 @@ class _Reverse:
         recompute = optimize.remove_dead(recompute, reads(reversed_body))
         needed = reads(recompute + reversed_body)
         kept = [p for p in carried if p in needed] + sorted(updated - by_element)
+        repeated = {
+            v: first
+            for v, first in _repeated_reads(replay, by_element, late).items()
+            if v in from_memory & needed
+        }
         plan = _LoopPlan(
             self.namer.fresh("trips"),
             {p: self.namer.fresh(f"{p}_tape") for p in kept},
-            {v: self.namer.fresh(f"{v}_tape") for v in sorted(from_memory & needed)},
+            {
+                v: self.namer.fresh(f"{v}_tape")
+                for v in sorted({repeated.get(v, v) for v in from_memory & needed})
+            },
             {n: {v: t for v, t in e.items() if t in needed} for n, e in exits.items()},
             cursor,
         )
@@ -287,7 +295,7 @@ class _Reverse:
         tapes = {**plan.tapes, **plan.values}
         restores = fill_each(
             _from_tape, (dict(value=p, tape=tape, k=slot) for p, tape in tapes.items())
-        )
+        ) + [assign(v, name(first))[0] for v, first in sorted(repeated.items())]
         header = self.position(loop, index, start, step)
         if plan.cursor:
             header += fill(_step_back, slot=plan.cursor)
@@ -740,6 +748,35 @@ def _direct(stmts):
         if isinstance(stmt, gast.If):
             yield from _direct(stmt.body)
             yield from _direct(stmt.orelse)
+
+
+def _repeated_reads(stmts, arrays, late):
+    """{name: the name that read the same element before it}, for reads of an element of
+    `arrays` repeating one earlier in the same block (no store, loop or branch between them, no
+    name in the index reassigned), taped once."""
+    out, earlier = {}, {}  # earlier: the element read, dumped -> the name holding it
+    for stmt in stmts:
+        if isinstance(stmt, gast.If):
+            out |= _repeated_reads(stmt.body, arrays, late)
+            out |= _repeated_reads(stmt.orelse, arrays, late)
+        if not isinstance(stmt, gast.Assign) or is_store(stmt):
+            earlier = {}
+            continue
+        changed = assigned(stmt)
+        earlier = {key: v for key, v in earlier.items() if not (reads(v[1]) & changed)}
+        value = stmt.value
+        if (
+            id(stmt) in late
+            or not isinstance(value, gast.Subscript)
+            or not _reads_any(stmt, arrays)
+        ):
+            continue
+        key = gast.dump(value)
+        if key in earlier:
+            out[stmt.targets[0].id] = earlier[key][0]
+        else:
+            earlier[key] = (stmt.targets[0].id, value)
+    return out
 
 
 def _last_write(direct, array):
