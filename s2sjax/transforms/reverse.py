@@ -176,6 +176,7 @@ class _Reverse:
         # id(forward code of a loop recorded once) -> (that code, kept alive so that its id
         # stays its own; id(the loop))
         self.forward_loops = {}
+        self.reserves = {}  # id(statement lengthening a shared tape before a loop) -> it
         self.back_edges = set()  # ids of the copies that carry values to the next iteration
         self.loop_locals = {}  # id(backward loop) -> names defined in that loop's body
         self.mutable = mutable  # arrays updated in place
@@ -355,6 +356,8 @@ class _Reverse:
                     ),
                     stmt,
                 )
+            elif id(stmt) in self.reserves:
+                continue
             elif id(stmt) in self.forward_loops:
                 left = exits[self.forward_loops[id(stmt)][1]]
                 out += fill_each(
@@ -455,12 +458,13 @@ class _Reverse:
         index, _, _ = self.counter(loop)
         slot = plan.cursor or index
         setup = fill(_trip_count, trips=plan.trips, start=start, stop=stop, step=step)
-        if not plan.cursor:
+        if plan.cursor:
+            setup += self.reserve(plan)
+        else:
             setup += self.new_tapes(plan, plan.trips) + self.recorded_once_tapes(loop)
         stores = fill_each(_store, (dict(tape=t, k=slot, value=p) for p, t in plan.tapes.items()))
         body = (
             self.position(loop, index, start, step)
-            + self.next_slot(plan)
             + stores
             + self.tape_values(self.taped(loop.body), plan, slot)
             + self.advance(plan)
@@ -478,12 +482,13 @@ class _Reverse:
         }
         return _tape_values(stmts, plan.values, slot, left)
 
-    def next_slot(self, plan):
-        """At a recorded-once loop's iteration start: its tapes grown to hold slot `cursor`."""
-        if not plan.cursor:
-            return []
+    def reserve(self, plan):
+        """Before a counted loop recorded once, its tapes made long enough for its trips (not
+        checked per iteration: that check would cost more than the loop's own work)."""
         tapes = [*plan.tapes.values(), *plan.scalar_tapes().values()]
-        return fill_each(_grow, (dict(tape=t, trips=plan.cursor) for t in tapes))
+        out = fill_each(_reserve, (dict(tape=t, slot=plan.cursor, trips=plan.trips) for t in tapes))
+        self.reserves.update((id(s), s) for s in out)
+        return out
 
     def advance(self, plan):
         return fill(_advance, slot=plan.cursor) if plan.cursor else []
@@ -687,6 +692,10 @@ def _counting_while(test, body, trips):
 
 def _grow(tape, trips):
     tape = rt.grow(tape, trips)  # doubled when full
+
+
+def _reserve(tape, slot, trips):
+    tape = rt.reserve(tape, slot + trips)  # lengthened (doubling) when too short
 
 
 def _store(tape, k, value):
