@@ -468,6 +468,7 @@ class _Reverse:
             + stores
             + self.tape_values(self.taped(loop.body), plan, slot)
             + self.advance(plan)
+            + self.extrapolate(loop, index, plan.trips)
         )
         (counted,) = fill(_counted, k=index, trips=plan.trips, body=body)
         return setup + [self.recording(loop, gast.copy_location(counted, loop))]
@@ -502,6 +503,18 @@ class _Reverse:
         )
         rows += [dict(tape=t, value=self.example(v), size=size) for v, t in scalars.items()]
         return fill_each(_new_tape, rows)
+
+    def extrapolate(self, owner, k, trips):
+        """At the end of iteration `k` of `owner`, a counted loop, the tapes of the loops
+        recorded once inside it made long enough for `trips` iterations like those so far: after
+        the first, exactly long enough where the iterations are alike (the usual loop nest)."""
+        rows = [
+            dict(tape=t, slot=plan.cursor, k=k, trips=trips)
+            for loop_id, outer in self.once.items()
+            if outer == id(owner) and (plan := self.plans.get(loop_id)) is not None and plan.cursor
+            for t in [*plan.tapes.values(), *plan.scalar_tapes().values()]
+        ]
+        return fill_each(_extrapolated, rows)
 
     def recorded_once_tapes(self, owner):
         """Before `owner`, the outermost loop replaying none of them, the growing tapes of the
@@ -696,6 +709,10 @@ def _grow(tape, trips):
 
 def _reserve(tape, slot, trips):
     tape = rt.reserve(tape, slot + trips)  # lengthened (doubling) when too short
+
+
+def _extrapolated(tape, slot, k, trips):
+    tape = rt.reserve(tape, slot * trips // (k + 1))
 
 
 def _store(tape, k, value):
