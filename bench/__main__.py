@@ -1,6 +1,6 @@
 """Run the benchmarks, print a Markdown report and write bench/results/latest.json.
 
-python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|W7|transform|cold ...]
+python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|W7|W8|transform|cold ...]
 """
 
 import argparse
@@ -11,7 +11,20 @@ from pathlib import Path
 RESULTS_PATH = Path(__file__).resolve().parent / "results" / "latest.json"
 PAGE_PATH = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 CHART_NAME = "benchmarks.png"  # beside the page
-WORKLOADS = ("W1", "W2", "W2-jvp", "W2-hvp", "W3", "W4", "W5", "W6", "W7", "transform", "cold")
+WORKLOADS = (
+    "W1",
+    "W2",
+    "W2-jvp",
+    "W2-hvp",
+    "W3",
+    "W4",
+    "W5",
+    "W6",
+    "W7",
+    "W8",
+    "transform",
+    "cold",
+)
 
 
 def parse_args(argv):
@@ -44,6 +57,7 @@ def main(argv=None):
             w4_mlp,
             w5_w6_vmap,
             w7_gp,
+            w8_stencil,
         )
 
         runners = {
@@ -56,6 +70,7 @@ def main(argv=None):
             "W5": w5_w6_vmap.run_w5,
             "W6": w5_w6_vmap.run_w6,
             "W7": w7_gp.run,
+            "W8": w8_stencil.run,
             "transform": transform_time.run,
             "cold": cold_start.run,
         }
