@@ -11,7 +11,10 @@ Loops: the forward sweep becomes a loop that tapes, at each iteration's start,
 the loop-carried values (and arrays it updates whole); the backward sweep is a
 loop counting down that restores them, recomputes what the adjoints read, and
 runs the reversed body (see `_Reverse.loop`). A `while` counts its trips and
-its tapes grow. In-place updates save what they overwrite and restore it.
+its tapes grow. In-place updates save what they overwrite and restore it. A
+loop nested in a loop that does not replay it (it touches an array updated
+only by element) records its tapes once, at slots counted across the whole
+nest, and the loops around it tape only the scalars it leaves.
 
 Adjoints are accumulated: while generating, a contribution is written
 `x_bar += expr`; `_initialize_adjoints` then turns the first contribution
