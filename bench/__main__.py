@@ -1,6 +1,6 @@
 """Run the benchmarks, print a Markdown report and write bench/results/latest.json.
 
-python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|W7|njit-call|transform|cold ...]
+python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|W7|W8|njit-call|transform|cold ...]
 """
 
 import argparse
@@ -21,6 +21,7 @@ WORKLOADS = (
     "W5",
     "W6",
     "W7",
+    "W8",
     "njit-call",
     "transform",
     "cold",
@@ -58,6 +59,7 @@ def main(argv=None):
             w4_mlp,
             w5_w6_vmap,
             w7_gp,
+            w8_stencil,
         )
 
         runners = {
@@ -70,6 +72,7 @@ def main(argv=None):
             "W5": w5_w6_vmap.run_w5,
             "W6": w5_w6_vmap.run_w6,
             "W7": w7_gp.run,
+            "W8": w8_stencil.run,
             "njit-call": njit_call.run,
             "transform": transform_time.run,
             "cold": cold_start.run,

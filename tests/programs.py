@@ -4,9 +4,9 @@ A program is `def f(x, s):` with `x` an array of 3 floats and `s` a float, made 
 of arithmetic and `math`/`np` calls (domains kept safe: bounded functions, divisions by 1 + e²)
 on floats, arrays and 3x3 matrices (`np.outer`, `@`, reductions along an axis, rows, elements),
 overwrites of earlier variables, `+=`, `if`/`else` on data, `for` loops over `range` with
-in-place updates of an array and an early `break`, nested loops filling a matrix, bounded
-`while` loops, early `return`s (at the top and inside loops), and calls of a helper. It
-returns a float. Hypothesis draws and shrinks them.
+in-place updates of an array and an early `break`, nested loops filling a matrix (or sweeping
+over it, overwriting its elements), bounded `while` loops, early `return`s (at the top and
+inside loops), and calls of a helper. It returns a float. Hypothesis draws and shrinks them.
 
 It also writes the everyday patterns that were once silently wrong, and their neighbours:
 
@@ -511,7 +511,7 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
             kind = names[name]
             value = draw(expression(names, "scalar" if kind == "number" else kind, 1, **sub))
             lines.append(f"{indent}{name} += {value}")
-        elif form == 6:  # nested loops filling a matrix element by element
+        elif form == 6 and draw(st.booleans()):  # nested loops filling a matrix element by element
             buf, i, j = f"v{len(names)}", f"i{len(names)}", f"j{len(names)}"
             inner = dict(names, **{i: "int", j: "int"})
             lines += [
@@ -521,6 +521,8 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
                 f"{indent}        {buf}[{i}, {j}] = {draw(expression(inner, 'scalar', **sub))}",
             ]
             names[buf] = "matrix"
+        elif form == 6:
+            lines += draw(sweeps(names, indent, lists))
         elif form == 7:  # an early return
             lines += [
                 f"{indent}if {draw(expression(names, 'scalar', 1, **sub))} > 0.3:",
@@ -575,6 +577,44 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
                 value = draw(expression(names, "scalar", 1, **sub))
             lines.append(f"{indent}{buf}[{index}] = {value}")
             names[buf] = "array"
+    return lines
+
+
+@st.composite
+def sweeps(draw, names, indent, lists):
+    """Sweeps of a loop nest over a matrix, each overwriting element by element what the last
+    wrote, reading the old element, a neighbour written in this sweep, and maybe a `while`'s;
+    maybe a sum carried through the nest, a branch on an element, the matrix read whole after."""
+    buf, acc = f"v{len(names)}", f"v{len(names) + 1}"
+    k, i, j = f"k{len(names)}", f"i{len(names)}", f"j{len(names)}"
+    inner = dict(names, **{i: "int", j: "int"})
+    value = draw(expression(inner, "scalar", 1, lists=lists))
+    stop = draw(st.sampled_from(["3", f"{i} + 1"]))
+    body = indent + "            "
+    lines = [
+        f"{indent}{buf} = np.zeros((3, 3))",
+        f"{indent}{acc} = 0.0",
+        f"{indent}for {k} in range({draw(st.integers(1, 3))}):",
+        f"{indent}    for {i} in range(3):",
+        f"{indent}        for {j} in range(1, {stop}):",
+        f"{body}{buf}[{i}, {j}] = 0.5 * {buf}[{i}, {j}] * {buf}[{i}, {j} - 1] + {value}",
+    ]
+    form = draw(st.integers(0, 3))
+    if form == 1:  # a sum carried through the nest
+        lines.append(f"{body}{acc} = {acc} * 0.5 + {buf}[{i}, {j}]")
+    elif form == 2:  # a branch on an element
+        lines += [f"{body}if {buf}[{i}, {j}] > 0.1:", f"{body}    {acc} = {acc} + {buf}[{i}, 0]"]
+    elif form == 3:  # a while loop updating the same matrix
+        w = f"w{len(names)}"
+        lines += [
+            f"{indent}        {w} = 0",
+            f"{indent}        while {w} < 2:",
+            f"{indent}            {buf}[{i}, 0] = {buf}[{i}, 0] * 0.5 + {buf}[{i}, {w} + 1]",
+            f"{indent}            {w} += 1",
+        ]
+    if draw(st.booleans()):  # the matrix read whole after its writes
+        lines.append(f"{indent}    {acc} = {acc} + np.sum({buf} * {buf})")
+    names[buf], names[acc] = "matrix", "scalar"
     return lines
 
 

@@ -351,6 +351,23 @@ def grow(tape, used):
     return bigger
 
 
+# ---- tapes family (issue 23): a tape recorded once across a loop nest ----
+
+
+@register_jitable  # the same code serves Python and Numba
+def reserve(tape, size):
+    """`tape`, or a copy with room for `size` slots (at least twice as long) when it is shorter:
+    before a counted loop recording into a tape shared by the iterations of the loops around it."""
+    if size <= tape.shape[0]:
+        return tape
+    bigger = np.empty((max(size, 2 * tape.shape[0]),) + tape.shape[1:], dtype=tape.dtype)
+    bigger[: tape.shape[0]] = tape
+    return bigger
+
+
+# ---- end of the tapes family ----
+
+
 # left where no return in the loop survives (a constant flag pruned it): never read
 @register_jitable
 def unset():

@@ -44,6 +44,8 @@ helper("tape", ("value", "trips"), _tape_result, allocates="unfilled", like="val
 helper(
     "grow", ("tape", "used"), lambda t, n: t["tape"], linear=("tape",), view=True
 )  # the tape itself until full
+# tapes family (issue 23): a shared tape made long enough before a counted loop records into it
+helper("reserve", ("tape", "size"), lambda t, n: t["tape"], linear=("tape",), view=True)
 helper("max_weight", ("a", "b"), _float_result, broadcasts=True)  # elementwise, piecewise constant
 helper("unbroadcast", ("v", "x"), _float_like("x"), linear=("v",), like="x")
 helper("sum_adjoint", ("v", "a", "axis"), _float_like("a"), linear=("v",), like="a")

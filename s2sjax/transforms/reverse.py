@@ -11,7 +11,10 @@ Loops: the forward sweep becomes a loop that tapes, at each iteration's start,
 the loop-carried values (and arrays it updates whole); the backward sweep is a
 loop counting down that restores them, recomputes what the adjoints read, and
 runs the reversed body (see `_Reverse.loop`). A `while` counts its trips and
-its tapes grow. In-place updates save what they overwrite and restore it.
+its tapes grow. In-place updates save what they overwrite and restore it. A
+loop nested in a loop that does not replay it (it touches an array updated
+only by element) records its tapes once, at slots counted across the whole
+nest, and the loops around it tape only the scalars it leaves.
 
 Adjoints are accumulated: while generating, a contribution is written
 `x_bar += expr`; `_initialize_adjoints` then turns the first contribution
@@ -157,6 +160,14 @@ class _LoopPlan:
     tapes: dict
     # name defined in the body from memory the body updates -> its tape, written where defined
     values: dict
+    # id(nested loop recorded once) -> {name it leaves defined -> its tape}, written after it
+    exits: dict
+    # the slot counter of a loop whose tapes outlive its enclosing loops' iterations, or None
+    cursor: str = None
+
+    def scalar_tapes(self):
+        """The tapes of slots of one scalar each (a recorded-once loop has no others)."""
+        return {**self.values, **{v: t for e in self.exits.values() for v, t in e.items()}}
 
 
 class _Reverse:
@@ -167,6 +178,13 @@ class _Reverse:
         self.origins = origins
         self.carried = carried  # id(for statement) -> its loop-carried (phi) names
         self.plans = {}  # id(for statement) -> _LoopPlan
+        # id(nested loop) -> id(the outermost loop around it replaying none of it): its tapes
+        # are recorded once, by the forward sweep, and consumed once, by the backward sweep
+        self.once = {}
+        # id(forward code of a loop recorded once) -> (that code, kept alive so that its id
+        # stays its own; id(the loop))
+        self.forward_loops = {}
+        self.reserves = {}  # id(statement lengthening a shared tape before a loop) -> it
         self.back_edges = set()  # ids of the copies that carry values to the next iteration
         self.loop_locals = {}  # id(backward loop) -> names defined in that loop's body
         self.mutable = mutable  # arrays updated in place
@@ -214,50 +232,82 @@ class _Reverse:
 
     def loop(self, loop):
         """The backward loop: per iteration, counting down, restore the loop-carried values
-        from their tapes, recompute what the adjoints read, then run the reversed body."""
+        from their tapes, recompute what the adjoints read, then run the reversed body.
+
+        Arrays the body updates in place but did not create, only element by element (in the
+        loops nested in it too), keep their overwritten elements (and scalar reads) on tapes;
+        the other updated arrays have their whole state at each iteration's start taped, so the
+        body can be replayed exactly. A nested loop touching the former is not replayed: it
+        records its tapes once, at slots counted across the iterations of the loops around it,
+        and the values it leaves are taped after it (see `recordable_once`).
+        """
         carried = self.carried.get(id(loop), [])
         self.back_edges |= {
             id(s)
             for s in loop.body
             if isinstance(s, gast.Assign) and not is_store(s) and s.targets[0].id in carried
         }
+        updated = _updated(loop.body)
+        by_element = self.by_element(loop)
+        owner = self.once.get(id(loop), id(loop))
+        for nested in _nested_loops(loop.body):
+            if _mentions_any(nested, by_element):
+                self.once[id(nested)] = owner
         reversed_body = self.block(loop.body)
         if not reversed_body:
             return []
-        # Arrays the body updates in place but did not create. Updated element by element,
-        # they keep their overwritten elements (and scalar reads) on tapes; otherwise their
-        # whole state at each iteration's start is taped, so the body can be replayed exactly.
-        updated = {s.targets[0].value.id for s in statements(loop.body) if is_store(s)} - assigned(
-            loop.body
-        )
-        by_element = {a for a in updated if self.updated_by_element(loop.body, a)}
+        cursor = self.namer.fresh("slot") if id(loop) in self.once else None
+        index, start, step = self.counter(loop)
+        slot = cursor or index
+        exits = {
+            id(nested): {v: self.namer.fresh(f"{v}_tape") for v in self.exit_names(nested)}
+            for nested in _nested_loops(loop.body)
+            if id(nested) in self.once
+        }
         replay = self.taped([s for s in loop.body if id(s) not in self.back_edges])
+        replay = self.without_recorded_once(replay, exits, slot)
+        late = self.late_reads(loop.body, by_element)
         from_memory = {
             s.targets[0].id
             for s in _direct(replay)
-            if _reads_any(s, by_element) and not is_store(s)
+            if _reads_any(s, by_element) and not is_store(s) and id(s) not in late
         }
         recompute = _without(
             replay,
             lambda s: (
-                _reads_any(s, by_element) or (is_store(s) and s.targets[0].value.id in by_element)
+                (_reads_any(s, by_element) and id(s) not in late)
+                or (is_store(s) and s.targets[0].value.id in by_element)
             ),
         )
         recompute = optimize.remove_dead(recompute, reads(reversed_body))
         needed = reads(recompute + reversed_body)
         kept = [p for p in carried if p in needed] + sorted(updated - by_element)
+        repeated = {
+            v: first
+            for v, first in _repeated_reads(replay, by_element, late).items()
+            if v in from_memory & needed
+        }
         plan = _LoopPlan(
             self.namer.fresh("trips"),
             {p: self.namer.fresh(f"{p}_tape") for p in kept},
-            {v: self.namer.fresh(f"{v}_tape") for v in sorted(from_memory & needed)},
+            {
+                v: self.namer.fresh(f"{v}_tape")
+                for v in sorted({repeated.get(v, v) for v in from_memory & needed})
+            },
+            {n: {v: t for v, t in e.items() if t in needed} for n, e in exits.items()},
+            cursor,
         )
+        self.types[plan.trips] = Type("int", 0)  # taped after a `while` recorded once
+        if not (plan.tapes or plan.scalar_tapes()):
+            plan.cursor = None  # nothing to record: no slots to count
         self.plans[id(loop)] = plan
-        index, start, step = self.counter(loop)
         tapes = {**plan.tapes, **plan.values}
         restores = fill_each(
-            _from_tape, (dict(value=p, tape=tape, k=index) for p, tape in tapes.items())
-        )
+            _from_tape, (dict(value=p, tape=tape, k=slot) for p, tape in tapes.items())
+        ) + [assign(v, name(first))[0] for v, first in sorted(repeated.items())]
         header = self.position(loop, index, start, step)
+        if plan.cursor:
+            header += fill(_step_back, slot=plan.cursor)
         (backward,) = fill(
             _countdown,
             k=index,
@@ -267,23 +317,99 @@ class _Reverse:
         self.loop_locals[id(backward)] = assigned(loop.body) - set(carried)
         return [backward]
 
+    def by_element(self, loop):
+        """The arrays `loop` updates but did not create, only element by element, reading only
+        scalars from them, in the loops nested in it too: those loops must be recordable once."""
+        chosen = {a for a in _updated(loop.body) if self.updated_by_element(loop.body, a)}
+        nested = list(_nested_loops(loop.body))
+        changed = True
+        while changed:
+            changed = False
+            for inner in nested:
+                touched = {a for a in chosen if _mentions_any(inner, {a})}
+                if touched and not self.recordable_once(inner, chosen):
+                    chosen -= touched
+                    changed = True
+        return chosen
+
+    def recordable_once(self, loop, arrays):
+        """Whether a nested loop can keep its tapes for the whole sweep of the loops around it,
+        which then do not replay it: they tape only the scalars it leaves (its loop-carried
+        values), and it updates only `arrays`, all element by element, so it tapes no array."""
+        updated = _updated(loop.body)
+        scalars = all(
+            self.types[p].ndim == 0 and self.types[p].kind in ("float", "int", "bool")
+            for p in self.carried.get(id(loop), [])
+        )
+        return scalars and updated <= arrays and self.by_element(loop) == updated
+
+    def exit_names(self, loop):
+        """The names a loop recorded once leaves for the statements after it: its loop-carried
+        values, and a `while`'s trip count, which its backward loop reads."""
+        names = list(self.carried.get(id(loop), []))
+        if isinstance(loop, gast.While) and id(loop) in self.plans:
+            names.append(self.plans[id(loop)].trips)
+        return names
+
+    def without_recorded_once(self, replay, exits, slot):
+        """The replay with each loop recorded once replaced by the values it left, from tapes."""
+        out = []
+        for stmt in replay:
+            if isinstance(stmt, gast.If):
+                stmt = gast.copy_location(
+                    gast.If(
+                        stmt.test,
+                        self.without_recorded_once(stmt.body, exits, slot),
+                        self.without_recorded_once(stmt.orelse, exits, slot),
+                    ),
+                    stmt,
+                )
+            elif id(stmt) in self.reserves:
+                continue
+            elif id(stmt) in self.forward_loops:
+                left = exits[self.forward_loops[id(stmt)][1]]
+                out += fill_each(
+                    _from_tape, (dict(value=v, tape=t, k=slot) for v, t in left.items())
+                )
+                continue
+            out.append(stmt)
+        return out
+
     def updated_by_element(self, body, array):
-        """Whether the body updates `array` only by element stores, reads only scalars from it
-        directly, and leaves it alone in the loops nested in it."""
-        for stmt in _direct(body):
+        """Whether the body (not counting the loops nested in it) updates `array` only by
+        element stores, and reads from it only scalars or, after its last write, anything."""
+        direct = list(_direct(body))
+        last = _last_write(direct, array)
+        for position, stmt in enumerate(direct):
             if isinstance(stmt, (gast.For, gast.While)):
-                if any(isinstance(n, gast.Name) and n.id == array for n in gast.walk(stmt)):
-                    return False
-            elif is_store(stmt) and stmt.targets[0].value.id == array:
+                continue
+            if is_store(stmt) and stmt.targets[0].value.id == array:
                 if not is_element(self.types[array], stmt.targets[0].slice, self.types):
                     return False
-            elif _reads_any(stmt, {array}) and not (
-                isinstance(stmt, gast.Assign)
-                and not is_store(stmt)
-                and self.types[stmt.targets[0].id].ndim == 0
+            elif (
+                _reads_any(stmt, {array})
+                and position < last
+                and not (
+                    isinstance(stmt, gast.Assign)
+                    and not is_store(stmt)
+                    and self.types[stmt.targets[0].id].ndim == 0
+                )
             ):
                 return False
         return True
+
+    def late_reads(self, body, arrays):
+        """The ids of the body's statements reading `arrays` only after their last writes in the
+        body: replayed at an iteration's end state, the state the backward sweep starts it in."""
+        direct = list(_direct(body))
+        last = {a: _last_write(direct, a) for a in arrays}
+        return {
+            id(stmt)
+            for position, stmt in enumerate(direct)
+            if not is_store(stmt)
+            and not isinstance(stmt, (gast.For, gast.While))
+            and all(position > last[a] for a in arrays if _reads_any(stmt, {a}))
+        }
 
     def counter(self, loop):
         """(the iteration counter, start, step): the loop variable itself for range(0, n)."""
@@ -311,39 +437,102 @@ class _Reverse:
                 out.extend(self.taping_while(stmt, self.plans[id(stmt)]))
                 continue
             elif isinstance(stmt, gast.While):
-                stmt = gast.copy_location(gast.While(stmt.test, self.taped(stmt.body), []), stmt)
+                stmt = self.recording(
+                    stmt, gast.copy_location(gast.While(stmt.test, self.taped(stmt.body), []), stmt)
+                )
             elif isinstance(stmt, gast.For) and id(stmt) in self.plans:
                 out.extend(self.taping_loop(stmt, self.plans[id(stmt)]))
                 continue
             elif isinstance(stmt, gast.For):
-                stmt = gast.copy_location(
-                    gast.For(stmt.target, stmt.iter, self.taped(stmt.body), [], None), stmt
+                stmt = self.recording(
+                    stmt,
+                    gast.copy_location(
+                        gast.For(stmt.target, stmt.iter, self.taped(stmt.body), [], None), stmt
+                    ),
                 )
             elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
                 out.append(self.save(stmt))
             out.append(stmt)
         return out
 
+    def recording(self, loop, copy_of_loop):
+        """`copy_of_loop`, the forward code of `loop`, known as such if `loop` is recorded once."""
+        if id(loop) in self.once:
+            self.forward_loops[id(copy_of_loop)] = (copy_of_loop, id(loop))
+        return copy_of_loop
+
     def taping_loop(self, loop, plan):
         start, stop, step = _bounds(loop)
         index, _, _ = self.counter(loop)
-        setup = fill(
-            _trip_count, trips=plan.trips, start=start, stop=stop, step=step
-        ) + self.new_tapes(plan, plan.trips)
-        stores = fill_each(_store, (dict(tape=t, k=index, value=p) for p, t in plan.tapes.items()))
+        slot = plan.cursor or index
+        setup = fill(_trip_count, trips=plan.trips, start=start, stop=stop, step=step)
+        if plan.cursor:
+            setup += self.reserve(plan)
+        else:
+            setup += self.new_tapes(plan, plan.trips) + self.recorded_once_tapes(loop)
+        stores = fill_each(_store, (dict(tape=t, k=slot, value=p) for p, t in plan.tapes.items()))
         body = (
             self.position(loop, index, start, step)
             + stores
-            + _tape_values(self.taped(loop.body), plan.values, index)
+            + self.tape_values(self.taped(loop.body), plan, slot)
+            + self.advance(plan)
+            + self.extrapolate(loop, index, plan.trips)
         )
         (counted,) = fill(_counted, k=index, trips=plan.trips, body=body)
-        return setup + [gast.copy_location(counted, loop)]
+        return setup + [self.recording(loop, gast.copy_location(counted, loop))]
+
+    def tape_values(self, stmts, plan, slot):
+        """The body's forward code storing, in slot `slot`, the values read from memory where
+        they are defined and the values the loops recorded once leave, after them."""
+        left = {
+            forward: plan.exits[original]
+            for forward, (_, original) in self.forward_loops.items()
+            if plan.exits.get(original)
+        }
+        return _tape_values(stmts, plan.values, slot, left)
+
+    def reserve(self, plan):
+        """Before a counted loop recorded once, its tapes made long enough for its trips (not
+        checked per iteration: that check would cost more than the loop's own work)."""
+        tapes = [*plan.tapes.values(), *plan.scalar_tapes().values()]
+        out = fill_each(_reserve, (dict(tape=t, slot=plan.cursor, trips=plan.trips) for t in tapes))
+        self.reserves.update((id(s), s) for s in out)
+        return out
+
+    def advance(self, plan):
+        return fill(_advance, slot=plan.cursor) if plan.cursor else []
 
     def new_tapes(self, plan, size):
-        """Before a taping loop, its tapes, each with `size` slots."""
-        rows = [dict(tape=t, value=p, size=size) for p, t in plan.tapes.items()]
-        rows += [dict(tape=t, value=self.example(v), size=size) for v, t in plan.values.items()]
+        """Before a taping loop, its tapes, each with `size` slots (a recorded-once loop's tapes
+        hold scalars only)."""
+        scalars = {**plan.tapes, **plan.scalar_tapes()} if plan.cursor else plan.scalar_tapes()
+        rows = (
+            [] if plan.cursor else [dict(tape=t, value=p, size=size) for p, t in plan.tapes.items()]
+        )
+        rows += [dict(tape=t, value=self.example(v), size=size) for v, t in scalars.items()]
         return fill_each(_new_tape, rows)
+
+    def extrapolate(self, owner, k, trips):
+        """At the end of iteration `k` of `owner`, a counted loop, the tapes of the loops
+        recorded once inside it made long enough for `trips` iterations like those so far: after
+        the first, exactly long enough where the iterations are alike (the usual loop nest)."""
+        rows = [
+            dict(tape=t, slot=plan.cursor, k=k, trips=trips)
+            for loop_id, outer in self.once.items()
+            if outer == id(owner) and (plan := self.plans.get(loop_id)) is not None and plan.cursor
+            for t in [*plan.tapes.values(), *plan.scalar_tapes().values()]
+        ]
+        return fill_each(_extrapolated, rows)
+
+    def recorded_once_tapes(self, owner):
+        """Before `owner`, the outermost loop replaying none of them, the growing tapes of the
+        loops recorded once inside it, and their slot counters."""
+        out = []
+        for loop_id, outer in self.once.items():
+            plan = self.plans.get(loop_id)
+            if outer == id(owner) and plan is not None and plan.cursor:
+                out += assign(plan.cursor, 0) + self.new_tapes(plan, 16)
+        return out
 
     def example(self, ident):
         """A constant of `ident`'s scalar type, for sizing its tape before the loop."""
@@ -351,17 +540,16 @@ class _Reverse:
 
     def taping_while(self, loop, plan):
         """A `while` counting its trips; its tapes grow (doubling) as it goes."""
-        setup = assign(plan.trips, 0) + self.new_tapes(plan, 16)
-        stores = fill_each(
-            _grow,
-            (dict(tape=t, trips=plan.trips) for t in [*plan.tapes.values(), *plan.values.values()]),
-        )
-        stores += fill_each(
-            _store, (dict(tape=t, k=plan.trips, value=p) for p, t in plan.tapes.items())
-        )
-        body = _tape_values(self.taped(loop.body), plan.values, plan.trips)
+        slot = plan.cursor or plan.trips
+        setup = assign(plan.trips, 0)
+        if not plan.cursor:
+            setup += self.new_tapes(plan, 16) + self.recorded_once_tapes(loop)
+        tapes = [*plan.tapes.values(), *plan.scalar_tapes().values()]
+        stores = fill_each(_grow, (dict(tape=t, trips=slot) for t in tapes))
+        stores += fill_each(_store, (dict(tape=t, k=slot, value=p) for p, t in plan.tapes.items()))
+        body = self.tape_values(self.taped(loop.body), plan, slot) + self.advance(plan)
         (counted,) = fill(_counting_while, test=loop.test, body=stores + body, trips=plan.trips)
-        return setup + [gast.copy_location(counted, loop)]
+        return setup + [self.recording(loop, gast.copy_location(counted, loop))]
 
     def accumulate(self, primal, expr):
         return gast.AugAssign(name(self.adjoint(primal), store=True), gast.Add(), expr)
@@ -527,8 +715,24 @@ def _grow(tape, trips):
     tape = rt.grow(tape, trips)  # doubled when full
 
 
+def _reserve(tape, slot, trips):
+    tape = rt.reserve(tape, slot + trips)  # lengthened (doubling) when too short
+
+
+def _extrapolated(tape, slot, k, trips):
+    tape = rt.reserve(tape, slot * trips // (k + 1))
+
+
 def _store(tape, k, value):
     tape[k] = value
+
+
+def _advance(slot):
+    slot = slot + 1
+
+
+def _step_back(slot):
+    slot = slot - 1
 
 
 def _countdown(k, trips, body):
@@ -580,6 +784,61 @@ def _direct(stmts):
             yield from _direct(stmt.orelse)
 
 
+def _repeated_reads(stmts, arrays, late):
+    """{name: the name that read the same element before it}, for reads of an element of
+    `arrays` repeating one earlier in the same block (no store, loop or branch between them, no
+    name in the index reassigned), taped once."""
+    out, earlier = {}, {}  # earlier: the element read, dumped -> the name holding it
+    for stmt in stmts:
+        if isinstance(stmt, gast.If):
+            out |= _repeated_reads(stmt.body, arrays, late)
+            out |= _repeated_reads(stmt.orelse, arrays, late)
+        if not isinstance(stmt, gast.Assign) or is_store(stmt):
+            earlier = {}
+            continue
+        changed = assigned(stmt)
+        earlier = {key: v for key, v in earlier.items() if not (reads(v[1]) & changed)}
+        value = stmt.value
+        if (
+            id(stmt) in late
+            or not isinstance(value, gast.Subscript)
+            or not _reads_any(stmt, arrays)
+        ):
+            continue
+        key = gast.dump(value)
+        if key in earlier:
+            out[stmt.targets[0].id] = earlier[key][0]
+        else:
+            earlier[key] = (stmt.targets[0].id, value)
+    return out
+
+
+def _last_write(direct, array):
+    """The position in `direct` (a body's `_direct` statements) of the last store into `array`,
+    or of the last nested loop storing into it; -1 if none."""
+    writes = [
+        position
+        for position, stmt in enumerate(direct)
+        if any(is_store(s) and s.targets[0].value.id == array for s in statements([stmt]))
+        and not isinstance(stmt, gast.If)
+    ]
+    return max(writes, default=-1)
+
+
+def _updated(body):
+    """The arrays the body (its nested loops included) updates in place but did not create."""
+    return {s.targets[0].value.id for s in statements(body) if is_store(s)} - assigned(body)
+
+
+def _nested_loops(body):
+    """The loops nested directly in a loop body (inside its `if`s too)."""
+    return (s for s in _direct(body) if isinstance(s, (gast.For, gast.While)))
+
+
+def _mentions_any(node, names):
+    return any(isinstance(n, gast.Name) and n.id in names for n in gast.walk(node))
+
+
 def _reads_any(stmt, arrays):
     if isinstance(stmt, gast.If):
         return False  # its branches are looked at one statement at a time
@@ -601,22 +860,25 @@ def _without(stmts, drop):
     return out
 
 
-def _tape_values(stmts, tapes, index):
-    """After each statement defining a taped value (inside `if`s too), store it in its tape."""
+def _tape_values(stmts, tapes, index, left):
+    """After each statement defining a taped value (inside `if`s too), store it in its tape;
+    after each loop in `left` (id -> {name: tape}), the values it leaves."""
     out = []
     for stmt in stmts:
         if isinstance(stmt, gast.If):
             stmt = gast.copy_location(
                 gast.If(
                     stmt.test,
-                    _tape_values(stmt.body, tapes, index),
-                    _tape_values(stmt.orelse, tapes, index),
+                    _tape_values(stmt.body, tapes, index, left),
+                    _tape_values(stmt.orelse, tapes, index, left),
                 ),
                 stmt,
             )
         out.append(stmt)
         if isinstance(stmt, gast.Assign) and not is_store(stmt) and stmt.targets[0].id in tapes:
             out += fill(_store, tape=tapes[stmt.targets[0].id], k=index, value=stmt.targets[0].id)
+        for value, tape in left.get(id(stmt), {}).items():
+            out += fill(_store, tape=tape, k=index, value=value)
     return out
 
 
