@@ -2822,7 +2822,16 @@ def _batch_shape(x, other):
     return tuple_setitem(shape, n - 1, x.shape[x.ndim - 1])
 
 
-# ---- np.linalg.lstsq (s2sjax/rules/lstsq.py): its parts, and the Gram matrix its derivatives
+# ---- lstsq family: np.gradient's spacing (s2sjax/rules/along_axis.py), np.linalg.lstsq
+
+
+@register_jitable
+def scalar_spacing(h):
+    """np.gradient's spacing: one number, the spacing along every axis."""
+    return h
+
+
+# np.linalg.lstsq (s2sjax/rules/lstsq.py): its parts, and the Gram matrix its derivatives
 # solve with (they assume full column rank). NumPy's rcond=None is eps * max(m, n); Numba's
 # lstsq takes a number, and one dtype for a and b (a seed may be float64 where a is float32).
 
@@ -2839,7 +2848,7 @@ def lstsq_residuals(a, b, rcond):
 
 def lstsq_rank(a, rcond):
     """np.linalg.lstsq(a, ..., rcond)[2]: the rank of a."""
-    return int(np.linalg.lstsq(a, np.zeros(a.shape[0], a.dtype), rcond=rcond)[2])
+    return np.linalg.lstsq(a, np.zeros(a.shape[0], a.dtype), rcond=rcond)[2]  # NumPy's int32
 
 
 def _lstsq_compiled(part, a, b, rcond):

@@ -86,17 +86,21 @@ class Normalized:
     )  # SSA name -> the user's variable it is a version of
 
 
-def normalize(resolved, namer, load, generated=False, nones=frozenset()):
+def normalize(resolved, namer, load, generated=False, nones=frozenset(), ranks=None):
     """Normalize `resolved`; `load(pyfunc)` resolves and fences a function to inline.
 
     `generated`: the function is s2sjax's own output, whose backward sweep reads values its
     forward sweep defined under the same condition: a name defined in one branch stays usable.
     `nones`: the positions of the parameters given None, a constant (`if y is None`).
+    `ranks`: the ranks of the parameters given numbers or arrays, by position, for the rules that
+    expand by their arguments' ranks (`Rule.ranked`).
     """
     fdef = resolved.function.tree
     params = [a.id for a in fdef.args.args + fdef.args.kwonlyargs]
     namer.reserve(resolved.local_names)
-    state = _Function(namer, load, {}, [resolved.function.pyfunc], generated=generated)
+    # a parameter's own name always denotes it: normalize renames each assignment to it
+    ranks = {params[i]: rank for i, rank in (ranks or {}).items() if i < len(params)}
+    state = _Function(namer, load, {}, [resolved.function.pyfunc], generated=generated, ranks=ranks)
     env = {p: gast.Constant(None, None) if i in nones else _name(p) for i, p in enumerate(params)}
     normalizer = _Normalizer(state, resolved, env, resolved.local_names)
     body, outputs = normalizer.function_body(fdef)
@@ -138,6 +142,7 @@ class _Function:
     carried: dict = field(default_factory=dict)
     generated: bool = False  # see normalize()
     assumptions: list = field(default_factory=list)
+    ranks: dict = field(default_factory=dict)  # a parameter's name -> its rank (see normalize())
     augmented: dict = field(default_factory=dict)  # see Normalized
     variables: dict = field(default_factory=dict)  # see Normalized
     functions: dict = field(default_factory=dict)  # the functions to inline, of every resolve
@@ -989,9 +994,16 @@ class _Normalizer:
                 p: [self.expanded_arg(e) for e in a] if p == "*" else self.expanded_arg(a)
                 for p, a in given.items()
             }
+            if rule.ranked:
+                return rule.expands(evaluated, {p: self.rank(a) for p, a in given.items()})
             return rule.expands(evaluated)
         except rules.RuleError as exc:
             raise self.location.error(node, str(exc)) from None
+
+    def rank(self, atom):
+        """The rank of `atom` where it is a parameter's value, given a number or an array, else
+        None (known only once the types are inferred)."""
+        return self.state.ranks.get(atom.id) if isinstance(atom, gast.Name) else None
 
     def expanded_arg(self, atom):
         """An argument as `Rule.expands` sees it: a list or tuple as the display of its elements,
