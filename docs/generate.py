@@ -265,7 +265,7 @@ def _function_row(name, rule):
     derivative = ", ".join(f"`{p}`" for p in differentiable) or "none: its derivative is 0"
     if rule.loop_only:
         derivative = "the values it yields"
-    elif rule.expands is not None and not rule.adjoints:
+    elif (rule.expands is not None or rule.parts) and not rule.adjoints:
         derivative = "that of the operations it is written as"
     return f"| `{name}` | {derivative} | {'; '.join(_refusals(rule)) or '—'} |"
 

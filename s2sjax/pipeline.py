@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import gast
 
-from .abstract import FLOAT, NONE, of_value
+from .abstract import FLOAT, NONE, NUMBER_KINDS, of_value
 from .backend import compile as backend
 from .backend import emit as emitter
 from .backend.naming import GENERATED_MODULE_PREFIX, Namer, without_parfor_clashes
@@ -139,13 +139,14 @@ def _typed_front_end(pyfunc, spec):
     jvp_calls = JvpCalls(_generate_jvp, _load_jvp, _specialize_inner)
     nones = {i for i, t in enumerate(spec.arg_types) if t == NONE}
     nones = {**dict.fromkeys(nones), **dict(spec.switches)}
-    front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types), spec.classes)
+    ranks = {i: t.ndim for i, t in enumerate(spec.arg_types) if t.kind in NUMBER_KINDS}
+    front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types), spec.classes, ranks)
     if jvp_calls.pending:  # pass 1 met calls of s2sjax.jvp: type them, then inline their code
         types.infer(
             front_end.program, spec.arg_types + _captured_types(front_end.program), jvp_calls
         )
         jvp_calls.restart()
-        front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types), spec.classes)
+        front_end = _front_end(pyfunc, jvp_calls, nones, len(spec.arg_types), spec.classes, ranks)
     return replace(front_end, derivatives_inside=jvp_calls.derivatives_inside)
 
 
@@ -248,10 +249,11 @@ class _FrontEnd:
     derivatives_inside: bool = False  # it inlines a gradient's or a Jacobian's generated code
 
 
-def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None, classes=None):
+def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None, classes=None, ranks=None):
     """`pyfunc` through parse, resolve, fence, desugar and normalize (each function inlined
     going through `front`); `nones`: the positions of its arguments that are None; `count`: how
-    many it is given (its `*args` are as many parameters); `classes`: Spec.classes."""
+    many it is given (its `*args` are as many parameters); `classes`: Spec.classes; `ranks`:
+    those of its number and array arguments, by position."""
     namer = Namer()
     function = parse(pyfunc)
     if count is not None:
@@ -265,6 +267,7 @@ def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None, classes=None):
         generated=is_generated(pyfunc),
         nones=nones,
         classes=classes,
+        ranks=ranks,
     )
     return _FrontEnd(namer, function, resolved, desugared, program)
 

@@ -796,6 +796,60 @@ def test_eig_is_refused_with_why():
 
 # ---- end of np.linalg on stacks of matrices
 
+# ---- lstsq family: np.linalg.lstsq (s2sjax/rules/lstsq.py), np.gradient's forms. Own random
+# numbers, so that later cases keep theirs.
+_LSTSQ = np.random.default_rng(18)
+_LSTSQ_A = np.array([[1.5, 0.2], [0.3, -1.0], [0.4, 0.6], [-0.7, 0.9]]) + _LSTSQ.uniform(
+    -0.1, 0.1, (4, 2)
+)
+case(  # the rank beside the solution (the singular values are rt.svd_s's)
+    "np.linalg.lstsq",
+    "def f(a, b):\n    x, residuals, rank, s = np.linalg.lstsq(a, b, rcond=None)\n"
+    "    return np.sum(np.sin(x)) * rank\n",
+    _LSTSQ_A,
+    _LSTSQ.uniform(-1, 1, (4,)),
+)
+case(
+    "rt.lstsq_solution",
+    "def f(a, b):\n    return np.sum(np.sin(rt.lstsq_solution(a, b, None)))\n",
+    _LSTSQ_A,
+    _LSTSQ.uniform(-1, 1, (4, 2)),
+)
+case("rt.lstsq_gram", "def f(a):\n    return np.sum(np.sin(rt.lstsq_gram(a)))\n", _LSTSQ_A)
+case(
+    "rt.lstsq_residuals",
+    f"def f(x):\n    a = np.array({_LSTSQ_A.round(2).tolist()})\n"
+    "    return x * x * np.sum(rt.lstsq_residuals(a, np.arange(4.0), None))\n",
+    0.7,
+)
+case("rt.lstsq_rank", "def f(a, x):\n    return x * rt.lstsq_rank(a, 1e-10)\n", _LSTSQ_A, 0.7)
+case(  # without an axis, of a parameter's known rank: one array per axis; one spacing for all
+    "np.gradient",
+    "def f(x, h):\n    a, b = np.gradient(x, h)\n    return np.sum(np.sin(a) * b)\n",
+    _LSTSQ.uniform(-1, 1, (3, 3)),
+    0.7,
+)
+case("rt.scalar_spacing", "def f(h):\n    return np.sin(rt.scalar_spacing(h))\n", 0.7)
+
+
+def test_lstsq_residuals_derivative_is_refused_with_why():
+    def f(a, b):
+        return np.sum(np.linalg.lstsq(a, b)[1])
+
+    with pytest.raises(s2sjax.TransformError, match="residuals empty"):
+        s2sjax.grad(f, target="python")(_LSTSQ_A, np.arange(4.0))
+
+
+def test_lstsq_derivative_of_a_wide_matrix_is_an_error():
+    def f(a, b):
+        return np.sum(np.linalg.lstsq(a, b)[0])
+
+    with pytest.raises(ValueError, match="fewer rows than columns"):
+        s2sjax.grad(f, target="python")(_LSTSQ_A.T, np.arange(2.0))
+
+
+# ---- end of the lstsq family
+
 # Integer arguments (not differentiated) meeting floats: powers, products, quotients, trip counts.
 case("**", "def f(a, n):\n    return a ** n + np.sum(np.full(3, a) ** n)\n", 0.7, 3)
 case("*", "def f(x, n):\n    return np.sum(x * n) + n * x[0]\n", u(-1, 1, (3,)), 2)

@@ -2837,3 +2837,73 @@ def _batch_shape(x, other):
         shape = tuple_setitem(shape, d, size_other if size_x == 1 else size_x)
     shape = tuple_setitem(shape, n - 2, x.shape[x.ndim - 2])
     return tuple_setitem(shape, n - 1, x.shape[x.ndim - 1])
+
+
+# ---- lstsq family: np.gradient's spacing (s2sjax/rules/along_axis.py), np.linalg.lstsq
+
+
+@register_jitable
+def scalar_spacing(h):
+    """np.gradient's spacing: one number, the spacing along every axis."""
+    return h
+
+
+# np.linalg.lstsq (s2sjax/rules/lstsq.py): its parts, and the Gram matrix its derivatives
+# solve with (they assume full column rank). NumPy's rcond=None is eps * max(m, n); Numba's
+# lstsq takes a number, and one dtype for a and b (a seed may be float64 where a is float32).
+
+
+def lstsq_solution(a, b, rcond):
+    """np.linalg.lstsq(a, b, rcond)[0]."""
+    return np.linalg.lstsq(a, b, rcond=rcond)[0]
+
+
+def lstsq_residuals(a, b, rcond):
+    """np.linalg.lstsq(a, b, rcond)[1]."""
+    return np.linalg.lstsq(a, b, rcond=rcond)[1]
+
+
+def lstsq_rank(a, rcond):
+    """np.linalg.lstsq(a, ..., rcond)[2]: the rank of a."""
+    return np.linalg.lstsq(a, np.zeros(a.shape[0], a.dtype), rcond=rcond)[2]  # NumPy's int32
+
+
+def _lstsq_compiled(part, a, b, rcond):
+    """The compiled np.linalg.lstsq(a, b, rcond)[part], a and b cast to one dtype."""
+    dtype = a.dtype if b is None or a.dtype == b.dtype else types.float64
+    scalar = numba.np.numpy_support.as_dtype(dtype).type
+    eps = float(np.finfo(scalar).eps)
+    given = not _is_none(rcond)
+
+    def impl(a, b, rcond):
+        cutoff = rcond if given else eps * max(a.shape[0], a.shape[1])
+        return np.linalg.lstsq(a.astype(scalar), b.astype(scalar), rcond=cutoff)[part]
+
+    return impl
+
+
+@overload(lstsq_solution)
+def _lstsq_solution(a, b, rcond):
+    return _lstsq_compiled(0, a, b, rcond)
+
+
+@overload(lstsq_residuals)
+def _lstsq_residuals(a, b, rcond):
+    return _lstsq_compiled(1, a, b, rcond)
+
+
+@overload(lstsq_rank)
+def _lstsq_rank(a, rcond):
+    rank = numba.njit(_lstsq_compiled(2, a, None, rcond))
+    return lambda a, rcond: rank(a, np.zeros(a.shape[0], a.dtype), rcond)
+
+
+@register_jitable
+def lstsq_gram(a):
+    """a^T a, for the derivatives of lstsq's solution: they assume full column rank."""
+    if a.shape[0] < a.shape[1]:
+        raise ValueError(
+            "the derivative of np.linalg.lstsq with a matrix of fewer rows than columns is not "
+            "supported: s2sjax's assumes full column rank"
+        )
+    return np.ascontiguousarray(a.T) @ a

@@ -91,7 +91,7 @@ class Normalized:
     call_sites: dict = field(default_factory=dict)
 
 
-def normalize(resolved, namer, load, generated=False, nones=frozenset(), classes=None):
+def normalize(resolved, namer, load, generated=False, nones=frozenset(), classes=None, ranks=None):
     """Normalize `resolved`; `load(pyfunc)` resolves and fences a function to inline.
 
     `generated`: the function is s2sjax's own output, whose backward sweep reads values its
@@ -99,11 +99,15 @@ def normalize(resolved, namer, load, generated=False, nones=frozenset(), classes
     `nones`: the positions of the parameters given None, a constant (`if y is None`), or a
     mapping of positions to their constant values (None, and a bool switch's True or False).
     `classes`: the Python class of each argument, for `isinstance(x, float)` (None: not known).
+    `ranks`: the ranks of the parameters given numbers or arrays, by position, for the rules that
+    expand by their arguments' ranks (`Rule.ranked`).
     """
     fdef = resolved.function.tree
     params = [a.id for a in fdef.args.args + fdef.args.kwonlyargs]
     namer.reserve(resolved.local_names)
-    state = _Function(namer, load, {}, [resolved.function.pyfunc], generated=generated)
+    # a parameter's own name always denotes it: normalize renames each assignment to it
+    ranks = {params[i]: rank for i, rank in (ranks or {}).items() if i < len(params)}
+    state = _Function(namer, load, {}, [resolved.function.pyfunc], generated=generated, ranks=ranks)
     state.classes = dict(zip(params, classes or ()))
     constants = nones if isinstance(nones, dict) else dict.fromkeys(nones)
     env = {
@@ -151,6 +155,7 @@ class _Function:
     carried: dict = field(default_factory=dict)
     generated: bool = False  # see normalize()
     assumptions: list = field(default_factory=list)
+    ranks: dict = field(default_factory=dict)  # a parameter's name -> its rank (see normalize())
     augmented: dict = field(default_factory=dict)  # see Normalized
     variables: dict = field(default_factory=dict)  # see Normalized
     functions: dict = field(default_factory=dict)  # the functions to inline, of every resolve
@@ -1174,9 +1179,16 @@ class _Normalizer:
                 p: [self.expanded_arg(e) for e in a] if p == "*" else self.expanded_arg(a)
                 for p, a in given.items()
             }
+            if rule.ranked:
+                return rule.expands(evaluated, {p: self.rank(a) for p, a in given.items()})
             return rule.expands(evaluated)
         except rules.RuleError as exc:
             raise self.location.error(node, str(exc)) from None
+
+    def rank(self, atom):
+        """The rank of `atom` where it is a parameter's value, given a number or an array, else
+        None (known only once the types are inferred)."""
+        return self.state.ranks.get(atom.id) if isinstance(atom, gast.Name) else None
 
     def expanded_arg(self, atom):
         """An argument as `Rule.expands` sees it: a list or tuple as the display of its elements,

@@ -5,6 +5,7 @@ from . import (  # noqa: F401  (registration side effects)
     decompositions,
     elementwise,
     linalg,
+    lstsq,
     objects,
     ordering,
     procedures,

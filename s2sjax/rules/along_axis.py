@@ -4,16 +4,20 @@
 is the sum over the first two axes of the array times a constant mask of its
 diagonal (`rt.diagonal_mask`), an n-th difference is n first differences
 (`rt.diff_once`). `np.cumsum` is linear; its adjoint is the
-cumulative sum from the other end (`rt.cumsum_adjoint`). `np.gradient` (unit
-spacing) is `rt.gradient_along` per axis: a tuple of them for a tuple of axes.
+cumulative sum from the other end (`rt.cumsum_adjoint`). `np.gradient` is
+`rt.gradient_along` (unit spacing) per axis: a tuple of them for a tuple of axes, or without
+an axis for an array of rank 2 or more (its rank known to normalize: a parameter's), as
+NumPy's; with one number for the spacing, each is divided by it (`rt.scalar_spacing`). NumPy
+takes further positional arguments as spacings of the other axes: `more_spacing` catches them.
 """
 
 import gast
 import numpy as np
 
-from ..abstract import Type
+from ..abstract import FLOAT, Type
 from .reductions import _call, _constant, _is_none, never_typed
 from .registry import Rule, RuleError, register
+from .runtime import helper
 
 
 def _int_constant(node, param, default):
@@ -101,27 +105,63 @@ register(
 )
 
 
-def _expand_gradient(given):
-    if (
-        not _is_none(given.get("spacing"))
-        or _int_constant(given.get("edge_order"), "edge_order", 1) != 1
-    ):
-        raise RuleError("np.gradient with a spacing or edge_order=2 is not supported")
-    a, axis = given["f"], given.get("axis", _constant(None))
-    if not isinstance(axis, gast.Tuple):
-        return _call("rt.gradient_along", a, axis)
-    for k in axis.elts:
-        _int_constant(k, "axis", None)
-    return gast.Tuple([_call("rt.gradient_along", a, k) for k in axis.elts], gast.Load())
+def _expand_gradient(given, ranks):
+    if not _is_none(given.get("more_spacing")):
+        raise RuleError(
+            "np.gradient with a spacing per axis is not supported: give one number, the spacing "
+            "along every axis"
+        )
+    if _int_constant(given.get("edge_order"), "edge_order", 1) != 1:
+        raise RuleError("np.gradient with edge_order=2 is not supported")
+    a, spacing = given["f"], given.get("spacing")
+
+    def along(axis):
+        unit = _call("rt.gradient_along", a, axis)
+        if _is_none(spacing):
+            return unit
+        return gast.BinOp(unit, gast.Div(), _call("rt.scalar_spacing", spacing))
+
+    axes = _gradient_axes(given.get("axis", _constant(None)), ranks["f"])
+    return (
+        along(axes)
+        if not isinstance(axes, list)
+        else gast.Tuple(list(map(along, axes)), gast.Load())
+    )
+
+
+def _gradient_axes(axis, rank):
+    """The axis given to each rt.gradient_along: a list for a tuple of results (a tuple of axes,
+    or every axis of an array of rank 2 or more), else the one axis (None: `a` is a vector)."""
+    if isinstance(axis, gast.Tuple):
+        for k in axis.elts:
+            _int_constant(k, "axis", None)
+        return list(axis.elts)
+    if _is_none(axis) and rank is not None and rank >= 2:
+        return [_constant(k) for k in range(rank)]
+    return axis
 
 
 register(
     Rule(
         "np.gradient",
-        ("f", "spacing", "axis", "edge_order"),
+        ("f", "spacing", "more_spacing", "axis", "edge_order"),
         never_typed,
-        defaults={"spacing": None, "axis": None, "edge_order": 1},
+        defaults={"spacing": None, "more_spacing": None, "axis": None, "edge_order": 1},
         expands=_expand_gradient,
+        ranked=True,
     ),
     np.gradient,
 )
+
+
+def _scalar_spacing(types, nodes):
+    if types["h"].ndim != 0:
+        raise RuleError(
+            "np.gradient with an array of coordinates is not supported: give one number, the "
+            "spacing along every axis"
+        )
+    return FLOAT
+
+
+# np.gradient's spacing: the number itself, refused where it is an array (coordinates)
+helper("scalar_spacing", ("h",), _scalar_spacing, linear=("h",), adjoints={"h": "g"})

@@ -94,6 +94,9 @@ class Rule:
     # (the call's given argument nodes by parameter) -> the expression normalize writes in its
     # place (np.var: a mean of squares), or None where the call is already in the form it applies
     expands: Callable = None
+    # `expands` takes a second argument: the rank of each argument that normalize knows (a
+    # parameter's, from the argument types), else None
+    ranked: bool = False
     # the expression generated code writes for a call instead, once the operands' types are known
     # ((types, nodes) -> template str, or None to keep the call): np.tensordot as np.einsum
     lower: Callable = None

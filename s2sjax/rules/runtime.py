@@ -291,8 +291,9 @@ def _gradient_result(types, nodes):
         if a.ndim == 1:
             return Type("float", 1)
         raise RuleError(
-            f"np.gradient of a rank-{a.ndim} array without axis= gives a list, one array per "
-            "axis: write axis=(0, 1, ...) for a tuple of them"
+            f"np.gradient without axis= of a rank-{a.ndim} array computed in the function is not "
+            "supported (a tuple, one array per axis, of a rank known only later): write "
+            "axis=(0, 1, ...)"
         )
     if types["axis"].kind != "int" or types["axis"].ndim != 0:
         raise RuleError("np.gradient's axis must be None, an int or a tuple of int constants")
