@@ -143,6 +143,18 @@ def test_a_partial_and_a_callable_default():
     np.testing.assert_allclose(s2sjax.grad(activated, target="python")(W), expected, rtol=1e-8)
 
 
+def test_a_callable_default_naming_a_variable_of_the_enclosing_function():
+    """autograd's test_plain_numpy_reductions_on_box: the default is evaluated where the def is,
+    not again in the module's globals (where `reduction` is not defined)."""
+    for reduction, derivative in [(np.sum, np.sum), (np.max, lambda g: g[-1])]:
+
+        def reduced(a, reduce=reduction):
+            return reduce(np.exp(a) * W)
+
+        got = s2sjax.grad(reduced, target="python")(0.3)
+        assert got == pytest.approx(derivative(np.exp(0.3) * W), rel=1e-12)
+
+
 def test_seed_002_nested_vmaps_of_lambdas_calling_a_parameter_literally():
     path = Path(__file__).resolve().parent.parent / "examples" / "seed_pairwise_literal.py"
     spec = importlib.util.spec_from_file_location("seed_pairwise_literal", path)

@@ -89,14 +89,39 @@ def _closed(function, fdef, values, what):
         + f"    return {name}\n"
     )
     filename = f"<s2sjax: {name} at {where}, {what}>"
-    # the defaults are evaluated anew, in the function's globals
     made = function_from_source(source, "s2sjax_enclosing", filename, dict(function.globals))
     code = next(
         c for c in made.__code__.co_consts if isinstance(c, types.CodeType) and c.co_name == name
     )
-    twin = made(*(None for _ in free))
     closure = tuple(cells[v] for v in code.co_freevars)
-    bound = types.FunctionType(code, function.globals, name, twin.__defaults__, closure or None)
-    bound.__kwdefaults__ = twin.__kwdefaults__
+    defaults, kwdefaults = _defaults(pyfunc, fdef.args)
+    bound = types.FunctionType(code, function.globals, name, defaults, closure or None)
+    bound.__kwdefaults__ = kwdefaults
     bound.__qualname__ = getattr(pyfunc, "__qualname__", name)
     return bound
+
+
+def _defaults(pyfunc, args):
+    """The default values of the twin's parameters `args`: the original function's own (their
+    expressions may name what only the original's definition could see, its enclosing
+    function's variables)."""
+    original = {
+        name: p.default
+        for name, p in inspect.signature(pyfunc).parameters.items()
+        if p.default is not p.empty
+    }
+
+    def value(param):
+        name = param.id
+        return original[name if name in original else _original_name(name)]
+
+    positional = args.posonlyargs + args.args
+    defaults = tuple(value(a) for a in positional[len(positional) - len(args.defaults) :])
+    kwdefaults = {a.id: value(a) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d}
+    return defaults or None, kwdefaults or None
+
+
+def _original_name(name):
+    """The user's name of a parameter renamed with _UNUSED."""
+    suffix = _UNUSED.format("")
+    return name[: -len(suffix)] if name.endswith(suffix) else name
