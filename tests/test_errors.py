@@ -65,7 +65,11 @@ UNSUPPORTED = {
         4,
     ),
     "global": ("    global G\n", "a 'global' statement", 4),
-    "list comprehension": ("    y = [x for _ in range(3) if _ > 0]\n", "a list comprehension", 8),
+    "list comprehension": (
+        "    y = [x for _ in range(3) for _ in range(2)]\n",
+        "a list comprehension",
+        8,
+    ),
     "while-else": (
         "    while x > 0:\n        x = x - 1.0\n    else:\n        x = 0.0\n",
         "'else' after a loop",

@@ -668,6 +668,16 @@ KNOWN_FAILURES: dict[str, Known] = {
         targets=("cpu", "parallel"),
         cases=("edge:max-*",),
     ),
+    "np-gradient-without-axis-of-a-container-leaf": Known(
+        "refusal",
+        "np.gradient without axis= of an array taken out of a tuple or dict argument is refused "
+        "(its rank, which sets how many arrays come back, is known at normalize only for the "
+        "function's own parameters): the message says to write axis=",
+        "def f(p):\n    x, h = p\n    a, b = np.gradient(x, h)\n    return np.sum(a * b)\n"
+        "s2sjax.grad(f)((np.ones((3, 4)), 0.5))  # TransformError: write axis=(0, 1, ...)",
+        layouts=("tuple", "dict"),
+        cases=("np.gradient-0",),
+    ),
     "vmap-of-a-float32-gradient-is-float64": Known(
         "wrong dtype",
         "vmap(grad(f)) and vmap(value_and_grad(f)) of float32 arguments return float64 gradients "
@@ -775,7 +785,7 @@ def _in_ci(row, c_index):
     if case.edge:
         return row.kind in ("grad", "value_and_grad", "vmap:primal") and row.target == "cpu"
     # parallel=True compiles several times slower than cpu: a sparser sample
-    every = 150 if row.target == "parallel" else 60
+    every = 150 if row.target == "parallel" else 120
     return _crc(row.id) % every == 0 and not row.kind.endswith("hessian")
 
 
