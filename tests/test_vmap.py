@@ -410,7 +410,14 @@ INLINE_X, INLINE_YS = RNG.normal(size=3), RNG.normal(size=(4, 3))
 
 
 # parallel=True compiles slowly: these run on parallel behind the `sweep` marker
-PARALLEL_IN_SWEEP = {"out_axes_1", "of_a_vmapped_global", "lambdas_nested", "nested_tuple_outputs"}
+PARALLEL_IN_SWEEP = {
+    "out_axes_1",
+    "of_a_vmapped_global",
+    "lambdas_nested",
+    "nested_tuple_outputs",
+    "nested",
+    "outputs_each_with_out_axes",
+}
 INLINE_RUNS = [
     pytest.param(
         name,
