@@ -235,20 +235,24 @@ class Vmap(Kind):
         return f"vmap of {name} over axes {axes} on {target} for ({types})"
 
 
+def _per_example_code(specialization, code, target="python"):
+    """(the mapped axes, the code for one example: plain NumPy, or a CUDA device function)."""
+    s = specialization
+    axes, example_types = _examples(s)
+    spec = pipeline.Spec(
+        example_types,
+        target=target,
+        mode=Mode.PRIMAL,
+        classes=s.spec.classes,
+        switches=s.spec.switches,
+    )
+    return axes, s.generate(code, spec)
+
+
 def _batch_loop(specialization, code):
     """A loop over the examples around the per-example code, which is inlined into it."""
     s, kind = specialization, specialization.kind
-    axes, example_types = _examples(s)
-    example = s.generate(
-        code,
-        pipeline.Spec(
-            example_types,
-            target="python",
-            mode=Mode.PRIMAL,
-            classes=s.spec.classes,
-            switches=s.spec.switches,
-        ),
-    )
+    axes, example = _per_example_code(s, code)
     if example.ragged:
         raise example.ragged
     returned = batching.returned_tree(example.output_types, example.returns_tuple)
@@ -318,17 +322,7 @@ def _examples(specialization):
 def _kernel(specialization, code):
     """A CUDA kernel, one thread per example, around the per-example code as a device function."""
     s = specialization
-    axes, example_types = _examples(s)
-    python = s.generate(
-        code,
-        pipeline.Spec(
-            example_types,
-            target="python",
-            mode=Mode.PRIMAL,
-            classes=s.spec.classes,
-            switches=s.spec.switches,
-        ),
-    )
+    axes, python = _per_example_code(s, code)
     if python.ragged:
         raise python.ragged
     s.returned = batching.returned_tree(python.output_types, python.returns_tuple)
@@ -338,28 +332,10 @@ def _kernel(specialization, code):
     # tuples in tuples: a device function returns leaves
     if s.returned.num_leaves != len(python.output_types):
         code = _with_flat_outputs(code, s.param_names(code), s.returned)
-        python = s.generate(
-            code,
-            pipeline.Spec(
-                example_types,
-                target="python",
-                mode=Mode.PRIMAL,
-                classes=s.spec.classes,
-                switches=s.spec.switches,
-            ),
-        )
+        _, python = _per_example_code(s, code)
     if python.ragged:
         raise python.ragged
-    device = s.generate(
-        code,
-        pipeline.Spec(
-            example_types,
-            target="cuda",
-            mode=Mode.PRIMAL,
-            classes=s.spec.classes,
-            switches=s.spec.switches,
-        ),
-    )
+    _, device = _per_example_code(s, code, "cuda")
     name = generated_name(code.__name__, "kernel")
     kernel = batching.kernel_source(
         name,
