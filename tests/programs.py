@@ -22,6 +22,8 @@ It also writes the everyday patterns that were once silently wrong, and their ne
   `np.linspace`, `np.arange` with a float start and step, `np.float64`, `float`, `np.array`
   of a scalar);
 - `None` and `np.newaxis` in indices;
+- slices of length 1 (`(v)[1:2]`) beside arrays of 3, which NumPy broadcasts, and reductions
+  of them (a fused loop over the longer arrays must not repeat the short one's elements);
 - helpers branching on a constant flag argument (an int or a bool; positional, keyword or
   default) called inside loops, and helpers returning from inside their loop (scalars and arrays);
 - string statements between statements, in loops and in a helper;
@@ -194,9 +196,8 @@ def expression(draw, names, kind, depth=2, floats=False, lists=False):
             calls += ARRAY_RETURNED_FROM_A_LOOP
         return draw(st.sampled_from(calls)).format(draw(expression(names, kind, depth - 1, **sub)))
     if choice == 1 and kind == "scalar" and "array" in names.values():
-        return draw(st.sampled_from(REDUCTIONS)).format(
-            draw(expression(names, "array", depth - 1, **sub))
-        )
+        reduced = draw(expression(names, "array", depth - 1, **sub))
+        return draw(st.sampled_from(REDUCTIONS)).format(draw(maybe_short(reduced)))
     if choice == 2 and kind != "matrix" and "matrix" in names.values():
         matrix = draw(expression(names, "matrix", depth - 1, **sub))
         if kind == "scalar":
@@ -209,10 +210,22 @@ def expression(draw, names, kind, depth=2, floats=False, lists=False):
     left = draw(expression(names, kind, depth - 1, **sub))
     other = draw(st.sampled_from(["scalar", kind] + (["array"] if kind == "matrix" else [])))
     right = draw(expression(names, other, depth - 1, **sub))
+    if kind == "array" and other == "array":
+        right = draw(maybe_short(right))
     op = draw(st.sampled_from(["+", "-", "*", "/"]))
     if op == "/":
         return f"({left}) / (1.0 + ({right}) * ({right}))"
     return f"({left}) {op} ({right})"
+
+
+@st.composite
+def maybe_short(draw, array):
+    """`array`, or (one time in five) a slice of it of length 1, which NumPy broadcasts against
+    the others: a value that reads only the short array keeps its own length."""
+    if draw(st.integers(0, 4)):
+        return array
+    k = draw(st.integers(0, 2))
+    return f"({array})[{k}:{k + 1}]"
 
 
 @st.composite

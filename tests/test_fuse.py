@@ -87,7 +87,7 @@ def test_parallel_fuses_loops_inside_loops_serially():
     g = s2sjax.grad(fun, target="parallel")
     source = s2sjax.source(g, x, 3)
     assert "rt.prange" not in source and re.search(
-        r"for i\w* in range\(t\w*\.shape\[0\]\):", source
+        r"for i\w* in range\(\w+\.shape\[0\]\):", source
     )
     fd.check_grad(fun, (x, 3), (0,), (g(x, 3),), rtol=1e-7, atol=1e-9, name="fused in a loop")
 
@@ -163,3 +163,73 @@ def test_any_failure_inside_numba_falls_back_to_python_with_one_warning(monkeypa
     monkeypatch.setattr(s2sjax.config, "strict", True)
     with pytest.raises(AssertionError, match="key already in dictionary"):
         s2sjax.grad(fun, target="parallel")(A)
+
+
+# A length-1 array broadcast against a longer one in a fused chain: a value that reads only the
+# short array has its own length, NumPy's, which the loop over the longest must not repeat.
+PARTLY_BROADCAST = define(
+    "def f(x, y):\n    e = x * 2.0\n    d = x - y\n"
+    "    a = np.sum(e)\n    b = np.mean(e * e)\n    c = np.sum(d * d)\n    return a + b + c\n"
+)
+SHORT, LONG = np.array([0.5]), np.linspace(0.0, 1.0, 5)
+
+
+@pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
+@pytest.mark.parametrize("target", ["cpu", "parallel"])
+@pytest.mark.parametrize("args", [(SHORT, LONG), (LONG, SHORT), (LONG, LONG[::-1])])
+def test_a_value_of_the_shorter_array_keeps_its_length(target, args):
+    value, grads = s2sjax.value_and_grad(PARTLY_BROADCAST, argnums=(0, 1), target=target)(*args)
+    assert value == pytest.approx(PARTLY_BROADCAST(*args), rel=1e-14)
+    fd.check_grad(PARTLY_BROADCAST, args, (0, 1), grads, rtol=1e-7, atol=1e-9, name=target)
+
+
+def test_a_value_of_the_shorter_array_keeps_its_length_in_a_device_loop():
+    xs, ys = np.array([[0.5], [-1.0]]), np.stack([LONG, 2.0 * LONG])
+    got = s2sjax.vmap(PARTLY_BROADCAST, target="cuda")(xs, ys)
+    np.testing.assert_allclose(got, [PARTLY_BROADCAST(x, y) for x, y in zip(xs, ys)], rtol=1e-13)
+
+
+# N-D elementwise code over views of one array (npbench's Harris corner score, a 3-D stencil):
+# views with the same trims share a class, so both sweeps are one loop nest each, unchecked.
+CORNERS = define(
+    "def f(img):\n"
+    "    dx = img[1:-1, 2:] - img[1:-1, :-2]\n"
+    "    dy = img[2:, 1:-1] - img[:-2, 1:-1]\n"
+    "    a, b, c = dx * dx, dy * dy, dx * dy\n"
+    "    r = a * b - c * c - 0.05 * (a + b) ** 2\n"
+    "    return np.sum(r * r)\n"
+)
+STENCIL_3D = define(
+    "def f(u, k):\n"
+    "    lap = u[2:, 1:-1, 1:-1] + u[:-2, 1:-1, 1:-1] + u[1:-1, 2:, 1:-1] + u[1:-1, :-2, 1:-1]\n"
+    "    lap = lap + u[1:-1, 1:-1, 2:] + u[1:-1, 1:-1, :-2] - 6.0 * u[1:-1, 1:-1, 1:-1]\n"
+    "    return np.mean(np.tanh(k * lap) * lap)\n"
+)
+IMAGE = np.random.default_rng(3).uniform(-1.0, 1.0, (6, 7))
+VOLUME = np.random.default_rng(4).uniform(-1.0, 1.0, (4, 5, 6))
+
+
+@pytest.mark.filterwarnings("error::s2sjax.NumbaFallbackWarning")
+@pytest.mark.parametrize("target", ["cpu", "parallel"])
+@pytest.mark.parametrize(
+    "fun,args", [(CORNERS, (IMAGE,)), (STENCIL_3D, (VOLUME, 0.7))], ids=["2d", "3d"]
+)
+def test_n_dimensional_chains_fuse_into_loop_nests(fun, args, target):
+    g = s2sjax.value_and_grad(fun, argnums=tuple(range(len(args))), target=target)
+    value, grads = g(*args)
+    assert value == pytest.approx(fun(*args), rel=1e-13)
+    fd.check_grad(fun, args, tuple(range(len(args))), grads, rtol=1e-7, atol=1e-9, name=target)
+    source = s2sjax.source(g, *args)
+    rank = args[0].ndim
+    nests = re.findall(r"for i\w* in (?:rt\.p)?range\(t\w*\.shape\[%d\]\)" % (rank - 1), source)
+    assert len(nests) >= 2  # the forward sweep's and the backward's
+    assert ".shape ==" not in source  # the views' shapes are known to be one: no check
+
+
+def test_a_broadcast_between_n_dimensional_arrays_runs_unfused_when_shapes_differ():
+    fun = define("def f(a, b):\n    c = a * b\n    return np.sum(np.sin(c) * a)\n")
+    g = s2sjax.value_and_grad(fun, argnums=(0, 1), target="cpu")
+    for args in [(IMAGE, IMAGE[::-1]), (IMAGE[:, :1], IMAGE), (IMAGE, IMAGE[:1])]:
+        value, grads = g(*args)
+        assert value == pytest.approx(fun(*args), rel=1e-13)
+        fd.check_grad(fun, args, (0, 1), grads, rtol=1e-7, atol=1e-9, name=str(args[0].shape))

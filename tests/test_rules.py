@@ -420,13 +420,6 @@ case(
     u(-1, 1, (3,)),
 )
 case(
-    "rt.broadcast_length",
-    "def f(a, x, y):\n    return a * rt.broadcast_length((x.shape[0], y.shape[0]))\n",
-    0.7,
-    u(-1, 1, (3,)),
-    u(-1, 1, (1,)),
-)
-case(
     "rt.move_batch_axis",
     "def f(a):\n"
     "    return np.sum(np.sin(rt.move_batch_axis(a, 1)) * np.arange(6.0).reshape(3, 2))\n",

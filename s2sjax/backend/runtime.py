@@ -638,18 +638,6 @@ prange = numba.prange  # the batch loop with target="parallel"; `range` outside 
 
 
 @register_jitable
-def broadcast_length(lengths):
-    """The length NumPy broadcasts arrays of `lengths` to (a fused loop's), or NumPy's error."""
-    common = 1
-    for n in lengths:
-        if n != 1 and common != 1 and n != common:
-            raise ValueError("operands could not be broadcast together")
-        if n != 1:
-            common = n
-    return common
-
-
-@register_jitable
 def common_size(sizes):
     """The one size of a vmap's mapped axes, or JAX's error when they differ (or are empty)."""
     if sizes[0] == 0:

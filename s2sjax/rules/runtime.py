@@ -76,7 +76,6 @@ helper(
     adjoints={"x": "rt.sum_adjoint(g, x, axis)"},
 )
 helper("prange", ("args",), lambda t, n: INT, loop_only=True)  # a loop iterable, like range
-helper("broadcast_length", ("lengths",), lambda t, n: INT)
 helper("common_size", ("sizes",), lambda t, n: INT)
 helper(
     "move_batch_axis",
