@@ -139,10 +139,11 @@ if __name__ == "__main__":
         s2sjax.vmap(pick)(bad)
     except IndexError as exc:
         expected_error = str(exc)
-    os.remove(__file__)  # the workers cannot read this file: the source travels
     cluster = LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     )
+    # the workers, started, can no longer read this file, as on a cluster elsewhere
+    os.remove(__file__)
     with cluster, Client(cluster):
         lazy = per_example(w, da.from_array(X, chunks=4), da.from_array(y, chunks=4))
         assert np.allclose(lazy.mean(axis=0).compute(), expected.mean(axis=0), rtol=1e-12)
