@@ -22,6 +22,7 @@ import uuid
 
 import numpy as np
 
+from .errors import TransformError
 from .kinds import batching
 from .pytree import tree_flatten, tree_unflatten
 
@@ -45,9 +46,9 @@ def vmap_over_dask(transformed, args, kwargs):
     keyword_axes = batching.argument_axes(0, tuple(kwargs.values()), tuple(kwargs), kwargs, 0)
     leaves = list(_leaves_with_axes((args, kwargs), (axes[: len(args)], keyword_axes)))
     chunks = _mapped_chunks(leaves)
-    example = _one_example((args, kwargs), (axes[: len(args)], keyword_axes))
-    with np.errstate(all="ignore"):
-        outputs = transformed(*example[0], **example[1])
+    outputs = _outputs_of_one_example(
+        transformed, (args, kwargs), (axes[: len(args)], keyword_axes)
+    )
     out_leaves, out_tree = tree_flatten(outputs)
     out_axes = _output_axes(outputs, kind.out_axes)
     if size == 0:
@@ -100,6 +101,21 @@ def _mapped_chunks(leaves):
         "vmap over Dask arrays maps at least one Dask array: pass a Dask array with in_axes "
         "not None (a Dask array passed unmapped is read whole by every block)"
     )
+
+
+def _outputs_of_one_example(transformed, arguments, spec):
+    """The outputs of `transformed` for one example of ones (`_one_example`)."""
+    args, kwargs = _one_example(arguments, spec)
+    try:
+        with np.errstate(all="ignore"):
+            return transformed(*args, **kwargs)
+    except TransformError:
+        raise  # refused whatever the values: as the in-memory vmap refuses it
+    except Exception as exc:
+        raise ValueError(
+            f"vmap of {transformed.__name__} over Dask arrays: s2sjax sizes the (lazy) outputs "
+            f"by running one example of ones, which raised {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _one_example(value, spec):

@@ -167,3 +167,16 @@ def test_a_function_of_a_scripts_main_runs_on_a_distributed_cluster(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "same answers" in result.stdout
+
+
+def scaled(x, *, y):
+    return x * y
+
+
+def test_keyword_arguments_map_on_axis_0_and_a_function_failing_on_ones_is_refused():
+    keywords = s2sjax.vmap(scaled, target="python")
+    lazy = keywords(da.from_array(X, chunks=4), y=da.from_array(X, chunks=3))
+    np.testing.assert_array_equal(lazy.compute(scheduler="threads"), keywords(X, y=X))
+    fifth = s2sjax.vmap(lambda x: x[5], target="python")
+    with pytest.raises(ValueError, match="one example of ones, which raised IndexError"):
+        fifth(da.from_array(X, chunks=4))
