@@ -44,11 +44,10 @@ def vmap_over_dask(transformed, args, kwargs):
     kind = transformed.kind
     _, axes, size = kind._checked(transformed, args, kwargs)
     keyword_axes = batching.argument_axes(0, tuple(kwargs.values()), tuple(kwargs), kwargs, 0)
-    leaves = list(_leaves_with_axes((args, kwargs), (axes[: len(args)], keyword_axes)))
+    spec = (axes[: len(args)], keyword_axes)
+    leaves = list(_leaves_with_axes((args, kwargs), spec))
     chunks = _mapped_chunks(leaves)
-    outputs = _outputs_of_one_example(
-        transformed, (args, kwargs), (axes[: len(args)], keyword_axes)
-    )
+    outputs = _outputs_of_one_example(transformed, (args, kwargs), spec)
     out_leaves, out_tree = tree_flatten(outputs)
     out_axes = _output_axes(outputs, kind.out_axes)
     if size == 0:
@@ -140,7 +139,8 @@ def _output_axes(outputs, out_axes):
     found = []
 
     def note(leaf, axis):
-        found.append(None if axis is None else axis % np.ndim(leaf))
+        if leaf is not None:  # not a leaf, as in tree_flatten
+            found.append(None if axis is None else axis % np.ndim(leaf))
         return leaf
 
     batching.along_out_axes(outputs, out_axes, note)
