@@ -20,6 +20,11 @@ class TransformError(SyntaxError):
         full = message if hint is None else f"{message}\nhint: {hint}"
         super().__init__(full, (filename, lineno, offset, line.rstrip("\n")))
 
+    def __reduce__(self):
+        """Pickled with its place and line as they are here (a Dask worker's error reaches the
+        client as it was raised there); notes and hint travel in the state."""
+        return _transform_error, (type(self), self.args), self.__dict__
+
     def __str__(self):
         where = f"{self.filename}:{self.lineno}" if self.lineno else self.filename
         if self.offset:
@@ -34,6 +39,13 @@ class TransformError(SyntaxError):
         if self.hint:
             parts.append(f"hint: {self.hint}")
         return "\n".join(parts)
+
+
+def _transform_error(cls, args):
+    """A TransformError (of class `cls`) unpickled: SyntaxError's own arguments, no re-reading."""
+    error = cls.__new__(cls)
+    SyntaxError.__init__(error, *args)
+    return error
 
 
 class NumbaFallbackWarning(UserWarning):

@@ -18,7 +18,7 @@ import threading
 
 import numpy as np
 
-from . import config, containers, extend, tracebacks
+from . import by_value, config, containers, extend, tracebacks
 from .frontend import bound
 from .frontend.parse import (
     check_readable,
@@ -40,6 +40,7 @@ class Transformed:
                 f"target must be one of {', '.join(map(repr, TARGETS))}, got {target!r}"
             )
         kind.check_target(target)
+        self._given = fun  # what pickling carries (by_value.py)
         if isinstance(fun, Pullback):
             raise TypeError(kind.pullback_refusal())
         if not callable(fun):
@@ -92,6 +93,10 @@ class Transformed:
     def with_kind(self, kind):
         """The same function under another transformation (of the same kind, other options)."""
         return Transformed(self.fun, kind, self.target)
+
+    def __reduce__(self):
+        """Pickled by value: a worker that cannot import the user's file makes it again."""
+        return by_value.reduce(self, self._given)
 
     def __repr__(self):
         return f"<s2sjax.{self.kind.name} of {getattr(self.fun, '__qualname__', self.fun)}>"

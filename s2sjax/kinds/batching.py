@@ -192,10 +192,12 @@ def _describe_leaf(value, spec, where, path):
     name, keywords = where
     shape = np.shape(value)
     argument = f"kwargs[{name!r}]" if name in keywords else f"argument {name}"
-    return (
-        f"axis {spec} of {argument}{path} of type "
-        f"{np.asarray(value).dtype}[{','.join(map(str, shape))}]"
-    )
+    return f"axis {spec} of {argument}{path} of type {_dtype(value)}[{','.join(map(str, shape))}]"
+
+
+def _dtype(value):
+    """`value`'s dtype, not computing a Dask array to find it."""
+    return value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
 
 
 def example(args, axes, index):
@@ -221,13 +223,21 @@ def stand_in(value, spec):
 
 def emptied(value, out_axes):
     """The outputs `value` of a vmap over one example, with that example taken out again."""
+    return along_out_axes(
+        value, out_axes, lambda v, a: v if a is None else np.take(v, np.arange(0), axis=a)
+    )
+
+
+def along_out_axes(value, out_axes, leaf):
+    """The outputs `value` of a vmap with `leaf(v, its out axis)` in place of each leaf v."""
     if _is_node(value):
         if isinstance(out_axes, dict):
             specs = [out_axes[k] for k in value]
         else:
             specs = out_axes if isinstance(out_axes, (tuple, list)) else [out_axes] * len(value)
-        return _rebuilt(value, [emptied(v, s) for (_, v), s in zip(_children(value), specs)])
-    return value if out_axes is None else np.take(value, np.arange(0), axis=out_axes)
+        children = [along_out_axes(v, s, leaf) for (_, v), s in zip(_children(value), specs)]
+        return _rebuilt(value, children)
+    return leaf(value, out_axes)
 
 
 def _rebuilt(value, children):

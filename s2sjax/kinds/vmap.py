@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .. import containers, pipeline
+from .. import containers, dask_vmap, pipeline
 from . import batching
 from ..backend import compile as backend
 from ..backend import runtime
@@ -75,6 +75,8 @@ class Vmap(Kind):
                 if size:
                     raise
                 return self._over_nothing(transformed, bound, axes)
+        if dask_vmap.has_dask(args, kwargs):
+            return dask_vmap.vmap_over_dask(transformed, args, kwargs)
         bound, axes, size = self._checked(transformed, args, kwargs)
         if size == 0:
             return self._over_nothing(transformed, bound, axes)

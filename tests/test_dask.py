@@ -1,0 +1,182 @@
+"""vmap over Dask arrays, and transformed functions pickled by value for Dask's workers.
+
+The oracle is the in-memory vmap of the same function on the same data (itself checked
+against finite differences and explicit loops elsewhere; one gradient is checked against
+finite differences here too). Arrays are tiny: the cost is Numba compiling and the
+worker processes starting, one pool per scheduler.
+"""
+
+import pickle
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+import s2sjax
+from tests.fd import numerical_grad
+
+da = pytest.importorskip("dask.array", reason='vmap over Dask arrays: pip install "s2sjax[dask]"')
+
+
+def loss(w, x, y):
+    return (np.dot(x, w) - y) ** 2
+
+
+def pick(x):
+    return x[int(x[0])] * 2.0  # an IndexError where x[0] >= 3: in one block only
+
+
+def parts(x):
+    return x * 2.0, {"total": np.sum(x)}
+
+
+per_example = s2sjax.vmap(s2sjax.grad(loss), in_axes=(None, 0, 0))
+picked = s2sjax.vmap(pick)
+# mapped along axis 1, the tuple's first output's batch axis last
+by_columns = s2sjax.vmap(parts, in_axes=1, out_axes=(-1, 0), target="python")  # no compiling
+
+rng = np.random.default_rng(0)
+W, X, Y = rng.normal(size=3), rng.normal(size=(10, 3)), rng.normal(size=10)
+
+
+def dask_data():
+    return da.from_array(X, chunks=(4, 2)), da.from_array(Y, chunks=3)
+
+
+def test_vmap_of_grad_over_dask_arrays_is_lazy_and_matches_the_in_memory_vmap():
+    x, y = dask_data()
+    lazy = per_example(W, x, y)
+    assert isinstance(lazy, da.Array)
+    assert lazy.chunks == ((4, 4, 2), (3,))  # the first mapped array's, the others follow
+    expected = per_example(W, X, Y)
+    np.testing.assert_allclose(lazy.compute(scheduler="threads"), expected, rtol=1e-12)
+    mean = lazy.mean(axis=0).compute(scheduler="threads")
+    np.testing.assert_allclose(mean, expected.mean(axis=0), rtol=1e-12)
+    numerical = numerical_grad(lambda w: loss(w, X[7], Y[7]), (W,), 0)
+    np.testing.assert_allclose(lazy[7].compute(), numerical, rtol=1e-8)
+
+
+def test_the_unmapped_arguments_enter_the_graph_once():
+    x, y = dask_data()
+    graph = dict(per_example(W, x, y).__dask_graph__())
+    holding = [v for v in graph.values() if any(c is W for c in getattr(v, "constants", ()))]
+    assert len(holding) == 1
+
+
+def test_pytree_outputs_out_axes_and_a_nonzero_in_axis():
+    lazy = by_columns(da.from_array(X.T, chunks=(1, 3)))
+    expected = by_columns(X.T)
+    assert isinstance(lazy[0], da.Array) and isinstance(lazy[1]["total"], da.Array)
+    assert lazy[0].shape == expected[0].shape == (3, 10)
+    np.testing.assert_array_equal(lazy[0].compute(scheduler="threads"), expected[0])
+    np.testing.assert_array_equal(
+        lazy[1]["total"].compute(scheduler="threads"), expected[1]["total"]
+    )
+
+
+def test_an_error_in_a_block_reaches_the_client_as_the_in_memory_vmap_raises_it():
+    values = np.zeros((6, 3))
+    values[4, 0] = 5.0
+    with pytest.raises(IndexError) as in_memory:
+        picked(values)
+    with pytest.raises(IndexError) as through_dask:
+        picked(da.from_array(values, chunks=2)).compute(scheduler="threads")
+    assert str(through_dask.value) == str(in_memory.value)
+    assert through_dask.value.__notes__ == in_memory.value.__notes__
+
+
+def test_the_processes_scheduler_gives_the_in_memory_answer():
+    x, y = dask_data()
+    lazy = per_example(W, x, y)
+    computed = lazy.compute(scheduler="processes", num_workers=2)
+    np.testing.assert_allclose(computed, per_example(W, X, Y), rtol=1e-12)
+
+
+def test_a_transformed_function_pickles_and_an_unpicklable_closure_value_is_named():
+    again = pickle.loads(pickle.dumps(per_example))
+    np.testing.assert_allclose(again(W, X, Y), per_example(W, X, Y), rtol=1e-12)
+    lock = threading.Lock()
+
+    def locked(x):
+        with lock:
+            return x
+
+    with pytest.raises(TypeError, match="closure value 'lock' of .*locked .*test_dask.py"):
+        pickle.dumps(s2sjax.grad(locked))
+
+
+SCRIPT = """
+import os
+
+import numpy as np
+import dask.array as da
+from dask.distributed import Client, LocalCluster
+
+import s2sjax
+
+SCALE = 2.0
+
+
+def loss(w, x, y):
+    return SCALE * (np.dot(x, w) - y) ** 2
+
+
+def pick(x):
+    return x[int(x[0])] * 2.0
+
+
+if __name__ == "__main__":
+    rng = np.random.default_rng(1)
+    w, X, y = rng.normal(size=3), rng.normal(size=(12, 3)), rng.normal(size=12)
+    per_example = s2sjax.vmap(s2sjax.grad(loss), in_axes=(None, 0, 0))
+    expected = per_example(w, X, y)
+    bad = np.zeros((4, 3))
+    bad[3, 0] = 7.0
+    try:
+        s2sjax.vmap(pick, target="python")(bad)
+    except IndexError as exc:
+        expected_error = str(exc)
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    # the workers, started, can no longer read this file, as on a cluster elsewhere
+    os.remove(__file__)
+    with cluster, Client(cluster):
+        lazy = per_example(w, da.from_array(X, chunks=4), da.from_array(y, chunks=4))
+        assert np.allclose(lazy.mean(axis=0).compute(), expected.mean(axis=0), rtol=1e-12)
+        assert np.allclose(lazy.compute(), expected, rtol=1e-12)
+        try:
+            s2sjax.vmap(pick, target="python")(da.from_array(bad, chunks=2)).compute()
+        except IndexError as exc:
+            assert str(exc) == expected_error, (str(exc), expected_error)
+        else:
+            raise AssertionError("no IndexError")
+    print("same answers")
+"""
+
+
+def test_a_function_of_a_scripts_main_runs_on_a_distributed_cluster(tmp_path):
+    pytest.importorskip("distributed", reason='pip install "s2sjax[dask]"')
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(SCRIPT))
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "same answers" in result.stdout
+
+
+def scaled(x, *, y):
+    return x * y
+
+
+def test_keyword_arguments_map_on_axis_0_and_a_function_failing_on_ones_is_refused():
+    keywords = s2sjax.vmap(scaled, target="python")
+    lazy = keywords(da.from_array(X, chunks=4), y=da.from_array(X, chunks=3))
+    np.testing.assert_array_equal(lazy.compute(scheduler="threads"), keywords(X, y=X))
+    fifth = s2sjax.vmap(lambda x: x[5], target="python")
+    with pytest.raises(ValueError, match="one example of ones, which raised IndexError"):
+        fifth(da.from_array(X, chunks=4))
