@@ -376,13 +376,18 @@ def _run_kernel(specialization, args):
         for a in arguments
     ]
     batched = [cuda.device_array((size,) + np.shape(o), dtype=np.asarray(o).dtype) for o in outputs]
-    threads = 128
-    s.kernel[(size + threads - 1) // threads, threads](*on_device, *batched)
+    _launch(s.kernel, size, on_device + batched)
     results = [
         np.moveaxis(b.copy_to_host(), 0, axis) if axis else b.copy_to_host()
         for b, axis in zip(batched, s.out_axes)
     ]
     return s.finished(tree_unflatten(s.returned, results))
+
+
+def _launch(kernel, size, arguments):
+    """Run `kernel` on `arguments` (on the device), one thread per example."""
+    threads = 128
+    kernel[(size + threads - 1) // threads, threads](*arguments)
 
 
 def _with_flat_outputs(code, params, returned):
