@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import s2sjax
+from s2sjax.kinds import vmap as vmap_kind
 from tests.catalogue import CASES as STRAIGHT
 from tests.catalogue import REGRESSIONS
 from tests.catalogue_loops import CASES as LOOPS
@@ -169,3 +170,34 @@ def test_an_array_output_of_a_loop_fused_over_two_arrays_is_written_into_its_slo
     assert "out = dest_0" in s2sjax.source(
         batched
     )  # rt.empty_float's array, like np.empty's, is the slot
+
+
+# ---- errors a kernel would raise are raised on the host, before the launch ----------
+# A real GPU ignores an exception in a kernel; example 0, run on the host in Python to size the
+# outputs, meets every error that depends on shapes alone (the examples' shapes are all alike).
+
+SINE_TIMES = define("""
+def sine_times(x, y):
+    return np.sin(x) * y + x
+""")
+
+
+@pytest.fixture
+def launches(monkeypatch):
+    launched = []
+    monkeypatch.setattr(vmap_kind, "_launch", lambda *launch: launched.append(launch))
+    return launched
+
+
+def test_a_size_mismatch_is_raised_at_the_users_line_before_the_launch(launches):
+    with pytest.raises(ValueError, match="could not be broadcast") as info:
+        s2sjax.vmap(SINE_TIMES, target="cuda")(np.ones((4, 3)), np.ones((4, 2)))
+    assert launches == []
+    assert "return np.sin(x) * y + x" in "".join(info.value.__notes__)
+
+
+def test_an_inner_vmaps_size_mismatch_is_raised_before_the_launch(launches):
+    pairwise = s2sjax.vmap(s2sjax.vmap(l1, (0, 0)), (0, None), target="cuda")
+    with pytest.raises(ValueError, match="inconsistent sizes for array axes to be mapped"):
+        pairwise(np.ones((3, 5, 4)), np.ones((6, 4)))
+    assert launches == []
