@@ -32,8 +32,18 @@ def test_pairwise_distances_by_nested_vmap_on_the_device():
     pairwise = s2sjax.vmap(s2sjax.vmap(l1, (None, 0)), (0, None), target="cuda")
     np.testing.assert_allclose(pairwise(a, b), [[l1(x, y) for y in b] for x in a], rtol=1e-13)
     source = s2sjax.source(pairwise)
-    assert "@cuda.jit(device=True, debug=False)" in source and "cuda.grid(1)" in source
+    assert "@cuda.jit(device=True, debug=False)" in source and "cuda.grid(2)" in source
     assert "np.absolute" not in source  # scalars take math's functions (or builtins) on the device
+
+
+def test_a_vmap_of_a_vmap_runs_a_thread_per_pair_with_the_out_axes_of_both():
+    a, b = RNG.uniform(size=(5, 3, 4)), RNG.uniform(size=(4, 5))  # b's outer axis is 1
+    inner = s2sjax.vmap(s2sjax.grad(l1), in_axes=(0, None), out_axes=1)
+    nested = s2sjax.vmap(inner, in_axes=(0, 1), out_axes=2, target="cuda")
+    grad_l1 = s2sjax.grad(l1, target="python")
+    each = [np.stack([grad_l1(x, b[:, i]) for x in a[i]], axis=1) for i in range(5)]
+    np.testing.assert_allclose(nested(a, b), np.stack(each, axis=2), rtol=1e-13)
+    assert "cuda.grid(2)" in s2sjax.source(nested)
 
 
 def test_rows_of_length_one_broadcast_in_the_fused_device_loop():
