@@ -211,3 +211,19 @@ def test_an_inner_vmaps_size_mismatch_is_raised_before_the_launch(launches):
     with pytest.raises(ValueError, match="inconsistent sizes for array axes to be mapped"):
         pairwise(np.ones((3, 5, 4)), np.ones((6, 4)))
     assert launches == []
+
+
+SQUARED = define("""
+def squared(x):
+    y = x * 2.0
+    return np.square(y)
+""")
+
+
+def test_a_numpy_function_of_a_number_that_cuda_lacks_is_an_error_at_the_users_line():
+    # the simulator would run np.square; NVVM has no implementation of it (the PTX tier)
+    with pytest.raises(
+        s2sjax.TransformError, match="np.square of a number is a NumPy function a CUDA kernel"
+    ) as info:
+        s2sjax.vmap(SQUARED, target="cuda")(np.ones(3))
+    assert "return np.square(y)" in str(info.value)
