@@ -1,6 +1,7 @@
 """Run the benchmarks, print a Markdown report and write bench/results/latest.json.
 
 python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|W7|W8|njit-call|transform|cold ...]
+python -m bench --cuda   (W5 and W6 at 10**8 examples on a GPU: bench/cuda.py)
 """
 
 import argparse
@@ -36,11 +37,19 @@ def parse_args(argv):
         choices=WORKLOADS,
         help="run only this workload (repeatable; default: all)",
     )
+    parser.add_argument(
+        "--cuda", action="store_true", help="W5 and W6 at 10**8 examples on a GPU, and nothing else"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv=None):
-    selected = tuple(parse_args(argv).only or WORKLOADS)
+    args = parse_args(argv)
+    if args.cuda:
+        from bench import cuda
+
+        return cuda.main()
+    selected = tuple(args.only or WORKLOADS)
     with tempfile.TemporaryDirectory(prefix="s2sjax-bench-cache-") as cache_dir:
         # A fresh cache makes every transform and compile in this run cold and
         # leaves nothing in the user's cache. s2sjax may read the variable when

@@ -21,6 +21,11 @@ os.environ.setdefault("S2SJAX_CACHE_DIR", str(REPO_ROOT / ".s2sjax_cache"))
 # (Numba reads the variable when it is first imported, which is after this).
 if os.environ.get("S2SJAX_TEST_GPU") != "1":
     os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
+# The PTX tier (tests/ptx.py) logs every kernel the tests launch, to compile it for real GPUs.
+if os.environ.get("S2SJAX_PTX_LOG"):
+    from tests import ptx
+
+    ptx.record(os.environ["S2SJAX_PTX_LOG"])
 
 
 def seeded_rng(key: str | int = 0) -> np.random.Generator:

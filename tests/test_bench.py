@@ -76,3 +76,16 @@ def test_the_chart_is_written_where_matplotlib_is_installed(tmp_path):
     assert chart.exists() == written
     if written:
         assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_gpu_benchmark_checks_its_answers_and_counts_its_bytes_in_the_simulator():
+    from bench import cuda
+
+    w5, w6 = cuda.run(n_examples=130, n_points=8, reference="python", repeats=1)
+    assert (w5.bytes_moved, w6.bytes_moved) == (
+        16 + 2 * 130 * 8 + 130 * 2 * 8,
+        2 * 8 * 16 * 8 + 8 * 8 * 8,
+    )
+    assert w5.max_error < 1e-12 and w6.max_error < 1e-12
+    assert w5.peak is None  # the simulator's device has no memory clock
+    assert "largest relative difference from the CPU" in w6.line()

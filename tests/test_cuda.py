@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import s2sjax
+from s2sjax.kinds import vmap as vmap_kind
 from tests.catalogue import CASES as STRAIGHT
 from tests.catalogue import REGRESSIONS
 from tests.catalogue_loops import CASES as LOOPS
@@ -31,8 +32,18 @@ def test_pairwise_distances_by_nested_vmap_on_the_device():
     pairwise = s2sjax.vmap(s2sjax.vmap(l1, (None, 0)), (0, None), target="cuda")
     np.testing.assert_allclose(pairwise(a, b), [[l1(x, y) for y in b] for x in a], rtol=1e-13)
     source = s2sjax.source(pairwise)
-    assert "@cuda.jit(device=True, debug=False)" in source and "cuda.grid(1)" in source
+    assert "@cuda.jit(device=True, debug=False)" in source and "cuda.grid(2)" in source
     assert "np.absolute" not in source  # scalars take math's functions (or builtins) on the device
+
+
+def test_a_vmap_of_a_vmap_runs_a_thread_per_pair_with_the_out_axes_of_both():
+    a, b = RNG.uniform(size=(5, 3, 4)), RNG.uniform(size=(4, 5))  # b's outer axis is 1
+    inner = s2sjax.vmap(s2sjax.grad(l1), in_axes=(0, None), out_axes=1)
+    nested = s2sjax.vmap(inner, in_axes=(0, 1), out_axes=2, target="cuda")
+    grad_l1 = s2sjax.grad(l1, target="python")
+    each = [np.stack([grad_l1(x, b[:, i]) for x in a[i]], axis=1) for i in range(5)]
+    np.testing.assert_allclose(nested(a, b), np.stack(each, axis=2), rtol=1e-13)
+    assert "cuda.grid(2)" in s2sjax.source(nested)
 
 
 def test_rows_of_length_one_broadcast_in_the_fused_device_loop():
@@ -169,3 +180,50 @@ def test_an_array_output_of_a_loop_fused_over_two_arrays_is_written_into_its_slo
     assert "out = dest_0" in s2sjax.source(
         batched
     )  # rt.empty_float's array, like np.empty's, is the slot
+
+
+# ---- errors a kernel would raise are raised on the host, before the launch ----------
+# A real GPU ignores an exception in a kernel; example 0, run on the host in Python to size the
+# outputs, meets every error that depends on shapes alone (the examples' shapes are all alike).
+
+SINE_TIMES = define("""
+def sine_times(x, y):
+    return np.sin(x) * y + x
+""")
+
+
+@pytest.fixture
+def launches(monkeypatch):
+    launched = []
+    monkeypatch.setattr(vmap_kind, "_launch", lambda *launch: launched.append(launch))
+    return launched
+
+
+def test_a_size_mismatch_is_raised_at_the_users_line_before_the_launch(launches):
+    with pytest.raises(ValueError, match="could not be broadcast") as info:
+        s2sjax.vmap(SINE_TIMES, target="cuda")(np.ones((4, 3)), np.ones((4, 2)))
+    assert launches == []
+    assert "return np.sin(x) * y + x" in "".join(info.value.__notes__)
+
+
+def test_an_inner_vmaps_size_mismatch_is_raised_before_the_launch(launches):
+    pairwise = s2sjax.vmap(s2sjax.vmap(l1, (0, 0)), (0, None), target="cuda")
+    with pytest.raises(ValueError, match="inconsistent sizes for array axes to be mapped"):
+        pairwise(np.ones((3, 5, 4)), np.ones((6, 4)))
+    assert launches == []
+
+
+SQUARED = define("""
+def squared(x):
+    y = x * 2.0
+    return np.square(y)
+""")
+
+
+def test_a_numpy_function_of_a_number_that_cuda_lacks_is_an_error_at_the_users_line():
+    # the simulator would run np.square; NVVM has no implementation of it (the PTX tier)
+    with pytest.raises(
+        s2sjax.TransformError, match="np.square of a number is a NumPy function a CUDA kernel"
+    ) as info:
+        s2sjax.vmap(SQUARED, target="cuda")(np.ones(3))
+    assert "return np.square(y)" in str(info.value)

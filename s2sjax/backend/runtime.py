@@ -2895,3 +2895,16 @@ def lstsq_gram(a):
             "supported: s2sjax's assumes full column rank"
         )
     return np.ascontiguousarray(a.T) @ a
+
+
+# ---- ptx: NumPy functions of scalars that a CUDA device function has no spelling for ---------
+
+
+@register_jitable
+def sign_of_scalar(x):
+    """np.sign of one number, in the number's type: Numba's CUDA target has no np.sign."""
+    if x > 0:
+        return x**0
+    if x < 0:
+        return -(x**0)
+    return x - x  # 0 (NumPy's is +0.0 for -0.0 too), or nan

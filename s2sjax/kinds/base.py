@@ -206,7 +206,7 @@ def type_text(t):
     return t.kind if t.ndim == 0 else f"{t.kind}[{t.ndim}d]"
 
 
-def _unfused(fun):
+def unfused(fun):
     """A transformed `fun` generating plain NumPy code all the way in, for an outer transformation.
 
     Compiled code is optimized for running, not for transforming again: fused loops would be
@@ -216,14 +216,14 @@ def _unfused(fun):
     """
     if kind_of(fun) is None or fun.target == "python":
         return fun
-    return type(fun)(_unfused(fun.fun), fun.kind, "python")
+    return type(fun)(unfused(fun.fun), fun.kind, "python")
 
 
 def code_to_transform(fun, args, kind):
     """(the function to transform, the read functions of its hidden arguments, what its code
     assumes, whether it indexes the user's arrays by element, and for a vmap the Specialization
     of `fun` that finishes its code's results: None when they are the user's as they are)."""
-    fun = _unfused(fun)
+    fun = unfused(fun)
     inner_kind = kind_of(fun)
     if inner_kind is None:
         return fun, [], [], False, None

@@ -543,3 +543,42 @@ def _kernel(name, parameters, example, batched, launch):
         example = cuda.grid(1)
         if example < batched.shape[0]:
             launch  # the device function's call, its scalar outputs stored
+
+
+def grid_kernel_source(name, params, extra, axes, inner_axes, device_name, out_ranks):
+    """`name(params, extra, batched_0, ...)`: a CUDA kernel for a vmap of a vmap, one thread per
+    (outer, inner) pair of examples on a 2-D grid.
+
+    The grid's x runs over the inner examples, whose outputs lie side by side in memory; its y,
+    limited to 65535 blocks, strides over the outer ones. `axes` map the parameters to one outer
+    example, `inner_axes` that example's parameters to one pair's.
+    """
+    namer = Namer(params + extra)
+    pair, first, example = namer.fresh("pair"), namer.fresh("first"), namer.fresh("example")
+    batched = [namer.fresh(f"batched_{k}") for k in range(len(out_ranks))]
+    slot = tuple_of([example, pair])
+    scalars = [subscript(b, slot) for b, r in zip(batched, out_ranks) if r == 0]
+    arrays = [subscript(b, slot) for b, r in zip(batched, out_ranks) if r > 0]
+    examples = _examples(_examples(params, axes, example), inner_axes, pair)
+    launch = call(device_name, examples + extra + arrays)
+    if scalars:
+        launch = assign(scalars[0] if len(scalars) == 1 else tuple_of(scalars), launch)
+    return source(
+        _grid_kernel,
+        name=name,
+        parameters=params + extra + batched,
+        pair=pair,
+        first=first,
+        example=example,
+        batched=batched[0],
+        launch=launch,
+    )
+
+
+def _grid_kernel(name, parameters, pair, first, example, batched, launch):
+    @cuda.jit(debug=False)  # NumPy's error model, as device functions have (passes/kernel.py)
+    def name(*parameters):
+        pair, first = cuda.grid(2)
+        if pair < batched.shape[1]:
+            for example in range(first, batched.shape[0], cuda.gridsize(2)[1]):
+                launch  # the device function's call, its scalar outputs stored

@@ -24,7 +24,7 @@ from ..abstract import Type
 from ..pytree import tree_leaves, tree_unflatten
 from ..rules.reduce2 import refusing_draws
 from ..transforms.common import Mode, generated_name
-from .base import Kind, kind_of, same, signature_key
+from .base import Kind, code_to_transform, kind_of, same, signature_key, unfused
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ class Vmap(Kind):
     def generate(self, specialization, code, args):
         if specialization.transformed.target == "cuda":
             with refusing_draws("on target='cuda': a CUDA kernel has no NumPy generator"):
-                return _kernel(specialization, code)
+                return _kernel(specialization, code, args)
         return _batch_loop(specialization, code)
 
     def load(self, specialization, module_source, generated):
@@ -237,12 +237,15 @@ class Vmap(Kind):
         return f"vmap of {name} over axes {axes} on {target} for ({types})"
 
 
-def _per_example_code(specialization, code, target="python"):
-    """(the mapped axes, the code for one example: plain NumPy, or a CUDA device function)."""
+def _per_example_code(specialization, code, target="python", example_types=None):
+    """(the mapped axes, the code for one example: plain NumPy, or a CUDA device function).
+
+    `example_types`: one example's argument types, where not the specialization's examples'.
+    """
     s = specialization
-    axes, example_types = _examples(s)
+    axes, types = _examples(s)
     spec = pipeline.Spec(
-        example_types,
+        example_types or types,
         target=target,
         mode=Mode.PRIMAL,
         classes=s.spec.classes,
@@ -321,7 +324,7 @@ def _examples(specialization):
     )
 
 
-def _kernel(specialization, code):
+def _kernel(specialization, code, args):
     """A CUDA kernel, one thread per example, around the per-example code as a device function."""
     s = specialization
     axes, python = _per_example_code(s, code)
@@ -331,6 +334,9 @@ def _kernel(specialization, code):
     s.out_axes = _out_axes(s, python, s.returned)
     if None in s.out_axes:
         raise ValueError("vmap with target='cuda' needs out_axes that are numbers")
+    s.grid = _grid(s, args)
+    if s.grid is not None:
+        return _grid_kernel(s, code)
     # tuples in tuples: a device function returns leaves
     if s.returned.num_leaves != len(python.output_types):
         code = _with_flat_outputs(code, s.param_names(code), s.returned)
@@ -363,28 +369,133 @@ def _kernel(specialization, code):
 
 
 def _run_kernel(specialization, args):
-    """Size the outputs with example 0 on the host, move the arrays once, launch, copy back."""
+    """Size the outputs with example 0 on the host, move the arrays once, launch, copy back.
+
+    Example 0, run on the host, raises any error that depends on shapes alone (a size mismatch)
+    before the launch: a real GPU ignores an exception in a kernel.
+    """
     from numba import cuda  # only on target cuda: importing it costs time every other run would pay
 
     s = specialization
     arguments = s.arguments(args)
     axes = s.axes + (None,) * (len(arguments) - len(s.axes))
-    size = batching.axis_size(
-        arguments, axes, [str(i) for i in range(len(arguments))], (), s.kind.axis_size
-    )
-    outputs = tree_leaves(s.example_call(*batching.example(arguments, axes, 0)))
+    names = [str(i) for i in range(len(arguments))]
+    sizes = (batching.axis_size(arguments, axes, names, (), s.kind.axis_size),)
+    example = batching.example(arguments, axes, 0)
+    if s.grid is not None:  # and the inner vmap's size, from the outer example 0
+        sizes += (_inner_size(example, s.grid.axes, names),)
+        example = batching.example(example, s.grid.axes, 0)
+    outputs = tree_leaves(s.example_call(*example))
     on_device = [
         cuda.to_device(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a
         for a in arguments
     ]
-    batched = [cuda.device_array((size,) + np.shape(o), dtype=np.asarray(o).dtype) for o in outputs]
-    threads = 128
-    s.kernel[(size + threads - 1) // threads, threads](*on_device, *batched)
+    batched = [cuda.device_array(sizes + np.shape(o), dtype=np.asarray(o).dtype) for o in outputs]
+    _launch(s.kernel, sizes, on_device + batched)
+    inner_axes = [0] * len(batched) if s.grid is None else s.grid.out_axes
     results = [
-        np.moveaxis(b.copy_to_host(), 0, axis) if axis else b.copy_to_host()
-        for b, axis in zip(batched, s.out_axes)
+        _batch_axes_moved(b.copy_to_host(), axis, inner, len(sizes))
+        for b, axis, inner in zip(batched, s.out_axes, inner_axes)
     ]
     return s.finished(tree_unflatten(s.returned, results))
+
+
+def _inner_size(example, axes, names):
+    size = batching.axis_size(example, axes, names, ())
+    if size == 0:  # as rt.common_size says in an inner vmap's loop
+        raise ValueError(
+            "vmap over an axis of size 0: s2sjax takes the outputs' shapes from the first example"
+        )
+    return size
+
+
+def _batch_axes_moved(batched, axis, inner_axis, grid_rank):
+    """A kernel's output, examples along axis 0 (and inner examples along 1), moved to the
+    out_axes: the inner vmap's within one outer example, then the outer vmap's."""
+    if grid_rank == 2:
+        batched = np.moveaxis(batched, 1, 1 + inner_axis)
+    return np.moveaxis(batched, 0, axis) if axis else batched
+
+
+def _launch(kernel, sizes, arguments):
+    """Run `kernel` on `arguments` (on the device): one thread per example, or on a 2-D grid one
+    per (outer, inner) pair, x over the inner examples, y (at most 65535 blocks) over the outer."""
+    if len(sizes) == 1:
+        threads = 128
+        kernel[(sizes[0] + threads - 1) // threads, threads](*arguments)
+        return
+    outer, inner = sizes
+    threads = (32, 4)
+    blocks = ((inner + 31) // 32, min((outer + 3) // 4, 65535))
+    kernel[blocks, threads](*arguments)
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """A vmap of a vmap as one 2-D grid: per parameter of one outer example, its axis in the
+    inner vmap (or None); per output leaf, the inner vmap's out_axes."""
+
+    axes: tuple
+    out_axes: list
+
+
+def _grid(specialization, args):
+    """The 2-D grid of a vmap whose function is a plain vmap (no container to rebuild, no hidden
+    argument, mapped outputs only), or None: then one thread runs an outer example's loop."""
+    s = specialization
+    fun = unfused(s.transformed.fun)
+    kind = kind_of(fun)
+    if not isinstance(kind, Vmap) or kind.axis_size is not None or s.hidden or s.inner:
+        return None
+    inner = fun.specialization(batching.example(args, s.axes, 0))
+    if inner.hidden or inner.inner or len(inner.axes) != len(s.axes):
+        return None
+    pair = batching.example(batching.example(args, s.axes, 0), inner.axes, 0)
+    code, hidden, _, _, finishing = code_to_transform(inner.transformed.fun, pair, inner.kind)
+    if hidden or finishing:
+        return None
+    s.pair_code, s.pair_types = code, _pair_types(s, inner.axes)
+    _, python = _per_example_code(s, code, "python", s.pair_types)
+    returned = batching.returned_tree(python.output_types, python.returns_tuple)
+    if python.ragged or returned != s.returned:
+        return None
+    out_axes = _out_axes(inner, python, returned)
+    return None if None in out_axes else _Grid(inner.axes, out_axes)
+
+
+def _pair_types(specialization, inner_axes):
+    _, types = _examples(specialization)
+    return tuple(t if a is None else Type(t.kind, t.ndim - 1) for t, a in zip(types, inner_axes))
+
+
+def _grid_kernel(specialization, code):
+    """A CUDA kernel on a 2-D grid, one thread per pair, around the code for one pair."""
+    s = specialization
+    _, python = _per_example_code(s, s.pair_code, "python", s.pair_types)
+    _, device = _per_example_code(s, s.pair_code, "cuda", s.pair_types)
+    name = generated_name(code.__name__, "kernel")
+    kernel = batching.grid_kernel_source(
+        name,
+        s.param_names(code),
+        [c.name for c in device.captured],
+        s.axes,
+        s.grid.axes,
+        device.name,
+        [t.ndim for t in device.output_types],
+    )
+    s.load(
+        backend.module_source(python.source, "one pair of examples, run to size the outputs"),
+        python.name,
+        "example_call",
+        target="python",
+    )
+    return pipeline.Generated(
+        name,
+        device.source + "\n\n" + kernel,
+        device.captured,
+        device.output_types,
+        device.returns_tuple,
+    )
 
 
 def _with_flat_outputs(code, params, returned):

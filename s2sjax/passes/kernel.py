@@ -15,6 +15,7 @@ allocate an array (a temporary array expression, `np.zeros`, a runtime helper).
 """
 
 import gast
+import numpy as np
 
 from .. import rules
 from .mutation import allocates
@@ -45,6 +46,8 @@ def device_function(fdef, types, location, origins):
         _check_no_allocation(stmt, types, location, origins)
         _check_no_array_product(stmt, types, location, origins)
     fdef = _ScalarMath(types).visit(fdef)
+    for stmt in statements(fdef.body):
+        _check_scalar_ufuncs(stmt, types, location, origins)
     # debug=False: Numba's CUDA error model is NumPy's (inf, not ZeroDivisionError) unless debug,
     # which NUMBA_CUDA_DEBUGINFO=1 turns on by default; NumPy's, as on the CPU (backend.jit_options)
     options = [
@@ -178,6 +181,37 @@ def _check_no_array_product(stmt, types, location, origins):
                 "a CUDA kernel cannot compute a matrix or vector product ('@', np.dot, np.matmul)",
                 "write it as a sum of products (np.sum(a * b) is fused into a "
                 "loop), or use target='cpu' or 'parallel'",
+            )
+
+
+# The NumPy ufuncs Numba's CUDA target computes on scalars (numba-cuda 0.30's ufunc_db): the
+# simulator runs any, NVVM only these (the PTX tier, tests/test_ptx.py, finds the others).
+CUDA_SCALAR_UFUNCS = frozenset(
+    "arccos arccosh arcsin arcsinh arctan arctan2 arctanh bitwise_and bitwise_or bitwise_xor "
+    "conjugate cos cosh deg2rad degrees divide equal fmax fmin greater greater_equal hypot "
+    "invert isnan left_shift less less_equal log log10 log2 logical_and logical_not logical_or "
+    "logical_xor maximum minimum not_equal rad2deg radians right_shift sin sinh tan tanh".split()
+)
+
+
+def _check_scalar_ufuncs(stmt, types, location, origins):
+    """A NumPy ufunc of scalars left without a `math` or CUDA spelling, which NVVM lacks."""
+    scalar = _ScalarMath(types)._scalar
+    for node in gast.walk(stmt):
+        rule = rules.callee(node)
+        if rule is None or not rule.name.startswith("np."):
+            continue
+        ufunc = getattr(np, rule.name[3:], None)
+        if (
+            isinstance(ufunc, np.ufunc)
+            and ufunc.__name__ not in CUDA_SCALAR_UFUNCS
+            and all(scalar(a) for a in node.args)
+        ):
+            raise origins.get(id(stmt), location).error(
+                stmt,
+                f"{rule.name} of a number is a NumPy function a CUDA kernel cannot compute "
+                "(Numba's CUDA target has no implementation of it)",
+                "use target='cpu' or 'parallel'",
             )
 
 

@@ -42,6 +42,7 @@ def elementwise(
     result=_float_result,
     builtin=None,
     scalar_math=True,
+    cuda=None,
 ):
     """Declare an elementwise function under every spelling it has.
 
@@ -50,7 +51,8 @@ def elementwise(
     `math_name`: its `math` twin's name where it differs from NumPy's; NumPy's
     function on scalars is spelled as that twin (in fused loops, on CUDA) unless
     not `scalar_math`. `builtin`: the builtin that is the function too (abs),
-    which is its spelling on CUDA.
+    which is its spelling on CUDA. `cuda`: its spelling on scalars on CUDA otherwise, where
+    Numba's CUDA target has no NumPy function for scalars (np.sign: a runtime helper).
     """
     adjoints = {p: t for p, t in zip(params, templates) if t is not None}
     math_name = math_name or np_name
@@ -64,7 +66,7 @@ def elementwise(
                 adjoints,
                 broadcasts=True,
                 math=twin if scalar_math else None,
-                cuda=builtin,
+                cuda=builtin or cuda,
             ),
             getattr(np, np_name),
         )
@@ -134,8 +136,9 @@ elementwise(
     result=_same_kind_result,
 )
 # Piecewise constant: zero derivative almost everywhere (JAX's convention).
-for _name in ("sign", "floor", "ceil", "round", "rint"):
+for _name in ("floor", "ceil", "round", "rint"):
     elementwise(_name, result=_same_kind_result)
+elementwise("sign", result=_same_kind_result, cuda="rt.sign_of_scalar")
 # math.trunc refuses NumPy's float32 scalars (they have no __trunc__): np.trunc keeps its own
 # spelling
 elementwise("trunc", result=_same_kind_result, scalar_math=False)
