@@ -86,9 +86,7 @@ def test_parallel_fuses_loops_inside_loops_serially():
     x = np.linspace(-1.0, 1.0, 9)
     g = s2sjax.grad(fun, target="parallel")
     source = s2sjax.source(g, x, 3)
-    assert "rt.prange" not in source and re.search(
-        r"for i\w* in range\(\w+\.shape\[0\]\):", source
-    )
+    assert "rt.prange" not in source and re.search(r"for i\w* in range\(\w+\.shape\[0\]\):", source)
     fd.check_grad(fun, (x, 3), (0,), (g(x, 3),), rtol=1e-7, atol=1e-9, name="fused in a loop")
 
 
