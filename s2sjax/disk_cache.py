@@ -64,8 +64,11 @@ def _load(path, watched):
         return None  # not cached yet, or a file cut short: generate anew
     if not isinstance(generated, pipeline.Generated):
         return None
-    # code written for some value: watch every value the fingerprint read
+    # code written for some value: watch every value the fingerprint read (none read: it cannot
+    # be watched, generate it anew)
     if generated.assumptions:
+        if not watched:
+            return None
         generated.assumptions = [Assumption(read, value) for read, value in watched]
     return generated
 
@@ -153,7 +156,7 @@ class _Walk:
         if id(fun) in self.seen:
             return f"function {self.seen[id(fun)]}"
         self.seen[id(fun)] = fun.__qualname__
-        if fun in parse._LIFTED:  # parsed from a tree kept in memory, not from its source
+        if parse.is_lifted(fun):  # parsed from a tree kept in memory, not from its source
             raise _Uncached(fun)
         code = fun.__code__
         names = _names(code)
