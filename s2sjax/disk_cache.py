@@ -6,7 +6,7 @@
 again for every helper it may inline. `generate` fingerprints all of that before running the
 pipeline; the digest names a file in the cache directory holding what the pipeline returned,
 and a later process computing the same digest loads it instead of generating. A value that
-cannot be fingerprinted safely (an array, an object, a class of the user's) makes the call
+cannot be fingerprinted safely (an array, a list, an object, a class of the user's) makes the call
 uncached, as do code that captures arrays and rules a user defined: they generate as before.
 
 In the process that loads it, the code is watched as generated code is: when it was written
@@ -166,7 +166,7 @@ class _Walk:
             _file_text(code.co_filename, fun.__globals__),
             _code_text(code),
             self.value(fun.__defaults__, names),
-            self.value(fun.__kwdefaults__ and sorted(fun.__kwdefaults__.items()), names),
+            self.value(fun.__kwdefaults__ and tuple(sorted(fun.__kwdefaults__.items())), names),
         ]
         for name, cell in zip(code.co_freevars, fun.__closure__ or ()):
             parts.append(f"closure {name}: {self._cell(cell, names)}")
@@ -195,8 +195,9 @@ class _Walk:
             return "missing"
         if isinstance(value, _NUMBERS):
             return f"{type(value).__module__}.{type(value).__qualname__} {value!r}"
-        if isinstance(value, (tuple, list)):
-            return f"{type(value).__name__}({', '.join(self.value(v, names) for v in value)})"
+        # not a list: changed in place, it would still be the object the code was loaded for
+        if type(value) is tuple:
+            return f"tuple({', '.join(self.value(v, names) for v in value)})"
         if isinstance(value, types.ModuleType):
             return self.module(value, names)
         if isinstance(value, np.ufunc):
