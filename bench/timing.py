@@ -33,6 +33,24 @@ def measure(impl, fn, args, *, calls, repeats):
     return Timing(impl, statistics.median(samples), samples)
 
 
+def measure_interleaved(entries, *, calls, repeats):
+    """`measure` of several (impl, fn, args) entries side by side: each repeat times `calls`
+    back-to-back calls of each in turn, so a machine that slows down slows them all alike.
+    Returns the Timings in the same order."""
+    for _, fn, args in entries:
+        fn(*args)
+    samples = [[] for _ in entries]
+    for _ in range(repeats):
+        for own, (_, fn, args) in zip(samples, entries):
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn(*args)
+            own.append((time.perf_counter() - start) / calls)
+    return [
+        Timing(impl, statistics.median(own), own) for (impl, _, _), own in zip(entries, samples)
+    ]
+
+
 def measure_together(entries, *, repeats, rounds=5, settle=0.2):
     """Median seconds per call of several implementations, measured in rotating blocks.
 

@@ -9,7 +9,7 @@ import numba
 
 import s2sjax
 from bench.report import Target, WorkloadResult
-from bench.timing import check_close, measure
+from bench.timing import Timing, check_close, measure, measure_interleaved
 
 X = 0.13
 CALLS = 100_000
@@ -27,17 +27,38 @@ def df_by_hand(x):
 
 
 def run(jax, autograd):
+    """W1, and W1-jit: `jit(grad(f))`, which should cost what `grad(f)` does."""
     expected = df_by_hand(X)
     grad = s2sjax.grad(f)
+    jitted = s2sjax.jit(s2sjax.grad(f))
     check_close("s2sjax.grad", grad(X), expected)
-    return WorkloadResult(
-        name="W1",
-        title="grad of x*sin(x**2), float, per call",
-        target=Target("time", 1.0e-6),
-        s2sjax=measure("s2sjax.grad", grad, (X,), calls=CALLS, repeats=REPEATS),
-        baseline=measure("numba.njit, by hand", df_by_hand, (X,), calls=CALLS, repeats=REPEATS),
-        peers=peer_timings(jax, autograd, expected),
+    check_close("s2sjax.jit(s2sjax.grad)", jitted(X), expected)
+    timed_grad, timed_jit, by_hand = measure_interleaved(
+        [
+            ("s2sjax.grad", grad, (X,)),
+            ("s2sjax.jit(s2sjax.grad)", jitted, (X,)),
+            ("numba.njit, by hand", df_by_hand, (X,)),
+        ],
+        calls=CALLS,
+        repeats=REPEATS,
     )
+    return [
+        WorkloadResult(
+            name="W1",
+            title="grad of x*sin(x**2), float, per call",
+            target=Target("ratio", 2.0),
+            s2sjax=timed_grad,
+            baseline=by_hand,
+            peers=peer_timings(jax, autograd, expected),
+        ),
+        WorkloadResult(
+            name="W1-jit",
+            title="jit(grad) of x*sin(x**2), float, per call, vs grad alone",
+            target=Target("ratio", 1.1),
+            s2sjax=timed_jit,
+            baseline=Timing("s2sjax.grad", timed_grad.seconds, timed_grad.samples),
+        ),
+    ]
 
 
 def peer_timings(jax, autograd, expected):

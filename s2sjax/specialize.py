@@ -17,7 +17,7 @@ import inspect
 
 import numpy as np
 
-from . import pipeline
+from . import disk_cache, pipeline
 from .kinds import batching
 from .backend import compile as backend
 from .errors import TransformError, check_not_complex
@@ -96,12 +96,12 @@ class Specialization:
     # ---- generating ------------------------------------------------------
 
     def generate(self, code, spec):
-        """pipeline.generate, keeping what the code assumes.
+        """pipeline.generate (from the disk cache when it can), keeping what the code assumes.
 
         That is, the numbers written in and the functions inlined.
         """
         try:
-            generated = pipeline.generate(code, spec)
+            generated = disk_cache.generate(code, spec)
         except TransformError as exc:  # in code s2sjax generated (a hessian's jacrev)
             relocated = in_users_code(exc, self.transformed)
             if relocated is None:

@@ -61,6 +61,9 @@ class Transformed:
         self.target = target
         self._signature = fun._signature if isinstance(fun, Transformed) else inspect.signature(fun)
         self.param_names = list(self._signature.parameters)
+        # whether the fast path may pick the code: not for a NumPy function given directly (its
+        # constants first) nor a kind with a call of its own
+        self._types_pick_code = self._rule_callee is None and kind.call is None
         self.nparams = len(self.param_names)
         self.forget_specializations()
         functools.update_wrapper(
@@ -111,24 +114,46 @@ class Transformed:
 
     def __call__(self, *args, **kwargs):
         try:
-            if self._rule_callee is not None and not kwargs:
-                with_constants = self.for_arguments(args)
-                if with_constants is not self:
-                    return with_constants(*args)
-            if not kwargs and self.kind.call is None:
-                # Fast path: every argument given, no arrays: the types alone pick the code.
-                entry = self._by_type.get(tuple(map(type, args)))
-                if entry is not None:
+            if self._types_pick_code and not kwargs:
+                # Fast path: every argument given, no arrays: the types alone pick the code (the
+                # key spelled out here, as `_types_of` does: a call would cost a tenth of W1's)
+                entry = self._by_type.get(
+                    (type(args[0]),) if len(args) == 1 else tuple(map(type, args))
+                )
+                if entry is not None and entry.plain:
                     try:
-                        return entry.call(*args) if entry.plain else entry.run(args)
-                    except Exception as exc:
-                        if entry.plain:  # compiled code called directly: find the user's line
-                            entry.raise_located(exc, "call", args)
+                        return entry.call(*args)
+                    except Exception as exc:  # compiled code called directly: find the user's line
+                        entry.raise_located(exc, "call", args)
                         raise
-            return self._call(args, kwargs)
+                if entry is not None:
+                    return entry.run(args)
+            return self._call_otherwise(args, kwargs)
         except Exception as exc:
             tracebacks.hide_internal_frames(exc)
             raise
+
+    @staticmethod
+    def _run_typed(entry, args):
+        try:
+            return entry.call(*args) if entry.plain else entry.run(args)
+        except Exception as exc:
+            if entry.plain:  # compiled code called directly: find the user's line
+                entry.raise_located(exc, "call", args)
+            raise
+
+    def _call_otherwise(self, args, kwargs):
+        """A call that the fast path did not take: a NumPy function given directly, keywords,
+        arrays, containers, or types not seen yet."""
+        if self._rule_callee is not None and not kwargs:
+            with_constants = self.for_arguments(args)
+            if with_constants is not self:
+                return with_constants(*args)
+        if self.kind.call is None and not kwargs:
+            entry = self._by_type.get(_types_of(args))
+            if entry is not None:
+                return self._run_typed(entry, args)
+        return self._call(args, kwargs)
 
     def _call(self, args, kwargs):
         if self.kind.call is not None:
@@ -324,6 +349,11 @@ def _caches_for(identity):
         if len(_RECENT) > _RECENT_LIMIT:
             _RECENT.popitem(last=False)
     return caches
+
+
+def _types_of(args):
+    """The key of `_by_type` for `args`: their types (one argument's without `map`, quicker)."""
+    return (type(args[0]),) if len(args) == 1 else tuple(map(type, args))
 
 
 def _identity(fun):

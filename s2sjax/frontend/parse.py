@@ -58,7 +58,7 @@ class Function:
 
 def parse(fn):
     """Parse `fn`'s source into a `Function` whose nodes carry the user's lines and columns."""
-    if isinstance(fn, types.FunctionType) and fn in _LIFTED:
+    if is_lifted(fn):
         tree, filename = _LIFTED[fn]
         return Function(fn.__name__, copy.deepcopy(tree), fn, Location(filename, fn.__name__))
     code = getattr(fn, "__code__", None)
@@ -102,6 +102,11 @@ def _drop_self(fdef):
 # a local function lifted out of its enclosing one (frontend/local_functions.py) -> (its tree,
 # whose nodes carry the user's lines, and the user's file): errors in it name the user's line
 _LIFTED = weakref.WeakKeyDictionary()
+
+
+def is_lifted(fn):
+    """Whether `parse(fn)` reads a tree kept by `lifted_from`, not `fn`'s source."""
+    return isinstance(fn, types.FunctionType) and fn in _LIFTED
 
 
 def lifted_from(fn, tree, filename):

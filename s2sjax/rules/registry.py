@@ -229,8 +229,9 @@ def _imported(path):
     for k in range(len(parts) - 1, 0, -1):
         module = sys.modules.get(".".join(parts[:k]))
         if module is not None:
-            obj = module
-            for attribute in parts[k:]:
+            # not getattr on the module: SciPy's would import a submodule (scipy.stats, seconds)
+            obj = vars(module).get(parts[k])
+            for attribute in parts[k + 1 :]:
                 obj = getattr(obj, attribute, None)
             return obj
     return None
