@@ -1,6 +1,6 @@
 """Run the benchmarks, print a Markdown report and write bench/results/latest.json.
 
-python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|W7|W8|njit-call|transform|cold ...]
+python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|W7|W8|njit-call|transform|cold|programs ...]
 python -m bench --cuda   (W5 and W6 at 10**8 examples on a GPU: bench/cuda.py)
 """
 
@@ -26,6 +26,7 @@ WORKLOADS = (
     "njit-call",
     "transform",
     "cold",
+    "programs",
 )
 
 
@@ -70,6 +71,7 @@ def main(argv=None):
             w7_gp,
             w8_stencil,
         )
+        from bench.programs import run as programs
 
         runners = {
             "W1": w1_scalar.run,
@@ -85,6 +87,7 @@ def main(argv=None):
             "njit-call": njit_call.run,
             "transform": transform_time.run,
             "cold": cold_start.run,
+            "programs": programs.run,
         }
         machine = report.machine_info()
         print_machine(machine)
@@ -94,11 +97,12 @@ def main(argv=None):
             result = runners[name](jax, autograd)
             results += result if isinstance(result, list) else [result]
 
-    print("\n" + report.results_table(results))
-    if any(r.peers for r in results):
-        print("\nPeers:\n\n" + report.peers_table(results))
-    report.write_json(RESULTS_PATH, machine, results, skipped)
-    print(f"\nwrote {RESULTS_PATH}")
+    if results:  # `--only programs` prints and records its own (bench/results/programs.json)
+        print("\n" + report.results_table(results))
+        if any(r.peers for r in results):
+            print("\nPeers:\n\n" + report.peers_table(results))
+        report.write_json(RESULTS_PATH, machine, results, skipped)
+        print(f"\nwrote {RESULTS_PATH}")
     if selected == WORKLOADS:  # a partial run would leave the page half empty
         from bench import plot
 

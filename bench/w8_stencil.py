@@ -22,9 +22,9 @@ import numba
 import numpy as np
 
 import s2sjax
+from bench import tapes
 from bench.report import Target, WorkloadResult, format_seconds
 from bench.timing import check_then_measure
-from s2sjax.backend import runtime
 
 N, SWEEPS = 250, 4
 TAPE_N = 40  # the tape is counted on the python target, where 250 x 250 would take minutes
@@ -80,26 +80,8 @@ def make_input(n=N):
 def tape_bytes(n=TAPE_N):
     """The bytes of every tape array one gradient allocates (python target), and the bytes the
     loop nest overwrites."""
-    allocated = []
-    originals = {name: getattr(runtime, name) for name in ("tape", "grow", "reserve")}
-
-    def counted(name):
-        def allocate(tape, size):
-            out = originals[name](tape, size)
-            if out is not tape:  # grow and reserve return the tape itself while it has room
-                allocated.append(out.nbytes)
-            return out
-
-        return allocate
-
-    for name in originals:
-        setattr(runtime, name, counted(name))
-    try:
-        s2sjax.grad(centred, target="python")(make_input(n), SWEEPS)
-    finally:
-        for name, original in originals.items():
-            setattr(runtime, name, original)
-    return sum(allocated), 8 * SWEEPS * (n - 2) ** 2
+    taped = tapes.tape_bytes(lambda: s2sjax.grad(centred, target="python")(make_input(n), SWEEPS))
+    return taped, 8 * SWEEPS * (n - 2) ** 2
 
 
 def run(jax, autograd):

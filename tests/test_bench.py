@@ -5,9 +5,16 @@ The workloads themselves are measured by `python -m bench`, not here: speed is n
 
 import importlib.util
 import time
+from pathlib import Path
 
+import pytest
+
+import s2sjax
 from bench import __main__ as bench_main
 from bench import plot, report
+from bench.programs import all_programs
+from bench.programs import page as programs_page
+from bench.programs import run as programs_run
 from bench.report import Target, WorkloadResult
 from bench.timing import Timing, measure_together
 
@@ -89,3 +96,38 @@ def test_the_gpu_benchmark_checks_its_answers_and_counts_its_bytes_in_the_simula
     assert w5.max_error < 1e-12 and w6.max_error < 1e-12
     assert w5.peak is None  # the simulator's device has no memory clock
     assert "largest relative difference from the CPU" in w6.line()
+
+
+# The real programs (bench/programs/): s2sjax's gradient of each at a tiny size, on the python
+# target (no compile), against central differences; a program s2sjax refuses must be refused
+# with a TransformError that points into the program's own file (bench/programs/run.py and page.py
+# compute the oracle and the table; the timed run itself is `python -m bench --only programs`).
+PROGRAMS = all_programs()
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=[p.name for p in PROGRAMS])
+def test_each_program_s_gradient_matches_finite_differences_or_is_refused_where_written(program):
+    args = program.make_args(True)
+    try:
+        got = programs_run.s2sjax_gradient(program, "python")(*args)
+    except s2sjax.TransformError as error:
+        # a lifted lambda's error names its file inside the generated one's name
+        assert Path(program.objective.__code__.co_filename).name in error.filename
+        assert error.lineno
+        return
+    want = programs_run.expected_gradient(program, args)
+    programs_run.check(program.name, programs_run.flatten(got), want, rtol=1e-5)
+
+
+def test_the_programs_table_reports_ratios_and_refusals():
+    timed = programs_run.ProgramResult(
+        "p", "a/b, f.py", [Timing("s2sjax.grad", 2e-3, []), Timing("jax.jit(jax.grad)", 1e-3, [])]
+    )
+    timed.skipped["autograd"] = "in-place writes"
+    refused = programs_run.ProgramResult("q", "c/d, g.py", refused="TransformError: no")
+    text = programs_page.table([timed, refused]) + "\n" + programs_page.summary([timed, refused])
+    assert "| p | a/b, f.py | 2 ms | 2.00× | in-place writes | — |" in text
+    assert "| q | c/d, g.py | refused: `TransformError: no` |" in text
+    assert (
+        "geometric mean 2.00× over 1 programs" in text and "Refused by s2sjax: 1 of 2 (q)" in text
+    )
