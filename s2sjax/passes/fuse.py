@@ -317,33 +317,28 @@ class _Fuser:
 
     def loop(self, group, live_after):
         """The group as one loop. With arrays of other classes (lengths known only at run time), a
-        plain loop when the lengths agree, else one that broadcasts a length-1 array by reading
-        element `i % len` (NumPy's rule; rt.broadcast_length raises NumPy's error otherwise)."""
+        plain loop when the lengths agree, else the statements unfused (NumPy broadcasts a
+        length-1 array, or raises its error); a device function reads element `i % len`."""
         if not group.equal:
             return self._loop(group, live_after, _length(group.cls), broadcasting=False)
         lengths = [_length(group.cls)] + [_length(c) for c in sorted(group.equal)]
-        if self.broadcast_in_loop:  # a device function: the host has checked the lengths
+        if self.broadcast_in_loop and not _sums_back(group):
+            # a device function: the host has checked the lengths
             return self._loop(group, live_after, _call("max", lengths), broadcasting=True)
-        common = self.namer.fresh("length")
-        broadcasting = [
-            _assign(
-                common,
-                gast.Call(
-                    rules.dotted("rt.broadcast_length"), [gast.Tuple(lengths, gast.Load())], []
-                ),
-            )
-        ]
-        broadcasting += self._loop(group, live_after, name(common), broadcasting=True)
+        return self._loop_or_unfused(group, live_after, lengths)
+
+    def _loop_or_unfused(self, group, live_after, lengths):
+        """One loop when the lengths agree, else the statements as they are: NumPy broadcasts,
+        and an array of only the shorter operands keeps their length (`np.sin(x)` beside
+        `x * y`), as rt.unbroadcast needs. A device function has only the statements."""
+        unfused = copy.deepcopy(group.stmts)
+        if self.broadcast_in_loop:
+            return unfused
         same = gast.Compare(
             _copy(lengths[0]), [gast.Eq() for _ in lengths[1:]], [_copy(n) for n in lengths[1:]]
         )
-        return [
-            gast.If(
-                same,
-                self._loop(group, live_after, _copy(lengths[0]), broadcasting=False),
-                broadcasting,
-            )
-        ]
+        fused = self._loop(group, live_after, _copy(lengths[0]), broadcasting=False)
+        return [gast.If(same, fused, unfused)]
 
     def _loop(self, group, live_after, length, broadcasting):
         index = self.namer.fresh("i")
@@ -451,6 +446,16 @@ class _Elements(gast.NodeTransformer):
         elif func == "np.where":
             return gast.IfExp(*node.args)
         return node
+
+
+def _sums_back(group):
+    """Whether `group` reduces an adjoint to its operand's shape (rt.unbroadcast), which a loop
+    reading element `i % len` cannot do."""
+    return any(
+        isinstance(n, gast.Call) and rules.dotted_name(n.func) == "rt.unbroadcast"
+        for s in group.stmts
+        for n in gast.walk(s)
+    )
 
 
 def _elementwise_operator(op):
