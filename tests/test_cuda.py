@@ -41,6 +41,21 @@ def test_rows_of_length_one_broadcast_in_the_fused_device_loop():
     np.testing.assert_allclose(got, [[l1(x, y) for y in b] for x in a], rtol=1e-13)
 
 
+SUM_OF_THE_SHORTER = define("""
+def f(x, y):
+    a = np.sin(x)
+    return np.sum(a * y) * np.sum(a)
+""")
+
+
+def test_a_sum_that_may_be_of_the_shorter_operand_is_refused_on_the_device():
+    # the loop over the longer length would count each element of a length-1 `x` again
+    xs, ys = RNG.uniform(size=(2, 1)), RNG.uniform(size=(2, 3))
+    with pytest.raises(s2sjax.TransformError, match="allocates an array") as info:
+        s2sjax.vmap(SUM_OF_THE_SHORTER, target="cuda")(xs, ys)
+    assert ".py:5:" in str(info.value)  # a = np.sin(x)
+
+
 HALVINGS = define("""
 def halvings(x, limit):
     n = 0

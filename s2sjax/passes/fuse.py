@@ -322,7 +322,7 @@ class _Fuser:
         if not group.equal:
             return self._loop(group, live_after, _length(group.cls), broadcasting=False)
         lengths = [_length(group.cls)] + [_length(c) for c in sorted(group.equal)]
-        if self.broadcast_in_loop and not _sums_back(group):
+        if self.broadcast_in_loop and not _may_be_shorter(group, live_after):
             # a device function: the host has checked the lengths
             return self._loop(group, live_after, _call("max", lengths), broadcasting=True)
         return self._loop_or_unfused(group, live_after, lengths)
@@ -448,14 +448,28 @@ class _Elements(gast.NodeTransformer):
         return node
 
 
-def _sums_back(group):
-    """Whether `group` reduces an adjoint to its operand's shape (rt.unbroadcast), which a loop
-    reading element `i % len` cannot do."""
-    return any(
-        isinstance(n, gast.Call) and rules.dotted_name(n.func) == "rt.unbroadcast"
-        for s in group.stmts
-        for n in gast.walk(s)
-    )
+def _may_be_shorter(group, live_after):
+    """Whether a sum, an rt.unbroadcast or an array kept after `group` may be of fewer elements
+    than the loop runs over: a value of only some of its classes (`np.sum(np.sin(x))` beside
+    `x * y`), which a loop reading element `i % len` of each would count more than once."""
+    every = {group.cls} | group.equal
+    classes = {}
+    for stmt in group.stmts:
+        if is_comment(stmt):
+            continue
+        target = stmt.targets[0].id
+        read = {n.id for n in gast.walk(stmt.value) if isinstance(n, gast.Name)}
+        classes[target] = set().union(
+            *(classes.get(n) or {group.classes.get(n)} - {None} for n in read)
+        )
+        sums_back = any(
+            isinstance(n, gast.Call) and rules.dotted_name(n.func) == "rt.unbroadcast"
+            for n in gast.walk(stmt.value)
+        )
+        kept = target in group.reductions or target in live_after or sums_back
+        if kept and classes[target] != every:
+            return True
+    return False
 
 
 def _elementwise_operator(op):
