@@ -27,6 +27,9 @@ It also writes the everyday patterns that were once silently wrong, and their ne
 - helpers branching on a constant flag argument (an int or a bool; positional, keyword or
   default) called inside loops, and helpers returning from inside their loop (scalars and arrays);
 - string statements between statements, in loops and in a helper;
+- loops in loops that each may `break` or `return`; an element stored through one of two
+  names for one array (`a = b = np.zeros(3)`, `a = b`), the other read later or not; a
+  length-1 slice broadcast beside whole arrays;
 - in one program in eight (or every program, with `programs(list_indices=True)`): list
   indices (`x[[2, 0, 1]]`, differentiated in every mode; `m[[1], 0]`) and updates at list
   indices (`a[[0, 2]] = v`), the last two computed by jit, jvp and vmap and refused by grad and vjp.
@@ -459,7 +462,7 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
     sub = dict(lists=lists)
     lines = []
     for _ in range(draw(st.integers(1, 3))):
-        form = draw(st.integers(0, 14 if depth > 0 else 1))
+        form = draw(st.integers(0, 17 if depth > 0 else 1))
         if form in (0, 1):  # a new variable, or an overwrite of an old one
             kind = draw(st.sampled_from(["scalar", "array", "matrix"]))
             olds = [n for n, k in names.items() if k == kind and n not in ("x", "s")]
@@ -577,7 +580,18 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
             lines += draw(flags_in_loop(names, indent, lists))
         elif form == 13:
             lines.append(f"{indent}{draw(st.sampled_from(NOTES))}")
-        elif lists:  # an update at a list of indices
+        elif form == 15:
+            lines += draw(nested_exits(names, indent, lists))
+        elif form == 16:
+            lines += draw(store_through_a_copy(names, indent, lists))
+        elif form == 17:  # a length-1 slice broadcast beside whole arrays
+            name, array = f"v{len(names)}", draw(expression(names, "array", 1, **sub))
+            lines.append(
+                f"{indent}{name} = np.sin(({array})[:1]) * "
+                f"({draw(expression(names, 'array', 1, **sub))}) + ({array})[:1]"
+            )
+            names[name] = "array"
+        elif form == 14 and lists:  # an update at a list of indices
             buf = f"v{len(names)}"
             lines.append(
                 f"{indent}{buf} = "
@@ -590,6 +604,43 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
                 value = draw(expression(names, "scalar", 1, **sub))
             lines.append(f"{indent}{buf}[{index}] = {value}")
             names[buf] = "array"
+    return lines
+
+
+@st.composite
+def nested_exits(draw, names, indent, lists):
+    """A loop in a loop, each of which may `break` or `return` (each keeps its own exit)."""
+    acc, i, j = f"v{len(names)}", f"i{len(names)}", f"j{len(names)}"
+    inner = dict(names, **{i: "int", j: "int"})
+    step = draw(expression(inner, "scalar", 1, lists=lists))
+    names[acc] = "scalar"
+    leaves = [draw(st.sampled_from(["break", "return " + final(names)])) for _ in range(2)]
+    return [
+        f"{indent}{acc} = 0.0",
+        f"{indent}for {i} in range({draw(st.integers(1, 3))}):",
+        f"{indent}    for {j} in range({draw(st.integers(1, 3))}):",
+        f"{indent}        {acc} = {acc} * 0.5 + {step}",
+        f"{indent}        if {acc} > 2.5:",
+        f"{indent}            {leaves[0]}",
+        f"{indent}    if {acc} > 1.5:",
+        f"{indent}        {leaves[1]}",
+    ]
+
+
+@st.composite
+def store_through_a_copy(draw, names, indent, lists):
+    """An element stored through one of two names for one array (`a = b = np.zeros(3)`, or
+    `a = b`): refused where the other name is read later, else as in Python."""
+    copy, original = f"v{len(names)}", f"v{len(names) + 1}"
+    if draw(st.booleans()):
+        lines = [f"{indent}{copy} = {original} = np.zeros(3)"]
+    else:
+        lines = [f"{indent}{original} = np.zeros(3)", f"{indent}{copy} = {original}"]
+    value = draw(expression(names, "scalar", 1, lists=lists))
+    lines.append(f"{indent}{copy}[{draw(st.integers(-3, 2))}] = {value}")
+    # the name registered last is the one the program returns
+    for name in draw(st.permutations([copy, original])):
+        names[name] = "array"
     return lines
 
 

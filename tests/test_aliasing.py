@@ -130,6 +130,41 @@ def f(x):
         "'a += ...' would make 'a' a 1-d float array, "
         "but Python's in-place '+=' keeps the 1-d int array",
     ),
+    "store into a copy, the original read later": (
+        """
+def f(x):
+    b = np.zeros(3)
+    a = b
+    a[0] = x[0]
+    return np.sum(b * x) + a[0]
+""",
+        7,
+        "in-place update of 'a' while 'b' refers to the same memory and is read later",
+    ),
+    "store after a chained assignment": (
+        """
+def f(x):
+    a = b = np.zeros(3)
+    a[0] = x[0]
+    return np.sum(b * x) + a[0]
+""",
+        6,
+        "in-place update of 'a' while 'b' refers to the same memory and is read later",
+    ),
+    "store into a copy made on one branch": (
+        """
+def f(x):
+    b = np.zeros(3)
+    if x[0] > 0.0:
+        a = b
+    else:
+        a = np.ones(3)
+    a[0] = x[1]
+    return np.sum(b * x) + a[0]
+""",
+        10,
+        "in-place update of 'a' while 'b' refers to the same memory and is read later",
+    ),
 }
 
 

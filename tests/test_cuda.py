@@ -52,6 +52,20 @@ def test_rows_of_length_one_broadcast_in_the_fused_device_loop():
     np.testing.assert_allclose(got, [[l1(x, y) for y in b] for x in a], rtol=1e-13)
 
 
+SUM_OF_THE_SHORTER = define("""
+def f(x, y):
+    a = np.sin(x)
+    return np.sum(a * y) * np.sum(a)
+""")
+
+
+def test_a_sum_of_the_shorter_operand_counts_its_own_elements_on_the_device():
+    # the loop over the longer length reads element `i % 1` of a length-1 `x`: its sum stops at 1
+    xs, ys = RNG.uniform(size=(2, 1)), RNG.uniform(size=(2, 3))
+    got = s2sjax.vmap(SUM_OF_THE_SHORTER, target="cuda")(xs, ys)
+    np.testing.assert_allclose(got, [SUM_OF_THE_SHORTER(x, y) for x, y in zip(xs, ys)], rtol=1e-13)
+
+
 HALVINGS = define("""
 def halvings(x, limit):
     n = 0

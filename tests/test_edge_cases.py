@@ -295,3 +295,13 @@ def test_arithmetic_of_an_array_and_a_list_is_a_clear_error():
         s2sjax.TransformError, match="arithmetic on a list or a tuple is not supported"
     ):
         s2sjax.grad(fun)(np.ones(3))
+
+
+def test_the_adjoint_of_a_product_over_an_empty_axis_is_empty():
+    fun = define(
+        "def f(x, m):\n"
+        "    return np.prod(x[3:]) * x[0] + np.sum(np.prod(m[:, 3:], axis=1) * m[:, 0])\n"
+    )
+    x, m = np.array([0.3, -0.7, 0.9]), np.array([[0.3, -0.7, 0.9], [0.2, 0.5, 0.1]])
+    gx, gm = s2sjax.grad(fun, argnums=(0, 1), target="python")(x, m)
+    fd.check_grad(fun, (x, m), (0, 1), (gx, gm), rtol=1e-8, atol=1e-10)

@@ -231,3 +231,29 @@ def test_a_broadcast_between_n_dimensional_arrays_runs_unfused_when_shapes_diffe
         value, grads = g(*args)
         assert value == pytest.approx(fun(*args), rel=1e-13)
         fd.check_grad(fun, args, (0, 1), grads, rtol=1e-7, atol=1e-9, name=str(args[0].shape))
+
+
+# `np.sin(x)` of a length-1 `x` beside `x * y`: NumPy keeps it of length 1. A fused loop over the
+# broadcast length once made it (and the gradient of `x`) as long as `y`.
+SHORT_BESIDE_LONG = define(
+    "def f(x, y):\n    a = np.sin(x)\n    return a * np.sum(a * y + x * y)\n"
+)
+
+
+@pytest.mark.parametrize("x, y", [(A[:1], B), (A, B[:1])], ids=["x of length 1", "y of length 1"])
+def test_an_array_of_the_shorter_operand_keeps_its_length_when_lengths_differ(x, y):
+    np.testing.assert_allclose(
+        s2sjax.jit(SHORT_BESIDE_LONG)(x, y), SHORT_BESIDE_LONG(x, y), rtol=1e-14
+    )
+    seed = np.linspace(0.5, 1.5, max(len(x), len(y)) if len(x) > 1 else 1)
+    pullback = s2sjax.vjp(SHORT_BESIDE_LONG, x, y)[1]
+    gx, gy = pullback(seed)
+    fd.check_grad(
+        lambda x, y: float(np.dot(SHORT_BESIDE_LONG(x, y), seed)),
+        (x, y),
+        (0, 1),
+        (gx, gy),
+        rtol=1e-8,
+        atol=1e-10,
+        name="SHORT_BESIDE_LONG",
+    )

@@ -67,7 +67,10 @@ def near(a, b):
 
 # Rejections a generated program may meet: the construct is refused, with this message, rather
 # than given a meaning other than Python's.
-REJECTIONS = ("may refer to the same memory and is read later",)
+REJECTIONS = (
+    "may refer to the same memory and is read later",
+    "refers to the same memory and is read later",
+)
 # Reverse mode refuses the derivative of an update at a list of indices (`a[[0, 2]] = v`) and of a
 # list index beside other indices (`m[[2], 0]`), at the line that has one; jit, jvp and vmap compute
 # them. A list index alone (`x[[0, 2]]`, `m[[1, 2]]`) is differentiated in every mode.

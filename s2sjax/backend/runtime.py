@@ -214,7 +214,7 @@ def prod_adjoint(g, a, axis):
         ],
         axis=-1,
     )
-    others = before * after
+    others = (before * after)[..., : moved.shape[-1]]  # none for an empty axis
     if axis is None:
         return (g * others).reshape(a.shape)
     return np.moveaxis(np.expand_dims(g, -1) * others, -1, axis)

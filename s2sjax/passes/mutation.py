@@ -85,18 +85,11 @@ def _check_sharing(program, mutable, types, layout):
         if not is_store(stmt):
             continue
         array = _root(stmt.targets[0])
-        defined = [i for i, s in enumerate(order[:position]) if _defines(s, array)]
-        since = (
-            defined[-1] if defined else 0
-        )  # aliases of an older array under this name do not count
-        aliases = {
-            s.targets[0].id
-            for s in order[since:position]
-            if isinstance(s, gast.Assign)
-            and not is_store(s)
-            and array in _shared_by(s.value, mutable, types)
-        }
-        live = sorted(a for a in aliases if layout.read_later(position, a))
+        sources = _copied_from(order, position, array, types)
+        aliases = set(sources)
+        for source in sources:
+            aliases |= _aliases_since_defined(order, position, source, mutable | sources, types)
+        live = sorted(a for a in aliases - {array} if layout.read_later(position, a))
         if live:
             array, alias = (program.variables.get(n, n) for n in (array, live[0]))
             raise program.origins[id(stmt)].error(
@@ -105,6 +98,35 @@ def _check_sharing(program, mutable, types, layout):
                 f"and is read later{_reached(program, stmt)}",
                 f"take a copy ({array}.copy()) where {alias!r} should keep the old values",
             )
+
+
+def _aliases_since_defined(order, position, array, mutable, types):
+    """The names given `array`'s memory (`b = array`, a view) between its last definition
+    before `position` and `position`; aliases of an older array under this name do not count."""
+    defined = [i for i, s in enumerate(order[:position]) if _defines(s, array)]
+    since = defined[-1] if defined else 0
+    return {
+        s.targets[0].id
+        for s in order[since:position]
+        if isinstance(s, gast.Assign)
+        and not is_store(s)
+        and array in _shared_by(s.value, mutable, types)
+    }
+
+
+def _copied_from(order, position, array, types):
+    """`array` and the names it may be a copy of before `position` (`a = b` on any path, or
+    `a = b = np.zeros(3)`, which normalizes to `a = t; b = t`), transitively: a store into
+    `a` changes each of them."""
+    found, todo = {array}, [(array, position)]
+    while todo:
+        target, before = todo.pop()
+        for i, stmt in enumerate(order[:before]):
+            value = stmt.value if _defines(stmt, target) else None
+            if isinstance(value, gast.Name) and value.id in types and value.id not in found:
+                found.add(value.id)
+                todo.append((value.id, i))
+    return found
 
 
 def _check_augmented(program, types, layout):

@@ -424,6 +424,7 @@ class _Normalizer:
             raise self.location.error(
                 node, "'break' in a loop over a range with a step that is not a number"
             )
+        enclosing = self.env.pop(".k", None)  # an enclosing loop's counter, back after this one
         self.env[".k"] = start
         counter = gast.Name(".k", gast.Load(), None, None)
         test = gast.Compare(
@@ -443,6 +444,8 @@ class _Normalizer:
 
         self.while_loop(node, gast.copy_location(test, node), node.body, prologue, epilogue)
         del self.env[".k"]
+        if enclosing is not None:
+            self.env[".k"] = enclosing
 
     def while_loop(self, node, test, body, prologue=None, epilogue=None):
         """`while test: body` with phis; the test is evaluated again at the end of the body.
@@ -450,6 +453,8 @@ class _Normalizer:
         `break` sets the flag `.broke` and `continue` skips the rest of the body (see
         desugar.lower_exits); the loop goes on while `not .broke and test`.
         """
+        # An enclosing loop's flags are its own: set aside here, back after this loop.
+        enclosing = {var: self.env.pop(var) for var in (".go", ".broke") if var in self.env}
         exits = may_exit(body)
         if exits:
             self.env[".broke"] = gast.Constant(False, None)
@@ -486,6 +491,7 @@ class _Normalizer:
         self.state.carried[id(loop)] = [phi.id for phi in phis.values()]
         for var in private - {".k"}:  # the counter is the caller's to drop
             del self.env[var]
+        self.env.update(enclosing)
 
     def may_assign(self, body):
         """The variables `body` assigns, and those it passes to a function it calls that may
