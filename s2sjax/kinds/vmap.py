@@ -353,19 +353,7 @@ def _kernel(specialization, code, args):
         device.name,
         [t.ndim for t in device.output_types],
     )
-    s.load(
-        backend.module_source(python.source, "one example, run to size the outputs"),
-        python.name,
-        "example_call",
-        target="python",
-    )
-    return pipeline.Generated(
-        name,
-        device.source + "\n\n" + kernel,
-        device.captured,
-        device.output_types,
-        device.returns_tuple,
-    )
+    return _kernel_module(s, python, device, name, kernel, "one example")
 
 
 def _run_kernel(specialization, args):
@@ -483,8 +471,14 @@ def _grid_kernel(specialization, code):
         device.name,
         [t.ndim for t in device.output_types],
     )
-    s.load(
-        backend.module_source(python.source, "one pair of examples, run to size the outputs"),
+    return _kernel_module(s, python, device, name, kernel, "one pair of examples")
+
+
+def _kernel_module(specialization, python, device, name, kernel, what):
+    """The device function and its `kernel`, after loading the Python code that runs `what` on
+    the host to size the outputs."""
+    specialization.load(
+        backend.module_source(python.source, f"{what}, run to size the outputs"),
         python.name,
         "example_call",
         target="python",
