@@ -522,11 +522,8 @@ def kernel_source(name, params, extra, axes, device_name, out_ranks):
     namer = Namer(params + extra)
     example = namer.fresh("example")
     batched = [namer.fresh(f"batched_{k}") for k in range(len(out_ranks))]
-    scalars = [subscript(b, example) for b, r in zip(batched, out_ranks) if r == 0]
-    arrays = [subscript(b, example) for b, r in zip(batched, out_ranks) if r > 0]
-    launch = call(device_name, _examples(params, axes, example) + extra + arrays)
-    if scalars:
-        launch = assign(scalars[0] if len(scalars) == 1 else tuple_of(scalars), launch)
+    examples = _examples(params, axes, example)
+    launch = _device_call(device_name, examples, extra, batched, out_ranks, example)
     return source(
         _kernel,
         name=name,
@@ -535,6 +532,17 @@ def kernel_source(name, params, extra, axes, device_name, out_ranks):
         batched=batched[0],
         launch=launch,
     )
+
+
+def _device_call(device_name, examples, extra, batched, out_ranks, slot):
+    """The device function called on `examples`: its array outputs are `batched_j[slot]`, its
+    scalar ones stored there."""
+    scalars = [subscript(b, slot) for b, r in zip(batched, out_ranks) if r == 0]
+    arrays = [subscript(b, slot) for b, r in zip(batched, out_ranks) if r > 0]
+    launch = call(device_name, examples + extra + arrays)
+    if scalars:
+        launch = assign(scalars[0] if len(scalars) == 1 else tuple_of(scalars), launch)
+    return launch
 
 
 def _kernel(name, parameters, example, batched, launch):
@@ -557,12 +565,8 @@ def grid_kernel_source(name, params, extra, axes, inner_axes, device_name, out_r
     pair, first, example = namer.fresh("pair"), namer.fresh("first"), namer.fresh("example")
     batched = [namer.fresh(f"batched_{k}") for k in range(len(out_ranks))]
     slot = tuple_of([example, pair])
-    scalars = [subscript(b, slot) for b, r in zip(batched, out_ranks) if r == 0]
-    arrays = [subscript(b, slot) for b, r in zip(batched, out_ranks) if r > 0]
     examples = _examples(_examples(params, axes, example), inner_axes, pair)
-    launch = call(device_name, examples + extra + arrays)
-    if scalars:
-        launch = assign(scalars[0] if len(scalars) == 1 else tuple_of(scalars), launch)
+    launch = _device_call(device_name, examples, extra, batched, out_ranks, slot)
     return source(
         _grid_kernel,
         name=name,
