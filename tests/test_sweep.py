@@ -627,18 +627,6 @@ _FLOAT32_TANGENT_CASES = (
     "unary +-0",
     "unary --0",
 )
-# Edge cases whose derivative, on Python floats, divides by zero (or raises 0.0 to a negative
-# power).
-_PYTHON_FLOAT_EDGES = (
-    "edge:math.sqrt-2",
-    "edge:math.asin-11",
-    "edge:math.acos-12",
-    "edge:np.log-15",
-    "edge:np.log1p-18",
-    "edge:np.arctan2-24",
-    "edge:**-3",
-)
-
 KNOWN_FAILURES: dict[str, Known] = {
     "vmap-of-a-vjp-pullback": Known(
         "refusal",
@@ -706,15 +694,6 @@ KNOWN_FAILURES: dict[str, Known] = {
         "s2sjax.value_and_grad(f)(np.ones(3, np.float32))[0].dtype  # float64",
         variants=("f32",),
         cases=("np.array-1",),
-    ),
-    "zero-division-on-python-floats": Known(
-        "internal crash",
-        "at a domain edge, the derivative of a function of a Python float divides Python floats "
-        "(ZeroDivisionError: float division by zero; 0.0 ** -0.5) on every target, "
-        "where NumPy gives inf or nan",
-        "s2sjax.grad(lambda x: np.log(x), target='python')(0.0)  # ZeroDivisionError (NumPy: inf)\n"
-        "s2sjax.grad(lambda x: math.asin(x))(1.0)  # ZeroDivisionError (inf)",
-        cases=_PYTHON_FLOAT_EDGES,
     ),
     "compiled-float32-results-are-float64": Known(
         "wrong dtype",

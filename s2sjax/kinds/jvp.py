@@ -76,9 +76,11 @@ def checked_arguments(primals, tangents):
 
 
 def _as_tangent(tangent, primal):
+    """A scalar tangent in its primal's float type (as JAX's): a float32 primal's is float32."""
     if type(tangent) is float and type(primal) is float:
         return tangent
     if np.ndim(primal) == 0:
-        return float(tangent)
+        dtype = np.asarray(primal).dtype
+        return (dtype if dtype.kind == "f" else np.dtype(np.float64)).type(tangent)
     tangent = np.asarray(tangent)
     return tangent if tangent.dtype.kind == "f" else tangent.astype(np.float64)
