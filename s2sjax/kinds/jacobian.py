@@ -12,7 +12,10 @@ from dataclasses import dataclass, replace
 
 import gast
 
+import numpy as np
+
 from ..backend.naming import Namer
+from ..pytree import tree_map
 from ..rules.reduce2 import refusing_draws
 from ..backend.templates import (
     assign,
@@ -46,6 +49,19 @@ class Jacfwd(Differentiating):
         with refusing_draws(f"under {self.name}, which runs the function once per column"):
             return forward_loop(specialization, code)
 
+    def converters(self, args, argnums):
+        """One converter giving every derivative the arguments' float32 dtype, as JAX's: a zero
+        second derivative or a float64 basis must not widen it (none for float64 or mixed)."""
+        dtypes = {np.result_type(args[i]) for i in argnums}
+        if dtypes != {np.dtype(np.float32)}:
+            return []
+        return [_as_float32]
+
+    def finished(self, specialization, result):
+        if not specialization.convert:
+            return result
+        return tree_map(_as_float32, result)
+
 
 @dataclass(frozen=True)
 class Jacrev(Jacfwd):
@@ -68,6 +84,12 @@ class Jacrev(Jacfwd):
                 return reverse_loop(specialization, code)
             except DerivativesInside:  # it calls a gradient: differentiated in forward mode
                 return forward_loop(specialization, code)
+
+
+def _as_float32(derivative):
+    return (
+        np.float32(derivative) if np.ndim(derivative) == 0 else np.asarray(derivative, np.float32)
+    )
 
 
 def forward_loop(specialization, code):
