@@ -7,6 +7,7 @@ import enum
 import copy
 
 import gast
+import numpy as np
 
 from .. import rules
 from ..backend.naming import line_comment, name
@@ -43,6 +44,9 @@ def zeros_like(primal):
     return gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
 
 
+_FLOAT64_NUMBERS = {float, int, bool, np.float64}  # a vmap's examples of float64 arrays: np.float64
+
+
 def scalar_seed(value, spec, classes=None):
     """The constant `value` seeding a derivative of a function of Python numbers (`classes`, the
     classes of the arguments it derives from; default all of `spec`'s): on target python it is
@@ -53,7 +57,7 @@ def scalar_seed(value, spec, classes=None):
     already (and a float64 seed would widen float32 derivatives).
     """
     classes = spec.classes if classes is None else classes
-    if spec.target != "python" or classes is None or not set(classes) <= {float, int, bool}:
+    if spec.target != "python" or classes is None or not set(classes) <= _FLOAT64_NUMBERS:
         return gast.Constant(value, None)
     return gast.Call(rules.dotted("np.float64"), [gast.Constant(value, None)], [])
 
