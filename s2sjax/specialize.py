@@ -78,7 +78,8 @@ class Specialization:
         # 0-d arrays are scalars to the generated code (and to Numba's math functions)
         self.zero_d = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.ndim == 0]
         # The common case: the user's arguments go straight to the generated code (`self.call`).
-        self.plain = transformed.target != "cuda" and not (
+        # On target python, `arguments` makes Python floats NumPy's (inf/nan, not ZeroDivisionError)
+        self.plain = transformed.target not in ("cuda", "python") and not (
             self.zero_d
             or self.static
             or self.hidden
@@ -145,12 +146,15 @@ class Specialization:
             args = tuple(a[()] if i in self.zero_d else a for i, a in enumerate(args))
         if self.static:
             args = tuple(a for i, a in enumerate(args) if i not in self.static)
-        return (
+        arguments = (
             tuple(args)
             + tuple(read() for read in self.hidden)
             + tuple(middle)
             + tuple(c.read() for c in self.captured)
         )
+        if self.transformed.target == "python":
+            return tuple(np.float64(a) if type(a) is float else a for a in arguments)
+        return arguments
 
     def _run_plain(self, args):
         return self.invoke("call", args)

@@ -10,7 +10,12 @@ one function, which Numba compiles whole and which can be transformed again
 
 from dataclasses import dataclass, replace
 
+import gast
+
+import numpy as np
+
 from ..backend.naming import Namer
+from ..pytree import tree_map
 from ..rules.reduce2 import refusing_draws
 from ..backend.templates import (
     assign,
@@ -22,7 +27,7 @@ from ..backend.templates import (
     subscript,
     tuple_of,
 )
-from ..transforms.common import Mode, generated_name
+from ..transforms.common import Mode, generated_name, scalar_seed
 from ..transforms.reverse import DerivativesInside, NonScalarOutput
 from . import integers
 from .base import Differentiating, same
@@ -43,6 +48,19 @@ class Jacfwd(Differentiating):
     def generate(self, specialization, code, args):
         with refusing_draws(f"under {self.name}, which runs the function once per column"):
             return forward_loop(specialization, code)
+
+    def converters(self, args, argnums):
+        """One converter giving every derivative the arguments' float32 dtype, as JAX's: a zero
+        second derivative or a float64 basis must not widen it (none for float64 or mixed)."""
+        dtypes = {np.result_type(args[i]) for i in argnums}
+        if dtypes != {np.dtype(np.float32)}:
+            return []
+        return [_as_float32]
+
+    def finished(self, specialization, result):
+        if not specialization.convert:
+            return result
+        return tree_map(_as_float32, result)
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,12 @@ class Jacrev(Jacfwd):
                 return forward_loop(specialization, code)
 
 
+def _as_float32(derivative):
+    return (
+        np.float32(derivative) if np.ndim(derivative) == 0 else np.asarray(derivative, np.float32)
+    )
+
+
 def forward_loop(specialization, code):
     """A loop of JVPs over basis vectors: jacfwd, and any derivative of generated code."""
     s, kind = specialization, specialization.kind
@@ -89,6 +113,7 @@ def forward_loop(specialization, code):
         s.spec.single,
         len(jvp.output_types),
         structured=s.output_tree is not None,
+        spec=s.spec,
     )
     return s.inline(wrapper, [jvp], jvp.captured)
 
@@ -115,9 +140,9 @@ def reverse_loop(specialization, code):
 
 def _wrt(specialization, code):
     names = specialization.param_names(code)
-    return [
-        Argument(names[i], specialization.arg_types[i].ndim == 0) for i in specialization.argnums
-    ]
+    s = specialization
+    classes = s.spec.classes or (None,) * len(names)
+    return [Argument(names[i], s.arg_types[i].ndim == 0, classes[i]) for i in s.argnums]
 
 
 def check_single_output(generated, name):
@@ -155,20 +180,30 @@ def _only_tuples(tree):
 class Argument:
     name: str
     scalar: bool
+    cls: type = float  # its Python class
 
 
 def jacfwd_source(
-    name, params, extra, wrt, jvp_name, result="jacobian", single=True, outputs=1, structured=False
+    name,
+    params,
+    extra,
+    wrt,
+    jvp_name,
+    result="jacobian",
+    single=True,
+    outputs=1,
+    structured=False,
+    spec=None,
 ):
     """`name(params, extra)`: the Jacobian by columns, each a JVP along a basis vector.
 
     `result` "jacobian" returns the Jacobians (a tuple for several `wrt`);
     "value_and_jacobian" returns `(value, jacobians)`. With several `outputs` (the JVP then
     returns tuples), or `structured` ones (the caller rebuilds their structure), a tuple with
-    the Jacobians of each output.
+    the Jacobians of each output. A scalar's basis tangents are `spec`'s seeds (transforms.common).
     """
     namer = Namer(params + extra)
-    zeros = [_zero(a) for a in wrt]
+    zeros = [_zero(a, spec) for a in wrt]
     value = namer.fresh("value")
     picks = (
         list(range(outputs)) if outputs > 1 else [None]
@@ -179,7 +214,7 @@ def jacfwd_source(
         jacs = [namer.fresh(f"jac_{arg.name}") for _ in picks]
         outs = [_output(subscript(r, 1), o) for o in picks]  # the JVP's tangent of each output
         if arg.scalar:
-            tangents = zeros[:i] + [1.0] + zeros[i + 1 :]
+            tangents = zeros[:i] + [_seed(1.0, arg, spec)] + zeros[i + 1 :]
             columns += fill(_jvp, r=r, jvp=jvp_name, params=params, tangents=tangents, extra=extra)
             columns += [stmt for jac, out in zip(jacs, outs) for stmt in assign(jac, out)]
         else:
@@ -363,8 +398,12 @@ def _returned(jacobians, single):
     return jacobians[0] if single else tuple_of(jacobians)
 
 
-def _zero(arg):
-    return 0.0 if arg.scalar else expression(_zeros_like, x=arg.name)
+def _zero(arg, spec):
+    return _seed(0.0, arg, spec) if arg.scalar else expression(_zeros_like, x=arg.name)
+
+
+def _seed(value, arg, spec):
+    return gast.Constant(value, None) if spec is None else scalar_seed(value, spec, [arg.cls])
 
 
 def _zeros_like(x):

@@ -12,7 +12,7 @@ from .. import containers
 from ..errors import check_not_complex
 from ..abstract import of_value
 from ..transforms.common import Mode
-from ..pytree import tree_unflatten
+from ..pytree import tree_map, tree_unflatten
 from .base import Kind
 
 
@@ -44,6 +44,7 @@ def run(specialization, primals, tangents):
     check_not_complex(tangents, Jvp.name, "tangents")
     tangents = [_as_tangent(t, primals[i]) for t, i in zip(tangents, specialization.argnums)]
     out, tangent_out = specialization.invoke("call", specialization.arguments(primals, tangents))
+    tangent_out = tree_map(_in_output_dtype, tangent_out, out)
     tree = specialization.output_tree
     if tree is None:
         return out, tangent_out
@@ -75,10 +76,19 @@ def checked_arguments(primals, tangents):
     return tuple(primals), tuple(tangents)
 
 
+def _in_output_dtype(tangent, output):
+    """A tangent in its float32 output's dtype, as JAX's (a runtime helper may widen it)."""
+    if not isinstance(output, (np.ndarray, np.floating)) or output.dtype != np.float32:
+        return tangent
+    return np.float32(tangent) if np.ndim(tangent) == 0 else np.asarray(tangent, np.float32)
+
+
 def _as_tangent(tangent, primal):
+    """A scalar tangent in its primal's float type (as JAX's): a float32 primal's is float32."""
     if type(tangent) is float and type(primal) is float:
         return tangent
     if np.ndim(primal) == 0:
-        return float(tangent)
+        dtype = np.asarray(primal).dtype
+        return (dtype if dtype.kind == "f" else np.dtype(np.float64)).type(tangent)
     tangent = np.asarray(tangent)
     return tangent if tangent.dtype.kind == "f" else tangent.astype(np.float64)

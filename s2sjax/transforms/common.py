@@ -7,6 +7,7 @@ import enum
 import copy
 
 import gast
+import numpy as np
 
 from .. import rules
 from ..backend.naming import line_comment, name
@@ -41,6 +42,24 @@ def atom_type(node, types):
 def zeros_like(primal):
     """`rt.zeros_like(primal)`: a zero derivative shaped like `primal`."""
     return gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
+
+
+_FLOAT64_NUMBERS = {float, int, bool, np.float64}  # a vmap's examples of float64 arrays: np.float64
+
+
+def scalar_seed(value, spec, classes=None):
+    """The constant `value` seeding a derivative of a function of Python numbers (`classes`, the
+    classes of the arguments it derives from; default all of `spec`'s): on target python it is
+    `np.float64(value)`.
+
+    Python floats raise ZeroDivisionError where NumPy's scalars give inf or nan (the derivative of
+    `math.sqrt` at 0.0); Numba's compiled code, NumPy's float32 scalars and arrays follow NumPy
+    already (and a float64 seed would widen float32 derivatives).
+    """
+    classes = spec.classes if classes is None else classes
+    if spec.target != "python" or classes is None or not set(classes) <= _FLOAT64_NUMBERS:
+        return gast.Constant(value, None)
+    return gast.Call(rules.dotted("np.float64"), [gast.Constant(value, None)], [])
 
 
 class Mode(enum.Enum):

@@ -35,7 +35,15 @@ from ..passes import optimize
 from ..passes.mutation import gathers, is_element
 from ..abstract import Type
 from ..passes.queries import assigned, is_store, reads, statements
-from .common import Mode, atom_type, generated_name, positional, with_line_comments, zeros_like
+from .common import (
+    Mode,
+    atom_type,
+    generated_name,
+    positional,
+    scalar_seed,
+    with_line_comments,
+    zeros_like,
+)
 
 
 class NonScalarOutput(Exception):
@@ -84,9 +92,7 @@ def transform(program, types, active, spec, namer, mutable=frozenset()):
     else:
         cotangents = []
         seeds = (
-            [builder.accumulate(outputs[0], gast.Constant(1.0, None))]
-            if outputs[0] in active
-            else []
+            [builder.accumulate(outputs[0], scalar_seed(1.0, spec))] if outputs[0] in active else []
         )
     grads = [name(builder.adjoint(w)) for w in wrt]
     result = gast.Return(_result(spec, outputs, grads, tree is not None))
