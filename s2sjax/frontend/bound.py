@@ -15,8 +15,7 @@ import os
 import types
 
 
-from ..backend import emit as emitter
-from .parse import function_from_source, parse
+from .parse import compiled_with_cells, parse
 
 # the parameter a static callable was given to, kept under this name: the call passes None there
 _UNUSED = "{}_given_statically"
@@ -78,22 +77,11 @@ def _closed(function, fdef, values, what):
     pyfunc = function.pyfunc
     cells = dict(zip(pyfunc.__code__.co_freevars, pyfunc.__closure__ or ()))
     cells.update({name: types.CellType(value) for name, value in values.items()})
-    free = sorted(cells)
     name = fdef.name
     fdef.decorator_list = []
     where = f"{os.path.basename(function.location.filename)}:{getattr(fdef, 'lineno', '?')}"
-    body = emitter.emit(fdef).strip("\n")
-    source = (
-        f"def s2sjax_enclosing({', '.join(free)}):\n"
-        + "".join(f"    {line}\n" for line in body.splitlines())
-        + f"    return {name}\n"
-    )
     filename = f"<s2sjax: {name} at {where}, {what}>"
-    made = function_from_source(source, "s2sjax_enclosing", filename, dict(function.globals))
-    code = next(
-        c for c in made.__code__.co_consts if isinstance(c, types.CodeType) and c.co_name == name
-    )
-    closure = tuple(cells[v] for v in code.co_freevars)
+    code, closure, _ = compiled_with_cells(fdef, cells, filename, dict(function.globals))
     defaults, kwdefaults = _defaults(pyfunc, fdef.args)
     bound = types.FunctionType(code, function.globals, name, defaults, closure or None)
     bound.__kwdefaults__ = kwdefaults

@@ -27,8 +27,7 @@ import types
 
 import gast
 
-from ..backend import emit as emitter
-from .parse import function_from_source, lifted_from
+from .parse import compiled_with_cells, lifted_from
 
 
 def lift(function, namer):
@@ -170,20 +169,10 @@ def _function(function, inner, name, reads, lifted, liftable):
     inner.args.kw_defaults = inner.args.kw_defaults + [None] * len(reads)
     earlier = {n: f for n, f in _by_name(lifted, liftable).items() if n != name}
     cells = {**_cells(function.pyfunc), **{n: types.CellType(f) for n, f in earlier.items()}}
-    free = sorted(cells)
     where = f"{os.path.basename(function.location.filename)}:{getattr(inner, 'lineno', '?')}"
     filename = f"<s2sjax: {name} at {where}, lifted out of {function.tree.name}>"
-    body = emitter.emit(inner).strip("\n")
-    source = (
-        f"def s2sjax_enclosing({', '.join(free)}):\n"
-        + "".join(f"    {line}\n" for line in body.splitlines())
-        + f"    return {name}\n"
-    )
-    made = function_from_source(source, "s2sjax_enclosing", filename, {})
-    code = made.__code__.co_consts
-    inner_code = next(c for c in code if isinstance(c, types.CodeType) and c.co_name == name)
-    closure = tuple(cells[v] for v in inner_code.co_freevars)
-    defaults = made(*(None for _ in free)).__defaults__
+    inner_code, closure, enclosing = compiled_with_cells(inner, cells, filename, {})
+    defaults = enclosing(*(None for _ in cells)).__defaults__
     lifted_function = types.FunctionType(
         inner_code, function.globals, name, defaults, closure or None
     )

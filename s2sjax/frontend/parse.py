@@ -24,6 +24,7 @@ import gast
 import numpy as np
 
 from .. import rules
+from ..backend import emit as emitter
 from ..backend import runtime
 from ..errors import Location, TransformError
 
@@ -268,6 +269,26 @@ def function_from_source(source, name, filename, namespace):
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)
     return namespace[name]
+
+
+def compiled_with_cells(fdef, cells, filename, namespace):
+    """The code of the function `fdef` (gast) defines, with the closure that reads its free names
+    from `cells` (name -> cell), and the enclosing function it was compiled in (whose locals are
+    those names; calling it evaluates the function's defaults in `namespace`)."""
+    free = sorted(cells)
+    body = emitter.emit(fdef).strip("\n")
+    source = (
+        f"def s2sjax_enclosing({', '.join(free)}):\n"
+        + "".join(f"    {line}\n" for line in body.splitlines())
+        + f"    return {fdef.name}\n"
+    )
+    enclosing = function_from_source(source, "s2sjax_enclosing", filename, namespace)
+    code = next(
+        c
+        for c in enclosing.__code__.co_consts
+        if isinstance(c, types.CodeType) and c.co_name == fdef.name
+    )
+    return code, tuple(cells[v] for v in code.co_freevars), enclosing
 
 
 def check_readable(fun):
