@@ -649,16 +649,6 @@ KNOWN_FAILURES: dict[str, Known] = {
         "s2sjax.vmap(pull)(np.ones((2, 3)), np.ones(2))",
         kinds=("vmap:vjp",),
     ),
-    "jvp-inside-with-container-primals": Known(
-        "refusal",
-        "a vmap of a function that calls s2sjax.jvp with a tuple or dict primal it unpacks "
-        'is refused: "taking a float out of a tuple that is only known at run time"',
-        "def f(p):\n    a, b = p\n    return a * b\n"
-        "def push(p, t):\n    return s2sjax.jvp(f, (p,), (t,))\n"
-        "s2sjax.vmap(push)((xs, ys), (xs, ys))  # TransformError at 'a, b = p'",
-        kinds=("vmap:jvp",),
-        layouts=("tuple", "dict"),
-    ),
     "max-of-scalars-under-vmap-of-hessian-falls-back": Known(
         "numba fallback",
         "vmap(hessian(f)) of `max(a, b)` at a tie: Numba cannot type the generated code, which "
