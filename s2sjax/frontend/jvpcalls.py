@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from ..abstract import Type, of_value
 from ..pytree import LEAF, TreeDef, tree_display
+from ..rules.reduce2 import refusing_draws
+from . import pullbacks
 from .parse import function_from_source
 
 
@@ -42,6 +44,10 @@ class JvpCall:
     # the structures of the arguments (primals, then tangents) where normalize knows them: a
     # dict's keys, which its type (a tuple of its values) does not hold
     trees: list = None
+    # `vjp(fun, ...)[1](ct)`: the number of the caller's variables a lambda reads, passed after
+    # the primals (the pullback becomes a gradient once the cotangent's structure is known)
+    pulled: int = None
+    regroup: object = None  # pullbacks.gradient: the pullback's results in the primals' structures
 
 
 @dataclass
@@ -76,6 +82,11 @@ class JvpCalls:
     def type_of(self, name, arg_types):
         """The type of the opaque call `name(*primals, *tangents)`, generating its JVP (pass 1)."""
         call = self.by_name[name]
+        if call.pulled is not None:
+            arg_types = _pulled(call, arg_types)
+            with refusing_draws("in the pullback of s2sjax.vjp, which runs the function again"):
+                call.generated = self.specialize(call, tuple(arg_types))
+            return call.generated.output_type
         if call.transformed is not None:
             call.generated = self.specialize(call, tuple(arg_types))
             return call.generated.output_type
@@ -120,6 +131,21 @@ class JvpCalls:
             )
         self.by_name.clear()
         self.seen = 0
+
+
+def _pulled(call, arg_types):
+    """Make the pullback's gradient, `call.transformed` (and `call.regroup`), for `arg_types`
+    (the primals', the caller's variables', the cotangent's); the types it takes: the primals'
+    leaves, the caller's variables', the cotangent's leaves."""
+    primal_count = len(arg_types) - 1 - call.pulled
+    trees = [_structure(call, k, arg_types[k]) for k in range(primal_count)]
+    cotangent = _structure(call, len(arg_types) - 1, arg_types[-1])
+    call.leaf_paths = [_leaf_paths(t) for t in trees] + [_leaf_paths(cotangent)]
+    primal_leaves = _leaves(arg_types[:primal_count])
+    call.transformed, call.regroup = pullbacks.gradient(
+        call.fun, trees, primal_leaves, call.pulled, cotangent
+    )
+    return primal_leaves + tuple(arg_types[primal_count:-1]) + _leaves(arg_types[-1:])
 
 
 def _tree_of(typ):
