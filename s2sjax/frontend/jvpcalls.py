@@ -47,6 +47,7 @@ class JvpCall:
     # `vjp(fun, ...)[1](ct)`: the number of the caller's variables a lambda reads, passed after
     # the primals (the pullback becomes a gradient once the cotangent's structure is known)
     pulled: int = None
+    grad: object = None  # s2sjax.grad, for a pullback: the api's, which the front end cannot import
     regroup: object = None  # pullbacks.gradient: the pullback's results in the primals' structures
 
 
@@ -143,7 +144,7 @@ def _pulled(call, arg_types):
     call.leaf_paths = [_leaf_paths(t) for t in trees] + [_leaf_paths(cotangent)]
     primal_leaves = _leaves(arg_types[:primal_count])
     call.transformed, call.regroup = pullbacks.gradient(
-        call.fun, trees, primal_leaves, call.pulled, cotangent
+        call.grad, call.fun, trees, primal_leaves, call.pulled, cotangent
     )
     return primal_leaves + tuple(arg_types[primal_count:-1]) + _leaves(arg_types[-1:])
 

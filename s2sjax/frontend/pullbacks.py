@@ -15,15 +15,14 @@ from ..pytree import tree_display
 from .parse import function_from_source
 
 
-def gradient(fun, primal_trees, leaf_types, outer_count, cotangent_tree):
+def gradient(grad, fun, primal_trees, leaf_types, outer_count, cotangent_tree):
     """(`grad` (target python) of `<fun(*primals, *outer), cotangent>` over the primals' float
     leaves, a function of (the primals' leaves, outer, the cotangent's leaves); the function
     that puts its results back in the primals' structures (`inner.specialize`'s `regroup`)).
 
+    `grad`: s2sjax.grad (the api builds on the front end, which cannot import it);
     `primal_trees`, `cotangent_tree`: pytree.TreeDefs; `leaf_types`: the primals' leaves';
     `outer`: the caller's variables a lambda reads."""
-    from ..api import grad  # the api builds on the front end: imported when a call needs it
-
     leaves = [f"leaf_{i}" for i in range(len(leaf_types))]
     outer = [f"outer_{i}" for i in range(outer_count)]
     cotangents = [f"cotangent_{k}" for k in range(cotangent_tree.num_leaves)]

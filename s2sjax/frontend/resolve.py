@@ -23,6 +23,7 @@ import functools
 import inspect
 import os
 import string
+import sys
 import types as pytypes
 from dataclasses import dataclass, field
 
@@ -427,6 +428,8 @@ class _Resolver(gast.NodeTransformer):
             return node
         call = self.jvp_calls.meet(fun, self.function.location, node, ())
         call.pulled = len(outer)
+        # s2sjax.grad, from the module that defines the vjp called (the api imports this one)
+        call.grad = sys.modules[self._value_of(maker.func).__module__].grad
         primals = [self.visit(a) for a in maker.args[1:]]
         outer = [gast.copy_location(gast.Name(n, gast.Load(), None, None), node) for n in outer]
         cotangent = [self.visit(node.args[0])]
