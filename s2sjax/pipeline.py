@@ -284,7 +284,7 @@ def _generate_jvp(fun, arg_types, argnums):
 def _specialize_inner(call, arg_types):
     """The generated code of a transformation called in a transformed function (frontend/inner)."""
     try:
-        return inner.specialize(call.transformed, arg_types, _typed)
+        return inner.specialize(call.transformed, arg_types, _typed, call.regroup)
     except (TypeError, ValueError) as exc:
         raise call.location.error(call.node, f"{call.transformed!r} called here: {exc}") from None
 

@@ -150,6 +150,29 @@ def test_jvp_of_a_tuple_primal_differentiates_each_leaf(target):
     fd.check_grad(along, (w, b, x, tw, tb), (0, 1), second, rtol=1e-7, atol=1e-9)
 
 
+def affine_of_dict(params, x):
+    return np.sum(np.tanh(params["w"] * x + params["b"]))
+
+
+def push_dict(params, x, tangents):
+    return s2sjax.jvp(affine_of_dict, (params, x), (tangents, np.zeros(3)))[1]
+
+
+@pytest.mark.parametrize("target", ["python", "cpu"])
+def test_vmap_of_jvp_of_a_dict_primal_matches_a_loop_of_finite_differences(target):
+    """A dict primal keeps its keys through the jvp (its leaves found by key), under vmap."""
+    rng = np.random.default_rng(4)
+    params = {"w": rng.normal(size=(BATCH, 3)), "b": rng.normal(size=BATCH)}
+    tangents = {"w": rng.normal(size=(BATCH, 3)), "b": rng.normal(size=BATCH)}
+    x = rng.normal(size=3)
+    batched = s2sjax.vmap(push_dict, in_axes=(0, None, 0), target=target)(params, x, tangents)
+    for k in range(BATCH):
+        w, b, tw, tb = params["w"][k], params["b"][k], tangents["w"][k], tangents["b"][k]
+        loss = lambda w, b: affine_of_dict({"w": w, "b": b}, x)  # noqa: E731
+        gw, gb = (fd.numerical_grad(loss, (w, b), i) for i in (0, 1))
+        assert batched[k] == pytest.approx(float(np.dot(gw, tw) + gb * tb), rel=1e-7)
+
+
 WEIGHTS = np.array([0.5, -1.0, 2.0])
 
 

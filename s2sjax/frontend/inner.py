@@ -51,11 +51,13 @@ def refusal(transformed):
     return None
 
 
-def specialize(transformed, arg_types, generate_types):
+def specialize(transformed, arg_types, generate_types, regroup=None):
     """The `InnerCode` of `transformed` (a Transformed) for arguments of `arg_types`.
 
     `generate_types(function, types)`: pipeline.Generated of `function` as it is (for its output
-    types). Raises TypeError or ValueError where the transformation refuses the arguments.
+    types). `regroup(params)`, when given: the expression returned instead of the
+    tuple `result` (a vjp's pullback puts them in its primals' structures, pullbacks.py). Raises
+    TypeError or ValueError where the transformation refuses the arguments.
     """
     python = _as_python(transformed)
     entry = python.specialization(tuple(_example(t) for t in arg_types))
@@ -67,6 +69,8 @@ def specialize(transformed, arg_types, generate_types):
     result = tree_display(tree, iter(f"result[{i}]" for i in range(tree.num_leaves)))
     if tree.kind == "leaf":
         result = "result"
+    if regroup is not None:
+        result = regroup(params)
     wrapper = (
         f"def {name}({', '.join(params + extra)}):\n"
         f"    result = {entry.function_name}({', '.join(params + extra)})\n"
@@ -128,6 +132,9 @@ def _output_type(generated):
 def _typed(tree, leaves):
     if tree.kind == "leaf":
         return next(leaves)
+    if tree.kind in ("dict", "list"):  # a pullback's in its primal's structure (a dict's
+        # type is the tuple of its values)
+        return Type("tuple", 0, tuple(_typed(c, leaves) for c in tree.children))
     if tree.kind != "tuple":
         raise TypeError(
             "a transformation returning lists or dicts is not supported inside a transformed "

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from ..abstract import Type, of_value
 from ..pytree import LEAF, TreeDef, tree_display
+from ..rules.reduce2 import refusing_draws
+from . import pullbacks
 from .parse import function_from_source
 
 
@@ -39,6 +41,14 @@ class JvpCall:
     # a transformation called in the code (`grad(f)(x)`, a `Transformed` from outside): its
     # generated code for the arguments' types (inner.InnerCode) is inlined in pass 2
     transformed: object = None
+    # the structures of the arguments (primals, then tangents) where normalize knows them: a
+    # dict's keys, which its type (a tuple of its values) does not hold
+    trees: list = None
+    # `vjp(fun, ...)[1](ct)`: the number of the caller's variables a lambda reads, passed after
+    # the primals (the pullback becomes a gradient once the cotangent's structure is known)
+    pulled: int = None
+    grad: object = None  # s2sjax.grad, for a pullback: the api's, which the front end cannot import
+    regroup: object = None  # pullbacks.gradient: the pullback's results in the primals' structures
 
 
 @dataclass
@@ -73,6 +83,11 @@ class JvpCalls:
     def type_of(self, name, arg_types):
         """The type of the opaque call `name(*primals, *tangents)`, generating its JVP (pass 1)."""
         call = self.by_name[name]
+        if call.pulled is not None:
+            arg_types = _pulled(call, arg_types)
+            with refusing_draws("in the pullback of s2sjax.vjp, which runs the function again"):
+                call.generated = self.specialize(call, tuple(arg_types))
+            return call.generated.output_type
         if call.transformed is not None:
             call.generated = self.specialize(call, tuple(arg_types))
             return call.generated.output_type
@@ -80,11 +95,12 @@ class JvpCalls:
         primals, tangents = tuple(arg_types[:half]), tuple(arg_types[half:])
         fun, fixed = call.fun, call.defaults
         if any(p.kind == "tuple" for p in primals):
-            trees = [_tree_of(p) for p in primals]
-            call.leaf_paths = [_leaf_paths(t) for t in trees]
-            primals, tangents = _leaves(primals, call), _leaves(tangents, call, trees)
+            trees = [_structure(call, k, typ) for k, typ in enumerate(arg_types)]
+            call.leaf_paths = [_leaf_paths(t) for t in trees[:half]]
+            primals = _leaves(primals)
+            tangents = _leaves(tangents, call, trees[:half], trees[half:])
             fun, fixed = (
-                _of_leaves(call.fun, trees),
+                _of_leaves(call.fun, trees[:half]),
                 (),
             )  # g's own defaults apply in the function of the leaves
         for p, t in zip(primals, tangents):
@@ -118,26 +134,63 @@ class JvpCalls:
         self.seen = 0
 
 
+def _pulled(call, arg_types):
+    """Make the pullback's gradient, `call.transformed` (and `call.regroup`), for `arg_types`
+    (the primals', the caller's variables', the cotangent's); the types it takes: the primals'
+    leaves, the caller's variables', the cotangent's leaves."""
+    primal_count = len(arg_types) - 1 - call.pulled
+    trees = [_structure(call, k, arg_types[k]) for k in range(primal_count)]
+    cotangent = _structure(call, len(arg_types) - 1, arg_types[-1])
+    call.leaf_paths = [_leaf_paths(t) for t in trees] + [_leaf_paths(cotangent)]
+    primal_leaves = _leaves(arg_types[:primal_count])
+    call.transformed, call.regroup = pullbacks.gradient(
+        call.grad, call.fun, trees, primal_leaves, call.pulled, cotangent
+    )
+    return primal_leaves + tuple(arg_types[primal_count:-1]) + _leaves(arg_types[-1:])
+
+
 def _tree_of(typ):
     """The structure of a value of type `typ`: its tuples, with `*` for each leaf."""
     return TreeDef("tuple", tuple(map(_tree_of, typ.elts))) if typ.kind == "tuple" else LEAF
 
 
+def _structure(call, k, typ):
+    """The structure of argument `k` of `call`, of type `typ`: normalize's (a dict's keys
+    included) where it knows it."""
+    known = call.trees[k] if call.trees is not None else LEAF
+    tree = known if known.num_leaves == len(_leaf_types(typ)) and known != LEAF else _tree_of(typ)
+    if _has_objects(tree):
+        raise call.location.error(
+            call.node,
+            "an object (a namedtuple, a dataclass) among the primals of s2sjax.jvp in a "
+            "transformed function is not supported",
+            "give jvp its fields as a tuple",
+        )
+    return tree
+
+
+def _has_objects(tree):
+    return tree.kind == "node" or any(map(_has_objects, tree.children))
+
+
 def _leaf_paths(tree):
+    """The index of each leaf: positions in tuples and lists, keys in dicts."""
     if tree.kind == "leaf":
         return [()]
-    return [(i,) + path for i, child in enumerate(tree.children) for path in _leaf_paths(child)]
+    steps = tree.keys if tree.kind == "dict" else range(len(tree.children))
+    return [(s,) + path for s, child in zip(steps, tree.children) for path in _leaf_paths(child)]
 
 
-def _leaves(types, call, trees=None):
-    """The types of the leaves of `types`, checked to be of structures `trees` when given."""
-    for k, typ in enumerate(types if trees is not None else ()):
-        if _tree_of(typ) != trees[k]:
+def _leaves(types, call=None, trees=(), tangent_trees=()):
+    """The types of the leaves of `types`; the tangents' structures `tangent_trees` checked to be
+    the primals' `trees`."""
+    for k, (tree, tangent_tree) in enumerate(zip(trees, tangent_trees)):
+        if tangent_tree != tree:
             raise call.location.error(
                 call.node,
                 "primal and tangent arguments to s2sjax.jvp must have the same "
-                f"tree structure; primal {k} has tree structure {trees[k]} whereas its tangent "
-                f"has tree structure {_tree_of(typ)}.",
+                f"tree structure; primal {k} has tree structure {tree} whereas its tangent "
+                f"has tree structure {tangent_tree}.",
             )
     return tuple(leaf for typ in types for leaf in _leaf_types(typ))
 

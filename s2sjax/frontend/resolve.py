@@ -23,6 +23,7 @@ import functools
 import inspect
 import os
 import string
+import sys
 import types as pytypes
 from dataclasses import dataclass, field
 
@@ -229,6 +230,11 @@ class _Resolver(gast.NodeTransformer):
         return self._classify(value, node, chain)
 
     def visit_Subscript(self, node):
+        if self._vjp_part(node) == 0:  # the value: g(x, y)
+            maker = node.value
+            return self.visit(
+                gast.copy_location(gast.Call(maker.args[0], maker.args[1:], []), node)
+            )
         concatenator = self._value_of(node.value)
         if concatenator is np.r_:
             return self._index_concatenation(node, "np.r_", self._r_piece, "np.concatenate")
@@ -285,6 +291,8 @@ class _Resolver(gast.NodeTransformer):
         _dtypes_named(node)
         if self._refers_to_jvp(node.func):
             return self._jvp_call(node)
+        if self._vjp_part(node.func) == 1:
+            return self._pullback_call(node)
         if self._is_vmap(node.func):
             return self._vmap_call(node)
         if isinstance(node.func, gast.Call) and self._transformation(node.func.func) not in (
@@ -383,7 +391,57 @@ class _Resolver(gast.NodeTransformer):
         args = [self.visit(a) for a in node.args]
         args += [gast.copy_location(gast.Name(n, gast.Load(), None, None), node) for n in outer]
         fun_name = getattr(transformed, "__name__", "f").replace("<lambda>", "lambda")
-        name = self.namer.fresh(f"{fun_name}_{transformed.kind.name}")
+        return self._inner_call(call, node, args, f"{fun_name}_{transformed.kind.name}")
+
+    def _vjp_part(self, node):
+        """0 or 1 for `s2sjax.vjp(g, x)[0]` (the value) or `[1]` (the pullback), else None."""
+        if not (
+            isinstance(node, gast.Subscript)
+            and isinstance(node.value, gast.Call)
+            and self._transformation(node.value.func) == "vjp"
+            and isinstance(node.slice, gast.Constant)
+        ):
+            return None
+        return node.slice.value if node.slice.value in (0, 1) else None
+
+    def _pullback_call(self, node):
+        """`s2sjax.vjp(g, x, y)[1](ct)`: the gradient of `<g(x, y), ct>` over x and y, inlined
+        like a gradient called inside (pullbacks.py)."""
+        maker = node.func.value
+        arguments = maker.args[1:] + node.args
+        if (
+            maker.keywords
+            or node.keywords
+            or len(node.args) != 1
+            or len(maker.args) < 2
+            or any(isinstance(a, gast.Starred) for a in arguments)
+        ):
+            return self._problem(
+                node,
+                "the pullback of s2sjax.vjp inside a transformed function is called with one "
+                "cotangent, and vjp takes the function and its primals by position, without "
+                "has_aux",
+                "write s2sjax.vjp(g, x, y)[1](ct)",
+            )
+        fun, outer = self._transformed_function(maker.args[0], node, "vjp")
+        if fun is None:
+            return node
+        call = self.jvp_calls.meet(fun, self.function.location, node, ())
+        call.pulled = len(outer)
+        # s2sjax.grad, from the module that defines the vjp called (the api imports this one)
+        call.grad = sys.modules[self._value_of(maker.func).__module__].grad
+        primals = [self.visit(a) for a in maker.args[1:]]
+        outer = [gast.copy_location(gast.Name(n, gast.Load(), None, None), node) for n in outer]
+        cotangent = [self.visit(node.args[0])]
+        if call.function is not None:  # pass 2: the gradient takes leaves (jvpcalls._pulled)
+            primals = _leaves_of(primals, call.leaf_paths[:-1])
+            cotangent = _leaves_of(cotangent, call.leaf_paths[-1:])
+        args = primals + outer + cotangent
+        return self._inner_call(call, node, args, f"{fun.__name__}_pullback")
+
+    def _inner_call(self, call, node, args, spelled):
+        """A call of a transformation's generated code: opaque in pass 1, inlined in pass 2."""
+        name = self.namer.fresh(spelled.replace("<lambda>", "lambda"))
         if call.function is None:
             self.jvp_calls.by_name[name] = call
             self.resolved.functions[name] = call
@@ -464,6 +522,13 @@ class _Resolver(gast.NodeTransformer):
                 node,
                 "s2sjax.jvp inside a transformed function must be called where it is written",
                 "write s2sjax.jvp(g, (x, y), (vx, vy))",
+            )
+        if name == "vjp":
+            return self._problem(
+                node,
+                "s2sjax.vjp inside a transformed function must be indexed where it is written: "
+                "its value [0], or its pullback [1] called there",
+                "write s2sjax.vjp(g, x, y)[1](ct) (and g(x, y) for the value)",
             )
         return self._problem(
             node,

@@ -1079,9 +1079,10 @@ class _Normalizer:
         name = rules.dotted_name(node.func)
         # typed by inference, inlined in pass 2
         if isinstance(self.state.functions.get(name), JvpCall):
-            return self.define(
-                gast.Call(node.func, [self.atom(a) for a in node.args], []), node, target
-            )
+            atoms = [self.atom(a) for a in node.args]
+            # a dict's keys are lost in its tuple of values: the call needs them for its leaves
+            self.state.functions[name].trees = [self.tree_of(a, []) for a in atoms]
+            return self.define(gast.Call(node.func, atoms, []), node, target)
         if isinstance(self.state.functions.get(name), ClassTest):
             return self.class_test(self.state.functions[name], node)
         if isinstance(self.state.functions.get(name), Record):
