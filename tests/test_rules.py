@@ -420,6 +420,12 @@ case(
     u(-1, 1, (3,)),
 )
 case(
+    "rt.float_cast",
+    "def f(x, y):\n    return np.sum(np.sin(rt.float_cast(x * y, (x, y))))\n",
+    u(-1, 1, (3,)),
+    u(-1, 1, (3,)),
+)
+case(
     "rt.move_batch_axis",
     "def f(a):\n"
     "    return np.sum(np.sin(rt.move_batch_axis(a, 1)) * np.arange(6.0).reshape(3, 2))\n",

@@ -387,6 +387,17 @@ def _empty_float(length, arrays):
     return lambda length, arrays: np.empty(length, dtype=dtype)
 
 
+def float_cast(x, arrays):
+    """`x` in the widest float dtype of `arrays` (what a fused loop computing it allocates)."""
+    return x.astype(np.result_type(*(a.dtype for a in arrays)), copy=False)
+
+
+@overload(float_cast)
+def _float_cast(x, arrays):
+    dtype = np.result_type(*(np.dtype(t.dtype.name) for t in arrays))
+    return lambda x, arrays: x.astype(dtype)
+
+
 def stacked_shape(lengths, leaf):
     """The shape of `np.array` of nested lists of `lengths` of elements shaped like `leaf`."""
     return tuple(lengths) + np.shape(leaf)

@@ -86,6 +86,7 @@ class _Group:
         self.defined = set()  # names assigned in the group
         self.reductions = {}  # name -> "sum" or "mean"
         self.deps = {}  # name -> the classes whose arrays its value reads
+        self.stored, self.float_inputs = [], []  # as the fused loop has them
         # array -> class, as when the group was formed (later statements may rebind)
         self.classes = {}
         self.equal = (
@@ -491,7 +492,18 @@ class _Fuser:
         extents = [_extent(c, rank) for c in classes]
         same = gast.Compare(extents[0], [gast.Eq() for _ in extents[1:]], extents[1:])
         fused = self._loop(group, live_after, _Space.of(group.cls, rank), broadcasting=False)
-        return [gast.If(same, fused, [_copy(s) for s in group.stmts])]
+        return [gast.If(same, fused, [_copy(s) for s in group.stmts] + self.recast(group))]
+
+    def recast(self, group):
+        """The float arrays the fused loop stores, given its dtype where the statements ran
+        unfused: both branches must give one type (the loop's is NumPy's; generated code of
+        float32 arrays can widen, see rt.float_cast)."""
+        inputs = gast.Tuple([name(n) for n in group.float_inputs], gast.Load())
+        return [
+            _assign(n, _call("rt.float_cast", [name(n), _copy(inputs)]))
+            for n in group.stored
+            if self.types[n].kind == "float" and group.float_inputs
+        ]
 
     def _loop(self, group, live_after, space, broadcasting):
         indices = [self.namer.fresh("i") for _ in space.extents]
@@ -534,6 +546,7 @@ class _Fuser:
             for n in stored
         ]
         inputs = self.float_arrays_read(body, group)
+        group.stored, group.float_inputs = stored, inputs
         before = [_assign(n, self.allocate(n, own[n] or space.shape, inputs)) for n in stored]
         self.allocated.update(stored)
         before += [_assign(n, gast.Constant(0.0, None)) for n in sorted(group.reductions)]

@@ -32,6 +32,12 @@ def _tape_result(types, nodes):
     return Type(kind, None if value.ndim is None else value.ndim + 1)
 
 
+def _allocated_float(types, nodes):
+    """A new float array of a length (rank 1) or of a shape (a tuple of lengths)."""
+    shape = types["length"]
+    return Type("float", len(shape.elts) if shape.kind == "tuple" else 1)
+
+
 def helper(name, params, result, **forms):
     return register(Rule(f"rt.{name}", params, result, **forms), getattr(rt, name))
 
@@ -62,7 +68,8 @@ helper("extreme_adjoint", ("v", "a", "out", "axis"), _float_like("a"), linear=("
 helper("reshape_like", ("v", "a"), _float_like("a"), linear=("v",), like="a")
 helper("matmul", ("a", "b"), _product_result(dot=True), linear=BILINEAR, product=True)
 helper("unset", (), lambda t, n: UNSET)
-helper("empty_float", ("length", "arrays"), lambda t, n: Type("float", 1), allocates="unfilled")
+helper("empty_float", ("length", "arrays"), _allocated_float, allocates="unfilled")
+helper("float_cast", ("x", "arrays"), _float_like("x"), linear=("x",))
 helper(
     "stacked_shape",
     ("lengths", "leaf"),
