@@ -84,7 +84,8 @@ def test_a_changed_closure_value_is_used():
 
 
 def test_code_that_assumes_nothing_keeps_its_fast_path():
-    grad = s2sjax.grad(lambda x: x * x, target="python")
+    # on cpu: target python makes Python floats NumPy's at each call (inf/nan at domain edges)
+    grad = s2sjax.grad(lambda x: x * x, target="cpu")
     grad(1.0)
     entry = grad.specialization((1.0,))
     assert entry.plain and not entry.assumptions and grad._by_type
