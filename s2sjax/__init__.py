@@ -2,7 +2,7 @@
 
 >>> import math, s2sjax
 >>> df = s2sjax.grad(lambda x: x * math.sin(x ** 2), target="python")
->>> round(df(0.13), 10)
+>>> round(float(df(0.13)), 10)
 0.0506943688
 """
 

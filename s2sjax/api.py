@@ -49,9 +49,9 @@ def grad(fun=None, argnums=0, has_aux=False, *, allow_int=False, target="cpu"):
 
     >>> import math
     >>> df = grad(lambda x: x * math.sin(x ** 2), target="python")
-    >>> round(df(0.13), 10)
+    >>> round(float(df(0.13)), 10)
     0.0506943688
-    >>> round(grad(grad(lambda x: 3 * x * x + 9), target="python")(20.0), 12)
+    >>> round(float(grad(grad(lambda x: 3 * x * x + 9), target="python")(20.0)), 12)
     6.0
     """
     if fun is None:
@@ -87,7 +87,8 @@ def jvp(fun, primals, tangents, *, target="cpu"):
     floats are not differentiated: their tangents are ignored.
 
     >>> import math
-    >>> jvp(lambda x, y: x * math.sin(y), (2.0, 0.0), (1.0, 1.0), target="python")
+    >>> value, tangent = jvp(lambda x, y: x * math.sin(y), (2.0, 0.0), (1.0, 1.0), target="python")
+    >>> float(value), float(tangent)
     (0.0, 2.0)
     """
     primals, tangents = jvp_kind.checked_arguments(primals, tangents)
@@ -196,7 +197,7 @@ def jit(fun=None, static_argnums=(), static_argnames=(), *, target="cpu"):
     must be hashable numbers, bools, None or tuples of those.
 
     >>> f = jit(lambda x, n: x ** n, static_argnames="n", target="python")
-    >>> f(2.0, n=3)
+    >>> float(f(2.0, n=3))
     8.0
     """
     if fun is None:

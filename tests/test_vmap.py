@@ -451,8 +451,8 @@ INLINE_ERRORS = {
     "def f(x, ys):\n    v = s2sjax.vmap(g)\n    return np.sum(v(ys))\n": (
         "must be called where it is written"
     ),
-    "def f(x, ys):\n    return np.sum(s2sjax.vjp(g, x)[0])\n": (
-        r"s2sjax.vjp inside a transformed function is not supported"
+    "def f(x, ys):\n    return np.sum(s2sjax.vjp(g, x)[1](ys, ys))\n": (
+        r"the pullback of s2sjax.vjp inside a transformed function is called with one cotangent"
     ),
     "def f(x, ys):\n    return np.sum(s2sjax.vmap(g)(y=ys))\n": "takes its arguments by position",
     "def f(x, ys):\n    k = 0\n    return np.sum(s2sjax.vmap(g, in_axes=k)(ys))\n": (
