@@ -78,8 +78,9 @@ def defjvp(fun, *jvps, output_ndim=None):
     >>> def cube(x):
     ...     return x ** 3
     >>> defjvp(cube, lambda d, out, x: 3.0 * x * x * d)
-    >>> [float(v) for v in s2sjax.jvp(lambda x: cube(x) + x, (2.0,), (1.0,), target="python")]
-    [10.0, 13.0]
+    >>> value, tangent = s2sjax.jvp(lambda x: cube(x) + x, (2.0,), (1.0,), target="python")
+    >>> float(value), float(tangent)
+    (10.0, 13.0)
     """
     _define(fun, jvps, "jvp", output_ndim)
 
