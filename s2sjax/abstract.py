@@ -34,6 +34,17 @@ class Type:
         return Type(kind, self.ndim)
 
 
+class FloatOfEitherWidth(float):
+    """The example value of a scalar float `Type` (which does not say the width), where code is
+    specialized from types alone (a transformation called inside another): its class stands for
+    float, np.float64 and np.float32 at once (see `classes_it_may_be`)."""
+
+
+def classes_it_may_be(cls):
+    """The classes a value of class `cls` may have when the code runs."""
+    return (float, np.float64, np.float32) if cls is FloatOfEitherWidth else (cls,)
+
+
 FLOAT = Type("float")
 INT = Type("int")
 BOOL = Type("bool")

@@ -185,7 +185,9 @@ def _code_passes(spec, env, namer, location, origins):
         ("optimize", optimize.optimize),
         (
             "outputs_in_place",
-            write_outputs_in_place if compiled and spec.mode is Mode.PRIMAL else _unchanged,
+            (lambda fdef: write_outputs_in_place(fdef, env))
+            if compiled and spec.mode is Mode.PRIMAL
+            else _unchanged,
         ),
         ("float_powers", optimize.float_negative_powers if compiled else _unchanged),
         (

@@ -134,6 +134,20 @@ def test_an_output_whose_rank_is_known_only_as_the_code_runs_is_an_error_at_the_
     assert "return y" in str(info.value)
 
 
+RETURNS_ITS_ARGUMENT = define("""
+def returns_its_argument(x, w):
+    return w
+""")
+
+
+def test_an_array_output_the_kernel_does_not_make_is_an_error_at_the_users_line():
+    with pytest.raises(
+        s2sjax.TransformError, match="an array output must be an array the function creates"
+    ) as info:
+        s2sjax.vmap(RETURNS_ITS_ARGUMENT, in_axes=(0, None), target="cuda")(np.ones(2), np.ones(3))
+    assert info.value.lineno == RETURNS_ITS_ARGUMENT.__code__.co_firstlineno + 1
+
+
 PRODUCT = define("""
 def product(a, b):
     return np.sum(np.sin(a @ b))

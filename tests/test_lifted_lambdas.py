@@ -85,6 +85,11 @@ def test_a_lifted_lambda_reads_the_callers_variables_under_grad(target):
             "must be written as constants",
         ),
         ("return np.sum(s2sjax.vmap(lambda r, k=2.0: r * k)(x))", "plain positional parameters"),
+        # an error in a lambda lifted out of a lifted lambda: the user's line, not the lifted one
+        (
+            "return np.sum(s2sjax.vmap(lambda r: s2sjax.vmap(lambda c: {1: 2}[r] * c)(x))(x))",
+            "a key known only at run time",
+        ),
     ],
 )
 def test_vmapped_lambdas_that_cannot_be_lifted_are_located(body, message):
@@ -92,3 +97,4 @@ def test_vmapped_lambdas_that_cannot_be_lifted_are_located(body, message):
     with pytest.raises(TransformError, match=message) as info:
         s2sjax.grad(fun, target="python")(np.ones(3))
     assert info.value.filename == fun.__code__.co_filename
+    assert info.value.lineno == fun.__code__.co_firstlineno + 1 + body.count("\n")

@@ -82,3 +82,36 @@ def test_other_uses_of_vjp_inside_are_refused_with_what_to_write(body, message):
     with pytest.raises(s2sjax.TransformError, match=message) as info:
         s2sjax.vmap(f, target="python")(np.ones((2, 2)))
     assert "s2sjax.vjp(g, x, y)[1](ct)" in str(info.value)
+
+
+def scaled_by_class(a, b):
+    return np.sum(a) * (2.0 if isinstance(b, (float, np.floating)) else 1.0)
+
+
+def pull_by_class(a, b, ct):
+    return s2sjax.vjp(scaled_by_class, a, b)[1](ct)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_pullback_with_a_zero_cotangent_for_a_number_matches_a_loop(dtype):
+    """b's cotangent is zero: a number per example, with no slot to build it in (it was built
+    as an array view on cpu: "'numpy.float64' object does not support item assignment")."""
+    a, b, ct = X.astype(dtype), X[:, 0].astype(dtype), CT[:, 0].astype(dtype)
+    da, db = s2sjax.vmap(pull_by_class, target="cpu")(a, b, ct)
+    for k in range(3):
+        loop_da, loop_db = s2sjax.vjp(scaled_by_class, a[k], b[k], target="python")[1](ct[k])
+        np.testing.assert_allclose(da[k], loop_da, rtol=1e-6)
+        assert db[k] == loop_db == 0.0
+
+
+def test_isinstance_float_of_a_float_the_pullback_sees_is_refused_at_the_users_line():
+    """Inside, the float's width is not known, and np.float32 is not a `float`: not decided."""
+    f = define(
+        "import s2sjax\nimport numpy as np\ndef g(a, b):\n"
+        "    return np.sum(a) * (2.0 if isinstance(b, float) else 1.0)\n"
+        "def f(a, b, ct):\n    return s2sjax.vjp(g, a, b)[1](ct)\n",
+        name="f",
+    )
+    with pytest.raises(s2sjax.TransformError, match="depends on the float's width") as info:
+        s2sjax.vmap(f, target="python")(X, X[:, 0], CT[:, 0])
+    assert "isinstance(b, float)" in str(info.value)

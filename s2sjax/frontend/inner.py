@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..abstract import Type, of_value
+from ..abstract import FloatOfEitherWidth, Type, of_value
 from ..backend import compile as backend
 from ..pytree import LEAF, tree_display
 
@@ -156,5 +156,5 @@ def _example(typ):
         raise TypeError("its arguments must be numbers, arrays or tuples of those")
     dtype = {"float": np.float64, "int": np.int64, "bool": np.bool_}[typ.kind]
     if typ.ndim == 0:
-        return dtype(_EXAMPLE).item()
+        return FloatOfEitherWidth(_EXAMPLE) if typ.kind == "float" else dtype(_EXAMPLE).item()
     return np.full((2,) * typ.ndim, _EXAMPLE, dtype=dtype)

@@ -31,11 +31,12 @@ import gast
 import numpy as np
 
 from .. import rules
+from ..abstract import classes_it_may_be
 from ..backend import emit as emitter
 from ..kinds.base import Kind
 from ..pytree import Record, class_record
 from . import inner, local_functions
-from .parse import function_from_source
+from .parse import function_from_source, lifted_from
 
 
 @dataclass
@@ -699,7 +700,9 @@ class _Resolver(gast.NodeTransformer):
         source = f"def {name}({', '.join(params)}):\n    return {body}\n"
         filename = f"<s2sjax: the lambda at {where}, lifted out of {self.function.tree.name}>"
         namespace = {**self.function.globals, **(functions or {})}
-        return function_from_source(source, name, filename, namespace)
+        lifted = function_from_source(source, name, filename, namespace)
+        lifted_from(lifted, _at_lambda(source, lam), self.function.location.filename)
+        return lifted
 
     def _value_of(self, node):
         """What a dotted name outside the function refers to, or _MISSING (nothing recorded)."""
@@ -963,6 +966,12 @@ class ClassTest:
         return "type(x) is C" if self.exact else "isinstance(x, C)"
 
     def holds(self, cls):
+        """Whether the test holds of a value of class `cls`; None when that depends on which of
+        the classes it may be (a float of either width) it has."""
+        answers = {self._holds(c) for c in classes_it_may_be(cls)}
+        return answers.pop() if len(answers) == 1 else None
+
+    def _holds(self, cls):
         found = cls in self.classes if self.exact else issubclass(cls, self.classes)
         return found != self.negated
 
@@ -1152,3 +1161,16 @@ def _python_number(value):
     if isinstance(value, np.floating):
         return float(value)
     return value
+
+
+def _at_lambda(source, lam):
+    """The tree of a lifted lambda's `source`, its body the lambda's own nodes and every other
+    node at the lambda: errors in it name the user's line, not the lifted source's."""
+    fdef = gast.parse(source).body[0]
+    body = copy.deepcopy(lam.body)
+    fdef.body[0].value = body
+    inside = {id(n) for n in gast.walk(body)}
+    for node in gast.walk(fdef):
+        if id(node) not in inside and hasattr(node, "lineno"):
+            gast.copy_location(node, lam)
+    return fdef

@@ -42,22 +42,24 @@ from .queries import is_store, statements
 from .zerofill import zero_fill
 
 
-def write_outputs_in_place(fdef):
+def write_outputs_in_place(fdef, types=None):
     """Let each example build an array output in its slot of the batched output.
 
     In a loop, `x = rt.zeros_like(p) ... batched[example] = x` allocates an array per example
     and copies it; `x = batched[example]; x[:] = 0.0 ...` does neither. Applies when `x` (through
     copies) is made once by an allocation shaped like another array, at the top of that loop's
-    body, and nothing updates it after it is stored.
+    body, and nothing updates it after it is stored. `types`: the variables' types, where known
+    (a scalar output, `rt.zeros_like` of a number, has no slot to write into).
     """
     assigned_count, load_count = _counts(fdef, gast.Store), _counts(fdef, gast.Load)
+    scalars = {n for n, t in (types or {}).items() if t.ndim == 0}
     for loop in [s for s in statements(fdef.body) if isinstance(s, gast.For)]:
         for store in [s for s in loop.body if is_store(s) and isinstance(s.value, gast.Name)]:
-            _write_in_place(loop, store, assigned_count, load_count)
+            _write_in_place(loop, store, assigned_count, load_count, scalars)
     return fdef
 
 
-def _write_in_place(loop, store, assigned_count, load_count):
+def _write_in_place(loop, store, assigned_count, load_count, scalars):
     body = loop.body
     index = body.index(store)
     definitions = {
@@ -81,6 +83,7 @@ def _write_in_place(loop, store, assigned_count, load_count):
     )  # zeros or unfilled, shaped like an argument
     if (
         rule is None
+        or name in scalars
         or rule.allocates not in ("zeros", "unfilled")
         or rule.like is None
         or assigned_count[name] != 1

@@ -32,7 +32,7 @@ def device_function(fdef, types, location, origins):
         if types[out.id].ndim is None:
             raise _unknown_rank(fdef, out.id, location, origins)
         if types[out.id].ndim:
-            filled.append(_write_to_destination(fdef, out.id, len(filled), location))
+            filled.append(_write_to_destination(fdef, out.id, len(filled), location, origins))
         else:
             kept.append(out)
     fdef.args.args += [gast.Name(f"dest_{k}", gast.Param(), None, None) for k in range(len(filled))]
@@ -65,19 +65,7 @@ def _returned(fdef):
 
 def _unknown_rank(fdef, output, location, origins):
     """The error for an output whose rank s2sjax cannot tell, at the user's line that makes it."""
-    definitions = {
-        s.targets[0].id: s
-        for s in fdef.body
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-    }
-    name = output
-    while (
-        name in definitions
-        and isinstance(definitions[name].value, gast.Name)
-        and id(definitions[name]) not in origins
-    ):
-        name = definitions[name].value.id
-    stmt = definitions.get(name, fdef)
+    stmt = _users_definition(fdef, output, origins)
     return origins.get(id(stmt), location).error(
         stmt,
         "with target='cuda' the rank of every output must be known before the kernel runs, "
@@ -85,6 +73,29 @@ def _unknown_rank(fdef, output, location, origins):
         "give it the same rank on every path, or use target='cpu' or 'parallel', "
         "which find it as they run",
     )
+
+
+def _users_definition(fdef, output, origins):
+    """The statement making `output`, followed back through generated copies to the user's
+    (`fdef` itself when none does: a parameter returned)."""
+    definitions = _definitions(fdef)
+    name = output
+    while (
+        name in definitions
+        and isinstance(definitions[name].value, gast.Name)
+        and id(definitions[name]) not in origins
+    ):
+        name = definitions[name].value.id
+    return definitions.get(name, fdef)
+
+
+def _definitions(fdef):
+    """{name: the statement assigning it} of the top-level assignments of `fdef`."""
+    return {
+        s.targets[0].id: s
+        for s in fdef.body
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+    }
 
 
 def _zero(fdef, name, destination):
@@ -105,16 +116,12 @@ def _zero(fdef, name, destination):
     fdef.body[position:position] = zero_fill(name, fdef.body[position:])
 
 
-def _write_to_destination(fdef, output, k, location):
+def _write_to_destination(fdef, output, k, location, origins):
     """Replace the allocation of the array `output` (followed through copies) by `dest_k`.
 
     Returns the name of the array when it must start at zero.
     """
-    definitions = {
-        s.targets[0].id: s
-        for s in fdef.body
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-    }
+    definitions = _definitions(fdef)
     name = output
     while name in definitions and isinstance(definitions[name].value, gast.Name):
         name = definitions[name].value.id
@@ -124,8 +131,9 @@ def _write_to_destination(fdef, output, k, location):
         "zeros",
         "unfilled",
     ):  # a destination starts as zeros or as garbage
-        raise location.error(
-            fdef,
+        stmt = _users_definition(fdef, output, origins)
+        raise origins.get(id(stmt), location).error(
+            stmt,
             "with target='cuda' an array output must be an array the function creates "
             "(np.zeros, np.empty, np.zeros_like, ...) and fills",
             "return scalars, or fill a new array element by element",

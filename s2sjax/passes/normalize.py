@@ -983,7 +983,16 @@ class _Normalizer:
                 f"{test.spelled} is decided for arguments, constants and containers",
                 "test an argument of the transformed function, or pass a bool switch",
             )
-        return gast.Constant(test.holds(cls), None)
+        holds = test.holds(cls)
+        if holds is None:
+            raise self.location.error(
+                node,
+                f"{test.spelled} of a float argument of a transformation called inside another: "
+                "whether it holds depends on the float's width (np.float32 is not a float), "
+                "which is not known when the code is generated",
+                "test for (float, np.floating), or decide it outside and pass a bool switch",
+            )
+        return gast.Constant(holds, None)
 
     def class_of(self, atom):
         """The Python class of `atom`'s value where known when the code is generated, or None."""

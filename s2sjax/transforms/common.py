@@ -12,7 +12,7 @@ import numpy as np
 from .. import rules
 from ..backend.naming import line_comment, name
 from ..passes.queries import is_comment
-from ..abstract import Type, of_value
+from ..abstract import FloatOfEitherWidth, Type, of_value
 
 
 def positional(params):
@@ -44,7 +44,9 @@ def zeros_like(primal):
     return gast.Call(rules.dotted("rt.zeros_like"), [name(primal)], [])
 
 
-_FLOAT64_NUMBERS = {float, int, bool, np.float64}  # a vmap's examples of float64 arrays: np.float64
+# a vmap's examples of float64 arrays are np.float64; an inner transformation's floats, of either
+# width, are seeded as before
+_FLOAT64_NUMBERS = {float, int, bool, np.float64, FloatOfEitherWidth}
 
 
 def scalar_seed(value, spec, classes=None):
