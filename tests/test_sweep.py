@@ -607,6 +607,28 @@ KNOWN_FAILURES: dict[str, Known] = {
         layouts=("tuple", "dict"),
         cases=("list-0",),
     ),
+    "vmap-of-a-float32-pullback-is-float64": Known(
+        "wrong dtype",
+        "a pullback of float32 primals called inside a vmapped function returns float64 "
+        "cotangents (s2sjax.vjp called directly returns float32)",
+        "def pull(x, ct):\n    return s2sjax.vjp(np.sin, x)[1](ct)\n"
+        "s2sjax.vmap(pull)(np.ones((2, 3), np.float32), np.ones((2, 3), np.float32))[0].dtype",
+        kinds=("vmap:vjp",),
+        variants=("f32",),
+    ),
+    "isinstance-float-of-a-float32-in-a-vmapped-pullback": Known(
+        "wrong number",
+        "isinstance(b, float) with b an np.float32 (False in NumPy) is decided True in a pullback "
+        "inlined into a vmapped function: the result is twice the loop's (found before issue "
+        "19's change, which did not touch it)",
+        "def f(a, b):\n    return np.sum(a) * (2.0 if isinstance(b, float) else 1.0)\n"
+        "def pull(a, b, ct):\n    return s2sjax.vjp(f, a, b)[1](ct)\n"
+        "s2sjax.vmap(pull)(np.ones((2, 3), np.float32), np.ones(2, np.float32), "
+        "np.ones(2, np.float32))",
+        kinds=("vmap:vjp",),
+        variants=("f32",),
+        cases=("list-0",),
+    ),
     "max-of-scalars-under-vmap-of-hessian-falls-back": Known(
         "numba fallback",
         "vmap(hessian(f)) of `max(a, b)` at a tie: Numba cannot type the generated code, which "
