@@ -29,7 +29,7 @@ import gast
 from .abstract import FLOAT, NONE, NUMBER_KINDS, of_value
 from .backend import compile as backend
 from .backend import emit as emitter
-from .backend.naming import GENERATED_MODULE_PREFIX, Namer, without_parfor_clashes
+from .backend.naming import Namer, is_generated, without_parfor_clashes
 from .frontend import inner, local_functions
 from .frontend.fence import fence
 from .frontend.jvpcalls import JvpCalls
@@ -162,7 +162,10 @@ def _analyze(pyfunc, program, env, spec):
     )
     # s2sjax's own generated code updates only arrays it allocated (adjoints, tapes), some of them
     # aliased on purpose; forward mode, the only mode applied to it, handles that.
-    stored = mutation.stored(program) if is_generated(pyfunc) else mutation.check(program, env)
+    if is_generated(pyfunc):
+        stored = mutation.stored(program)
+    else:
+        stored = mutation.check(program, env, reversed_=spec.mode in _REVERSE)
     return active, stored
 
 
@@ -301,14 +304,6 @@ def _load_jvp(generated):
         generated.name,
     )
     return getattr(module, generated.name)
-
-
-def is_generated(pyfunc):
-    """Whether `pyfunc` is code s2sjax generated.
-
-    That is, a transformed function being transformed again.
-    """
-    return (getattr(pyfunc, "__module__", None) or "").startswith(GENERATED_MODULE_PREFIX)
 
 
 def primal(program, keep_name=False):

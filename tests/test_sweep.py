@@ -595,17 +595,39 @@ _FLOAT32_TANGENT_CASES = (
     "np.prod-4",
 )
 KNOWN_FAILURES: dict[str, Known] = {
-    "vmap-of-a-vjp-pullback": Known(
+    "isinstance-of-a-tuple-leaf-in-a-vmapped-pullback": Known(
         "refusal",
-        "the pullback of s2sjax.vjp called inside a transformed function is inlined as the "
-        "gradient of <f, ct>; under vmap, where that gradient's code updates an adjoint array in "
-        "place (indexing, np.linalg, logsumexp, ...: about 30 of the cases) it is refused "
-        "(\"in-place update of 'x_bar', an array the function did not create\"), and "
-        "np.allclose's (\"variable 't2' may be used before it is assigned\"); the other rows "
-        "pass on python (tests/test_vjp_calls.py covers the form)",
-        "def pull(x, ct):\n    return s2sjax.vjp(lambda x: x[0] * x, x)[1](ct)\n"
-        "s2sjax.vmap(pull)(np.ones((2, 3)), np.ones((2, 3)))",
+        "the pullback of s2sjax.vjp called inside a vmapped function, of a function testing "
+        "isinstance on a leaf of its tuple or dict argument: the leaf's class is not known where "
+        "the pullback's code is inlined (a located refusal at the isinstance)",
+        "def f(p):\n    a, b = p\n    return np.sum(a) * (2.0 if isinstance(b, float) else 1.0)\n"
+        "def pull(p, ct):\n    return s2sjax.vjp(f, p)[1](ct)\n"
+        "s2sjax.vmap(pull)((np.ones((2, 3)), np.ones(2)), np.ones(2))",
         kinds=("vmap:vjp",),
+        layouts=("tuple", "dict"),
+        cases=("list-0",),
+    ),
+    "vmap-of-a-float32-pullback-is-float64": Known(
+        "wrong dtype",
+        "a pullback of float32 primals called inside a vmapped function returns float64 "
+        "cotangents (s2sjax.vjp called directly returns float32)",
+        "def pull(x, ct):\n    return s2sjax.vjp(np.sin, x)[1](ct)\n"
+        "s2sjax.vmap(pull)(np.ones((2, 3), np.float32), np.ones((2, 3), np.float32))[0].dtype",
+        kinds=("vmap:vjp",),
+        variants=("f32",),
+    ),
+    "isinstance-float-of-a-float32-in-a-vmapped-pullback": Known(
+        "wrong number",
+        "isinstance(b, float) with b an np.float32 (False in NumPy) is decided True in a pullback "
+        "inlined into a vmapped function: the result is twice the loop's (found before issue "
+        "19's change, which did not touch it)",
+        "def f(a, b):\n    return np.sum(a) * (2.0 if isinstance(b, float) else 1.0)\n"
+        "def pull(a, b, ct):\n    return s2sjax.vjp(f, a, b)[1](ct)\n"
+        "s2sjax.vmap(pull)(np.ones((2, 3), np.float32), np.ones(2, np.float32), "
+        "np.ones(2, np.float32))",
+        kinds=("vmap:vjp",),
+        variants=("f32",),
+        cases=("list-0",),
     ),
     "max-of-scalars-under-vmap-of-hessian-falls-back": Known(
         "numba fallback",

@@ -125,6 +125,14 @@ def line_comment(location, lineno):
 GENERATED_MODULE_PREFIX = "s2sjax_generated_"  # the start of every generated module's name
 
 
+def is_generated(pyfunc):
+    """Whether `pyfunc` is code s2sjax generated.
+
+    That is, a transformed function being transformed again.
+    """
+    return (getattr(pyfunc, "__module__", None) or "").startswith(GENERATED_MODULE_PREFIX)
+
+
 def user_line_above(filename, lineno):
     """The nearest line comment above `lineno` in a generated file, within its function."""
     for k in range(lineno - 1, 0, -1):

@@ -1,7 +1,8 @@
 """analyze (mutation): which arrays are updated in place, and whether that is safe.
 
 `a[i] = v` is allowed only on an array the function created itself (np.zeros,
-np.empty, np.ones, np.full, the *_like functions, np.copy / .copy()), so
+np.empty, np.ones, np.full, the *_like functions, np.copy / .copy(), or arithmetic
+such as `a * 2.0`, always a new array), so
 s2sjax never modifies your inputs, and only while no other name refers to the
 same memory: a copy `b = a` or a view (`a.T`, `a[1:3]`, a row `A[i]`, a
 reshape) followed by a store into `a` is an error, since the two names would
@@ -13,9 +14,12 @@ sharing its memory sees; a name that may (`b = a`, a view, the argument `a` came
 any path) read afterwards would see other values than in Python, and is an error.
 """
 
+import os
+
 import gast
 
 from .. import rules
+from ..backend.naming import GENERATED_MODULE_PREFIX
 from .queries import is_store, statements
 
 
@@ -24,12 +28,21 @@ def stored(program):
     return {_root(s.targets[0]) for s in statements(program.tree.body) if is_store(s)}
 
 
-def check(program, types):
+def check(program, types, reversed_=True):
+    """The names updated in place, after checking that each update is safe.
+
+    `reversed_`: whether the code will be differentiated in reverse mode. When it is not, the
+    updates in code s2sjax generated and inlined here (a pullback's adjoints, restored tapes) run
+    as that code was written, its aliasing included, and are not checked (as pipeline does for a
+    generated function itself).
+    """
     layout = _Layout(program.tree.body)
     _check_augmented(program, types, layout)
     stores = [s for s in statements(program.tree.body) if is_store(s)]
     mutable = {_root(s.targets[0]) for s in stores}
-    if not mutable:
+    if not reversed_:
+        stores = [s for s in stores if not _generated_here(program, s)]
+    if not stores:
         return mutable
     for store in stores:
         array = _root(store.targets[0])
@@ -43,8 +56,15 @@ def check(program, types):
                 f"in-place update of {var!r}, {spelled}{_reached(program, store)}",
                 f"update a copy: {var} = {var}.copy() first (s2sjax never modifies its inputs)",
             )
-    _check_sharing(program, mutable, types, layout)
+    _check_sharing(program, mutable, types, layout, {id(s) for s in stores})
     return mutable
+
+
+def _generated_here(program, stmt):
+    """Whether `stmt` comes from code s2sjax generated, inlined into the user's."""
+    origin = program.origins.get(id(stmt))
+    filename = os.path.basename(getattr(origin, "filename", None) or "")
+    return filename.startswith(GENERATED_MODULE_PREFIX)
 
 
 def _reached(program, stmt):
@@ -63,9 +83,15 @@ def _made_here(array, program, visiting):
         return _made_here(program.augmented[array][0], program, visiting)
     values = [s.value for s in statements(program.tree.body) if _defines(s, array)]
     return bool(values) and all(
-        _made_here(v.id, program, visiting) if isinstance(v, gast.Name) else allocates(v)
+        _made_here(v.id, program, visiting) if isinstance(v, gast.Name) else _new_array(v)
         for v in values
     )
+
+
+def _new_array(value):
+    """Whether `value` is an array no other name shares: an allocation, or arithmetic (`a + b`,
+    `-a`), which NumPy always computes into a new array."""
+    return allocates(value) or isinstance(value, (gast.BinOp, gast.UnaryOp))
 
 
 def allocates(value):
@@ -77,12 +103,13 @@ def allocates(value):
     return rule is not None and rule.allocates is not None
 
 
-def _check_sharing(program, mutable, types, layout):
+def _check_sharing(program, mutable, types, layout, checked):
     """A store into `a` while a name sharing its memory is read later would split one
-    array's adjoint in two: reject it. Loop bodies are laid out twice, for the next iteration."""
+    array's adjoint in two: reject it. Loop bodies are laid out twice, for the next iteration.
+    `checked`: the ids of the stores to check."""
     order = layout.order
     for position, stmt in enumerate(order):
-        if not is_store(stmt):
+        if id(stmt) not in checked:
             continue
         array = _root(stmt.targets[0])
         sources = _copied_from(order, position, array, types)

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 import gast
 
 from .. import rules
+from ..backend.naming import is_generated
 from ..frontend.fence import ARRAY_ATTRIBUTES, is_summed_loop
 from ..frontend.jvpcalls import JvpCall
 from ..frontend.parse import parse
@@ -180,6 +181,7 @@ class _Normalizer:
         self.returned = {}  # output -> whether each return gives it None (a constant to callers)
         self.updated_in_place = set()  # user variables `+=` (or a procedure) may have updated
         self.call_site = None  # the calls that inlined this function, for errors (Normalized)
+        self.generated = state.generated  # s2sjax's own code: see normalize()
         state.functions.update(resolved.functions)  # a function passed on is called in a callee
 
     # ---- blocks and statements ------------------------------------------
@@ -684,7 +686,7 @@ class _Normalizer:
                 self.state.origins[id(stmt)] = self.location
                 out.append(stmt)
             merged[var] = _name(phi)
-        if self.state.generated:
+        if self.generated:
             for env in (then_env, else_env):
                 merged.update({var: atom for var, atom in env.items() if var not in merged})
         return merged
@@ -1309,6 +1311,8 @@ class _Normalizer:
         self.emit(inlined_comment(callee), node)
         self.state.stack.append(pyfunc)
         inner = _Normalizer(self.state, callee, dict(bound))
+        # a pullback's or a gradient's code inlined into the user's is s2sjax's own too
+        inner.generated = self.generated or is_generated(pyfunc)
         inner.out = self.out
         inner.call_site = procedures.call_site(pyfunc, self.location, node, self.call_site)
         inner.static = dict(self.static)  # names are unique: what is known here holds there
