@@ -93,7 +93,7 @@ _DESCRIPTIONS = {
     gast.Delete: ("a 'del' statement", None),
     gast.ListComp: (
         "a list comprehension (other than one 'for' over a range of constants or a tuple, "
-        "without 'if')",
+        "or one 'for' without 'if' given to sum, np.array, np.asarray or np.stack)",
         "write a loop, or use NumPy array operations",
     ),
     gast.GeneratorExp: (
@@ -329,6 +329,13 @@ class _Fence:
         for part in [*comp.generators[0].iter.args, comp.elt, *comp.generators[0].ifs]:
             self.check_expression(part)
 
+    def check_filled_loop(self, comp):
+        """`np.array([e for v in seq])`: its sequence (a range's bounds) and element."""
+        iterable = comp.generators[0].iter
+        is_range = isinstance(iterable, gast.Call) and rules.dotted_name(iterable.func) == "range"
+        for part in [*(iterable.args if is_range else [iterable]), comp.elt]:
+            self.check_expression(part)
+
     def is_param(self, name):
         """Whether `name` is a parameter of the function: a function given to it may be called
         (normalize checks that it is one)."""
@@ -357,6 +364,8 @@ class _Fence:
         for arg in node.args:
             if name == "sum" and arg is node.args[0] and is_summed_loop(arg):
                 self.check_summed_loop(arg)
+            elif arg is node.args[0] and is_filled_loop(node):
+                self.check_filled_loop(arg)
             elif id(arg) not in static:
                 self.check_expression(arg)
         for kw in node.keywords:
@@ -378,6 +387,23 @@ def is_summed_loop(node):
         and rules.dotted_name(comp.iter.func) == "range"
         and not comp.is_async
     )
+
+
+FILLED = ("np.array", "np.asarray", "np.stack")
+
+
+def is_filled_loop(call):
+    """Whether `call` is `np.array`, `np.asarray` or `np.stack` of a list comprehension that
+    normalize writes as a loop filling a new array: one `for` without `if`, its target a name,
+    over a run-time `range` or the rows of an array (resolve unrolled those of constants)."""
+    rule = rules.callee(call)
+    if rule is None or rule.name not in FILLED or len(call.args) != 1 or call.keywords:
+        return False
+    comp = call.args[0]
+    if not isinstance(comp, gast.ListComp) or len(comp.generators) != 1:
+        return False
+    loop = comp.generators[0]
+    return isinstance(loop.target, gast.Name) and not loop.ifs and not loop.is_async
 
 
 def _static_strings(rule, call):

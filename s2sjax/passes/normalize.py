@@ -56,7 +56,8 @@ from dataclasses import dataclass, field
 import gast
 
 from .. import rules
-from ..frontend.fence import ARRAY_ATTRIBUTES, is_summed_loop
+from ..backend.naming import comment
+from ..frontend.fence import ARRAY_ATTRIBUTES, is_filled_loop, is_summed_loop
 from ..frontend.jvpcalls import JvpCall
 from ..frontend.parse import parse
 from ..frontend.resolve import ClassTest
@@ -971,6 +972,86 @@ class _Normalizer:
         self.block(stmts)
         return self.expr(_name(acc), target)
 
+    def filled_loop(self, call, target):
+        """`np.array([e for v in seq])` (np.asarray, np.stack) over a run-time range or an array's
+        rows: a new array of one slot per element, shaped like the element at the first position
+        (computed once more for its shape), filled by a loop:
+        `out = rt.tape(e(first), n); for k in range(n): v = seq at k; out[k] = e(v)`."""
+        comp = call.args[0]
+        loop = comp.generators[0]
+        container = self.known(loop.iter)
+        if container is not None:  # a list or tuple known element by element: its display
+            elts = [
+                _Substituted(loop.target.id, e).visit(copy.deepcopy(comp.elt))
+                for e in self.elements(container)
+            ]
+            display = gast.List(elts, gast.Load())
+            return self.expr(gast.copy_location(gast.Call(call.func, [display], []), call), target)
+        kind = rules.callee(call).name
+        self.emit(comment(f"{kind} of a list comprehension: a new array filled by a loop"), call)
+        count, position = self.positions(loop.iter)
+        k, v = self.state.namer.fresh(".k"), self.state.namer.fresh(".v")
+        out = self.state.namer.fresh(".filled")
+        # the first element comes from a variable, not a constant, so that its type is the
+        # loop's element's (`0 if i == 0 else x[i]`: a float, both branches kept)
+        first = self.state.namer.fresh(".first")
+        stmts = [
+            gast.Assign([_name(first, store=True)], position(gast.Constant(0, None))),
+            gast.Assign(
+                [_name(out, store=True)],
+                gast.Call(
+                    rules.dotted("rt.tape"),
+                    [_Renamed(loop.target.id, first).visit(copy.deepcopy(comp.elt)), count],
+                    [],
+                ),
+            ),
+            gast.For(
+                _name(k, store=True),
+                gast.Call(_name("range"), [count], []),
+                [
+                    gast.Assign([_name(v, store=True)], position(_name(k))),
+                    gast.Assign(
+                        [gast.Subscript(_name(out), _name(k), gast.Store())],
+                        _Renamed(loop.target.id, v).visit(copy.deepcopy(comp.elt)),
+                    ),
+                ],
+                [],
+                None,
+            ),
+        ]
+        for stmt in stmts:
+            for part in gast.walk(stmt):
+                gast.copy_location(part, call)
+        self.block(stmts)
+        return self.expr(_name(out), target)
+
+    def positions(self, iterable):
+        """The number of elements of a comprehension's `range` or array, and a function giving
+        the expression of the element at a position."""
+        if isinstance(iterable, gast.Call) and rules.dotted_name(iterable.func) == "range":
+            bounds = [self.atom(a) for a in iterable.args]
+            start, stop, step = (
+                (gast.Constant(0, None), bounds[0], gast.Constant(1, None))
+                if len(bounds) == 1
+                else (
+                    bounds[0],
+                    bounds[1],
+                    bounds[2] if len(bounds) > 2 else gast.Constant(1, None),
+                )
+            )
+            count = self.atom(gast.Call(rules.dotted("rt.trip_count"), [start, stop, step], []))
+
+            def at(k):
+                if len(bounds) == 1:
+                    return k
+                scaled = gast.BinOp(k, gast.Mult(), copy.deepcopy(step))
+                return gast.BinOp(copy.deepcopy(start), gast.Add(), scaled)
+
+            return count, at
+        sequence = self.atom(iterable)
+        count = self.atom(gast.Call(_name("len"), [sequence], []))
+        return count, lambda k: gast.Subscript(copy.deepcopy(sequence), k, gast.Load())
+
     def class_test(self, test, node):
         """`isinstance(x, C)`, `type(x) is C`: decided now, where the class of `x` is known (a
         constant, a container, an argument), else refused."""
@@ -1091,6 +1172,8 @@ class _Normalizer:
             return self.inline(self.state.functions[name], node, target)
         if name == "sum" and node.args and is_summed_loop(node.args[0]):
             return self.summed_loop(node, target)
+        if is_filled_loop(node):
+            return self.filled_loop(node, target)
         if name == "len" and len(node.args) == 1 and self.known(node.args[0]) is not None:
             return gast.Constant(len(self.known(node.args[0]).elts), None)
         rule = rules.by_name(name) if name else None
@@ -1408,6 +1491,16 @@ class _Renamed(gast.NodeTransformer):
 
     def visit_Name(self, node):
         return _name(self.new) if node.id == self.old else node
+
+
+class _Substituted(gast.NodeTransformer):
+    """A comprehension's loop variable replaced by the atom of one element."""
+
+    def __init__(self, old, atom):
+        self.old, self.atom = old, atom
+
+    def visit_Name(self, node):
+        return _Evaluated(copy.deepcopy(self.atom)) if node.id == self.old else node
 
 
 def _parts(index):
