@@ -43,11 +43,16 @@ def strided(x, w):
     return np.sum(np.tanh(rows))
 
 
+def padded(x):
+    """An int first element and floats after it: a float array, as NumPy makes."""
+    return np.sum(np.array([0 if i == 0 else x[i] for i in range(len(x))]) ** 2)
+
+
 def loss(x, w):
     return np.sum(scaled_rows(x, w) ** 2) + mapped(w) + strided(x, w)
 
 
-CASES = [(mapped, (V,)), (neighbours, (V, 5)), (loss, (X, W))]
+CASES = [(mapped, (V,)), (neighbours, (V, 5)), (padded, (V,)), (loss, (X, W))]
 
 
 @pytest.mark.parametrize("fun, args", CASES, ids=lambda c: getattr(c, "__name__", ""))
