@@ -990,40 +990,35 @@ class _Normalizer:
         kind = rules.callee(call).name
         self.emit(comment(f"{kind} of a list comprehension: a new array filled by a loop"), call)
         count, position = self.positions(loop.iter)
-        k, v = self.state.namer.fresh(".k"), self.state.namer.fresh(".v")
         out = self.state.namer.fresh(".filled")
-        # the first element comes from a variable, not a constant, so that its type is the
-        # loop's element's (`0 if i == 0 else x[i]`: a float, both branches kept)
-        first = self.state.namer.fresh(".first")
-        stmts = [
-            gast.Assign([_name(first, store=True)], position(gast.Constant(0, None))),
-            gast.Assign(
-                [_name(out, store=True)],
-                gast.Call(
-                    rules.dotted("rt.tape"),
-                    [_Renamed(loop.target.id, first).visit(copy.deepcopy(comp.elt)), count],
-                    [],
-                ),
-            ),
-            gast.For(
-                _name(k, store=True),
-                gast.Call(_name("range"), [count], []),
-                [
-                    gast.Assign([_name(v, store=True)], position(_name(k))),
-                    gast.Assign(
-                        [gast.Subscript(_name(out), _name(k), gast.Store())],
-                        _Renamed(loop.target.id, v).visit(copy.deepcopy(comp.elt)),
-                    ),
-                ],
-                [],
-                None,
-            ),
-        ]
+        stmts = self.filling(out, count, position, loop.target.id, comp.elt)
         for stmt in stmts:
             for part in gast.walk(stmt):
                 gast.copy_location(part, call)
         self.block(stmts)
         return self.expr(_name(out), target)
+
+    def filling(self, out, count, position, variable, element):
+        """The statements making `out` and filling it: `element` at each position of `count`.
+        The first element comes from a variable, not a constant, so that its type is the loop's
+        element's (`0 if i == 0 else x[i]`: a float, both branches kept)."""
+        first, k, v = (self.state.namer.fresh(n) for n in (".first", ".k", ".v"))
+        shaped_like = _Renamed(variable, first).visit(copy.deepcopy(element))
+        body = [
+            gast.Assign([_name(v, store=True)], position(_name(k))),
+            gast.Assign(
+                [gast.Subscript(_name(out), _name(k), gast.Store())],
+                _Renamed(variable, v).visit(copy.deepcopy(element)),
+            ),
+        ]
+        return [
+            gast.Assign([_name(first, store=True)], position(gast.Constant(0, None))),
+            gast.Assign(
+                [_name(out, store=True)],
+                gast.Call(rules.dotted("rt.tape"), [shaped_like, count], []),
+            ),
+            gast.For(_name(k, store=True), gast.Call(_name("range"), [count], []), body, [], None),
+        ]
 
     def positions(self, iterable):
         """The number of elements of a comprehension's `range` or array, and a function giving
