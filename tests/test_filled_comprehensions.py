@@ -98,6 +98,20 @@ def test_compiled_gradient_and_vmap_against_finite_differences_and_a_loop(target
     np.testing.assert_allclose(got, looped_vmap.vmap(mapped)(batch), rtol=1e-14)
 
 
+def weighted_copies(weights, x):
+    return np.sum(np.stack([p * x for p in weights]) ** 2)
+
+
+def test_over_a_list_argument_its_elements_one_by_one():
+    weights = [0.5, -1.0, 2.0]
+    grads = s2sjax.grad(weighted_copies, argnums=(0, 1), target="python")(weights, V)
+    assert type(grads[0]) is list
+    expected = [2 * p * np.sum(V**2) for p in weights]
+    np.testing.assert_allclose(grads[0], expected, rtol=1e-14)
+    numerical = fd.numerical_grad(weighted_copies, (weights, V), 1)
+    np.testing.assert_allclose(grads[1], numerical, rtol=1e-8, atol=1e-10)
+
+
 def filtered(x):
     return np.sum(np.array([x[i] for i in range(len(x)) if x[i] > 0]))
 
