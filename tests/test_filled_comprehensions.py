@@ -120,3 +120,9 @@ def test_a_filtered_comprehension_is_refused_where_it_is_written():
     with pytest.raises(TransformError, match="list comprehension") as caught:
         s2sjax.grad(filtered, target="python")(V)
     assert "test_filled_comprehensions.py" in str(caught.value)
+
+
+def test_a_cuda_kernel_refuses_the_new_array_at_the_comprehension():
+    with pytest.raises(TransformError, match="this array expression allocates an array") as caught:
+        s2sjax.vmap(mapped, target="cuda")(np.ones((2, 3)))
+    assert caught.value.lineno == mapped.__code__.co_firstlineno + 1
