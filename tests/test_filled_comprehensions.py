@@ -48,11 +48,23 @@ def padded(x):
     return np.sum(np.array([0 if i == 0 else x[i] for i in range(len(x))]) ** 2)
 
 
+def paired(x, w):
+    """zip stops at the shortest; enumerate's index is an int, its values floats."""
+    weighted = np.stack([row * c for row, c in zip(x, w)])
+    return np.sum(weighted**2) + np.sum(np.array([i * v**2 for i, v in enumerate(w)]))
+
+
 def loss(x, w):
     return np.sum(scaled_rows(x, w) ** 2) + mapped(w) + strided(x, w)
 
 
-CASES = [(mapped, (V,)), (neighbours, (V, 5)), (padded, (V,)), (loss, (X, W))]
+CASES = [
+    (mapped, (V,)),
+    (neighbours, (V, 5)),
+    (padded, (V,)),
+    (loss, (X, W)),
+    (paired, (X, V)),
+]
 
 
 @pytest.mark.parametrize("fun, args", CASES, ids=lambda c: getattr(c, "__name__", ""))
@@ -116,10 +128,15 @@ def filtered(x):
     return np.sum(np.array([x[i] for i in range(len(x)) if x[i] > 0]))
 
 
-def test_a_filtered_comprehension_is_refused_where_it_is_written():
+def counted_from_one(x):
+    return np.sum(np.array([i * v for i, v in enumerate(x, 1)]))
+
+
+@pytest.mark.parametrize("fun", [filtered, counted_from_one], ids=lambda f: f.__name__)
+def test_a_filtered_or_offset_comprehension_is_refused_where_it_is_written(fun):
     with pytest.raises(TransformError, match="list comprehension") as caught:
-        s2sjax.grad(filtered, target="python")(V)
-    assert "test_filled_comprehensions.py" in str(caught.value)
+        s2sjax.grad(fun, target="python")(V)
+    assert caught.value.lineno == fun.__code__.co_firstlineno + 1
 
 
 def test_a_cuda_kernel_refuses_the_new_array_at_the_comprehension():

@@ -332,8 +332,9 @@ class _Fence:
     def check_filled_loop(self, comp):
         """`np.array([e for v in seq])`: its sequence (a range's bounds) and element."""
         iterable = comp.generators[0].iter
-        is_range = isinstance(iterable, gast.Call) and rules.dotted_name(iterable.func) == "range"
-        for part in [*(iterable.args if is_range else [iterable]), comp.elt]:
+        called = rules.dotted_name(iterable.func) if isinstance(iterable, gast.Call) else None
+        in_head = called in ("range", "zip", "enumerate")  # allowed in a loop's head only
+        for part in [*(iterable.args if in_head else [iterable]), comp.elt]:
             self.check_expression(part)
 
     def is_param(self, name):
@@ -394,8 +395,9 @@ FILLED = ("np.array", "np.asarray", "np.stack")
 
 def is_filled_loop(call):
     """Whether `call` is `np.array`, `np.asarray` or `np.stack` of a list comprehension that
-    normalize writes as a loop filling a new array: one `for` without `if`, its target a name,
-    over a run-time `range` or the rows of an array (resolve unrolled those of constants)."""
+    normalize writes as a loop filling a new array: one `for` without `if`, over a run-time
+    `range`, the rows of an array, or `zip`/`enumerate` of arrays (resolve unrolled those of
+    constants)."""
     rule = rules.callee(call)
     if rule is None or rule.name not in FILLED or len(call.args) != 1 or call.keywords:
         return False
@@ -403,7 +405,22 @@ def is_filled_loop(call):
     if not isinstance(comp, gast.ListComp) or len(comp.generators) != 1:
         return False
     loop = comp.generators[0]
-    return isinstance(loop.target, gast.Name) and not loop.ifs and not loop.is_async
+    return _is_names(loop.target) and _is_plain(loop.iter) and not loop.ifs and not loop.is_async
+
+
+def _is_plain(iterable):
+    """Not `enumerate(x, start)` nor `zip(..., strict=True)`: options the loop does not read."""
+    called = rules.dotted_name(iterable.func) if isinstance(iterable, gast.Call) else None
+    if called not in ("zip", "enumerate"):
+        return True
+    return not iterable.keywords and (called == "zip" or len(iterable.args) == 1)
+
+
+def _is_names(target):
+    """A name, or a tuple of names (`for a, b in zip(x, y)`)."""
+    if isinstance(target, gast.Tuple):
+        return all(isinstance(t, gast.Name) for t in target.elts)
+    return isinstance(target, gast.Name)
 
 
 def _static_strings(rule, call):

@@ -980,7 +980,8 @@ class _Normalizer:
         comp = call.args[0]
         loop = comp.generators[0]
         container = self.known(loop.iter)
-        if container is not None:  # a list or tuple known element by element: its display
+        if container is not None and isinstance(loop.target, gast.Name):
+            # a list or tuple known element by element: its display
             elts = [
                 _Substituted(loop.target.id, e).visit(copy.deepcopy(comp.elt))
                 for e in self.elements(container)
@@ -991,34 +992,43 @@ class _Normalizer:
         self.emit(comment(f"{kind} of a list comprehension: a new array filled by a loop"), call)
         count, position = self.positions(loop.iter)
         out = self.state.namer.fresh(".filled")
-        stmts = self.filling(out, count, position, loop.target.id, comp.elt)
+        stmts = self.filling(out, count, position, loop.target, comp.elt)
         for stmt in stmts:
             for part in gast.walk(stmt):
                 gast.copy_location(part, call)
         self.block(stmts)
         return self.expr(_name(out), target)
 
-    def filling(self, out, count, position, variable, element):
-        """The statements making `out` and filling it: `element` at each position of `count`.
-        The first element comes from a variable, not a constant, so that its type is the loop's
-        element's (`0 if i == 0 else x[i]`: a float, both branches kept)."""
-        first, k, v = (self.state.namer.fresh(n) for n in (".first", ".k", ".v"))
-        shaped_like = _Renamed(variable, first).visit(copy.deepcopy(element))
+    def filling(self, out, count, position, target, element):
+        """The statements making `out` and filling it: `element` at each position of `count`,
+        `target` (a name or a tuple of names) bound to what the sequence holds there. The first
+        element comes from variables, not constants, so that its type is the loop's element's
+        (`0 if i == 0 else x[i]`: a float, both branches kept)."""
+        k = self.state.namer.fresh(".k")
+        first, shaped_like = self.bound(target, element, ".first")
+        each, filled = self.bound(target, element, ".v")
         body = [
-            gast.Assign([_name(v, store=True)], position(_name(k))),
-            gast.Assign(
-                [gast.Subscript(_name(out), _name(k), gast.Store())],
-                _Renamed(variable, v).visit(copy.deepcopy(element)),
-            ),
+            gast.Assign([each], position(_name(k))),
+            gast.Assign([gast.Subscript(_name(out), _name(k), gast.Store())], filled),
         ]
         return [
-            gast.Assign([_name(first, store=True)], position(gast.Constant(0, None))),
+            gast.Assign([first], position(gast.Constant(0, None))),
             gast.Assign(
                 [_name(out, store=True)],
                 gast.Call(rules.dotted("rt.tape"), [shaped_like, count], []),
             ),
             gast.For(_name(k, store=True), gast.Call(_name("range"), [count], []), body, [], None),
         ]
+
+    def bound(self, target, element, base):
+        """The comprehension's target with fresh names, and its element reading them."""
+        names = target.elts if isinstance(target, gast.Tuple) else [target]
+        fresh = [self.state.namer.fresh(base) for _ in names]
+        for old, new in zip(names, fresh):
+            element = _Renamed(old.id, new).visit(copy.deepcopy(element))
+        stored = [_name(n, store=True) for n in fresh]
+        renamed = gast.Tuple(stored, gast.Store()) if isinstance(target, gast.Tuple) else stored[0]
+        return renamed, element
 
     def positions(self, iterable):
         """The number of elements of a comprehension's `range` or array, and a function giving
@@ -1043,9 +1053,28 @@ class _Normalizer:
                 return gast.BinOp(copy.deepcopy(start), gast.Add(), scaled)
 
             return count, at
+        called = rules.dotted_name(iterable.func) if isinstance(iterable, gast.Call) else None
+        if called in ("zip", "enumerate"):
+            return self.zipped_positions(called, [self.atom(a) for a in iterable.args])
         sequence = self.atom(iterable)
         count = self.atom(gast.Call(_name("len"), [sequence], []))
         return count, lambda k: gast.Subscript(copy.deepcopy(sequence), k, gast.Load())
+
+    def zipped_positions(self, called, sequences):
+        """`zip(a, b)` (stopping at the shortest) or `enumerate(a)`: the count, and the tuple
+        at a position."""
+        count = self.atom(gast.Call(_name("len"), [sequences[0]], []))
+        for sequence in sequences[1:]:
+            length = self.atom(gast.Call(_name("len"), [sequence], []))
+            count = self.atom(gast.Call(_name("min"), [count, length], []))
+
+        def at(k):
+            items = [
+                gast.Subscript(copy.deepcopy(s), copy.deepcopy(k), gast.Load()) for s in sequences
+            ]
+            return gast.Tuple([k, *items] if called == "enumerate" else items, gast.Load())
+
+        return count, at
 
     def class_test(self, test, node):
         """`isinstance(x, C)`, `type(x) is C`: decided now, where the class of `x` is known (a
