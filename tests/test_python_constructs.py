@@ -140,8 +140,8 @@ REFUSED = {
         "    return t\n",
         30,
     ),
-    "a comprehension over a run-time range": (
-        "    return np.sum(np.array([x[i] for i in range(len(x))]))\n",
+    "a filtered comprehension over a run-time range": (
+        "    return np.sum(np.array([x[i] for i in range(len(x)) if x[i] > 0]))\n",
         27,
     ),
     "sorted values known at run time": ("    return sorted([x[0], x[1]])[0]\n", 11),

@@ -93,7 +93,7 @@ _DESCRIPTIONS = {
     gast.Delete: ("a 'del' statement", None),
     gast.ListComp: (
         "a list comprehension (other than one 'for' over a range of constants or a tuple, "
-        "without 'if')",
+        "or one 'for' without 'if' given to sum, np.array, np.asarray or np.stack)",
         "write a loop, or use NumPy array operations",
     ),
     gast.GeneratorExp: (
@@ -329,6 +329,14 @@ class _Fence:
         for part in [*comp.generators[0].iter.args, comp.elt, *comp.generators[0].ifs]:
             self.check_expression(part)
 
+    def check_filled_loop(self, comp):
+        """`np.array([e for v in seq])`: its sequence (a range's bounds) and element."""
+        iterable = comp.generators[0].iter
+        called = rules.dotted_name(iterable.func) if isinstance(iterable, gast.Call) else None
+        in_head = called in ("range", "zip", "enumerate")  # allowed in a loop's head only
+        for part in [*(iterable.args if in_head else [iterable]), comp.elt]:
+            self.check_expression(part)
+
     def is_param(self, name):
         """Whether `name` is a parameter of the function: a function given to it may be called
         (normalize checks that it is one)."""
@@ -357,6 +365,8 @@ class _Fence:
         for arg in node.args:
             if name == "sum" and arg is node.args[0] and is_summed_loop(arg):
                 self.check_summed_loop(arg)
+            elif arg is node.args[0] and is_filled_loop(node):
+                self.check_filled_loop(arg)
             elif id(arg) not in static:
                 self.check_expression(arg)
         for kw in node.keywords:
@@ -378,6 +388,39 @@ def is_summed_loop(node):
         and rules.dotted_name(comp.iter.func) == "range"
         and not comp.is_async
     )
+
+
+FILLED = ("np.array", "np.asarray", "np.stack")
+
+
+def is_filled_loop(call):
+    """Whether `call` is `np.array`, `np.asarray` or `np.stack` of a list comprehension that
+    normalize writes as a loop filling a new array: one `for` without `if`, over a run-time
+    `range`, the rows of an array, or `zip`/`enumerate` of arrays (resolve unrolled those of
+    constants)."""
+    rule = rules.callee(call)
+    if rule is None or rule.name not in FILLED or len(call.args) != 1 or call.keywords:
+        return False
+    comp = call.args[0]
+    if not isinstance(comp, gast.ListComp) or len(comp.generators) != 1:
+        return False
+    loop = comp.generators[0]
+    return _is_names(loop.target) and _is_plain(loop.iter) and not loop.ifs and not loop.is_async
+
+
+def _is_plain(iterable):
+    """Not `enumerate(x, start)` nor `zip(..., strict=True)`: options the loop does not read."""
+    called = rules.dotted_name(iterable.func) if isinstance(iterable, gast.Call) else None
+    if called not in ("zip", "enumerate"):
+        return True
+    return not iterable.keywords and (called == "zip" or len(iterable.args) == 1)
+
+
+def _is_names(target):
+    """A name, or a tuple of names (`for a, b in zip(x, y)`)."""
+    if isinstance(target, gast.Tuple):
+        return all(isinstance(t, gast.Name) for t in target.elts)
+    return isinstance(target, gast.Name)
 
 
 def _static_strings(rule, call):

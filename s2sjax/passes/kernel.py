@@ -158,8 +158,10 @@ def _check_no_allocation(stmt, types, location, origins):
         target is not None and target.ndim and not isinstance(value, (gast.Name, gast.Subscript))
     )
     if makes_array or allocates(value):
+        called = rules.dotted_name(value.func) if allocates(value) else None
+        # s2sjax's own helpers (rt.tape of np.array([... for ...])) are no code of the user's
         what = (
-            f"{rules.dotted_name(value.func)}(...)" if allocates(value) else "this array expression"
+            f"{called}(...)" if called and not called.startswith("rt.") else "this array expression"
         )
         place = origins.get(id(stmt), location)
         raise place.error(

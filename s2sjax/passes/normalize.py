@@ -56,8 +56,8 @@ from dataclasses import dataclass, field
 import gast
 
 from .. import rules
-from ..backend.naming import is_generated
-from ..frontend.fence import ARRAY_ATTRIBUTES, is_summed_loop
+from ..backend.naming import comment, is_generated
+from ..frontend.fence import ARRAY_ATTRIBUTES, is_filled_loop, is_summed_loop
 from ..frontend.jvpcalls import JvpCall
 from ..frontend.parse import parse
 from ..frontend.resolve import ClassTest
@@ -973,6 +973,110 @@ class _Normalizer:
         self.block(stmts)
         return self.expr(_name(acc), target)
 
+    def filled_loop(self, call, target):
+        """`np.array([e for v in seq])` (np.asarray, np.stack) over a run-time range or an array's
+        rows: a new array of one slot per element, shaped like the element at the first position
+        (computed once more for its shape), filled by a loop:
+        `out = rt.tape(e(first), n); for k in range(n): v = seq at k; out[k] = e(v)`."""
+        comp = call.args[0]
+        loop = comp.generators[0]
+        container = self.known(loop.iter)
+        if container is not None and isinstance(loop.target, gast.Name):
+            # a list or tuple known element by element: its display
+            elts = [
+                _Substituted(loop.target.id, e).visit(copy.deepcopy(comp.elt))
+                for e in self.elements(container)
+            ]
+            display = gast.List(elts, gast.Load())
+            return self.expr(gast.copy_location(gast.Call(call.func, [display], []), call), target)
+        kind = rules.callee(call).name
+        self.emit(comment(f"{kind} of a list comprehension: a new array filled by a loop"), call)
+        count, position = self.positions(loop.iter)
+        out = self.state.namer.fresh(".filled")
+        stmts = self.filling(out, count, position, loop.target, comp.elt)
+        for stmt in stmts:
+            for part in gast.walk(stmt):
+                gast.copy_location(part, call)
+        self.block(stmts)
+        return self.expr(_name(out), target)
+
+    def filling(self, out, count, position, target, element):
+        """The statements making `out` and filling it: `element` at each position of `count`,
+        `target` (a name or a tuple of names) bound to what the sequence holds there. The first
+        element comes from variables, not constants, so that its type is the loop's element's
+        (`0 if i == 0 else x[i]`: a float, both branches kept)."""
+        k = self.state.namer.fresh(".k")
+        first, shaped_like = self.bound(target, element, ".first")
+        each, filled = self.bound(target, element, ".v")
+        body = [
+            gast.Assign([each], position(_name(k))),
+            gast.Assign([gast.Subscript(_name(out), _name(k), gast.Store())], filled),
+        ]
+        return [
+            gast.Assign([first], position(gast.Constant(0, None))),
+            gast.Assign(
+                [_name(out, store=True)],
+                gast.Call(rules.dotted("rt.tape"), [shaped_like, count], []),
+            ),
+            gast.For(_name(k, store=True), gast.Call(_name("range"), [count], []), body, [], None),
+        ]
+
+    def bound(self, target, element, base):
+        """The comprehension's target with fresh names, and its element reading them."""
+        names = target.elts if isinstance(target, gast.Tuple) else [target]
+        fresh = [self.state.namer.fresh(base) for _ in names]
+        for old, new in zip(names, fresh):
+            element = _Renamed(old.id, new).visit(copy.deepcopy(element))
+        stored = [_name(n, store=True) for n in fresh]
+        renamed = gast.Tuple(stored, gast.Store()) if isinstance(target, gast.Tuple) else stored[0]
+        return renamed, element
+
+    def positions(self, iterable):
+        """The number of elements of a comprehension's `range` or array, and a function giving
+        the expression of the element at a position."""
+        if isinstance(iterable, gast.Call) and rules.dotted_name(iterable.func) == "range":
+            bounds = [self.atom(a) for a in iterable.args]
+            start, stop, step = (
+                (gast.Constant(0, None), bounds[0], gast.Constant(1, None))
+                if len(bounds) == 1
+                else (
+                    bounds[0],
+                    bounds[1],
+                    bounds[2] if len(bounds) > 2 else gast.Constant(1, None),
+                )
+            )
+            count = self.atom(gast.Call(rules.dotted("rt.trip_count"), [start, stop, step], []))
+
+            def at(k):
+                if len(bounds) == 1:
+                    return k
+                scaled = gast.BinOp(k, gast.Mult(), copy.deepcopy(step))
+                return gast.BinOp(copy.deepcopy(start), gast.Add(), scaled)
+
+            return count, at
+        called = rules.dotted_name(iterable.func) if isinstance(iterable, gast.Call) else None
+        if called in ("zip", "enumerate"):
+            return self.zipped_positions(called, [self.atom(a) for a in iterable.args])
+        sequence = self.atom(iterable)
+        count = self.atom(gast.Call(_name("len"), [sequence], []))
+        return count, lambda k: gast.Subscript(copy.deepcopy(sequence), k, gast.Load())
+
+    def zipped_positions(self, called, sequences):
+        """`zip(a, b)` (stopping at the shortest) or `enumerate(a)`: the count, and the tuple
+        at a position."""
+        count = self.atom(gast.Call(_name("len"), [sequences[0]], []))
+        for sequence in sequences[1:]:
+            length = self.atom(gast.Call(_name("len"), [sequence], []))
+            count = self.atom(gast.Call(_name("min"), [count, length], []))
+
+        def at(k):
+            items = [
+                gast.Subscript(copy.deepcopy(s), copy.deepcopy(k), gast.Load()) for s in sequences
+            ]
+            return gast.Tuple([k, *items] if called == "enumerate" else items, gast.Load())
+
+        return count, at
+
     def class_test(self, test, node):
         """`isinstance(x, C)`, `type(x) is C`: decided now, where the class of `x` is known (a
         constant, a container, an argument), else refused."""
@@ -1102,6 +1206,8 @@ class _Normalizer:
             return self.inline(self.state.functions[name], node, target)
         if name == "sum" and node.args and is_summed_loop(node.args[0]):
             return self.summed_loop(node, target)
+        if is_filled_loop(node):
+            return self.filled_loop(node, target)
         if name == "len" and len(node.args) == 1 and self.known(node.args[0]) is not None:
             return gast.Constant(len(self.known(node.args[0]).elts), None)
         rule = rules.by_name(name) if name else None
@@ -1421,6 +1527,16 @@ class _Renamed(gast.NodeTransformer):
 
     def visit_Name(self, node):
         return _name(self.new) if node.id == self.old else node
+
+
+class _Substituted(gast.NodeTransformer):
+    """A comprehension's loop variable replaced by the atom of one element."""
+
+    def __init__(self, old, atom):
+        self.old, self.atom = old, atom
+
+    def visit_Name(self, node):
+        return _Evaluated(copy.deepcopy(self.atom)) if node.id == self.old else node
 
 
 def _parts(index):
