@@ -215,8 +215,15 @@ def _check_scalar_ufuncs(stmt, types, location, origins):
             )
 
 
+# A reduction of one number is that number; Numba's CUDA target reduces only arrays, and of them
+# not np.max or np.min (a runtime helper's loop; sign 1 for max, -1 for min).
+REDUCTIONS_OF_ALL = frozenset(("np.sum", "np.mean", "np.prod", "np.max", "np.min"))
+EXTREMES = {"np.max": 1, "np.min": -1}
+
+
 class _ScalarMath(gast.NodeTransformer):
-    """`np.f(scalars)` -> `math.f(scalars)` (or a builtin).
+    """`np.f(scalars)` -> `math.f(scalars)` (or a builtin, or a helper); `np.max(number)` ->
+    `number`, `np.max(array)` -> `rt.largest_of_all(array, 1)`.
 
     CUDA has math, not NumPy, for scalars.
     """
@@ -227,18 +234,46 @@ class _ScalarMath(gast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         rule = rules.callee(node)
+        if rule is not None and rule.name in REDUCTIONS_OF_ALL and self._of_one(node):
+            if self._scalar(node.args[0]):
+                return node.args[0]
+            if rule.name in EXTREMES:
+                return gast.Call(
+                    rules.dotted("rt.largest_of_all"),
+                    [node.args[0], gast.Constant(EXTREMES[rule.name], None)],
+                    [],
+                )
         spelling = None if rule is None else rule.cuda or rule.math
         if spelling and all(self._scalar(a) for a in node.args):
             node.func = rules.dotted(spelling)
         return node
 
+    @staticmethod
+    def _of_one(node):
+        return len(node.args) == 1 and not node.keywords
+
     def _scalar(self, node):
         if isinstance(node, gast.Constant):
             return True
-        if isinstance(node, gast.Subscript):  # an element, in a fused loop
+        if isinstance(node, gast.Subscript):  # an element, in a fused loop (`x[i % len]` too)
             array = self.types.get(getattr(node.value, "id", None))
-            return array is not None and array.ndim == 1 and isinstance(node.slice, gast.Name)
+            index = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+            return (
+                array is not None
+                and array.ndim == len(index)
+                and not any(isinstance(i, gast.Slice) or not self._scalar_index(i) for i in index)
+            )
         if isinstance(node, gast.Name):  # names fusion made (`t1_i`) are scalars, and have no type
             t = self.types.get(node.id)
             return t is None or t.ndim == 0
         return False
+
+    def _scalar_index(self, node):
+        """An index that picks one element: a number, or arithmetic on numbers (`i % n`)."""
+        if isinstance(node, gast.BinOp):
+            return self._scalar_index(node.left) and self._scalar_index(node.right)
+        if isinstance(node, gast.Attribute):  # `x.shape[0]`'s `x.shape`
+            return False
+        if isinstance(node, gast.Subscript):  # `x.shape[0]`
+            return isinstance(node.value, gast.Attribute) and node.value.attr == "shape"
+        return self._scalar(node)

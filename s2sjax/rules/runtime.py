@@ -274,6 +274,7 @@ helper(
     _float_result,
     adjoints={"v": "0.5 * g * rt.reciprocal_or_zero(out)"},
     broadcasts=True,
+    cuda="math.sqrt",  # of a number in a CUDA device function, which has no scalar np.sqrt
 )
 helper("ddof_scale", ("a", "axis", "ddof"), lambda t, n: FLOAT, static=("axis",))
 
