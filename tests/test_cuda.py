@@ -228,6 +228,28 @@ def test_an_inner_vmaps_size_mismatch_is_raised_before_the_launch(launches):
     assert launches == []
 
 
+# An index computed from the data is checked on the device (a GPU would read other memory), and
+# the example that was out of range is found again on the host, whose error names the line.
+WINDOW_SUM = define("""
+def window_sum(x, start):
+    s = 0.0
+    for j in range(3):
+        s += x[int(start) + j]
+    return s
+""")
+
+
+def test_an_index_computed_from_the_data_out_of_range_is_raised_on_the_host():
+    xs, starts = RNG.uniform(size=(3, 5)), np.array([0.0, 2.0, 1.0])
+    windows = s2sjax.vmap(WINDOW_SUM, target="cuda")
+    np.testing.assert_allclose(windows(xs, starts), [WINDOW_SUM(x, k) for x, k in zip(xs, starts)])
+    assert "rt.checked_index(" in s2sjax.source(windows)
+    with pytest.raises(IndexError, match="index 5 is out of bounds") as info:
+        windows(xs, np.array([0.0, 3.0, 1.0]))  # example 1 reads x[5]; the simulator's error
+    notes = "".join(info.value.__notes__)  # would say which thread, not which line
+    assert "s += x[int(start) + j]" in notes and "example 1" in notes
+
+
 SQUARED = define("""
 def squared(x):
     y = x * 2.0
@@ -258,12 +280,12 @@ def of_numbers(x, row):
 )
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
 def test_numpy_functions_of_numbers_run_on_the_device_as_on_the_host():
     xs = np.array([0.4, 1.0, -1.7, 2.5, -0.5, 3.2])  # 1.0: nan_to_num's inf; 2.5: half to even
     rows = RNG.uniform(-1, 1, (6, 1))  # length 1: the fused loop reads row[i % 1]
-    with np.errstate(divide="ignore"):
-        got = s2sjax.vmap(OF_NUMBERS, target="cuda")(xs, rows)
-        expected = [OF_NUMBERS(x, r) for x, r in zip(xs, rows)]
+    got = s2sjax.vmap(OF_NUMBERS, target="cuda")(xs, rows)
+    expected = [OF_NUMBERS(x, r) for x, r in zip(xs, rows)]
     np.testing.assert_allclose(got, expected, rtol=1e-14)
 
 

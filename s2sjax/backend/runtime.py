@@ -3005,3 +3005,13 @@ def largest_of_all(a, sign):
         if sign * value > sign * extreme:
             extreme = value
     return extreme
+
+
+@register_jitable
+def checked_index(index, length, errors):
+    """`index` where it is in range for `length` (negative too); else element 0, with the kernel's
+    flag `errors[0]` set, on which the host raises the example's IndexError (kinds/vmap.py)."""
+    if -length <= index < length:
+        return index
+    errors[0] = 1
+    return 0

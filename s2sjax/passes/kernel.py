@@ -10,6 +10,12 @@ optimized (fused) per-example function and its types; returns it with
   `np.absolute(t)` -> `abs(t)`), which is what CUDA provides;
 - the decorator `@cuda.jit(device=True, debug=False)`;
 
+- each element read or written at an index the function computes (from the data) checked
+  against the array's length (`x[rt.checked_index(k, x.shape[0], index_errors)]`): a GPU does
+  not stop at an index out of range, it reads or writes other memory. The check flags the
+  parameter `index_errors` (before the destinations) and reads element 0 instead; the host then
+  finds the example and raises its IndexError (kinds/vmap.py);
+
 and raises a TransformError at the user's line for anything else that would
 allocate an array (a temporary array expression, `np.zeros`, a runtime helper).
 """
@@ -46,6 +52,7 @@ def device_function(fdef, types, location, origins):
         _check_no_allocation(stmt, types, location, origins)
         _check_no_array_product(stmt, types, location, origins)
     fdef = _ScalarMath(types).visit(fdef)
+    _check_computed_indexes(fdef, types)
     for stmt in statements(fdef.body):
         _check_scalar_ufuncs(stmt, types, location, origins)
     # debug=False: Numba's CUDA error model is NumPy's (inf, not ZeroDivisionError) unless debug,
@@ -277,3 +284,58 @@ class _ScalarMath(gast.NodeTransformer):
         if isinstance(node, gast.Subscript):  # `x.shape[0]`
             return isinstance(node.value, gast.Attribute) and node.value.attr == "shape"
         return self._scalar(node)
+
+
+INDEX_ERRORS = (
+    "index_errors"  # the device function's and the kernel's flag of an index out of range
+)
+
+
+def _check_computed_indexes(fdef, types):
+    """Check each index that is a number the function computes or is given, not a loop's
+    counter (the loops s2sjax writes run over the arrays' own lengths; a shape error is raised on
+    the host by example 0)."""
+    counters = {
+        node.target.id
+        for node in gast.walk(fdef)
+        if isinstance(node, gast.For) and isinstance(node.target, gast.Name)
+    }
+    checks = _IndexChecks(types, counters)
+    checks.visit(fdef)
+    if checks.found:
+        first_destination = next(
+            (k for k, a in enumerate(fdef.args.args) if a.id.startswith("dest_")),
+            len(fdef.args.args),
+        )
+        flag = gast.Name(INDEX_ERRORS, gast.Param(), None, None)
+        fdef.args.args.insert(first_destination, flag)
+
+
+class _IndexChecks(gast.NodeTransformer):
+    """`x[k]` -> `x[rt.checked_index(k, x.shape[0], index_errors)]` for a number `k`."""
+
+    def __init__(self, types, counters):
+        self.types, self.counters, self.found = types, counters, False
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        array = self.types.get(getattr(node.value, "id", None))
+        if array is None or not array.ndim:
+            return node
+        index = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        checked = [self._checked(node.value.id, d, i) for d, i in enumerate(index)]
+        node.slice = gast.Tuple(checked, gast.Load()) if len(checked) > 1 else checked[0]
+        return node
+
+    def _checked(self, array, dimension, index):
+        number = self.types.get(getattr(index, "id", None))
+        if number is None or number.ndim != 0 or number.kind != "int" or index.id in self.counters:
+            return index
+        self.found = True
+        length = gast.Subscript(
+            gast.Attribute(gast.Name(array, gast.Load(), None, None), "shape", gast.Load()),
+            gast.Constant(dimension, None),
+            gast.Load(),
+        )
+        flag = gast.Name(INDEX_ERRORS, gast.Load(), None, None)
+        return gast.Call(rules.dotted("rt.checked_index"), [index, length, flag], [])
