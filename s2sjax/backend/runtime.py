@@ -2945,6 +2945,16 @@ def rint_of_scalar(x):
     return math.copysign((size + _ROUNDING) - _ROUNDING, x)
 
 
+@register_jitable
+def trunc_of_scalar(x):
+    """np.trunc of one number (towards 0), for Numba's CUDA target, which has no np.trunc."""
+    if not abs(x) < _ROUNDING:
+        return x
+    size = float(abs(x))
+    whole = (size + _ROUNDING) - _ROUNDING  # rounded to the nearest: one too many half the time
+    return math.copysign(whole - 1.0 if whole > size else whole, x)
+
+
 def nan_to_num_of_scalar(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """np.nan_to_num of one float, for Numba's CUDA target, which has no np.isinf."""
     if math.isnan(x):

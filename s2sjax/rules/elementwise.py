@@ -146,7 +146,7 @@ for _name in ("round", "rint"):  # half to even; on CUDA, which has neither for 
 elementwise("sign", result=_same_kind_result, cuda="rt.sign_of_scalar")
 # math.trunc refuses NumPy's float32 scalars (they have no __trunc__): np.trunc keeps its own
 # spelling
-elementwise("trunc", result=_same_kind_result, scalar_math=False)
+elementwise("trunc", result=_same_kind_result, scalar_math=False, cuda="rt.trunc_of_scalar")
 
 # math.erf: its derivative is elementary but `math.erf` has no NumPy twin.
 register(

@@ -82,7 +82,8 @@ helper(
     linear=("x",),
     adjoints={"x": "rt.sum_adjoint(g, x, axis)"},
 )
-helper("prange", ("args",), lambda t, n: INT, loop_only=True)  # a loop iterable, like range
+# a loop iterable, like range, which is its spelling on CUDA (the threads are the parallelism)
+helper("prange", ("args",), lambda t, n: INT, loop_only=True, cuda="range")
 helper("common_size", ("sizes",), lambda t, n: INT)
 helper(
     "move_batch_axis",
