@@ -8,13 +8,12 @@ optimized (fused) per-example function and its types; returns it with
   `g = rt.zeros_like(p)` becomes `g = dest_0; g[:] = 0.0`;
 - NumPy functions of scalars spelled with `math` (`np.exp(t)` -> `math.exp(t)`,
   `np.absolute(t)` -> `abs(t)`), which is what CUDA provides;
-- the decorator `@cuda.jit(device=True, debug=False)`;
-
 - each element read or written at an index the function computes (from the data) checked
   against the array's length (`x[rt.checked_index(k, x.shape[0], index_errors)]`): a GPU does
   not stop at an index out of range, it reads or writes other memory. The check flags the
   parameter `index_errors` (before the destinations) and reads element 0 instead; the host then
   finds the example and raises its IndexError (kinds/vmap.py);
+- the decorator `@cuda.jit(device=True, debug=False)`;
 
 and raises a TransformError at the user's line for anything else that would
 allocate an array (a temporary array expression, `np.zeros`, a runtime helper).
@@ -286,9 +285,8 @@ class _ScalarMath(gast.NodeTransformer):
         return self._scalar(node)
 
 
-INDEX_ERRORS = (
-    "index_errors"  # the device function's and the kernel's flag of an index out of range
-)
+# the device function's and the kernel's flag of an index out of range
+INDEX_ERRORS = "index_errors"
 
 
 def _check_computed_indexes(fdef, types):
