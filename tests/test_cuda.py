@@ -13,6 +13,7 @@ from tests.catalogue import CASES as STRAIGHT
 from tests.catalogue import REGRESSIONS
 from tests.catalogue_loops import CASES as LOOPS
 from tests.test_vmap import RANK_BY_BRANCH, _batched, _examples, _loop, l1, loss
+from tests.fd import check_grad
 from tests.util import define
 
 RNG = np.random.default_rng(11)
@@ -241,17 +242,73 @@ def test_an_inner_vmaps_size_mismatch_is_raised_before_the_launch(launches):
     assert launches == []
 
 
+# An index computed from the data is checked on the device (a GPU would read other memory), and
+# the example that was out of range is found again on the host, whose error names the line.
+WINDOW_SUM = define("""
+def window_sum(x, start):
+    s = 0.0
+    for j in range(3):
+        s += x[int(start) + j]
+    return s
+""")
+
+
+def test_an_index_computed_from_the_data_out_of_range_is_raised_on_the_host():
+    xs, starts = RNG.uniform(size=(3, 5)), np.array([0.0, 2.0, 1.0])
+    windows = s2sjax.vmap(WINDOW_SUM, target="cuda")
+    np.testing.assert_allclose(windows(xs, starts), [WINDOW_SUM(x, k) for x, k in zip(xs, starts)])
+    assert "rt.checked_index(" in s2sjax.source(windows)
+    with pytest.raises(IndexError, match="index 5 is out of bounds") as info:
+        windows(xs, np.array([0.0, 3.0, 1.0]))  # example 1 reads x[5]; the simulator's error
+    notes = "".join(info.value.__notes__)  # would say which thread, not which line
+    assert "s += x[int(start) + j]" in notes and "example 1" in notes
+
+
 SQUARED = define("""
 def squared(x):
     y = x * 2.0
-    return np.square(y)
+    return np.logaddexp(y, x)
 """)
 
 
 def test_a_numpy_function_of_a_number_that_cuda_lacks_is_an_error_at_the_users_line():
-    # the simulator would run np.square; NVVM has no implementation of it (the PTX tier)
+    # the simulator would run np.logaddexp; NVVM has no implementation of it (the PTX tier)
     with pytest.raises(
-        s2sjax.TransformError, match="np.square of a number is a NumPy function a CUDA kernel"
+        s2sjax.TransformError, match="np.logaddexp of a number is a NumPy function a CUDA kernel"
     ) as info:
         s2sjax.vmap(SQUARED, target="cuda")(np.ones(3))
-    assert "return np.square(y)" in str(info.value)
+    assert "return np.logaddexp(y, x)" in str(info.value)
+
+
+# NumPy functions of numbers that Numba's CUDA target lacks, each spelled for the device (a
+# `math` function or a runtime helper); the PTX tier compiles the kernels these tests launch.
+OF_NUMBERS = define(
+    """
+def of_numbers(x, row):
+    y = np.round(x * 3.0) + np.rint(x) + np.nan_to_num(x / (x - 1.0), posinf=7.0)
+    z = np.cbrt(x) + math.cbrt(x * 2.0) + np.square(x) + np.std(x) * x
+    w = scipy.stats.norm.pdf(x) * np.max(x) + np.min(x) * np.sum(x)
+    return y * x + z + w + np.sum(np.sign(row) * row * x)
+""",
+    namespace_setup="import math\nimport numpy as np\nimport scipy.stats\n",
+)
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+def test_numpy_functions_of_numbers_run_on_the_device_as_on_the_host():
+    xs = np.array([0.4, 1.0, -1.7, 2.5, -0.5, 3.2])  # 1.0: nan_to_num's inf; 2.5: half to even
+    rows = RNG.uniform(-1, 1, (6, 1))  # length 1: the fused loop reads row[i % 1]
+    got = s2sjax.vmap(OF_NUMBERS, target="cuda")(xs, rows)
+    expected = [OF_NUMBERS(x, r) for x, r in zip(xs, rows)]
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+
+
+def test_derivatives_of_numpy_functions_of_numbers_on_the_device():
+    xs, rows = np.array([0.4, -1.7, 2.3, 3.2]), RNG.uniform(-1, 1, (4, 1))
+    grads = s2sjax.vmap(s2sjax.grad(OF_NUMBERS), target="cuda")(xs, rows)
+    for x, row, g in zip(xs, rows, grads):
+        check_grad(OF_NUMBERS, (x, row), (0,), (g,), rtol=1e-7, atol=1e-9)
+    tangents = s2sjax.vmap(
+        lambda x, row: s2sjax.jvp(OF_NUMBERS, (x, row), (1.0, 0.0 * row))[1], target="cuda"
+    )
+    np.testing.assert_allclose(tangents(xs, rows), grads, rtol=1e-13)

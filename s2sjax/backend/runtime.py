@@ -291,6 +291,8 @@ def reshape_like(g, a):
 @overload(reshape_like)
 def _reshape_like(g, a):
     if not _is_array(a):
+        if not _is_array(g):  # a number: itself, which a CUDA device function can return
+            return lambda g, a: g
         return lambda g, a: np.ravel(np.asarray(g))[0]
     return lambda g, a: np.ascontiguousarray(g).reshape(a.shape)
 
@@ -1719,7 +1721,7 @@ def _squeeze(a, axis):
     def to_number(a, axis):
         if a.size != 1:
             raise ValueError(SQUEEZE_MISMATCH)
-        return a.ravel()[0]
+        return a.flat[0]  # not ravel, which Numba's CUDA target cannot compile
 
     return impl if rank else to_number
 
@@ -2919,3 +2921,107 @@ def sign_of_scalar(x):
     if x < 0:
         return -(x**0)
     return x - x  # 0 (NumPy's is +0.0 for -0.0 too), or nan
+
+
+@register_jitable
+def cbrt_of_scalar(x):
+    """np.cbrt (math.cbrt) of one number: Numba's CUDA target has neither. A power, then one
+    Newton step (written so that it cannot overflow) to the correctly rounded root."""
+    y = math.copysign(abs(x) ** (1.0 / 3.0), x)
+    if y == 0.0 or not math.isfinite(y):
+        return y
+    return y - (y - x / (y * y)) / 3.0
+
+
+_ROUNDING = 2.0**52  # adding it to a non-negative float below it leaves no fraction: the FPU rounds
+
+
+@register_jitable
+def rint_of_scalar(x):
+    """np.rint (np.round) of one number, half to even: Numba's CUDA target has neither."""
+    if not abs(x) < _ROUNDING:  # an integer already, or inf or nan
+        return x
+    size = float(abs(x))  # a float32 in float64, where 2**52 leaves it no fraction
+    return math.copysign((size + _ROUNDING) - _ROUNDING, x)
+
+
+@register_jitable
+def trunc_of_scalar(x):
+    """np.trunc of one number (towards 0), for Numba's CUDA target, which has no np.trunc."""
+    if not abs(x) < _ROUNDING:
+        return x
+    size = float(abs(x))
+    whole = (size + _ROUNDING) - _ROUNDING  # rounded to the nearest: one too many half the time
+    return math.copysign(whole - 1.0 if whole > size else whole, x)
+
+
+def nan_to_num_of_scalar(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """np.nan_to_num of one float, for Numba's CUDA target, which has no np.isinf."""
+    if math.isnan(x):
+        return nan
+    if math.isinf(x):
+        largest = float(np.finfo(np.asarray(x).dtype).max)
+        return given_or(posinf, largest) if x > 0 else given_or(neginf, -largest)
+    return x
+
+
+@overload(nan_to_num_of_scalar)
+def _nan_to_num_of_scalar(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    largest = float(np.finfo(np.float32 if x == types.float32 else np.float64).max)
+
+    def impl(x, copy=True, nan=0.0, posinf=None, neginf=None):
+        if math.isnan(x):
+            return nan
+        if math.isinf(x):
+            return given_or(posinf, largest) if x > 0 else given_or(neginf, -largest)
+        return x
+
+    return impl
+
+
+def given_or(value, default):
+    """`value`, or `default` where it is None (chosen when Numba types the call)."""
+    return default if value is None else value
+
+
+@overload(given_or)
+def _given_or(value, default):
+    if _is_none(value):
+        return lambda value, default: default
+    return lambda value, default: value
+
+
+@register_jitable
+def norm_pdf_of_scalar(x, loc=0.0, scale=1.0):
+    """scipy.stats.norm.pdf of numbers, for Numba's CUDA target, which has no scalar np.exp."""
+    return math.exp(norm_logpdf(x, loc, scale))
+
+
+@register_jitable
+def square_of_scalar(x):
+    """np.square of one number, for Numba's CUDA target, which has no np.square."""
+    return x * x
+
+
+@register_jitable
+def largest_of_all(a, sign):
+    """np.max(a) (sign 1) or np.min(a) (sign -1) of an array of any rank, for Numba's CUDA
+    target, which reduces none; nan wins, as in NumPy. The host sizes an empty one first."""
+    extreme = a.flat[0]
+    for k in range(a.size):
+        value = a.flat[k]
+        if value != value:
+            return value
+        if sign * value > sign * extreme:
+            extreme = value
+    return extreme
+
+
+@register_jitable
+def checked_index(index, length, errors):
+    """`index` where it is in range for `length` (negative too); else element 0, with the kernel's
+    flag `errors[0]` set, on which the host raises the example's IndexError (kinds/vmap.py)."""
+    if -length <= index < length:
+        return index
+    errors[0] = 1
+    return 0

@@ -23,6 +23,7 @@ from ..frontend.parse import function_from_source
 from ..abstract import Type
 from ..pytree import tree_leaves, tree_unflatten
 from ..rules.reduce2 import refusing_draws
+from ..passes.kernel import INDEX_ERRORS
 from ..transforms.common import Mode, generated_name
 from .base import Kind, code_to_transform, kind_of, same, signature_key, unfused
 
@@ -231,6 +232,8 @@ class Vmap(Kind):
             return super().load(specialization, module_source, generated)
         module = backend.load_module(module_source, backend.module_stem(generated.name))
         specialization.kernel = getattr(module, generated.name)
+        parameters = inspect.signature(specialization.kernel.py_func).parameters
+        specialization.checks_indexes = INDEX_ERRORS in parameters
         specialization.run = lambda args: _run_kernel(specialization, args)
 
     def header(self, name, types, argnums, axes, target):
@@ -348,7 +351,7 @@ def _kernel(specialization, code, args):
     kernel = batching.kernel_source(
         name,
         s.param_names(code),
-        [c.name for c in device.captured],
+        _passed_through(device),
         axes,
         device.name,
         [t.ndim for t in device.output_types],
@@ -379,13 +382,44 @@ def _run_kernel(specialization, args):
         for a in arguments
     ]
     batched = [cuda.device_array(sizes + np.shape(o), dtype=np.asarray(o).dtype) for o in outputs]
-    _launch(s.kernel, sizes, on_device + batched)
+    flag = [cuda.to_device(np.zeros(1, np.int64))] if s.checks_indexes else []
+    _launch(s.kernel, sizes, on_device + flag + batched)
+    if flag and flag[0].copy_to_host()[0]:
+        _raise_index_error(s, arguments, axes, sizes)
     inner_axes = [0] * len(batched) if s.grid is None else s.grid.out_axes
     results = [
         _batch_axes_moved(b.copy_to_host(), axis, inner, len(sizes))
         for b, axis, inner in zip(batched, s.out_axes, inner_axes)
     ]
     return s.finished(tree_unflatten(s.returned, results))
+
+
+def _passed_through(device):
+    """What the kernel passes to the device function beside the examples: the values it captures,
+    and the flag of an index out of range where it checks indexes (passes/kernel.py)."""
+    checks = "rt.checked_index(" in device.source
+    return [c.name for c in device.captured] + ([INDEX_ERRORS] if checks else [])
+
+
+def _raise_index_error(specialization, arguments, axes, sizes):
+    """The IndexError of the first example (or pair) whose index was out of range on the device,
+    raised by running the examples on the host, in Python, which names the user's line."""
+    s = specialization
+    for k in range(sizes[0]):
+        example = batching.example(arguments, axes, k)
+        pairs = (
+            [example]
+            if s.grid is None
+            else (batching.example(example, s.grid.axes, j) for j in range(sizes[1]))
+        )
+        for pair in pairs:
+            try:
+                with np.errstate(all="ignore"):
+                    s.example_call(*pair)
+            except IndexError as exc:
+                exc.add_note(f"(in the CUDA kernel, example {k}, found again on the host)")
+                raise
+    raise IndexError("an index was out of range in the CUDA kernel")
 
 
 def _inner_size(example, axes, names):
@@ -465,7 +499,7 @@ def _grid_kernel(specialization, code):
     kernel = batching.grid_kernel_source(
         name,
         s.param_names(code),
-        [c.name for c in device.captured],
+        _passed_through(device),
         s.axes,
         s.grid.axes,
         device.name,

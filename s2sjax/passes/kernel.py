@@ -8,6 +8,11 @@ optimized (fused) per-example function and its types; returns it with
   `g = rt.zeros_like(p)` becomes `g = dest_0; g[:] = 0.0`;
 - NumPy functions of scalars spelled with `math` (`np.exp(t)` -> `math.exp(t)`,
   `np.absolute(t)` -> `abs(t)`), which is what CUDA provides;
+- each element read or written at an index the function computes (from the data) checked
+  against the array's length (`x[rt.checked_index(k, x.shape[0], index_errors)]`): a GPU does
+  not stop at an index out of range, it reads or writes other memory. The check flags the
+  parameter `index_errors` (before the destinations) and reads element 0 instead; the host then
+  finds the example and raises its IndexError (kinds/vmap.py);
 - the decorator `@cuda.jit(device=True, debug=False)`;
 
 and raises a TransformError at the user's line for anything else that would
@@ -46,6 +51,7 @@ def device_function(fdef, types, location, origins):
         _check_no_allocation(stmt, types, location, origins)
         _check_no_array_product(stmt, types, location, origins)
     fdef = _ScalarMath(types).visit(fdef)
+    _check_computed_indexes(fdef, types)
     for stmt in statements(fdef.body):
         _check_scalar_ufuncs(stmt, types, location, origins)
     # debug=False: Numba's CUDA error model is NumPy's (inf, not ZeroDivisionError) unless debug,
@@ -225,8 +231,15 @@ def _check_scalar_ufuncs(stmt, types, location, origins):
             )
 
 
+# A reduction of one number is that number; Numba's CUDA target reduces only arrays, and of them
+# not np.max or np.min (a runtime helper's loop; sign 1 for max, -1 for min).
+REDUCTIONS_OF_ALL = frozenset(("np.sum", "np.mean", "np.prod", "np.max", "np.min"))
+EXTREMES = {"np.max": 1, "np.min": -1}
+
+
 class _ScalarMath(gast.NodeTransformer):
-    """`np.f(scalars)` -> `math.f(scalars)` (or a builtin).
+    """`np.f(scalars)` -> `math.f(scalars)` (or a builtin, or a helper); `np.max(number)` ->
+    `number`, `np.max(array)` -> `rt.largest_of_all(array, 1)`.
 
     CUDA has math, not NumPy, for scalars.
     """
@@ -237,18 +250,100 @@ class _ScalarMath(gast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         rule = rules.callee(node)
+        if rule is not None and rule.name in REDUCTIONS_OF_ALL and self._of_one(node):
+            if self._scalar(node.args[0]):
+                return node.args[0]
+            if rule.name in EXTREMES:
+                return gast.Call(
+                    rules.dotted("rt.largest_of_all"),
+                    [node.args[0], gast.Constant(EXTREMES[rule.name], None)],
+                    [],
+                )
         spelling = None if rule is None else rule.cuda or rule.math
         if spelling and all(self._scalar(a) for a in node.args):
             node.func = rules.dotted(spelling)
         return node
 
+    @staticmethod
+    def _of_one(node):
+        return len(node.args) == 1 and not node.keywords
+
     def _scalar(self, node):
         if isinstance(node, gast.Constant):
             return True
-        if isinstance(node, gast.Subscript):  # an element, in a fused loop
+        if isinstance(node, gast.Subscript):  # an element, in a fused loop (`x[i % len]` too)
             array = self.types.get(getattr(node.value, "id", None))
-            return array is not None and array.ndim == 1 and isinstance(node.slice, gast.Name)
+            index = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+            return (
+                array is not None
+                and array.ndim == len(index)
+                and not any(isinstance(i, gast.Slice) or not self._scalar_index(i) for i in index)
+            )
         if isinstance(node, gast.Name):  # names fusion made (`t1_i`) are scalars, and have no type
             t = self.types.get(node.id)
             return t is None or t.ndim == 0
         return False
+
+    def _scalar_index(self, node):
+        """An index that picks one element: a number, or arithmetic on numbers (`i % n`)."""
+        if isinstance(node, gast.BinOp):
+            return self._scalar_index(node.left) and self._scalar_index(node.right)
+        if isinstance(node, gast.Attribute):  # `x.shape[0]`'s `x.shape`
+            return False
+        if isinstance(node, gast.Subscript):  # `x.shape[0]`
+            return isinstance(node.value, gast.Attribute) and node.value.attr == "shape"
+        return self._scalar(node)
+
+
+# the device function's and the kernel's flag of an index out of range
+INDEX_ERRORS = "index_errors"
+
+
+def _check_computed_indexes(fdef, types):
+    """Check each index that is a number the function computes or is given, not a loop's
+    counter (the loops s2sjax writes run over the arrays' own lengths; a shape error is raised on
+    the host by example 0)."""
+    counters = {
+        node.target.id
+        for node in gast.walk(fdef)
+        if isinstance(node, gast.For) and isinstance(node.target, gast.Name)
+    }
+    checks = _IndexChecks(types, counters)
+    checks.visit(fdef)
+    if checks.found:
+        first_destination = next(
+            (k for k, a in enumerate(fdef.args.args) if a.id.startswith("dest_")),
+            len(fdef.args.args),
+        )
+        flag = gast.Name(INDEX_ERRORS, gast.Param(), None, None)
+        fdef.args.args.insert(first_destination, flag)
+
+
+class _IndexChecks(gast.NodeTransformer):
+    """`x[k]` -> `x[rt.checked_index(k, x.shape[0], index_errors)]` for a number `k`."""
+
+    def __init__(self, types, counters):
+        self.types, self.counters, self.found = types, counters, False
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        array = self.types.get(getattr(node.value, "id", None))
+        if array is None or not array.ndim:
+            return node
+        index = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        checked = [self._checked(node.value.id, d, i) for d, i in enumerate(index)]
+        node.slice = gast.Tuple(checked, gast.Load()) if len(checked) > 1 else checked[0]
+        return node
+
+    def _checked(self, array, dimension, index):
+        number = self.types.get(getattr(index, "id", None))
+        if number is None or number.ndim != 0 or number.kind != "int" or index.id in self.counters:
+            return index
+        self.found = True
+        length = gast.Subscript(
+            gast.Attribute(gast.Name(array, gast.Load(), None, None), "shape", gast.Load()),
+            gast.Constant(dimension, None),
+            gast.Load(),
+        )
+        flag = gast.Name(INDEX_ERRORS, gast.Load(), None, None)
+        return gast.Call(rules.dotted("rt.checked_index"), [index, length, flag], [])

@@ -71,7 +71,10 @@ def elementwise(
             getattr(np, np_name),
         )
     if twin:
-        register(Rule(twin, params, result, adjoints, broadcasts=True), getattr(math, math_name))
+        register(
+            Rule(twin, params, result, adjoints, broadcasts=True, cuda=cuda),
+            getattr(math, math_name),
+        )
     if builtin:
         register(
             Rule(builtin, params, result, adjoints, broadcasts=True), getattr(builtins, builtin)
@@ -100,8 +103,8 @@ elementwise("log2", f"g / (x * {LN2})")
 elementwise("log10", f"g / (x * {LN10})")
 elementwise("log1p", "g / (1.0 + x)")
 elementwise("sqrt", "0.5 * g / out")
-elementwise("cbrt", "g / (3.0 * out * out)")
-elementwise("square", "2.0 * g * x")
+elementwise("cbrt", "g / (3.0 * out * out)", cuda="rt.cbrt_of_scalar")
+elementwise("square", "2.0 * g * x", cuda="rt.square_of_scalar")
 elementwise("fabs", "g * sign(x)")
 elementwise("absolute", "g * sign(x)", result=_same_kind_result, builtin="abs")
 elementwise(
@@ -136,12 +139,14 @@ elementwise(
     result=_same_kind_result,
 )
 # Piecewise constant: zero derivative almost everywhere (JAX's convention).
-for _name in ("floor", "ceil", "round", "rint"):
+for _name in ("floor", "ceil"):
     elementwise(_name, result=_same_kind_result)
+for _name in ("round", "rint"):  # half to even; on CUDA, which has neither for numbers, a helper's
+    elementwise(_name, result=_same_kind_result, cuda="rt.rint_of_scalar")
 elementwise("sign", result=_same_kind_result, cuda="rt.sign_of_scalar")
 # math.trunc refuses NumPy's float32 scalars (they have no __trunc__): np.trunc keeps its own
 # spelling
-elementwise("trunc", result=_same_kind_result, scalar_math=False)
+elementwise("trunc", result=_same_kind_result, scalar_math=False, cuda="rt.trunc_of_scalar")
 
 # math.erf: its derivative is elementary but `math.erf` has no NumPy twin.
 register(

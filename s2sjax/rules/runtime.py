@@ -82,7 +82,8 @@ helper(
     linear=("x",),
     adjoints={"x": "rt.sum_adjoint(g, x, axis)"},
 )
-helper("prange", ("args",), lambda t, n: INT, loop_only=True)  # a loop iterable, like range
+# a loop iterable, like range, which is its spelling on CUDA (the threads are the parallelism)
+helper("prange", ("args",), lambda t, n: INT, loop_only=True, cuda="range")
 helper("common_size", ("sizes",), lambda t, n: INT)
 helper(
     "move_batch_axis",
@@ -274,6 +275,7 @@ helper(
     _float_result,
     adjoints={"v": "0.5 * g * rt.reciprocal_or_zero(out)"},
     broadcasts=True,
+    cuda="math.sqrt",  # of a number in a CUDA device function, which has no scalar np.sqrt
 )
 helper("ddof_scale", ("a", "axis", "ddof"), lambda t, n: FLOAT, static=("axis",))
 

@@ -113,6 +113,7 @@ register(
         defaults={"copy": True, "nan": 0.0, "posinf": None, "neginf": None},
         tangents={"x": "d * isfinite(x)"},
         static=("copy", "nan", "posinf", "neginf"),
+        cuda="rt.nan_to_num_of_scalar",
     ),
     np.nan_to_num,
 )

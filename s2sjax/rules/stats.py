@@ -22,8 +22,9 @@ RESIDUAL = "(x - loc) / (scale * scale)"  # -d logpdf / dx
 Z = "((x - loc) / scale)"
 
 
-def norm(method, adjoints):
-    """Declare `scipy.stats.norm.<method>`, spelled `rt.norm_<method>`; `adjoints` per parameter."""
+def norm(method, adjoints, cuda=None):
+    """Declare `scipy.stats.norm.<method>`, spelled `rt.norm_<method>`; `adjoints` per parameter;
+    `cuda`: its spelling on numbers in a CUDA device function, where the helper's is not."""
     rule = Rule(
         f"rt.norm_{method}",
         PARAMS,
@@ -31,6 +32,7 @@ def norm(method, adjoints):
         adjoints,
         defaults={"loc": 0.0, "scale": 1.0},
         broadcasts=True,
+        cuda=cuda,
     )
     register(rule, getattr(rt, f"norm_{method}"), paths=[f"scipy.stats.norm.{method}"])
 
@@ -56,6 +58,7 @@ norm(
         "loc": f"g * out * {RESIDUAL}",
         "scale": f"g * out * ({Z} * {Z} - 1.0) / scale",
     },
+    cuda="rt.norm_pdf_of_scalar",
 )
 norm("cdf", _slopes("rt.norm_pdf(x, loc, scale)"))
 # pdf / cdf as exp(logpdf - logcdf): neither underflows in the far left tail
