@@ -110,10 +110,11 @@ def test_a_transformed_function_pickles_and_an_unpicklable_closure_value_is_name
 
 SCRIPT = """
 import os
+import signal
 
 import numpy as np
 import dask.array as da
-from dask.distributed import Client, LocalCluster
+from dask.distributed import Client, LocalCluster, WorkerPlugin
 
 import s2sjax
 
@@ -126,6 +127,28 @@ def loss(w, x, y):
 
 def pick(x):
     return x[int(x[0])] * 2.0
+
+
+class KillOnceAfterABlock(WorkerPlugin):
+    # The first worker to finish a block of an s2sjax vmap writes its pid to `marker` and
+    # kills its own process (SIGKILL: no clean-up, as a machine lost), once among all workers,
+    # while the other blocks are still to run.
+
+    name = "s2sjax-kill-once"
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def transition(self, key, start, finish, **kwargs):
+        is_block = isinstance(key, tuple) and str(key[0]).startswith("s2sjax-vmap-")
+        if not (is_block and finish == "memory"):
+            return
+        try:
+            with open(self.marker, "x") as marker:  # exclusive: one worker only, ever
+                marker.write(str(os.getpid()))
+        except FileExistsError:
+            return
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 if __name__ == "__main__":
@@ -144,7 +167,7 @@ if __name__ == "__main__":
     )
     # the workers, started, can no longer read this file, as on a cluster elsewhere
     os.remove(__file__)
-    with cluster, Client(cluster):
+    with cluster, Client(cluster) as client:
         lazy = per_example(w, da.from_array(X, chunks=4), da.from_array(y, chunks=4))
         assert np.allclose(lazy.mean(axis=0).compute(), expected.mean(axis=0), rtol=1e-12)
         assert np.allclose(lazy.compute(), expected, rtol=1e-12)
@@ -154,11 +177,21 @@ if __name__ == "__main__":
             assert str(exc) == expected_error, (str(exc), expected_error)
         else:
             raise AssertionError("no IndexError")
+        # 12 blocks over 2 workers, one of them killed once its first block is done: its
+        # results and the blocks queued on it are computed again elsewhere
+        marker = os.path.abspath("killed")
+        client.register_plugin(KillOnceAfterABlock(marker))
+        lazy = per_example(
+            w, da.from_array(np.tile(X, (4, 1)), chunks=4), da.from_array(np.tile(y, 4), chunks=4)
+        )
+        assert np.allclose(lazy.compute(), np.tile(expected, (4, 1)), rtol=1e-12)
+        with open(marker) as killed:
+            assert int(killed.read()) not in client.run(os.getpid).values()
     print("same answers")
 """
 
 
-def test_a_function_of_a_scripts_main_runs_on_a_distributed_cluster(tmp_path):
+def test_a_function_of_a_scripts_main_runs_on_a_cluster_that_loses_a_worker(tmp_path):
     pytest.importorskip("distributed", reason='pip install "s2sjax[dask]"')
     script = tmp_path / "train.py"
     script.write_text(textwrap.dedent(SCRIPT))
