@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -213,3 +214,32 @@ def test_keyword_arguments_map_on_axis_0_and_a_function_failing_on_ones_is_refus
     fifth = s2sjax.vmap(lambda x: x[5], target="python")
     with pytest.raises(ValueError, match="one example of ones, which raised IndexError"):
         fifth(da.from_array(X, chunks=4))
+
+
+def test_the_dask_training_example_trains_as_in_memory_full_batch_descent(monkeypatch):
+    """examples/dask_training.py, tiny: its chunked, Dask-reduced steps give the parameters and
+    losses of full-batch gradient descent on the whole dataset in memory."""
+    pytest.importorskip("distributed", reason='pip install "s2sjax[dask]"')
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "examples"))
+    import dask_training as example  # workers import it too: they inherit sys.path
+
+    argv = ["--megabytes", "0.05", "--chunk-megabytes", "0.02", "--target", "python"]
+    argv += ["--linear-steps", "3", "--mlp-steps", "2"]
+    (w, b), linear_losses, mlp_losses = example.main(argv)
+    args = example.parse_args(argv)
+    x, y = example.in_memory(example.linear_chunk, *example.rows_of(args, 16))
+    params = (0.0, 1.0)
+    step = s2sjax.value_and_grad(example.linear_loss, target="python")
+    for expected_loss in linear_losses:
+        loss, grads = step(params, x, y)
+        assert loss == pytest.approx(expected_loss, rel=1e-12)
+        params = s2sjax.tree_map(lambda p, g: p - example.LINEAR_LR * g, params, grads)
+    assert (w, b) == pytest.approx(params, rel=1e-12)
+    data = example.in_memory(example.mlp_chunk, *example.rows_of(args, example.MLP_ROW_BYTES))
+    params = example.init_mlp(example.LAYERS, np.random.default_rng(4))
+    step = s2sjax.value_and_grad(example.mlp_loss, target="python")
+    for expected_loss in mlp_losses:
+        loss, grads = step(params, data[:, : example.LAYERS[0]], data[:, example.LAYERS[0] :])
+        assert loss == pytest.approx(expected_loss, rel=1e-12)
+        params = s2sjax.tree_map(lambda p, g: p - example.MLP_LR * g, params, grads)
+    assert mlp_losses[-1] < mlp_losses[0]
