@@ -175,7 +175,7 @@ def page_block(results, n_examples, in_memory_peak, data_bytes, charted):
 
 def write_page(results, n_examples, in_memory_peak, data_bytes, page=None):
     page = page or PAGE
-    charted = plot.plot(results, page.parent / CHART)
+    charted = plot.plot(results, page.parent / CHART, "time / in-memory vmap (log scale)")
     block = page_block(results, n_examples, in_memory_peak, data_bytes, charted)
     text = page.read_text()
     if BEGIN in text and END in text:
