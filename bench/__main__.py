@@ -1,6 +1,7 @@
 """Run the benchmarks, print a Markdown report and write bench/results/latest.json.
 
 python -m bench [--only W1|W2|W2-jvp|W2-hvp|W3|W4|W5|W6|W7|W8|njit-call|transform|cold|programs ...]
+python -m bench --only dask [--dask-large]   (W5 over Dask arrays: bench/dask_vmap.py)
 python -m bench --cuda   (W5 and W6 at 10**8 examples on a GPU: bench/cuda.py)
 """
 
@@ -27,6 +28,7 @@ WORKLOADS = (
     "transform",
     "cold",
     "programs",
+    "dask",
 )
 
 
@@ -37,6 +39,9 @@ def parse_args(argv):
         action="append",
         choices=WORKLOADS,
         help="run only this workload (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--dask-large", action="store_true", help="dask: 10**8 examples instead of 10**7"
     )
     parser.add_argument(
         "--cuda", action="store_true", help="W5 and W6 at 10**8 examples on a GPU, and nothing else"
@@ -58,6 +63,7 @@ def main(argv=None):
         os.environ["S2SJAX_CACHE_DIR"] = cache_dir
         from bench import (
             cold_start,
+            dask_vmap,
             njit_call,
             peers,
             report,
@@ -88,6 +94,9 @@ def main(argv=None):
             "transform": transform_time.run,
             "cold": cold_start.run,
             "programs": programs.run,
+            "dask": lambda jax, autograd: dask_vmap.run(
+                jax, autograd, dask_vmap.N_LARGE if args.dask_large else dask_vmap.N_EXAMPLES
+            ),
         }
         machine = report.machine_info()
         print_machine(machine)
@@ -97,7 +106,7 @@ def main(argv=None):
             result = runners[name](jax, autograd)
             results += result if isinstance(result, list) else [result]
 
-    if results:  # `--only programs` prints and records its own (bench/results/programs.json)
+    if results:  # `--only programs` and `--only dask` print and record their own
         print("\n" + report.results_table(results))
         if any(r.peers for r in results):
             print("\nPeers:\n\n" + report.peers_table(results))

@@ -2,8 +2,9 @@
 hand-written Numba baseline of its workload, on a log scale (1 = as fast as the baseline)."""
 
 
-def plot(results, path):
-    """Write the chart to `path`; False (nothing written) when matplotlib is not installed."""
+def plot(results, path, ylabel="time / hand-written Numba (log scale)"):
+    """Write the chart to `path`; False (nothing written) when matplotlib is not installed.
+    `ylabel` names the baseline, for charts of results with another."""
     try:
         import matplotlib
     except ImportError:
@@ -29,7 +30,7 @@ def plot(results, path):
     axes.axhline(1.0, color="black", linewidth=0.8)
     axes.set_yscale("log")
     axes.set_xticks(range(len(compared)), [r.name for r in compared])
-    axes.set_ylabel("time / hand-written Numba (log scale)")
+    axes.set_ylabel(ylabel)
     axes.legend(fontsize="small")
     figure.tight_layout()
     figure.savefig(path, dpi=120)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,10 +111,11 @@ def test_a_transformed_function_pickles_and_an_unpicklable_closure_value_is_name
 
 SCRIPT = """
 import os
+import signal
 
 import numpy as np
 import dask.array as da
-from dask.distributed import Client, LocalCluster
+from dask.distributed import Client, LocalCluster, WorkerPlugin
 
 import s2sjax
 
@@ -126,6 +128,28 @@ def loss(w, x, y):
 
 def pick(x):
     return x[int(x[0])] * 2.0
+
+
+class KillOnceAfterABlock(WorkerPlugin):
+    # The first worker to finish a block of an s2sjax vmap writes its pid to `marker` and
+    # kills its own process (SIGKILL: no clean-up, as a machine lost), once among all workers,
+    # while the other blocks are still to run.
+
+    name = "s2sjax-kill-once"
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def transition(self, key, start, finish, **kwargs):
+        is_block = isinstance(key, tuple) and str(key[0]).startswith("s2sjax-vmap-")
+        if not (is_block and finish == "memory"):
+            return
+        try:
+            with open(self.marker, "x") as marker:  # exclusive: one worker only, ever
+                marker.write(str(os.getpid()))
+        except FileExistsError:
+            return
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 if __name__ == "__main__":
@@ -144,7 +168,7 @@ if __name__ == "__main__":
     )
     # the workers, started, can no longer read this file, as on a cluster elsewhere
     os.remove(__file__)
-    with cluster, Client(cluster):
+    with cluster, Client(cluster) as client:
         lazy = per_example(w, da.from_array(X, chunks=4), da.from_array(y, chunks=4))
         assert np.allclose(lazy.mean(axis=0).compute(), expected.mean(axis=0), rtol=1e-12)
         assert np.allclose(lazy.compute(), expected, rtol=1e-12)
@@ -154,11 +178,21 @@ if __name__ == "__main__":
             assert str(exc) == expected_error, (str(exc), expected_error)
         else:
             raise AssertionError("no IndexError")
+        # 12 blocks over 2 workers, one of them killed once its first block is done: its
+        # results and the blocks queued on it are computed again elsewhere
+        marker = os.path.abspath("killed")
+        client.register_plugin(KillOnceAfterABlock(marker))
+        lazy = per_example(
+            w, da.from_array(np.tile(X, (4, 1)), chunks=4), da.from_array(np.tile(y, 4), chunks=4)
+        )
+        assert np.allclose(lazy.compute(), np.tile(expected, (4, 1)), rtol=1e-12)
+        with open(marker) as killed:
+            assert int(killed.read()) not in client.run(os.getpid).values()
     print("same answers")
 """
 
 
-def test_a_function_of_a_scripts_main_runs_on_a_distributed_cluster(tmp_path):
+def test_a_function_of_a_scripts_main_runs_on_a_cluster_that_loses_a_worker(tmp_path):
     pytest.importorskip("distributed", reason='pip install "s2sjax[dask]"')
     script = tmp_path / "train.py"
     script.write_text(textwrap.dedent(SCRIPT))
@@ -180,3 +214,32 @@ def test_keyword_arguments_map_on_axis_0_and_a_function_failing_on_ones_is_refus
     fifth = s2sjax.vmap(lambda x: x[5], target="python")
     with pytest.raises(ValueError, match="one example of ones, which raised IndexError"):
         fifth(da.from_array(X, chunks=4))
+
+
+def test_the_dask_training_example_trains_as_in_memory_full_batch_descent(monkeypatch):
+    """examples/dask_training.py, tiny: its chunked, Dask-reduced steps give the parameters and
+    losses of full-batch gradient descent on the whole dataset in memory."""
+    pytest.importorskip("distributed", reason='pip install "s2sjax[dask]"')
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "examples"))
+    import dask_training as example  # workers import it too: they inherit sys.path
+
+    argv = ["--megabytes", "0.05", "--chunk-megabytes", "0.02", "--target", "python"]
+    argv += ["--linear-steps", "3", "--mlp-steps", "2"]
+    (w, b), linear_losses, mlp_losses = example.main(argv)
+    args = example.parse_args(argv)
+    x, y = example.in_memory(example.linear_chunk, *example.rows_of(args, 16))
+    params = (0.0, 1.0)
+    step = s2sjax.value_and_grad(example.linear_loss, target="python")
+    for expected_loss in linear_losses:
+        loss, grads = step(params, x, y)
+        assert loss == pytest.approx(expected_loss, rel=1e-12)
+        params = s2sjax.tree_map(lambda p, g: p - example.LINEAR_LR * g, params, grads)
+    assert (w, b) == pytest.approx(params, rel=1e-12)
+    data = example.in_memory(example.mlp_chunk, *example.rows_of(args, example.MLP_ROW_BYTES))
+    params = example.init_mlp(example.LAYERS, np.random.default_rng(4))
+    step = s2sjax.value_and_grad(example.mlp_loss, target="python")
+    for expected_loss in mlp_losses:
+        loss, grads = step(params, data[:, : example.LAYERS[0]], data[:, example.LAYERS[0] :])
+        assert loss == pytest.approx(expected_loss, rel=1e-12)
+        params = s2sjax.tree_map(lambda p, g: p - example.MLP_LR * g, params, grads)
+    assert mlp_losses[-1] < mlp_losses[0]
