@@ -595,16 +595,17 @@ _FLOAT32_TANGENT_CASES = (
     "np.prod-4",
 )
 KNOWN_FAILURES: dict[str, Known] = {
-    "isinstance-of-a-tuple-leaf-in-a-vmapped-pullback": Known(
+    "isinstance-float-in-a-vmapped-pullback": Known(
         "refusal",
         "the pullback of s2sjax.vjp called inside a vmapped function, of a function testing "
-        "isinstance on a leaf of its tuple or dict argument: the leaf's class is not known where "
-        "the pullback's code is inlined (a located refusal at the isinstance)",
-        "def f(p):\n    a, b = p\n    return np.sum(a) * (2.0 if isinstance(b, float) else 1.0)\n"
-        "def pull(p, ct):\n    return s2sjax.vjp(f, p)[1](ct)\n"
-        "s2sjax.vmap(pull)((np.ones((2, 3)), np.ones(2)), np.ones(2))",
+        "isinstance(b, float): where the pullback's code is specialized from types, a float's "
+        "width (np.float32 is not a float) and a tuple or dict leaf's class are not known (a "
+        "located refusal at the isinstance; it was decided True, wrong for float32)",
+        "def f(a, b):\n    return np.sum(a) * (2.0 if isinstance(b, float) else 1.0)\n"
+        "def pull(a, b, ct):\n    return s2sjax.vjp(f, a, b)[1](ct)\n"
+        "s2sjax.vmap(pull)(np.ones((2, 3)), np.ones(2), np.ones(2))",
         kinds=("vmap:vjp",),
-        layouts=("tuple", "dict"),
+        variants=("f64", "f32"),
         cases=("list-0",),
     ),
     "vmap-of-a-float32-pullback-is-float64": Known(
@@ -615,19 +616,6 @@ KNOWN_FAILURES: dict[str, Known] = {
         "s2sjax.vmap(pull)(np.ones((2, 3), np.float32), np.ones((2, 3), np.float32))[0].dtype",
         kinds=("vmap:vjp",),
         variants=("f32",),
-    ),
-    "isinstance-float-of-a-float32-in-a-vmapped-pullback": Known(
-        "wrong number",
-        "isinstance(b, float) with b an np.float32 (False in NumPy) is decided True in a pullback "
-        "inlined into a vmapped function: the result is twice the loop's (found before issue "
-        "19's change, which did not touch it)",
-        "def f(a, b):\n    return np.sum(a) * (2.0 if isinstance(b, float) else 1.0)\n"
-        "def pull(a, b, ct):\n    return s2sjax.vjp(f, a, b)[1](ct)\n"
-        "s2sjax.vmap(pull)(np.ones((2, 3), np.float32), np.ones(2, np.float32), "
-        "np.ones(2, np.float32))",
-        kinds=("vmap:vjp",),
-        variants=("f32",),
-        cases=("list-0",),
     ),
     "max-of-scalars-under-vmap-of-hessian-falls-back": Known(
         "numba fallback",
