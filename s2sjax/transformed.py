@@ -60,6 +60,7 @@ class Transformed:
         self.kind = kind
         self.target = target
         self._signature = fun._signature if isinstance(fun, Transformed) else inspect.signature(fun)
+        self._defaults_read = _defaults_of(fun)
         self.param_names = list(self._signature.parameters)
         # whether the fast path may pick the code: not for a NumPy function given directly (its
         # constants first) nor a kind with a call of its own
@@ -202,12 +203,26 @@ class Transformed:
         return self._rule_calls[key] or self
 
     def bind(self, args, kwargs):
+        self._refresh_defaults()
         try:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise TypeError(f"{self.__name__}(): {exc}") from None
         bound.apply_defaults()
         return bound.args + tuple(bound.kwargs.values())  # `*args` given one by one
+
+    def _refresh_defaults(self):
+        """Read the defaults again where the user has set `f.__defaults__` since: a call of f
+        would fill in the new ones, so a call of the transformation must too."""
+        defaults = _defaults_of(self.fun)
+        if any(now is not read for now, read in zip(defaults, self._defaults_read)):
+            fun = self.fun
+            if isinstance(fun, Transformed):
+                fun._refresh_defaults()
+            self._signature = (
+                fun._signature if isinstance(fun, Transformed) else inspect.signature(fun)
+            )
+            self._defaults_read = defaults
 
     # ---- container arguments --------------------------------------------
 
@@ -360,3 +375,10 @@ def _identity(fun):
     """What makes two transformations of `fun` the same: the function object itself, or for a
     transformed function its own function, kind and target."""
     return fun._identity if isinstance(fun, Transformed) else fun
+
+
+def _defaults_of(fun):
+    """The defaults of the function that `fun` transforms, to compare by identity."""
+    while isinstance(fun, Transformed):
+        fun = fun.fun
+    return getattr(fun, "__defaults__", None), getattr(fun, "__kwdefaults__", None)

@@ -210,6 +210,16 @@ def test_fused_loops_compute_in_the_inputs_float_type(target):
     assert s2sjax.jit(fun, target=target)(x).dtype == np.float32
 
 
+@pytest.mark.parametrize("target", ["cpu", "python"])
+def test_fused_sums_of_float32_arrays_are_float32(target):
+    # a fused sum's accumulator adds in float64: a vmap of it gave float64 rows on cpu
+    fun = define("def f(x):\n    return np.sum(x * x) + np.mean(np.sin(x) * x)\n")
+    rows = np.linspace(0.1, 1.0, 6, dtype=np.float32).reshape(2, 3)
+    batched = s2sjax.vmap(fun, target=target)(rows)
+    assert batched.dtype == np.float32
+    np.testing.assert_allclose(batched, [fun(row) for row in rows], rtol=1e-6)
+
+
 def test_a_helper_branching_on_a_constant_keeps_only_the_branch_taken():
     helper = define("def h(flag, x):\n    if flag == 0:\n        return x\n    return x * flag\n")
     fun = define(

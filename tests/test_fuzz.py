@@ -297,6 +297,7 @@ def test_random_programs_on_cpu_equal_python(source):
         strict, s2sjax.config.strict = s2sjax.config.strict, True
         try:
             compiled = every_transformation(fun, "cpu", reverse)
+            compiled_dtype = float32_vmap_dtype(fun, "cpu")
         finally:
             s2sjax.config.strict = strict
         np.testing.assert_allclose(
@@ -306,3 +307,10 @@ def test_random_programs_on_cpu_equal_python(source):
             atol=1e-14,
             err_msg=source,
         )
+        assert compiled_dtype == float32_vmap_dtype(fun, "python"), source
+
+
+def float32_vmap_dtype(fun, target):
+    """The dtype of a vmap of `fun` over float32 rows: a fused sum once widened it on cpu."""
+    rows = np.stack([X, X * 0.9]).astype(np.float32)
+    return np.asarray(s2sjax.vmap(fun, in_axes=(0, None), target=target)(rows, S)).dtype

@@ -83,6 +83,22 @@ def test_a_changed_closure_value_is_used():
     assert grad(1.0) == 10.0
 
 
+def test_defaults_set_after_transforming_are_used():
+    # the transformation's signature read the defaults once: a call gave the old ones
+    def affine(x, scale=2.0, *, shift=1.0):
+        return np.sum(x * scale + shift * x)
+
+    x = np.ones(2)
+    grad = s2sjax.grad(affine, target="python")
+    batched = s2sjax.vmap(grad, target="python")
+    np.testing.assert_allclose(grad(x), [3.0, 3.0])
+    affine.__defaults__, affine.__kwdefaults__ = (5.0,), {"shift": 10.0}
+    np.testing.assert_allclose(grad(x), [15.0, 15.0])
+    np.testing.assert_allclose(batched(np.ones((2, 2))), np.full((2, 2), 15.0))
+    tangent = s2sjax.jvp(affine, (x,), (x,), target="python")[1]
+    assert tangent == 30.0
+
+
 def test_code_that_assumes_nothing_keeps_its_fast_path():
     # on cpu: target python makes Python floats NumPy's at each call (inf/nan at domain edges)
     grad = s2sjax.grad(lambda x: x * x, target="cpu")

@@ -390,13 +390,18 @@ def _empty_float(length, arrays):
 
 
 def float_cast(x, arrays):
-    """`x` in the widest float dtype of `arrays` (what a fused loop computing it allocates)."""
-    return x.astype(np.result_type(*(a.dtype for a in arrays)), copy=False)
+    """`x` in the widest float dtype of `arrays` (what a fused loop computing it allocates; a
+    fused sum, which adds in float64, is NumPy's float32 sum of float32 arrays)."""
+    dtype = np.result_type(*(a.dtype for a in arrays))
+    return dtype.type(x) if np.ndim(x) == 0 else x.astype(dtype, copy=False)
 
 
 @overload(float_cast)
 def _float_cast(x, arrays):
     dtype = np.result_type(*(np.dtype(t.dtype.name) for t in arrays))
+    if isinstance(x, types.Float):
+        scalar = dtype.type
+        return lambda x, arrays: scalar(x)
     return lambda x, arrays: x.astype(dtype)
 
 

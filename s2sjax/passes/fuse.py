@@ -559,7 +559,17 @@ class _Fuser:
             for r, kind in sorted(group.reductions.items())
             if kind == "mean"
         ]
-        return before + body + after
+        return before + body + after + self.recast_sums(group, inputs)
+
+    def recast_sums(self, group, inputs):
+        """The float sums of `group` in its inputs' dtype: their accumulators start at 0.0, a
+        float64, where NumPy's sum of float32 arrays is a float32."""
+        floats = gast.Tuple([name(n) for n in inputs], gast.Load())
+        return [
+            _assign(r, _call("rt.float_cast", [name(r), _copy(floats)]))
+            for r in sorted(group.reductions)
+            if self.types[r].kind == "float" and inputs
+        ]
 
     def own_length(self, group, ident):
         """The length of `ident` in a loop that broadcasts, or None where it is the loop's.
