@@ -33,6 +33,13 @@ from .specialize import Specialization
 TARGETS = ("cpu", "parallel", "python", "cuda")
 
 
+class _NoArgument:
+    """The type of `Transformed.__call__`'s first argument when none is given: no code has it."""
+
+
+_NO_ARGUMENT = _NoArgument()
+
+
 class Transformed:
     def __init__(self, fun, kind, target):
         if target not in TARGETS:
@@ -80,6 +87,7 @@ class Transformed:
         self._lock = self._caches.lock
         self._specializations = self._caches.specializations
         self._by_type = self._caches.by_type
+        self._by_one_type = self._caches.by_one_type
         self.by_signature = self._caches.by_signature
         self._flats = self._caches.flats
         self._by_structure = self._caches.by_structure
@@ -112,8 +120,22 @@ class Transformed:
 
     # ---- calling ---------------------------------------------------------
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, first=_NO_ARGUMENT, /, *rest, **kwargs):
+        # `first` apart: one argument needs no tuple to pick its code nor to call it (W1)
         try:
+            if not rest and not kwargs:
+                # Fastest path: one argument, compiled code that its type alone picks
+                try:
+                    compiled = self._by_one_type[type(first)]
+                except KeyError:
+                    pass
+                else:
+                    try:
+                        return compiled(first)
+                    except Exception as exc:  # compiled code called directly: the user's line
+                        self._by_type[(type(first),)].raise_located(exc, "call", (first,))
+                        raise
+            args = rest if first is _NO_ARGUMENT else (first, *rest)
             if self._types_pick_code and not kwargs:
                 # Fast path: every argument given, no arrays: the types alone pick the code (the
                 # key spelled out here, as `_types_of` does: a call would cost a tenth of W1's)
@@ -269,7 +291,20 @@ class Transformed:
                     ):
                         # checks nothing: only code that assumes nothing
                         self._by_type[key[0]] = entry
+                        if len(args) == 1 and entry.plain and self._types_pick_code:
+                            self._by_one_type[type(args[0])] = self._registering(entry)
         return entry
+
+    def _registering(self, entry):
+        """`entry.call` of one argument that, once it has run, leaves `_by_one_type` holding the
+        function its run compiled: later calls skip the attribute lookup (a tenth of W1's call)."""
+
+        def first_call(argument):
+            result = entry.call(argument)
+            self._by_one_type[type(argument)] = entry.call
+            return result
+
+        return first_call
 
     # ---- source ----------------------------------------------------------
 
@@ -322,6 +357,7 @@ class _Caches:
         self.lock = threading.RLock()  # guards the tables below while code is generated
         self.specializations = {}
         self.by_type = {}  # the same specializations, for calls with no array argument
+        self.by_one_type = {}  # an argument's type -> its compiled code (plain), for one argument
         self.by_signature = {}  # signature_key(args) -> the specialization, for the kind's own call
         self.flats = {}  # the arguments' structures -> (the transformation of the leaves, rebuild)
         self.by_structure = {}  # containers.structure_key of a call's arguments -> `flat`'s answer
