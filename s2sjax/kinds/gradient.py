@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..pytree import tree_unflatten
-from ..transforms.common import Mode
+from ..mode import Mode
 from ..transforms.reverse import DerivativesInside, NonScalarOutput
 from . import integers, jacobian
 from .base import Differentiating, kind_of

@@ -27,7 +27,8 @@ from ..backend.templates import (
     subscript,
     tuple_of,
 )
-from ..transforms.common import Mode, generated_name, scalar_seed
+from ..mode import Mode
+from ..transforms.common import generated_name, scalar_seed
 from ..transforms.reverse import DerivativesInside, NonScalarOutput
 from . import integers
 from .base import Differentiating, same

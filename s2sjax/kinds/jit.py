@@ -6,7 +6,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..backend.templates import parsed, source
-from ..transforms.common import Mode, generated_name
+from ..mode import Mode
+from ..transforms.common import generated_name
 from .base import Kind, check_argnums
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from .. import containers
 from ..errors import check_not_complex
 from ..abstract import of_value
-from ..transforms.common import Mode
+from ..mode import Mode
 from ..pytree import tree_map, tree_unflatten
 from .base import Kind
 

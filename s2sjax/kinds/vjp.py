@@ -12,7 +12,7 @@ import numpy as np
 from .. import containers, tracebacks
 from ..backend import compile as backend
 from ..errors import check_not_complex
-from ..transforms.common import Mode
+from ..mode import Mode
 from ..transforms.reverse import DerivativesInside
 from ..pytree import tree_leaves, tree_structure
 from ..rules.reduce2 import refusing_draws

@@ -23,7 +23,8 @@ from ..frontend.parse import function_from_source
 from ..abstract import Type
 from ..pytree import tree_leaves, tree_unflatten
 from ..rules.reduce2 import refusing_draws
-from ..transforms.common import Mode, generated_name
+from ..mode import Mode
+from ..transforms.common import generated_name
 from .base import Kind, code_to_transform, kind_of, same, signature_key, unfused
 
 
