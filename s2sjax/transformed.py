@@ -18,17 +18,18 @@ import threading
 
 import numpy as np
 
-from . import by_value, config, containers, extend, tracebacks
-from .frontend import bound
-from .frontend.parse import (
-    check_readable,
-    function_for_rule,
-    function_for_rule_call,
-    static_key,
-)
+from . import config, tracebacks
 from .kinds import Pullback
 from .kinds.base import same, signature_key
-from .specialize import Specialization
+from .lazy import lazy_module
+
+# modules loaded on first use (s2sjax/lazy.py): `import s2sjax` leaves them for code generation
+by_value = lazy_module("s2sjax.by_value")
+containers = lazy_module("s2sjax.containers")
+extend = lazy_module("s2sjax.extend")
+bound = lazy_module("s2sjax.frontend.bound")
+parse = lazy_module("s2sjax.frontend.parse")
+specialize = lazy_module("s2sjax.specialize")
 
 TARGETS = ("cpu", "parallel", "python", "cuda")
 
@@ -56,13 +57,13 @@ class Transformed:
         # switched on, changes its code
         self._identity = (_identity(fun), kind, target, extend.definitions(), config.strict)
         # a NumPy function given directly: its shape-deciding arguments are written in per call
-        self._rule_callee = fun if function_for_rule(fun) is not None else None
+        self._rule_callee = fun if parse.function_for_rule(fun) is not None else None
         self._rule_calls = {}
         if isinstance(fun, functools.partial):
             fun = bound.of_partial(fun) or fun
         if not isinstance(fun, Transformed):
-            fun = function_for_rule(fun) or fun
-            check_readable(fun)
+            fun = parse.function_for_rule(fun) or fun
+            parse.check_readable(fun)
         self.fun = fun
         self.kind = kind
         self.target = target
@@ -217,9 +218,9 @@ class Transformed:
         """
         if self._rule_callee is None:
             return self
-        key = len(args), static_key(args)
+        key = len(args), parse.static_key(args)
         if key not in self._rule_calls:
-            function = function_for_rule_call(self._rule_callee, args)
+            function = parse.function_for_rule_call(self._rule_callee, args)
             self._rule_calls[key] = function and Transformed(function, self.kind, self.target)
         return self._rule_calls[key] or self
 
@@ -281,7 +282,7 @@ class Transformed:
             with self._lock:
                 entry = self._specializations.get(key)
                 if entry is None or not entry.holds():
-                    entry = self._specializations[key] = Specialization(self, args, axes)
+                    entry = self._specializations[key] = specialize.Specialization(self, args, axes)
                     self._caches.last = entry
                     if (
                         axes is None

@@ -14,18 +14,23 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .. import containers, dask_vmap, pipeline
-from . import batching
-from ..backend import compile as backend
-from ..backend import runtime
-from ..backend.naming import GENERATED_MODULE_PREFIX
-from ..frontend.parse import function_from_source
 from ..abstract import Type
 from ..pytree import tree_leaves, tree_unflatten
-from ..rules.reduce2 import refusing_draws
 from ..mode import Mode
-from ..transforms.common import generated_name
 from .base import Kind, code_to_transform, kind_of, same, signature_key, unfused
+from ..lazy import lazy_module
+
+# modules loaded on first use (s2sjax/lazy.py): `import s2sjax` leaves them for code generation
+containers = lazy_module("s2sjax.containers")
+dask_vmap = lazy_module("s2sjax.dask_vmap")
+pipeline = lazy_module("s2sjax.pipeline")
+batching = lazy_module("s2sjax.kinds.batching")
+backend = lazy_module("s2sjax.backend.compile")
+runtime = lazy_module("s2sjax.backend.runtime")
+naming = lazy_module("s2sjax.backend.naming")
+parse = lazy_module("s2sjax.frontend.parse")
+rules = lazy_module("s2sjax.rules")
+common = lazy_module("s2sjax.transforms.common")
 
 
 @dataclass(frozen=True)
@@ -209,13 +214,13 @@ class Vmap(Kind):
             :8
         ]  # the same name for the same source, in every process
         namespace = {
-            "__name__": f"{GENERATED_MODULE_PREFIX}inlined_vmap",
+            "__name__": f"{naming.GENERATED_MODULE_PREFIX}inlined_vmap",
             "math": math,
             "np": np,
             "rt": runtime,
             "per_example": per_example,
         }
-        return function_from_source(
+        return parse.function_from_source(
             source, name, f"<s2sjax: vmap of {fun.__qualname__} {digest}>", namespace
         )
 
@@ -223,7 +228,9 @@ class Vmap(Kind):
 
     def generate(self, specialization, code, args):
         if specialization.transformed.target == "cuda":
-            with refusing_draws("on target='cuda': a CUDA kernel has no NumPy generator"):
+            with rules.reduce2.refusing_draws(
+                "on target='cuda': a CUDA kernel has no NumPy generator"
+            ):
                 return _kernel(specialization, code, args)
         return _batch_loop(specialization, code)
 
@@ -266,7 +273,7 @@ def _batch_loop(specialization, code):
     if None in out_axes:
         _check_unmapped(code, axes, out_axes, example, returned)
     wrapper = batching.vmap_source(
-        generated_name(code.__name__, "vmap"),
+        common.generated_name(code.__name__, "vmap"),
         s.param_names(code),
         [c.name for c in example.captured],
         axes,
@@ -345,7 +352,7 @@ def _kernel(specialization, code, args):
     if python.ragged:
         raise python.ragged
     _, device = _per_example_code(s, code, "cuda")
-    name = generated_name(code.__name__, "kernel")
+    name = common.generated_name(code.__name__, "kernel")
     kernel = batching.kernel_source(
         name,
         s.param_names(code),
@@ -462,7 +469,7 @@ def _grid_kernel(specialization, code):
     s = specialization
     _, python = _per_example_code(s, s.pair_code, "python", s.pair_types)
     _, device = _per_example_code(s, s.pair_code, "cuda", s.pair_types)
-    name = generated_name(code.__name__, "kernel")
+    name = common.generated_name(code.__name__, "kernel")
     kernel = batching.grid_kernel_source(
         name,
         s.param_names(code),
@@ -501,6 +508,6 @@ def _with_flat_outputs(code, params, returned):
         "__name__": code.__module__,
         "per_example": code,
     }  # generated code stays generated code
-    return function_from_source(
+    return parse.function_from_source(
         source, name, f"<s2sjax: the leaves of what {code.__qualname__} returns>", namespace
     )
