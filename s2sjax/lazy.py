@@ -14,14 +14,23 @@ import types
 
 
 class _OnFirstUse(types.ModuleType):
-    """Stands for the module of its name; reading an attribute imports it (importlib's locks make
-    threads wait for one import, which Python 3.11's LazyLoader does not) and reads it there."""
+    """Stands for the module of its name in the module that asked for it (`importer`, its
+    globals). Reading an attribute imports the module (importlib's locks make threads wait for
+    one import, which Python 3.11's LazyLoader does not) and puts it in the importer's place of
+    the stand-in, so that later reads cost what an eager import's do."""
+
+    def __init__(self, name, importer):
+        super().__init__(name)
+        self._importer = importer
 
     def __getattr__(self, attribute):
-        name = self.__name__
-        return getattr(sys.modules.get(name) or importlib.import_module(name), attribute)
+        module = importlib.import_module(self.__name__)
+        for key, value in list(self._importer.items()):
+            if value is self:
+                self._importer[key] = module
+        return getattr(module, attribute)
 
 
 def lazy_module(name):
     """The module `name` if it is imported already, else a stand-in that imports it when used."""
-    return sys.modules.get(name) or _OnFirstUse(name)
+    return sys.modules.get(name) or _OnFirstUse(name, sys._getframe(1).f_globals)
