@@ -8,7 +8,8 @@
 
 import sys
 
-from . import config, extend, habits, numba_calls  # noqa: F401  (numba_calls: njit callers)
+from . import config, habits, numba_calls  # noqa: F401  (numba_calls: njit callers)
+from .lazy import lazy_module
 from .version import __version__  # noqa: F401  (s2sjax.__version__)
 from .api import grad, hessian, jacfwd, jacrev, jit, jvp, source, value_and_grad, vjp, vmap
 from .kinds.integers import float0
@@ -21,6 +22,8 @@ from .pytree import (
     tree_structure,
     tree_unflatten,
 )
+
+extend = lazy_module("s2sjax.extend")  # loaded on first use, with the pipeline (s2sjax/lazy.py)
 
 __all__ = [
     "grad",

@@ -29,7 +29,7 @@ from . import api, check, export, pipeline
 from .errors import TransformError
 from .abstract import of_value
 from .kinds import Jvp
-from .transforms.common import Mode
+from .mode import Mode
 
 EPILOG = """\
 examples:

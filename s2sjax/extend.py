@@ -32,7 +32,7 @@ from .backend import runtime
 from .backend.compile import jit_options
 from .errors import TransformError
 from .abstract import Type
-from .transforms.common import Mode
+from .mode import Mode
 
 _COUNTER = itertools.count()
 # of the runtime names of users' functions and rules: generated code calls rt.user_...

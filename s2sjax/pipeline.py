@@ -46,7 +46,8 @@ from .passes.normalize import Normalized, normalize
 from .pytree import LEAF, TreeDef
 from .transforms import forward, reverse
 from .transforms.reverse import DerivativesInside
-from .transforms.common import Mode, generated_name, positional, with_line_comments
+from .mode import Mode
+from .transforms.common import generated_name, positional, with_line_comments
 
 STAGES = (
     "parse",

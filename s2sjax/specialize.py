@@ -25,7 +25,7 @@ from .kinds.base import code_to_transform, type_text
 from .loading import load_generated
 from .located import in_users_code, raise_as_python
 from .abstract import of_value
-from .transforms.common import Mode
+from .mode import Mode
 from .pytree import tree_unflatten
 
 

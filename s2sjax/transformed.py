@@ -18,19 +18,27 @@ import threading
 
 import numpy as np
 
-from . import by_value, config, containers, extend, tracebacks
-from .frontend import bound
-from .frontend.parse import (
-    check_readable,
-    function_for_rule,
-    function_for_rule_call,
-    static_key,
-)
+from . import config, tracebacks
 from .kinds import Pullback
 from .kinds.base import same, signature_key
-from .specialize import Specialization
+from .lazy import lazy_module
+
+# modules loaded on first use (s2sjax/lazy.py): `import s2sjax` leaves them for code generation
+by_value = lazy_module("s2sjax.by_value")
+containers = lazy_module("s2sjax.containers")
+extend = lazy_module("s2sjax.extend")
+bound = lazy_module("s2sjax.frontend.bound")
+parse = lazy_module("s2sjax.frontend.parse")
+specialize = lazy_module("s2sjax.specialize")
 
 TARGETS = ("cpu", "parallel", "python", "cuda")
+
+
+class _NoArgument:
+    """The type of `Transformed.__call__`'s first argument when none is given: no code has it."""
+
+
+_NO_ARGUMENT = _NoArgument()
 
 
 class Transformed:
@@ -49,13 +57,13 @@ class Transformed:
         # switched on, changes its code
         self._identity = (_identity(fun), kind, target, extend.definitions(), config.strict)
         # a NumPy function given directly: its shape-deciding arguments are written in per call
-        self._rule_callee = fun if function_for_rule(fun) is not None else None
+        self._rule_callee = fun if parse.function_for_rule(fun) is not None else None
         self._rule_calls = {}
         if isinstance(fun, functools.partial):
             fun = bound.of_partial(fun) or fun
         if not isinstance(fun, Transformed):
-            fun = function_for_rule(fun) or fun
-            check_readable(fun)
+            fun = parse.function_for_rule(fun) or fun
+            parse.check_readable(fun)
         self.fun = fun
         self.kind = kind
         self.target = target
@@ -81,6 +89,7 @@ class Transformed:
         self._lock = self._caches.lock
         self._specializations = self._caches.specializations
         self._by_type = self._caches.by_type
+        self._by_one_type = self._caches.by_one_type
         self.by_signature = self._caches.by_signature
         self._flats = self._caches.flats
         self._by_structure = self._caches.by_structure
@@ -113,8 +122,22 @@ class Transformed:
 
     # ---- calling ---------------------------------------------------------
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, first=_NO_ARGUMENT, /, *rest, **kwargs):
+        # `first` apart: one argument needs no tuple to pick its code nor to call it (W1)
         try:
+            if not rest and not kwargs:
+                # Fastest path: one argument, compiled code that its type alone picks
+                try:
+                    compiled = self._by_one_type[type(first)]
+                except KeyError:
+                    pass
+                else:
+                    try:
+                        return compiled(first)
+                    except Exception as exc:  # compiled code called directly: the user's line
+                        self._by_type[(type(first),)].raise_located(exc, "call", (first,))
+                        raise
+            args = rest if first is _NO_ARGUMENT else (first, *rest)
             if self._types_pick_code and not kwargs:
                 # Fast path: every argument given, no arrays: the types alone pick the code (the
                 # key spelled out here, as `_types_of` does: a call would cost a tenth of W1's)
@@ -196,9 +219,9 @@ class Transformed:
         """
         if self._rule_callee is None:
             return self
-        key = len(args), static_key(args)
+        key = len(args), parse.static_key(args)
         if key not in self._rule_calls:
-            function = function_for_rule_call(self._rule_callee, args)
+            function = parse.function_for_rule_call(self._rule_callee, args)
             self._rule_calls[key] = function and Transformed(function, self.kind, self.target)
         return self._rule_calls[key] or self
 
@@ -274,7 +297,7 @@ class Transformed:
             with self._lock:
                 entry = self._specializations.get(key)
                 if entry is None or not entry.holds():
-                    entry = self._specializations[key] = Specialization(self, args, axes)
+                    entry = self._specializations[key] = specialize.Specialization(self, args, axes)
                     self._caches.last = entry
                     if (
                         axes is None
@@ -284,7 +307,20 @@ class Transformed:
                     ):
                         # checks nothing: only code that assumes nothing
                         self._by_type[key[0]] = entry
+                        if len(args) == 1 and entry.plain and self._types_pick_code:
+                            self._by_one_type[type(args[0])] = self._registering(entry)
         return entry
+
+    def _registering(self, entry):
+        """`entry.call` of one argument that, once it has run, leaves `_by_one_type` holding the
+        function its run compiled: later calls skip the attribute lookup (a tenth of W1's call)."""
+
+        def first_call(argument):
+            result = entry.call(argument)
+            self._by_one_type[type(argument)] = entry.call
+            return result
+
+        return first_call
 
     # ---- source ----------------------------------------------------------
 
@@ -337,6 +373,7 @@ class _Caches:
         self.lock = threading.RLock()  # guards the tables below while code is generated
         self.specializations = {}
         self.by_type = {}  # the same specializations, for calls with no array argument
+        self.by_one_type = {}  # an argument's type -> its compiled code (plain), for one argument
         self.by_signature = {}  # signature_key(args) -> the specialization, for the kind's own call
         self.flats = {}  # the arguments' structures -> (the transformation of the leaves, rebuild)
         self.by_structure = {}  # containers.structure_key of a call's arguments -> `flat`'s answer

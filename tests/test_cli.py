@@ -12,7 +12,7 @@ import s2sjax
 from s2sjax import export, pipeline
 from s2sjax.cli import load_function
 from s2sjax.abstract import of_value
-from s2sjax.transforms.common import Mode
+from s2sjax.mode import Mode
 from tests import fd
 from tests.util import define_module
 

@@ -46,13 +46,29 @@ def _imported(module, node):
     return [m for m in found if m in MODULES and m != module]
 
 
+def _lazily_imported(node):
+    """The s2sjax module a top-level `name = lazy_module("s2sjax....")` loads on first use."""
+    if (
+        isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "lazy_module"
+    ):
+        return [a.value for a in node.value.args if a.value in MODULES]
+    return []
+
+
 def _import_graph():
+    # a module loaded on first use (s2sjax/lazy.py) is a dependency all the same
     return {
         module: {
             m
             for node in tree.body
-            if isinstance(node, (ast.Import, ast.ImportFrom))
-            for m in _imported(module, node)
+            for m in (
+                _imported(module, node)
+                if isinstance(node, (ast.Import, ast.ImportFrom))
+                else _lazily_imported(node)
+            )
         }
         for module, tree in TREES.items()
     }
@@ -142,10 +158,51 @@ def test_the_transformation_test_finder_finds_one():
     ) == [1, 2]
 
 
-def test_importing_s2sjax_imports_no_scipy_submodule():
-    # SciPy's special functions and distributions cost ~1 s to import; s2sjax knows them by
-    # dotted path until the user's code imports them
-    script = "import sys, s2sjax; print(sorted(m for m in sys.modules if m.startswith('scipy.')))"
+# What `import s2sjax` must leave for the user's code or the command that needs it: SciPy's special
+# functions and distributions (~1 s; s2sjax knows them by dotted path until the user's code imports
+# them), dask and cloudpickle (vmap over dask arrays), Numba's CUDA target, the peers and plotting
+# of the benchmarks, and s2sjax's command line with its checks and export.
+HEAVY = (
+    "scipy.special",
+    "scipy.stats",
+    "dask",
+    "cloudpickle",
+    "numba.cuda",
+    "jax",
+    "matplotlib",
+    "pygments",
+    "s2sjax.cli",
+    "s2sjax.check",
+    "s2sjax.export",
+)
+LOADED_BY_IMPORT = (
+    "import sys, numba\n"
+    "before = set(sys.modules)\n"
+    "import s2sjax\n"
+    "print(sorted(set(sys.modules) - before))"
+)
+
+
+def _loaded_by(script):
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    loaded = ast.literal_eval(out.stdout)
-    assert not [m for m in loaded if m.startswith(("scipy.special", "scipy.stats"))], loaded
+    return ast.literal_eval(out.stdout)
+
+
+def test_importing_s2sjax_imports_nothing_heavy():
+    loaded = _loaded_by(LOADED_BY_IMPORT)
+    assert "s2sjax.api" in loaded  # the check sees what s2sjax imports
+    assert [m for m in loaded if m.startswith(HEAVY)] == []
+
+
+# What code generation needs, loaded as the first transformation is made and called (lazy.py),
+# not by `import s2sjax`: the parser, the rules, the transforms and passes, the backend.
+GENERATION = ("gast", "astor", "s2sjax.pipeline", "s2sjax.rules.", "s2sjax.passes.")
+
+
+def test_importing_s2sjax_leaves_code_generation_for_the_first_transformation():
+    ran = _loaded_by(LOADED_BY_IMPORT)
+    assert "s2sjax.transformed" in ran
+    assert [m for m in ran if m.startswith(GENERATION)] == []
+    first = LOADED_BY_IMPORT.replace("import s2sjax\n", "import s2sjax, numpy\n")
+    first = first.replace("print(", "s2sjax.grad(numpy.sin, target='python')(0.5)\nprint(", 1)
+    assert "s2sjax.pipeline" in _loaded_by(first)

@@ -23,7 +23,7 @@ class Kind:
     """A transformation. Subclasses are frozen dataclasses of their options."""
 
     name = None  # the public name: errors and the generated module's header say it
-    mode = None  # what the pipeline generates for it directly (transforms.common.Mode), if anything
+    mode = None  # what the pipeline generates for it directly (s2sjax.mode.Mode), if anything
     # its code is a plain function of the arguments: another transformation can take it
     composable = False
     gradient = False  # of a scalar output, returned in the argument's shape (grad, value_and_grad)

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..pytree import tree_unflatten
-from ..transforms.common import Mode
-from ..transforms.reverse import DerivativesInside, NonScalarOutput
+from ..mode import Mode
 from . import integers, jacobian
 from .base import Differentiating, kind_of
+from ..lazy import lazy_module
+
+# modules loaded on first use (s2sjax/lazy.py): `import s2sjax` leaves them for code generation
+reverse = lazy_module("s2sjax.transforms.reverse")
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,9 @@ class Grad(Differentiating):
                 return self._forward(specialization, code, "a transformed function")
             try:
                 return super().generate(specialization, code, args)
-            except DerivativesInside:
+            except reverse.DerivativesInside:
                 return self._forward(specialization, code, "a function calling a transformation")
-        except NonScalarOutput:
+        except reverse.NonScalarOutput:
             raise _non_scalar_error(specialization.transformed, args) from None
 
     def _forward(self, specialization, code, what):

@@ -10,27 +10,21 @@ one function, which Numba compiles whole and which can be transformed again
 
 from dataclasses import dataclass, replace
 
-import gast
-
 import numpy as np
 
-from ..backend.naming import Namer
 from ..pytree import tree_map
-from ..rules.reduce2 import refusing_draws
-from ..backend.templates import (
-    assign,
-    call,
-    expression,
-    fill,
-    fill_each,
-    source,
-    subscript,
-    tuple_of,
-)
-from ..transforms.common import Mode, generated_name, scalar_seed
-from ..transforms.reverse import DerivativesInside, NonScalarOutput
+from ..mode import Mode
 from . import integers
 from .base import Differentiating, same
+from ..lazy import lazy_module
+
+# modules loaded on first use (s2sjax/lazy.py): `import s2sjax` leaves them for code generation
+gast = lazy_module("gast")
+naming = lazy_module("s2sjax.backend.naming")
+rules = lazy_module("s2sjax.rules")
+templates = lazy_module("s2sjax.backend.templates")
+common = lazy_module("s2sjax.transforms.common")
+reverse = lazy_module("s2sjax.transforms.reverse")
 
 
 @dataclass(frozen=True)
@@ -46,7 +40,9 @@ class Jacfwd(Differentiating):
         return regroup
 
     def generate(self, specialization, code, args):
-        with refusing_draws(f"under {self.name}, which runs the function once per column"):
+        with rules.reduce2.refusing_draws(
+            f"under {self.name}, which runs the function once per column"
+        ):
             return forward_loop(specialization, code)
 
     def converters(self, args, argnums):
@@ -77,12 +73,14 @@ class Jacrev(Jacfwd):
         return self.regroup(flattening)
 
     def generate(self, specialization, code, args):
-        with refusing_draws(f"under {self.name}, which runs the function once per row"):
+        with rules.reduce2.refusing_draws(
+            f"under {self.name}, which runs the function once per row"
+        ):
             if specialization.generated_code:
                 return forward_loop(specialization, code)
             try:
                 return reverse_loop(specialization, code)
-            except DerivativesInside:  # it calls a gradient: differentiated in forward mode
+            except reverse.DerivativesInside:  # it calls a gradient: differentiated in forward mode
                 return forward_loop(specialization, code)
 
 
@@ -99,12 +97,12 @@ def forward_loop(specialization, code):
     if kind.gradient:
         check_single_output(jvp, kind.name)
         if jvp.output_types[0].ndim != 0:
-            raise NonScalarOutput(jvp.output_types[0])
+            raise reverse.NonScalarOutput(jvp.output_types[0])
     else:  # jacfwd takes tuples of outputs (hessian of containers); jacrev one output
         s.output_tree = _jacobian_tree(jvp, kind.name)
     result = "value_and_jacobian" if kind.returns_value else "jacobian"
     wrapper = jacfwd_source(
-        generated_name(code.__name__, kind.name),
+        common.generated_name(code.__name__, kind.name),
         s.param_names(code),
         [c.name for c in jvp.captured],
         _wrt(s, code),
@@ -126,7 +124,7 @@ def reverse_loop(specialization, code):
     s.output_tree = _jacobian_tree(primal, "jacrev")
     vjp = s.generate(code, replace(spec, mode=Mode.VJP))
     wrapper = jacrev_source(
-        generated_name(code.__name__, "jacrev"),
+        common.generated_name(code.__name__, "jacrev"),
         s.param_names(code),
         [c.name for c in vjp.captured],
         _wrt(s, code),
@@ -202,7 +200,7 @@ def jacfwd_source(
     returns tuples), or `structured` ones (the caller rebuilds their structure), a tuple with
     the Jacobians of each output. A scalar's basis tangents are `spec`'s seeds (transforms.common).
     """
-    namer = Namer(params + extra)
+    namer = naming.Namer(params + extra)
     zeros = [_zero(a, spec) for a in wrt]
     value = namer.fresh("value")
     picks = (
@@ -212,16 +210,24 @@ def jacfwd_source(
     for i, arg in enumerate(wrt):
         r = namer.fresh("r")
         jacs = [namer.fresh(f"jac_{arg.name}") for _ in picks]
-        outs = [_output(subscript(r, 1), o) for o in picks]  # the JVP's tangent of each output
+        outs = [
+            _output(templates.subscript(r, 1), o) for o in picks
+        ]  # the JVP's tangent of each output
         if arg.scalar:
             tangents = zeros[:i] + [_seed(1.0, arg, spec)] + zeros[i + 1 :]
-            columns += fill(_jvp, r=r, jvp=jvp_name, params=params, tangents=tangents, extra=extra)
-            columns += [stmt for jac, out in zip(jacs, outs) for stmt in assign(jac, out)]
+            columns += templates.fill(
+                _jvp, r=r, jvp=jvp_name, params=params, tangents=tangents, extra=extra
+            )
+            columns += [stmt for jac, out in zip(jacs, outs) for stmt in templates.assign(jac, out)]
         else:
             basis, k = namer.fresh(f"basis_{arg.name}"), namer.fresh("k")
             tapes = [namer.fresh(f"columns_{arg.name}") for _ in picks]
-            tangents = zeros[:i] + [expression(_reshaped, basis=basis, x=arg.name)] + zeros[i + 1 :]
-            columns += fill(
+            tangents = (
+                zeros[:i]
+                + [templates.expression(_reshaped, basis=basis, x=arg.name)]
+                + zeros[i + 1 :]
+            )
+            columns += templates.fill(
                 _columns,
                 basis=basis,
                 x=arg.name,
@@ -231,17 +237,17 @@ def jacfwd_source(
                 params=params,
                 tangents=tangents,
                 extra=extra,
-                tapes=fill_each(
+                tapes=templates.fill_each(
                     _column_tape,
                     (
                         dict(tape=t, value=_output(value, o), x=arg.name)
                         for t, o in zip(tapes, picks)
                     ),
                 ),
-                stores=fill_each(
+                stores=templates.fill_each(
                     _store, (dict(tape=t, k=k, value=out) for t, out in zip(tapes, outs))
                 ),
-                jacobians=fill_each(
+                jacobians=templates.fill_each(
                     _columns_to_jacobian,
                     (dict(jac=jac, tape=t, x=arg.name) for jac, t in zip(jacs, tapes)),
                 ),
@@ -251,11 +257,11 @@ def jacfwd_source(
     returned = (
         _returned(jacobians[0], single)
         if outputs == 1 and not structured
-        else tuple_of([_returned(j, single) for j in jacobians])
+        else templates.tuple_of([_returned(j, single) for j in jacobians])
     )
     if result == "value_and_jacobian":
-        returned = tuple_of([value, returned])
-    return source(
+        returned = templates.tuple_of([value, returned])
+    return templates.source(
         _jacfwd,
         name=name,
         parameters=params + extra,
@@ -309,18 +315,18 @@ def jacrev_source(name, params, extra, wrt, vjp_name, primal_name, single=True, 
     `structured`: the primal returns its one output in a tuple, and so does this function
     (the caller rebuilds the output's structure around it).
     """
-    namer = Namer(params + extra)
+    namer = naming.Namer(params + extra)
     out, size, cotangent, k, r = (namer.fresh(n) for n in ("out", "size", "cotangent", "k", "r"))
     rows = [namer.fresh(f"rows_{a.name}") for a in wrt]
     jacobians = [namer.fresh(f"jac_{a.name}") for a in wrt]
-    primal = call(primal_name, params + extra)
+    primal = templates.call(primal_name, params + extra)
     returned = _returned(jacobians, single)
-    return source(
+    return templates.source(
         _jacrev,
         name=name,
         parameters=params + extra,
         out=out,
-        primal=subscript(primal, 0) if structured else primal,
+        primal=templates.subscript(primal, 0) if structured else primal,
         size=size,
         cotangent=cotangent,
         k=k,
@@ -328,17 +334,18 @@ def jacrev_source(name, params, extra, wrt, vjp_name, primal_name, single=True, 
         vjp=vjp_name,
         params=params,
         extra=extra,
-        tapes=fill_each(
+        tapes=templates.fill_each(
             _row_tape, (dict(tape=row, x=a.name, size=size) for row, a in zip(rows, wrt))
         ),
-        stores=fill_each(
-            _store, (dict(tape=row, k=k, value=subscript(r, i)) for i, row in enumerate(rows))
+        stores=templates.fill_each(
+            _store,
+            (dict(tape=row, k=k, value=templates.subscript(r, i)) for i, row in enumerate(rows)),
         ),
-        jacobians=fill_each(
+        jacobians=templates.fill_each(
             _rows_to_jacobian,
             (dict(jac=jac, tape=row, out=out) for jac, row in zip(jacobians, rows)),
         ),
-        returned=tuple_of([returned]) if structured else returned,
+        returned=templates.tuple_of([returned]) if structured else returned,
     )
 
 
@@ -390,20 +397,22 @@ def _store(tape, k, value):
 
 def _output(results, o):
     """Output `o` of a function's results, or all of them (`o` None) when it has one."""
-    return results if o is None else subscript(results, o)
+    return results if o is None else templates.subscript(results, o)
 
 
 def _returned(jacobians, single):
     """One Jacobian for an int argnums, else a tuple (of one, too)."""
-    return jacobians[0] if single else tuple_of(jacobians)
+    return jacobians[0] if single else templates.tuple_of(jacobians)
 
 
 def _zero(arg, spec):
-    return _seed(0.0, arg, spec) if arg.scalar else expression(_zeros_like, x=arg.name)
+    return _seed(0.0, arg, spec) if arg.scalar else templates.expression(_zeros_like, x=arg.name)
 
 
 def _seed(value, arg, spec):
-    return gast.Constant(value, None) if spec is None else scalar_seed(value, spec, [arg.cls])
+    return (
+        gast.Constant(value, None) if spec is None else common.scalar_seed(value, spec, [arg.cls])
+    )
 
 
 def _zeros_like(x):

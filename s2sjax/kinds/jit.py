@@ -5,9 +5,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backend.templates import parsed, source
-from ..transforms.common import Mode, generated_name
+from ..mode import Mode
 from .base import Kind, check_argnums
+from ..lazy import lazy_module
+
+# modules loaded on first use (s2sjax/lazy.py): `import s2sjax` leaves them for code generation
+templates = lazy_module("s2sjax.backend.templates")
+common = lazy_module("s2sjax.transforms.common")
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ def _with_static(specialization, code, args):
     constants = {params[i]: _constant_source(args[i], params[i]) for i in s.static}
     extra = [c.name for c in function.captured]
     wrapper = jit_source(
-        generated_name(code.__name__, "jit"),
+        common.generated_name(code.__name__, "jit"),
         kept + extra,
         function.name,
         [constants.get(p, p) for p in params] + extra,
@@ -117,8 +121,12 @@ def _constant_source(value, name):
 def jit_source(name, params, function, arguments):
     """`name(params)`: `function` called with `arguments`, each the source of a parameter's name or
     of a constant (jit's static arguments, written in)."""
-    return source(
-        _jit, name=name, params=params, function=function, arguments=[parsed(a) for a in arguments]
+    return templates.source(
+        _jit,
+        name=name,
+        params=params,
+        function=function,
+        arguments=[templates.parsed(a) for a in arguments],
     )
 
 

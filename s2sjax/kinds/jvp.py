@@ -8,12 +8,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import containers
 from ..errors import check_not_complex
 from ..abstract import of_value
-from ..transforms.common import Mode
+from ..mode import Mode
 from ..pytree import tree_map, tree_unflatten
 from .base import Kind
+from ..lazy import lazy_module
+
+# modules loaded on first use (s2sjax/lazy.py): `import s2sjax` leaves them for code generation
+containers = lazy_module("s2sjax.containers")
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,19 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .. import containers, tracebacks
-from ..backend import compile as backend
+from .. import tracebacks
 from ..errors import check_not_complex
-from ..transforms.common import Mode
-from ..transforms.reverse import DerivativesInside
+from ..mode import Mode
 from ..pytree import tree_leaves, tree_structure
-from ..rules.reduce2 import refusing_draws
 from .base import Kind
 from .gradient import as_argument_type
+from ..lazy import lazy_module
+
+# modules loaded on first use (s2sjax/lazy.py): `import s2sjax` leaves them for code generation
+containers = lazy_module("s2sjax.containers")
+backend = lazy_module("s2sjax.backend.compile")
+reverse = lazy_module("s2sjax.transforms.reverse")
+rules = lazy_module("s2sjax.rules")
 
 
 @dataclass(frozen=True)
@@ -30,10 +34,10 @@ class Vjp(Kind):
     def generate(self, specialization, code, args):
         if specialization.generated_code:
             raise TypeError("vjp of a transformed function is not supported; use jacfwd or jvp")
-        with refusing_draws("under vjp, whose pullback runs the function again"):
+        with rules.reduce2.refusing_draws("under vjp, whose pullback runs the function again"):
             try:
                 return self._generate(specialization, code, args)
-            except DerivativesInside:
+            except reverse.DerivativesInside:
                 raise TypeError(
                     "vjp of a function that calls a gradient or a Jacobian is not supported; "
                     "use jvp or jacfwd"

@@ -14,18 +14,24 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .. import containers, dask_vmap, pipeline
-from . import batching
-from ..backend import compile as backend
-from ..backend import runtime
-from ..backend.naming import GENERATED_MODULE_PREFIX
-from ..frontend.parse import function_from_source
 from ..abstract import Type
 from ..pytree import tree_leaves, tree_unflatten
-from ..rules.reduce2 import refusing_draws
-from ..passes.kernel import INDEX_ERRORS
-from ..transforms.common import Mode, generated_name
+from ..mode import Mode
 from .base import Kind, code_to_transform, kind_of, same, signature_key, unfused
+from ..lazy import lazy_module
+
+# modules loaded on first use (s2sjax/lazy.py): `import s2sjax` leaves them for code generation
+containers = lazy_module("s2sjax.containers")
+dask_vmap = lazy_module("s2sjax.dask_vmap")
+pipeline = lazy_module("s2sjax.pipeline")
+batching = lazy_module("s2sjax.kinds.batching")
+backend = lazy_module("s2sjax.backend.compile")
+runtime = lazy_module("s2sjax.backend.runtime")
+naming = lazy_module("s2sjax.backend.naming")
+parse = lazy_module("s2sjax.frontend.parse")
+rules = lazy_module("s2sjax.rules")
+common = lazy_module("s2sjax.transforms.common")
+kernel = lazy_module("s2sjax.passes.kernel")
 
 
 @dataclass(frozen=True)
@@ -209,13 +215,13 @@ class Vmap(Kind):
             :8
         ]  # the same name for the same source, in every process
         namespace = {
-            "__name__": f"{GENERATED_MODULE_PREFIX}inlined_vmap",
+            "__name__": f"{naming.GENERATED_MODULE_PREFIX}inlined_vmap",
             "math": math,
             "np": np,
             "rt": runtime,
             "per_example": per_example,
         }
-        return function_from_source(
+        return parse.function_from_source(
             source, name, f"<s2sjax: vmap of {fun.__qualname__} {digest}>", namespace
         )
 
@@ -223,7 +229,9 @@ class Vmap(Kind):
 
     def generate(self, specialization, code, args):
         if specialization.transformed.target == "cuda":
-            with refusing_draws("on target='cuda': a CUDA kernel has no NumPy generator"):
+            with rules.reduce2.refusing_draws(
+                "on target='cuda': a CUDA kernel has no NumPy generator"
+            ):
                 return _kernel(specialization, code, args)
         return _batch_loop(specialization, code)
 
@@ -233,7 +241,7 @@ class Vmap(Kind):
         module = backend.load_module(module_source, backend.module_stem(generated.name))
         specialization.kernel = getattr(module, generated.name)
         parameters = inspect.signature(specialization.kernel.py_func).parameters
-        specialization.checks_indexes = INDEX_ERRORS in parameters
+        specialization.checks_indexes = kernel.INDEX_ERRORS in parameters
         specialization.run = lambda args: _run_kernel(specialization, args)
 
     def header(self, name, types, argnums, axes, target):
@@ -268,7 +276,7 @@ def _batch_loop(specialization, code):
     if None in out_axes:
         _check_unmapped(code, axes, out_axes, example, returned)
     wrapper = batching.vmap_source(
-        generated_name(code.__name__, "vmap"),
+        common.generated_name(code.__name__, "vmap"),
         s.param_names(code),
         [c.name for c in example.captured],
         axes,
@@ -347,7 +355,7 @@ def _kernel(specialization, code, args):
     if python.ragged:
         raise python.ragged
     _, device = _per_example_code(s, code, "cuda")
-    name = generated_name(code.__name__, "kernel")
+    name = common.generated_name(code.__name__, "kernel")
     kernel = batching.kernel_source(
         name,
         s.param_names(code),
@@ -398,7 +406,7 @@ def _passed_through(device):
     """What the kernel passes to the device function beside the examples: the values it captures,
     and the flag of an index out of range where it checks indexes (passes/kernel.py)."""
     checks = "rt.checked_index(" in device.source
-    return [c.name for c in device.captured] + ([INDEX_ERRORS] if checks else [])
+    return [c.name for c in device.captured] + ([kernel.INDEX_ERRORS] if checks else [])
 
 
 def _raise_index_error(specialization, arguments, axes, sizes):
@@ -495,7 +503,7 @@ def _grid_kernel(specialization, code):
     s = specialization
     _, python = _per_example_code(s, s.pair_code, "python", s.pair_types)
     _, device = _per_example_code(s, s.pair_code, "cuda", s.pair_types)
-    name = generated_name(code.__name__, "kernel")
+    name = common.generated_name(code.__name__, "kernel")
     kernel = batching.grid_kernel_source(
         name,
         s.param_names(code),
@@ -534,6 +542,6 @@ def _with_flat_outputs(code, params, returned):
         "__name__": code.__module__,
         "per_example": code,
     }  # generated code stays generated code
-    return function_from_source(
+    return parse.function_from_source(
         source, name, f"<s2sjax: the leaves of what {code.__qualname__} returns>", namespace
     )

@@ -3,7 +3,6 @@
 The generated function's signature and comments.
 """
 
-import enum
 import copy
 
 import gast
@@ -62,17 +61,6 @@ def scalar_seed(value, spec, classes=None):
     if spec.target != "python" or classes is None or not set(classes) <= _FLOAT64_NUMBERS:
         return gast.Constant(value, None)
     return gast.Call(rules.dotted("np.float64"), [gast.Constant(value, None)], [])
-
-
-class Mode(enum.Enum):
-    """What the pipeline generates from a function."""
-
-    PRIMAL = "primal"  # the function itself, optimized for its target
-    JVP = "jvp"  # its forward transform: (outputs, output tangents)
-    # its reverse transform seeded with the outputs' cotangents: one cotangent per argument
-    VJP = "vjp"
-    GRAD = "grad"  # its reverse transform seeded with 1.0: the gradient
-    VALUE_AND_GRAD = "value_and_grad"  # the same, beside the value
 
 
 def generated_name(user_name, suffix):

@@ -35,8 +35,8 @@ from ..passes import optimize
 from ..passes.mutation import gathers, is_element
 from ..abstract import Type
 from ..passes.queries import assigned, is_store, reads, statements
+from ..mode import Mode
 from .common import (
-    Mode,
     atom_type,
     generated_name,
     positional,
