@@ -33,6 +33,7 @@ from ..backend.naming import comment, line_comment, name
 from ..backend.templates import assign, fill, fill_each, subscript
 from ..passes import optimize
 from ..passes.mutation import gathers, is_element
+from ..passes.unread import unread_before_last_write
 from ..abstract import Type
 from ..passes.queries import assigned, is_store, reads, statements
 from .common import (
@@ -79,7 +80,8 @@ def transform(program, types, active, spec, namer, mutable=frozenset()):
         _check_scalar_output(outputs, types, spec.has_aux)
     wrt = [program.params[i] for i in spec.argnums]
     forward = program.tree.body[:-1]  # without the final `return`
-    builder = _Reverse(types, active, namer, program.origins, program.carried, mutable)
+    unrestored = unread_before_last_write(forward, mutable, types)
+    builder = _Reverse(types, active, namer, program.origins, program.carried, mutable, unrestored)
     backward = builder.block(forward)
     forward = builder.taped(forward)
     if spec.mode is Mode.VJP:
@@ -177,7 +179,7 @@ class _LoopPlan:
 
 
 class _Reverse:
-    def __init__(self, types, active, namer, origins, carried, mutable):
+    def __init__(self, types, active, namer, origins, carried, mutable, unrestored=frozenset()):
         self.types = types
         self.active = active
         self.namer = namer
@@ -194,6 +196,8 @@ class _Reverse:
         self.back_edges = set()  # ids of the copies that carry values to the next iteration
         self.loop_locals = {}  # id(backward loop) -> names defined in that loop's body
         self.mutable = mutable  # arrays updated in place
+        # arrays read only after their last write: their stores keep no old values (see unread)
+        self.unrestored = unrestored
         self.saved = {}  # id(store) -> the name keeping the values it overwrites
         self.owned = set()  # primals whose adjoints are updated in place: never aliased
         self.adjoints = {}  # primal name -> adjoint name
@@ -326,7 +330,11 @@ class _Reverse:
     def by_element(self, loop):
         """The arrays `loop` updates but did not create, only element by element, reading only
         scalars from them, in the loops nested in it too: those loops must be recordable once."""
-        chosen = {a for a in _updated(loop.body) if self.updated_by_element(loop.body, a)}
+        chosen = {
+            a
+            for a in _updated(loop.body)
+            if a in self.unrestored or self.updated_by_element(loop.body, a)
+        }
         nested = list(_nested_loops(loop.body))
         changed = True
         while changed:
@@ -456,7 +464,7 @@ class _Reverse:
                         gast.For(stmt.target, stmt.iter, self.taped(stmt.body), [], None), stmt
                     ),
                 )
-            elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            elif is_store(stmt) and stmt.targets[0].value.id not in self.unrestored:
                 out.append(self.save(stmt))
             out.append(stmt)
         return out
@@ -628,7 +636,8 @@ class _Reverse:
         """`a[index] = v`: hand a_bar[index] to v_bar, clear it, restore the overwritten values."""
         target, value = stmt.targets[0], stmt.value
         array = target.value.id
-        saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
+        if array not in self.unrestored:
+            saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
         out = []
         if array in self.active:
             self.owned.add(array)
@@ -650,6 +659,8 @@ class _Reverse:
                 )
             else:
                 out += fill(_cleared, adjoint=self.adjoint(array), index=target.slice)
+        if array in self.unrestored:
+            return out
         return out + fill(_put_back, array=array, index=target.slice, saved=saved)
 
     def stored_adjoint(self, element, array, index, value):
