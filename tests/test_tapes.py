@@ -1,10 +1,12 @@
-"""Tapes keep only the overwritten values the backward sweep reads (s2sjax/passes/unread.py).
+"""Tapes keep only the overwritten values the backward sweep reads.
 
 An array the function allocates and fills in loops, read only after its last write, keeps no
-old values: no saves, no restores, no tape. Each case is checked against float64 finite
-differences (tests/fd.py) on python and cpu; the other transformations against finite
-differences, against each other, or (vmap) against a Python loop. An array read between its
-writes keeps its tape, and its derivative is checked the same way.
+old values: no saves, no restores, no tape (s2sjax/passes/unread.py). A time loop updating
+arrays by slices at fixed places tapes the values each step overwrites, not the whole arrays.
+Each case is checked against float64 finite differences (tests/fd.py) on python and cpu; the
+other transformations against finite differences, against each other, or (vmap) against a
+Python loop. An array read between its writes keeps its tape, and its derivative is checked
+the same way.
 """
 
 import math
@@ -54,6 +56,18 @@ def options(S, X, T):
     return np.sum(call) + np.sum(put * put)
 
 
+def time_steps(u, s):
+    """Time steps over slices, two arrays updated in turn and read between the updates, with
+    a store overlapping the last and reading what it overwrites: nonlinear, so the backward
+    sweep reads what each step overwrote."""
+    a, b = np.copy(u), np.zeros_like(u)
+    for t in range(3):
+        b[1:-1] = np.sin(a[:-2] * a[2:]) + s * a[1:-1]
+        a[1:-1] = b[1:-1] * b[:-2] + 0.5 * np.cos(b[2:])
+        a[:2] = a[:2] * s
+    return np.sum(a * a) + np.sum(b)
+
+
 RNG = np.random.default_rng(23)
 U, S = RNG.uniform(-1.0, 1.0, 4), 0.7
 PRICES = tuple(RNG.uniform(0.5, 2.0, 5) for _ in range(3))
@@ -61,6 +75,7 @@ CASES = {
     "fills": (fills, (U, S), (0, 1)),
     "read_between": (read_between, (U, S), (0, 1)),
     "options": (options, PRICES, (0, 1, 2)),
+    "time_steps": (time_steps, (U, S), (0, 1)),
 }
 GRADS = {
     (case, target): s2sjax.grad(fun, argnums=argnums, target=target)
@@ -87,6 +102,12 @@ def test_arrays_read_only_after_their_writes_keep_no_tape(case):
 
 def test_an_array_read_between_its_writes_keeps_its_tape():
     assert tape_bytes(lambda: GRADS["read_between", "python"](U, S)) > 0
+
+
+def test_time_steps_tape_only_what_they_overwrite():
+    trips, n = 3, U.shape[0]
+    overwritten = 8 * trips * (2 * (n - 2) + 2)  # b[1:-1], a[1:-1] and a[:2], each step
+    assert tape_bytes(lambda: GRADS["time_steps", "python"](U, S)) == overwritten
 
 
 def test_other_transformations_of_a_fill():

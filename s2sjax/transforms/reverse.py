@@ -24,7 +24,7 @@ place, so an adjoint array may safely alias another.
 """
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gast
 
@@ -172,6 +172,9 @@ class _LoopPlan:
     exits: dict
     # the slot counter of a loop whose tapes outlive its enclosing loops' iterations, or None
     cursor: str = None
+    # id(store) -> (that store, the tape of the values it overwrites), for the arrays the loop
+    # updates by stores whose overwritten values are taped instead of the whole array
+    overwritten: dict = field(default_factory=dict)
 
     def scalar_tapes(self):
         """The tapes of slots of one scalar each (a recorded-once loop has no others)."""
@@ -291,7 +294,9 @@ class _Reverse:
         )
         recompute = optimize.remove_dead(recompute, reads(reversed_body))
         needed = reads(recompute + reversed_body)
-        kept = [p for p in carried if p in needed] + sorted(updated - by_element)
+        overwriting = self.overwriting_stores(loop, updated - by_element)
+        in_place = {s.targets[0].value.id for s in overwriting}
+        kept = [p for p in carried if p in needed] + sorted(updated - by_element - in_place)
         repeated = {
             v: first
             for v, first in _repeated_reads(replay, by_element, late).items()
@@ -306,6 +311,7 @@ class _Reverse:
             },
             {n: {v: t for v, t in e.items() if t in needed} for n, e in exits.items()},
             cursor,
+            {id(s): (s, self.namer.fresh(f"{self.saved[id(s)]}_tape")) for s in overwriting},
         )
         self.types[plan.trips] = Type("int", 0)  # taped after a `while` recorded once
         if not (plan.tapes or plan.scalar_tapes()):
@@ -315,6 +321,7 @@ class _Reverse:
         restores = fill_each(
             _from_tape, (dict(value=p, tape=tape, k=slot) for p, tape in tapes.items())
         ) + [assign(v, name(first))[0] for v, first in sorted(repeated.items())]
+        restores += self.restore_overwritten(plan, slot)
         header = self.position(loop, index, start, step)
         if plan.cursor:
             header += fill(_step_back, slot=plan.cursor)
@@ -326,6 +333,69 @@ class _Reverse:
         )
         self.loop_locals[id(backward)] = assigned(loop.body) - set(carried)
         return [backward]
+
+    def overwriting_stores(self, loop, arrays):
+        """The stores into `arrays` of a counted loop's body (in order) whose overwritten values
+        are taped instead of the whole arrays at each iteration's start: each array is stored
+        into only by statements of the body itself (run once per iteration, not under an `if`
+        or in a nested loop), each at the same place in every iteration (an index of names the
+        loop does not assign, no index array). Restoring them, last first, onto the state an
+        iteration ends in gives back the state it started in."""
+        if not isinstance(loop, gast.For) or id(loop) in self.once:
+            return []
+        varying = assigned(loop.body) | {loop.target.id}
+
+        def fixed(store):
+            index = store.targets[0].slice
+            return not (reads(index) & varying) and not gathers(index, self.types)
+
+        stores = {a: [s for s in statements(loop.body) if _stores_into(s, a)] for a in arrays}
+        chosen = {
+            a
+            for a, into in stores.items()
+            if all(fixed(s) and any(s is d for d in loop.body) for s in into)
+            and not any(_mentions_any(n, {a}) for n in _nested_loops(loop.body))
+        }
+        return [s for s in loop.body if any(_stores_into(s, a) for a in chosen)]
+
+    def restore_overwritten(self, plan, slot):
+        """At a backward iteration's start, the values its stores overwrote put back, last
+        first: the iteration's start state, which the body's replay reads."""
+        out = []
+        for store, tape in reversed(plan.overwritten.values()):
+            saved = self.saved[id(store)]
+            out += fill(_from_tape, value=saved, tape=tape, k=slot)
+            out += fill(
+                _put_back,
+                array=store.targets[0].value.id,
+                index=store.targets[0].slice,
+                saved=saved,
+            )
+        return out
+
+    def overwritten_tapes(self, plan):
+        """Before the loop, a tape for the values each overwriting store overwrites."""
+        return fill_each(
+            _new_tape,
+            (
+                dict(
+                    tape=tape,
+                    value=subscript(name(s.targets[0].value.id), s.targets[0].slice),
+                    size=plan.trips,
+                )
+                for s, tape in plan.overwritten.values()
+            ),
+        )
+
+    def tape_overwritten(self, stmts, plan, slot):
+        """The forward body with the values each overwriting store overwrites taped before it."""
+        out = []
+        for stmt in stmts:
+            if id(stmt) in plan.overwritten:
+                _, tape = plan.overwritten[id(stmt)]
+                out += fill(_store, tape=tape, k=slot, value=self.saved[id(stmt)])
+            out.append(stmt)
+        return out
 
     def by_element(self, loop):
         """The arrays `loop` updates but did not create, only element by element, reading only
@@ -484,11 +554,12 @@ class _Reverse:
             setup += self.reserve(plan)
         else:
             setup += self.new_tapes(plan, plan.trips) + self.recorded_once_tapes(loop)
+            setup += self.overwritten_tapes(plan)
         stores = fill_each(_store, (dict(tape=t, k=slot, value=p) for p, t in plan.tapes.items()))
         body = (
             self.position(loop, index, start, step)
             + stores
-            + self.tape_values(self.taped(loop.body), plan, slot)
+            + self.tape_overwritten(self.tape_values(self.taped(loop.body), plan, slot), plan, slot)
             + self.advance(plan)
             + self.extrapolate(loop, index, plan.trips)
         )
@@ -845,6 +916,10 @@ def _last_write(direct, array):
 def _updated(body):
     """The arrays the body (its nested loops included) updates in place but did not create."""
     return {s.targets[0].value.id for s in statements(body) if is_store(s)} - assigned(body)
+
+
+def _stores_into(stmt, array):
+    return is_store(stmt) and stmt.targets[0].value.id == array
 
 
 def _nested_loops(body):
