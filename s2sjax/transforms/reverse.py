@@ -11,7 +11,9 @@ Loops: the forward sweep becomes a loop that tapes, at each iteration's start,
 the loop-carried values (and arrays it updates whole); the backward sweep is a
 loop counting down that restores them, recomputes what the adjoints read, and
 runs the reversed body (see `_Reverse.loop`). A `while` counts its trips and
-its tapes grow. In-place updates save what they overwrite and restore it. A
+its tapes grow. In-place updates save what they overwrite and restore it, except
+into arrays read only after their last write (passes/unread.py), whose old values nothing
+reads. A
 loop nested in a loop that does not replay it (it touches an array updated
 only by element) records its tapes once, at slots counted across the whole
 nest, and the loops around it tape only the scalars it leaves.
@@ -249,8 +251,9 @@ class _Reverse:
 
         Arrays the body updates in place but did not create, only element by element (in the
         loops nested in it too), keep their overwritten elements (and scalar reads) on tapes;
-        the other updated arrays have their whole state at each iteration's start taped, so the
-        body can be replayed exactly. A nested loop touching the former is not replayed: it
+        arrays updated only at fixed places tape the values each iteration overwrites (see
+        `overwriting_stores`); the other updated arrays have their whole state at each
+        iteration's start taped, so the body can be replayed exactly. A nested loop touching the former is not replayed: it
         records its tapes once, at slots counted across the iterations of the loops around it,
         and the values it leaves are taped after it (see `recordable_once`).
         """
