@@ -252,11 +252,11 @@ class _Reverse:
         Arrays the body updates in place but did not create, only element by element (in the
         loops nested in it too), keep their overwritten elements (and scalar reads) on tapes;
         a nested loop touching them is not replayed: it records its tapes once, at slots
-        counted across the iterations of the loops around it,
-        and the values it leaves are taped after it (see `recordable_once`). Arrays updated
-        only at fixed places tape the values each iteration overwrites (see
-        `overwriting_stores`); the other updated arrays have their whole state at each
-        iteration's start taped, so the body can be replayed exactly.
+        counted across the iterations of the loops around it, and the values it leaves are
+        taped after it (see `recordable_once`). Arrays updated only at fixed places tape the
+        values each iteration overwrites (see `overwriting_stores`); the other updated arrays
+        have their whole state at each iteration's start taped, so the body can be replayed
+        exactly.
         """
         carried = self.carried.get(id(loop), [])
         self.back_edges |= {
