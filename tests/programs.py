@@ -30,6 +30,9 @@ It also writes the everyday patterns that were once silently wrong, and their ne
 - loops in loops that each may `break` or `return`; an element stored through one of two
   names for one array (`a = b = np.zeros(3)`, `a = b`), the other read later or not; a
   length-1 slice broadcast beside whole arrays;
+- fresh matrices filled in sweeps by rows and elements, overwriting without reading, read
+  only after (maybe under a second name); time steps updating an array by slices at fixed
+  places from its neighbours, maybe with an overlapping element update;
 - in one program in eight (or every program, with `programs(list_indices=True)`): list
   indices (`x[[2, 0, 1]]`, differentiated in every mode; `m[[1], 0]`) and updates at list
   indices (`a[[0, 2]] = v`), the last two computed by jit, jvp and vmap and refused by grad and vjp.
@@ -462,7 +465,7 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
     sub = dict(lists=lists)
     lines = []
     for _ in range(draw(st.integers(1, 3))):
-        form = draw(st.integers(0, 17 if depth > 0 else 1))
+        form = draw(st.integers(0, 19 if depth > 0 else 1))
         if form in (0, 1):  # a new variable, or an overwrite of an old one
             kind = draw(st.sampled_from(["scalar", "array", "matrix"]))
             olds = [n for n, k in names.items() if k == kind and n not in ("x", "s")]
@@ -591,6 +594,10 @@ def statements(draw, names, depth=1, indent="    ", lists=False):
                 f"({draw(expression(names, 'array', 1, **sub))}) + ({array})[:1]"
             )
             names[name] = "array"
+        elif form == 18:
+            lines += draw(fresh_fills(names, indent, lists))
+        elif form == 19:
+            lines += draw(slice_steps(names, indent, lists))
         elif form == 14 and lists:  # an update at a list of indices
             buf = f"v{len(names)}"
             lines.append(
@@ -679,6 +686,60 @@ def sweeps(draw, names, indent, lists):
     if draw(st.booleans()):  # the matrix read whole after its writes
         lines.append(f"{indent}    {acc} = {acc} + np.sum({buf} * {buf})")
     names[buf], names[acc] = "matrix", "scalar"
+    return lines
+
+
+@st.composite
+def fresh_fills(draw, names, indent, lists):
+    """A fresh matrix filled in sweeps, by rows (slices) and by elements, each write
+    overwriting what the last wrote without reading it; read only after, maybe under a second
+    name: its overwritten values need no tape."""
+    buf, k, i, j = f"v{len(names)}", f"k{len(names)}", f"i{len(names)}", f"j{len(names)}"
+    inner = dict(names, **{k: "int", i: "int", j: "int"})
+    body = indent + "        "
+    lines = [
+        f"{indent}{buf} = np.zeros((3, 3))",
+        f"{indent}for {k} in range({draw(st.integers(1, 3))}):",
+        f"{indent}    for {i} in range(3):",
+    ]
+    if draw(st.booleans()):
+        lines.append(f"{body}{buf}[{i}] = {draw(expression(inner, 'array', 1, lists=lists))}")
+    lines += [
+        f"{body}for {j} in range({draw(st.integers(1, 3))}):",
+        f"{body}    {buf}[{i}, {j}] = {draw(expression(inner, 'scalar', 1, lists=lists))}",
+    ]
+    names[buf] = "matrix"
+    if draw(st.booleans()):
+        copy = f"v{len(names)}"
+        lines.append(f"{indent}{copy} = {buf}")
+        names[copy] = "matrix"
+    return lines
+
+
+@st.composite
+def slice_steps(draw, names, indent, lists):
+    """Time steps updating an array by slices at fixed places, each reading its neighbours
+    (the values the step overwrites too), maybe an overlapping element update after."""
+    buf, t = f"v{len(names)}", f"t{len(names)}"
+    step = draw(
+        st.sampled_from(
+            [
+                "{b}[1:] = 0.5 * ({b}[:-1] + {b}[1:]) * ({e})",
+                "{b}[:-1] = np.sin({b}[1:]) * {b}[:-1] + ({e})",
+                "{b}[1:2] = {b}[:1] * {b}[2:] + ({e})",
+            ]
+        )
+    )
+    start = draw(st.sampled_from(["np.copy(x)", "np.zeros(3)", "np.ones(3)"]))
+    lines = [
+        f"{indent}{buf} = {start}",
+        f"{indent}for {t} in range({draw(st.integers(1, 3))}):",
+        f"{indent}    {step.format(b=buf, e=draw(expression(names, 'scalar', 1, lists=lists)))}",
+    ]
+    if draw(st.booleans()):
+        value = draw(expression(names, "scalar", 1, lists=lists))
+        lines.append(f"{indent}    {buf}[1] = {buf}[1] * ({value})")
+    names[buf] = "array"
     return lines
 
 

@@ -11,7 +11,9 @@ Loops: the forward sweep becomes a loop that tapes, at each iteration's start,
 the loop-carried values (and arrays it updates whole); the backward sweep is a
 loop counting down that restores them, recomputes what the adjoints read, and
 runs the reversed body (see `_Reverse.loop`). A `while` counts its trips and
-its tapes grow. In-place updates save what they overwrite and restore it. A
+its tapes grow. In-place updates save what they overwrite and restore it, except
+into arrays read only after their last write (passes/unread.py), whose old values nothing
+reads. A
 loop nested in a loop that does not replay it (it touches an array updated
 only by element) records its tapes once, at slots counted across the whole
 nest, and the loops around it tape only the scalars it leaves.
@@ -24,7 +26,7 @@ place, so an adjoint array may safely alias another.
 """
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gast
 
@@ -33,6 +35,7 @@ from ..backend.naming import comment, line_comment, name
 from ..backend.templates import assign, fill, fill_each, subscript
 from ..passes import optimize
 from ..passes.mutation import gathers, is_element
+from ..passes.unread import unread_before_last_write
 from ..abstract import Type
 from ..passes.queries import assigned, is_store, reads, statements
 from ..mode import Mode
@@ -79,7 +82,8 @@ def transform(program, types, active, spec, namer, mutable=frozenset()):
         _check_scalar_output(outputs, types, spec.has_aux)
     wrt = [program.params[i] for i in spec.argnums]
     forward = program.tree.body[:-1]  # without the final `return`
-    builder = _Reverse(types, active, namer, program.origins, program.carried, mutable)
+    unrestored = unread_before_last_write(forward, mutable, types)
+    builder = _Reverse(types, active, namer, program.origins, program.carried, mutable, unrestored)
     backward = builder.block(forward)
     forward = builder.taped(forward)
     if spec.mode is Mode.VJP:
@@ -170,6 +174,9 @@ class _LoopPlan:
     exits: dict
     # the slot counter of a loop whose tapes outlive its enclosing loops' iterations, or None
     cursor: str = None
+    # id(store) -> (that store, the tape of the values it overwrites), for the arrays the loop
+    # updates by stores whose overwritten values are taped instead of the whole array
+    overwritten: dict = field(default_factory=dict)
 
     def scalar_tapes(self):
         """The tapes of slots of one scalar each (a recorded-once loop has no others)."""
@@ -177,7 +184,7 @@ class _LoopPlan:
 
 
 class _Reverse:
-    def __init__(self, types, active, namer, origins, carried, mutable):
+    def __init__(self, types, active, namer, origins, carried, mutable, unrestored=frozenset()):
         self.types = types
         self.active = active
         self.namer = namer
@@ -194,6 +201,8 @@ class _Reverse:
         self.back_edges = set()  # ids of the copies that carry values to the next iteration
         self.loop_locals = {}  # id(backward loop) -> names defined in that loop's body
         self.mutable = mutable  # arrays updated in place
+        # arrays read only after their last write: their stores keep no old values (see unread)
+        self.unrestored = unrestored
         self.saved = {}  # id(store) -> the name keeping the values it overwrites
         self.owned = set()  # primals whose adjoints are updated in place: never aliased
         self.adjoints = {}  # primal name -> adjoint name
@@ -242,10 +251,12 @@ class _Reverse:
 
         Arrays the body updates in place but did not create, only element by element (in the
         loops nested in it too), keep their overwritten elements (and scalar reads) on tapes;
-        the other updated arrays have their whole state at each iteration's start taped, so the
-        body can be replayed exactly. A nested loop touching the former is not replayed: it
-        records its tapes once, at slots counted across the iterations of the loops around it,
-        and the values it leaves are taped after it (see `recordable_once`).
+        a nested loop touching them is not replayed: it records its tapes once, at slots
+        counted across the iterations of the loops around it, and the values it leaves are
+        taped after it (see `recordable_once`). Arrays updated only at fixed places tape the
+        values each iteration overwrites (see `overwriting_stores`); the other updated arrays
+        have their whole state at each iteration's start taped, so the body can be replayed
+        exactly.
         """
         carried = self.carried.get(id(loop), [])
         self.back_edges |= {
@@ -287,7 +298,9 @@ class _Reverse:
         )
         recompute = optimize.remove_dead(recompute, reads(reversed_body))
         needed = reads(recompute + reversed_body)
-        kept = [p for p in carried if p in needed] + sorted(updated - by_element)
+        overwriting = self.overwriting_stores(loop, updated - by_element)
+        in_place = {s.targets[0].value.id for s in overwriting}
+        kept = [p for p in carried if p in needed] + sorted(updated - by_element - in_place)
         repeated = {
             v: first
             for v, first in _repeated_reads(replay, by_element, late).items()
@@ -302,6 +315,7 @@ class _Reverse:
             },
             {n: {v: t for v, t in e.items() if t in needed} for n, e in exits.items()},
             cursor,
+            {id(s): (s, self.namer.fresh(f"{self.saved[id(s)]}_tape")) for s in overwriting},
         )
         self.types[plan.trips] = Type("int", 0)  # taped after a `while` recorded once
         if not (plan.tapes or plan.scalar_tapes()):
@@ -311,6 +325,7 @@ class _Reverse:
         restores = fill_each(
             _from_tape, (dict(value=p, tape=tape, k=slot) for p, tape in tapes.items())
         ) + [assign(v, name(first))[0] for v, first in sorted(repeated.items())]
+        restores += self.restore_overwritten(plan, slot)
         header = self.position(loop, index, start, step)
         if plan.cursor:
             header += fill(_step_back, slot=plan.cursor)
@@ -323,10 +338,77 @@ class _Reverse:
         self.loop_locals[id(backward)] = assigned(loop.body) - set(carried)
         return [backward]
 
+    def overwriting_stores(self, loop, arrays):
+        """The stores into `arrays` of a counted loop's body (in order) whose overwritten values
+        are taped instead of the whole arrays at each iteration's start: each array is stored
+        into only by statements of the body itself (run once per iteration, not under an `if`
+        or in a nested loop), each at the same place in every iteration (an index of names the
+        loop does not assign, no index array). Restoring them, last first, onto the state an
+        iteration ends in gives back the state it started in."""
+        if not isinstance(loop, gast.For) or id(loop) in self.once:
+            return []
+        varying = assigned(loop.body) | {loop.target.id}
+
+        def fixed(store):
+            index = store.targets[0].slice
+            return not (reads(index) & varying) and not gathers(index, self.types)
+
+        stores = {a: [s for s in statements(loop.body) if _stores_into(s, a)] for a in arrays}
+        chosen = {
+            a
+            for a, into in stores.items()
+            if all(fixed(s) and any(s is d for d in loop.body) for s in into)
+            and not any(_mentions_any(n, {a}) for n in _nested_loops(loop.body))
+        }
+        return [s for s in loop.body if any(_stores_into(s, a) for a in chosen)]
+
+    def restore_overwritten(self, plan, slot):
+        """At a backward iteration's start, the values its stores overwrote put back, last
+        first: the iteration's start state, which the body's replay reads."""
+        out = []
+        for store, tape in reversed(plan.overwritten.values()):
+            saved = self.saved[id(store)]
+            out += fill(_from_tape, value=saved, tape=tape, k=slot)
+            out += fill(
+                _put_back,
+                array=store.targets[0].value.id,
+                index=store.targets[0].slice,
+                saved=saved,
+            )
+        return out
+
+    def overwritten_tapes(self, plan):
+        """Before the loop, a tape for the values each overwriting store overwrites."""
+        return fill_each(
+            _new_tape,
+            (
+                dict(
+                    tape=tape,
+                    value=subscript(name(s.targets[0].value.id), s.targets[0].slice),
+                    size=plan.trips,
+                )
+                for s, tape in plan.overwritten.values()
+            ),
+        )
+
+    def tape_overwritten(self, stmts, plan, slot):
+        """The forward body with the values each overwriting store overwrites taped before it."""
+        out = []
+        for stmt in stmts:
+            if id(stmt) in plan.overwritten:
+                _, tape = plan.overwritten[id(stmt)]
+                out += fill(_store, tape=tape, k=slot, value=self.saved[id(stmt)])
+            out.append(stmt)
+        return out
+
     def by_element(self, loop):
         """The arrays `loop` updates but did not create, only element by element, reading only
         scalars from them, in the loops nested in it too: those loops must be recordable once."""
-        chosen = {a for a in _updated(loop.body) if self.updated_by_element(loop.body, a)}
+        chosen = {
+            a
+            for a in _updated(loop.body)
+            if a in self.unrestored or self.updated_by_element(loop.body, a)
+        }
         nested = list(_nested_loops(loop.body))
         changed = True
         while changed:
@@ -456,7 +538,7 @@ class _Reverse:
                         gast.For(stmt.target, stmt.iter, self.taped(stmt.body), [], None), stmt
                     ),
                 )
-            elif isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript):
+            elif is_store(stmt) and stmt.targets[0].value.id not in self.unrestored:
                 out.append(self.save(stmt))
             out.append(stmt)
         return out
@@ -476,11 +558,12 @@ class _Reverse:
             setup += self.reserve(plan)
         else:
             setup += self.new_tapes(plan, plan.trips) + self.recorded_once_tapes(loop)
+            setup += self.overwritten_tapes(plan)
         stores = fill_each(_store, (dict(tape=t, k=slot, value=p) for p, t in plan.tapes.items()))
         body = (
             self.position(loop, index, start, step)
             + stores
-            + self.tape_values(self.taped(loop.body), plan, slot)
+            + self.tape_overwritten(self.tape_values(self.taped(loop.body), plan, slot), plan, slot)
             + self.advance(plan)
             + self.extrapolate(loop, index, plan.trips)
         )
@@ -628,7 +711,8 @@ class _Reverse:
         """`a[index] = v`: hand a_bar[index] to v_bar, clear it, restore the overwritten values."""
         target, value = stmt.targets[0], stmt.value
         array = target.value.id
-        saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
+        if array not in self.unrestored:
+            saved = self.saved.setdefault(id(stmt), self.namer.fresh(f"{array}_old"))
         out = []
         if array in self.active:
             self.owned.add(array)
@@ -650,6 +734,8 @@ class _Reverse:
                 )
             else:
                 out += fill(_cleared, adjoint=self.adjoint(array), index=target.slice)
+        if array in self.unrestored:
+            return out
         return out + fill(_put_back, array=array, index=target.slice, saved=saved)
 
     def stored_adjoint(self, element, array, index, value):
@@ -834,6 +920,10 @@ def _last_write(direct, array):
 def _updated(body):
     """The arrays the body (its nested loops included) updates in place but did not create."""
     return {s.targets[0].value.id for s in statements(body) if is_store(s)} - assigned(body)
+
+
+def _stores_into(stmt, array):
+    return is_store(stmt) and stmt.targets[0].value.id == array
 
 
 def _nested_loops(body):
