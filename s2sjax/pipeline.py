@@ -98,9 +98,10 @@ class Analysis:
     active: set
 
 
-def front(pyfunc, namer, jvp_calls):
-    """parse, resolve, fence and desugar one function (the transformed one or one to inline)."""
-    return desugar(fence(resolve(parse(pyfunc), namer, jvp_calls)))
+def front(pyfunc, namer, jvp_calls, given_functions=None):
+    """parse, resolve, fence and desugar one function (the transformed one or one to inline);
+    `given_functions`: {parameter: function} a call site gives a helper (resolve)."""
+    return desugar(fence(resolve(parse(pyfunc), namer, jvp_calls, given_functions)))
 
 
 def stages(pyfunc, spec):
@@ -269,7 +270,7 @@ def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None, classes=None, r
     program = normalize(
         desugared,
         namer,
-        lambda fn: front(fn, namer, jvp_calls),
+        lambda fn, given_functions=None: front(fn, namer, jvp_calls, given_functions),
         generated=is_generated(pyfunc),
         nones=nones,
         classes=classes,

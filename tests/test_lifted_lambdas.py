@@ -98,3 +98,60 @@ def test_vmapped_lambdas_that_cannot_be_lifted_are_located(body, message):
         s2sjax.grad(fun, target="python")(np.ones(3))
     assert info.value.filename == fun.__code__.co_filename
     assert info.value.lineno == fun.__code__.co_firstlineno + 1 + body.count("\n")
+
+
+KERNEL_LSQ = define(
+    """
+import s2sjax
+
+
+def rbf(x, y):
+    return np.exp(-0.5 * np.sum((x - y) ** 2))
+
+
+def gram(kernel, xs):
+    return s2sjax.vmap(lambda x: s2sjax.vmap(lambda y: kernel(x, y))(xs))(xs)
+
+
+def kernel_lsq(v, xs, ys):
+    return 0.5 * np.sum((gram(rbf, xs) @ v - ys) ** 2)
+""",
+    "kernel_lsq",
+)
+
+
+def kernel_lsq_loop(v, xs, ys):
+    rbf = KERNEL_LSQ.__globals__["rbf"]
+    gram = np.array([[rbf(a, b) for b in xs] for a in xs])
+    return 0.5 * np.sum((gram @ v - ys) ** 2)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_function_given_to_a_helper_is_called_in_the_lambdas_it_vmaps(target):
+    """JAX's kernel least squares: `gram(kernel, xs)` vmaps lambdas calling its parameter."""
+    v, xs, ys = RNG.normal(size=4), RNG.normal(size=(4, 3)), RNG.normal(size=4)
+    got = s2sjax.grad(KERNEL_LSQ, argnums=(0, 1), target=target)(v, xs, ys)
+    for k in (0, 1):
+        np.testing.assert_allclose(
+            got[k], numerical_grad(kernel_lsq_loop, (v, xs, ys), k), rtol=1e-7, atol=1e-10
+        )
+
+
+def test_a_function_given_to_a_helper_under_the_other_transformations():
+    v, xs, ys = RNG.normal(size=4), RNG.normal(size=(4, 3)), RNG.normal(size=4)
+    grad_v = numerical_grad(kernel_lsq_loop, (v, xs, ys), 0)
+    np.testing.assert_allclose(
+        s2sjax.jit(KERNEL_LSQ, target="python")(v, xs, ys), kernel_lsq_loop(v, xs, ys)
+    )
+    tangent = s2sjax.jvp(KERNEL_LSQ, (v, xs, ys), (v, 0 * xs, 0 * ys), target="python")[1]
+    np.testing.assert_allclose(tangent, grad_v @ v, rtol=1e-7)
+    np.testing.assert_allclose(
+        s2sjax.jacrev(KERNEL_LSQ, target="python")(v, xs, ys), grad_v, rtol=1e-7
+    )
+    vs = np.stack([v, 2.0 * v])
+    batched = s2sjax.vmap(s2sjax.grad(KERNEL_LSQ), in_axes=(0, None, None), target="python")
+    np.testing.assert_allclose(
+        batched(vs, xs, ys),
+        [numerical_grad(kernel_lsq_loop, (w, xs, ys), 0) for w in vs],
+        rtol=1e-7,
+    )

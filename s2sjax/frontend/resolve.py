@@ -79,13 +79,28 @@ class Resolved:
     )  # Assumption: what the generated code was written for
 
 
-def resolve(function, namer, jvp_calls):
-    """Resolve `function`; `jvp_calls` (jvpcalls.JvpCalls) collects its calls of s2sjax.jvp."""
+def resolve(function, namer, jvp_calls, given_functions=None):
+    """Resolve `function`; `jvp_calls` (jvpcalls.JvpCalls) collects its calls of s2sjax.jvp.
+
+    `given_functions`: {parameter: the Python function a call site gives it} of a helper being
+    inlined (`gram(rbf, xs)`): a lambda it vmaps reads such a parameter as that function.
+    """
     lifted = local_functions.lift(function, namer)
     local_names = _local_names(function.tree)
     resolved = Resolved(function, local_names)
-    _Resolver(resolved, namer, jvp_calls, lifted).visit(function.tree)
+    given = _never_reassigned(given_functions or {}, function.tree)
+    _Resolver(resolved, namer, jvp_calls, lifted, given).visit(function.tree)
     return resolved
+
+
+def _never_reassigned(functions, fdef):
+    """The entries of `functions` whose parameter the function body never assigns."""
+    stored = {
+        n.id
+        for n in gast.walk(fdef)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Del))
+    }
+    return {p: f for p, f in functions.items() if p not in stored}
 
 
 def _local_names(fdef):
@@ -102,8 +117,9 @@ _WHOLE = "transform the whole computation instead, e.g. vmap(grad(f)) outside"
 
 
 class _Resolver(gast.NodeTransformer):
-    def __init__(self, resolved, namer, jvp_calls, lifted):
+    def __init__(self, resolved, namer, jvp_calls, lifted, given_functions):
         self.resolved = resolved
+        self.given_functions = given_functions
         self.namer = namer
         self.jvp_calls = jvp_calls
         self.function = resolved.function
@@ -646,9 +662,8 @@ class _Resolver(gast.NodeTransformer):
             functions = self._closure_functions(read - set(params))
             outer = sorted(
                 n
-                for n in read - set(params)
-                if n in self.resolved.local_names
-                or (n in self.function.closure and n not in functions)
+                for n in read - set(params) - set(functions)
+                if n in self.resolved.local_names or n in self.function.closure
             )
             return self._lifted(lam, params + outer, functions), params, outer
         if self._is_vmap(node):
@@ -682,8 +697,9 @@ class _Resolver(gast.NodeTransformer):
     def _closure_functions(self, names):
         """{name: function} of the `names` that the enclosing function's closure binds to
         functions (`func` in `vmap(lambda y: func(x, y))`, `func` a parameter of the function
-        enclosing it): a lambda lifted out reads them as globals, as constants of its code."""
-        found = {}
+        enclosing it), or that are parameters a call site gives functions: a lambda lifted out
+        reads them as globals, as constants of its code."""
+        found = {n: f for n, f in self.given_functions.items() if n in names}
         for name in names - self.resolved.local_names:
             value = self.function.closure.get(name, _MISSING)
             if callable(value) and not isinstance(value, type):

@@ -51,6 +51,7 @@ def f(x):
 """
 
 import copy
+import types
 from dataclasses import dataclass, field
 
 import gast
@@ -1412,7 +1413,7 @@ class _Normalizer:
                 "write the recursion as a loop (`for i in range(n):` updating the variables the "
                 "recursive call would get)",
             )
-        callee = self.state.load(pyfunc)
+        callee = self.state.load(pyfunc, self.given_functions(pyfunc, node))
         bound = bound_arguments(callee, pyfunc, node, self.atom, self.location)
         self.emit(inlined_comment(callee), node)
         self.state.stack.append(pyfunc)
@@ -1437,6 +1438,19 @@ class _Normalizer:
         result = self.define(gast.Tuple(atoms, gast.Load()), node, target)
         self.static[result.id] = _Static("tuple", atoms)
         return result
+
+    def given_functions(self, pyfunc, call):
+        """{parameter: Python function} of the functions `call` gives `pyfunc` by name
+        (`gram(rbf, xs)`), which a lambda the helper vmaps may call."""
+        code = pyfunc.__code__
+        positional = code.co_varnames[: code.co_argcount]
+        given = list(zip(positional, call.args)) + [(k.arg, k.value) for k in call.keywords]
+        return {
+            param: self.state.functions[arg.id]
+            for param, arg in given
+            if isinstance(arg, gast.Name)
+            and isinstance(self.state.functions.get(arg.id), types.FunctionType)
+        }
 
     def write_back(self, callee, bound, inner, call):
         """Python's `u += v` on a parameter given an array updates the caller's array: the caller's
