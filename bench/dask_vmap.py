@@ -177,11 +177,5 @@ def write_page(results, n_examples, in_memory_peak, data_bytes, page=None):
     page = page or PAGE
     charted = plot.plot(results, page.parent / CHART, "time / in-memory vmap (log scale)")
     block = page_block(results, n_examples, in_memory_peak, data_bytes, charted)
-    text = page.read_text()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    page.write_text(text)
+    report.replace_marked_block(page, BEGIN, END, block)
     print(f"wrote {page}")

@@ -182,6 +182,18 @@ def write_json(path, machine, results, skipped):
 NOTES_MARK = "<!-- Everything below is written by hand; python -m bench keeps it. -->"
 
 
+def replace_marked_block(page, begin, end, block):
+    """Put `block` (which starts with `begin` and ends with `end`) on `page` in place of the one
+    between those marks, or at its end where it has none yet."""
+    text = page.read_text()
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    page.write_text(text)
+
+
 def write_page(path, machine, results, skipped, chart):
     """docs/benchmarks.md: the run's tables (and `chart`, a file name beside it, when not None),
     followed by the hand-written notes already on the page, kept as they are."""

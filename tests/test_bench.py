@@ -131,3 +131,12 @@ def test_the_programs_table_reports_ratios_and_refusals():
     assert (
         "geometric mean 2.00× over 1 programs" in text and "Refused by s2sjax: 1 of 2 (q)" in text
     )
+
+
+def test_a_marked_block_is_replaced_in_place_or_appended(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("intro\n")
+    report.replace_marked_block(page, "<!-- b -->", "<!-- e -->", "<!-- b -->\nold\n<!-- e -->")
+    page.write_text(page.read_text() + "notes by hand\n")
+    report.replace_marked_block(page, "<!-- b -->", "<!-- e -->", "<!-- b -->\nnew\n<!-- e -->")
+    assert page.read_text() == "intro\n\n<!-- b -->\nnew\n<!-- e -->\nnotes by hand\n"

@@ -5,7 +5,13 @@ import math
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.report import format_ratio, format_seconds, git_commit, machine_info
+from bench.report import (
+    format_ratio,
+    format_seconds,
+    git_commit,
+    machine_info,
+    replace_marked_block,
+)
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
 PAGE, CHART = DOCS / "benchmarks.md", "benchmarks-programs.png"
@@ -137,11 +143,4 @@ def block(results, charted):
 
 def write(results, page=PAGE):
     charted = plot(results, page.parent / CHART)
-    text = page.read_text()
-    new = block(results, charted)
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + new + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + new + "\n"
-    page.write_text(text)
+    replace_marked_block(page, BEGIN, END, block(results, charted))
