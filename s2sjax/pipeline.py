@@ -107,8 +107,8 @@ def front(pyfunc, namer, jvp_calls, given_functions=None):
 def stages(pyfunc, spec):
     """Run the pipeline, yielding `(stage, result)` after each of STAGES, in order."""
     front_end = _typed_front_end(pyfunc, spec)
-    if front_end.derivatives_inside and spec.mode in _REVERSE:
-        raise DerivativesInside()
+    if front_end.derivatives_inside is not None and spec.mode in _REVERSE:
+        raise DerivativesInside(front_end.derivatives_inside)
     namer, resolved, program = front_end.namer, front_end.resolved, front_end.program
     yield "parse", front_end.function
     yield "resolve", resolved
@@ -253,7 +253,8 @@ class _FrontEnd:
     resolved: object  # frontend.resolve.Resolved, fenced
     desugared: object  # the same, its tree desugared
     program: object  # passes.normalize.Normalized
-    derivatives_inside: bool = False  # it inlines a gradient's or a Jacobian's generated code
+    # the first call whose gradient's or Jacobian's generated code it inlines, or None
+    derivatives_inside: object = None
 
 
 def _front_end(pyfunc, jvp_calls, nones=frozenset(), count=None, classes=None, ranks=None):

@@ -111,8 +111,10 @@ def test_jacobians_and_hessian_of_a_function_calling_grad():
 
 
 def test_vjp_of_a_function_calling_grad_and_has_aux_inside_are_refused():
-    with pytest.raises(TypeError, match="vjp of a function that calls a gradient"):
+    with pytest.raises(TransformError, match="vjp of a function that calls a gradient") as info:
         s2sjax.vjp(twice_the_slope, 0.7, target="python")
+    code = twice_the_slope.__code__  # the error is at the call inside
+    assert (info.value.filename, info.value.lineno) == (code.co_filename, code.co_firstlineno + 1)
     with_aux = s2sjax.grad(lambda x: (f(x), x), has_aux=True)
     with pytest.raises(TransformError, match="has_aux=True called inside"):
         s2sjax.jit(lambda x: with_aux(x)[0], target="python")(0.7)

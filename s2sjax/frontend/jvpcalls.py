@@ -76,9 +76,9 @@ class JvpCalls:
 
     @property
     def derivatives_inside(self):
-        """Whether the code inlines a transformation's generated code other than a JVP (a
-        gradient, a Jacobian): an outer derivative of it is taken in forward mode."""
-        return any(call.transformed is not None for call in self.calls)
+        """The first call whose inlined code is a transformation's other than a JVP (a gradient,
+        a Jacobian), or None: an outer derivative of such code is taken in forward mode."""
+        return next((call for call in self.calls if call.transformed is not None), None)
 
     def type_of(self, name, arg_types):
         """The type of the opaque call `name(*primals, *tangents)`, generating its JVP (pass 1)."""

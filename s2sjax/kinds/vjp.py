@@ -37,10 +37,11 @@ class Vjp(Kind):
         with rules.reduce2.refusing_draws("under vjp, whose pullback runs the function again"):
             try:
                 return self._generate(specialization, code, args)
-            except reverse.DerivativesInside:
-                raise TypeError(
-                    "vjp of a function that calls a gradient or a Jacobian is not supported; "
-                    "use jvp or jacfwd"
+            except reverse.DerivativesInside as inside:
+                raise inside.call.location.error(
+                    inside.call.node,
+                    "vjp of a function that calls a gradient or a Jacobian is not supported",
+                    "use jvp or jacfwd",
                 ) from None
 
     def _generate(self, specialization, code, args):

@@ -55,7 +55,12 @@ class NonScalarOutput(Exception):
 
 class DerivativesInside(Exception):
     """The function calls a gradient or a Jacobian (inlined generated code): s2sjax differentiates
-    such code in forward mode (kinds/jacobian.forward_loop), not in reverse."""
+    such code in forward mode (kinds/jacobian.forward_loop), not in reverse. `call`: the first
+    such call (frontend/jvpcalls.JvpCall), for an error at the user's line."""
+
+    def __init__(self, call):
+        super().__init__()
+        self.call = call
 
 
 class OutputError(TypeError):
