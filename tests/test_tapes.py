@@ -127,7 +127,8 @@ def test_other_transformations_of_a_fill():
     np.testing.assert_allclose(hessian, by_fd, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("target", ["python", "parallel"])
+# parallel compiles slowly: the full sweep runs it (`-m sweep`)
+@pytest.mark.parametrize("target", ["python", pytest.param("parallel", marks=pytest.mark.sweep)])
 def test_vmap_of_the_gradient_of_a_fill_equals_a_loop(target):
     us = RNG.uniform(-1.0, 1.0, (3, 4))
     batched = s2sjax.vmap(s2sjax.grad(fills), in_axes=(0, None), target=target)(us, S)
