@@ -6,6 +6,7 @@ from s2sjax.backend import runtime
 def tape_bytes(call):
     """Run `call()` (a gradient on the python target) and return the bytes of every tape array
     it allocates: `rt.tape`, and `rt.grow` or `rt.reserve` when a growing tape doubles."""
+    call()  # the code generated first: generating it reads rt.tape, which must be s2sjax's
     allocated = []
     originals = {name: getattr(runtime, name) for name in ("tape", "grow", "reserve")}
 
